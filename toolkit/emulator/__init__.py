@@ -1,0 +1,1 @@
+"""Local emulator of APIM and of Azure OpenAI backends."""
