@@ -1,0 +1,112 @@
+"""Typed APIOps paths: a builder and a parser per artifact kind (as the APIOps extractor lays them out).
+
+    policy.xml                                            global (service) policy
+    apis/<api>/apiInformation.json                        API
+    apis/<api>/policy.xml                                 API policy
+    apis/<api>/operations/<operation>/policy.xml          operation policy
+    backends/<backend>/backendInformation.json            backend or pool
+    named values/<name>/namedValueInformation.json        named value (folder name has a space)
+    policy fragments/<name>/policyFragmentInformation.json + policy.xml
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """Artifact kinds the toolkit reads, renders and publishes."""
+
+    GLOBAL_POLICY = "global-policy"
+    API = "api"
+    API_POLICY = "api-policy"
+    OPERATION_POLICY = "operation-policy"
+    BACKEND = "backend"
+    NAMED_VALUE = "named-value"
+    FRAGMENT = "policy-fragment"
+    FRAGMENT_POLICY = "policy-fragment-policy"
+
+    @property
+    def is_policy(self) -> bool:
+        """Policy XML documents (including fragments)."""
+        return self in (Kind.GLOBAL_POLICY, Kind.API_POLICY, Kind.OPERATION_POLICY, Kind.FRAGMENT_POLICY)
+
+
+BACKENDS_DIR = "backends"
+APIS_DIR = "apis"
+NAMED_VALUES_DIR = "named values"
+FRAGMENTS_DIR = "policy fragments"
+POLICY_FILE = "policy.xml"
+
+_INFO_FILES = {
+    Kind.API: (APIS_DIR, "apiInformation.json"),
+    Kind.BACKEND: (BACKENDS_DIR, "backendInformation.json"),
+    Kind.NAMED_VALUE: (NAMED_VALUES_DIR, "namedValueInformation.json"),
+    Kind.FRAGMENT: (FRAGMENTS_DIR, "policyFragmentInformation.json"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class ArtifactPath:
+    """One artifact file: its kind, resource name and (for operations) the parent API."""
+
+    kind: Kind
+    name: str = ""
+    parent: str = ""
+
+    @property
+    def relpath(self) -> str:
+        """The path inside the artifact folder, with '/' separators."""
+        if self.kind is Kind.GLOBAL_POLICY:
+            return POLICY_FILE
+        if self.kind is Kind.API_POLICY:
+            return f"{APIS_DIR}/{self.name}/{POLICY_FILE}"
+        if self.kind is Kind.OPERATION_POLICY:
+            return f"{APIS_DIR}/{self.parent}/operations/{self.name}/{POLICY_FILE}"
+        if self.kind is Kind.FRAGMENT_POLICY:
+            return f"{FRAGMENTS_DIR}/{self.name}/{POLICY_FILE}"
+        folder, file = _INFO_FILES[self.kind]
+        return f"{folder}/{self.name}/{file}"
+
+    @classmethod
+    def parse(cls, relpath: str) -> ArtifactPath | None:
+        """The artifact a relative path denotes, or None for files the toolkit does not manage."""
+        parts = relpath.replace("\\", "/").split("/")
+        if parts == [POLICY_FILE]:
+            return cls(Kind.GLOBAL_POLICY)
+        if len(parts) == 3:
+            folder, name, file = parts
+            for kind, (info_folder, info_file) in _INFO_FILES.items():
+                if folder == info_folder and file == info_file:
+                    return cls(kind, name)
+            if file == POLICY_FILE and folder == APIS_DIR:
+                return cls(Kind.API_POLICY, name)
+            if file == POLICY_FILE and folder == FRAGMENTS_DIR:
+                return cls(Kind.FRAGMENT_POLICY, name)
+        if len(parts) == 5 and parts[0] == APIS_DIR and parts[2] == "operations" and parts[4] == POLICY_FILE:
+            return cls(Kind.OPERATION_POLICY, parts[3], parts[1])
+        return None
+
+    @classmethod
+    def backend(cls, name: str) -> ArtifactPath:
+        """backends/<name>/backendInformation.json"""
+        return cls(Kind.BACKEND, name)
+
+    @classmethod
+    def api(cls, name: str) -> ArtifactPath:
+        """apis/<name>/apiInformation.json"""
+        return cls(Kind.API, name)
+
+    @classmethod
+    def api_policy(cls, name: str) -> ArtifactPath:
+        """apis/<name>/policy.xml"""
+        return cls(Kind.API_POLICY, name)
+
+    @classmethod
+    def named_value(cls, name: str) -> ArtifactPath:
+        """named values/<name>/namedValueInformation.json"""
+        return cls(Kind.NAMED_VALUE, name)
+
+    def __str__(self) -> str:
+        return self.relpath
