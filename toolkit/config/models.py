@@ -339,9 +339,9 @@ class GatewayConfig(StrictModel):
 
     @model_validator(mode="after")
     def _references(self) -> GatewayConfig:
-        _unique_names("backends", [b.name for b in self.backends] + [p.name for p in self.pools])
-        _unique_names("apis", [a.name for a in self.apis])
-        _unique_names("named_values", [n.name for n in self.named_values])
+        _unique_names(("backends", [b.name for b in self.backends]), ("pools", [p.name for p in self.pools]))
+        _unique_names(("apis", [a.name for a in self.apis]))
+        _unique_names(("named_values", [n.name for n in self.named_values]))
         singles = {b.name for b in self.backends}
         pools = {p.name for p in self.pools}
         for index, pool in enumerate(self.pools):
@@ -402,12 +402,14 @@ class _RefError(ValueError):
         self.path = path
 
 
-def _unique_names(section: str, names: list[str]) -> None:
+def _unique_names(*sections: tuple[str, list[str]]) -> None:
+    """Names must be unique across the given sections (backends and pools share one namespace in APIM)."""
     seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"{section}: the name {name!r} is used twice")
-        seen.add(name)
+    for section, names in sections:
+        for index, name in enumerate(names):
+            if name in seen:
+                raise _RefError(f"{section}.{index}.name", f"the name {name!r} is used twice")
+            seen.add(name)
 
 
 def _known(names: set[str]) -> str:

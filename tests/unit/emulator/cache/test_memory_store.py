@@ -1,0 +1,81 @@
+"""MemoryCacheStore specifics: concurrency, and the vector index it is built on."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+from semcache_vectors import QUERY, at_distance
+
+from toolkit.emulator.cache.memory import MemoryCacheStore
+from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
+
+NOW = 1_000.0
+
+
+def test_concurrent_stores_and_lookups_lose_nothing() -> None:
+    store = MemoryCacheStore()
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(200):
+                store.store(f"p{worker % 2}", at_distance(0.1, axis=1 + i % 100), "x", b"", {},
+                            200, 60.0, NOW)
+                store.lookup(f"p{worker % 2}", QUERY, 0.05, NOW)
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.count(NOW) == 800
+
+
+def test_index_grows_past_its_first_capacity() -> None:
+    index: VectorIndex[int] = VectorIndex()
+    for i in range(100):
+        index.add(unit_vector(at_distance(0.5, axis=1 + i)), NOW + 10, i)
+    assert len(index) == 100 and index.dimension == 384
+    index.add(unit_vector(at_distance(0.01, axis=200)), NOW + 10, 999)
+    match, considered = index.nearest(QUERY, NOW)
+    assert match.item == 999 and considered == 101
+
+
+def test_index_compacts_only_when_half_is_dead() -> None:
+    index: VectorIndex[int] = VectorIndex()
+    for i in range(40):
+        index.add(unit_vector(at_distance(0.5, axis=1 + i)), NOW + (10 if i < 19 else 100), i)
+    assert index.compact_if_sparse(NOW + 20) == []  # 19 of 40 dead: not yet
+    index.discard(39)
+    dropped = index.compact_if_sparse(NOW + 20)
+    assert sorted(dropped) == [*range(19), 39]
+    assert len(index) == index.alive_count(NOW + 20) == 20
+    match, _ = index.nearest(QUERY, NOW + 20)
+    assert 19 <= match.item < 39
+
+
+def test_discarded_row_is_never_matched() -> None:
+    index: VectorIndex[str] = VectorIndex()
+    index.add(unit_vector(at_distance(0.01, axis=1)), NOW + 10, "best")
+    index.add(unit_vector(at_distance(0.2, axis=2)), NOW + 10, "other")
+    match, _ = index.nearest(QUERY, NOW)
+    index.discard(match.row)
+    match, considered = index.nearest(QUERY, NOW)
+    assert match.item == "other" and considered == 1
+
+
+@pytest.mark.parametrize("bad", [np.zeros(4), np.ones((2, 2)), np.array([math.nan, 1.0])])
+def test_unit_vector_refuses_unusable_input(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        unit_vector(bad)
+
+
+def test_unit_vector_normalises() -> None:
+    v = unit_vector(np.array([3.0, 4.0]))
+    assert v.dtype == np.float32 and v.tolist() == pytest.approx([0.6, 0.8])

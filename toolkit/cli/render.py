@@ -1,0 +1,42 @@
+"""`toolkit render`: toolkit.yaml + policies/ -> apimartifacts/ (APIOps layout)."""
+
+from __future__ import annotations
+
+
+import click
+
+from toolkit.cli._options import config_option, env_option, features_argument
+from toolkit.cli._output import info, listing, out
+
+
+@click.command("render")
+@features_argument
+@config_option
+@env_option
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Artifact folder (default: apimartifacts next to the config).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list the files that differ (a CI drift gate).")
+def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_dir: str | None, check: bool) -> None:
+    """Render FEATURE... (default: all) into the APIOps artifact tree.
+
+    FEATURE is one of backend-pool, circuit-breaker, retry, semantic-cache, token-limit, jwt, all.
+    A feature rewrites only the files it owns; a tree with lint errors is never written.
+    """
+    from toolkit.project import render_project
+
+    outcome = render_project(config_path, env_name, features, out_dir=out_dir, check=check)
+    if outcome.lint_errors:
+        out(outcome.lint_report)
+        info(f"refused to write {outcome.out_dir}: the rendered tree has {len(outcome.lint_errors)} lint error(s)")
+        raise click.exceptions.Exit(1)
+    if check:
+        if outcome.diff:
+            listing(f"{outcome.out_dir} is out of date; these files differ from a fresh render:", outcome.diff.paths)
+            info("run `toolkit render` and commit the result")
+            raise click.exceptions.Exit(1)
+        info(f"{outcome.out_dir} is up to date ({len(outcome.owned)} files checked)")
+        return
+    if outcome.written:
+        listing(f"wrote {len(outcome.written)} file(s) in {outcome.out_dir}:", outcome.written)
+    unchanged = len(outcome.owned) - len([p for p in outcome.written if p in outcome.owned])
+    info(f"{unchanged} file(s) unchanged; environment {outcome.env_name!r}; features: {', '.join(outcome.features)}")

@@ -1,0 +1,107 @@
+"""A project on disk (toolkit.yaml, policies/, apimartifacts/) and the render workflow over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.artifacts.io import TreeDiff, diff_tree, write_atomic, write_tree
+from toolkit.artifacts.model import ArtifactSet
+from toolkit.config import LoadedConfig, load_config
+
+ARTIFACTS_DIR = "apimartifacts"
+TEMPLATES_DIR = "policies"
+# Lists every file the last render produced, so a resource removed from toolkit.yaml has its files
+# removed on the next full render (and nothing hand-written is ever deleted).
+MANIFEST = ".toolkit-rendered"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a project's files are: the config, its templates and its artifact folder."""
+
+    config_path: Path
+    artifacts_dir: Path
+
+    @classmethod
+    def at(cls, config_path: str | Path, artifacts_dir: str | Path | None = None) -> Project:
+        """The project of ``config_path``; artifacts default to apimartifacts/ beside it."""
+        config = Path(config_path)
+        return cls(config, Path(artifacts_dir) if artifacts_dir else config.parent / ARTIFACTS_DIR)
+
+    @property
+    def templates_dir(self) -> Path:
+        """policies/ beside the config."""
+        return self.config_path.parent / TEMPLATES_DIR
+
+    def load(self, env_name: str | None = None) -> LoadedConfig:
+        """Load and validate the config for an environment."""
+        return load_config(self.config_path, env_name)
+
+    def rendered_manifest(self) -> set[str]:
+        """Paths the previous render wrote (empty when there was none)."""
+        path = self.artifacts_dir / MANIFEST
+        if not path.is_file():
+            return set()
+        return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+    def manifest_is_current(self, paths: Iterable[str]) -> bool:
+        """Whether the manifest on disk lists exactly ``paths``."""
+        return (self.artifacts_dir / MANIFEST).is_file() and self.rendered_manifest() == set(paths)
+
+    def write_manifest(self, paths: Iterable[str]) -> None:
+        """Record what this render produced."""
+        write_atomic(self.artifacts_dir / MANIFEST, "".join(f"{p}\n" for p in sorted(paths)))
+
+
+@dataclass
+class RenderOutcome:
+    """What render did (or would do, with --check)."""
+
+    env_name: str
+    out_dir: Path
+    features: tuple[str, ...]
+    artifacts: ArtifactSet
+    owned: set[str]
+    written: list[str] = field(default_factory=list)
+    diff: TreeDiff = field(default_factory=TreeDiff)
+    lint_errors: list[object] = field(default_factory=list)
+    lint_report: str = ""
+
+
+def render_project(
+    config_path: str | Path,
+    env_name: str | None,
+    features: Iterable[str] = (),
+    *,
+    out_dir: str | Path | None = None,
+    check: bool = False,
+) -> RenderOutcome:
+    """Render, lint, then write only the files the features own (or, with ``check``, compare them)."""
+    from toolkit.lint.formats import to_text
+    from toolkit.lint.runner import lint_tree
+    from toolkit.render import owned_paths, render_artifacts
+
+    project = Project.at(config_path, out_dir)
+    config = project.load(env_name)
+    chosen = tuple(features) or ("all",)
+    artifacts = render_artifacts(config.gateway, project.templates_dir)
+    owned = owned_paths(config.gateway, chosen, artifacts)
+    outcome = RenderOutcome(config.env_name, project.artifacts_dir, chosen, artifacts, owned)
+
+    result = lint_tree(artifacts, root_label=str(project.artifacts_dir))
+    if result.errors:
+        outcome.lint_errors = list(result.errors)
+        outcome.lint_report = to_text(result)
+        return outcome
+
+    stale = project.rendered_manifest() - set(artifacts.paths()) if "all" in chosen else set()
+    if check:
+        outcome.diff = diff_tree(project.artifacts_dir, artifacts.subset(owned), stale)
+        if "all" in chosen and not project.manifest_is_current(artifacts.paths()):
+            outcome.diff.changed.append(MANIFEST)
+        return outcome
+    outcome.written = write_tree(project.artifacts_dir, artifacts.subset(owned), remove=stale)
+    project.write_manifest(artifacts.paths())
+    return outcome
