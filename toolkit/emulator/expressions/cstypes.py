@@ -1,0 +1,68 @@
+"""Static types of the expression subset and the C# conversions the evaluator needs."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+
+
+class CsType(StrEnum):
+    """Static type of a sub-expression, named as C# names it (used in messages and docs)."""
+
+    INT = "int"
+    DOUBLE = "double"
+    STRING = "string"
+    BOOL = "bool"
+    NULL = "null"
+    OBJECT = "object"
+    RESPONSE = "IResponse"  # context.Response: only comparable with null
+    NAMESPACE = "namespace"  # context, context.Request, ...: not a value
+
+
+NUMERIC = frozenset({CsType.INT, CsType.DOUBLE})
+
+# Types a `(T)` cast or `GetValueOrDefault<T>` may name, and the runtime test a value must pass.
+CAST_TARGETS: dict[str, CsType] = {"string": CsType.STRING, "int": CsType.INT, "bool": CsType.BOOL}
+
+_DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String"}
+
+
+def dotnet_type_name(value: object) -> str:
+    """The .NET type name C# would report for a runtime value (for cast error messages)."""
+    return _DOTNET_NAMES.get(type(value), f"System.Object ({type(value).__name__})")
+
+
+def format_double(value: float) -> str:
+    """`double.ToString()` of .NET Core 3+: shortest round-trip digits, `E+XX` exponents."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        sign = "-" if exponent.startswith("-") else "+"
+        text = f"{mantissa}E{sign}{exponent.lstrip('+-').zfill(2)}"
+    return text
+
+
+def format_value(value: object) -> str:
+    """C# `ToString()` / string-concatenation form of a value; null becomes ``""``."""
+    if value is None:
+        return ""
+    if value is True:
+        return "True"
+    if value is False:
+        return "False"
+    if type(value) is float:
+        return format_double(value)
+    return value if type(value) is str else str(value)
+
+
+def cs_equals(receiver: object, other: object) -> bool:
+    """`receiver.Equals(other)` for boxed values: same runtime type and equal value."""
+    if type(receiver) is float and type(other) is int:  # double.Equals(double) after int→double
+        return receiver == other
+    return type(receiver) is type(other) and receiver == other
