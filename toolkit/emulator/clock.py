@@ -1,0 +1,52 @@
+"""The emulator's clock: wall time that tests and demos can speed up or move forward.
+
+Breakers (tripDuration), token windows, cache TTLs and the simulated backends' rate limits all read this
+one clock, so `advance(60)` makes a PT1M breaker close without anyone waiting a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class EmulatorClock:
+    """Seconds since the epoch, running at ``speed`` x real time, plus manual advances."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self._lock = threading.Lock()
+        self._anchor_wall = time.time()
+        self._anchor_mono = time.monotonic()
+        self._speed = 1.0
+        self.set_speed(speed)
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._anchor_wall + (time.monotonic() - self._anchor_mono) * self._speed
+
+    @property
+    def speed(self) -> float:
+        """How many emulated seconds pass per real second."""
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        """Change the speed from now on (the current time does not jump)."""
+        if not 0 < speed <= 10_000:
+            raise ValueError("clock speed must be in (0, 10000]")
+        with self._lock:
+            now_mono = time.monotonic()
+            self._anchor_wall += (now_mono - self._anchor_mono) * self._speed
+            self._anchor_mono = now_mono
+            self._speed = float(speed)
+
+    def advance(self, seconds: float) -> float:
+        """Jump forward (never backward: windows and breakers assume time is monotonic); returns the new time."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._anchor_wall += seconds
+        return self()
+
+    def real_seconds(self, emulated_seconds: float) -> float:
+        """How long to really sleep for ``emulated_seconds`` at the current speed."""
+        return emulated_seconds / self._speed
