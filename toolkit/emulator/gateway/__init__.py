@@ -1,0 +1,1 @@
+"""The emulated APIM gateway: routing, circuit breakers, token limits and the policy pipeline."""
