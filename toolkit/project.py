@@ -103,5 +103,6 @@ def render_project(
             outcome.diff.changed.append(MANIFEST)
         return outcome
     outcome.written = write_tree(project.artifacts_dir, artifacts.subset(owned), remove=stale)
-    project.write_manifest(artifacts.paths())
+    if not project.manifest_is_current(artifacts.paths()):
+        project.write_manifest(artifacts.paths())
     return outcome
