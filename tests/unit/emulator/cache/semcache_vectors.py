@@ -10,7 +10,7 @@ DIM = 384
 
 
 def at_distance(distance: float, axis: int = 1, dim: int = DIM) -> np.ndarray:
-    """A unit vector whose cosine distance from QUERY (e0) is exactly `distance` (in the e0/e_axis plane)."""
+    """A unit vector at cosine distance `distance` from QUERY (e0), in the e0/e_axis plane."""
     cos = 1.0 - distance
     v = np.zeros(dim, dtype=np.float64)
     v[0] = cos

@@ -33,16 +33,30 @@ def raw(redis_url: str):
 
 def test_redis_itself_expires_the_entry(redis_store_factory: Factory, raw: redis.Redis) -> None:
     store = redis_store_factory()
-    entry = put(store, 0.01, "short", ttl=1.0)
-    key = f"{store._ns}:e:{entry.key}"
+    entry = put(store, 0.01, "short", axis=1, ttl=1.0)
+    put(store, 0.20, "long", axis=2, ttl=60.0)  # keeps the partition's stream alive
+    key = f"{store.namespace}:e:{entry.key}"
     assert 0 < raw.pttl(key) <= 1000
-    assert store.lookup("sub-1", QUERY, 0.05, NOW).hit  # mirror now holds the row
+    assert store.lookup("sub-1", QUERY, 0.05, NOW).entry.prompt == "short"  # mirror holds it
     time.sleep(1.2)  # the one real wait: Redis's own TTL, not the injected clock
     assert raw.exists(key) == 0
     # Logically still alive at NOW + 0.5, but gone from Redis: never returned, and forgotten.
     result = store.lookup("sub-1", QUERY, 0.05, NOW + 0.5)
-    assert not result.hit and result.entries_considered == 0
-    assert store.count(NOW) == 0
+    assert not result.hit and result.entries_considered == 1
+    assert result.best_distance == pytest.approx(0.20, abs=1e-5)
+    assert store.count(NOW) == 1
+
+
+def test_mirror_resets_when_the_partition_stream_vanishes(
+    redis_store_factory: Factory, raw: redis.Redis
+) -> None:
+    store = redis_store_factory()
+    put(store, 0.01, "short")
+    assert store.lookup("sub-1", QUERY, 0.05, NOW).hit
+    raw.delete(*raw.keys(f"{store.namespace}:*"))  # as when the last entry and its stream expire
+    # Threshold 0 so nothing is confirmed: only the vanished stream tells the mirror to reset.
+    result = store.lookup("sub-1", QUERY, 0.0, NOW)
+    assert (result.hit, result.best_distance, result.entries_considered) == (False, None, 0)
 
 
 def test_entry_gone_from_redis_falls_back_to_next_best(
@@ -52,7 +66,7 @@ def test_entry_gone_from_redis_falls_back_to_next_best(
     best = put(store, 0.01, "best", axis=1)
     put(store, 0.03, "second", axis=2)
     assert store.lookup("sub-1", QUERY, 0.05, NOW).entry.prompt == "best"
-    raw.delete(f"{store._ns}:e:{best.key}")  # as if Redis had expired it early
+    raw.delete(f"{store.namespace}:e:{best.key}")  # as if Redis had expired it early
     result = store.lookup("sub-1", QUERY, 0.05, NOW)
     assert result.entry.prompt == "second" and result.entries_considered == 1
     # The dead entry's stream message is deleted, so a fresh instance never loads it.
@@ -83,7 +97,8 @@ def test_clear_by_another_instance_resets_the_mirror(redis_store_factory: Factor
     put(a, 0.01, "old")
     assert a.lookup("sub-1", QUERY, 0.05, NOW).hit
     b.clear()
-    assert a.lookup("sub-1", QUERY, 0.05, NOW).entries_considered == 0
+    # Threshold 0 so nothing is confirmed: only the epoch tells a's mirror to drop "old".
+    assert a.lookup("sub-1", QUERY, 0.0, NOW).best_distance is None
     put(b, 0.02, "new", axis=2)
     result = a.lookup("sub-1", QUERY, 0.05, NOW)
     assert result.entry.prompt == "new" and result.entries_considered == 1
@@ -95,7 +110,7 @@ def test_partition_stream_outlives_its_longest_entry(
     store = redis_store_factory()
     put(store, 0.1, "long", ttl=300.0)
     put(store, 0.1, "short", ttl=5.0)
-    (stream,) = raw.keys(f"{store._ns}:s:*")
+    (stream,) = raw.keys(f"{store.namespace}:s:*")
     assert 290_000 < raw.pttl(stream) <= 300_000
 
 

@@ -1,0 +1,1 @@
+"""Semantic cache stores behind APIM's semantic-cache lookup/store policies (memory or Redis)."""

@@ -1,0 +1,82 @@
+"""In-process semantic cache store: one vector matrix per partition, searched with numpy."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import TYPE_CHECKING
+
+from toolkit.emulator.cache.base import CacheEntry, LookupResult, check_threshold, is_hit, check_ttl
+from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class MemoryCacheStore:
+    """A SemanticCacheStore held in this process's memory (lost on exit, not shared)."""
+
+    def __init__(self) -> None:
+        self._partitions: dict[str, VectorIndex[CacheEntry]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(
+        self, partition: str, vector: np.ndarray, score_threshold: float, now: float
+    ) -> LookupResult:
+        """Best alive entry of `partition`; a hit when its distance <= score_threshold."""
+        check_threshold(score_threshold)
+        query = unit_vector(vector)
+        with self._lock:
+            index = self._partitions.get(partition)
+            if index is None:
+                return LookupResult(False, None, None, 0)
+            index.compact_if_sparse(now)
+            match, considered = index.nearest(query, now)
+        if match is None:
+            return LookupResult(False, None, None, considered)
+        hit = is_hit(match.distance, score_threshold)
+        return LookupResult(hit, match.distance, match.item if hit else None, considered)
+
+    def store(
+        self,
+        partition: str,
+        vector: np.ndarray,
+        prompt: str,
+        body: bytes,
+        headers: dict[str, str],
+        status: int,
+        ttl_seconds: float,
+        now: float,
+    ) -> CacheEntry:
+        """Store a response alive for ttl_seconds after `now`."""
+        check_ttl(ttl_seconds)
+        row = unit_vector(vector)
+        entry = CacheEntry(
+            key=uuid.uuid4().hex,
+            partition=partition,
+            prompt=prompt,
+            body=bytes(body),
+            headers=dict(headers),
+            status=int(status),
+            stored_at=now,
+            expires_at=now + ttl_seconds,
+        )
+        with self._lock:
+            index = self._partitions.setdefault(partition, VectorIndex())
+            index.compact_if_sparse(now)
+            index.add(row, entry.expires_at, entry)
+        return entry
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        with self._lock:
+            self._partitions.clear()
+
+    def count(self, now: float) -> int:
+        """Entries alive at `now`, over all partitions."""
+        with self._lock:
+            return sum(index.alive_count(now) for index in self._partitions.values())
+
+    def close(self) -> None:
+        """Drop all entries (nothing else to release)."""
+        self.clear()
