@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from semcache_vectors import QUERY, at_distance
+from toolkit.testing.cache_vectors import QUERY, at_distance
 
 from toolkit.emulator.cache.memory import MemoryCacheStore
 from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 import redis
-from semcache_vectors import QUERY, at_distance
+from toolkit.testing.cache_vectors import QUERY, at_distance
 
 from toolkit.emulator.cache.base import CacheBackendError
 from toolkit.emulator.cache.redis_store import RedisCacheStore, redact_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from semcache_vectors import DIM, QUERY, at_distance
+from toolkit.testing.cache_vectors import DIM, QUERY, at_distance
 
 from toolkit.emulator.cache.base import CacheEntry, SemanticCacheStore
 
