@@ -1,0 +1,403 @@
+"""One simulated Azure OpenAI instance: its state, its request handling, and its ASGI app.
+
+Order of decisions for a deployment request: queued fault (status, or hang then carry on) →
+``error_rate`` draw → request validation (400) → rate limits (429) → latency → answer.
+Requests that end in a fault, an error or a 429 are not counted against the limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from toolkit.emulator.simulator.behaviour import BackendBehaviour, Fault, FaultQueue, MinuteWindows
+from toolkit.emulator.simulator.payloads import (
+    DEFAULT_API_VERSION,
+    canned_answer,
+    chat_completion_body,
+    embeddings_body,
+    error_body,
+    rate_limit_message,
+    truncate_to_tokens,
+)
+from toolkit.emulator.tokens import estimate_prompt_tokens, estimate_text_tokens, message_text
+
+Embed = Callable[[list[str]], Any]  # texts -> np.ndarray of shape (len(texts), dim)
+Sleep = Callable[[float], Awaitable[Any]]
+Headers = list[tuple[bytes, bytes]]
+
+_PREFIX = "/openai/deployments/"
+_OPERATIONS = {"chat/completions": "ChatCompletions_Create", "embeddings": "Embeddings_Create"}
+
+
+@dataclass
+class SimResponse:
+    """A finished response: status, raw ASGI headers, body bytes."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+    def json(self) -> Any:
+        """The body decoded as JSON."""
+        return json.loads(self.body)
+
+
+@dataclass
+class BackendStats:
+    """What one instance served since start or the last reset."""
+
+    requests_by_status: Counter[int] = field(default_factory=Counter)
+    prompt_tokens: int = 0  # usage reported in successful answers
+    completion_tokens: int = 0
+    rate_limit_tokens: int = 0  # tokens counted against the TPM limit (prompt + max_tokens or actual)
+    rate_limited: int = 0  # 429s from the TPM/RPM limits (not injected ones)
+
+    @property
+    def requests(self) -> int:
+        """Total requests answered."""
+        return sum(self.requests_by_status.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready stats (status codes as string keys)."""
+        return {
+            "requests": self.requests,
+            "requests_by_status": {str(k): v for k, v in sorted(self.requests_by_status.items())},
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "rate_limit_tokens": self.rate_limit_tokens,
+            "rate_limited": self.rate_limited,
+        }
+
+
+class _Refusal(Exception):
+    """Internal: stop handling and answer with this response."""
+
+    def __init__(self, status: int, body: dict[str, Any], retry_after: float | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+class SimulatedBackend:
+    """State and request handling of one simulated Azure OpenAI instance.
+
+    Thread-safe: the control plane may change behaviour or queue faults from another thread while
+    the instance serves requests on its event loop.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        region: str,
+        behaviour: BackendBehaviour | None = None,
+        embed: Embed | None = None,
+        clock: Callable[[], float] = time.time,
+        rng_seed: int = 0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.name = name
+        self.region = region
+        self.configured = behaviour or BackendBehaviour()
+        self.behaviour = self.configured
+        self.down = False  # set by SimulatorHost; informational here
+        self._embed = embed
+        self._clock = clock
+        self._sleep = sleep
+        self._seed = rng_seed
+        self._lock = threading.Lock()
+        self._faults = FaultQueue()
+        self._windows = MinuteWindows(clock)
+        self._fingerprint = "fp_" + hashlib.sha256(name.encode()).hexdigest()[:10]
+        self._region_header = region.encode("latin-1", "replace")
+        self.stats = BackendStats()
+        self._hangs: set[asyncio.Future[Any]] = set()  # only touched on the serving loop
+        self._reseed()
+
+    # -- control -------------------------------------------------------------------------------
+
+    def set_behaviour(self, behaviour: BackendBehaviour) -> None:
+        """Replace the current behaviour (counters and queued faults are kept)."""
+        with self._lock:
+            self.behaviour = behaviour
+
+    def update_behaviour(self, changes: Mapping[str, Any]) -> BackendBehaviour:
+        """Apply a partial change (PATCH semantics) and return the new behaviour."""
+        with self._lock:
+            self.behaviour = self.behaviour.updated(changes)
+            return self.behaviour
+
+    def inject(
+        self, status: int, count: int = 1, retry_after: float | None = None, body: dict[str, Any] | None = None
+    ) -> None:
+        """Answer the next ``count`` requests with ``status`` (AOAI error body unless ``body``)."""
+        self._queue(Fault("status", status=status, retry_after=retry_after, body=body), count)
+
+    def inject_timeout(self, count: int = 1, hang_seconds: float = 30.0) -> None:
+        """Make the next ``count`` requests hang ``hang_seconds`` before answering normally."""
+        self._queue(Fault("hang", hang_seconds=hang_seconds), count)
+
+    def _queue(self, fault: Fault, count: int) -> None:
+        with self._lock:
+            self._faults.push(fault, count)
+
+    def reset(self) -> None:
+        """Back to the configured behaviour; faults, rate windows, RNGs and stats start afresh."""
+        with self._lock:
+            self.behaviour = self.configured
+            self._faults.clear()
+            self._windows.clear()
+            self.stats = BackendStats()
+            self._reseed()
+
+    def release_hangs(self) -> int:
+        """End every hang in progress now (those requests then answer normally); call on the serving loop.
+
+        Used when the host stops, so that shutdown does not have to cancel hanging requests.
+        """
+        hangs = list(self._hangs)
+        for hang in hangs:
+            hang.cancel()
+        return len(hangs)
+
+    def _reseed(self) -> None:
+        # Separate streams so that turning jitter on does not change which requests fail.
+        self._error_rng = random.Random(f"{self._seed}:errors")
+        self._latency_rng = random.Random(f"{self._seed}:latency")
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-ready state for the control API and traces."""
+        with self._lock:
+            behaviour = self.behaviour
+            limits = self._windows.peek(behaviour.tokens_per_minute, behaviour.requests_per_minute)
+            return {
+                "name": self.name,
+                "region": self.region,
+                "down": self.down,
+                "behaviour": behaviour.to_dict(),
+                "pending_faults": self._faults.pending(),
+                "remaining_tokens": limits.remaining_tokens,
+                "remaining_requests": limits.remaining_requests,
+                "stats": self.stats.to_dict(),
+            }
+
+    # -- serving -------------------------------------------------------------------------------
+
+    async def handle(self, method: str, path: str, query: bytes, body: bytes) -> SimResponse:
+        """Answer one HTTP request the way an Azure OpenAI resource would."""
+        route = self._route(path)
+        if route is None:
+            return self._respond(404, error_body(404))
+        if method != "POST":
+            return self._respond(405, error_body(405, f"Method {method} is not allowed on {path}."))
+        deployment, operation = route
+        try:
+            with self._lock:
+                fault = self._faults.pop()
+                behaviour = self.behaviour
+                drawn_error = behaviour.error_rate > 0 and self._error_rng.random() < behaviour.error_rate
+            if fault is not None and fault.kind == "status":
+                raise _Refusal(fault.status or 500, fault.body or error_body(fault.status or 500), fault.retry_after)
+            if fault is not None:
+                await self._hang(fault.hang_seconds)
+            if drawn_error:
+                raise _Refusal(behaviour.error_status, error_body(behaviour.error_status), behaviour.error_retry_after)
+            request = _parse_json(body)
+            if operation == "ChatCompletions_Create":
+                return await self._chat(deployment, request, query)
+            return await self._embeddings(deployment, request, query)
+        except _Refusal as refusal:
+            return self._respond(refusal.status, refusal.body, refusal.retry_after)
+
+    async def _chat(self, deployment: str, request: dict[str, Any], query: bytes) -> SimResponse:
+        messages = request.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise _Refusal(400, error_body(400, "'messages' is a required property and must be a non-empty array."))
+        if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+            raise _Refusal(400, error_body(400, "Each item of 'messages' must be an object with a string 'role'."))
+        max_tokens = request.get("max_tokens", request.get("max_completion_tokens"))
+        if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
+            raise _Refusal(400, error_body(400, f"max_tokens must be a positive integer, got {max_tokens!r}."))
+
+        question = _question(messages)
+        prompt_key = "\x1e".join(f"{m['role']}\x1f{message_text(m.get('content'))}" for m in messages)
+        content, finish_reason = truncate_to_tokens(canned_answer(question, prompt_key), max_tokens)
+        prompt_tokens = estimate_prompt_tokens(messages)
+        completion_tokens = estimate_text_tokens(content)
+        cost = prompt_tokens + (max_tokens if max_tokens is not None else completion_tokens)
+        remaining = self._admit(cost, "ChatCompletions_Create", query)
+        await self._delay(completion_tokens)
+        with self._lock:
+            self.stats.prompt_tokens += prompt_tokens
+            self.stats.completion_tokens += completion_tokens
+        payload = chat_completion_body(
+            model=deployment, content=content, finish_reason=finish_reason, prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens, created=int(time.time()), fingerprint=self._fingerprint,
+        )
+        return self._respond(200, payload, remaining=remaining)
+
+    async def _embeddings(self, deployment: str, request: dict[str, Any], query: bytes) -> SimResponse:
+        if self._embed is None:
+            raise _Refusal(400, error_body(
+                400,
+                f"The embeddings operation does not work with the specified model, {deployment}. "
+                "Please choose different model and try again.",
+                code="OperationNotSupported",
+            ))
+        texts = request.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise _Refusal(400, error_body(400, "'input' must be a string or a non-empty array of strings."))
+        encoding_format = request.get("encoding_format") or "float"
+        if encoding_format not in ("float", "base64"):
+            raise _Refusal(400, error_body(400, "'encoding_format' must be 'float' or 'base64'."))
+        prompt_tokens = sum(estimate_text_tokens(t) for t in texts)
+        remaining = self._admit(prompt_tokens, "Embeddings_Create", query)
+        # The real embedder costs milliseconds per sentence: keep it off the event loop.
+        vectors = await asyncio.to_thread(self._embed, texts)
+        await self._delay(0)
+        with self._lock:
+            self.stats.prompt_tokens += prompt_tokens
+        payload = embeddings_body(
+            model=deployment, vectors=vectors, prompt_tokens=prompt_tokens, encoding_format=encoding_format
+        )
+        return self._respond(200, payload, remaining=remaining)
+
+    def _admit(self, cost: int, operation: str, query: bytes) -> tuple[int | None, int | None]:
+        with self._lock:
+            limits = self.behaviour
+            admission = self._windows.admit(cost, limits.tokens_per_minute, limits.requests_per_minute)
+            if admission.allowed:
+                self.stats.rate_limit_tokens += cost
+            else:
+                self.stats.rate_limited += 1
+        if not admission.allowed:
+            seconds = max(1, math.ceil(admission.retry_after))
+            message = rate_limit_message(operation, _api_version(query), admission.exceeded or "tokens", seconds)
+            raise _Refusal(429, error_body(429, message), admission.retry_after)
+        return admission.remaining_tokens, admission.remaining_requests
+
+    async def _hang(self, seconds: float) -> None:
+        hang = asyncio.ensure_future(self._sleep(seconds))
+        self._hangs.add(hang)
+        try:
+            await hang
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the request itself is being cancelled, not just released
+        finally:
+            self._hangs.discard(hang)
+
+    async def _delay(self, completion_tokens: int) -> None:
+        behaviour = self.behaviour
+        millis = behaviour.latency_base_ms + behaviour.latency_per_token_ms * completion_tokens
+        if behaviour.latency_jitter_ms:
+            with self._lock:
+                millis += self._latency_rng.uniform(0.0, behaviour.latency_jitter_ms)
+        if millis > 0:
+            await self._sleep(millis / 1000.0)
+
+    def _respond(
+        self,
+        status: int,
+        payload: dict[str, Any],
+        retry_after: float | None = None,
+        remaining: tuple[int | None, int | None] | None = None,
+    ) -> SimResponse:
+        with self._lock:
+            self.stats.requests_by_status[status] += 1
+            if remaining is None:
+                limits = self._windows.peek(self.behaviour.tokens_per_minute, self.behaviour.requests_per_minute)
+                remaining = (limits.remaining_tokens, limits.remaining_requests)
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        tokens, requests = remaining
+        headers: Headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-ms-region", self._region_header),
+            (b"apim-request-id", str(uuid.uuid4()).encode()),
+            # -1 = no limit configured (Azure OpenAI has been seen sending -1 too).
+            (b"x-ratelimit-remaining-tokens", b"-1" if tokens is None else str(tokens).encode()),
+            (b"x-ratelimit-remaining-requests", b"-1" if requests is None else str(requests).encode()),
+        ]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(max(0, math.ceil(retry_after))).encode()))
+            headers.append((b"retry-after-ms", str(max(0, math.ceil(retry_after * 1000))).encode()))
+        return SimResponse(status, headers, body)
+
+    @staticmethod
+    def _route(path: str) -> tuple[str, str] | None:
+        if not path.startswith(_PREFIX):
+            return None
+        deployment, _, rest = path[len(_PREFIX):].partition("/")
+        operation = _OPERATIONS.get(rest.rstrip("/"))
+        if not deployment or operation is None:
+            return None
+        return deployment, operation
+
+
+def _parse_json(body: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _Refusal(400, error_body(400, "The request body is not valid JSON.")) from None
+    if not isinstance(request, dict):
+        raise _Refusal(400, error_body(400, "The request body must be a JSON object."))
+    return request
+
+
+def _question(messages: Sequence[dict[str, Any]]) -> str:
+    """The last user message's text (the last message's if no user spoke)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return message_text(message.get("content"))
+    return message_text(messages[-1].get("content"))
+
+
+def _api_version(query: bytes) -> str:
+    values = parse_qs(query.decode("latin-1")).get("api-version")
+    return values[0] if values else DEFAULT_API_VERSION
+
+
+def create_backend_app(backend: SimulatedBackend) -> Callable[..., Awaitable[None]]:
+    """A raw ASGI 3 app serving ``backend`` (measured faster than a Starlette app; see benchmarks)."""
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # client went away before sending the whole body
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        query = scope.get("query_string", b"")
+        response = await backend.handle(scope["method"], scope["path"], query, b"".join(chunks))
+        await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    return app
