@@ -1,0 +1,286 @@
+"""Serve several ASGI apps, each on its own loopback port, from one background event loop.
+
+One thread runs one asyncio loop (uvloop) with one uvicorn ``Server`` per app; uvicorn's own loop setup and
+signal handling are not used. An app can stop listening (clients get a real "connection refused") and listen
+again on the same port: the port stays reserved by a bound, non-listening socket meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import socket
+import ssl as ssl_module
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from toolkit.errors import InputError, RemoteError
+
+T = TypeVar("T")
+_CONTROL_TIMEOUT = 30.0
+# Chosen by measurement: benchmarks/simulator_backends.py (uvloop + httptools served ~2x the requests of
+# asyncio + h11 on this 2-core machine).
+DEFAULT_LOOP = "uvloop"
+DEFAULT_HTTP = "httptools"
+
+
+def require_loopback(host: str) -> str:
+    """The emulator only ever listens on loopback addresses."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise InputError(f"the emulator listens on loopback only (127.0.0.1 or ::1), not {host!r}")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP (not 0) so asyncio sets TCP_NODELAY on accepted connections: without it Nagle and
+    # delayed ACKs cost ~40 ms per response.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+@dataclass
+class TlsFiles:
+    """PEM files uvicorn serves TLS with."""
+
+    cert_path: str
+    key_path: str
+
+
+@dataclass
+class _Slot:
+    name: str
+    app: Callable[..., Any]
+    port: int
+    tls: TlsFiles | None
+    socket: socket.socket | None = None
+    server: Any = None
+    task: asyncio.Task[None] | None = None
+    retiring: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class AppHost:
+    """Runs named ASGI apps on loopback ports in one background thread."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        loop: str = DEFAULT_LOOP,
+        http: str = DEFAULT_HTTP,
+        graceful_shutdown: float = 1.0,
+        before_stop: Callable[[], None] | None = None,
+    ) -> None:
+        if loop not in ("uvloop", "asyncio"):
+            raise InputError(f"server loop must be 'uvloop' or 'asyncio', got {loop!r}")
+        if http not in ("httptools", "h11"):
+            raise InputError(f"server http must be 'httptools' or 'h11', got {http!r}")
+        self._host = require_loopback(host)
+        self._graceful_shutdown = graceful_shutdown  # seconds before in-flight requests are cancelled
+        self._loop_name = loop
+        self._http = http
+        self._before_stop = before_stop
+        self._slots: dict[str, _Slot] = {}
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+
+    def add(self, name: str, app: Callable[..., Any], *, port: int = 0, tls: TlsFiles | None = None) -> None:
+        """Register an app before ``start``."""
+        if self._thread is not None:
+            raise RuntimeError("add apps before start()")
+        if name in self._slots:
+            raise InputError(f"app {name!r} is registered twice")
+        self._slots[name] = _Slot(name, app, port, tls)
+
+    @property
+    def names(self) -> list[str]:
+        """Registered app names, in registration order."""
+        return list(self._slots)
+
+    def url(self, name: str) -> str:
+        """``http(s)://host:port`` of an app (after ``start``)."""
+        slot = self._slots[name]
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{'https' if slot.tls else 'http'}://{host}:{slot.port}"
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The serving loop (None before start)."""
+        return self._loop
+
+    def start(self) -> None:
+        """Bind every port and start serving."""
+        if self._thread is not None:
+            raise RuntimeError("AppHost already started")
+        try:
+            for slot in self._slots.values():
+                try:
+                    slot.socket = _bind(self._host, slot.port)
+                except OSError as exc:
+                    raise RemoteError(
+                        f"cannot listen on {self._host}:{slot.port} for {slot.name}: {exc.strerror}",
+                        hint="choose a free port, or 0 for any",
+                    ) from None
+                slot.port = slot.socket.getsockname()[1]
+        except BaseException:
+            for slot in self._slots.values():
+                if slot.socket is not None:
+                    slot.socket.close()
+                    slot.socket = None
+            raise
+        self._thread = threading.Thread(target=self._run, name="toolkit-emulator", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            self._thread.join()
+            self._thread = None
+            error, self._startup_error = self._startup_error, None
+            raise RemoteError(f"the emulator failed to start: {error}") from error
+
+    def set_listening(self, name: str, listening: bool) -> None:
+        """Stop accepting connections on an app's port (connection refused) or accept them again."""
+        self.call(self.aset_listening(name, listening))
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the serving loop from another thread and wait for its result."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            coro.close()
+            raise RuntimeError("AppHost is not running")
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("called from the serving loop: await the coroutine instead")
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(_CONTROL_TIMEOUT)
+
+    def stop(self) -> None:
+        """Stop every server, close every socket and join the thread (idempotent)."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
+            return
+        if self._before_stop is not None:
+            self._before_stop()
+        if loop is not None and stopping is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(stopping.set)
+        thread.join()
+        self._thread = self._loop = self._stopping = None
+        self._ready.clear()
+
+    async def aset_listening(self, name: str, listening: bool) -> None:
+        """``set_listening`` for callers on the serving loop."""
+        slot = self._slots[name]
+        if not listening and slot.server is not None:
+            server = slot.server
+            for listener in server.servers:
+                listener.close()
+            slot.socket = await self._rebind(slot.port)
+            for connection in list(server.server_state.connections):
+                connection.shutdown()
+            server.should_exit = True
+            if slot.task is not None:
+                slot.retiring.append(slot.task)
+            slot.server = slot.task = None
+        elif listening and slot.server is None:
+            await self._serve(slot)
+
+    def _run(self) -> None:
+        factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+        if self._loop_name == "uvloop":
+            import uvloop
+
+            factory = uvloop.new_event_loop
+        try:
+            with asyncio.Runner(loop_factory=factory) as runner:
+                runner.run(self._main())
+        except BaseException as exc:
+            if not self._ready.is_set():
+                self._startup_error = exc
+                self._ready.set()
+            else:
+                raise
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        try:
+            for slot in self._slots.values():
+                await self._serve(slot)
+        except BaseException as exc:
+            self._startup_error = exc
+            await self._shutdown()
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stopping.wait()
+        await self._shutdown()
+
+    async def _serve(self, slot: _Slot) -> None:
+        import uvicorn
+
+        sock = slot.socket
+        assert sock is not None
+        tls_options: dict[str, Any] = {}
+        if slot.tls:
+            tls_options = {"ssl_certfile": slot.tls.cert_path, "ssl_keyfile": slot.tls.key_path,
+                           "ssl_version": ssl_module.PROTOCOL_TLS_SERVER}
+        config = uvicorn.Config(
+            slot.app,
+            http=self._http,
+            ws="none",
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=self._graceful_shutdown,
+            **tls_options,
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]), name=f"emulator:{slot.name}")
+        while not server.started:
+            if task.done():
+                slot.socket = None
+                task.result()
+                raise RuntimeError(f"server for {slot.name!r} exited during startup")
+            await asyncio.sleep(0.001)
+        slot.socket, slot.server, slot.task = None, server, task
+
+    async def _rebind(self, port: int) -> socket.socket:
+        # A closed listener may take a loop iteration to release the port (uvloop closes handles async).
+        for _ in range(1000):
+            try:
+                return _bind(self._host, port)
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                await asyncio.sleep(0.001)
+        return _bind(self._host, port)
+
+    async def _shutdown(self) -> None:
+        tasks: list[asyncio.Task[None]] = []
+        for slot in self._slots.values():
+            if slot.server is not None:
+                slot.server.should_exit = True
+            tasks.extend(t for t in (slot.task, *slot.retiring) if t is not None)
+            slot.server = slot.task = None
+            slot.retiring.clear()
+            if slot.socket is not None:
+                slot.socket.close()
+                slot.socket = None
+        await asyncio.gather(*tasks, return_exceptions=True)
