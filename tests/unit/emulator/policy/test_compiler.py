@@ -1,0 +1,123 @@
+"""Publish-time refusals shared by every element, named values, documents and scopes."""
+
+from __future__ import annotations
+
+import pytest
+from .policy_helpers import FakeServices, api, compile_api, document, execute, rejected
+
+from toolkit.emulator.policy import PolicyRejected, compile_policy, validate_policy
+
+
+def test_unknown_element_is_refused_with_its_line() -> None:
+    error = rejected("<policies>\n<inbound>\n  <rate-limit calls='1' renewal-period='1'/>\n</inbound>\n</policies>")
+    assert "unknown policy element <rate-limit>" in str(error)
+    assert error.line == 3
+    assert str(error).startswith("line 3: ")
+
+
+def test_unknown_and_missing_attributes_are_refused() -> None:
+    unknown = rejected(document(backend='<forward-request timeout="5" colour="red"/>'))
+    assert "<forward-request> attribute 'colour' is not supported" in str(unknown)
+    missing = rejected(document(inbound='<set-variable name="x"/>'))
+    assert "<set-variable> is missing the required attribute 'value'" in str(missing)
+
+
+def test_every_policy_may_carry_an_id() -> None:
+    compile_api(document(backend='<forward-request id="fwd"/>', inbound='<base id="b"/>'))
+
+
+def test_text_and_children_where_none_are_allowed_are_refused() -> None:
+    assert "may not contain text" in str(rejected(document(backend="<forward-request>now</forward-request>")))
+    error = rejected(document(backend="<forward-request><value>1</value></forward-request>"))
+    assert "<forward-request> may not contain child elements (found <value>)" in str(error)
+
+
+def test_comments_are_ignored() -> None:
+    compile_api(document(inbound="<!-- note --><base/><!-- another -->"))
+
+
+def test_document_structure_is_checked() -> None:
+    assert "root element must be <policies>" in str(rejected("<fragment><base/></fragment>"))
+    assert "root element must be <fragment>" in str(rejected("<policies/>", scope="fragment"))
+    assert "appears twice" in str(rejected("<policies><inbound/><inbound/></policies>"))
+    assert "<outgoing> is not allowed inside <policies>" in str(rejected("<policies><outgoing/></policies>"))
+    assert "<inbound> attribute 'x'" in str(rejected('<policies><inbound x="1"/></policies>'))
+    error = rejected('<policies><inbound><p:set-header xmlns:p="urn:x" name="a"/></inbound></policies>')
+    assert "XML namespace" in str(error)
+
+
+def test_malformed_xml_and_doctype_are_refused_with_a_line() -> None:
+    error = rejected("<policies>\n<inbound>\n</policies>")
+    assert error.line == 3
+    doctype = rejected('<!DOCTYPE policies [<!ENTITY x "y">]>\n<policies/>')
+    assert "DOCTYPE" in str(doctype)
+
+
+def test_unsupported_expression_is_refused_naming_element_attribute_and_expression() -> None:
+    xml = '<policies>\n<inbound>\n<set-variable name="b" value="@(context.Request.Body.As&lt;string&gt;())"/>' \
+          "\n</inbound>\n</policies>"
+    error = rejected(xml)
+    assert error.line == 3
+    assert "<set-variable> attribute 'value'" in str(error)
+    assert "context.Request.Body" in str(error)
+
+
+def test_named_values_are_substituted_in_attributes_and_text_without_injecting_xml() -> None:
+    policy = api(
+        inbound='<set-header name="{{header}}" exists-action="override"><value>{{value}}</value></set-header>',
+        named_values={"header": "x-from-nv", "value": "<b>&amp;</b>"},
+    )
+    services = FakeServices()
+    execute([None, policy], services, backend_url="http://backend.test")
+    assert services.calls[0]["headers"]["x-from-nv"] == "<b>&amp;</b>"
+
+
+def test_a_named_value_may_hold_an_expression() -> None:
+    policy = api(inbound='<set-header name="x-sub" exists-action="override"><value>{{sub}}</value></set-header>',
+                 named_values={"sub": "@(context.Subscription.Id)"})
+    services = FakeServices()
+    execute([None, policy], services, backend_url="http://backend.test")
+    assert services.calls[0]["headers"]["x-sub"] == "sub-1"
+
+
+def test_unknown_named_value_is_refused_with_its_name() -> None:
+    error = rejected(document(inbound='<set-variable name="x" value="{{nope}}"/>'), named_values={"yes": "1"})
+    assert "named value '{{nope}}', which does not exist" in str(error)
+
+
+def test_validate_policy_raises_the_same_refusal_and_accepts_good_documents() -> None:
+    assert validate_policy(document(inbound="<base/>"), "operation") is None
+    with pytest.raises(PolicyRejected, match="unknown policy element"):
+        validate_policy(document(inbound="<nope/>"), "operation")
+
+
+def test_unknown_scope_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="scope"):
+        compile_policy("<policies/>", "tenant")
+
+
+def test_a_fragment_compiles_without_a_section_and_remembers_where_its_elements_may_go() -> None:
+    fragment = compile_policy('<fragment><set-header name="a"><value>1</value></set-header>'
+                              "<forward-request/></fragment>", "fragment")
+    names = [name for name, _, _ in fragment.elements]
+    assert names == ["set-header", "forward-request"]
+    assert fragment.elements[1][2] == frozenset({"backend"})
+
+
+def test_named_values_match_case_insensitively_like_the_management_plane() -> None:
+    policy = api(inbound='<set-variable name="x" value="{{My-Value}}"/>', named_values={"my-value": "1"})
+    assert execute([None, policy], backend_url="http://backend.test").variables["x"] == "1"
+
+
+def test_the_management_plane_validator_hook_uses_the_current_state() -> None:
+    from toolkit.emulator.management.hooks import PolicyRejected as PlaneRejected
+    from toolkit.emulator.management.hooks import PolicyScope
+    from toolkit.emulator.policy import policy_validator
+
+    state = {"backends": ["pool"]}
+    validate = policy_validator(backends=lambda: state["backends"])
+    validate(document(inbound='<set-backend-service backend-id="pool"/>'), PolicyScope.API)
+    state["backends"] = []
+    with pytest.raises(PlaneRejected, match="backend 'pool' does not exist") as info:
+        validate(document(inbound='<set-backend-service backend-id="pool"/>'), PolicyScope.OPERATION)
+    assert info.value.line == 1

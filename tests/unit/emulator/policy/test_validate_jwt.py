@@ -1,0 +1,152 @@
+"""<validate-jwt>: refusals, token sources, keys (openid-config, inline), failures through on-error."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt
+import pytest
+from .policy_helpers import NOW, FakeServices, api, assert_sections, document, execute, rejected
+
+from toolkit.emulator.jwt_issuer import DEFAULT_AUDIENCE, TestIssuer
+from toolkit.emulator.jwt_validation import OpenIdKeyCache
+
+ISSUER_URL = "http://127.0.0.1:9/issuer"
+URL = {"backend_url": "http://backend.test"}
+REASON = '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>'
+SECRET = b"0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def issuer() -> TestIssuer:
+    return TestIssuer(ISSUER_URL, clock=lambda: NOW)
+
+
+@pytest.fixture
+def services(issuer: TestIssuer) -> FakeServices:
+    documents = {issuer.openid_configuration_url: issuer.openid_configuration(), issuer.jwks_uri: issuer.jwks()}
+    fake = FakeServices()
+    fake.jwt_keys = OpenIdKeyCache(documents.__getitem__, fake.clock)
+    return fake
+
+
+def _jwt(attributes: str = 'header-name="Authorization" require-scheme="Bearer"', children: str | None = None) -> str:
+    if children is None:
+        children = (f'<openid-config url="{ISSUER_URL}/.well-known/openid-configuration"/>'
+                    f"<audiences><audience>{DEFAULT_AUDIENCE}</audience></audiences>"
+                    f"<issuers><issuer>{ISSUER_URL}</issuer></issuers>")
+    return f"<validate-jwt {attributes}>{children}</validate-jwt>"
+
+
+def _run(services: FakeServices, element: str, headers=(), **options):
+    return execute([None, api(inbound=element, on_error="<base/>" + REASON, **options.pop("compile", {}))],
+                   services, headers=headers, **URL, **options)
+
+
+def test_sections() -> None:
+    assert_sections(_jwt(), ("inbound",))
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    (_jwt(""), "needs one of header-name, query-parameter-name, token-value"),
+    (_jwt('header-name="a" query-parameter-name="b"'), "takes only one of"),
+    (_jwt('header-name="a" failed-validation-httpcode="99"'), "99 is outside the allowed range 100-599"),
+    (_jwt('header-name="a" clock-skew="-1"'), "'clock-skew': -1 is outside"),
+    (_jwt('header-name="a" require-expiration-time="no"'), "is not true or false"),
+    (_jwt('header-name="a"', "<decryption-keys/>"), "<decryption-keys> is not allowed inside <validate-jwt>"),
+    (_jwt('header-name="a"', "<openid-config/>"), "<openid-config> is missing the required attribute 'url'"),
+    (_jwt('header-name="a"', '<issuer-signing-keys><key n="AQAB"/></issuer-signing-keys>'), "needs both 'n' and 'e'"),
+    (_jwt('header-name="a"', "<issuer-signing-keys><key>not base64!</key></issuer-signing-keys>"), "not valid base64"),
+    (_jwt('header-name="a"', '<issuer-signing-keys><key certificate-id="c"/></issuer-signing-keys>'),
+     "attribute 'certificate-id' is not supported"),
+    (_jwt('header-name="a"', "<audiences><audience>a</audience></audiences><audiences/>"), "<audiences> appears twice"),
+    (_jwt('header-name="a"', "<audiences><audience>@(context.Api.Id)</audience></audiences>"), "not supported here"),
+    (_jwt('header-name="a"', '<required-claims><claim name="r" match="some"/></required-claims>'),
+     "'some' is not one of all, any"),
+    (_jwt('header-name="a"', "<required-claims><claim/></required-claims>"), "missing the required attribute 'name'"),
+])
+def test_refusals(xml: str, message: str) -> None:
+    assert message in str(rejected(document(inbound=xml)))
+
+
+def test_a_valid_token_passes_and_its_claims_can_be_kept(services: FakeServices, issuer: TestIssuer) -> None:
+    element = _jwt('header-name="Authorization" require-scheme="Bearer" output-token-variable-name="jwt"')
+    ctx = _run(services, element, [("Authorization", f"Bearer {issuer.mint()}")])
+    assert ctx.response_status == 200 and len(services.calls) == 1
+    assert ctx.variables["jwt"]["sub"] == "test-user"
+
+
+@pytest.mark.parametrize(("token", "reason"), [
+    (None, "TokenNotPresent"),
+    ("audience", "TokenAudienceNotAllowed"),
+    ("expired", "TokenExpired"),
+    ("foreign", "TokenSignatureInvalid"),
+    ("garbage", "JwtInvalid"),
+])
+def test_failures_answer_401_with_apims_reasons(services: FakeServices, issuer: TestIssuer, token, reason) -> None:
+    tokens = {
+        None: None,
+        "audience": issuer.mint(audience="api://someone-else"),
+        "expired": issuer.mint(now=NOW - 7200),
+        "foreign": issuer.mint_with_foreign_key(),
+        "garbage": "a.b",
+    }
+    headers = [("Authorization", f"Bearer {tokens[token]}")] if tokens[token] else []
+    ctx = _run(services, _jwt(), headers)
+    assert ctx.response_status == 401 and services.calls == []
+    assert ctx.response_headers.get("x-reason") == reason
+    assert json.loads(ctx.response_body)["statusCode"] == 401
+    if token is None:
+        assert json.loads(ctx.response_body)["message"] == "JWT not present."
+
+
+def test_the_scheme_is_required_in_the_authorization_header(services: FakeServices, issuer: TestIssuer) -> None:
+    assert _run(services, _jwt(), [("Authorization", issuer.mint())]).response_status == 401
+    relaxed = _jwt('header-name="Authorization"')
+    assert _run(services, relaxed, [("Authorization", issuer.mint())]).response_status == 200
+
+
+def test_custom_status_message_and_clock_skew(services: FakeServices, issuer: TestIssuer) -> None:
+    element = _jwt('header-name="x-token" failed-validation-httpcode="403" '
+                   'failed-validation-error-message="Go away." clock-skew="120"')
+    stale = issuer.mint(now=NOW - 3660)  # expired 60 s ago: within the skew
+    assert _run(services, element, [("x-token", stale)]).response_status == 200
+    ctx = _run(services, element, [("x-token", issuer.mint(now=NOW - 3800))])
+    assert ctx.response_status == 403
+    assert json.loads(ctx.response_body) == {"statusCode": 403, "message": "Go away."}
+
+
+def test_query_parameter_and_token_value_sources(services: FakeServices, issuer: TestIssuer) -> None:
+    token = issuer.mint()
+    by_query = _run(services, _jwt('query-parameter-name="access_token"'), query=f"api-version=1&access_token={token}")
+    assert by_query.response_status == 200
+    expression = 'token-value="@(context.Request.Headers.GetValueOrDefault(&quot;x-jwt&quot;, &quot;&quot;))"'
+    assert _run(services, _jwt(expression), [("x-jwt", token)]).response_status == 200
+    assert _run(services, _jwt(expression)).response_status == 401
+
+
+def test_inline_keys_rsa_and_symmetric(services: FakeServices, issuer: TestIssuer) -> None:
+    jwk = issuer.jwks()["keys"][0]
+    rsa = _jwt('header-name="t"', f'<issuer-signing-keys><key n="{jwk["n"]}" e="{jwk["e"]}"/></issuer-signing-keys>')
+    assert _run(services, rsa, [("t", issuer.mint())]).response_status == 200
+    hs256 = _jwt('header-name="t"', f"<issuer-signing-keys><key>{base64.b64encode(SECRET).decode()}</key>"
+                                    "</issuer-signing-keys>")
+    token = jwt.encode({"sub": "x", "exp": int(NOW) + 60}, SECRET, algorithm="HS256")
+    assert _run(services, hs256, [("t", token)]).response_status == 200
+    assert _run(services, hs256, [("t", issuer.mint())]).response_status == 401
+
+
+def test_required_claims_and_named_values(services: FakeServices, issuer: TestIssuer) -> None:
+    element = _jwt('header-name="t"', '<openid-config url="{{oidc}}"/><audiences><audience>{{aud}}</audience>'
+                                      '</audiences><required-claims><claim name="roles" match="any">'
+                                      "<value>reader</value><value>admin</value></claim></required-claims>")
+    names = {"compile": {"named_values": {"oidc": issuer.openid_configuration_url, "aud": DEFAULT_AUDIENCE}}}
+    assert _run(services, element, [("t", issuer.mint({"roles": ["reader"]}))], **names).response_status == 200
+    refused = _run(services, element, [("t", issuer.mint({"roles": ["guest"]}))], **names)
+    assert refused.response_headers.get("x-reason") == "TokenClaimValueNotAllowed"
+
+
+def test_openid_config_without_a_key_cache_refuses_tokens(issuer: TestIssuer) -> None:
+    ctx = _run(FakeServices(), _jwt(), [("Authorization", f"Bearer {issuer.mint()}")])
+    assert ctx.response_status == 401 and "keys unavailable" in ctx.last_error_message

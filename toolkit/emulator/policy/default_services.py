@@ -1,0 +1,231 @@
+"""`DefaultGatewayServices`: the gateway services over real HTTP (an injected ``httpx.AsyncClient``).
+
+Holds the published backends (single ones with their circuit breakers, pools with their routers)
+and fragments; the management plane updates them with `set_backend` / `set_fragment`. Forwarding
+reuses the client's keep-alive pool; transport errors become `BackendConnectionFailure` (or
+`BackendTimeout`), which the forward-request policy feeds to the backend's breaker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from toolkit.emulator.gateway.arm_json import backend_properties
+from toolkit.emulator.gateway.breaker import BreakerRule, CircuitBreaker
+from toolkit.emulator.gateway.pool import PoolRouter
+from toolkit.emulator.gateway.token_counter import TokenLimiter
+from toolkit.emulator.jwt_issuer import OPENID_CONFIG_PATH
+from toolkit.emulator.jwt_validation import OpenIdKeyCache
+from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout, PolicyError
+from toolkit.emulator.policy.routing import resolve_target, url_without_query
+from toolkit.emulator.policy.services import (
+    AzureAdAuthority,
+    BackendResponse,
+    EmbeddingsFailure,
+    PoolBackend,
+    SingleBackend,
+)
+from toolkit.errors import ArtifactError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from toolkit.emulator.cache.base import SemanticCacheStore
+    from toolkit.emulator.policy.context import RequestContext
+    from toolkit.emulator.policy.document import CompiledPolicy
+
+T = TypeVar("T")
+# Never forwarded either way: hop-by-hop headers, and what the HTTP layer recomputes.
+_REQUEST_SKIP = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
+                           "upgrade", "proxy-connection", "trailer"})
+_RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding",
+                            "upgrade", "proxy-connection", "trailer"})
+
+
+class DefaultGatewayServices:
+    """GatewayServices for the emulator: backends, breakers, pools, token counters, cache, JWT keys."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        backends: Mapping[str, Mapping[str, Any]] | None = None,
+        fragments: Mapping[str, CompiledPolicy] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        rng: random.Random | None = None,
+        token_limiter: TokenLimiter | None = None,
+        cache_store: SemanticCacheStore | None = None,
+        jwt_keys: OpenIdKeyCache | None = None,
+        azure_ad_authority: str | Callable[[str], AzureAdAuthority | None] | None = None,
+        embeddings_timeout: float = 30.0,
+    ) -> None:
+        self.client = client
+        self._clock = clock
+        self._sleep = sleep or asyncio.sleep
+        self.rng = rng if rng is not None else random.Random()
+        self.token_limiter = token_limiter if token_limiter is not None else TokenLimiter(clock)
+        if cache_store is None:
+            from toolkit.emulator.cache.memory import MemoryCacheStore
+
+            cache_store = MemoryCacheStore()
+        self.cache_store: SemanticCacheStore | None = cache_store
+        self.jwt_keys: OpenIdKeyCache | None = jwt_keys if jwt_keys is not None else OpenIdKeyCache(fetch_loopback_json, clock)
+        self._authority = azure_ad_authority
+        self.embeddings_timeout = embeddings_timeout
+        self._backends: dict[str, SingleBackend | PoolBackend] = {}
+        self._fragments: dict[str, CompiledPolicy] = dict(fragments or {})
+        for name, document in (backends or {}).items():
+            self.set_backend(name, document)
+
+    # -- published state (management plane) -------------------------------------------------------
+
+    def set_backend(self, name: str, document: Mapping[str, Any]) -> None:
+        """Add or replace a backend from its ARM JSON; an unchanged breaker rule keeps its state."""
+        properties = backend_properties(document)
+        if properties.get("type") == "Pool":
+            self._backends[name] = PoolBackend(name, PoolRouter.from_arm(properties, rng=self.rng))
+            return
+        url = properties.get("url")
+        if not isinstance(url, str) or not url:
+            raise ArtifactError(f"backend {name!r}: a single backend needs a 'url'")
+        breaker = None
+        if properties.get("circuitBreaker") is not None:
+            rule = BreakerRule.from_arm(properties)
+            old = self._backends.get(name)
+            keep = isinstance(old, SingleBackend) and old.breaker is not None and old.breaker.rule == rule
+            breaker = old.breaker if keep else CircuitBreaker(rule, self._clock)  # type: ignore[union-attr]
+        self._backends[name] = SingleBackend(name, url, breaker)
+
+    def remove_backend(self, name: str) -> None:
+        """Forget a backend (no error when absent)."""
+        self._backends.pop(name, None)
+
+    def set_fragment(self, fragment_id: str, fragment: CompiledPolicy) -> None:
+        """Add or replace a compiled policy fragment."""
+        self._fragments[fragment_id] = fragment
+
+    def remove_fragment(self, fragment_id: str) -> None:
+        """Forget a fragment (no error when absent)."""
+        self._fragments.pop(fragment_id, None)
+
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        """Every backend's breaker by backend name (for the control API)."""
+        return {name: b.breaker for name, b in self._backends.items() if isinstance(b, SingleBackend) and b.breaker}
+
+    # -- GatewayServices ----------------------------------------------------------------------------
+
+    def clock(self) -> float:
+        """Seconds since the epoch (the injected clock)."""
+        return self._clock()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait with the injected sleep."""
+        await self._sleep(seconds)
+
+    def backend(self, backend_id: str) -> SingleBackend | PoolBackend | None:
+        """The backend entity, or None."""
+        return self._backends.get(backend_id)
+
+    def is_available(self, name: str) -> bool:
+        """False only while the backend's breaker is open."""
+        backend = self._backends.get(name)
+        breaker = backend.breaker if isinstance(backend, SingleBackend) else None
+        return breaker is None or not breaker.is_open()
+
+    def fragment(self, fragment_id: str) -> CompiledPolicy | None:
+        """The compiled fragment, or None."""
+        return self._fragments.get(fragment_id)
+
+    def azure_ad_authority(self, tenant_id: str) -> AzureAdAuthority | None:
+        """The stand-in authority: from the ``{tenant}`` URL template or the injected function."""
+        if self._authority is None:
+            return None
+        if callable(self._authority):
+            return self._authority(tenant_id)
+        issuer = self._authority.format(tenant=tenant_id).rstrip("/")
+        return AzureAdAuthority(issuer + OPENID_CONFIG_PATH, (issuer,))
+
+    async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` in a worker thread."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def forward(
+        self,
+        ctx: RequestContext,
+        url: str,
+        timeout: float,
+        *,
+        follow_redirects: bool = False,
+        body: bytes | None = None,
+    ) -> BackendResponse:
+        """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
+        headers = [(k, v) for k, v in ctx.request_headers.items() if k not in _REQUEST_SKIP]
+        request = self.client.build_request(
+            ctx.request_method, url, headers=headers, content=ctx.request_body if body is None else body,
+            timeout=httpx.Timeout(timeout),
+        )
+        try:
+            response = await self.client.send(request, follow_redirects=follow_redirects)
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise BackendConnectionFailure(f"Connecting to {url_without_query(url)} timed out.") from None
+            raise BackendTimeout(f"{url_without_query(url)} sent no response within {timeout:g} s.") from None
+        except httpx.TransportError as exc:
+            raise BackendConnectionFailure(f"Cannot reach {url_without_query(url)} ({type(exc).__name__}).") from None
+        return BackendResponse(
+            response.status_code,
+            response.reason_phrase,
+            [(k, v) for k, v in response.headers.multi_items() if k not in _RESPONSE_SKIP],
+            response.content,
+        )
+
+    async def embed(self, backend_id: str, texts: list[str]) -> np.ndarray:
+        """POST ``{"input": texts}`` to the embeddings backend; its breaker is fed like a forward's."""
+        import numpy as np
+
+        try:
+            name, url, breaker = resolve_target(self, backend_id, "semantic-cache-lookup")
+        except PolicyError as exc:
+            raise EmbeddingsFailure(exc.message) from None
+        try:
+            response = await self.client.post(url, json={"input": texts}, timeout=self.embeddings_timeout)
+        except httpx.HTTPError as exc:
+            if breaker is not None:
+                breaker.record(None, connection_failure=True)
+            raise EmbeddingsFailure(f"Cannot reach embeddings backend {name} ({type(exc).__name__}).") from None
+        if breaker is not None:
+            breaker.record(response.status_code, retry_after=response.headers.get("retry-after"))
+        if response.status_code != 200:
+            raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status_code}.")
+        try:
+            rows = sorted(response.json()["data"], key=lambda item: item["index"])
+            vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EmbeddingsFailure(f"Embeddings backend {name} sent a malformed answer ({exc}).") from None
+        if vectors.ndim != 2 or len(vectors) != len(texts):
+            raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
+        return vectors
+
+
+def fetch_loopback_json(url: str) -> Any:
+    """GET a JSON document from a loopback URL (the emulator never leaves the machine)."""
+    host = urlsplit(url).hostname or ""
+    if host != "localhost":
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError(f"the emulator only fetches from loopback addresses, not {host!r}")
+    response = httpx.get(url, timeout=10.0)
+    response.raise_for_status()
+    return response.json()

@@ -1,0 +1,107 @@
+"""``<validate-azure-ad-token>``: refuse requests without a valid Microsoft Entra ID token.
+
+The emulator has no Entra ID: the gateway's test issuer stands in for it. ``services.azure_ad_authority
+(tenant-id)`` names its openid-config document and the issuers accepted for the tenant; keys are
+fetched and cached like validate-jwt's. Checks: signature, lifetime (``exp`` required), issuer,
+audience (``<audiences>`` plus ``<backend-application-ids>``, each also as ``api://<id>``), the
+client application (``azp``, or ``appid`` of v1 tokens, must be one of ``<client-application-ids>``)
+and ``<required-claims>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.emulator.jwt_validation import JwtRequirements, JwtValidationError, validate_jwt
+from toolkit.emulator.policy.document import Policy
+from toolkit.emulator.policy.errors import PolicyError
+from toolkit.emulator.policy.jwt_support import (
+    TokenSource,
+    required_claims,
+    single_children,
+    text_list,
+    validation_failure,
+)
+from toolkit.emulator.policy.registry import handler
+
+CHILDREN = ("client-application-ids", "backend-application-ids", "audiences", "required-claims")
+
+
+@handler(
+    "validate-azure-ad-token",
+    sections=("inbound",),
+    attributes=("tenant-id", "header-name", "query-parameter-name", "token-value", "failed-validation-httpcode",
+                "failed-validation-error-message", "output-token-variable-name"),
+    required=("tenant-id",),
+    children=CHILDREN,
+    notes="Validated against the emulator's test issuer standing in for Entra ID (tenant → issuer and keys); "
+    "client app from azp/appid; decryption-keys are not supported. Default 401 JSON.",
+)
+class ValidateAzureAdToken(Policy):
+    """Entra ID token validation."""
+
+    __slots__ = ("tenant", "source", "status", "message", "clients", "audiences", "claims", "output")
+
+    def __init__(self, tenant: str, source: TokenSource, status: int, message: str | None, clients: tuple[str, ...],
+                 audiences: tuple[str, ...], claims: tuple[Any, ...], output: str | None) -> None:
+        super().__init__()
+        self.tenant = tenant
+        self.source = source
+        self.status = status
+        self.message = message
+        self.clients = clients
+        self.audiences = audiences
+        self.claims = claims
+        self.output = output
+
+    @classmethod
+    def compile(cls, element: Any, cc: Any) -> ValidateAzureAdToken:
+        """Tenant, token source (Authorization by default), the id lists and claims."""
+        tenant = (cc.constant(element, "tenant-id") or "").strip()
+        if not tenant:
+            raise cc.reject(element, "<validate-azure-ad-token> attribute 'tenant-id' is empty")
+        groups = single_children(element, CHILDREN, cc)
+        if "client-application-ids" not in groups:
+            raise cc.reject(element, "<validate-azure-ad-token> needs <client-application-ids>")
+        clients = text_list(groups["client-application-ids"][0], "application-id", cc)
+        if not clients:
+            raise cc.reject(groups["client-application-ids"][0], "<client-application-ids> needs an <application-id>")
+        backend_ids = text_list(groups["backend-application-ids"][0], "application-id", cc) \
+            if "backend-application-ids" in groups else ()
+        audiences = text_list(groups["audiences"][0], "audience", cc) if "audiences" in groups else ()
+        audiences += tuple(a for b in backend_ids for a in (b, f"api://{b}"))
+        return cls(
+            tenant,
+            TokenSource.compile(element, cc, default_header="Authorization", scheme="Bearer"),
+            cc.integer(element, "failed-validation-httpcode", default=401, minimum=100, maximum=599).constant,
+            cc.constant(element, "failed-validation-error-message"),
+            clients,
+            audiences,
+            required_claims(groups["required-claims"][0], cc) if "required-claims" in groups else (),
+            cc.constant(element, "output-token-variable-name"),
+        )
+
+    async def run(self, ctx: Any, services: Any) -> None:
+        """Validate against the tenant's stand-in authority."""
+        name = self.spec.name
+        authority = services.azure_ad_authority(self.tenant)
+        if authority is None or services.jwt_keys is None:
+            raise PolicyError(f"No Entra ID stand-in is configured for tenant '{self.tenant}'.", source=name,
+                              reason="AzureAdUnavailable")
+        requirements = JwtRequirements(audiences=self.audiences, issuers=authority.issuers,
+                                       required_claims=self.claims)
+        try:
+            token = self.source.extract(ctx)
+            if token is None:
+                raise JwtValidationError("JWT not present.", reason="not_present")
+            keys = services.jwt_keys.source(authority.openid_config_url)
+            claims = await services.run_blocking(validate_jwt, token, requirements, keys, services.clock())
+            client = claims.get("azp", claims.get("appid"))
+            if client not in self.clients:
+                raise JwtValidationError("JWT client application is not allowed.", reason="claim_mismatch")
+        except JwtValidationError as exc:
+            ctx.note(name, f"refused: {exc.reason}")
+            raise validation_failure(name, exc, self.status, self.message) from None
+        if self.output:
+            ctx.variables[self.output] = claims
+        ctx.note(name, "valid token")

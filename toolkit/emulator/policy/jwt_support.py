@@ -1,0 +1,128 @@
+"""What validate-jwt and validate-azure-ad-token share: token source, claim lists, failures.
+
+Failures go through on-error with APIM's documented validate-jwt reasons (TokenNotPresent,
+TokenExpired, ...; api-management-error-handling-policies.md); the default response is the
+configured status (401) with the configured message, else the validator's message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from toolkit.artifacts.policy_xml import local_name
+from toolkit.emulator.jwt_validation import ClaimRequirement, JwtValidationError, token_from_header
+from toolkit.emulator.policy.errors import PolicyError, json_error_body
+from toolkit.emulator.policy.values import text_of
+
+_APIM_REASONS = {
+    "not_present": "TokenNotPresent",
+    "wrong_scheme": "TokenNotPresent",
+    "bad_signature": "TokenSignatureInvalid",
+    "audience": "TokenAudienceNotAllowed",
+    "issuer": "TokenIssuerNotAllowed",
+    "expired": "TokenExpired",
+    "unknown_kid": "TokenSignatureKeyNotFound",
+    "claim_missing": "TokenClaimNotFound",
+    "claim_mismatch": "TokenClaimValueNotAllowed",
+}
+TOKEN_ATTRIBUTES = ("header-name", "query-parameter-name", "token-value")
+
+
+class TokenSource:
+    """Where the token is: a header (optionally with a required scheme), a query parameter, or a value."""
+
+    __slots__ = ("header", "query", "value", "scheme")
+
+    def __init__(self, header: str | None, query: str | None, value: Any, scheme: str | None) -> None:
+        self.header = header
+        self.query = query
+        self.value = value
+        self.scheme = scheme
+
+    @classmethod
+    def compile(cls, element: Any, cc: Any, *, default_header: str | None, scheme: str | None = None) -> TokenSource:
+        """At most one of header-name / query-parameter-name / token-value (one is required without a default)."""
+        given = [name for name in TOKEN_ATTRIBUTES if element.get(name) is not None]
+        tag = local_name(element)
+        if len(given) > 1:
+            raise cc.reject(element, f"<{tag}> takes only one of {', '.join(TOKEN_ATTRIBUTES)}")
+        if not given and default_header is None:
+            raise cc.reject(element, f"<{tag}> needs one of {', '.join(TOKEN_ATTRIBUTES)}")
+        header = cc.constant(element, "header-name") if "header-name" in given else None
+        if not given:
+            header = default_header
+        query = cc.constant(element, "query-parameter-name")
+        value = cc.value(element, "token-value", expect="string")
+        # APIM checks the scheme only in the Authorization header.
+        if header is None or header.lower() != "authorization":
+            scheme = None
+        return cls(header, query, value, scheme)
+
+    def extract(self, ctx: Any) -> str | None:
+        """The token (raises JwtValidationError when the required scheme is missing)."""
+        if self.header is not None:
+            return token_from_header(ctx.request_header(self.header), self.scheme)
+        if self.query is not None:
+            values = parse_qs(ctx.request_query).get(self.query)
+            return values[0] if values else None
+        return text_of(self.value, ctx) or None
+
+
+def text_list(container: Any, item: str, cc: Any) -> tuple[str, ...]:
+    """The texts of ``<container><item>text</item>...</container>`` (named values substituted, no expressions)."""
+    cc.check_attributes(container, ())
+    texts = []
+    for child in cc.child_elements(container, (item,)):
+        cc.check_attributes(child, ())
+        cc.child_elements(child, (), text=True)
+        text = cc.text(child)
+        if text.startswith(("@(", "@{")):
+            raise cc.reject(child, f"<{item}>: policy expressions are not supported here by the emulator")
+        if not text:
+            raise cc.reject(child, f"<{item}> is empty")
+        texts.append(text)
+    return tuple(texts)
+
+
+def required_claims(container: Any, cc: Any) -> tuple[ClaimRequirement, ...]:
+    """``<required-claims><claim name match separator><value/>...</claim></required-claims>``."""
+    cc.check_attributes(container, ())
+    claims = []
+    for claim in cc.child_elements(container, ("claim",)):
+        cc.check_attributes(claim, ("name", "match", "separator"), ("name",))
+        name = cc.constant(claim, "name").strip()
+        if not name:
+            raise cc.reject(claim, "<claim> attribute 'name' is empty")
+        match = cc.choice(claim, "match", ("all", "any"), "all")
+        separator = cc.constant(claim, "separator")
+        claims.append(ClaimRequirement(name, text_list_items(claim, cc), match, separator or None))
+    return tuple(claims)
+
+
+def text_list_items(claim: Any, cc: Any) -> tuple[str, ...]:
+    """The ``<value>`` texts of a ``<claim>``."""
+    values = []
+    for value in cc.child_elements(claim, ("value",)):
+        cc.check_attributes(value, ())
+        cc.child_elements(value, (), text=True)
+        values.append(cc.text(value))
+    return tuple(values)
+
+
+def single_children(element: Any, allowed: tuple[str, ...], cc: Any) -> dict[str, list[Any]]:
+    """Children grouped by name; each of ``allowed`` except ``openid-config`` at most once."""
+    groups: dict[str, list[Any]] = {}
+    for child in cc.child_elements(element, allowed):
+        name = local_name(child)
+        if name != "openid-config" and name in groups:
+            raise cc.reject(child, f"<{name}> appears twice in <{local_name(element)}>")
+        groups.setdefault(name, []).append(child)
+    return groups
+
+
+def validation_failure(source: str, error: JwtValidationError, status: int, message: str | None) -> PolicyError:
+    """The on-error error for a failed token (LastError.Message is the validator's message)."""
+    body = json_error_body(status, message or error.message)
+    return PolicyError(error.message, source=source, reason=_APIM_REASONS.get(error.reason, "JwtInvalid"),
+                       status=status, headers=[("content-type", "application/json; charset=utf-8")], body=body)

@@ -1,0 +1,57 @@
+"""Attribute values as handlers use them at request time: constants, or expressions checked on use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.emulator.expressions import format_value
+from toolkit.emulator.policy.errors import ExpressionFailure
+
+
+class IntSetting:
+    """An integer attribute: a constant (checked at publish) or an int expression (checked on use)."""
+
+    __slots__ = ("constant", "expression", "minimum", "maximum", "where")
+
+    def __init__(
+        self,
+        constant: int | None,
+        expression: Any = None,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        where: str = "",
+    ) -> None:
+        self.constant = constant
+        self.expression = expression
+        self.minimum = minimum
+        self.maximum = maximum
+        self.where = where  # "<retry> attribute 'count'", for messages
+
+    def get(self, ctx: Any, source: str) -> int:
+        """The value for this request; an expression out of range fails like a bad expression."""
+        if self.expression is None:
+            return self.constant  # type: ignore[return-value]
+        value = self.expression.evaluate(ctx)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ExpressionFailure(f"{self.where} evaluated to {value!r}, not an integer.", source=source)
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise ExpressionFailure(f"{self.where} evaluated to {value}, outside {_range(self)}.", source=source)
+        return value
+
+
+def _range(setting: IntSetting) -> str:
+    low = "" if setting.minimum is None else str(setting.minimum)
+    high = "" if setting.maximum is None else str(setting.maximum)
+    return f"{low}..{high}"
+
+
+def text_of(value: Any, ctx: Any) -> str:
+    """A compiled value (constant or expression) as the string C# would produce."""
+    result = value.evaluate(ctx)
+    return result if type(result) is str else format_value(result)
+
+
+def truth(condition: Any, ctx: Any) -> bool:
+    """A compiled condition (a constant bool or a bool expression) for this request."""
+    return condition if type(condition) is bool else condition.evaluate(ctx) is True
