@@ -1,0 +1,1 @@
+"""Built-in lint rules, one per module named ``APIMnnn_snake_name``; registered in toolkit.lint.registry."""
