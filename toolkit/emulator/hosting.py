@@ -100,6 +100,7 @@ class AppHost:
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
+        self._pending: set[asyncio.Task[None]] = set()
 
     def add(self, name: str, app: Callable[..., Any], *, port: int = 0, tls: TlsFiles | None = None) -> None:
         """Register an app before ``start``."""
@@ -153,6 +154,28 @@ class AppHost:
             self._thread = None
             error, self._startup_error = self._startup_error, None
             raise RemoteError(f"the emulator failed to start: {error}") from error
+
+    def add_live(self, name: str, app: Callable[..., Any], *, port: int = 0) -> str:
+        """Add an app while the host runs (from any thread, the serving loop included); returns its URL.
+
+        The socket listens at once, so connections made before the server task starts wait in the backlog.
+        """
+        if self._thread is None or self._loop is None:
+            raise RuntimeError("AppHost is not running: use add() before start()")
+        if name in self._slots:
+            raise InputError(f"app {name!r} is registered twice")
+        slot = _Slot(name, app, port, None)
+        slot.socket = _bind(self._host, port)
+        slot.socket.listen(128)
+        slot.port = slot.socket.getsockname()[1]
+        self._slots[name] = slot
+        if threading.current_thread() is self._thread:
+            task = self._loop.create_task(self._serve(slot))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        else:
+            self.call(self._serve(slot))
+        return self.url(name)
 
     def set_listening(self, name: str, listening: bool) -> None:
         """Stop accepting connections on an app's port (connection refused) or accept them again."""

@@ -45,7 +45,7 @@ def test_apiops_layout_and_shapes(repo_root: Path) -> None:
         {"id": "/backends/openai-westus", "priority": 2, "weight": 100},
     ]
     east = artifacts.json("backends/openai-eastus/backendInformation.json")["properties"]
-    assert east["type"] == "Single" and east["url"] == "https://aoai-eastus.openai.azure.com/openai"
+    assert east["type"] == "Single" and east["url"] == "https://aoai-eastus.openai.azure.com"
     rule = east["circuitBreaker"]["rules"][0]
     assert rule["failureCondition"] == {"count": 3, "interval": "PT5M", "statusCodeRanges": [{"min": 429, "max": 429}]}
     assert (rule["tripDuration"], rule["acceptRetryAfter"]) == ("PT1M", False)

@@ -1,0 +1,64 @@
+"""`toolkit emulator start`: the local APIM + Azure OpenAI emulator in the foreground."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from toolkit.cli._output import info, out
+
+
+@click.group("emulator")
+def cli() -> None:
+    """The local emulator of APIM and Azure OpenAI backends (loopback only)."""
+
+
+@cli.command("start")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Gateway port (0: any free port).")
+@click.option("--management-port", default=0, type=int, help="Management (ARM, https) port; default any free port.")
+@click.option("--control-port", default=0, type=int, help="Control API port; default any free port.")
+@click.option("--state", "state_file", default=None, type=click.Path(dir_okay=False),
+              help="Persist what is published to this JSON file, and load it at start.")
+@click.option("--config", "config_path", default="toolkit.yaml", envvar="TOOLKIT_CONFIG", show_default=True,
+              type=click.Path(dir_okay=False), help="Simulated backends follow this config's local environment, if it exists.")
+@click.option("--subscription-key", default=None, envvar="APIM_SUBSCRIPTION_KEY",
+              help="Create a subscription with this key (default: a random one, printed).")
+def start(host: str, port: int, management_port: int, control_port: int, state_file: str | None, config_path: str,
+          subscription_key: str | None) -> None:
+    """Run the emulator until Ctrl-C; print its URLs and a subscription key."""
+    from toolkit.config import load_config
+    from toolkit.emulator.hosting import require_loopback
+    from toolkit.emulator.runtime import Emulator
+
+    require_loopback(host)
+    config = load_config(config_path, "local") if Path(config_path).is_file() else None
+    emulator = Emulator.from_config(config, host=host, gateway_port=port, management_port=management_port,
+                                    control_port=control_port, state_file=state_file)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    emulator.start()
+    try:
+        key = emulator.create_subscription("default", key=subscription_key)
+        out(f"management  {emulator.management_url}  (CA bundle: {emulator.ca_bundle_path})")
+        out(f"gateway     {emulator.gateway_url}")
+        out(f"control     {emulator.control_url}")
+        out(f"export TOOLKIT_EMULATOR_URL={emulator.control_url}")
+        out(f"export APIM_BASE_URL={emulator.gateway_url}")
+        if not subscription_key:
+            # A key is a secret: shown to a person at a terminal, never written into a CI log.
+            if sys.stdout.isatty():
+                out(f"export APIM_SUBSCRIPTION_KEY={key}")
+            else:
+                info("subscription 'default' created; pass --subscription-key (or APIM_SUBSCRIPTION_KEY) to choose its key")
+        info("emulator running; Ctrl-C stops it")
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        info("emulator stopped")

@@ -1,0 +1,289 @@
+"""The gateway data plane: route to an API, check the subscription key, run the policies, answer.
+
+`GatewayRuntime` keeps compiled policies and backends in step with the management store (it listens to
+every change), and is itself the ASGI app (raw ASGI: this is the hot path).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+from urllib.parse import parse_qsl
+
+from toolkit.emulator.management.hooks import PolicyScope
+from toolkit.emulator.management.plane import ManagementPlane
+from toolkit.emulator.management.store import ResourceKind
+from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
+from toolkit.emulator.policy.errors import PolicyRejected
+from toolkit.emulator.simulator.farm import SimulatorFarm
+
+log = logging.getLogger(__name__)
+
+TRACE_HEADER = "x-emulator-trace-id"
+DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
+DEFAULT_KEY_QUERY = "subscription-key"
+MISSING_KEY = ("Access denied due to missing subscription key. "
+               "Make sure to include subscription key when making requests to an API.")
+INVALID_KEY = ("Access denied due to invalid subscription key. "
+               "Make sure to provide a valid key for an active subscription.")
+
+
+@dataclass(frozen=True)
+class PublishedApi:
+    """An API as the router needs it."""
+
+    name: str
+    display_name: str
+    path: str
+    service_url: str | None
+    subscription_required: bool
+    key_header: str
+    key_query: str
+
+
+class TraceLog:
+    """The last ``capacity`` request traces by trace id (bounded: old ones are dropped)."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self._capacity = capacity
+        self._traces: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = Lock()
+
+    def add(self, trace_id: str, record: dict[str, Any]) -> None:
+        """Keep a finished request's trace."""
+        with self._lock:
+            self._traces[trace_id] = record
+            while len(self._traces) > self._capacity:
+                self._traces.popitem(last=False)
+
+    def get(self, trace_id: str) -> dict[str, Any] | None:
+        """One trace, or None when unknown or dropped."""
+        with self._lock:
+            return self._traces.get(trace_id)
+
+    def latest(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` traces, newest first."""
+        with self._lock:
+            return list(reversed(list(self._traces.values())[-limit:]))
+
+    def clear(self) -> None:
+        """Forget every trace."""
+        with self._lock:
+            self._traces.clear()
+
+
+def operation_of(suffix: str) -> str:
+    """The operation id for a path after the API path (the Azure OpenAI operations by name)."""
+    if suffix.endswith("/chat/completions"):
+        return "chat-completions"
+    if suffix.endswith("/embeddings"):
+        return "embeddings"
+    if suffix.endswith("/completions"):
+        return "completions"
+    return suffix.strip("/").replace("/", "-") or "root"
+
+
+class GatewayRuntime:
+    """The published gateway: APIs, compiled policies and backends, rebuilt on every management change."""
+
+    def __init__(
+        self,
+        plane: ManagementPlane,
+        services: Any,
+        farm: SimulatorFarm,
+        *,
+        traces: TraceLog | None = None,
+        trace_clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.plane = plane
+        self.services = services
+        self.farm = farm
+        self.traces = traces or TraceLog()
+        self._trace_clock = trace_clock
+        self._apis: list[PublishedApi] = []
+        self._policies: dict[tuple[str, str, str], CompiledPolicy | None] = {}
+        self._broken: dict[tuple[str, str, str], str] = {}
+        self._backend_names: set[str] = set()
+        plane.store.subscribe(self._on_change)
+        self.rebuild()
+
+    # -- keeping in step with the management plane ---------------------------------------------
+
+    def _on_change(self, events: Any) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Recompile everything from the store (cheap at gateway sizes; breaker state survives)."""
+        view = self.plane.view
+        backends = view.backends()
+        for name, properties in backends.items():
+            document = dict(properties)
+            if document.get("type", "Single") != "Pool" and document.get("url"):
+                document["url"] = self.farm.simulated_url(name, str(document["url"]))
+            self.services.set_backend(name, document)
+        for name in self._backend_names - set(backends):
+            self.services.remove_backend(name)
+        self._backend_names = set(backends)
+
+        named_values = view.named_values()
+        fragments = self._compile_fragments(named_values)
+        compiled: dict[tuple[str, str, str], CompiledPolicy | None] = {}
+        broken: dict[tuple[str, str, str], str] = {}
+
+        def compile_scope(key: tuple[str, str, str], xml: str | None, scope: str) -> None:
+            if xml is None:
+                return
+            try:
+                compiled[key] = compile_policy(xml, scope, named_values=named_values, fragments=fragments,
+                                               backends=set(backends))
+            except PolicyRejected as exc:
+                # Published earlier, broken by a later change (a deleted named value, say): answer 500.
+                broken[key] = str(exc)
+
+        compile_scope(("global", "", ""), view.policy_xml(PolicyScope.GLOBAL), "global")
+        apis: list[PublishedApi] = []
+        for name, properties in view.apis().items():
+            apis.append(_published_api(name, properties))
+            compile_scope(("api", name, ""), view.policy_xml(PolicyScope.API, name), "api")
+            for operation, xml in view.operation_policies(name).items():
+                compile_scope(("operation", name, operation), xml, "operation")
+        self._apis = sorted(apis, key=lambda api: len(api.path), reverse=True)
+        self._policies, self._broken = compiled, broken
+
+    def _compile_fragments(self, named_values: dict[str, str]) -> dict[str, Any]:
+        fragments: dict[str, Any] = {}
+        for resource in self.plane.store.list(ResourceKind.FRAGMENT):
+            fragments[resource.key.name] = str(resource.properties.get("value", ""))
+        for name, xml in list(fragments.items()):
+            try:
+                compiled = compile_policy(xml, "fragment", named_values=named_values, fragments=fragments)
+            except PolicyRejected:
+                continue
+            fragments[name] = compiled
+            self.services.set_fragment(name, compiled)
+        return fragments
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    def match(self, path: str) -> PublishedApi | None:
+        """The API whose path is the longest prefix of ``path``."""
+        for api in self._apis:
+            prefix = "/" + api.path if api.path else ""
+            if not prefix or path == prefix or path.startswith(prefix + "/"):
+                return api
+        return None
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        trace_id = uuid.uuid4().hex
+        status, headers, payload, record = await self.handle(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            body, (scope.get("client") or ("", 0))[0], trace_id,
+        )
+        self.traces.add(trace_id, record)
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        raw_headers.append((b"content-length", str(len(payload)).encode()))
+        raw_headers.append((TRACE_HEADER.encode(), trace_id.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def handle(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
+        trace_id: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
+        """One request: (status, headers, body, trace record)."""
+        record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
+                                  "operation": None, "subscription": None, "events": []}
+        api = self.match(path)
+        if api is None:
+            return _finish(record, 404, {"statusCode": 404, "message": "Resource not found"})
+        prefix = "/" + api.path if api.path else ""
+        operation = operation_of(path[len(prefix):])
+        record.update(api=api.name, operation=operation)
+
+        subscription = None
+        if api.subscription_required:
+            key = _subscription_key(api, headers, query)
+            if not key:
+                return _finish(record, 401, {"statusCode": 401, "message": MISSING_KEY})
+            subscription = self.plane.view.subscription_for_key(key)
+            if subscription is None or not subscription.active or not subscription.covers(api.name):
+                return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY})
+            record["subscription"] = subscription.name
+
+        chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
+        for key in chain_keys:
+            if key in self._broken:
+                return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
+                                                                             f"no longer compiles: {self._broken[key]}"})
+        trace = Trace(self._trace_clock) if self._trace_clock else Trace()
+        ctx = RequestContext(
+            method, path, query=query, headers=headers, body=body, api_path=prefix, api_id=api.name,
+            api_name=api.display_name, operation_id=operation,
+            subscription_id=subscription.name if subscription else None,
+            subscription_name=subscription.display_name if subscription else None,
+            client_ip=client_ip, request_id=trace_id, region="Local", backend_url=api.service_url, trace=trace,
+        )
+        await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
+        status = ctx.response_status or 200
+        record.update(status=status, backend=ctx.selected_backend, events=trace.to_list())
+        headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
+        return status, headers_out, ctx.response_body or b"", record
+
+
+_COMPUTED = frozenset({"content-length", TRACE_HEADER})
+
+
+def _finish(record: dict[str, Any], status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
+    record["status"] = status
+    record["events"] = [{"ms": 0.0, "section": "inbound", "source": "gateway", "message": body["message"], "data": {}}]
+    return status, [("content-type", "application/json")], json.dumps(body).encode(), record
+
+
+def _subscription_key(api: PublishedApi, headers: list[tuple[str, str]], query: str) -> str | None:
+    wanted = {api.key_header.lower(), DEFAULT_KEY_HEADER.lower()}
+    for name, value in headers:
+        if name.lower() in wanted and value:
+            return value.strip()
+    if query:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if name == api.key_query and value:
+                return value
+    return None
+
+
+def _published_api(name: str, properties: dict[str, Any]) -> PublishedApi:
+    names = properties.get("subscriptionKeyParameterNames") or {}
+    return PublishedApi(
+        name=name,
+        display_name=str(properties.get("displayName") or name),
+        path=str(properties.get("path") or "").strip("/"),
+        service_url=properties.get("serviceUrl"),
+        subscription_required=bool(properties.get("subscriptionRequired", True)),
+        key_header=str(names.get("header") or DEFAULT_KEY_HEADER),
+        key_query=str(names.get("query") or DEFAULT_KEY_QUERY),
+    )
+
+
+async def _read_body(receive: Callable[..., Any]) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+__all__ = ["TRACE_HEADER", "GatewayRuntime", "PublishedApi", "TraceLog", "operation_of"]
