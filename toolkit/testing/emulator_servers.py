@@ -34,8 +34,8 @@ def _bind(host: str) -> socket.socket:
 def serve_app_in_thread(app: Any, *, ssl: TlsMaterial | None = None, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its base URL (``https://`` when ``ssl`` is given).
 
-    The port is bound before the thread starts (no race for it); on exit the server stops
-    gracefully, the thread is joined and the socket closed.
+    The port is bound before the thread starts (no race for it); on exit open connections are
+    dropped, the server stops, the thread is joined and the socket closed.
     """
     import uvicorn
 
@@ -54,10 +54,15 @@ def serve_app_in_thread(app: Any, *, ssl: TlsMaterial | None = None, host: str =
     )
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def main() -> None:
+        loops.append(asyncio.get_running_loop())
+        await server.serve(sockets=[sock])
 
     def run() -> None:
         try:
-            asyncio.run(server.serve(sockets=[sock]))
+            asyncio.run(main())
         except BaseException as exc:  # reported to the caller below
             failure.append(exc)
 
@@ -69,9 +74,27 @@ def serve_app_in_thread(app: Any, *, ssl: TlsMaterial | None = None, host: str =
         shown = f"[{host}]" if ":" in host else host
         yield f"{scheme}://{shown}:{port}"
     finally:
+        if loops and thread.is_alive():
+            _abort_connections(server, loops[0])
         server.should_exit = True
         thread.join(_STOP_TIMEOUT)
         sock.close()
+
+
+def _abort_connections(server: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Drop open connections at once: a client may hold a keep-alive TLS connection without reading,
+    and a graceful TLS close would then wait (and leave the transport unclosed at loop end)."""
+
+    async def abort() -> None:
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+    try:
+        asyncio.run_coroutine_threadsafe(abort(), loop).result(_STOP_TIMEOUT)
+    except RuntimeError:  # the loop closed meanwhile: nothing left to abort
+        pass
 
 
 def _wait_started(server: Any, thread: threading.Thread, failure: list[BaseException]) -> None:
@@ -83,8 +106,12 @@ def _wait_started(server: Any, thread: threading.Thread, failure: list[BaseExcep
         time.sleep(0.005)
 
 
-def management_client(base_url: str, ca_bundle: str | Any, subscription_id: str = "00000000-0000-0000-0000-000000000000",
-                      **options: Any) -> Any:
+def management_client(
+    base_url: str,
+    ca_bundle: str | Any,
+    subscription_id: str = "00000000-0000-0000-0000-000000000000",
+    **options: Any,
+) -> Any:
     """An ``ApiManagementClient`` for the emulator: static token, test CA, no retries, short timeouts.
 
     ``options`` override the client keywords (``retry_total``, ``polling_interval``, ...).

@@ -1,0 +1,65 @@
+"""Fixtures: a TLS management plane served by uvicorn on loopback, and the real azure-mgmt-apimanagement client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+from toolkit.emulator.management import ManagementPlane, TlsMaterial, create_tls_material
+from toolkit.testing.emulator_servers import management_client, serve_app_in_thread
+from toolkit.testing.management_bodies import RG, SUB, SVC
+
+
+
+@pytest.fixture(scope="session")
+def tls() -> Iterator[TlsMaterial]:
+    """One throwaway CA + server certificate for the whole run."""
+    with create_tls_material() as material:
+        yield material
+
+
+Serve = Callable[..., tuple[str, Any]]
+
+
+@pytest.fixture
+def serve(tls: TlsMaterial) -> Iterator[Serve]:
+    """serve(plane, **client_options) -> (base_url, client); everything stops at teardown."""
+    with ExitStack() as stack:
+
+        def start(plane: ManagementPlane, **client_options: Any) -> tuple[str, Any]:
+            url = stack.enter_context(serve_app_in_thread(plane.app, ssl=tls))
+            client = stack.enter_context(management_client(url, tls.ca_bundle_path, SUB, **client_options))
+            return url, client
+
+        yield start
+
+
+@pytest.fixture
+def plane() -> ManagementPlane:
+    """A fresh in-memory management plane."""
+    return ManagementPlane()
+
+
+@pytest.fixture
+def served(plane: ManagementPlane, serve: Serve) -> tuple[str, Any]:
+    """(base_url, client) for ``plane``."""
+    return serve(plane)
+
+
+@pytest.fixture
+def client(served: tuple[str, Any]) -> Any:
+    """The real ApiManagementClient pointed at the served plane."""
+    return served[1]
+
+
+@pytest.fixture
+def http(served: tuple[str, Any], tls: TlsMaterial) -> Iterator[Any]:
+    """An httpx client for raw ARM calls (base URL = the service prefix), with a bearer token."""
+    import httpx
+
+    base = f"{served[0]}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ApiManagement/service/{SVC}"
+    with httpx.Client(base_url=base, verify=tls.client_ssl_context(), headers={"Authorization": "Bearer t"},
+                      params={"api-version": "2024-05-01"}, timeout=10) as client:
+        yield client

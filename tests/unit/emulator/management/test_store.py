@@ -1,0 +1,123 @@
+"""ResourceStore: copies, ETags, transactions, listeners, thread safety; GatewayView reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from toolkit.emulator.management import (
+    ChangeEvent,
+    GatewayView,
+    PolicyScope,
+    ResourceKey,
+    ResourceKind,
+    ResourceStore,
+)
+
+BACKEND = ResourceKey(ResourceKind.BACKEND, "east")
+
+
+def test_put_returns_a_new_etag_each_time_and_get_returns_copies():
+    store = ResourceStore()
+    first = store.put(BACKEND, {"url": "https://a"})
+    second = store.put(BACKEND, {"url": "https://a"})
+    assert first.etag != second.etag
+    got = store.get(BACKEND)
+    got.properties["url"] = "mutated"
+    assert store.get(BACKEND).properties["url"] == "https://a"
+
+
+def test_list_filters_by_kind_and_parent_in_key_order():
+    store = ResourceStore()
+    store.put(ResourceKey(ResourceKind.OPERATION_POLICY, "b", "api1"), {"value": "x"})
+    store.put(ResourceKey(ResourceKind.OPERATION_POLICY, "a", "api1"), {"value": "x"})
+    store.put(ResourceKey(ResourceKind.OPERATION_POLICY, "a", "api2"), {"value": "x"})
+    store.put(BACKEND, {})
+    assert [r.key.name for r in store.list(ResourceKind.OPERATION_POLICY, "api1")] == ["a", "b"]
+    assert len(store.list(ResourceKind.OPERATION_POLICY)) == 3
+
+
+def test_listeners_get_one_call_per_transaction_in_order():
+    store = ResourceStore()
+    calls: list[tuple[ChangeEvent, ...]] = []
+    unsubscribe = store.subscribe(lambda changes: calls.append(tuple(changes)))
+    store.put(BACKEND, {})
+    with store.transaction():
+        store.put(ResourceKey(ResourceKind.BACKEND, "west"), {})
+        store.delete(BACKEND)
+        assert len(calls) == 1  # nothing announced before the transaction ends
+    assert [[(e.action, e.key.name) for e in call] for call in calls] == [[("put", "east")],
+                                                                         [("put", "west"), ("delete", "east")]]
+    unsubscribe()
+    store.put(BACKEND, {})
+    assert len(calls) == 2
+
+
+def test_deleting_a_missing_resource_announces_nothing():
+    store = ResourceStore()
+    calls: list[object] = []
+    store.subscribe(calls.append)
+    assert store.delete(BACKEND) is None
+    assert calls == []
+
+
+def test_a_listener_may_read_the_store_from_another_thread():
+    store = ResourceStore()
+    seen: list[object] = []
+
+    def listener(changes):
+        reader = threading.Thread(target=lambda: seen.append(store.get(BACKEND)))
+        reader.start()
+        reader.join(5)
+
+    store.subscribe(listener)
+    store.put(BACKEND, {"url": "u"})
+    assert seen and seen[0].properties == {"url": "u"}
+
+
+def test_concurrent_writers_lose_nothing():
+    store = ResourceStore()
+    events: list[int] = []
+    store.subscribe(lambda changes: events.append(len(changes)))
+
+    def writer(index: int) -> None:
+        for j in range(50):
+            store.put(ResourceKey(ResourceKind.BACKEND, f"t{index}-{j}"), {"n": j})
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.list(ResourceKind.BACKEND)) == 400
+    assert sum(events) == 400
+
+
+def test_resource_kinds_map_to_artifact_kinds():
+    assert ResourceKind.API_POLICY.artifact_kind.value == "api-policy"
+    assert ResourceKind.SUBSCRIPTION.artifact_kind is None
+
+
+def test_gateway_view_reads_what_was_stored():
+    store = ResourceStore()
+    view = GatewayView(store)
+    store.put(ResourceKey(ResourceKind.GLOBAL_POLICY), {"value": "<policies />", "format": "rawxml"})
+    store.put(ResourceKey(ResourceKind.API_POLICY, "openai"), {"value": "<policies>api</policies>"})
+    store.put(ResourceKey(ResourceKind.NAMED_VALUE, "nv1"), {"displayName": "key", "value": "v", "secret": True})
+    store.put(ResourceKey(ResourceKind.SUBSCRIPTION, "s1"), {"displayName": "S", "scope": "/apis/openai",
+                                                           "state": "active", "primaryKey": "p", "secondaryKey": "q"})
+    assert view.policy_xml(PolicyScope.GLOBAL) == "<policies />"
+    assert view.policy_xml(PolicyScope.API, "openai") == "<policies>api</policies>"
+    assert view.policy_xml(PolicyScope.OPERATION, "openai", "chat") is None
+    assert view.named_values() == {"key": "v"}
+    assert view.subscription_for_key("p").key_slot == "primary"
+    assert view.subscription_for_key("") is None
+    assert [s.name for s in view.subscriptions()] == ["s1"]
+
+
+def test_importing_the_hooks_does_not_load_starlette_or_azure():
+    code = ("import sys, toolkit.emulator.management.hooks as h; "
+            "assert not any(m.split('.')[0] in ('starlette', 'azure', 'uvicorn') for m in sys.modules), "
+            "sorted(m for m in sys.modules if m.startswith(('starlette', 'azure')))")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,48 @@
+"""ManagementPlane: the store, faults, counters, gateway view and ASGI app of one emulated APIM service."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from toolkit.emulator.management.arm import DEFAULT_PAGE_SIZE
+from toolkit.emulator.management.counters import CallCounters
+from toolkit.emulator.management.faults import ManagementFaults
+from toolkit.emulator.management.hooks import PolicyValidator
+from toolkit.emulator.management.store import ResourceStore
+from toolkit.emulator.management.view import GatewayView
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+
+class ManagementPlane:
+    """Bundles what the emulator's parts share; ``state_file`` persists the store (``--state FILE``)."""
+
+    def __init__(
+        self,
+        store: ResourceStore | None = None,
+        *,
+        state_file: str | Path | None = None,
+        policy_validator: PolicyValidator | None = None,
+        faults: ManagementFaults | None = None,
+        counters: CallCounters | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        if store is not None and state_file is not None:
+            raise ValueError("give either a store or a state_file, not both")
+        self.store = store if store is not None else ResourceStore(state_file)
+        self.faults = faults if faults is not None else ManagementFaults()
+        self.counters = counters if counters is not None else CallCounters()
+        self.view = GatewayView(self.store)
+        self._policy_validator = policy_validator
+        self._page_size = page_size
+
+    @cached_property
+    def app(self) -> Starlette:
+        """The ARM management ASGI app (built once)."""
+        from toolkit.emulator.management.app import create_management_app
+
+        return create_management_app(self.store, policy_validator=self._policy_validator, faults=self.faults,
+                                     counters=self.counters, page_size=self._page_size)

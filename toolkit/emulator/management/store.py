@@ -1,0 +1,183 @@
+"""ResourceStore: every published resource, keyed by (kind, name, parent), with ETags, listeners and persistence.
+
+Thread-safe. Writers are serialised by one re-entrant lock held across a whole
+:meth:`ResourceStore.transaction` (read-check-write sequences are atomic); readers take a
+separate short lock, so a change listener may read the store from any thread. Listeners run
+once per committed transaction, in commit order, with the list of changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from toolkit.artifacts.layout import Kind
+
+
+class ResourceKind(str, Enum):
+    """Kinds the management plane stores; values match :class:`toolkit.artifacts.layout.Kind` where one exists."""
+
+    GLOBAL_POLICY = "global-policy"
+    API = "api"
+    API_POLICY = "api-policy"
+    OPERATION_POLICY = "operation-policy"
+    BACKEND = "backend"
+    NAMED_VALUE = "named-value"
+    FRAGMENT = "policy-fragment"
+    SUBSCRIPTION = "subscription"
+
+    @property
+    def artifact_kind(self) -> Kind | None:
+        """The APIOps artifact kind, or None (subscriptions are not artifacts)."""
+        try:
+            return Kind(self.value)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, order=True)
+class ResourceKey:
+    """Identity of a resource. Operation policies: name = operation, parent = API; API policies: name = API."""
+
+    kind: ResourceKind
+    name: str = ""
+    parent: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A stored resource: its key, a private copy of its properties, and its current ETag."""
+
+    key: ResourceKey
+    properties: dict[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One committed change: ``action`` is "put" or "delete"; ``resource`` is the new (or deleted) state."""
+
+    action: str
+    resource: Resource
+
+    @property
+    def key(self) -> ResourceKey:
+        """The changed resource's key."""
+        return self.resource.key
+
+
+Listener = Callable[[Sequence[ChangeEvent]], None]
+
+
+def new_etag() -> str:
+    """A fresh quoted ETag, unique across restarts."""
+    return f'"{uuid.uuid4().hex}"'
+
+
+class ResourceStore:
+    """In-memory resources with optional JSON persistence (written atomically after each transaction)."""
+
+    def __init__(self, state_file: str | Path | None = None) -> None:
+        self._resources: dict[ResourceKey, Resource] = {}
+        self._read_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._depth = 0
+        self._pending: list[ChangeEvent] = []
+        self._listeners: list[Listener] = []
+        self._state_file = Path(state_file) if state_file is not None else None
+        if self._state_file is not None and self._state_file.exists():
+            from toolkit.emulator.management.state_file import load_state
+
+            for resource in load_state(self._state_file):
+                self._resources[resource.key] = resource
+
+    @property
+    def state_file(self) -> Path | None:
+        """Where the state is persisted, if anywhere."""
+        return self._state_file
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, key: ResourceKey) -> Resource | None:
+        """The resource at ``key`` (a copy), or None."""
+        with self._read_lock:
+            resource = self._resources.get(key)
+        return _copy(resource) if resource is not None else None
+
+    def list(self, kind: ResourceKind, parent: str | None = None) -> list[Resource]:
+        """Resources of ``kind`` (under ``parent`` if given), sorted by parent then name."""
+        with self._read_lock:
+            found = [r for k, r in self._resources.items() if k.kind is kind and (parent is None or k.parent == parent)]
+        return [_copy(r) for r in sorted(found, key=lambda r: r.key)]
+
+    def all(self) -> list[Resource]:
+        """Every resource, sorted by key."""
+        with self._read_lock:
+            found = list(self._resources.values())
+        return [_copy(r) for r in sorted(found, key=lambda r: r.key)]
+
+    # -- writes --------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[ResourceStore]:
+        """Hold the write lock; changes are persisted and announced once, when the outermost block ends."""
+        with self._write_lock:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._pending:
+                    events, self._pending = self._pending, []
+                    self._commit(events)
+
+    def put(self, key: ResourceKey, properties: Mapping[str, Any]) -> Resource:
+        """Store ``properties`` at ``key`` under a new ETag; returns the stored resource."""
+        resource = Resource(key, copy.deepcopy(dict(properties)), new_etag())
+        with self.transaction():
+            with self._read_lock:
+                self._resources[key] = resource
+            self._pending.append(ChangeEvent("put", _copy(resource)))
+        return _copy(resource)
+
+    def delete(self, key: ResourceKey) -> Resource | None:
+        """Remove the resource at ``key``; returns what was removed, or None."""
+        with self.transaction():
+            with self._read_lock:
+                resource = self._resources.pop(key, None)
+            if resource is not None:
+                self._pending.append(ChangeEvent("delete", resource))
+        return _copy(resource) if resource is not None else None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(changes)`` after every committed transaction; returns an unsubscribe function."""
+        with self._write_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._write_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _commit(self, events: list[ChangeEvent]) -> None:
+        if self._state_file is not None:
+            from toolkit.emulator.management.state_file import save_state
+
+            with self._read_lock:
+                snapshot = sorted(self._resources.values(), key=lambda r: r.key)
+            save_state(self._state_file, snapshot)
+        for listener in list(self._listeners):
+            listener(tuple(events))
+
+
+def _copy(resource: Resource) -> Resource:
+    return Resource(resource.key, copy.deepcopy(resource.properties), resource.etag)

@@ -1,0 +1,129 @@
+"""Backend and pool validation, as APIM does it at PUT (messages name the offending field)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.emulator.management.arm import validation_error
+from toolkit.emulator.management.fields import (
+    absolute_url,
+    duration,
+    optional_bool,
+    optional_int,
+    optional_list,
+    optional_object,
+    optional_str,
+    properties_of,
+    required_str,
+)
+from toolkit.emulator.management.references import pool_member_name, pools_containing
+from toolkit.emulator.management.store import ResourceKey, ResourceKind, ResourceStore
+
+POOL_MAX_MEMBERS = 30
+_TYPES = {"single": "Single", "pool": "Pool"}
+_PROTOCOLS = ("http", "soap")
+
+
+def validate_backend(name: str, body: Any, store: ResourceStore) -> dict[str, Any]:
+    """The properties to store for backend ``name``, or a 400 ValidationError."""
+    props = properties_of(body)
+    raw_type = optional_str(props, "type", "properties.type") or "Single"
+    backend_type = _TYPES.get(raw_type.lower())
+    if backend_type is None:
+        raise validation_error("properties.type", f"must be 'Single' or 'Pool', got {raw_type!r}")
+    props["type"] = backend_type
+    if backend_type == "Pool":
+        _validate_pool(name, props, store)
+    else:
+        absolute_url(props, "url", "properties.url", required=True)
+        protocol = required_str(props, "protocol", "properties.protocol")
+        if protocol not in _PROTOCOLS:
+            raise validation_error("properties.protocol", f"must be 'http' or 'soap', got {protocol!r}")
+        if props.get("pool") is not None:
+            raise validation_error("properties.pool", "is only allowed on a backend of type 'Pool'")
+    _validate_circuit_breaker(props)
+    return props
+
+
+def _validate_pool(name: str, props: dict[str, Any], store: ResourceStore) -> None:
+    if props.get("url") is not None:
+        raise validation_error("properties.url", "Url is not supported for backend pool.")
+    if props.get("protocol") is not None:
+        raise validation_error("properties.protocol", "Protocol is not supported for backend pool.")
+    containing = pools_containing(store, name)
+    if containing:
+        raise validation_error("properties.type", f"backend '{name}' is a member of pool '{containing[0]}'; "
+                                                  "a pool cannot be a member of another pool")
+    pool = optional_object(props, "pool", "properties.pool")
+    services = optional_list(pool or {}, "services", "properties.pool.services")
+    if not services:
+        raise validation_error("properties.pool.services", "a pool needs at least one backend")
+    if len(services) > POOL_MAX_MEMBERS:
+        raise validation_error("properties.pool.services",
+                               f"a pool can hold at most {POOL_MAX_MEMBERS} backends, got {len(services)}")
+    for index, member in enumerate(services):
+        _validate_member(name, member, f"properties.pool.services[{index}]", store)
+
+
+def _validate_member(pool: str, member: Any, field: str, store: ResourceStore) -> None:
+    if not isinstance(member, dict):
+        raise validation_error(field, "must be an object with an 'id'")
+    member_id = required_str(member, "id", f"{field}.id")
+    backend = pool_member_name(member_id)
+    if backend is None:
+        raise validation_error(f"{field}.id", f"{member_id!r} is not a backend id "
+                                              "(use '/backends/<name>' or the backend's full ARM id)")
+    if backend == pool:
+        raise validation_error(f"{field}.id", "a pool cannot contain itself")
+    existing = store.get(ResourceKey(ResourceKind.BACKEND, backend))
+    if existing is None:
+        raise validation_error(f"{field}.id", f"backend '{backend}' does not exist; create it before the pool")
+    if existing.properties.get("type") == "Pool":
+        raise validation_error(f"{field}.id", f"backend '{backend}' is a pool; a pool can only contain "
+                                              "single backends")
+    optional_int(member, "priority", f"{field}.priority", low=0, high=100)
+    optional_int(member, "weight", f"{field}.weight", low=0, high=100)
+
+
+def _validate_circuit_breaker(props: dict[str, Any]) -> None:
+    breaker = optional_object(props, "circuitBreaker", "properties.circuitBreaker")
+    if breaker is None:
+        return
+    rules = optional_list(breaker, "rules", "properties.circuitBreaker.rules") or []
+    if len(rules) > 1:
+        raise validation_error("properties.circuitBreaker.rules",
+                               f"only one circuit-breaker rule is supported, got {len(rules)}")
+    for index, rule in enumerate(rules):
+        field = f"properties.circuitBreaker.rules[{index}]"
+        if not isinstance(rule, dict):
+            raise validation_error(field, "must be an object")
+        required_str(rule, "name", f"{field}.name")
+        duration(rule, "tripDuration", f"{field}.tripDuration", required=True)
+        optional_bool(rule, "acceptRetryAfter", f"{field}.acceptRetryAfter")
+        _validate_failure_condition(rule, f"{field}.failureCondition")
+
+
+def _validate_failure_condition(rule: dict[str, Any], field: str) -> None:
+    condition = optional_object(rule, "failureCondition", field)
+    if condition is None:
+        raise validation_error(field, "is required")
+    count = optional_int(condition, "count", f"{field}.count", low=1)
+    percentage = optional_int(condition, "percentage", f"{field}.percentage", low=1, high=100)
+    if count is None and percentage is None:
+        raise validation_error(field, "needs 'count' or 'percentage'")
+    duration(condition, "interval", f"{field}.interval", required=True)
+    ranges = optional_list(condition, "statusCodeRanges", f"{field}.statusCodeRanges", max_items=10) or []
+    for index, status_range in enumerate(ranges):
+        range_field = f"{field}.statusCodeRanges[{index}]"
+        if not isinstance(status_range, dict):
+            raise validation_error(range_field, "must be an object with 'min' and 'max'")
+        low = optional_int(status_range, "min", f"{range_field}.min", low=200, high=599)
+        high = optional_int(status_range, "max", f"{range_field}.max", low=200, high=599)
+        if low is None or high is None:
+            raise validation_error(range_field, "needs both 'min' and 'max'")
+        if low > high:
+            raise validation_error(range_field, f"min ({low}) is greater than max ({high})")
+    reasons = optional_list(condition, "errorReasons", f"{field}.errorReasons", max_items=10) or []
+    for index, reason in enumerate(reasons):
+        if not isinstance(reason, str) or not reason or len(reason) > 200:
+            raise validation_error(f"{field}.errorReasons[{index}]", "must be a string of 1 to 200 characters")
