@@ -1,0 +1,244 @@
+"""`toolkit plan`, `apply` and `pull` end to end against the emulator's management API (real SDK, TLS, loopback)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from toolkit.cli import root
+from toolkit.emulator.management import ManagementPlane, TlsMaterial, create_tls_material
+from toolkit.testing.emulator_servers import management_client, serve_app_in_thread
+
+SECRET = "cli-s3cret-VALUE-9137"
+SECRET_CONFIG = """\
+backends:
+  - {name: b1, url: "https://b1.example.com/openai"}
+named_values:
+  - {name: api-secret, value: "${API_SECRET}", secret: true}
+  - {name: plain, value: "${PLAIN_VALUE}"}
+environments:
+  local: {target: local}
+  dev:
+    target: azure
+    subscription_id: 00000000-0000-0000-0000-00000000000d
+    resource_group: rg-dev
+    service: apim-dev
+"""
+
+
+@pytest.fixture(scope="module")
+def tls() -> Iterator[TlsMaterial]:
+    with create_tls_material() as material:
+        yield material
+
+
+@pytest.fixture
+def plane() -> ManagementPlane:
+    return ManagementPlane()
+
+
+@pytest.fixture
+def env(plane: ManagementPlane, tls: TlsMaterial) -> Iterator[dict[str, str]]:
+    """Environment variables that point the CLI at a served plane."""
+    with serve_app_in_thread(plane.app, ssl=tls) as url:
+        yield {"TOOLKIT_MANAGEMENT_URL": url, "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
+
+
+@pytest.fixture
+def project(tmp_path: Path, repo_root: Path) -> Path:
+    """A project folder with SECRET_CONFIG and the repository's templates."""
+    shutil.copytree(repo_root / "policies", tmp_path / "policies")
+    (tmp_path / "toolkit.yaml").write_text(SECRET_CONFIG, encoding="utf-8")
+    return tmp_path / "toolkit.yaml"
+
+
+def run(env: dict[str, str], *args: str, config: Path | None = None, **kw: Any) -> Result:
+    if config is not None:
+        args = (*args, "--config", str(config))
+    extra = {"API_SECRET": SECRET, "PLAIN_VALUE": "plain-1", **kw.pop("extra_env", {})}
+    return CliRunner(env={**env, **extra}).invoke(root, list(args), **kw)
+
+
+def test_plan_apply_converge(env: dict[str, str], plane: ManagementPlane, repo_root: Path) -> None:
+    config = repo_root / "toolkit.yaml"
+    fresh = run(env, "plan", "--detailed-exitcode", config=config)
+    assert fresh.exit_code == 1, fresh.output
+    assert fresh.stdout.count("+ create") == 10 and "Plan: 10 to create" in fresh.stdout
+    assert run(env, "plan", config=config).exit_code == 0  # without the flag, changes are not an error
+
+    applied = run(env, "apply", "--yes", config=config)
+    assert applied.exit_code == 0, applied.output
+    assert "Applied 10 change(s)" in applied.stderr and plane.counters.writes == 10
+
+    converged = run(env, "plan", "--detailed-exitcode", "--format", "json", config=config)
+    assert converged.exit_code == 0, converged.output
+    assert json.loads(converged.stdout)["summary"] == {"create": 0, "update": 0, "delete": 0, "unchanged": 10}
+    plane.counters.reset()
+    again = run(env, "apply", "--yes", config=config)
+    assert again.exit_code == 0 and "Nothing to apply." in again.stderr and plane.counters.writes == 0
+
+
+def test_feature_selection_plans_only_what_the_feature_owns(env: dict[str, str], repo_root: Path) -> None:
+    result = run(env, "plan", "circuit-breaker", "--format", "json", config=repo_root / "toolkit.yaml")
+    names = {c["name"] for c in json.loads(result.stdout)["changes"]}
+    assert names == {"openai-eastus", "openai-northcentralus", "openai-westus"}
+
+
+def test_apply_needs_a_terminal_or_yes(env: dict[str, str], plane: ManagementPlane, repo_root: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    config = repo_root / "toolkit.yaml"
+    refused = run(env, "apply", config=config)
+    assert refused.exit_code == 2 and "pass --yes" in refused.output and plane.counters.writes == 0
+
+    import toolkit.cli.apply
+
+    monkeypatch.setattr(toolkit.cli.apply, "_interactive", lambda: True)
+    declined = run(env, "apply", config=config, input="n\n")
+    assert declined.exit_code == 1 and "nothing was written" in declined.stderr and plane.counters.writes == 0
+    accepted = run(env, "apply", config=config, input="y\n")
+    assert accepted.exit_code == 0 and plane.counters.writes == 10
+
+
+def test_dry_run_writes_nothing(env: dict[str, str], plane: ManagementPlane, repo_root: Path) -> None:
+    result = run(env, "apply", "--dry-run", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 0 and "Dry run" in result.stderr and plane.counters.writes == 0
+
+
+def test_saved_plan_is_refused_when_the_target_changed(env: dict[str, str], plane: ManagementPlane, tls: TlsMaterial,
+                                                       repo_root: Path, tmp_path: Path) -> None:
+    config = repo_root / "toolkit.yaml"
+    assert run(env, "apply", "--yes", config=config).exit_code == 0
+    sdk = management_client(env["TOOLKIT_MANAGEMENT_URL"], tls.ca_bundle_path)
+    body = json.loads((repo_root / "apimartifacts/backends/openai-westus/backendInformation.json").read_text())
+    body["properties"]["url"] = "https://elsewhere.example.com/openai"
+    sdk.backend.create_or_update("toolkit-local", "toolkit-local", "openai-westus", io.BytesIO(json.dumps(body).encode()))
+    plan_file = tmp_path / "plan.json"
+    planned = run(env, "plan", "--out", str(plan_file), config=config)
+    assert "~ update    backend 'openai-westus'" in planned.stdout
+    assert "properties.url: 'https://elsewhere.example.com/openai' -> 'https://aoai-westus" in planned.stdout
+    sdk.backend.create_or_update("toolkit-local", "toolkit-local", "openai-westus", io.BytesIO(json.dumps(body).encode()))
+    sdk.close()
+    plane.counters.reset()
+    stale = run(env, "apply", "--plan", str(plan_file), "--yes", config=config)
+    assert stale.exit_code == 4, stale.output
+    assert "backend 'openai-westus' was changed on the target" in stale.stderr and plane.counters.writes == 0
+
+
+def test_saved_plan_applies_when_nothing_changed(env: dict[str, str], plane: ManagementPlane, repo_root: Path,
+                                                 tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    assert run(env, "plan", "--out", str(plan_file), config=repo_root / "toolkit.yaml").exit_code == 0
+    result = run(env, "apply", "--plan", str(plan_file), "--yes", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 0, result.output
+    assert plane.counters.writes == 10
+    wrong_feature = run(env, "apply", "retry", "--plan", str(plan_file), "--yes", config=repo_root / "toolkit.yaml")
+    assert wrong_feature.exit_code == 2
+
+
+def test_saved_plan_is_refused_when_the_artifacts_changed(env: dict[str, str], project: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    assert run(env, "plan", "--out", str(plan_file), config=project).exit_code == 0
+    changed = run(env, "apply", "--plan", str(plan_file), "--yes", config=project, extra_env={"PLAIN_VALUE": "plain-2"})
+    assert changed.exit_code == 4 and "the artifacts changed since the plan" in changed.stderr
+
+
+def test_secrets_never_reach_output_or_plan_files(env: dict[str, str], project: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    outputs = [run(env, "plan", "--out", str(plan_file), config=project),
+               run(env, "apply", "--yes", config=project)]
+    outputs.append(run(env, "plan", "--format", "json", config=project, extra_env={"API_SECRET": SECRET + "-rotated"}))
+    outputs.append(run(env, "apply", "--yes", config=project, extra_env={"API_SECRET": SECRET + "-rotated"}))
+    assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
+    assert '"path": "properties.value"' in outputs[2].stdout and '"(secret)"' in outputs[2].stdout
+    text = "".join(r.output for r in outputs) + plan_file.read_text()
+    assert SECRET not in text
+
+
+def test_prune_cli(env: dict[str, str], plane: ManagementPlane, project: Path, tmp_path: Path) -> None:
+    assert run(env, "apply", "--yes", config=project).exit_code == 0
+    project.write_text(SECRET_CONFIG.replace('  - {name: plain, value: "${PLAIN_VALUE}"}\n', ""), encoding="utf-8")
+    kept = run(env, "apply", "--yes", config=project)
+    assert kept.exit_code == 0 and "--prune deletes them" in kept.stdout
+    assert plane.store.get(_nv("plain")) is not None
+    plan_file = tmp_path / "prune.json"
+    assert run(env, "plan", "--prune", "--out", str(plan_file), config=project).exit_code == 0
+    assert run(env, "apply", "--plan", str(plan_file), "--yes", config=project).exit_code == 2  # no --prune
+    pruned = run(env, "apply", "--plan", str(plan_file), "--yes", "--prune", config=project)
+    assert pruned.exit_code == 0, pruned.output
+    assert plane.store.get(_nv("plain")) is None
+    assert run(env, "plan", "retry", "--prune", config=project).exit_code == 3  # prune needs the whole gateway
+
+
+def test_failed_write_rolls_back_and_exits_4(env: dict[str, str], plane: ManagementPlane, repo_root: Path) -> None:
+    plane.faults.fail_nth_write(6, 500)
+    result = run(env, "apply", "--yes", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 4
+    assert "rolled back:" in result.stderr and "the target is as before the apply" in result.stderr
+    assert plane.store.all() == []
+
+
+def test_pull_then_lint_and_plan_show_no_drift(env: dict[str, str], repo_root: Path, tmp_path: Path) -> None:
+    config = repo_root / "toolkit.yaml"
+    assert run(env, "apply", "--yes", config=config).exit_code == 0
+    out = tmp_path / "pulled"
+    pulled = run(env, "pull", "--out", str(out), config=config)
+    assert pulled.exit_code == 0, pulled.output
+    assert "wrote 10 file(s)" in pulled.stderr
+    assert CliRunner().invoke(root, ["lint", str(out)]).exit_code == 0
+    drift = run(env, "plan", "--artifacts", str(out), "--detailed-exitcode", config=config)
+    assert drift.exit_code == 0, drift.output
+    (out / "backends/stale/").mkdir()
+    (out / "backends/stale/backendInformation.json").write_text('{"properties": {"url": "https://s", "protocol": "http"}}')
+    again = run(env, "pull", "--out", str(out), "--clean", config=config)
+    assert again.exit_code == 0 and not (out / "backends/stale").exists()
+
+
+def test_lint_errors_refuse_before_touching_the_target(env: dict[str, str], plane: ManagementPlane,
+                                                        repo_root: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "backends/pool").mkdir(parents=True)
+    (tree / "backends/pool/backendInformation.json").write_text(
+        '{"properties": {"type": "Pool", "url": "https://x", "pool": {"services": [{"id": "/backends/a"}]}}}')
+    result = run(env, "apply", "--yes", "--artifacts", str(tree), config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 1 and "APIM005" in result.stdout and "refused" in result.stderr
+    assert plane.counters.snapshot()["total"] == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_emulator_is_exit_4(tls: TlsMaterial, repo_root: Path) -> None:
+    env = {"TOOLKIT_MANAGEMENT_URL": f"https://127.0.0.1:{_closed_port()}", "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
+    result = run(env, "plan", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 4 and "cannot reach https://127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_local_target_without_a_url_is_exit_3(repo_root: Path) -> None:
+    result = run({"TOOLKIT_MANAGEMENT_URL": ""}, "plan", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 3 and "TOOLKIT_MANAGEMENT_URL" in result.stderr
+
+
+def test_azure_with_missing_credentials_is_exit_4(project: Path) -> None:
+    result = run({}, "plan", "--env", "dev", "--auth", "client-secret", config=project,
+                 extra_env={"AZURE_TENANT_ID": "", "AZURE_CLIENT_ID": "", "AZURE_CLIENT_SECRET": ""})
+    assert result.exit_code == 4
+    assert "ClientSecretCredential (--auth client-secret) needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET" \
+        in result.stderr
+
+
+def _nv(name: str) -> Any:
+    from toolkit.emulator.management import ResourceKey, ResourceKind
+
+    return ResourceKey(ResourceKind.NAMED_VALUE, name)

@@ -1,0 +1,35 @@
+"""Dependency order: named values, single backends, pools, fragments, APIs, policies; deletes reversed."""
+
+from __future__ import annotations
+
+from toolkit.artifacts.layout import Kind
+from toolkit.publish.order import LEVELS, delete_order, level_of, write_order
+from toolkit.publish.resources import ResourceRef
+
+POOL_BODY = {"properties": {"type": "Pool"}}
+ITEMS = [
+    (ResourceRef(Kind.API_POLICY, "a"), None),
+    (ResourceRef(Kind.OPERATION_POLICY, "op", "a"), None),
+    (ResourceRef(Kind.GLOBAL_POLICY), None),
+    (ResourceRef(Kind.API, "a"), None),
+    (ResourceRef(Kind.FRAGMENT, "f"), None),
+    (ResourceRef(Kind.BACKEND, "pool"), POOL_BODY),
+    (ResourceRef(Kind.BACKEND, "z-single"), {"properties": {"type": "Single"}}),
+    (ResourceRef(Kind.BACKEND, "a-single"), None),
+    (ResourceRef(Kind.NAMED_VALUE, "nv"), None),
+]
+
+
+def test_levels_are_the_documented_order() -> None:
+    assert [name for name, _ in LEVELS] == ["named values", "single backends", "pools", "policy fragments", "APIs",
+                                            "policies"]
+    assert level_of(ResourceRef(Kind.BACKEND, "p"), POOL_BODY) > level_of(ResourceRef(Kind.BACKEND, "s"), None)
+
+
+def test_write_order_and_delete_order() -> None:
+    ordered = [ref for ref, _ in write_order(ITEMS, key=lambda item: item)]
+    assert [(r.kind.value, r.name) for r in ordered] == [
+        ("named-value", "nv"), ("backend", "a-single"), ("backend", "z-single"), ("backend", "pool"),
+        ("policy-fragment", "f"), ("api", "a"), ("api-policy", "a"), ("global-policy", ""), ("operation-policy", "op"),
+    ]
+    assert [ref for ref, _ in delete_order(ITEMS, key=lambda item: item)] == list(reversed(ordered))

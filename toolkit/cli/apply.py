@@ -1,0 +1,117 @@
+"""`toolkit apply`: publish the artifacts in dependency order, with ETag checks and rollback."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from toolkit.cli._options import config_option, env_option, features_argument
+from toolkit.cli._output import info, listing, out
+from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
+
+if TYPE_CHECKING:
+    from toolkit.publish.plan import Plan
+
+
+def _interactive() -> bool:
+    """Whether a person can answer the confirmation prompt."""
+    return sys.stdin.isatty()
+
+
+@click.command("apply")
+@features_argument
+@config_option
+@env_option
+@click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="Apply this saved plan (from `toolkit plan --out`); refused if the target or artifacts changed since.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
+@click.option("--prune", is_flag=True, help="Also delete resources the artifacts lack (whole gateway only).")
+@click.option("--dry-run", is_flag=True, help="Show the plan and stop: nothing is written.")
+@artifacts_option
+@target_options
+def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_file: str | None, assume_yes: bool,
+        prune: bool, dry_run: bool, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
+        auth: str | None) -> None:
+    """Publish FEATURE... (default: all) to the target.
+
+    Renders and lints first, shows the plan, asks for confirmation (unless --yes), then writes in
+    dependency order: named values, single backends, pools, fragments, APIs, policies. Deletes only
+    with --prune (in reverse order). If a write fails, everything already written is restored.
+    """
+    from toolkit.publish.apply import ApplyFailed, apply_plan
+    from toolkit.publish.plan_text import render_plan
+    from toolkit.publish.workflow import check_saved_plan, plan_against
+
+    saved = _read_plan(plan_file) if plan_file else None
+    if saved is not None:
+        features, env_name = _reconcile(saved, features, env_name, prune)
+    config, desired = load_for_publish(config_path, env_name, features, artifacts_dir)
+    with open_target(config, management_url, ca_bundle, auth) as target:
+        if saved is not None:
+            check_saved_plan(saved, desired, target)
+            plan = saved
+        else:
+            info(f"planning {desired.source} against {target.label}")
+            plan = plan_against(target, desired, env=config.env_name, prune=prune)
+        out(render_plan(plan))
+        if not plan.has_changes:
+            info("Nothing to apply.")
+            return
+        if dry_run:
+            info("Dry run: nothing was written.")
+            return
+        _confirm(len(plan.actions), target.label, assume_yes)
+        try:
+            outcome = apply_plan(target.client, plan, desired.resources,
+                                 on_event=lambda kind, text: info(f"  {kind}: {text}"))
+        except ApplyFailed as exc:
+            if exc.outcome.restored:
+                listing("rolled back:", exc.outcome.restored)
+            if exc.outcome.unrestored:
+                listing("NOT restored (fix by hand, then run `toolkit plan`):",
+                        [f"{label}: {reason}" for label, reason in exc.outcome.unrestored])
+            raise
+    info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
+
+
+def _read_plan(path: str) -> Plan:
+    import json
+
+    from toolkit.errors import InputError
+    from toolkit.publish.plan import Plan
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the plan ({exc})") from None
+    return Plan.from_json(document, source=path)
+
+
+def _reconcile(saved: Plan, features: tuple[str, ...], env_name: str | None,
+               prune: bool) -> tuple[tuple[str, ...], str | None]:
+    """The features and environment of a saved plan; flags that contradict it are usage errors."""
+    if features and tuple(features) != tuple(saved.features):
+        raise click.UsageError(f"the plan covers {', '.join(saved.features)}; drop the FEATURE arguments")
+    if env_name and saved.env and env_name != saved.env:
+        raise click.UsageError(f"the plan is for environment {saved.env!r}, not {env_name!r}")
+    from toolkit.publish.plan import Op
+
+    deletes = sum(1 for change in saved.actions if change.op is Op.DELETE)
+    if deletes and not prune:
+        raise click.UsageError(f"the plan deletes {deletes} resource(s): pass --prune to apply it")
+    if prune and not saved.prune:
+        raise click.UsageError("the plan was made without --prune: run `toolkit plan --prune --out PLAN` first")
+    return tuple(saved.features), env_name or saved.env or None
+
+
+def _confirm(count: int, target: str, assume_yes: bool) -> None:
+    if assume_yes:
+        return
+    if not _interactive():
+        raise click.UsageError("no terminal to confirm on: pass --yes to apply without a prompt")
+    if not click.confirm(f"Apply {count} change(s) to {target}?", default=False, err=True):
+        info("Cancelled: nothing was written.")
+        raise click.exceptions.Exit(1)

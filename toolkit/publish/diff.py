@@ -1,0 +1,92 @@
+"""(desired, live) -> Plan. Pure: compares normalised bodies field by field; secrets are flagged, never shown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from toolkit.artifacts.layout import Kind
+from toolkit.publish.normalize import normalize
+from toolkit.publish.order import delete_order, write_order
+from toolkit.publish.plan import MISSING, Change, FieldChange, Op, Plan
+from toolkit.publish.resources import Body, LiveResource, ResourceRef, is_secret
+
+SECRET_FIELD = "properties.value"
+# Backend credentials (header/query values, authorization parameters) are keys: masked like secrets.
+SECRET_PREFIXES = ("properties.credentials",)
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, leaf) pairs of a normalised document; keyed items (``[name]``) attach without a dot."""
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            path = f"{prefix}{key}" if key.startswith("[") or not prefix else f"{prefix}.{key}"
+            yield from flatten(item, path)
+    elif isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
+        for index, item in enumerate(value):
+            yield from flatten(item, f"{prefix}[{index}]")
+    else:
+        yield prefix, value
+
+
+def field_changes(kind: Kind, desired: Body | None, live: Body | None) -> tuple[FieldChange, ...]:
+    """The leaves that differ between the normalised bodies, sorted by path.
+
+    A secret named value's ``value`` is compared only when both sides know it, and is flagged secret.
+    """
+    secret = kind is Kind.NAMED_VALUE and (is_secret(desired) or is_secret(live))
+    before = dict(flatten(normalize(kind, live), "properties")) if live is not None else {}
+    after = dict(flatten(normalize(kind, desired), "properties")) if desired is not None else {}
+    if secret and (SECRET_FIELD not in before or SECRET_FIELD not in after):
+        before.pop(SECRET_FIELD, None)
+        after.pop(SECRET_FIELD, None)
+    changes = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path, MISSING), after.get(path, MISSING)
+        if old is MISSING or new is MISSING or old != new or type(old) is not type(new):
+            hidden = (secret and path == SECRET_FIELD) or path.startswith(SECRET_PREFIXES)
+            changes.append(FieldChange(path, old, new, secret=hidden))
+    return tuple(changes)
+
+
+def compute_plan(
+    desired: Mapping[ResourceRef, Body],
+    live: Mapping[ResourceRef, LiveResource],
+    *,
+    prune: bool = False,
+    env: str = "",
+    target: str = "",
+    features: tuple[str, ...] = ("all",),
+) -> Plan:
+    """Compare every desired resource with its live state; live-only resources are deleted with ``prune``
+    (else listed as kept). The global policy is never deleted: it belongs to the service."""
+    writes: list[tuple[Change, Body | None]] = []
+    for ref, body in desired.items():
+        current = live.get(ref)
+        secret = ref.kind is Kind.NAMED_VALUE and (is_secret(body) or (current is not None and is_secret(current.body)))
+        if current is None:
+            writes.append((Change(Op.CREATE, ref, secret=secret), body))
+            continue
+        fields = field_changes(ref.kind, body, current.body)
+        op = Op.UPDATE if fields else Op.UNCHANGED
+        writes.append((Change(op, ref, fields, current.etag, secret), body))
+    extra = [current for ref, current in live.items() if ref not in desired and ref.kind is not Kind.GLOBAL_POLICY]
+    deletes = [Change(Op.DELETE, r.ref, etag=r.etag, secret=is_secret(r.body)) for r in extra] if prune else []
+    bodies = {r.ref: r.body for r in extra}
+    ordered = [c for c, _ in write_order(writes, key=lambda item: (item[0].ref, item[1]))]
+    ordered += delete_order(deletes, key=lambda change: (change.ref, bodies.get(change.ref)))
+    return Plan(ordered, env=env, target=target, features=features, prune=prune,
+                kept=[] if prune else sorted(r.ref for r in extra), desired_digest=desired_digest(desired))
+
+
+def desired_digest(desired: Mapping[ResourceRef, Body]) -> str:
+    """A SHA-256 over the normalised desired bodies (secret values left out), to detect a changed tree."""
+    items = []
+    for ref in sorted(desired):
+        normalised = normalize(ref.kind, desired[ref])
+        if ref.kind is Kind.NAMED_VALUE and is_secret(desired[ref]):
+            normalised.pop("value", None)
+        items.append([ref.to_json(), normalised])
+    return hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode("utf-8")).hexdigest()

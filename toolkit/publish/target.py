@@ -1,0 +1,163 @@
+"""connect_target(environment) -> ApimTarget: the same client for Azure and for the local emulator.
+
+Azure: subscription, resource group and service come from the environment; the credential from
+``--auth`` (credentials.py), checked with a bounded preflight. Local: the emulator's management
+API over TLS (``base_url`` + its CA bundle) with a static token, from ``--management-url`` /
+``--ca-bundle``, TOOLKIT_MANAGEMENT_URL / TOOLKIT_CA_BUNDLE, or an emulator object (anything with
+``management_url``, ``ca_bundle_path``, ``credential``, ``subscription_id``, ``resource_group``,
+``service``) such as the in-process one (:func:`start_local_emulator` is the place to plug it in).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from toolkit.config.models import EnvironmentConfig
+from toolkit.errors import InputError
+from toolkit.publish.client import ApimClient, ClientSettings, create_sdk_client
+from toolkit.publish.retry import RetryPolicy
+
+LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+LOCAL_RESOURCE_GROUP = "toolkit-local"
+LOCAL_SERVICE = "toolkit-local"
+LOCAL_POLLING_INTERVAL = 0.02
+
+
+@dataclass
+class ApimTarget:
+    """A connected APIM service: the client, a label for messages, and what to release when done."""
+
+    client: ApimClient
+    label: str
+    local: bool
+    closers: list[Callable[[], object]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the client and anything started for this target."""
+        self.client.close()
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
+
+    def __enter__(self) -> ApimTarget:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class LocalEndpoint:
+    """Where and how to reach a local emulator's management API."""
+
+    management_url: str
+    ca_bundle_path: str | None
+    credential: Any
+    subscription_id: str = LOCAL_SUBSCRIPTION
+    resource_group: str = LOCAL_RESOURCE_GROUP
+    service: str = LOCAL_SERVICE
+
+
+def connect_target(
+    environment: EnvironmentConfig,
+    *,
+    management_url: str | None = None,
+    ca_bundle: str | None = None,
+    auth: str | None = None,
+    emulator: Any = None,
+    environ: Mapping[str, str] | None = None,
+    settings: ClientSettings | None = None,
+    retry: RetryPolicy | None = None,
+    preflight_timeout: float | None = None,
+) -> ApimTarget:
+    """The target of ``environment`` (``target: local`` or ``azure``), ready for publish calls."""
+    env = os.environ if environ is None else environ
+    retry = retry or RetryPolicy()
+    if environment.target == "local":
+        endpoint, closers = local_endpoint(environment, management_url=management_url, ca_bundle=ca_bundle,
+                                           emulator=emulator, environ=env)
+        chosen = settings or ClientSettings(polling_interval=LOCAL_POLLING_INTERVAL)
+        sdk = create_sdk_client(endpoint.credential, endpoint.subscription_id, base_url=endpoint.management_url,
+                                ca_bundle=endpoint.ca_bundle_path, api_version=environment.api_version, settings=chosen)
+        label = f"local emulator at {endpoint.management_url}"
+        client = ApimClient(sdk, endpoint.resource_group, endpoint.service, endpoint=endpoint.management_url,
+                            settings=chosen, retry=retry)
+        return ApimTarget(client, label, local=True, closers=closers)
+    if management_url or emulator is not None:
+        raise InputError("--management-url and --ca-bundle are for local targets; this environment targets Azure")
+    return _azure_target(environment, auth or environment.auth, env, settings or ClientSettings(), retry,
+                         preflight_timeout)
+
+
+def _azure_target(environment: EnvironmentConfig, auth: str, env: Mapping[str, str], settings: ClientSettings,
+                  retry: RetryPolicy, preflight_timeout: float | None) -> ApimTarget:
+    from toolkit.publish.credentials import PREFLIGHT_TIMEOUT, azure_credential, preflight
+
+    assert environment.subscription_id and environment.resource_group and environment.service  # validated by config
+    credential, choice = azure_credential(auth, tenant_id=environment.tenant_id, client_id=environment.client_id,
+                                          environ=env)
+    secrets = tuple(v for v in (env.get("AZURE_CLIENT_SECRET"),) if v)
+    preflight(credential, choice, timeout=preflight_timeout or PREFLIGHT_TIMEOUT, secrets=secrets)
+    sdk = create_sdk_client(credential, environment.subscription_id, api_version=environment.api_version,
+                            settings=settings)
+    label = (f"APIM service '{environment.service}' (resource group '{environment.resource_group}', "
+             f"subscription {environment.subscription_id})")
+    client = ApimClient(sdk, environment.resource_group, environment.service, endpoint="Azure Resource Manager",
+                        settings=settings, retry=retry)
+    return ApimTarget(client, label, local=False)
+
+
+def local_endpoint(environment: EnvironmentConfig, *, management_url: str | None = None, ca_bundle: str | None = None,
+                   emulator: Any = None, environ: Mapping[str, str] | None = None
+                   ) -> tuple[LocalEndpoint, list[Callable[[], object]]]:
+    """The endpoint of a local target (and closers for anything started to serve it)."""
+    from toolkit.emulator.management.credential import StaticTokenCredential
+
+    env = os.environ if environ is None else environ
+    closers: list[Callable[[], object]] = []
+    url = management_url or env.get("TOOLKIT_MANAGEMENT_URL")
+    if emulator is None and not url:
+        emulator = start_local_emulator(environment)
+        if hasattr(emulator, "close"):
+            closers.append(emulator.close)
+    if emulator is not None:
+        endpoint = from_emulator(emulator)
+    else:
+        assert url is not None
+        endpoint = LocalEndpoint(url.rstrip("/"), ca_bundle or env.get("TOOLKIT_CA_BUNDLE"), StaticTokenCredential())
+    if urlsplit(endpoint.management_url).scheme != "https":
+        for close in closers:
+            close()
+        raise InputError(f"management URL {endpoint.management_url!r} must be https "
+                         "(the SDK sends bearer tokens over TLS only)",
+                         hint="the emulator serves its management API over TLS; pass its https URL and --ca-bundle")
+    overrides = {k: v for k, v in (("subscription_id", environment.subscription_id),
+                                   ("resource_group", environment.resource_group),
+                                   ("service", environment.service)) if v}
+    return replace(endpoint, **overrides), closers
+
+
+def from_emulator(emulator: Any) -> LocalEndpoint:
+    """A LocalEndpoint from an emulator object (duck-typed; see the module docstring)."""
+    return LocalEndpoint(
+        str(emulator.management_url).rstrip("/"),
+        str(emulator.ca_bundle_path) if getattr(emulator, "ca_bundle_path", None) else None,
+        emulator.credential,
+        getattr(emulator, "subscription_id", LOCAL_SUBSCRIPTION),
+        getattr(emulator, "resource_group", LOCAL_RESOURCE_GROUP),
+        getattr(emulator, "service", LOCAL_SERVICE),
+    )
+
+
+def start_local_emulator(environment: EnvironmentConfig) -> Any:
+    """The in-process emulator for a local target. Plug-in point for ``toolkit.emulator.runtime``; until
+    it exists, a local target needs a management URL."""
+    raise InputError(
+        "no management URL for this local environment",
+        hint="start the emulator and pass --management-url URL --ca-bundle PEM "
+             "(or set TOOLKIT_MANAGEMENT_URL and TOOLKIT_CA_BUNDLE)",
+    )

@@ -1,0 +1,79 @@
+"""What the plan, apply and pull verbs share: the desired state (rendered or read from a tree, linted),
+a plan against a target, and the checks that a saved plan still fits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.artifacts.layout import Kind
+from toolkit.config.models import LoadedConfig
+from toolkit.errors import InputError, StalePlanError
+from toolkit.lint.runner import LintResult
+from toolkit.publish.diff import compute_plan, desired_digest
+from toolkit.publish.plan import Plan
+from toolkit.publish.remote import read_remote
+from toolkit.publish.resources import Body, ResourceRef, is_secret, resources_from_artifacts
+from toolkit.publish.target import ApimTarget
+
+
+@dataclass
+class Desired:
+    """The resources to publish, where they came from, and the lint result of their tree."""
+
+    resources: dict[ResourceRef, Body]
+    features: tuple[str, ...]
+    source: str
+    lint: LintResult
+
+    @property
+    def complete(self) -> bool:
+        """Whether this is the whole gateway (``all``): only then can the target be compared for extras."""
+        return "all" in self.features
+
+
+def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, templates_dir: str | Path,
+                 artifacts_dir: str | Path | None = None) -> Desired:
+    """Render the config (or read ``artifacts_dir``), lint the whole tree, keep what ``features`` own."""
+    from toolkit.artifacts.io import read_tree
+    from toolkit.lint.runner import lint_tree
+    from toolkit.render import owned_paths, render_artifacts
+
+    chosen = tuple(features) or ("all",)
+    secrets = {nv.name: nv.value for nv in config.gateway.named_values if nv.secret}
+    if artifacts_dir is not None:
+        if "all" not in chosen:
+            raise InputError("FEATURE selects rendered files; with --artifacts the whole tree is published",
+                             hint="drop the FEATURE arguments (or render and publish without --artifacts)")
+        tree = read_tree(artifacts_dir)
+        return Desired(resources_from_artifacts(tree, secrets), chosen, str(artifacts_dir),
+                       lint_tree(tree, root_label=str(artifacts_dir)))
+    tree = render_artifacts(config.gateway, templates_dir)
+    try:
+        owned = owned_paths(config.gateway, chosen, tree)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    resources = resources_from_artifacts(tree.subset(owned), secrets)
+    return Desired(resources, chosen, f"{config.path} (environment {config.env_name!r})", lint_tree(tree))
+
+
+def plan_against(target: ApimTarget, desired: Desired, *, env: str, prune: bool = False) -> Plan:
+    """Read the target and compare it with ``desired``; ``prune`` plans deletes of resources it lacks."""
+    if prune and not desired.complete:
+        raise InputError("--prune compares the whole gateway with the target: use it without FEATURE (or with all)")
+    compare = {ref for ref, body in desired.resources.items()
+               if ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" in body["properties"]}
+    live = read_remote(target.client, desired.resources, discover=desired.complete, fetch_extra=prune,
+                       compare_secrets=compare)
+    return compute_plan(desired.resources, live, prune=prune, env=env, target=target.label, features=desired.features)
+
+
+def check_saved_plan(plan: Plan, desired: Desired, target: ApimTarget) -> None:
+    """StalePlanError unless ``plan`` was made for this target and these artifacts."""
+    if plan.target and plan.target != target.label:
+        raise StalePlanError(f"the plan was made for {plan.target}, not {target.label}",
+                             hint="run `toolkit plan` against this target")
+    if plan.desired_digest != desired_digest(desired.resources):
+        raise StalePlanError("the artifacts changed since the plan was made; nothing was written",
+                             hint="run `toolkit plan` again and review the changes")
