@@ -318,6 +318,7 @@ class EnvironmentConfig(StrictModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     simulator: dict[str, SimulatedBackendConfig] = Field(default_factory=dict)
     cache_url: str | None = None
+    emulator_state: str = ".toolkit/emulator-state.json"
 
     @model_validator(mode="after")
     def _azure_needs_ids(self) -> EnvironmentConfig:

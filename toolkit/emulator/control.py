@@ -64,7 +64,7 @@ def create_control_app(emulator: Emulator) -> Starlette:
         return JSONResponse({"status": "ok", "gateway_url": emulator.gateway_url,
                              "management_url": emulator.management_url, "control_url": emulator.control_url,
                              "ca_bundle_path": emulator.ca_bundle_path, "subscription_id": emulator.subscription_id,
-                             "resource_group": emulator.resource_group, "service": emulator.service_name})
+                             "resource_group": emulator.resource_group, "service": emulator.service})
 
     async def traces(request: Request) -> Response:
         limit = int(request.query_params.get("limit", "20"))

@@ -159,7 +159,7 @@ class Emulator:
         self._host = host
         for name in self._specs:
             self.farm.url_for(name)
-        self.gateway.rebuild()  # a restored --state may name backends only now reachable
+        self.gateway.rebuild()  # serve what a restored --state file holds
         return self
 
     def stop(self) -> None:
@@ -172,6 +172,8 @@ class Emulator:
         if self._tls is not None:
             self._tls.cleanup()
             self._tls = None
+
+    close = stop
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -215,7 +217,7 @@ class Emulator:
 
     subscription_id = SUBSCRIPTION_ID
     resource_group = RESOURCE_GROUP
-    service_name = SERVICE_NAME
+    service = SERVICE_NAME
 
     # -- operations ------------------------------------------------------------------------------
 

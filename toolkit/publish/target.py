@@ -121,10 +121,12 @@ def local_endpoint(environment: EnvironmentConfig, *, management_url: str | None
     closers: list[Callable[[], object]] = []
     url = management_url or env.get("TOOLKIT_MANAGEMENT_URL")
     if emulator is None and not url:
-        emulator = start_local_emulator(environment)
+        emulator = start_local_emulator(environment, env)
         if hasattr(emulator, "close"):
             closers.append(emulator.close)
-    if emulator is not None:
+    if isinstance(emulator, LocalEndpoint):
+        endpoint = emulator
+    elif emulator is not None:
         endpoint = from_emulator(emulator)
     else:
         assert url is not None
@@ -153,11 +155,31 @@ def from_emulator(emulator: Any) -> LocalEndpoint:
     )
 
 
-def start_local_emulator(environment: EnvironmentConfig) -> Any:
-    """The in-process emulator for a local target. Plug-in point for ``toolkit.emulator.runtime``; until
-    it exists, a local target needs a management URL."""
-    raise InputError(
-        "no management URL for this local environment",
-        hint="start the emulator and pass --management-url URL --ca-bundle PEM "
-             "(or set TOOLKIT_MANAGEMENT_URL and TOOLKIT_CA_BUNDLE)",
-    )
+def start_local_emulator(environment: EnvironmentConfig, environ: Mapping[str, str] | None = None) -> Any:
+    """The emulator a local target publishes to: a running one (TOOLKIT_EMULATOR_URL, its control URL), or
+    an in-process one whose state persists in ``environment.emulator_state`` (so `toolkit emulator start
+    --state` and later commands see what was applied)."""
+    env = os.environ if environ is None else environ
+    control_url = env.get("TOOLKIT_EMULATOR_URL")
+    if control_url:
+        return running_emulator(control_url)
+    from toolkit.emulator.runtime import Emulator
+
+    return Emulator(state_file=environment.emulator_state).start()
+
+
+def running_emulator(control_url: str) -> LocalEndpoint:
+    """The management endpoint of an emulator started by `toolkit emulator start`, from its control API."""
+    import httpx
+
+    from toolkit.emulator.management.credential import StaticTokenCredential
+    from toolkit.errors import RemoteError
+
+    try:
+        health = httpx.get(control_url.rstrip("/") + "/health", timeout=5.0).json()
+        return LocalEndpoint(health["management_url"], health.get("ca_bundle_path"), StaticTokenCredential(),
+                             health.get("subscription_id", LOCAL_SUBSCRIPTION),
+                             health.get("resource_group", LOCAL_RESOURCE_GROUP), health.get("service", LOCAL_SERVICE))
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        raise RemoteError(f"no emulator answers at TOOLKIT_EMULATOR_URL={control_url} ({type(exc).__name__})",
+                          hint="start one with `toolkit emulator start`, or unset TOOLKIT_EMULATOR_URL") from None

@@ -110,8 +110,8 @@ class GatewayRuntime:
         self._policies: dict[tuple[str, str, str], CompiledPolicy | None] = {}
         self._broken: dict[tuple[str, str, str], str] = {}
         self._backend_names: set[str] = set()
+        # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
-        self.rebuild()
 
     # -- keeping in step with the management plane ---------------------------------------------
 

@@ -1,0 +1,45 @@
+"""End-to-end fixtures: the sample config published to a real emulator through the real SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from toolkit.config import load_config
+from toolkit.local import LocalGateway, local_gateway
+
+REPO = Path(__file__).resolve().parents[2]
+API_VERSION = "2024-10-21"
+
+
+@pytest.fixture(scope="module")
+def sample_gateway() -> Iterator[LocalGateway]:
+    """The committed toolkit.yaml on a fresh emulator (module-scoped; tests reset it)."""
+    with local_gateway(load_config(REPO / "toolkit.yaml", "local", environ={}), seed=7) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def gateway(sample_gateway: LocalGateway) -> Iterator[LocalGateway]:
+    """The sample gateway, reset to a fresh data plane for each test."""
+    sample_gateway.emulator.reset()
+    yield sample_gateway
+    sample_gateway.emulator.clock.set_speed(1.0)
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30.0) as http:
+        yield http
+
+
+def chat_body(question: str = "What is climate change?") -> dict[str, object]:
+    return {"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": question}]}
+
+
+def auth_headers(gateway: LocalGateway) -> dict[str, str]:
+    token = gateway.emulator.mint_token(audience="api://toolkit-gateway")
+    return {"api-key": gateway.subscription_key, "Authorization": f"Bearer {token}"}

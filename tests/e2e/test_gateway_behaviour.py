@@ -1,0 +1,230 @@
+"""The sample gateway on the emulator behaves as configured: keys, JWT, pool, breaker, retry, cache, tokens."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import API_VERSION, REPO, auth_headers, chat_body
+
+from toolkit.config import load_config
+from toolkit.emulator.gateway.app import TRACE_HEADER
+from toolkit.local import LocalGateway, local_gateway
+
+PRIORITY_1 = {"East US", "North Central US"}
+
+
+def _chat_url(gateway: LocalGateway) -> str:
+    return gateway.chat_url("openai", "gpt-4o-mini", API_VERSION)
+
+
+def _variant(tmp_path: Path, overrides: str) -> Path:
+    """The sample config with an extra local environment `test` carrying ``overrides`` (YAML, indented 6)."""
+    text = (REPO / "toolkit.yaml").read_text(encoding="utf-8")
+    text = text.replace("environments:\n", f"environments:\n  test:\n    target: local\n    overrides:\n{overrides}", 1)
+    path = tmp_path / "toolkit.yaml"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "policies").symlink_to(REPO / "policies")
+    return path
+
+
+@pytest.fixture(scope="module")
+def routing_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGateway]:
+    """The sample without cache and JWT, so every request reaches the pool."""
+    path = _variant(tmp_path_factory.mktemp("routing"),
+                    "      apis:\n        - {name: azure-openai, semantic_cache: null, jwt: null}\n")
+    with local_gateway(load_config(path, "test", environ={}), seed=11) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def routed(routing_gateway: LocalGateway) -> Iterator[LocalGateway]:
+    routing_gateway.emulator.reset()
+    yield routing_gateway
+
+
+def _send(client: httpx.Client, gateway: LocalGateway, n: int, question: str = "What is climate change?") -> list[httpx.Response]:
+    headers = {"api-key": gateway.subscription_key}
+    return [client.post(_chat_url(gateway), json=chat_body(question), headers=headers) for _ in range(n)]
+
+
+def test_subscription_key_is_required(gateway: LocalGateway, client: httpx.Client) -> None:
+    missing = client.post(_chat_url(gateway), json=chat_body())
+    assert missing.status_code == 401
+    assert "missing subscription key" in missing.json()["message"]
+    invalid = client.post(_chat_url(gateway), json=chat_body(), headers={"api-key": "not-a-key"})
+    assert invalid.status_code == 401
+    assert "invalid subscription key" in invalid.json()["message"]
+    token = gateway.emulator.mint_token(audience="api://toolkit-gateway")
+    other_header = client.post(_chat_url(gateway), json=chat_body(),
+                               headers={"Ocp-Apim-Subscription-Key": gateway.subscription_key,
+                                        "Authorization": f"Bearer {token}"})
+    assert other_header.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["missing", "unsigned", "wrong-audience", "expired", "foreign-key"])
+def test_jwt_is_validated(gateway: LocalGateway, client: httpx.Client, kind: str) -> None:
+    issuer = gateway.emulator.issuer
+    tokens = {
+        "missing": None,
+        "unsigned": issuer.mint_unsigned(audience="api://toolkit-gateway"),
+        "wrong-audience": issuer.mint(audience="api://someone-else"),
+        "expired": issuer.mint(audience="api://toolkit-gateway", expires_in=-120),
+        "foreign-key": issuer.mint_with_foreign_key(audience="api://toolkit-gateway"),
+    }
+    headers = {"api-key": gateway.subscription_key}
+    if tokens[kind]:
+        headers["Authorization"] = f"Bearer {tokens[kind]}"
+    response = client.post(_chat_url(gateway), json=chat_body(), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["message"]
+    if kind == "missing":
+        assert response.json()["message"] == "JWT not present."
+
+
+def test_trace_of_a_request(gateway: LocalGateway, client: httpx.Client) -> None:
+    response = client.post(_chat_url(gateway), json=chat_body("Trace me please"), headers=auth_headers(gateway))
+    assert response.status_code == 200
+    assert response.headers["x-ms-region"] in PRIORITY_1
+    trace_id = response.headers[TRACE_HEADER]
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{trace_id}").json()
+    sources = [event["source"] for event in trace["events"]]
+    assert sources.index("validate-jwt") < sources.index("azure-openai-semantic-cache-lookup") < sources.index("forward-request")
+    attempt = next(e for e in trace["events"] if e["source"] == "forward-request")
+    assert attempt["data"]["status"] == 200 and attempt["data"]["backend"] in ("openai-eastus", "openai-northcentralus")
+    assert "ms" in json.dumps(attempt["data"])  # latency recorded
+    lookup = next(e for e in trace["events"] if e["source"] == "azure-openai-semantic-cache-lookup")
+    assert lookup["message"] == "miss"
+    tokens = next(e for e in trace["events"] if e["source"] == "azure-openai-token-limit")
+    assert tokens["data"]["remaining_tokens"] < 20000
+
+
+def test_semantic_cache_hits_only_within_the_threshold(gateway: LocalGateway, client: httpx.Client) -> None:
+    headers = auth_headers(gateway)
+    first = client.post(_chat_url(gateway), json=chat_body("What is climate change?"), headers=headers)
+    again = client.post(_chat_url(gateway), json=chat_body("What is climate change?"), headers=headers)
+    paraphrase = client.post(_chat_url(gateway), json=chat_body("Explain climate change."), headers=headers)
+    unrelated = client.post(_chat_url(gateway), json=chat_body("How do I bake sourdough bread?"), headers=headers)
+    assert [r.status_code for r in (first, again, paraphrase, unrelated)] == [200] * 4
+    assert again.json()["id"] == first.json()["id"]  # the stored body, unchanged
+    # score-threshold 0.05 is a distance: the paraphrase (cosine ~0.88, distance ~0.12) must miss.
+    assert paraphrase.json()["id"] != first.json()["id"]
+    assert unrelated.json()["id"] != first.json()["id"]
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{paraphrase.headers[TRACE_HEADER]}").json()
+    lookup = next(e for e in trace["events"] if e["source"] == "azure-openai-semantic-cache-lookup")
+    assert lookup["message"] == "miss" and 0.05 < lookup["data"]["best_distance"] < 0.2
+
+
+def test_a_looser_threshold_lets_paraphrases_hit(tmp_path: Path, client: httpx.Client) -> None:
+    path = _variant(tmp_path, "      apis:\n        - name: azure-openai\n          jwt: null\n"
+                              "          semantic_cache: {score_threshold: 0.2}\n")
+    with local_gateway(load_config(path, "test", environ={})) as gateway:
+        headers = {"api-key": gateway.subscription_key}
+        url = _chat_url(gateway)
+        first = client.post(url, json=chat_body("What is climate change?"), headers=headers).json()["id"]
+        paraphrase = client.post(url, json=chat_body("Explain climate change."), headers=headers).json()["id"]
+        unrelated = client.post(url, json=chat_body("How do I bake sourdough bread?"), headers=headers).json()["id"]
+    assert paraphrase == first
+    assert unrelated != first
+
+
+def test_priority_one_takes_all_traffic_split_by_weight(routed: LocalGateway, client: httpx.Client) -> None:
+    regions = Counter(r.headers["x-ms-region"] for r in _send(client, routed, 200))
+    assert set(regions) == PRIORITY_1  # West US (priority 2) gets nothing while priority 1 is healthy
+    # 50/50 weights, 200 draws with a fixed seed: each side well inside [70, 130] (> 4 sd).
+    assert 70 <= regions["East US"] <= 130
+
+
+def test_breakers_trip_and_traffic_spills_to_priority_two(routed: LocalGateway, client: httpx.Client) -> None:
+    emulator = routed.emulator
+    for name in ("openai-eastus", "openai-northcentralus"):
+        emulator.farm.backend(name).inject(429, count=100)
+    responses = _send(client, routed, 6)
+    # Retry (count 2) re-selects from the pool; after 3 x 429 each breaker trips, and West US answers.
+    assert all(r.status_code == 200 for r in responses[2:]), [r.status_code for r in responses]
+    assert responses[-1].headers["x-ms-region"] == "West US"
+    states = client.get(f"{emulator.control_url}/breakers").json()["breakers"]
+    assert states["openai-eastus"]["state"] == "open" and states["openai-northcentralus"]["state"] == "open"
+    assert states["openai-westus"]["state"] == "closed"
+    trace = client.get(f"{emulator.control_url}/traces/{responses[0].headers[TRACE_HEADER]}").json()
+    attempts = [e for e in trace["events"] if e["source"] == "forward-request"]
+    assert 1 <= len(attempts) <= 3  # count="2": at most three attempts
+
+    for name in ("openai-eastus", "openai-northcentralus"):
+        emulator.farm.backend(name).reset()
+    still_open = _send(client, routed, 3)
+    assert {r.headers["x-ms-region"] for r in still_open} == {"West US"}
+    client.post(f"{emulator.control_url}/clock", json={"advance": 61})  # tripDuration PT1M
+    recovered = Counter(r.headers["x-ms-region"] for r in _send(client, routed, 20))
+    assert set(recovered) <= PRIORITY_1 and sum(recovered.values()) == 20
+
+
+def test_exhausted_pool_answers_503_without_retry_after(routed: LocalGateway, client: httpx.Client) -> None:
+    for name in ("openai-eastus", "openai-northcentralus", "openai-westus"):
+        routed.emulator.farm.backend(name).inject(429, count=100)
+    responses = _send(client, routed, 8)
+    last = responses[-1]
+    assert last.status_code == 503
+    assert "Retry-After" not in last.headers
+    assert last.json()["statusCode"] == 503
+
+
+def test_backend_down_is_a_connection_failure(routed: LocalGateway, client: httpx.Client) -> None:
+    emulator = routed.emulator
+    for name in ("openai-eastus", "openai-northcentralus"):
+        client.post(f"{emulator.control_url}/backends/{name}/down", json={"down": True})
+    direct = emulator.farm.urls["openai-eastus"]
+    with pytest.raises(httpx.ConnectError):
+        client.get(direct)
+    response = _send(client, routed, 1)[0]
+    assert response.status_code == 500  # no errorReasons on the rule: the failure is not retried or tripped
+    trace = client.get(f"{emulator.control_url}/traces/{response.headers[TRACE_HEADER]}").json()
+    assert any("BackendConnectionFailure" in json.dumps(e) for e in trace["events"])
+    client.post(f"{emulator.control_url}/backends/openai-eastus/down", json={"down": False})
+    client.post(f"{emulator.control_url}/backends/openai-northcentralus/down", json={"down": False})
+    assert _send(client, routed, 1)[0].status_code == 200
+
+
+def test_token_limit_429_then_window_rolls(tmp_path: Path, client: httpx.Client) -> None:
+    path = _variant(tmp_path, "      apis:\n        - name: azure-openai\n          jwt: null\n          semantic_cache: null\n"
+                              "          token_limit: {tokens_per_minute: 300}\n")
+    with local_gateway(load_config(path, "test", environ={})) as gateway:
+        statuses = [r.status_code for r in _send(client, gateway, 12)]
+        assert statuses[0] == 200 and 429 in statuses
+        refused = next(r for r in _send(client, gateway, 1))
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        client.post(f"{gateway.emulator.control_url}/clock", json={"advance": 61})
+        assert _send(client, gateway, 1)[0].status_code == 200
+
+
+def test_state_file_survives_a_restart(tmp_path: Path, client: httpx.Client) -> None:
+    from toolkit.emulator.runtime import Emulator
+
+    path = _variant(tmp_path, "      apis:\n        - {name: azure-openai, semantic_cache: null, jwt: null}\n")
+    state = tmp_path / "state.json"
+    config = load_config(path, "test", environ={})
+    with local_gateway(config, state_file=state) as gateway:
+        assert _send(client, gateway, 1)[0].status_code == 200
+    with Emulator.from_config(config, state_file=state) as emulator:
+        key = emulator.create_subscription("again")
+        url = f"{emulator.gateway_url}/openai/openai/deployments/d/chat/completions?api-version={API_VERSION}"
+        response = client.post(url, json=chat_body(), headers={"api-key": key})
+        assert response.status_code == 200 and response.headers["x-ms-region"] in PRIORITY_1
+
+
+def test_redis_cache_store_through_the_gateway(tmp_path: Path, client: httpx.Client) -> None:
+    from toolkit.testing.redis_server import require_redis_server, running_redis_server
+
+    require_redis_server()
+    path = _variant(tmp_path, "      apis:\n        - {name: azure-openai, jwt: null}\n")
+    with running_redis_server() as redis_url:
+        with local_gateway(load_config(path, "test", environ={}), cache_url=redis_url) as gateway:
+            first, again = _send(client, gateway, 2, "What is the capital of France?")
+            assert again.json()["id"] == first.json()["id"]
+            import redis
+
+            assert redis.Redis.from_url(redis_url).dbsize() > 0  # entries live in Redis
