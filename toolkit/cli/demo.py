@@ -13,29 +13,37 @@ from toolkit.cli._output import info
 
 @click.command("demo")
 @config_option
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
-              help="Where to render the demo tree (default: a temporary folder).")
-def cli(config_path: str, out_dir: str | None) -> None:
-    """Render the sample gateway, lint it, and report each step.
+@click.option("--requests", "request_count", default=60, show_default=True, type=click.IntRange(10, 5000),
+              help="Requests sent to show the pool's distribution.")
+def cli(config_path: str, request_count: int) -> None:
+    """Render, lint, publish to the local emulator through the Azure SDK, then send traffic and show
+    that the gateway does what toolkit.yaml says: priorities and weights, breakers, cache, token limit.
 
-    Uses the `local` environment of toolkit.yaml; your apimartifacts/ folder is not touched.
+    Uses the `local` environment; your apimartifacts/ folder is not touched. Exit 1 if a check fails.
     """
+    from toolkit.demo import run_demo
     from toolkit.lint.runner import lint_path
     from toolkit.project import render_project
 
     with tempfile.TemporaryDirectory(prefix="toolkit-demo-") as tmp:
-        target = Path(out_dir) if out_dir else Path(tmp) / "apimartifacts"
-        info(f"1/2 render  {config_path} (environment local) -> {target}")
+        target = Path(tmp) / "apimartifacts"
+        info(f"1/4 render   {config_path} (environment local) -> a temporary apimartifacts/")
         outcome = render_project(config_path, "local", out_dir=target)
         if outcome.lint_errors:
             info(outcome.lint_report)
             raise click.exceptions.Exit(1)
-        for path in outcome.written:
-            info(f"      wrote {path}")
-        info("2/2 lint    the rendered tree")
+        info(f"             {len(outcome.written)} files: backends, pool, API, policy, named values")
         result = lint_path(target)
-        info(f"      {len(result.errors)} error(s), {len(result.warnings)} warning(s)")
-        for finding in result.findings:
-            info(f"      {finding.code} {finding.severity.value} {finding.file}:{finding.line} {finding.message}")
-        info("demo finished: the sample gateway renders and lints clean")
-        raise click.exceptions.Exit(result.exit_code("error"))
+        info(f"2/4 lint     {len(result.errors)} error(s), {len(result.warnings)} warning(s)")
+        if result.errors:
+            raise click.exceptions.Exit(1)
+    checks = run_demo(config_path, request_count=request_count, say=info)
+    failed = [check for check in checks if not check.passed]
+    info("")
+    for check in checks:
+        info(f"  {'PASS' if check.passed else 'FAIL'}  {check.name}: {check.detail}")
+    info("")
+    if failed:
+        info(f"demo finished: {len(failed)} of {len(checks)} checks failed")
+        raise click.exceptions.Exit(1)
+    info(f"demo finished: all {len(checks)} checks passed; the gateway behaves as toolkit.yaml configures it")
