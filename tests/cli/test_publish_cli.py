@@ -225,9 +225,18 @@ def test_unreachable_emulator_is_exit_4(tls: TlsMaterial, repo_root: Path) -> No
     assert "Traceback" not in result.output
 
 
-def test_local_target_without_a_url_is_exit_3(repo_root: Path) -> None:
-    result = run({"TOOLKIT_MANAGEMENT_URL": ""}, "plan", config=repo_root / "toolkit.yaml")
-    assert result.exit_code == 3 and "TOOLKIT_MANAGEMENT_URL" in result.stderr
+def test_local_target_without_a_url_publishes_to_an_in_process_emulator(project: Path) -> None:
+    """No running emulator named: an in-process one serves the command, its state kept beside the config."""
+    clean = {"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": ""}
+    assert run(clean, "apply", "--yes", config=project).exit_code == 0
+    assert (project.parent / ".toolkit" / "emulator-state.json").is_file()
+    again = run(clean, "plan", "--detailed-exitcode", config=project)
+    assert again.exit_code == 0, again.output  # the state persisted: nothing left to do
+
+
+def test_unreachable_running_emulator_is_exit_4(project: Path) -> None:
+    result = run({"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": "http://127.0.0.1:9"}, "plan", config=project)
+    assert result.exit_code == 4 and "TOOLKIT_EMULATOR_URL" in result.stderr
 
 
 def test_azure_with_missing_credentials_is_exit_4(project: Path) -> None:

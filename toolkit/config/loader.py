@@ -229,7 +229,17 @@ def load_config(
         gateway = GatewayConfig.model_validate(merged)
     except ValidationError as exc:
         raise _config_error(exc, positions, file) from None
-    return LoadedConfig(gateway=gateway, env_name=env_name, path=file)
+    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).parent), env_name=env_name, path=file)
+
+
+def _anchor_paths(gateway: GatewayConfig, config_dir: Path) -> GatewayConfig:
+    """Relative paths in environments are relative to the config file, not to the current folder."""
+    environments = {
+        name: env.model_copy(update={"emulator_state": str(config_dir / env.emulator_state)})
+        if not Path(env.emulator_state).is_absolute() else env
+        for name, env in gateway.environments.items()
+    }
+    return gateway.model_copy(update={"environments": environments})
 
 
 def _strip_vars(value: Any) -> Any:

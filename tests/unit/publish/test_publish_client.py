@@ -58,10 +58,11 @@ def test_plain_http_management_url_is_refused() -> None:
         connect_target(LOCAL, management_url="http://127.0.0.1:1", environ={})
 
 
-def test_local_target_without_url_says_what_to_set() -> None:
-    with pytest.raises(InputError) as caught:
-        connect_target(LOCAL, environ={})
-    assert "TOOLKIT_MANAGEMENT_URL" in (caught.value.hint or "") and caught.value.exit_code == 3
+def test_local_target_without_url_starts_an_in_process_emulator(tmp_path: Path) -> None:
+    local = EnvironmentConfig(target="local", emulator_state=str(tmp_path / "state.json"))
+    with connect_target(local, environ={}) as target:
+        assert target.label.startswith("local emulator at https://127.0.0.1:")
+        assert target.client.list_names(Kind.BACKEND) == []
 
 
 def test_url_and_ca_bundle_come_from_the_environment(management_url: str, tls: TlsMaterial) -> None:
