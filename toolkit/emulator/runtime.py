@@ -106,11 +106,10 @@ class Emulator:
         """Start serving; returns self."""
         import random
 
-        import httpx
-
         from toolkit.emulator.cache.factory import open_cache_store
         from toolkit.emulator.control import create_control_app
         from toolkit.emulator.gateway.app import GatewayRuntime
+        from toolkit.emulator.gateway.http_client import BackendHttpClient
         from toolkit.emulator.jwt_issuer import TestIssuer
         from toolkit.emulator.jwt_validation import OpenIdKeyCache
         from toolkit.emulator.management.plane import ManagementPlane
@@ -139,8 +138,7 @@ class Emulator:
                                               fragments=self._fragment_sources),
         )
         plane_holder["plane"] = self.plane
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(240.0, connect=5.0),
-                                         limits=httpx.Limits(max_connections=512, max_keepalive_connections=128))
+        self._client = BackendHttpClient()
         services = DefaultGatewayServices(
             self._client,
             clock=self.clock,

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from toolkit.emulator.gateway.arm_json import backend_properties
 from toolkit.emulator.gateway.breaker import BreakerRule, CircuitBreaker
+from toolkit.emulator.gateway.http_client import ConnectFailure, HttpxBackendClient, ResponseTimeout
 from toolkit.emulator.gateway.pool import PoolRouter
 from toolkit.emulator.gateway.token_counter import TokenLimiter
 from toolkit.emulator.jwt_issuer import OPENID_CONFIG_PATH
@@ -50,12 +52,16 @@ _RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "trans
                             "upgrade", "proxy-connection", "trailer"})
 
 
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+
+
 class DefaultGatewayServices:
     """GatewayServices for the emulator: backends, breakers, pools, token counters, cache, JWT keys."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Any,
         *,
         backends: Mapping[str, Mapping[str, Any]] | None = None,
         fragments: Mapping[str, CompiledPolicy] | None = None,
@@ -69,6 +75,9 @@ class DefaultGatewayServices:
         embeddings_timeout: float = 30.0,
     ) -> None:
         self.client = client
+        # The forwarding interface: the lean pooled client, or an adapter over an httpx.AsyncClient.
+        self.http = client if hasattr(client, "request") and not isinstance(client, httpx.AsyncClient) \
+            else HttpxBackendClient(client)
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
         self.rng = rng if rng is not None else random.Random()
@@ -169,23 +178,27 @@ class DefaultGatewayServices:
     ) -> BackendResponse:
         """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
         headers = [(k, v) for k, v in ctx.request_headers.items() if k not in _REQUEST_SKIP]
-        request = self.client.build_request(
-            ctx.request_method, url, headers=headers, content=ctx.request_body if body is None else body,
-            timeout=httpx.Timeout(timeout),
-        )
+        content = ctx.request_body if body is None else body
+        method = ctx.request_method
         try:
-            response = await self.client.send(request, follow_redirects=follow_redirects)
-        except httpx.TimeoutException as exc:
-            if isinstance(exc, httpx.ConnectTimeout):
-                raise BackendConnectionFailure(f"Connecting to {url_without_query(url)} timed out.") from None
+            response = await self.http.request(method, url, headers, content, timeout)
+            for _ in range(_MAX_REDIRECTS if follow_redirects else 0):
+                location = dict(response.headers).get("location")
+                if response.status not in _REDIRECTS or not location:
+                    break
+                url = urljoin(url, location)
+                if response.status == 303:
+                    method, content = "GET", b""
+                response = await self.http.request(method, url, headers, content, timeout)
+        except ResponseTimeout:
             raise BackendTimeout(f"{url_without_query(url)} sent no response within {timeout:g} s.") from None
-        except httpx.TransportError as exc:
-            raise BackendConnectionFailure(f"Cannot reach {url_without_query(url)} ({type(exc).__name__}).") from None
+        except ConnectFailure as exc:
+            raise BackendConnectionFailure(f"Cannot reach {url_without_query(url)} ({exc}).") from None
         return BackendResponse(
-            response.status_code,
-            response.reason_phrase,
-            [(k, v) for k, v in response.headers.multi_items() if k not in _RESPONSE_SKIP],
-            response.content,
+            response.status,
+            response.reason,
+            [(k, v) for k, v in response.headers if k not in _RESPONSE_SKIP],
+            response.body,
         )
 
     async def embed(self, backend_id: str, texts: list[str]) -> np.ndarray:
@@ -196,18 +209,20 @@ class DefaultGatewayServices:
             name, url, breaker = resolve_target(self, backend_id, "semantic-cache-lookup")
         except PolicyError as exc:
             raise EmbeddingsFailure(exc.message) from None
+        payload = json.dumps({"input": texts}).encode()
         try:
-            response = await self.client.post(url, json={"input": texts}, timeout=self.embeddings_timeout)
-        except httpx.HTTPError as exc:
+            response = await self.http.request("POST", url, [("content-type", "application/json")], payload,
+                                               self.embeddings_timeout)
+        except (ConnectFailure, ResponseTimeout) as exc:
             if breaker is not None:
                 breaker.record(None, connection_failure=True)
             raise EmbeddingsFailure(f"Cannot reach embeddings backend {name} ({type(exc).__name__}).") from None
         if breaker is not None:
-            breaker.record(response.status_code, retry_after=response.headers.get("retry-after"))
-        if response.status_code != 200:
-            raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status_code}.")
+            breaker.record(response.status, retry_after=dict(response.headers).get("retry-after"))
+        if response.status != 200:
+            raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status}.")
         try:
-            rows = sorted(response.json()["data"], key=lambda item: item["index"])
+            rows = sorted(json.loads(response.body)["data"], key=lambda item: item["index"])
             vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
             raise EmbeddingsFailure(f"Embeddings backend {name} sent a malformed answer ({exc}).") from None

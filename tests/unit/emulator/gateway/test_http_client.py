@@ -1,0 +1,132 @@
+"""The gateway's lean HTTP/1.1 client: keep-alive, chunked bodies, refused connections, timeouts, stale sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from toolkit.emulator.gateway.http_client import BackendHttpClient, ConnectFailure, ResponseTimeout
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _serve(handler: Handler) -> tuple[asyncio.AbstractServer, str, list[int]]:
+    """A raw TCP server on loopback; the list counts accepted connections."""
+    accepted: list[int] = []
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        try:
+            await handler(reader, writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/path?q=1", accepted
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
+    return head + await reader.readexactly(length)
+
+
+def test_keep_alive_reuses_one_connection() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                request = await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            body = request.split(b"\r\n\r\n", 1)[1]
+            writer.write(b"HTTP/1.1 201 Created\r\nX-Echo: yes\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+
+    async def main() -> None:
+        server, url, accepted = await _serve(handler)
+        client = BackendHttpClient()
+        for i in range(5):
+            response = await client.request("POST", url, [("content-type", "text/plain")], f"hello {i}".encode(), 5)
+            assert (response.status, response.reason, response.body) == (201, "Created", f"hello {i}".encode())
+            assert ("x-echo", "yes") in response.headers
+        assert len(accepted) == 1
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_chunked_response_and_connection_close() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        await writer.drain()
+
+    async def main() -> None:
+        server, url, accepted = await _serve(handler)
+        client = BackendHttpClient()
+        first = await client.request("GET", url, [], b"", 5)
+        second = await client.request("GET", url, [], b"", 5)
+        assert first.body == second.body == b"hello world"
+        assert len(accepted) == 2  # "Connection: close" is honoured: no reuse
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_refused_connection_is_a_connect_failure() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+
+        async def main() -> None:
+            with pytest.raises(ConnectFailure, match="cannot connect"):
+                await BackendHttpClient().request("GET", f"http://127.0.0.1:{port}/", [], b"", 5)
+
+        asyncio.run(main())
+
+
+def test_silent_backend_times_out() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        await asyncio.sleep(5)
+
+    async def main() -> None:
+        server, url, _ = await _serve(handler)
+        with pytest.raises(ResponseTimeout):
+            await BackendHttpClient().request("GET", url, [], b"", 0.2)
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_idle_connection_closed_by_the_backend_is_replaced() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        # then close without "Connection: close": the client holds a dead idle connection
+
+    async def main() -> None:
+        server, url, accepted = await _serve(handler)
+        client = BackendHttpClient()
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
+        await asyncio.sleep(0.05)
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
+        assert len(accepted) == 2
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_https_is_refused_clearly() -> None:
+    async def main() -> None:
+        with pytest.raises(ConnectFailure, match="http only"):
+            await BackendHttpClient().request("GET", "https://127.0.0.1:1/", [], b"", 1)
+
+    asyncio.run(main())

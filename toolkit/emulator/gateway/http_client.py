@@ -1,0 +1,197 @@
+"""A lean keep-alive HTTP/1.1 client for the gateway's calls to its backends.
+
+httpx costs ~1.5 ms of CPU per request on this 2-core machine (its anyio and pool machinery dominate);
+the gateway forwards every request, so it uses this instead: asyncio protocols, httptools' response parser
+(the one uvicorn uses), and a pool of idle connections per host. Measured by benchmarks/gateway_overhead.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+class ConnectFailure(Exception):
+    """The backend could not be reached (refused, reset, connect timeout)."""
+
+
+class ResponseTimeout(Exception):
+    """The backend sent no complete response within the timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A complete, buffered response."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection; one request at a time."""
+
+    def __init__(self) -> None:
+        import httptools
+
+        self._parser = httptools.HttpResponseParser(self)
+        self.transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[HttpResponse] | None = None
+        self._headers: list[tuple[str, str]] = []
+        self._body: list[bytes] = []
+        self._reason = ""
+        self.received = False
+        self.reusable = True
+
+    # asyncio protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self._parser.feed_data(data)
+        except Exception as exc:  # noqa: BLE001 - a malformed response fails this request only
+            self.reusable = False
+            self._fail(ConnectFailure(f"malformed response ({type(exc).__name__})"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.reusable = False
+        self._fail(ConnectFailure("connection closed by the backend"))
+
+    def _fail(self, error: Exception) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(error)
+
+    # httptools callbacks
+    def on_status(self, status: bytes) -> None:
+        self._reason = status.decode("latin-1")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if not self._parser.should_keep_alive():
+            self.reusable = False
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
+                                                 b"".join(self._body)))
+
+    async def send(self, request: bytes, timeout: float) -> HttpResponse:
+        assert self.transport is not None
+        self._waiter = asyncio.get_running_loop().create_future()
+        self._headers, self._body, self._reason, self.received = [], [], "", False
+        self.transport.write(request)
+        try:
+            return await asyncio.wait_for(self._waiter, timeout)
+        except asyncio.TimeoutError:
+            self.reusable = False
+            raise ResponseTimeout(f"no response within {timeout:g} s") from None
+        finally:
+            self._waiter = None
+
+    def close(self) -> None:
+        self.reusable = False
+        if self.transport is not None:
+            self.transport.close()
+
+
+class BackendHttpClient:
+    """Pooled keep-alive HTTP/1.1 over plain TCP (the emulator's backends are on loopback)."""
+
+    def __init__(self, *, connect_timeout: float = 5.0, max_idle_per_host: int = 64) -> None:
+        self._connect_timeout = connect_timeout
+        self._max_idle = max_idle_per_host
+        self._idle: dict[tuple[str, int], deque[_Connection]] = defaultdict(deque)
+
+    async def request(self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
+                      timeout: float) -> HttpResponse:
+        """Send one request and return the whole response."""
+        parts = urlsplit(url)
+        if parts.scheme != "http":
+            raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        lines.extend(f"{name}: {value}" for name, value in headers)
+        lines.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        key = (host, port)
+        connection = self._take_idle(key)
+        if connection is not None:
+            try:
+                return self._release(key, connection, await connection.send(request, timeout))
+            except ConnectFailure:
+                if connection.received:
+                    raise
+                connection.close()  # an idle connection the backend had closed: try once on a fresh one
+        connection = await self._connect(host, port)
+        return self._release(key, connection, await connection.send(request, timeout))
+
+    def _take_idle(self, key: tuple[str, int]) -> _Connection | None:
+        idle = self._idle[key]
+        while idle:
+            connection = idle.pop()
+            if connection.reusable and connection.transport is not None and not connection.transport.is_closing():
+                return connection
+        return None
+
+    def _release(self, key: tuple[str, int], connection: _Connection, response: HttpResponse) -> HttpResponse:
+        if connection.reusable and len(self._idle[key]) < self._max_idle:
+            self._idle[key].append(connection)
+        else:
+            connection.close()
+        return response
+
+    async def _connect(self, host: str, port: int) -> _Connection:
+        loop = asyncio.get_running_loop()
+        try:
+            _, protocol = await asyncio.wait_for(loop.create_connection(_Connection, host, port),
+                                                 self._connect_timeout)
+        except asyncio.TimeoutError:
+            raise ConnectFailure(f"connecting to {host}:{port} timed out") from None
+        except OSError as exc:
+            raise ConnectFailure(f"cannot connect to {host}:{port} ({exc.strerror or type(exc).__name__})") from None
+        return protocol
+
+    async def aclose(self) -> None:
+        """Close every idle connection."""
+        for idle in self._idle.values():
+            while idle:
+                idle.pop().close()
+
+
+class HttpxBackendClient:
+    """The same interface over an ``httpx.AsyncClient`` (tests hand in one with a MockTransport)."""
+
+    def __init__(self, client: object) -> None:
+        self.client = client
+
+    async def request(self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
+                      timeout: float) -> HttpResponse:
+        """Send one request and return the whole response."""
+        import httpx
+
+        client = self.client
+        assert isinstance(client, httpx.AsyncClient)
+        try:
+            response = await client.request(method, url, headers=list(headers), content=body,
+                                            timeout=httpx.Timeout(timeout))
+        except httpx.ConnectTimeout:
+            raise ConnectFailure("connect timeout") from None
+        except httpx.TimeoutException:
+            raise ResponseTimeout(f"no response within {timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise ConnectFailure(type(exc).__name__) from None
+        return HttpResponse(response.status_code, response.reason_phrase,
+                            [(k.lower(), v) for k, v in response.headers.multi_items()], response.content)
+
+    async def aclose(self) -> None:
+        """Nothing to close: the caller owns the httpx client."""
