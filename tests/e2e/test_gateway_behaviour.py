@@ -111,6 +111,9 @@ def test_semantic_cache_hits_only_within_the_threshold(gateway: LocalGateway, cl
     unrelated = client.post(_chat_url(gateway), json=chat_body("How do I bake sourdough bread?"), headers=headers)
     assert [r.status_code for r in (first, again, paraphrase, unrelated)] == [200] * 4
     assert again.json()["id"] == first.json()["id"]  # the stored body, unchanged
+    hit = client.get(f"{gateway.emulator.control_url}/traces/{again.headers[TRACE_HEADER]}").json()
+    hit_lookup = next(e for e in hit["events"] if e["source"] == "azure-openai-semantic-cache-lookup")
+    assert hit_lookup["message"] == "hit" and hit_lookup["data"]["matched"]["prompt"].endswith("What is climate change?")
     # score-threshold 0.05 is a distance: the paraphrase (cosine ~0.88, distance ~0.12) must miss.
     assert paraphrase.json()["id"] != first.json()["id"]
     assert unrelated.json()["id"] != first.json()["id"]

@@ -100,9 +100,12 @@ class LlmSemanticCacheLookup(Policy):
             ctx.note(name, "bypassed: cache unavailable", {"error": str(exc)})
             return
         if ctx.trace is not None:
+            matched = result.entry
             ctx.note(name, "hit" if result.hit else "miss", {
                 "best_distance": result.best_distance, "score_threshold": self.threshold,
                 "entries_considered": result.entries_considered,
+                "matched": {"key": matched.key, "prompt": matched.prompt, "stored_at": matched.stored_at}
+                if result.hit and matched is not None else None,
             })
         if not result.hit:
             ctx.cache_lookup = CacheMiss(partition, vector, prompt)
