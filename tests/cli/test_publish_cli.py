@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from toolkit.cli import root
-from toolkit.emulator.management import ManagementPlane, TlsMaterial, create_tls_material
+from toolkit.emulator.management import ManagementPlane, TlsMaterial
 from toolkit.testing.emulator_servers import management_client, serve_app_in_thread
 
 SECRET = "cli-s3cret-VALUE-9137"
@@ -32,17 +32,6 @@ environments:
     resource_group: rg-dev
     service: apim-dev
 """
-
-
-@pytest.fixture(scope="module")
-def tls() -> Iterator[TlsMaterial]:
-    with create_tls_material() as material:
-        yield material
-
-
-@pytest.fixture
-def plane() -> ManagementPlane:
-    return ManagementPlane()
 
 
 @pytest.fixture

@@ -11,22 +11,9 @@ import pytest
 from publish_helpers import desired_of
 from toolkit.config import LoadedConfig, load_config
 from toolkit.config.models import EnvironmentConfig
-from toolkit.emulator.management import ManagementPlane, TlsMaterial, create_tls_material
+from toolkit.emulator.management import ManagementPlane, TlsMaterial
 from toolkit.publish import ApimTarget, Desired, RetryPolicy, connect_target
 from toolkit.testing.emulator_servers import serve_app_in_thread
-
-@pytest.fixture(scope="session")
-def tls() -> Iterator[TlsMaterial]:
-    """One throwaway CA + server certificate for the whole run."""
-    with create_tls_material() as material:
-        yield material
-
-
-@pytest.fixture
-def plane() -> ManagementPlane:
-    """A fresh management plane (in memory)."""
-    return ManagementPlane()
-
 
 @pytest.fixture
 def management_url(plane: ManagementPlane, tls: TlsMaterial) -> Iterator[str]:

@@ -7,6 +7,7 @@ so callers and tests control expiry: an entry is alive while now < expires_at.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -36,6 +37,13 @@ class CacheEntry:
     status: int
     stored_at: float
     expires_at: float
+
+    @classmethod
+    def new(cls, partition: str, prompt: str, body: bytes, headers: dict[str, str], status: int,
+            ttl_seconds: float, now: float) -> CacheEntry:
+        """A fresh entry with its own key, alive for ``ttl_seconds`` after ``now``."""
+        check_ttl(ttl_seconds)
+        return cls(uuid.uuid4().hex, partition, prompt, bytes(body), dict(headers), int(status), now, now + ttl_seconds)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from typing import TYPE_CHECKING
 
-from toolkit.emulator.cache.base import CacheEntry, LookupResult, check_threshold, is_hit, check_ttl
+from toolkit.emulator.cache.base import CacheEntry, LookupResult, check_threshold, is_hit
 from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
 
 if TYPE_CHECKING:
@@ -49,18 +48,8 @@ class MemoryCacheStore:
         now: float,
     ) -> CacheEntry:
         """Store a response alive for ttl_seconds after `now`."""
-        check_ttl(ttl_seconds)
+        entry = CacheEntry.new(partition, prompt, body, headers, status, ttl_seconds, now)
         row = unit_vector(vector)
-        entry = CacheEntry(
-            key=uuid.uuid4().hex,
-            partition=partition,
-            prompt=prompt,
-            body=bytes(body),
-            headers=dict(headers),
-            status=int(status),
-            stored_at=now,
-            expires_at=now + ttl_seconds,
-        )
         with self._lock:
             index = self._partitions.setdefault(partition, VectorIndex())
             index.compact_if_sparse(now)

@@ -41,7 +41,7 @@ from toolkit.emulator.cache.base import (
     CacheEntry,
     LookupResult,
     check_threshold,
-    check_ttl,
+    
     is_hit,
 )
 from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
@@ -133,18 +133,8 @@ class RedisCacheStore:
         now: float,
     ) -> CacheEntry:
         """Write the entry (with a real TTL) and append its vector to the partition's stream."""
-        check_ttl(ttl_seconds)
+        entry = CacheEntry.new(partition, prompt, body, headers, status, ttl_seconds, now)
         row = unit_vector(vector)
-        entry = CacheEntry(
-            key=uuid.uuid4().hex,
-            partition=partition,
-            prompt=prompt,
-            body=bytes(body),
-            headers=dict(headers),
-            status=int(status),
-            stored_at=now,
-            expires_at=now + ttl_seconds,
-        )
         ttl_ms = max(1, round(ttl_seconds * 1000))
         stream = self._stream_key(partition)
         with self._translate("store"), self._client.pipeline(transaction=True) as pipe:

@@ -7,17 +7,10 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from toolkit.emulator.management import ManagementPlane, TlsMaterial, create_tls_material
+from toolkit.emulator.management import ManagementPlane, TlsMaterial
 from toolkit.testing.emulator_servers import management_client, serve_app_in_thread
 from toolkit.testing.management_bodies import RG, SUB, SVC
 
-
-
-@pytest.fixture(scope="session")
-def tls() -> Iterator[TlsMaterial]:
-    """One throwaway CA + server certificate for the whole run."""
-    with create_tls_material() as material:
-        yield material
 
 
 Serve = Callable[..., tuple[str, Any]]
@@ -34,12 +27,6 @@ def serve(tls: TlsMaterial) -> Iterator[Serve]:
             return url, client
 
         yield start
-
-
-@pytest.fixture
-def plane() -> ManagementPlane:
-    """A fresh in-memory management plane."""
-    return ManagementPlane()
 
 
 @pytest.fixture
