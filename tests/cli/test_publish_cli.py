@@ -223,6 +223,16 @@ def test_local_target_without_a_url_publishes_to_an_in_process_emulator(project:
     assert again.exit_code == 0, again.output  # the state persisted: nothing left to do
 
 
+def test_saved_plan_applies_to_the_in_process_emulator(project: Path, tmp_path: Path) -> None:
+    """A plan file names its target; the in-process emulator's name must not change between runs."""
+    clean = {"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": ""}
+    plan_file = tmp_path / "plan.json"
+    assert run(clean, "plan", "--out", str(plan_file), config=project).exit_code == 0
+    applied = run(clean, "apply", "--plan", str(plan_file), "--yes", config=project)
+    assert applied.exit_code == 0, applied.output
+    assert run(clean, "plan", "--detailed-exitcode", config=project).exit_code == 0
+
+
 def test_unreachable_running_emulator_is_exit_4(project: Path) -> None:
     result = run({"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": "http://127.0.0.1:9"}, "plan", config=project)
     assert result.exit_code == 4 and "TOOLKIT_EMULATOR_URL" in result.stderr

@@ -229,7 +229,7 @@ def load_config(
         gateway = GatewayConfig.model_validate(merged)
     except ValidationError as exc:
         raise _config_error(exc, positions, file) from None
-    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).parent), env_name=env_name, path=file)
+    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).resolve().parent), env_name=env_name, path=file)
 
 
 def _anchor_paths(gateway: GatewayConfig, config_dir: Path) -> GatewayConfig:

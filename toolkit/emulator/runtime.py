@@ -202,6 +202,11 @@ class Emulator:
         return self._url("control")
 
     @property
+    def label(self) -> str | None:
+        """A stable name when state persists in a file (ports change between runs), else None."""
+        return f"local emulator with state {self._state_file}" if self._state_file else None
+
+    @property
     def ca_bundle_path(self) -> str:
         """PEM file of the CA that signed the management plane's certificate."""
         return str(self._tls.ca_bundle_path)

@@ -60,6 +60,7 @@ class LocalEndpoint:
     subscription_id: str = LOCAL_SUBSCRIPTION
     resource_group: str = LOCAL_RESOURCE_GROUP
     service: str = LOCAL_SERVICE
+    label: str | None = None  # stable name for plan files (an in-process emulator's port changes every run)
 
 
 def connect_target(
@@ -83,7 +84,7 @@ def connect_target(
         chosen = settings or ClientSettings(polling_interval=LOCAL_POLLING_INTERVAL)
         sdk = create_sdk_client(endpoint.credential, endpoint.subscription_id, base_url=endpoint.management_url,
                                 ca_bundle=endpoint.ca_bundle_path, api_version=environment.api_version, settings=chosen)
-        label = f"local emulator at {endpoint.management_url}"
+        label = endpoint.label or f"local emulator at {endpoint.management_url}"
         client = ApimClient(sdk, endpoint.resource_group, endpoint.service, endpoint=endpoint.management_url,
                             settings=chosen, retry=retry)
         return ApimTarget(client, label, local=True, closers=closers)
@@ -152,6 +153,7 @@ def from_emulator(emulator: Any) -> LocalEndpoint:
         getattr(emulator, "subscription_id", LOCAL_SUBSCRIPTION),
         getattr(emulator, "resource_group", LOCAL_RESOURCE_GROUP),
         getattr(emulator, "service", LOCAL_SERVICE),
+        getattr(emulator, "label", None),
     )
 
 
