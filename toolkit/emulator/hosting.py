@@ -299,6 +299,12 @@ class AppHost:
         tasks: list[asyncio.Task[None]] = []
         for slot in self._slots.values():
             if slot.server is not None:
+                # Drop open connections at once: a client may hold a keep-alive (TLS) connection without
+                # reading, and a graceful close would wait for it and leave the transport open at loop end.
+                for connection in list(slot.server.server_state.connections):
+                    transport = getattr(connection, "transport", None)
+                    if transport is not None:
+                        transport.abort()
                 slot.server.should_exit = True
             tasks.extend(t for t in (slot.task, *slot.retiring) if t is not None)
             slot.server = slot.task = None

@@ -61,7 +61,7 @@ def test_plain_http_management_url_is_refused() -> None:
 def test_local_target_without_url_starts_an_in_process_emulator(tmp_path: Path) -> None:
     local = EnvironmentConfig(target="local", emulator_state=str(tmp_path / "state.json"))
     with connect_target(local, environ={}) as target:
-        assert target.label.startswith("local emulator at https://127.0.0.1:")
+        assert target.label == f"local emulator with state {tmp_path / 'state.json'}"
         assert target.client.list_names(Kind.BACKEND) == []
 
 
