@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Kind(str, Enum):
@@ -49,7 +51,7 @@ _INFO_FILES = {
 
 @dataclass(frozen=True, order=True)
 class ArtifactPath:
-    """One artifact file: its kind, resource name and (for operations) the parent API."""
+    """One resource and its artifact file: kind, resource name and (for operations) the parent API."""
 
     kind: Kind
     name: str = ""
@@ -107,6 +109,29 @@ class ArtifactPath:
     def named_value(cls, name: str) -> ArtifactPath:
         """named values/<name>/namedValueInformation.json"""
         return cls(Kind.NAMED_VALUE, name)
+
+    @property
+    def label(self) -> str:
+        """How a person names the resource in a message."""
+        if self.kind is Kind.GLOBAL_POLICY:
+            return "the global policy"
+        if self.kind is Kind.API_POLICY:
+            return f"the policy of API '{self.name}'"
+        if self.kind is Kind.OPERATION_POLICY:
+            return f"the policy of operation '{self.name}' of API '{self.parent}'"
+        return f"{self.kind.value} '{self.name}'"
+
+    def to_json(self) -> dict[str, str]:
+        """``{"kind", "name"[, "parent"]}`` (plan files)."""
+        data = {"kind": self.kind.value, "name": self.name}
+        if self.parent:
+            data["parent"] = self.parent
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ArtifactPath:
+        """Inverse of :meth:`to_json`."""
+        return cls(Kind(data["kind"]), str(data.get("name", "")), str(data.get("parent", "")))
 
     def __str__(self) -> str:
         return self.relpath

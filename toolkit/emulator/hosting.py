@@ -276,13 +276,14 @@ class AppHost:
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve(sockets=[sock]), name=f"emulator:{slot.name}")
+        # Registered before it has started, so a shutdown meanwhile stops it too.
+        slot.socket, slot.server, slot.task = None, server, task
         while not server.started:
             if task.done():
-                slot.socket = None
+                slot.server = slot.task = None
                 task.result()
                 raise RuntimeError(f"server for {slot.name!r} exited during startup")
             await asyncio.sleep(0.001)
-        slot.socket, slot.server, slot.task = None, server, task
 
     async def _rebind(self, port: int) -> socket.socket:
         # A closed listener may take a loop iteration to release the port (uvloop closes handles async).
@@ -296,6 +297,8 @@ class AppHost:
         return _bind(self._host, port)
 
     async def _shutdown(self) -> None:
+        # Apps added while running may still be starting: let them finish, then stop them with the rest.
+        await asyncio.gather(*self._pending, return_exceptions=True)
         tasks: list[asyncio.Task[None]] = []
         for slot in self._slots.values():
             if slot.server is not None:

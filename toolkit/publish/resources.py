@@ -25,36 +25,8 @@ PUBLISHED_KINDS = (Kind.NAMED_VALUE, Kind.BACKEND, Kind.FRAGMENT, Kind.API, Kind
 POLICY_KINDS = frozenset({Kind.GLOBAL_POLICY, Kind.API_POLICY, Kind.OPERATION_POLICY, Kind.FRAGMENT})
 
 
-@dataclass(frozen=True, order=True)
-class ResourceRef:
-    """Identity of one APIM resource: kind, name and (operation policies) the parent API."""
-
-    kind: Kind
-    name: str = ""
-    parent: str = ""
-
-    @property
-    def label(self) -> str:
-        """How a person names it in a message."""
-        if self.kind is Kind.GLOBAL_POLICY:
-            return "the global policy"
-        if self.kind is Kind.API_POLICY:
-            return f"the policy of API '{self.name}'"
-        if self.kind is Kind.OPERATION_POLICY:
-            return f"the policy of operation '{self.name}' of API '{self.parent}'"
-        return f"{self.kind.value} '{self.name}'"
-
-    def to_json(self) -> dict[str, str]:
-        """``{"kind", "name"[, "parent"]}``."""
-        data = {"kind": self.kind.value, "name": self.name}
-        if self.parent:
-            data["parent"] = self.parent
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ResourceRef:
-        """Inverse of :meth:`to_json`."""
-        return cls(Kind(data["kind"]), str(data.get("name", "")), str(data.get("parent", "")))
+# A resource is named exactly as its artifact: one identity for render, lint and publish.
+ResourceRef = ArtifactPath
 
 
 @dataclass(frozen=True)
