@@ -231,3 +231,14 @@ def test_redis_cache_store_through_the_gateway(tmp_path: Path, client: httpx.Cli
             import redis
 
             assert redis.Redis.from_url(redis_url).dbsize() > 0  # entries live in Redis
+
+
+def test_traces_never_carry_keys_or_tokens(gateway: LocalGateway, client: httpx.Client) -> None:
+    headers = auth_headers(gateway)
+    token = headers["Authorization"].split()[1]
+    client.post(_chat_url(gateway), json=chat_body(), headers=headers)
+    client.post(_chat_url(gateway) + f"&subscription-key={gateway.subscription_key}", json=chat_body("Query key"),
+                headers={"Authorization": headers["Authorization"]})
+    dump = client.get(f"{gateway.emulator.control_url}/traces?limit=50").text
+    assert gateway.subscription_key not in dump
+    assert token not in dump
