@@ -60,16 +60,16 @@ def test_plan_apply_converge(env: dict[str, str], plane: ManagementPlane, repo_r
     config = repo_root / "toolkit.yaml"
     fresh = run(env, "plan", "--detailed-exitcode", config=config)
     assert fresh.exit_code == 1, fresh.output
-    assert fresh.stdout.count("+ create") == 10 and "Plan: 10 to create" in fresh.stdout
+    assert fresh.stdout.count("+ create") == 11 and "Plan: 11 to create" in fresh.stdout
     assert run(env, "plan", config=config).exit_code == 0  # without the flag, changes are not an error
 
     applied = run(env, "apply", "--yes", config=config)
     assert applied.exit_code == 0, applied.output
-    assert "Applied 10 change(s)" in applied.stderr and plane.counters.writes == 10
+    assert "Applied 11 change(s)" in applied.stderr and plane.counters.writes == 11
 
     converged = run(env, "plan", "--detailed-exitcode", "--format", "json", config=config)
     assert converged.exit_code == 0, converged.output
-    assert json.loads(converged.stdout)["summary"] == {"create": 0, "update": 0, "delete": 0, "unchanged": 10}
+    assert json.loads(converged.stdout)["summary"] == {"create": 0, "update": 0, "delete": 0, "unchanged": 11}
     plane.counters.reset()
     again = run(env, "apply", "--yes", config=config)
     assert again.exit_code == 0 and "Nothing to apply." in again.stderr and plane.counters.writes == 0
@@ -93,7 +93,7 @@ def test_apply_needs_a_terminal_or_yes(env: dict[str, str], plane: ManagementPla
     declined = run(env, "apply", config=config, input="n\n")
     assert declined.exit_code == 1 and "nothing was written" in declined.stderr and plane.counters.writes == 0
     accepted = run(env, "apply", config=config, input="y\n")
-    assert accepted.exit_code == 0 and plane.counters.writes == 10
+    assert accepted.exit_code == 0 and plane.counters.writes == 11
 
 
 def test_dry_run_writes_nothing(env: dict[str, str], plane: ManagementPlane, repo_root: Path) -> None:
@@ -127,7 +127,7 @@ def test_saved_plan_applies_when_nothing_changed(env: dict[str, str], plane: Man
     assert run(env, "plan", "--out", str(plan_file), config=repo_root / "toolkit.yaml").exit_code == 0
     result = run(env, "apply", "--plan", str(plan_file), "--yes", config=repo_root / "toolkit.yaml")
     assert result.exit_code == 0, result.output
-    assert plane.counters.writes == 10
+    assert plane.counters.writes == 11
     wrong_feature = run(env, "apply", "retry", "--plan", str(plan_file), "--yes", config=repo_root / "toolkit.yaml")
     assert wrong_feature.exit_code == 2
 
@@ -180,7 +180,7 @@ def test_pull_then_lint_and_plan_show_no_drift(env: dict[str, str], repo_root: P
     out = tmp_path / "pulled"
     pulled = run(env, "pull", "--out", str(out), config=config)
     assert pulled.exit_code == 0, pulled.output
-    assert "wrote 10 file(s)" in pulled.stderr
+    assert "wrote 12 file(s)" in pulled.stderr
     assert CliRunner().invoke(root, ["lint", str(out)]).exit_code == 0
     drift = run(env, "plan", "--artifacts", str(out), "--detailed-exitcode", config=config)
     assert drift.exit_code == 0, drift.output

@@ -174,6 +174,7 @@ def test_exhausted_pool_answers_503_without_retry_after(routed: LocalGateway, cl
     assert last.status_code == 503
     assert "Retry-After" not in last.headers
     assert last.json()["statusCode"] == 503
+    assert last.headers["x-gateway-error"]  # the on-error fragment names the gateway's error
 
 
 def test_backend_down_is_a_connection_failure(routed: LocalGateway, client: httpx.Client) -> None:
@@ -185,6 +186,7 @@ def test_backend_down_is_a_connection_failure(routed: LocalGateway, client: http
         client.get(direct)
     response = _send(client, routed, 1)[0]
     assert response.status_code == 500  # no errorReasons on the rule: the failure is not retried or tripped
+    assert response.headers["x-gateway-error"] == "BackendConnectionFailure"
     trace = client.get(f"{emulator.control_url}/traces/{response.headers[TRACE_HEADER]}").json()
     assert any("BackendConnectionFailure" in json.dumps(e) for e in trace["events"])
     client.post(f"{emulator.control_url}/backends/openai-eastus/down", json={"down": False})

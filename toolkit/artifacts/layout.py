@@ -106,6 +106,16 @@ class ArtifactPath:
         return cls(Kind.API_POLICY, name)
 
     @classmethod
+    def fragment(cls, name: str) -> ArtifactPath:
+        """policy fragments/<name>/policyFragmentInformation.json"""
+        return cls(Kind.FRAGMENT, name)
+
+    @classmethod
+    def fragment_policy(cls, name: str) -> ArtifactPath:
+        """policy fragments/<name>/policy.xml"""
+        return cls(Kind.FRAGMENT_POLICY, name)
+
+    @classmethod
     def named_value(cls, name: str) -> ArtifactPath:
         """named values/<name>/namedValueInformation.json"""
         return cls(Kind.NAMED_VALUE, name)

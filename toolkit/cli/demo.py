@@ -32,7 +32,7 @@ def cli(config_path: str, request_count: int) -> None:
         if outcome.lint_errors:
             info(outcome.lint_report)
             raise click.exceptions.Exit(1)
-        info(f"             {len(outcome.written)} files: backends, pool, API, policy, named values")
+        info(f"             {len(outcome.written)} files in the APIOps layout (backends, pool, API, policy, fragment, named values)")
         result = lint_path(target)
         info(f"2/4 lint     {len(result.errors)} error(s), {len(result.warnings)} warning(s)")
         if result.errors:

@@ -263,6 +263,17 @@ class JwtConfig(StrictModel):
     failed_validation_error_message: str | None = None
 
 
+FragmentSection = Literal["inbound", "backend", "outbound", "on-error"]
+
+
+class PolicyFragmentConfig(StrictModel):
+    """A policy fragment rendered from a template in policies/ and included by APIs."""
+
+    name: Name
+    description: str | None = None
+    template: str = Field(pattern=r"^[A-Za-z0-9._/-]+\.xml\.j2$")
+
+
 class ApiConfig(StrictModel):
     """An API in front of Azure OpenAI and the policies it carries."""
 
@@ -277,6 +288,7 @@ class ApiConfig(StrictModel):
     semantic_cache: SemanticCacheConfig | None = None
     token_limit: TokenLimitConfig | None = None
     jwt: JwtConfig | None = None
+    fragments: dict[FragmentSection, list[Name]] = Field(default_factory=dict)
 
 
 class NamedValueConfig(StrictModel):
@@ -336,6 +348,7 @@ class GatewayConfig(StrictModel):
     backends: list[BackendConfig] = Field(default_factory=list)
     pools: list[PoolConfig] = Field(default_factory=list)
     named_values: list[NamedValueConfig] = Field(default_factory=list)
+    policy_fragments: list[PolicyFragmentConfig] = Field(default_factory=list)
     environments: dict[str, EnvironmentConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -343,6 +356,8 @@ class GatewayConfig(StrictModel):
         _unique_names(("backends", [b.name for b in self.backends]), ("pools", [p.name for p in self.pools]))
         _unique_names(("apis", [a.name for a in self.apis]))
         _unique_names(("named_values", [n.name for n in self.named_values]))
+        _unique_names(("policy_fragments", [f.name for f in self.policy_fragments]))
+        fragment_names = {f.name for f in self.policy_fragments}
         singles = {b.name for b in self.backends}
         pools = {p.name for p in self.pools}
         for index, pool in enumerate(self.pools):
@@ -355,6 +370,11 @@ class GatewayConfig(StrictModel):
         for index, api in enumerate(self.apis):
             if api.backend not in singles | pools:
                 raise _RefError(f"apis.{index}.backend", f"unknown backend or pool {api.backend!r}")
+            for section, names in api.fragments.items():
+                for position, name in enumerate(names):
+                    if name not in fragment_names:
+                        raise _RefError(f"apis.{index}.fragments.{section}.{position}",
+                                        f"unknown policy fragment {name!r} (known: {_known(fragment_names)})")
             cache = api.semantic_cache
             if cache and cache.embeddings_backend not in singles:
                 raise _RefError(

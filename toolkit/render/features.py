@@ -9,6 +9,7 @@ from toolkit.artifacts.model import ArtifactSet
 from toolkit.config.models import GatewayConfig
 
 NAMED_VALUE_REFERENCE = re.compile(r"\{\{([A-Za-z0-9._-]+)\}\}")
+FRAGMENT_REFERENCE = re.compile(r'<include-fragment\s+fragment-id="([A-Za-z0-9._-]+)"')
 
 FEATURES = ("backend-pool", "circuit-breaker", "retry", "semantic-cache", "token-limit", "jwt", "all")
 
@@ -47,7 +48,11 @@ def owned_paths(gateway: GatewayConfig, features: set[str] | list[str] | tuple[s
             owned.add(ArtifactPath.backend(api.semantic_cache.embeddings_backend).relpath)
     if "circuit-breaker" in wanted:
         owned |= {ArtifactPath.backend(b.name).relpath for b in gateway.backends if b.circuit_breaker}
-    # Named values belong to the policies that reference them as {{name}}.
+    # Fragments belong to the policies that include them; named values to the policies (and fragments)
+    # that reference them as {{name}}.
+    for path in list(owned):
+        for name in FRAGMENT_REFERENCE.findall(artifacts.get(path) or ""):
+            owned |= {ArtifactPath.fragment(name).relpath, ArtifactPath.fragment_policy(name).relpath}
     for path in list(owned):
         for name in NAMED_VALUE_REFERENCE.findall(artifacts.get(path) or ""):
             owned.add(ArtifactPath.named_value(name).relpath)

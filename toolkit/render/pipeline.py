@@ -45,6 +45,10 @@ def render_artifacts(gateway: GatewayConfig, templates_dir: str | Path) -> Artif
         artifacts.put(ArtifactPath.api(api.name), _json(templates, "api.json.j2", api=api))
         retry_count = gateway.retry_count(api) if api.retry else None
         artifacts.put(ArtifactPath.api_policy(api.name), _xml(templates, "api-policy.xml.j2", api=api, retry_count=retry_count))
+    for fragment in gateway.policy_fragments:
+        artifacts.put(ArtifactPath.fragment_policy(fragment.name),
+                      _xml(templates, fragment.template, gateway=gateway, fragment=fragment))
+        artifacts.put(ArtifactPath.fragment(fragment.name), _json(templates, "policy-fragment.json.j2", fragment=fragment))
     for named_value in gateway.named_values:
         artifacts.put(
             ArtifactPath.named_value(named_value.name), _json(templates, "named-value.json.j2", named_value=named_value)

@@ -34,6 +34,8 @@ def test_apiops_layout_and_shapes(repo_root: Path) -> None:
         "named values/jwt-audience/namedValueInformation.json",
         "named values/jwt-issuer/namedValueInformation.json",
         "named values/openid-config-url/namedValueInformation.json",
+        "policy fragments/error-reason/policy.xml",
+        "policy fragments/error-reason/policyFragmentInformation.json",
     }
     pool = artifacts.json("backends/openai-backend-pool/backendInformation.json")
     assert list(pool) == ["properties"]
@@ -93,11 +95,13 @@ def test_secret_named_value_is_not_written(repo_root: Path, tmp_path: Path) -> N
     ("features", "expected"),
     [
         (["circuit-breaker"], {"backends/openai-eastus", "backends/openai-northcentralus", "backends/openai-westus"}),
-        (["semantic-cache"], {"apis/azure-openai", "backends/embeddings", "named values/"}),
+        (["semantic-cache"], {"apis/azure-openai", "backends/embeddings", "named values/",
+                              "policy fragments/error-reason"}),
         (
             ["backend-pool"],
             {"apis/azure-openai", "backends/openai-backend-pool", "backends/openai-eastus",
-             "backends/openai-northcentralus", "backends/openai-westus", "named values/"},
+             "backends/openai-northcentralus", "backends/openai-westus", "named values/",
+             "policy fragments/error-reason"},
         ),
     ],
 )

@@ -41,11 +41,17 @@ def _names(gateway) -> list[str]:
     return [b.name for b in gateway.backends] + [p.name for p in gateway.pools]
 
 
+def _fragments(artifacts) -> dict[str, str]:
+    """The rendered policy fragments by name (the API policy includes them)."""
+    return {path.name: text for path, text in artifacts.artifacts(Kind.FRAGMENT_POLICY)}
+
+
 def test_the_rendered_api_policy_compiles_without_errors(rendered) -> None:
     gateway, artifacts = rendered
     xml = artifacts.get(ArtifactPath.api_policy("azure-openai"))
     named_values = {nv.name: nv.value for nv in gateway.named_values}
-    policy = compile_policy(xml, "api", named_values=named_values, backends=_names(gateway))
+    policy = compile_policy(xml, "api", named_values=named_values, backends=_names(gateway),
+                            fragments=_fragments(artifacts))
     assert [p.spec.name for p in policy.sections["inbound"]] == [
         "base", "validate-jwt", "azure-openai-semantic-cache-lookup", "azure-openai-token-limit", "set-backend-service",
     ]
@@ -71,7 +77,8 @@ def _services(artifacts, issuer: TestIssuer, hits: list[str]) -> DefaultGatewayS
     documents = {issuer.openid_configuration_url: issuer.openid_configuration(), issuer.jwks_uri: issuer.jwks()}
     backends = {path.name: json.loads(text) for path, text in artifacts.artifacts(Kind.BACKEND)}
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    services = DefaultGatewayServices(client, backends=backends, clock=lambda: NOW,
+    fragments = {name: compile_policy(xml, "fragment") for name, xml in _fragments(artifacts).items()}
+    services = DefaultGatewayServices(client, backends=backends, fragments=fragments, clock=lambda: NOW,
                                       jwt_keys=OpenIdKeyCache(documents.__getitem__, lambda: NOW))
     services.rng.seed(3)
     return services
@@ -82,7 +89,7 @@ def test_the_sample_gateway_runs_jwt_cache_token_limit_pool_and_retry(rendered, 
     named_values = {"openid-config-url": issuer.openid_configuration_url, "jwt-audience": AUDIENCE,
                     "jwt-issuer": ISSUER}
     policy = compile_policy(artifacts.get(ArtifactPath.api_policy("azure-openai")), "api",
-                            named_values=named_values, backends=_names(gateway))
+                            named_values=named_values, backends=_names(gateway), fragments=_fragments(artifacts))
     hits: list[str] = []
     services = _services(artifacts, issuer, hits)
 
