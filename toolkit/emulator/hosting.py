@@ -27,15 +27,22 @@ DEFAULT_LOOP = "uvloop"
 DEFAULT_HTTP = "httptools"
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine: the only place the emulator talks to."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def require_loopback(host: str) -> str:
     """The emulator only ever listens on loopback addresses."""
-    if host == "localhost":
+    if host.lower() == "localhost":
         return "127.0.0.1"
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return host
-    except ValueError:
-        pass
+    if is_loopback_host(host):
+        return host
     raise InputError(f"the emulator listens on loopback only (127.0.0.1 or ::1), not {host!r}")
 
 

@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from toolkit.config.models import LoadedConfig
 from toolkit.emulator.clock import EmulatorClock
@@ -288,9 +287,6 @@ class Emulator:
             if path == "/.well-known/jwks.json":
                 return self.issuer.jwks()
             raise LookupError(f"the emulator's issuer has no document at {url}")
-        host = (urlsplit(url).hostname or "").lower()
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise LookupError(f"the emulator cannot reach {host} (it only reaches loopback and its own issuer)")
-        from toolkit.emulator.policy.default_services import fetch_loopback_json
+        from toolkit.emulator.policy.default_services import fetch_loopback_json  # refuses non-loopback hosts
 
         return fetch_loopback_json(url)

@@ -9,7 +9,6 @@ reuses the client's keep-alive pool; transport errors become `BackendConnectionF
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 import time
@@ -233,14 +232,11 @@ class DefaultGatewayServices:
 
 def fetch_loopback_json(url: str) -> Any:
     """GET a JSON document from a loopback URL (the emulator never leaves the machine)."""
+    from toolkit.emulator.hosting import is_loopback_host
+
     host = urlsplit(url).hostname or ""
-    if host != "localhost":
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ValueError(f"the emulator only fetches from loopback addresses, not {host!r}")
+    if not is_loopback_host(host):
+        raise ValueError(f"the emulator only fetches from loopback addresses, not {host!r}")
     response = httpx.get(url, timeout=10.0)
     response.raise_for_status()
     return response.json()

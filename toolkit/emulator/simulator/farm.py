@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from toolkit.emulator.hosting import AppHost
+from toolkit.emulator.hosting import AppHost, is_loopback_host
 from toolkit.emulator.simulator.behaviour import BackendBehaviour
 from toolkit.emulator.simulator.openai_app import SimulatedBackend, create_backend_app
 
@@ -30,8 +30,7 @@ class SimulatorSpec:
 
 def is_loopback_url(url: str) -> bool:
     """Whether a backend URL points at this machine (then the gateway calls it for real)."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 class SimulatorFarm:
