@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -23,19 +22,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from render_lint import big_config  # noqa: E402  (the same 30-backend gateway as the render benchmark)
+from render_lint import big_config, median_seconds  # noqa: E402  (the same 30-backend gateway as the render benchmark)
 
 LISTS = 4  # named values, backends, fragments, APIs
 BOUND_S = 10.0
-
-
-def _median(fn: Callable[[], Any], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -145,13 +135,13 @@ def main() -> int:
             counters.reset()
             noop_apply_outcome = apply_plan(client, again, desired.resources)
             noop_apply = counters.snapshot()
-            plan_s = _median(lambda: plan_against(target, desired, env="local"), args.runs)
+            plan_s = median_seconds(lambda: plan_against(target, desired, env="local"), args.runs)
 
             refs = sorted(desired.resources)
             counters.reset()
             _raw_gets(client.sdk, client.resource_group, client.service, refs)
             baseline_calls = counters.snapshot()["total"]
-            base_s = _median(lambda: _raw_gets(client.sdk, client.resource_group, client.service, refs), args.runs)
+            base_s = median_seconds(lambda: _raw_gets(client.sdk, client.resource_group, client.service, refs), args.runs)
         failures = _failure_times(str(tls.ca_bundle_path))
 
     print(f"gateway: {resources} resources (30 backends, a 30-member pool, API, API policy); emulator over TLS")

@@ -38,7 +38,8 @@ def big_config(members: int = 30) -> str:
     )
 
 
-def _median(fn, runs: int) -> float:
+def median_seconds(fn, runs: int) -> float:
+    """Median wall time of ``runs`` calls of ``fn`` (shared by the benchmarks)."""
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -75,9 +76,9 @@ def main() -> int:
                 else:
                     etree.fromstring(text.encode())
 
-        base_s = _median(baseline, args.runs)
-        render_s = _median(render, args.runs)
-        lint_s = _median(lambda: lint_tree(artifacts), args.runs)
+        base_s = median_seconds(baseline, args.runs)
+        render_s = median_seconds(render, args.runs)
+        lint_s = median_seconds(lambda: lint_tree(artifacts), args.runs)
 
     print(f"tree: {len(artifacts)} files (30 backends + a 30-member pool + API policy); lint findings: "
           f"{len(findings.errors)} errors, {len(findings.warnings)} warnings")
