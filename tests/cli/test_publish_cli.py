@@ -250,3 +250,25 @@ def _nv(name: str) -> Any:
     from toolkit.emulator.management import ResourceKey, ResourceKind
 
     return ResourceKey(ResourceKind.NAMED_VALUE, name)
+
+
+def test_plan_on_azure_does_not_need_the_gateway_key(repo_root, tmp_path, monkeypatch) -> None:
+    """plan never sends a subscription key: an unset APIM_SUBSCRIPTION_KEY must not stop it (it gets as far
+    as the credentials, exit 4), while an unset subscription id does (exit 3, naming the variable)."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import root
+
+    for name in ("APIM_SUBSCRIPTION_KEY", "APIM_BASE_URL", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {"AZURE_SUBSCRIPTION_ID": "sub-1", "AZURE_RESOURCE_GROUP_NAME": "rg-1",
+                        "API_MANAGEMENT_SERVICE_NAME": "apim-1", "TENANT_ID": "t", "CLIENT_ID": "c"}.items():
+        monkeypatch.setenv(name, value)
+    args = ["plan", "--config", str(repo_root / "toolkit.yaml"), "--env", "dev", "--auth", "client-secret"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 4, result.output
+    assert "AZURE_CLIENT_SECRET" in result.output and "APIM_SUBSCRIPTION_KEY" not in result.output
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 3, result.output
+    assert "${AZURE_SUBSCRIPTION_ID} is not set" in result.output

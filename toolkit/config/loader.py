@@ -22,6 +22,9 @@ from toolkit.errors import ConfigError
 DEFAULT_CONFIG = "toolkit.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 Path_ = tuple[str | int, ...]
+# Connection settings of an environment that only some verbs use (see _interpolate_environment).
+DEFERRABLE_SETTINGS = frozenset({"subscription_id", "resource_group", "service", "gateway_url", "subscription_key",
+                                 "tenant_id", "client_id"})
 
 
 def _deep_merge(base: Any, overlay: Any, path: Path_, positions: Positions, source: Path_) -> Any:
@@ -139,7 +142,7 @@ def load_config(
     env_path: Path_ = ("environments", env_name)
     shared = {k: v for k, v in document.items() if k != "environments"}
     shared = _interpolate(shared, variables, (), positions, file)
-    selected = _interpolate(selected, variables, env_path, positions, file)
+    selected, deferred = _interpolate_environment(selected, variables, env_path, positions, file)
 
     if isinstance(selected, dict) and isinstance(selected.get("overrides"), dict):
         for key, value in selected["overrides"].items():
@@ -153,7 +156,36 @@ def load_config(
         gateway = GatewayConfig.model_validate(merged)
     except ValidationError as exc:
         raise config_error(exc, positions, file) from None
-    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).resolve().parent), env_name=env_name, path=file)
+    if deferred:
+        unset = {field: None for field in deferred}
+        environments_ = dict(gateway.environments)
+        environments_[env_name] = environments_[env_name].model_copy(update=unset)
+        gateway = gateway.model_copy(update={"environments": environments_})
+    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).resolve().parent), env_name=env_name, path=file,
+                        deferred=deferred)
+
+
+def _interpolate_environment(selected: Any, variables: Mapping[str, str], env_path: Path_, positions: Positions,
+                             file: str) -> tuple[Any, dict[str, ConfigError]]:
+    """Interpolate the selected environment; a connection setting whose variable is unset is deferred.
+
+    A verb needs only some of them (plan never sends a subscription key, validate never reads the resource
+    group), so an unset ${APIM_SUBSCRIPTION_KEY} fails only the verb that uses it, through
+    LoadedConfig.require, with the error it would have had here.
+    """
+    if not isinstance(selected, dict):
+        return _interpolate(selected, variables, env_path, positions, file), {}
+    result: dict[str, Any] = {}
+    deferred: dict[str, ConfigError] = {}
+    for key, value in selected.items():
+        try:
+            result[key] = _interpolate(value, variables, env_path + (key,), positions, file)
+        except ConfigError as error:
+            if key not in DEFERRABLE_SETTINGS:
+                raise
+            deferred[key] = error
+            result[key] = _strip_vars(value)  # validated for shape; set to None once validated
+    return result, deferred
 
 
 def _anchor_paths(gateway: GatewayConfig, config_dir: Path) -> GatewayConfig:

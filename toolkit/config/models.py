@@ -410,11 +410,22 @@ class LoadedConfig(BaseModel):
     gateway: GatewayConfig
     env_name: str
     path: str
+    deferred: dict[str, Exception] = {}
 
     @property
     def environment(self) -> EnvironmentConfig:
-        """The selected environment."""
+        """The selected environment (a setting whose ${VAR} is unset is None: see ``require``)."""
         return self.gateway.environments[self.env_name]
+
+    def require(self, *settings: str) -> EnvironmentConfig:
+        """The selected environment, after checking that these settings' variables were set.
+
+        Raises the ConfigError (file:line, field, the variable to export) of the first one that was not.
+        """
+        for setting in settings:
+            if setting in self.deferred:
+                raise self.deferred[setting]
+        return self.environment
 
 
 class _RefError(ValueError):
