@@ -18,7 +18,7 @@ class JsonBodyError(ValueError):
 
 
 def _refuse_constant(name: str) -> Any:
-    raise JsonBodyError(f"body is not JSON: {name} is not a JSON number")
+    raise JsonBodyError(f"{name} is not a JSON number")
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -36,23 +36,25 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def loads_body(raw: bytes, *, empty: Any = None, max_depth: int = MAX_DEPTH) -> Any:
-    """The parsed body (``empty`` when blank); JsonBodyError when it is not strict, encodable JSON."""
+def loads_body(raw: bytes, *, empty: Any = None, max_depth: int = MAX_DEPTH, what: str = "body") -> Any:
+    """The parsed ``what`` (``empty`` when blank); JsonBodyError when it is not strict, encodable JSON."""
     if not raw.strip():
         return empty
     try:
         text = raw.decode("utf-8")
         value = json.loads(text, parse_constant=_refuse_constant)
     except UnicodeDecodeError:
-        raise JsonBodyError("body is not UTF-8 text") from None
+        raise JsonBodyError(f"{what} is not UTF-8 text") from None
     except RecursionError:
-        raise JsonBodyError(f"body is nested more than {max_depth} levels deep") from None
+        raise JsonBodyError(f"{what} is nested more than {max_depth} levels deep") from None
+    except JsonBodyError as exc:
+        raise JsonBodyError(f"{what} is not JSON: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise JsonBodyError(f"body is not JSON: {exc}") from None
+        raise JsonBodyError(f"{what} is not JSON: {exc}") from None
     if _depth(value, max_depth) > max_depth:
-        raise JsonBodyError(f"body is nested more than {max_depth} levels deep")
+        raise JsonBodyError(f"{what} is nested more than {max_depth} levels deep")
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise JsonBodyError("body contains a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text") from None
+        raise JsonBodyError(f"{what} contains a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text") from None
     return value

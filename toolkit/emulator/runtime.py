@@ -109,6 +109,16 @@ class Emulator:
 
     def start(self) -> Emulator:
         """Start serving; returns self."""
+        if self._host is not None:
+            raise RuntimeError("the emulator is already running")
+        try:
+            self._serve()
+        except BaseException:
+            self.stop()  # a bad --state file or a busy port: release the TLS files and anything started
+            raise
+        return self
+
+    def _serve(self) -> None:
         import random
 
         from toolkit.emulator.cache.factory import open_cache_store
@@ -123,8 +133,6 @@ class Emulator:
         from toolkit.emulator.policy.default_services import DefaultGatewayServices
         from toolkit.emulator.request_guard import GATEWAY_MAX_BODY_BYTES, GuardRules, RequestGuard, gateway_error_body
 
-        if self._host is not None:
-            raise RuntimeError("the emulator is already running")
         self._tls = create_tls_material()
         self.issuer = TestIssuer(ISSUER_URL, clock=self.clock)
         host = AppHost(self._host_name, before_stop=self._before_stop)
@@ -166,7 +174,6 @@ class Emulator:
         for name in self._specs:
             self.farm.url_for(name)
         self.gateway.rebuild()  # serve what a restored --state file holds
-        return self
 
     def stop(self) -> None:
         """Stop serving and release ports, threads and temporary files (idempotent)."""
