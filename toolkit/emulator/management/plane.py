@@ -14,7 +14,12 @@ from toolkit.emulator.access import new_token
 from toolkit.emulator.management.arm import DEFAULT_PAGE_SIZE
 from toolkit.emulator.management.counters import CallCounters
 from toolkit.emulator.management.faults import ManagementFaults
-from toolkit.emulator.management.hooks import PolicyValidator
+from toolkit.emulator.management.hooks import (
+    DEFAULT_COMPILE_TIMEOUT,
+    PolicyValidator,
+    time_bounded,
+    well_formed_policy_validator,
+)
 from toolkit.emulator.management.store import ResourceStore
 from toolkit.emulator.management.view import GatewayView
 
@@ -35,6 +40,7 @@ class ManagementPlane:
         counters: CallCounters | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         token: str | None = None,
+        compile_timeout: float = DEFAULT_COMPILE_TIMEOUT,
     ) -> None:
         if store is not None and state_file is not None:
             raise ValueError("give either a store or a state_file, not both")
@@ -42,7 +48,8 @@ class ManagementPlane:
         self.faults = faults if faults is not None else ManagementFaults()
         self.counters = counters if counters is not None else CallCounters()
         self.view = GatewayView(self.store)
-        self._policy_validator = policy_validator
+        # Policies are validated in a worker thread with a bound: a slow document never stalls the server.
+        self._policy_validator = time_bounded(policy_validator or well_formed_policy_validator, compile_timeout)
         self._page_size = page_size
         self.token = token or new_token()
 

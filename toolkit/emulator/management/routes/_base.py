@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,6 +98,10 @@ def arm_endpoint(deps: PlaneDeps, kind: str, handler: Handler, *, mutating_post:
                 if injected is not None:
                     raise injected
             body = await _json_body(request) if method in ("PUT", "PATCH") else None
+            if write:
+                # Writes validate and compile policies and rebuild the gateway: off the event loop, so one
+                # slow document never freezes the other endpoints (the validator has its own time bound).
+                return await asyncio.to_thread(handler, ArmCall(request, deps, body))
             return handler(ArmCall(request, deps, body))
         except ArmError as exc:
             return arm_error_response(exc, head=method == "HEAD")
