@@ -49,8 +49,8 @@ def loads_body(raw: bytes, *, empty: Any = None, max_depth: int = MAX_DEPTH, wha
         raise JsonBodyError(f"{what} is nested more than {max_depth} levels deep") from None
     except JsonBodyError as exc:
         raise JsonBodyError(f"{what} is not JSON: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise JsonBodyError(f"{what} is not JSON: {exc}") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer over Python's 4300-digit conversion limit
+        raise JsonBodyError(f"{what} is not JSON: {str(exc)[:200]}") from None
     if _depth(value, max_depth) > max_depth:
         raise JsonBodyError(f"{what} is nested more than {max_depth} levels deep")
     try:

@@ -3,8 +3,9 @@
 It answers, in the surface's own JSON error shape and before the app runs:
 
 - 403 when the ``Host`` header is not a loopback name (DNS rebinding: a web page on ``evil.example``
-  resolving to 127.0.0.1), or the request comes from a web page of another site (``Origin`` not
-  loopback, ``Sec-Fetch-Site: cross-site``): browsers send those, command-line clients do not;
+  resolving to 127.0.0.1), or (management and control) the request comes from a web page of another
+  site (``Origin`` not loopback, ``Sec-Fetch-Site: cross-site``): browsers send those, command-line
+  clients do not;
 - 401 without ``Authorization: Bearer <token>`` when the surface has a token (management and control);
 - 415 when the surface takes JSON only (control) and the body is declared as anything else: the CSRF
   case is a ``text/plain`` POST, which a page may send cross-site without a CORS preflight;
@@ -23,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from starlette.requests import ClientDisconnect
 
 from toolkit.emulator.hosting import is_loopback_host
 
@@ -74,6 +77,7 @@ class GuardRules:
     token: str | None = None
     open_paths: tuple[str, ...] = ()
     json_only: bool = False
+    same_site_only: bool = True  # the gateway serves web pages of any origin (its cors policy decides)
 
 
 def host_name(host_header: str) -> str:
@@ -104,7 +108,8 @@ def refusal(rules: GuardRules, scope: dict[str, Any]) -> tuple[int, str, str] | 
         return 403, "Forbidden", (f"the local emulator's {rules.surface} answers loopback host names only "
                                   f"(localhost, 127.0.0.1, ::1), not Host: {host[:100]!r}")
     origin = headers.get("origin")
-    if (origin is not None and not _loopback_origin(origin)) or headers.get("sec-fetch-site") == "cross-site":
+    cross_site = (origin is not None and not _loopback_origin(origin)) or headers.get("sec-fetch-site") == "cross-site"
+    if rules.same_site_only and cross_site:
         return 403, "Forbidden", (f"the local emulator's {rules.surface} refuses requests from web pages of "
                                   "other sites (Origin / Sec-Fetch-Site)")
     path = scope.get("path", "")
@@ -173,6 +178,8 @@ class RequestGuard:
         except BodyTooLarge:
             if not started:
                 await self._answer(send, 413, "RequestEntityTooLarge", _too_large(self.rules))
+        except ClientDisconnect:
+            return  # the client went away mid-body: nobody to answer
         except Exception:
             log.exception("%s: unhandled error on %s %s", self.rules.surface, scope.get("method"), scope.get("path"))
             if not started:

@@ -166,7 +166,7 @@ class Emulator:
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))
-        gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES)
+        gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES, same_site_only=False)
         host.add("gateway", RequestGuard(self.gateway, gateway_rules), port=self._ports["gateway"])
         host.add("control", create_control_app(self), port=self._ports["control"])
         host.start()

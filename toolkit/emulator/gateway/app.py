@@ -29,6 +29,7 @@ from toolkit.emulator.simulator.farm import SimulatorFarm
 log = logging.getLogger(__name__)
 
 TRACE_HEADER = "x-emulator-trace-id"
+FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_KEY_QUERY = "subscription-key"
 MISSING_KEY = ("Access denied due to missing subscription key. "
@@ -210,8 +211,8 @@ class GatewayRuntime:
         """One request: (status, headers, body, trace record)."""
         record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
                                   "operation": None, "subscription": None, "events": []}
-        api = self.match(path)
-        if api is None:
+        api = self.match(path) if method in FORWARDED_METHODS else None
+        if api is None:  # an unknown method matches no operation either (the emulator forwards standard ones only)
             return _finish(record, 404, {"statusCode": 404, "message": "Resource not found"})
         prefix = "/" + api.path if api.path else ""
         operation = operation_of(path[len(prefix):])

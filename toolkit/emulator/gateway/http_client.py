@@ -12,9 +12,10 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 STREAM_CHUNK_BYTES = 64 * 1024
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters, and existing escapes
 
 
 class ConnectFailure(Exception):
@@ -169,7 +170,9 @@ class BackendHttpClient:
         if parts.scheme != "http":
             raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Percent-encode what may not appear in a request line (spaces, CR/LF, NUL, non-ASCII, e.g. decoded
+        # from the client's %0d%0a): it would otherwise split the request or inject headers into it.
+        target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_TARGET_SAFE)
         lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
         lines.extend(f"{name}: {value}" for name, value in headers)
         streamed = body if isinstance(body, StreamedBody) else None
