@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._output import info, out
+from toolkit.errors import InputError
 
 
 @click.group("emulator")
@@ -49,7 +50,11 @@ def start(host: str, port: int, management_port: int, control_port: int, state_f
     emulator.start()
     token_path = Path(token_file) if token_file else token_file_for(emulator.control_url)
     try:
-        write_token_file(token_path, emulator.control_token)
+        try:
+            write_token_file(token_path, emulator.control_token)
+        except OSError as exc:
+            raise InputError(f"{token_path}: cannot write the emulator's token file ({exc.strerror or exc})",
+                             hint="choose another place with --token-file") from None
         key = emulator.create_subscription("default", key=subscription_key)
         out(f"management  {emulator.management_url}  (CA bundle: {emulator.ca_bundle_path})")
         out(f"gateway     {emulator.gateway_url}")
