@@ -48,3 +48,14 @@ def management_client(
     settings.update(options)
     return ApiManagementClient(StaticTokenCredential(token), subscription_id, base_url=base_url,
                                connection_verify=str(ca_bundle), **settings)
+
+
+def control_client(emulator: Any, **options: Any) -> Any:
+    """An ``httpx.Client`` on a running emulator's control API, sending its token (close it, or use ``with``)."""
+    import httpx
+
+    from toolkit.emulator.access import bearer
+
+    settings: dict[str, Any] = {"timeout": 30.0}
+    settings.update(options)
+    return httpx.Client(base_url=emulator.control_url, headers=bearer(emulator.control_token), **settings)
