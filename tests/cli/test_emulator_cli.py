@@ -57,6 +57,12 @@ def test_start_writes_the_token_to_a_private_file_and_keeps_it_out_of_a_non_term
         assert find_token({"TOOLKIT_EMULATOR_URL": control_url}) == token  # what the library and CLI use
         health = httpx.get(control_url + "/health", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert health.status_code == 200
+        # the CLI finds the running emulator from TOOLKIT_EMULATOR_URL alone, its token from the file
+        repo = Path(__file__).resolve().parents[2]
+        plan = CliRunner(env={"TOOLKIT_EMULATOR_URL": control_url, "TOOLKIT_MANAGEMENT_URL": "",
+                              "TOOLKIT_EMULATOR_TOKEN": ""}).invoke(root, ["plan", "--config", str(repo / "toolkit.yaml")])
+        assert plan.exit_code == 0, plan.output
+        assert token not in plan.output
     finally:
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=60)
