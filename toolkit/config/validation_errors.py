@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 from toolkit.config.yaml_reader import Path_, Positions, dotted
 from toolkit.errors import ConfigError
 
+MAX_LISTED = 20  # problems (and fields of one problem) listed; a hostile file must not flood the terminal
+
 
 class _Problem:
     __slots__ = ("loc", "message", "file", "line")
@@ -44,11 +46,15 @@ def config_error(exc: ValidationError, positions: Positions, file: str) -> Confi
     head, *rest = groups
     message = head[0].message
     if len(head) > 1:
-        message += f" (also at {', '.join(dotted(p.loc) for p in head[1:])})"
-    for group in rest:
+        more = f" and {len(head) - 1 - MAX_LISTED} more" if len(head) - 1 > MAX_LISTED else ""
+        message += f" (also at {', '.join(dotted(p.loc) for p in head[1:MAX_LISTED + 1])}{more})"
+    for group in rest[:MAX_LISTED]:
         where = f"{group[0].file}:{group[0].line}" if group[0].line else group[0].file
-        fields = ", ".join(dotted(p.loc) for p in group)
-        message += f"\n  {where}: {fields}: {group[0].message}"
+        fields = ", ".join(dotted(p.loc) for p in group[:MAX_LISTED])
+        more = f" (and {len(group) - MAX_LISTED} more)" if len(group) > MAX_LISTED else ""
+        message += f"\n  {where}: {fields}{more}: {group[0].message}"
+    if len(rest) > MAX_LISTED:
+        message += f"\n  ... and {len(rest) - MAX_LISTED} more problems"
     return ConfigError(message, file=head[0].file, line=head[0].line, field=dotted(head[0].loc) or None)
 
 

@@ -157,3 +157,12 @@ def test_two_apis_on_one_path_ignoring_case_and_slashes(tmp_path: Path) -> None:
 def test_distinct_names_and_paths_pass(tmp_path: Path) -> None:
     text = BASE.replace("\nbackends:", "\n  - {name: chat2, path: openai2, backend: pool}\nbackends:")
     assert [a.path for a in load_config(_write(tmp_path, text), environ={}).gateway.apis] == ["openai", "openai2"]
+
+
+def test_a_flood_of_problems_is_listed_up_to_a_bound(tmp_path: Path) -> None:
+    path = _write(tmp_path, "apis: [" + "{name: x}, " * 500 + "]\nenvironments: {local: {target: local}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    reason = caught.value.reason
+    assert reason.count("\n") <= 21 and len(reason) < 4000
+    assert "and 479 more)" in reason  # apis[1..20].path named, the other 479 counted
