@@ -128,3 +128,19 @@ def test_an_exact_repeat_is_found_whatever_the_graph_returns(monkeypatch: pytest
     match, _ = index.nearest(vectors[3], now=0.0)
     assert match is not None and match.item == 3 and match.distance == pytest.approx(0.0, abs=1e-6)
     monkeypatch.setattr(index, "_graph", graph)
+
+
+def test_the_graph_library_and_the_embedding_model_share_a_process() -> None:
+    """usearch 2.2x loaded before onnxruntime made the embedding model segfault: the pin must hold."""
+    import subprocess
+    import sys
+
+    script = ("import math, numpy as np\n"
+              "from toolkit.emulator.cache.vector_index import VectorIndex\n"
+              "index = VectorIndex(ann_threshold=4)\n"
+              "for i, v in enumerate(np.eye(8, dtype=np.float32)): index.add(v, math.inf, i)\n"
+              "from toolkit.emulator.embeddings import get_embedder\n"
+              "print(get_embedder().embed(['hello']).shape)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "(1, 384)" in result.stdout
