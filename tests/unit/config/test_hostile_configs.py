@@ -24,7 +24,7 @@ def test_corpus_is_there() -> None:
     assert len(CASES) >= 30
 
 
-@pytest.mark.timeout(20)
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_hostile_config_is_refused_cleanly(path: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
