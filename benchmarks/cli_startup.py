@@ -1,4 +1,4 @@
-"""`toolkit --help` wall time against `python -c pass`, measured in the same run (medians of N runs).
+"""`toolkit --help` wall time against `python -c pass`, measured in the same run in alternating rounds.
 
 Goal: the CLI adds at most 150 ms over bare Python (nothing heavy is imported on that path).
 Run: python benchmarks/cli_startup.py [--runs 15]
@@ -7,21 +7,17 @@ Run: python benchmarks/cli_startup.py [--runs 15]
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
-import time
+from collections.abc import Callable
+
+from _ab import alternate, median_ms, spread_ms
 
 GOAL_MS = 150.0
 
 
-def _median_ms(command: list[str], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+def _run(command: list[str]) -> Callable[[], object]:
+    return lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main() -> int:
@@ -29,14 +25,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     python = sys.executable
-    _median_ms([python, "-m", "toolkit", "--help"], 2)  # warm the file cache
-    baseline = _median_ms([python, "-c", "pass"], args.runs)
-    help_ms = _median_ms([python, "-m", "toolkit", "--help"], args.runs)
-    version_ms = _median_ms([python, "-m", "toolkit", "--version"], args.runs)
-    over = help_ms - baseline
-    print(f"python -c pass      median {baseline:7.1f} ms  (baseline, {args.runs} runs)")
-    print(f"toolkit --help      median {help_ms:7.1f} ms  (+{over:.1f} ms)")
-    print(f"toolkit --version   median {version_ms:7.1f} ms  (+{version_ms - baseline:.1f} ms)")
+    commands = {
+        "python -c pass": [python, "-c", "pass"],
+        "toolkit --help": [python, "-m", "toolkit", "--help"],
+        "toolkit --version": [python, "-m", "toolkit", "--version"],
+    }
+    alternate({name: _run(command) for name, command in commands.items()}, 2)  # warm the file cache
+    samples = alternate({name: _run(command) for name, command in commands.items()}, args.runs)
+    baseline = median_ms(samples["python -c pass"])
+    print(f"{args.runs} alternating rounds; min / median / max in ms")
+    for name, values in samples.items():
+        extra = "" if name == "python -c pass" else f"  (+{median_ms(values) - baseline:.1f} ms median)"
+        print(f"{name:18} {spread_ms(values)}{extra}")
+    over = median_ms(samples["toolkit --help"]) - baseline
     verdict = "PASS" if over <= GOAL_MS else "FAIL"
     print(f"{verdict}: --help adds {over:.1f} ms over bare Python (goal <= {GOAL_MS:.0f} ms)")
     return 0 if verdict == "PASS" else 1
