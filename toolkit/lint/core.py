@@ -173,6 +173,9 @@ class LintContext:
         except RecursionError:
             self.problems.append(self._unparseable(file, 1, "invalid JSON: nested too deeply"))
             return None
+        except ValueError as exc:  # e.g. an integer over Python's 4,300-digit conversion limit
+            self.problems.append(self._unparseable(file, 1, f"invalid JSON: {_number_reason(exc)}"))
+            return None
         if not isinstance(data, dict):
             self.problems.append(self._unparseable(file, 1, 'an information file must be a JSON object ({"properties": {...}})'))
             return None
@@ -256,6 +259,14 @@ class LintContext:
             if fragments or document.scope is not Scope.FRAGMENT:
                 for element in document.elements(*names):
                     yield document, element
+
+
+def _number_reason(exc: ValueError) -> str:
+    """A short reason for a JSON value Python refuses to convert (the message names an internal knob)."""
+    digits = re.search(r"value has (\d+) digits", str(exc))
+    if digits:
+        return f"a number with {digits.group(1)} digits is too long"
+    return str(exc).split(";")[0]
 
 
 def number(value: str | None) -> float | None:
