@@ -71,11 +71,13 @@ class ConfinedFolder:
         return "/".join(parts)  # an inside link pointing at an outside link: name the whole folder
 
     def check(self, relpaths: list[str] | set[str]) -> None:
-        """Refuse (one ArtifactError listing every problem) unless every path can be located."""
+        """Refuse (one ArtifactError listing every problem) unless every path can be located and is
+        not a folder: called before a batch of writes so that a refusal writes nothing."""
         problems: dict[str, None] = {}  # ordered and without repeats (one symlink refuses many paths)
         for relpath in sorted(relpaths):
             try:
-                self.locate(relpath)
+                if self.locate(relpath).is_dir():
+                    problems[f"{self.root / relpath}: is a folder; a file belongs there"] = None
             except ArtifactError as exc:
                 problems[exc.message] = None
         if problems:

@@ -70,6 +70,12 @@ class Finding:
     line: int
     message: str
 
+    def __post_init__(self) -> None:
+        # Text from the tree (names, ids, undecodable file names) may hold lone surrogates, which no
+        # output encoding accepts: show them as \udXXX escapes instead of failing to print the report.
+        object.__setattr__(self, "file", printable(self.file))
+        object.__setattr__(self, "message", printable(self.message))
+
     def sort_key(self) -> tuple[str, int, str, str]:
         """(file, line, code, message)."""
         return (self.file, self.line, self.code, self.message)
@@ -259,6 +265,11 @@ class LintContext:
             if fragments or document.scope is not Scope.FRAGMENT:
                 for element in document.elements(*names):
                     yield document, element
+
+
+def printable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (lone surrogates) as a backslash escape."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _number_reason(exc: ValueError) -> str:
