@@ -1,4 +1,4 @@
-"""APIM041: two APIs served on the same path (ignoring case)."""
+"""APIM051: two APIs served on the same path (ignoring case)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class ApiPathCollision(Rule):
         Distinct paths ("openai", "openai-v2"), or one version set with an apiVersion per API.
     """
 
-    code = "APIM041"
+    code = "APIM051"
     name = "api-path-collision"
     severity = Severity.ERROR
     summary = "Two APIs have the same path (APIM compares paths ignoring case)."

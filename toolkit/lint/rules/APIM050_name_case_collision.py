@@ -1,4 +1,4 @@
-"""APIM040: resources of one kind whose names differ only in case."""
+"""APIM050: resources of one kind whose names differ only in case."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class NameCaseCollision(Rule):
         backends/aoai-west/backendInformation.json
     """
 
-    code = "APIM040"
+    code = "APIM050"
     name = "name-case-collision"
     severity = Severity.ERROR
     summary = "Resource names (or named value display names) of one kind differ only in case."
