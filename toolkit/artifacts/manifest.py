@@ -27,6 +27,9 @@ from toolkit.errors import ArtifactError
 MANIFEST_NAME = ".toolkit-rendered"
 HEADER = "# Written by `toolkit render`: sha256 and path of each file it wrote (a full render removes stale ones).\n"
 _LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+# Files render writes besides APIOps artifacts: the APIOps publisher's per-environment overrides
+# (``configuration.<env>.yaml`` at the top of the folder).
+_OTHER_RENDERED = re.compile(r"configuration\.[A-Za-z0-9_-][A-Za-z0-9._-]*\.yaml")
 
 
 def content_hash(text: str) -> str:
@@ -39,6 +42,8 @@ def artifact_path_problem(relpath: str) -> str | None:
     problem = relpath_problem(relpath)
     if problem is not None:
         return problem
+    if _OTHER_RENDERED.fullmatch(relpath):
+        return None
     parsed = ArtifactPath.parse(relpath)
     if parsed is None or parsed.relpath != relpath:
         return "not an APIOps artifact path render writes (e.g. backends/<name>/backendInformation.json)"

@@ -33,6 +33,9 @@ def test_relpath_problem_accepts_plain_relative_paths(relpath: str) -> None:
         ("apis/../policy.xml", False),
         ("backends/b/other.json", False),
         ("Backends/b/backendInformation.json", False),
+        ("configuration.prod.yaml", True),
+        ("configuration.yaml", False),
+        ("apis/configuration.prod.yaml", False),
     ],
 )
 def test_manifest_paths_must_be_artifact_paths(relpath: str, ok: bool) -> None:
