@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.artifacts.confined import ConfinedFolder, relpath_problem
-from toolkit.artifacts.manifest import Manifest, artifact_path_problem
+from toolkit.artifacts.manifest import Manifest, artifact_path_problem, removable_stale_files
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.errors import ArtifactError
 
@@ -81,3 +81,31 @@ def test_symlink_inside_is_followed_and_one_leaving_is_refused(tmp_path: Path) -
     with pytest.raises(ArtifactError, match="outer: symlink to"):
         folder.check({"outer/deep/f.txt", "inner/f.txt"})
     assert list(outside.iterdir()) == []
+
+
+def test_only_stale_files_still_holding_what_render_wrote_are_removable(tmp_path: Path) -> None:
+    folder = ConfinedFolder(tmp_path)
+    rendered = ArtifactSet({f"backends/{n}/backendInformation.json": f"{n}\n" for n in ("same", "edited", "gone")})
+    manifest = Manifest.of(rendered)
+    folder.write("backends/same/backendInformation.json", "same\n")
+    folder.write("backends/edited/backendInformation.json", "mine\n")
+    stale = set(rendered.paths())
+    with pytest.raises(ArtifactError) as caught:
+        removable_stale_files(folder, manifest, stale)
+    assert "'backends/edited/backendInformation.json' changed since render wrote it" in caught.value.message
+    assert "same" not in caught.value.message and "gone" not in caught.value.message
+    assert removable_stale_files(folder, manifest, stale - {"backends/edited/backendInformation.json"}) == [
+        "backends/same/backendInformation.json"
+    ]
+
+
+def test_stale_folder_or_legacy_entry_is_never_removable(tmp_path: Path) -> None:
+    folder = ConfinedFolder(tmp_path)
+    (tmp_path / "backends/dir/backendInformation.json").mkdir(parents=True)
+    folder.write("backends/old/backendInformation.json", "x\n")
+    manifest = Manifest.parse("backends/old/backendInformation.json\n" + "0" * 64 + "  backends/dir/backendInformation.json\n",
+                              "m")
+    with pytest.raises(ArtifactError) as caught:
+        removable_stale_files(folder, manifest, manifest.paths())
+    assert "is not a regular file" in caught.value.message and "no content hash" in caught.value.message
+    assert (tmp_path / "backends/old/backendInformation.json").is_file()
