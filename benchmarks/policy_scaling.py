@@ -2,8 +2,9 @@
 
 Run: python benchmarks/policy_scaling.py [--runs 5] [--small 10000] [--large 100000]
 
-For each shape the policy document is built at the two sizes; the script prints the median time of
-``lint_tree`` on a tree holding that one API policy, and of the emulator's publish-time compiler
+For each shape the policy document is built at the two sizes; the script prints the median CPU time
+(``time.process_time``: other load on a shared machine does not count) of ``lint_tree`` on a tree
+holding that one API policy, and of the emulator's publish-time compiler
 (``toolkit.emulator.policy.compiler.compile_policy``, called directly, whether it accepts or
 refuses the document), then the growth ratio large/small. Linear is ~10x for 10x the size; a
 scan that rescans the rest of the document per expression shows ~100x (before the fix, a 26 KB
@@ -17,14 +18,17 @@ Shapes:
   deep-nesting    one expression of nested parentheses as deep as the size allows
   nested-strings  unclosed @( each followed by an escaped quote, so every scan meets a literal
 
-Exit status: 1 when a ratio exceeds --max-ratio (default 30): quadratic growth shows ~100x, while linear
-growth measured on a busy shared machine stays well under 30x.
+Exit status: 1 when a ratio exceeds --max-ratio (default 20): quadratic growth shows ~100x.
+
+Measured 2026-12-01 (2 shared vCPUs, defaults): every ratio between x8.4 and x10.6 (lint of 100 KB of
+unclosed ``@(``: 28 ms; the same 26 KB policy that took 13-17 s before: 0.45 s for the whole CLI run).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,7 +81,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=100_000)
-    parser.add_argument("--max-ratio", type=float, default=30.0)
+    parser.add_argument("--max-ratio", type=float, default=20.0)
     args = parser.parse_args()
 
     from toolkit.artifacts.model import ArtifactSet
@@ -97,10 +101,11 @@ def main() -> int:
             return "refused"
 
     def timed(fn: Callable[[str], object], xml: str) -> float:
-        return median_seconds(lambda: fn(xml), args.runs)
+        # CPU time: on a shared machine, wall time of the longer run also counts other processes' slices.
+        return median_seconds(lambda: fn(xml), args.runs, clock=time.process_time)
 
     scale = args.large / args.small
-    print(f"sizes: {args.small} vs {args.large} characters (x{scale:.0f}); median of {args.runs} runs; "
+    print(f"sizes: {args.small} vs {args.large} characters (x{scale:.0f}); median CPU time of {args.runs} runs; "
           f"linear growth is ~{scale:.0f}x")
     base = [timed(lambda xml: etree.fromstring(xml.encode()), plain(size)) for size in (args.small, args.large)]
     print(f"{'baseline (lxml, plain)':24} {base[0] * 1000:9.1f} ms {base[1] * 1000:9.1f} ms  x{base[1] / base[0]:5.1f}")

@@ -56,7 +56,7 @@ class ExpressionScanner:
         """
         text, n = self.text, len(self.text)
         if self._level_end is None:
-            self._level_end = array("q", [_UNKNOWN]) * (n + 1)
+            self._level_end = array("i", [_UNKNOWN]) * (n + 1)  # int32: policies are at most 1 MiB
         level_end = self._level_end
         closers = [OPENERS[text[at + 1]]]
         visited: list[list[int]] = [[]]  # per open bracket: the walk positions directly inside it
