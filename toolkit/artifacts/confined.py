@@ -47,11 +47,9 @@ class ConfinedFolder:
             raise ArtifactError(f"{self.root}: refused {relpath!r}: {problem}")
         real_parent = Path(os.path.realpath((self.root / relpath).parent))
         if not _inside(real_parent, self._real_root):
-            link = self._leaving_link(relpath)
-            raise ArtifactError(
-                f"{self.root / link}: symlink to {os.readlink(self.root / link)!r}, outside {self.root}; refused",
-                hint=_HINT,
-            )
+            link = self.root / self._leaving_link(relpath)
+            what = f"symlink to {os.readlink(link)!r}" if link.is_symlink() else f"resolves to {str(real_parent)!r}"
+            raise ArtifactError(f"{link}: {what}, outside {self.root}; refused", hint=_HINT)
         target = real_parent / PurePosixPath(relpath).name
         if target.is_symlink():
             raise ArtifactError(
@@ -76,8 +74,14 @@ class ConfinedFolder:
         problems: dict[str, None] = {}  # ordered and without repeats (one symlink refuses many paths)
         for relpath in sorted(relpaths):
             try:
-                if self.locate(relpath).is_dir():
+                target = self.locate(relpath)
+                if target.is_dir():
                     problems[f"{self.root / relpath}: is a folder; a file belongs there"] = None
+                target.parent.stat()
+            except FileNotFoundError:
+                pass  # created on write
+            except OSError as exc:  # e.g. a symlink loop
+                problems[f"{self.root / relpath}: cannot be reached ({exc.strerror})"] = None
             except ArtifactError as exc:
                 problems[exc.message] = None
         if problems:

@@ -109,3 +109,11 @@ def test_stale_folder_or_legacy_entry_is_never_removable(tmp_path: Path) -> None
         removable_stale_files(folder, manifest, manifest.paths())
     assert "is not a regular file" in caught.value.message and "no content hash" in caught.value.message
     assert (tmp_path / "backends/old/backendInformation.json").is_file()
+
+
+def test_symlink_loop_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "apis").symlink_to("apis")
+    folder = ConfinedFolder(tmp_path)
+    with pytest.raises(ArtifactError, match="cannot be reached"):
+        folder.check({"apis/a/policy.xml", "backends/b/backendInformation.json"})
+    assert not (tmp_path / "backends").exists()
