@@ -6,15 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.artifacts.io import TreeDiff, diff_tree, write_atomic, write_tree
+from toolkit.artifacts.confined import ConfinedFolder
+from toolkit.artifacts.io import TreeDiff, diff_tree, sync_tree
+from toolkit.artifacts.manifest import MANIFEST_NAME, Manifest, read_manifest, removable_stale_files
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.config import LoadedConfig, load_config
 
 ARTIFACTS_DIR = "apimartifacts"
 TEMPLATES_DIR = "policies"
-# Lists every file the last render produced, so a resource removed from toolkit.yaml has its files
-# removed on the next full render (and nothing hand-written is ever deleted).
-MANIFEST = ".toolkit-rendered"
+# Lists every file the last render produced (with its hash), so a resource removed from toolkit.yaml
+# has its files removed on the next full render (and nothing hand-written is ever deleted).
+MANIFEST = MANIFEST_NAME
 
 
 @dataclass(frozen=True)
@@ -39,20 +41,18 @@ class Project:
         """Load and validate the config for an environment."""
         return load_config(self.config_path, env_name)
 
-    def rendered_manifest(self) -> set[str]:
-        """Paths the previous render wrote (empty when there was none)."""
-        path = self.artifacts_dir / MANIFEST
-        if not path.is_file():
-            return set()
-        return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    def rendered_manifest(self) -> Manifest:
+        """What the previous render wrote (empty when there was none); ArtifactError when unusable."""
+        return read_manifest(ConfinedFolder(self.artifacts_dir))
 
-    def manifest_is_current(self, paths: Iterable[str]) -> bool:
-        """Whether the manifest on disk lists exactly ``paths``."""
-        return (self.artifacts_dir / MANIFEST).is_file() and self.rendered_manifest() == set(paths)
+    def manifest_is_current(self, artifacts: ArtifactSet) -> bool:
+        """Whether the manifest on disk is exactly the one of ``artifacts``."""
+        folder = ConfinedFolder(self.artifacts_dir)
+        return folder.read_bytes(MANIFEST) == Manifest.of(artifacts).dump().encode("utf-8")
 
-    def write_manifest(self, paths: Iterable[str]) -> None:
+    def write_manifest(self, artifacts: ArtifactSet) -> None:
         """Record what this render produced."""
-        write_atomic(self.artifacts_dir / MANIFEST, "".join(f"{p}\n" for p in sorted(paths)))
+        ConfinedFolder(self.artifacts_dir).write(MANIFEST, Manifest.of(artifacts).dump())
 
 
 @dataclass
@@ -65,6 +65,7 @@ class RenderOutcome:
     artifacts: ArtifactSet
     owned: set[str]
     written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     diff: TreeDiff = field(default_factory=TreeDiff)
     lint_errors: list[object] = field(default_factory=list)
     lint_report: str = ""
@@ -96,13 +97,20 @@ def render_project(
         outcome.lint_report = to_text(result)
         return outcome
 
-    stale = project.rendered_manifest() - set(artifacts.paths()) if "all" in chosen else set()
+    full = "all" in chosen
+    manifest = project.rendered_manifest() if full else Manifest()
+    stale = manifest.paths() - set(artifacts.paths())
     if check:
         outcome.diff = diff_tree(project.artifacts_dir, artifacts.subset(owned), stale)
-        if "all" in chosen and not project.manifest_is_current(artifacts.paths()):
+        if full and not project.manifest_is_current(artifacts):
             outcome.diff.changed.append(MANIFEST)
         return outcome
-    outcome.written = write_tree(project.artifacts_dir, artifacts.subset(owned), remove=stale)
-    if not project.manifest_is_current(artifacts.paths()):
-        project.write_manifest(artifacts.paths())
+    # Refused before anything is written: stale paths that are not render's own, unchanged files.
+    folder = ConfinedFolder(project.artifacts_dir)
+    removable = set(removable_stale_files(folder, manifest, stale)) if stale else set()
+    folder.check(set(owned) | {MANIFEST})
+    changes = sync_tree(project.artifacts_dir, artifacts.subset(owned), remove=removable)
+    outcome.written, outcome.removed = changes.written, changes.removed
+    if not project.manifest_is_current(artifacts):
+        project.write_manifest(artifacts)
     return outcome

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.artifacts.confined import ConfinedFolder
+from toolkit.artifacts.confined import write_atomic as write_atomic  # re-exported: callers import it from here
 from toolkit.artifacts.layout import ArtifactPath
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.errors import ArtifactError
@@ -43,21 +44,6 @@ def read_text(path: Path) -> str:
         raise ArtifactError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class TreeDiff:
     """How a folder differs from an artifact set, limited to the paths compared."""
@@ -77,39 +63,49 @@ class TreeDiff:
 
 def diff_tree(root: str | os.PathLike[str], expected: ArtifactSet, stale: set[str] | None = None) -> TreeDiff:
     """Compare ``expected`` with what is on disk; ``stale`` are paths that should no longer exist."""
-    base = Path(root)
+    folder = ConfinedFolder(root)
+    folder.check(set(expected.paths()) | set(stale or ()))
     result = TreeDiff()
     for relpath in expected.paths():
-        path = base / relpath
-        if not path.is_file():
+        current = folder.read_bytes(relpath)
+        if current is None:
             result.missing.append(relpath)
-        elif path.read_bytes() != expected.get(relpath).encode("utf-8"):  # type: ignore[union-attr]
+        elif current != (expected.get(relpath) or "").encode("utf-8"):
             result.changed.append(relpath)
-    result.extra = sorted(p for p in (stale or set()) if (base / p).is_file())
+    result.extra = sorted(p for p in (stale or set()) if folder.read_bytes(p) is not None)
     return result
 
 
-def write_tree(root: str | os.PathLike[str], artifacts: ArtifactSet, remove: set[str] | None = None) -> list[str]:
-    """Write every file of ``artifacts`` that differs (atomically) and remove ``remove``; returns what changed."""
-    base = Path(root)
-    changed: list[str] = []
+@dataclass
+class TreeChanges:
+    """What a write did: files written (new or changed) and files removed."""
+
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def sync_tree(root: str | os.PathLike[str], artifacts: ArtifactSet, remove: set[str] | None = None) -> TreeChanges:
+    """Write every file of ``artifacts`` that differs (atomically) and remove ``remove``.
+
+    Every path is checked first (see :mod:`toolkit.artifacts.confined`): when one would leave the
+    folder, nothing at all is written.
+    """
+    folder = ConfinedFolder(root)
+    folder.check(set(artifacts.paths()) | set(remove or ()))
+    changes = TreeChanges()
     for relpath in artifacts.paths():
-        path = base / relpath
         text = artifacts.get(relpath) or ""
-        if path.is_file() and path.read_bytes() == text.encode("utf-8"):
+        if folder.read_bytes(relpath) == text.encode("utf-8"):
             continue
-        write_atomic(path, text)
-        changed.append(relpath)
+        folder.write(relpath, text)
+        changes.written.append(relpath)
     for relpath in sorted(remove or set()):
-        path = base / relpath
-        if path.is_file():
-            path.unlink()
-            changed.append(relpath)
-            _prune_empty_parents(path.parent, base)
-    return changed
+        if folder.remove(relpath):
+            changes.removed.append(relpath)
+    return changes
 
 
-def _prune_empty_parents(folder: Path, base: Path) -> None:
-    while folder != base and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+def write_tree(root: str | os.PathLike[str], artifacts: ArtifactSet, remove: set[str] | None = None) -> list[str]:
+    """:func:`sync_tree`, returning every path written or removed."""
+    changes = sync_tree(root, artifacts, remove)
+    return changes.written + changes.removed

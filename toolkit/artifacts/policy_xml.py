@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from toolkit.artifacts.expression_scan import ExpressionScanner
 from toolkit.errors import ArtifactError
 
 MAX_POLICY_BYTES = 1024 * 1024
@@ -30,7 +31,6 @@ SECTIONS = ("inbound", "backend", "outbound", "on-error")
 _ENCODING_DECL = re.compile(r"""^(<\?xml[^>]*?)\s+encoding\s*=\s*(["'])[^"']*\2""")
 _KNOWN_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);")
 _NAME_START = re.compile(r"[A-Za-z_:]")
-_OPENERS = {"(": ")", "{": "}", "[": "]"}
 
 
 class PolicyXmlError(ArtifactError):
@@ -150,11 +150,12 @@ def _prepare(text: str) -> tuple[str, list[int], int | None]:
     out: list[str] = []
     tag_lines: list[int] = []
     doctype_line: int | None = None
+    scanner = ExpressionScanner(text)
     line, counted = 1, 0
     i, n = 0, len(text)
     while i < n:
         if text[i] != "<":
-            i = _copy_text_node(text, i, out)
+            i = _copy_text_node(scanner, i, out)
             continue
         for opener, closer in (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>")):
             if text.startswith(opener, i):
@@ -172,19 +173,20 @@ def _prepare(text: str) -> tuple[str, list[int], int | None]:
                 line += text.count("\n", counted, i)
                 counted = i
                 tag_lines.append(line)
-                i = _copy_start_tag(text, i, out)
+                i = _copy_start_tag(scanner, i, out)
             else:
                 out.append("<")
                 i += 1
     return "".join(out), tag_lines, doctype_line
 
 
-def _copy_text_node(text: str, i: int, out: list[str]) -> int:
+def _copy_text_node(scanner: ExpressionScanner, i: int, out: list[str]) -> int:
+    text = scanner.text
     start = i
     while i < len(text) and text[i] in " \t\r\n":
         i += 1
     out.append(text[start:i])
-    end = _expression_end(text, i) if text.startswith(("@(", "@{"), i) else None
+    end = scanner.expression_end(i) if text.startswith(("@(", "@{"), i) else None
     if end is not None:
         out.append(_escape(text[i:end], quotes=False))
         i = end
@@ -214,7 +216,8 @@ def _copy_declaration(text: str, i: int, out: list[str]) -> int:
 _ATTRIBUTE = re.compile(r"""(\s+)([^\s=/>"']+)(\s*=\s*)(["'])""")
 
 
-def _copy_start_tag(text: str, i: int, out: list[str]) -> int:
+def _copy_start_tag(scanner: ExpressionScanner, i: int, out: list[str]) -> int:
+    text = scanner.text
     name = re.compile(r"<[^\s/>]+").match(text, i)
     assert name is not None
     out.append(name.group(0))
@@ -226,20 +229,21 @@ def _copy_start_tag(text: str, i: int, out: list[str]) -> int:
         out.append(attribute.group(0))
         quote = attribute.group(4)
         value_start = attribute.end()
-        i = _copy_attribute_value(text, value_start, quote, out)
+        i = _copy_attribute_value(scanner, value_start, quote, out)
     end = text.find(">", i)
     end = len(text) if end < 0 else end + 1
     out.append(text[i:end])
     return end
 
 
-def _copy_attribute_value(text: str, start: int, quote: str, out: list[str]) -> int:
+def _copy_attribute_value(scanner: ExpressionScanner, start: int, quote: str, out: list[str]) -> int:
     """Copy an attribute value and its closing quote; returns the index after the quote."""
+    text = scanner.text
     j = start
     while j < len(text) and text[j] in " \t\r\n":
         j += 1
     if text.startswith(("@(", "@{"), j):
-        end = _expression_end(text, j)
+        end = scanner.expression_end(j)
         if end is not None:
             close = end
             while close < len(text) and text[close] in " \t\r\n":
@@ -252,65 +256,6 @@ def _copy_attribute_value(text: str, start: int, quote: str, out: list[str]) -> 
     close = len(text) if close < 0 else close + 1
     out.append(text[start:close])
     return close
-
-
-def _expression_end(text: str, at: int) -> int | None:
-    """Index just after the bracket closing the expression that starts at ``text[at] == '@'``.
-
-    Skips C# string and char literals (regular, verbatim ``@"..."``, interpolated ``$"..."``),
-    their XML-escaped forms (``&quot;``), and comments. None when the brackets never balance.
-    """
-    stack = [_OPENERS[text[at + 1]]]
-    i, n = at + 2, len(text)
-    while i < n:
-        char = text[i]
-        if char in _OPENERS:
-            stack.append(_OPENERS[char])
-        elif char in ")}]":
-            if char != stack[-1]:
-                return None
-            stack.pop()
-            if not stack:
-                return i + 1
-        elif char == '"' or text.startswith("&quot;", i):
-            verbatim = i > 0 and text[i - 1] == "@" or (i > 1 and text[i - 2 : i] in ("@$", "$@"))
-            i = _string_end(text, i, verbatim)
-            continue
-        elif char == "'" or text.startswith("&apos;", i):
-            i = _string_end(text, i, False)
-            continue
-        elif text.startswith("//", i):
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-            continue
-        elif text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-            continue
-        i += 1
-    return None
-
-
-def _string_end(text: str, i: int, verbatim: bool) -> int:
-    """Index after the literal opening at ``i`` (a quote char or its ``&quot;``/``&apos;`` escape)."""
-    if text[i] == "&":
-        delimiter = text[i : text.index(";", i) + 1]
-    else:
-        delimiter = text[i]
-    j, n = i + len(delimiter), len(text)
-    while j < n:
-        if text[j] == "\n" and not verbatim:
-            return j  # unterminated literal: stop at the line end rather than swallow the document
-        if not verbatim and text[j] == "\\":
-            j += 2
-            continue
-        if text.startswith(delimiter, j):
-            if verbatim and text.startswith(delimiter, j + len(delimiter)):
-                j += 2 * len(delimiter)
-                continue
-            return j + len(delimiter)
-        j += 1
-    return n
 
 
 def _escape(fragment: str, *, quotes: bool) -> str:

@@ -21,6 +21,8 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_d
 
     FEATURE is one of backend-pool, circuit-breaker, retry, semantic-cache, token-limit, jwt, all.
     A feature rewrites only the files it owns; a tree with lint errors is never written.
+    Writes and deletes never leave the output folder; a full render removes files of resources
+    no longer in the config only when they still hold exactly what render wrote.
     """
     from toolkit.project import render_project
 
@@ -38,5 +40,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_d
         return
     if outcome.written:
         listing(f"wrote {len(outcome.written)} file(s) in {outcome.out_dir}:", outcome.written)
+    if outcome.removed:
+        listing(f"removed {len(outcome.removed)} file(s) no longer rendered from {outcome.out_dir}:", outcome.removed)
     unchanged = len(outcome.owned) - len([p for p in outcome.written if p in outcome.owned])
     info(f"{unchanged} file(s) unchanged; environment {outcome.env_name!r}; features: {', '.join(outcome.features)}")

@@ -70,6 +70,12 @@ class Finding:
     line: int
     message: str
 
+    def __post_init__(self) -> None:
+        # Text from the tree (names, ids, undecodable file names) may hold lone surrogates, which no
+        # output encoding accepts: show them as \udXXX escapes instead of failing to print the report.
+        object.__setattr__(self, "file", printable(self.file))
+        object.__setattr__(self, "message", printable(self.message))
+
     def sort_key(self) -> tuple[str, int, str, str]:
         """(file, line, code, message)."""
         return (self.file, self.line, self.code, self.message)
@@ -173,6 +179,9 @@ class LintContext:
         except RecursionError:
             self.problems.append(self._unparseable(file, 1, "invalid JSON: nested too deeply"))
             return None
+        except ValueError as exc:  # e.g. an integer over Python's 4,300-digit conversion limit
+            self.problems.append(self._unparseable(file, 1, f"invalid JSON: {_number_reason(exc)}"))
+            return None
         if not isinstance(data, dict):
             self.problems.append(self._unparseable(file, 1, 'an information file must be a JSON object ({"properties": {...}})'))
             return None
@@ -256,6 +265,19 @@ class LintContext:
             if fragments or document.scope is not Scope.FRAGMENT:
                 for element in document.elements(*names):
                     yield document, element
+
+
+def printable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (lone surrogates) as a backslash escape."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _number_reason(exc: ValueError) -> str:
+    """A short reason for a JSON value Python refuses to convert (the message names an internal knob)."""
+    digits = re.search(r"value has (\d+) digits", str(exc))
+    if digits:
+        return f"a number with {digits.group(1)} digits is too long"
+    return str(exc).split(";")[0]
 
 
 def number(value: str | None) -> float | None:

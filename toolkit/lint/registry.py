@@ -29,6 +29,8 @@ from toolkit.lint.rules.APIM028_token_limit_attributes import TokenLimitAttribut
 from toolkit.lint.rules.APIM029_jwt_audiences_issuers import JwtAudiencesIssuers
 from toolkit.lint.rules.APIM030_jwt_key_source import JwtKeySource
 from toolkit.lint.rules.APIM031_named_value_unknown import NamedValueUnknown
+from toolkit.lint.rules.APIM050_name_case_collision import NameCaseCollision
+from toolkit.lint.rules.APIM051_api_path_collision import ApiPathCollision
 
 BUILTIN_RULES: tuple[type[Rule], ...] = (
     # files
@@ -59,6 +61,9 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     JwtAudiencesIssuers,
     JwtKeySource,
     NamedValueUnknown,
+    # resource identity (APIM names and paths are case-insensitive)
+    NameCaseCollision,
+    ApiPathCollision,
 )
 
 _CODE = re.compile(r"APIM\d{3}")

@@ -21,6 +21,8 @@ def _json(templates_dir: Path, template: str, **context: object) -> str:
         return dump_json(json.loads(text))
     except json.JSONDecodeError as exc:
         raise TemplateError(f"{templates_dir / template}: rendered invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:  # a number over the 4,300-digit limit, absurd nesting
+        raise TemplateError(f"{templates_dir / template}: rendered unusable JSON: {str(exc).split(';')[0]}") from None
 
 
 def _xml(templates_dir: Path, template: str, **context: object) -> str:

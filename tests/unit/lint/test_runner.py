@@ -212,3 +212,10 @@ def test_lint_path_reads_a_folder_and_reports_unreadable_files(tmp_path: Path) -
 def test_lint_path_refuses_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="not a folder"):
         lint_path(tmp_path / "nope")
+
+
+def test_json_number_over_the_conversion_limit_is_a_finding_not_a_crash() -> None:
+    text = '{"properties": {"url": "https://a.example.com", "protocol": "http", "n": 1' + "0" * 5000 + "}}"
+    result = lint_tree(ArtifactSet({"backends/b/backendInformation.json": text}))
+    assert [(f.code, f.line) for f in result.findings] == [("APIM000", 1)]
+    assert "5001 digits" in result.findings[0].message

@@ -11,6 +11,7 @@ from .errors import UnsupportedExpression
 _PUNCTUATION_2 = frozenset(
     "=> == != <= >= && || ?? ?. ++ -- += -= *= /= %= &= |= ^= << :: ->".split()
 )
+_MAX_INT_DIGITS = 20  # far beyond int.MaxValue; the parser reports the range
 _PUNCTUATION_1 = frozenset("(){}[].,;:?+-*/%!<>=&|^~")
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "0": "\0", "'": "'"}
@@ -109,6 +110,10 @@ class _Lexer:
                 raise self.refuse(start, "exponent notation in numeric literals is not supported")
             raise self.refuse(self.i, f"numeric literal suffix '{c}' is not supported", "use plain integers or decimals like 1.5")
         text = src[start : self.i]
+        if not text.isascii():
+            raise self.refuse(start, f"numeric literal {text!r} uses non-ASCII digits")
+        if kind == "int" and len(text) > _MAX_INT_DIGITS:  # int() of thousands of digits is refused by Python
+            raise self.refuse(start, f"integer literal of {len(text)} digits is outside the int range (long is not supported)")
         value = int(text) if kind == "int" else float(text)
         self.tokens.append(Token(kind, text, start, value))
 

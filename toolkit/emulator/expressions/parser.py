@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from .cstypes import CsType
 from .errors import UnsupportedExpression
 from .lexer import Token, tokenize
@@ -77,6 +79,14 @@ class _NotAType(Exception):
     """Backtracking signal: the tokens do not spell a type."""
 
 
+# The emulator compiles and runs expressions recursively, so it bounds how deep they nest: brackets,
+# casts, `!`, arguments and `?:` branches (MAX_NESTING), and the syntax tree as a whole, where each
+# operator of a chain like a + b + c adds a level (MAX_TREE_DEPTH). Real policies stay far below.
+MAX_NESTING = 32
+MAX_TREE_DEPTH = 100
+_TOO_DEEP = "the local emulator does not support expressions nested deeper than {limit} levels (APIM does)"
+
+
 class Parser:
     """Parses one policy expression; see the grammar in the package docstring."""
 
@@ -84,6 +94,8 @@ class Parser:
         self.source = source
         self.tokens = tokens
         self.i = 0
+        self.nesting = 0
+        self._closing_paren: dict[int, int] | None = None
 
     # -- token helpers -------------------------------------------------------------------------
 
@@ -121,13 +133,23 @@ class Parser:
     # -- expressions ---------------------------------------------------------------------------
 
     def expression(self) -> Node:
-        condition = self.logical_or()
-        if not self.at_op("?"):
-            return condition
-        question = self.advance()
-        then = self.expression()
-        self.expect_op(":")
-        return Conditional(question.pos, condition, then, self.expression())
+        self.enter()
+        try:
+            condition = self.logical_or()
+            if not self.at_op("?"):
+                return condition
+            question = self.advance()
+            then = self.expression()
+            self.expect_op(":")
+            return Conditional(question.pos, condition, then, self.expression())
+        finally:
+            self.nesting -= 1
+
+    def enter(self) -> None:
+        """One level deeper; refused past MAX_NESTING (before Python's recursion limit is near)."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.refuse(self.peek().pos, _TOO_DEEP.format(limit=MAX_NESTING))
 
     def _left_assoc(self, operators: tuple[str, ...], operand) -> Node:  # noqa: ANN001
         left = operand()
@@ -151,11 +173,19 @@ class Parser:
     def additive(self) -> Node:
         return self._left_assoc(("+",), self.unary)
 
+    def nested_unary(self) -> Node:
+        """The operand of `!` or a cast: one level deeper."""
+        self.enter()
+        try:
+            return self.unary()
+        finally:
+            self.nesting -= 1
+
     def unary(self) -> Node:
         tok = self.peek()
         if tok.is_op("!"):
             self.advance()
-            return Unary(tok.pos, "!", self.unary())
+            return Unary(tok.pos, "!", self.nested_unary())
         if tok.is_op("-"):
             self.advance()
             number = self.peek()
@@ -166,7 +196,7 @@ class Parser:
         if tok.is_op("("):
             cast = self.try_cast()
             if cast is not None:
-                return Cast(tok.pos, cast, self.unary())
+                return Cast(tok.pos, cast, self.nested_unary())
         return self.postfix(self.primary())
 
     def primary(self) -> Node:
@@ -301,18 +331,23 @@ class Parser:
 
     def refuse_lambda_at(self, index: int) -> None:
         """`(x, y) => ...`: refuse at the arrow rather than at the comma."""
-        depth = 0
-        for j in range(index, len(self.tokens)):
-            tok = self.tokens[j]
-            if tok.is_op("("):
-                depth += 1
-            elif tok.is_op(")"):
-                depth -= 1
-                if depth == 0:
-                    arrow = self.tokens[j + 1] if j + 1 < len(self.tokens) else tok
-                    if arrow.is_op("=>"):
-                        raise self.unexpected(arrow, "")
-                    return
+        close = self.closing_paren().get(index)
+        if close is None:
+            return
+        arrow = self.tokens[close + 1] if close + 1 < len(self.tokens) else self.tokens[close]
+        if arrow.is_op("=>"):
+            raise self.unexpected(arrow, "")
+
+    def closing_paren(self) -> dict[int, int]:
+        """Token index of each '(' -> index of its ')', computed once (a scan per '(' is quadratic)."""
+        if self._closing_paren is None:
+            self._closing_paren, open_at = {}, []
+            for j, tok in enumerate(self.tokens):
+                if tok.is_op("("):
+                    open_at.append(j)
+                elif tok.is_op(")") and open_at:
+                    self._closing_paren[open_at.pop()] = j
+        return self._closing_paren
 
 
 def parse(source: str) -> Node:
@@ -333,7 +368,25 @@ def parse(source: str) -> Node:
     tail = parser.peek()
     if tail.kind != "eof":
         raise parser.refuse(tail.pos, f"unexpected {tail.describe()} after the end of the expression")
+    deepest = _deepest(node)
+    if deepest is not None:
+        raise parser.refuse(deepest.pos, _TOO_DEEP.format(limit=MAX_TREE_DEPTH))
     return node
+
+
+def _deepest(root: Node) -> Node | None:
+    """A node deeper than MAX_TREE_DEPTH in the tree (None when there is none); iterative, no recursion."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            return node
+        for field in fields(node):
+            child = getattr(node, field.name)
+            for item in child if isinstance(child, tuple) else (child,):
+                if isinstance(item, Node):
+                    stack.append((item, depth + 1))
+    return None
 
 
 _BLOCK_FORM = "statement blocks are supported only as @{ return <expression>; }"
