@@ -106,7 +106,7 @@ class DefaultGatewayServices:
         if not isinstance(url, str) or not url:
             raise ArtifactError(f"backend {name!r}: a single backend needs a 'url'")
         breaker = None
-        if properties.get("circuitBreaker") is not None:
+        if (properties.get("circuitBreaker") or {}).get("rules"):  # "rules": [] is no breaker
             rule = BreakerRule.from_arm(properties)
             old = self._backends.get(name)
             keep = isinstance(old, SingleBackend) and old.breaker is not None and old.breaker.rule == rule

@@ -261,6 +261,15 @@ def test_window_memory_is_bounded(clock):
 # --- rule validation and ARM parsing -------------------------------------------------------------
 
 
+def test_a_rule_without_ranges_or_reasons_is_accepted_and_never_trips(clock):
+    """The 2024-05-01 spec makes both lists optional: nothing counts as a failure."""
+    breaker = CircuitBreaker(rule(count=1, status_ranges=()), clock)
+    for status in (429, 500, 503):
+        assert breaker.record(status) is None
+    assert breaker.record(None, connection_failure=True) is None
+    assert not breaker.is_open()
+
+
 def test_rule_validation():
     with pytest.raises(ArtifactError, match="count or a percentage"):
         rule(count=None)
@@ -270,8 +279,6 @@ def test_rule_validation():
         rule(count=None, percentage=150)
     with pytest.raises(ArtifactError, match="status range"):
         rule(status_ranges=((500, 400),))
-    with pytest.raises(ArtifactError, match="never trip"):
-        rule(status_ranges=())
     with pytest.raises(ArtifactError, match="interval"):
         rule(interval_seconds=0)
 
