@@ -213,11 +213,10 @@ class GatewayRuntime:
         subscription = None
         if api.subscription_required:
             key = _subscription_key(api, headers, query)
-            if not key:
-                return _finish(record, 401, {"statusCode": 401, "message": MISSING_KEY})
-            subscription = self.plane.view.subscription_for_key(key)
+            subscription = self.plane.view.subscription_for_key(key) if key else None
             if subscription is None or not subscription.active or not subscription.covers(api.name):
-                return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY})
+                return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY if key else MISSING_KEY},
+                               [("WWW-Authenticate", key_challenge(api, headers))])
             record["subscription"] = subscription.name
 
         chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
@@ -243,16 +242,30 @@ class GatewayRuntime:
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
 
 
-def _finish(record: dict[str, Any], status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
+def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
+            extra_headers: list[tuple[str, str]] | None = None) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
     record["status"] = status
     record["events"] = [{"ms": 0.0, "section": "inbound", "source": "gateway", "message": body["message"], "data": {}}]
-    return status, [("content-type", "application/json")], json.dumps(body).encode(), record
+    return status, [("content-type", "application/json"), *(extra_headers or [])], json.dumps(body).encode(), record
+
+
+def key_challenge(api: PublishedApi, headers: list[tuple[str, str]]) -> str:
+    """APIM's challenge on a subscription-key 401: the API's URL as realm and the key header's name.
+
+    As APIM sends it (Microsoft's troubleshooting lab, "Scenario 3 - Receiving unauthorized errors (401)",
+    blogs.msdn.microsoft.com/pratyay/2018/07/29): ``AzureApiManagementKey realm="https://<host>/<api
+    path>",name="Ocp-Apim-Subscription-Key",type="header"``; a renamed header is named instead.
+    """
+    host = next((value for name, value in headers if name.lower() == "host"), "localhost")
+    realm = f"http://{host}/{api.path}".rstrip("/")
+    return f'AzureApiManagementKey realm="{realm}",name="{api.key_header}",type="header"'
 
 
 def _subscription_key(api: PublishedApi, headers: list[tuple[str, str]], query: str) -> str | None:
-    wanted = {api.key_header.lower(), DEFAULT_KEY_HEADER.lower()}
+    # Only the API's key header: a renamed header (subscriptionKeyParameterNames) replaces the default.
+    wanted = api.key_header.lower()
     for name, value in headers:
-        if name.lower() in wanted and value:
+        if name.lower() == wanted and value:
             return value.strip()
     if query:
         for name, value in parse_qsl(query, keep_blank_values=True):
