@@ -132,14 +132,23 @@ class _Settlement:
             headers = _remaining_headers(names, remaining, remaining_quota)
             if names["tokens-consumed-header-name"]:
                 headers.append((names["tokens-consumed-header-name"], str(tokens)))
-            for name, value in headers:
-                ctx.response_headers.set(name, [value])
+            _set_headers(ctx, headers)
         ctx.note(self.policy.spec.name, f"consumed {tokens} tokens", {"counter_key": self.key, "tokens": tokens})
 
     def abandon(self, ctx: Any, services: Any) -> None:
-        """No backend answer: give the reservation back."""
-        if self.decision.reservation is not None:
-            services.token_limiter.consume(self.key, 0, reservation=self.decision.reservation)
+        """No backend answer: give the reservation back.
+
+        When the request still has an answer (a semantic-cache hit, return-response) it carries this
+        request's remaining budget, not whatever an earlier request left in a cached answer.
+        """
+        decision = self.decision
+        reserved = decision.reservation.tokens if decision.reservation is not None else 0
+        if decision.reservation is not None:
+            services.token_limiter.consume(self.key, 0, reservation=decision.reservation)
+        if ctx.response_status is not None and 200 <= ctx.response_status < 300:
+            names = self.policy.names
+            _set_headers(ctx, _remaining_headers(names, _after(decision.remaining_tokens, reserved, 0),
+                                                 _after(decision.remaining_quota, reserved, 0)))
 
 
 def prompt_estimate(body: Any) -> int:
@@ -177,6 +186,13 @@ def usage_tokens(ctx: Any, reserved: int) -> int:
 
 def _after(remaining: int | None, reserved: int, used: int) -> int | None:
     return None if remaining is None else max(0, remaining + reserved - used)
+
+
+def _set_headers(ctx: Any, headers: list[tuple[str, str]]) -> None:
+    """Set this request's token headers (marked per-request: a cached copy must not replay them)."""
+    for name, value in headers:
+        ctx.response_headers.set(name, [value])
+        ctx.per_request_headers.add(name)
 
 
 def _set_var(ctx: Any, name: str | None, value: int | None) -> None:
