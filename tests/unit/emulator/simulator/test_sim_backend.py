@@ -39,10 +39,11 @@ def test_chat_completion_has_the_azure_openai_shape(sim: Any) -> None:
     assert response.status_code == 200
     assert_common_headers(response)
     body = response.json()
-    assert set(body) == {"id", "object", "created", "model", "choices", "usage", "system_fingerprint"}
+    assert set(body) == {"id", "object", "created", "model", "choices", "usage", "system_fingerprint",
+                         "prompt_filter_results"}
     assert re.fullmatch(r"chatcmpl-[A-Za-z0-9]{29}", body["id"])
     assert body["object"] == "chat.completion"
-    assert body["model"] == "gpt-4o"
+    assert body["model"] == "gpt-4o-2024-08-06"  # the model's name, not the deployment's ("gpt-4o")
     assert isinstance(body["created"], int) and body["created"] > 1_600_000_000
     [choice] = body["choices"]
     assert choice["index"] == 0 and choice["finish_reason"] == "stop"
@@ -101,7 +102,7 @@ def test_embeddings_shape_for_a_string_and_a_list(sim: Any) -> None:
     assert one.status_code == many.status_code == 200
     assert_common_headers(many)
     body = many.json()
-    assert body["object"] == "list" and body["model"] == "embeddings"
+    assert body["object"] == "list" and body["model"] == "text-embedding-ada-002"
     assert [d["index"] for d in body["data"]] == [0, 1, 2]
     assert all(d["object"] == "embedding" and len(d["embedding"]) == sim.EMBED_DIM for d in body["data"])
     np.testing.assert_allclose([d["embedding"] for d in body["data"]], sim.embed(texts))
