@@ -191,16 +191,25 @@ class GatewayRuntime:
         )
         self.traces.add(trace_id, record)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        raw_headers.append((b"content-length", str(len(payload)).encode()))
+        if isinstance(payload, bytes):
+            raw_headers.append((b"content-length", str(len(payload)).encode()))
         raw_headers.append((TRACE_HEADER.encode(), trace_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
+        if isinstance(payload, bytes):
+            await send({"type": "http.response.body", "body": payload})
+            return
+        try:  # an event stream: each chunk goes out as it arrives (no buffering)
+            async for chunk in payload:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            payload.close()
 
     async def handle(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
         trace_id: str,
-    ) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
-        """One request: (status, headers, body, trace record)."""
+    ) -> tuple[int, list[tuple[str, str]], Any, dict[str, Any]]:
+        """One request: (status, headers, body, trace record); the body is bytes, or an event stream to relay."""
         record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
                                   "operation": None, "subscription": None, "events": []}
         api = self.match(path)
@@ -236,6 +245,9 @@ class GatewayRuntime:
         status = ctx.response_status or 200
         record.update(status=status, backend=ctx.selected_backend, events=trace.to_list())
         headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
+        if ctx.response_stream is not None:
+            record["streamed"] = True
+            return status, headers_out, ctx.response_stream, record
         return status, headers_out, ctx.response_body or b"", record
 
 

@@ -3,9 +3,15 @@
 Inbound: the key's budget is checked (with ``estimate-prompt-tokens`` the prompt estimate must fit
 and is reserved). Refused → 429 with the retry-after header (tokens per minute) or 403 (quota),
 through on-error. Once the backend answered, the actual usage (``usage.total_tokens``) replaces the
-reservation; a 2xx answer without ``usage`` (a stream) keeps the estimate, an error answer or no
-backend call (cache hit, return-response, error) charges nothing. The remaining-tokens,
-remaining-quota and tokens-consumed headers go on the backend's response.
+reservation; a 2xx answer without ``usage`` keeps the estimate, an error answer or no backend call
+(cache hit, return-response, error) charges nothing. The remaining-tokens, remaining-quota and
+tokens-consumed headers go on the backend's response.
+
+A streamed answer (``stream: true``, relayed without buffering) is charged as the docs say for
+streams: the prompt estimated (whatever ``estimate-prompt-tokens`` says) plus the completion
+estimated from the relayed text, once the stream has ended (`streamed_usage`). Its headers leave
+before the body, so the remaining budget they carry counts the prompt estimate only, and there is
+no tokens-consumed header (its value is known only after the last event).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from toolkit.emulator.gateway.token_counter import QUOTA_PERIODS, Decision
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import PolicyError
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.streamed_usage import CountedStream
 from toolkit.emulator.policy.values import IntSetting, text_of
 from toolkit.emulator.tokens import estimate_prompt_tokens, estimate_text_tokens
 
@@ -120,6 +127,9 @@ class _Settlement:
         """Charge the usage and add the configured headers and variables."""
         decision = self.decision
         reserved = decision.reservation.tokens if decision.reservation is not None else 0
+        if ctx.response_stream is not None and ctx.response_status is not None and 200 <= ctx.response_status < 300:
+            self._settle_stream(ctx, services, reserved)
+            return
         tokens = usage_tokens(ctx, reserved)
         services.token_limiter.consume(self.key, tokens, reservation=decision.reservation, period=self.policy.period)
         names = self.policy.names
@@ -134,6 +144,20 @@ class _Settlement:
                 headers.append((names["tokens-consumed-header-name"], str(tokens)))
             _set_headers(ctx, headers)
         ctx.note(self.policy.spec.name, f"consumed {tokens} tokens", {"counter_key": self.key, "tokens": tokens})
+
+    def _settle_stream(self, ctx: Any, services: Any, reserved: int) -> None:
+        decision, names = self.decision, self.policy.names
+        prompt = prompt_estimate(ctx.request_json())
+        _set_headers(ctx, _remaining_headers(names, _after(decision.remaining_tokens, reserved, prompt),
+                                             _after(decision.remaining_quota, reserved, prompt)))
+
+        def settle(completion_tokens: int) -> None:
+            services.token_limiter.consume(self.key, prompt + completion_tokens, reservation=decision.reservation,
+                                           period=self.policy.period)
+
+        ctx.response_stream = CountedStream(ctx.response_stream, settle)
+        ctx.note(self.policy.spec.name, "streamed: charged when the stream ends",
+                 {"counter_key": self.key, "prompt_estimate": prompt})
 
     def abandon(self, ctx: Any, services: Any) -> None:
         """No backend answer: give the reservation back.
