@@ -47,7 +47,8 @@ CHILDREN = ("openid-config", "issuer-signing-keys", "audiences", "issuers", "req
                 "require-signed-tokens", "clock-skew", "output-token-variable-name"),
     children=CHILDREN,
     notes="RS256/RS512/PS256 via openid-config or <key n e>, HS256 via base64 <key>; decryption-keys and "
-    "certificate-id keys are not supported. Failure → on-error with APIM's reasons, default 401 JSON.",
+    "certificate-id keys are not supported. Expressions in failed-validation-httpcode/-error-message, token-value, "
+    "<audience>, <issuer>. Failure → on-error with APIM's reasons, default 401 JSON with the documented message.",
 )
 class ValidateJwt(Policy):
     """JWT validation."""
