@@ -13,27 +13,18 @@ import asyncio
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit
 
-from _load import EmulatorProcess
+from _load import Connection, EmulatorProcess
 
 GOAL_TTFB_MS = 2.0
 STREAM = b'{"messages":[{"role":"user","content":"What is climate change?"}],"max_tokens":16,"stream":true}'
 
 
-class StreamingConnection:
-    """One keep-alive HTTP/1.1 connection that POSTs a streamed chat request and reads its chunked events."""
+class StreamingConnection(Connection):
+    """A keep-alive connection that POSTs a streamed chat request and reads its chunked events."""
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.request = (f"POST {target} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-                        f"{extra}Content-Length: {len(STREAM)}\r\n\r\n").encode() + STREAM
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        super().__init__(url, headers, STREAM)
 
     async def _chunk(self) -> bytes:
         size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
