@@ -185,7 +185,7 @@ class SimulatedBackend:
         """JSON-ready state for the control API and traces."""
         with self._lock:
             behaviour = self.behaviour
-            limits = self._windows.peek(behaviour.tokens_per_minute, behaviour.requests_per_minute)
+            limits = self._windows.peek(behaviour.tokens_per_minute, behaviour.effective_requests_per_minute)
             return {
                 "name": self.name,
                 "region": self.region,
@@ -311,7 +311,7 @@ class SimulatedBackend:
     def _admit(self, cost: int, operation: str, query: bytes) -> tuple[int | None, int | None]:
         with self._lock:
             limits = self.behaviour
-            admission = self._windows.admit(cost, limits.tokens_per_minute, limits.requests_per_minute)
+            admission = self._windows.admit(cost, limits.tokens_per_minute, limits.effective_requests_per_minute)
             if admission.allowed:
                 self.stats.rate_limit_tokens += cost
             else:
@@ -354,7 +354,8 @@ class SimulatedBackend:
         with self._lock:
             self.stats.requests_by_status[status] += 1
             if remaining is None:
-                limits = self._windows.peek(self.behaviour.tokens_per_minute, self.behaviour.requests_per_minute)
+                limits = self._windows.peek(self.behaviour.tokens_per_minute,
+                                            self.behaviour.effective_requests_per_minute)
                 remaining = (limits.remaining_tokens, limits.remaining_requests)
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         tokens, requests = remaining

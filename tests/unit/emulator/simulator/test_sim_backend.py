@@ -162,7 +162,7 @@ def test_unknown_paths_are_404_and_other_methods_405(sim: Any) -> None:
 
 def test_tpm_counts_prompt_plus_max_tokens_and_refuses_with_retry_after(sim: Any, clock: Any) -> None:
     clock.now = 600.0
-    backend = sim.backend(BackendBehaviour(tokens_per_minute=100), clock=clock)
+    backend = sim.backend(BackendBehaviour(tokens_per_minute=100, requests_per_minute=100), clock=clock)
     cost = estimate_prompt_tokens(QUESTION) + 40
     first = sim.post(backend, body=sim.chat_body(max_tokens=40))
     assert first.status_code == 200
@@ -186,6 +186,18 @@ def test_tpm_counts_prompt_plus_max_tokens_and_refuses_with_retry_after(sim: Any
     assert int(again.headers["x-ratelimit-remaining-tokens"]) == 100 - cost
     assert backend.stats.rate_limited == 1
     assert backend.stats.rate_limit_tokens == 2 * cost
+
+
+def test_a_token_limit_alone_brings_azures_request_limit_and_both_headers_count_down(sim: Any, clock: Any) -> None:
+    """6 requests per minute per 1,000 tokens per minute, as Azure OpenAI sets a deployment's RPM."""
+    backend = sim.backend(BackendBehaviour(tokens_per_minute=1000), clock=clock)
+    responses = sim.post_all(backend, [(sim.CHAT, sim.chat_body(max_tokens=10))] * 7)
+    assert [r.status_code for r in responses] == [200] * 6 + [429]
+    assert [r.headers["x-ratelimit-remaining-requests"] for r in responses[:6]] == ["5", "4", "3", "2", "1", "0"]
+    tokens = [int(r.headers["x-ratelimit-remaining-tokens"]) for r in responses[:6]]
+    cost = estimate_prompt_tokens(QUESTION) + 10
+    assert tokens == [1000 - cost * i for i in range(1, 7)]
+    assert "exceeded call rate limit" in responses[6].json()["error"]["message"]
 
 
 def test_tpm_counts_actual_completion_tokens_without_max_tokens(sim: Any, clock: Any) -> None:
