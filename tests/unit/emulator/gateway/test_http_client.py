@@ -190,3 +190,27 @@ def test_a_stream_closed_early_drops_its_connection() -> None:
         server.close()
 
     asyncio.run(main())
+
+
+def test_a_reused_connection_dropped_before_answering_is_retried_once_on_a_fresh_one() -> None:
+    """The idle connection still looks open when it is taken; the backend drops it on the next request."""
+    connections: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        first_connection = len(connections) == 1
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        if first_connection:
+            await _read_request(reader)  # the reused connection's request: dropped unanswered
+
+    async def main() -> None:
+        server, url, accepted = await _serve(handler)
+        client = BackendHttpClient()
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"  # retried on a fresh connection
+        assert len(accepted) == 2
+        server.close()
+
+    asyncio.run(main())
