@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
@@ -257,19 +258,38 @@ def test_faulted_requests_do_not_count_against_limits(sim: Any, clock: Any) -> N
     assert statuses == [500, 500, 500, 200]
 
 
+# Bounds for binomial counts from a stated false-fail rate: z for a two-sided 1e-6 risk per check.
+Z_1E6 = 4.892
+
+
 def test_error_rate_is_statistically_sensible_and_reproducible_with_a_seed(sim: Any) -> None:
-    behaviour = BackendBehaviour(error_rate=0.2, error_status=503)
-    requests = [(sim.CHAT, sim.chat_body())] * 2000
+    """20 % errors over 5 seeds x 4,000 requests: each seed, and the pooled count, within z(1e-6) sd of the
+    mean, which rejects a 10-point shift (10 % or 30 %) by more than 10 sd per seed."""
+    rate, per_seed, seeds = 0.2, 4000, range(1, 6)
+    behaviour = BackendBehaviour(error_rate=rate, error_status=503)
+    body = json.dumps(sim.chat_body()).encode()
+    path = "/openai/deployments/gpt-4o/chat/completions"
 
     def pattern(seed: int) -> list[int]:
-        return [r.status_code for r in sim.post_all(sim.backend(behaviour, rng_seed=seed), requests)]
+        backend = sim.backend(behaviour, rng_seed=seed)
 
-    first = pattern(1)
-    # Binomial(2000, 0.2): mean 400, sd ~17.9; +-6 sd cannot flake.
-    assert abs(first.count(503) - 400) < 6 * math.sqrt(2000 * 0.2 * 0.8)
-    assert set(first) == {200, 503}
-    assert pattern(1) == first
-    assert pattern(2) != first
+        async def run_all() -> list[int]:
+            return [(await backend.handle("POST", path, b"api-version=2024-10-21", body)).status
+                    for _ in range(per_seed)]
+
+        return asyncio.run(run_all())
+
+    patterns = {seed: pattern(seed) for seed in seeds}
+    sd = math.sqrt(per_seed * rate * (1 - rate))
+    for seed, statuses in patterns.items():
+        assert set(statuses) == {200, 503}
+        assert abs(statuses.count(503) - per_seed * rate) < Z_1E6 * sd, seed
+        assert abs(per_seed * 0.1 - per_seed * rate) > 10 * sd  # the bound rejects a 10-point shift
+    pooled = sum(statuses.count(503) for statuses in patterns.values())
+    total = per_seed * len(seeds)
+    assert abs(pooled - total * rate) < Z_1E6 * math.sqrt(total * rate * (1 - rate))
+    assert pattern(1) == patterns[1]  # same seed, same pattern
+    assert patterns[2] != patterns[1]
 
 
 def test_error_rate_answers_carry_the_configured_retry_after(sim: Any) -> None:
