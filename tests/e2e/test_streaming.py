@@ -140,3 +140,33 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+def test_a_client_that_goes_away_mid_stream_is_charged_for_what_was_relayed(tmp_path: Path) -> None:
+    """The gateway stops relaying when the client hangs up and settles the token limit at once."""
+    path = _variant(tmp_path, "          jwt: null\n          semantic_cache: null\n"
+                              "          token_limit: {tokens_per_minute: 100000, estimate_prompt_tokens: true}\n")
+    with local_gateway(load_config(path, "test", environ={})) as gateway:
+        clock = gateway.emulator.clock
+        clock.advance(61 - clock() % 60)
+        limiter = gateway.emulator.gateway.services.token_limiter
+
+        def used() -> int:
+            return sum(w["used"] for w in limiter.snapshot()["tokens_per_minute"].values())
+
+        url = gateway.chat_url("openai", "gpt-4o-mini", API_VERSION)
+        headers = {"api-key": gateway.subscription_key}
+        with httpx.Client(timeout=30) as client:
+            whole = client.post(url, json={"messages": MESSAGES}, headers=headers).json()["usage"]
+            before = used()
+            for backend in gateway.emulator.farm.backends.values():
+                backend.set_behaviour(BackendBehaviour(latency_per_token_ms=200))  # the whole answer: > 8 s
+            with client.stream("POST", url, json={"messages": MESSAGES, "stream": True}, headers=headers) as response:
+                for raw in response.iter_raw():
+                    if b'"content":"' in raw and b'"content":""' not in raw:
+                        break  # some text relayed: hang up
+        deadline = time.monotonic() + 4  # well before the backend would have finished the answer
+        while used() - before == whole["prompt_tokens"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        charged = used() - before
+        assert whole["prompt_tokens"] < charged < whole["total_tokens"]  # settled early, for the part relayed

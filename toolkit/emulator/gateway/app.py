@@ -6,6 +6,7 @@ every change), and is itself the ASGI app (raw ASGI: this is the hot path).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -198,11 +199,16 @@ class GatewayRuntime:
         if isinstance(payload, bytes):
             await send({"type": "http.response.body", "body": payload})
             return
-        try:  # an event stream: each chunk goes out as it arrives (no buffering)
+        # An event stream: each chunk goes out as it arrives (no buffering); stop when the client goes away.
+        gone = asyncio.ensure_future(receive())  # the body was read: the next message is http.disconnect
+        try:
             async for chunk in payload:
+                if gone.done():
+                    return
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         finally:
+            gone.cancel()
             payload.close()
 
     async def handle(
