@@ -87,3 +87,16 @@ def test_validation_reports_every_problem_with_apim_targets(emulator: Emulator, 
                        "circuitBreaker.rules[0].failureCondition.count"]
     assert all(detail["code"] == "ValidationError" for detail in error["details"])
     assert "many-problems" not in _backend_names(emulator)
+
+
+def test_a_restored_backend_the_gateway_cannot_load_does_not_stop_the_emulator(tmp_path) -> None:
+    from toolkit.emulator.management.store import ResourceKey, ResourceStore
+
+    state = tmp_path / "state.json"
+    written = ResourceStore(state)  # as an older version might have stored it
+    bad_rule = breaker(tripDuration="P1M")  # months: the gateway cannot run it
+    written.put(ResourceKey(ResourceKind.BACKEND, "bad"), single(circuitBreaker=bad_rule)["properties"])
+    written.put(ResourceKey(ResourceKind.BACKEND, "good"), single()["properties"])
+    with Emulator(state_file=state, embed=lambda texts: [[1.0, 0.0]] * len(texts)) as emulator:
+        services = emulator.gateway.services
+        assert services.backend("good") is not None and services.backend("bad") is None

@@ -119,15 +119,26 @@ class GatewayRuntime:
     def _on_change(self, events: Any) -> None:
         self.rebuild()
 
-    def rebuild(self) -> None:
-        """Recompile everything from the store (cheap at gateway sizes; breaker state survives)."""
+    def rebuild(self, *, strict: bool = True) -> None:
+        """Recompile everything from the store (cheap at gateway sizes; breaker state survives).
+
+        ``strict``: a backend the gateway cannot load raises, so that the store undoes the write that
+        brought it. Not strict (serving what a ``--state`` file restored): it is logged and left out,
+        and requests that need it fail naming it; the rest of the gateway serves.
+        """
         view = self.plane.view
         backends = view.backends()
         for name, properties in backends.items():
             document = dict(properties)
             if document.get("type", "Single") != "Pool" and document.get("url"):
                 document["url"] = self.farm.simulated_url(name, str(document["url"]))
-            self.services.set_backend(name, document)
+            try:
+                self.services.set_backend(name, document)
+            except Exception:
+                if strict:
+                    raise
+                log.exception("gateway: backend %r could not be loaded; requests that need it will fail", name)
+                self.services.remove_backend(name)
         for name in self._backend_names - set(backends):
             self.services.remove_backend(name)
         self._backend_names = set(backends)
