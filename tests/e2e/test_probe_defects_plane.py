@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from toolkit.emulator.management.store import ResourceKind
+from toolkit.emulator.management.store import ResourceKey, ResourceKind
 from toolkit.emulator.runtime import Emulator
 from toolkit.testing.emulator_servers import management_client
 from toolkit.testing.management_bodies import breaker, raw, single, status_of
@@ -100,3 +100,22 @@ def test_a_restored_backend_the_gateway_cannot_load_does_not_stop_the_emulator(t
     with Emulator(state_file=state, embed=lambda texts: [[1.0, 0.0]] * len(texts)) as emulator:
         services = emulator.gateway.services
         assert services.backend("good") is not None and services.backend("bad") is None
+
+
+def test_an_undone_write_leaves_nothing_in_the_gateway_either(emulator: Emulator,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway loads one backend of a write, then fails on the next: the undo removes the first too."""
+    store, services = emulator.plane.store, emulator.gateway.services
+    real_set_backend = services.set_backend
+
+    def failing(name: str, document: Any) -> None:
+        if name == "z-fails":
+            raise RuntimeError("unexpected")
+        real_set_backend(name, document)
+
+    monkeypatch.setattr(services, "set_backend", failing)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put(ResourceKey(ResourceKind.BACKEND, "a-loaded-first"), single()["properties"])
+        store.put(ResourceKey(ResourceKind.BACKEND, "z-fails"), single()["properties"])
+    assert services.backend("a-loaded-first") is None
+    assert not {"a-loaded-first", "z-fails"} & _backend_names(emulator)

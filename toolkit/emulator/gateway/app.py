@@ -128,6 +128,7 @@ class GatewayRuntime:
         """
         view = self.plane.view
         backends = view.backends()
+        self._backend_names |= set(backends)  # so that a rebuild after an undone write removes what it set
         for name, properties in backends.items():
             document = dict(properties)
             if document.get("type", "Single") != "Pool" and document.get("url"):
