@@ -54,17 +54,22 @@ def _backend_names(emulator: Emulator) -> set[str]:
     return {r.key.name for r in emulator.plane.store.list(ResourceKind.BACKEND)}
 
 
-def test_a_write_the_gateway_cannot_load_changes_nothing_and_later_writes_work(
-        emulator: Emulator, sdk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def _gateway_fails_to_load(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    """Make the gateway raise an unexpected error when it loads ``backend`` (others load normally)."""
     services = emulator.gateway.services
     real_set_backend = services.set_backend
 
     def failing(name: str, document: Any) -> None:
-        if name == "poison":
+        if name == backend:
             raise RuntimeError("unexpected")
         real_set_backend(name, document)
 
     monkeypatch.setattr(services, "set_backend", failing)
+
+
+def test_a_write_the_gateway_cannot_load_changes_nothing_and_later_writes_work(
+        emulator: Emulator, sdk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _gateway_fails_to_load(emulator, monkeypatch, "poison")
     with pytest.raises(HttpResponseError) as refused:
         _put_backend(emulator, sdk, "poison", single())
     assert refused.value.status_code == 500
@@ -106,14 +111,7 @@ def test_an_undone_write_leaves_nothing_in_the_gateway_either(emulator: Emulator
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The gateway loads one backend of a write, then fails on the next: the undo removes the first too."""
     store, services = emulator.plane.store, emulator.gateway.services
-    real_set_backend = services.set_backend
-
-    def failing(name: str, document: Any) -> None:
-        if name == "z-fails":
-            raise RuntimeError("unexpected")
-        real_set_backend(name, document)
-
-    monkeypatch.setattr(services, "set_backend", failing)
+    _gateway_fails_to_load(emulator, monkeypatch, "z-fails")
     with pytest.raises(RuntimeError), store.transaction():
         store.put(ResourceKey(ResourceKind.BACKEND, "a-loaded-first"), single()["properties"])
         store.put(ResourceKey(ResourceKind.BACKEND, "z-fails"), single()["properties"])
