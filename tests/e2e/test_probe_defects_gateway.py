@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from conftest import API_VERSION, auth_headers, chat_body
 
+from toolkit.emulator.access import bearer
 from toolkit.local import LocalGateway
 
 REMAINING = "x-apim-remaining-tokens"  # the sample's token limit header
@@ -22,7 +23,8 @@ def test_a_cache_hit_carries_this_requests_headers_not_the_stored_ones(
     assert "x-ratelimit-remaining-tokens" in miss.headers
     hit = client.post(_chat_url(gateway), json=chat_body("What is climate change?"), headers=headers)
     assert hit.json()["choices"] == miss.json()["choices"]  # served from the cache
-    trace = client.get(f"{gateway.emulator.control_url}/traces/{hit.headers['x-emulator-trace-id']}").json()
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{hit.headers['x-emulator-trace-id']}",
+                       headers=bearer(gateway.emulator.control_token)).json()
     assert not [e for e in trace["events"] if e["source"] == "forward-request"]
     # No backend served the hit: no backend request id, no backend quota state.
     assert "apim-request-id" not in hit.headers

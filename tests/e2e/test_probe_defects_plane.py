@@ -23,7 +23,8 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def sdk(emulator: Emulator) -> Iterator[Any]:
-    with management_client(emulator.management_url, emulator.ca_bundle_path, emulator.subscription_id) as client:
+    with management_client(emulator.management_url, emulator.ca_bundle_path, emulator.subscription_id,
+                           token=emulator.control_token) as client:
         yield client
 
 

@@ -13,6 +13,7 @@ import pytest
 from conftest import API_VERSION, REPO, auth_headers
 
 from toolkit.config import load_config
+from toolkit.emulator.access import bearer
 from toolkit.emulator.gateway.app import TRACE_HEADER
 from toolkit.emulator.simulator import BackendBehaviour
 from toolkit.local import LocalGateway, local_gateway
@@ -118,7 +119,7 @@ def test_streamed_429s_trip_the_breakers_and_traffic_moves_on(tmp_path: Path) ->
             assert "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices)
             outcomes.append(raw.headers["x-ms-region"])
         with httpx.Client() as http:
-            states = http.get(f"{emulator.control_url}/breakers").json()["breakers"]
+            states = http.get(f"{emulator.control_url}/breakers", headers=bearer(emulator.control_token)).json()["breakers"]
         assert states["openai-eastus"]["state"] == "open" and states["openai-northcentralus"]["state"] == "open"
         assert states["openai-eastus"]["trips"] == states["openai-northcentralus"]["trips"] == 1
         assert outcomes[0] == 429 and outcomes[-3:] == ["West US"] * 3
@@ -128,7 +129,8 @@ def test_the_trace_marks_a_streamed_response(gateway: LocalGateway) -> None:
     with httpx.Client(timeout=30) as client:
         url = gateway.chat_url("openai", "gpt-4o-mini", API_VERSION)
         response = client.post(url, json={"messages": MESSAGES, "stream": True}, headers=auth_headers(gateway))
-        trace = client.get(f"{gateway.emulator.control_url}/traces/{response.headers[TRACE_HEADER]}").json()
+        trace = client.get(f"{gateway.emulator.control_url}/traces/{response.headers[TRACE_HEADER]}",
+                           headers=bearer(gateway.emulator.control_token)).json()
     assert response.text.endswith("data: [DONE]\n\n")
     assert trace.get("streamed") is True
     lookup = [e for e in trace["events"] if e["source"] == "azure-openai-semantic-cache-lookup"]

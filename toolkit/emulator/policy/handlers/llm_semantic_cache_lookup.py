@@ -14,6 +14,8 @@ event stream the client asked for (the store policy keeps no streamed answers ei
 
 from __future__ import annotations
 
+import asyncio
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +103,8 @@ class LlmSemanticCacheLookup(Policy):
         partition = _SEPARATOR.join(text_of(v, ctx) for v in self.vary_by)
         try:
             vector = (await services.embed(self.backend_id, [prompt]))[0]
-            result = store.lookup(partition, vector, self.threshold, services.clock())
+            # Off the event loop: a large cache must not stall every other request (Redis waits on I/O too).
+            result = await asyncio.to_thread(store.lookup, partition, vector, self.threshold, services.clock())
         except (EmbeddingsFailure, CacheBackendError) as exc:
             ctx.note(name, "bypassed: cache unavailable", {"error": str(exc)})
             return

@@ -15,6 +15,8 @@ how-to-server-sent-events) is to keep response caching off for them.
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any
 
 from toolkit.emulator.cache.base import CacheBackendError
@@ -70,8 +72,8 @@ class LlmSemanticCacheStore(Policy):
         ttl = self.duration.get(ctx, name)
         ctx.cache_lookup = None
         try:
-            services.cache_store.store(miss.partition, miss.vector, miss.prompt, ctx.response_body,
-                                       cacheable_headers(ctx), 200, float(ttl), services.clock())
+            await asyncio.to_thread(services.cache_store.store, miss.partition, miss.vector, miss.prompt,
+                                    ctx.response_body, cacheable_headers(ctx), 200, float(ttl), services.clock())
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
             return
