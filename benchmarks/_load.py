@@ -92,15 +92,15 @@ class EmulatorProcess:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads whole responses (Content-Length)."""
+    """One keep-alive HTTP/1.1 connection that POSTs JSON (``body``) and reads whole responses (Content-Length)."""
 
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
+    def __init__(self, url: str, headers: dict[str, str], body: bytes = CHAT) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.request = (f"POST {target} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-                        f"{extra}Content-Length: {len(CHAT)}\r\n\r\n").encode() + CHAT
+                        f"{extra}Content-Length: {len(body)}\r\n\r\n").encode() + body
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -60,11 +61,23 @@ def test_subscription_key_is_required(gateway: LocalGateway, client: httpx.Clien
     invalid = client.post(_chat_url(gateway), json=chat_body(), headers={"api-key": "not-a-key"})
     assert invalid.status_code == 401
     assert "invalid subscription key" in invalid.json()["message"]
+    for refused in (missing, invalid):
+        host = urlsplit(gateway.gateway_url).netloc
+        assert refused.headers["www-authenticate"] == (
+            f'AzureApiManagementKey realm="http://{host}/openai",name="api-key",type="header"')
+
+
+def test_a_renamed_key_header_replaces_the_default_one(gateway: LocalGateway, client: httpx.Client) -> None:
+    """The API renames the key header to api-key: Ocp-Apim-Subscription-Key no longer carries a key."""
     token = gateway.emulator.mint_token(audience="api://toolkit-gateway")
-    other_header = client.post(_chat_url(gateway), json=chat_body(),
-                               headers={"Ocp-Apim-Subscription-Key": gateway.subscription_key,
-                                        "Authorization": f"Bearer {token}"})
-    assert other_header.status_code == 200
+    default_header = client.post(_chat_url(gateway), json=chat_body(),
+                                 headers={"Ocp-Apim-Subscription-Key": gateway.subscription_key,
+                                          "Authorization": f"Bearer {token}"})
+    assert default_header.status_code == 401
+    assert "missing subscription key" in default_header.json()["message"]
+    renamed = client.post(_chat_url(gateway), json=chat_body(),
+                          headers={"api-key": gateway.subscription_key, "Authorization": f"Bearer {token}"})
+    assert renamed.status_code == 200
 
 
 @pytest.mark.parametrize("kind", ["missing", "unsigned", "wrong-audience", "expired", "foreign-key"])

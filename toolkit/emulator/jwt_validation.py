@@ -37,9 +37,11 @@ _SHOWN_CHARS = 64  # token-supplied strings (kid, aud, iss) are cut to this leng
 class JwtValidationError(AuthError):
     """A token failed validation; `message` is what the gateway answers, `reason` a stable code."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(self, message: str, *, reason: str, claim: str | None = None, value: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.claim = claim  # claim_missing / claim_mismatch: which claim, and the token's value of it
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -482,7 +484,7 @@ def _claim_values(value: Any, separator: str | None) -> list[str]:
 def _check_claim(claims: Mapping[str, Any], requirement: ClaimRequirement) -> None:
     if requirement.name not in claims:
         raise JwtValidationError(
-            f"JWT is missing required claim '{requirement.name}'.", reason="claim_missing"
+            f"JWT is missing required claim '{requirement.name}'.", reason="claim_missing", claim=requirement.name
         )
     if not requirement.values:
         return
@@ -493,5 +495,5 @@ def _check_claim(claims: Mapping[str, Any], requirement: ClaimRequirement) -> No
         wanted = "all of" if requirement.match == "all" else "any of"
         raise JwtValidationError(
             f"JWT claim '{requirement.name}' does not contain {wanted} the required values.",
-            reason="claim_mismatch",
+            reason="claim_mismatch", claim=requirement.name, value=", ".join(sorted(present)),
         )

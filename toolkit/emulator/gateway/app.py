@@ -6,6 +6,7 @@ every change), and is itself the ASGI app (raw ASGI: this is the hot path).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import tempfile
@@ -122,15 +123,27 @@ class GatewayRuntime:
     def _on_change(self, events: Any) -> None:
         self.rebuild()
 
-    def rebuild(self) -> None:
-        """Recompile everything from the store (cheap at gateway sizes; breaker state survives)."""
+    def rebuild(self, *, strict: bool = True) -> None:
+        """Recompile everything from the store (cheap at gateway sizes; breaker state survives).
+
+        ``strict``: a backend the gateway cannot load raises, so that the store undoes the write that
+        brought it. Not strict (serving what a ``--state`` file restored): it is logged and left out,
+        and requests that need it fail naming it; the rest of the gateway serves.
+        """
         view = self.plane.view
         backends = view.backends()
+        self._backend_names |= set(backends)  # so that a rebuild after an undone write removes what it set
         for name, properties in backends.items():
             document = dict(properties)
             if document.get("type", "Single") != "Pool" and document.get("url"):
                 document["url"] = self.farm.simulated_url(name, str(document["url"]))
-            self.services.set_backend(name, document)
+            try:
+                self.services.set_backend(name, document)
+            except Exception:
+                if strict:
+                    raise
+                log.exception("gateway: backend %r could not be loaded; requests that need it will fail", name)
+                self.services.remove_backend(name)
         for name in self._backend_names - set(backends):
             self.services.remove_backend(name)
         self._backend_names = set(backends)
@@ -199,16 +212,30 @@ class GatewayRuntime:
                 body.close()
         self.traces.add(trace_id, record)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        raw_headers.append((b"content-length", str(len(payload)).encode()))
+        if isinstance(payload, bytes):
+            raw_headers.append((b"content-length", str(len(payload)).encode()))
         raw_headers.append((TRACE_HEADER.encode(), trace_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
+        if isinstance(payload, bytes):
+            await send({"type": "http.response.body", "body": payload})
+            return
+        # An event stream: each chunk goes out as it arrives (no buffering); stop when the client goes away.
+        gone = asyncio.ensure_future(receive())  # the body was read: the next message is http.disconnect
+        try:
+            async for chunk in payload:
+                if gone.done():
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            gone.cancel()
+            payload.close()
 
     async def handle(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
         trace_id: str,
-    ) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
-        """One request: (status, headers, body, trace record)."""
+    ) -> tuple[int, list[tuple[str, str]], Any, dict[str, Any]]:
+        """One request: (status, headers, body, trace record); the body is bytes, or an event stream to relay."""
         record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
                                   "operation": None, "subscription": None, "events": []}
         api = self.match(path) if method in FORWARDED_METHODS else None
@@ -221,11 +248,10 @@ class GatewayRuntime:
         subscription = None
         if api.subscription_required:
             key = _subscription_key(api, headers, query)
-            if not key:
-                return _finish(record, 401, {"statusCode": 401, "message": MISSING_KEY})
-            subscription = self.plane.view.subscription_for_key(key)
+            subscription = self.plane.view.subscription_for_key(key) if key else None
             if subscription is None or not subscription.active or not subscription.covers(api.name):
-                return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY})
+                return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY if key else MISSING_KEY},
+                               [("WWW-Authenticate", key_challenge(api, headers))])
             record["subscription"] = subscription.name
 
         chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
@@ -245,22 +271,39 @@ class GatewayRuntime:
         status = ctx.response_status or 200
         record.update(status=status, backend=ctx.selected_backend, events=trace.to_list())
         headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
+        if ctx.response_stream is not None:
+            record["streamed"] = True
+            return status, headers_out, ctx.response_stream, record
         return status, headers_out, ctx.response_body or b"", record
 
 
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
 
 
-def _finish(record: dict[str, Any], status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
+def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
+            extra_headers: list[tuple[str, str]] | None = None) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
     record["status"] = status
     record["events"] = [{"ms": 0.0, "section": "inbound", "source": "gateway", "message": body["message"], "data": {}}]
-    return status, [("content-type", "application/json")], json.dumps(body).encode(), record
+    return status, [("content-type", "application/json"), *(extra_headers or [])], json.dumps(body).encode(), record
+
+
+def key_challenge(api: PublishedApi, headers: list[tuple[str, str]]) -> str:
+    """APIM's challenge on a subscription-key 401: the API's URL as realm and the key header's name.
+
+    As APIM sends it (Microsoft's troubleshooting lab, "Scenario 3 - Receiving unauthorized errors (401)",
+    blogs.msdn.microsoft.com/pratyay/2018/07/29): ``AzureApiManagementKey realm="https://<host>/<api
+    path>",name="Ocp-Apim-Subscription-Key",type="header"``; a renamed header is named instead.
+    """
+    host = next((value for name, value in headers if name.lower() == "host"), "localhost")
+    realm = f"http://{host}/{api.path}".rstrip("/")
+    return f'AzureApiManagementKey realm="{realm}",name="{api.key_header}",type="header"'
 
 
 def _subscription_key(api: PublishedApi, headers: list[tuple[str, str]], query: str) -> str | None:
-    wanted = {api.key_header.lower(), DEFAULT_KEY_HEADER.lower()}
+    # Only the API's key header: a renamed header (subscriptionKeyParameterNames) replaces the default.
+    wanted = api.key_header.lower()
     for name, value in headers:
-        if name.lower() in wanted and value:
+        if name.lower() == wanted and value:
             return value.strip()
     if query:
         for name, value in parse_qsl(query, keep_blank_values=True):

@@ -4,7 +4,9 @@ Behaviour (DESIGN.md "Emulator decisions"; APIM documents only the outline):
 
 - A failure is a response whose status lies in one of the rule's ``statusCodeRanges``, or a
   connection failure (no response at all) when the rule lists any ``errorReasons``. APIM does not
-  document the reason vocabulary, so any non-empty list enables connection failures.
+  document the reason vocabulary, so any non-empty list enables connection failures. A rule with
+  neither list (the 2024-05-01 spec makes both optional and APIM stores it) counts nothing and
+  never trips; a backend with ``"rules": []`` has no breaker at all.
 - ``count`` mode: trips on the failure that makes ``count`` failures inside the sliding window
   ``(now - interval, now]``. ``percentage`` mode: trips on a failure when failed/total of the requests
   inside the window is ≥ percentage/100 and the window holds at least ``MIN_REQUESTS`` requests.
@@ -73,8 +75,6 @@ class BreakerRule:
         for lo, hi in self.status_ranges:
             if not 200 <= lo <= hi <= 599:
                 raise ArtifactError(f"circuit breaker status range {lo}-{hi} must satisfy 200 <= min <= max <= 599")
-        if not self.status_ranges and not self.error_reasons:
-            raise ArtifactError("circuit breaker rule needs statusCodeRanges or errorReasons, or it can never trip")
 
     def is_failure(self, status: int | None, connection_failure: bool = False) -> bool:
         """Whether a response with ``status`` (or a connection failure) counts against this rule."""

@@ -3,13 +3,17 @@
 httpx costs ~1.5 ms of CPU per request on this 2-core machine (its anyio and pool machinery dominate);
 the gateway forwards every request, so it uses this instead: asyncio protocols, httptools' response parser
 (the one uvicorn uses), and a pool of idle connections per host. Measured by benchmarks/gateway_overhead.py.
+
+An event stream (``text/event-stream``, what Azure OpenAI sends for ``stream: true``) is not buffered when
+the caller asks for streams: the response is handed over once its headers are in, with a `BackendStream`
+that yields the body as it arrives; the connection goes back to the pool when the stream has ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import quote, urlsplit
@@ -59,12 +63,66 @@ class StreamedBody(bytes):
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """A complete, buffered response."""
+    """A response: complete and buffered, or (an event stream) headers now and ``stream`` for the body."""
 
     status: int
     reason: str
     headers: list[tuple[str, str]]
     body: bytes
+    stream: BackendStream | None = None
+
+
+class BackendStream:
+    """The body of a streamed response, chunk by chunk as the backend sends it (an async iterator).
+
+    ``on_end(complete)`` runs once: when the body has been read to its end (True), or when the stream
+    fails or is closed before (False), so that the connection is reused or dropped.
+    """
+
+    __slots__ = ("_chunks", "_ready", "_ended", "_error", "_on_end", "_done")
+
+    def __init__(self) -> None:
+        self._chunks: deque[bytes] = deque()
+        self._ready = asyncio.Event()
+        self._ended = False
+        self._error: Exception | None = None
+        self._on_end: Callable[[bool], None] | None = None
+        self._done = False
+
+    # fed by the connection
+    def feed(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._ready.set()
+
+    def end(self, error: Exception | None = None) -> None:
+        if not self._ended:
+            self._ended, self._error = True, error
+            self._ready.set()
+
+    # read by the gateway
+    def __aiter__(self) -> BackendStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while not self._chunks:
+            if self._ended:
+                self._finish(self._error is None)
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        return self._chunks.popleft()
+
+    def close(self) -> None:
+        """Stop reading: the rest is dropped (with the connection, unless the body had already ended)."""
+        self._finish(self._ended and self._error is None and not self._chunks)
+
+    def _finish(self, complete: bool) -> None:
+        if not self._done:
+            self._done = True
+            if self._on_end is not None:
+                self._on_end(complete)
 
 
 class _Connection(asyncio.Protocol):
@@ -83,6 +141,8 @@ class _Connection(asyncio.Protocol):
         self.reusable = True
         self._writable = asyncio.Event()
         self._writable.set()
+        self.want_events = False  # hand an event stream over at its headers (set per request)
+        self._events: BackendStream | None = None
 
     # asyncio protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -109,6 +169,8 @@ class _Connection(asyncio.Protocol):
     def _fail(self, error: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(error)
+        if self._events is not None:
+            self._events.end(error)
 
     # httptools callbacks
     def on_status(self, status: bytes) -> None:
@@ -117,20 +179,34 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
+    def on_headers_complete(self) -> None:
+        if self.want_events and self._waiter is not None and _is_event_stream(self._headers):
+            self._events = BackendStream()
+            self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers, b"",
+                                                 self._events))
+
     def on_body(self, body: bytes) -> None:
-        self._body.append(body)
+        if self._events is not None:
+            self._events.feed(body)
+        else:
+            self._body.append(body)
 
     def on_message_complete(self) -> None:
         if not self._parser.should_keep_alive():
             self.reusable = False
-        if self._waiter is not None and not self._waiter.done():
+        if self._events is not None:
+            events, self._events = self._events, None
+            events.end()
+        elif self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
                                                  b"".join(self._body)))
 
-    async def send(self, request: bytes, timeout: float, body: StreamedBody | None = None) -> HttpResponse:
+    async def send(self, request: bytes, timeout: float, body: StreamedBody | None = None,
+                   events: bool = False) -> HttpResponse:
         assert self.transport is not None
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False
+        self.want_events, self._events = events, None
         self.transport.write(request)
         try:
             return await asyncio.wait_for(self._stream(body, waiter) if body is not None else waiter, timeout)
@@ -164,8 +240,11 @@ class BackendHttpClient:
         self._idle: dict[tuple[str, int], deque[_Connection]] = defaultdict(deque)
 
     async def request(self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
-                      timeout: float) -> HttpResponse:
-        """Send one request and return the whole response (a StreamedBody is sent from its file, chunk by chunk)."""
+                      timeout: float, *, stream: bool = False) -> HttpResponse:
+        """Send one request and return the whole response (a StreamedBody is sent from its file, chunk by chunk).
+
+        With ``stream``, an event-stream response is returned at its headers, its body in ``stream``.
+        """
         parts = urlsplit(url)
         if parts.scheme != "http":
             raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
@@ -182,13 +261,13 @@ class BackendHttpClient:
         connection = self._take_idle(key)
         if connection is not None:
             try:
-                return self._release(key, connection, await connection.send(request, timeout, streamed))
+                return self._release(key, connection, await connection.send(request, timeout, streamed, stream))
             except ConnectFailure:
                 if connection.received:
                     raise
                 connection.close()  # an idle connection the backend had closed: try once on a fresh one
         connection = await self._connect(host, port)
-        return self._release(key, connection, await connection.send(request, timeout, streamed))
+        return self._release(key, connection, await connection.send(request, timeout, streamed, stream))
 
     def _take_idle(self, key: tuple[str, int]) -> _Connection | None:
         idle = self._idle[key]
@@ -199,11 +278,17 @@ class BackendHttpClient:
         return None
 
     def _release(self, key: tuple[str, int], connection: _Connection, response: HttpResponse) -> HttpResponse:
-        if connection.reusable and len(self._idle[key]) < self._max_idle:
+        if response.stream is not None:  # back to the pool once the body has been read
+            response.stream._on_end = lambda complete: self._reuse(key, connection, complete)
+            return response
+        self._reuse(key, connection, True)
+        return response
+
+    def _reuse(self, key: tuple[str, int], connection: _Connection, complete: bool) -> None:
+        if complete and connection.reusable and len(self._idle[key]) < self._max_idle:
             self._idle[key].append(connection)
         else:
             connection.close()
-        return response
 
     async def _connect(self, host: str, port: int) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -223,6 +308,10 @@ class BackendHttpClient:
                 idle.pop().close()
 
 
+def _is_event_stream(headers: list[tuple[str, str]]) -> bool:
+    return any(name == "content-type" and value.lower().startswith("text/event-stream") for name, value in headers)
+
+
 class HttpxBackendClient:
     """The same interface over an ``httpx.AsyncClient`` (tests hand in one with a MockTransport)."""
 
@@ -230,8 +319,8 @@ class HttpxBackendClient:
         self.client = client
 
     async def request(self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
-                      timeout: float) -> HttpResponse:
-        """Send one request and return the whole response."""
+                      timeout: float, *, stream: bool = False) -> HttpResponse:
+        """Send one request and return the whole response (always buffered: for tests)."""
         import httpx
 
         client = self.client

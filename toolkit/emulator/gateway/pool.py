@@ -6,12 +6,14 @@ Rules (DESIGN.md "Emulator decisions"; APIM documents the outline only):
   only when EVERY member of the group above is unavailable (its breaker open). Nothing available →
   ``None`` (the gateway answers 503).
 - Inside a group the draw is weighted random over the available members. Members with weight 0 are
-  standbys: drawn only when no available member of the group has a positive weight, and then with
-  equal chances. A group whose weights are all 0 is therefore round-robin-like (equal chances).
+  standbys: used only when no available member of the group has a positive weight, and then in
+  turn. A group whose weights are all 0 (a pool with no weights) is round-robin, as backends.md
+  documents the default: a deterministic rotation over the members available at each request, in
+  the pool's order, so that N requests to N healthy members reach each exactly once.
 - A missing ``priority`` or ``weight`` (null or omitted) is read as 0, APIM leaving it undocumented:
   it is what an unset .NET ``int?`` defaults to, and .NET orders a null priority first as well. So
   a member without priority joins the top group (with explicit priority-0 members), and a pool with
-  no weights at all splits evenly, which is APIM's documented default ("round-robin").
+  no weights at all is round-robin, which is APIM's documented default.
 
 Cumulative weights are precomputed per group: a draw is one ``rng.random()``, one bisect and one
 availability check while the drawn member is healthy.
@@ -19,6 +21,7 @@ availability check while the drawn member is healthy.
 
 from __future__ import annotations
 
+import itertools
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
@@ -56,18 +59,20 @@ class PoolMember:
 class _Group:
     """The members of one priority, with precomputed cumulative weights."""
 
-    __slots__ = ("priority", "names", "weights", "cumulative", "total", "last_positive")
+    __slots__ = ("priority", "names", "weights", "cumulative", "total", "last_positive", "round_robin", "_turns")
 
     def __init__(self, priority: int, members: Sequence[PoolMember]) -> None:
         self.priority = priority
         self.names = tuple(m.name for m in members)
         weights = tuple(m.effective_weight for m in members)
-        if not any(weights):  # all standbys: equal chances
+        self.round_robin = not any(weights)  # no weights: the documented round-robin default
+        if self.round_robin:
             weights = (1,) * len(weights)
         self.weights = weights
         self.cumulative = tuple(accumulate(weights))
         self.total = self.cumulative[-1]
         self.last_positive = max(i for i, w in enumerate(weights) if w > 0)
+        self._turns = itertools.count()  # next() is atomic in CPython: safe from any thread
 
     def shares(self) -> dict[str, float]:
         """Each member's share of this group's traffic when all are healthy."""
@@ -78,6 +83,8 @@ class _Group:
         names = self.names
         if len(names) == 1:
             return names[0] if is_available(names[0]) else None
+        if self.round_robin:
+            return self._in_turn(names, is_available)
         index = bisect_right(self.cumulative, rng.random() * self.total)
         if index > self.last_positive:  # r rounded up to total: belongs to the last positive weight
             index = self.last_positive
@@ -101,7 +108,12 @@ class _Group:
                 standbys.append(name)
         if weighted:
             return weighted[min(bisect_right(cumulative, rng.random() * total), len(weighted) - 1)]
-        return rng.choice(standbys) if standbys else None
+        return self._in_turn(standbys, is_available)
+
+    def _in_turn(self, names: Sequence[str], is_available: Callable[[str], bool]) -> str | None:
+        """The next of ``names`` in rotation among those available now (equal shares, deterministic)."""
+        available = [name for name in names if is_available(name)]
+        return available[next(self._turns) % len(available)] if available else None
 
 
 def _groups(members: Sequence[PoolMember]) -> tuple[_Group, ...]:

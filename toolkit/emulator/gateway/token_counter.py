@@ -13,7 +13,9 @@
 - Reserve-then-settle: an admitted estimate is reserved at once (so concurrent requests see it) and
   returned in ``Decision.reservation``; ``consume`` (after the response) replaces it with the actual
   usage. If the window rolled over in between, the reserved part stays with the old window and only
-  usage beyond the reservation is charged to the new one. Without an estimate, ``consume`` charges
+  usage beyond the reservation is charged to the new one; the same after ``reset()`` (a reservation made
+  before a reset is not in the fresh counters, so settling it never takes tokens others used since).
+  Without an estimate, ``consume`` charges
   the actual usage, so a request can overshoot the budget; later ones are refused until the reset,
   as APIM documents.
 
@@ -45,6 +47,7 @@ class Reservation:
     minute_start: float
     period: str | None
     period_start: float | None
+    generation: int = 0  # the limiter's reset count when reserved
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class TokenLimiter:
         self._minutes: dict[str, _Window] = {}
         self._quotas: dict[tuple[str, str], _Window] = {}
         self._next_sweep = -math.inf
+        self._generation = 0  # bumped by reset(): reservations from before hold nothing in the new counters
 
     def check(
         self,
@@ -147,7 +151,7 @@ class TokenLimiter:
                 if quota_window is not None:
                     quota_window.used += estimate
                 period_start = quota_window.start if quota_window else None
-                reservation = Reservation(key, estimate, minute.start, period, period_start)
+                reservation = Reservation(key, estimate, minute.start, period, period_start, self._generation)
             return Decision(
                 allowed=status is None,
                 status=status,
@@ -181,6 +185,8 @@ class TokenLimiter:
         period_start = reservation.period_start if reservation is not None else None
         now = self._clock()
         with self._lock:
+            if reservation is not None and reservation.generation != self._generation:
+                minute_start = period_start = None  # reserved before a reset: held in no current window
             minute = self._minute(key, now)
             minute.used = max(0, minute.used + _settlement(tokens, reserved, minute_start, minute.start))
             if period is not None:
@@ -209,6 +215,7 @@ class TokenLimiter:
             self._minutes.clear()
             self._quotas.clear()
             self._next_sweep = -math.inf
+            self._generation += 1
 
     def _minute(self, key: str, now: float) -> _Window:
         window = self._minutes.get(key)

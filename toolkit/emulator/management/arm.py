@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,24 +44,66 @@ class ArmError(ToolkitError):
         *,
         target: str | None = None,
         headers: Mapping[str, str] | None = None,
+        details: Sequence[ArmError] = (),
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or default_error_code(status)
         self.target = target
         self.headers = dict(headers or {})
+        self.details = tuple(details)
 
     def body(self) -> dict[str, Any]:
-        """The JSON error body (``details`` names the offending field when known)."""
+        """The JSON error body (``details`` names the offending field(s) when known)."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.target:
-            error["details"] = [{"code": self.code, "target": self.target, "message": self.message}]
+        problems = self.details or ((self,) if self.target else ())
+        if problems:
+            error["details"] = [{"code": p.code, "target": p.target, "message": p.message} for p in problems]
         return {"error": error}
 
 
+def apim_target(field: str) -> str:
+    """A field path as APIM writes it in ``details[].target``: without the ``properties.`` envelope.
+
+    APIM answers e.g. ``{"code": "ValidationError", "target": "credentials", ...}`` for a backend's
+    ``properties.credentials`` (seen in Azure/apiops#491).
+    """
+    return field[len("properties."):] if field.startswith("properties.") else field
+
+
 def validation_error(field: str, message: str) -> ArmError:
-    """400 ValidationError about ``field`` (the message names it)."""
-    return ArmError(400, "ValidationError", f"{field}: {message}" if field else message, target=field or None)
+    """400 ValidationError about ``field`` (the message names it; ``target`` is APIM's form of it)."""
+    return ArmError(400, "ValidationError", f"{field}: {message}" if field else message,
+                    target=apim_target(field) or None)
+
+
+class Problems:
+    """Collects every validation problem of one write, so that the answer lists them all (ARM ``details[]``).
+
+    ``with problems.check(): ...`` records a ValidationError raised inside and carries on; ``raise_any()``
+    raises the one problem as it is, or several as APIM does: "One or more fields contain incorrect values:".
+    """
+
+    def __init__(self) -> None:
+        self.found: list[ArmError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Record a ValidationError raised in the block (other errors propagate)."""
+        try:
+            yield
+        except ArmError as error:
+            if error.code != "ValidationError":
+                raise
+            self.found.extend(error.details or (error,))
+
+    def raise_any(self) -> None:
+        """Raise what was found, if anything."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise ArmError(400, "ValidationError", "One or more fields contain incorrect values:",
+                           details=self.found)
 
 
 def not_found(what: str) -> ArmError:

@@ -90,6 +90,7 @@ class ResourceStore:
         self._write_lock = threading.RLock()
         self._depth = 0
         self._pending: list[ChangeEvent] = []
+        self._undo: dict[ResourceKey, Resource | None] = {}  # state before the open transaction, per key
         self._listeners: list[Listener] = []
         self._state_file = Path(state_file) if state_file is not None else None
         if self._state_file is not None and self._state_file.exists():
@@ -127,22 +128,34 @@ class ResourceStore:
 
     @contextmanager
     def transaction(self) -> Iterator[ResourceStore]:
-        """Hold the write lock; changes are persisted and announced once, when the outermost block ends."""
+        """Hold the write lock; changes are persisted and announced once, when the outermost block ends.
+
+        All or nothing: when the block raises, or a listener fails on the changes (the gateway could not
+        load them), every change of the transaction is undone, the listeners see the old state again,
+        and the error propagates. A failed write never leaves anything behind.
+        """
         with self._write_lock:
             self._depth += 1
             try:
                 yield self
+            except BaseException:
+                if self._depth == 1:
+                    self._rollback()
+                raise
             finally:
                 self._depth -= 1
-                if self._depth == 0 and self._pending:
-                    events, self._pending = self._pending, []
-                    self._commit(events)
+            if self._depth == 0:
+                events, before = self._pending, self._undo
+                self._pending, self._undo = [], {}
+                if events:
+                    self._commit(events, before)
 
     def put(self, key: ResourceKey, properties: Mapping[str, Any]) -> Resource:
         """Store ``properties`` at ``key`` under a new ETag; returns the stored resource."""
         resource = Resource(key, copy.deepcopy(dict(properties)), new_etag())
         with self.transaction():
             with self._read_lock:
+                self._undo.setdefault(key, self._resources.get(key))
                 self._resources[key] = resource
             self._pending.append(ChangeEvent("put", _copy(resource)))
         return _copy(resource)
@@ -151,6 +164,7 @@ class ResourceStore:
         """Remove the resource at ``key``; returns what was removed, or None."""
         with self.transaction():
             with self._read_lock:
+                self._undo.setdefault(key, self._resources.get(key))
                 resource = self._resources.pop(key, None)
             if resource is not None:
                 self._pending.append(ChangeEvent("delete", resource))
@@ -168,13 +182,48 @@ class ResourceStore:
 
         return unsubscribe
 
-    def _commit(self, events: list[ChangeEvent]) -> None:
+    def _rollback(self) -> None:
+        """Put back what the open transaction changed (nothing was announced or persisted yet)."""
+        with self._read_lock:
+            for key, before in self._undo.items():
+                if before is None:
+                    self._resources.pop(key, None)
+                else:
+                    self._resources[key] = before
+        self._pending, self._undo = [], {}
+
+    def _commit(self, events: list[ChangeEvent], before: dict[ResourceKey, Resource | None]) -> None:
+        self._save()
+        try:
+            self._announce(events)
+        except Exception:
+            # A listener could not take the change (the gateway could not load it): undo it, and let
+            # every listener see the old state again, so that nothing half-applied stays behind.
+            with self._read_lock:
+                for key, resource in before.items():
+                    if resource is None:
+                        self._resources.pop(key, None)
+                    else:
+                        self._resources[key] = resource
+            self._save()
+            reverted = [ChangeEvent("put", _copy(resource)) if resource is not None
+                        else ChangeEvent("delete", Resource(key, {}, ""))
+                        for key, resource in before.items()]
+            try:
+                self._announce(reverted)
+            except Exception:  # noqa: BLE001 - the first error is the one to report
+                pass
+            raise
+
+    def _save(self) -> None:
         if self._state_file is not None:
             from toolkit.emulator.management.state_file import save_state
 
             with self._read_lock:
                 snapshot = sorted(self._resources.values(), key=lambda r: r.key)
             save_state(self._state_file, snapshot)
+
+    def _announce(self, events: Sequence[ChangeEvent]) -> None:
         for listener in list(self._listeners):
             listener(tuple(events))
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.emulator.management.arm import validation_error
+from toolkit.emulator.gateway.breaker import BreakerRule
+from toolkit.emulator.gateway.pool import members_from_arm
+from toolkit.emulator.management.arm import Problems, validation_error
 from toolkit.emulator.management.fields import (
     absolute_url,
     duration,
@@ -18,6 +20,7 @@ from toolkit.emulator.management.fields import (
 )
 from toolkit.emulator.management.references import pool_member_name, pools_containing
 from toolkit.emulator.management.store import ResourceKey, ResourceKind, ResourceStore
+from toolkit.errors import ArtifactError
 
 POOL_MAX_MEMBERS = 30
 _TYPES = {"single": "Single", "pool": "Pool"}
@@ -25,27 +28,46 @@ _PROTOCOLS = ("http", "soap")
 
 
 def validate_backend(name: str, body: Any, store: ResourceStore) -> dict[str, Any]:
-    """The properties to store for backend ``name``, or a 400 ValidationError."""
+    """The properties to store for backend ``name``, or a 400 ValidationError listing every problem."""
     props = properties_of(body)
     raw_type = optional_str(props, "type", "properties.type") or "Single"
     backend_type = _TYPES.get(raw_type.lower())
     if backend_type is None:
         raise validation_error("properties.type", f"must be 'Single' or 'Pool', got {raw_type!r}")
     props["type"] = backend_type
+    problems = Problems()
     if backend_type == "Pool":
-        _validate_pool(name, props, store)
+        with problems.check():
+            _validate_pool(name, props, store, problems)
     else:
-        absolute_url(props, "url", "properties.url", required=True)
-        protocol = required_str(props, "protocol", "properties.protocol")
-        if protocol not in _PROTOCOLS:
-            raise validation_error("properties.protocol", f"must be 'http' or 'soap', got {protocol!r}")
+        with problems.check():
+            absolute_url(props, "url", "properties.url", required=True)
+        with problems.check():
+            protocol = required_str(props, "protocol", "properties.protocol")
+            if protocol not in _PROTOCOLS:
+                raise validation_error("properties.protocol", f"must be 'http' or 'soap', got {protocol!r}")
         if props.get("pool") is not None:
-            raise validation_error("properties.pool", "is only allowed on a backend of type 'Pool'")
-    _validate_circuit_breaker(props)
+            problems.found.append(validation_error("properties.pool", "is only allowed on a backend of type 'Pool'"))
+    with problems.check():
+        _validate_circuit_breaker(props, problems)
+    problems.raise_any()
+    _check_the_gateway_can_run_it(props)
     return props
 
 
-def _validate_pool(name: str, props: dict[str, Any], store: ResourceStore) -> None:
+def _check_the_gateway_can_run_it(props: dict[str, Any]) -> None:
+    """Parse the stored document with the gateway's own readers, so what is stored is what runs."""
+    try:
+        if props["type"] == "Pool":
+            members_from_arm(props, lambda member_id: pool_member_name(member_id) or member_id)
+        elif (props.get("circuitBreaker") or {}).get("rules"):
+            BreakerRule.from_arm(props)
+    except ArtifactError as exc:
+        field = "properties.pool" if props["type"] == "Pool" else "properties.circuitBreaker"
+        raise validation_error(field, exc.message) from None
+
+
+def _validate_pool(name: str, props: dict[str, Any], store: ResourceStore, problems: Problems) -> None:
     if props.get("url") is not None:
         raise validation_error("properties.url", "Url is not supported for backend pool.")
     if props.get("protocol") is not None:
@@ -62,7 +84,8 @@ def _validate_pool(name: str, props: dict[str, Any], store: ResourceStore) -> No
         raise validation_error("properties.pool.services",
                                f"a pool can hold at most {POOL_MAX_MEMBERS} backends, got {len(services)}")
     for index, member in enumerate(services):
-        _validate_member(name, member, f"properties.pool.services[{index}]", store)
+        with problems.check():
+            _validate_member(name, member, f"properties.pool.services[{index}]", store)
 
 
 def _validate_member(pool: str, member: Any, field: str, store: ResourceStore) -> None:
@@ -85,7 +108,7 @@ def _validate_member(pool: str, member: Any, field: str, store: ResourceStore) -
     optional_int(member, "weight", f"{field}.weight", low=0, high=100)
 
 
-def _validate_circuit_breaker(props: dict[str, Any]) -> None:
+def _validate_circuit_breaker(props: dict[str, Any], problems: Problems) -> None:
     breaker = optional_object(props, "circuitBreaker", "properties.circuitBreaker")
     if breaker is None:
         return
@@ -97,10 +120,14 @@ def _validate_circuit_breaker(props: dict[str, Any]) -> None:
         field = f"properties.circuitBreaker.rules[{index}]"
         if not isinstance(rule, dict):
             raise validation_error(field, "must be an object")
-        required_str(rule, "name", f"{field}.name")
-        duration(rule, "tripDuration", f"{field}.tripDuration", required=True)
-        optional_bool(rule, "acceptRetryAfter", f"{field}.acceptRetryAfter")
-        _validate_failure_condition(rule, f"{field}.failureCondition")
+        with problems.check():
+            required_str(rule, "name", f"{field}.name")
+        with problems.check():
+            duration(rule, "tripDuration", f"{field}.tripDuration", required=True)
+        with problems.check():
+            optional_bool(rule, "acceptRetryAfter", f"{field}.acceptRetryAfter")
+        with problems.check():
+            _validate_failure_condition(rule, f"{field}.failureCondition")
 
 
 def _validate_failure_condition(rule: dict[str, Any], field: str) -> None:

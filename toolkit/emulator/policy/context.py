@@ -57,6 +57,7 @@ class RequestContext:
         "variables", "backend_id", "backend_url", "selected_backend", "forward_count",
         "last_error_reason", "last_error_message", "last_error_source", "last_error_section",
         "section", "chain", "level", "fragment_depth", "hooks", "cache_lookup", "trace",
+        "per_request_headers", "response_stream",
     )
 
     def __init__(
@@ -116,6 +117,10 @@ class RequestContext:
         self.hooks: list[Any] | None = None  # run once the backend section has produced a response
         self.cache_lookup: Any = None  # a semantic-cache miss waiting for the store policy
         self.trace = trace
+        # Response headers that describe this request only (a token limit's remaining tokens): never cached.
+        self.per_request_headers: set[str] = set()
+        # A backend's event stream relayed as it arrives (`BackendStream`), else None: the body is response_body.
+        self.response_stream: Any = None
 
     # -- ExpressionContext ----------------------------------------------------------------------
 
@@ -153,12 +158,20 @@ class RequestContext:
         self.response_headers = headers
         self.response_body = body
         self._response_json = _UNPARSED
+        self.drop_stream()
 
     def set_response_body(self, body: bytes) -> None:
         """Replace the response body (creating a 200 response if there is none)."""
         self.ensure_response()
         self.response_body = body
         self._response_json = _UNPARSED
+        self.drop_stream()
+
+    def drop_stream(self) -> None:
+        """Forget (and close) a relayed event stream: a policy replaced the response."""
+        stream, self.response_stream = self.response_stream, None
+        if stream is not None:
+            stream.close()
 
     def ensure_response(self) -> None:
         """Make sure a response exists: APIM's default is 200 OK with no body."""

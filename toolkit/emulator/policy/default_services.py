@@ -106,7 +106,7 @@ class DefaultGatewayServices:
         if not isinstance(url, str) or not url:
             raise ArtifactError(f"backend {name!r}: a single backend needs a 'url'")
         breaker = None
-        if properties.get("circuitBreaker") is not None:
+        if (properties.get("circuitBreaker") or {}).get("rules"):  # "rules": [] is no breaker
             rule = BreakerRule.from_arm(properties)
             old = self._backends.get(name)
             keep = isinstance(old, SingleBackend) and old.breaker is not None and old.breaker.rule == rule
@@ -180,7 +180,7 @@ class DefaultGatewayServices:
         content = ctx.request_body if body is None else body
         method = ctx.request_method
         try:
-            response = await self.http.request(method, url, headers, content, timeout)
+            response = await self.http.request(method, url, headers, content, timeout, stream=True)
             for _ in range(_MAX_REDIRECTS if follow_redirects else 0):
                 location = dict(response.headers).get("location")
                 if response.status not in _REDIRECTS or not location:
@@ -198,6 +198,7 @@ class DefaultGatewayServices:
             response.reason,
             [(k, v) for k, v in response.headers if k not in _RESPONSE_SKIP],
             response.body,
+            response.stream,
         )
 
     async def embed(self, backend_id: str, texts: list[str]) -> np.ndarray:

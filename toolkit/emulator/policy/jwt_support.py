@@ -121,8 +121,30 @@ def single_children(element: Any, allowed: tuple[str, ...], cc: Any) -> dict[str
     return groups
 
 
+# Reasons whose documented default message is "<message from jwt library>. Access denied."
+_ACCESS_DENIED = frozenset({"bad_signature", "audience", "issuer", "expired", "unknown_kid"})
+
+
+def default_failure_message(error: JwtValidationError) -> str:
+    """The default failure message in the pattern APIM documents per reason.
+
+    api-management-error-handling-policies.md, "Predefined errors for policies" (validate-jwt rows):
+    "<message from jwt library>. Access denied." for signature, audience, issuer, expiry and unknown
+    key; "JWT token is missing the following claims: <c1>, <c2>, … Access denied."; "Claim {claim-name}
+    value of {claim-value} is not allowed. Access denied."; other failures the library's message alone.
+    A missing token keeps "JWT not present." (validate-jwt-policy.md, failed-validation-error-message).
+    """
+    if error.reason in _ACCESS_DENIED:
+        return error.message.rstrip(".") + ". Access denied."
+    if error.reason == "claim_missing" and error.claim:
+        return f"JWT token is missing the following claims: {error.claim}. Access denied."
+    if error.reason == "claim_mismatch" and error.claim:
+        return f"Claim {error.claim} value of {error.value} is not allowed. Access denied."
+    return error.message
+
+
 def validation_failure(source: str, error: JwtValidationError, status: int, message: str | None) -> PolicyError:
     """The on-error error for a failed token (LastError.Message is the validator's message)."""
-    body = json_error_body(status, message or error.message)
+    body = json_error_body(status, message or default_failure_message(error))
     return PolicyError(error.message, source=source, reason=_APIM_REASONS.get(error.reason, "JwtInvalid"),
                        status=status, headers=[("content-type", "application/json; charset=utf-8")], body=body)

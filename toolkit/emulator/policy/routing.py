@@ -95,6 +95,7 @@ async def forward_once(
     if breaker is not None:
         tripped = breaker.record(response.status, retry_after=headers.get("retry-after"))
     ctx.set_response(response.status, response.reason, headers, response.body)
+    ctx.response_stream = response.stream  # an event stream: relayed to the client as it arrives
     if ctx.trace is not None:
         ctx.note(source, f"attempt {ctx.forward_count}: {response.status}",
                  _attempt(ctx, name, url, response.status, started, tripped))

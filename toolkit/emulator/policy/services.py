@@ -27,12 +27,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class BackendResponse:
-    """A backend's answer, fully read (the emulator always buffers responses)."""
+    """A backend's answer, fully read; or an event stream, relayed as it arrives (``stream``, body empty)."""
 
     status: int
     reason: str
     headers: Sequence[tuple[str, str]]
     body: bytes
+    stream: Any = None
 
 
 @dataclass(frozen=True, slots=True)

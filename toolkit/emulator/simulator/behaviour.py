@@ -58,6 +58,17 @@ class BackendBehaviour:
         if self.error_retry_after is not None:
             _number("error_retry_after", self.error_retry_after)
 
+    @property
+    def effective_requests_per_minute(self) -> int | None:
+        """The requests-per-minute limit in force: the configured one, else Azure's ratio to the token limit.
+
+        Azure OpenAI sets a deployment's RPM in proportion to its TPM, 6 RPM per 1,000 TPM for chat models
+        ("Manage Azure OpenAI quota", learn.microsoft.com/azure/ai-services/openai/how-to/quota); at least 1.
+        """
+        if self.requests_per_minute is not None or self.tokens_per_minute is None:
+            return self.requests_per_minute
+        return max(1, self.tokens_per_minute * 6 // 1000)
+
     def to_dict(self) -> dict[str, Any]:
         """The behaviour as a JSON-ready dict."""
         return dataclasses.asdict(self)

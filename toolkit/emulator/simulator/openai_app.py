@@ -22,14 +22,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from toolkit.emulator.simulator.behaviour import BackendBehaviour, Fault, FaultQueue, MinuteWindows
+from toolkit.emulator.simulator.models import SimulatedModel, model_for_deployment, unsupported_operation_message
 from toolkit.emulator.simulator.payloads import (
     DEFAULT_API_VERSION,
     canned_answer,
     chat_completion_body,
+    chat_stream_events,
     embeddings_body,
     error_body,
     rate_limit_message,
     truncate_to_tokens,
+    with_dimensions,
 )
 from toolkit.emulator.tokens import estimate_prompt_tokens, estimate_text_tokens, message_text
 
@@ -43,11 +46,12 @@ _OPERATIONS = {"chat/completions": "ChatCompletions_Create", "embeddings": "Embe
 
 @dataclass
 class SimResponse:
-    """A finished response: status, raw ASGI headers, body bytes."""
+    """A finished response: status, raw ASGI headers, body bytes; or, streamed, the events to send."""
 
     status: int
     headers: Headers
     body: bytes
+    stream: Any = None  # an async iterator of event bytes (server-sent events), sent after the headers
 
     def json(self) -> Any:
         """The body decoded as JSON."""
@@ -181,7 +185,7 @@ class SimulatedBackend:
         """JSON-ready state for the control API and traces."""
         with self._lock:
             behaviour = self.behaviour
-            limits = self._windows.peek(behaviour.tokens_per_minute, behaviour.requests_per_minute)
+            limits = self._windows.peek(behaviour.tokens_per_minute, behaviour.effective_requests_per_minute)
             return {
                 "name": self.name,
                 "region": self.region,
@@ -222,6 +226,10 @@ class SimulatedBackend:
             return self._respond(refusal.status, refusal.body, refusal.retry_after)
 
     async def _chat(self, deployment: str, request: dict[str, Any], query: bytes) -> SimResponse:
+        model = model_for_deployment(deployment)
+        if model.kind != "chat":
+            raise _Refusal(400, error_body(400, unsupported_operation_message("chatCompletion", model),
+                                           code="OperationNotSupported"))
         messages = request.get("messages")
         if not isinstance(messages, list) or not messages:
             raise _Refusal(400, error_body(400, "'messages' is a required property and must be a non-empty array."))
@@ -231,31 +239,53 @@ class SimulatedBackend:
         if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
             raise _Refusal(400, error_body(400, f"max_tokens must be a positive integer, got {max_tokens!r}."))
 
+        n = request.get("n", 1)
+        if n is None:
+            n = 1
+        if type(n) is not int or not 1 <= n <= 128:
+            raise _Refusal(400, error_body(400, f"n must be an integer from 1 to 128, got {n!r}."))
+        stream = request.get("stream") is True
+        options = request.get("stream_options")
+        if options is not None and (not stream or not isinstance(options, dict)):
+            raise _Refusal(400, error_body(400, "The 'stream_options' parameter is only allowed when 'stream' "
+                                                "is enabled." if not stream else "'stream_options' must be an object."))
+        include_usage = bool(options and options.get("include_usage") is True)
+
         question = _question(messages)
         prompt_key = "\x1e".join(f"{m['role']}\x1f{message_text(m.get('content'))}" for m in messages)
-        content, finish_reason = truncate_to_tokens(canned_answer(question, prompt_key), max_tokens)
+        # Choice i > 0 answers a varied key: n samples of one prompt differ, as the model's would.
+        choices = [truncate_to_tokens(canned_answer(question, prompt_key + (f"\x1d{i}" if i else "")), max_tokens)
+                   for i in range(n)]
         prompt_tokens = estimate_prompt_tokens(messages)
-        completion_tokens = estimate_text_tokens(content)
-        cost = prompt_tokens + (max_tokens if max_tokens is not None else completion_tokens)
+        completion_tokens = sum(estimate_text_tokens(content) for content, _ in choices)
+        cost = prompt_tokens + (max_tokens * n if max_tokens is not None else completion_tokens)
         remaining = self._admit(cost, "ChatCompletions_Create", query)
-        await self._delay(completion_tokens)
         with self._lock:
             self.stats.prompt_tokens += prompt_tokens
             self.stats.completion_tokens += completion_tokens
-        payload = chat_completion_body(
-            model=deployment, content=content, finish_reason=finish_reason, prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens, created=int(time.time()), fingerprint=self._fingerprint,
-        )
-        return self._respond(200, payload, remaining=remaining)
+        answer = {"model": model.name, "choices": choices, "prompt_tokens": prompt_tokens,
+                  "completion_tokens": completion_tokens, "created": int(time.time()), "fingerprint": self._fingerprint}
+        if stream:
+            await self._delay(0)  # time to the first event; then each delta waits for its tokens
+            events = chat_stream_events(**answer, include_usage=include_usage)
+            return self._respond(200, None, remaining=remaining, stream=self._paced(events))
+        await self._delay(completion_tokens)
+        return self._respond(200, chat_completion_body(**answer), remaining=remaining)
+
+    async def _paced(self, events: list[tuple[int, bytes]]) -> Any:
+        """Yield the events, each after the per-token latency of the tokens it carries."""
+        per_token = self.behaviour.latency_per_token_ms
+        for tokens, event in events:
+            if tokens and per_token > 0:
+                await self._sleep(per_token * tokens / 1000.0)
+            yield event
 
     async def _embeddings(self, deployment: str, request: dict[str, Any], query: bytes) -> SimResponse:
-        if self._embed is None:
-            raise _Refusal(400, error_body(
-                400,
-                f"The embeddings operation does not work with the specified model, {deployment}. "
-                "Please choose different model and try again.",
-                code="OperationNotSupported",
-            ))
+        model = model_for_deployment(deployment)
+        if model.kind != "embeddings" or self._embed is None:
+            raise _Refusal(400, error_body(400, unsupported_operation_message("embeddings", model),
+                                           code="OperationNotSupported"))
+        dimensions = _dimensions(request.get("dimensions"), model)
         texts = request.get("input")
         if isinstance(texts, str):
             texts = [texts]
@@ -268,18 +298,20 @@ class SimulatedBackend:
         remaining = self._admit(prompt_tokens, "Embeddings_Create", query)
         # The real embedder costs milliseconds per sentence: keep it off the event loop.
         vectors = await asyncio.to_thread(self._embed, texts)
+        if dimensions is not None:
+            vectors = with_dimensions(vectors, dimensions)
         await self._delay(0)
         with self._lock:
             self.stats.prompt_tokens += prompt_tokens
         payload = embeddings_body(
-            model=deployment, vectors=vectors, prompt_tokens=prompt_tokens, encoding_format=encoding_format
+            model=model.name, vectors=vectors, prompt_tokens=prompt_tokens, encoding_format=encoding_format
         )
         return self._respond(200, payload, remaining=remaining)
 
     def _admit(self, cost: int, operation: str, query: bytes) -> tuple[int | None, int | None]:
         with self._lock:
             limits = self.behaviour
-            admission = self._windows.admit(cost, limits.tokens_per_minute, limits.requests_per_minute)
+            admission = self._windows.admit(cost, limits.tokens_per_minute, limits.effective_requests_per_minute)
             if admission.allowed:
                 self.stats.rate_limit_tokens += cost
             else:
@@ -314,20 +346,24 @@ class SimulatedBackend:
     def _respond(
         self,
         status: int,
-        payload: dict[str, Any],
+        payload: dict[str, Any] | None,
         retry_after: float | None = None,
         remaining: tuple[int | None, int | None] | None = None,
+        stream: Any = None,
     ) -> SimResponse:
         with self._lock:
             self.stats.requests_by_status[status] += 1
             if remaining is None:
-                limits = self._windows.peek(self.behaviour.tokens_per_minute, self.behaviour.requests_per_minute)
+                limits = self._windows.peek(self.behaviour.tokens_per_minute,
+                                            self.behaviour.effective_requests_per_minute)
                 remaining = (limits.remaining_tokens, limits.remaining_requests)
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         tokens, requests = remaining
         headers: Headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"text/event-stream; charset=utf-8") if stream is not None
+            else (b"content-type", b"application/json"),
+            # A stream's length is unknown: the ASGI server sends it chunked.
+            *([] if stream is not None else [(b"content-length", str(len(body)).encode())]),
             (b"x-ms-region", self._region_header),
             (b"apim-request-id", str(uuid.uuid4()).encode()),
             # -1 = no limit configured (Azure OpenAI has been seen sending -1 too).
@@ -337,7 +373,7 @@ class SimulatedBackend:
         if retry_after is not None:
             headers.append((b"retry-after", str(max(0, math.ceil(retry_after))).encode()))
             headers.append((b"retry-after-ms", str(max(0, math.ceil(retry_after * 1000))).encode()))
-        return SimResponse(status, headers, body)
+        return SimResponse(status, headers, body, stream)
 
     @staticmethod
     def _route(path: str) -> tuple[str, str] | None:
@@ -360,6 +396,18 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise _Refusal(400, error_body(400, "The request body must be a JSON object."))
     return request
+
+
+def _dimensions(value: Any, model: SimulatedModel) -> int | None:
+    """``dimensions`` of an embeddings request: only text-embedding-3 models take it, up to their size."""
+    if value is None:
+        return None
+    if not model.shortenable:
+        raise _Refusal(400, error_body(400, "This model does not support specifying dimensions."))
+    if type(value) is not int or not 1 <= value <= (model.dimensions or 0):
+        raise _Refusal(400, error_body(400, f"'dimensions' must be an integer from 1 to {model.dimensions}, "
+                                            f"got {value!r}."))
+    return value
 
 
 def _question(messages: Sequence[dict[str, Any]]) -> str:
@@ -400,6 +448,9 @@ def create_backend_app(backend: SimulatedBackend) -> Callable[..., Awaitable[Non
         query = scope.get("query_string", b"")
         response = await backend.handle(scope["method"], scope["path"], query, b"".join(chunks))
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+        if response.stream is not None:
+            async for event in response.stream:
+                await send({"type": "http.response.body", "body": event, "more_body": True})
         await send({"type": "http.response.body", "body": response.body})
 
     return app

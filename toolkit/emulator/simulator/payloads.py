@@ -1,11 +1,23 @@
-"""Azure OpenAI-shaped bodies: chat completions, embeddings, errors, and the canned answer text."""
+"""Azure OpenAI-shaped bodies: chat completions (whole or streamed), embeddings, errors, the canned answer.
+
+Shapes follow Azure OpenAI's inference spec, 2024-10-21 (azure-rest-api-specs,
+``specification/cognitiveservices/data-plane/AzureOpenAI/inference/stable/2024-10-21/inference.json``):
+``createChatCompletionResponse`` carries ``prompt_filter_results`` (``promptFilterResults``: one
+``{prompt_index, content_filter_results}`` per prompt) and one ``choices[]`` item per ``n``, each with
+``content_filter_results`` (``contentFilterChoiceResults``); a stream is
+``createChatCompletionStreamResponse`` chunks (``object: chat.completion.chunk``, ``delta``) sent as
+server-sent events, first the prompt's filter results, then the deltas, a usage-only chunk when
+``stream_options.include_usage`` is set, and ``data: [DONE]``.
+"""
 
 from __future__ import annotations
 
 import base64
 import functools
 import hashlib
+import json
 import os
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -71,30 +83,108 @@ def truncate_to_tokens(text: str, max_tokens: int | None) -> tuple[str, str]:
     return text[: max_tokens * CHARS_PER_TOKEN].rstrip(), "length"
 
 
+_SAFE = {"filtered": False, "severity": "safe"}
+_HARM_CATEGORIES = ("hate", "self_harm", "sexual", "violence")
+
+
+def content_filter_results() -> dict[str, Any]:
+    """A choice's ``content_filter_results``: every harm category safe and not filtered."""
+    return {category: dict(_SAFE) for category in _HARM_CATEGORIES}
+
+
+def prompt_filter_results() -> list[dict[str, Any]]:
+    """``prompt_filter_results`` for one prompt: harm categories safe, no jailbreak detected."""
+    results = content_filter_results()
+    results["jailbreak"] = {"filtered": False, "detected": False}
+    return [{"prompt_index": 0, "content_filter_results": results}]
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens}
+
+
 def chat_completion_body(
-    *, model: str, content: str, finish_reason: str, prompt_tokens: int, completion_tokens: int,
+    *, model: str, choices: list[tuple[str, str]], prompt_tokens: int, completion_tokens: int,
     created: int, fingerprint: str,
 ) -> dict[str, Any]:
-    """A ``chat.completion`` object as Azure OpenAI returns it."""
+    """A ``chat.completion`` object as Azure OpenAI returns it; ``choices`` are (content, finish_reason)."""
     return {
         "id": completion_id(),
         "object": "chat.completion",
         "created": created,
         "model": model,
+        "prompt_filter_results": prompt_filter_results(),
         "choices": [
             {
-                "index": 0,
+                "index": index,
                 "finish_reason": finish_reason,
+                "logprobs": None,
                 "message": {"role": "assistant", "content": content},
+                "content_filter_results": content_filter_results(),
             }
+            for index, (content, finish_reason) in enumerate(choices)
         ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
+        "usage": _usage(prompt_tokens, completion_tokens),
         "system_fingerprint": fingerprint,
     }
+
+
+def _event(payload: Any) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+DONE_EVENT = b"data: [DONE]\n\n"
+
+
+def chat_stream_events(
+    *, model: str, choices: list[tuple[str, str]], prompt_tokens: int, completion_tokens: int,
+    created: int, fingerprint: str, include_usage: bool,
+) -> list[tuple[int, bytes]]:
+    """The server-sent events of a streamed chat completion: (completion tokens it carries, event bytes).
+
+    Order as Azure OpenAI sends it: the prompt's filter results (empty ``choices``), for each choice a
+    role delta then its text in word-sized deltas then an empty delta with ``finish_reason``, the
+    usage chunk (``choices: []``) when asked for, then ``[DONE]``.
+    """
+    ident = completion_id()
+    events: list[tuple[int, bytes]] = [(0, _event({
+        "choices": [], "created": 0, "id": "", "model": "", "object": "",
+        "prompt_filter_results": prompt_filter_results(),
+    }))]
+    usage_field = {"usage": None} if include_usage else {}
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None, filters: bool) -> bytes:
+        choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None,
+                                  "content_filter_results": content_filter_results() if filters else {}}
+        return _event({"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                       "system_fingerprint": fingerprint, "choices": [choice], **usage_field})
+
+    for index, (content, finish_reason) in enumerate(choices):
+        events.append((0, chunk(index, {"role": "assistant", "content": ""}, None, False)))
+        for piece in re.findall(r"\S+\s*", content):
+            events.append((estimate_text_tokens(piece), chunk(index, {"content": piece}, None, True)))
+        events.append((0, chunk(index, {}, finish_reason, True)))
+    if include_usage:
+        events.append((0, _event({"id": ident, "object": "chat.completion.chunk", "created": created,
+                                  "model": model, "system_fingerprint": fingerprint, "choices": [],
+                                  "usage": _usage(prompt_tokens, completion_tokens)})))
+    events.append((0, DONE_EVENT))
+    return events
+
+
+def with_dimensions(vectors: Any, dimensions: int) -> Any:
+    """Vectors of ``dimensions`` values, as text-embedding-3 models shorten theirs: the leading values,
+    re-normalised to unit length (zero-padded when the local embedder's vectors are shorter)."""
+    import numpy as np
+
+    rows = np.asarray(vectors, dtype=np.float32)
+    if rows.shape[1] >= dimensions:
+        rows = rows[:, :dimensions]
+    else:
+        rows = np.pad(rows, ((0, 0), (0, dimensions - rows.shape[1])))
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms == 0, 1.0, norms)
 
 
 def embeddings_body(*, model: str, vectors: Any, prompt_tokens: int, encoding_format: str) -> dict[str, Any]:

@@ -261,6 +261,15 @@ def test_window_memory_is_bounded(clock):
 # --- rule validation and ARM parsing -------------------------------------------------------------
 
 
+def test_a_rule_without_ranges_or_reasons_is_accepted_and_never_trips(clock):
+    """The 2024-05-01 spec makes both lists optional: nothing counts as a failure."""
+    breaker = CircuitBreaker(rule(count=1, status_ranges=()), clock)
+    for status in (429, 500, 503):
+        assert breaker.record(status) is None
+    assert breaker.record(None, connection_failure=True) is None
+    assert not breaker.is_open()
+
+
 def test_rule_validation():
     with pytest.raises(ArtifactError, match="count or a percentage"):
         rule(count=None)
@@ -270,8 +279,6 @@ def test_rule_validation():
         rule(count=None, percentage=150)
     with pytest.raises(ArtifactError, match="status range"):
         rule(status_ranges=((500, 400),))
-    with pytest.raises(ArtifactError, match="never trip"):
-        rule(status_ranges=())
     with pytest.raises(ArtifactError, match="interval"):
         rule(interval_seconds=0)
 
@@ -358,3 +365,50 @@ def _arm(condition=None, **rule_fields) -> dict:
 def test_from_arm_refuses_bad_json(document, message):
     with pytest.raises(ArtifactError, match=message):
         BreakerRule.from_arm(document)
+
+
+def test_does_not_trip_below_its_count_however_long_it_runs(clock):
+    breaker = CircuitBreaker(rule(count=5, interval_seconds=10.0), clock)
+    for _ in range(50):
+        assert trip(breaker, 4) == [None] * 4  # four failures per interval: one short of the count
+        clock.advance(10.5)
+    assert not breaker.is_open() and breaker.state()["trips"] == 0
+
+
+def test_percentage_100_trips_only_when_every_request_failed(clock):
+    breaker = CircuitBreaker(rule(count=None, percentage=100), clock)
+    breaker.record(200)
+    assert trip(breaker, 20) == [None] * 20  # 20 of 21 failed: below 100 %
+    fresh = CircuitBreaker(rule(count=None, percentage=100), clock)
+    assert trip(fresh, 9) == [None] * 9  # all failed, but fewer than MIN_REQUESTS
+    assert fresh.record(429) is not None
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"percentage": 0}, "percentage"),
+    ({"failureCondition": None}, "failureCondition"),
+    ({"tripDuration": "PT0S"}, "tripDuration must be positive"),
+    ({"percentage": True}, "percentage must be an integer"),
+    ({"count": True}, "count must be an integer"),
+    ({"statusCodeRanges": [{"min": 500, "max": 600}]}, "200 <= min <= max <= 599"),
+])
+def test_from_arm_boundaries_refused(changes, message):
+    condition = {"count": 3, "interval": "PT1M", "statusCodeRanges": [{"min": 429, "max": 429}]}
+    rule_json = {"name": "r", "failureCondition": condition, "tripDuration": "PT1M"}
+    for key, value in changes.items():
+        if key in ("tripDuration", "failureCondition"):
+            rule_json[key] = value
+        else:
+            condition.pop("count") if key == "percentage" else None
+            condition[key] = value
+    with pytest.raises(ArtifactError, match=message):
+        BreakerRule.from_arm({"rules": [rule_json]})
+
+
+def test_from_arm_boundaries_accepted():
+    base = {"name": "r", "tripDuration": "PT1M", "acceptRetryAfter": None,
+            "failureCondition": {"percentage": 100, "interval": "PT1M",
+                                 "statusCodeRanges": [{"min": 200, "max": 599}]}}
+    parsed = BreakerRule.from_arm({"rules": [base]})
+    assert parsed.percentage == 100 and parsed.accept_retry_after is False
+    assert parsed.status_ranges == ((200, 599),)

@@ -130,3 +130,87 @@ def test_https_is_refused_clearly() -> None:
             await BackendHttpClient().request("GET", "https://127.0.0.1:1/", [], b"", 1)
 
     asyncio.run(main())
+
+
+def _sse_handler(release: asyncio.Event) -> Handler:
+    """Answers each request with a chunked event stream: one event, then (after ``release``) the rest."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            writer.write(b"9\r\ndata: 1\n\n\r\n")
+            await writer.drain()
+            await release.wait()
+            writer.write(b"9\r\ndata: 2\n\n\r\n0\r\n\r\n")
+            await writer.drain()
+
+    return handler
+
+
+def test_an_event_stream_is_handed_over_at_its_headers_and_the_connection_reused_after() -> None:
+    async def main() -> None:
+        release = asyncio.Event()
+        server, url, accepted = await _serve(_sse_handler(release))
+        client = BackendHttpClient()
+        response = await client.request("POST", url, [], b"{}", 5, stream=True)
+        assert response.status == 200 and response.body == b"" and response.stream is not None
+        first = await asyncio.wait_for(response.stream.__anext__(), 5)  # before the backend sent the rest
+        assert first == b"data: 1\n\n"
+        release.set()
+        assert [chunk async for chunk in response.stream] == [b"data: 2\n\n"]
+        again = await client.request("POST", url, [], b"{}", 5, stream=True)
+        assert [chunk async for chunk in again.stream] == [b"data: 1\n\n", b"data: 2\n\n"]
+        assert len(accepted) == 1  # a stream read to its end gives the connection back
+        # Without stream=True the same answer is buffered whole.
+        buffered = await client.request("POST", url, [], b"{}", 5)
+        assert buffered.stream is None and buffered.body == b"data: 1\n\ndata: 2\n\n"
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_a_stream_closed_early_drops_its_connection() -> None:
+    async def main() -> None:
+        release = asyncio.Event()
+        server, url, accepted = await _serve(_sse_handler(release))
+        client = BackendHttpClient()
+        response = await client.request("POST", url, [], b"{}", 5, stream=True)
+        assert await response.stream.__anext__() == b"data: 1\n\n"
+        response.stream.close()  # the client went away mid-stream
+        release.set()
+        follow_up = await client.request("POST", url, [], b"{}", 5)
+        assert follow_up.status == 200
+        assert len(accepted) == 2  # the half-read connection was not reused
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_a_reused_connection_dropped_before_answering_is_retried_once_on_a_fresh_one() -> None:
+    """The idle connection still looks open when it is taken; the backend drops it on the next request."""
+    connections: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        first_connection = len(connections) == 1
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        if first_connection:
+            await _read_request(reader)  # the reused connection's request: dropped unanswered
+
+    async def main() -> None:
+        server, url, accepted = await _serve(handler)
+        client = BackendHttpClient()
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"  # retried on a fresh connection
+        assert len(accepted) == 2
+        server.close()
+
+    asyncio.run(main())

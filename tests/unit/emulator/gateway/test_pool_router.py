@@ -126,15 +126,30 @@ def test_weight_zero_is_a_standby_inside_its_group():
     assert draw(pool, all_but("b", "c", "standby"), 1_000) == Counter({"next": 1_000})
 
 
-def test_all_zero_weights_split_evenly():
-    assert_fits(draw(router([("a", 1, 0), ("b", 1, 0), ("c", 1, 0)])), {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3})
+def test_all_zero_weights_are_round_robin_in_the_pools_order():
     zeros = router([("a", 1, 0), ("b", 1, 0), ("c", 1, 0)])
-    assert_fits(draw(zeros, all_but("a")), {"b": 0.5, "c": 0.5})
+    assert [zeros.choose(everyone) for _ in range(7)] == ["a", "b", "c", "a", "b", "c", "a"]
+    # Over the members available now: equal shares of what is left, still in rotation.
+    again = router([("a", 1, 0), ("b", 1, 0), ("c", 1, 0)])
+    assert [again.choose(all_but("a")) for _ in range(4)] == ["b", "c", "b", "c"]
+    assert draw(again, all_but("a"), 1_000) == Counter({"b": 500, "c": 500})
 
 
-def test_missing_weights_split_evenly_and_count_as_zero_next_to_set_ones():
-    assert_fits(draw(router([("a", 1, None), ("b", 1, None)])), {"a": 0.5, "b": 0.5})
+def test_missing_weights_are_round_robin_and_count_as_zero_next_to_set_ones():
+    unset = router([("a", 1, None), ("b", 1, None)])
+    assert [unset.choose(everyone) for _ in range(4)] == ["a", "b", "a", "b"]
     assert draw(router([("a", 1, None), ("b", 1, 3)]), n=1_000) == Counter({"b": 1_000})
+
+
+def test_several_standbys_share_equally_when_the_weighted_members_are_down():
+    pool = router([("s1", 1, 0), ("w", 1, 5), ("s2", 1, 0), ("s3", 1, 0)])
+    assert draw(pool, all_but("w"), 999) == Counter({"s1": 333, "s2": 333, "s3": 333})
+
+
+@pytest.mark.parametrize("field", ["weight", "priority"])
+def test_a_boolean_weight_or_priority_is_refused(field):
+    with pytest.raises(ArtifactError, match=f"{field} must be an integer 0..100"):
+        PoolRouter([PoolMember("a", **{field: True})], random.Random(0))
 
 
 def test_missing_priority_joins_the_top_group():

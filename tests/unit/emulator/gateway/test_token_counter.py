@@ -232,3 +232,23 @@ def test_expired_windows_are_dropped(clock, limiter):
 def test_bad_limits_are_refused(limiter, kwargs, message):
     with pytest.raises(InputError, match=message):
         limiter.check("sub", **kwargs)
+
+
+def test_settling_an_old_reservation_never_takes_tokens_of_the_new_minute(clock, limiter):
+    clock.now = utc(2025, 6, 11, 12, 0, 50)
+    old = limiter.check("sub", tpm=1_000, prompt_estimate=100)
+    clock.now = utc(2025, 6, 11, 12, 1, 5)
+    limiter.consume("sub", 50)  # another request, in the new minute
+    limiter.consume("sub", 40, reservation=old.reservation)  # used less than it reserved, a minute ago
+    assert used_this_minute(limiter, "sub") == 50
+
+
+def test_a_reset_between_check_and_consume_keeps_counters_right(limiter):
+    decision = limiter.check("sub", tpm=1_000, quota=5_000, period="Daily", prompt_estimate=100)
+    limiter.reset()
+    limiter.consume("sub", 30, period="Daily")  # a request after the reset
+    limiter.consume("sub", 40, reservation=decision.reservation)  # less than reserved: adds nothing
+    assert used_this_minute(limiter, "sub") == 30
+    assert limiter.snapshot()["quota"][0]["used"] == 30
+    limiter.consume("sub", 150, reservation=decision.reservation)  # more than reserved: only the excess
+    assert used_this_minute(limiter, "sub") == 80

@@ -49,7 +49,7 @@ def test_invalid_json_is_400(http):
 
 def test_validation_errors_name_the_field_in_details(http):
     response = http.put("/backends/x", json={"properties": {"type": "Single", "protocol": "http"}})
-    assert response.json()["error"]["details"][0]["target"] == "properties.url"
+    assert response.json()["error"]["details"][0]["target"] == "url"
 
 
 def test_long_running_put_answers_in_progress_then_get_says_succeeded(http):

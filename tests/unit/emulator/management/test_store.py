@@ -121,3 +121,44 @@ def test_importing_the_hooks_does_not_load_starlette_or_azure():
             "assert not any(m.split('.')[0] in ('starlette', 'azure', 'uvicorn') for m in sys.modules), "
             "sorted(m for m in sys.modules if m.startswith(('starlette', 'azure')))")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_transaction_that_raises_changes_nothing_and_announces_nothing(tmp_path):
+    store = ResourceStore(tmp_path / "state.json")
+    store.put(BACKEND, {"url": "https://old"})
+    seen: list[object] = []
+    store.subscribe(seen.append)
+    other = ResourceKey(ResourceKind.BACKEND, "west")
+    try:
+        with store.transaction():
+            store.put(BACKEND, {"url": "https://new"})
+            store.put(other, {"url": "https://w"})
+            raise ValueError("validation failed half-way")
+    except ValueError:
+        pass
+    assert store.get(BACKEND).properties == {"url": "https://old"}
+    assert store.get(other) is None
+    assert seen == []
+    assert ResourceStore(tmp_path / "state.json").get(BACKEND).properties == {"url": "https://old"}
+
+
+def test_a_listener_that_fails_undoes_the_write_and_the_next_write_works():
+    store = ResourceStore()
+    store.put(BACKEND, {"url": "https://old"})
+    states: list[str | None] = []
+
+    def gateway(events):
+        resource = store.get(BACKEND)
+        states.append(resource.properties["url"] if resource else None)
+        if resource is not None and resource.properties["url"] == "https://bad":
+            raise RuntimeError("cannot load")
+
+    store.subscribe(gateway)
+    try:
+        store.put(BACKEND, {"url": "https://bad"})
+    except RuntimeError:
+        pass
+    assert store.get(BACKEND).properties == {"url": "https://old"}
+    assert states == ["https://bad", "https://old"]  # the listener saw the old state again
+    store.put(BACKEND, {"url": "https://good"})
+    assert store.get(BACKEND).properties == {"url": "https://good"}

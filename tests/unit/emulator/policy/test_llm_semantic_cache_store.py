@@ -71,3 +71,28 @@ def test_a_failing_store_does_not_fail_the_request() -> None:
     ctx = execute([None, cached_api()], services, **URL)
     assert ctx.response_status == 200
     assert ctx.trace.find("llm-semantic-cache-store")[0]["message"] == "not stored: cache unavailable"
+
+
+def test_a_hit_carries_the_current_requests_headers_not_the_stored_ones() -> None:
+    from .policy_helpers import FakeServices, api, chat_body, execute, response
+
+    limit = ('<llm-token-limit counter-key="k" tokens-per-minute="1000" estimate-prompt-tokens="true" '
+             'remaining-tokens-header-name="x-left" tokens-consumed-header-name="x-used" />')
+    lookup = ('<llm-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="embeddings" '
+              'embeddings-backend-auth="system-assigned" />')
+    policy = api(inbound=limit + lookup, outbound='<base/><llm-semantic-cache-store duration="60"/>')
+    services = FakeServices()
+    services.default_answer = response(headers=[("apim-request-id", "backend-1"), ("x-ratelimit-remaining-tokens", "7"),
+                                                ("x-kept", "answer header")])
+    url = {"backend_url": "http://backend.test"}
+    miss = execute([None, policy], services, **url)
+    other = execute([None, policy], services, body=chat_body(("user", "Something else entirely")), **url)
+    hit = execute([None, policy], services, **url)
+    assert len(services.calls) == 2  # the third was a hit
+    assert hit.response_headers.get("x-kept") == "answer header"
+    assert hit.response_headers.get("apim-request-id") is None
+    assert hit.response_headers.get("x-ratelimit-remaining-tokens") is None
+    assert hit.response_headers.get("x-used") is None  # the hit consumed nothing
+    # The remaining budget is this request's: lower than the stored answer's, as `other` spent tokens.
+    assert int(hit.response_headers.get("x-left")) == int(other.response_headers.get("x-left"))
+    assert int(hit.response_headers.get("x-left")) < int(miss.response_headers.get("x-left"))

@@ -61,7 +61,8 @@ def test_sections() -> None:
     (_jwt('header-name="a"', '<issuer-signing-keys><key certificate-id="c"/></issuer-signing-keys>'),
      "attribute 'certificate-id' is not supported"),
     (_jwt('header-name="a"', "<audiences><audience>a</audience></audiences><audiences/>"), "<audiences> appears twice"),
-    (_jwt('header-name="a"', "<audiences><audience>@(context.Api.Id)</audience></audiences>"), "not supported here"),
+    (_jwt('header-name="a"', "<audiences><audience>@(context.Nope)</audience></audiences>"), "<audience> text"),
+    (_jwt('header-name="a" output-token-variable-name="@(&quot;v&quot;)"'), "expressions are not allowed"),
     (_jwt('header-name="a"', '<required-claims><claim name="r" match="some"/></required-claims>'),
      "'some' is not one of all, any"),
     (_jwt('header-name="a"', "<required-claims><claim/></required-claims>"), "missing the required attribute 'name'"),
@@ -77,14 +78,16 @@ def test_a_valid_token_passes_and_its_claims_can_be_kept(services: FakeServices,
     assert ctx.variables["jwt"]["sub"] == "test-user"
 
 
-@pytest.mark.parametrize(("token", "reason"), [
-    (None, "TokenNotPresent"),
-    ("audience", "TokenAudienceNotAllowed"),
-    ("expired", "TokenExpired"),
-    ("foreign", "TokenSignatureInvalid"),
-    ("garbage", "JwtInvalid"),
+@pytest.mark.parametrize(("token", "reason", "message"), [
+    (None, "TokenNotPresent", "JWT not present."),
+    ("audience", "TokenAudienceNotAllowed", "JWT audience 'api://someone-else' is not allowed. Access denied."),
+    ("expired", "TokenExpired", "JWT has expired (3600 s ago; clock skew allowed 0 s). Access denied."),
+    ("foreign", "TokenSignatureInvalid", None),
+    ("garbage", "JwtInvalid", None),
 ])
-def test_failures_answer_401_with_apims_reasons(services: FakeServices, issuer: TestIssuer, token, reason) -> None:
+def test_failures_answer_401_with_apims_reasons(services: FakeServices, issuer: TestIssuer, token, reason,
+                                                message) -> None:
+    """Default bodies follow api-management-error-handling-policies.md: "<message from jwt library>. Access denied."."""
     tokens = {
         None: None,
         "audience": issuer.mint(audience="api://someone-else"),
@@ -96,9 +99,41 @@ def test_failures_answer_401_with_apims_reasons(services: FakeServices, issuer: 
     ctx = _run(services, _jwt(), headers)
     assert ctx.response_status == 401 and services.calls == []
     assert ctx.response_headers.get("x-reason") == reason
-    assert json.loads(ctx.response_body)["statusCode"] == 401
-    if token is None:
-        assert json.loads(ctx.response_body)["message"] == "JWT not present."
+    body = json.loads(ctx.response_body)
+    assert body["statusCode"] == 401
+    if message is not None:
+        assert body["message"] == message
+    elif reason == "JwtInvalid":
+        assert not body["message"].endswith("Access denied.")  # other failures: the library's message alone
+    else:
+        assert body["message"].endswith(". Access denied.") and ".. " not in body["message"]
+
+
+def test_claim_failures_use_the_documented_messages(services: FakeServices, issuer: TestIssuer) -> None:
+    claims = ('<required-claims><claim name="roles" match="any"><value>admin</value></claim>'
+              '<claim name="tid"/></required-claims>')
+    element = _jwt(children=f'<openid-config url="{ISSUER_URL}/.well-known/openid-configuration"/>{claims}')
+    wrong = _run(services, element, [("Authorization", f"Bearer {issuer.mint({'roles': ['guest'], 'tid': 't'})}")])
+    assert json.loads(wrong.response_body)["message"] == "Claim roles value of guest is not allowed. Access denied."
+    missing = _run(services, element, [("Authorization", f"Bearer {issuer.mint({'roles': ['admin']})}")])
+    assert json.loads(missing.response_body)["message"] == (
+        "JWT token is missing the following claims: tid. Access denied.")
+
+
+def test_expressions_where_the_docs_allow_them(services: FakeServices, issuer: TestIssuer) -> None:
+    """validate-jwt-policy.md: failed-validation-httpcode and -error-message take expressions; its
+    examples use <audience>@(context.Request.OriginalUrl.Host)</audience>."""
+    element = _jwt('header-name="t" failed-validation-httpcode="@(context.Request.Headers.GetValueOrDefault(&quot;x-soft&quot;, &quot;&quot;) == &quot;1&quot; ? 403 : 401)" '
+                   'failed-validation-error-message="@(&quot;No entry to &quot; + context.Api.Id)"',
+                   f'<openid-config url="{ISSUER_URL}/.well-known/openid-configuration"/>'
+                   '<audiences><audience>@("api://" + context.Request.Headers.GetValueOrDefault("x-aud", "none"))</audience></audiences>')
+    token = issuer.mint(audience="api://gateway")
+    assert _run(services, element, [("t", token), ("x-aud", "gateway")]).response_status == 200
+    refused = _run(services, element, [("t", token), ("x-aud", "other")])
+    assert refused.response_status == 401
+    assert json.loads(refused.response_body) == {"statusCode": 401, "message": "No entry to azure-openai"}
+    soft = _run(services, element, [("t", token), ("x-aud", "other"), ("x-soft", "1")])
+    assert soft.response_status == 403
 
 
 def test_the_scheme_is_required_in_the_authorization_header(services: FakeServices, issuer: TestIssuer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
@@ -39,10 +40,11 @@ def test_chat_completion_has_the_azure_openai_shape(sim: Any) -> None:
     assert response.status_code == 200
     assert_common_headers(response)
     body = response.json()
-    assert set(body) == {"id", "object", "created", "model", "choices", "usage", "system_fingerprint"}
+    assert set(body) == {"id", "object", "created", "model", "choices", "usage", "system_fingerprint",
+                         "prompt_filter_results"}
     assert re.fullmatch(r"chatcmpl-[A-Za-z0-9]{29}", body["id"])
     assert body["object"] == "chat.completion"
-    assert body["model"] == "gpt-4o"
+    assert body["model"] == "gpt-4o-2024-08-06"  # the model's name, not the deployment's ("gpt-4o")
     assert isinstance(body["created"], int) and body["created"] > 1_600_000_000
     [choice] = body["choices"]
     assert choice["index"] == 0 and choice["finish_reason"] == "stop"
@@ -101,7 +103,7 @@ def test_embeddings_shape_for_a_string_and_a_list(sim: Any) -> None:
     assert one.status_code == many.status_code == 200
     assert_common_headers(many)
     body = many.json()
-    assert body["object"] == "list" and body["model"] == "embeddings"
+    assert body["object"] == "list" and body["model"] == "text-embedding-ada-002"
     assert [d["index"] for d in body["data"]] == [0, 1, 2]
     assert all(d["object"] == "embedding" and len(d["embedding"]) == sim.EMBED_DIM for d in body["data"])
     np.testing.assert_allclose([d["embedding"] for d in body["data"]], sim.embed(texts))
@@ -161,7 +163,7 @@ def test_unknown_paths_are_404_and_other_methods_405(sim: Any) -> None:
 
 def test_tpm_counts_prompt_plus_max_tokens_and_refuses_with_retry_after(sim: Any, clock: Any) -> None:
     clock.now = 600.0
-    backend = sim.backend(BackendBehaviour(tokens_per_minute=100), clock=clock)
+    backend = sim.backend(BackendBehaviour(tokens_per_minute=100, requests_per_minute=100), clock=clock)
     cost = estimate_prompt_tokens(QUESTION) + 40
     first = sim.post(backend, body=sim.chat_body(max_tokens=40))
     assert first.status_code == 200
@@ -185,6 +187,18 @@ def test_tpm_counts_prompt_plus_max_tokens_and_refuses_with_retry_after(sim: Any
     assert int(again.headers["x-ratelimit-remaining-tokens"]) == 100 - cost
     assert backend.stats.rate_limited == 1
     assert backend.stats.rate_limit_tokens == 2 * cost
+
+
+def test_a_token_limit_alone_brings_azures_request_limit_and_both_headers_count_down(sim: Any, clock: Any) -> None:
+    """6 requests per minute per 1,000 tokens per minute, as Azure OpenAI sets a deployment's RPM."""
+    backend = sim.backend(BackendBehaviour(tokens_per_minute=1000), clock=clock)
+    responses = sim.post_all(backend, [(sim.CHAT, sim.chat_body(max_tokens=10))] * 7)
+    assert [r.status_code for r in responses] == [200] * 6 + [429]
+    assert [r.headers["x-ratelimit-remaining-requests"] for r in responses[:6]] == ["5", "4", "3", "2", "1", "0"]
+    tokens = [int(r.headers["x-ratelimit-remaining-tokens"]) for r in responses[:6]]
+    cost = estimate_prompt_tokens(QUESTION) + 10
+    assert tokens == [1000 - cost * i for i in range(1, 7)]
+    assert "exceeded call rate limit" in responses[6].json()["error"]["message"]
 
 
 def test_tpm_counts_actual_completion_tokens_without_max_tokens(sim: Any, clock: Any) -> None:
@@ -244,19 +258,38 @@ def test_faulted_requests_do_not_count_against_limits(sim: Any, clock: Any) -> N
     assert statuses == [500, 500, 500, 200]
 
 
+# Bounds for binomial counts from a stated false-fail rate: z for a two-sided 1e-6 risk per check.
+Z_1E6 = 4.892
+
+
 def test_error_rate_is_statistically_sensible_and_reproducible_with_a_seed(sim: Any) -> None:
-    behaviour = BackendBehaviour(error_rate=0.2, error_status=503)
-    requests = [(sim.CHAT, sim.chat_body())] * 2000
+    """20 % errors over 5 seeds x 4,000 requests: each seed, and the pooled count, within z(1e-6) sd of the
+    mean, which rejects a 10-point shift (10 % or 30 %) by more than 10 sd per seed."""
+    rate, per_seed, seeds = 0.2, 4000, range(1, 6)
+    behaviour = BackendBehaviour(error_rate=rate, error_status=503)
+    body = json.dumps(sim.chat_body()).encode()
+    path = "/openai/deployments/gpt-4o/chat/completions"
 
     def pattern(seed: int) -> list[int]:
-        return [r.status_code for r in sim.post_all(sim.backend(behaviour, rng_seed=seed), requests)]
+        backend = sim.backend(behaviour, rng_seed=seed)
 
-    first = pattern(1)
-    # Binomial(2000, 0.2): mean 400, sd ~17.9; +-6 sd cannot flake.
-    assert abs(first.count(503) - 400) < 6 * math.sqrt(2000 * 0.2 * 0.8)
-    assert set(first) == {200, 503}
-    assert pattern(1) == first
-    assert pattern(2) != first
+        async def run_all() -> list[int]:
+            return [(await backend.handle("POST", path, b"api-version=2024-10-21", body)).status
+                    for _ in range(per_seed)]
+
+        return asyncio.run(run_all())
+
+    patterns = {seed: pattern(seed) for seed in seeds}
+    sd = math.sqrt(per_seed * rate * (1 - rate))
+    for seed, statuses in patterns.items():
+        assert set(statuses) == {200, 503}
+        assert abs(statuses.count(503) - per_seed * rate) < Z_1E6 * sd, seed
+        assert abs(per_seed * 0.1 - per_seed * rate) > 10 * sd  # the bound rejects a 10-point shift
+    pooled = sum(statuses.count(503) for statuses in patterns.values())
+    total = per_seed * len(seeds)
+    assert abs(pooled - total * rate) < Z_1E6 * math.sqrt(total * rate * (1 - rate))
+    assert pattern(1) == patterns[1]  # same seed, same pattern
+    assert patterns[2] != patterns[1]
 
 
 def test_error_rate_answers_carry_the_configured_retry_after(sim: Any) -> None:

@@ -19,7 +19,8 @@ DEFAULT_TIMEOUT_SECONDS = 300
     notes="A pool member is drawn per call and its breaker fed with the status (and Retry-After); "
     "connection failure → BackendConnectionFailure (500), no headers within timeout → Timeout (504). "
     "Without buffer-request-body a re-sent request (retry) goes with an empty body, as observed on APIM. "
-    "buffer-response and http-version are accepted; the emulator always buffers and speaks HTTP/1.1.",
+    "buffer-response and http-version are accepted; the emulator speaks HTTP/1.1 and buffers answers, except "
+    "an event stream (stream: true), which is relayed as it arrives.",
 )
 class ForwardRequest(Policy):
     """Call the backend."""

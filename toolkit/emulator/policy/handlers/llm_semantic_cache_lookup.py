@@ -8,6 +8,8 @@ backend and outbound are skipped (emulator decision; APIM documents no hit heade
 it). A miss leaves the prompt's vector for the store policy. Requests that are not chat/completion
 JSON, or have more messages than ``max-message-count``, bypass the cache; so does a failing
 embeddings backend or cache store (recorded in the trace), as APIM keeps serving when the cache is down.
+A streamed request (``stream: true``) bypasses it too: a cached answer is one JSON document, not the
+event stream the client asked for (the store policy keeps no streamed answers either).
 """
 
 from __future__ import annotations
@@ -89,7 +91,11 @@ class LlmSemanticCacheLookup(Policy):
     async def run(self, ctx: Any, services: Any) -> None:
         """Look the prompt up; on a hit answer from the cache and end the request."""
         name = self.spec.name
-        prompt = self.prompt_text(ctx.request_json())
+        body = ctx.request_json()
+        if isinstance(body, dict) and body.get("stream") is True:
+            ctx.note(name, "bypassed: streamed request")
+            return
+        prompt = self.prompt_text(body)
         store = services.cache_store
         if prompt is None or store is None:
             ctx.note(name, "bypassed: no cache store" if store is None else "bypassed: not a cacheable prompt")

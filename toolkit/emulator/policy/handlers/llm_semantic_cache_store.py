@@ -3,6 +3,14 @@
 Stores only when this request looked the cache up and missed, and the response is a 200; the
 entry lives ``duration`` seconds. A failing cache store does not fail the request (APIM documents
 the same), it is recorded in the trace.
+
+What is stored is the answer, not the request's bookkeeping: headers that describe only the request
+that reached the backend are left out (the backend's request ids and ``x-ratelimit-*`` quota state,
+``Retry-After``, ``Date``, and what a token limit set for this request), so a hit never replays a
+stale value as if it were the current request's. A streamed answer (``text/event-stream``) is
+relayed to the client as it arrives and is not stored: the cache policies' pages say nothing about
+streams, and APIM's server-sent-events guidance (learn.microsoft.com/azure/api-management/
+how-to-server-sent-events) is to keep response caching off for them.
 """
 
 from __future__ import annotations
@@ -17,6 +25,19 @@ from toolkit.emulator.policy.registry import handler
 from toolkit.emulator.policy.values import IntSetting
 
 NOTES = "duration (seconds, ≥ 1) is the entry's TTL; stores only 200 answers of requests whose lookup missed. Once per section."
+
+
+# Backend headers about one request, not about the answer (Azure OpenAI sends the first four).
+_PER_REQUEST = frozenset({"apim-request-id", "x-request-id", "x-ms-client-request-id", "request-id",
+                          "retry-after", "retry-after-ms", "date"})
+
+
+def cacheable_headers(ctx: Any) -> dict[str, str]:
+    """The response headers worth replaying on a hit (see the module docstring)."""
+    skip = {name.lower() for name in ctx.per_request_headers}
+    return {name: value for name, value in ctx.response_headers.to_dict().items()
+            if name.lower() not in _PER_REQUEST and name.lower() not in skip
+            and not name.lower().startswith("x-ratelimit-")}
 
 
 @handler("llm-semantic-cache-store", sections=("outbound",), attributes=("duration",), required=("duration",),
@@ -45,12 +66,14 @@ class LlmSemanticCacheStore(Policy):
         if ctx.response_status != 200:
             ctx.note(name, f"not stored: status {ctx.response_status}")
             return
+        if ctx.response_stream is not None:
+            ctx.note(name, "not stored: streamed response")
+            return
         ttl = self.duration.get(ctx, name)
         ctx.cache_lookup = None
         try:
             await asyncio.to_thread(services.cache_store.store, miss.partition, miss.vector, miss.prompt,
-                                    ctx.response_body, ctx.response_headers.to_dict(), 200, float(ttl),
-                                    services.clock())
+                                    ctx.response_body, cacheable_headers(ctx), 200, float(ttl), services.clock())
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
             return

@@ -3,9 +3,15 @@
 Inbound: the key's budget is checked (with ``estimate-prompt-tokens`` the prompt estimate must fit
 and is reserved). Refused → 429 with the retry-after header (tokens per minute) or 403 (quota),
 through on-error. Once the backend answered, the actual usage (``usage.total_tokens``) replaces the
-reservation; a 2xx answer without ``usage`` (a stream) keeps the estimate, an error answer or no
-backend call (cache hit, return-response, error) charges nothing. The remaining-tokens,
-remaining-quota and tokens-consumed headers go on the backend's response.
+reservation; a 2xx answer without ``usage`` keeps the estimate, an error answer or no backend call
+(cache hit, return-response, error) charges nothing. The remaining-tokens, remaining-quota and
+tokens-consumed headers go on the backend's response.
+
+A streamed answer (``stream: true``, relayed without buffering) is charged as the docs say for
+streams: the prompt estimated (whatever ``estimate-prompt-tokens`` says) plus the completion
+estimated from the relayed text, once the stream has ended (`streamed_usage`). Its headers leave
+before the body, so the remaining budget they carry counts the prompt estimate only, and there is
+no tokens-consumed header (its value is known only after the last event).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from toolkit.emulator.gateway.token_counter import QUOTA_PERIODS, Decision
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import PolicyError
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.streamed_usage import CountedStream
 from toolkit.emulator.policy.values import IntSetting, text_of
 from toolkit.emulator.tokens import estimate_prompt_tokens, estimate_text_tokens
 
@@ -120,6 +127,9 @@ class _Settlement:
         """Charge the usage and add the configured headers and variables."""
         decision = self.decision
         reserved = decision.reservation.tokens if decision.reservation is not None else 0
+        if ctx.response_stream is not None and ctx.response_status is not None and 200 <= ctx.response_status < 300:
+            self._settle_stream(ctx, services, reserved)
+            return
         tokens = usage_tokens(ctx, reserved)
         services.token_limiter.consume(self.key, tokens, reservation=decision.reservation, period=self.policy.period)
         names = self.policy.names
@@ -132,14 +142,37 @@ class _Settlement:
             headers = _remaining_headers(names, remaining, remaining_quota)
             if names["tokens-consumed-header-name"]:
                 headers.append((names["tokens-consumed-header-name"], str(tokens)))
-            for name, value in headers:
-                ctx.response_headers.set(name, [value])
+            _set_headers(ctx, headers)
         ctx.note(self.policy.spec.name, f"consumed {tokens} tokens", {"counter_key": self.key, "tokens": tokens})
 
+    def _settle_stream(self, ctx: Any, services: Any, reserved: int) -> None:
+        decision, names = self.decision, self.policy.names
+        prompt = prompt_estimate(ctx.request_json())
+        _set_headers(ctx, _remaining_headers(names, _after(decision.remaining_tokens, reserved, prompt),
+                                             _after(decision.remaining_quota, reserved, prompt)))
+
+        def settle(completion_tokens: int) -> None:
+            services.token_limiter.consume(self.key, prompt + completion_tokens, reservation=decision.reservation,
+                                           period=self.policy.period)
+
+        ctx.response_stream = CountedStream(ctx.response_stream, settle)
+        ctx.note(self.policy.spec.name, "streamed: charged when the stream ends",
+                 {"counter_key": self.key, "prompt_estimate": prompt})
+
     def abandon(self, ctx: Any, services: Any) -> None:
-        """No backend answer: give the reservation back."""
-        if self.decision.reservation is not None:
-            services.token_limiter.consume(self.key, 0, reservation=self.decision.reservation)
+        """No backend answer: give the reservation back.
+
+        When the request still has an answer (a semantic-cache hit, return-response) it carries this
+        request's remaining budget, not whatever an earlier request left in a cached answer.
+        """
+        decision = self.decision
+        reserved = decision.reservation.tokens if decision.reservation is not None else 0
+        if decision.reservation is not None:
+            services.token_limiter.consume(self.key, 0, reservation=decision.reservation)
+        if ctx.response_status is not None and 200 <= ctx.response_status < 300:
+            names = self.policy.names
+            _set_headers(ctx, _remaining_headers(names, _after(decision.remaining_tokens, reserved, 0),
+                                                 _after(decision.remaining_quota, reserved, 0)))
 
 
 def prompt_estimate(body: Any) -> int:
@@ -177,6 +210,13 @@ def usage_tokens(ctx: Any, reserved: int) -> int:
 
 def _after(remaining: int | None, reserved: int, used: int) -> int | None:
     return None if remaining is None else max(0, remaining + reserved - used)
+
+
+def _set_headers(ctx: Any, headers: list[tuple[str, str]]) -> None:
+    """Set this request's token headers (marked per-request: a cached copy must not replay them)."""
+    for name, value in headers:
+        ctx.response_headers.set(name, [value])
+        ctx.per_request_headers.add(name)
 
 
 def _set_var(ctx: Any, name: str | None, value: int | None) -> None:

@@ -3,10 +3,17 @@
 Keys come from ``<openid-config url>`` documents (fetched through the gateway's OpenIdKeyCache,
 cached an hour, refetched at most every 5 minutes on an unknown kid) and from inline
 ``<issuer-signing-keys>`` (``<key n= e=>`` RSA keys, or base64 text for HS256 secrets). Failures go
-through on-error with APIM's reasons; the default answer is failed-validation-httpcode (401).
+through on-error with APIM's reasons; the default answer is failed-validation-httpcode (401) with
+the documented default message for the reason (`jwt_support.default_failure_message`).
+
+Policy expressions are taken where validate-jwt-policy.md allows them: failed-validation-httpcode,
+failed-validation-error-message, and the ``<audience>`` / ``<issuer>`` texts (the page's own examples
+use ``<audience>@(context.Request.OriginalUrl.Host)</audience>``); they are evaluated per request.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from typing import Any
 
@@ -24,10 +31,10 @@ from toolkit.emulator.policy.jwt_support import (
     TokenSource,
     required_claims,
     single_children,
-    text_list,
     validation_failure,
 )
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.values import IntSetting, text_of
 
 CHILDREN = ("openid-config", "issuer-signing-keys", "audiences", "issuers", "required-claims")
 
@@ -40,15 +47,18 @@ CHILDREN = ("openid-config", "issuer-signing-keys", "audiences", "issuers", "req
                 "require-signed-tokens", "clock-skew", "output-token-variable-name"),
     children=CHILDREN,
     notes="RS256/RS512/PS256 via openid-config or <key n e>, HS256 via base64 <key>; decryption-keys and "
-    "certificate-id keys are not supported. Failure → on-error with APIM's reasons, default 401 JSON.",
+    "certificate-id keys are not supported. Expressions in failed-validation-httpcode/-error-message, token-value, "
+    "<audience>, <issuer>. Failure → on-error with APIM's reasons, default 401 JSON with the documented message.",
 )
 class ValidateJwt(Policy):
     """JWT validation."""
 
-    __slots__ = ("source", "status", "message", "requirements", "openid_urls", "inline_keys", "output")
+    __slots__ = ("source", "status", "message", "requirements", "openid_urls", "inline_keys", "output",
+                 "audiences", "issuers")
 
-    def __init__(self, source: TokenSource, status: int, message: str | None, requirements: JwtRequirements,
-                 openid_urls: tuple[str, ...], inline_keys: StaticKeys | None, output: str | None) -> None:
+    def __init__(self, source: TokenSource, status: IntSetting, message: Any, requirements: JwtRequirements,
+                 openid_urls: tuple[str, ...], inline_keys: StaticKeys | None, output: str | None,
+                 audiences: tuple[Any, ...] = (), issuers: tuple[Any, ...] = ()) -> None:
         super().__init__()
         self.source = source
         self.status = status
@@ -57,6 +67,9 @@ class ValidateJwt(Policy):
         self.openid_urls = openid_urls
         self.inline_keys = inline_keys
         self.output = output
+        # Expression-valued audiences/issuers (None when all are constants, already in requirements).
+        self.audiences = audiences if any(not isinstance(a, str) for a in audiences) else None
+        self.issuers = issuers if any(not isinstance(i, str) for i in issuers) else None
 
     @classmethod
     def compile(cls, element: Any, cc: Any) -> ValidateJwt:
@@ -71,9 +84,11 @@ class ValidateJwt(Policy):
         keys = [_key(key, cc) for container in groups.get("issuer-signing-keys", [])
                 for key in _key_elements(container, cc)]
         algorithms = ASYMMETRIC_ALGORITHMS + (("HS256",) if any(k.symmetric for k in keys) else ())
+        audiences = _values(groups, "audiences", "audience", cc)
+        issuers = _values(groups, "issuers", "issuer", cc)
         requirements = JwtRequirements(
-            audiences=_texts(groups, "audiences", "audience", cc),
-            issuers=_texts(groups, "issuers", "issuer", cc),
+            audiences=tuple(a for a in audiences if isinstance(a, str)),
+            issuers=tuple(i for i in issuers if isinstance(i, str)),
             required_claims=required_claims(groups["required-claims"][0], cc) if "required-claims" in groups else (),
             clock_skew_seconds=float(cc.integer(element, "clock-skew", default=0, minimum=0).constant),
             require_expiration_time=cc.boolean(element, "require-expiration-time", True),
@@ -82,12 +97,14 @@ class ValidateJwt(Policy):
         )
         return cls(
             source,
-            cc.integer(element, "failed-validation-httpcode", default=401, minimum=100, maximum=599).constant,
-            cc.constant(element, "failed-validation-error-message"),
+            cc.integer(element, "failed-validation-httpcode", default=401, minimum=100, maximum=599, expressions=True),
+            cc.value(element, "failed-validation-error-message", expect="string"),
             requirements,
             tuple(urls),
             StaticKeys(keys) if keys else None,
             cc.constant(element, "output-token-variable-name"),
+            audiences,
+            issuers,
         )
 
     async def run(self, ctx: Any, services: Any) -> None:
@@ -98,16 +115,29 @@ class ValidateJwt(Policy):
                 raise JwtValidationError("JWT not present.", reason="not_present")
             keys = self._keys(services)
             now = services.clock()
+            requirements = self._requirements(ctx)
             if self.openid_urls:  # may fetch keys over HTTP: off the event loop
-                claims = await services.run_blocking(validate_jwt, token, self.requirements, keys, now)
+                claims = await services.run_blocking(validate_jwt, token, requirements, keys, now)
             else:
-                claims = validate_jwt(token, self.requirements, keys, now)
+                claims = validate_jwt(token, requirements, keys, now)
         except JwtValidationError as exc:
             ctx.note(self.spec.name, f"refused: {exc.reason}")
-            raise validation_failure(self.spec.name, exc, self.status, self.message) from None
+            message = text_of(self.message, ctx) if self.message is not None else None
+            raise validation_failure(self.spec.name, exc, self.status.get(ctx, self.spec.name), message) from None
         if self.output:
             ctx.variables[self.output] = claims
         ctx.note(self.spec.name, "valid token")
+
+    def _requirements(self, ctx: Any) -> JwtRequirements:
+        """The requirements with this request's values of expression audiences and issuers."""
+        if self.audiences is None and self.issuers is None:
+            return self.requirements
+        changes = {}
+        if self.audiences is not None:
+            changes["audiences"] = tuple(a if isinstance(a, str) else text_of(a, ctx) for a in self.audiences)
+        if self.issuers is not None:
+            changes["issuers"] = tuple(i if isinstance(i, str) else text_of(i, ctx) for i in self.issuers)
+        return dataclasses.replace(self.requirements, **changes)
 
     def _keys(self, services: Any) -> Any:
         sources = [self.inline_keys] if self.inline_keys is not None else []
@@ -120,8 +150,21 @@ class ValidateJwt(Policy):
         return KeyChain(*sources)
 
 
-def _texts(groups: dict[str, list[Any]], container: str, item: str, cc: Any) -> tuple[str, ...]:
-    return text_list(groups[container][0], item, cc) if container in groups else ()
+def _values(groups: dict[str, list[Any]], container: str, item: str, cc: Any) -> tuple[Any, ...]:
+    """``<audiences><audience>…`` texts: constant strings, or compiled expressions evaluated per request."""
+    if container not in groups:
+        return ()
+    element = groups[container][0]
+    cc.check_attributes(element, ())
+    values: list[Any] = []
+    for child in cc.child_elements(element, (item,)):
+        cc.check_attributes(child, ())
+        cc.child_elements(child, (), text=True)
+        text = cc.text(child)
+        if not text:
+            raise cc.reject(child, f"<{item}> is empty")
+        values.append(cc.text_value(child, expect="string") if text.startswith(("@(", "@{")) else text)
+    return tuple(values)
 
 
 def _key_elements(container: Any, cc: Any) -> list[Any]:

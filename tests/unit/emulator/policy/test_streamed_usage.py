@@ -1,0 +1,62 @@
+"""Completion tokens counted from a relayed event stream, whatever its chunking."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from toolkit.emulator.policy.streamed_usage import CompletionTextCounter, CountedStream
+from toolkit.emulator.tokens import estimate_text_tokens
+
+
+def _event(index: int, content: str) -> bytes:
+    return b"data: " + json.dumps({"choices": [{"index": index, "delta": {"content": content}}]}).encode() + b"\n\n"
+
+
+STREAM = (b'data: {"choices":[],"prompt_filter_results":[]}\n\n' + _event(0, "Hello ") + _event(1, "Other ")
+          + _event(0, "world, this is long.") + _event(1, "answer.") + b"data: [DONE]\n\n")
+
+
+def test_counts_each_choice_in_any_chunking() -> None:
+    expected = estimate_text_tokens("Hello world, this is long.") + estimate_text_tokens("Other answer.")
+    for size in (1, 7, 64, len(STREAM)):
+        counter = CompletionTextCounter()
+        for start in range(0, len(STREAM), size):
+            counter.feed(STREAM[start:start + size])
+        assert counter.completion_tokens == expected, size
+
+
+class _Inner:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.closed = list(chunks), False
+
+    def __aiter__(self) -> _Inner:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.chunks:
+            raise StopAsyncIteration
+        return self.chunks.pop(0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_settles_once_at_the_end_or_on_close() -> None:
+    settled: list[int] = []
+
+    async def read_all() -> list[bytes]:
+        stream = CountedStream(_Inner([STREAM[:30], STREAM[30:]]), settled.append)
+        chunks = [chunk async for chunk in stream]
+        stream.close()
+        return chunks
+
+    assert b"".join(asyncio.run(read_all())) == STREAM
+    assert len(settled) == 1 and settled[0] > 0
+
+    partial: list[int] = []
+    inner = _Inner([_event(0, "Only this part "), _event(0, "never read")])
+    stream = CountedStream(inner, partial.append)
+    asyncio.run(stream.__anext__())
+    stream.close()
+    assert partial == [estimate_text_tokens("Only this part ")] and inner.closed
