@@ -77,5 +77,9 @@ def test_a_failed_rollback_step_is_reported(target: ApimTarget, plane: Managemen
         apply_plan(target.client, plan, desired.resources)
     outcome = caught.value.outcome
     assert len(outcome.unrestored) == 1 and len(outcome.restored) == 1
-    assert "rollback incomplete" in caught.value.message
+    assert "rollback incomplete" in caught.value.message and "as before" not in caught.value.message
     assert len(remote_state(plane)) == 1
+    # the NOT-restored list names the resource left changed, never a "restored ..." step label
+    (label, reason), = outcome.unrestored
+    assert label == plan.actions[1].ref.label and reason.startswith("create not undone: ") and "HTTP 500" in reason
+    assert outcome.restored == [f"deleted {plan.actions[0].ref.label} (created by this apply)"]
