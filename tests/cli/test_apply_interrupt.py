@@ -3,23 +3,21 @@ a signal sent while the emulator holds one of its writes, and the target's state
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from toolkit.emulator.management import ManagementPlane, TlsMaterial
+from toolkit.emulator.management import ManagementPlane
 from toolkit.emulator.management.arm import ArmError
 from toolkit.publish.target import LOCAL_RESOURCE_GROUP as RG
 from toolkit.publish.target import LOCAL_SERVICE as SVC
-from toolkit.testing.emulator_servers import management_client, serve_app_in_thread
+from toolkit.testing.emulator_servers import management_client
 
 WAIT = 120  # seconds; a bound against hangs only (the subprocess imports azure and plans first)
 SAMPLE_WRITES = 11  # the repository's toolkit.yaml, fresh target
@@ -110,13 +108,6 @@ class Apply:
         return [m.group(1) for line in self.lines if (m := re.match(r"\s+done: create (.+)$", line))]
 
 
-@pytest.fixture
-def served(plane: ManagementPlane, tls: TlsMaterial, repo_root: Path) -> Iterator[dict[str, str]]:
-    with serve_app_in_thread(plane.app, ssl=tls) as url:
-        yield {**os.environ, "PYTHONPATH": str(repo_root), "TOOLKIT_MANAGEMENT_URL": url,
-               "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
-
-
 def _live_names(env: dict[str, str]) -> set[str]:
     """Every named value, backend and API on the target, read through the SDK."""
     sdk = management_client(env["TOOLKIT_MANAGEMENT_URL"], env["TOOLKIT_CA_BUNDLE"])
@@ -133,10 +124,10 @@ def _kind_and_name(label: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_the_first_signal_rolls_back_what_was_written(served: dict[str, str], plane: ManagementPlane,
+def test_the_first_signal_rolls_back_what_was_written(served_env: dict[str, str], plane: ManagementPlane,
                                                       repo_root: Path, sig: signal.Signals) -> None:
     gate = WriteGate(plane, hold=(4,))
-    run = Apply(served, repo_root / "toolkit.yaml")
+    run = Apply(served_env, repo_root / "toolkit.yaml")
     try:
         gate.wait(4)
         run.proc.send_signal(sig)
@@ -150,14 +141,14 @@ def test_the_first_signal_rolls_back_what_was_written(served: dict[str, str], pl
     assert f"interrupted after 4 of {SAMPLE_WRITES} write(s); rolled back 4 change(s): the target is as before" \
         in run.stderr
     assert len(run.done_labels()) == 4
-    assert _live_names(served) == set()  # through the SDK: nothing the apply created is left
+    assert _live_names(served_env) == set()  # through the SDK: nothing the apply created is left
     assert plane.store.all() == []
 
 
-def test_a_second_ctrl_c_stops_at_once_and_lists_what_is_left(served: dict[str, str], plane: ManagementPlane,
+def test_a_second_ctrl_c_stops_at_once_and_lists_what_is_left(served_env: dict[str, str], plane: ManagementPlane,
                                                               repo_root: Path) -> None:
     gate = WriteGate(plane, hold=(4, 5))  # write 5 is the rollback's first undo
-    run = Apply(served, repo_root / "toolkit.yaml")
+    run = Apply(served_env, repo_root / "toolkit.yaml")
     try:
         gate.wait(4)
         run.proc.send_signal(signal.SIGINT)
@@ -178,7 +169,7 @@ def test_a_second_ctrl_c_stops_at_once_and_lists_what_is_left(served: dict[str, 
     for label in written:
         assert f"  {label}: " in left  # each is listed ...
     assert f"  {written[-1]}: state unknown: interrupted while undoing its create" in left
-    live = {name for kind_name in _live_names(served) for name in [kind_name.split(":", 1)[1]]}
+    live = {name for kind_name in _live_names(served_env) for name in [kind_name.split(":", 1)[1]]}
     assert {_kind_and_name(label)[1] for label in written} <= live  # ... and each is still on the target
     assert len(plane.store.all()) == 4
     assert "as before the apply" not in run.stderr

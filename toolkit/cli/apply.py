@@ -91,17 +91,9 @@ def _report_rollback(outcome: ApplyOutcome) -> None:
 
 
 def _read_plan(path: str) -> Plan:
-    import json
+    from toolkit.publish.plan_file import read_plan_file
 
-    from toolkit.errors import InputError
-    from toolkit.publish.plan import Plan
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the plan ({exc})") from None
-    return Plan.from_json(document, source=path)
+    return read_plan_file(path)
 
 
 def _reconcile(saved: Plan, features: tuple[str, ...], env_name: str | None,
