@@ -113,11 +113,11 @@ def apply_plan(
         outcome.writes = client.calls["write"] - writes_before
         return error(message, outcome, hint=hint)
 
-    for change in [*actions, None]:
+    for change in [*actions, None]:  # None: after the last write, a last look at stop()
         if stop_requested():
             outcome.interrupted = True
             notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
-            _rollback_or_stop(client, written, [], snapshot, outcome, notify)
+            _rollback_or_stop(client, written, [], snapshot, outcome, notify, secrets)
             raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT)
         if change is None:
             break
@@ -132,7 +132,7 @@ def apply_plan(
             except KeyboardInterrupt:
                 _stopped_at_once(change, written, outcome)
                 raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
-            _rollback_or_stop(client, written, failed, snapshot, outcome, notify)
+            _rollback_or_stop(client, written, failed, snapshot, outcome, notify, secrets)
             error = ApplyInterrupted if outcome.interrupted else ApplyFailed
             raise finish(error, _failure_message(outcome), _HINT) from None
         except KeyboardInterrupt:  # the second Ctrl-C during a write: stop at once
@@ -244,7 +244,8 @@ def _same_version(current: LiveResource | None, before: LiveResource | None) -> 
 
 
 def _rollback_or_stop(client: ApimClient, written: list[_Written], failed: list[_Written],
-                      snapshot: Mapping[ResourceRef, LiveResource], outcome: ApplyOutcome, notify: Event) -> None:
+                      snapshot: Mapping[ResourceRef, LiveResource], outcome: ApplyOutcome, notify: Event,
+                      secrets: Collection[str]) -> None:
     """Undo ``failed`` then ``written`` in reverse order; a KeyboardInterrupt stops at once (what is left is listed)."""
     steps = [*failed, *reversed(written)]
     for index, step in enumerate(steps):
@@ -255,8 +256,9 @@ def _rollback_or_stop(client: ApimClient, written: list[_Written], failed: list[
             outcome.changed_by_others.append(label)
             notify("not restored", f"{label}: {CHANGED_BY_OTHERS}")
         except RemoteError as exc:
-            outcome.unrestored.append((label, f"{step.change.op.value} not undone: {exc.message}"))
-            notify("not restored", f"{label}: {exc.message}")
+            reason = f"{step.change.op.value} not undone: {redact(exc.message, secrets)}"
+            outcome.unrestored.append((label, reason))
+            notify("not restored", f"{label}: {reason}")
         except KeyboardInterrupt:
             outcome.interrupted = True
             outcome.unrestored.append((label, f"state unknown: interrupted while undoing its {step.change.op.value}"))
