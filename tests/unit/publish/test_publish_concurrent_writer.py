@@ -15,6 +15,7 @@ from publish_helpers import SECRET_V2, SMALL_CONFIG, SMALL_CONFIG_V2, desired_of
 from toolkit.artifacts.layout import Kind
 from toolkit.emulator.management import ManagementPlane, TlsMaterial
 from toolkit.publish import ApimTarget, ApplyFailed, Op, Plan, apply_plan, plan_against
+from toolkit.publish.apply import ApplyInterrupted
 from toolkit.publish.errors import http_error
 from toolkit.publish.target import LOCAL_RESOURCE_GROUP as RG
 from toolkit.publish.target import LOCAL_SERVICE as SVC
@@ -144,3 +145,74 @@ def test_a_failed_write_that_landed_is_undone_but_not_someone_elses(target: Apim
         apply_plan(target.client, plan, desired.resources)
     assert caught.value.outcome.failed == b1 and remote_state(plane) == before
     assert caught.value.outcome.target_as_before and not caught.value.outcome.changed_by_others
+
+
+def test_a_412_is_never_ours_even_when_the_other_writer_wrote_our_body(
+        target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
+    desired, plan = _v1_then_v2(target, tmp_path)
+    theirs = _index(plan, Op.UPDATE, "b1")
+    b1 = plan.actions[theirs].ref
+
+    def same_as_ours() -> None:
+        other.backend.create_or_update(RG, SVC, "b1", io.BytesIO(json.dumps(desired.resources[b1]).encode()))
+
+    with pytest.raises(ApplyFailed) as caught:
+        apply_plan(target.client, plan, desired.resources, on_event=_after_write(plan, theirs - 1, same_as_ours))
+    assert "HTTP 412" in caught.value.message
+    assert caught.value.outcome.changed_by_others == ["backend 'b1'"]
+    assert (_backend(plane, "b1") or {})["circuitBreaker"]["rules"][0]["failureCondition"]["count"] == 5  # theirs, kept
+
+
+def test_a_failed_delete_that_landed_is_re_created(target: ApimTarget, plane: ManagementPlane, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    desired, plan = _v1_then_v2(target, tmp_path)
+    before = remote_state(plane)
+    original = target.client.delete
+
+    calls: list[Any] = []
+
+    def delete_then_fail(ref: Any, if_match: Any) -> None:
+        original(ref, if_match)
+        calls.append(ref)
+        if len(calls) == 1:  # the plan's delete; the rollback's own deletes work
+            raise http_error(f"delete {ref.label}: HTTP 500: committed, then failed", 500)
+
+    monkeypatch.setattr(target.client, "delete", delete_then_fail)
+    with pytest.raises(ApplyFailed) as caught:
+        apply_plan(target.client, plan, desired.resources)
+    assert caught.value.outcome.failed is not None and caught.value.outcome.failed.op is Op.DELETE
+    assert f"re-created {caught.value.outcome.failed.ref.label}" in caught.value.outcome.restored
+    assert remote_state(plane) == before and caught.value.outcome.target_as_before
+
+
+def test_a_resource_another_writer_re_created_after_our_delete_is_kept(
+        target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
+    desired, plan = _v1_then_v2(target, tmp_path)
+    deleted = _index(plan, Op.DELETE, "b2")
+    assert deleted == len(plan.actions) - 1
+    done: list[str] = []
+
+    def on_event(kind: str, text: str) -> None:
+        if kind == "done":
+            done.append(text)
+            if len(done) == deleted + 1:
+                _other_writes_backend(other, "b2")
+
+    with pytest.raises(ApplyInterrupted) as caught:  # stopped after the last write: everything is undone ...
+        apply_plan(target.client, plan, desired.resources, on_event=on_event, stop=lambda: len(done) > deleted)
+    assert (_backend(plane, "b2") or {}).get("url") == OTHER_URL  # ... but b2 is the other writer's now
+    assert caught.value.outcome.changed_by_others == ["backend 'b2'"] and caught.value.exit_code == 4
+
+
+def test_a_resource_we_created_and_another_writer_deleted_counts_as_restored(
+        target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
+    desired, plan = _v1_then_v2(target, tmp_path)
+    before = remote_state(plane)
+    created = _index(plan, Op.CREATE, "b4")
+    gone = _after_write(plan, created, lambda: other.backend.delete(RG, SVC, "b4", if_match="*"))
+    with pytest.raises(ApplyFailed) as caught:  # the pool update then fails: its member b4 is missing
+        apply_plan(target.client, plan, desired.resources, on_event=gone)
+    outcome = caught.value.outcome
+    assert outcome.failed is not None and outcome.failed.ref.name == "pool"
+    assert "backend 'b4' (created by this apply) was already deleted" in outcome.restored
+    assert remote_state(plane) == before and outcome.target_as_before
