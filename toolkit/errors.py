@@ -13,6 +13,11 @@ EXIT_BAD_INPUT = 3
 EXIT_REMOTE = 4
 EXIT_INCONCLUSIVE = 5
 EXIT_BUG = 70
+# An apply stopped by Ctrl-C or SIGTERM (a cancelled CI job) after rolling back everything it wrote:
+# 128 + SIGINT, the code shells and CI runners already read as "stopped by the user", kept apart from
+# 4 so a script can tell a clean cancel from a refusal. An interrupted apply that leaves anything
+# changed (a second Ctrl-C, a failed undo) exits 4 like every partial apply.
+EXIT_INTERRUPTED = 130
 
 
 class ToolkitError(Exception):

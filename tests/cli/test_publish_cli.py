@@ -283,3 +283,19 @@ def test_plan_on_azure_does_not_need_the_gateway_key(repo_root, tmp_path, monkey
     result = CliRunner().invoke(root, args)
     assert result.exit_code == 3, result.output
     assert "${AZURE_SUBSCRIPTION_ID} is not set" in result.output
+
+
+def test_a_failed_undo_is_listed_by_resource_not_as_restored(env: dict[str, str], plane: ManagementPlane,
+                                                             repo_root: Path) -> None:
+    plane.faults.fail_nth_write(3, 500)  # the third create fails ...
+    plane.faults.fail_nth_write(4, 500)  # ... and so does the rollback's first undo (of the second create)
+    result = run(env, "apply", "--yes", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 4, result.output
+    done = [line.split("done: create ", 1)[1] for line in result.stderr.splitlines() if "done: create " in line]
+    assert len(done) == 2
+    rolled_back, left = result.stderr.split("rolled back:\n", 1)[1].split("NOT restored, left changed by this apply")
+    assert f"deleted {done[0]} (created by this apply)" in rolled_back and done[1] not in rolled_back
+    left_lines = [line.strip() for line in left.splitlines()[1:] if line.startswith("  ")]
+    assert left_lines[0].startswith(f"{done[1]}: create not undone: ") and "HTTP 500" in left_lines[0]
+    assert not any(line.startswith(("restored ", "re-created ", "deleted ")) for line in left_lines)
+    assert "as before the apply" not in result.stderr

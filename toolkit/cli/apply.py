@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from toolkit.cli._interrupt import graceful_stop
 from toolkit.cli._options import config_option, env_option, features_argument
 from toolkit.cli._output import info, listing, out
 from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
 
 if TYPE_CHECKING:
+    from toolkit.publish.apply import ApplyOutcome
     from toolkit.publish.plan import Plan
 
 
@@ -38,7 +40,10 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
 
     Renders and lints first, shows the plan, asks for confirmation (unless --yes), then writes in
     dependency order: named values, single backends, pools, fragments, APIs, policies. Deletes only
-    with --prune (in reverse order). If a write fails, everything already written is restored.
+    with --prune (in reverse order). If a write fails, everything already written is restored
+    (except what another writer changed meanwhile: that is left alone and listed). The first Ctrl-C
+    or SIGTERM stops after the current write and rolls back (exit 130 when the target is as before);
+    a second one stops at once and lists what is left changed (exit 4).
     """
     from toolkit.publish.apply import ApplyFailed, apply_plan
     from toolkit.publish.plan_text import render_plan
@@ -64,30 +69,31 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
             return
         _confirm(len(plan.actions), target.label, assume_yes)
         try:
-            outcome = apply_plan(target.client, plan, desired.resources,
-                                 on_event=lambda kind, text: info(f"  {kind}: {text}"))
+            with graceful_stop("rolling back what was written") as stop:
+                outcome = apply_plan(target.client, plan, desired.resources, stop=stop,
+                                     on_event=lambda kind, text: info(f"  {kind}: {text}"))
         except ApplyFailed as exc:
-            if exc.outcome.restored:
-                listing("rolled back:", exc.outcome.restored)
-            if exc.outcome.unrestored:
-                listing("NOT restored (fix by hand, then run `toolkit plan`):",
-                        [f"{label}: {reason}" for label, reason in exc.outcome.unrestored])
+            _report_rollback(exc.outcome)
             raise
     info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
 
 
+def _report_rollback(outcome: ApplyOutcome) -> None:
+    """What the rollback undid, what another writer changed (left alone), and what this apply left changed."""
+    if outcome.restored:
+        listing("rolled back:", outcome.restored)
+    if outcome.changed_by_others:
+        listing("changed by another writer during the apply, not restored (left as they made it):",
+                outcome.changed_by_others)
+    if outcome.unrestored:
+        listing("NOT restored, left changed by this apply (fix by hand, then run `toolkit plan`):",
+                [f"{label}: {reason}" for label, reason in outcome.unrestored])
+
+
 def _read_plan(path: str) -> Plan:
-    import json
+    from toolkit.publish.plan_file import read_plan_file
 
-    from toolkit.errors import InputError
-    from toolkit.publish.plan import Plan
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the plan ({exc})") from None
-    return Plan.from_json(document, source=path)
+    return read_plan_file(path)
 
 
 def _reconcile(saved: Plan, features: tuple[str, ...], env_name: str | None,

@@ -5,8 +5,12 @@
    was read is the snapshot.
 2. Write in plan order (dependency levels, deletes last in reverse), each update and delete with
    ``If-Match: <etag from the plan>``; 429 and 409 are retried with backoff by the client.
-3. If a write fails, restore the snapshot in reverse order (delete what was created, put back what
-   was updated or deleted) and raise ApplyFailed with what failed and what was restored.
+3. If a write fails, or ``stop()`` asks for it (the first Ctrl-C or SIGTERM, checked between writes),
+   undo in reverse order what this apply wrote: delete what it created, put back what it updated or
+   deleted. A resource is only undone while it is still as this apply left it (its ETag is the one our
+   write returned, or it is still absent after our delete); one another writer changed meanwhile is
+   left as they made it and reported, never overwritten. A KeyboardInterrupt (the second Ctrl-C)
+   stops at once, listing exactly what is left changed.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from toolkit.artifacts.layout import Kind
-from toolkit.errors import ApplyError, InputError, RemoteError, StalePlanError
+from toolkit.errors import EXIT_INTERRUPTED, EXIT_REMOTE, ApplyError, InputError, RemoteError, StalePlanError
 from toolkit.publish.client import ApimClient
+from toolkit.publish.diff import field_changes
 from toolkit.publish.errors import PreconditionFailed, redact
 from toolkit.publish.normalize import strip_server_fields
 from toolkit.publish.plan import Change, Op, Plan
@@ -24,18 +29,30 @@ from toolkit.publish.plan_text import change_line
 from toolkit.publish.resources import Body, LiveResource, ResourceRef, is_secret
 
 Event = Callable[[str, str], None]
+CHANGED_BY_OTHERS = "changed by another writer during the apply: left as they made it, not restored"
 
 
 @dataclass
 class ApplyOutcome:
-    """What an apply did: the changes written, and on failure the error and the rollback's result."""
+    """What an apply did: the changes written, and on failure or interruption what the rollback did.
+
+    ``restored``: what the rollback undid. ``changed_by_others``: resources another writer changed
+    during the apply (left alone). ``unrestored``: (resource, why) for what this apply left changed.
+    """
 
     done: list[Change] = field(default_factory=list)
     failed: Change | None = None
     error: str | None = None
     restored: list[str] = field(default_factory=list)
     unrestored: list[tuple[str, str]] = field(default_factory=list)
+    changed_by_others: list[str] = field(default_factory=list)
+    interrupted: bool = False
     writes: int = 0
+
+    @property
+    def target_as_before(self) -> bool:
+        """Whether the rollback left the target exactly as before the apply."""
+        return not self.unrestored and not self.changed_by_others
 
 
 class ApplyFailed(ApplyError):
@@ -46,6 +63,28 @@ class ApplyFailed(ApplyError):
         self.outcome = outcome
 
 
+class ApplyInterrupted(ApplyFailed):
+    """The apply was stopped (Ctrl-C, SIGTERM). Exit 130 when the target is as before; else 4 (partial apply)."""
+
+    def __init__(self, message: str, outcome: ApplyOutcome, *, hint: str | None = None) -> None:
+        super().__init__(message, outcome, hint=hint)
+        # 130 (128 + SIGINT, the shell's "stopped by the user") only when nothing is left changed, so a
+        # script can tell a clean cancel from a partial apply, which stays 4 like every partial apply.
+        self.exit_code = EXIT_INTERRUPTED if outcome.target_as_before else EXIT_REMOTE
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A write this apply made: the change and the ETag the target answered (None after a delete)."""
+
+    change: Change
+    etag: str | None
+
+
+class _ChangedByOthers(Exception):
+    """The resource is no longer as this apply left it: another writer changed it."""
+
+
 def apply_plan(
     client: ApimClient,
     plan: Plan,
@@ -53,31 +92,60 @@ def apply_plan(
     *,
     secret_values: Collection[str] = (),
     on_event: Event | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ApplyOutcome:
-    """Execute ``plan.actions`` against ``client`` with the bodies in ``desired``; see the module docstring."""
+    """Execute ``plan.actions`` against ``client`` with the bodies in ``desired``; see the module docstring.
+
+    ``stop`` is asked before each write and after the last one: True rolls back what was written and
+    raises ApplyInterrupted.
+    """
     notify = on_event or (lambda kind, text: None)
+    stop_requested = stop or (lambda: False)
     actions = plan.actions
     _check_bodies(actions, desired)
     writes_before = client.calls["write"]
     snapshot = _precheck(client, actions)
     secrets = {*secret_values, *_secret_values(desired.values()), *_secret_values(r.body for r in snapshot.values())}
     outcome = ApplyOutcome()
-    written: list[tuple[Change, str | None]] = []
-    for change in actions:
+    written: list[_Written] = []
+
+    def finish(error: type[ApplyFailed], message: str, hint: str) -> ApplyFailed:
+        outcome.writes = client.calls["write"] - writes_before
+        return error(message, outcome, hint=hint)
+
+    for change in [*actions, None]:  # None: after the last write, a last look at stop()
+        if stop_requested():
+            outcome.interrupted = True
+            notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
+            _rollback_or_stop(client, written, [], snapshot, outcome, notify, secrets)
+            raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT)
+        if change is None:
+            break
         try:
             etag = _write(client, change, _body_for(change, desired, snapshot))
         except RemoteError as exc:
             outcome.failed, outcome.error = change, redact(exc.message, secrets)
             notify("failed", f"{change_line(change)}: {outcome.error}")
-            _rollback(client, written, change, snapshot, outcome, notify)
-            outcome.writes = client.calls["write"] - writes_before
-            raise ApplyFailed(_failure_message(outcome), outcome,
-                              hint="run `toolkit plan` to see the target's state now") from None
-        written.append((change, etag))
+            try:
+                failed = _failed_write_step(client, change, exc, desired.get(change.ref), snapshot.get(change.ref),
+                                            outcome)
+            except KeyboardInterrupt:
+                _stopped_at_once(change, written, outcome)
+                raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
+            _rollback_or_stop(client, written, failed, snapshot, outcome, notify, secrets)
+            error = ApplyInterrupted if outcome.interrupted else ApplyFailed
+            raise finish(error, _failure_message(outcome), _HINT) from None
+        except KeyboardInterrupt:  # the second Ctrl-C during a write: stop at once
+            _stopped_at_once(change, written, outcome)
+            raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
+        written.append(_Written(change, etag))
         outcome.done.append(change)
         notify("done", change_line(change))
     outcome.writes = client.calls["write"] - writes_before
     return outcome
+
+
+_HINT = "run `toolkit plan` to see the target's state now"
 
 
 def _secret_values(bodies: Iterable[Body]) -> set[str]:
@@ -146,51 +214,113 @@ def _write(client: ApimClient, change: Change, body: Body | None) -> str | None:
         raise
 
 
+def _failed_write_step(client: ApimClient, change: Change, error: RemoteError, desired: Body | None,
+                       before: LiveResource | None, outcome: ApplyOutcome) -> list[_Written]:
+    """What to undo for the write that failed: it may still have landed (a 500 after the commit).
+
+    Undone only when the target holds exactly what we sent (or our delete happened); a 412, or any
+    other content, means another writer: left alone and reported.
+    """
+    try:
+        current = client.get(change.ref)
+    except RemoteError as exc:
+        outcome.unrestored.append((change.ref.label, f"state unknown after the failed write: {exc.message}"))
+        return []
+    if _same_version(current, before):
+        return []
+    ours = not isinstance(error, PreconditionFailed) and (
+        current is None if change.op is Op.DELETE
+        else current is not None and desired is not None and not field_changes(change.ref.kind, desired, current.body))
+    if not ours:
+        outcome.changed_by_others.append(change.ref.label)
+        return []
+    return [_Written(change, None if current is None else current.etag)]
+
+
+def _same_version(current: LiveResource | None, before: LiveResource | None) -> bool:
+    if current is None or before is None:
+        return current is None and before is None
+    return current.etag == before.etag
+
+
+def _rollback_or_stop(client: ApimClient, written: list[_Written], failed: list[_Written],
+                      snapshot: Mapping[ResourceRef, LiveResource], outcome: ApplyOutcome, notify: Event,
+                      secrets: Collection[str]) -> None:
+    """Undo ``failed`` then ``written`` in reverse order; a KeyboardInterrupt stops at once (what is left is listed)."""
+    steps = [*failed, *reversed(written)]
+    for index, step in enumerate(steps):
+        label = step.change.ref.label
+        try:
+            restored = _undo(client, step, snapshot.get(step.change.ref))
+        except _ChangedByOthers:
+            outcome.changed_by_others.append(label)
+            notify("not restored", f"{label}: {CHANGED_BY_OTHERS}")
+        except RemoteError as exc:
+            reason = f"{step.change.op.value} not undone: {redact(exc.message, secrets)}"
+            outcome.unrestored.append((label, reason))
+            notify("not restored", f"{label}: {reason}")
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            outcome.unrestored.append((label, f"state unknown: interrupted while undoing its {step.change.op.value}"))
+            _left_changed(steps[index + 1:], outcome)
+            return
+        else:
+            outcome.restored.append(restored)
+            notify("restored", restored)
+
+
+def _stopped_at_once(in_flight: Change, written: list[_Written], outcome: ApplyOutcome) -> None:
+    """A KeyboardInterrupt during ``in_flight``'s write: nothing is undone; list what is left changed."""
+    outcome.interrupted = True
+    outcome.unrestored.append((in_flight.ref.label, f"state unknown: interrupted while writing ({in_flight.op.value})"))
+    _left_changed(reversed(written), outcome)
+
+
+def _left_changed(steps: Iterable[_Written], outcome: ApplyOutcome) -> None:
+    """Record every write in ``steps`` (in undo order) as left changed: the rollback was stopped."""
+    for step in steps:
+        outcome.unrestored.append((step.change.ref.label, f"{step.change.op.value} not undone: stopped"))
+
+
+def _undo(client: ApimClient, step: _Written, before: LiveResource | None) -> str:
+    """Return the resource to ``before`` (None: it did not exist) if it is still as this apply left it."""
+    ref = step.change.ref
+    current = client.get(ref)
+    if step.change.op is Op.DELETE:
+        if current is not None or before is None:  # re-created by someone since our delete
+            raise _ChangedByOthers
+        client.put(ref, _restore_body(before), None)
+        return f"re-created {ref.label}"
+    if current is None and before is None:  # created here, deleted by someone since: as before anyway
+        return f"{ref.label} (created by this apply) was already deleted"
+    if current is None or step.etag is None or current.etag != step.etag:
+        raise _ChangedByOthers
+    if before is None:
+        client.delete(ref, step.etag)
+        return f"deleted {ref.label} (created by this apply)"
+    client.put(ref, _restore_body(before), step.etag)
+    return f"restored {ref.label}"
+
+
 def _restore_body(live: LiveResource) -> Body:
     return strip_server_fields(live.ref.kind, live.body)
 
 
-def _rollback(client: ApimClient, written: list[tuple[Change, str | None]], failed: Change,
-              snapshot: Mapping[ResourceRef, LiveResource], outcome: ApplyOutcome, notify: Event) -> None:
-    """Undo ``written`` in reverse order, after undoing whatever the failed write may have done."""
-    steps: list[tuple[str, Callable[[], object]]] = []
-    before = snapshot.get(failed.ref)
-    try:  # a failed write may still have changed the resource (a 500 after the commit): check
-        current = client.get(failed.ref)
-    except RemoteError:
-        pass
-    else:
-        if current is not None and (before is None or current.etag != before.etag):
-            steps.append(_undo(client, failed, current.etag, before))
-        elif current is None and before is not None:
-            steps.append(_undo(client, Change(Op.DELETE, failed.ref), None, before))
-    steps.extend(_undo(client, change, etag, snapshot.get(change.ref)) for change, etag in reversed(written))
-    for label, step in steps:
-        try:
-            step()
-        except RemoteError as exc:
-            outcome.unrestored.append((label, exc.message))
-            notify("unrestored", f"{label}: {exc.message}")
-        else:
-            outcome.restored.append(label)
-            notify("restored", label)
-
-
-def _undo(client: ApimClient, change: Change, etag: str | None,
-          before: LiveResource | None) -> tuple[str, Callable[[], object]]:
-    """(what, action) that returns ``change.ref`` to ``before`` (None: it did not exist)."""
-    ref = change.ref
-    if before is None:
-        return f"deleted {ref.label} (created by this apply)", lambda: client.delete(ref, etag)
-    body = _restore_body(before)
-    if change.op is Op.DELETE:
-        return f"re-created {ref.label}", lambda: client.put(ref, body, None)
-    return f"restored {ref.label}", lambda: client.put(ref, body, etag)
+def _rollback_summary(outcome: ApplyOutcome) -> str:
+    if outcome.target_as_before:
+        return f"rolled back {len(outcome.restored)} change(s): the target is as before the apply"
+    parts = [f"rolled back {len(outcome.restored)} change(s)"]
+    if outcome.changed_by_others:
+        parts.append(f"{len(outcome.changed_by_others)} resource(s) changed by another writer, not restored")
+    if outcome.unrestored:
+        parts.append(f"{len(outcome.unrestored)} resource(s) left changed by this apply")
+    return "rollback incomplete: " + ", ".join(parts)
 
 
 def _failure_message(outcome: ApplyOutcome) -> str:
     assert outcome.failed is not None
-    text = f"{change_line(outcome.failed)} failed: {outcome.error}"
-    if outcome.unrestored:
-        return f"{text}; rollback incomplete: {len(outcome.unrestored)} resource(s) could not be restored"
-    return f"{text}; rolled back {len(outcome.restored)} change(s): the target is as before the apply"
+    return f"{change_line(outcome.failed)} failed: {outcome.error}; {_rollback_summary(outcome)}"
+
+
+def _interrupted_message(outcome: ApplyOutcome, planned: int) -> str:
+    return f"interrupted after {len(outcome.done)} of {planned} write(s); {_rollback_summary(outcome)}"

@@ -45,10 +45,22 @@ def field_changes(kind: Kind, desired: Body | None, live: Body | None) -> tuple[
     changes = []
     for path in sorted(set(before) | set(after)):
         old, new = before.get(path, MISSING), after.get(path, MISSING)
-        if old is MISSING or new is MISSING or old != new or type(old) is not type(new):
+        if not same_json(old, new):
             hidden = (secret and path == SECRET_FIELD) or path.startswith(SECRET_PREFIXES)
             changes.append(FieldChange(path, old, new, secret=hidden))
     return tuple(changes)
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: the same type as well as the same value (``1``, ``1.0`` and ``true`` all differ),
+    lists item by item. A side that is MISSING never equals a present one."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[key], b[key]) for key in a)
+    return bool(a == b)
 
 
 def compute_plan(

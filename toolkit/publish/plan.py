@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from toolkit.errors import InputError
 from toolkit.publish.errors import SECRET_MASK
 from toolkit.publish.resources import ResourceRef
 
@@ -137,22 +136,23 @@ class Plan:
 
     @classmethod
     def from_json(cls, data: Any, source: str = "plan") -> Plan:
-        """Read a plan file document; InputError when it is not one."""
-        try:
-            if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-                raise ValueError(f"not a toolkit plan (format {PLAN_FORMAT})")
-            return cls(
-                changes=[Change.from_json(c) for c in data["changes"]],
-                env=str(data.get("env", "")),
-                target=str(data.get("target", "")),
-                features=tuple(data.get("features") or ("all",)),
-                prune=bool(data.get("prune")),
-                kept=[ResourceRef.from_json(r) for r in data.get("kept", ())],
-                desired_digest=str(data.get("desired_digest", "")),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{source}: not a valid plan file ({exc})",
-                             hint="write one with `toolkit plan --out FILE`") from None
+        """Read a plan file document; InputError naming ``source`` and the field when it is not one."""
+        from toolkit.publish.plan_file import plan_from_document
+
+        return plan_from_document(data, source)
+
+    @classmethod
+    def from_checked_json(cls, data: dict[str, Any]) -> Plan:
+        """A document ``plan_file`` has checked -> Plan."""
+        return cls(
+            changes=[Change.from_json(c) for c in data["changes"]],
+            env=data.get("env") or "",
+            target=data.get("target") or "",
+            features=tuple(data.get("features") or ("all",)),
+            prune=bool(data.get("prune")),
+            kept=[ResourceRef.from_json(r) for r in data.get("kept", ())],
+            desired_digest=data.get("desired_digest") or "",
+        )
 
 
 def summary_line(plan: Plan) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from publish_helpers import SECRET_V2, SMALL_CONFIG, SMALL_CONFIG_V2, desired_of, make_config, remote_state
+from publish_helpers import SECRET_V1, SECRET_V2, SMALL_CONFIG, SMALL_CONFIG_V2, desired_of, make_config, remote_state
 from toolkit.emulator.management import ManagementPlane
 from toolkit.publish import ApimTarget, ApplyFailed, apply_plan, plan_against
 
@@ -77,5 +77,21 @@ def test_a_failed_rollback_step_is_reported(target: ApimTarget, plane: Managemen
         apply_plan(target.client, plan, desired.resources)
     outcome = caught.value.outcome
     assert len(outcome.unrestored) == 1 and len(outcome.restored) == 1
-    assert "rollback incomplete" in caught.value.message
+    assert "rollback incomplete" in caught.value.message and "as before" not in caught.value.message
     assert len(remote_state(plane)) == 1
+    # the NOT-restored list names the resource left changed, never a "restored ..." step label
+    (label, reason), = outcome.unrestored
+    assert label == plan.actions[1].ref.label and reason.startswith("create not undone: ") and "HTTP 500" in reason
+    assert outcome.restored == [f"deleted {plan.actions[0].ref.label} (created by this apply)"]
+
+
+def test_a_failed_restore_never_echoes_a_secret(target: ApimTarget, plane: ManagementPlane, tmp_path: Path) -> None:
+    desired, plan = _v1_then_v2_plan(target, tmp_path)
+    assert plan.actions[0].ref.label == "named-value 'api-secret'" and plan.actions[0].op.value == "update"
+    plane.faults.fail_nth_write(V2_WRITES, 500)  # the last write fails; the undos run newest first ...
+    plane.faults.fail_nth_write(2 * V2_WRITES - 1, 500, message=f"cannot set {SECRET_V1} over {SECRET_V2}")
+    with pytest.raises(ApplyFailed) as caught:  # ... so the secret's undo, the last one, is the one that fails
+        apply_plan(target.client, plan, desired.resources)
+    (label, reason), = caught.value.outcome.unrestored
+    assert label == "named-value 'api-secret'" and "cannot set (secret) over (secret)" in reason
+    assert SECRET_V1 not in reason + caught.value.message and SECRET_V2 not in reason + caught.value.message

@@ -1,0 +1,41 @@
+"""graceful_stop: the first SIGINT/SIGTERM only sets the flag, the second raises KeyboardInterrupt; handlers come back."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from toolkit.cli._interrupt import graceful_stop
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_first_signal_sets_the_flag_the_second_raises(sig: signal.Signals) -> None:
+    said: list[str] = []
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    with graceful_stop("rolling back", say=said.append) as stop:
+        assert not stop()
+        os.kill(os.getpid(), sig)  # handled in this (main) thread before the next bytecode
+        assert stop() and stop.signal_name == sig.name
+        assert said == [f"{sig.name} received: stopping after the current write, then rolling back "
+                        "(press Ctrl-C again to stop at once)"]
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert said[-1] == "SIGINT again: stopping at once"
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_outside_the_main_thread_the_flag_never_fires() -> None:
+    import threading
+
+    seen: list[bool] = []
+
+    def work() -> None:
+        with graceful_stop("x", say=lambda _: None) as stop:
+            seen.append(stop())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(10)
+    assert seen == [False]

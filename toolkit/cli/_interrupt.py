@@ -1,0 +1,60 @@
+"""Ctrl-C and SIGTERM during a long write: the first asks the work to stop cleanly, the second stops at once.
+
+A cancelled CI job sends SIGTERM, a person presses Ctrl-C (SIGINT): both mean "stop, and undo what
+you did". The first signal only sets a flag the work polls between steps (the step in flight
+finishes, so its outcome is known); a second one raises KeyboardInterrupt where the work is.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopRequest:
+    """Callable flag: ``stop()`` is True once a stop signal arrived; ``signal_name`` says which."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    def __call__(self) -> bool:
+        return self.signal_name is not None
+
+
+def _say(message: str) -> None:
+    # Straight to fd 2: a handler may run while the main thread is inside a buffered stderr write,
+    # and re-entering that writer raises RuntimeError.
+    os.write(2, (message + "\n").encode("utf-8", "replace"))
+
+
+@contextmanager
+def graceful_stop(what: str, *, say: Callable[[str], None] = _say) -> Iterator[StopRequest]:
+    """Within the block the first SIGINT/SIGTERM sets the returned flag; the next raises KeyboardInterrupt.
+
+    Outside the main thread (where Python cannot install handlers) the flag simply never fires.
+    """
+    request = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield request
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if request.signal_name is not None:
+            say(f"{signal.Signals(signum).name} again: stopping at once")
+            raise KeyboardInterrupt
+        request.signal_name = signal.Signals(signum).name
+        say(f"{request.signal_name} received: stopping after the current write, then {what} "
+            "(press Ctrl-C again to stop at once)")
+
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield request
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
