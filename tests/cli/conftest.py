@@ -17,4 +17,4 @@ def served_env(plane: ManagementPlane, tls: TlsMaterial, repo_root: Path) -> Ite
     """This process's environment plus what points the CLI (in-process or a subprocess) at the served plane."""
     with serve_app_in_thread(plane.app, ssl=tls) as url:
         yield {**os.environ, "PYTHONPATH": str(repo_root), "TOOLKIT_MANAGEMENT_URL": url,
-               "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
+               "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path), "TOOLKIT_EMULATOR_TOKEN": plane.token}

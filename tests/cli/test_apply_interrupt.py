@@ -110,7 +110,7 @@ class Apply:
 
 def _live_names(env: dict[str, str]) -> set[str]:
     """Every named value, backend and API on the target, read through the SDK."""
-    sdk = management_client(env["TOOLKIT_MANAGEMENT_URL"], env["TOOLKIT_CA_BUNDLE"])
+    sdk = management_client(env["TOOLKIT_MANAGEMENT_URL"], env["TOOLKIT_CA_BUNDLE"], token=env["TOOLKIT_EMULATOR_TOKEN"])
     try:
         groups: list[Any] = [sdk.named_value, sdk.backend, sdk.api]
         return {f"{group.__class__.__name__}:{item.name}" for group in groups for item in group.list_by_service(RG, SVC)}

@@ -117,9 +117,9 @@ def unseen_overwrites(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class ManualWriter(threading.Thread):
     """A person's client: read, change, write back with If-Match (retrying a 412), until told to stop."""
 
-    def __init__(self, url: str, ca_bundle: str) -> None:
+    def __init__(self, url: str, ca_bundle: str, token: str) -> None:
         super().__init__(daemon=True)
-        self.sdk = management_client(url, ca_bundle, user_agent="manual-writer")
+        self.sdk = management_client(url, ca_bundle, user_agent="manual-writer", token=token)
         self.stop = threading.Event()
         self.writes = 0
         self.errors: list[str] = []
@@ -171,7 +171,7 @@ def logged(plane: ManagementPlane, tls: TlsMaterial, repo_root: Path) -> Iterato
     log = RequestLog(plane.app)
     with serve_app_in_thread(log, ssl=tls) as url:
         yield ({**os.environ, "PYTHONPATH": str(repo_root), "TOOLKIT_MANAGEMENT_URL": url,
-                "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}, log)
+                "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path), "TOOLKIT_EMULATOR_TOKEN": plane.token}, log)
 
 
 def _owner(url: str) -> str:
@@ -187,7 +187,7 @@ def test_two_appliers_and_a_manual_writer_lose_nothing(logged: tuple[dict[str, s
     first = subprocess.run([sys.executable, "-m", "toolkit", "apply", "--yes", "--config", str(base)], env=served_env,
                            capture_output=True, text=True, timeout=WAIT)
     assert first.returncode == 0, first.stderr
-    manual = ManualWriter(served_env["TOOLKIT_MANAGEMENT_URL"], served_env["TOOLKIT_CA_BUNDLE"])
+    manual = ManualWriter(served_env["TOOLKIT_MANAGEMENT_URL"], served_env["TOOLKIT_CA_BUNDLE"], served_env["TOOLKIT_EMULATOR_TOKEN"])
     manual.start()
     appliers = {"a": _apply(served_env, _project(tmp_path / "a", APPLIER_A, repo_root), "a")}
     time.sleep(stagger)  # not a timing assertion: two interleavings to exercise

@@ -25,9 +25,9 @@ OTHER_URL = "https://other-writer.example.com/openai"
 
 
 @pytest.fixture
-def other(management_url: str, tls: TlsMaterial) -> Iterator[Any]:
+def other(management_url: str, tls: TlsMaterial, plane: Any) -> Iterator[Any]:
     """A second, independent SDK client: someone else working on the same service."""
-    client = management_client(management_url, tls.ca_bundle_path)
+    client = management_client(management_url, tls.ca_bundle_path, token=plane.token)
     yield client
     client.close()
 
