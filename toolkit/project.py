@@ -86,7 +86,7 @@ def render_project(
     project = Project.at(config_path, out_dir)
     config = project.load(env_name)
     chosen = tuple(features) or ("all",)
-    artifacts = render_artifacts(config.gateway, project.templates_dir)
+    artifacts = render_artifacts(config.gateway, project.templates_dir, config_file=config.path)
     owned = owned_paths(config.gateway, chosen, artifacts)
     outcome = RenderOutcome(config.env_name, project.artifacts_dir, chosen, artifacts, owned)
 

@@ -41,7 +41,7 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
     from toolkit.render import owned_paths, render_artifacts
 
     chosen = tuple(features) or ("all",)
-    secrets = {nv.name: nv.value for nv in config.gateway.named_values if nv.secret}
+    secrets = {nv.name: nv.value for nv in _named_values(config) if nv.secret and nv.value}
     if artifacts_dir is not None:
         if "all" not in chosen:
             raise InputError("FEATURE selects rendered files; with --artifacts the whole tree is published",
@@ -49,13 +49,23 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
         tree = read_tree(artifacts_dir)
         return Desired(resources_from_artifacts(tree, secrets), chosen, str(artifacts_dir),
                        lint_tree(tree, root_label=str(artifacts_dir)))
-    tree = render_artifacts(config.gateway, templates_dir)
+    tree = render_artifacts(config.gateway, templates_dir, config_file=config.path)
     try:
         owned = owned_paths(config.gateway, chosen, tree)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     resources = resources_from_artifacts(tree.subset(owned), secrets)
     return Desired(resources, chosen, f"{config.path} (environment {config.env_name!r})", lint_tree(tree))
+
+
+def _named_values(config: LoadedConfig) -> list:
+    """The config's named values and the api-key ones its backend ``auth`` implies (a bad auth is refused at render)."""
+    from toolkit.render.auth import AuthConfigError, all_named_values
+
+    try:
+        return all_named_values(config.gateway)
+    except AuthConfigError:
+        return list(config.gateway.named_values)
 
 
 def plan_against(target: ApimTarget, desired: Desired, *, env: str, prune: bool = False) -> Plan:
