@@ -20,7 +20,8 @@ from toolkit.artifacts.model import dump_json
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # ARM ``properties.format`` for each file: JSON -> openapi+json, YAML -> openapi (APIOps publisher's mapping).
 IMPORT_FORMATS = {"specification.json": "openapi+json", "specification.yaml": "openapi"}
-_OPERATION_NAME_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_NOT_IN_NAME = re.compile(r"[*#&+:<>?/]")
+_NOT_A_WORD = re.compile(r"[^A-Za-z0-9]+")
 
 
 class SpecificationError(ValueError):
@@ -86,11 +87,12 @@ def operations_of(text: str) -> list[Operation]:
 
 
 def operation_name(operation_id: Any, method: str, path: str) -> str:
-    """APIM's name for an imported operation: its operationId, else ``<method>-<path>`` made name-safe."""
+    """APIM's name for an imported operation: its operationId (``*#&+:<>?/`` become ``-``), else
+    ``<method>-<path words>`` (the local emulator's documented choice where APIM generates one)."""
     if isinstance(operation_id, str) and operation_id.strip():
-        return operation_id.strip()
-    slug = _OPERATION_NAME_SAFE.sub("-", path).strip("-") or "root"
-    return f"{method.lower()}-{slug}"
+        return _NOT_IN_NAME.sub("-", operation_id.strip())[:80]
+    words = _NOT_A_WORD.sub("-", path).strip("-").lower()
+    return f"{method.lower()}-{words}"[:80] if words else method.lower()
 
 
 def path_of(url_template: str) -> str:
