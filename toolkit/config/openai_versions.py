@@ -15,13 +15,18 @@ PREVIEW_VERSIONS = (
     "2025-02-01-preview", "2025-03-01-preview", "2025-04-01-preview",
 )
 KNOWN_VERSIONS = frozenset(GA_VERSIONS + PREVIEW_VERSIONS)
+# `toolkit render --apiops` loads ${VAR} as an APIOps replace-tokens placeholder ({#VAR#}).
+def _is_token(value: str) -> bool:
+    return value.startswith("{#") and value.endswith("#}")
+
+
 # What the loader leaves for a ${VAR} of an environment that is not selected (validated for shape only).
 _UNSET_PREFIX = "unset-"
 
 
 def check_api_version(value: str) -> str:
     """``value`` when it is a known api-version; ValueError naming the latest GA version otherwise."""
-    if value in KNOWN_VERSIONS or value.startswith(_UNSET_PREFIX):
+    if value in KNOWN_VERSIONS or value.startswith(_UNSET_PREFIX) or _is_token(value):
         return value
     raise ValueError(f"{value!r} is not an Azure OpenAI api-version (latest GA: {GA_VERSIONS[-1]}; "
                      f"previews end in -preview, e.g. {PREVIEW_VERSIONS[-1]})")
