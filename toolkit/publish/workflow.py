@@ -4,7 +4,7 @@ a plan against a target, and the checks that a saved plan still fits."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.artifacts.layout import Kind
@@ -26,6 +26,7 @@ class Desired:
     features: tuple[str, ...]
     source: str
     lint: LintResult
+    unpublished: dict[str, int] = field(default_factory=dict)  # kind -> files of a foreign tree not published
 
     @property
     def complete(self) -> bool:
@@ -46,9 +47,11 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
         if "all" not in chosen:
             raise InputError("FEATURE selects rendered files; with --artifacts the whole tree is published",
                              hint="drop the FEATURE arguments (or render and publish without --artifacts)")
+        from toolkit.artifacts.foreign import unpublished_files
+
         tree = read_tree(artifacts_dir)
         return Desired(resources_from_artifacts(tree, secrets), chosen, str(artifacts_dir),
-                       lint_tree(tree, root_label=str(artifacts_dir)))
+                       lint_tree(tree, root_label=str(artifacts_dir)), unpublished_files(artifacts_dir))
     tree = render_artifacts(config.gateway, templates_dir, config_file=config.path)
     try:
         owned = owned_paths(config.gateway, chosen, tree)
