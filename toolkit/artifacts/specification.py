@@ -59,7 +59,8 @@ def parse_document(text: str) -> dict[str, Any]:
     version = str(document.get("openapi", ""))
     if not version.startswith("3."):
         found = f"swagger {document['swagger']}" if "swagger" in document else (version or "no openapi field")
-        raise SpecificationError(f"not an OpenAPI 3 document ({found}); write `openapi: 3.0.x`", _line_of(text, "openapi"))
+        line = _line_of(text, "swagger" if "swagger" in document else "openapi") or 1
+        raise SpecificationError(f"not an OpenAPI 3 document ({found}); write `openapi: 3.0.x`", line)
     paths = document.get("paths")
     if not isinstance(paths, dict):
         raise SpecificationError("an OpenAPI document needs a `paths` mapping", _line_of(text, "paths"))

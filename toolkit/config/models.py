@@ -7,7 +7,7 @@ one circuit-breaker rule per backend, status ranges 200..599, score-threshold in
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import isodate
@@ -419,12 +419,14 @@ class EnvironmentConfig(StrictModel):
     cache_url: str | None = None
     emulator_state: str = ".toolkit/emulator-state.json"
 
-    @field_validator("openai_api_version")
+    @field_validator("openai_api_version", mode="before")
     @classmethod
-    def _known_api_version(cls, value: str) -> str:
+    def _known_api_version(cls, value: Any) -> Any:
         from toolkit.config.openai_versions import check_api_version
 
-        return check_api_version(value)
+        if isinstance(value, date):  # YAML reads an unquoted 2024-10-21 as a date
+            value = value.isoformat()
+        return check_api_version(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _azure_needs_ids(self) -> EnvironmentConfig:
