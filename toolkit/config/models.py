@@ -360,6 +360,9 @@ class ApiConfig(StrictModel):
     spec: str = Field(default="azure-openai-inference", min_length=1)
     revision: int = Field(default=1, ge=1)
     auth: BackendAuthConfig | None = None
+    # operation name (operationId) -> policy template in policies/ (rendered to apis/<api>/operations/<op>/policy.xml)
+    operation_policies: dict[str, Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+\.xml\.j2$")]] = \
+        Field(default_factory=dict)
 
     @field_validator("spec")
     @classmethod

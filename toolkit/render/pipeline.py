@@ -7,9 +7,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from toolkit.artifacts.layout import ArtifactPath
+from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.artifacts.model import ArtifactSet, dump_json
-from toolkit.config.models import GatewayConfig
+from toolkit.artifacts.specification import operations_of
+from toolkit.config.models import ApiConfig, GatewayConfig
 from toolkit.errors import ConfigError, TemplateError
 from toolkit.render.auth import AuthConfigError, all_named_values, api_auth, backend_credentials
 from toolkit.render.environment import render_template
@@ -35,6 +36,20 @@ def _xml(templates_dir: Path, template: str, **context: object) -> str:
     return text.rstrip("\n") + "\n"
 
 
+def _put_operation_policies(artifacts: ArtifactSet, templates: Path, gateway: GatewayConfig, api: ApiConfig,
+                            index: int, spec_text: str, config_file: str | None) -> None:
+    """apis/<api>/operations/<op>/policy.xml for each configured operation policy; the operation must exist."""
+    if not api.operation_policies:
+        return
+    known = {operation.name for operation in operations_of(spec_text)}
+    for name, template in sorted(api.operation_policies.items()):
+        if name not in known:
+            raise ConfigError(f"the API's specification has no operation {name!r} (operations: {', '.join(sorted(known))})",
+                              file=config_file, field=f"apis[{index}].operation_policies.{name}")
+        artifacts.put(ArtifactPath(Kind.OPERATION_POLICY, name, api.name),
+                      _xml(templates, template, gateway=gateway, api=api, operation=name))
+
+
 def render_artifacts(gateway: GatewayConfig, templates_dir: str | Path, *, config_file: str | None = None,
                      base_dir: str | Path | None = None) -> ArtifactSet:
     """Every artifact of the gateway, rendered from the templates in ``templates_dir``.
@@ -53,7 +68,9 @@ def render_artifacts(gateway: GatewayConfig, templates_dir: str | Path, *, confi
             artifacts.put(ArtifactPath.backend(pool.name), _json(templates, "backend-pool.json.j2", pool=pool))
         for index, api in enumerate(gateway.apis):
             artifacts.put(ArtifactPath.api(api.name), _json(templates, "api.json.j2", api=api))
-            artifacts.put(*render_specification(api, index, Path(base_dir) if base_dir else templates.parent))
+            spec_path, spec_text = render_specification(api, index, Path(base_dir) if base_dir else templates.parent)
+            artifacts.put(spec_path, spec_text)
+            _put_operation_policies(artifacts, templates, gateway, api, index, spec_text, config_file)
             retry_count = gateway.retry_count(api) if api.retry else None
             artifacts.put(ArtifactPath.api_policy(api.name), _xml(templates, "api-policy.xml.j2", api=api,
                                                                   retry_count=retry_count,
