@@ -75,6 +75,7 @@ class Emulator:
         clock: EmulatorClock | None = None,
         seed: int = 0,
         embed: Callable[[list[str]], Any] | None = None,
+        backend_api_keys: dict[str, str] | None = None,
     ) -> None:
         self.clock = clock or EmulatorClock()
         self._specs = specs or {}
@@ -84,12 +85,14 @@ class Emulator:
         self._cache_url = cache_url or os.environ.get("TOOLKIT_CACHE_URL")
         self._seed = seed
         self._embed = embed
+        self._backend_api_keys = dict(backend_api_keys or {})
         self._host: AppHost | None = None
         self._tls: Any = None
         self.plane: Any = None
         self.gateway: Any = None
         self.farm: SimulatorFarm | None = None
         self.issuer: Any = None
+        self.managed_identity: Any = None  # the gateway's identity (authentication-managed-identity)
         self._client: Any = None
 
     @classmethod
@@ -111,6 +114,7 @@ class Emulator:
         from toolkit.emulator.gateway.http_client import BackendHttpClient
         from toolkit.emulator.jwt_issuer import TestIssuer
         from toolkit.emulator.jwt_validation import OpenIdKeyCache
+        from toolkit.emulator.managed_identity import COGNITIVE_SERVICES_AUDIENCES, BearerVerifier, ManagedIdentity
         from toolkit.emulator.management.plane import ManagementPlane
         from toolkit.emulator.management.tls import create_tls_material
         from toolkit.emulator.policy import AzureAdAuthority, policy_validator
@@ -120,9 +124,11 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         self._tls = create_tls_material()
         self.issuer = TestIssuer(ISSUER_URL, clock=self.clock)
+        self.managed_identity = ManagedIdentity(self.issuer, self.clock)
         host = AppHost(self._host_name, before_stop=self._before_stop)
         self.farm = SimulatorFarm(host, clock=self.clock, sleep=self._sleep, embed=self._embed_function(),
-                                  specs=self._specs, seed=self._seed)
+                                  specs=self._specs, seed=self._seed, api_keys=self._backend_api_keys,
+                                  verify_bearer=BearerVerifier(self.issuer, self.clock, COGNITIVE_SERVICES_AUDIENCES))
         plane_holder: dict[str, Any] = {}
 
         def backend_names() -> set[str]:
@@ -146,6 +152,7 @@ class Emulator:
             cache_store=open_cache_store(self._cache_url),
             jwt_keys=OpenIdKeyCache(self._fetch_json, self.clock),
             azure_ad_authority=lambda tenant: AzureAdAuthority(self.issuer.openid_configuration_url, (ISSUER_URL,)),
+            managed_identity=self.managed_identity,
         )
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],

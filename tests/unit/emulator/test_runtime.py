@@ -35,8 +35,10 @@ def test_published_backend_gets_a_simulated_instance() -> None:
     with Emulator() as emulator:
         assert _put_backend(emulator, "aoai-one") == 201
         assert "aoai-one" in emulator.farm.urls
-        answer = httpx.post(emulator.farm.urls["aoai-one"] + "/openai/deployments/d/chat/completions",
-                            json={"messages": [{"role": "user", "content": "hi"}]})
+        url = emulator.farm.urls["aoai-one"] + "/openai/deployments/d/chat/completions?api-version=2024-10-21"
+        body = {"messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(url, json=body).status_code == 401  # like Azure OpenAI: its api-key or a token
+        answer = httpx.post(url, json=body, headers={"api-key": emulator.farm.api_key("aoai-one")})
         assert answer.status_code == 200 and answer.headers["x-ms-region"] == "Local"
 
 

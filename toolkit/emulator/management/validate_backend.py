@@ -18,6 +18,7 @@ from toolkit.emulator.management.fields import (
 )
 from toolkit.emulator.management.references import pool_member_name, pools_containing
 from toolkit.emulator.management.store import ResourceKey, ResourceKind, ResourceStore
+from toolkit.emulator.management.validate_credentials import validate_credentials
 
 POOL_MAX_MEMBERS = 30
 _TYPES = {"single": "Single", "pool": "Pool"}
@@ -42,6 +43,7 @@ def validate_backend(name: str, body: Any, store: ResourceStore) -> dict[str, An
         if props.get("pool") is not None:
             raise validation_error("properties.pool", "is only allowed on a backend of type 'Pool'")
     _validate_circuit_breaker(props)
+    validate_credentials(props, store)
     return props
 
 
