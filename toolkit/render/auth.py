@@ -2,7 +2,8 @@
 
 - Managed identity: ``<authentication-managed-identity resource="https://cognitiveservices.azure.com">``
   in the API's inbound section (the token then rides along every retry), with ``client-id`` for a
-  user-assigned identity; the semantic cache's embeddings call gets ``embeddings-backend-auth="system-assigned"``.
+  user-assigned identity; the semantic cache's embeddings call always carries ``embeddings-backend-auth="system-assigned"``
+  (APIM requires it and knows no other value).
 - api-key: the key lives in a secret named value ``<backend>-api-key`` (or a Key Vault named value),
   and the backend sends it as ``credentials.header.api-key: ["{{<backend>-api-key}}"]``; an API-level
   key is set with ``<set-header name="api-key">`` instead.
@@ -62,10 +63,10 @@ def api_auth(gateway: GatewayConfig, api: ApiConfig, index: int = 0) -> ApiAuth:
 def _embeddings_auth(gateway: GatewayConfig, api: ApiConfig, index: int) -> str | None:
     if api.semantic_cache is None:
         return None
+    # APIM requires embeddings-backend-auth and accepts only "system-assigned": the lookup always sends the
+    # gateway's system-assigned token; an api-key embeddings backend adds its key through its credentials.
     backend = gateway.backend(api.semantic_cache.embeddings_backend)
-    if backend.auth is None or not backend.auth.managed_identity:
-        return None
-    if backend.auth.client_id:
+    if backend.auth is not None and backend.auth.client_id:
         raise AuthConfigError(f"apis[{index}].semantic_cache.embeddings_backend",
                               f"backend {backend.name!r} uses a user-assigned identity; APIM's embeddings-backend-auth "
                               "supports system-assigned only: use managed-identity without client_id, or an api_key")

@@ -38,6 +38,9 @@ from toolkit.emulator.policy.services import (
 )
 from toolkit.errors import ArtifactError
 
+# Emulator decision: the api-version the semantic cache's embeddings call sends when its backend URL has none.
+EMBEDDINGS_API_VERSION = "2024-10-21"
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -220,6 +223,8 @@ class DefaultGatewayServices:
         payload = json.dumps({"input": texts}).encode()
         headers, query = credentials_of(self, name)
         headers = [("content-type", "application/json"), *headers]
+        if "api-version=" not in url:  # the backend URL names the deployment; APIM adds the api-version itself
+            query = [*query, ("api-version", EMBEDDINGS_API_VERSION)]
         if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
             headers.append(("authorization", f"Bearer {self.managed_identity.token(COGNITIVE_SERVICES)}"))
         try:
