@@ -275,5 +275,23 @@ def test_foreign_tree_kinds_are_reported_not_dropped(env: dict[str, str], repo_r
     for line in ("not published by toolkit: products (2 files)", "not published by toolkit: loggers (1 file)",
                  "not published by toolkit: diagnostics (1 file)", "not published by toolkit: API diagnostics (1 file)",
                  "not published by toolkit: API specifications (wsdl) (1 file)",
-                 "not published by toolkit: APIOps configuration overrides (2 files)"):
+                 "not published by toolkit: APIOps configuration overrides (1 file)"):  # dev's; local's is applied
         assert line in result.stderr
+
+
+def test_the_committed_apiops_tree_with_its_environment_overrides_matches_the_config(
+        env: dict[str, str], repo_root: Path, tmp_path: Path) -> None:
+    config = repo_root / "toolkit.yaml"
+    assert run(env, "apply", "--yes", config=config).exit_code == 0
+    # the base tree plus configuration.local.yaml (merged as the APIOps publisher does) is what toolkit.yaml says
+    drift = run(env, "plan", "--artifacts", str(repo_root / "apimartifacts"), "--detailed-exitcode", config=config)
+    assert drift.exit_code == 0, drift.output
+    assert "with configuration.local.yaml" in drift.stderr
+    tree = tmp_path / "tree"
+    shutil.copytree(repo_root / "apimartifacts", tree)
+    (tree / "configuration.local.yaml").unlink()  # the base alone names Entra, not the emulator: drift
+    assert run(env, "plan", "--artifacts", str(tree), "--detailed-exitcode", config=config).exit_code == 1
+    (tree / "configuration.local.yaml").write_text(
+        "namedValues:\n  - name: jwt-issuer\n    properties:\n      value: https://{#ISSUER_HOST#}/v2.0\n")
+    unset = run(env, "plan", "--artifacts", str(tree), config=config)
+    assert unset.exit_code == 3 and "configuration.local.yaml:4: {#ISSUER_HOST#} is not set" in unset.output

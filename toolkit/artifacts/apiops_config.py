@@ -13,12 +13,15 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.artifacts.model import ArtifactSet, dump_json
+from toolkit.errors import ArtifactError
 
 CONFIGURATION_FILE = re.compile(r"^configuration\.([A-Za-z0-9._-]+)\.yaml$")
 # Artifact kinds an APIOps configuration file can override, and their section names.
@@ -81,3 +84,46 @@ def apply_configuration(artifacts: ArtifactSet, configuration: dict[str, Any]) -
                 document = merge(json.loads(text), {k: v for k, v in override.items() if k != "name"})
                 result.put(path, dump_json(document))
     return result
+
+
+_TOKEN = re.compile(r"\{#([A-Za-z_][A-Za-z0-9_]*)#\}")
+
+
+def load_configuration(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """A configuration file with its ``{#NAME#}`` placeholders replaced from ``environ`` (as the pipeline's
+    replace-tokens step does); ArtifactError (exit 3) for bad YAML or a placeholder nobody set."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: cannot read ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArtifactError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    if not isinstance(document, dict):
+        raise ArtifactError(f"{path}:1: an APIOps configuration file is a mapping of sections (namedValues, backends)")
+    missing = sorted({name for value in _strings(document) for name in _TOKEN.findall(value) if name not in environ})
+    if missing:
+        line = next((i for i, row in enumerate(text.splitlines(), start=1)
+                     if f"{{#{missing[0]}#}}" in row and not row.lstrip().startswith("#")), 1)
+        raise ArtifactError(f"{path}:{line}: {{#{missing[0]}#}} is not set",
+                            hint=f"export {', '.join(missing)} (the pipeline's replace-tokens step sets them)")
+    return _replace_tokens(document, environ)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def _replace_tokens(value: Any, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _replace_tokens(v, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_tokens(v, environ) for v in value]
+    if isinstance(value, str):
+        return _TOKEN.sub(lambda match: environ[match.group(1)], value)
+    return value

@@ -3,10 +3,12 @@ a plan against a target, and the checks that a saved plan still fits."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.artifacts.apiops_config import apply_configuration, configuration_file, load_configuration
 from toolkit.artifacts.layout import Kind
 from toolkit.config.models import LoadedConfig
 from toolkit.errors import InputError, StalePlanError
@@ -50,8 +52,15 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
         from toolkit.artifacts.foreign import unpublished_files
 
         tree = read_tree(artifacts_dir)
-        return Desired(resources_from_artifacts(tree, secrets), chosen, str(artifacts_dir),
-                       lint_tree(tree, root_label=str(artifacts_dir)), unpublished_files(artifacts_dir))
+        unpublished = unpublished_files(artifacts_dir)
+        source = str(artifacts_dir)
+        overrides = Path(artifacts_dir) / configuration_file(config.env_name)
+        if overrides.is_file():  # what the APIOps publisher does with CONFIGURATION_YAML_PATH for this environment
+            tree = apply_configuration(tree, load_configuration(overrides, os.environ))
+            source += f" with {overrides.name}"
+            _count_down(unpublished, "APIOps configuration overrides")
+        return Desired(resources_from_artifacts(tree, secrets), chosen, source,
+                       lint_tree(tree, root_label=str(artifacts_dir)), unpublished)
     tree = render_artifacts(config.gateway, templates_dir, config_file=config.path)
     try:
         owned = owned_paths(config.gateway, chosen, tree)
@@ -59,6 +68,12 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
         raise InputError(str(exc)) from None
     resources = resources_from_artifacts(tree.subset(owned), secrets)
     return Desired(resources, chosen, f"{config.path} (environment {config.env_name!r})", lint_tree(tree))
+
+
+def _count_down(counts: dict[str, int], kind: str) -> None:
+    counts[kind] -= 1
+    if not counts[kind]:
+        del counts[kind]
 
 
 def _named_values(config: LoadedConfig) -> list:
