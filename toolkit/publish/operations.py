@@ -81,10 +81,12 @@ def comparable_operations(properties: dict[str, Any]) -> dict[str, dict[str, str
 
 
 def import_body(body: dict[str, Any]) -> dict[str, Any]:
-    """The API body to PUT: read-back operations become a specification to import; never ``operations`` itself."""
+    """The API body to PUT: read-back operations become a specification to import; never ``operations`` or
+    ``isCurrent`` (the PUT goes to the current revision; apiInformation.json states it for the APIOps extractor's sake)."""
     properties = dict(body.get("properties") or {})
     operations = live_operations(properties)
     properties.pop(OPERATIONS_FIELD, None)
+    properties.pop("isCurrent", None)  # a read-back field; the APIOps publisher drops it too (APIM may refuse it)
     if operations is not None and "value" not in properties:
         title = str(properties.get("displayName") or "api")
         properties["format"] = "openapi+json"
