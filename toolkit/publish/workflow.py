@@ -14,7 +14,8 @@ from toolkit.config.models import LoadedConfig
 from toolkit.errors import InputError, StalePlanError
 from toolkit.lint.runner import LintResult
 from toolkit.publish.diff import compute_plan, desired_digest
-from toolkit.publish.plan import Plan
+from toolkit.publish.normalize import DEFAULTS
+from toolkit.publish.plan import MISSING, Op, Plan
 from toolkit.publish.remote import read_remote
 from toolkit.publish.resources import Body, ResourceRef, is_secret, resources_from_artifacts
 from toolkit.publish.target import ApimTarget
@@ -94,7 +95,26 @@ def plan_against(target: ApimTarget, desired: Desired, *, env: str, prune: bool 
                if ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" in body["properties"]}
     live = read_remote(target.client, desired.resources, discover=desired.complete, fetch_extra=prune,
                        compare_secrets=compare)
-    return compute_plan(desired.resources, live, prune=prune, env=env, target=target.label, features=desired.features)
+    plan = compute_plan(desired.resources, live, prune=prune, env=env, target=target.label, features=desired.features)
+    _refuse_revision_changes(plan)
+    return plan
+
+
+DEFAULT_REVISION = DEFAULTS[Kind.API]["apiRevision"]
+
+
+def _refuse_revision_changes(plan: Plan) -> None:
+    """A PUT updates an API's current revision; moving to another revision number means creating that revision
+    and releasing it (what the APIOps publisher does), which toolkit does not do: say so instead of trying."""
+    for change in plan.actions:
+        revision = next((f for f in change.fields if f.path == "properties.apiRevision"), None)
+        if change.ref.kind is Kind.API and change.op is Op.UPDATE and revision is not None:
+            before, after = (DEFAULT_REVISION if v is MISSING else v for v in (revision.before, revision.after))
+            raise InputError(f"API '{change.ref.name}' is at revision {before} on the target and the "
+                             f"artifacts say {after}: toolkit publishes to the current revision and does "
+                             "not create or release revisions",
+                             hint="make that revision current in APIM (or with the APIOps publisher) first, "
+                                  "or set revision to the current one")
 
 
 def check_saved_plan(plan: Plan, desired: Desired, target: ApimTarget) -> None:

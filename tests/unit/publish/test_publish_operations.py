@@ -113,3 +113,15 @@ def _policy_key(operation: str) -> Any:
     from toolkit.emulator.management import ResourceKey
 
     return ResourceKey(ResourceKind.OPERATION_POLICY, operation, "chat")
+
+
+def test_a_revision_change_is_refused_rather_than_sent(target: ApimTarget, tmp_path: Path) -> None:
+    import pytest
+
+    from toolkit.errors import InputError
+
+    config = CONFIG.format(spec="wildcard", policies="{}")
+    _apply(target, desired_of(make_config(tmp_path / "v1", config)))
+    bumped = desired_of(make_config(tmp_path / "v2", config.replace("    spec: wildcard", "    spec: wildcard\n    revision: 2")))
+    with pytest.raises(InputError, match=r"API 'chat' is at revision 1 on the target and the artifacts say 2"):
+        plan_against(target, bumped, env="local")
