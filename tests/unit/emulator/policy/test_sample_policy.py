@@ -13,6 +13,7 @@ from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.config import load_config
 from toolkit.emulator.jwt_issuer import TestIssuer
 from toolkit.emulator.jwt_validation import OpenIdKeyCache
+from toolkit.emulator.managed_identity import ManagedIdentity
 from toolkit.emulator.policy import compile_policy, run_pipeline
 from toolkit.emulator.policy.default_services import DefaultGatewayServices
 from toolkit.render import render_artifacts
@@ -52,8 +53,10 @@ def test_the_rendered_api_policy_compiles_without_errors(rendered) -> None:
     named_values = {nv.name: nv.value for nv in gateway.named_values}
     policy = compile_policy(xml, "api", named_values=named_values, backends=_names(gateway),
                             fragments=_fragments(artifacts))
+    backend_auth = ["authentication-managed-identity"] if "<authentication-managed-identity" in xml else []
     assert [p.spec.name for p in policy.sections["inbound"]] == [
         "base", "validate-jwt", "azure-openai-semantic-cache-lookup", "azure-openai-token-limit", "set-backend-service",
+        *backend_auth,
     ]
     assert [p.spec.name for p in policy.sections["backend"]] == ["retry"]
 
@@ -79,7 +82,8 @@ def _services(artifacts, issuer: TestIssuer, hits: list[str]) -> DefaultGatewayS
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     fragments = {name: compile_policy(xml, "fragment") for name, xml in _fragments(artifacts).items()}
     services = DefaultGatewayServices(client, backends=backends, fragments=fragments, clock=lambda: NOW,
-                                      jwt_keys=OpenIdKeyCache(documents.__getitem__, lambda: NOW))
+                                      jwt_keys=OpenIdKeyCache(documents.__getitem__, lambda: NOW),
+                                      managed_identity=ManagedIdentity(issuer, lambda: NOW))
     services.rng.seed(3)
     return services
 
