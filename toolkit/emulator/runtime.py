@@ -33,7 +33,7 @@ SERVICE_NAME = "toolkit-emulator"
 
 
 def specs_from_config(config: LoadedConfig | None) -> dict[str, SimulatorSpec]:
-    """Region and behaviour of each backend's simulated instance, from the local environment."""
+    """Region, behaviour and api-key of each backend's simulated instance, from the config's local environment."""
     if config is None:
         return {}
     behaviours = config.environment.simulator
@@ -51,7 +51,10 @@ def specs_from_config(config: LoadedConfig | None) -> dict[str, SimulatorSpec]:
                 error_rate=simulated.error_rate,
                 error_status=simulated.error_status,
             )
-        specs[backend.name] = SimulatorSpec(region=backend.region or "Local", behaviour=behaviour)
+        # A backend that authenticates with an api-key (auth: {api_key: ...}) gets a simulated instance
+        # holding that key, as the Azure OpenAI resource holds the key the config was given.
+        api_key = getattr(getattr(backend, "auth", None), "api_key", None)
+        specs[backend.name] = SimulatorSpec(region=backend.region or "Local", behaviour=behaviour, api_key=api_key)
     unknown = sorted(set(behaviours) - {b.name for b in config.gateway.backends})
     if unknown:
         raise InputError(f"{config.path}: environments.{config.env_name}.simulator names unknown backend(s): "
