@@ -16,7 +16,7 @@ BACKEND_PATH = ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManag
 
 def _put_backend(emulator: Emulator, name: str) -> int:
     context = ssl.create_default_context(cafile=emulator.ca_bundle_path)
-    with httpx.Client(verify=context, headers={"Authorization": "Bearer t"}) as client:
+    with httpx.Client(verify=context, headers={"Authorization": f"Bearer {emulator.control_token}"}) as client:
         body = {"properties": {"url": f"https://{name}.openai.azure.com", "protocol": "http"}}
         return client.put(emulator.management_url + BACKEND_PATH.format(name=name), json=body).status_code
 
@@ -27,7 +27,8 @@ def test_urls_are_loopback_and_stop_is_clean() -> None:
         for url in (emulator.gateway_url, emulator.control_url, emulator.management_url):
             assert url.startswith(("http://127.0.0.1:", "https://127.0.0.1:"))
         assert emulator.management_url.startswith("https://")
-        assert httpx.get(emulator.control_url + "/health").json()["status"] == "ok"
+        health = httpx.get(emulator.control_url + "/health", headers={"Authorization": f"Bearer {emulator.control_token}"})
+        assert health.json()["status"] == "ok"
     assert threading.active_count() == threads_before
 
 
