@@ -71,7 +71,7 @@ def _failure_times(ca_bundle: str) -> list[tuple[str, float, str]]:
 
     def emulator_down() -> None:
         with connect_target(EnvironmentConfig(target="local"), management_url=f"https://127.0.0.1:{port}",
-                            ca_bundle=ca_bundle, environ={}) as target:
+                            ca_bundle=ca_bundle, environ={"TOOLKIT_EMULATOR_TOKEN": "unused"}) as target:
             target.client.list_names(Kind.BACKEND)
 
     def credential(auth: str, environ: dict[str, str], options: dict[str, Any] | None = None) -> Callable[[], None]:
@@ -119,7 +119,7 @@ def main() -> int:
         resources = len(desired.resources)
         counters = plane.counters
         with connect_target(EnvironmentConfig(target="local"), management_url=url,
-                            ca_bundle=str(tls.ca_bundle_path), environ={}) as target:
+                            ca_bundle=str(tls.ca_bundle_path), environ={"TOOLKIT_EMULATOR_TOKEN": plane.token}) as target:
             client = target.client
 
             counters.reset()

@@ -38,7 +38,8 @@ environments:
 def env(plane: ManagementPlane, tls: TlsMaterial) -> Iterator[dict[str, str]]:
     """Environment variables that point the CLI at a served plane."""
     with serve_app_in_thread(plane.app, ssl=tls) as url:
-        yield {"TOOLKIT_MANAGEMENT_URL": url, "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
+        yield {"TOOLKIT_MANAGEMENT_URL": url, "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path),
+               "TOOLKIT_EMULATOR_TOKEN": plane.token}
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def test_saved_plan_is_refused_when_the_target_changed(env: dict[str, str], plan
                                                        repo_root: Path, tmp_path: Path) -> None:
     config = repo_root / "toolkit.yaml"
     assert run(env, "apply", "--yes", config=config).exit_code == 0
-    sdk = management_client(env["TOOLKIT_MANAGEMENT_URL"], tls.ca_bundle_path)
+    sdk = management_client(env["TOOLKIT_MANAGEMENT_URL"], tls.ca_bundle_path, token=env["TOOLKIT_EMULATOR_TOKEN"])
     body = json.loads((repo_root / "apimartifacts/backends/openai-westus/backendInformation.json").read_text())
     body["properties"]["url"] = "https://elsewhere.example.com/openai"
     sdk.backend.create_or_update("toolkit-local", "toolkit-local", "openai-westus", io.BytesIO(json.dumps(body).encode()))
@@ -212,7 +213,8 @@ def _closed_port() -> int:
 
 
 def test_unreachable_emulator_is_exit_4(tls: TlsMaterial, repo_root: Path) -> None:
-    env = {"TOOLKIT_MANAGEMENT_URL": f"https://127.0.0.1:{_closed_port()}", "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
+    env = {"TOOLKIT_MANAGEMENT_URL": f"https://127.0.0.1:{_closed_port()}", "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path),
+           "TOOLKIT_EMULATOR_TOKEN": "some-token"}
     result = run(env, "plan", config=repo_root / "toolkit.yaml")
     assert result.exit_code == 4 and "cannot reach https://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.output
@@ -238,8 +240,17 @@ def test_saved_plan_applies_to_the_in_process_emulator(project: Path, tmp_path: 
 
 
 def test_unreachable_running_emulator_is_exit_4(project: Path) -> None:
-    result = run({"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": "http://127.0.0.1:9"}, "plan", config=project)
+    result = run({"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": "http://127.0.0.1:9",
+                  "TOOLKIT_EMULATOR_TOKEN": "some-token"}, "plan", config=project)
     assert result.exit_code == 4 and "TOOLKIT_EMULATOR_URL" in result.stderr
+
+
+def test_running_emulator_without_its_token_is_exit_3(project: Path, tmp_path: Path) -> None:
+    """No TOOLKIT_EMULATOR_TOKEN and no token file: a clear message naming both, before any call."""
+    result = run({"TOOLKIT_MANAGEMENT_URL": "", "TOOLKIT_EMULATOR_URL": "http://127.0.0.1:9", "TOOLKIT_EMULATOR_TOKEN": "",
+                  "HOME": str(tmp_path)}, "plan", config=project)
+    assert result.exit_code == 3, result.output
+    assert "TOOLKIT_EMULATOR_TOKEN" in result.stderr and "9.token" in result.stderr
 
 
 def test_azure_with_missing_credentials_is_exit_4(project: Path) -> None:
@@ -295,3 +306,25 @@ def test_the_committed_apiops_tree_with_its_environment_overrides_matches_the_co
         "namedValues:\n  - name: jwt-issuer\n    properties:\n      value: https://{#ISSUER_HOST#}/v2.0\n")
     unset = run(env, "plan", "--artifacts", str(tree), config=config)
     assert unset.exit_code == 3 and "configuration.local.yaml:4: {#ISSUER_HOST#} is not set" in unset.output
+
+
+def test_plan_on_azure_does_not_need_the_gateway_key(repo_root, tmp_path, monkeypatch) -> None:
+    """plan never sends a subscription key: an unset APIM_SUBSCRIPTION_KEY must not stop it (it gets as far
+    as the credentials, exit 4), while an unset subscription id does (exit 3, naming the variable)."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import root
+
+    for name in ("APIM_SUBSCRIPTION_KEY", "APIM_BASE_URL", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {"AZURE_SUBSCRIPTION_ID": "sub-1", "AZURE_RESOURCE_GROUP_NAME": "rg-1",
+                        "API_MANAGEMENT_SERVICE_NAME": "apim-1", "TENANT_ID": "t", "CLIENT_ID": "c"}.items():
+        monkeypatch.setenv(name, value)
+    args = ["plan", "--config", str(repo_root / "toolkit.yaml"), "--env", "dev", "--auth", "client-secret"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 4, result.output
+    assert "AZURE_CLIENT_SECRET" in result.output and "APIM_SUBSCRIPTION_KEY" not in result.output
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 3, result.output
+    assert "${AZURE_SUBSCRIPTION_ID} is not set" in result.output

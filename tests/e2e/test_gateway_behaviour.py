@@ -12,6 +12,7 @@ import pytest
 from conftest import API_VERSION, REPO, auth_headers, chat_body
 
 from toolkit.config import load_config
+from toolkit.emulator.access import bearer
 from toolkit.emulator.gateway.app import TRACE_HEADER
 from toolkit.local import LocalGateway, local_gateway
 
@@ -91,7 +92,7 @@ def test_trace_of_a_request(gateway: LocalGateway, client: httpx.Client) -> None
     assert response.status_code == 200
     assert response.headers["x-ms-region"] in PRIORITY_1
     trace_id = response.headers[TRACE_HEADER]
-    trace = client.get(f"{gateway.emulator.control_url}/traces/{trace_id}").json()
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{trace_id}", headers=bearer(gateway.emulator.control_token)).json()
     sources = [event["source"] for event in trace["events"]]
     assert sources.index("validate-jwt") < sources.index("azure-openai-semantic-cache-lookup") < sources.index("forward-request")
     attempt = next(e for e in trace["events"] if e["source"] == "forward-request")
@@ -111,13 +112,13 @@ def test_semantic_cache_hits_only_within_the_threshold(gateway: LocalGateway, cl
     unrelated = client.post(_chat_url(gateway), json=chat_body("How do I bake sourdough bread?"), headers=headers)
     assert [r.status_code for r in (first, again, paraphrase, unrelated)] == [200] * 4
     assert again.json()["id"] == first.json()["id"]  # the stored body, unchanged
-    hit = client.get(f"{gateway.emulator.control_url}/traces/{again.headers[TRACE_HEADER]}").json()
+    hit = client.get(f"{gateway.emulator.control_url}/traces/{again.headers[TRACE_HEADER]}", headers=bearer(gateway.emulator.control_token)).json()
     hit_lookup = next(e for e in hit["events"] if e["source"] == "azure-openai-semantic-cache-lookup")
     assert hit_lookup["message"] == "hit" and hit_lookup["data"]["matched"]["prompt"].endswith("What is climate change?")
     # score-threshold 0.05 is a distance: the paraphrase (cosine ~0.88, distance ~0.12) must miss.
     assert paraphrase.json()["id"] != first.json()["id"]
     assert unrelated.json()["id"] != first.json()["id"]
-    trace = client.get(f"{gateway.emulator.control_url}/traces/{paraphrase.headers[TRACE_HEADER]}").json()
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{paraphrase.headers[TRACE_HEADER]}", headers=bearer(gateway.emulator.control_token)).json()
     lookup = next(e for e in trace["events"] if e["source"] == "azure-openai-semantic-cache-lookup")
     assert lookup["message"] == "miss" and 0.05 < lookup["data"]["best_distance"] < 0.2
 
@@ -150,10 +151,10 @@ def test_breakers_trip_and_traffic_spills_to_priority_two(routed: LocalGateway, 
     # Retry (count 2) re-selects from the pool; after 3 x 429 each breaker trips, and West US answers.
     assert all(r.status_code == 200 for r in responses[2:]), [r.status_code for r in responses]
     assert responses[-1].headers["x-ms-region"] == "West US"
-    states = client.get(f"{emulator.control_url}/breakers").json()["breakers"]
+    states = client.get(f"{emulator.control_url}/breakers", headers=bearer(emulator.control_token)).json()["breakers"]
     assert states["openai-eastus"]["state"] == "open" and states["openai-northcentralus"]["state"] == "open"
     assert states["openai-westus"]["state"] == "closed"
-    trace = client.get(f"{emulator.control_url}/traces/{responses[0].headers[TRACE_HEADER]}").json()
+    trace = client.get(f"{emulator.control_url}/traces/{responses[0].headers[TRACE_HEADER]}", headers=bearer(emulator.control_token)).json()
     attempts = [e for e in trace["events"] if e["source"] == "forward-request"]
     assert 1 <= len(attempts) <= 3  # count="2": at most three attempts
 
@@ -161,7 +162,7 @@ def test_breakers_trip_and_traffic_spills_to_priority_two(routed: LocalGateway, 
         emulator.farm.backend(name).reset()
     still_open = _send(client, routed, 3)
     assert {r.headers["x-ms-region"] for r in still_open} == {"West US"}
-    client.post(f"{emulator.control_url}/clock", json={"advance": 61})  # tripDuration PT1M
+    client.post(f"{emulator.control_url}/clock", json={"advance": 61}, headers=bearer(emulator.control_token))  # tripDuration PT1M
     recovered = Counter(r.headers["x-ms-region"] for r in _send(client, routed, 20))
     assert set(recovered) <= PRIORITY_1 and sum(recovered.values()) == 20
 
@@ -180,17 +181,17 @@ def test_exhausted_pool_answers_503_without_retry_after(routed: LocalGateway, cl
 def test_backend_down_is_a_connection_failure(routed: LocalGateway, client: httpx.Client) -> None:
     emulator = routed.emulator
     for name in ("openai-eastus", "openai-northcentralus"):
-        client.post(f"{emulator.control_url}/backends/{name}/down", json={"down": True})
+        client.post(f"{emulator.control_url}/backends/{name}/down", json={"down": True}, headers=bearer(emulator.control_token))
     direct = emulator.farm.urls["openai-eastus"]
     with pytest.raises(httpx.ConnectError):
         client.get(direct)
     response = _send(client, routed, 1)[0]
     assert response.status_code == 500  # no errorReasons on the rule: the failure is not retried or tripped
     assert response.headers["x-gateway-error"] == "BackendConnectionFailure"
-    trace = client.get(f"{emulator.control_url}/traces/{response.headers[TRACE_HEADER]}").json()
+    trace = client.get(f"{emulator.control_url}/traces/{response.headers[TRACE_HEADER]}", headers=bearer(emulator.control_token)).json()
     assert any("BackendConnectionFailure" in json.dumps(e) for e in trace["events"])
-    client.post(f"{emulator.control_url}/backends/openai-eastus/down", json={"down": False})
-    client.post(f"{emulator.control_url}/backends/openai-northcentralus/down", json={"down": False})
+    client.post(f"{emulator.control_url}/backends/openai-eastus/down", json={"down": False}, headers=bearer(emulator.control_token))
+    client.post(f"{emulator.control_url}/backends/openai-northcentralus/down", json={"down": False}, headers=bearer(emulator.control_token))
     assert _send(client, routed, 1)[0].status_code == 200
 
 
@@ -202,7 +203,7 @@ def test_token_limit_429_then_window_rolls(tmp_path: Path, client: httpx.Client)
         assert statuses[0] == 200 and 429 in statuses
         refused = next(r for r in _send(client, gateway, 1))
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
-        client.post(f"{gateway.emulator.control_url}/clock", json={"advance": 61})
+        client.post(f"{gateway.emulator.control_url}/clock", json={"advance": 61}, headers=bearer(gateway.emulator.control_token))
         assert _send(client, gateway, 1)[0].status_code == 200
 
 
@@ -241,6 +242,6 @@ def test_traces_never_carry_keys_or_tokens(gateway: LocalGateway, client: httpx.
     client.post(_chat_url(gateway), json=chat_body(), headers=headers)
     client.post(_chat_url(gateway) + f"&subscription-key={gateway.subscription_key}", json=chat_body("Query key"),
                 headers={"Authorization": headers["Authorization"]})
-    dump = client.get(f"{gateway.emulator.control_url}/traces?limit=50").text
+    dump = client.get(f"{gateway.emulator.control_url}/traces?limit=50", headers=bearer(gateway.emulator.control_token)).text
     assert gateway.subscription_key not in dump
     assert token not in dump

@@ -46,7 +46,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def sdk(emulator: Emulator) -> Iterator[Any]:
-    client = management_client(emulator.management_url, emulator.ca_bundle_path)
+    client = management_client(emulator.management_url, emulator.ca_bundle_path, token=emulator.control_token)
     client.named_value.begin_create_or_update(RG, SVC, "aoai-key", models.NamedValueCreateContract(
         display_name="aoai-key", value="k" * 32, secret=True), polling_interval=0).result()
     client.api.begin_create_or_update(RG, SVC, "llm", models.ApiCreateOrUpdateParameter(

@@ -18,7 +18,7 @@ RG, SVC = "rg", "svc"
 @pytest.fixture(scope="module")
 def sdk() -> Iterator[object]:
     with Emulator() as emulator:
-        client = management_client(emulator.management_url, emulator.ca_bundle_path)
+        client = management_client(emulator.management_url, emulator.ca_bundle_path, token=emulator.control_token)
         client.backend.create_or_update(RG, SVC, "aoai", BackendContract(url="https://aoai.openai.azure.com",
                                                                         protocol="http"))
         client.api.begin_create_or_update(

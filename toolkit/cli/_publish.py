@@ -61,4 +61,5 @@ def open_target(config: LoadedConfig, management_url: str | None, ca_bundle: str
     """Connect to the environment's target (credentials are checked here, within 10 s)."""
     from toolkit.publish.target import connect_target
 
-    return connect_target(config.environment, management_url=management_url, ca_bundle=ca_bundle, auth=auth)
+    needs = ("subscription_id", "resource_group", "service") if config.environment.target == "azure" else ()
+    return connect_target(config.require(*needs), management_url=management_url, ca_bundle=ca_bundle, auth=auth)

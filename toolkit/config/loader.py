@@ -12,92 +12,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from toolkit.config.models import GatewayConfig, LoadedConfig
+from toolkit.config.validation_errors import config_error
+from toolkit.config.yaml_reader import PlainTemplate, Positions, check_text, dotted, read_yaml, typed_like_yaml
 from toolkit.errors import ConfigError
 
 DEFAULT_CONFIG = "toolkit.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 Path_ = tuple[str | int, ...]
+# Connection settings of an environment that only some verbs use (see _interpolate_environment).
+DEFERRABLE_SETTINGS = frozenset({"subscription_id", "resource_group", "service", "gateway_url", "subscription_key",
+                                 "tenant_id", "client_id"})
 
 
-class _Positions:
-    """Where each value of the merged document came from: path -> (file, line)."""
-
-    def __init__(self) -> None:
-        self._lines: dict[Path_, tuple[str, int]] = {}
-
-    def record(self, path: Path_, file: str, line: int) -> None:
-        self._lines[path] = (file, line)
-
-    def locate(self, path: Path_, default_file: str) -> tuple[str, int | None]:
-        """The closest recorded position at or above ``path``."""
-        for end in range(len(path), -1, -1):
-            found = self._lines.get(path[:end])
-            if found:
-                return found
-        return default_file, None
-
-    def drop_below(self, path: Path_) -> None:
-        for key in [k for k in self._lines if k[: len(path)] == path and len(k) > len(path)]:
-            del self._lines[key]
-
-    def rebase(self, source: Path_, target: Path_) -> None:
-        """Copy the positions recorded under ``source`` to the same relative place under ``target``."""
-        for key, value in list(self._lines.items()):
-            if key[: len(source)] == source:
-                self._lines[target + key[len(source) :]] = value
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that keeps node marks; duplicate keys are reported by the composer below."""
-
-
-def _compose(text: str, file: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=_UniqueKeyLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(f"not valid YAML: {exc.problem}", file=file, line=line) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", file=file) from None
-
-
-def _construct(node: yaml.Node, file: str, path: Path_, positions: _Positions) -> Any:
-    """Turn a YAML node into plain data, recording the line of every value."""
-    positions.record(path, file, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node, file)
-            if not isinstance(key, str):
-                raise ConfigError(f"keys must be text, got {key!r}", file=file, line=key_node.start_mark.line + 1)
-            if key in result:
-                raise ConfigError(
-                    f"duplicate key {key!r}", file=file, line=key_node.start_mark.line + 1, field=_dotted(path + (key,))
-                )
-            result[key] = _construct(value_node, file, path + (key,), positions)
-            positions.record(path + (key,), file, key_node.start_mark.line + 1)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, file, path + (index,), positions) for index, item in enumerate(node.value)]
-    return _scalar(node, file)
-
-
-def _scalar(node: yaml.Node, file: str) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        raise ConfigError("a key must be a plain value", file=file, line=node.start_mark.line + 1)
-    loader = _UniqueKeyLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def _deep_merge(base: Any, overlay: Any, path: Path_, positions: _Positions, source: Path_) -> Any:
+def _deep_merge(base: Any, overlay: Any, path: Path_, positions: Positions, source: Path_) -> Any:
     """Objects merge key by key; lists and scalars replace (APIOps configuration.<env>.yaml semantics)."""
     if isinstance(base, dict) and isinstance(overlay, dict):
         merged = dict(base)
@@ -109,7 +39,7 @@ def _deep_merge(base: Any, overlay: Any, path: Path_, positions: _Positions, sou
     return copy.deepcopy(overlay)
 
 
-def _merge_named_lists(base: Any, overlay: Any, path: Path_, positions: _Positions, source: Path_) -> Any:
+def _merge_named_lists(base: Any, overlay: Any, path: Path_, positions: Positions, source: Path_) -> Any:
     """Top-level sections are lists of named items: an override item merges into the item of that name."""
     if not (isinstance(base, list) and isinstance(overlay, list)):
         return _deep_merge(base, overlay, path, positions, source)
@@ -126,7 +56,7 @@ def _merge_named_lists(base: Any, overlay: Any, path: Path_, positions: _Positio
     return merged
 
 
-def _interpolate(value: Any, variables: Mapping[str, str], path: Path_, positions: _Positions, file: str) -> Any:
+def _interpolate(value: Any, variables: Mapping[str, str], path: Path_, positions: Positions, file: str) -> Any:
     if isinstance(value, dict):
         return {k: _interpolate(v, variables, path + (k,), positions, file) for k, v in value.items()}
     if isinstance(value, list):
@@ -145,18 +75,15 @@ def _interpolate(value: Any, variables: Mapping[str, str], path: Path_, position
             f"${{{name}}} is not set",
             file=where,
             line=line,
-            field=_dotted(path),
+            field=dotted(path),
             hint=f"export {name}=... or add it to the .env file next to the config (or write ${{{name}:-default}})",
         )
 
-    return _VAR.sub(replace, value)
-
-
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+    result = _VAR.sub(replace, value)
+    where, line = positions.locate(path, file)
+    check_text(result, lambda message, *_: ConfigError(message, file=where, line=line, field=dotted(path)), None, path)
+    # An unquoted ${VAR} is typed as YAML would type its text (weight: ${W} -> 50); a quoted one stays text.
+    return typed_like_yaml(result) if isinstance(value, PlainTemplate) else result
 
 
 def _environment_variables(config_dir: Path, environ: Mapping[str, str] | None) -> dict[str, str]:
@@ -191,9 +118,9 @@ def load_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", file=file) from None
 
-    positions = _Positions()
-    node = _compose(text, file)
-    document = _construct(node, file, (), positions) if node is not None else {}
+    positions = Positions()
+    document = read_yaml(text, file, positions)
+    document = {} if document is None else document
     if not isinstance(document, dict):
         raise ConfigError("the top level must be a mapping of sections (apis, backends, pools, environments)", file=file, line=1)
 
@@ -217,7 +144,7 @@ def load_config(
     env_path: Path_ = ("environments", env_name)
     shared = {k: v for k, v in document.items() if k != "environments"}
     shared = _interpolate(shared, variables, (), positions, file)
-    selected = _interpolate(selected, variables, env_path, positions, file)
+    selected, deferred = _interpolate_environment(selected, variables, env_path, positions, file)
 
     if apply_overrides and isinstance(selected, dict) and isinstance(selected.get("overrides"), dict):
         for key, value in selected["overrides"].items():
@@ -230,8 +157,37 @@ def load_config(
     try:
         gateway = GatewayConfig.model_validate(merged)
     except ValidationError as exc:
-        raise _config_error(exc, positions, file) from None
-    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).resolve().parent), env_name=env_name, path=file)
+        raise config_error(exc, positions, file) from None
+    if deferred:
+        unset = {field: None for field in deferred}
+        environments_ = dict(gateway.environments)
+        environments_[env_name] = environments_[env_name].model_copy(update=unset)
+        gateway = gateway.model_copy(update={"environments": environments_})
+    return LoadedConfig(gateway=_anchor_paths(gateway, Path(file).resolve().parent), env_name=env_name, path=file,
+                        deferred=deferred)
+
+
+def _interpolate_environment(selected: Any, variables: Mapping[str, str], env_path: Path_, positions: Positions,
+                             file: str) -> tuple[Any, dict[str, ConfigError]]:
+    """Interpolate the selected environment; a connection setting whose variable is unset is deferred.
+
+    A verb needs only some of them (plan never sends a subscription key, validate never reads the resource
+    group), so an unset ${APIM_SUBSCRIPTION_KEY} fails only the verb that uses it, through
+    LoadedConfig.require, with the error it would have had here.
+    """
+    if not isinstance(selected, dict):
+        return _interpolate(selected, variables, env_path, positions, file), {}
+    result: dict[str, Any] = {}
+    deferred: dict[str, ConfigError] = {}
+    for key, value in selected.items():
+        try:
+            result[key] = _interpolate(value, variables, env_path + (key,), positions, file)
+        except ConfigError as error:
+            if key not in DEFERRABLE_SETTINGS:
+                raise
+            deferred[key] = error
+            result[key] = _strip_vars(value)  # validated for shape; set to None once validated
+    return result, deferred
 
 
 def _anchor_paths(gateway: GatewayConfig, config_dir: Path) -> GatewayConfig:
@@ -250,29 +206,6 @@ def _strip_vars(value: Any) -> Any:
     if isinstance(value, list):
         return [_strip_vars(v) for v in value]
     if isinstance(value, str):
-        return _VAR.sub(lambda m: m.group(2) if m.group(2) is not None else f"unset-{m.group(1)}", value)
+        text = _VAR.sub(lambda m: m.group(2) if m.group(2) is not None else f"unset-{m.group(1)}", value)
+        return typed_like_yaml(text) if isinstance(value, PlainTemplate) else text
     return value
-
-
-def _config_error(exc: ValidationError, positions: _Positions, file: str) -> ConfigError:
-    """The first validation error, with file:line and the dotted field."""
-    error = exc.errors(include_url=False)[0]
-    loc: Path_ = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-    original = (error.get("ctx") or {}).get("error")
-    ref_path = getattr(original, "path", None)
-    if ref_path:
-        loc = loc + tuple(int(p) if p.isdigit() else p for p in ref_path.split("."))
-    message = str(original) if original is not None else error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}"
-    elif error["type"] == "missing":
-        message = f"required field {loc[-1]!r} is missing"
-    elif error["type"] == "literal_error":
-        message = f"{error['msg']} (got {error.get('input')!r})"
-    elif original is None:
-        message = f"{message} (got {error.get('input')!r})" if not isinstance(error.get("input"), (dict, list)) else message
-    where, line = positions.locate(loc, file)
-    extra = len(exc.errors()) - 1
-    if extra:
-        message += f" (and {extra} more error{'s' if extra > 1 else ''})"
-    return ConfigError(message, file=where, line=line, field=_dotted(loc) or None)

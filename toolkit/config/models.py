@@ -7,7 +7,7 @@ one circuit-breaker rule per backend, status ranges 200..599, score-threshold in
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import isodate
@@ -19,15 +19,16 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 
 
 class StrictModel(BaseModel):
-    """Refuses unknown keys; every model of the config derives from it."""
+    """Refuses unknown keys and silent conversions (``weight: true`` or ``"50"`` is not a number);
+    every model of the config derives from it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 def _check_duration(value: str) -> str:
     try:
         parsed = isodate.parse_duration(value)
-    except (isodate.ISO8601Error, ValueError, TypeError):
+    except (isodate.ISO8601Error, ValueError, TypeError, OverflowError):
         raise ValueError(f"{value!r} is not an ISO 8601 duration (e.g. PT1M, PT30S, P1D)") from None
     if not isinstance(parsed, timedelta):
         raise ValueError(f"{value!r}: use days, hours, minutes or seconds (years and months vary in length)")
@@ -422,14 +423,12 @@ class EnvironmentConfig(StrictModel):
     cache_url: str | None = None
     emulator_state: str = ".toolkit/emulator-state.json"
 
-    @field_validator("openai_api_version", mode="before")
+    @field_validator("openai_api_version")
     @classmethod
-    def _known_api_version(cls, value: Any) -> Any:
+    def _known_api_version(cls, value: str) -> str:
         from toolkit.config.openai_versions import check_api_version
 
-        if isinstance(value, date):  # YAML reads an unquoted 2024-10-21 as a date
-            value = value.isoformat()
-        return check_api_version(value) if isinstance(value, str) else value
+        return check_api_version(value)
 
     @model_validator(mode="after")
     def _azure_needs_ids(self) -> EnvironmentConfig:
@@ -456,6 +455,7 @@ class GatewayConfig(StrictModel):
         _unique_names(("apis", [a.name for a in self.apis]))
         _unique_names(("named_values", [n.name for n in self.named_values]))
         _unique_names(("policy_fragments", [f.name for f in self.policy_fragments]))
+        _unique_api_paths(self.apis)
         fragment_names = {f.name for f in self.policy_fragments}
         singles = {b.name for b in self.backends}
         pools = {p.name for p in self.pools}
@@ -507,29 +507,60 @@ class LoadedConfig(BaseModel):
     gateway: GatewayConfig
     env_name: str
     path: str
+    deferred: dict[str, Exception] = {}
 
     @property
     def environment(self) -> EnvironmentConfig:
-        """The selected environment."""
+        """The selected environment (a setting whose ${VAR} is unset is None: see ``require``)."""
         return self.gateway.environments[self.env_name]
+
+    def require(self, *settings: str) -> EnvironmentConfig:
+        """The selected environment, after checking that these settings' variables were set.
+
+        Raises the ConfigError (file:line, field, the variable to export) of the first one that was not.
+        """
+        for setting in settings:
+            if setting in self.deferred:
+                raise self.deferred[setting]
+        return self.environment
 
 
 class _RefError(ValueError):
-    """A cross-reference error that knows the dotted path of the field at fault."""
+    """A cross-reference error that knows the dotted path of the field at fault (and of the one it clashes with)."""
 
-    def __init__(self, path: str, message: str) -> None:
+    def __init__(self, path: str, message: str, other_path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+        self.other_path = other_path
 
 
 def _unique_names(*sections: tuple[str, list[str]]) -> None:
-    """Names must be unique across the given sections (backends and pools share one namespace in APIM)."""
-    seen: set[str] = set()
+    """Names must be unique across the given sections (backends and pools share one namespace in APIM).
+
+    APIM resource names are case-insensitive: ``east`` and ``EAST`` are the same backend.
+    """
+    seen: dict[str, tuple[str, str]] = {}
     for section, names in sections:
         for index, name in enumerate(names):
-            if name in seen:
-                raise _RefError(f"{section}.{index}.name", f"the name {name!r} is used twice")
-            seen.add(name)
+            first = seen.get(name.casefold())
+            if first:
+                first_name, first_path = first
+                same = "used twice" if first_name == name else f"the same as {first_name!r} (APIM names ignore case)"
+                raise _RefError(f"{section}.{index}.name", f"the name {name!r} is {same}", first_path)
+            seen[name.casefold()] = (name, f"{section}.{index}.name")
+
+
+def _unique_api_paths(apis: list[ApiConfig]) -> None:
+    """Two APIs cannot share a URL path (APIM compares paths ignoring case and surrounding slashes)."""
+    seen: dict[str, int] = {}
+    for index, api in enumerate(apis):
+        key = api.path.strip("/").casefold()
+        if key in seen:
+            first = apis[seen[key]]
+            raise _RefError(f"apis.{index}.path",
+                            f"API path {api.path!r} is already used by API {first.name!r} (APIM paths ignore case)",
+                            f"apis.{seen[key]}.path")
+        seen[key] = index
 
 
 def _known(names: set[str]) -> str:

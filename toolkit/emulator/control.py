@@ -15,11 +15,15 @@
     POST /tokens                                  {"claims": {...}, "audience", "subject", "expires_in"} -> {"token"}
     GET  /issuer/.well-known/openid-configuration, /issuer/.well-known/jwks.json
     /management/faults, /management/counters      management-plane faults and HTTP call counters
+
+Every request needs ``Authorization: Bearer <token>`` (the emulator's per-start token, see
+:mod:`toolkit.emulator.access`) except the issuer's public documents; bodies are ``application/json``
+objects whose fields are type-checked (a wrong field is a 400 naming it). Errors are
+``{"error": {"code", "message"}}``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -27,30 +31,45 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from toolkit.emulator import control_input as field
+from toolkit.emulator.json_body import JsonBodyError, loads_body
+from toolkit.emulator.request_guard import (
+    CONTROL_MAX_BODY_BYTES,
+    GuardRules,
+    RequestGuard,
+    arm_error_body,
+    starlette_error_handlers,
+)
 from toolkit.errors import InputError
 
 if TYPE_CHECKING:
     from toolkit.emulator.runtime import Emulator
 
+# Bounds that keep every later computation finite: ten years of emulated time per advance, a day of hang.
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400.0
+MAX_HANG_SECONDS = 86400.0
+MAX_FAULT_COUNT = 1_000_000
+_CODES = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed"}
+
 
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": "BadRequest" if status == 400 else "NotFound", "message": message}},
-                        status_code=status)
+    return JSONResponse(arm_error_body(status, _CODES.get(status, "Error"), message), status_code=status)
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
     try:
-        body = json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"body is not JSON: {exc}") from None
+        body = loads_body(await request.body(), empty={})
+    except JsonBodyError as exc:
+        raise InputError(str(exc)) from None
     if not isinstance(body, dict):
         raise InputError("body must be a JSON object")
     return body
 
 
-def create_control_app(emulator: Emulator) -> Starlette:
-    """The control API of a running emulator."""
+def create_control_app(emulator: Emulator) -> RequestGuard:
+    """The control API of a running emulator, behind its request guard (token, loopback, JSON only)."""
+    from starlette.exceptions import HTTPException
+
     from toolkit.emulator.jwt_issuer import issuer_routes
     from toolkit.emulator.management.control import management_control_routes
 
@@ -67,8 +86,10 @@ def create_control_app(emulator: Emulator) -> Starlette:
                              "resource_group": emulator.resource_group, "service": emulator.service})
 
     async def traces(request: Request) -> Response:
-        limit = int(request.query_params.get("limit", "20"))
-        return JSONResponse({"traces": emulator.gateway.traces.latest(max(1, min(limit, 1000)))})
+        raw = request.query_params.get("limit", "20")
+        if not raw.isdigit():
+            raise InputError(f"query parameter 'limit' must be a whole number, not {raw[:40]!r}")
+        return JSONResponse({"traces": emulator.gateway.traces.latest(max(1, min(int(raw[:7]), 1000)))})
 
     async def trace(request: Request) -> Response:
         record = emulator.gateway.traces.get(request.path_params["trace_id"])
@@ -79,24 +100,30 @@ def create_control_app(emulator: Emulator) -> Starlette:
         return JSONResponse({"breakers": states})
 
     async def reset(request: Request) -> Response:
-        emulator.reset()
+        await emulator.areset()
         return Response(status_code=204)
 
     async def clock(request: Request) -> Response:
         if request.method == "POST":
             body = await _json_body(request)
-            if "speed" in body:
-                emulator.clock.set_speed(float(body["speed"]))
-            if "advance" in body:
-                emulator.clock.advance(float(body["advance"]))
+            field.only(body, ("speed", "advance"))
+            speed = field.number(body, "speed", minimum=0, maximum=10_000, exclusive_minimum=True, default=None)
+            advance = field.number(body, "advance", minimum=0, maximum=MAX_ADVANCE_SECONDS, default=None)
+            if speed is not None:
+                emulator.clock.set_speed(float(speed))
+            if advance is not None:
+                emulator.clock.advance(float(advance))
         return JSONResponse({"now": emulator.clock(), "speed": emulator.clock.speed})
 
     async def subscriptions(request: Request) -> Response:
         if request.method == "POST":
             body = await _json_body(request)
-            name = str(body.get("name") or "default")
-            key = emulator.create_subscription(name, key=body.get("key"), api=body.get("api"))
-            return JSONResponse({"name": name, "primaryKey": key}, status_code=201)
+            field.only(body, ("name", "key", "api"))
+            name = field.text(body, "name", default="default", max_length=80)
+            key = field.text(body, "key", default=None)
+            api = field.text(body, "api", default=None, max_length=80)
+            primary = emulator.create_subscription(name, key=key, api=api)
+            return JSONResponse({"name": name, "primaryKey": primary}, status_code=201)
         return JSONResponse({"subscriptions": [s.name for s in emulator.plane.view.subscriptions()]})
 
     async def backends(request: Request) -> Response:
@@ -112,21 +139,27 @@ def create_control_app(emulator: Emulator) -> Starlette:
     async def faults(request: Request) -> Response:
         backend = simulated(request.path_params["name"])
         body = await _json_body(request)
-        count = int(body.get("count", 1))
-        if body.get("timeout"):
-            backend.inject_timeout(count, float(body.get("hang_seconds", 30)))
+        field.only(body, ("status", "count", "retry_after", "body", "timeout", "hang_seconds"))
+        count = field.integer(body, "count", minimum=1, maximum=MAX_FAULT_COUNT, default=1)
+        if field.boolean(body, "timeout", default=False):
+            hang = field.number(body, "hang_seconds", minimum=0, maximum=MAX_HANG_SECONDS, default=30.0)
+            backend.inject_timeout(count, float(hang))
         else:
             if "status" not in body:
                 raise InputError("give a status (e.g. 429) or timeout: true")
-            backend.inject(int(body["status"]), count, body.get("retry_after"), body.get("body"))
+            status = field.integer(body, "status", minimum=100, maximum=599)
+            retry_after = field.number(body, "retry_after", minimum=0, maximum=MAX_ADVANCE_SECONDS, default=None)
+            backend.inject(status, count, retry_after, field.obj(body, "body"))
         return JSONResponse(backend.snapshot(), status_code=201)
 
     async def down(request: Request) -> Response:
         name = request.path_params["name"]
         simulated(name)
         body = await _json_body(request)
-        await emulator.farm.aset_down(name, bool(body.get("down", True)))
-        return JSONResponse({"name": name, "down": bool(body.get("down", True))})
+        field.only(body, ("down",))
+        is_down = field.boolean(body, "down", default=True)
+        await emulator.farm.aset_down(name, is_down)
+        return JSONResponse({"name": name, "down": is_down})
 
     async def reset_backend(request: Request) -> Response:
         name = request.path_params["name"]
@@ -138,14 +171,32 @@ def create_control_app(emulator: Emulator) -> Starlette:
 
     async def tokens(request: Request) -> Response:
         body = await _json_body(request)
-        options = {k: body[k] for k in ("audience", "subject", "expires_in", "not_before", "kid") if k in body}
-        return JSONResponse({"token": emulator.mint_token(body.get("claims"), **options)})
+        field.only(body, ("claims", "audience", "subject", "expires_in", "not_before", "kid"))
+        options: dict[str, Any] = {}
+        audience = field.audience(body, "audience")
+        if audience is not field.MISSING:
+            options["audience"] = audience
+        if "subject" in body:
+            options["subject"] = field.text(body, "subject", default=None)
+        if "expires_in" in body:
+            options["expires_in"] = field.number(body, "expires_in", minimum=-MAX_ADVANCE_SECONDS,
+                                                 maximum=MAX_ADVANCE_SECONDS, default=None)
+        if "not_before" in body:
+            options["not_before"] = field.number(body, "not_before", minimum=0, maximum=1e11, default=None)
+        if "kid" in body:
+            options["kid"] = field.text(body, "kid", default=None)
+        return JSONResponse({"token": emulator.mint_token(field.obj(body, "claims"), **options)})
 
     async def bad_input(request: Request, exc: Exception) -> Response:
         return _error(400, str(exc))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, str(exc.args[0]) if exc.args else "not found")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        return _error(status, f"{request.method} {request.url.path}: "
+                              f"{'no such control endpoint' if status == 404 else 'method not allowed here'}")
 
     routes = [
         Route("/health", health),
@@ -164,5 +215,9 @@ def create_control_app(emulator: Emulator) -> Starlette:
         Mount("/issuer", routes=issuer_routes(emulator.issuer)),
         Mount("/management", routes=management_control_routes(emulator.plane)),
     ]
-    return Starlette(routes=routes, exception_handlers={InputError: bad_input, ValueError: bad_input,
-                                                        LookupError: not_found})
+    handlers = {**starlette_error_handlers("control API", arm_error_body), HTTPException: http_error,
+                InputError: bad_input, ValueError: bad_input, LookupError: not_found}
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    rules = GuardRules("control API", arm_error_body, CONTROL_MAX_BODY_BYTES, token=emulator.control_token,
+                       open_paths=("/issuer/",), json_only=True)
+    return RequestGuard(app, rules)

@@ -6,6 +6,8 @@
 
 Everything listens on loopback, in one background thread. The SDK reaches the management plane with
 `emulator.credential`, `connection_verify=emulator.ca_bundle_path` and `base_url=emulator.management_url`.
+The management and control APIs require `Authorization: Bearer <emulator.control_token>`, a random
+token of this start (`emulator.credential` hands it to the SDK).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ SERVICE_NAME = "toolkit-emulator"
 
 
 def specs_from_config(config: LoadedConfig | None) -> dict[str, SimulatorSpec]:
-    """Region and behaviour of each backend's simulated instance, from the local environment."""
+    """Region, behaviour and api-key of each backend's simulated instance, from the config's local environment."""
     if config is None:
         return {}
     behaviours = config.environment.simulator
@@ -51,7 +53,10 @@ def specs_from_config(config: LoadedConfig | None) -> dict[str, SimulatorSpec]:
                 error_rate=simulated.error_rate,
                 error_status=simulated.error_status,
             )
-        specs[backend.name] = SimulatorSpec(region=backend.region or "Local", behaviour=behaviour)
+        # A backend that authenticates with an api-key (auth: {api_key: ...}) gets a simulated instance
+        # holding that key, as the Azure OpenAI resource holds the key the config was given.
+        api_key = getattr(getattr(backend, "auth", None), "api_key", None)
+        specs[backend.name] = SimulatorSpec(region=backend.region or "Local", behaviour=behaviour, api_key=api_key)
     unknown = sorted(set(behaviours) - {b.name for b in config.gateway.backends})
     if unknown:
         raise InputError(f"{config.path}: environments.{config.env_name}.simulator names unknown backend(s): "
@@ -76,7 +81,11 @@ class Emulator:
         seed: int = 0,
         embed: Callable[[list[str]], Any] | None = None,
         backend_api_keys: dict[str, str] | None = None,
+        control_token: str | None = None,
     ) -> None:
+        from toolkit.emulator.access import new_token
+
+        self.control_token = control_token or new_token()
         self.clock = clock or EmulatorClock()
         self._specs = specs or {}
         self._host_name = host
@@ -106,6 +115,16 @@ class Emulator:
 
     def start(self) -> Emulator:
         """Start serving; returns self."""
+        if self._host is not None:
+            raise RuntimeError("the emulator is already running")
+        try:
+            self._serve()
+        except BaseException:
+            self.stop()  # a bad --state file or a busy port: release the TLS files and anything started
+            raise
+        return self
+
+    def _serve(self) -> None:
         import random
 
         from toolkit.emulator.cache.factory import open_cache_store
@@ -119,9 +138,8 @@ class Emulator:
         from toolkit.emulator.management.tls import create_tls_material
         from toolkit.emulator.policy import AzureAdAuthority, policy_validator
         from toolkit.emulator.policy.default_services import DefaultGatewayServices
+        from toolkit.emulator.request_guard import GATEWAY_MAX_BODY_BYTES, GuardRules, RequestGuard, gateway_error_body
 
-        if self._host is not None:
-            raise RuntimeError("the emulator is already running")
         self._tls = create_tls_material()
         self.issuer = TestIssuer(ISSUER_URL, clock=self.clock)
         self.managed_identity = ManagedIdentity(self.issuer, self.clock)
@@ -139,6 +157,7 @@ class Emulator:
 
         self.plane = ManagementPlane(
             state_file=self._state_file,
+            token=self.control_token,
             policy_validator=policy_validator(named_values=named_values, backends=backend_names,
                                               fragments=self._fragment_sources),
         )
@@ -157,14 +176,14 @@ class Emulator:
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))
-        host.add("gateway", self.gateway, port=self._ports["gateway"])
+        gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES, same_site_only=False)
+        host.add("gateway", RequestGuard(self.gateway, gateway_rules), port=self._ports["gateway"])
         host.add("control", create_control_app(self), port=self._ports["control"])
         host.start()
         self._host = host
         for name in self._specs:
             self.farm.url_for(name)
         self.gateway.rebuild()  # serve what a restored --state file holds
-        return self
 
     def stop(self) -> None:
         """Stop serving and release ports, threads and temporary files (idempotent)."""
@@ -219,10 +238,10 @@ class Emulator:
 
     @property
     def credential(self) -> Any:
-        """A credential the management plane accepts (any bearer token; it is not verified)."""
+        """The credential the management plane accepts: this start's token as the SDK's bearer token."""
         from toolkit.emulator.management.credential import StaticTokenCredential
 
-        return StaticTokenCredential()
+        return StaticTokenCredential(self.control_token)
 
     subscription_id = SUBSCRIPTION_ID
     resource_group = RESOURCE_GROUP
@@ -246,7 +265,20 @@ class Emulator:
         return str(self.issuer.mint(claims, **options))
 
     def reset(self) -> None:
-        """Back to a fresh data plane: breakers, token counters, cache, traces and simulated backends."""
+        """Back to a fresh data plane: breakers, token counters, cache, traces and simulated backends
+        (those marked down listen again). Call from any thread but the serving loop (there: ``areset``)."""
+        assert self.farm is not None
+        for name in self._reset_data_plane():
+            self.farm.set_down(name, False)
+
+    async def areset(self) -> None:
+        """``reset`` from the serving loop (the control API's ``POST /reset``)."""
+        assert self.farm is not None
+        for name in self._reset_data_plane():
+            await self.farm.aset_down(name, False)
+
+    def _reset_data_plane(self) -> list[str]:
+        """Reset everything but the listening state; returns the simulated backends that are down."""
         services = self.gateway.services
         for breaker in services.breakers().values():
             breaker.reset()
@@ -255,10 +287,9 @@ class Emulator:
             services.cache_store.clear()
         self.gateway.traces.clear()
         assert self.farm is not None
-        for name, backend in self.farm.backends.items():
+        for backend in self.farm.backends.values():
             backend.reset()
-            if backend.down:
-                self.farm.set_down(name, False)
+        return [name for name, backend in self.farm.backends.items() if backend.down]
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 Azure: subscription, resource group and service come from the environment; the credential from
 ``--auth`` (credentials.py), checked with a bounded preflight. Local: the emulator's management
-API over TLS (``base_url`` + its CA bundle) with a static token, from ``--management-url`` /
-``--ca-bundle``, TOOLKIT_MANAGEMENT_URL / TOOLKIT_CA_BUNDLE, or an emulator object (anything with
+API over TLS (``base_url`` + its CA bundle) with the emulator's per-start token as the SDK's bearer
+token (TOOLKIT_EMULATOR_TOKEN, or the token file of TOOLKIT_EMULATOR_URL: see toolkit.emulator.access),
+from ``--management-url`` / ``--ca-bundle``, TOOLKIT_MANAGEMENT_URL / TOOLKIT_CA_BUNDLE, or an emulator object (anything with
 ``management_url``, ``ca_bundle_path``, ``credential``, ``subscription_id``, ``resource_group``,
 ``service``) such as the in-process one (:func:`start_local_emulator` is the place to plug it in).
 """
@@ -131,13 +132,15 @@ def local_endpoint(environment: EnvironmentConfig, *, management_url: str | None
         endpoint = from_emulator(emulator)
     else:
         assert url is not None
-        endpoint = LocalEndpoint(url.rstrip("/"), ca_bundle or env.get("TOOLKIT_CA_BUNDLE"), StaticTokenCredential())
+        endpoint = LocalEndpoint(url.rstrip("/"), ca_bundle or env.get("TOOLKIT_CA_BUNDLE"), None)
     if urlsplit(endpoint.management_url).scheme != "https":
         for close in closers:
             close()
         raise InputError(f"management URL {endpoint.management_url!r} must be https "
                          "(the SDK sends bearer tokens over TLS only)",
                          hint="the emulator serves its management API over TLS; pass its https URL and --ca-bundle")
+    if endpoint.credential is None:  # a URL: the token comes from the environment (after the https check)
+        endpoint = replace(endpoint, credential=StaticTokenCredential(_emulator_token(env)))
     overrides = {k: v for k, v in (("subscription_id", environment.subscription_id),
                                    ("resource_group", environment.resource_group),
                                    ("service", environment.service)) if v}
@@ -164,22 +167,42 @@ def start_local_emulator(environment: EnvironmentConfig, environ: Mapping[str, s
     env = os.environ if environ is None else environ
     control_url = env.get("TOOLKIT_EMULATOR_URL")
     if control_url:
-        return running_emulator(control_url)
+        return running_emulator(control_url, env)
     from toolkit.emulator.runtime import Emulator
 
     return Emulator(state_file=environment.emulator_state).start()
 
 
-def running_emulator(control_url: str) -> LocalEndpoint:
+def _emulator_token(env: Mapping[str, str], control_url: str | None = None) -> str:
+    """The running emulator's token (TOOLKIT_EMULATOR_TOKEN, else its token file); InputError when none is found."""
+    from toolkit.emulator.access import TOKEN_ENV, find_token, token_file_for
+
+    token = find_token(env, control_url)
+    if token is None:
+        where = f" or {token_file_for(control_url or env.get('TOOLKIT_EMULATOR_URL') or '')}" \
+            if control_url or env.get("TOOLKIT_EMULATOR_URL") else ""
+        raise InputError(f"the local emulator's management API needs its token: set {TOKEN_ENV}{where}",
+                         hint="`toolkit emulator start` prints `export TOOLKIT_EMULATOR_TOKEN=...` and writes it to a file")
+    return token
+
+
+def running_emulator(control_url: str, environ: Mapping[str, str] | None = None) -> LocalEndpoint:
     """The management endpoint of an emulator started by `toolkit emulator start`, from its control API."""
     import httpx
 
+    from toolkit.emulator.access import bearer
     from toolkit.emulator.management.credential import StaticTokenCredential
     from toolkit.errors import RemoteError
 
+    env = os.environ if environ is None else environ
+    token = _emulator_token(env, control_url)
     try:
-        health = httpx.get(control_url.rstrip("/") + "/health", timeout=5.0).json()
-        return LocalEndpoint(health["management_url"], health.get("ca_bundle_path"), StaticTokenCredential(),
+        answer = httpx.get(control_url.rstrip("/") + "/health", headers=bearer(token), timeout=5.0)
+        if answer.status_code == 401:
+            raise InputError(f"the emulator at TOOLKIT_EMULATOR_URL={control_url} refused the token "
+                             "(TOOLKIT_EMULATOR_TOKEN or its token file is from another run)")
+        health = answer.json()
+        return LocalEndpoint(health["management_url"], health.get("ca_bundle_path"), StaticTokenCredential(token),
                              health.get("subscription_id", LOCAL_SUBSCRIPTION),
                              health.get("resource_group", LOCAL_RESOURCE_GROUP), health.get("service", LOCAL_SERVICE))
     except (httpx.HTTPError, ValueError, KeyError) as exc:

@@ -31,9 +31,12 @@ def management_client(
     base_url: str,
     ca_bundle: str | Any,
     subscription_id: str = "00000000-0000-0000-0000-000000000000",
+    *,
+    token: str,
     **options: Any,
 ) -> Any:
-    """An ``ApiManagementClient`` for the emulator: static token, test CA, no retries, short timeouts.
+    """An ``ApiManagementClient`` for the emulator: its ``token`` (``plane.token`` / ``emulator.control_token``),
+    test CA, no retries, short timeouts.
 
     ``options`` override the client keywords (``retry_total``, ``polling_interval``, ...).
     """
@@ -43,5 +46,16 @@ def management_client(
 
     settings: dict[str, Any] = {"retry_total": 0, "connection_timeout": 5, "polling_interval": 0.01}
     settings.update(options)
-    return ApiManagementClient(StaticTokenCredential(), subscription_id, base_url=base_url,
+    return ApiManagementClient(StaticTokenCredential(token), subscription_id, base_url=base_url,
                                connection_verify=str(ca_bundle), **settings)
+
+
+def control_client(emulator: Any, **options: Any) -> Any:
+    """An ``httpx.Client`` on a running emulator's control API, sending its token (close it, or use ``with``)."""
+    import httpx
+
+    from toolkit.emulator.access import bearer
+
+    settings: dict[str, Any] = {"timeout": 30.0}
+    settings.update(options)
+    return httpx.Client(base_url=emulator.control_url, headers=bearer(emulator.control_token), **settings)

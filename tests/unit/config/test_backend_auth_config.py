@@ -60,7 +60,7 @@ def test_unknown_openai_api_version_is_refused(tmp_path: Path) -> None:
         load_config(path, environ={})
     assert str(caught.value).startswith(f"{path}:8: environments.local.openai_api_version: ")
     assert "not an Azure OpenAI api-version" in str(caught.value)
-    assert load_config(_config(tmp_path, "managed-identity", env_extra=", openai_api_version: 2024-10-21"),
+    assert load_config(_config(tmp_path, "managed-identity", env_extra=", openai_api_version: '2024-10-21'"),
                        environ={}).environment.openai_api_version == "2024-10-21"
 
 

@@ -125,3 +125,30 @@ def test_secret_values_are_not_in_error_messages(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(_write(tmp_path, text), environ={"KEY": "super-secret-value"})
     assert "super-secret-value" not in str(caught.value)
+
+
+DEV_VARIABLES = {
+    "AZURE_SUBSCRIPTION_ID": "sub-1",
+    "AZURE_RESOURCE_GROUP_NAME": "rg-1",
+    "API_MANAGEMENT_SERVICE_NAME": "apim-1",
+    "TENANT_ID": "tenant-1",
+    "CLIENT_ID": "client-1",
+}
+
+
+def test_an_unset_connection_setting_fails_only_the_verb_that_needs_it(repo_root: Path) -> None:
+    config = load_config(repo_root / "toolkit.yaml", "dev", environ=DEV_VARIABLES)  # no APIM_* variables
+    assert config.environment.subscription_key is None and config.environment.gateway_url is None
+    assert config.require("subscription_id", "service").service == "apim-1"
+    with pytest.raises(ConfigError) as caught:
+        config.require("gateway_url", "subscription_key")
+    assert caught.value.location.field == "environments.dev.gateway_url"
+    assert caught.value.location.line is not None
+    assert "${APIM_BASE_URL} is not set" in caught.value.reason
+
+
+def test_unset_variables_outside_connection_settings_still_fail_at_load(repo_root: Path) -> None:
+    environ = {k: v for k, v in DEV_VARIABLES.items() if k != "TENANT_ID"}  # used by the dev named values
+    with pytest.raises(ConfigError) as caught:
+        load_config(repo_root / "toolkit.yaml", "dev", environ=environ)
+    assert "${TENANT_ID} is not set" in caught.value.reason

@@ -16,7 +16,7 @@ BACKEND_PATH = ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManag
 
 def _put_backend(emulator: Emulator, name: str) -> int:
     context = ssl.create_default_context(cafile=emulator.ca_bundle_path)
-    with httpx.Client(verify=context, headers={"Authorization": "Bearer t"}) as client:
+    with httpx.Client(verify=context, headers={"Authorization": f"Bearer {emulator.control_token}"}) as client:
         body = {"properties": {"url": f"https://{name}.openai.azure.com", "protocol": "http"}}
         return client.put(emulator.management_url + BACKEND_PATH.format(name=name), json=body).status_code
 
@@ -27,7 +27,8 @@ def test_urls_are_loopback_and_stop_is_clean() -> None:
         for url in (emulator.gateway_url, emulator.control_url, emulator.management_url):
             assert url.startswith(("http://127.0.0.1:", "https://127.0.0.1:"))
         assert emulator.management_url.startswith("https://")
-        assert httpx.get(emulator.control_url + "/health").json()["status"] == "ok"
+        health = httpx.get(emulator.control_url + "/health", headers={"Authorization": f"Bearer {emulator.control_token}"})
+        assert health.json()["status"] == "ok"
     assert threading.active_count() == threads_before
 
 
@@ -50,3 +51,15 @@ def test_stopping_right_after_a_publish_does_not_hang() -> None:
         started = time.monotonic()
         emulator.stop()
         assert time.monotonic() - started < 5.0
+
+
+def test_a_simulated_instance_holds_the_api_key_its_config_gives() -> None:
+    from toolkit.emulator.simulator.farm import SimulatorSpec
+
+    with Emulator(specs={"keyed": SimulatorSpec(api_key="from-config"), "other": SimulatorSpec()},
+                  backend_api_keys={"other": "given"}) as emulator:
+        assert (emulator.farm.api_key("keyed"), emulator.farm.api_key("other")) == ("from-config", "given")
+        url = emulator.farm.urls["keyed"] + "/openai/deployments/d/chat/completions?api-version=2024-10-21"
+        body = {"messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(url, json=body, headers={"api-key": "from-config"}).status_code == 200
+        assert httpx.post(url, json=body, headers={"api-key": "given"}).status_code == 401

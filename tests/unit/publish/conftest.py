@@ -29,11 +29,12 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def target(management_url: str, tls: TlsMaterial, sleeps: list[float]) -> Iterator[ApimTarget]:
+def target(management_url: str, tls: TlsMaterial, sleeps: list[float], plane: ManagementPlane) -> Iterator[ApimTarget]:
     """A publish target on the served plane, through the real azure-mgmt-apimanagement client."""
     retry = RetryPolicy(attempts=4, base_delay=0.5, sleep=sleeps.append)
     with connect_target(EnvironmentConfig(target="local"), management_url=management_url,
-                        ca_bundle=str(tls.ca_bundle_path), environ={}, retry=retry) as connected:
+                        ca_bundle=str(tls.ca_bundle_path), environ={"TOOLKIT_EMULATOR_TOKEN": plane.token},
+                        retry=retry) as connected:
         yield connected
 
 

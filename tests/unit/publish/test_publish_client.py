@@ -9,7 +9,7 @@ import pytest
 
 from toolkit.artifacts.layout import Kind
 from toolkit.config.models import EnvironmentConfig
-from toolkit.emulator.management import TlsMaterial
+from toolkit.emulator.management import ManagementPlane, TlsMaterial
 from toolkit.errors import InputError, RemoteError
 from toolkit.publish import ApimTarget, connect_target
 from toolkit.publish.errors import RemoteHttpError, Unreachable
@@ -40,14 +40,15 @@ def test_missing_resource_reads_as_none_and_delete_of_missing_is_fine(target: Ap
 
 def test_unreachable_endpoint_is_a_clear_remote_error(tls: TlsMaterial) -> None:
     url = f"https://127.0.0.1:{_closed_port()}"
-    with connect_target(LOCAL, management_url=url, ca_bundle=str(tls.ca_bundle_path), environ={}) as target:
+    with connect_target(LOCAL, management_url=url, ca_bundle=str(tls.ca_bundle_path),
+                        environ={"TOOLKIT_EMULATOR_TOKEN": "t"}) as target:
         with pytest.raises(Unreachable) as caught:
             target.client.list_names(Kind.BACKEND)
     assert f"cannot reach {url}" in caught.value.message and caught.value.exit_code == 4
 
 
-def test_untrusted_certificate_hints_at_the_ca_bundle(management_url: str) -> None:
-    with connect_target(LOCAL, management_url=management_url, environ={}) as target:
+def test_untrusted_certificate_hints_at_the_ca_bundle(management_url: str, plane: ManagementPlane) -> None:
+    with connect_target(LOCAL, management_url=management_url, environ={"TOOLKIT_EMULATOR_TOKEN": plane.token}) as target:
         with pytest.raises(RemoteError) as caught:
             target.client.get(ResourceRef(Kind.BACKEND, "x"))
     assert "--ca-bundle" in (caught.value.hint or "")
@@ -65,19 +66,35 @@ def test_local_target_without_url_starts_an_in_process_emulator(tmp_path: Path) 
         assert target.client.list_names(Kind.BACKEND) == []
 
 
-def test_url_and_ca_bundle_come_from_the_environment(management_url: str, tls: TlsMaterial) -> None:
-    env = {"TOOLKIT_MANAGEMENT_URL": management_url, "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path)}
+def test_url_and_ca_bundle_come_from_the_environment(management_url: str, tls: TlsMaterial,
+                                                    plane: ManagementPlane) -> None:
+    env = {"TOOLKIT_MANAGEMENT_URL": management_url, "TOOLKIT_CA_BUNDLE": str(tls.ca_bundle_path),
+           "TOOLKIT_EMULATOR_TOKEN": plane.token}
     with connect_target(LOCAL, environ=env) as target:
         assert target.client.list_names(Kind.BACKEND) == []
         assert target.label == f"local emulator at {management_url}"
 
 
-def test_an_emulator_object_plugs_in(management_url: str, tls: TlsMaterial) -> None:
+def test_a_url_without_the_emulator_token_is_refused_by_name(management_url: str, tls: TlsMaterial) -> None:
+    with pytest.raises(InputError, match="TOOLKIT_EMULATOR_TOKEN"):
+        connect_target(LOCAL, management_url=management_url, ca_bundle=str(tls.ca_bundle_path), environ={})
+
+
+def test_a_wrong_emulator_token_is_an_auth_error(management_url: str, tls: TlsMaterial) -> None:
+    from toolkit.errors import AuthError
+
+    env = {"TOOLKIT_EMULATOR_TOKEN": "not-this-run"}
+    with connect_target(LOCAL, management_url=management_url, ca_bundle=str(tls.ca_bundle_path), environ=env) as target:
+        with pytest.raises(AuthError):
+            target.client.list_names(Kind.BACKEND)
+
+
+def test_an_emulator_object_plugs_in(management_url: str, tls: TlsMaterial, plane: ManagementPlane) -> None:
     from toolkit.emulator.management import StaticTokenCredential
 
     class Emulator:
         ca_bundle_path = Path(tls.ca_bundle_path)
-        credential = StaticTokenCredential()
+        credential = StaticTokenCredential(plane.token)
         subscription_id, resource_group, service = "sub", "rg", "svc"
 
         def __init__(self, url: str) -> None:

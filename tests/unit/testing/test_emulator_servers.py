@@ -72,3 +72,11 @@ def test_owned_temp_dir_is_removed_by_cleanup():
     material.cleanup()
     assert not folder.exists()
     material.cleanup()  # twice is fine
+
+
+def test_control_client_sends_the_emulators_token() -> None:
+    from toolkit.emulator.runtime import Emulator
+    from toolkit.testing.emulator_servers import control_client
+
+    with Emulator() as emulator, control_client(emulator) as client:
+        assert client.get("/health").json()["control_url"] == emulator.control_url

@@ -213,7 +213,7 @@ class RedisCacheStore:
         mirror.last_id = message_id
         vector = np.frombuffer(fields[b"v"], dtype=_VECTOR_DTYPE).astype(np.float32)
         item: Row = (fields[b"k"].decode(), message_id)
-        mirror.index.add(vector, float(fields[b"x"]), item)
+        mirror.index.add(vector, float(fields[b"x"]), item, bulk=True)
 
     def _forget(self, partition: str, rows: list[Row]) -> None:
         """XDEL the stream messages of entries that are gone, so no mirror loads them again."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from threading import Lock
 from typing import Any
 from urllib.parse import parse_qsl
 
+from toolkit.emulator.gateway.http_client import StreamedBody
 from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
 from toolkit.emulator.management.store import ResourceKind
@@ -24,11 +26,13 @@ from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
 from toolkit.emulator.policy.errors import PolicyRejected
 from toolkit.emulator.policy.pipeline import run_on_error
+from toolkit.emulator.request_guard import GATEWAY_MAX_BUFFERED_BYTES
 from toolkit.emulator.simulator.farm import SimulatorFarm
 
 log = logging.getLogger(__name__)
 
 TRACE_HEADER = "x-emulator-trace-id"
+FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_KEY_QUERY = "subscription-key"
 MISSING_KEY = ("Access denied due to missing subscription key. "
@@ -179,13 +183,17 @@ class GatewayRuntime:
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
+        body = await read_request_body(receive)
         trace_id = uuid.uuid4().hex
-        status, headers, payload, record = await self.handle(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-            body, (scope.get("client") or ("", 0))[0], trace_id,
-        )
+        try:
+            status, headers, payload, record = await self.handle(
+                scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                body, (scope.get("client") or ("", 0))[0], trace_id,
+            )
+        finally:
+            if isinstance(body, StreamedBody):
+                body.close()
         self.traces.add(trace_id, record)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         raw_headers.append((b"content-length", str(len(payload)).encode()))
@@ -200,7 +208,8 @@ class GatewayRuntime:
         """One request: (status, headers, body, trace record)."""
         record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
                                   "operation": None, "subscription": None, "events": []}
-        api = self.match(path)
+        # An unknown method matches no operation (the emulator forwards the standard methods only).
+        api = self.match(path) if method in FORWARDED_METHODS else None
         prefix = "/" + api.path if api is not None and api.path else ""
         found = self._operations[api.name].find(method, path[len(prefix):], query) if api is not None else None
         if found is None:  # APIM's OperationNotFound: only <on-error> runs (global, and the API's when it matched)
@@ -290,16 +299,34 @@ def _published_api(name: str, properties: dict[str, Any]) -> PublishedApi:
     )
 
 
-async def _read_body(receive: Callable[..., Any]) -> bytes:
+async def read_request_body(receive: Callable[..., Any], buffer_limit: int = GATEWAY_MAX_BUFFERED_BYTES) -> bytes:
+    """The request body: in memory up to ``buffer_limit`` (APIM's maximum buffered payload size), else spooled
+    to a temporary file as a StreamedBody that the backend client streams (memory stays flat)."""
     chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
+    size = 0
+    spool: Any = None
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if spool is None and size > buffer_limit:
+                spool = tempfile.TemporaryFile(prefix="toolkit-gateway-body-")  # noqa: SIM115 - StreamedBody closes it
+                spool.writelines(chunks)
+                chunks.clear()
+            if spool is not None:
+                spool.write(chunk)
+            else:
+                chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+    except BaseException:
+        if spool is not None:
+            spool.close()  # over the request limit, or the client went away
+        raise
+    return StreamedBody(spool, size) if spool is not None else b"".join(chunks)
 
 
 __all__ = ["TRACE_HEADER", "GatewayRuntime", "PublishedApi", "TraceLog"]

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import IO
+from urllib.parse import quote, urlsplit
+
+STREAM_CHUNK_BYTES = 64 * 1024
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters, and existing escapes
 
 
 class ConnectFailure(Exception):
@@ -20,6 +24,37 @@ class ConnectFailure(Exception):
 
 class ResponseTimeout(Exception):
     """The backend sent no complete response within the timeout."""
+
+
+class StreamedBody(bytes):
+    """A request body too large to buffer, held in a temporary file and streamed to the backend.
+
+    It is an empty ``bytes`` to everything else (policies cannot read it: APIM does not buffer bodies over
+    its documented 2 MiB either), so it travels through the policy pipeline unchanged to the client here.
+    """
+
+    file: IO[bytes]
+    size: int
+
+    def __new__(cls, file: IO[bytes], size: int) -> StreamedBody:
+        body = super().__new__(cls, b"")
+        body.file, body.size = file, size
+        return body
+
+    def chunks(self) -> Iterator[bytes]:
+        """The content from the start (a retry sends it again)."""
+        self.file.seek(0)
+        while chunk := self.file.read(STREAM_CHUNK_BYTES):
+            yield chunk
+
+    async def aiter_chunks(self) -> AsyncIterator[bytes]:
+        """``chunks`` for async consumers (httpx)."""
+        for chunk in self.chunks():
+            yield chunk
+
+    def close(self) -> None:
+        """Delete the temporary file."""
+        self.file.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +81,18 @@ class _Connection(asyncio.Protocol):
         self._reason = ""
         self.received = False
         self.reusable = True
+        self._writable = asyncio.Event()
+        self._writable.set()
 
     # asyncio protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+
+    def pause_writing(self) -> None:
+        self._writable.clear()  # the socket buffer is full: a streamed body waits instead of piling up in memory
+
+    def resume_writing(self) -> None:
+        self._writable.set()
 
     def data_received(self, data: bytes) -> None:
         self.received = True
@@ -84,18 +127,27 @@ class _Connection(asyncio.Protocol):
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
                                                  b"".join(self._body)))
 
-    async def send(self, request: bytes, timeout: float) -> HttpResponse:
+    async def send(self, request: bytes, timeout: float, body: StreamedBody | None = None) -> HttpResponse:
         assert self.transport is not None
-        self._waiter = asyncio.get_running_loop().create_future()
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False
         self.transport.write(request)
         try:
-            return await asyncio.wait_for(self._waiter, timeout)
+            return await asyncio.wait_for(self._stream(body, waiter) if body is not None else waiter, timeout)
         except asyncio.TimeoutError:
             self.reusable = False
             raise ResponseTimeout(f"no response within {timeout:g} s") from None
         finally:
             self._waiter = None
+
+    async def _stream(self, body: StreamedBody, waiter: asyncio.Future[HttpResponse]) -> HttpResponse:
+        assert self.transport is not None
+        for chunk in body.chunks():
+            if waiter.done() or self.transport.is_closing():
+                break  # the backend answered (or hung up) before reading everything
+            await self._writable.wait()
+            self.transport.write(chunk)
+        return await waiter
 
     def close(self) -> None:
         self.reusable = False
@@ -113,27 +165,30 @@ class BackendHttpClient:
 
     async def request(self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
                       timeout: float) -> HttpResponse:
-        """Send one request and return the whole response."""
+        """Send one request and return the whole response (a StreamedBody is sent from its file, chunk by chunk)."""
         parts = urlsplit(url)
         if parts.scheme != "http":
             raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Percent-encode what may not appear in a request line (spaces, CR/LF, NUL, non-ASCII, e.g. decoded
+        # from the client's %0d%0a): it would otherwise split the request or inject headers into it.
+        target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_TARGET_SAFE)
         lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
         lines.extend(f"{name}: {value}" for name, value in headers)
-        lines.append(f"Content-Length: {len(body)}")
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        streamed = body if isinstance(body, StreamedBody) else None
+        lines.append(f"Content-Length: {streamed.size if streamed is not None else len(body)}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if streamed is not None else body)
         key = (host, port)
         connection = self._take_idle(key)
         if connection is not None:
             try:
-                return self._release(key, connection, await connection.send(request, timeout))
+                return self._release(key, connection, await connection.send(request, timeout, streamed))
             except ConnectFailure:
                 if connection.received:
                     raise
                 connection.close()  # an idle connection the backend had closed: try once on a fresh one
         connection = await self._connect(host, port)
-        return self._release(key, connection, await connection.send(request, timeout))
+        return self._release(key, connection, await connection.send(request, timeout, streamed))
 
     def _take_idle(self, key: tuple[str, int]) -> _Connection | None:
         idle = self._idle[key]
@@ -181,8 +236,11 @@ class HttpxBackendClient:
 
         client = self.client
         assert isinstance(client, httpx.AsyncClient)
+        content = body.aiter_chunks() if isinstance(body, StreamedBody) else body
+        if isinstance(body, StreamedBody):
+            headers = [*headers, ("content-length", str(body.size))]
         try:
-            response = await client.request(method, url, headers=list(headers), content=body,
+            response = await client.request(method, url, headers=list(headers), content=content,
                                             timeout=httpx.Timeout(timeout))
         except httpx.ConnectTimeout:
             raise ConnectFailure("connect timeout") from None

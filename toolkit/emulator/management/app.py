@@ -5,7 +5,8 @@ Emulator decisions (where Azure differs or is undocumented):
 - One global APIM service: any subscription, resource group and service name in the path address
   the same resources; ids in answers echo the path that was used. Names are case-sensitive.
 - Every call needs ``?api-version=`` (any value accepted, else 400) and ``Authorization: Bearer …``
-  (else 401); the token is not verified.
+  (else 401); :class:`~toolkit.emulator.management.plane.ManagementPlane` serves this app behind a
+  guard that requires its per-start token (the SDK sends it as its credential's bearer token).
 - PUT without If-Match upserts; ``*`` forces; a stale or unknown ETag gives 412. DELETE without
   If-Match is unconditional (the SDK always sends one).
 - Long-running kinds (APIs, named values, policy fragments) answer a PUT with 201/200 and
@@ -37,6 +38,7 @@ from toolkit.emulator.management.hooks import PolicyValidator, well_formed_polic
 from toolkit.emulator.management.routes import service_routes
 from toolkit.emulator.management.routes._base import SERVICE_PREFIX, PlaneDeps, arm_error_response
 from toolkit.emulator.management.store import ResourceStore
+from toolkit.emulator.request_guard import arm_error_body, starlette_error_handlers
 
 
 def create_management_app(
@@ -57,7 +59,8 @@ def create_management_app(
     )
     app = Starlette(
         routes=[Mount(SERVICE_PREFIX, routes=service_routes(deps))],
-        exception_handlers={HTTPException: _http_exception},
+        exception_handlers={**starlette_error_handlers("management API", arm_error_body),
+                            HTTPException: _http_exception},
     )
     app.state.management = deps
     return app

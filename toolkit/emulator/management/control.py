@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from toolkit.emulator.json_body import loads_body
 
 if TYPE_CHECKING:
     from toolkit.emulator.management.plane import ManagementPlane
@@ -53,10 +54,7 @@ def management_control_routes(plane: ManagementPlane) -> list[Route]:
 
 
 def _fault_spec(raw: bytes) -> dict[str, Any]:
-    try:
-        spec = json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"body is not JSON: {exc}") from None
+    spec = loads_body(raw, empty={})  # JsonBodyError is a ValueError
     if not isinstance(spec, dict):
         raise ValueError("body must be a JSON object")
     unknown = sorted(set(spec) - set(_FAULT_FIELDS))

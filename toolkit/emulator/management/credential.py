@@ -1,4 +1,4 @@
-"""A static bearer-token credential for the local emulator (which does not verify tokens)."""
+"""A static bearer-token credential for the local emulator: the SDK sends the emulator's per-start token."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 
 class StaticTokenCredential:
-    """azure-core TokenCredential returning one fixed token (never use against Azure)."""
+    """azure-core TokenCredential returning one fixed token (the emulator's ``control_token``; never for Azure)."""
 
     def __init__(self, token: str = "local-emulator-token", lifetime: int = 3600) -> None:
         self._token = token

@@ -9,8 +9,10 @@ real validator; :func:`well_formed_policy_validator` (the default) only checks t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from enum import Enum
+from typing import Any
 
 from toolkit.errors import InputError
 
@@ -44,3 +46,35 @@ def well_formed_policy_validator(xml: str, scope: PolicyScope) -> None:
         parse_policy(xml, f"<{scope.value} policy>")
     except PolicyXmlError as exc:
         raise PolicyRejected(exc.reason, exc.line) from None
+
+
+DEFAULT_COMPILE_TIMEOUT = 10.0
+
+
+def time_bounded(validator: PolicyValidator, seconds: float = DEFAULT_COMPILE_TIMEOUT) -> PolicyValidator:
+    """``validator`` with a time bound: a document it has not judged within ``seconds`` is refused.
+
+    The validation runs in a daemon thread (Python cannot interrupt a running compile); after the bound its
+    result is ignored and the PUT is refused, so nothing waits on it and nothing is written.
+    """
+
+    def bounded(xml: str, scope: PolicyScope) -> None:
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                validator(xml, scope)
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="toolkit-policy-compile", daemon=True).start()
+        if not done.wait(seconds):
+            raise PolicyRejected(f"compiling the {scope.value} policy took longer than {seconds:g} s "
+                                 f"(the local emulator's bound; {len(xml)} characters)")
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return bounded

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from toolkit.emulator.json_body import JsonBodyError, loads_body
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
 from toolkit.errors import InputError
 
@@ -42,8 +43,10 @@ def save_state(path: Path, resources: Iterable[Resource]) -> None:
 def load_state(path: Path) -> list[Resource]:
     """Resources saved by :func:`save_state`; InputError naming the file when it is not one."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = loads_body(path.read_bytes(), what="the file")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read emulator state: {exc.strerror or exc}") from None
+    except JsonBodyError as exc:
         raise InputError(f"{path}: cannot read emulator state: {exc}") from None
     if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
         raise InputError(f"{path}: not an emulator state file (version {FORMAT_VERSION} expected)")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from toolkit.emulator.management.arm import ArmError, validation_error
 from toolkit.emulator.management.fields import optional_object, optional_str
+from toolkit.emulator.management.references import named_value_names
 from toolkit.emulator.management.store import ResourceKind, ResourceStore
-
-_NAMED_VALUE = re.compile(r"\{\{([^{}]+)\}\}")
 
 
 def validate_credentials(props: dict[str, Any], store: ResourceStore) -> None:
@@ -39,6 +37,6 @@ def validate_credentials(props: dict[str, Any], store: ResourceStore) -> None:
         texts.append(("properties.credentials.authorization.parameter", parameter or ""))
     known = {str(nv.properties.get("displayName", nv.key.name)).lower() for nv in store.list(ResourceKind.NAMED_VALUE)}
     for where, text in texts:
-        for reference in _NAMED_VALUE.findall(text):
-            if reference.strip().lower() not in known:
+        for reference in named_value_names(text):
+            if reference.lower() not in known:
                 raise validation_error(where, f"refers to named value '{{{{{reference}}}}}', which does not exist")

@@ -200,5 +200,5 @@ def _parse_json(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not JSON a policy can read
         return None

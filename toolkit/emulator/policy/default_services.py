@@ -38,9 +38,6 @@ from toolkit.emulator.policy.services import (
 )
 from toolkit.errors import ArtifactError
 
-# Emulator decision: the api-version the semantic cache's embeddings call sends when its backend URL has none.
-EMBEDDINGS_API_VERSION = "2024-10-21"
-
 if TYPE_CHECKING:
     import numpy as np
 
@@ -55,6 +52,10 @@ _REQUEST_SKIP = frozenset({"host", "content-length", "connection", "keep-alive",
 _RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding",
                             "upgrade", "proxy-connection", "trailer"})
 
+
+# APIM does not document the api-version of the semantic cache's embeddings call (the documented backend
+# URL has none); Azure OpenAI refuses a call without one, so the emulator adds the current GA version.
+EMBEDDINGS_API_VERSION = "2024-10-21"
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
@@ -223,12 +224,10 @@ class DefaultGatewayServices:
         payload = json.dumps({"input": texts}).encode()
         headers, query = credentials_of(self, name)
         headers = [("content-type", "application/json"), *headers]
-        if "api-version=" not in url:  # the backend URL names the deployment; APIM adds the api-version itself
-            query = [*query, ("api-version", EMBEDDINGS_API_VERSION)]
         if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
             headers.append(("authorization", f"Bearer {self.managed_identity.token(COGNITIVE_SERVICES)}"))
         try:
-            response = await self.http.request("POST", with_query(url, query), headers, payload,
+            response = await self.http.request("POST", with_query(_with_api_version(url), query), headers, payload,
                                                self.embeddings_timeout)
         except (ConnectFailure, ResponseTimeout) as exc:
             if breaker is not None:
@@ -246,6 +245,10 @@ class DefaultGatewayServices:
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
         return vectors
+
+
+def _with_api_version(url: str) -> str:
+    return url if "api-version=" in url else with_query(url, (("api-version", EMBEDDINGS_API_VERSION),))
 
 
 def fetch_loopback_json(url: str) -> Any:

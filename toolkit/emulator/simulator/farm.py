@@ -30,6 +30,7 @@ class SimulatorSpec:
 
     region: str = DEFAULT_REGION
     behaviour: BackendBehaviour | None = None
+    api_key: str | None = None  # the key the config authenticates with (else a random one)
 
 
 def is_loopback_url(url: str) -> bool:
@@ -77,7 +78,8 @@ class SimulatorFarm:
                     clock=self._clock,
                     rng_seed=self._seed + len(self._backends),
                     sleep=self._sleep,
-                    auth=BackendAuth(self._api_keys.get(name) or secrets.token_hex(16), self._verify_bearer),
+                    auth=BackendAuth(self._api_keys.get(name) or spec.api_key or secrets.token_hex(16),
+                                     self._verify_bearer),
                 )
                 self._backends[name] = backend
                 self._urls[name] = self._host.add_live(f"simulator:{name}", create_backend_app(backend))

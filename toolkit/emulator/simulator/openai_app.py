@@ -358,8 +358,10 @@ class SimulatedBackend:
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
+    from toolkit.emulator.json_body import loads_body
+
     try:
-        request = json.loads(body)
+        request = loads_body(body)  # strict: no NaN, bounded nesting, no lone surrogates (Azure refuses them)
     except (ValueError, UnicodeDecodeError):
         raise _Refusal(400, error_body(400, "The request body is not valid JSON.")) from None
     if not isinstance(request, dict):

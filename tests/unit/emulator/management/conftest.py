@@ -23,7 +23,8 @@ def serve(tls: TlsMaterial) -> Iterator[Serve]:
 
         def start(plane: ManagementPlane, **client_options: Any) -> tuple[str, Any]:
             url = stack.enter_context(serve_app_in_thread(plane.app, ssl=tls))
-            client = stack.enter_context(management_client(url, tls.ca_bundle_path, SUB, **client_options))
+            client = stack.enter_context(management_client(url, tls.ca_bundle_path, SUB, token=plane.token,
+                                                           **client_options))
             return url, client
 
         yield start
@@ -42,11 +43,11 @@ def client(served: tuple[str, Any]) -> Any:
 
 
 @pytest.fixture
-def http(served: tuple[str, Any], tls: TlsMaterial) -> Iterator[Any]:
+def http(served: tuple[str, Any], tls: TlsMaterial, plane: ManagementPlane) -> Iterator[Any]:
     """An httpx client for raw ARM calls (base URL = the service prefix), with a bearer token."""
     import httpx
 
     base = f"{served[0]}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ApiManagement/service/{SVC}"
-    with httpx.Client(base_url=base, verify=tls.client_ssl_context(), headers={"Authorization": "Bearer t"},
+    with httpx.Client(base_url=base, verify=tls.client_ssl_context(), headers={"Authorization": f"Bearer {plane.token}"},
                       params={"api-version": "2024-05-01"}, timeout=10) as client:
         yield client

@@ -16,9 +16,9 @@ def test_missing_bearer_token_is_401_with_an_arm_body(http):
     assert response.json()["error"]["code"] == "AuthenticationFailed"
 
 
-def test_missing_api_version_is_400(served, tls):
+def test_missing_api_version_is_400(served, tls, plane):
     url = f"{served[0]}/subscriptions/s/resourceGroups/r/providers/Microsoft.ApiManagement/service/x/backends"
-    response = httpx.get(url, headers={"Authorization": "Bearer t"}, verify=tls.client_ssl_context())
+    response = httpx.get(url, headers={"Authorization": f"Bearer {plane.token}"}, verify=tls.client_ssl_context())
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "MissingApiVersionParameter"
 
@@ -34,8 +34,9 @@ def test_unimplemented_resource_types_and_methods_are_501(http):
     assert http.patch("/backends/x", json={}).json()["error"]["code"] == "NotImplemented"
 
 
-def test_paths_outside_the_arm_prefix_are_arm_404s(served, tls):
-    response = httpx.get(f"{served[0]}/nothing", verify=tls.client_ssl_context())
+def test_paths_outside_the_arm_prefix_are_arm_404s(served, tls, plane):
+    response = httpx.get(f"{served[0]}/nothing", verify=tls.client_ssl_context(),
+                         headers={"Authorization": f"Bearer {plane.token}"})
     assert response.status_code == 404
     assert "error" in response.json()
 
@@ -85,28 +86,28 @@ def test_top_and_skip_page_through_a_collection(serve, tls):
     plane = ManagementPlane(page_size=2)
     url, _ = serve(plane)
     base = f"{url}/subscriptions/s/resourceGroups/r/providers/Microsoft.ApiManagement/service/x"
-    with httpx.Client(base_url=base, verify=tls.client_ssl_context(), headers={"Authorization": "Bearer t"},
+    with httpx.Client(base_url=base, verify=tls.client_ssl_context(), headers={"Authorization": f"Bearer {plane.token}"},
                       params={"api-version": "2024-05-01"}) as http:
         for i in range(5):
             http.put(f"/backends/b{i}", json=single())
         first = http.get("/backends").json()
         assert ([b["name"] for b in first["value"]], first["count"]) == (["b0", "b1"], 5)
         assert first["nextLink"].startswith(f"{base}/backends?")
-        following = httpx.get(first["nextLink"], headers={"Authorization": "Bearer t"},
+        following = httpx.get(first["nextLink"], headers={"Authorization": f"Bearer {plane.token}"},
                               verify=tls.client_ssl_context()).json()
         assert [b["name"] for b in following["value"]] == ["b2", "b3"]
         limited = http.get("/backends", params={"$top": "3", "$skip": "1"}).json()
         assert [b["name"] for b in limited["value"]] == ["b1", "b2"]
-        rest = httpx.get(limited["nextLink"], headers={"Authorization": "Bearer t"},
+        rest = httpx.get(limited["nextLink"], headers={"Authorization": f"Bearer {plane.token}"},
                          verify=tls.client_ssl_context()).json()
         assert ([b["name"] for b in rest["value"]], "nextLink" in rest) == (["b3"], False)
 
 
-def test_every_service_path_shares_one_state_and_ids_echo_the_path(served, tls, http):
+def test_every_service_path_shares_one_state_and_ids_echo_the_path(served, tls, http, plane):
     http.put("/backends/east", json=single())
     service = "/subscriptions/other/resourceGroups/rg2/providers/Microsoft.ApiManagement/service/svc2"
     got = httpx.get(f"{served[0]}{service}/backends/east", params={"api-version": "2024-05-01"},
-                    headers={"Authorization": "Bearer t"}, verify=tls.client_ssl_context()).json()
+                    headers={"Authorization": f"Bearer {plane.token}"}, verify=tls.client_ssl_context()).json()
     assert got["id"] == f"{service}/backends/east"
 
 

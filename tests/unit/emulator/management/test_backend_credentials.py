@@ -45,3 +45,13 @@ def test_pairs_with_named_values_resolved():
     headers, query = credential_pairs(properties)
     assert headers == (("api-key", "secret"), ("x", "a, b"), ("Authorization", "Bearer t"))
     assert query == (("code", "{{other}}"),)
+
+
+def test_a_named_value_used_by_backend_credentials_cannot_be_deleted(client):
+    _named_value(client)
+    client.backend.create_or_update(RG, SVC, "aoai", raw(single(credentials={"header": {"api-key": ["{{AOAI-key}}"]}})))
+    with pytest.raises(HttpResponseError) as caught:
+        client.named_value.delete(RG, SVC, "aoai-key", if_match="*")
+    assert caught.value.status_code == 400 and "credentials of backend 'aoai'" in caught.value.error.message
+    client.backend.delete(RG, SVC, "aoai", if_match="*")
+    client.named_value.delete(RG, SVC, "aoai-key", if_match="*")

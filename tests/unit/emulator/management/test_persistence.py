@@ -55,7 +55,10 @@ def test_deletes_are_persisted(serve, tmp_path):
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"version": 99, "resources": []}',
-                                     '{"version": 1, "resources": [{"kind": "nope"}]}'])
+                                     '{"version": 1, "resources": [{"kind": "nope"}]}',
+                                     '{"version": 1, "resources": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                                     '{"version": 1, "x": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}",
+                                     '{"version": NaN}', '{"version": 1, "resources": [], "x": "\\ud800"}'])
 def test_a_bad_state_file_is_an_input_error_naming_it(tmp_path, content):
     state = tmp_path / "state.json"
     state.write_text(content)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,11 +11,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from toolkit.emulator.json_body import JsonBodyError, loads_body
 from toolkit.emulator.management.arm import DEFAULT_PAGE_SIZE, ArmError
 from toolkit.emulator.management.counters import CallCounters
 from toolkit.emulator.management.faults import ManagementFaults
 from toolkit.emulator.management.hooks import PolicyValidator, well_formed_policy_validator
 from toolkit.emulator.management.store import ResourceStore
+from toolkit.emulator.request_guard import BodyTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +98,15 @@ def arm_endpoint(deps: PlaneDeps, kind: str, handler: Handler, *, mutating_post:
                 if injected is not None:
                     raise injected
             body = await _json_body(request) if method in ("PUT", "PATCH") else None
+            if write:
+                # Writes validate and compile policies and rebuild the gateway: off the event loop, so one
+                # slow document never freezes the other endpoints (the validator has its own time bound).
+                return await asyncio.to_thread(handler, ArmCall(request, deps, body))
             return handler(ArmCall(request, deps, body))
         except ArmError as exc:
             return arm_error_response(exc, head=method == "HEAD")
+        except BodyTooLarge:
+            raise  # the request guard answers 413
         except Exception:  # one layer turns bugs into ARM 500s; the traceback goes to the log only
             logger.exception("management plane: unhandled error on %s %s", method, request.url.path)
             error = ArmError(500, "InternalServerError", "The emulator failed to process the request.")
@@ -123,10 +131,7 @@ def check_api_version(request: Request) -> None:
 
 
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return None
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return loads_body(await request.body())
+    except JsonBodyError as exc:
         raise ArmError(400, "InvalidRequestContent", f"The request content is not valid JSON: {exc}") from None

@@ -12,6 +12,8 @@ embeddings backend or cache store (recorded in the trace), as APIM keeps serving
 
 from __future__ import annotations
 
+import asyncio
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +97,8 @@ class LlmSemanticCacheLookup(Policy):
         partition = _SEPARATOR.join(text_of(v, ctx) for v in self.vary_by)
         try:
             vector = (await services.embed(self.backend_id, [prompt]))[0]
-            result = store.lookup(partition, vector, self.threshold, services.clock())
+            # Off the event loop: a large cache must not stall every other request (Redis waits on I/O too).
+            result = await asyncio.to_thread(store.lookup, partition, vector, self.threshold, services.clock())
         except (EmbeddingsFailure, CacheBackendError) as exc:
             ctx.note(name, "bypassed: cache unavailable", {"error": str(exc)})
             return

@@ -7,6 +7,8 @@ the same), it is recorded in the trace.
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any
 
 from toolkit.emulator.cache.base import CacheBackendError
@@ -46,8 +48,9 @@ class LlmSemanticCacheStore(Policy):
         ttl = self.duration.get(ctx, name)
         ctx.cache_lookup = None
         try:
-            services.cache_store.store(miss.partition, miss.vector, miss.prompt, ctx.response_body,
-                                       ctx.response_headers.to_dict(), 200, float(ttl), services.clock())
+            await asyncio.to_thread(services.cache_store.store, miss.partition, miss.vector, miss.prompt,
+                                    ctx.response_body, ctx.response_headers.to_dict(), 200, float(ttl),
+                                    services.clock())
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
             return
