@@ -52,8 +52,11 @@ def test_backend_urls_that_differ_per_environment_are_overrides(repo_root: Path,
         "  prod: {target: local, overrides: {backends: [{name: b, url: 'https://b-prod.openai.azure.com'}]}}\n",
         encoding="utf-8")
     tree = render_apiops(config, tmp_path / "policies")
+    # the secret api-key named value has no value in its artifact: the publisher gets it from the pipeline
     assert yaml.safe_load(tree.get("configuration.prod.yaml")) == {
+        "namedValues": [{"name": "b-api-key", "properties": {"value": "{#B_KEY#}"}}],
         "backends": [{"name": "b", "properties": {"url": "https://b-prod.openai.azure.com"}}]}
+    assert "B_KEY" not in (tree.get("named values/b-api-key/namedValueInformation.json") or "")
     assert "b-prod" not in (tree.get("backends/b/backendInformation.json") or "")
 
 
@@ -73,3 +76,17 @@ def test_merge_follows_the_publisher() -> None:
     assert merged == {"properties": {"url": "u", "credentials": {"header": {"api-key": ["k"]}, "query": {"q": ["v"]}},
                                      "list": [3]}}
     assert current["properties"]["list"] == [1, 2]
+
+
+def test_a_literal_secret_is_never_written(repo_root: Path, tmp_path: Path) -> None:
+    shutil.copytree(repo_root / "policies", tmp_path / "policies")
+    config = tmp_path / "toolkit.yaml"
+    config.write_text(
+        "apis: [{name: a, path: a, backend: b}]\n"
+        "backends: [{name: b, url: 'https://b.openai.azure.com', auth: {api_key: hunter2-literal}}]\n"
+        "named_values: [{name: s, value: '${S_VALUE}', secret: true}]\n"
+        "environments: {prod: {target: local}}\n", encoding="utf-8")
+    tree = render_apiops(config, tmp_path / "policies")
+    assert not any("hunter2" in (tree.get(p) or "") for p in tree.paths())
+    assert yaml.safe_load(tree.get("configuration.prod.yaml")) == {
+        "namedValues": [{"name": "s", "properties": {"value": "{#S_VALUE#}"}}]}
