@@ -148,3 +148,9 @@ def test_unknown_environment_is_exit_3(project: Path) -> None:
     result = _run(project, "render", "--env", "prod")
     assert result.exit_code == 3
     assert "unknown environment 'prod'" in result.output
+
+
+def test_apiops_renders_the_whole_tree_only(project: Path) -> None:
+    result = _run(project, "render", "--apiops", "retry")
+    assert result.exit_code == 3 and "--apiops renders the whole tree" in result.output
+    assert not (project / "apimartifacts").exists()
