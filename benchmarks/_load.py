@@ -61,6 +61,7 @@ def serve() -> None:
                 "direct": emulator.farm.urls["openai-eastus"]
                 + "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21",
                 "key": gateway.subscription_key,
+                "direct_key": emulator.farm.api_key("openai-eastus"),  # the simulated Azure OpenAI's own key
             }), flush=True)
             sys.stdin.read()
 

@@ -33,10 +33,10 @@ def main() -> int:
         urls = emulator.endpoints
         via = {"api-key": urls["key"]}
         asyncio.run(sequential_latencies(urls["gateway"], via, 200))  # warm up both paths
-        asyncio.run(sequential_latencies(urls["direct"], {}, 200))
-        direct = asyncio.run(sequential_latencies(urls["direct"], {}, args.requests))
+        asyncio.run(sequential_latencies(urls["direct"], {"api-key": urls["direct_key"]}, 200))
+        direct = asyncio.run(sequential_latencies(urls["direct"], {"api-key": urls["direct_key"]}, args.requests))
         gateway = asyncio.run(sequential_latencies(urls["gateway"], via, args.requests))
-        direct_rps, direct_n, _ = asyncio.run(throughput(urls["direct"], {}, connections=args.connections,
+        direct_rps, direct_n, _ = asyncio.run(throughput(urls["direct"], {"api-key": urls["direct_key"]}, connections=args.connections,
                                                         seconds=args.seconds))
         rps, done, errors = asyncio.run(throughput(urls["gateway"], via, connections=args.connections,
                                                    seconds=args.seconds))

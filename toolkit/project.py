@@ -11,6 +11,7 @@ from toolkit.artifacts.io import TreeDiff, diff_tree, sync_tree
 from toolkit.artifacts.manifest import MANIFEST_NAME, Manifest, read_manifest, removable_stale_files
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.config import LoadedConfig, load_config
+from toolkit.errors import InputError
 
 ARTIFACTS_DIR = "apimartifacts"
 TEMPLATES_DIR = "policies"
@@ -78,8 +79,12 @@ def render_project(
     *,
     out_dir: str | Path | None = None,
     check: bool = False,
+    apiops: bool = False,
 ) -> RenderOutcome:
-    """Render, lint, then write only the files the features own (or, with ``check``, compare them)."""
+    """Render, lint, then write only the files the features own (or, with ``check``, compare them).
+
+    ``apiops`` renders the environment-free base tree plus ``configuration.<env>.yaml`` overrides.
+    """
     from toolkit.lint.formats import to_text
     from toolkit.lint.runner import lint_tree
     from toolkit.render import owned_paths, render_artifacts
@@ -87,7 +92,14 @@ def render_project(
     project = Project.at(config_path, out_dir)
     config = project.load(env_name)
     chosen = tuple(features) or ("all",)
-    artifacts = render_artifacts(config.gateway, project.templates_dir)
+    if apiops:
+        from toolkit.render.apiops import render_apiops
+
+        if "all" not in chosen:
+            raise InputError("--apiops renders the whole tree: drop the FEATURE arguments")
+        artifacts = render_apiops(project.config_path, project.templates_dir)
+    else:
+        artifacts = render_artifacts(config.gateway, project.templates_dir, config_file=config.path)
     owned = owned_paths(config.gateway, chosen, artifacts)
     outcome = RenderOutcome(config.env_name, project.artifacts_dir, chosen, artifacts, owned)
 

@@ -181,10 +181,14 @@ def test_pull_then_lint_and_plan_show_no_drift(env: dict[str, str], repo_root: P
     out = tmp_path / "pulled"
     pulled = run(env, "pull", "--out", str(out), config=config)
     assert pulled.exit_code == 0, pulled.output
-    assert "wrote 12 file(s)" in pulled.stderr
+    assert "wrote 13 file(s)" in pulled.stderr
+    spec = json.loads((out / "apis/azure-openai/specification.json").read_text())
+    assert spec["paths"]["/openai/deployments/{deployment-id}/chat/completions"]["post"]["operationId"] == \
+        "ChatCompletions_Create"
     assert CliRunner().invoke(root, ["lint", str(out)]).exit_code == 0
     drift = run(env, "plan", "--artifacts", str(out), "--detailed-exitcode", config=config)
     assert drift.exit_code == 0, drift.output
+    assert "7 operations" not in drift.output and "0 to update" in drift.output
     (out / "backends/stale/").mkdir()
     (out / "backends/stale/backendInformation.json").write_text('{"properties": {"url": "https://s", "protocol": "http"}}')
     again = run(env, "pull", "--out", str(out), "--clean", config=config)
@@ -261,6 +265,47 @@ def _nv(name: str) -> Any:
     from toolkit.emulator.management import ResourceKey, ResourceKind
 
     return ResourceKey(ResourceKind.NAMED_VALUE, name)
+
+
+def test_foreign_tree_kinds_are_reported_not_dropped(env: dict[str, str], repo_root: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "extracted"
+    shutil.copytree(repo_root / "apimartifacts", tree)
+    foreign = {
+        "products/starter/productInformation.json": "{}",
+        "products/starter/apis.json": "[]",
+        "loggers/appinsights/loggerInformation.json": "{}",
+        "diagnostics/applicationinsights/diagnosticInformation.json": "{}",
+        "apis/azure-openai/diagnostics/applicationinsights/diagnosticInformation.json": "{}",
+        "apis/legacy/specification.wsdl": "<definitions/>",
+    }
+    for relpath, text in foreign.items():
+        (tree / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tree / relpath).write_text(text, encoding="utf-8")
+    result = run(env, "plan", "--artifacts", str(tree), config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 0, result.output
+    for line in ("not published by toolkit: products (2 files)", "not published by toolkit: loggers (1 file)",
+                 "not published by toolkit: diagnostics (1 file)", "not published by toolkit: API diagnostics (1 file)",
+                 "not published by toolkit: API specifications (wsdl) (1 file)",
+                 "not published by toolkit: APIOps configuration overrides (1 file)"):  # dev's; local's is applied
+        assert line in result.stderr
+
+
+def test_the_committed_apiops_tree_with_its_environment_overrides_matches_the_config(
+        env: dict[str, str], repo_root: Path, tmp_path: Path) -> None:
+    config = repo_root / "toolkit.yaml"
+    assert run(env, "apply", "--yes", config=config).exit_code == 0
+    # the base tree plus configuration.local.yaml (merged as the APIOps publisher does) is what toolkit.yaml says
+    drift = run(env, "plan", "--artifacts", str(repo_root / "apimartifacts"), "--detailed-exitcode", config=config)
+    assert drift.exit_code == 0, drift.output
+    assert "with configuration.local.yaml" in drift.stderr
+    tree = tmp_path / "tree"
+    shutil.copytree(repo_root / "apimartifacts", tree)
+    (tree / "configuration.local.yaml").unlink()  # the base alone names Entra, not the emulator: drift
+    assert run(env, "plan", "--artifacts", str(tree), "--detailed-exitcode", config=config).exit_code == 1
+    (tree / "configuration.local.yaml").write_text(
+        "namedValues:\n  - name: jwt-issuer\n    properties:\n      value: https://{#ISSUER_HOST#}/v2.0\n")
+    unset = run(env, "plan", "--artifacts", str(tree), config=config)
+    assert unset.exit_code == 3 and "configuration.local.yaml:4: {#ISSUER_HOST#} is not set" in unset.output
 
 
 def test_plan_on_azure_does_not_need_the_gateway_key(repo_root, tmp_path, monkeypatch) -> None:

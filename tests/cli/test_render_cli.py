@@ -29,9 +29,11 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_render_matches_the_committed_tree(project: Path, repo_root: Path) -> None:
-    result = _run(project, "render")
+    """The committed tree is the APIOps base plus configuration.<env>.yaml (`toolkit render --apiops`)."""
+    result = _run(project, "render", "--apiops")
     assert result.exit_code == 0, result.output
     assert _tree(project / "apimartifacts") == _tree(repo_root / "apimartifacts")
+    assert _run(project, "render", "--apiops", "--check").exit_code == 0
 
 
 def test_rerender_is_byte_identical_and_writes_nothing(project: Path) -> None:
@@ -146,3 +148,9 @@ def test_unknown_environment_is_exit_3(project: Path) -> None:
     result = _run(project, "render", "--env", "prod")
     assert result.exit_code == 3
     assert "unknown environment 'prod'" in result.output
+
+
+def test_apiops_renders_the_whole_tree_only(project: Path) -> None:
+    result = _run(project, "render", "--apiops", "retry")
+    assert result.exit_code == 3 and "--apiops renders the whole tree" in result.output
+    assert not (project / "apimartifacts").exists()

@@ -3,6 +3,7 @@
     policy.xml                                            global (service) policy
     apis/<api>/apiInformation.json                        API
     apis/<api>/policy.xml                                 API policy
+    apis/<api>/specification.json|yaml                    the API's OpenAPI description (its operations)
     apis/<api>/operations/<operation>/policy.xml          operation policy
     backends/<backend>/backendInformation.json            backend or pool
     named values/<name>/namedValueInformation.json        named value (folder name has a space)
@@ -28,6 +29,7 @@ class Kind(str, Enum):
     NAMED_VALUE = "named-value"
     FRAGMENT = "policy-fragment"
     FRAGMENT_POLICY = "policy-fragment-policy"
+    SPECIFICATION = "api-specification"
 
     @property
     def is_policy(self) -> bool:
@@ -40,6 +42,8 @@ APIS_DIR = "apis"
 NAMED_VALUES_DIR = "named values"
 FRAGMENTS_DIR = "policy fragments"
 POLICY_FILE = "policy.xml"
+# OpenAPI descriptions the APIOps extractor writes beside apiInformation.json (JSON or YAML).
+SPECIFICATION_FILES = ("specification.json", "specification.yaml")
 
 _INFO_FILES = {
     Kind.API: (APIS_DIR, "apiInformation.json"),
@@ -68,6 +72,8 @@ class ArtifactPath:
             return f"{APIS_DIR}/{self.parent}/operations/{self.name}/{POLICY_FILE}"
         if self.kind is Kind.FRAGMENT_POLICY:
             return f"{FRAGMENTS_DIR}/{self.name}/{POLICY_FILE}"
+        if self.kind is Kind.SPECIFICATION:
+            return f"{APIS_DIR}/{self.name}/{self.parent}"
         folder, file = _INFO_FILES[self.kind]
         return f"{folder}/{self.name}/{file}"
 
@@ -86,6 +92,8 @@ class ArtifactPath:
                 return cls(Kind.API_POLICY, name)
             if file == POLICY_FILE and folder == FRAGMENTS_DIR:
                 return cls(Kind.FRAGMENT_POLICY, name)
+            if file in SPECIFICATION_FILES and folder == APIS_DIR:
+                return cls(Kind.SPECIFICATION, name, file)
         if len(parts) == 5 and parts[0] == APIS_DIR and parts[2] == "operations" and parts[4] == POLICY_FILE:
             return cls(Kind.OPERATION_POLICY, parts[3], parts[1])
         return None
@@ -104,6 +112,13 @@ class ArtifactPath:
     def api_policy(cls, name: str) -> ArtifactPath:
         """apis/<name>/policy.xml"""
         return cls(Kind.API_POLICY, name)
+
+    @classmethod
+    def specification(cls, api: str, file: str = SPECIFICATION_FILES[0]) -> ArtifactPath:
+        """apis/<api>/specification.json (or .yaml): ``parent`` holds the file name."""
+        if file not in SPECIFICATION_FILES:
+            raise ValueError(f"{file!r} is not one of {', '.join(SPECIFICATION_FILES)}")
+        return cls(Kind.SPECIFICATION, api, file)
 
     @classmethod
     def fragment(cls, name: str) -> ArtifactPath:
@@ -129,6 +144,8 @@ class ArtifactPath:
             return f"the policy of API '{self.name}'"
         if self.kind is Kind.OPERATION_POLICY:
             return f"the policy of operation '{self.name}' of API '{self.parent}'"
+        if self.kind is Kind.SPECIFICATION:
+            return f"the specification of API '{self.name}'"
         return f"{self.kind.value} '{self.name}'"
 
     def to_json(self) -> dict[str, str]:

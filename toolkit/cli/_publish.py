@@ -45,6 +45,10 @@ def load_for_publish(config_path: str, env_name: str | None, features: tuple[str
     project = Project.at(config_path)
     config = project.load(env_name)
     desired = load_desired(config, features, templates_dir=project.templates_dir, artifacts_dir=artifacts_dir)
+    from toolkit.artifacts.foreign import describe
+
+    for line in describe(desired.unpublished):
+        info(line)
     if desired.lint.errors:
         out(to_text(desired.lint))
         info(f"refused: {desired.source} has {len(desired.lint.errors)} lint error(s); nothing was read or written")

@@ -16,7 +16,10 @@ from toolkit.cli._output import info, listing, out
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Artifact folder (default: apimartifacts next to the config).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 and list the files that differ (a CI drift gate).")
-def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_dir: str | None, check: bool) -> None:
+@click.option("--apiops", is_flag=True,
+              help="Write the environment-free base tree plus configuration.<env>.yaml overrides (APIOps publisher).")
+def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_dir: str | None, check: bool,
+        apiops: bool) -> None:
     """Render FEATURE... (default: all) into the APIOps artifact tree.
 
     FEATURE is one of backend-pool, circuit-breaker, retry, semantic-cache, token-limit, jwt, all.
@@ -26,7 +29,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_d
     """
     from toolkit.project import render_project
 
-    outcome = render_project(config_path, env_name, features, out_dir=out_dir, check=check)
+    outcome = render_project(config_path, env_name, features, out_dir=out_dir, check=check, apiops=apiops)
     if outcome.lint_errors:
         out(outcome.lint_report)
         info(f"refused to write {outcome.out_dir}: the rendered tree has {len(outcome.lint_errors)} lint error(s)")

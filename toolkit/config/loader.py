@@ -103,10 +103,12 @@ def load_config(
     env: str | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    apply_overrides: bool = True,
 ) -> LoadedConfig:
     """Load toolkit.yaml, apply environment ``env``'s overrides, interpolate ${VAR}, validate.
 
-    ``env`` defaults to ``local`` when defined, else the only environment.
+    ``env`` defaults to ``local`` when defined, else the only environment. ``apply_overrides=False``
+    gives the shared sections as written (the APIOps base tree, which every environment overrides).
     """
     file = str(path)
     try:
@@ -144,7 +146,7 @@ def load_config(
     shared = _interpolate(shared, variables, (), positions, file)
     selected, deferred = _interpolate_environment(selected, variables, env_path, positions, file)
 
-    if isinstance(selected, dict) and isinstance(selected.get("overrides"), dict):
+    if apply_overrides and isinstance(selected, dict) and isinstance(selected.get("overrides"), dict):
         for key, value in selected["overrides"].items():
             source = env_path + ("overrides", key)
             shared[key] = _merge_named_lists(shared.get(key), value, (key,), positions, source)

@@ -105,6 +105,73 @@ class CircuitBreakerRule(StrictModel):
         return self
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_KEY_VAULT_SECRET = re.compile(r"^https://[^/\s]+/secrets/[^/\s]+(/[^/\s]*)?$")
+
+
+def _check_guid(value: str) -> str:
+    if not _GUID.match(value):
+        raise ValueError(f"{value!r} is not a GUID (a client id looks like 00000000-0000-0000-0000-000000000000)")
+    return value
+
+
+def _check_key_vault_secret(value: str) -> str:
+    if not _KEY_VAULT_SECRET.match(value):
+        raise ValueError(f"{value!r} is not a Key Vault secret identifier URL "
+                         "(https://<vault>.vault.azure.net/secrets/<name>[/<version>])")
+    return value
+
+
+Guid = Annotated[str, AfterValidator(_check_guid)]
+KeyVaultSecretId = Annotated[str, AfterValidator(_check_key_vault_secret)]
+# The OpenAPI description an API carries: our Azure OpenAI inference description, catch-all
+# operations, or the path of the user's own OpenAPI 3 document (relative to toolkit.yaml).
+BUILTIN_SPECS = ("azure-openai-inference", "wildcard")
+
+
+class BackendAuthConfig(StrictModel):
+    """How APIM authenticates to a backend: its managed identity, or an api-key (secret or Key Vault).
+
+    ``auth: managed-identity`` | ``auth: {managed_identity: {client_id: <guid>}}`` |
+    ``auth: {api_key: ${AOAI_KEY}}`` | ``auth: {key_vault: https://<vault>.vault.azure.net/secrets/<name>}``.
+    """
+
+    managed_identity: bool = False
+    client_id: Guid | None = None
+    api_key: str | None = Field(default=None, min_length=1)
+    key_vault: KeyVaultSecretId | None = None
+    identity_client_id: Guid | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, value: Any) -> Any:
+        if value in ("managed-identity", "system-assigned"):
+            return {"managed_identity": True}
+        if isinstance(value, dict) and "managed_identity" in value:
+            identity = value["managed_identity"]
+            rest = {k: v for k, v in value.items() if k != "managed_identity"}
+            if isinstance(identity, dict):
+                return {**rest, **identity, "managed_identity": True}
+            return {**rest, "managed_identity": identity}
+        return value
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> BackendAuthConfig:
+        modes = [self.managed_identity, self.api_key is not None, self.key_vault is not None]
+        if sum(modes) != 1:
+            raise ValueError("set exactly one of managed-identity, api_key or key_vault")
+        if self.client_id and not self.managed_identity:
+            raise ValueError("client_id belongs to managed_identity (a user-assigned identity)")
+        if self.identity_client_id and self.key_vault is None:
+            raise ValueError("identity_client_id belongs to key_vault")
+        return self
+
+    @property
+    def uses_key(self) -> bool:
+        """Whether APIM sends an api-key header (from a secret or Key Vault named value)."""
+        return not self.managed_identity
+
+
 class BackendConfig(StrictModel):
     """A single backend (an Azure OpenAI deployment, the embeddings endpoint...)."""
 
@@ -114,6 +181,7 @@ class BackendConfig(StrictModel):
     region: str | None = None
     description: str | None = None
     circuit_breaker: CircuitBreakerRule | None = None
+    auth: BackendAuthConfig | None = None
 
     @field_validator("circuit_breaker", mode="before")
     @classmethod
@@ -290,15 +358,37 @@ class ApiConfig(StrictModel):
     token_limit: TokenLimitConfig | None = None
     jwt: JwtConfig | None = None
     fragments: dict[FragmentSection, list[Name]] = Field(default_factory=dict)
+    spec: str = Field(default="azure-openai-inference", min_length=1)
+    revision: int = Field(default=1, ge=1)
+    auth: BackendAuthConfig | None = None
+    # operation name (operationId) -> policy template in policies/ (rendered to apis/<api>/operations/<op>/policy.xml)
+    operation_policies: dict[str, Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+\.xml\.j2$")]] = \
+        Field(default_factory=dict)
+
+    @field_validator("spec")
+    @classmethod
+    def _spec(cls, value: str) -> str:
+        if value not in BUILTIN_SPECS and not re.search(r"\.(json|ya?ml)$", value, re.IGNORECASE):
+            raise ValueError(f"{value!r}: use {' or '.join(BUILTIN_SPECS)}, or the path of an OpenAPI 3 .json/.yaml file")
+        return value
 
 
 class NamedValueConfig(StrictModel):
     """A named value, referenced from policies as {{name}}."""
 
     name: Name
-    value: str
+    value: str = ""
     secret: bool = False
     display_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$", max_length=256)
+    key_vault: KeyVaultSecretId | None = None  # a Key Vault named value: APIM reads the secret itself
+    identity_client_id: Guid | None = None  # the user-assigned identity that reads it (else system-assigned)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_or_key_vault(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "value" not in value and "key_vault" not in value:
+            raise ValueError("set value (or key_vault, a Key Vault secret identifier)")
+        return value
 
 
 class SimulatedBackendConfig(StrictModel):
@@ -332,6 +422,13 @@ class EnvironmentConfig(StrictModel):
     simulator: dict[str, SimulatedBackendConfig] = Field(default_factory=dict)
     cache_url: str | None = None
     emulator_state: str = ".toolkit/emulator-state.json"
+
+    @field_validator("openai_api_version")
+    @classmethod
+    def _known_api_version(cls, value: str) -> str:
+        from toolkit.config.openai_versions import check_api_version
+
+        return check_api_version(value)
 
     @model_validator(mode="after")
     def _azure_needs_ids(self) -> EnvironmentConfig:

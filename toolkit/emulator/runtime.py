@@ -35,7 +35,7 @@ SERVICE_NAME = "toolkit-emulator"
 
 
 def specs_from_config(config: LoadedConfig | None) -> dict[str, SimulatorSpec]:
-    """Region and behaviour of each backend's simulated instance, from the local environment."""
+    """Region, behaviour and api-key of each backend's simulated instance, from the config's local environment."""
     if config is None:
         return {}
     behaviours = config.environment.simulator
@@ -53,7 +53,10 @@ def specs_from_config(config: LoadedConfig | None) -> dict[str, SimulatorSpec]:
                 error_rate=simulated.error_rate,
                 error_status=simulated.error_status,
             )
-        specs[backend.name] = SimulatorSpec(region=backend.region or "Local", behaviour=behaviour)
+        # A backend that authenticates with an api-key (auth: {api_key: ...}) gets a simulated instance
+        # holding that key, as the Azure OpenAI resource holds the key the config was given.
+        api_key = getattr(getattr(backend, "auth", None), "api_key", None)
+        specs[backend.name] = SimulatorSpec(region=backend.region or "Local", behaviour=behaviour, api_key=api_key)
     unknown = sorted(set(behaviours) - {b.name for b in config.gateway.backends})
     if unknown:
         raise InputError(f"{config.path}: environments.{config.env_name}.simulator names unknown backend(s): "
@@ -77,6 +80,7 @@ class Emulator:
         clock: EmulatorClock | None = None,
         seed: int = 0,
         embed: Callable[[list[str]], Any] | None = None,
+        backend_api_keys: dict[str, str] | None = None,
         control_token: str | None = None,
     ) -> None:
         from toolkit.emulator.access import new_token
@@ -90,12 +94,14 @@ class Emulator:
         self._cache_url = cache_url or os.environ.get("TOOLKIT_CACHE_URL")
         self._seed = seed
         self._embed = embed
+        self._backend_api_keys = dict(backend_api_keys or {})
         self._host: AppHost | None = None
         self._tls: Any = None
         self.plane: Any = None
         self.gateway: Any = None
         self.farm: SimulatorFarm | None = None
         self.issuer: Any = None
+        self.managed_identity: Any = None  # the gateway's identity (authentication-managed-identity)
         self._client: Any = None
 
     @classmethod
@@ -127,6 +133,7 @@ class Emulator:
         from toolkit.emulator.gateway.http_client import BackendHttpClient
         from toolkit.emulator.jwt_issuer import TestIssuer
         from toolkit.emulator.jwt_validation import OpenIdKeyCache
+        from toolkit.emulator.managed_identity import COGNITIVE_SERVICES_AUDIENCES, BearerVerifier, ManagedIdentity
         from toolkit.emulator.management.plane import ManagementPlane
         from toolkit.emulator.management.tls import create_tls_material
         from toolkit.emulator.policy import AzureAdAuthority, policy_validator
@@ -135,9 +142,11 @@ class Emulator:
 
         self._tls = create_tls_material()
         self.issuer = TestIssuer(ISSUER_URL, clock=self.clock)
+        self.managed_identity = ManagedIdentity(self.issuer, self.clock)
         host = AppHost(self._host_name, before_stop=self._before_stop)
         self.farm = SimulatorFarm(host, clock=self.clock, sleep=self._sleep, embed=self._embed_function(),
-                                  specs=self._specs, seed=self._seed)
+                                  specs=self._specs, seed=self._seed, api_keys=self._backend_api_keys,
+                                  verify_bearer=BearerVerifier(self.issuer, self.clock, COGNITIVE_SERVICES_AUDIENCES))
         plane_holder: dict[str, Any] = {}
 
         def backend_names() -> set[str]:
@@ -162,6 +171,7 @@ class Emulator:
             cache_store=open_cache_store(self._cache_url),
             jwt_keys=OpenIdKeyCache(self._fetch_json, self.clock),
             azure_ad_authority=lambda tenant: AzureAdAuthority(self.issuer.openid_configuration_url, (ISSUER_URL,)),
+            managed_identity=self.managed_identity,
         )
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],

@@ -137,6 +137,8 @@ class LintContext:
         self.policies: list[PolicyDocument] = []
         self.fragments: dict[str, PolicyDocument] = {}
         self.named_values: dict[str, NamedValueDocument] = {}
+        self.specifications: dict[str, SourceFile] = {}
+        self.apis: dict[str, JsonDocument] = {}
         self.documents: list[SourceFile] = []
         self.has_backends = False
         self.has_named_values = False
@@ -159,11 +161,16 @@ class LintContext:
         if kind.is_policy:
             self._add_policy(kind, name, path, file, text)
             return
+        if kind is Kind.SPECIFICATION:  # JSON or YAML; the rules that need it parse it (APIM040)
+            self.specifications[name.lower()] = SourceFile(kind, path, file, text)
+            return
         data = self._parse_json(file, text)
         if data is None:
             return
         if kind is Kind.BACKEND:
             self.backends[name.lower()] = BackendDocument(path, file, text, data, name=name)
+        elif kind is Kind.API:
+            self.apis[name.lower()] = JsonDocument(path, file, text, data)
         elif kind is Kind.NAMED_VALUE:
             document = NamedValueDocument(path, file, text, data, name=name)
             self.named_values.setdefault(name.lower(), document)

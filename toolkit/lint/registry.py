@@ -29,6 +29,10 @@ from toolkit.lint.rules.APIM028_token_limit_attributes import TokenLimitAttribut
 from toolkit.lint.rules.APIM029_jwt_audiences_issuers import JwtAudiencesIssuers
 from toolkit.lint.rules.APIM030_jwt_key_source import JwtKeySource
 from toolkit.lint.rules.APIM031_named_value_unknown import NamedValueUnknown
+from toolkit.lint.rules.APIM040_api_without_operations import ApiWithoutOperations
+from toolkit.lint.rules.APIM041_openai_backend_without_auth import OpenAIBackendWithoutAuth
+from toolkit.lint.rules.APIM042_embeddings_backend_without_auth import EmbeddingsBackendWithoutAuth
+from toolkit.lint.rules.APIM043_api_key_literal import ApiKeyLiteral
 from toolkit.lint.rules.APIM050_name_case_collision import NameCaseCollision
 from toolkit.lint.rules.APIM051_api_path_collision import ApiPathCollision
 
@@ -61,6 +65,11 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     JwtAudiencesIssuers,
     JwtKeySource,
     NamedValueUnknown,
+    # operations and backend authentication
+    ApiWithoutOperations,
+    OpenAIBackendWithoutAuth,
+    EmbeddingsBackendWithoutAuth,
+    ApiKeyLiteral,
     # resource identity (APIM names and paths are case-insensitive)
     NameCaseCollision,
     ApiPathCollision,

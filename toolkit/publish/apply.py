@@ -166,7 +166,8 @@ def _check_bodies(actions: list[Change], desired: Mapping[ResourceRef, Body]) ->
 
 
 def _secret_without_value(ref: ResourceRef, body: Body) -> bool:
-    return ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" not in body["properties"]
+    properties = body["properties"]
+    return ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" not in properties and "keyVault" not in properties
 
 
 def _body_for(change: Change, desired: Mapping[ResourceRef, Body],

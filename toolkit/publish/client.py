@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from toolkit.artifacts.layout import Kind
+from toolkit.artifacts.specification import Operation
 from toolkit.errors import AuthError, RemoteError
 from toolkit.publish.errors import Unreachable, http_error
+from toolkit.publish.operations import OPERATIONS_FIELD, import_body
 from toolkit.publish.resources import Body, LiveResource, ResourceRef
 from toolkit.publish.retry import RetryPolicy
 
@@ -164,7 +166,18 @@ class ApimClient:
             document, etag = self._read(f"read {ref.label}", lambda: _OPS[ref.kind].get(self, ref, cls=_capture))
         except RemoteNotFound:
             return None
-        return LiveResource(ref, {"properties": dict(document.get("properties") or {})}, etag)
+        properties = dict(document.get("properties") or {})
+        if ref.kind is Kind.API:  # the operations are part of what an API is (imported from its specification)
+            properties[OPERATIONS_FIELD] = [o.to_json() for o in self.list_operations(ref.name)]
+        return LiveResource(ref, {"properties": properties}, etag)
+
+    def list_operations(self, api: str) -> list[Operation]:
+        """The operations of API ``api`` (name, method, URL template), all pages, sorted by name."""
+        def call() -> list[Operation]:
+            items = self.sdk.api_operation.list_by_api(self.resource_group, self.service, api)
+            return sorted(Operation(str(i.name), str(i.method or "").upper(), str(i.url_template or "")) for i in items)
+
+        return self._read(f"list the operations of API '{api}'", call)
 
     def list_names(self, kind: Kind) -> list[str]:
         """Names of every resource of a listable kind (named values, backends, fragments, APIs), all pages."""
@@ -184,6 +197,8 @@ class ApimClient:
     def put(self, ref: ResourceRef, body: Body, if_match: str | None = None) -> str | None:
         """Create or replace ``ref``; returns its new ETag. ``if_match`` guards against concurrent changes."""
         ops = _OPS[ref.kind]
+        if ref.kind is Kind.API:
+            body = import_body(body)
 
         def call() -> str | None:
             if ops.long_running:

@@ -19,7 +19,7 @@ from toolkit.artifacts.layout import Kind
 
 # Fields the service sets itself: never part of what a person declares.
 SERVER_FIELDS: dict[Kind, frozenset[str]] = {
-    Kind.API: frozenset({"apiRevision", "isCurrent", "isOnline", "provisioningState"}),
+    Kind.API: frozenset({"isCurrent", "isOnline", "provisioningState", "apiRevisionDescription"}),
     Kind.NAMED_VALUE: frozenset({"provisioningState"}),
     Kind.FRAGMENT: frozenset({"provisioningState", "format"}),
     Kind.BACKEND: frozenset({"provisioningState"}),
@@ -32,6 +32,7 @@ SERVER_FIELDS: dict[Kind, frozenset[str]] = {
 DEFAULTS: dict[Kind, dict[str, Any]] = {
     Kind.BACKEND: {"type": "Single", "tls": {"validateCertificateChain": True, "validateCertificateName": True}},
     Kind.API: {
+        "apiRevision": "1",
         "type": "http",
         "apiType": "http",
         "protocols": ["https"],
@@ -158,6 +159,16 @@ def _shape_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shape_api(properties: dict[str, Any]) -> dict[str, Any]:
+    # What the API declares (a specification to import) and what the target has (its operations)
+    # compare as one thing: the operations, by name, with method and path.
+    from toolkit.publish.operations import comparable_operations, implied_fields
+
+    operations = comparable_operations(properties)
+    properties.update(implied_fields(properties))
+    for field in ("format", "value", "translateRequiredQueryParameters", "operations"):
+        properties.pop(field, None)
+    if operations is not None:
+        properties["operations"] = operations
     if isinstance(properties.get("protocols"), list):
         properties["protocols"] = sorted(map(str, properties["protocols"]))
     if isinstance(properties.get("path"), str):

@@ -11,9 +11,12 @@ from toolkit.publish.resources import LiveResource, ResourceRef, is_secret
 
 
 def existing_refs(client: ApimClient) -> set[ResourceRef]:
-    """Every listable resource on the target, plus a (possible) policy per API."""
+    """Every listable resource on the target, plus a (possible) policy per API and per operation."""
     found = {ResourceRef(kind, name) for kind in LISTABLE_KINDS for name in client.list_names(kind)}
-    return found | {ResourceRef(Kind.API_POLICY, r.name) for r in found if r.kind is Kind.API}
+    apis = sorted(r.name for r in found if r.kind is Kind.API)
+    possible = {ResourceRef(Kind.API_POLICY, api) for api in apis}
+    possible |= {ResourceRef(Kind.OPERATION_POLICY, o.name, api) for api in apis for o in client.list_operations(api)}
+    return found | possible
 
 
 def read_remote(
@@ -42,7 +45,9 @@ def read_remote(
         if fetch_extra:
             to_read |= extra
         else:
-            bare = {ref for ref in extra if ref.kind is not Kind.API_POLICY}
+            # Operation policies are not listed: read the possible ones to report only those that exist.
+            to_read |= {ref for ref in extra if ref.kind is Kind.OPERATION_POLICY}
+            bare = {ref for ref in extra if ref.kind not in (Kind.API_POLICY, Kind.OPERATION_POLICY)}
     live: dict[ResourceRef, LiveResource] = {}
     for ref in sorted(to_read):
         resource = client.get(ref)

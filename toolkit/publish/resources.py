@@ -2,7 +2,8 @@
 
 A resource body is the ARM body without the envelope: ``{"properties": {...}}``, exactly what an
 APIOps information file holds. A policy's body is ``{"properties": {"value": xml, "format": "rawxml"}}``;
-a policy fragment joins its information file (description) and its policy.xml (value).
+a policy fragment joins its information file (description) and its policy.xml (value); an API joins
+its information file and its specification (``format``/``value``, imported by APIM as its operations).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from toolkit.artifacts.layout import FRAGMENTS_DIR, POLICY_FILE, ArtifactPath, Kind
 from toolkit.artifacts.model import ArtifactSet, dump_json
+from toolkit.artifacts.specification import IMPORT_FORMATS
 from toolkit.errors import ArtifactError
 
 Body = dict[str, Any]
@@ -56,8 +58,11 @@ def resources_from_artifacts(artifacts: ArtifactSet,
     """The resources an APIOps tree describes; a secret named value without a value takes it from ``secret_values``."""
     resources: dict[ResourceRef, Body] = {}
     fragment_info: dict[str, Any] = {}
+    specifications: dict[str, tuple[ArtifactPath, str]] = {}
     for path, text in artifacts.artifacts():
-        if path.kind is Kind.FRAGMENT:
+        if path.kind is Kind.SPECIFICATION:
+            specifications[path.name] = (path, text)
+        elif path.kind is Kind.FRAGMENT:
             fragment_info[path.name] = _properties(path, text)
         elif path.kind is Kind.FRAGMENT_POLICY:
             resources[ResourceRef(Kind.FRAGMENT, path.name)] = policy_body(text)
@@ -70,6 +75,12 @@ def resources_from_artifacts(artifacts: ArtifactSet,
                 if value is not None:
                     body["properties"]["value"] = value
             resources[ResourceRef(path.kind, path.name)] = body
+    for name, (path, text) in specifications.items():
+        api = resources.get(ResourceRef(Kind.API, name))
+        if api is None:
+            raise ArtifactError(f"{path}: a specification without apis/{name}/apiInformation.json beside it")
+        # Sent with the API, as the APIOps publisher does: APIM imports it as the API's operations.
+        api["properties"].update({"format": IMPORT_FORMATS[path.parent], "value": text})
     for name, info in fragment_info.items():
         ref = ResourceRef(Kind.FRAGMENT, name)
         if ref not in resources:
@@ -101,11 +112,26 @@ def artifacts_from_resources(resources: Iterable[tuple[ResourceRef, Body]]) -> A
             artifacts.put_json(ArtifactPath(Kind.FRAGMENT, ref.name), {"properties": properties})
         elif ref.kind.is_policy:
             artifacts.put(ArtifactPath(ref.kind, ref.name, ref.parent), _xml_text(str(properties.get("value", ""))))
+        elif ref.kind is Kind.API:
+            _put_api(artifacts, ref.name, properties)
         else:
             if ref.kind is Kind.NAMED_VALUE and properties.get("secret"):
                 properties.pop("value", None)
             artifacts.put(ArtifactPath(ref.kind, ref.name), dump_json({"properties": properties}))
     return artifacts
+
+
+def _put_api(artifacts: ArtifactSet, name: str, properties: dict[str, Any]) -> None:
+    """apiInformation.json, and the operations as specification.json (the text sent, else one written from them)."""
+    from toolkit.publish.operations import OPERATIONS_FIELD, import_body
+
+    if OPERATIONS_FIELD in properties or "value" in properties:
+        sent = import_body({"properties": properties})["properties"]
+        file = "specification.yaml" if sent.get("format") == "openapi" else "specification.json"
+        artifacts.put(ArtifactPath.specification(name, file), str(sent["value"]).rstrip("\n") + "\n")
+    for field in ("operations", "format", "value", "translateRequiredQueryParameters"):
+        properties.pop(field, None)
+    artifacts.put(ArtifactPath(Kind.API, name), dump_json({"properties": properties}))
 
 
 def _xml_text(xml: str) -> str:

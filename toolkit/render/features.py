@@ -53,6 +53,10 @@ def owned_paths(gateway: GatewayConfig, features: set[str] | list[str] | tuple[s
     for path in list(owned):
         for name in FRAGMENT_REFERENCE.findall(artifacts.get(path) or ""):
             owned |= {ArtifactPath.fragment(name).relpath, ArtifactPath.fragment_policy(name).relpath}
+    # An API's operations (its specification file and operation policies) go with its apiInformation.json.
+    apis = {ArtifactPath.api(a.name).relpath: a.name for a in gateway.apis}
+    owned |= {p for p in rendered for info, name in apis.items()
+              if info in owned and p.startswith((f"apis/{name}/specification.", f"apis/{name}/operations/"))}
     for path in list(owned):
         for name in NAMED_VALUE_REFERENCE.findall(artifacts.get(path) or ""):
             owned.add(ArtifactPath.named_value(name).relpath)

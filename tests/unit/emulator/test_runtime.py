@@ -36,8 +36,10 @@ def test_published_backend_gets_a_simulated_instance() -> None:
     with Emulator() as emulator:
         assert _put_backend(emulator, "aoai-one") == 201
         assert "aoai-one" in emulator.farm.urls
-        answer = httpx.post(emulator.farm.urls["aoai-one"] + "/openai/deployments/d/chat/completions",
-                            json={"messages": [{"role": "user", "content": "hi"}]})
+        url = emulator.farm.urls["aoai-one"] + "/openai/deployments/d/chat/completions?api-version=2024-10-21"
+        body = {"messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(url, json=body).status_code == 401  # like Azure OpenAI: its api-key or a token
+        answer = httpx.post(url, json=body, headers={"api-key": emulator.farm.api_key("aoai-one")})
         assert answer.status_code == 200 and answer.headers["x-ms-region"] == "Local"
 
 
@@ -49,3 +51,15 @@ def test_stopping_right_after_a_publish_does_not_hang() -> None:
         started = time.monotonic()
         emulator.stop()
         assert time.monotonic() - started < 5.0
+
+
+def test_a_simulated_instance_holds_the_api_key_its_config_gives() -> None:
+    from toolkit.emulator.simulator.farm import SimulatorSpec
+
+    with Emulator(specs={"keyed": SimulatorSpec(api_key="from-config"), "other": SimulatorSpec()},
+                  backend_api_keys={"other": "given"}) as emulator:
+        assert (emulator.farm.api_key("keyed"), emulator.farm.api_key("other")) == ("from-config", "given")
+        url = emulator.farm.urls["keyed"] + "/openai/deployments/d/chat/completions?api-version=2024-10-21"
+        body = {"messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(url, json=body, headers={"api-key": "from-config"}).status_code == 200
+        assert httpx.post(url, json=body, headers={"api-key": "given"}).status_code == 401

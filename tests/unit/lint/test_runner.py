@@ -106,6 +106,8 @@ def test_extracted_style_tree_with_full_arm_ids_passes() -> None:
         "backends/embeddings/backendInformation.json": single("https://aoai-eastus.openai.azure.com/openai/deployments/emb/embeddings", breaker=False),
         "apis/openai/apiInformation.json": json.dumps({"properties": {"displayName": "Azure OpenAI", "path": "openai", "protocols": ["https"]}}),
         "apis/openai/policy.xml": policy,
+        "apis/openai/specification.json": json.dumps({"openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+                                                      "paths": {"/deployments/{d}/chat/completions": {"post": {}}}}),
         "named values/cache-threshold/namedValueInformation.json": json.dumps({"properties": {"displayName": "cache-threshold", "value": "0.05"}}),
         "named values/tpm/namedValueInformation.json": json.dumps({"properties": {"displayName": "tpm", "value": "5000", "secret": False}}),
         "policy.xml": "<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>",

@@ -42,7 +42,11 @@ def test_fresh_plan_apply_converge_and_zero_write_reapply(target: ApimTarget, pl
     again = plan_against(target, desired, env="local")
     assert not again.has_changes, render_plan(again)
     # one read per resource, plus one list per listable kind (named values, backends, fragments, APIs)
-    assert plane.counters.reads == len(desired.resources) + 4
+    # one GET per resource, 4 lists, the API's operations listed twice (discovery and its GET), and a GET per
+    # possible operation policy (none exist: each answers 404)
+    operations = len(plane.store.list(_kind("operation"), parent="azure-openai"))
+    assert operations == 7
+    assert plane.counters.reads == len(desired.resources) + 4 + 2 + operations
     assert apply_plan(target.client, again, desired.resources).writes == 0
     assert plane.counters.writes == 0
 
@@ -51,8 +55,13 @@ def test_writes_follow_the_dependency_order(target: ApimTarget, plane: Managemen
     order: list[tuple[str, str]] = []
     plane.store.subscribe(lambda events: order.extend((e.key.kind.value, e.key.name) for e in events))
     _apply(target, desired_of(make_config(tmp_path, SMALL_CONFIG)))
-    assert order == [("named-value", "api-secret"), ("named-value", "greeting"), ("backend", "b1"), ("backend", "b2"),
-                     ("backend", "b3"), ("backend", "pool"), ("api", "chat"), ("api-policy", "chat")]
+    resources = [event for event in order if event[0] != "operation"]
+    assert resources == [("named-value", "api-secret"), ("named-value", "greeting"), ("backend", "b1"),
+                         ("backend", "b2"), ("backend", "b3"), ("backend", "pool"), ("api", "chat"), ("api-policy", "chat")]
+    # the API's import creates its operations, before the API policy is written
+    kinds = [kind for kind, _ in order]
+    assert kinds.index("api") < kinds.index("operation") < kinds.index("api-policy")
+    assert kinds.count("operation") == 7
 
 
 def test_out_of_band_change_shows_exactly_that_field(target: ApimTarget, sdk: Any, sample) -> None:
@@ -170,6 +179,12 @@ def test_secret_without_a_value_cannot_be_created(target: ApimTarget, tmp_path: 
         apply_plan(target.client, plan, desired.resources)
 
 
+def _kind(kind: str) -> Any:
+    from toolkit.emulator.management import ResourceKind
+
+    return ResourceKind(kind)
+
+
 def _key(kind: str, name: str) -> Any:
     from toolkit.emulator.management import ResourceKey, ResourceKind
 
@@ -183,6 +198,8 @@ FRAGMENT_TREE = {
     "policy.xml": "<policies><inbound><include-fragment fragment-id=\"headers\" /></inbound><backend>"
                   "<forward-request /></backend><outbound /><on-error /></policies>\n",
     "apis/echo/apiInformation.json": '{"properties": {"displayName": "Echo", "path": "echo"}}\n',
+    "apis/echo/specification.json": '{"openapi": "3.0.1", "info": {"title": "Echo", "version": "1"}, '
+                                     '"paths": {"/": {"get": {"operationId": "get", "responses": {}}}}}\n',
     "apis/echo/operations/get/policy.xml": "<policies><inbound><base /></inbound><backend><base /></backend>"
                                            "<outbound><base /></outbound><on-error><base /></on-error></policies>\n",
 }
@@ -204,8 +221,10 @@ def test_fragments_global_and_operation_policies_round_trip(target: ApimTarget, 
     assert stored["description"] == "Common headers" and "<fragment>" in stored["value"]
     assert not plan_against(target, desired, env="local").has_changes
     pulled = pull_artifacts(target.client)
-    # operations are not listed by the toolkit, so pull leaves operation policies out
-    assert set(pulled.paths()) == set(FRAGMENT_TREE) - {"apis/echo/operations/get/policy.xml"}
+    # the operation (from the specification) and its policy are read back
+    assert set(pulled.paths()) == set(FRAGMENT_TREE)
+    assert [o.to_json() for o in target.client.list_operations("echo")] == [
+        {"name": "get", "method": "GET", "urlTemplate": "/"}]
     assert pulled.json("policy fragments/headers/policyFragmentInformation.json") == {
         "properties": {"description": "Common headers"}}
 

@@ -29,8 +29,10 @@ def test_server_fields_are_dropped_and_strip_keeps_the_rest() -> None:
     live = {"properties": {"displayName": "A", "path": "a", "apiRevision": "1", "isCurrent": True,
                            "provisioningState": "Succeeded", "serviceUrl": "https://x"}}
     assert normalize(Kind.API, live) == {"displayName": "A", "path": "a", "serviceUrl": "https://x"}
-    assert strip_server_fields(Kind.API, live) == {"properties": {"displayName": "A", "path": "a",
+    # apiRevision is declared (apiInformation.json) and sent back; "1" is the default, equal to absent
+    assert strip_server_fields(Kind.API, live) == {"properties": {"displayName": "A", "path": "a", "apiRevision": "1",
                                                                    "serviceUrl": "https://x"}}
+    assert normalize(Kind.API, {"properties": {**live["properties"], "apiRevision": "2"}})["apiRevision"] == "2"
 
 
 def test_api_defaults_equal_absent() -> None:

@@ -26,6 +26,7 @@ def test_apiops_layout_and_shapes(repo_root: Path) -> None:
     assert set(artifacts.paths()) == {
         "apis/azure-openai/apiInformation.json",
         "apis/azure-openai/policy.xml",
+        "apis/azure-openai/specification.json",
         "backends/embeddings/backendInformation.json",
         "backends/openai-backend-pool/backendInformation.json",
         "backends/openai-eastus/backendInformation.json",
@@ -63,7 +64,12 @@ def test_policy_composition(repo_root: Path) -> None:
         "azure-openai-semantic-cache-lookup",
         "azure-openai-token-limit",
         "set-backend-service",
+        "authentication-managed-identity",
     ]
+    identity = root.find("inbound/authentication-managed-identity")
+    assert identity.attrib == {"resource": "https://cognitiveservices.azure.com"}
+    lookup = root.find("inbound/azure-openai-semantic-cache-lookup")
+    assert lookup.get("embeddings-backend-auth") == "system-assigned"
     retry = root.find("backend/retry")
     assert retry.get("count") == "2"  # pool of 3 -> count auto = 2
     assert retry.get("condition") == "@(context.Response.StatusCode == 429 || context.Response.StatusCode == 503)"
@@ -116,10 +122,12 @@ def _folder(path: str) -> str:
     return "named values/" if parts[0] == "named values" else "/".join(parts[:2])
 
 
-def test_variants_golden_tree(repo_root: Path) -> None:
-    case = FIXTURES / "002-variants"
+@pytest.mark.parametrize("name", ["002-variants", "003-auth-and-spec"])
+def test_golden_tree(repo_root: Path, name: str) -> None:
+    """002: policy variants; 003: backend auth (managed identity, api-key, Key Vault) and the three spec kinds."""
+    case = FIXTURES / name
     gateway = load_config(case / "toolkit.yaml", environ={}).gateway
-    artifacts = render_artifacts(gateway, repo_root / "policies")
+    artifacts = render_artifacts(gateway, repo_root / "policies", base_dir=case)
     expected_root = case / "expected"
     expected = {p.relative_to(expected_root).as_posix(): p.read_text(encoding="utf-8") for p in expected_root.rglob("*") if p.is_file()}
     assert {p: artifacts.get(p) for p in artifacts.paths()} == expected

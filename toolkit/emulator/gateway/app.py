@@ -23,7 +23,10 @@ from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
 from toolkit.emulator.management.store import ResourceKind
 from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
+from toolkit.emulator.gateway.backend_credentials import resolve_named_values
+from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
 from toolkit.emulator.policy.errors import PolicyRejected
+from toolkit.emulator.policy.pipeline import run_on_error
 from toolkit.emulator.request_guard import GATEWAY_MAX_BUFFERED_BYTES
 from toolkit.emulator.simulator.farm import SimulatorFarm
 
@@ -83,17 +86,6 @@ class TraceLog:
             self._traces.clear()
 
 
-def operation_of(suffix: str) -> str:
-    """The operation id for a path after the API path (the Azure OpenAI operations by name)."""
-    if suffix.endswith("/chat/completions"):
-        return "chat-completions"
-    if suffix.endswith("/embeddings"):
-        return "embeddings"
-    if suffix.endswith("/completions"):
-        return "completions"
-    return suffix.strip("/").replace("/", "-") or "root"
-
-
 class GatewayRuntime:
     """The published gateway: APIs, compiled policies and backends, rebuilt on every management change."""
 
@@ -112,6 +104,7 @@ class GatewayRuntime:
         self.traces = traces or TraceLog()
         self._trace_clock = trace_clock
         self._apis: list[PublishedApi] = []
+        self._operations: dict[str, OperationTable] = {}
         self._policies: dict[tuple[str, str, str], CompiledPolicy | None] = {}
         self._broken: dict[tuple[str, str, str], str] = {}
         self._backend_names: set[str] = set()
@@ -133,10 +126,13 @@ class GatewayRuntime:
         view = self.plane.view
         backends = view.backends()
         self._backend_names |= set(backends)  # so that a rebuild after an undone write removes what it set
+        named_values = view.named_values()
         for name, properties in backends.items():
             document = dict(properties)
             if document.get("type", "Single") != "Pool" and document.get("url"):
                 document["url"] = self.farm.simulated_url(name, str(document["url"]))
+            if document.get("credentials"):
+                document["credentials"] = resolve_named_values(document["credentials"], named_values)
             try:
                 self.services.set_backend(name, document)
             except Exception:
@@ -148,7 +144,6 @@ class GatewayRuntime:
             self.services.remove_backend(name)
         self._backend_names = set(backends)
 
-        named_values = view.named_values()
         fragments = self._compile_fragments(named_values)
         compiled: dict[tuple[str, str, str], CompiledPolicy | None] = {}
         broken: dict[tuple[str, str, str], str] = {}
@@ -165,13 +160,15 @@ class GatewayRuntime:
 
         compile_scope(("global", "", ""), view.policy_xml(PolicyScope.GLOBAL), "global")
         apis: list[PublishedApi] = []
+        operations: dict[str, OperationTable] = {}
         for name, properties in view.apis().items():
             apis.append(_published_api(name, properties))
+            operations[name] = OperationTable(view.operations(name))
             compile_scope(("api", name, ""), view.policy_xml(PolicyScope.API, name), "api")
             for operation, xml in view.operation_policies(name).items():
                 compile_scope(("operation", name, operation), xml, "operation")
         self._apis = sorted(apis, key=lambda api: len(api.path), reverse=True)
-        self._policies, self._broken = compiled, broken
+        self._policies, self._broken, self._operations = compiled, broken, operations
 
     def _compile_fragments(self, named_values: dict[str, str]) -> dict[str, Any]:
         fragments: dict[str, Any] = {}
@@ -238,11 +235,20 @@ class GatewayRuntime:
         """One request: (status, headers, body, trace record); the body is bytes, or an event stream to relay."""
         record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
                                   "operation": None, "subscription": None, "events": []}
+        # An unknown method matches no operation (the emulator forwards the standard methods only).
         api = self.match(path) if method in FORWARDED_METHODS else None
-        if api is None:  # an unknown method matches no operation either (the emulator forwards standard ones only)
-            return _finish(record, 404, {"statusCode": 404, "message": "Resource not found"})
-        prefix = "/" + api.path if api.path else ""
-        operation = operation_of(path[len(prefix):])
+        prefix = "/" + api.path if api is not None and api.path else ""
+        found = self._operations[api.name].find(method, path[len(prefix):], query) if api is not None else None
+        if found is None:  # APIM's OperationNotFound: only <on-error> runs (global, and the API's when it matched)
+            chain_keys: tuple[tuple[str, str, str], ...] = (("global", "", ""),)
+            if api is not None:
+                chain_keys += (("api", api.name, ""),)
+                record["api"] = api.name
+            ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, None, None)
+            await run_on_error([self._policies.get(key) for key in chain_keys], ctx, self.services,
+                               operation_not_found())
+            return self._answer(ctx, record)
+        operation = found.name
         record.update(api=api.name, operation=operation)
 
         subscription = None
@@ -259,17 +265,28 @@ class GatewayRuntime:
             if key in self._broken:
                 return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
                                                                              f"no longer compiles: {self._broken[key]}"})
-        trace = Trace(self._trace_clock) if self._trace_clock else Trace()
-        ctx = RequestContext(
-            method, path, query=query, headers=headers, body=body, api_path=prefix, api_id=api.name,
-            api_name=api.display_name, operation_id=operation,
+        ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, operation, subscription)
+        await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
+        return self._answer(ctx, record)
+
+    def _context(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
+        trace_id: str, api: PublishedApi | None, operation: str | None, subscription: Any,
+    ) -> RequestContext:
+        return RequestContext(
+            method, path, query=query, headers=headers, body=body, api_path=api.path if api else "",
+            api_id=api.name if api else None, api_name=api.display_name if api else None, operation_id=operation,
             subscription_id=subscription.name if subscription else None,
             subscription_name=subscription.display_name if subscription else None,
-            client_ip=client_ip, request_id=trace_id, region="Local", backend_url=api.service_url, trace=trace,
+            client_ip=client_ip, request_id=trace_id, region="Local", backend_url=api.service_url if api else None,
+            trace=Trace(self._trace_clock) if self._trace_clock else Trace(),
         )
-        await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
+
+    @staticmethod
+    def _answer(ctx: RequestContext, record: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
         status = ctx.response_status or 200
-        record.update(status=status, backend=ctx.selected_backend, events=trace.to_list())
+        record.update(status=status, backend=ctx.selected_backend,
+                      events=ctx.trace.to_list() if ctx.trace is not None else [])
         headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
         if ctx.response_stream is not None:
             record["streamed"] = True
@@ -355,4 +372,4 @@ async def read_request_body(receive: Callable[..., Any], buffer_limit: int = GAT
     return StreamedBody(spool, size) if spool is not None else b"".join(chunks)
 
 
-__all__ = ["TRACE_HEADER", "GatewayRuntime", "PublishedApi", "TraceLog", "operation_of"]
+__all__ = ["TRACE_HEADER", "GatewayRuntime", "PublishedApi", "TraceLog"]

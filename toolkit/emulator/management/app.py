@@ -14,10 +14,13 @@ Emulator decisions (where Azure differs or is undocumented):
   API DELETE answers 202 (the work is already done; the SDK accepts only 202/204).
 - Deleting a backend, fragment or named value that something still references gives 400
   ValidationError naming the referrer (pool member, ``set-backend-service``, ``include-fragment``,
-  ``{{named value}}``); deleting an API deletes its API and operation policies.
+  ``{{named value}}``); deleting an API deletes its operations and their policies; deleting an
+  operation deletes its policy. An operation policy needs its operation (404 otherwise).
 - Not supported, refused rather than ignored: ``$filter``, ``*-link`` policy formats, Key Vault
   named values, product scopes for subscriptions; other resource types/methods answer 501.
-- API specifications sent with an API PUT (``format``/``value``) are not imported.
+- An API PUT with a specification (``format``/``value``) imports it as APIM does (``openapi``,
+  ``openapi+json``, ``swagger-json``; see ``openapi_import``); ``*-link`` and non-OpenAPI formats
+  are refused. One revision per API: ``name;rev=N`` ids and ``isCurrent: false`` are refused.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ still in use, so the gateway never holds a dangling reference.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,6 +78,11 @@ def describe(key: ResourceKey) -> str:
     return f"{key.kind.value} '{key.name}'"
 
 
+def named_value_names(text: str) -> list[str]:
+    """The names ``{{name}}`` references in ``text`` use."""
+    return _NAMED_VALUE.findall(text)
+
+
 def pools_containing(store: ResourceStore, backend: str) -> list[str]:
     """Names of the pools that list ``backend`` as a member."""
     names = []
@@ -93,6 +99,10 @@ def referrers(store: ResourceStore, kind: ResourceKind, target: str) -> list[str
     if kind is ResourceKind.BACKEND:
         users.extend(f"pool '{name}'" for name in pools_containing(store, target))
     wanted = target.lower() if kind is ResourceKind.NAMED_VALUE else target
+    if kind is ResourceKind.NAMED_VALUE:
+        users.extend(f"the credentials of backend '{backend.key.name}'" for backend in store.list(ResourceKind.BACKEND)
+                     if wanted in (n.lower() for n in named_value_names(json.dumps(backend.properties.get("credentials")
+                                                                                    or {}))))
     for policy_kind in POLICY_KINDS:
         for policy in store.list(policy_kind):
             refs = policy_references(str(policy.properties.get("value", "")))

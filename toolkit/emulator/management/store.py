@@ -27,6 +27,7 @@ class ResourceKind(str, Enum):
     GLOBAL_POLICY = "global-policy"
     API = "api"
     API_POLICY = "api-policy"
+    OPERATION = "operation"
     OPERATION_POLICY = "operation-policy"
     BACKEND = "backend"
     NAMED_VALUE = "named-value"
@@ -35,7 +36,7 @@ class ResourceKind(str, Enum):
 
     @property
     def artifact_kind(self) -> Kind | None:
-        """The APIOps artifact kind, or None (subscriptions are not artifacts)."""
+        """The APIOps artifact kind, or None (subscriptions and operations are not artifacts of their own)."""
         try:
             return Kind(self.value)
         except ValueError:
@@ -44,7 +45,8 @@ class ResourceKind(str, Enum):
 
 @dataclass(frozen=True, order=True)
 class ResourceKey:
-    """Identity of a resource. Operation policies: name = operation, parent = API; API policies: name = API."""
+    """Identity of a resource. Operations and operation policies: name = operation, parent = API;
+    API policies: name = API."""
 
     kind: ResourceKind
     name: str = ""

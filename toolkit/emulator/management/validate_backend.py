@@ -21,6 +21,7 @@ from toolkit.emulator.management.fields import (
 from toolkit.emulator.management.references import pool_member_name, pools_containing
 from toolkit.emulator.management.store import ResourceKey, ResourceKind, ResourceStore
 from toolkit.errors import ArtifactError
+from toolkit.emulator.management.validate_credentials import validate_credentials
 
 POOL_MAX_MEMBERS = 30
 _TYPES = {"single": "Single", "pool": "Pool"}
@@ -50,6 +51,8 @@ def validate_backend(name: str, body: Any, store: ResourceStore) -> dict[str, An
             problems.found.append(validation_error("properties.pool", "is only allowed on a backend of type 'Pool'"))
     with problems.check():
         _validate_circuit_breaker(props, problems)
+    with problems.check():
+        validate_credentials(props, store)
     problems.raise_any()
     _check_the_gateway_can_run_it(props)
     return props

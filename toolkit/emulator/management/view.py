@@ -68,6 +68,10 @@ class GatewayView:
         resource = self._store.get(key)
         return str(resource.properties["value"]) if resource is not None else None
 
+    def operations(self, api: str) -> dict[str, dict[str, Any]]:
+        """Operations of API ``api`` by name (method, urlTemplate, templateParameters, ...)."""
+        return {r.key.name: r.properties for r in self._store.list(ResourceKind.OPERATION, api)}
+
     def operation_policies(self, api: str) -> dict[str, str]:
         """Rawxml operation policies of API ``api`` by operation name."""
         return {r.key.name: str(r.properties["value"]) for r in self._store.list(ResourceKind.OPERATION_POLICY, api)}

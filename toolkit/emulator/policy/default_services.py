@@ -12,21 +12,23 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from toolkit.emulator.gateway.arm_json import backend_properties
+from toolkit.emulator.gateway.backend_credentials import credential_pairs, with_query
 from toolkit.emulator.gateway.breaker import BreakerRule, CircuitBreaker
 from toolkit.emulator.gateway.http_client import ConnectFailure, HttpxBackendClient, ResponseTimeout
 from toolkit.emulator.gateway.pool import PoolRouter
 from toolkit.emulator.gateway.token_counter import TokenLimiter
 from toolkit.emulator.jwt_issuer import OPENID_CONFIG_PATH
 from toolkit.emulator.jwt_validation import OpenIdKeyCache
+from toolkit.emulator.managed_identity import COGNITIVE_SERVICES
 from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout, PolicyError
-from toolkit.emulator.policy.routing import resolve_target, url_without_query
+from toolkit.emulator.policy.routing import credentials_of, resolve_target, url_without_query
 from toolkit.emulator.policy.services import (
     AzureAdAuthority,
     BackendResponse,
@@ -51,6 +53,10 @@ _RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "trans
                             "upgrade", "proxy-connection", "trailer"})
 
 
+# APIM does not document the api-version of the semantic cache's embeddings call (the documented backend
+# URL has none); Azure OpenAI refuses a call without one, so the emulator adds the current GA version.
+EMBEDDINGS_API_VERSION = "2024-10-21"
+
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 
@@ -72,6 +78,7 @@ class DefaultGatewayServices:
         jwt_keys: OpenIdKeyCache | None = None,
         azure_ad_authority: str | Callable[[str], AzureAdAuthority | None] | None = None,
         embeddings_timeout: float = 30.0,
+        managed_identity: Any = None,
     ) -> None:
         self.client = client
         # The forwarding interface: the lean pooled client, or an adapter over an httpx.AsyncClient.
@@ -89,6 +96,8 @@ class DefaultGatewayServices:
         self.jwt_keys: OpenIdKeyCache | None = jwt_keys if jwt_keys is not None else OpenIdKeyCache(fetch_loopback_json, clock)
         self._authority = azure_ad_authority
         self.embeddings_timeout = embeddings_timeout
+        # The gateway's managed identity (authentication-managed-identity, embeddings-backend-auth); None: none.
+        self.managed_identity = managed_identity
         self._backends: dict[str, SingleBackend | PoolBackend] = {}
         self._fragments: dict[str, CompiledPolicy] = dict(fragments or {})
         for name, document in (backends or {}).items():
@@ -111,7 +120,8 @@ class DefaultGatewayServices:
             old = self._backends.get(name)
             keep = isinstance(old, SingleBackend) and old.breaker is not None and old.breaker.rule == rule
             breaker = old.breaker if keep else CircuitBreaker(rule, self._clock)  # type: ignore[union-attr]
-        self._backends[name] = SingleBackend(name, url, breaker)
+        headers, query = credential_pairs(properties)
+        self._backends[name] = SingleBackend(name, url, breaker, headers, query)
 
     def remove_backend(self, name: str) -> None:
         """Forget a backend (no error when absent)."""
@@ -174,9 +184,12 @@ class DefaultGatewayServices:
         *,
         follow_redirects: bool = False,
         body: bytes | None = None,
+        extra_headers: Sequence[tuple[str, str]] = (),
     ) -> BackendResponse:
         """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
-        headers = [(k, v) for k, v in ctx.request_headers.items() if k not in _REQUEST_SKIP]
+        replaced = {k.lower() for k, _ in extra_headers}
+        headers = [(k, v) for k, v in ctx.request_headers.items() if k not in _REQUEST_SKIP and k.lower() not in replaced]
+        headers += list(extra_headers)
         content = ctx.request_body if body is None else body
         method = ctx.request_method
         try:
@@ -210,8 +223,12 @@ class DefaultGatewayServices:
         except PolicyError as exc:
             raise EmbeddingsFailure(exc.message) from None
         payload = json.dumps({"input": texts}).encode()
+        headers, query = credentials_of(self, name)
+        headers = [("content-type", "application/json"), *headers]
+        if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
+            headers.append(("authorization", f"Bearer {self.managed_identity.token(COGNITIVE_SERVICES)}"))
         try:
-            response = await self.http.request("POST", url, [("content-type", "application/json")], payload,
+            response = await self.http.request("POST", with_query(_with_api_version(url), query), headers, payload,
                                                self.embeddings_timeout)
         except (ConnectFailure, ResponseTimeout) as exc:
             if breaker is not None:
@@ -229,6 +246,10 @@ class DefaultGatewayServices:
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
         return vectors
+
+
+def _with_api_version(url: str) -> str:
+    return url if "api-version=" in url else with_query(url, (("api-version", EMBEDDINGS_API_VERSION),))
 
 
 def fetch_loopback_json(url: str) -> Any:

@@ -86,6 +86,19 @@ async def run_pipeline(
     return ctx
 
 
+async def run_on_error(
+    chain: Sequence[CompiledPolicy | None], ctx: RequestContext, services: Any, error: PolicyError
+) -> RequestContext:
+    """A request that failed in a built-in step before any policy ran (no operation matched): ``error``
+    fills ``context.LastError`` and only ``<on-error>`` runs, from the most specific scope in ``chain``."""
+    ctx.chain = resolved = resolve_chain(chain)
+    ctx.level = len(resolved) - 1
+    ctx.section = "inbound"
+    await _on_error(error, ctx, services, resolved[-1].sections["on-error"])
+    ctx.ensure_response()
+    return ctx
+
+
 async def _on_error(error: PolicyError, ctx: RequestContext, services: Any, block: Any) -> None:
     _fail(error, ctx)
     ctx.section = "on-error"

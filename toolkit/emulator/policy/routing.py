@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from toolkit.emulator.gateway.backend_credentials import with_query
 from toolkit.emulator.policy.headers import HeaderMap
 from toolkit.emulator.policy.errors import (
     BackendConnectionFailure,
@@ -49,6 +50,14 @@ def resolve_target(services: Any, backend_id: str, source: str) -> tuple[str, st
     return target.name, target.url, target.breaker
 
 
+def credentials_of(services: Any, name: str | None) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(headers, query parameters) the ``credentials`` of backend ``name`` add to a call (none for a base URL)."""
+    backend = services.backend(name) if name is not None else None
+    if isinstance(backend, SingleBackend):
+        return backend.credential_headers, backend.credential_query
+    return (), ()
+
+
 def url_without_query(url: str) -> str:
     """A URL as shown in traces and messages: no query string (it may carry a subscription key)."""
     return url.split("?", 1)[0]
@@ -81,10 +90,12 @@ async def forward_once(
     body = b"" if ctx.forward_count and not buffer_request_body and ctx.request_body else None
     ctx.forward_count += 1
     ctx.selected_backend = name
-    url = backend_url(base, ctx.path_suffix, ctx.request_query)
+    credential_headers, credential_query = credentials_of(services, name)
+    url = with_query(backend_url(base, ctx.path_suffix, ctx.request_query), credential_query)
+    extra = {"extra_headers": credential_headers} if credential_headers else {}
     started = time.perf_counter()
     try:
-        response = await services.forward(ctx, url, timeout, follow_redirects=follow_redirects, body=body)
+        response = await services.forward(ctx, url, timeout, follow_redirects=follow_redirects, body=body, **extra)
     except (BackendConnectionFailure, BackendTimeout) as exc:
         tripped = breaker.record(None, connection_failure=True) if breaker is not None else None
         if ctx.trace is not None:

@@ -38,11 +38,14 @@ class BackendResponse:
 
 @dataclass(frozen=True, slots=True)
 class SingleBackend:
-    """A ``type: Single`` backend: its URL and its breaker (None without a circuitBreaker rule)."""
+    """A ``type: Single`` backend: its URL, its breaker (None without a circuitBreaker rule) and the
+    headers / query parameters its ``credentials`` add to every call (named values resolved)."""
 
     name: str
     url: str
     breaker: CircuitBreaker | None = None
+    credential_headers: tuple[tuple[str, str], ...] = ()
+    credential_query: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,10 @@ class GatewayServices(Protocol):
         *,
         follow_redirects: bool = False,
         body: bytes | None = None,
+        extra_headers: Sequence[tuple[str, str]] = (),
     ) -> BackendResponse:
-        """Send the request to ``url`` (the full URL); raises BackendConnectionFailure or BackendTimeout."""
+        """Send the request to ``url`` (the full URL), ``extra_headers`` (backend credentials) replacing the
+        request's headers of the same name; raises BackendConnectionFailure or BackendTimeout."""
         ...
 
     async def embed(self, backend_id: str, texts: list[str]) -> np.ndarray:

@@ -2,11 +2,14 @@
 
 The emulator cannot reach Azure, so a published backend whose URL is not on loopback is served by a
 simulated instance of its own (own port, so "down" is a real connection refused). Its region label and
-behaviour come from the local environment of toolkit.yaml when the backend is named there.
+behaviour come from the local environment of toolkit.yaml when the backend is named there. Like Azure
+OpenAI, each instance requires its own api-key (random unless given) or a bearer token for
+``https://cognitiveservices.azure.com`` from the emulator's issuer, and an ``api-version``.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from toolkit.emulator.hosting import AppHost, is_loopback_host
+from toolkit.emulator.simulator.auth import BackendAuth
 from toolkit.emulator.simulator.behaviour import BackendBehaviour
 from toolkit.emulator.simulator.openai_app import SimulatedBackend, create_backend_app
 
@@ -26,6 +30,7 @@ class SimulatorSpec:
 
     region: str = DEFAULT_REGION
     behaviour: BackendBehaviour | None = None
+    api_key: str | None = None  # the key the config authenticates with (else a random one)
 
 
 def is_loopback_url(url: str) -> bool:
@@ -45,6 +50,8 @@ class SimulatorFarm:
         embed: Callable[[list[str]], Any] | None,
         specs: Mapping[str, SimulatorSpec] | None = None,
         seed: int = 0,
+        verify_bearer: Callable[[str], bool] | None = None,
+        api_keys: Mapping[str, str] | None = None,
     ) -> None:
         self._host = host
         self._clock = clock
@@ -52,6 +59,8 @@ class SimulatorFarm:
         self._embed = embed
         self._specs = dict(specs or {})
         self._seed = seed
+        self._verify_bearer = verify_bearer
+        self._api_keys = dict(api_keys or {})
         self._backends: dict[str, SimulatedBackend] = {}
         self._urls: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -69,6 +78,8 @@ class SimulatorFarm:
                     clock=self._clock,
                     rng_seed=self._seed + len(self._backends),
                     sleep=self._sleep,
+                    auth=BackendAuth(self._api_keys.get(name) or spec.api_key or secrets.token_hex(16),
+                                     self._verify_bearer),
                 )
                 self._backends[name] = backend
                 self._urls[name] = self._host.add_live(f"simulator:{name}", create_backend_app(backend))
@@ -80,6 +91,13 @@ class SimulatorFarm:
             return published_url
         path = urlsplit(published_url).path.rstrip("/")
         return self.url_for(name) + path
+
+    def api_key(self, name: str) -> str:
+        """The api-key of ``name``'s simulated instance (its own; a random one unless given at start)."""
+        self.url_for(name)
+        auth = self._backends[name].auth
+        assert auth is not None  # the farm always gives its instances credentials
+        return auth.api_key
 
     def backend(self, name: str) -> SimulatedBackend | None:
         """The simulated instance of ``name`` (None when none was started)."""

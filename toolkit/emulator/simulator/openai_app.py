@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from toolkit.emulator.simulator.auth import BackendAuth, Refusal
 from toolkit.emulator.simulator.behaviour import BackendBehaviour, Fault, FaultQueue, MinuteWindows
 from toolkit.emulator.simulator.models import SimulatedModel, model_for_deployment, unsupported_operation_message
 from toolkit.emulator.simulator.payloads import (
@@ -111,8 +112,10 @@ class SimulatedBackend:
         clock: Callable[[], float] = time.time,
         rng_seed: int = 0,
         sleep: Sleep = asyncio.sleep,
+        auth: BackendAuth | None = None,
     ) -> None:
         self.name = name
+        self.auth = auth  # api-key / bearer / api-version checks (None only in unit tests of the simulator)
         self.region = region
         self.configured = behaviour or BackendBehaviour()
         self.behaviour = self.configured
@@ -224,6 +227,10 @@ class SimulatedBackend:
             return await self._embeddings(deployment, request, query)
         except _Refusal as refusal:
             return self._respond(refusal.status, refusal.body, refusal.retry_after)
+
+    def refuse(self, refusal: Refusal) -> SimResponse:
+        """The answer to a request refused before its operation (credentials, api-version)."""
+        return self._respond(refusal.status, refusal.body)
 
     async def _chat(self, deployment: str, request: dict[str, Any], query: bytes) -> SimResponse:
         model = model_for_deployment(deployment)
@@ -446,7 +453,9 @@ def create_backend_app(backend: SimulatedBackend) -> Callable[..., Awaitable[Non
             if not message.get("more_body", False):
                 break
         query = scope.get("query_string", b"")
-        response = await backend.handle(scope["method"], scope["path"], query, b"".join(chunks))
+        refusal = backend.auth.refusal(scope["headers"], query) if backend.auth is not None else None
+        response = backend.refuse(refusal) if refusal is not None else \
+            await backend.handle(scope["method"], scope["path"], query, b"".join(chunks))
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         if response.stream is not None:
             async for event in response.stream:

@@ -59,6 +59,11 @@ def gateway() -> Iterator[str]:
         put = httpx.put(emulator.management_url + API, json=api, headers=bearer(emulator.control_token),
                         verify=ssl.create_default_context(cafile=emulator.ca_bundle_path))
         assert put.status_code in (200, 201), put.text
+        operation = {"properties": {"displayName": "upload", "method": "POST", "urlTemplate": "/*"}}
+        put = httpx.put(emulator.management_url + API.replace("?", "/operations/upload?"), json=operation,
+                        headers=bearer(emulator.control_token),
+                        verify=ssl.create_default_context(cafile=emulator.ca_bundle_path))
+        assert put.status_code == 201, put.text  # the gateway serves only the API's operations
         yield emulator.gateway_url
     sink.close()
 

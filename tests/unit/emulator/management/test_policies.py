@@ -22,9 +22,12 @@ RAW = """<policies>
 </policies>"""
 
 
-def _api(client, name: str = "openai") -> None:
+def _api(client, name: str = "openai", operations: tuple[str, ...] = ("chat", "op")) -> None:
     client.api.begin_create_or_update(RG, SVC, name, models.ApiCreateOrUpdateParameter(
         display_name=name, path=name, protocols=["https"])).result()
+    for operation in operations:  # operation policies hang off declared operations
+        client.api_operation.create_or_update(RG, SVC, name, operation, models.OperationContract(
+            display_name=operation, method="POST", url_template=f"/{operation}"))
 
 
 def _policy(value: str, fmt: str = "rawxml") -> models.PolicyContract:
@@ -63,7 +66,7 @@ def test_api_policy_needs_an_existing_api(client):
         client.api_policy.create_or_update(RG, SVC, "nope", "policy", _policy(RAW))
 
 
-def test_operation_policies_need_no_declared_operation(client, plane: ManagementPlane):
+def test_operation_policy_create_get_list_delete(client, plane: ManagementPlane):
     _api(client)
     client.api_operation_policy.create_or_update(RG, SVC, "openai", "chat", "policy", _policy(RAW))
     assert client.api_operation_policy.get(RG, SVC, "openai", "chat", "policy", format="rawxml").value == RAW

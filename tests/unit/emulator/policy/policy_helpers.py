@@ -146,9 +146,10 @@ class FakeServices:
         return breaker is None or not breaker.is_open()
 
     async def forward(self, ctx: RequestContext, url: str, timeout: float, *, follow_redirects: bool = False,
-                      body: bytes | None = None) -> BackendResponse:
+                      body: bytes | None = None, extra_headers: Iterable[tuple[str, str]] = ()) -> BackendResponse:
         self.calls.append({"url": url, "timeout": timeout, "method": ctx.request_method,
                            "headers": ctx.request_headers.to_dict(), "backend": ctx.selected_backend,
+                           "extra_headers": list(extra_headers),
                            "body": ctx.request_body if body is None else body, "follow_redirects": follow_redirects})
         answer = self.answers.pop(0) if self.answers else self.default_answer
         if isinstance(answer, Exception):

@@ -134,3 +134,29 @@ def test_sleep_and_blocking_calls_use_the_injected_functions() -> None:
 def test_openid_documents_are_fetched_from_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         fetch_loopback_json("https://login.microsoftonline.com/x/v2.0/.well-known/openid-configuration")
+
+
+def test_credential_headers_replace_the_callers_and_the_embeddings_call_is_authenticated() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/embeddings"):
+            return httpx.Response(200, json={"data": [{"index": 0, "embedding": [1.0, 0.0]}]})
+        return httpx.Response(200, content=b"ok")
+
+    class Identity:
+        def token(self, resource: str, client_id: str | None = None) -> str:
+            return f"mi-{resource}"
+
+    services = _services(handler, managed_identity=Identity(), backends={
+        "emb": {"properties": {"url": "http://emb.test/openai/deployments/e/embeddings", "credentials": {
+            "header": {"api-key": ["emb-key"]}, "query": {"code": ["c"]}}}}})
+    ctx = make_ctx(headers=[("api-key", "apim-subscription-key"), ("x-a", "1")])
+    run(services.forward(ctx, "http://backend.test/p", 5.0, extra_headers=[("API-Key", "backend-key")]))
+    assert seen[0].headers.get_list("api-key") == ["backend-key"] and seen[0].headers["x-a"] == "1"
+    run(services.embed("emb", ["hello"]))
+    call = seen[1]
+    assert call.headers["api-key"] == "emb-key"
+    assert call.headers["authorization"] == "Bearer mi-https://cognitiveservices.azure.com"
+    assert call.url.params["api-version"] == "2024-10-21" and call.url.params["code"] == "c"

@@ -9,7 +9,7 @@ from toolkit.emulator.policy.handlers import BUILTIN_HANDLERS, default_registry
 from toolkit.emulator.policy.registry import HandlerRegistry, coverage_rows
 
 EXPECTED = {
-    "azure-openai-semantic-cache-lookup", "azure-openai-semantic-cache-store", "azure-openai-token-limit",
+    "authentication-managed-identity", "azure-openai-semantic-cache-lookup", "azure-openai-semantic-cache-store", "azure-openai-token-limit",
     "base", "choose", "forward-request", "include-fragment", "llm-semantic-cache-lookup",
     "llm-semantic-cache-store", "llm-token-limit", "retry", "return-response", "set-backend-service",
     "set-body", "set-header", "set-status", "set-variable", "validate-azure-ad-token", "validate-jwt",

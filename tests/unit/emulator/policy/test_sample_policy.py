@@ -13,6 +13,7 @@ from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.config import load_config
 from toolkit.emulator.jwt_issuer import TestIssuer
 from toolkit.emulator.jwt_validation import OpenIdKeyCache
+from toolkit.emulator.managed_identity import ManagedIdentity
 from toolkit.emulator.policy import compile_policy, run_pipeline
 from toolkit.emulator.policy.default_services import DefaultGatewayServices
 from toolkit.render import render_artifacts
@@ -54,6 +55,7 @@ def test_the_rendered_api_policy_compiles_without_errors(rendered) -> None:
                             fragments=_fragments(artifacts))
     assert [p.spec.name for p in policy.sections["inbound"]] == [
         "base", "validate-jwt", "azure-openai-semantic-cache-lookup", "azure-openai-token-limit", "set-backend-service",
+        "authentication-managed-identity",
     ]
     assert [p.spec.name for p in policy.sections["backend"]] == ["retry"]
 
@@ -65,6 +67,8 @@ def _services(artifacts, issuer: TestIssuer, hits: list[str]) -> DefaultGatewayS
     def answer(request: httpx.Request) -> httpx.Response:
         embeddings = request.url.path.endswith("/embeddings")
         hits.append("embeddings" if embeddings else request.url.host)
+        if embeddings and not request.url.params.get("api-version"):  # as Azure OpenAI answers
+            return httpx.Response(404, json={"error": {"code": "404", "message": "Resource not found"}})
         if embeddings:
             texts = json.loads(request.content)["input"]
             return httpx.Response(200, json={"data": [{"index": i, "embedding": word_vector(t).tolist()}
@@ -78,8 +82,10 @@ def _services(artifacts, issuer: TestIssuer, hits: list[str]) -> DefaultGatewayS
     backends = {path.name: json.loads(text) for path, text in artifacts.artifacts(Kind.BACKEND)}
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     fragments = {name: compile_policy(xml, "fragment") for name, xml in _fragments(artifacts).items()}
+    # the sample authenticates to Azure OpenAI with the gateway's managed identity (tokens from the test issuer)
     services = DefaultGatewayServices(client, backends=backends, fragments=fragments, clock=lambda: NOW,
-                                      jwt_keys=OpenIdKeyCache(documents.__getitem__, lambda: NOW))
+                                      jwt_keys=OpenIdKeyCache(documents.__getitem__, lambda: NOW),
+                                      managed_identity=ManagedIdentity(issuer, lambda: NOW))
     services.rng.seed(3)
     return services
 

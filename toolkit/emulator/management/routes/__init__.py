@@ -6,7 +6,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from toolkit.emulator.management.arm import ArmError
-from toolkit.emulator.management.routes import apis, backends, fragments, named_values, policies, subscriptions
+from toolkit.emulator.management.routes import (
+    apis,
+    backends,
+    fragments,
+    named_values,
+    operations,
+    policies,
+    subscriptions,
+)
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps, arm_endpoint
 
 _ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"]
@@ -22,6 +30,7 @@ def service_routes(deps: PlaneDeps) -> list[BaseRoute]:
     return [
         *backends.routes(deps),
         *apis.routes(deps),
+        *operations.routes(deps),
         *policies.routes(deps),
         *fragments.routes(deps),
         *named_values.routes(deps),

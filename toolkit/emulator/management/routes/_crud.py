@@ -29,7 +29,8 @@ class ResourceSpec:
 
     ``validate(call, key, current)`` returns the properties to store or raises ArmError;
     ``present`` shapes the stored properties for a response (hide secrets, convert formats);
-    ``check_parent`` raises 404 when the parent (an API) is missing; ``before_delete`` refuses a
+    ``check_parent`` raises 404 when the parent (an API) is missing; ``after_put`` writes what a PUT
+    implies (an API's imported operations) inside the PUT's transaction; ``before_delete`` refuses a
     delete (references) and ``after_delete`` cascades, both inside the delete's transaction.
     """
 
@@ -43,6 +44,7 @@ class ResourceSpec:
     arm_name_of: Callable[[ResourceKey], str] = lambda key: key.name
     present: Callable[[ArmCall, Resource], dict[str, Any]] = _props
     check_parent: Callable[[ArmCall, ResourceKey], None] = lambda call, key: None
+    after_put: Callable[[ArmCall, Resource], None] = _nothing
     before_delete: Callable[[ArmCall, Resource], None] = _nothing
     after_delete: Callable[[ArmCall, Resource], None] = _nothing
     long_running: bool = False
@@ -83,6 +85,7 @@ def put_one(spec: ResourceSpec, call: ArmCall) -> Response:
         current = store.get(key)
         check_if_match(current, call.if_match)
         resource = store.put(key, spec.validate(call, key, current))
+        spec.after_put(call, resource)
     body = spec.render(call, resource, provisioning="InProgress")
     return JSONResponse(body, status_code=201 if current is None else 200, headers={"ETag": resource.etag})
 

@@ -1,29 +1,72 @@
-"""APIs: ``…/apis`` and ``…/apis/{name}`` (long-running PUT; DELETE answers 202 and removes the API's policies)."""
+"""APIs: ``…/apis`` and ``…/apis/{name}`` (long-running PUT; DELETE answers 202 and removes the API's
+operations and policies).
+
+A PUT that carries a specification (``format`` + ``value``) imports it as APIM does: the API's
+operations become exactly the specification's (operations it no longer lists are deleted with their
+policies; operations it keeps keep their policies).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.routing import Route
 
 from toolkit.emulator.management.arm import not_found
+from toolkit.emulator.management.fields import properties_of
+from toolkit.emulator.management.openapi_import import ImportedApi, import_specification
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
-from toolkit.emulator.management.validate_api import validate_api
+from toolkit.emulator.management.validate_api import translate_query_of, validate_api
+from toolkit.emulator.management.validate_operation import check_operation_id, check_template_parameters, operation_key
 
 _KIND = ResourceKind.API
 
 
 def require_api(call: ArmCall, name: str) -> None:
-    """404 unless API ``name`` exists (policies hang off an API)."""
+    """404 unless API ``name`` exists (operations and policies hang off an API)."""
     if call.deps.store.get(ResourceKey(_KIND, name)) is None:
         raise not_found(f"API '{name}'")
+
+
+def imported_specification(body: Any) -> ImportedApi | None:
+    """The operations (and API defaults) of the specification in an API PUT body, or None when it has none."""
+    props = properties_of(body)
+    if props.get("value") is None and props.get("format") is None:
+        return None
+    imported = import_specification(props.get("format"), props.get("value"), translate_query=translate_query_of(body))
+    for name, operation in imported.operations.items():
+        check_operation_id(name)
+        check_template_parameters(operation["urlTemplate"], operation["templateParameters"],
+                                  f"properties.value: operation '{name}'")
+    return imported
+
+
+def _validate(call: ArmCall, key: ResourceKey, current: Resource | None) -> dict[str, Any]:
+    return validate_api(key.name, call.body, call.deps.store, current, imported_specification(call.body))
+
+
+def _replace_operations(call: ArmCall, resource: Resource) -> None:
+    imported = imported_specification(call.body)
+    if imported is None:
+        return
+    store = call.deps.store
+    api = resource.key.name
+    for old in store.list(ResourceKind.OPERATION, parent=api):
+        if old.key.name not in imported.operations:
+            store.delete(old.key)
+            store.delete(ResourceKey(ResourceKind.OPERATION_POLICY, old.key.name, api))
+    for name, operation in imported.operations.items():
+        store.put(operation_key(api, name), operation)
 
 
 def _cascade(call: ArmCall, resource: Resource) -> None:
     store = call.deps.store
     store.delete(ResourceKey(ResourceKind.API_POLICY, resource.key.name))
-    for policy in store.list(ResourceKind.OPERATION_POLICY, parent=resource.key.name):
-        store.delete(policy.key)
+    for kind in (ResourceKind.OPERATION, ResourceKind.OPERATION_POLICY):
+        for child in store.list(kind, parent=resource.key.name):
+            store.delete(child.key)
 
 
 SPEC = ResourceSpec(
@@ -32,8 +75,9 @@ SPEC = ResourceSpec(
     label="API",
     key_of=lambda params: ResourceKey(_KIND, params["name"]),
     path_of=lambda key: f"/apis/{key.name}",
-    validate=lambda call, key, current: validate_api(key.name, call.body, call.deps.store, current),
+    validate=_validate,
     list_of=lambda call: call.deps.store.list(_KIND),
+    after_put=_replace_operations,
     after_delete=_cascade,
     long_running=True,
     # azure-mgmt-apimanagement 5.0.0's begin_delete accepts only 202/204; the delete is already done.

@@ -1,5 +1,5 @@
 """Policies at three scopes: global ``…/policies/policy``, API ``…/apis/{api}/policies/policy`` and
-operation ``…/apis/{api}/operations/{operation}/policies/policy`` (operations are implicit)."""
+operation ``…/apis/{api}/operations/{operation}/policies/policy`` (the operation must exist)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from toolkit.emulator.management.policy_format import FORMATS, from_raw
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.routes.apis import require_api
+from toolkit.emulator.management.routes.operations import require_operation
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
 from toolkit.emulator.management.validate_policy import validate_policy
 
@@ -83,7 +84,7 @@ OPERATION = _spec(
     ResourceKind.OPERATION_POLICY, PolicyScope.OPERATION, "apis/operations/policies",
     key_of=lambda p: _policy_key(ResourceKind.OPERATION_POLICY, p, p["operation"], p["api"]),
     path_of=lambda key: f"/apis/{key.parent}/operations/{key.name}/policies/policy",
-    check_parent=lambda call, key: require_api(call, key.parent),
+    check_parent=lambda call, key: require_operation(call, key.parent, key.name),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from toolkit.emulator.policy.handlers.authentication_managed_identity import AuthenticationManagedIdentity
 from toolkit.emulator.policy.handlers.azure_openai_semantic_cache_lookup import AzureOpenAiSemanticCacheLookup
 from toolkit.emulator.policy.handlers.azure_openai_semantic_cache_store import AzureOpenAiSemanticCacheStore
 from toolkit.emulator.policy.handlers.azure_openai_token_limit import AzureOpenAiTokenLimit
@@ -26,6 +27,7 @@ from toolkit.emulator.policy.handlers.validate_jwt import ValidateJwt
 from toolkit.emulator.policy.registry import HandlerRegistry
 
 BUILTIN_HANDLERS = (
+    AuthenticationManagedIdentity,
     AzureOpenAiSemanticCacheLookup,
     AzureOpenAiSemanticCacheStore,
     AzureOpenAiTokenLimit,

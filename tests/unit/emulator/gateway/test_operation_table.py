@@ -1,0 +1,41 @@
+"""Which operation a request calls: method + URL template, most specific first; no match is OperationNotFound."""
+
+from __future__ import annotations
+
+from toolkit.emulator.gateway.operations import NOT_FOUND_BODY, OperationTable, operation_not_found
+
+
+def _op(method: str, template: str) -> dict[str, str]:
+    return {"method": method, "urlTemplate": template}
+
+
+TABLE = OperationTable({
+    "chat": _op("POST", "/deployments/{id}/chat/completions"),
+    "chat-special": _op("POST", "/deployments/special/chat/completions"),
+    "get-any": _op("GET", "/*"),
+    "post-any": _op("POST", "/*"),
+    "broken": _op("POST", "no-slash"),  # skipped, as the management plane would have refused it
+})
+
+
+def test_most_specific_template_wins():
+    assert TABLE.find("POST", "/deployments/special/chat/completions", "").name == "chat-special"
+    assert TABLE.find("POST", "/deployments/gpt/chat/completions", "").name == "chat"
+    assert TABLE.find("post", "/anything/else", "").name == "post-any"
+    assert TABLE.find("GET", "/deployments/gpt/chat/completions", "").name == "get-any"
+    assert len(TABLE) == 4
+
+
+def test_method_must_match():
+    only_post = OperationTable({"chat": _op("POST", "/chat")})
+    assert only_post.find("POST", "/chat", "") is not None
+    assert only_post.find("GET", "/chat", "") is None
+    assert only_post.find("POST", "/chat/more", "") is None
+    assert OperationTable({}).find("GET", "/", "") is None
+
+
+def test_operation_not_found_is_apims_configuration_error():
+    error = operation_not_found()
+    assert (error.status, error.source, error.reason) == (404, "configuration", "OperationNotFound")
+    assert error.message == "Unable to match incoming request to an operation."
+    assert error.default_body() == NOT_FOUND_BODY == b'{"statusCode": 404, "message": "Resource not found"}'
