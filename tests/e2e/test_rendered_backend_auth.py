@@ -65,10 +65,10 @@ def test_without_auth_azure_openai_answers_401_and_operations_route(tmp_path: Pa
     statuses = _call(tmp_path, backend_auth="    auth: managed-identity", requests=[
         ("GET", "chat/completions?api-version=2024-10-21"),  # wrong method: no such operation
         ("POST", "chat/completions"),  # an operation of the spec, but Azure OpenAI needs its api-version
-        ("POST", "embeddings?api-version=2024-10-21"),
+        ("POST", "embeddings?api-version=2024-10-21"),  # routed: Azure OpenAI refuses it on a chat deployment
         ("POST", "fine_tuning/jobs?api-version=2024-10-21"),  # not an inference operation
     ])
-    assert statuses == [404, 404, 200, 404]
+    assert statuses == [404, 404, 400, 404]
 
 
 def test_wildcard_operations_forward_any_path(tmp_path: Path) -> None:
