@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cstypes import CsType
+from .views import EXTRA_PROPERTIES, VIEW_SUMMARIES
 
 
 @dataclass(frozen=True, slots=True)
 class MemberSpec:
     """One supported `context` member.
 
-    kind: ``property`` (reads ``attr`` of the ExpressionContext), ``object`` (only comparable
+    kind: ``property`` (reads ``attr`` of the ExpressionContext), ``optional`` (reads ``attr`` when
+    the context has it, else null), ``view`` (an object value built by `views.VIEWS`), ``object`` (only comparable
     with null; null when ``attr`` is None), ``method`` or ``indexer`` (compiled by the handler
     registered for ``path`` in the compiler).
     """
@@ -75,6 +77,11 @@ SUPPORTED_MEMBERS: tuple[MemberSpec, ...] = (
     ),
 )  # fmt: skip
 
+SUPPORTED_MEMBERS += tuple(
+    MemberSpec(path, path, type_, "optional", summary, attr) for path, type_, attr, summary in EXTRA_PROPERTIES
+) + tuple(
+    MemberSpec(path, path, "dynamic", "view", summary) for path, summary in VIEW_SUMMARIES.items()
+)
 MEMBERS_BY_PATH: dict[str, MemberSpec] = {m.path: m for m in SUPPORTED_MEMBERS}
 
 # Every proper prefix of a member path is a namespace (`context`, `context.Request.Url`, ...).

@@ -5,22 +5,45 @@ from __future__ import annotations
 from .cstypes import CsType
 from .errors import UnsupportedExpression
 from .lexer import Token, tokenize
-from .nodes import Binary, Call, Cast, Conditional, Index, Literal, Member, Name, Node, TypeRef, Unary
+from .nodes import (
+    Assign,
+    Binary,
+    Block,
+    Call,
+    Cast,
+    Conditional,
+    ExprStatement,
+    For,
+    Foreach,
+    If,
+    Index,
+    Interpolated,
+    Jump,
+    Lambda,
+    Literal,
+    Member,
+    Name,
+    NamedArg,
+    New,
+    Node,
+    NullSafe,
+    Placeholder,
+    Return,
+    Switch,
+    Try,
+    TypeRef,
+    Unary,
+    VarDecl,
+)
 
 # Tokens that are valid C# but outside the subset, with the message that refuses them.
 UNSUPPORTED_OPERATORS = {
-    "=>": "lambda expressions (=>) are not supported",
-    "??": "the null-coalescing operator ?? is not supported",
-    "?.": "the null-conditional operator ?. is not supported",
-    "*": "operator * is not supported",
-    "/": "operator / is not supported",
-    "%": "operator % is not supported",
-    "-": "subtraction (operator -) is not supported",
-    "=": "assignment (=) is not supported",
+    "=>": "lambda expressions (=>) are supported only as method arguments",
+    "=": "assignment (=) is supported only as a statement inside @{ ... }",
     "++": "operator ++ is not supported",
     "--": "operator -- is not supported",
-    "+=": "operator += is not supported",
-    "-=": "operator -= is not supported",
+    "+=": "compound assignment is supported only as a statement inside @{ ... }",
+    "-=": "compound assignment is supported only as a statement inside @{ ... }",
     "*=": "operator *= is not supported",
     "/=": "operator /= is not supported",
     "%=": "operator %= is not supported",
@@ -34,43 +57,50 @@ UNSUPPORTED_OPERATORS = {
     "<<": "operator << is not supported",
     "::": "operator :: is not supported",
     "->": "operator -> is not supported",
-    "{": "braces ({...}) are not supported",
-    "[": "array syntax ([...]) is not supported",
+    "{": "braces ({...}) are not supported here",
 }
 UNSUPPORTED_KEYWORDS = {
-    "new": "object creation (new) is not supported",
     "typeof": "typeof is not supported",
     "nameof": "nameof is not supported",
     "sizeof": "sizeof is not supported",
     "default": "default expressions are not supported",
     "is": "type tests (is) are not supported",
     "as": "type conversions (as) are not supported",
-    "switch": "switch expressions are not supported",
+    "switch": "switch is supported only as a statement",
     "with": "with expressions are not supported",
     "this": "this is not supported",
     "base": "base is not supported",
     "checked": "checked is not supported",
     "unchecked": "unchecked is not supported",
     "await": "await is not supported",
-    "throw": "throw expressions are not supported",
+    "throw": "throw is not supported",
     "delegate": "anonymous methods (delegate) are not supported",
     "stackalloc": "stackalloc is not supported",
     "ref": "ref is not supported",
     "out": "out arguments are not supported",
-    "var": "variable declarations (var) are not supported",
-    "if": "if statements are not supported",
-    "for": "loops are not supported",
-    "foreach": "loops are not supported",
-    "while": "loops are not supported",
-    "do": "loops are not supported",
-    "try": "try statements are not supported",
-    "return": "return is supported only as @{ return <expression>; }",
+    "var": "variable declarations (var) are supported only as statements inside @{ ... }",
+    "if": "if is supported only as a statement inside @{ ... }",
+    "foreach": "foreach is supported only as a statement inside @{ ... }",
+    "for": "loops are supported only as statements inside @{ ... }",
+    "while": "while and do loops are not supported (use foreach or for)",
+    "do": "while and do loops are not supported (use foreach or for)",
+    "goto": "goto is not supported",
+    "lock": "lock is not supported",
+    "using": "using statements are not supported",
+    "try": "try is supported only as a statement inside @{ ... }",
+    "return": "return is supported only inside @{ ... }",
+    "break": "break is supported only inside @{ ... }",
+    "continue": "continue is supported only inside @{ ... }",
+    "case": "case is supported only inside a switch statement",
+    "catch": "catch is supported only after try",
+    "else": "else is supported only after if",
 }
 # C# predefined type keywords: `(keyword)` is always a cast.
 PREDEFINED_TYPES = frozenset(
     "bool byte sbyte char decimal double float int uint long ulong short ushort object string dynamic".split()
 )
-_RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false", "null"}
+_RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false", "null", "new", "in"}
+_ASSIGNMENTS = ("=", "+=", "-=")
 
 
 class _NotAType(Exception):
@@ -121,7 +151,7 @@ class Parser:
     # -- expressions ---------------------------------------------------------------------------
 
     def expression(self) -> Node:
-        condition = self.logical_or()
+        condition = self.coalesce()
         if not self.at_op("?"):
             return condition
         question = self.advance()
@@ -134,6 +164,13 @@ class Parser:
         while self.peek().kind == "op" and self.peek().text in operators:
             op = self.advance()
             left = Binary(op.pos, op.text, left, operand())
+        return left
+
+    def coalesce(self) -> Node:
+        left = self.logical_or()
+        if self.at_op("??"):
+            op = self.advance()
+            return Binary(op.pos, "??", left, self.coalesce())
         return left
 
     def logical_or(self) -> Node:
@@ -149,7 +186,10 @@ class Parser:
         return self._left_assoc(("<", "<=", ">", ">="), self.additive)
 
     def additive(self) -> Node:
-        return self._left_assoc(("+",), self.unary)
+        return self._left_assoc(("+", "-"), self.multiplicative)
+
+    def multiplicative(self) -> Node:
+        return self._left_assoc(("*", "/", "%"), self.unary)
 
     def unary(self) -> Node:
         tok = self.peek()
@@ -159,10 +199,10 @@ class Parser:
         if tok.is_op("-"):
             self.advance()
             number = self.peek()
-            if number.kind not in ("int", "double"):
-                raise self.refuse(tok.pos, "unary minus is supported only on numeric literals")
-            self.advance()
-            return self.postfix(self.number(number, negative=True, pos=tok.pos))
+            if number.kind in ("int", "double"):
+                self.advance()
+                return self.postfix(self.number(number, negative=True, pos=tok.pos))
+            return Unary(tok.pos, "-", self.unary())
         if tok.is_op("("):
             cast = self.try_cast()
             if cast is not None:
@@ -177,6 +217,18 @@ class Parser:
         if tok.kind == "string":
             self.advance()
             return Literal(tok.pos, tok.value, CsType.STRING)
+        if tok.kind == "interp":
+            self.advance()
+            return self.interpolated(tok)
+        if tok.is_word("new"):
+            return self.new_expression()
+        if tok.kind == "ident" and self.peek(1).is_op("=>") and tok.text not in _RESERVED:
+            self.advance()
+            self.advance()
+            return Lambda(tok.pos, (tok.text,), self.expression())
+        if tok.kind == "ident" and tok.text in PREDEFINED_TYPES and self.peek(1).is_op("."):
+            self.advance()
+            return Name(tok.pos, tok.text)
         if tok.kind == "ident":
             if tok.text in ("true", "false"):
                 self.advance()
@@ -191,7 +243,9 @@ class Parser:
                 return Call(tok.pos, None, tok.text, None, self.arguments("(", ")"))
             return Name(tok.pos, tok.text)
         if tok.is_op("("):
-            self.refuse_lambda_at(self.i)
+            lambda_ = self.parenthesized_lambda()
+            if lambda_ is not None:
+                return lambda_
             self.advance()
             inner = self.expression()
             self.expect_op(")")
@@ -209,21 +263,31 @@ class Parser:
     def postfix(self, node: Node) -> Node:
         while True:
             tok = self.peek()
-            if tok.is_op("."):
+            if tok.is_op("?.") or (tok.is_op("?") and self.peek(1).is_op("[")):
                 self.advance()
-                name = self.peek()
-                if name.kind != "ident" or name.text in _RESERVED:
-                    raise self.unexpected(name, "a member name")
-                self.advance()
-                type_args = self.try_type_arguments() if self.at_op("<") else None
-                if type_args is not None or self.at_op("("):
-                    node = Call(name.pos, node, name.text, type_args, self.arguments("(", ")"))
-                else:
-                    node = Member(name.pos, node, name.text)
-            elif tok.is_op("["):
-                node = Index(tok.pos, node, self.arguments("[", "]"))
-            else:
+                access = self.postfix_one(Placeholder(tok.pos), dot=tok.text == "?.")
+                node = NullSafe(tok.pos, node, access)
+                continue
+            step = self.postfix_one(node, dot=False) if tok.is_op(".") or tok.is_op("[") else None
+            if step is None:
                 return node
+            node = step
+
+    def postfix_one(self, node: Node, *, dot: bool) -> Node:
+        """One member access, call or index applied to ``node`` (after '?.', ``dot`` is True)."""
+        tok = self.peek()
+        if dot or tok.is_op("."):
+            if not dot:
+                self.advance()
+            name = self.peek()
+            if name.kind != "ident" or name.text in _RESERVED:
+                raise self.unexpected(name, "a member name")
+            self.advance()
+            type_args = self.try_type_arguments() if self.at_op("<") else None
+            if type_args is not None or self.at_op("("):
+                return Call(name.pos, node, name.text, type_args, self.arguments("(", ")"))
+            return Member(name.pos, node, name.text)
+        return Index(tok.pos, node, self.arguments("[", "]"))
 
     def arguments(self, open_: str, close: str) -> tuple[Node, ...]:
         self.expect_op(open_)
@@ -232,14 +296,106 @@ class Parser:
             self.advance()
             return ()
         while True:
-            args.append(self.expression())
+            tok = self.peek()
+            if tok.kind == "ident" and self.peek(1).is_op(":") and tok.text not in _RESERVED:
+                self.advance()
+                self.advance()
+                args.append(NamedArg(tok.pos, tok.text, self.expression()))
+            else:
+                args.append(self.expression())
             if self.at_op(","):
                 self.advance()
                 continue
-            if self.peek().is_op(":"):
-                raise self.refuse(self.peek().pos, "named arguments are not supported")
             self.expect_op(close)
             return tuple(args)
+
+    # -- newer syntax: new, lambdas, interpolation -----------------------------------------------
+
+    def new_expression(self) -> Node:
+        new = self.advance()
+        if self.at_op("{"):  # new { a = 1, b = x }
+            self.advance()
+            fields: list[tuple[str, Node]] = []
+            while not self.at_op("}"):
+                name = self.peek()
+                if name.kind != "ident":
+                    raise self.unexpected(name, "a property name")
+                self.advance()
+                if self.at_op("="):
+                    self.advance()
+                    fields.append((name.text, self.expression()))
+                else:
+                    self.i -= 1
+                    value = self.expression()
+                    fields.append((value.name if isinstance(value, Member) else name.text, value))
+                if not self.at_op(","):
+                    break
+                self.advance()
+            self.expect_op("}")
+            return New(new.pos, None, (), fields=tuple(fields))
+        if self.at_op("["):  # new[] { ... }
+            self.advance()
+            self.expect_op("]")
+            return New(new.pos, None, self.arguments("{", "}"), array=True)
+        try:
+            saved = self.i
+            type_ref = self.type_ref()
+        except _NotAType:
+            self.i = saved
+            raise self.unexpected(self.peek(), "a type after new") from None
+        if type_ref.name.endswith("[]"):
+            items = self.arguments("{", "}") if self.at_op("{") else ()
+            return New(new.pos, TypeRef(type_ref.pos, type_ref.name[:-2]), items, array=True)
+        if self.at_op("["):
+            raise self.refuse(self.peek().pos, "arrays with a size (new T[n]) are not supported", "list the items: new T[] { ... }")
+        args = self.arguments("(", ")") if self.at_op("(") else ()
+        adds: list[tuple[Node, ...]] = []
+        if self.at_op("{"):  # collection initializer: each item is an Add(...) call
+            self.advance()
+            while not self.at_op("}"):
+                if self.at_op("{"):
+                    adds.append(self.arguments("{", "}"))
+                else:
+                    item = self.expression()
+                    if self.at_op("="):
+                        raise self.refuse(self.peek().pos, "object initializers are not supported")
+                    adds.append((item,))
+                if not self.at_op(","):
+                    break
+                self.advance()
+            self.expect_op("}")
+        return New(new.pos, type_ref, args, adds=tuple(adds))
+
+    def parenthesized_lambda(self) -> Lambda | None:
+        """`(a, b) => body` / `() => body`; None when the parenthesis is something else."""
+        j, params = self.i + 1, []
+        while self.tokens[j].kind == "ident" and self.tokens[j].text not in _RESERVED:
+            params.append(self.tokens[j].text)
+            j += 1
+            if self.tokens[j].is_op(","):
+                j += 1
+                continue
+            break
+        if not (self.tokens[j].is_op(")") and self.tokens[j + 1].is_op("=>")):
+            return None
+        pos = self.peek().pos
+        self.i = j + 2
+        return Lambda(pos, tuple(params), self.expression())
+
+    def interpolated(self, tok: Token) -> Interpolated:
+        parts: list[object] = []
+        for part in tok.value:  # type: ignore[attr-defined]
+            if isinstance(part, str):
+                parts.append(part)
+                continue
+            start, end = part
+            inner = Parser(self.source, tokenize(self.source, start, end))
+            if inner.peek().kind == "eof":
+                raise self.refuse(start, "empty interpolation hole")
+            parts.append(inner.expression())
+            if inner.peek().kind != "eof":
+                raise inner.unexpected(inner.peek(), "'}'")
+        return Interpolated(tok.pos, tuple(parts))
 
     # -- types (speculative: `<` may be less-than, `(` may be a parenthesis) --------------------
 
@@ -299,21 +455,6 @@ class Parser:
         self.i = saved
         return None
 
-    def refuse_lambda_at(self, index: int) -> None:
-        """`(x, y) => ...`: refuse at the arrow rather than at the comma."""
-        depth = 0
-        for j in range(index, len(self.tokens)):
-            tok = self.tokens[j]
-            if tok.is_op("("):
-                depth += 1
-            elif tok.is_op(")"):
-                depth -= 1
-                if depth == 0:
-                    arrow = self.tokens[j + 1] if j + 1 < len(self.tokens) else tok
-                    if arrow.is_op("=>"):
-                        raise self.unexpected(arrow, "")
-                    return
-
 
 def parse(source: str) -> Node:
     """Parse a whole attribute value (`@(expr)` or `@{ return expr; }`) into a syntax tree."""
@@ -336,19 +477,185 @@ def parse(source: str) -> Node:
     return node
 
 
-_BLOCK_FORM = "statement blocks are supported only as @{ return <expression>; }"
+def _return_block(parser: Parser) -> Block:
+    """``@{ statements }``: the statement grammar lives in `StatementParser`."""
+    return StatementParser(parser).block()
 
 
-def _return_block(parser: Parser) -> Node:
-    parser.advance()  # '{'
-    keyword = parser.peek()
-    if not keyword.is_word("return"):
-        raise parser.refuse(keyword.pos, f"{_BLOCK_FORM}; found {keyword.describe()}")
-    parser.advance()
-    node = parser.expression()
-    parser.expect_op(";")
-    end = parser.peek()
-    if not end.is_op("}"):
-        raise parser.refuse(end.pos, f"{_BLOCK_FORM}; found a second statement")
-    parser.advance()
-    return node
+class StatementParser:
+    """Statements inside ``@{ ... }``: declarations, assignments, calls, if, foreach, switch, try, return."""
+
+    def __init__(self, parser: Parser) -> None:
+        self.p = parser
+
+    def block(self) -> Block:
+        p = self.p
+        open_ = p.expect_op("{")
+        statements = []
+        while not p.at_op("}"):
+            if p.peek().kind == "eof":
+                raise p.refuse(p.peek().pos, "unexpected the end of the expression, expected '}'")
+            statements.append(self.statement())
+        p.advance()
+        return Block(open_.pos, tuple(statements))
+
+    def body(self) -> Node:
+        return self.block() if self.p.at_op("{") else self.statement()
+
+    def statement(self) -> Node:  # noqa: C901 - one branch per statement kind
+        p = self.p
+        tok = p.peek()
+        if tok.is_op("{"):
+            return self.block()
+        if tok.is_op(";"):
+            p.advance()
+            return Block(tok.pos, ())
+        if tok.kind == "ident":
+            word = tok.text
+            if word == "return":
+                p.advance()
+                value = None if p.at_op(";") else p.expression()
+                p.expect_op(";")
+                return Return(tok.pos, value)
+            if word in ("break", "continue"):
+                p.advance()
+                p.expect_op(";")
+                return Jump(tok.pos, word)
+            if word == "if":
+                p.advance()
+                p.expect_op("(")
+                condition = p.expression()
+                p.expect_op(")")
+                then = self.body()
+                otherwise = None
+                if p.peek().is_word("else"):
+                    p.advance()
+                    otherwise = self.body()
+                return If(tok.pos, condition, then, otherwise)
+            if word == "foreach":
+                p.advance()
+                p.expect_op("(")
+                p.type_ref()  # var or a type
+                name = p.advance()
+                if name.kind != "ident":
+                    raise p.unexpected(name, "a variable name")
+                if not p.peek().is_word("in"):
+                    raise p.unexpected(p.peek(), "'in'")
+                p.advance()
+                items = p.expression()
+                p.expect_op(")")
+                return Foreach(tok.pos, name.text, items, self.body())
+            if word == "switch":
+                return self.switch()
+            if word == "for":
+                return self.for_loop()
+            if word == "try":
+                p.advance()
+                body = self.block()
+                if not p.peek().is_word("catch"):
+                    raise p.unexpected(p.peek(), "catch (try/finally is not supported)")
+                p.advance()
+                if p.at_op("("):
+                    while not p.at_op(")"):
+                        if p.peek().kind == "eof":
+                            raise p.unexpected(p.peek(), "')'")
+                        p.advance()
+                    p.advance()
+                return Try(tok.pos, body, self.block())
+            if word in UNSUPPORTED_KEYWORDS and word not in ("var",):
+                raise p.unexpected(tok, "a statement")
+            declaration = self.declaration()
+            if declaration is not None:
+                return declaration
+        expr = p.expression()
+        if p.peek().kind == "op" and p.peek().text in _ASSIGNMENTS:
+            op = p.advance()
+            value = p.expression()
+            p.expect_op(";")
+            return Assign(op.pos, expr, op.text, value)
+        if p.peek().kind == "op" and p.peek().text in ("++", "--"):
+            op = p.advance()
+            p.expect_op(";")
+            return Assign(op.pos, expr, op.text[0] + "=", Literal(op.pos, 1, CsType.INT))
+        if not isinstance(expr, (Call, NullSafe)):
+            raise p.refuse(tok.pos, "only calls, assignments and declarations can be statements")
+        p.expect_op(";")
+        return ExprStatement(expr.pos, expr)
+
+    def for_loop(self) -> For:
+        p = self.p
+        tok = p.advance()
+        p.expect_op("(")
+        init = None if p.at_op(";") else self.statement()  # consumes its ';'
+        if init is None:
+            p.advance()
+        condition = None if p.at_op(";") else p.expression()
+        p.expect_op(";")
+        step = None
+        if not p.at_op(")"):
+            target = p.expression()
+            op = p.advance()
+            if op.kind != "op" or op.text not in ("++", "--", "+=", "-=", "="):
+                raise p.unexpected(op, "an increment")
+            value = Literal(op.pos, 1, CsType.INT) if op.text in ("++", "--") else p.expression()
+            step = Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value)
+        p.expect_op(")")
+        return For(tok.pos, init, condition, step, self.body())
+
+    def declaration(self) -> VarDecl | None:
+        """`var x = e;` / `T x [= e], y;` or None when the tokens are not a declaration."""
+        p = self.p
+        saved = p.i
+        try:
+            type_ref = p.type_ref()
+        except _NotAType:
+            p.i = saved
+            return None
+        name = p.peek()
+        if name.kind != "ident" or name.text in _RESERVED or not (p.peek(1).is_op("=") or p.peek(1).is_op(";")
+                                                                   or p.peek(1).is_op(",")):
+            p.i = saved
+            return None
+        names = []
+        while True:
+            name = p.advance()
+            init = None
+            if p.at_op("="):
+                p.advance()
+                init = p.expression()
+            names.append((name.text, name.pos, init))
+            if not p.at_op(","):
+                break
+            p.advance()
+        p.expect_op(";")
+        is_var = type_ref.name == "var"
+        if is_var and any(init is None for _, _, init in names):
+            raise p.refuse(type_ref.pos, "an implicitly typed variable (var) needs an initializer")
+        return VarDecl(type_ref.pos, None if is_var else type_ref, tuple(names))
+
+    def switch(self) -> Switch:
+        p = self.p
+        tok = p.advance()
+        p.expect_op("(")
+        subject = p.expression()
+        p.expect_op(")")
+        p.expect_op("{")
+        sections: list[tuple[tuple[Node | None, ...], tuple[Node, ...]]] = []
+        while not p.at_op("}"):
+            labels: list[Node | None] = []
+            while p.peek().is_word("case") or p.peek().is_word("default"):
+                if p.advance().text == "case":
+                    labels.append(p.expression())
+                else:
+                    labels.append(None)
+                p.expect_op(":")
+            if not labels:
+                raise p.unexpected(p.peek(), "case or default")
+            body: list[Node] = []
+            while not (p.at_op("}") or p.peek().is_word("case") or p.peek().is_word("default")):
+                if p.peek().kind == "eof":
+                    raise p.unexpected(p.peek(), "'}'")
+                body.append(self.statement())
+            sections.append((tuple(labels), tuple(body)))
+        p.advance()
+        return Switch(tok.pos, subject, tuple(sections))
