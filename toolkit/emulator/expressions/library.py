@@ -53,6 +53,38 @@ class KeyValue:
         self.value = value
 
 
+class MultiValueDict(dict):
+    """Headers or query parameters: name → string[]; ``GetValueOrDefault`` joins the values with commas.
+
+    ``fold`` makes lookups case-insensitive (headers); query parameter names are case-sensitive.
+    """
+
+    __slots__ = ("fold",)
+
+    def __init__(self, fold: bool = True) -> None:
+        super().__init__()
+        self.fold = fold
+
+    def _key(self, name: Any) -> Any:
+        if not self.fold:
+            return name if dict.__contains__(self, name) else None
+        wanted = str(name).lower()
+        return next((k for k in self if k.lower() == wanted), None)
+
+    def __getitem__(self, name: Any) -> Any:
+        key = self._key(name)
+        if key is None:
+            raise KeyError(name)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, name: object) -> bool:
+        return self._key(name) is not None
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        key = self._key(name)
+        return default if key is None else ",".join(dict.__getitem__(self, key))
+
+
 class Url:
     """``IUrl``: context.Request.Url / OriginalUrl."""
 
@@ -61,8 +93,8 @@ class Url:
     def __init__(self, scheme: str, host: str, port: int, path: str, query: str) -> None:
         self.scheme, self.host, self.port, self.path, self.query = scheme, host, port, path, query
 
-    def query_dict(self) -> dict[str, CsList]:
-        out: dict[str, CsList] = {}
+    def query_dict(self) -> MultiValueDict:
+        out = MultiValueDict(fold=False)
         for key, value in urllib.parse.parse_qsl(self.query, keep_blank_values=True):
             out.setdefault(key, CsList()).append(value)
         return out
@@ -152,6 +184,8 @@ def convert(value: Any, target: str) -> Any:
         return value
     if isinstance(value, JValue):
         return _convert_jvalue(value, target)
+    if isinstance(value, JToken) and (target in _VALUE_TYPES or target in ("string", "String")):
+        raise CsError(f"Can not convert {value.type_name} to {target}.")
     if value is None:
         if target in _VALUE_TYPES:
             raise CsError(NULL_REFERENCE)
@@ -312,7 +346,9 @@ def display(value: Any) -> str:
         return value.to_string()
     if isinstance(value, list):
         return "System.String[]"
-    return format_value(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return format_value(value)
+    return str(value)  # Guid: lower-case with dashes, like .NET
 
 
 def _timespan_text(span: timedelta) -> str:

@@ -10,34 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .library import Body, CsList, Url
+from .library import Body, CsList, MultiValueDict, Url
 
 
-class HeaderDict(dict):
-    """``context.Request.Headers`` as a dictionary: name → string[]; lookups ignore case."""
-
-    __slots__ = ()
-
-    def _key(self, name: Any) -> Any:
-        wanted = str(name).lower()
-        return next((k for k in self if k.lower() == wanted), None)
-
-    def __getitem__(self, name: Any) -> Any:
-        key = self._key(name)
-        if key is None:
-            raise KeyError(name)
-        return dict.__getitem__(self, key)
-
-    def __contains__(self, name: object) -> bool:
-        return self._key(name) is not None
-
-    def get(self, name: Any, default: Any = None) -> Any:  # GetValueOrDefault returns the joined string
-        key = self._key(name)
-        return default if key is None else ",".join(dict.__getitem__(self, key))
-
-
-def _headers(headers: Any) -> HeaderDict:
-    out = HeaderDict()
+def _headers(headers: Any) -> MultiValueDict:
+    out = MultiValueDict()
     pairs = headers.items() if headers is not None else ()
     for name, value in pairs:
         out.setdefault(name, CsList()).append(value)

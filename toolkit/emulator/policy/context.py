@@ -57,6 +57,10 @@ class RequestContext:
         "variables", "backend_id", "backend_url", "selected_backend", "forward_count",
         "last_error_reason", "last_error_message", "last_error_source", "last_error_section",
         "section", "chain", "level", "fragment_depth", "hooks", "cache_lookup", "trace",
+        # optional request facts expressions read (None/empty when the gateway does not know them)
+        "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
+        "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
+        "request_scheme", "concurrency",
     )
 
     def __init__(
@@ -116,6 +120,19 @@ class RequestContext:
         self.hooks: list[Any] | None = None  # run once the backend section has produced a response
         self.cache_lookup: Any = None  # a semantic-cache miss waiting for the store policy
         self.trace = trace
+        self.matched_parameters: dict[str, str] = {}
+        self.product_id: str | None = None
+        self.product_name: str | None = None
+        self.user_id: str | None = None
+        self.user_email: str | None = None
+        self.subscription_key: str | None = None
+        self.operation_name: str | None = operation_id
+        self.last_error_scope: str | None = None
+        self.last_error_policy_id: str | None = None
+        self.last_error_path: str | None = None
+        self.started_at = time.time()
+        self.request_scheme = "https"
+        self.concurrency: Any = None  # limit-concurrency permits held by this request
 
     # -- ExpressionContext ----------------------------------------------------------------------
 
