@@ -43,6 +43,29 @@ class AnonymousObject(dict):
     __slots__ = ()
 
 
+class Utf8Encoding:
+    """``Encoding.UTF8``."""
+
+    __slots__ = ()
+
+
+class Hasher:
+    """``SHA256.Create()`` (key None) or ``new HMACSHA256(key)``: ``ComputeHash(byte[])``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+
+    def compute(self, data: Any) -> bytes:
+        import hashlib
+        import hmac
+
+        payload = bytes(data)
+        return hmac.new(self.key, payload, hashlib.sha256).digest() if self.key is not None \
+            else hashlib.sha256(payload).digest()
+
+
 class KeyValue:
     """A KeyValuePair from enumerating a dictionary."""
 
@@ -133,11 +156,12 @@ class Body:
 class Message:
     """``IResponse`` (send-request's response variable) or ``IRequest``."""
 
-    __slots__ = ("status", "reason", "headers", "body", "method", "url")
+    __slots__ = ("status", "reason", "headers", "body", "method", "url", "raw")
 
     def __init__(self, status: int | None, reason: str | None, headers: dict[str, CsList], body: bytes,
                  method: str | None = None, url: Url | None = None) -> None:
         self.status, self.reason, self.headers, self.method, self.url = status, reason, headers, method, url
+        self.raw = body
         self.body = Body(lambda: body)
 
 
@@ -436,7 +460,7 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         return get
 
     return {
-        "Length": prop(((str, list), len)),
+        "Length": prop(((str, list, bytes), len)),
         "Count": _enumerable_count,
         "Key": prop((KeyValue, lambda v: v.key)),
         "Value": prop((KeyValue, lambda v: v.value), (JProperty, lambda v: v.value), (JValue, lambda v: v.value)),
@@ -718,7 +742,17 @@ METHODS: dict[str, Callable[..., Any]] = {
     "AddSeconds": _add_time("seconds"), "AddMilliseconds": _add_time("milliseconds"),
     "Next": lambda recv, *bounds: _random_next(recv, bounds),
     "NextDouble": lambda recv: _random_of(recv).random(),
+    "ComputeHash": lambda recv, data: _typed(recv, Hasher).compute(data),
+    "GetBytes": lambda recv, text: _typed(recv, Utf8Encoding) and str(text).encode("utf-8"),
+    "GetString": lambda recv, data: _typed(recv, Utf8Encoding) and bytes(data).decode("utf-8", "replace"),
+    "Dispose": lambda recv: None,
 }
+
+
+def _typed(recv: Any, cls: type) -> Any:
+    if not isinstance(recv, cls):
+        raise CsError(f"'{type_name(recv)}' does not contain this method")
+    return recv
 # Methods that take type arguments: fn(receiver, type_args, *args).
 TYPED_METHODS: dict[str, Callable[..., Any]] = {
     "Value": _value_of,
@@ -900,6 +934,7 @@ STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
     "RegexOptions.Multiline": lambda: "Multiline",
     "MidpointRounding.AwayFromZero": lambda: "AwayFromZero", "MidpointRounding.ToEven": lambda: "ToEven",
     "Formatting.None": lambda: "None", "Formatting.Indented": lambda: "Indented",
+    "Encoding.UTF8": Utf8Encoding,
 }
 STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "string.IsNullOrEmpty": lambda v: v is None or v == "", "String.IsNullOrEmpty": lambda v: v is None or v == "",
@@ -942,9 +977,12 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Uri.UnescapeDataString": lambda text: urllib.parse.unquote(str(text)),
     "WebUtility.UrlEncode": lambda text: urllib.parse.quote_plus(str(text)),
     "WebUtility.UrlDecode": lambda text: urllib.parse.unquote_plus(str(text)),
+    "BitConverter.ToString": lambda data: "-".join(f"{b:02X}" for b in bytes(data)),
+    "SHA256.Create": lambda: Hasher(None),
 }
 # Namespace-qualified spellings real policies use (System.Uri.EscapeDataString, Newtonsoft.Json.Linq.JObject.Parse).
-_QUALIFIERS = ("System.", "System.Text.RegularExpressions.", "Newtonsoft.Json.Linq.", "Newtonsoft.Json.", "System.Net.")
+_QUALIFIERS = ("System.Text.RegularExpressions.", "System.Security.Cryptography.", "System.Text.", "System.Net.",
+               "System.", "Newtonsoft.Json.Linq.", "Newtonsoft.Json.")
 STATIC_CLASSES = frozenset(name.rsplit(".", 1)[0] for name in (*STATIC_PROPERTIES, *STATIC_METHODS))
 
 
@@ -984,6 +1022,7 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "Guid": lambda text: uuid.UUID(str(text)),
     "Uri": lambda text: _parse_url(str(text)),
     "StringBuilder": lambda *args: CsList([display(args[0])] if args else []),
+    "HMACSHA256": lambda key: Hasher(bytes(key)),
 }
 
 

@@ -86,7 +86,7 @@ UNSUPPORTED_KEYWORDS = {
     "do": "while and do loops are not supported (use foreach or for)",
     "goto": "goto is not supported",
     "lock": "lock is not supported",
-    "using": "using statements are not supported",
+    "using": "using is supported only as a statement inside @{ ... }",
     "try": "try is supported only as a statement inside @{ ... }",
     "return": "return is supported only inside @{ ... }",
     "break": "break is supported only inside @{ ... }",
@@ -549,6 +549,8 @@ class StatementParser:
                 return self.switch()
             if word == "for":
                 return self.for_loop()
+            if word == "using":
+                return self.using()
             if word == "try":
                 p.advance()
                 body = self.block()
@@ -581,6 +583,21 @@ class StatementParser:
             raise p.refuse(tok.pos, "only calls, assignments and declarations can be statements")
         p.expect_op(";")
         return ExprStatement(expr.pos, expr)
+
+    def using(self) -> Block:
+        """`using (var x = e) body`: x is a local of the body (disposal changes nothing in the emulator)."""
+        p = self.p
+        tok = p.advance()
+        p.expect_op("(")
+        type_ref = p.type_ref()
+        name = p.advance()
+        if name.kind != "ident":
+            raise p.unexpected(name, "a variable name")
+        p.expect_op("=")
+        init = p.expression()
+        p.expect_op(")")
+        declared = None if type_ref.name == "var" else type_ref
+        return Block(tok.pos, (VarDecl(type_ref.pos, declared, ((name.text, name.pos, init),)), self.body()))
 
     def for_loop(self) -> For:
         p = self.p

@@ -60,7 +60,7 @@ class RequestContext:
         # optional request facts expressions read (None/empty when the gateway does not know them)
         "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
         "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
-        "request_scheme", "concurrency",
+        "request_scheme", "concurrency", "response_cache_key",
     )
 
     def __init__(
@@ -133,6 +133,7 @@ class RequestContext:
         self.started_at = time.time()
         self.request_scheme = "https"
         self.concurrency: Any = None  # limit-concurrency permits held by this request
+        self.response_cache_key: str | None = None  # cache-lookup missed: cache-store stores under this key
 
     # -- ExpressionContext ----------------------------------------------------------------------
 

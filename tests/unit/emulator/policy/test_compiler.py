@@ -9,8 +9,8 @@ from toolkit.emulator.policy import PolicyRejected, compile_policy, validate_pol
 
 
 def test_unknown_element_is_refused_with_its_line() -> None:
-    error = rejected("<policies>\n<inbound>\n  <rate-limit calls='1' renewal-period='1'/>\n</inbound>\n</policies>")
-    assert "unknown policy element <rate-limit>" in str(error)
+    error = rejected("<policies>\n<inbound>\n  <publish-to-dapr topic='t'/>\n</inbound>\n</policies>")
+    assert "unknown policy element <publish-to-dapr>" in str(error)
     assert error.line == 3
     assert str(error).startswith("line 3: ")
 
@@ -54,12 +54,12 @@ def test_malformed_xml_and_doctype_are_refused_with_a_line() -> None:
 
 
 def test_unsupported_expression_is_refused_naming_element_attribute_and_expression() -> None:
-    xml = '<policies>\n<inbound>\n<set-variable name="b" value="@(context.Request.Body.As&lt;string&gt;())"/>' \
+    xml = '<policies>\n<inbound>\n<set-variable name="b" value="@(context.Request.Bodyy.As&lt;string&gt;())"/>' \
           "\n</inbound>\n</policies>"
     error = rejected(xml)
     assert error.line == 3
     assert "<set-variable> attribute 'value'" in str(error)
-    assert "context.Request.Body" in str(error)
+    assert "context.Request.Bodyy" in str(error)
 
 
 def test_named_values_are_substituted_in_attributes_and_text_without_injecting_xml() -> None:
