@@ -135,6 +135,18 @@ def guard(fn: Fn, pos: int) -> Fn:
 
 _D = CsType.DYNAMIC
 _TYPE_NAMES = {t.value: t for t in CsType}
+# Real APIM context members the emulator has no value for: refused as the emulator's limit.
+APIM_CONTEXT_MEMBERS = frozenset({
+    "context.Request.Certificate", "context.Request.ClientCertificate", "context.Deployment.Certificates",
+    "context.Deployment.Gateway", "context.Deployment.GatewayId", "context.Api.Revision",
+    "context.Api.IsCurrentRevision", "context.Api.Workspace", "context.Api.Protocols", "context.Api.ServiceUrl",
+    "context.Api.SubscriptionKeyParameterNames", "context.Api.SubscriptionRequired", "context.Operation.Workspace",
+    "context.Product.Groups", "context.Product.ApprovalRequired", "context.Product.State",
+    "context.Product.SubscriptionLimit", "context.Product.SubscriptionRequired", "context.Subscription.CreatedDate",
+    "context.Subscription.EndDate", "context.Subscription.StartDate", "context.Subscription.SecondaryKey",
+    "context.User.Groups", "context.User.Identities", "context.User.Note", "context.User.RegistrationDate",
+    "context.Workspace", "context.GraphQL", "context.Request.Url.QueryString",
+})
 
 
 class Compiler:
@@ -159,8 +171,8 @@ class Compiler:
             "context.Variables.ContainsKey": self._variable_contains,
         }
 
-    def refuse(self, pos: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        return UnsupportedExpression.at(self.source, pos, message, hint)
+    def refuse(self, pos: int, message: str, hint: str | None = None, *, limit: bool = False) -> UnsupportedExpression:
+        return UnsupportedExpression.at(self.source, pos, message, hint, limit=limit)
 
     # -- entry points --------------------------------------------------------------------------
 
@@ -241,7 +253,8 @@ class Compiler:
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path=path)
         if path + "[]" in MEMBERS_BY_PATH or path in self._path_methods:
             raise self.refuse(node.pos, f"{path} is not a value", _members_under(path))
-        raise self.refuse(node.pos, f"{path} is not supported", _members_under(target.path))
+        raise self.refuse(node.pos, f"{path} is not supported", _members_under(target.path),
+                          limit=path in APIM_CONTEXT_MEMBERS)
 
     def _runtime_member(self, target: Compiled, node: Member) -> Compiled:
         if target.type is _T.OBJECT:
@@ -272,7 +285,7 @@ class Compiler:
         canonical = library.canonical_class(full)
         if canonical in library.STATIC_CLASSES or full in library.STATIC_NAMESPACES or canonical in library.CONSTRUCTORS:
             return Compiled(_not_a_value, _T.STATIC, node.pos, path=canonical)
-        raise self.refuse(node.pos, f"{full} is not supported")
+        raise self.refuse(node.pos, f"{full} is not supported", limit=full.startswith("System."))
 
     def _index(self, node: Index) -> Compiled:
         target = self.node(node.target)
@@ -333,7 +346,7 @@ class Compiler:
         key = f"{library.canonical_class(target.path or '')}.{node.name}"
         method = library.STATIC_METHODS.get(key)
         if method is None:
-            raise self.refuse(node.pos, f"{target.path}.{node.name}() is not supported")
+            raise self.refuse(node.pos, f"{target.path}.{node.name}() is not supported", limit=True)
         args = [a.fn for a in self._arguments(node.args)]
         result = _TYPE_NAMES[library.STATIC_RESULTS.get(key, "dynamic")]
         return Compiled(guard(lambda ctx: method(*[a(ctx) for a in args]), node.pos), result, node.pos)
@@ -440,7 +453,7 @@ class Compiler:
         ctor = library.CONSTRUCTORS.get(library.canonical_class(base))
         if ctor is None:
             raise self.refuse(node.type.pos, f"new {base}(...) is not supported",
-                              "supported: new " + ", new ".join(sorted(library.CONSTRUCTORS)))
+                              "supported: new " + ", new ".join(sorted(library.CONSTRUCTORS)), limit=True)
         adds = [[a.fn for a in self._arguments(group)] for group in node.adds]
 
         def construct(ctx: Any) -> object:

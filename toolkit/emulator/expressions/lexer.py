@@ -50,7 +50,9 @@ class _Lexer:
         self.tokens: list[Token] = []
 
     def refuse(self, offset: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        return UnsupportedExpression.at(self.source, offset, message, hint)
+        # Lexical refusals are C# the emulator does not read (hex literals, \u escapes, format specifiers).
+        limit = "not supported" in message
+        return UnsupportedExpression.at(self.source, offset, message, hint, limit=limit)
 
     def run(self) -> list[Token]:
         src, n = self.source, self.end

@@ -129,15 +129,15 @@ class Parser:
     def at_op(self, text: str) -> bool:
         return self.peek().is_op(text)
 
-    def refuse(self, offset: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        return UnsupportedExpression.at(self.source, offset, message, hint)
+    def refuse(self, offset: int, message: str, hint: str | None = None, *, limit: bool = False) -> UnsupportedExpression:
+        return UnsupportedExpression.at(self.source, offset, message, hint, limit=limit)
 
     def unexpected(self, tok: Token, expected: str) -> UnsupportedExpression:
         """Error for ``tok`` where ``expected`` should be; names unsupported C# by what it is."""
         if tok.kind == "op" and tok.text in UNSUPPORTED_OPERATORS:
-            return self.refuse(tok.pos, UNSUPPORTED_OPERATORS[tok.text])
+            return self.refuse(tok.pos, UNSUPPORTED_OPERATORS[tok.text], limit=True)
         if tok.kind == "ident" and tok.text in UNSUPPORTED_KEYWORDS:
-            return self.refuse(tok.pos, UNSUPPORTED_KEYWORDS[tok.text])
+            return self.refuse(tok.pos, UNSUPPORTED_KEYWORDS[tok.text], limit=True)
         if tok.kind == "op" and tok.text == "!" and expected != "an operand":
             return self.refuse(tok.pos, "the null-forgiving operator ! is not supported")
         return self.refuse(tok.pos, f"unexpected {tok.describe()}, expected {expected}")
@@ -347,7 +347,8 @@ class Parser:
             items = self.arguments("{", "}") if self.at_op("{") else ()
             return New(new.pos, TypeRef(type_ref.pos, type_ref.name[:-2]), items, array=True)
         if self.at_op("["):
-            raise self.refuse(self.peek().pos, "arrays with a size (new T[n]) are not supported", "list the items: new T[] { ... }")
+            raise self.refuse(self.peek().pos, "arrays with a size (new T[n]) are not supported",
+                              "list the items: new T[] { ... }", limit=True)
         args = self.arguments("(", ")") if self.at_op("(") else ()
         adds: list[tuple[Node, ...]] = []
         if self.at_op("{"):  # collection initializer: each item is an Add(...) call
@@ -358,7 +359,7 @@ class Parser:
                 else:
                     item = self.expression()
                     if self.at_op("="):
-                        raise self.refuse(self.peek().pos, "object initializers are not supported")
+                        raise self.refuse(self.peek().pos, "object initializers are not supported", limit=True)
                     adds.append((item,))
                 if not self.at_op(","):
                     break
