@@ -1,8 +1,9 @@
 """Requests a policy sends itself (send-request, send-one-way-request, llm-content-safety).
 
 The emulator never leaves the machine: only loopback URLs are called (simulated backends, the
-gateway itself, the issuer). Anything else fails like an unreachable host, with a message that
-says it is the emulator's limit. The services' pooled HTTP client (``services.http``) sends.
+gateway itself, the issuer); https to loopback goes as plain http, which is what the emulator's
+own services speak. Anything else fails like an unreachable host, with a message that says it is
+the emulator's limit. The services' pooled HTTP client (``services.http``) sends.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ async def send(services: Any, method: str, url: str, headers: Sequence[tuple[str
     problem = outside_loopback(url)
     if problem is not None:
         raise BackendConnectionFailure(problem, source=source)
+    if url.startswith("https://"):  # the emulator's loopback services (gateway, simulators) speak plain HTTP
+        url = "http://" + url[len("https://"):]
     clean = [(k, v) for k, v in headers if k.lower() not in _SKIP]
     try:
         response = await services.http.request(method, url, clean, body, timeout)
