@@ -1,6 +1,7 @@
 """The emulator's control API (JSON over loopback): traces, breakers, faults, clock, subscriptions, tokens.
 
     GET  /health                                  urls and status
+    GET  /metrics?name=   GET /events?kind=       what emit-metric, *-emit-token-metric, trace, log-to-eventhub recorded
     GET  /traces?limit=N    GET /traces/{id}      what the gateway did for a request (id: x-emulator-trace-id)
     GET  /breakers                                every backend's breaker state
     POST /reset                                   breakers, token counters, cache, traces, simulated backends
@@ -53,6 +54,7 @@ def create_control_app(emulator: Emulator) -> Starlette:
     """The control API of a running emulator."""
     from toolkit.emulator.jwt_issuer import issuer_routes
     from toolkit.emulator.management.control import management_control_routes
+    from toolkit.emulator.policy.state import recorded_output_routes, state_of
 
     def simulated(name: str) -> Any:
         backend = emulator.farm.backend(name) if emulator.farm else None
@@ -80,6 +82,7 @@ def create_control_app(emulator: Emulator) -> Starlette:
 
     async def reset(request: Request) -> Response:
         emulator.reset()
+        state_of(emulator.gateway.services).reset()
         return Response(status_code=204)
 
     async def clock(request: Request) -> Response:
@@ -161,6 +164,7 @@ def create_control_app(emulator: Emulator) -> Starlette:
         Route("/backends/{name}/down", down, methods=["POST"]),
         Route("/backends/{name}/reset", reset_backend, methods=["POST"]),
         Route("/tokens", tokens, methods=["POST"]),
+        *recorded_output_routes(emulator.gateway.services),
         Mount("/issuer", routes=issuer_routes(emulator.issuer)),
         Mount("/management", routes=management_control_routes(emulator.plane)),
     ]

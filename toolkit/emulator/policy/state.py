@@ -93,3 +93,20 @@ def state_of(services: Any) -> PolicyState:
         state = PolicyState(services.clock)
         services.policy_state = state
     return state
+
+
+def recorded_output_routes(services: Any) -> list[Any]:
+    """Control API routes: ``GET /metrics`` (``?name=``) and ``GET /events`` (``?kind=``), newest last."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    def listing(field: str, key: str) -> Any:
+        async def read(request: Request) -> JSONResponse:
+            wanted = request.query_params.get(key)
+            rows = [row for row in getattr(state_of(services), field) if wanted is None or row.get(key) == wanted]
+            return JSONResponse({field: rows})
+
+        return read
+
+    return [Route("/metrics", listing("metrics", "name")), Route("/events", listing("events", "kind"))]
