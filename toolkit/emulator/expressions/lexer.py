@@ -142,19 +142,20 @@ class _Lexer:
                 self.i += 1
                 break
             if c == "\\":
-                nxt = src[self.i + 1] if self.i + 1 < n else ""
-                if nxt not in _ESCAPES:
-                    raise self.refuse(
-                        self.i,
-                        f"escape sequence '\\{nxt}' is not supported",
-                        "supported escapes: \\\" \\\\ \\n \\t \\r \\0 \\'",
-                    )
-                out.append(_ESCAPES[nxt])
-                self.i += 2
+                out.append(self.escape())
                 continue
             out.append(c)
             self.i += 1
         self.tokens.append(Token("string", src[start : self.i], start, "".join(out)))
+
+    def escape(self) -> str:
+        """The character of the escape sequence at ``self.i`` (a backslash); moves past it."""
+        nxt = self.source[self.i + 1] if self.i + 1 < self.end else ""
+        if nxt not in _ESCAPES:
+            raise self.refuse(self.i, f"escape sequence '\\{nxt}' is not supported",
+                              "supported escapes: \\\" \\\\ \\n \\t \\r \\0 \\'")
+        self.i += 2
+        return _ESCAPES[nxt]
 
     def char(self) -> None:
         """'c' or an escape like '\\n': a char, which the emulator handles as a one-character string."""
@@ -203,11 +204,7 @@ class _Lexer:
                 self.i += 1
                 break
             if c == "\\":
-                nxt = src[self.i + 1] if self.i + 1 < self.end else ""
-                if nxt not in _ESCAPES:
-                    raise self.refuse(self.i, f"escape sequence '\\{nxt}' is not supported")
-                text.append(_ESCAPES[nxt])
-                self.i += 2
+                text.append(self.escape())
             elif src.startswith("{{", self.i) or src.startswith("}}", self.i):
                 text.append(c)
                 self.i += 2

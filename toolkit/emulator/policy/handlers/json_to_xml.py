@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from toolkit.emulator.policy.body_conversion import convert_body
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.registry import handler
 
@@ -70,16 +71,5 @@ class JsonToXml(Policy):
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Convert the request (inbound) or response body."""
-        response = ctx.section != "inbound"
-        headers = ctx.response_headers if response else ctx.request_headers
-        if response and ctx.response_status is None:
-            return
-        if not self.always and "json" not in (headers.get("content-type") or "").lower():
-            return
-        if self.accept and "xml" not in (ctx.request_header("accept") or "").lower():
-            return
-        converted = json_to_xml(ctx.response_body if response else ctx.request_body)
-        if converted is None:
-            return
-        headers.set("content-type", ["application/xml"])
-        (ctx.set_response_body if response else ctx.set_request_body)(converted)
+        convert_body(ctx, json_to_xml, content_word="json" if not self.always else None,
+                     accept_word="xml" if self.accept else None)

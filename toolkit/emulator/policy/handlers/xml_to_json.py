@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from toolkit.emulator.policy.body_conversion import convert_body
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.registry import handler
 
@@ -65,16 +66,5 @@ class XmlToJson(Policy):
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Convert the request (inbound) or response body."""
-        response = ctx.section != "inbound"
-        headers = ctx.response_headers if response else ctx.request_headers
-        if response and ctx.response_status is None:
-            return
-        if not self.always and "xml" not in (headers.get("content-type") or "").lower():
-            return
-        if self.accept and "json" not in (ctx.request_header("accept") or "").lower():
-            return
-        converted = xml_to_json(ctx.response_body if response else ctx.request_body)
-        if converted is None:
-            return
-        headers.set("content-type", ["application/json"])
-        (ctx.set_response_body if response else ctx.set_request_body)(converted)
+        convert_body(ctx, xml_to_json, content_word="xml" if not self.always else None,
+                     accept_word="json" if self.accept else None)
