@@ -183,6 +183,7 @@ class Compiler(AttributeReader):
             self.child_elements(element, spec.children, text=spec.text)
         policy = cls.compile(element, self)
         policy.line = element.sourceline
+        policy.policy_id = element.get("id")
         return policy
 
     def _check_section(self, element: etree._Element, spec: Any) -> None:

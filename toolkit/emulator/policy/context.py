@@ -191,6 +191,8 @@ class RequestContext:
         self.last_error_message = error.message
         self.last_error_source = error.source
         self.last_error_section = self.section
+        self.last_error_scope = error.scope
+        self.last_error_policy_id = error.policy_id
 
     def add_hook(self, hook: Any) -> None:
         """Run ``hook.after_backend(ctx, services)`` once a backend response exists (else ``hook.abandon``)."""
