@@ -962,7 +962,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Math.Floor": lambda a: float(math.floor(unwrap(a))), "Math.Ceiling": lambda a: float(math.ceil(unwrap(a))),
     "Math.Pow": lambda a, b: float(unwrap(a)) ** float(unwrap(b)), "Math.Sqrt": lambda a: math.sqrt(unwrap(a)),
     "Guid.NewGuid": uuid.uuid4, "Guid.Parse": lambda text: uuid.UUID(str(text)),
-    "DateTime.Parse": _parse_datetime, "DateTime.UtcNow.ToString": lambda *a: to_string(_utcnow(), *a),
+    "DateTime.Parse": _parse_datetime,
     "TimeSpan.FromSeconds": _timespan("seconds"), "TimeSpan.FromMinutes": _timespan("minutes"),
     "TimeSpan.FromHours": _timespan("hours"), "TimeSpan.FromDays": _timespan("days"),
     "TimeSpan.FromMilliseconds": _timespan("milliseconds"),
@@ -1021,7 +1021,6 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "DateTime": lambda y, mo, d, h=0, mi=0, s=0, *rest: datetime(y, mo, d, h, mi, s, tzinfo=UTC),
     "Guid": lambda text: uuid.UUID(str(text)),
     "Uri": lambda text: _parse_url(str(text)),
-    "StringBuilder": lambda *args: CsList([display(args[0])] if args else []),
     "HMACSHA256": lambda key: Hasher(bytes(key)),
 }
 

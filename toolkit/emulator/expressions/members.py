@@ -119,23 +119,38 @@ VALUE_METHODS: tuple[MethodSpec, ...] = (
 METHODS_BY_NAME: dict[str, MethodSpec] = {m.name: m for m in STRING_METHODS + VALUE_METHODS}
 
 OPERATORS: tuple[tuple[str, str], ...] = (
-    ("== !=", "int/double with each other, string with string (ordinal), bool with bool, anything with null"),
-    ("< <= > >=", "int/double; false when either side is null"),
+    ("== !=", "int/double with each other, string with string (ordinal), bool with bool, anything with null; "
+              "runtime (dynamic) values compare by value (JSON tokens by their value)"),
+    ("< <= > >=", "numbers (and dates); false when either side is null"),
     ("&& ||", "bool operands; short-circuit"),
     ("!", "bool operand"),
-    ("+", "int + int (wraps like C# int), double arithmetic, string concatenation with any value"),
+    ("+ - * / %", "int arithmetic wraps like C# int, / truncates; double arithmetic; + concatenates strings"),
     ("a ? b : c", "bool condition; branches of one type (int/double mix to double, null joins string/object)"),
-    ("(string) (int) (bool)", "casts; on object values checked at run time (InvalidCastException)"),
-    ("-literal", "negative numeric literals only"),
+    ("a ?? b, a?.b, a?[i]", "null-coalescing and null-conditional access"),
+    ("(T)value", "casts: string, int, bool, double, long and their .NET names, JObject, JArray, JToken, JValue, "
+                 "JProperty, IResponse, Jwt, DateTime, TimeSpan, Guid, arrays; checked at run time"),
+    ("x => ..., (a, b) => ...", "lambdas, as method arguments (LINQ)"),
+    ("new T(...), new T[] { }, new[] { }, new { a = 1 }", "constructors of the library types, arrays, "
+                                                          "anonymous objects; collection initializers"),
+    ('$"...{expr}...", @"...", \'c\'', "interpolated (no format specifiers) and verbatim strings, characters"),
 )
+
+STATEMENTS = ("var / typed locals, =, +=, -=, ++, --, if/else, foreach, for (at most 10,000 iterations), switch, "
+              "try/catch, using, return, break, continue")
 
 
 def coverage_rows() -> list[tuple[str, str, str]]:
     """(construct, result type, notes) rows for the emulator's expression COVERAGE table."""
+    from .library import CONSTRUCTORS, MEMBER_NAMES, METHOD_NAMES, STATIC_METHODS, STATIC_PROPERTIES
+
     rows = [("literals", "int, double, string, bool, null", 'escapes \\" \\\\ \\n \\t \\r \\0 \\\'')]
     rows += [(m.syntax, m.type, m.summary) for m in SUPPORTED_MEMBERS]
     rows += [(f"<{'|'.join(m.receivers)}>.{m.name}({', '.join(m.parameters)})", m.result, m.summary)
              for m in STRING_METHODS + VALUE_METHODS]  # fmt: skip
     rows += [(op, "", note) for op, note in OPERATORS]
-    rows.append(("@{ return <expression>; }", "", "the only statement block accepted"))
+    rows.append(("@{ statements }", "", STATEMENTS))
+    rows.append(("static members", "", ", ".join(sorted({*STATIC_PROPERTIES, *STATIC_METHODS}))))
+    rows.append(("constructors", "dynamic", ", ".join(f"new {name}" for name in sorted(CONSTRUCTORS))))
+    rows.append(("members of runtime values", "dynamic", ", ".join(sorted(MEMBER_NAMES))))
+    rows.append(("methods of runtime values", "dynamic", ", ".join(sorted(METHOD_NAMES))))
     return rows
