@@ -63,3 +63,26 @@ def record(state: Any, ctx: Any, *, source: str, namespace: str, name: str, valu
     state.record_metric(source=source, namespace=namespace, name=name, value=value, dimensions=dimensions,
                         trace_id=ctx.request_id)
     ctx.note(source, f"{namespace}/{name} = {value:g}", {"dimensions": dimensions})
+
+
+def usage_of(ctx: Any) -> dict[str, Any] | None:
+    """The ``usage`` of a successful answer: from its JSON body, or the last SSE chunk that has one (a stream
+    with ``stream_options.include_usage``); None when the answer has none."""
+    import json
+
+    if ctx.response_status is None or not 200 <= ctx.response_status < 300:
+        return None
+    body = ctx.response_json()
+    if isinstance(body, dict):
+        return body.get("usage") if isinstance(body.get("usage"), dict) else None
+    usage = None
+    for line in (ctx.response_body or b"").decode("utf-8", "replace").splitlines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        try:
+            chunk = json.loads(line[5:])
+        except ValueError:
+            continue
+        if isinstance(chunk, dict) and isinstance(chunk.get("usage"), dict):
+            usage = chunk["usage"]
+    return usage

@@ -45,3 +45,14 @@ def test_failed_answers_record_nothing() -> None:
     services = FakeServices(answers=[response(429, {"error": {}})])
     execute([None, api(inbound=metric())], services, **URL)
     assert not state_of(services).metrics
+
+
+def test_a_streamed_answer_is_measured_from_its_usage_chunk() -> None:
+    from toolkit.emulator.policy import BackendResponse
+
+    stream = (b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'
+              b'data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}\n\n'
+              b"data: [DONE]\n\n")
+    services = FakeServices(answers=[BackendResponse(200, "OK", [("content-type", "text/event-stream")], stream)])
+    execute([None, api(inbound=metric())], services, **URL)
+    assert {m["name"]: m["value"] for m in state_of(services).metrics}["Total Tokens"] == 9

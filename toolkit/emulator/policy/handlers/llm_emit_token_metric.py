@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.emulator.policy.document import Policy
-from toolkit.emulator.policy.metrics import compile_dimensions, dimension_values, record
+from toolkit.emulator.policy.metrics import compile_dimensions, dimension_values, record, usage_of
 from toolkit.emulator.policy.registry import handler
 from toolkit.emulator.policy.state import state_of
 
 NOTES = ("Once the backend answered with usage (a 2xx JSON body with usage.prompt_tokens / completion_tokens / "
-         "total_tokens), records three metrics, Prompt Tokens, Completion Tokens and Total Tokens, in namespace "
+         "total_tokens, or the usage chunk of a stream), records three metrics, Prompt Tokens, Completion Tokens and Total Tokens, in namespace "
          "(default API Management) with the dimensions (at most 5; default dimensions take the request's "
          "values). Read them at the control API's GET /metrics and in the request's trace.")
 
@@ -38,9 +38,8 @@ class LlmEmitTokenMetric(Policy):
 
     async def after_backend(self, ctx: Any, services: Any) -> None:
         """Record the usage of a successful answer."""
-        body = ctx.response_json() if ctx.response_status is not None and 200 <= ctx.response_status < 300 else None
-        usage = body.get("usage") if isinstance(body, dict) else None
-        if not isinstance(usage, dict):
+        usage = usage_of(ctx)
+        if usage is None:
             ctx.note(self.spec.name, "no usage in the response: nothing recorded")
             return
         dimensions = dimension_values(self.dimensions, ctx)
