@@ -196,7 +196,7 @@ class _BlockCompiler:
 
         def run(ctx: Any) -> object:
             try:
-                values = library._truthy_collection(items_fn(ctx))
+                values = library.enumerate_items(items_fn(ctx))
             except library.CAUGHT as exc:
                 raise EvaluationFailure(library.message_of(exc), pos) from None
             for value in values:

@@ -94,6 +94,10 @@ class ExpressionRuntimeError(Exception):
         super().__init__(f"{self.message} ({_where(source, line, column)})")
 
 
+class CsError(Exception):
+    """A .NET exception thrown by a library call while evaluating (message as .NET words it)."""
+
+
 class EvaluationFailure(Exception):
     """Raised inside compiled closures; `CompiledExpression.evaluate` adds the source text."""
 
