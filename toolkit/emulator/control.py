@@ -54,7 +54,7 @@ def create_control_app(emulator: Emulator) -> Starlette:
     """The control API of a running emulator."""
     from toolkit.emulator.jwt_issuer import issuer_routes
     from toolkit.emulator.management.control import management_control_routes
-    from toolkit.emulator.policy.state import recorded_output_routes, state_of
+    from toolkit.emulator.policy.state import recorded_output_routes
 
     def simulated(name: str) -> Any:
         backend = emulator.farm.backend(name) if emulator.farm else None
@@ -82,7 +82,6 @@ def create_control_app(emulator: Emulator) -> Starlette:
 
     async def reset(request: Request) -> Response:
         emulator.reset()
-        state_of(emulator.gateway.services).reset()
         return Response(status_code=204)
 
     async def clock(request: Request) -> Response:

@@ -239,7 +239,9 @@ class Emulator:
         return str(self.issuer.mint(claims, **options))
 
     def reset(self) -> None:
-        """Back to a fresh data plane: breakers, token counters, cache, traces and simulated backends."""
+        """Back to a fresh data plane: breakers, token counters, caches, traces, policy state, simulated backends."""
+        from toolkit.emulator.policy.state import state_of
+
         services = self.gateway.services
         for breaker in services.breakers().values():
             breaker.reset()
@@ -247,6 +249,7 @@ class Emulator:
         if services.cache_store is not None:
             services.cache_store.clear()
         self.gateway.traces.clear()
+        state_of(services).reset()  # policy caches, rate/quota counters, recorded metrics and events
         assert self.farm is not None
         for name, backend in self.farm.backends.items():
             backend.reset()

@@ -68,3 +68,13 @@ def test_every_azure_openai_policy_has_its_llm_twin_with_the_same_attributes() -
         assert llm is not None, name
         assert llm.spec.attributes == registry.get(name).spec.attributes, name
         assert llm.spec.children == registry.get(name).spec.children, name
+
+
+def test_the_emulator_and_lint_agree_on_where_elements_may_stand() -> None:
+    from toolkit.lint.rules.APIM020_policy_section import ALLOWED_SECTIONS
+
+    registry = default_registry()
+    for element, sections in ALLOWED_SECTIONS.items():
+        cls = registry.get(element)
+        if cls is not None:
+            assert cls.spec.sections == frozenset(sections), element
