@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import EndRequest
@@ -63,8 +64,6 @@ class CacheLookup(Policy):
             return None
         if ctx.request_header("authorization") is not None and not _truthy(self.private, ctx):
             return None
-        from urllib.parse import parse_qs
-
         query = parse_qs(ctx.request_query)
         parts = [ctx.api_id or "", ctx.request_path]
         parts += [f"q:{p}={','.join(query.get(p, []))}" for p in self.params]
