@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from toolkit.config.models import LoadedConfig
 from toolkit.emulator.clock import EmulatorClock
@@ -147,6 +148,9 @@ class Emulator:
             jwt_keys=OpenIdKeyCache(self._fetch_json, self.clock),
             azure_ad_authority=lambda tenant: AzureAdAuthority(self.issuer.openid_configuration_url, (ISSUER_URL,)),
         )
+        farm = self.farm
+        # set-backend-service base-url to a host off the machine: a simulated instance named by the host.
+        services.simulated_url = lambda url: farm.simulated_url(urlsplit(url).hostname or "external", url)
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))

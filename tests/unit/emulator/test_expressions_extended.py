@@ -200,3 +200,16 @@ def test_json_tokens_keep_their_identity_in_variables() -> None:
     assert run("@(((JObject)context.Variables[\"body\"])[\"messages\"].Count())", ctx) == 2
     assert isinstance(run("@(JArray.Parse(\"[]\"))", ctx), JArray)
     assert isinstance(run("@(JToken.Parse(\"1\"))", ctx), JValue)
+
+
+def test_jobject_get_value() -> None:
+    source = '@(JObject.Parse("{\\"Name\\":\\"a\\"}").GetValue("name", StringComparison.OrdinalIgnoreCase).ToString())'
+    assert run(source) == "a"
+    assert run('@(JObject.Parse("{\\"Name\\":\\"a\\"}").GetValue("name") == null)') is True
+
+
+def test_dates_stay_dates_in_json_tokens() -> None:
+    source = ('@{ var o = new JObject() { { "retryAfter", DateTime.MinValue } }; '
+              'return DateTime.UtcNow > o.Value<DateTime>("retryAfter") && o["retryAfter"].Type == JTokenType.Date; }')
+    assert run(source) is True
+    assert run('@(JsonConvert.SerializeObject(new { at = new DateTime(2024, 1, 2) }))') == '{"at":"2024-01-02T00:00:00Z"}'

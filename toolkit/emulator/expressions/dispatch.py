@@ -309,6 +309,8 @@ METHODS: dict[str, Callable[..., Any]] = {
     "ContainsKey": lambda recv, key: key in (recv.items if isinstance(recv, JObject) else recv),
     "TryGetValue": lambda recv, key: (_ for _ in ()).throw(CsError("out arguments are not supported")),
     "GetValueOrDefault": _get_value_or_default,
+    "GetValue": lambda recv, name, *mode: _get_json_value(recv, name, mode),
+    "Clear": lambda recv: _clear(recv),
     "Property": lambda recv, name: JProperty(name, recv.items[name]) if isinstance(recv, JObject) and name in recv.items
     else None,
     "SelectToken": lambda recv, path: _select_token(recv, path),
@@ -357,6 +359,23 @@ TYPED_METHODS: dict[str, Callable[..., Any]] = {
     "ToObject": lambda recv, type_args: convert(recv, type_args[0] if type_args else "object"),
 }
 METHOD_NAMES = frozenset(METHODS) | frozenset(TYPED_METHODS)
+
+
+def _clear(recv: Any) -> None:
+    """``Clear()`` of a list, dictionary or JSON container."""
+    target = recv.items if isinstance(recv, JObject) else recv.values if isinstance(recv, JArray) else recv
+    if not isinstance(target, (list, dict)):
+        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'Clear'")
+    target.clear()
+
+
+def _get_json_value(recv: Any, name: Any, mode: tuple[Any, ...]) -> Any:
+    """``JObject.GetValue(name[, StringComparison])``: the property's token or null."""
+    if not isinstance(recv, JObject):
+        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'GetValue'")
+    if comparison_folds(mode):
+        return next((v for k, v in recv.items.items() if k.lower() == str(name).lower()), None)
+    return recv.get(str(name))
 
 
 def _remove_from(recv: Any, key: Any) -> bool:

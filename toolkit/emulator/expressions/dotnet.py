@@ -237,9 +237,21 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
             return int(v) if not isinstance(v, str) else int(v.strip())
         if target in ("double", "Double", "float", "decimal", "double?"):
             return float(v)
+        if target in ("DateTime", "DateTime?", "DateTimeOffset"):
+            return v if isinstance(v, datetime) else _parse_date(str(v))
     except (KeyError, ValueError):
         raise CsError(f"Could not convert string to {target}: {v}.") from None
     raise CsError(f"Can not convert {token.type_name} to {target}.")
+
+
+def _parse_date(text: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CsError(f"Could not convert string to DateTime: {text}.") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 _VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Double", "float",

@@ -53,13 +53,20 @@ class JValue(JToken):
         self.value = value
 
     def to_python(self) -> Any:
-        return self.value
+        from datetime import datetime
+
+        v = self.value
+        return v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
 
     @property
     def type_name(self) -> str:
+        from datetime import datetime
+
         v = self.value
         if v is None:
             return "Null"
+        if isinstance(v, datetime):
+            return "Date"
         if isinstance(v, bool):
             return "Boolean"
         if isinstance(v, int):
@@ -185,8 +192,10 @@ def to_token(value: Any) -> JToken:
         return JArray([to_token(v) for v in value])
     if isinstance(value, dict):
         return JObject({str(k): to_token(v) for k, v in value.items()})
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return JValue(value)
+    from datetime import datetime
+
+    if value is None or isinstance(value, (str, int, float, bool, datetime)):
+        return JValue(value)  # a DateTime stays a Date token, as Newtonsoft keeps it
     from .cstypes import format_value
 
     return JValue(format_value(value))

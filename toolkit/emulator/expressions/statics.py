@@ -117,7 +117,7 @@ STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
     "JTokenType.Null": lambda: "Null", "JTokenType.Object": lambda: "Object", "JTokenType.Array": lambda: "Array",
     "JTokenType.String": lambda: "String", "JTokenType.Integer": lambda: "Integer",
     "JTokenType.Float": lambda: "Float", "JTokenType.Boolean": lambda: "Boolean",
-    "JTokenType.Undefined": lambda: "Undefined",
+    "JTokenType.Undefined": lambda: "Undefined", "JTokenType.Date": lambda: "Date", "JTokenType.Property": lambda: "Property",
     "StringComparison.OrdinalIgnoreCase": lambda: "OrdinalIgnoreCase",
     "StringComparison.Ordinal": lambda: "Ordinal",
     "StringComparison.InvariantCultureIgnoreCase": lambda: "InvariantCultureIgnoreCase",
