@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from azure.mgmt.apimanagement.models import ApiCreateOrUpdateParameter, BackendContract, PolicyContract
-
-from toolkit.emulator.runtime import RESOURCE_GROUP as RG
-from toolkit.emulator.runtime import SERVICE_NAME as SVC
+from emulator_helpers import CHAT_PATH, publish_chat_api
 from toolkit.emulator.runtime import Emulator
-from toolkit.testing.emulator_servers import management_client
 
 POLICY = """<policies>
   <inbound>
@@ -26,15 +22,10 @@ POLICY = """<policies>
 
 def test_prompts_are_screened_by_the_simulated_content_safety_service() -> None:
     with Emulator(seed=2) as emulator:
-        client = management_client(emulator.management_url, emulator.ca_bundle_path)
-        client.backend.create_or_update(RG, SVC, "aoai", BackendContract(url="https://aoai.openai.azure.com/openai",
-                                                                        protocol="http"))
-        client.backend.create_or_update(RG, SVC, "safety", BackendContract(
-            url="https://safety.cognitiveservices.azure.com", protocol="http"))
-        client.api.begin_create_or_update(RG, SVC, "chat", ApiCreateOrUpdateParameter(
-            path="openai", display_name="chat", protocols=["https"], subscription_required=False)).result()
-        client.api_policy.create_or_update(RG, SVC, "chat", "policy", PolicyContract(value=POLICY, format="rawxml"))
-        url = emulator.gateway_url + "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
+        client = publish_chat_api(emulator, POLICY, {"aoai": "https://aoai.openai.azure.com/openai",
+                                                     "safety": "https://safety.cognitiveservices.azure.com"},
+                                  subscription_required=False)
+        url = emulator.gateway_url + CHAT_PATH
 
         def ask(prompt: str) -> httpx.Response:
             return httpx.post(url, json={"messages": [{"role": "user", "content": prompt}]}, timeout=30.0)

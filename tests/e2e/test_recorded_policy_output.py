@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from azure.mgmt.apimanagement.models import ApiCreateOrUpdateParameter, BackendContract, PolicyContract
-
-from toolkit.emulator.runtime import RESOURCE_GROUP as RG
-from toolkit.emulator.runtime import SERVICE_NAME as SVC
+from emulator_helpers import CHAT_PATH, publish_chat_api
 from toolkit.emulator.runtime import Emulator
-from toolkit.testing.emulator_servers import management_client
 
 POLICY = """<policies>
   <inbound>
@@ -25,17 +21,11 @@ POLICY = """<policies>
 
 def test_metrics_and_events_reach_the_control_api_and_reset_clears_them() -> None:
     with Emulator(seed=1) as emulator:
-        client = management_client(emulator.management_url, emulator.ca_bundle_path)
-        client.backend.create_or_update(RG, SVC, "aoai", BackendContract(url="https://aoai.openai.azure.com/openai",
-                                                                        protocol="http"))
-        client.api.begin_create_or_update(RG, SVC, "chat", ApiCreateOrUpdateParameter(
-            path="openai", display_name="chat", protocols=["https"],
-            subscription_key_parameter_names={"header": "api-key", "query": "subscription-key"})).result()
-        client.api_policy.create_or_update(RG, SVC, "chat", "policy", PolicyContract(value=POLICY, format="rawxml"))
+        client = publish_chat_api(emulator, POLICY, {"aoai": "https://aoai.openai.azure.com/openai"},
+                                  subscription_key_parameter_names={"header": "api-key", "query": "subscription-key"})
         key = emulator.create_subscription("team-a", key="k-team-a")
         with httpx.Client(timeout=30.0) as http:
-            answer = http.post(emulator.gateway_url + "/openai/deployments/gpt-4o-mini/chat/completions"
-                               "?api-version=2024-10-21", headers={"api-key": key},
+            answer = http.post(emulator.gateway_url + CHAT_PATH, headers={"api-key": key},
                                json={"messages": [{"role": "user", "content": "Hello"}]})
             assert answer.status_code == 200
             usage = answer.json()["usage"]

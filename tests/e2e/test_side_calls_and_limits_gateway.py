@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from azure.mgmt.apimanagement.models import (
-    ApiCreateOrUpdateParameter,
-    BackendContract,
-    NamedValueCreateContract,
-    PolicyContract,
-)
+from azure.mgmt.apimanagement.models import NamedValueCreateContract
+
+from emulator_helpers import CHAT_PATH, publish_chat_api
 
 from toolkit.emulator.runtime import RESOURCE_GROUP as RG
 from toolkit.emulator.runtime import SERVICE_NAME as SVC
@@ -44,16 +41,13 @@ POLICY = """<policies>
 def test_a_side_call_is_cached_and_calls_are_limited_per_key() -> None:
     with Emulator(seed=4) as emulator:
         client = management_client(emulator.management_url, emulator.ca_bundle_path)
-        for name in ("aoai", "side"):
-            client.backend.create_or_update(RG, SVC, name, BackendContract(
-                url=f"https://{name}.openai.azure.com/openai", protocol="http"))
         side_url = emulator.farm.url_for("side") + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
         client.named_value.begin_create_or_update(RG, SVC, "side-url", NamedValueCreateContract(
             display_name="side-url", value=side_url)).result()
-        client.api.begin_create_or_update(RG, SVC, "chat", ApiCreateOrUpdateParameter(
-            path="openai", display_name="chat", protocols=["https"], subscription_required=False)).result()
-        client.api_policy.create_or_update(RG, SVC, "chat", "policy", PolicyContract(value=POLICY, format="rawxml"))
-        url = emulator.gateway_url + "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
+        client.close()
+        client = publish_chat_api(emulator, POLICY, {name: f"https://{name}.openai.azure.com/openai"
+                                                     for name in ("aoai", "side")}, subscription_required=False)
+        url = emulator.gateway_url + CHAT_PATH
         with httpx.Client(timeout=30.0) as http:
             answers = [http.post(url, json={"messages": [{"role": "user", "content": "hi"}]}) for _ in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
