@@ -19,7 +19,8 @@ CACHING_TYPES = ("internal", "external", "prefer-external")
     required=("key", "variable-name"),
     notes="The emulator's internal cache (external and prefer-external use it too). A hit sets the variable "
     "to the stored value (its type kept); a miss sets default-value when given and otherwise leaves the "
-    "variable unset, as the AI-gateway samples rely on (context.Variables.ContainsKey is false).",
+    "variable unset (the reference: 'If lookup results in a miss, the variable will not be set'; the "
+    "AI-gateway samples test context.Variables.ContainsKey).",
 )
 class CacheLookupValue(Policy):
     """Cached value → variable."""
