@@ -213,3 +213,17 @@ def test_dates_stay_dates_in_json_tokens() -> None:
               'return DateTime.UtcNow > o.Value<DateTime>("retryAfter") && o["retryAfter"].Type == JTokenType.Date; }')
     assert run(source) is True
     assert run('@(JsonConvert.SerializeObject(new { at = new DateTime(2024, 1, 2) }))') == '{"at":"2024-01-02T00:00:00Z"}'
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@(context.Variables["n"] is int)', True),
+    ('@(context.Variables["n"] is string)', False),
+    ('@(context.Variables["s"] is not string)', False),
+    ('@(context.Variables.GetValueOrDefault("none") is null)', True),
+    ('@(context.Variables["s"] as string ?? "none")', "12"),
+    ('@(context.Variables["n"] as string ?? "none")', "none"),
+    ('@(JObject.Parse("{}") is JObject)', True),
+    ('@($"{2.5:F2}|{7:D3}|{new DateTime(2024, 1, 2):yyyy-MM-dd}")', "2.50|007|2024-01-02"),
+])
+def test_type_tests_and_format_specifiers(source: str, expected: Any) -> None:
+    assert run(source, request(n=5, s="12")) == expected

@@ -38,6 +38,7 @@ from .nodes import (
     Node,
     NullSafe,
     Placeholder,
+    TypeTest,
     Unary,
 )
 from .compiled import (
@@ -125,7 +126,7 @@ class Compiler(DynamicCompiler):
             Index: self._index, Cast: self._cast, Unary: self._unary, Binary: self._binary,
             Conditional: self._conditional, Interpolated: self._interpolated, New: self._new,
             NullSafe: self._null_safe, Lambda: self._lambda_outside_call, Block: self._block,
-            NamedArg: self._named_outside_call, Placeholder: self._placeholder,
+            NamedArg: self._named_outside_call, Placeholder: self._placeholder, TypeTest: self._type_test,
         }  # fmt: skip
         self._path_methods: dict[str, Callable[[Call, str], Compiled]] = {
             "context.Request.Headers.GetValueOrDefault": self._header_method,

@@ -13,7 +13,7 @@ from . import library
 from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, guard
 from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
 from .errors import NULL_REFERENCE, EvaluationFailure
-from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder
+from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder, TypeTest
 
 
 _T = CsType
@@ -156,6 +156,9 @@ class DynamicCompiler:
         for part in node.parts:
             if isinstance(part, str):
                 parts.append(lambda ctx, text=part: text)
+            elif isinstance(part, tuple):  # {value:format}
+                fn, fmt = self.value(part[0]).fn, part[1]
+                parts.append(lambda ctx, fn=fn, fmt=fmt: "" if (v := fn(ctx)) is None else library.to_string(v, fmt))
             else:
                 fn = self.value(part).fn  # type: ignore[arg-type]
                 parts.append(lambda ctx, fn=fn: "" if (v := fn(ctx)) is None else library.display(v))
@@ -188,3 +191,20 @@ class DynamicCompiler:
         from .blocks import compile_block
 
         return compile_block(self, node)
+
+
+    def _type_test(self, node: TypeTest) -> Compiled:
+        name = node.type.name
+        check = library.RUNTIME_CHECKS.get(name)
+        if check is None:
+            raise self.refuse(node.type.pos, f"type tests against {name} are not supported",
+                              "supported: " + ", ".join(sorted(library.RUNTIME_CHECKS)), limit=True)
+        fn = self.value(node.operand).fn
+        if node.op == "as":
+            target = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
+            if target in NUMERIC or target is CsType.BOOL:
+                raise self.refuse(node.pos, f"the as operator needs a reference type, not {name}")
+            return Compiled(lambda ctx: v if (v := fn(ctx)) is not None and check(v) else None,
+                            CsType.STRING if target is CsType.STRING else _D, node.pos)
+        negate = node.op == "is not"
+        return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)

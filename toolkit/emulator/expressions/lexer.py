@@ -50,7 +50,7 @@ class _Lexer:
         self.tokens: list[Token] = []
 
     def refuse(self, offset: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        # Lexical refusals are C# the emulator does not read (hex literals, \u escapes, format specifiers).
+        # Lexical refusals are C# the emulator does not read (hex literals, \u escapes).
         limit = "not supported" in message
         return UnsupportedExpression.at(self.source, offset, message, hint, limit=limit)
 
@@ -213,9 +213,13 @@ class _Lexer:
                     parts.append("".join(text))
                     text = []
                 hole_end = self._hole_end(self.i + 1)
-                if src[hole_end] == ":":
-                    raise self.refuse(hole_end, "format specifiers in interpolated strings are not supported",
-                                      "call .ToString(format) inside the braces")
+                if src[hole_end] == ":":  # {value:format}: the format runs to the closing brace
+                    close = src.find("}", hole_end, self.end)
+                    if close < 0:
+                        raise self.refuse(hole_end, "unterminated interpolation hole in an interpolated string")
+                    parts.append((self.i + 1, hole_end, src[hole_end + 1 : close]))
+                    self.i = close + 1
+                    continue
                 parts.append((self.i + 1, hole_end))
                 self.i = hole_end + 1
             else:

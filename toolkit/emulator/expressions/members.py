@@ -132,7 +132,8 @@ OPERATORS: tuple[tuple[str, str], ...] = (
     ("x => ..., (a, b) => ...", "lambdas, as method arguments (LINQ)"),
     ("new T(...), new T[] { }, new[] { }, new { a = 1 }", "constructors of the library types, arrays, "
                                                           "anonymous objects; collection initializers"),
-    ('$"...{expr}...", @"...", \'c\'', "interpolated (no format specifiers) and verbatim strings, characters"),
+    ('$"...{expr}...{value:format}", @"...", \'c\'', "interpolated and verbatim strings, characters"),
+    ("x is T, x is not T, x is null, x as T", "runtime type tests; as gives null on a mismatch"),
 )
 
 STATEMENTS = ("var / typed locals, =, +=, -=, ++, --, if/else, foreach, for (at most 10,000 iterations), switch, "

@@ -233,3 +233,12 @@ class For(Node):
     condition: Node | None
     step: Node | None
     body: Node
+
+
+@dataclass(frozen=True, slots=True)
+class TypeTest(Node):
+    """`value is T`, `value is not T` (bool) or `value as T` (the value or null); pos is the keyword."""
+
+    operand: Node
+    type: TypeRef
+    op: str

@@ -32,6 +32,7 @@ from .nodes import (
     Switch,
     Try,
     TypeRef,
+    TypeTest,
     Unary,
     VarDecl,
 )
@@ -64,8 +65,6 @@ UNSUPPORTED_KEYWORDS = {
     "nameof": "nameof is not supported",
     "sizeof": "sizeof is not supported",
     "default": "default expressions are not supported",
-    "is": "type tests (is) are not supported",
-    "as": "type conversions (as) are not supported",
     "switch": "switch is supported only as a statement",
     "with": "with expressions are not supported",
     "this": "this is not supported",
@@ -183,7 +182,22 @@ class Parser:
         return self._left_assoc(("==", "!="), self.relational)
 
     def relational(self) -> Node:
-        return self._left_assoc(("<", "<=", ">", ">="), self.additive)
+        left = self._left_assoc(("<", "<=", ">", ">="), self.additive)
+        while self.peek().is_word("is") or self.peek().is_word("as"):
+            op = self.advance()
+            negate = op.text == "is" and self.peek().is_word("not")
+            if negate:
+                self.advance()
+            if op.text == "is" and self.peek().is_word("null"):
+                null = self.advance()
+                left = Binary(op.pos, "!=" if negate else "==", left, Literal(null.pos, None, CsType.NULL))
+                continue
+            try:
+                type_ref = self.type_ref()
+            except _NotAType:
+                raise self.unexpected(self.peek(), "a type") from None
+            left = TypeTest(op.pos, left, type_ref, "is not" if negate else op.text)
+        return left
 
     def additive(self) -> Node:
         return self._left_assoc(("+", "-"), self.multiplicative)
@@ -389,11 +403,12 @@ class Parser:
             if isinstance(part, str):
                 parts.append(part)
                 continue
-            start, end = part
+            start, end, *fmt = part
             inner = Parser(self.source, tokenize(self.source, start, end))
             if inner.peek().kind == "eof":
                 raise self.refuse(start, "empty interpolation hole")
-            parts.append(inner.expression())
+            hole = inner.expression()
+            parts.append((hole, fmt[0]) if fmt else hole)
             if inner.peek().kind != "eof":
                 raise inner.unexpected(inner.peek(), "'}'")
         return Interpolated(tok.pos, tuple(parts))
