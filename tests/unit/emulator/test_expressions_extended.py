@@ -227,3 +227,10 @@ def test_dates_stay_dates_in_json_tokens() -> None:
 ])
 def test_type_tests_and_format_specifiers(source: str, expected: Any) -> None:
     assert run(source, request(n=5, s="12")) == expected
+
+
+def test_hostile_nesting_is_refused_not_a_crash() -> None:
+    from toolkit.emulator.expressions import UnsupportedExpression
+
+    with pytest.raises(UnsupportedExpression, match="nested too deeply"):
+        compile_expression("@(" + "(" * 3000 + "1" + ")" * 3000 + ")")

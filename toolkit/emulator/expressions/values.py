@@ -68,7 +68,10 @@ def compile_expression(source: str, *, expect: str | None = None) -> CompiledExp
     time; an ``object`` result is then checked at evaluation, like a C# cast.
     """
     compiler = Compiler(source)
-    compiled = compiler.value(parse(source))
+    try:
+        compiled = compiler.value(parse(source))
+    except RecursionError:  # hostile nesting: refuse it like any other unsupported input, never crash
+        raise UnsupportedExpression.at(source, 0, "the expression is nested too deeply") from None
     if expect is not None:
         compiled = _expecting(compiler, compiled, expect)
     fn, size = compiled.fn, compiler.slot_count
