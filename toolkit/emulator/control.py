@@ -1,6 +1,7 @@
 """The emulator's control API (JSON over loopback): traces, breakers, faults, clock, subscriptions, tokens.
 
     GET  /health                                  urls and status
+    GET  /metrics?name=   GET /events?kind=       what emit-metric, *-emit-token-metric, trace, log-to-eventhub recorded
     GET  /traces?limit=N    GET /traces/{id}      what the gateway did for a request (id: x-emulator-trace-id)
     GET  /breakers                                every backend's breaker state
     POST /reset                                   breakers, token counters, cache, traces, simulated backends
@@ -72,6 +73,7 @@ def create_control_app(emulator: Emulator) -> RequestGuard:
 
     from toolkit.emulator.jwt_issuer import issuer_routes
     from toolkit.emulator.management.control import management_control_routes
+    from toolkit.emulator.policy.state import recorded_output_routes
 
     def simulated(name: str) -> Any:
         backend = emulator.farm.backend(name) if emulator.farm else None
@@ -212,6 +214,7 @@ def create_control_app(emulator: Emulator) -> RequestGuard:
         Route("/backends/{name}/down", down, methods=["POST"]),
         Route("/backends/{name}/reset", reset_backend, methods=["POST"]),
         Route("/tokens", tokens, methods=["POST"]),
+        *recorded_output_routes(emulator.gateway.services),
         Mount("/issuer", routes=issuer_routes(emulator.issuer)),
         Mount("/management", routes=management_control_routes(emulator.plane)),
     ]

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from toolkit.config.models import LoadedConfig
 from toolkit.emulator.clock import EmulatorClock
@@ -173,6 +174,9 @@ class Emulator:
             azure_ad_authority=lambda tenant: AzureAdAuthority(self.issuer.openid_configuration_url, (ISSUER_URL,)),
             managed_identity=self.managed_identity,
         )
+        farm = self.farm
+        # set-backend-service base-url to a host off the machine: a simulated instance named by the host.
+        services.simulated_url = lambda url: farm.simulated_url(urlsplit(url).hostname or "external", url)
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))
@@ -279,6 +283,8 @@ class Emulator:
 
     def _reset_data_plane(self) -> list[str]:
         """Reset everything but the listening state; returns the simulated backends that are down."""
+        from toolkit.emulator.policy.state import state_of
+
         services = self.gateway.services
         for breaker in services.breakers().values():
             breaker.reset()
@@ -286,6 +292,7 @@ class Emulator:
         if services.cache_store is not None:
             services.cache_store.clear()
         self.gateway.traces.clear()
+        state_of(services).reset()  # policy caches, rate/quota counters, recorded metrics and events
         assert self.farm is not None
         for backend in self.farm.backends.values():
             backend.reset()

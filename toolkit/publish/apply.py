@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from toolkit.artifacts.layout import Kind
+from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.errors import EXIT_INTERRUPTED, EXIT_REMOTE, ApplyError, InputError, RemoteError, StalePlanError
 from toolkit.publish.client import ApimClient
 from toolkit.publish.diff import field_changes
@@ -124,7 +125,7 @@ def apply_plan(
         try:
             etag = _write(client, change, _body_for(change, desired, snapshot))
         except RemoteError as exc:
-            outcome.failed, outcome.error = change, redact(exc.message, secrets)
+            outcome.failed, outcome.error = change, redact(with_artifact_file(change.ref, exc.message), secrets)
             notify("failed", f"{change_line(change)}: {outcome.error}")
             try:
                 failed = _failed_write_step(client, change, exc, desired.get(change.ref), snapshot.get(change.ref),
@@ -146,6 +147,13 @@ def apply_plan(
 
 
 _HINT = "run `toolkit plan` to see the target's state now"
+
+
+def with_artifact_file(ref: ResourceRef, message: str) -> str:
+    """``message`` naming the artifact file: a policy's "line N: " becomes "<file>:N: " (else the file is appended)."""
+    file = ArtifactPath.fragment_policy(ref.name).relpath if ref.kind is Kind.FRAGMENT else ref.relpath
+    located, count = re.subn(r"\bline (\d+): ", lambda m: f"{file}:{m.group(1)}: ", message, count=1)
+    return located if count and (ref.kind.is_policy or ref.kind is Kind.FRAGMENT) else f"{message} ({file})"
 
 
 def _secret_values(bodies: Iterable[Body]) -> set[str]:

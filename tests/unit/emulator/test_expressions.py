@@ -176,66 +176,68 @@ def test_static_result_type(source: str, result_type: CsType) -> None:
 
 # (source, fragment of the reason, where the column points: a substring of source or a column)
 REFUSED: list[tuple[str, str, str | int]] = [
-    ("@(context.Request.Body.As<JObject>())", "context.Request.Body is not supported", "Body"),
-    ("@(context.User.Email)", "context.User is not supported", "User"),
-    ("@(DateTime.UtcNow)", "DateTime is not supported", "DateTime"),
-    ("@(Math.Max(1, 2))", "Math is not supported", "Math"),
-    ('@(context.Variables.Any(v => v.Key == "x"))', "lambda expressions (=>)", "=>"),
-    ("@((x, y) => x)", "lambda expressions (=>)", "=>"),
-    ("@(new JObject())", "object creation (new)", "new"),
+    ("@(context.Request.Bodyy)", "context.Request.Bodyy is not supported", "Bodyy"),
+    ("@(context.Userr.Email)", "context.Userr is not supported", "Userr"),
+    ("@(DateTimeX.UtcNow)", "DateTimeX is not supported", "DateTimeX"),
+    ("@(Math.Maxx(1, 2))", "Math.Maxx() is not supported", "Maxx"),
+    ("@(DateTime.UtcNoww)", "DateTime.UtcNoww is not supported", "UtcNoww"),
+    ("@(System.Security.Cryptography.MD5.Create())", "System.Security.Cryptography.MD5 is not supported", "MD5"),
+    ("@((x, y) => x)", "lambda expressions (=>) are supported only as method arguments", "(x"),
+    ("@(new Foo())", "new Foo(...) is not supported", "Foo"),
+    ("@(new int[3])", "arrays with a size", "[3"),
     ("@(typeof(string))", "typeof", "typeof"),
-    ("@(context.Variables[\"x\"] is string)", "type tests (is)", "is "),
-    ('@(context.Request.Headers.ContainsKey("x"))', "context.Request.Headers.ContainsKey() is not supported", "ContainsKey"),
+    ("@(context.Variables[\"x\"] is Foo)", "type tests against Foo are not supported", "Foo"),
+    ("@(context.Variables[\"x\"] as int)", "the as operator needs a reference type", "as "),
     ('@(GetValue("x"))', "function GetValue() is not supported", "GetValue"),
-    ("@(context.Request.Method.Length)", "member 'Length' is not supported on string", "Length"),
-    ("@(context.Request.Method.Substring(1))", "method Substring() is not supported", "Substring"),
+    ("@(context.Request.Method.Lengthh)", "member 'Lengthh' is not supported on string", "Lengthh"),
+    ("@(context.Request.Method.Substringg(1))", "method Substringg() is not supported", "Substringg"),
     ("@(context.Request.Method.ToLower(\"x\"))", "ToLower() takes 0 argument(s), got 1", "ToLower"),
     ("@(context.Request.Method.Contains(1))", "Contains() needs a string argument, got int", "1"),
-    ("@(context.Response.StatusCode * 2)", "operator * is not supported", "*"),
-    ("@(context.Response.StatusCode - 1)", "subtraction (operator -)", "-"),
-    ('@(context.Subscription.Id ?? "anon")', "null-coalescing operator ??", "??"),
-    ("@(context.Subscription?.Id)", "null-conditional operator ?.", "?."),
-    ('@(context.Variables["n"] = 1)', "assignment (=)", "= 1"),
-    ('@($"{context.Subscription.Id}")', "interpolated strings", "$"),
-    ('@(@"C:\\x")', "verbatim strings", '@"'),
-    ("@('x')", "character literals", "'"),
+    ('@(context.Response.StatusCode * "2")', "operator * cannot be applied to int and string", "*"),
+    ("@(context.Response.StatusCode ?? 1)", "operator ?? cannot be applied to int values", "??"),
+    ('@(context.Variables["n"] = 1)', "assignment (=) is supported only as a statement", "= 1"),
+    ('@($"{context.Subscription.Id:N")', "unterminated interpolation hole", ":N"),
+    ("@('xy')", "malformed character literal", "'"),
     ('@("a\\u0041")', "escape sequence '\\u'", "\\u"),
     ("@(5000000000)", "outside the int range", "5000000000"),
-    ("@(1.5m)", "numeric literal suffix 'm'", "m)"),
+    ("@(1.5q)", "numeric literal suffix 'q'", "q)"),
     ("@(0x1F)", "hexadecimal", "0x"),
-    ("@(-context.Response.StatusCode)", "unary minus is supported only on numeric literals", "-"),
-    ("@{ var x = 1; return x; }", "statement blocks are supported only as @{ return <expression>; }", "var"),
-    ("@{ return 1; return 2; }", "found a second statement", "return 2"),
-    ("@{ context.Response.StatusCode == 429; }", "found identifier 'context'", "context"),
-    ("@(return 1)", "return is supported only as", "return"),
+    ("@(-context.Request.Method)", "unary minus cannot be applied to string", "-"),
+    ("@{ var x; return 1; }", "needs an initializer", "var"),
+    ("@{ var x = 1; }", "a statement block must return a value", "{"),
+    ("@{ var x = 1; var x = 2; return x; }", "a local named 'x' is already defined", "x = 2"),
+    ("@{ break; }", "break outside a loop or switch", "break"),
+    ("@{ lock (context) { } return 1; }", "lock is not supported", "lock"),
+    ("@{ while (true) { } return 1; }", "while and do loops are not supported", "while"),
+    ("@{ context.Response.StatusCode == 429; }", "only calls, assignments and declarations can be statements", "context"),
+    ("@{ int x = \"a\"; return x; }", "cannot assign a string value to a int variable", "x ="),
+    ("@(return 1)", "return is supported only inside @{ ... }", "return"),
     ('@(context.Response.StatusCode == "429")', "operator == cannot compare int with string", "=="),
     ('@(context.Variables["n"] > 3)', "operator > cannot compare object with int", ">"),
-    ('@(context.Variables["n"] == "x")', "operator == cannot compare object with string", "=="),
+    ('@(context.Variables["n"] == 3)', "operator == cannot compare object with int", "=="),
     ('@("a" < "b")', "operator < cannot compare string with string", "<"),
     ("@(context.Response.StatusCode == 429 || 503)", "operator || needs bool operands, got int", "503"),
     ('@(!context.Request.Method)', "operator ! needs a bool operand, got string", "!"),
     ("@(true + 1)", "operator + cannot be applied to bool and int", "+"),
     ('@(context.Variables["s"].Contains("x"))', "Contains() is not supported on object values", "Contains"),
-    ('@((long)context.Variables["n"])', "cast to (long) is not supported", "(long"),
-    ('@((JObject)context.Variables["n"])', "cast to (JObject) is not supported", "(JObject"),
+    ('@((Foo)context.Variables["n"])', "cast to (Foo) is not supported", "(Foo"),
     ("@((string)5)", "cannot cast int to (string)", "(string"),
-    ('@(context.Variables.GetValueOrDefault<JObject>("x"))', "GetValueOrDefault<JObject> is not supported", "JObject"),
+    ("@((JObject)context.Request.Method)", "cannot cast string to (JObject)", "(JObject"),
+    ('@(context.Variables.GetValueOrDefault<Foo>("x"))', "GetValueOrDefault<Foo> is not supported", "Foo"),
     ('@(context.Variables.GetValueOrDefault<int>("n", "zero"))', "default value of type string", '"zero"'),
-    ('@(context.Request.Headers["api-key"])', "indexing context.Request.Headers is not supported", "["),
     ('@(context.Request.Headers.GetValueOrDefault<string>("x"))', "type arguments on", "string"),
     ('@(context.Request.Headers.GetValueOrDefault())', "takes 1 to 2 argument(s), got 0", "GetValueOrDefault"),
     ('@(context.Request.Method == "GET" ? 1 : "x")', "incompatible types int and string", "?"),
     ('@(context.Request.Method ? 1 : 2)', "condition of ?: must be bool", "Method"),
     ("@(context.Response)", "context.Response can only be compared with null", "Response"),
     ("@(context.Request)", "context.Request is not a value", "Request"),
-    ("@(context.Variables)", "context.Variables is not a value", "Variables"),
+    ("@(Math)", "Math is a type, not a value", "Math"),
     ("@(context.Response.StatusCode == 429", "unexpected the end of the expression, expected ')'", 37),
     ("@(context.Response.StatusCode == 429;)", "unexpected ';', expected ')'", ";"),
     ("@(context.Response.StatusCode == 429) x", "after the end of the expression", 39),
     ("@()", "empty expression", ")"),
     ("context.Response.StatusCode", "not a policy expression", 1),
-    ('@(context.Request.Method.Equals("x", StringComparison.OrdinalIgnoreCase))', "Equals() takes 1 argument(s), got 2", "Equals"),
-    ('@(context.Request.Method.Contains("x") && context.Request.Body.As<string>().Contains("y"))', "context.Request.Body", "Body"),
+    ('@(context.Request.Method.Contains("x") && context.Request.Bodyy.As<string>().Contains("y"))', "context.Request.Bodyy", "Bodyy"),
 ]
 
 
@@ -251,7 +253,7 @@ def test_unsupported_expressions_are_refused_with_construct_and_column(source: s
 
 
 def test_refusal_in_a_multiline_block_reports_line_and_column_within_the_expression() -> None:
-    source = "@{\n    return context.User.Email;\n}"
+    source = "@{\n    return context.Userr.Email;\n}"
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression(source)
     assert (caught.value.line, caught.value.column) == (2, len("    return context.") + 1)
@@ -260,7 +262,7 @@ def test_refusal_in_a_multiline_block_reports_line_and_column_within_the_express
 
 def test_refusal_is_bad_input_with_a_hint_naming_what_is_supported() -> None:
     with pytest.raises(UnsupportedExpression) as caught:
-        compile_expression("@(context.Request.Body.As<JObject>())")
+        compile_expression("@(context.Request.Bodyy.As<JObject>())")
     assert isinstance(caught.value, InputError)
     assert caught.value.exit_code == EXIT_BAD_INPUT
     assert caught.value.hint is not None and "Headers" in caught.value.hint and "Method" in caught.value.hint
@@ -376,7 +378,7 @@ def test_compile_value_keeps_constants_and_compiles_expressions() -> None:
     assert isinstance(expression, CompiledExpression)
     assert expression.is_expression is True and expression.evaluate(ctx()) == "sub-1"
     with pytest.raises(UnsupportedExpression):
-        compile_value("@(context.User.Id)")
+        compile_value("@(context.Userr.Id)")
 
 
 def test_simple_context_implements_the_protocol_and_every_member_reads_a_protocol_field() -> None:

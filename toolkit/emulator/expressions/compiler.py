@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .cstypes import CAST_TARGETS, NUMERIC, CsType, cs_equals, format_double, format_value
+from . import library
+from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType, cs_equals, format_double, format_value
 from .errors import (
     NULL_REFERENCE,
     NULLABLE_WITHOUT_VALUE,
@@ -21,31 +21,44 @@ from .errors import (
     key_not_found,
 )
 from .members import MEMBERS_BY_PATH, METHODS_BY_NAME, NAMESPACES, STRING_METHODS, SUPPORTED_MEMBERS
-from .nodes import Binary, Call, Cast, Conditional, Index, Literal, Member, Name, Node, Unary
+from .nodes import (
+    Binary,
+    Block,
+    Call,
+    Cast,
+    Conditional,
+    Index,
+    Interpolated,
+    Lambda,
+    Literal,
+    Member,
+    Name,
+    NamedArg,
+    New,
+    Node,
+    NullSafe,
+    Placeholder,
+    TypeTest,
+    Unary,
+)
+from .compiled import (
+    _D,
+    _NOT_CONSTANT,
+    Compiled,
+    Fn,
+    Frame,
+    _cast_hint,
+    _constant,
+    _not_a_value,
+    guard,
+)
+from .dynamic_compiler import DynamicCompiler
+from .views import VIEWS
 
-Fn = Callable[[Any], object]
-_NOT_CONSTANT = object()
+__all__ = ["Compiled", "Compiler", "Frame", "checked_cast", "guard"]
+
 _MISSING = object()
 _T = CsType
-
-
-@dataclass(slots=True)
-class Compiled:
-    """A compiled sub-expression: its closure, static type, constant value if any, context path."""
-
-    fn: Fn
-    type: CsType
-    pos: int
-    const: object = _NOT_CONSTANT
-    path: str | None = None  # set for context.* chains
-
-
-def _constant(value: object, type_: CsType, pos: int) -> Compiled:
-    return Compiled(lambda ctx: value, type_, pos, value)
-
-
-def _not_a_value(ctx: object) -> object:  # pragma: no cover - refused before it can run
-    raise AssertionError("namespace evaluated")
 
 
 def _members_under(path: str) -> str:
@@ -86,15 +99,34 @@ def checked_cast(fn: Fn, target: CsType, pos: int) -> Fn:
     return run
 
 
-class Compiler:
+# Real APIM context members the emulator has no value for: refused as the emulator's limit.
+APIM_CONTEXT_MEMBERS = frozenset({
+    "context.Request.Certificate", "context.Request.ClientCertificate", "context.Deployment.Certificates",
+    "context.Deployment.Gateway", "context.Deployment.GatewayId", "context.Api.Revision",
+    "context.Api.IsCurrentRevision", "context.Api.Workspace", "context.Api.Protocols", "context.Api.ServiceUrl",
+    "context.Api.SubscriptionKeyParameterNames", "context.Api.SubscriptionRequired", "context.Operation.Workspace",
+    "context.Product.Groups", "context.Product.ApprovalRequired", "context.Product.State",
+    "context.Product.SubscriptionLimit", "context.Product.SubscriptionRequired", "context.Subscription.CreatedDate",
+    "context.Subscription.EndDate", "context.Subscription.StartDate", "context.Subscription.SecondaryKey",
+    "context.User.Groups", "context.User.Identities", "context.User.Note", "context.User.RegistrationDate",
+    "context.Workspace", "context.GraphQL",
+})
+
+
+class Compiler(DynamicCompiler):
     """Compiles one expression's syntax tree; ``source`` is only used for error messages."""
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.scopes: list[dict[str, tuple[int, CsType]]] = []  # locals of @{ } blocks and lambda parameters
+        self.slot_count = 0
+        self.returns: list[Compiled] = []
         self._dispatch: dict[type, Callable[[Any], Compiled]] = {
             Literal: self._literal, Name: self._name, Member: self._member, Call: self._call,
             Index: self._index, Cast: self._cast, Unary: self._unary, Binary: self._binary,
-            Conditional: self._conditional,
+            Conditional: self._conditional, Interpolated: self._interpolated, New: self._new,
+            NullSafe: self._null_safe, Lambda: self._lambda_outside_call, Block: self._block,
+            NamedArg: self._named_outside_call, Placeholder: self._placeholder, TypeTest: self._type_test,
         }  # fmt: skip
         self._path_methods: dict[str, Callable[[Call, str], Compiled]] = {
             "context.Request.Headers.GetValueOrDefault": self._header_method,
@@ -103,8 +135,8 @@ class Compiler:
             "context.Variables.ContainsKey": self._variable_contains,
         }
 
-    def refuse(self, pos: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        return UnsupportedExpression.at(self.source, pos, message, hint)
+    def refuse(self, pos: int, message: str, hint: str | None = None, *, limit: bool = False) -> UnsupportedExpression:
+        return UnsupportedExpression.at(self.source, pos, message, hint, limit=limit)
 
     # -- entry points --------------------------------------------------------------------------
 
@@ -117,6 +149,12 @@ class Compiler:
         return self._as_value(self.node(node))
 
     def _as_value(self, c: Compiled) -> Compiled:
+        if c.type is _T.NAMESPACE and c.path in VIEWS:
+            return Compiled(guard(VIEWS[c.path], c.pos), _D, c.pos)
+        if c.type is _T.STATIC:
+            raise self.refuse(c.pos, f"{c.path} is a type, not a value")
+        if c.type is _T.LAMBDA:
+            raise self.refuse(c.pos, "lambda expressions (=>) are supported only as method arguments")
         if c.type is _T.NAMESPACE:
             raise self.refuse(c.pos, f"{c.path} is not a value", _members_under(c.path or ""))
         if c.type is _T.RESPONSE:
@@ -141,8 +179,15 @@ class Compiler:
         return _constant(node.value, node.type, node.pos)
 
     def _name(self, node: Name) -> Compiled:
+        for scope in reversed(self.scopes):
+            if node.ident in scope:
+                slot, type_ = scope[node.ident]
+                return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos)
         if node.ident == "context":
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path="context")
+        if node.ident in library.STATIC_CLASSES or node.ident in library.STATIC_NAMESPACES \
+                or node.ident in library.CONSTRUCTORS:
+            return Compiled(_not_a_value, _T.STATIC, node.pos, path=node.ident)
         raise self.refuse(
             node.pos, f"{node.ident} is not supported",
             "expressions may use literals, context.* members, operators and a few string methods",
@@ -150,24 +195,41 @@ class Compiler:
 
     def _member(self, node: Member) -> Compiled:
         target = self.node(node.target)
+        if target.type is _T.STATIC:
+            return self._static_member(target, node)
+        if target.type is _T.NAMESPACE and target.path in VIEWS and f"{target.path}.{node.name}" not in MEMBERS_BY_PATH \
+                and f"{target.path}.{node.name}" not in NAMESPACES:
+            target = self._as_value(target)
         if target.path is None or target.path not in NAMESPACES:
             target = self._as_value(target)
-            raise self.refuse(node.pos, f"member '{node.name}' is not supported on {target.type} values")
+            return self._runtime_member(target, node)
         path = f"{target.path}.{node.name}"
         spec = MEMBERS_BY_PATH.get(path)
         if spec is not None and spec.kind == "property":
             return Compiled(operator.attrgetter(spec.attr), CsType(spec.type), node.pos, path=path)  # type: ignore[arg-type]
+        if spec is not None and spec.kind == "optional":
+            name = spec.attr
+            return Compiled(lambda ctx: getattr(ctx, name, None), CsType(spec.type), node.pos, path=path)  # type: ignore[arg-type]
         if spec is not None and spec.kind == "object":
             present = operator.attrgetter(spec.attr)  # type: ignore[arg-type]
             return Compiled(lambda ctx: None if present(ctx) is None else True, _T.RESPONSE, node.pos, path=path)
-        if path in NAMESPACES:
+        if path in NAMESPACES or path in VIEWS:
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path=path)
         if path + "[]" in MEMBERS_BY_PATH or path in self._path_methods:
             raise self.refuse(node.pos, f"{path} is not a value", _members_under(path))
-        raise self.refuse(node.pos, f"{path} is not supported", _members_under(target.path))
+        raise self.refuse(node.pos, f"{path} is not supported", _members_under(target.path),
+                          limit=path in APIM_CONTEXT_MEMBERS)
 
     def _index(self, node: Index) -> Compiled:
         target = self.node(node.target)
+        if target.path != "context.Variables" and (target.type is not _T.NAMESPACE or target.path in VIEWS):
+            value = self._as_value(target)
+            if value.type in (_D, _T.STRING):
+                keys = [self.value(a) for a in node.args]
+                if len(keys) != 1:
+                    raise self.refuse(node.pos, "indexers take one argument")
+                tf, kf = value.fn, keys[0].fn
+                return Compiled(guard(lambda ctx: library.index(tf(ctx), kf(ctx)), node.pos), _D, node.pos)
         if target.path != "context.Variables":
             what = target.path or f"{self._as_value(target).type} values"
             hint = "use GetValueOrDefault(name, default)" if target.path and target.path.endswith(".Headers") else None
@@ -192,9 +254,13 @@ class Compiler:
         if node.target is None:
             raise self.refuse(node.pos, f"function {node.name}() is not supported")
         target = self.node(node.target)
+        if target.type is _T.STATIC:
+            return self._static_call(target, node)
         if target.type in (_T.NAMESPACE, _T.RESPONSE):
             path = f"{target.path}.{node.name}"
             handler = self._path_methods.get(path)
+            if handler is None and target.path in VIEWS and node.name in library.METHOD_NAMES:
+                return self._runtime_call(self._as_value(target), node)
             if handler is None:
                 raise self.refuse(node.pos, f"{path}() is not supported", _members_under(target.path or ""))
             return handler(node, path)
@@ -247,6 +313,10 @@ class Compiler:
         fallback = default.fn if default is not None else _default_of(result)
         check = _CAST_CHECKS.get(result)
         target = _DOTNET_TARGET.get(result, "")
+        if result is _D and node.type_args:
+            class_name = node.type_args[0].name
+            runtime_check = library.RUNTIME_CHECKS.get(class_name, lambda v: True)
+            check, target = (lambda v: v is None or runtime_check(v)), class_name
         pos = node.pos
 
         def get(ctx: Any) -> object:
@@ -266,12 +336,14 @@ class Compiler:
         if not node.type_args:
             return None
         type_arg = node.type_args[0]
-        if len(node.type_args) != 1 or type_arg.name not in CAST_TARGETS:
+        name = type_arg.name
+        known = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
+        if len(node.type_args) != 1 or (known is None and name not in library.CAST_NAMES):
             raise self.refuse(
                 type_arg.pos, f"{path}<{', '.join(t.name for t in node.type_args)}> is not supported",
-                "supported: <string>, <int>, <bool>",
+                "supported: <string>, <int>, <bool>, <double>, <JObject>, <JArray>, <JToken>, <DateTime>, ...",
             )  # fmt: skip
-        return CAST_TARGETS[type_arg.name]
+        return known or _D
 
     def _variable_contains(self, node: Call, path: str) -> Compiled:
         self._no_type_args(node, path)
@@ -288,8 +360,15 @@ class Compiler:
 
     def _value_method(self, recv: Compiled, node: Call) -> Compiled:
         spec = METHODS_BY_NAME.get(node.name)
+        static = spec is not None and recv.type.value in spec.receivers and not node.type_args
+        if recv.type is _D or (recv.type is _T.STRING and not static and node.name in library.METHOD_NAMES) or (
+                static and len(node.args) != len(spec.parameters) and node.name in _OVERLOADED  # type: ignore[union-attr]
+                and recv.type is not _T.OBJECT):
+            return self._runtime_call(recv, node)
         if spec is None:
-            hint = "supported methods: " + ", ".join(sorted(METHODS_BY_NAME))
+            hint = "supported methods: " + ", ".join(sorted(METHODS_BY_NAME | dict.fromkeys(library.METHOD_NAMES)))
+            if node.name in library.METHOD_NAMES:
+                raise self.refuse(node.pos, f"{node.name}() is not supported on {recv.type} values", _cast_hint(recv))
             raise self.refuse(node.pos, f"method {node.name}() is not supported", hint)
         self._no_type_args(node, f"{node.name}()")
         if recv.type.value not in spec.receivers:
@@ -312,13 +391,23 @@ class Compiler:
     # -- operators -----------------------------------------------------------------------------
 
     def _cast(self, node: Cast) -> Compiled:
-        target = CAST_TARGETS.get(node.type.name)
-        if target is None:
-            raise self.refuse(node.pos, f"cast to ({node.type.name}) is not supported", "supported: (string), (int), (bool)")
+        name = node.type.name
+        target = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
+        if target is None and name not in library.CAST_NAMES:
+            raise self.refuse(node.pos, f"cast to ({name}) is not supported",
+                              "supported: " + ", ".join(f"({n})" for n in sorted(library.CAST_NAMES)))
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
+        if src is _D:
+            return Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), target or _D, pos)
+        if src is _T.OBJECT and (target is None or target not in _CAST_CHECKS):
+            return Compiled(guard(lambda ctx: library.unbox(fn(ctx), name), pos), target or _D, pos)
+        if target is None:
+            raise self.refuse(pos, f"cannot cast {src} to ({name})")
         if src is _T.OBJECT:
             return Compiled(checked_cast(fn, target, pos), target, pos)
+        if target is _T.DOUBLE and src in NUMERIC:
+            return self._fold(Compiled(lambda ctx: None if (v := fn(ctx)) is None else float(v), _T.DOUBLE, pos), operand)
         if src is _T.INT and target is _T.INT and operand.const is _NOT_CONSTANT:
             return Compiled(_has_value(fn, pos), _T.INT, pos)  # (int) on the nullable status
         if src is target or (src is _T.NULL and target is _T.STRING):
@@ -330,6 +419,14 @@ class Compiler:
 
     def _unary(self, node: Unary) -> Compiled:
         operand = self.value(node.operand)
+        fn = operand.fn
+        if node.op == "-":
+            if operand.type not in NUMERIC and operand.type is not _D:
+                raise self.refuse(node.pos, f"unary minus cannot be applied to {operand.type}")
+            return self._fold(Compiled(guard(lambda ctx: library.arithmetic("-", 0, fn(ctx)), node.pos),
+                                       operand.type, node.pos), operand)
+        if operand.type is _D:
+            return Compiled(guard(lambda ctx: not library.to_bool(fn(ctx)), node.pos), _T.BOOL, node.pos)
         if operand.type is not _T.BOOL:
             raise self.refuse(node.pos, f"operator ! needs a bool operand, got {operand.type}", _cast_hint(operand))
         fn = operand.fn
@@ -339,7 +436,10 @@ class Compiler:
         if node.op in ("==", "!="):
             return self._equality(node)
         left, right = self.value(node.left), self.value(node.right)
+        if node.op == "??":
+            return self._coalesce(node, left, right)
         if node.op in ("&&", "||"):
+            left, right = _as_bool(left), _as_bool(right)
             for side in (left, right):
                 if side.type is not _T.BOOL:
                     raise self.refuse(side.pos, f"operator {node.op} needs bool operands, got {side.type}", _cast_hint(side))
@@ -348,6 +448,11 @@ class Compiler:
             return self._fold(Compiled(fn, _T.BOOL, node.pos), left, right)
         if node.op == "+":
             return self._plus(node, left, right)
+        if node.op in ("-", "*", "/", "%"):
+            return self._arithmetic(node, left, right)
+        if _D in (left.type, right.type):
+            lf, rf, op = left.fn, right.fn, node.op
+            return Compiled(guard(lambda ctx: library.compare(op, lf(ctx), rf(ctx)), node.pos), _T.BOOL, node.pos)
         if left.type not in NUMERIC or right.type not in NUMERIC:
             raise self.refuse(
                 node.pos, f"operator {node.op} cannot compare {left.type} with {right.type}",
@@ -360,8 +465,11 @@ class Compiler:
         nulls = {left.type, right.type} & {_T.NULL}
         if not nulls:
             left, right = self._as_value(left), self._as_value(right)
-        elif _T.NAMESPACE in (left.type, right.type):
+        elif _T.NAMESPACE in (left.type, right.type) or _T.STATIC in (left.type, right.type):
             left, right = self._as_value(left), self._as_value(right)
+        if _D in (left.type, right.type) or {left.type, right.type} == {_T.OBJECT, _T.STRING}:
+            lf, rf, negate = left.fn, right.fn, node.op == "!="
+            return Compiled(guard(lambda ctx: library.equals(lf(ctx), rf(ctx)) != negate, node.pos), _T.BOOL, node.pos)
         if not _comparable(left.type, right.type):
             raise self.refuse(
                 node.pos, f"operator {node.op} cannot compare {left.type} with {right.type}",
@@ -380,9 +488,28 @@ class Compiler:
             fn = (lambda ctx: lf(ctx) != rf(ctx)) if negate else (lambda ctx: lf(ctx) == rf(ctx))
         return self._fold(Compiled(fn, _T.BOOL, node.pos), left, right)
 
+    def _coalesce(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
+        if left.type in NUMERIC or left.type is _T.BOOL:
+            raise self.refuse(node.pos, f"operator ?? cannot be applied to {left.type} values")
+        lf, rf = left.fn, right.fn
+        result = _merge(left.type, right.type) or _D
+        return Compiled(lambda ctx: v if (v := lf(ctx)) is not None else rf(ctx), result, node.pos)
+
+    def _arithmetic(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
+        types = {left.type, right.type}
+        if not types <= (NUMERIC | {_D}):
+            raise self.refuse(node.pos, f"operator {node.op} cannot be applied to {left.type} and {right.type}",
+                              _cast_hint(left) or _cast_hint(right))
+        result = _D if _D in types else (_T.INT if types == {_T.INT} else _T.DOUBLE)
+        lf, rf, op = left.fn, right.fn, node.op
+        return self._fold(Compiled(guard(lambda ctx: library.arithmetic(op, lf(ctx), rf(ctx)), node.pos), result,
+                                   node.pos), left, right)
+
     def _plus(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
         lf, rf = left.fn, right.fn
         types = (left.type, right.type)
+        if _D in types and _T.STRING not in types:
+            return Compiled(guard(lambda ctx: library.arithmetic("+", lf(ctx), rf(ctx)), node.pos), _D, node.pos)
         if _T.STRING in types:
             fn: Fn = lambda ctx: format_value(lf(ctx)) + format_value(rf(ctx))  # noqa: E731
             result = _T.STRING
@@ -400,7 +527,7 @@ class Compiler:
         return self._fold(Compiled(fn, result, node.pos), left, right)
 
     def _conditional(self, node: Conditional) -> Compiled:
-        cond = self.value(node.condition)
+        cond = _as_bool(self.value(node.condition))
         if cond.type is not _T.BOOL:
             raise self.refuse(cond.pos, f"the condition of ?: must be bool, got {cond.type}", _cast_hint(cond))
         then, other = self.value(node.then), self.value(node.otherwise)
@@ -421,8 +548,15 @@ _STRING_OPS: dict[str, Callable[..., object]] = {
 _REFERENCE_TYPES = frozenset({_T.STRING, _T.OBJECT, _T.NULL})
 
 
-def _cast_hint(c: Compiled) -> str | None:
-    return "cast the object value first, e.g. (string)context.Variables[\"name\"]" if c.type is _T.OBJECT else None
+_OVERLOADED = frozenset({"Equals", "StartsWith", "EndsWith", "Contains", "ToString"})  # overloads with more arguments
+
+
+def _as_bool(c: Compiled) -> Compiled:
+    """A dynamic operand of a logical operator, checked to be a bool when evaluated."""
+    if c.type is not _D:
+        return c
+    fn = c.fn
+    return Compiled(guard(lambda ctx: library.to_bool(fn(ctx)), c.pos), _T.BOOL, c.pos)
 
 
 def _comparable(a: CsType, b: CsType) -> bool:
@@ -435,6 +569,8 @@ def _comparable(a: CsType, b: CsType) -> bool:
 
 
 def _assignable(source: CsType, target: CsType) -> bool:
+    if _D in (source, target):
+        return True
     return source is target or target is _T.OBJECT or (source is _T.NULL and target in _REFERENCE_TYPES)
 
 
@@ -447,6 +583,8 @@ def _merge(a: CsType, b: CsType) -> CsType | None:
     """Result type of `c ? a : b`, or None when C# has no conversion between the branches."""
     if a is b:
         return a
+    if _D in (a, b) and _T.NULL in (a, b):
+        return _D
     if {a, b} <= NUMERIC:
         return _T.DOUBLE
     if _T.NULL in (a, b):
@@ -454,6 +592,8 @@ def _merge(a: CsType, b: CsType) -> CsType | None:
         return other if other in _REFERENCE_TYPES else None
     if _T.OBJECT in (a, b):
         return _T.OBJECT
+    if _D in (a, b):
+        return _D
     return None
 
 

@@ -17,12 +17,20 @@ class CsType(StrEnum):
     OBJECT = "object"
     RESPONSE = "IResponse"  # context.Response: only comparable with null
     NAMESPACE = "namespace"  # context, context.Request, ...: not a value
+    DYNAMIC = "dynamic"  # a runtime-dispatched value (JSON tokens, arrays, dates, ...): checked on use
+    STATIC = "static class"  # Math, string, JObject, ... as the target of a static member: not a value
+    LAMBDA = "lambda"  # x => ...: only as a method argument
 
 
 NUMERIC = frozenset({CsType.INT, CsType.DOUBLE})
 
 # Types a `(T)` cast or `GetValueOrDefault<T>` may name, and the runtime test a value must pass.
 CAST_TARGETS: dict[str, CsType] = {"string": CsType.STRING, "int": CsType.INT, "bool": CsType.BOOL}
+# .NET names and other primitive spellings of the same types (casts and GetValueOrDefault<T>).
+CAST_ALIASES: dict[str, CsType] = {
+    "String": CsType.STRING, "Int32": CsType.INT, "Boolean": CsType.BOOL, "long": CsType.INT, "Int64": CsType.INT,
+    "double": CsType.DOUBLE, "Double": CsType.DOUBLE, "float": CsType.DOUBLE, "decimal": CsType.DOUBLE,
+}
 
 _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String"}
 
@@ -58,7 +66,13 @@ def format_value(value: object) -> str:
         return "False"
     if type(value) is float:
         return format_double(value)
-    return value if type(value) is str else str(value)
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
+    from .library import display  # JSON tokens, dates, URLs: their C# ToString()
+
+    return display(value)
 
 
 def cs_equals(receiver: object, other: object) -> bool:

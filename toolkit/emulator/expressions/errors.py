@@ -58,8 +58,10 @@ class UnsupportedExpression(InputError):
         source: str = "",
         line: int = 1,
         hint: str | None = None,
+        limit: bool = False,
     ) -> None:
         self.reason = message
+        self.limit = limit  # valid APIM C# that the emulator cannot run (not an error APIM would report)
         self.column = column
         self.line = line
         self.source = source
@@ -67,10 +69,11 @@ class UnsupportedExpression(InputError):
         super().__init__(text, hint=hint)
 
     @classmethod
-    def at(cls, source: str, offset: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        """Build the error for a 0-based ``offset`` into ``source``."""
+    def at(cls, source: str, offset: int, message: str, hint: str | None = None, *,
+           limit: bool = False) -> UnsupportedExpression:
+        """Build the error for a 0-based ``offset`` into ``source`` (``limit``: the emulator's, not APIM's)."""
         line, column = locate(source, offset)
-        return cls(message, column, source=source, line=line, hint=hint)
+        return cls(message, column, source=source, line=line, hint=hint, limit=limit)
 
 
 class ExpressionRuntimeError(Exception):
@@ -89,6 +92,10 @@ class ExpressionRuntimeError(Exception):
         self.line = line
         self.message = f"Expression evaluation failed. {detail}"
         super().__init__(f"{self.message} ({_where(source, line, column)})")
+
+
+class CsError(Exception):
+    """A .NET exception thrown by a library call while evaluating (message as .NET words it)."""
 
 
 class EvaluationFailure(Exception):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cstypes import CsType
+from .views import EXTRA_PROPERTIES, VIEW_SUMMARIES
 
 
 @dataclass(frozen=True, slots=True)
 class MemberSpec:
     """One supported `context` member.
 
-    kind: ``property`` (reads ``attr`` of the ExpressionContext), ``object`` (only comparable
+    kind: ``property`` (reads ``attr`` of the ExpressionContext), ``optional`` (reads ``attr`` when
+    the context has it, else null), ``view`` (an object value built by `views.VIEWS`), ``object`` (only comparable
     with null; null when ``attr`` is None), ``method`` or ``indexer`` (compiled by the handler
     registered for ``path`` in the compiler).
     """
@@ -75,6 +77,11 @@ SUPPORTED_MEMBERS: tuple[MemberSpec, ...] = (
     ),
 )  # fmt: skip
 
+SUPPORTED_MEMBERS += tuple(
+    MemberSpec(path, path, type_, "optional", summary, attr) for path, type_, attr, summary in EXTRA_PROPERTIES
+) + tuple(
+    MemberSpec(path, path, "dynamic", "view", summary) for path, summary in VIEW_SUMMARIES.items()
+)
 MEMBERS_BY_PATH: dict[str, MemberSpec] = {m.path: m for m in SUPPORTED_MEMBERS}
 
 # Every proper prefix of a member path is a namespace (`context`, `context.Request.Url`, ...).
@@ -112,23 +119,39 @@ VALUE_METHODS: tuple[MethodSpec, ...] = (
 METHODS_BY_NAME: dict[str, MethodSpec] = {m.name: m for m in STRING_METHODS + VALUE_METHODS}
 
 OPERATORS: tuple[tuple[str, str], ...] = (
-    ("== !=", "int/double with each other, string with string (ordinal), bool with bool, anything with null"),
-    ("< <= > >=", "int/double; false when either side is null"),
+    ("== !=", "int/double with each other, string with string (ordinal), bool with bool, anything with null; "
+              "runtime (dynamic) values compare by value (JSON tokens by their value)"),
+    ("< <= > >=", "numbers (and dates); false when either side is null"),
     ("&& ||", "bool operands; short-circuit"),
     ("!", "bool operand"),
-    ("+", "int + int (wraps like C# int), double arithmetic, string concatenation with any value"),
+    ("+ - * / %", "int arithmetic wraps like C# int, / truncates; double arithmetic; + concatenates strings"),
     ("a ? b : c", "bool condition; branches of one type (int/double mix to double, null joins string/object)"),
-    ("(string) (int) (bool)", "casts; on object values checked at run time (InvalidCastException)"),
-    ("-literal", "negative numeric literals only"),
+    ("a ?? b, a?.b, a?[i]", "null-coalescing and null-conditional access"),
+    ("(T)value", "casts: string, int, bool, double, long and their .NET names, JObject, JArray, JToken, JValue, "
+                 "JProperty, IResponse, Jwt, DateTime, TimeSpan, Guid, arrays; checked at run time"),
+    ("x => ..., (a, b) => ...", "lambdas, as method arguments (LINQ)"),
+    ("new T(...), new T[] { }, new[] { }, new { a = 1 }", "constructors of the library types, arrays, "
+                                                          "anonymous objects; collection initializers"),
+    ('$"...{expr}...{value:format}", @"...", \'c\'', "interpolated and verbatim strings, characters"),
+    ("x is T, x is not T, x is null, x as T", "runtime type tests; as gives null on a mismatch"),
 )
+
+STATEMENTS = ("var / typed locals, =, +=, -=, ++, --, if/else, foreach, for (at most 10,000 iterations), switch, "
+              "try/catch, using, return, break, continue")
 
 
 def coverage_rows() -> list[tuple[str, str, str]]:
     """(construct, result type, notes) rows for the emulator's expression COVERAGE table."""
+    from .library import CONSTRUCTORS, MEMBER_NAMES, METHOD_NAMES, STATIC_METHODS, STATIC_PROPERTIES
+
     rows = [("literals", "int, double, string, bool, null", 'escapes \\" \\\\ \\n \\t \\r \\0 \\\'')]
     rows += [(m.syntax, m.type, m.summary) for m in SUPPORTED_MEMBERS]
     rows += [(f"<{'|'.join(m.receivers)}>.{m.name}({', '.join(m.parameters)})", m.result, m.summary)
              for m in STRING_METHODS + VALUE_METHODS]  # fmt: skip
     rows += [(op, "", note) for op, note in OPERATORS]
-    rows.append(("@{ return <expression>; }", "", "the only statement block accepted"))
+    rows.append(("@{ statements }", "", STATEMENTS))
+    rows.append(("static members", "", ", ".join(sorted({*STATIC_PROPERTIES, *STATIC_METHODS}))))
+    rows.append(("constructors", "dynamic", ", ".join(f"new {name}" for name in sorted(CONSTRUCTORS))))
+    rows.append(("members of runtime values", "dynamic", ", ".join(sorted(MEMBER_NAMES))))
+    rows.append(("methods of runtime values", "dynamic", ", ".join(sorted(METHOD_NAMES))))
     return rows

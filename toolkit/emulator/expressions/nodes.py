@@ -94,3 +94,151 @@ class Conditional(Node):
     condition: Node
     then: Node
     otherwise: Node
+
+
+@dataclass(frozen=True, slots=True)
+class NullSafe(Node):
+    """`target?.rest`: `access` (a Member, Call or Index whose target is `Placeholder`) runs unless target is null."""
+
+    target: Node
+    access: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder(Node):
+    """The already-evaluated target inside a `NullSafe` access."""
+
+
+@dataclass(frozen=True, slots=True)
+class Interpolated(Node):
+    """`$"text {expr} text"`: parts are str or Node."""
+
+    parts: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda(Node):
+    """`x => body` or `(x, y) => body` (only as a method argument)."""
+
+    params: tuple[str, ...]
+    body: Node
+
+
+@dataclass(frozen=True, slots=True)
+class New(Node):
+    """`new T(args)`, `new T[] { items }` / `new[] { items }` (array=True), `new { a = x }` (fields)."""
+
+    type: TypeRef | None
+    args: tuple[Node, ...]
+    array: bool = False
+    fields: tuple[tuple[str, Node], ...] | None = None
+    adds: tuple[tuple[Node, ...], ...] = ()  # collection initializer: Add(...) per item
+
+
+@dataclass(frozen=True, slots=True)
+class NamedArg(Node):
+    """`name: value` in an argument list (matched by position; only names the value)."""
+
+    name: str
+    value: Node
+
+
+# -- statements (inside @{ ... }) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VarDecl(Node):
+    """`var x = e;`, `T x;`, `T a = 1, b;` (type None for var)."""
+
+    type: TypeRef | None
+    names: tuple[tuple[str, int, Node | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Node):
+    """`target = value;` or a compound `target += value;` (op is "=", "+=", ...)."""
+
+    target: Node
+    op: str
+    value: Node
+
+
+@dataclass(frozen=True, slots=True)
+class ExprStatement(Node):
+    """A method call evaluated for its effect (`obj.Add(x);`)."""
+
+    expr: Node
+
+
+@dataclass(frozen=True, slots=True)
+class If(Node):
+    """`if (condition) then [else otherwise]`."""
+
+    condition: Node
+    then: Node
+    otherwise: Node | None
+
+
+@dataclass(frozen=True, slots=True)
+class Foreach(Node):
+    """`foreach (var name in items) body`."""
+
+    name: str
+    items: Node
+    body: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Switch(Node):
+    """`switch (subject) { case a: case b: ...; break; default: ...; }`: labels None is default."""
+
+    subject: Node
+    sections: tuple[tuple[tuple[Node | None, ...], tuple[Node, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Return(Node):
+    """`return value;`."""
+
+    value: Node | None
+
+
+@dataclass(frozen=True, slots=True)
+class Jump(Node):
+    """`break;` or `continue;`."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Try(Node):
+    """`try { body } catch [(Exception e)] { handler }`."""
+
+    body: Node
+    handler: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Node):
+    """`{ statements }`."""
+
+    statements: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class For(Node):
+    """`for (init; condition; step) body` (each part optional; the emulator caps the iterations)."""
+
+    init: Node | None
+    condition: Node | None
+    step: Node | None
+    body: Node
+
+
+@dataclass(frozen=True, slots=True)
+class TypeTest(Node):
+    """`value is T`, `value is not T` (bool) or `value as T` (the value or null); pos is the keyword."""
+
+    operand: Node
+    type: TypeRef
+    op: str

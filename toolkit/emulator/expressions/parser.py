@@ -7,22 +7,46 @@ from dataclasses import fields
 from .cstypes import CsType
 from .errors import UnsupportedExpression
 from .lexer import Token, tokenize
-from .nodes import Binary, Call, Cast, Conditional, Index, Literal, Member, Name, Node, TypeRef, Unary
+from .nodes import (
+    Assign,
+    Binary,
+    Block,
+    Call,
+    Cast,
+    Conditional,
+    ExprStatement,
+    For,
+    Foreach,
+    If,
+    Index,
+    Interpolated,
+    Jump,
+    Lambda,
+    Literal,
+    Member,
+    Name,
+    NamedArg,
+    New,
+    Node,
+    NullSafe,
+    Placeholder,
+    Return,
+    Switch,
+    Try,
+    TypeRef,
+    TypeTest,
+    Unary,
+    VarDecl,
+)
 
 # Tokens that are valid C# but outside the subset, with the message that refuses them.
 UNSUPPORTED_OPERATORS = {
-    "=>": "lambda expressions (=>) are not supported",
-    "??": "the null-coalescing operator ?? is not supported",
-    "?.": "the null-conditional operator ?. is not supported",
-    "*": "operator * is not supported",
-    "/": "operator / is not supported",
-    "%": "operator % is not supported",
-    "-": "subtraction (operator -) is not supported",
-    "=": "assignment (=) is not supported",
+    "=>": "lambda expressions (=>) are supported only as method arguments",
+    "=": "assignment (=) is supported only as a statement inside @{ ... }",
     "++": "operator ++ is not supported",
     "--": "operator -- is not supported",
-    "+=": "operator += is not supported",
-    "-=": "operator -= is not supported",
+    "+=": "compound assignment is supported only as a statement inside @{ ... }",
+    "-=": "compound assignment is supported only as a statement inside @{ ... }",
     "*=": "operator *= is not supported",
     "/=": "operator /= is not supported",
     "%=": "operator %= is not supported",
@@ -36,55 +60,60 @@ UNSUPPORTED_OPERATORS = {
     "<<": "operator << is not supported",
     "::": "operator :: is not supported",
     "->": "operator -> is not supported",
-    "{": "braces ({...}) are not supported",
-    "[": "array syntax ([...]) is not supported",
+    "{": "braces ({...}) are not supported here",
 }
 UNSUPPORTED_KEYWORDS = {
-    "new": "object creation (new) is not supported",
     "typeof": "typeof is not supported",
     "nameof": "nameof is not supported",
     "sizeof": "sizeof is not supported",
     "default": "default expressions are not supported",
-    "is": "type tests (is) are not supported",
-    "as": "type conversions (as) are not supported",
-    "switch": "switch expressions are not supported",
+    "switch": "switch is supported only as a statement",
     "with": "with expressions are not supported",
     "this": "this is not supported",
     "base": "base is not supported",
     "checked": "checked is not supported",
     "unchecked": "unchecked is not supported",
     "await": "await is not supported",
-    "throw": "throw expressions are not supported",
+    "throw": "throw is not supported",
     "delegate": "anonymous methods (delegate) are not supported",
     "stackalloc": "stackalloc is not supported",
     "ref": "ref is not supported",
     "out": "out arguments are not supported",
-    "var": "variable declarations (var) are not supported",
-    "if": "if statements are not supported",
-    "for": "loops are not supported",
-    "foreach": "loops are not supported",
-    "while": "loops are not supported",
-    "do": "loops are not supported",
-    "try": "try statements are not supported",
-    "return": "return is supported only as @{ return <expression>; }",
+    "var": "variable declarations (var) are supported only as statements inside @{ ... }",
+    "if": "if is supported only as a statement inside @{ ... }",
+    "foreach": "foreach is supported only as a statement inside @{ ... }",
+    "for": "loops are supported only as statements inside @{ ... }",
+    "while": "while and do loops are not supported (use foreach or for)",
+    "do": "while and do loops are not supported (use foreach or for)",
+    "goto": "goto is not supported",
+    "lock": "lock is not supported",
+    "using": "using is supported only as a statement inside @{ ... }",
+    "try": "try is supported only as a statement inside @{ ... }",
+    "return": "return is supported only inside @{ ... }",
+    "break": "break is supported only inside @{ ... }",
+    "continue": "continue is supported only inside @{ ... }",
+    "case": "case is supported only inside a switch statement",
+    "catch": "catch is supported only after try",
+    "else": "else is supported only after if",
 }
 # C# predefined type keywords: `(keyword)` is always a cast.
 PREDEFINED_TYPES = frozenset(
     "bool byte sbyte char decimal double float int uint long ulong short ushort object string dynamic".split()
 )
-_RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false", "null"}
+_RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false", "null", "new", "in"}
+_ASSIGNMENTS = ("=", "+=", "-=")
+
+
+# The emulator compiles and runs expressions recursively, so it bounds how deep they nest: brackets,
+# casts, `!`, arguments, `?:` branches and statement blocks (MAX_NESTING), and the syntax tree as a whole,
+# where each operator of a chain like a + b + c adds a level (MAX_TREE_DEPTH). Real policies stay far below.
+MAX_NESTING = 32
+MAX_TREE_DEPTH = 100
+_TOO_DEEP = "the local emulator does not support expressions nested deeper than {limit} levels (APIM does)"
 
 
 class _NotAType(Exception):
     """Backtracking signal: the tokens do not spell a type."""
-
-
-# The emulator compiles and runs expressions recursively, so it bounds how deep they nest: brackets,
-# casts, `!`, arguments and `?:` branches (MAX_NESTING), and the syntax tree as a whole, where each
-# operator of a chain like a + b + c adds a level (MAX_TREE_DEPTH). Real policies stay far below.
-MAX_NESTING = 32
-MAX_TREE_DEPTH = 100
-_TOO_DEEP = "the local emulator does not support expressions nested deeper than {limit} levels (APIM does)"
 
 
 class Parser:
@@ -95,7 +124,6 @@ class Parser:
         self.tokens = tokens
         self.i = 0
         self.nesting = 0
-        self._closing_paren: dict[int, int] | None = None
 
     # -- token helpers -------------------------------------------------------------------------
 
@@ -111,15 +139,15 @@ class Parser:
     def at_op(self, text: str) -> bool:
         return self.peek().is_op(text)
 
-    def refuse(self, offset: int, message: str, hint: str | None = None) -> UnsupportedExpression:
-        return UnsupportedExpression.at(self.source, offset, message, hint)
+    def refuse(self, offset: int, message: str, hint: str | None = None, *, limit: bool = False) -> UnsupportedExpression:
+        return UnsupportedExpression.at(self.source, offset, message, hint, limit=limit)
 
     def unexpected(self, tok: Token, expected: str) -> UnsupportedExpression:
         """Error for ``tok`` where ``expected`` should be; names unsupported C# by what it is."""
         if tok.kind == "op" and tok.text in UNSUPPORTED_OPERATORS:
-            return self.refuse(tok.pos, UNSUPPORTED_OPERATORS[tok.text])
+            return self.refuse(tok.pos, UNSUPPORTED_OPERATORS[tok.text], limit=True)
         if tok.kind == "ident" and tok.text in UNSUPPORTED_KEYWORDS:
-            return self.refuse(tok.pos, UNSUPPORTED_KEYWORDS[tok.text])
+            return self.refuse(tok.pos, UNSUPPORTED_KEYWORDS[tok.text], limit=True)
         if tok.kind == "op" and tok.text == "!" and expected != "an operand":
             return self.refuse(tok.pos, "the null-forgiving operator ! is not supported")
         return self.refuse(tok.pos, f"unexpected {tok.describe()}, expected {expected}")
@@ -135,7 +163,7 @@ class Parser:
     def expression(self) -> Node:
         self.enter()
         try:
-            condition = self.logical_or()
+            condition = self.coalesce()
             if not self.at_op("?"):
                 return condition
             question = self.advance()
@@ -158,6 +186,13 @@ class Parser:
             left = Binary(op.pos, op.text, left, operand())
         return left
 
+    def coalesce(self) -> Node:
+        left = self.logical_or()
+        if self.at_op("??"):
+            op = self.advance()
+            return Binary(op.pos, "??", left, self.coalesce())
+        return left
+
     def logical_or(self) -> Node:
         return self._left_assoc(("||",), self.logical_and)
 
@@ -168,13 +203,31 @@ class Parser:
         return self._left_assoc(("==", "!="), self.relational)
 
     def relational(self) -> Node:
-        return self._left_assoc(("<", "<=", ">", ">="), self.additive)
+        left = self._left_assoc(("<", "<=", ">", ">="), self.additive)
+        while self.peek().is_word("is") or self.peek().is_word("as"):
+            op = self.advance()
+            negate = op.text == "is" and self.peek().is_word("not")
+            if negate:
+                self.advance()
+            if op.text == "is" and self.peek().is_word("null"):
+                null = self.advance()
+                left = Binary(op.pos, "!=" if negate else "==", left, Literal(null.pos, None, CsType.NULL))
+                continue
+            try:
+                type_ref = self.type_ref()
+            except _NotAType:
+                raise self.unexpected(self.peek(), "a type") from None
+            left = TypeTest(op.pos, left, type_ref, "is not" if negate else op.text)
+        return left
 
     def additive(self) -> Node:
-        return self._left_assoc(("+",), self.unary)
+        return self._left_assoc(("+", "-"), self.multiplicative)
+
+    def multiplicative(self) -> Node:
+        return self._left_assoc(("*", "/", "%"), self.unary)
 
     def nested_unary(self) -> Node:
-        """The operand of `!` or a cast: one level deeper."""
+        """The operand of `!`, `-` or a cast: one level deeper."""
         self.enter()
         try:
             return self.unary()
@@ -189,10 +242,10 @@ class Parser:
         if tok.is_op("-"):
             self.advance()
             number = self.peek()
-            if number.kind not in ("int", "double"):
-                raise self.refuse(tok.pos, "unary minus is supported only on numeric literals")
-            self.advance()
-            return self.postfix(self.number(number, negative=True, pos=tok.pos))
+            if number.kind in ("int", "double"):
+                self.advance()
+                return self.postfix(self.number(number, negative=True, pos=tok.pos))
+            return Unary(tok.pos, "-", self.nested_unary())
         if tok.is_op("("):
             cast = self.try_cast()
             if cast is not None:
@@ -207,6 +260,18 @@ class Parser:
         if tok.kind == "string":
             self.advance()
             return Literal(tok.pos, tok.value, CsType.STRING)
+        if tok.kind == "interp":
+            self.advance()
+            return self.interpolated(tok)
+        if tok.is_word("new"):
+            return self.new_expression()
+        if tok.kind == "ident" and self.peek(1).is_op("=>") and tok.text not in _RESERVED:
+            self.advance()
+            self.advance()
+            return Lambda(tok.pos, (tok.text,), self.expression())
+        if tok.kind == "ident" and tok.text in PREDEFINED_TYPES and self.peek(1).is_op("."):
+            self.advance()
+            return Name(tok.pos, tok.text)
         if tok.kind == "ident":
             if tok.text in ("true", "false"):
                 self.advance()
@@ -221,7 +286,9 @@ class Parser:
                 return Call(tok.pos, None, tok.text, None, self.arguments("(", ")"))
             return Name(tok.pos, tok.text)
         if tok.is_op("("):
-            self.refuse_lambda_at(self.i)
+            lambda_ = self.parenthesized_lambda()
+            if lambda_ is not None:
+                return lambda_
             self.advance()
             inner = self.expression()
             self.expect_op(")")
@@ -239,21 +306,31 @@ class Parser:
     def postfix(self, node: Node) -> Node:
         while True:
             tok = self.peek()
-            if tok.is_op("."):
+            if tok.is_op("?.") or (tok.is_op("?") and self.peek(1).is_op("[")):
                 self.advance()
-                name = self.peek()
-                if name.kind != "ident" or name.text in _RESERVED:
-                    raise self.unexpected(name, "a member name")
-                self.advance()
-                type_args = self.try_type_arguments() if self.at_op("<") else None
-                if type_args is not None or self.at_op("("):
-                    node = Call(name.pos, node, name.text, type_args, self.arguments("(", ")"))
-                else:
-                    node = Member(name.pos, node, name.text)
-            elif tok.is_op("["):
-                node = Index(tok.pos, node, self.arguments("[", "]"))
-            else:
+                access = self.postfix_one(Placeholder(tok.pos), dot=tok.text == "?.")
+                node = NullSafe(tok.pos, node, access)
+                continue
+            step = self.postfix_one(node, dot=False) if tok.is_op(".") or tok.is_op("[") else None
+            if step is None:
                 return node
+            node = step
+
+    def postfix_one(self, node: Node, *, dot: bool) -> Node:
+        """One member access, call or index applied to ``node`` (after '?.', ``dot`` is True)."""
+        tok = self.peek()
+        if dot or tok.is_op("."):
+            if not dot:
+                self.advance()
+            name = self.peek()
+            if name.kind != "ident" or name.text in _RESERVED:
+                raise self.unexpected(name, "a member name")
+            self.advance()
+            type_args = self.try_type_arguments() if self.at_op("<") else None
+            if type_args is not None or self.at_op("("):
+                return Call(name.pos, node, name.text, type_args, self.arguments("(", ")"))
+            return Member(name.pos, node, name.text)
+        return Index(tok.pos, node, self.arguments("[", "]"))
 
     def arguments(self, open_: str, close: str) -> tuple[Node, ...]:
         self.expect_op(open_)
@@ -262,14 +339,108 @@ class Parser:
             self.advance()
             return ()
         while True:
-            args.append(self.expression())
+            tok = self.peek()
+            if tok.kind == "ident" and self.peek(1).is_op(":") and tok.text not in _RESERVED:
+                self.advance()
+                self.advance()
+                args.append(NamedArg(tok.pos, tok.text, self.expression()))
+            else:
+                args.append(self.expression())
             if self.at_op(","):
                 self.advance()
                 continue
-            if self.peek().is_op(":"):
-                raise self.refuse(self.peek().pos, "named arguments are not supported")
             self.expect_op(close)
             return tuple(args)
+
+    # -- newer syntax: new, lambdas, interpolation -----------------------------------------------
+
+    def new_expression(self) -> Node:
+        new = self.advance()
+        if self.at_op("{"):  # new { a = 1, b = x }
+            self.advance()
+            fields: list[tuple[str, Node]] = []
+            while not self.at_op("}"):
+                name = self.peek()
+                if name.kind != "ident":
+                    raise self.unexpected(name, "a property name")
+                self.advance()
+                if self.at_op("="):
+                    self.advance()
+                    fields.append((name.text, self.expression()))
+                else:
+                    self.i -= 1
+                    value = self.expression()
+                    fields.append((value.name if isinstance(value, Member) else name.text, value))
+                if not self.at_op(","):
+                    break
+                self.advance()
+            self.expect_op("}")
+            return New(new.pos, None, (), fields=tuple(fields))
+        if self.at_op("["):  # new[] { ... }
+            self.advance()
+            self.expect_op("]")
+            return New(new.pos, None, self.arguments("{", "}"), array=True)
+        try:
+            saved = self.i
+            type_ref = self.type_ref()
+        except _NotAType:
+            self.i = saved
+            raise self.unexpected(self.peek(), "a type after new") from None
+        if type_ref.name.endswith("[]"):
+            items = self.arguments("{", "}") if self.at_op("{") else ()
+            return New(new.pos, TypeRef(type_ref.pos, type_ref.name[:-2]), items, array=True)
+        if self.at_op("["):
+            raise self.refuse(self.peek().pos, "arrays with a size (new T[n]) are not supported",
+                              "list the items: new T[] { ... }", limit=True)
+        args = self.arguments("(", ")") if self.at_op("(") else ()
+        adds: list[tuple[Node, ...]] = []
+        if self.at_op("{"):  # collection initializer: each item is an Add(...) call
+            self.advance()
+            while not self.at_op("}"):
+                if self.at_op("{"):
+                    adds.append(self.arguments("{", "}"))
+                else:
+                    item = self.expression()
+                    if self.at_op("="):
+                        raise self.refuse(self.peek().pos, "object initializers are not supported", limit=True)
+                    adds.append((item,))
+                if not self.at_op(","):
+                    break
+                self.advance()
+            self.expect_op("}")
+        return New(new.pos, type_ref, args, adds=tuple(adds))
+
+    def parenthesized_lambda(self) -> Lambda | None:
+        """`(a, b) => body` / `() => body`; None when the parenthesis is something else."""
+        j, params = self.i + 1, []
+        while self.tokens[j].kind == "ident" and self.tokens[j].text not in _RESERVED:
+            params.append(self.tokens[j].text)
+            j += 1
+            if self.tokens[j].is_op(","):
+                j += 1
+                continue
+            break
+        if not (self.tokens[j].is_op(")") and self.tokens[j + 1].is_op("=>")):
+            return None
+        pos = self.peek().pos
+        self.i = j + 2
+        return Lambda(pos, tuple(params), self.expression())
+
+    def interpolated(self, tok: Token) -> Interpolated:
+        parts: list[object] = []
+        for part in tok.value:  # type: ignore[attr-defined]
+            if isinstance(part, str):
+                parts.append(part)
+                continue
+            start, end, *fmt = part
+            inner = Parser(self.source, tokenize(self.source, start, end))
+            if inner.peek().kind == "eof":
+                raise self.refuse(start, "empty interpolation hole")
+            hole = inner.expression()
+            parts.append((hole, fmt[0]) if fmt else hole)
+            if inner.peek().kind != "eof":
+                raise inner.unexpected(inner.peek(), "'}'")
+        return Interpolated(tok.pos, tuple(parts))
 
     # -- types (speculative: `<` may be less-than, `(` may be a parenthesis) --------------------
 
@@ -329,26 +500,6 @@ class Parser:
         self.i = saved
         return None
 
-    def refuse_lambda_at(self, index: int) -> None:
-        """`(x, y) => ...`: refuse at the arrow rather than at the comma."""
-        close = self.closing_paren().get(index)
-        if close is None:
-            return
-        arrow = self.tokens[close + 1] if close + 1 < len(self.tokens) else self.tokens[close]
-        if arrow.is_op("=>"):
-            raise self.unexpected(arrow, "")
-
-    def closing_paren(self) -> dict[int, int]:
-        """Token index of each '(' -> index of its ')', computed once (a scan per '(' is quadratic)."""
-        if self._closing_paren is None:
-            self._closing_paren, open_at = {}, []
-            for j, tok in enumerate(self.tokens):
-                if tok.is_op("("):
-                    open_at.append(j)
-                elif tok.is_op(")") and open_at:
-                    self._closing_paren[open_at.pop()] = j
-        return self._closing_paren
-
 
 def parse(source: str) -> Node:
     """Parse a whole attribute value (`@(expr)` or `@{ return expr; }`) into a syntax tree."""
@@ -382,26 +533,225 @@ def _deepest(root: Node) -> Node | None:
         if depth > MAX_TREE_DEPTH:
             return node
         for field in fields(node):
-            child = getattr(node, field.name)
-            for item in child if isinstance(child, tuple) else (child,):
-                if isinstance(item, Node):
-                    stack.append((item, depth + 1))
+            stack.extend((item, depth + 1) for item in _child_nodes(getattr(node, field.name)))
     return None
 
 
-_BLOCK_FORM = "statement blocks are supported only as @{ return <expression>; }"
+def _child_nodes(value: object) -> list[Node]:
+    """The nodes in a field: a node, or nodes inside (nested) tuples."""
+    if isinstance(value, Node):
+        return [value]
+    if isinstance(value, tuple):
+        return [node for item in value for node in _child_nodes(item)]
+    return []
 
 
-def _return_block(parser: Parser) -> Node:
-    parser.advance()  # '{'
-    keyword = parser.peek()
-    if not keyword.is_word("return"):
-        raise parser.refuse(keyword.pos, f"{_BLOCK_FORM}; found {keyword.describe()}")
-    parser.advance()
-    node = parser.expression()
-    parser.expect_op(";")
-    end = parser.peek()
-    if not end.is_op("}"):
-        raise parser.refuse(end.pos, f"{_BLOCK_FORM}; found a second statement")
-    parser.advance()
-    return node
+def _return_block(parser: Parser) -> Block:
+    """``@{ statements }``: the statement grammar lives in `StatementParser`."""
+    return StatementParser(parser).block()
+
+
+class StatementParser:
+    """Statements inside ``@{ ... }``: declarations, assignments, calls, if, foreach, switch, try, return."""
+
+    def __init__(self, parser: Parser) -> None:
+        self.p = parser
+
+    def block(self) -> Block:
+        p = self.p
+        open_ = p.expect_op("{")
+        p.enter()
+        try:
+            statements = []
+            while not p.at_op("}"):
+                if p.peek().kind == "eof":
+                    raise p.refuse(p.peek().pos, "unexpected the end of the expression, expected '}'")
+                statements.append(self.statement())
+        finally:
+            p.nesting -= 1
+        p.advance()
+        return Block(open_.pos, tuple(statements))
+
+    def body(self) -> Node:
+        if self.p.at_op("{"):
+            return self.block()
+        self.p.enter()  # `if (a) if (b) ...` nests without braces
+        try:
+            return self.statement()
+        finally:
+            self.p.nesting -= 1
+
+    def statement(self) -> Node:  # noqa: C901 - one branch per statement kind
+        p = self.p
+        tok = p.peek()
+        if tok.is_op("{"):
+            return self.block()
+        if tok.is_op(";"):
+            p.advance()
+            return Block(tok.pos, ())
+        if tok.kind == "ident":
+            word = tok.text
+            if word == "return":
+                p.advance()
+                value = None if p.at_op(";") else p.expression()
+                p.expect_op(";")
+                return Return(tok.pos, value)
+            if word in ("break", "continue"):
+                p.advance()
+                p.expect_op(";")
+                return Jump(tok.pos, word)
+            if word == "if":
+                p.advance()
+                p.expect_op("(")
+                condition = p.expression()
+                p.expect_op(")")
+                then = self.body()
+                otherwise = None
+                if p.peek().is_word("else"):
+                    p.advance()
+                    otherwise = self.body()
+                return If(tok.pos, condition, then, otherwise)
+            if word == "foreach":
+                p.advance()
+                p.expect_op("(")
+                p.type_ref()  # var or a type
+                name = p.advance()
+                if name.kind != "ident":
+                    raise p.unexpected(name, "a variable name")
+                if not p.peek().is_word("in"):
+                    raise p.unexpected(p.peek(), "'in'")
+                p.advance()
+                items = p.expression()
+                p.expect_op(")")
+                return Foreach(tok.pos, name.text, items, self.body())
+            if word == "switch":
+                return self.switch()
+            if word == "for":
+                return self.for_loop()
+            if word == "using":
+                return self.using()
+            if word == "try":
+                p.advance()
+                body = self.block()
+                if not p.peek().is_word("catch"):
+                    raise p.unexpected(p.peek(), "catch (try/finally is not supported)")
+                p.advance()
+                if p.at_op("("):
+                    while not p.at_op(")"):
+                        if p.peek().kind == "eof":
+                            raise p.unexpected(p.peek(), "')'")
+                        p.advance()
+                    p.advance()
+                return Try(tok.pos, body, self.block())
+            if word in UNSUPPORTED_KEYWORDS and word not in ("var",):
+                raise p.unexpected(tok, "a statement")
+            declaration = self.declaration()
+            if declaration is not None:
+                return declaration
+        expr = p.expression()
+        if p.peek().kind == "op" and p.peek().text in _ASSIGNMENTS:
+            op = p.advance()
+            value = p.expression()
+            p.expect_op(";")
+            return Assign(op.pos, expr, op.text, value)
+        if p.peek().kind == "op" and p.peek().text in ("++", "--"):
+            op = p.advance()
+            p.expect_op(";")
+            return Assign(op.pos, expr, op.text[0] + "=", Literal(op.pos, 1, CsType.INT))
+        if not isinstance(expr, (Call, NullSafe)):
+            raise p.refuse(tok.pos, "only calls, assignments and declarations can be statements")
+        p.expect_op(";")
+        return ExprStatement(expr.pos, expr)
+
+    def using(self) -> Block:
+        """`using (var x = e) body`: x is a local of the body (disposal changes nothing in the emulator)."""
+        p = self.p
+        tok = p.advance()
+        p.expect_op("(")
+        type_ref = p.type_ref()
+        name = p.advance()
+        if name.kind != "ident":
+            raise p.unexpected(name, "a variable name")
+        p.expect_op("=")
+        init = p.expression()
+        p.expect_op(")")
+        declared = None if type_ref.name == "var" else type_ref
+        return Block(tok.pos, (VarDecl(type_ref.pos, declared, ((name.text, name.pos, init),)), self.body()))
+
+    def for_loop(self) -> For:
+        p = self.p
+        tok = p.advance()
+        p.expect_op("(")
+        init = None if p.at_op(";") else self.statement()  # consumes its ';'
+        if init is None:
+            p.advance()
+        condition = None if p.at_op(";") else p.expression()
+        p.expect_op(";")
+        step = None
+        if not p.at_op(")"):
+            target = p.expression()
+            op = p.advance()
+            if op.kind != "op" or op.text not in ("++", "--", "+=", "-=", "="):
+                raise p.unexpected(op, "an increment")
+            value = Literal(op.pos, 1, CsType.INT) if op.text in ("++", "--") else p.expression()
+            step = Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value)
+        p.expect_op(")")
+        return For(tok.pos, init, condition, step, self.body())
+
+    def declaration(self) -> VarDecl | None:
+        """`var x = e;` / `T x [= e], y;` or None when the tokens are not a declaration."""
+        p = self.p
+        saved = p.i
+        try:
+            type_ref = p.type_ref()
+        except _NotAType:
+            p.i = saved
+            return None
+        name = p.peek()
+        if name.kind != "ident" or name.text in _RESERVED or not (p.peek(1).is_op("=") or p.peek(1).is_op(";")
+                                                                   or p.peek(1).is_op(",")):
+            p.i = saved
+            return None
+        names = []
+        while True:
+            name = p.advance()
+            init = None
+            if p.at_op("="):
+                p.advance()
+                init = p.expression()
+            names.append((name.text, name.pos, init))
+            if not p.at_op(","):
+                break
+            p.advance()
+        p.expect_op(";")
+        is_var = type_ref.name == "var"
+        if is_var and any(init is None for _, _, init in names):
+            raise p.refuse(type_ref.pos, "an implicitly typed variable (var) needs an initializer")
+        return VarDecl(type_ref.pos, None if is_var else type_ref, tuple(names))
+
+    def switch(self) -> Switch:
+        p = self.p
+        tok = p.advance()
+        p.expect_op("(")
+        subject = p.expression()
+        p.expect_op(")")
+        p.expect_op("{")
+        sections: list[tuple[tuple[Node | None, ...], tuple[Node, ...]]] = []
+        while not p.at_op("}"):
+            labels: list[Node | None] = []
+            while p.peek().is_word("case") or p.peek().is_word("default"):
+                if p.advance().text == "case":
+                    labels.append(p.expression())
+                else:
+                    labels.append(None)
+                p.expect_op(":")
+            if not labels:
+                raise p.unexpected(p.peek(), "case or default")
+            body: list[Node] = []
+            while not (p.at_op("}") or p.peek().is_word("case") or p.peek().is_word("default")):
+                if p.peek().kind == "eof":
+                    raise p.unexpected(p.peek(), "'}'")
+                body.append(self.statement())
+            sections.append((tuple(labels), tuple(body)))
+        p.advance()
+        return Switch(tok.pos, subject, tuple(sections))

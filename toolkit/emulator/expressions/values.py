@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compiler import Compiled, Compiler, checked_cast
+from . import library
+from .compiler import Compiled, Compiler, Frame, checked_cast, guard
 from .cstypes import CAST_TARGETS, CsType
 from .errors import EvaluationFailure, ExpressionRuntimeError, UnsupportedExpression, locate
 from .parser import parse
@@ -67,10 +68,17 @@ def compile_expression(source: str, *, expect: str | None = None) -> CompiledExp
     time; an ``object`` result is then checked at evaluation, like a C# cast.
     """
     compiler = Compiler(source)
-    compiled = compiler.value(parse(source))
+    try:
+        compiled = compiler.value(parse(source))
+    except RecursionError:  # hostile nesting: refuse it like any other unsupported input, never crash
+        raise UnsupportedExpression.at(source, 0, "the expression is nested too deeply") from None
     if expect is not None:
         compiled = _expecting(compiler, compiled, expect)
-    return CompiledExpression(source, compiled.fn, compiled.type)
+    fn, size = compiled.fn, compiler.slot_count
+    if size:  # locals or lambdas: each evaluation gets its own slots
+        body = fn
+        fn = lambda ctx: body(Frame(ctx, size))  # noqa: E731
+    return CompiledExpression(source, fn, compiled.type)
 
 
 def compile_value(text: str, *, expect: str | None = None) -> ConstantValue | CompiledExpression:
@@ -88,6 +96,12 @@ def _expecting(compiler: Compiler, compiled: Compiled, expect: str) -> Compiled:
         return compiled
     if compiled.type is CsType.OBJECT:
         return Compiled(checked_cast(compiled.fn, target, compiled.pos), target, compiled.pos)
+    if compiled.type is CsType.DYNAMIC:
+        fn = compiled.fn
+        if target is CsType.STRING:  # APIM turns an attribute expression's value into text with ToString()
+            return Compiled(guard(lambda ctx: None if (v := fn(ctx)) is None else library.display(v), compiled.pos),
+                            target, compiled.pos)
+        return Compiled(guard(lambda ctx: library.convert(fn(ctx), expect), compiled.pos), target, compiled.pos)
     source = compiler.source
     start = len(source) - len(source.lstrip()) + 2  # after "@(" / "@{"
     while start < len(source) and source[start].isspace():

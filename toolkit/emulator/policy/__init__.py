@@ -50,11 +50,18 @@ from toolkit.emulator.policy.services import (
 
 
 def coverage_markdown() -> str:
-    """COVERAGE.md for the built-in handlers."""
+    """COVERAGE.md: the built-in handlers, then the policy-expression subset."""
+    from toolkit.emulator.expressions import coverage_rows as expression_rows
     from toolkit.emulator.policy.handlers import default_registry
     from toolkit.emulator.policy.registry import coverage_markdown as render
 
-    return render(default_registry())
+    lines = ["", "## Policy expressions", "",
+             "Anything else in an expression is refused at publish with its column.", "",
+             "| construct | type | notes |", "|---|---|---|"]
+    for construct, type_, notes in expression_rows():
+        cells = [f"`{construct}`", type_, notes]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return render(default_registry()) + "\n".join(lines) + "\n"
 
 
 def __getattr__(name: str) -> object:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from toolkit.artifacts.policy_xml import local_name
 from toolkit.emulator.expressions import UnsupportedExpression, compile_value
+from toolkit.emulator.policy.apim_reference import emulator_limit
 from toolkit.emulator.policy.errors import PolicyRejected
 from toolkit.emulator.policy.values import IntSetting
 
@@ -82,6 +83,8 @@ class AttributeReader:
             return compile_value(text, expect=expect)
         except UnsupportedExpression as exc:
             line = (element.sourceline or 1) + exc.line - 1
+            if exc.limit:
+                raise PolicyRejected(f"{where}: {emulator_limit('this expression')}: {exc}", line) from None
             raise PolicyRejected(f"{where}: {exc}", line) from None
 
     def condition(self, element: etree._Element, name: str = "condition") -> Any:

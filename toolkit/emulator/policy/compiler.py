@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from toolkit.artifacts.policy_xml import PolicyXmlError, local_name, parse_policy
+from toolkit.emulator.policy.apim_reference import APIM_ATTRIBUTES, APIM_CHILDREN, APIM_ELEMENTS, emulator_limit
 from toolkit.emulator.policy.attributes import AttributeReader
 from toolkit.emulator.policy.document import FRAGMENT, Block, CompiledPolicy, Policy
 from toolkit.emulator.policy.errors import PolicyRejected
@@ -164,6 +165,8 @@ class Compiler(AttributeReader):
         if "}" in str(element.tag):
             raise self.reject(element, f"<{name}> has an XML namespace; policy elements have none")
         cls = self.registry.get(name)
+        if cls is None and name in APIM_ELEMENTS:
+            raise self.reject(element, emulator_limit(f"<{name}>"))
         if cls is None:
             raise self.reject(element, f"unknown policy element <{name}>")
         spec = cls.spec
@@ -180,6 +183,7 @@ class Compiler(AttributeReader):
             self.child_elements(element, spec.children, text=spec.text)
         policy = cls.compile(element, self)
         policy.line = element.sourceline
+        policy.policy_id = element.get("id")
         return policy
 
     def _check_section(self, element: etree._Element, spec: Any) -> None:
@@ -202,6 +206,8 @@ class Compiler(AttributeReader):
         name = local_name(element)
         allowed_set = set(allowed)
         for attribute in element.attrib:
+            if attribute not in allowed_set and attribute in APIM_ATTRIBUTES.get(name, ()):
+                raise self.reject(element, emulator_limit(f"attribute '{attribute}' of <{name}>"))
             if attribute not in allowed_set:
                 supported = ", ".join(sorted(allowed_set)) or "none"
                 raise self.reject(
@@ -226,6 +232,8 @@ class Compiler(AttributeReader):
             if not isinstance(child.tag, str):
                 continue
             child_name = local_name(child)
+            if allowed_set is not None and child_name not in allowed_set and child_name in APIM_CHILDREN.get(name, ()):
+                raise self.reject(child, emulator_limit(f"<{child_name}> inside <{name}>"))
             if allowed_set is not None and child_name not in allowed_set:
                 if not allowed_set:
                     raise self.reject(child, f"<{name}> may not contain child elements (found <{child_name}>)")

@@ -58,6 +58,10 @@ class RequestContext:
         "last_error_reason", "last_error_message", "last_error_source", "last_error_section",
         "section", "chain", "level", "fragment_depth", "hooks", "cache_lookup", "trace",
         "per_request_headers", "response_stream",
+        # optional request facts expressions read (None/empty when the gateway does not know them)
+        "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
+        "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
+        "request_scheme", "concurrency", "response_cache_key",
     )
 
     def __init__(
@@ -121,6 +125,20 @@ class RequestContext:
         self.per_request_headers: set[str] = set()
         # A backend's event stream relayed as it arrives (`BackendStream`), else None: the body is response_body.
         self.response_stream: Any = None
+        self.matched_parameters: dict[str, str] = {}
+        self.product_id: str | None = None
+        self.product_name: str | None = None
+        self.user_id: str | None = None
+        self.user_email: str | None = None
+        self.subscription_key: str | None = None
+        self.operation_name: str | None = operation_id
+        self.last_error_scope: str | None = None
+        self.last_error_policy_id: str | None = None
+        self.last_error_path: str | None = None
+        self.started_at = time.time()
+        self.request_scheme = "https"
+        self.concurrency: Any = None  # limit-concurrency permits held by this request
+        self.response_cache_key: str | None = None  # cache-lookup missed: cache-store stores under this key
 
     # -- ExpressionContext ----------------------------------------------------------------------
 
@@ -186,6 +204,8 @@ class RequestContext:
         self.last_error_message = error.message
         self.last_error_source = error.source
         self.last_error_section = self.section
+        self.last_error_scope = error.scope
+        self.last_error_policy_id = error.policy_id
 
     def add_hook(self, hook: Any) -> None:
         """Run ``hook.after_backend(ctx, services)`` once a backend response exists (else ``hook.abandon``)."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from toolkit.emulator.expressions import ExpressionRuntimeError
-from toolkit.emulator.policy.errors import ExpressionFailure
+from toolkit.emulator.policy.errors import ExpressionFailure, PolicyError
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -26,11 +26,12 @@ FRAGMENT = "fragment"
 class Policy:
     """One compiled policy element. Subclasses implement `compile` (publish) and `run` (request)."""
 
-    __slots__ = ("line",)
+    __slots__ = ("line", "policy_id")
     spec: ClassVar[HandlerSpec]
 
     def __init__(self) -> None:
         self.line: int | None = None
+        self.policy_id: str | None = None  # the element's id attribute
 
     @classmethod
     def compile(cls, element: etree._Element, cc: Compiler) -> Policy:
@@ -70,9 +71,23 @@ class CompiledPolicy:
 
 
 async def run_block(block: Block, ctx: RequestContext, services: Any) -> None:
-    """Run policies in order; a failed expression becomes an `ExpressionFailure` naming the element."""
+    """Run policies in order; a failed expression becomes an `ExpressionFailure` naming the element.
+
+    The innermost failing policy's id and scope are kept on the error for ``context.LastError``.
+    """
     for policy in block:
         try:
             await policy.run(ctx, services)
         except ExpressionRuntimeError as exc:
-            raise ExpressionFailure(exc.message, source=policy.spec.name) from None
+            failure = ExpressionFailure(exc.message, source=policy.spec.name)
+            _locate(failure, policy, ctx)
+            raise failure from None
+        except PolicyError as error:
+            _locate(error, policy, ctx)
+            raise
+
+
+def _locate(error: PolicyError, policy: Policy, ctx: RequestContext) -> None:
+    if error.scope is None:
+        error.policy_id = policy.policy_id
+        error.scope = ctx.chain[ctx.level].scope if ctx.chain else None

@@ -55,6 +55,8 @@ class PolicyError(Exception):
             self.status = status
         self.headers = tuple(headers)
         self.body = body
+        self.policy_id: str | None = None  # the failing policy's id attribute (context.LastError.PolicyId)
+        self.scope: str | None = None  # the scope whose policy failed (context.LastError.Scope)
 
     def default_body(self) -> bytes:
         """The body of the default response."""

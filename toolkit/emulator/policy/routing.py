@@ -83,7 +83,9 @@ async def forward_once(
     if ctx.backend_id is not None:
         name, base, breaker = resolve_target(services, ctx.backend_id, source)
     elif ctx.backend_url:
-        name, base, breaker = None, ctx.backend_url, None
+        # A base-url off the machine goes to a simulated instance when the gateway provides them.
+        simulated = getattr(services, "simulated_url", None)
+        name, base, breaker = None, simulated(ctx.backend_url) if simulated else ctx.backend_url, None
     else:
         raise PolicyError("No backend service is set for this request.", source=source, reason="BackendNotSet")
     # APIM re-sends an unbuffered body empty (bosma; service-fabric-issues#346): emulate it.

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from toolkit.emulator.simulator.auth import BackendAuth, Refusal
+from toolkit.emulator.simulator import content_safety
 from toolkit.emulator.simulator.behaviour import BackendBehaviour, Fault, FaultQueue, MinuteWindows
 from toolkit.emulator.simulator.models import SimulatedModel, model_for_deployment, unsupported_operation_message
 from toolkit.emulator.simulator.payloads import (
@@ -206,7 +207,8 @@ class SimulatedBackend:
         """Answer one HTTP request the way an Azure OpenAI resource would."""
         route = self._route(path)
         if route is None:
-            return self._respond(404, error_body(404))
+            safety = content_safety.handle(method, path, body)  # a simulated Content Safety resource too
+            return self._respond(*safety) if safety is not None else self._respond(404, error_body(404))
         if method != "POST":
             return self._respond(405, error_body(405, f"Method {method} is not allowed on {path}."))
         deployment, operation = route

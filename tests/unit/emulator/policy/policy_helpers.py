@@ -130,6 +130,7 @@ class FakeServices:
         self.embed_calls: list[tuple[str, list[str]]] = []
         self.embed_error: Exception | None = None
         self.embedder: Callable[[list[str]], np.ndarray] = lambda texts: np.stack([word_vector(t) for t in texts])
+        self.http = FakeHttp()
 
     def clock(self) -> float:
         return self.now
@@ -170,6 +171,28 @@ class FakeServices:
 
     async def run_blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
+
+
+class FakeHttp:
+    """The services' HTTP client for requests policies send themselves: records calls, answers per path."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.routes: dict[str, Any] = {}  # URL path → (status, JSON body) or an exception
+        self.default: Any = (200, {"ok": True})
+
+    async def request(self, method: str, url: str, headers: Any, body: bytes, timeout: float) -> Any:
+        from urllib.parse import urlsplit
+
+        from toolkit.emulator.gateway.http_client import HttpResponse
+
+        self.calls.append({"method": method, "url": url, "headers": dict(headers), "body": body, "timeout": timeout})
+        answer = self.routes.get(urlsplit(url).path, self.default)
+        if isinstance(answer, Exception):
+            raise answer
+        status, payload = answer
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return HttpResponse(status, "OK" if status == 200 else "Error", [("content-type", "application/json")], raw)
 
 
 def execute(chain: list[CompiledPolicy | None], services: Any = None, **ctx_options: Any) -> RequestContext:

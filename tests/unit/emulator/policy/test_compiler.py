@@ -9,8 +9,8 @@ from toolkit.emulator.policy import PolicyRejected, compile_policy, validate_pol
 
 
 def test_unknown_element_is_refused_with_its_line() -> None:
-    error = rejected("<policies>\n<inbound>\n  <rate-limit calls='1' renewal-period='1'/>\n</inbound>\n</policies>")
-    assert "unknown policy element <rate-limit>" in str(error)
+    error = rejected("<policies>\n<inbound>\n  <frobnicate topic='t'/>\n</inbound>\n</policies>")
+    assert "unknown policy element <frobnicate>" in str(error)
     assert error.line == 3
     assert str(error).startswith("line 3: ")
 
@@ -54,12 +54,12 @@ def test_malformed_xml_and_doctype_are_refused_with_a_line() -> None:
 
 
 def test_unsupported_expression_is_refused_naming_element_attribute_and_expression() -> None:
-    xml = '<policies>\n<inbound>\n<set-variable name="b" value="@(context.Request.Body.As&lt;string&gt;())"/>' \
+    xml = '<policies>\n<inbound>\n<set-variable name="b" value="@(context.Request.Bodyy.As&lt;string&gt;())"/>' \
           "\n</inbound>\n</policies>"
     error = rejected(xml)
     assert error.line == 3
     assert "<set-variable> attribute 'value'" in str(error)
-    assert "context.Request.Body" in str(error)
+    assert "context.Request.Bodyy" in str(error)
 
 
 def test_named_values_are_substituted_in_attributes_and_text_without_injecting_xml() -> None:
@@ -121,3 +121,25 @@ def test_the_management_plane_validator_hook_uses_the_current_state() -> None:
     with pytest.raises(PlaneRejected, match="backend 'pool' does not exist") as info:
         validate(document(inbound='<set-backend-service backend-id="pool"/>'), PolicyScope.OPERATION)
     assert info.value.line == 1
+
+
+@pytest.mark.parametrize(("inbound", "message", "line"), [
+    ("<publish-to-dapr topic='t'>x</publish-to-dapr>", "the local emulator does not support <publish-to-dapr> (APIM does)", 3),
+    ("<set-body template='liquid'>x</set-body>",
+     "the local emulator does not support attribute 'template' of <set-body> (APIM does)", 3),
+    ("<set-variable name='v' value='@{ while (true) { } return 1; }'/>",
+     "the local emulator does not support this expression (APIM does)", 3),
+    ("<set-variable name='v' value='@(context.Api.Revision)'/>",
+     "the local emulator does not support this expression (APIM does)", 3),
+])
+def test_what_apim_runs_and_the_emulator_cannot_is_refused_as_the_emulators_limit(inbound: str, message: str,
+                                                                                  line: int) -> None:
+    error = rejected(f"<policies>\n<inbound>\n{inbound}\n</inbound>\n</policies>")
+    assert message in str(error) and error.line == line
+
+
+@pytest.mark.parametrize("inbound", [
+    "<frobnicate/>", "<set-variable name='v' value='@(context.Nonsense)'/>", "<set-header colour='x' name='a'/>",
+])
+def test_what_apim_refuses_too_is_not_called_an_emulator_limit(inbound: str) -> None:
+    assert "local emulator" not in str(rejected(f"<policies><inbound>{inbound}</inbound></policies>"))

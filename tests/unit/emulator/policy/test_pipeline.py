@@ -171,3 +171,13 @@ def test_untraced_requests_record_nothing() -> None:
     ctx = make_ctx(trace=False, backend_url="http://backend.test")
     run(run_pipeline([None, api()], ctx, FakeServices()))
     assert ctx.trace is None and ctx.response_status == 200
+
+
+def test_last_error_names_the_failing_policys_id_scope_and_section() -> None:
+    from .policy_helpers import api, execute
+
+    policy = api(inbound='<set-variable id="boom" name="x" value="@((string)context.Variables[&quot;none&quot;])"/>',
+                 on_error='<set-header name="x-where"><value>@(context.LastError.Scope + "/" + context.LastError.Section'
+                          ' + "/" + context.LastError.PolicyId + "/" + context.LastError.Source)</value></set-header>')
+    ctx = execute([None, policy], backend_url="http://backend.test")
+    assert ctx.response_headers.get("x-where") == "api/inbound/boom/set-variable"

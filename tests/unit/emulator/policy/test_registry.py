@@ -13,6 +13,11 @@ EXPECTED = {
     "base", "choose", "forward-request", "include-fragment", "llm-semantic-cache-lookup",
     "llm-semantic-cache-store", "llm-token-limit", "retry", "return-response", "set-backend-service",
     "set-body", "set-header", "set-status", "set-variable", "validate-azure-ad-token", "validate-jwt",
+    "azure-openai-emit-token-metric", "llm-emit-token-metric", "cache-lookup-value", "cache-store-value",
+    "cache-remove-value", "cache-lookup", "cache-store", "send-request", "send-one-way-request", "rate-limit",
+    "rate-limit-by-key", "quota", "quota-by-key", "emit-metric", "llm-content-safety", "set-query-parameter",
+    "rewrite-uri", "set-method", "mock-response", "cors", "ip-filter", "check-header", "find-and-replace",
+    "json-to-xml", "xml-to-json", "log-to-eventhub", "trace", "wait", "limit-concurrency",
 }
 
 
@@ -52,3 +57,24 @@ def test_coverage_lists_every_element_with_sections_and_required_attributes() ->
     for name in EXPECTED:
         assert f"| `{name}` |" in text
     assert "`<when condition>`" in text
+
+
+def test_every_azure_openai_policy_has_its_llm_twin_with_the_same_attributes() -> None:
+    registry = default_registry()
+    twins = [name for name in registry if name.startswith("azure-openai-")]
+    assert len(twins) >= 4
+    for name in twins:
+        llm = registry.get("llm-" + name.removeprefix("azure-openai-"))
+        assert llm is not None, name
+        assert llm.spec.attributes == registry.get(name).spec.attributes, name
+        assert llm.spec.children == registry.get(name).spec.children, name
+
+
+def test_the_emulator_and_lint_agree_on_where_elements_may_stand() -> None:
+    from toolkit.lint.rules.APIM020_policy_section import ALLOWED_SECTIONS
+
+    registry = default_registry()
+    for element, sections in ALLOWED_SECTIONS.items():
+        cls = registry.get(element)
+        if cls is not None:
+            assert cls.spec.sections == frozenset(sections), element

@@ -32,7 +32,7 @@ def test_sections() -> None:
     (f'condition="{ON_429}" count="1" interval="0" delta="x"', "'delta': 'x' is not an integer"),
     ('condition="maybe" count="1" interval="0"', "'condition': 'maybe' is not true or false"),
     ('condition="@(context.Response.StatusCode)" count="1" interval="0"', "needs a bool expression"),
-    ('condition="@(context.Response.Body != null)" count="1" interval="0"', "context.Response.Body"),
+    ('condition="@(context.Response.Bodyy != null)" count="1" interval="0"', "context.Response.Bodyy"),
 ])
 def test_refusals(attributes: str, message: str) -> None:
     error = rejected(document(backend=_retry(attributes)))

@@ -27,7 +27,7 @@ def test_refusals() -> None:
     bad_url = rejected(document(inbound='<set-backend-service base-url="ftp://x.test"/>'))
     assert "is not an http(s) URL" in str(bad_url)
     service_fabric = rejected(document(inbound='<set-backend-service backend-id="one" sf-partition-key="1"/>'))
-    assert "attribute 'sf-partition-key' is not supported" in str(service_fabric)
+    assert "the local emulator does not support attribute 'sf-partition-key' of <set-backend-service> (APIM does)" in str(service_fabric)
 
 
 def test_known_backend_ids_pass_when_the_backends_are_given() -> None:

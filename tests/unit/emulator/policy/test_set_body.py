@@ -13,9 +13,9 @@ def test_sections() -> None:
 
 
 @pytest.mark.parametrize(("xml", "message"), [
-    ('<set-body template="liquid">{{body.x}}</set-body>', "attribute 'template' is not supported"),
+    ('<set-body template="liquid">{{body.x}}</set-body>', "the local emulator does not support attribute 'template' of <set-body> (APIM does)"),
     ("<set-body><b>bold</b></set-body>", "<set-body> may not contain child elements"),
-    ("<set-body>@(context.Request.Body.As&lt;string&gt;())</set-body>", "<set-body> text"),
+    ("<set-body>@(context.Request.Bodyy.As&lt;string&gt;())</set-body>", "<set-body> text"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))

@@ -26,7 +26,7 @@ def test_sections() -> None:
     (_header("bad name", None, "1"), "'bad name' is not a valid header name"),
     ('<set-header name="x"><value lang="en">1</value></set-header>', "<value> attribute 'lang' is not supported"),
     ('<set-header name="x"><values>1</values></set-header>', "<values> is not allowed inside <set-header>"),
-    ('<set-header name="x"><value>@(context.Request.Body)</value></set-header>', "<value> text"),
+    ('<set-header name="x"><value>@(context.Request.Bodyy)</value></set-header>', "<value> text"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))

@@ -16,7 +16,7 @@ def test_sections() -> None:
 
 
 @pytest.mark.parametrize(("xml", "message"), [
-    ('<set-status code="200"/>', "missing the required attribute 'reason'"),
+    ('<set-status reason="x"/>', "missing the required attribute 'code'"),
     ('<set-status code="99" reason="x"/>', "99 is outside the allowed range 100-599"),
     ('<set-status code="600" reason="x"/>', "600 is outside"),
     ('<set-status code="OK" reason="x"/>', "'OK' is not an integer"),
@@ -35,3 +35,8 @@ def test_on_error_rewrites_the_default_error_response() -> None:
     policy = api(on_error='<set-status code="@(context.Response.StatusCode + 2)" reason="Gateway"/>')
     ctx = execute([None, policy], services, **URL)
     assert (ctx.response_status, ctx.response_reason) == (502, "Gateway")
+
+
+def test_without_reason_the_standard_phrase_is_used() -> None:
+    ctx = execute([None, api(outbound='<set-status code="404"/>')], **URL)
+    assert (ctx.response_status, ctx.response_reason) == (404, "Not Found")

@@ -18,7 +18,7 @@ def test_sections() -> None:
     ('<set-variable value="1"/>', "missing the required attribute 'name'"),
     ('<set-variable name=" " value="1"/>', "attribute 'name' is empty"),
     ('<set-variable name="@(context.RequestId)" value="1"/>', "expressions are not allowed here"),
-    ('<set-variable name="a" value="@(context.User.Id)"/>', "context.User"),
+    ('<set-variable name="a" value="@(context.Userr.Id)"/>', "context.Userr"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))

@@ -54,7 +54,7 @@ def test_sections() -> None:
     (_jwt('header-name="a" failed-validation-httpcode="99"'), "99 is outside the allowed range 100-599"),
     (_jwt('header-name="a" clock-skew="-1"'), "'clock-skew': -1 is outside"),
     (_jwt('header-name="a" require-expiration-time="no"'), "is not true or false"),
-    (_jwt('header-name="a"', "<decryption-keys/>"), "<decryption-keys> is not allowed inside <validate-jwt>"),
+    (_jwt('header-name="a"', "<decryption-keys/>"), "the local emulator does not support <decryption-keys> inside <validate-jwt> (APIM does)"),
     (_jwt('header-name="a"', "<openid-config/>"), "<openid-config> is missing the required attribute 'url'"),
     (_jwt('header-name="a"', '<issuer-signing-keys><key n="AQAB"/></issuer-signing-keys>'), "needs both 'n' and 'e'"),
     (_jwt('header-name="a"', "<issuer-signing-keys><key>not base64!</key></issuer-signing-keys>"), "not valid base64"),

@@ -59,15 +59,18 @@ class SetHeader(Policy):
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Apply the action to the request or the response headers."""
+        if self.response or ctx.section in RESPONSE_SECTIONS:
+            ctx.ensure_response()
+            self.apply(ctx.response_headers, ctx)
+        else:
+            self.apply(ctx.request_headers, ctx)
+
+    def apply(self, headers: Any, ctx: Any) -> None:
+        """Apply the action to ``headers`` (a HeaderMap), evaluating against ``ctx``."""
         name = text_of(self.name, ctx)
         action = self.action if type(self.action) is str else text_of(self.action, ctx).lower()
         if self.name.is_expression or type(self.action) is not str:
             _check_dynamic(name, action)
-        if self.response or ctx.section in RESPONSE_SECTIONS:
-            ctx.ensure_response()
-            headers = ctx.response_headers
-        else:
-            headers = ctx.request_headers
         if action == "delete":
             headers.remove(name)
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.emulator.policy.document import Policy
+from toolkit.emulator.policy.headers import reason_phrase
 from toolkit.emulator.policy.registry import SECTIONS, handler
 from toolkit.emulator.policy.values import IntSetting, text_of
 
@@ -13,8 +14,9 @@ from toolkit.emulator.policy.values import IntSetting, text_of
     "set-status",
     sections=SECTIONS,
     attributes=("code", "reason"),
-    required=("code", "reason"),
-    notes="code 100-599. Before a backend response exists it creates one (200 OK, empty) to change.",
+    required=("code",),
+    notes="code 100-599; without reason the standard reason phrase of the code (APIM accepts documents "
+    "without it). Before a backend response exists it creates one (200 OK, empty) to change.",
 )
 class SetStatus(Policy):
     """Change the response status."""
@@ -36,4 +38,4 @@ class SetStatus(Policy):
         """Set status and reason on the current response."""
         ctx.ensure_response()
         ctx.response_status = self.code.get(ctx, "set-status")
-        ctx.response_reason = text_of(self.reason, ctx)
+        ctx.response_reason = reason_phrase(ctx.response_status) if self.reason is None else text_of(self.reason, ctx)

@@ -4,7 +4,7 @@ The emulator has no Entra ID: the gateway's test issuer stands in for it. ``serv
 (tenant-id)`` names its openid-config document and the issuers accepted for the tenant; keys are
 fetched and cached like validate-jwt's. Checks: signature, lifetime (``exp`` required), issuer,
 audience (``<audiences>`` plus ``<backend-application-ids>``, each also as ``api://<id>``), the
-client application (``azp``, or ``appid`` of v1 tokens, must be one of ``<client-application-ids>``)
+client application (``azp``, or ``appid`` of v1 tokens, must be one of ``<client-application-ids>`` when given)
 and ``<required-claims>``.
 """
 
@@ -35,14 +35,15 @@ CHILDREN = ("client-application-ids", "backend-application-ids", "audiences", "r
     required=("tenant-id",),
     children=CHILDREN,
     notes="Validated against the emulator's test issuer standing in for Entra ID (tenant → issuer and keys); "
-    "client app from azp/appid; decryption-keys are not supported. Default 401 JSON.",
+    "client app from azp/appid, checked only when <client-application-ids> is given (real documents omit it); "
+    "decryption-keys are not supported. Default 401 JSON.",
 )
 class ValidateAzureAdToken(Policy):
     """Entra ID token validation."""
 
     __slots__ = ("tenant", "source", "status", "message", "clients", "audiences", "claims", "output")
 
-    def __init__(self, tenant: str, source: TokenSource, status: int, message: str | None, clients: tuple[str, ...],
+    def __init__(self, tenant: str, source: TokenSource, status: int, message: str | None, clients: tuple[str, ...] | None,
                  audiences: tuple[str, ...], claims: tuple[Any, ...], output: str | None) -> None:
         super().__init__()
         self.tenant = tenant
@@ -61,11 +62,11 @@ class ValidateAzureAdToken(Policy):
         if not tenant:
             raise cc.reject(element, "<validate-azure-ad-token> attribute 'tenant-id' is empty")
         groups = single_children(element, CHILDREN, cc)
-        if "client-application-ids" not in groups:
-            raise cc.reject(element, "<validate-azure-ad-token> needs <client-application-ids>")
-        clients = text_list(groups["client-application-ids"][0], "application-id", cc)
-        if not clients:
-            raise cc.reject(groups["client-application-ids"][0], "<client-application-ids> needs an <application-id>")
+        clients: tuple[str, ...] | None = None  # optional: real documents omit it (then any client app)
+        if "client-application-ids" in groups:
+            clients = text_list(groups["client-application-ids"][0], "application-id", cc)
+            if not clients:
+                raise cc.reject(groups["client-application-ids"][0], "<client-application-ids> needs an <application-id>")
         backend_ids = text_list(groups["backend-application-ids"][0], "application-id", cc) \
             if "backend-application-ids" in groups else ()
         audiences = text_list(groups["audiences"][0], "audience", cc) if "audiences" in groups else ()
@@ -97,7 +98,7 @@ class ValidateAzureAdToken(Policy):
             keys = services.jwt_keys.source(authority.openid_config_url)
             claims = await services.run_blocking(validate_jwt, token, requirements, keys, services.clock())
             client = claims.get("azp", claims.get("appid"))
-            if client not in self.clients:
+            if self.clients is not None and client not in self.clients:
                 raise JwtValidationError("JWT client application is not allowed.", reason="claim_mismatch")
         except JwtValidationError as exc:
             ctx.note(name, f"refused: {exc.reason}")

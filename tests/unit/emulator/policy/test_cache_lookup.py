@@ -1,0 +1,54 @@
+"""<cache-lookup> / <cache-store>: the response cache (GET requests)."""
+
+from __future__ import annotations
+
+import pytest
+from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected, response
+
+URL = {"backend_url": "http://backend.test"}
+LOOKUP = '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"/>'
+POLICY = {"inbound": LOOKUP, "outbound": '<cache-store duration="60"/>'}
+
+
+def test_sections() -> None:
+    assert_sections(LOOKUP, ("inbound",))
+    assert_sections('<cache-store duration="10"/>', ("outbound",))
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    ('<cache-lookup vary-by-developer="false"/>', "missing the required attribute 'vary-by-developer-groups'"),
+    ('<cache-lookup vary-by-developer="x" vary-by-developer-groups="false"/>', "is not true or false"),
+    ('<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"><vary-by-header/></cache-lookup>',
+     "<vary-by-header> is empty"),
+])
+def test_refusals(xml: str, message: str) -> None:
+    assert message in str(rejected(document(inbound=xml)))
+
+
+def test_a_get_is_answered_from_the_cache_until_it_expires() -> None:
+    services = FakeServices(answers=[response(200, {"n": 1}), response(200, {"n": 2}), response(200, {"n": 3})])
+    first = execute([None, api(**POLICY)], services, method="GET", **URL)
+    second = execute([None, api(**POLICY)], services, method="GET", **URL)
+    assert first.response_body == second.response_body and len(services.calls) == 1
+    services.now += 61
+    third = execute([None, api(**POLICY)], services, method="GET", **URL)
+    assert b'"n": 2' in third.response_body and len(services.calls) == 2
+
+
+def test_post_and_error_answers_are_not_cached() -> None:
+    services = FakeServices(answers=[response(200), response(200), response(500), response(200)])
+    for _ in range(2):
+        execute([None, api(**POLICY)], services, **URL)  # POST
+    for _ in range(2):
+        execute([None, api(**POLICY)], services, method="GET", **URL)
+    assert len(services.calls) == 4
+
+
+def test_vary_by_query_parameter_partitions_the_cache() -> None:
+    lookup = ('<cache-lookup vary-by-developer="false" vary-by-developer-groups="false">'
+              "<vary-by-query-parameter>q</vary-by-query-parameter></cache-lookup>")
+    services = FakeServices()
+    policy = api(inbound=lookup, outbound='<cache-store duration="60"/>')
+    for query in ("q=1", "q=2", "q=1"):
+        execute([None, policy], services, method="GET", query=query, **URL)
+    assert len(services.calls) == 2

@@ -1,0 +1,49 @@
+"""<rate-limit>: calls per renewal period per subscription; 429 with Retry-After."""
+
+from __future__ import annotations
+
+import pytest
+from .policy_helpers import FakeServices, api, assert_sections, body_json, document, execute, rejected
+
+URL = {"backend_url": "http://backend.test"}
+LIMIT = ('<rate-limit calls="2" renewal-period="60" remaining-calls-header-name="x-remaining" '
+         'total-calls-header-name="x-total" remaining-calls-variable-name="left"/>')
+
+
+def test_sections() -> None:
+    assert_sections(LIMIT, ("inbound",))
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    ('<rate-limit renewal-period="60"/>', "missing the required attribute 'calls'"),
+    ('<rate-limit calls="2"/>', "missing the required attribute 'renewal-period'"),
+    ('<rate-limit calls="-1" renewal-period="60"/>', "outside the allowed range"),
+    ('<rate-limit calls="1" renewal-period="0"/>', "outside the allowed range"),
+    ('<rate-limit calls="1" renewal-period="60"><api name="x"/></rate-limit>',
+     "the local emulator does not support <api> inside <rate-limit> (APIM does)"),
+])
+def test_refusals(xml: str, message: str) -> None:
+    assert message in str(rejected(document(inbound=xml)))
+
+
+def test_the_third_call_in_the_window_is_refused_and_the_next_window_allows_again() -> None:
+    services = FakeServices()
+    policy = api(inbound=LIMIT)
+    first = execute([None, policy], services, **URL)
+    assert (first.response_headers.get("x-remaining"), first.response_headers.get("x-total")) == ("1", "2")
+    assert first.variables["left"] == 1
+    assert execute([None, policy], services, **URL).response_status == 200
+    refused = execute([None, policy], services, **URL)
+    assert refused.response_status == 429 and refused.response_headers.get("Retry-After") == "60"
+    assert body_json(refused)["message"] == "Rate limit is exceeded. Try again in 60 seconds."
+    assert len(services.calls) == 2
+    services.now += 60
+    assert execute([None, policy], services, **URL).response_status == 200
+
+
+def test_subscriptions_count_apart() -> None:
+    services = FakeServices()
+    policy = api(inbound='<rate-limit calls="1" renewal-period="60"/>')
+    assert execute([None, policy], services, subscription_id="a", **URL).response_status == 200
+    assert execute([None, policy], services, subscription_id="b", **URL).response_status == 200
+    assert execute([None, policy], services, subscription_id="a", **URL).response_status == 429

@@ -1,0 +1,103 @@
+"""C#'s operators and conversions on runtime values (toolkit.emulator.expressions.dotnet / formatting)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from toolkit.emulator.expressions.dotnet import arithmetic, compare, convert, display, equals, to_bool, unbox
+from toolkit.emulator.expressions.errors import CsError
+from toolkit.emulator.expressions.formatting import format_datetime, format_number, timespan_text
+from toolkit.emulator.expressions.jtoken import JObject, JValue
+
+
+@pytest.mark.parametrize(("op", "a", "b", "expected"), [
+    ("/", 7, 2, 3), ("/", -7, 2, -3), ("/", 7, -2, -3), ("%", -7, 3, -1), ("%", 7, -3, 1),
+    ("+", 2**31 - 1, 1, -(2**31)), ("*", 65536, 65536, 0), ("-", -(2**31), 1, 2**31 - 1),
+    ("/", 7.0, 2, 3.5), ("+", "a", 1, "a1"), ("+", None, "b", "b"), ("+", 1, None, None),
+    ("+", JValue(2), 3, 5), ("-", datetime(2024, 1, 2, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC), timedelta(days=1)),
+])
+def test_arithmetic(op: str, a: object, b: object, expected: object) -> None:
+    assert arithmetic(op, a, b) == expected
+
+
+def test_division_by_zero() -> None:
+    with pytest.raises(CsError, match="divide by zero"):
+        arithmetic("/", 1, 0)
+    assert arithmetic("/", 1.0, 0) == math.inf and math.isnan(arithmetic("%", 1.0, 0))
+    with pytest.raises(CsError, match="cannot be applied"):
+        arithmetic("*", "a", 2)
+
+
+@pytest.mark.parametrize(("op", "a", "b", "expected"), [
+    ("<", 1, 2, True), ("<", 2, 2, False), ("<=", 2, 2, True), (">", 3, 2.5, True), (">=", 2, 3, False),
+    ("<", None, 2, False), (">", 2, None, False), ("<", JValue(1), 2, True),
+])
+def test_compare(op: str, a: object, b: object, expected: bool) -> None:
+    assert compare(op, a, b) is expected
+
+
+@pytest.mark.parametrize(("a", "b"), [("a", "b"), (True, 1)])
+def test_compare_refuses_what_csharp_refuses(a: object, b: object) -> None:
+    with pytest.raises(CsError):
+        compare("<", a, b)
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    (None, None, True), (None, 0, False), (JValue("x"), "x", True), (True, 1, False), (1, 1.0, True),
+    (JValue(None), None, False),
+])
+def test_equals(a: object, b: object, expected: bool) -> None:
+    assert equals(a, b) is expected
+
+
+def test_json_objects_compare_by_identity() -> None:
+    one = JObject()
+    assert equals(one, one) and not equals(one, JObject())
+
+
+@pytest.mark.parametrize(("value", "target", "expected"), [
+    (JValue("5"), "int", 5), (JValue(5), "string", "5"), (JValue(True), "bool", True), (JValue(None), "string", None),
+    (JValue("true"), "Boolean", True), (JValue(2), "double", 2.0), (3, "Int32", 3), ("s", "String", "s"),
+])
+def test_convert(value: object, target: str, expected: object) -> None:
+    assert convert(value, target) == expected
+
+
+@pytest.mark.parametrize(("value", "target", "message"), [
+    (JValue(None), "int", "Can not convert Null to int"), (JObject(), "string", "Can not convert Object to string"),
+    (JValue("x"), "int", "Could not convert string to int"), ("s", "int", "Unable to cast"), (None, "int", "Object reference"),
+])
+def test_convert_failures(value: object, target: str, message: str) -> None:
+    with pytest.raises(CsError, match=message):
+        convert(value, target)
+
+
+def test_unboxing_does_not_convert_json_values() -> None:
+    with pytest.raises(CsError, match="Unable to cast"):
+        unbox(JValue("x"), "string")
+    assert unbox(None, "string") is None and unbox({"sub": "a"}, "Jwt").claims == {"sub": "a"}
+
+
+def test_conditions_need_booleans() -> None:
+    assert to_bool(JValue(True)) is True
+    with pytest.raises(CsError, match="'bool'"):
+        to_bool(1)
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("yyyyMMddTHHmmssZ", "20240305T070809Z"), ("yyyy-MM-dd", "2024-03-05"), ("o", "2024-03-05T07:08:09.0123450Z"),
+    ("s", "2024-03-05T07:08:09"), ("G", "3/5/2024 7:08:09 AM"), ("'day' d", "day 5"), ("HH:mm tt", "07:08 AM"),
+])
+def test_date_formats(fmt: str, expected: str) -> None:
+    assert format_datetime(datetime(2024, 3, 5, 7, 8, 9, 12345, tzinfo=UTC), fmt) == expected
+
+
+def test_time_span_and_number_text() -> None:
+    assert timespan_text(timedelta(hours=26, minutes=3, seconds=4)) == "1.02:03:04"
+    assert timespan_text(timedelta(seconds=-90)) == "-00:01:30"
+    assert (format_number(1234.5, "N1"), format_number(3.14159, "F2"), format_number(7, "D3")) == (
+        "1,234.5", "3.14", "007")
+    assert display(datetime(2024, 1, 1, 13, 0, 0, tzinfo=UTC)) == "1/1/2024 1:00:00 PM"

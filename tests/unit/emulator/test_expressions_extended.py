@@ -1,0 +1,236 @@
+"""The C# that real policies use: statement blocks, JSON tokens, LINQ, new, interpolation, dates, static classes."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from toolkit.emulator.expressions import CsType, ExpressionRuntimeError, compile_expression
+from toolkit.emulator.expressions.jtoken import JArray, JObject, JValue
+from toolkit.emulator.policy import RequestContext
+
+CHAT = {"model": "gpt-4o", "stream": False, "messages": [
+    {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}]}
+
+
+def request(body: Any = CHAT, **fields: Any) -> RequestContext:
+    ctx = RequestContext(
+        "POST", "/openai/deployments/gpt-4o/chat/completions", query="api-version=2024-10-21&x=1",
+        headers=[("Host", "gw.example:8443"), ("X-User", "alice"), ("Accept", "a"), ("Accept", "b")],
+        body=body if isinstance(body, bytes) else json.dumps(body).encode(), api_path="openai",
+        subscription_id="sub-1", subscription_name="Team A", api_id="azure-openai", region="West Europe",
+    )
+    ctx.variables.update(fields)
+    return ctx
+
+
+def run(source: str, ctx: Any = None) -> Any:
+    return compile_expression(source).evaluate(ctx if ctx is not None else request())
+
+
+EVALUATED: list[tuple[str, Any]] = [
+    # statement blocks
+    ("@{ var x = 2; int y = 3; return x * y + 1; }", 7),
+    ("@{ var s = 0; foreach (var m in context.Request.Body.As<JObject>(preserveContent: true)[\"messages\"]) "
+     "{ s += ((string)m[\"content\"]).Length; } return s; }", len("Be brief.") + len("Hi there")),
+    ("@{ var n = 0; for (int i = 0; i < 5; i++) { if (i == 3) { continue; } n += i; } return n; }", 0 + 1 + 2 + 4),
+    ("@{ var n = 0; for (int i = 0; i < 10; i++) { if (i == 2) break; n++; } return n; }", 2),
+    ("@{ string r; switch (context.Request.Method.ToLower()) { case \"get\": r = \"read\"; break; "
+     "case \"post\": case \"put\": r = \"write\"; break; default: r = \"other\"; break; } return r; }", "write"),
+    ("@{ if (context.Request.Method == \"GET\") { return 1; } else if (context.Request.Method == \"POST\") "
+     "{ return 2; } return 3; }", 2),
+    ("@{ try { return JObject.Parse(\"not json\").ToString(); } catch { return \"bad\"; } }", "bad"),
+    ("@{ try { var j = JObject.Parse(\"{\\\"id\\\":\\\"x\\\"}\"); return (string)j[\"id\"]; } catch { return null; } }", "x"),
+    # JSON
+    ("@(context.Request.Body.As<JObject>(true)[\"model\"].ToString())", "gpt-4o"),
+    ("@((string)context.Request.Body.As<JObject>(preserveContent: true)[\"model\"])", "gpt-4o"),
+    ("@(context.Request.Body.As<JObject>(true)[\"missing\"] == null)", True),
+    ("@(context.Request.Body.As<JObject>(true)[\"stream\"] != null && "
+     "context.Request.Body.As<JObject>(true)[\"stream\"].Type != JTokenType.Null)", True),
+    ("@((bool)context.Request.Body.As<JObject>(true)[\"stream\"] == false)", True),
+    ("@(new JObject(new JProperty(\"a\", 1), new JProperty(\"b\", \"x\")).ToString(Formatting.None))",
+     '{"a":1,"b":"x"}'),
+    ("@(new JObject(new JProperty(\"a\", new JArray(new[] { \"x\", \"y\" }))).ToString())",
+     '{\n  "a": [\n    "x",\n    "y"\n  ]\n}'),
+    ("@(JsonConvert.SerializeObject(new { resource = \"r\", servers = new[] { \"s1\" } }))",
+     '{"resource":"r","servers":["s1"]}'),
+    ("@(JToken.Parse(\"[1,2,3]\").Count())", 3),
+    ("@(((JArray)JArray.Parse(\"[1,2]\"))[1].Value<int>())", 2),
+    ("@(JObject.Parse(\"{\\\"a\\\":{\\\"b\\\":5}}\")[\"a\"].Value<int>(\"b\"))", 5),
+    ("@(JObject.Parse(\"{\\\"model\\\":\\\"m\\\"}\").Property(\"model\")?.Value?.ToString() ?? string.Empty)", "m"),
+    ("@(JObject.Parse(\"{}\").Property(\"model\")?.Value?.ToString() ?? string.Empty)", ""),
+    ("@(JObject.Parse(\"{\\\"value\\\":[]}\")[\"value\"].HasValues)", False),
+    ("@{ var o = new JObject(); o[\"k\"] = \"v\"; o.Add(\"n\", 2); return o.ToString(Formatting.None); }",
+     '{"k":"v","n":2}'),
+    ("@{ JArray b = new JArray(); b.Add(new JObject() { { \"name\", \"x\" }, { \"p\", 1 } }); "
+     "return b[0].Value<string>(\"name\"); }", "x"),
+    # LINQ and lambdas
+    ("@(string.Concat(context.Request.Body.As<JObject>(true)[\"messages\"].Select(m => m.Value<string>(\"content\"))"
+     ".ToArray()))", "Be brief.Hi there"),
+    ("@(context.Request.Body.As<JObject>(true)[\"messages\"].Any(m => (string)m[\"role\"] == \"system\"))", True),
+    ("@(context.Request.Body.As<JObject>(true)[\"messages\"].Where(m => (string)m[\"role\"] == \"user\").Count())", 1),
+    ("@((string)context.Request.Body.As<JObject>(true)[\"messages\"].FirstOrDefault(m => (string)m[\"role\"] == \"user\")"
+     "[\"content\"])", "Hi there"),
+    ("@(new[] { 3, 1, 2 }.OrderBy(x => x).First())", 1),
+    ("@(string.Join(\",\", new[] { \"b\", \"a\" }.OrderBy(p => p)))", "a,b"),
+    # strings, chars, interpolation, ?? and ?.
+    ("@($\"{context.Request.Method}:{context.Subscription.Id}\")", "POST:sub-1"),
+    ("@($\"{{literal}} {1 + 2}\")", "{literal} 3"),
+    ("@(\"a/b/c\".Split('/')[1])", "b"),
+    ("@(\"a-model/x\".Split(new[] { \"model/\" }, 2, StringSplitOptions.None)[1])", "x"),
+    ("@(@\"C:\\dir\")", "C:\\dir"),
+    ("@(context.Variables.GetValueOrDefault<string>(\"none\") ?? \"anon\")", "anon"),
+    ("@(context.Request.Method.Substring(1, 2).ToLowerInvariant())", "os"),
+    ("@(\"x\".Equals(\"X\", StringComparison.OrdinalIgnoreCase))", True),
+    ("@(string.IsNullOrEmpty(context.Subscription.Name) ? context.Subscription.Id : context.Subscription.Name)", "Team A"),
+    ("@(String.Concat(\"n=\", context.Variables[\"n\"]))", "n=5"),
+    ("@(context.Request.Method.Length)", 4),
+    # numbers
+    ("@(7 / 2)", 3), ("@(-7 / 2)", -3), ("@(7 % 3)", 1), ("@(7.0 / 2)", 3.5), ("@(-context.Response.StatusCode)", None),
+    ("@(Math.Round(2.345, 2))", 2.35), ("@(Math.Max(3, 9))", 9), ("@(Convert.ToInt32(\"42\") + 1)", 43),
+    ("@(int.Parse((string)context.Variables[\"s\"]) > 0)", True),
+    ("@(Convert.ToInt32(context.Variables[\"n\"]) > 0)", True),
+    # context members
+    ("@(context.Request.Url.Host)", "gw.example"),
+    ("@(context.Request.Url.Port)", 8443),
+    ("@(context.Request.Url.Query.GetValueOrDefault(\"x\", \"\"))", "1"),
+    ("@(context.Request.OriginalUrl.ToString())",
+     "https://gw.example:8443/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&x=1"),
+    ("@(context.Request.Headers.GetValueOrDefault(\"accept\", \"\"))", "a,b"),
+    ("@(context.Request.Headers.ContainsKey(\"x-user\"))", True),
+    ("@(context.Request.Headers[\"X-User\"][0])", "alice"),
+    ("@(context.Deployment.Region)", "West Europe"),
+    ("@(context.Product.Name == null && context.User.Id == null)", True),
+    ("@(context.Variables.ContainsKey(\"n\") && context.Variables.Count > 0)", True),
+    ("@(context.LastError.PolicyId)", None),
+    # dates and guids
+    ("@(new DateTime(2024, 1, 2, 3, 4, 5).ToString(\"yyyyMMddTHHmmssZ\"))", "20240102T030405Z"),
+    ("@(new DateTime(2024, 1, 2).AddDays(1).Day)", 3),
+    ("@((new DateTime(2024, 1, 2) - new DateTime(2024, 1, 1)).TotalHours)", 24.0),
+    ("@(TimeSpan.FromMinutes(2).TotalSeconds)", 120.0),
+    ("@(Regex.IsMatch(\"gpt-4o-mini\", \"^gpt-4o\"))", True),
+    ("@(Regex.Replace(\"a1b22\", \"[0-9]+\", \"#\"))", "a#b#"),
+    ("@(System.Uri.EscapeDataString(\"a b/c\"))", "a%20b%2Fc"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), EVALUATED)
+def test_real_world_csharp_evaluates_like_apim(source: str, expected: Any) -> None:
+    assert run(source, request(n=5, s="12")) == expected
+
+
+def test_guid_and_now_have_their_types() -> None:
+    value = run("@(Guid.NewGuid().ToString())")
+    assert uuid.UUID(value).version == 4
+    now = run("@(DateTime.UtcNow)")
+    assert isinstance(now, datetime) and abs((datetime.now(now.tzinfo) - now)) < timedelta(seconds=5)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", run("@(DateTime.UtcNow.ToString(\"o\"))"))
+
+
+def test_mock_response_block_from_the_ai_gateway_labs_builds_json() -> None:
+    source = """@{
+        var random = new Random();
+        double temperature;
+        var format = "Celsius";
+        var descriptions = new[] { "Clear skies", "Rainy" };
+        var city = context.Request.MatchedParameters["city"];
+        switch (city.ToLower())
+        {
+            case "seattle":
+                format = "Fahrenheit";
+                temperature = random.Next(14, 95) + random.NextDouble();
+                break;
+            default:
+                temperature = random.Next(-5, 35) + random.NextDouble();
+                break;
+        }
+        return new JObject(
+            new JProperty("city", city),
+            new JProperty("temperature", Math.Round(temperature, 1)),
+            new JProperty("temperature_format", format),
+            new JProperty("description", descriptions[random.Next(descriptions.Length)])
+            ).ToString();
+    }"""
+    ctx = request()
+    ctx.matched_parameters = {"city": "Seattle"}
+    answer = json.loads(compile_expression(source).evaluate(ctx))
+    assert answer["city"] == "Seattle" and answer["temperature_format"] == "Fahrenheit"
+    assert 14 <= answer["temperature"] <= 96 and answer["description"] in ("Clear skies", "Rainy")
+
+
+def test_locals_are_private_to_each_evaluation() -> None:
+    expression = compile_expression("@{ var x = (int)context.Variables[\"n\"]; return x * 2; }")
+    assert [expression.evaluate(request(n=n)) for n in (1, 2, 3)] == [2, 4, 6]
+    assert expression.result_type is CsType.INT
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(JObject.Parse(\"[1]\"))", "Error reading JObject"),
+    ("@((string)JObject.Parse(\"{\\\"a\\\":{}}\")[\"a\"])", "Can not convert Object to string"),
+    ("@(context.Request.Body.As<JObject>(true)[\"missing\"].ToString())", "Object reference not set"),
+    ("@(new[] { 1 }[3])", "Index was out of range"),
+    ("@(1 / (context.Variables.Count - 1))", "Attempted to divide by zero"),
+    ("@{ var n = 0; for (;;) { n++; } return n; }", "the loop ran more than 10000 times"),
+    ("@{ switch (1) { case 1: var a = 1; } return 0; }", "Control cannot fall through"),
+    ("@(context.Request.Body.As<JObject>(true)[\"messages\"].First(m => (string)m[\"role\"] == \"tool\"))",
+     "Sequence contains no matching element"),
+    ("@((JObject)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'JObject'"),
+])
+def test_runtime_failures_read_like_dotnet(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        run(source, request(n=5))
+    assert message in caught.value.message
+
+
+def test_preserve_content_false_consumes_the_body_only_for_the_reader() -> None:
+    ctx = request()
+    assert run("@(context.Request.Body.As<string>(preserveContent: true).Length > 0)", ctx) is True
+    assert ctx.request_body  # the emulator keeps the body: APIM only forbids a second non-preserving read
+
+
+def test_json_tokens_keep_their_identity_in_variables() -> None:
+    ctx = request()
+    ctx.variables["body"] = run("@(context.Request.Body.As<JObject>(true))", ctx)
+    assert isinstance(ctx.variables["body"], JObject)
+    assert run("@(((JObject)context.Variables[\"body\"])[\"messages\"].Count())", ctx) == 2
+    assert isinstance(run("@(JArray.Parse(\"[]\"))", ctx), JArray)
+    assert isinstance(run("@(JToken.Parse(\"1\"))", ctx), JValue)
+
+
+def test_jobject_get_value() -> None:
+    source = '@(JObject.Parse("{\\"Name\\":\\"a\\"}").GetValue("name", StringComparison.OrdinalIgnoreCase).ToString())'
+    assert run(source) == "a"
+    assert run('@(JObject.Parse("{\\"Name\\":\\"a\\"}").GetValue("name") == null)') is True
+
+
+def test_dates_stay_dates_in_json_tokens() -> None:
+    source = ('@{ var o = new JObject() { { "retryAfter", DateTime.MinValue } }; '
+              'return DateTime.UtcNow > o.Value<DateTime>("retryAfter") && o["retryAfter"].Type == JTokenType.Date; }')
+    assert run(source) is True
+    assert run('@(JsonConvert.SerializeObject(new { at = new DateTime(2024, 1, 2) }))') == '{"at":"2024-01-02T00:00:00Z"}'
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@(context.Variables["n"] is int)', True),
+    ('@(context.Variables["n"] is string)', False),
+    ('@(context.Variables["s"] is not string)', False),
+    ('@(context.Variables.GetValueOrDefault("none") is null)', True),
+    ('@(context.Variables["s"] as string ?? "none")', "12"),
+    ('@(context.Variables["n"] as string ?? "none")', "none"),
+    ('@(JObject.Parse("{}") is JObject)', True),
+    ('@($"{2.5:F2}|{7:D3}|{new DateTime(2024, 1, 2):yyyy-MM-dd}")', "2.50|007|2024-01-02"),
+])
+def test_type_tests_and_format_specifiers(source: str, expected: Any) -> None:
+    assert run(source, request(n=5, s="12")) == expected
+
+
+def test_hostile_nesting_is_refused_not_a_crash() -> None:
+    from toolkit.emulator.expressions import UnsupportedExpression
+
+    with pytest.raises(UnsupportedExpression, match="nested too deeply"):
+        compile_expression("@(" + "(" * 3000 + "1" + ")" * 3000 + ")")

@@ -1,0 +1,335 @@
+"""Statement blocks ``@{ ... }``: locals, assignments, calls, if, foreach, for, switch, try/catch, return.
+
+Each statement compiles to a closure returning None to go on, or a signal: `BREAK`, `CONTINUE`,
+or a `Returned` value. Locals live in the evaluation's `Frame` slots. Loops are bounded: a
+``for`` runs at most `MAX_ITERATIONS` times (then the expression fails), ``foreach`` walks a
+finite collection, so evaluation stays linear in the data it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import library
+from .compiler import Compiled, guard
+from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
+from .errors import EvaluationFailure
+from .nodes import (
+    Assign,
+    Block,
+    ExprStatement,
+    For,
+    Foreach,
+    If,
+    Index,
+    Jump,
+    Name,
+    Node,
+    Return,
+    Switch,
+    Try,
+    VarDecl,
+)
+
+if TYPE_CHECKING:
+    from .compiler import Compiler
+
+MAX_ITERATIONS = 10_000
+Stmt = Callable[[Any], Any]
+BREAK = object()
+CONTINUE = object()
+_D = CsType.DYNAMIC
+
+
+class Returned:
+    """The value of a ``return`` statement travelling out of nested blocks."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def compile_block(compiler: Compiler, block: Block) -> Compiled:
+    """The whole ``@{ }`` body as one value: what its ``return`` produces (null if none runs)."""
+    body = _BlockCompiler(compiler).block(block)
+    types = {r.type for r in compiler.returns}
+    if not types:
+        raise compiler.refuse(block.pos, "a statement block must return a value")
+    result = types.pop() if len(types) == 1 else _D
+    if result is CsType.NULL:
+        result = CsType.STRING
+
+    def run(ctx: Any) -> object:
+        signal = body(ctx)
+        return signal.value if isinstance(signal, Returned) else None
+
+    return Compiled(run, result, block.pos)
+
+
+class _BlockCompiler:
+    def __init__(self, compiler: Compiler) -> None:
+        self.c = compiler
+        self._dispatch: dict[type, Callable[[Any], Stmt]] = {
+            Block: self.block, VarDecl: self.declaration, Assign: self.assign, ExprStatement: self.call,
+            If: self.if_, Foreach: self.foreach, For: self.for_, Switch: self.switch, Return: self.return_,
+            Jump: self.jump, Try: self.try_,
+        }  # fmt: skip
+        self.loop_depth = 0
+
+    def statement(self, node: Node) -> Stmt:
+        return self._dispatch[type(node)](node)
+
+    def block(self, node: Block) -> Stmt:
+        self.c.scopes.append({})
+        try:
+            return self.sequence(node.statements)
+        finally:
+            self.c.scopes.pop()
+
+    def sequence(self, nodes: tuple[Node, ...]) -> Stmt:
+        statements = tuple(self.statement(n) for n in nodes)
+
+        def run(ctx: Any) -> object:
+            for statement in statements:
+                signal = statement(ctx)
+                if signal is not None:
+                    return signal
+            return None
+
+        return run
+
+    def declaration(self, node: VarDecl) -> Stmt:
+        declared = _declared_type(node.type.name) if node.type is not None else None
+        setters = []
+        for name, pos, init in node.names:
+            value = self.c.value(init) if init is not None else None
+            type_ = declared or (value.type if value is not None else _D)
+            if type_ is CsType.NULL:
+                type_ = _D
+            fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
+            slot = self.c.allocate(name, type_, pos)
+            setters.append((slot, fn))
+
+        def run(ctx: Any) -> None:
+            for slot, fn in setters:
+                ctx.slots[slot] = fn(ctx)
+
+        return run
+
+    def assign(self, node: Assign) -> Stmt:
+        target = node.target
+        value = self.c.value(node.value)
+        if node.op != "=":
+            current = self.c.value(target)
+            vf, cf, op = value.fn, current.fn, node.op[0]
+            if current.type is CsType.STRING and op == "+":
+                value = Compiled(lambda ctx: library.arithmetic("+", cf(ctx) or "", vf(ctx)), CsType.STRING, node.pos)
+            else:
+                value = Compiled(guard(lambda ctx: library.arithmetic(op, cf(ctx), vf(ctx)), node.pos),
+                                 current.type if current.type in NUMERIC else _D, node.pos)
+        if isinstance(target, Name):
+            local = next((scope[target.ident] for scope in reversed(self.c.scopes) if target.ident in scope), None)
+            if local is None:
+                raise self.c.refuse(target.pos, f"only local variables can be assigned, not '{target.ident}'")
+            slot, type_ = local
+            fn = _coerce(self.c, value, type_, node.pos)
+
+            def set_local(ctx: Any) -> None:
+                ctx.slots[slot] = fn(ctx)
+
+            return set_local
+        if isinstance(target, Index) and len(target.args) == 1:
+            container = self.c.value(target.target)
+            if container.type not in (_D,):
+                raise self.c.refuse(target.pos, f"cannot assign to an index of {container.type} values")
+            of, kf, vf = container.fn, self.c.value(target.args[0]).fn, value.fn
+            return guard(lambda ctx: library.set_index(of(ctx), kf(ctx), vf(ctx)), node.pos)
+        raise self.c.refuse(node.pos, "only local variables and indexers can be assigned")
+
+    def call(self, node: ExprStatement) -> Stmt:
+        fn = self.c.value(node.expr).fn
+
+        def run(ctx: Any) -> None:
+            fn(ctx)
+
+        return run
+
+    def if_(self, node: If) -> Stmt:
+        condition = _bool_fn(self.c, node.condition)
+        then = self._scoped(node.then)
+        otherwise = self._scoped(node.otherwise) if node.otherwise is not None else None
+
+        def run(ctx: Any) -> object:
+            if condition(ctx):
+                return then(ctx)
+            return otherwise(ctx) if otherwise is not None else None
+
+        return run
+
+    def _scoped(self, node: Node) -> Stmt:
+        self.c.scopes.append({})
+        try:
+            return self.statement(node)
+        finally:
+            self.c.scopes.pop()
+
+    def _loop_body(self, node: Node) -> Stmt:
+        self.loop_depth += 1
+        try:
+            return self._scoped(node)
+        finally:
+            self.loop_depth -= 1
+
+    def foreach(self, node: Foreach) -> Stmt:
+        items = self.c.value(node.items)
+        if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
+            raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
+        self.c.scopes.append({})
+        try:
+            slot = self.c.allocate(node.name, _D, node.pos)
+            body = self._loop_body(node.body)
+        finally:
+            self.c.scopes.pop()
+        items_fn, pos = items.fn, node.pos
+
+        def run(ctx: Any) -> object:
+            try:
+                values = library.enumerate_items(items_fn(ctx))
+            except library.CAUGHT as exc:
+                raise EvaluationFailure(library.message_of(exc), pos) from None
+            for value in values:
+                ctx.slots[slot] = value
+                signal = body(ctx)
+                if signal is BREAK:
+                    break
+                if signal is not None and signal is not CONTINUE:
+                    return signal
+            return None
+
+        return run
+
+    def for_(self, node: For) -> Stmt:
+        self.c.scopes.append({})
+        try:
+            init = self.statement(node.init) if node.init is not None else (lambda ctx: None)
+            condition = _bool_fn(self.c, node.condition) if node.condition is not None else (lambda ctx: True)
+            step = self.statement(node.step) if node.step is not None else (lambda ctx: None)
+            body = self._loop_body(node.body)
+        finally:
+            self.c.scopes.pop()
+        pos = node.pos
+
+        def run(ctx: Any) -> object:
+            init(ctx)
+            for _ in range(MAX_ITERATIONS):
+                if not condition(ctx):
+                    return None
+                signal = body(ctx)
+                if signal is BREAK:
+                    return None
+                if signal is not None and signal is not CONTINUE:
+                    return signal
+                step(ctx)
+            raise EvaluationFailure(f"the loop ran more than {MAX_ITERATIONS} times (the emulator's limit)", pos)
+
+        return run
+
+    def switch(self, node: Switch) -> Stmt:
+        subject = self.c.value(node.subject).fn
+        sections = []
+        self.loop_depth += 1  # break leaves the switch
+        try:
+            for labels, body in node.sections:
+                label_fns = [None if label is None else self.c.value(label).fn for label in labels]
+                self.c.scopes.append({})
+                try:
+                    sections.append((label_fns, self.sequence(body)))
+                finally:
+                    self.c.scopes.pop()
+        finally:
+            self.loop_depth -= 1
+        pos = node.pos
+
+        def run(ctx: Any) -> object:
+            value = subject(ctx)
+            chosen = None
+            for labels, body in sections:
+                if any(label is not None and library.equals(value, label(ctx)) for label in labels):
+                    chosen = body
+                    break
+            if chosen is None:
+                chosen = next((body for labels, body in sections if None in labels), None)
+            if chosen is None:
+                return None
+            signal = chosen(ctx)
+            if signal is BREAK:
+                return None
+            if signal is None:
+                raise EvaluationFailure("Control cannot fall through from one case label to another", pos)
+            return signal
+
+        return run
+
+    def return_(self, node: Return) -> Stmt:
+        if node.value is None:
+            raise self.c.refuse(node.pos, "return needs a value in a policy expression")
+        value = self.c.value(node.value)
+        self.c.returns.append(value)
+        fn = value.fn
+        return lambda ctx: Returned(fn(ctx))
+
+    def jump(self, node: Jump) -> Stmt:
+        if self.loop_depth == 0:
+            raise self.c.refuse(node.pos, f"{node.kind} outside a loop or switch")
+        signal = BREAK if node.kind == "break" else CONTINUE
+        return lambda ctx: signal
+
+    def try_(self, node: Try) -> Stmt:
+        body, handler = self._scoped(node.body), self._scoped(node.handler)
+
+        def run(ctx: Any) -> object:
+            try:
+                return body(ctx)
+            except EvaluationFailure:
+                return handler(ctx)
+
+        return run
+
+
+def _declared_type(name: str) -> CsType | None:
+    known = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
+    return known
+
+
+def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int) -> Callable[[Any], Any]:
+    """The value converted to a local's declared type (int widens to double; dynamic values are checked)."""
+    fn = value.fn
+    if type_ is _D or value.type is type_:
+        return fn
+    if type_ is CsType.DOUBLE and value.type is CsType.INT:
+        return lambda ctx: None if (v := fn(ctx)) is None else float(v)
+    if value.type is CsType.NULL and type_ is CsType.STRING:
+        return fn
+    if value.type in (_D, CsType.OBJECT):
+        name = {CsType.STRING: "string", CsType.INT: "int", CsType.BOOL: "bool", CsType.DOUBLE: "double"}[type_]
+
+        def convert(ctx: Any) -> object:
+            v = library.unwrap(fn(ctx))
+            if name == "double" and type(v) is int:
+                return float(v)
+            return library.unbox(v, name)
+
+        return guard(convert, pos)
+    raise compiler.refuse(pos, f"cannot assign a {value.type} value to a {type_} variable")
+
+
+def _bool_fn(compiler: Compiler, node: Node) -> Callable[[Any], bool]:
+    condition = compiler.value(node)
+    if condition.type not in (CsType.BOOL, _D):
+        raise compiler.refuse(node.pos, f"a condition must be bool, got {condition.type}")
+    fn = condition.fn
+    if condition.type is CsType.BOOL:
+        return fn  # type: ignore[return-value]
+    return guard(lambda ctx: library.to_bool(fn(ctx)), node.pos)  # type: ignore[return-value]

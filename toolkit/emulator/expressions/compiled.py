@@ -1,0 +1,71 @@
+"""What the compiler produces: `Compiled` sub-expressions, and the evaluation `Frame` and `guard`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import library
+from .cstypes import CsType
+from .errors import EvaluationFailure
+
+Fn = Callable[[Any], object]
+_NOT_CONSTANT = object()
+_D = CsType.DYNAMIC
+TYPE_NAMES = {t.value: t for t in CsType}
+_T = CsType
+
+
+@dataclass(slots=True)
+class Compiled:
+    """A compiled sub-expression: its closure, static type, constant value if any, context path."""
+
+    fn: Fn
+    type: CsType
+    pos: int
+    const: object = _NOT_CONSTANT
+    path: str | None = None  # set for context.* chains
+
+
+def _constant(value: object, type_: CsType, pos: int) -> Compiled:
+    return Compiled(lambda ctx: value, type_, pos, value)
+
+
+def _constant(value: object, type_: CsType, pos: int) -> Compiled:
+    return Compiled(lambda ctx: value, type_, pos, value)
+
+
+def _not_a_value(ctx: object) -> object:  # pragma: no cover - refused before it can run
+    raise AssertionError("namespace evaluated")
+
+
+class Frame:
+    """The context plus local variable slots, for expressions with locals or lambdas (one per evaluation)."""
+
+    __slots__ = ("ctx", "slots")
+
+    def __init__(self, ctx: Any, size: int) -> None:
+        self.ctx = ctx
+        self.slots: list[Any] = [None] * size
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ctx, name)
+
+
+def guard(fn: Fn, pos: int) -> Fn:
+    """Turn .NET-style failures of runtime operations into EvaluationFailure at ``pos``."""
+
+    def run(ctx: Any) -> object:
+        try:
+            return fn(ctx)
+        except EvaluationFailure:
+            raise
+        except library.CAUGHT as exc:
+            raise EvaluationFailure(library.message_of(exc), pos) from None
+
+    return run
+
+
+def _cast_hint(c: Compiled) -> str | None:
+    return "cast the object value first, e.g. (string)context.Variables[\"name\"]" if c.type is _T.OBJECT else None

@@ -1,0 +1,412 @@
+"""Runtime values of the .NET surface policy expressions use, and C#'s conversions and operators on them.
+
+Values whose static type the compiler does not track (``dynamic``) are plain Python objects here:
+str, int, float, bool, None, `CsList` (arrays and lists), dicts, JSON tokens (`jtoken`), dates
+(`datetime`, `timedelta`), `uuid.UUID`, and the small classes below (URLs, message bodies, sent
+responses, JWTs, hashers). Nothing here evaluates text as code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import jtoken
+from .cstypes import format_value
+from .errors import CsError
+from .formatting import format_datetime, format_number, timespan_text
+from .jtoken import JArray, JObject, JProperty, JToken, JValue
+
+NULL_REFERENCE = "Object reference not set to an instance of an object."
+
+
+class CsList(list):
+    """A C# array or List<T> (``Length``/``Count``, ``Add``)."""
+
+    __slots__ = ()
+
+
+class AnonymousObject(dict):
+    """``new { a = 1 }``: serialized by JsonConvert as an object."""
+
+    __slots__ = ()
+
+
+class Utf8Encoding:
+    """``Encoding.UTF8``."""
+
+    __slots__ = ()
+
+
+class Hasher:
+    """``SHA256.Create()`` (key None) or ``new HMACSHA256(key)``: ``ComputeHash(byte[])``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+
+    def compute(self, data: Any) -> bytes:
+        import hashlib
+        import hmac
+
+        payload = bytes(data)
+        return hmac.new(self.key, payload, hashlib.sha256).digest() if self.key is not None \
+            else hashlib.sha256(payload).digest()
+
+
+class KeyValue:
+    """A KeyValuePair from enumerating a dictionary."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Any, value: Any) -> None:
+        self.key = key
+        self.value = value
+
+
+class MultiValueDict(dict):
+    """Headers or query parameters: name → string[]; ``GetValueOrDefault`` joins the values with commas.
+
+    ``fold`` makes lookups case-insensitive (headers); query parameter names are case-sensitive.
+    """
+
+    __slots__ = ("fold",)
+
+    def __init__(self, fold: bool = True) -> None:
+        super().__init__()
+        self.fold = fold
+
+    def _key(self, name: Any) -> Any:
+        if not self.fold:
+            return name if dict.__contains__(self, name) else None
+        wanted = str(name).lower()
+        return next((k for k in self if k.lower() == wanted), None)
+
+    def __getitem__(self, name: Any) -> Any:
+        key = self._key(name)
+        if key is None:
+            raise KeyError(name)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, name: object) -> bool:
+        return self._key(name) is not None
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        key = self._key(name)
+        return default if key is None else ",".join(dict.__getitem__(self, key))
+
+
+class Url:
+    """``IUrl``: context.Request.Url / OriginalUrl."""
+
+    __slots__ = ("scheme", "host", "port", "path", "query")
+
+    def __init__(self, scheme: str, host: str, port: int, path: str, query: str) -> None:
+        self.scheme, self.host, self.port, self.path, self.query = scheme, host, port, path, query
+
+    def query_dict(self) -> MultiValueDict:
+        out = MultiValueDict(fold=False)
+        for key, value in urllib.parse.parse_qsl(self.query, keep_blank_values=True):
+            out.setdefault(key, CsList()).append(value)
+        return out
+
+    def to_string(self) -> str:
+        default = {"http": 80, "https": 443}.get(self.scheme)
+        port = "" if self.port in (None, default) else f":{self.port}"
+        query = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{self.host}{port}{self.path}{query}"
+
+
+class Body:
+    """``IMessageBody``: ``As<T>(preserveContent)``; without preserveContent the body is consumed."""
+
+    __slots__ = ("_get", "_consume")
+
+    def __init__(self, get: Callable[[], bytes], consume: Callable[[], None] | None = None) -> None:
+        self._get = get
+        self._consume = consume
+
+    def as_type(self, type_name: str, preserve: bool) -> Any:
+        raw = self._get()
+        if not preserve and self._consume is not None:
+            self._consume()
+        text = raw.decode("utf-8", errors="replace")
+        if type_name in ("string", "String"):
+            return text
+        if type_name == "byte[]":
+            return CsList(raw)
+        if not text.strip():
+            return None  # As<JObject>() of an empty body is null
+        expected = {"JObject": JObject, "JArray": JArray, "JToken": JToken}[type_name]
+        return jtoken.parse(text, expected)
+
+
+class Message:
+    """``IResponse`` (send-request's response variable) or ``IRequest``."""
+
+    __slots__ = ("status", "reason", "headers", "body", "method", "url", "raw")
+
+    def __init__(self, status: int | None, reason: str | None, headers: dict[str, CsList], body: bytes,
+                 method: str | None = None, url: Url | None = None) -> None:
+        self.status, self.reason, self.headers, self.method, self.url = status, reason, headers, method, url
+        self.raw = body
+        self.body = Body(lambda: body)
+
+
+class Jwt:
+    """``Jwt`` (validate-jwt / validate-azure-ad-token output variable), over the claims dict."""
+
+    __slots__ = ("claims",)
+
+    def __init__(self, claims: dict[str, Any]) -> None:
+        self.claims = claims
+
+    def claim_dict(self) -> dict[str, CsList]:
+        return {k: CsList(v if isinstance(v, list) else [v]) for k, v in self.claims.items()}
+
+
+def enumerate_items(value: Any) -> Iterable[Any]:
+    """The items of an enumerable value (C# IEnumerable) or a failure."""
+    if value is None:
+        raise CsError("Value cannot be null. (Parameter 'source')")
+    if isinstance(value, str):
+        return list(value)
+    if isinstance(value, dict):
+        return [KeyValue(k, v) for k, v in value.items()]
+    if isinstance(value, (list, tuple, JToken)):
+        return list(value)
+    raise CsError(f"{type_name(value)} is not enumerable.")
+
+
+def type_name(value: Any) -> str:
+    """The .NET-ish type name of a runtime value, for messages."""
+    if isinstance(value, JToken):
+        return "Newtonsoft.Json.Linq." + type(value).__name__
+    names = {str: "System.String", bool: "System.Boolean", int: "System.Int32", float: "System.Double",
+             datetime: "System.DateTime", timedelta: "System.TimeSpan", uuid.UUID: "System.Guid"}
+    return names.get(type(value), type(value).__name__)
+
+
+# -- conversions ------------------------------------------------------------------------------------
+
+
+def convert(value: Any, target: str) -> Any:
+    """An explicit C# conversion ``(target)value`` of a runtime value (unboxing or JToken conversions)."""
+    if target in ("object", "dynamic", "var"):
+        return value
+    if isinstance(value, JValue):
+        return _convert_jvalue(value, target)
+    if isinstance(value, JToken) and (target in _VALUE_TYPES or target in ("string", "String")):
+        raise CsError(f"Can not convert {value.type_name} to {target}.")
+    if value is None:
+        if target in _VALUE_TYPES:
+            raise CsError(NULL_REFERENCE)
+        return None
+    check = RUNTIME_CHECKS.get(target)
+    if check is None:
+        raise CsError(f"cast to ({target}) is not supported")
+    if check(value):
+        return _COERCE.get(target, _identity)(value)
+    raise CsError(f"Unable to cast object of type '{type_name(value)}' to type '{target}'.")
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _convert_jvalue(token: JValue, target: str) -> Any:
+    v = token.value
+    if target in ("JToken", "JValue"):
+        return token
+    if target in ("string", "String"):
+        return None if v is None else (token.to_string() if not isinstance(v, str) else v)
+    if v is None:
+        if target in _VALUE_TYPES:
+            raise CsError("Can not convert Null to " + target + ".")
+        return None
+    try:
+        if target in ("bool", "Boolean", "bool?"):
+            return v if isinstance(v, bool) else {"true": True, "false": False}[str(v).lower()]
+        if target in ("int", "Int32", "long", "Int64", "int?", "long?"):
+            return int(v) if not isinstance(v, str) else int(v.strip())
+        if target in ("double", "Double", "float", "decimal", "double?"):
+            return float(v)
+        if target in ("DateTime", "DateTime?", "DateTimeOffset"):
+            return v if isinstance(v, datetime) else _parse_date(str(v))
+    except (KeyError, ValueError):
+        raise CsError(f"Could not convert string to {target}: {v}.") from None
+    raise CsError(f"Can not convert {token.type_name} to {target}.")
+
+
+def _parse_date(text: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CsError(f"Could not convert string to DateTime: {text}.") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Double", "float",
+                          "decimal", "DateTime", "TimeSpan", "Guid"})
+RUNTIME_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: type(v) is str, "String": lambda v: type(v) is str,
+    "int": lambda v: type(v) is int, "Int32": lambda v: type(v) is int,
+    "long": lambda v: type(v) is int, "Int64": lambda v: type(v) is int,
+    "bool": lambda v: type(v) is bool, "Boolean": lambda v: type(v) is bool,
+    "double": lambda v: type(v) is float, "Double": lambda v: type(v) is float,
+    "JObject": lambda v: isinstance(v, JObject), "JArray": lambda v: isinstance(v, JArray),
+    "JToken": lambda v: isinstance(v, JToken), "JValue": lambda v: isinstance(v, JValue),
+    "JProperty": lambda v: isinstance(v, JProperty),
+    "DateTime": lambda v: isinstance(v, datetime), "TimeSpan": lambda v: isinstance(v, timedelta),
+    "Guid": lambda v: isinstance(v, uuid.UUID),
+    "IResponse": lambda v: isinstance(v, Message), "IRequest": lambda v: isinstance(v, Message),
+    "Jwt": lambda v: isinstance(v, (Jwt, dict)),
+    "string[]": lambda v: isinstance(v, list), "int[]": lambda v: isinstance(v, list),
+    "object[]": lambda v: isinstance(v, list),
+}
+_COERCE: dict[str, Callable[[Any], Any]] = {"Jwt": lambda v: v if isinstance(v, Jwt) else Jwt(v)}
+CAST_NAMES = frozenset(RUNTIME_CHECKS) | {"object", "dynamic", "float", "decimal"}
+
+
+def to_bool(value: Any) -> bool:
+    """A value used as a condition (must be a bool at run time)."""
+    if type(value) is bool:
+        return value
+    if isinstance(value, JValue) and isinstance(value.value, bool):
+        return value.value
+    raise CsError(f"Cannot implicitly convert type '{type_name(value)}' to 'bool'.")
+
+
+def unwrap(value: Any) -> Any:
+    """A JValue as its plain value (for arithmetic and comparisons)."""
+    return value.value if isinstance(value, JValue) else value
+
+
+def equals(a: Any, b: Any) -> bool:
+    """``==`` between values the compiler could not type: nulls, numbers, strings, tokens by value."""
+    if a is None or b is None:
+        return a is None and b is None
+    a2, b2 = unwrap(a), unwrap(b)
+    if isinstance(a, JToken) and not isinstance(a, JValue) or isinstance(b, JToken) and not isinstance(b, JValue):
+        return a is b
+    if isinstance(a2, bool) != isinstance(b2, bool):
+        return False
+    return a2 == b2
+
+
+def arithmetic(op: str, a: Any, b: Any) -> Any:
+    """``+ - * / %`` on runtime values (C# int semantics for two ints, strings concatenate on +)."""
+    a, b = unwrap(a), unwrap(b)
+    if op == "+" and (isinstance(a, str) or isinstance(b, str)):
+        return format_value(a) + format_value(b)
+    if isinstance(a, datetime) and isinstance(b, timedelta):
+        return a + b if op == "+" else a - b
+    if isinstance(a, datetime) and isinstance(b, datetime) and op == "-":
+        return a - b
+    if isinstance(a, timedelta) and isinstance(b, timedelta) and op in "+-":
+        return a + b if op == "+" else a - b
+    if a is None or b is None:
+        return None
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        raise CsError(f"Operator '{op}' cannot be applied to operands of type '{type_name(a)}' and '{type_name(b)}'")
+    if isinstance(a, int) and isinstance(b, int):
+        if op in "/%" and b == 0:
+            raise CsError("Attempted to divide by zero.")
+        if op == "/":
+            result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+        elif op == "%":
+            result = int(math.fmod(a, b))
+        else:
+            result = {"+": a + b, "-": a - b, "*": a * b}[op]
+        return ((result + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+    a, b = float(a), float(b)
+    if op == "/":
+        return a / b if b else (math.copysign(math.inf, a) if a else math.nan)
+    if op == "%":
+        return math.fmod(a, b) if b else math.nan
+    return {"+": a + b, "-": a - b, "*": a * b}[op]
+
+
+def compare(op: str, a: Any, b: Any) -> bool:
+    """``< <= > >=`` on runtime numbers or dates (false when either side is null)."""
+    a, b = unwrap(a), unwrap(b)
+    if a is None or b is None:
+        return False
+    ok = (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
+          and not isinstance(b, bool)) or (type(a) is type(b) and isinstance(a, (datetime, timedelta)))
+    if not ok:
+        raise CsError(f"Operator '{op}' cannot be applied to operands of type '{type_name(a)}' and '{type_name(b)}'")
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def to_string(value: Any, fmt: Any = None) -> str:
+    """``value.ToString()`` / ``ToString(format)``."""
+    if value is None:
+        raise CsError(NULL_REFERENCE)
+    if isinstance(value, JToken):
+        if fmt is not None and not isinstance(value, JValue):  # ToString(Formatting.None)
+            return value.compact() if fmt == "None" else value.to_string()
+        return value.to_string()
+    if isinstance(value, datetime) and fmt is not None:
+        return format_datetime(value, fmt)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and fmt is not None:
+        return format_number(value, fmt)
+    if isinstance(value, Url):
+        return value.to_string()
+    return format_value(value)
+
+
+def display(value: Any) -> str:
+    """The text of any value where C# would call ToString (concatenation, set-header, set-body)."""
+    if isinstance(value, JToken):
+        return value.to_string()
+    if isinstance(value, datetime):
+        return format_datetime(value, "G")
+    if isinstance(value, timedelta):
+        return timespan_text(value)
+    if isinstance(value, Url):
+        return value.to_string()
+    if isinstance(value, list):
+        return "System.String[]"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return format_value(value)
+    return str(value)  # Guid: lower-case with dashes, like .NET
+
+
+
+
+CAUGHT = (CsError, jtoken.JsonReaderError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
+          OverflowError, AttributeError, re.error)
+
+
+def message_of(exc: BaseException) -> str:
+    """The .NET-style message for an exception raised while evaluating."""
+    if isinstance(exc, (CsError, jtoken.JsonReaderError)):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"The given key '{exc.args[0] if exc.args else ''}' was not present in the dictionary."
+    if isinstance(exc, ZeroDivisionError):
+        return "Attempted to divide by zero."
+    if isinstance(exc, IndexError):
+        return "Index was outside the bounds of the array."
+    return f"{type(exc).__name__}: {exc}"
+
+
+def unbox(value: Any, target: str) -> Any:
+    """A reference or unboxing cast of an ``object`` value: the runtime type must match (no conversions)."""
+    if value is None:
+        if target in _VALUE_TYPES:
+            raise CsError(NULL_REFERENCE)
+        return None
+    check = RUNTIME_CHECKS.get(target)
+    if check is not None and check(value):
+        return _COERCE.get(target, _identity)(value)
+    raise CsError(f"Unable to cast object of type '{type_name(value)}' to type '{target}'.")

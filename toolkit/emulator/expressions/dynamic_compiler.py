@@ -1,0 +1,210 @@
+"""The compiler's half for the dynamic part of C#: runtime members and methods, static classes,
+constructors, lambdas, ``?.``, interpolation and statement blocks (`Compiler` mixes it in).
+
+Values of these constructs have the static type ``dynamic``: their members are dispatched when
+evaluated (`library`), but every *name* is checked here, at publish, against the library's data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import library
+from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, guard
+from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
+from .errors import NULL_REFERENCE, EvaluationFailure
+from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder, TypeTest
+
+
+_T = CsType
+
+
+class DynamicCompiler:
+    """Mixin of `Compiler` (uses its ``value``, ``node``, ``refuse`` and ``scopes``)."""
+
+    def _runtime_member(self, target: Compiled, node: Member) -> Compiled:
+        if target.type is _T.OBJECT:
+            raise self.refuse(node.pos, f"member '{node.name}' is not supported on object values", _cast_hint(target))
+        if node.name not in library.MEMBER_NAMES:
+            raise self.refuse(node.pos, f"member '{node.name}' is not supported on {target.type} values",
+                              "supported members: " + ", ".join(sorted(library.MEMBER_NAMES)))
+        getter, tf = library.MEMBERS[node.name], target.fn
+        result = _T.INT if target.type is _T.STRING and node.name == "Length" else _D
+        if target.type not in (_D, _T.STRING) and node.name != "Length":
+            result = _D
+
+        def get(ctx: Any) -> object:
+            value = tf(ctx)
+            if value is None:
+                raise EvaluationFailure(NULL_REFERENCE, node.pos)
+            return getter(value)
+
+        return Compiled(guard(get, node.pos), result, node.pos)
+
+    def _static_member(self, target: Compiled, node: Member) -> Compiled:
+        full = f"{target.path}.{node.name}"
+        key = f"{library.canonical_class(target.path or '')}.{node.name}"
+        if key in library.STATIC_PROPERTIES:
+            getter = library.STATIC_PROPERTIES[key]
+            result = TYPE_NAMES[library.STATIC_RESULTS.get(key, "dynamic")]
+            return Compiled(guard(lambda ctx: getter(), node.pos), result, node.pos)
+        canonical = library.canonical_class(full)
+        if canonical in library.STATIC_CLASSES or full in library.STATIC_NAMESPACES or canonical in library.CONSTRUCTORS:
+            return Compiled(_not_a_value, _T.STATIC, node.pos, path=canonical)
+        raise self.refuse(node.pos, f"{full} is not supported", limit=full.startswith("System."))
+
+    def _arguments(self, args: tuple[Node, ...]) -> list[Compiled]:
+        """Method arguments: lambdas and named arguments allowed (named ones bind by position)."""
+        out = []
+        for arg in args:
+            if isinstance(arg, NamedArg):
+                arg = arg.value
+            out.append(self._lambda(arg) if isinstance(arg, Lambda) else self.value(arg))
+        return out
+
+    def _static_call(self, target: Compiled, node: Call) -> Compiled:
+        key = f"{library.canonical_class(target.path or '')}.{node.name}"
+        method = library.STATIC_METHODS.get(key)
+        if method is None:
+            raise self.refuse(node.pos, f"{target.path}.{node.name}() is not supported", limit=True)
+        args = [a.fn for a in self._arguments(node.args)]
+        result = TYPE_NAMES[library.STATIC_RESULTS.get(key, "dynamic")]
+        return Compiled(guard(lambda ctx: method(*[a(ctx) for a in args]), node.pos), result, node.pos)
+
+    def _runtime_call(self, recv: Compiled, node: Call) -> Compiled:
+        if node.name not in library.METHOD_NAMES:
+            raise self.refuse(node.pos, f"method {node.name}() is not supported",
+                              "supported methods: " + ", ".join(sorted(library.METHOD_NAMES)))
+        args = [a.fn for a in self._arguments(node.args)]
+        type_args = tuple(t.name for t in node.type_args or ())
+        name, rf, pos = node.name, recv.fn, node.pos
+        result_name = library.METHOD_RESULTS.get(name, "dynamic")
+        if name in ("Value", "As", "ToObject") and type_args:
+            result_name = {CsType.STRING: "string", CsType.INT: "int", CsType.BOOL: "bool", CsType.DOUBLE: "double"}.get(
+                CAST_TARGETS.get(type_args[0]) or CAST_ALIASES.get(type_args[0]), "dynamic")  # type: ignore[arg-type]
+
+        def call(ctx: Any) -> object:
+            receiver = rf(ctx)
+            if receiver is None:
+                raise EvaluationFailure(NULL_REFERENCE, pos)
+            return library.call_method(receiver, name, type_args, tuple(a(ctx) for a in args))
+
+        return Compiled(guard(call, pos), TYPE_NAMES[result_name], pos)
+
+    def allocate(self, name: str, type_: CsType, pos: int) -> int:
+        """A slot for a local (in the innermost scope); redeclaring a visible name is refused as in C#."""
+        if any(name in scope for scope in self.scopes):
+            raise self.refuse(pos, f"a local named '{name}' is already defined in this scope")
+        slot = self.slot_count
+        self.slot_count += 1
+        self.scopes[-1][name] = (slot, type_)
+        return slot
+
+    def _lambda(self, node: Lambda) -> Compiled:
+        self.scopes.append({})
+        try:
+            slots = [self.allocate(p, _D, node.pos) for p in node.params]
+            body = self.value(node.body)
+        finally:
+            self.scopes.pop()
+        bf = body.fn
+
+        def make(ctx: Any) -> object:
+            def invoke(*values: object) -> object:
+                for slot, value in zip(slots, values, strict=False):
+                    ctx.slots[slot] = value
+                return bf(ctx)
+
+            return invoke
+
+        return Compiled(make, _T.LAMBDA, node.pos)
+
+    def _lambda_outside_call(self, node: Lambda) -> Compiled:
+        raise self.refuse(node.pos, "lambda expressions (=>) are supported only as method arguments")
+
+    def _named_outside_call(self, node: NamedArg) -> Compiled:
+        raise self.refuse(node.pos, "named arguments are supported only in method calls")
+
+    def _placeholder(self, node: Placeholder) -> Compiled:
+        slot, type_ = self.scopes[-1]["?."]
+        return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos)
+
+    def _null_safe(self, node: NullSafe) -> Compiled:
+        target = self.value(node.target)
+        if target.type in NUMERIC or target.type is _T.BOOL:
+            raise self.refuse(node.pos, f"operator ?. cannot be applied to {target.type} values")
+        self.scopes.append({})
+        try:
+            slot = self.allocate("?.", target.type, node.pos)
+            access = self.value(node.access)
+        finally:
+            self.scopes.pop()
+        tf, af = target.fn, access.fn
+
+        def run(ctx: Any) -> object:
+            value = tf(ctx)
+            if value is None:
+                return None
+            ctx.slots[slot] = value
+            return af(ctx)
+
+        result = access.type if access.type not in NUMERIC and access.type is not _T.BOOL else _D
+        return Compiled(run, result, node.pos)
+
+    def _interpolated(self, node: Interpolated) -> Compiled:
+        parts: list[Fn] = []
+        for part in node.parts:
+            if isinstance(part, str):
+                parts.append(lambda ctx, text=part: text)
+            elif isinstance(part, tuple):  # {value:format}
+                fn, fmt = self.value(part[0]).fn, part[1]
+                parts.append(lambda ctx, fn=fn, fmt=fmt: "" if (v := fn(ctx)) is None else library.to_string(v, fmt))
+            else:
+                fn = self.value(part).fn  # type: ignore[arg-type]
+                parts.append(lambda ctx, fn=fn: "" if (v := fn(ctx)) is None else library.display(v))
+        return Compiled(guard(lambda ctx: "".join(p(ctx) for p in parts), node.pos), _T.STRING, node.pos)
+
+    def _new(self, node: New) -> Compiled:
+        if node.fields is not None:
+            fields = [(name, self.value(value).fn) for name, value in node.fields]
+            return Compiled(lambda ctx: library.AnonymousObject((k, f(ctx)) for k, f in fields), _D, node.pos)
+        items = [self.value(a).fn for a in node.args]
+        if node.array:
+            return Compiled(lambda ctx: library.CsList(f(ctx) for f in items), _D, node.pos)
+        assert node.type is not None
+        base = node.type.name.split("<")[0]
+        ctor = library.CONSTRUCTORS.get(library.canonical_class(base))
+        if ctor is None:
+            raise self.refuse(node.type.pos, f"new {base}(...) is not supported",
+                              "supported: new " + ", new ".join(sorted(library.CONSTRUCTORS)), limit=True)
+        adds = [[a.fn for a in self._arguments(group)] for group in node.adds]
+
+        def construct(ctx: Any) -> object:
+            obj = ctor(*[f(ctx) for f in items])
+            for group in adds:
+                library.call_method(obj, "Add", (), tuple(f(ctx) for f in group))
+            return obj
+
+        return Compiled(guard(construct, node.pos), _D, node.pos)
+
+    def _block(self, node: Block) -> Compiled:
+        from .blocks import compile_block
+
+        return compile_block(self, node)
+
+
+    def _type_test(self, node: TypeTest) -> Compiled:
+        name = node.type.name
+        check = library.RUNTIME_CHECKS.get(name)
+        if check is None:
+            raise self.refuse(node.type.pos, f"type tests against {name} are not supported",
+                              "supported: " + ", ".join(sorted(library.RUNTIME_CHECKS)), limit=True)
+        fn = self.value(node.operand).fn
+        if node.op == "as":
+            target = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
+            if target in NUMERIC or target is CsType.BOOL:
+                raise self.refuse(node.pos, f"the as operator needs a reference type, not {name}")
+            return Compiled(lambda ctx: v if (v := fn(ctx)) is not None and check(v) else None,
+                            CsType.STRING if target is CsType.STRING else _D, node.pos)
+        negate = node.op == "is not"
+        return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)

@@ -1,0 +1,248 @@
+"""Static members, static methods and constructors of the .NET types policy expressions may name."""
+
+from __future__ import annotations
+
+import base64
+import math
+import random
+import re
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import jtoken
+from .dispatch import comparison_folds, parse_int
+from .dotnet import CsList, Hasher, Url, Utf8Encoding, display, to_bool, unwrap
+from .errors import CsError
+from .jtoken import JArray, JObject, JProperty, JValue
+
+# -- static members and constructors ---------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _concat(*args: Any) -> str:
+    if len(args) == 1 and isinstance(args[0], list):
+        args = tuple(args[0])
+    return "".join("" if a is None else display(a) for a in args)
+
+
+def _join(separator: Any, *values: Any) -> str:
+    if len(values) == 1 and isinstance(values[0], (list, JArray)):
+        values = tuple(values[0])
+    return display(separator).join("" if v is None else display(v) for v in values)
+
+
+def _convert_to_int(value: Any) -> int:
+    value = unwrap(value)
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        return int(round(value))  # Convert.ToInt32 rounds half to even, like Python's round
+    if isinstance(value, int):
+        return value
+    return parse_int(value)
+
+
+def _math_round(value: Any, digits: int = 0, *mode: Any) -> float:
+    value = float(unwrap(value))
+    if mode and mode[0] == "AwayFromZero":
+        scaled = abs(value) * 10**digits
+        return math.copysign(math.floor(scaled + 0.5) / 10**digits, value)
+    return round(value, digits)
+
+
+def _timespan(unit: str) -> Callable[[Any], timedelta]:
+    return lambda amount: timedelta(**{unit: float(unwrap(amount))})
+
+
+def _regex_options(args: tuple[Any, ...]) -> int:
+    flags = 0
+    for arg in args:
+        if isinstance(arg, str) and "IgnoreCase" in arg:
+            flags |= re.IGNORECASE
+        if isinstance(arg, str) and "Multiline" in arg:
+            flags |= re.MULTILINE
+    return flags
+
+
+def _regex(pattern: Any, flags: int) -> re.Pattern[str]:
+    try:
+        return re.compile(str(pattern), flags)
+    except re.error as exc:
+        raise CsError(f"Invalid pattern '{pattern}': {exc}") from None
+
+
+def _regex_match(text: Any, pattern: Any, *options: Any) -> Any:
+    return _regex(pattern, _regex_options(options)).search(str(text))
+
+
+def _regex_replace(text: Any, pattern: Any, replacement: Any, *options: Any) -> str:
+    compiled = _regex(pattern, _regex_options(options))
+    return compiled.sub(lambda m: re.sub(r"\$(\d+)", lambda g: m.group(int(g.group(1))) or "", str(replacement)),
+                        str(text))
+
+
+def _parse_datetime(text: Any) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise CsError(f"String '{text}' was not recognized as a valid DateTime.") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _string_is_null_or_whitespace(value: Any) -> bool:
+    return value is None or not str(value).strip()
+
+
+# "Class.Member" → a constant (a zero-argument callable evaluated on each read) or a function.
+STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
+    "string.Empty": lambda: "", "String.Empty": lambda: "",
+    "DateTime.UtcNow": _utcnow, "DateTime.Now": _utcnow, "DateTime.Today": lambda: _utcnow().replace(
+        hour=0, minute=0, second=0, microsecond=0),
+    "DateTime.MinValue": lambda: datetime(1, 1, 1, tzinfo=UTC),
+    "DateTime.MaxValue": lambda: datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    "DateTimeOffset.UtcNow": _utcnow, "DateTimeOffset.Now": _utcnow,
+    "TimeSpan.Zero": lambda: timedelta(0),
+    "Guid.Empty": lambda: uuid.UUID(int=0),
+    "Math.PI": lambda: math.pi, "Math.E": lambda: math.e,
+    "int.MaxValue": lambda: 2**31 - 1, "int.MinValue": lambda: -(2**31),
+    "Int32.MaxValue": lambda: 2**31 - 1, "Int32.MinValue": lambda: -(2**31),
+    "JTokenType.Null": lambda: "Null", "JTokenType.Object": lambda: "Object", "JTokenType.Array": lambda: "Array",
+    "JTokenType.String": lambda: "String", "JTokenType.Integer": lambda: "Integer",
+    "JTokenType.Float": lambda: "Float", "JTokenType.Boolean": lambda: "Boolean",
+    "JTokenType.Undefined": lambda: "Undefined", "JTokenType.Date": lambda: "Date", "JTokenType.Property": lambda: "Property",
+    "StringComparison.OrdinalIgnoreCase": lambda: "OrdinalIgnoreCase",
+    "StringComparison.Ordinal": lambda: "Ordinal",
+    "StringComparison.InvariantCultureIgnoreCase": lambda: "InvariantCultureIgnoreCase",
+    "StringComparison.CurrentCultureIgnoreCase": lambda: "CurrentCultureIgnoreCase",
+    "StringSplitOptions.None": lambda: "None", "StringSplitOptions.RemoveEmptyEntries": lambda: "RemoveEmptyEntries",
+    "StringSplitOptions.TrimEntries": lambda: "TrimEntries",
+    "RegexOptions.IgnoreCase": lambda: "IgnoreCase", "RegexOptions.None": lambda: "None",
+    "RegexOptions.Multiline": lambda: "Multiline",
+    "MidpointRounding.AwayFromZero": lambda: "AwayFromZero", "MidpointRounding.ToEven": lambda: "ToEven",
+    "Formatting.None": lambda: "None", "Formatting.Indented": lambda: "Indented",
+    "Encoding.UTF8": Utf8Encoding,
+}
+STATIC_METHODS: dict[str, Callable[..., Any]] = {
+    "string.IsNullOrEmpty": lambda v: v is None or v == "", "String.IsNullOrEmpty": lambda v: v is None or v == "",
+    "string.IsNullOrWhiteSpace": _string_is_null_or_whitespace,
+    "String.IsNullOrWhiteSpace": _string_is_null_or_whitespace,
+    "string.Concat": _concat, "String.Concat": _concat,
+    "string.Join": _join, "String.Join": _join,
+    "string.Format": lambda fmt, *args: re.sub(r"\{(\d+)\}", lambda m: display(args[int(m.group(1))]), str(fmt)),
+    "string.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
+        a is not None and b is not None and a.lower() == b.lower()),
+    "String.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
+        a is not None and b is not None and a.lower() == b.lower()),
+    "string.Compare": lambda a, b, *mode: (a > b) - (a < b),
+    "int.Parse": parse_int, "Int32.Parse": parse_int, "long.Parse": parse_int,
+    "double.Parse": lambda v: float(str(unwrap(v))), "bool.Parse": lambda v: {"true": True, "false": False}[
+        str(v).strip().lower()],
+    "Convert.ToInt32": _convert_to_int, "Convert.ToInt64": _convert_to_int,
+    "Convert.ToDouble": lambda v: float(unwrap(v)), "Convert.ToBoolean": lambda v: to_bool(v) if not isinstance(
+        unwrap(v), str) else {"true": True, "false": False}[unwrap(v).strip().lower()],
+    "Convert.ToString": lambda v, *rest: "" if v is None else display(v),
+    "Convert.ToBase64String": lambda data: base64.b64encode(bytes(data)).decode("ascii"),
+    "Convert.FromBase64String": lambda text: CsList(base64.b64decode(str(text))),
+    "Math.Round": _math_round, "Math.Max": lambda a, b: max(unwrap(a), unwrap(b)),
+    "Math.Min": lambda a, b: min(unwrap(a), unwrap(b)), "Math.Abs": lambda a: abs(unwrap(a)),
+    "Math.Floor": lambda a: float(math.floor(unwrap(a))), "Math.Ceiling": lambda a: float(math.ceil(unwrap(a))),
+    "Math.Pow": lambda a, b: float(unwrap(a)) ** float(unwrap(b)), "Math.Sqrt": lambda a: math.sqrt(unwrap(a)),
+    "Guid.NewGuid": uuid.uuid4, "Guid.Parse": lambda text: uuid.UUID(str(text)),
+    "DateTime.Parse": _parse_datetime,
+    "TimeSpan.FromSeconds": _timespan("seconds"), "TimeSpan.FromMinutes": _timespan("minutes"),
+    "TimeSpan.FromHours": _timespan("hours"), "TimeSpan.FromDays": _timespan("days"),
+    "TimeSpan.FromMilliseconds": _timespan("milliseconds"),
+    "Regex.IsMatch": lambda text, pattern, *o: _regex_match(text, pattern, *o) is not None,
+    "Regex.Match": _regex_match, "Regex.Replace": _regex_replace,
+    "JObject.Parse": lambda text: jtoken.parse(text, JObject), "JArray.Parse": lambda text: jtoken.parse(text, JArray),
+    "JToken.Parse": lambda text: jtoken.parse(text), "JObject.FromObject": lambda v: jtoken.to_token(v),
+    "JToken.FromObject": lambda v: jtoken.to_token(v),
+    "JsonConvert.SerializeObject": lambda value, *rest: jtoken.serialize(value),
+    "JsonConvert.DeserializeObject": lambda text, *rest: jtoken.parse(text),
+    "Uri.EscapeDataString": lambda text: urllib.parse.quote(str(text), safe="-_.~"),
+    "Uri.UnescapeDataString": lambda text: urllib.parse.unquote(str(text)),
+    "WebUtility.UrlEncode": lambda text: urllib.parse.quote_plus(str(text)),
+    "WebUtility.UrlDecode": lambda text: urllib.parse.unquote_plus(str(text)),
+    "BitConverter.ToString": lambda data: "-".join(f"{b:02X}" for b in bytes(data)),
+    "SHA256.Create": lambda: Hasher(None),
+}
+# Namespace-qualified spellings real policies use (System.Uri.EscapeDataString, Newtonsoft.Json.Linq.JObject.Parse).
+_QUALIFIERS = ("System.Text.RegularExpressions.", "System.Security.Cryptography.", "System.Text.", "System.Net.",
+               "System.", "Newtonsoft.Json.Linq.", "Newtonsoft.Json.")
+STATIC_CLASSES = frozenset(name.rsplit(".", 1)[0] for name in (*STATIC_PROPERTIES, *STATIC_METHODS))
+
+
+def canonical_class(name: str) -> str:
+    """``System.Uri`` → ``Uri``; unknown names are returned unchanged."""
+    for prefix in _QUALIFIERS:
+        if name.startswith(prefix) and name[len(prefix):] in STATIC_CLASSES | frozenset(CONSTRUCTORS):
+            return name[len(prefix):]
+    return name
+
+
+def _new_jobject(*items: Any) -> JObject:
+    obj = JObject()
+    for item in items:
+        for prop in (item if isinstance(item, list) else [item]):
+            obj.add(prop)
+    return obj
+
+
+def _new_jarray(*items: Any) -> JArray:
+    if len(items) == 1 and isinstance(items[0], (list, JArray)):
+        items = tuple(items[0])
+    return JArray([jtoken.to_token(i) for i in items])
+
+
+CONSTRUCTORS: dict[str, Callable[..., Any]] = {
+    "JObject": _new_jobject,
+    "JArray": _new_jarray,
+    "JProperty": lambda name, value: JProperty(str(name), value),
+    "JValue": lambda value: JValue(unwrap(value)),
+    "Random": lambda *seed: random.Random(*seed),
+    "List": lambda *items: CsList(items[0]) if items else CsList(),
+    "Dictionary": lambda *args: {},
+    "TimeSpan": lambda *parts: timedelta(hours=parts[0], minutes=parts[1], seconds=parts[2]) if len(parts) == 3
+    else timedelta(days=parts[0], hours=parts[1], minutes=parts[2], seconds=parts[3]),
+    "DateTime": lambda y, mo, d, h=0, mi=0, s=0, *rest: datetime(y, mo, d, h, mi, s, tzinfo=UTC),
+    "Guid": lambda text: uuid.UUID(str(text)),
+    "Uri": lambda text: _parse_url(str(text)),
+    "HMACSHA256": lambda key: Hasher(bytes(key)),
+}
+
+
+def _parse_url(text: str) -> Url:
+    parts = urllib.parse.urlsplit(text)
+    if not parts.scheme or not parts.hostname:
+        raise CsError("Invalid URI: The format of the URI could not be determined.")
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return Url(parts.scheme, parts.hostname, port, parts.path or "/", parts.query)
+
+
+
+
+STATIC_RESULTS: dict[str, str] = {
+    "string.Empty": "string", "String.Empty": "string", "int.MaxValue": "int", "int.MinValue": "int",
+    "Int32.MaxValue": "int", "Int32.MinValue": "int", "Math.PI": "double", "Math.E": "double",
+    "string.IsNullOrEmpty": "bool", "String.IsNullOrEmpty": "bool", "string.IsNullOrWhiteSpace": "bool",
+    "String.IsNullOrWhiteSpace": "bool", "string.Concat": "string", "String.Concat": "string",
+    "string.Join": "string", "String.Join": "string", "string.Format": "string", "string.Equals": "bool",
+    "String.Equals": "bool", "int.Parse": "int", "Int32.Parse": "int", "Convert.ToInt32": "int",
+    "Convert.ToString": "string", "Convert.ToDouble": "double", "Convert.ToBoolean": "bool", "Math.Round": "double",
+    "Regex.IsMatch": "bool", "Regex.Replace": "string", "JsonConvert.SerializeObject": "string",
+    "Uri.EscapeDataString": "string", "Uri.UnescapeDataString": "string", "double.Parse": "double",
+    "bool.Parse": "bool", "Convert.ToBase64String": "string",
+}
+STATIC_NAMESPACES = frozenset({
+    "System", "System.Text", "System.Text.RegularExpressions", "System.Net", "System.Linq", "System.Security",
+    "System.Security.Cryptography", "System.Collections", "System.Collections.Generic", "Newtonsoft",
+    "Newtonsoft.Json", "Newtonsoft.Json.Linq",
+})

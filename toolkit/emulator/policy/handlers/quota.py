@@ -1,0 +1,16 @@
+"""``<quota>``: see `toolkit.emulator.policy.limits`."""
+
+from __future__ import annotations
+
+from toolkit.emulator.policy.limits import QUOTA_ATTRIBUTES, CallLimit
+from toolkit.emulator.policy.registry import handler
+
+
+@handler("quota", sections=("inbound",), attributes=QUOTA_ATTRIBUTES, required=("renewal-period",),
+         notes="Per subscription (and policy): calls and/or bandwidth (KB of request and response bodies) per renewal-period seconds (0: never renews); over it 403 \"Out of call volume quota. Quota will be replenished in hh:mm:ss.\"")
+class Quota(CallLimit):
+    """quota."""
+
+    __slots__ = ()
+    quota = True
+    by_key = False

@@ -1,0 +1,112 @@
+"""State that some policies keep across requests: the internal value/response cache, rate and quota
+counters, concurrency slots, and what the recording policies emitted (metrics, traces, log events).
+
+One `PolicyState` per gateway, found with `state_of(services)` (created on first use, so any
+GatewayServices works). Times come from ``services.clock()`` (the emulator clock). Recorded
+metrics and events are kept in bounded deques (the newest 5000) and read through the control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+RECORD_LIMIT = 5000
+
+
+@dataclass
+class Window:
+    """A counting window: calls (and bytes) since ``start``; renews ``period`` seconds later."""
+
+    start: float
+    period: float
+    calls: int = 0
+    bandwidth: int = 0
+
+
+@dataclass
+class PolicyState:
+    """The cross-request state of the policy engine (see the module docstring)."""
+
+    clock: Callable[[], float]
+    values: dict[str, tuple[Any, float]] = field(default_factory=dict)  # key → (value, expires at)
+    responses: dict[str, tuple[Any, float]] = field(default_factory=dict)
+    windows: dict[str, Window] = field(default_factory=dict)
+    concurrency: dict[str, int] = field(default_factory=dict)
+    metrics: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECORD_LIMIT))
+    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECORD_LIMIT))
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    # -- internal cache ---------------------------------------------------------------------------
+
+    def cache_get(self, store: dict[str, tuple[Any, float]], key: str) -> Any:
+        """The live entry for ``key`` or None (expired entries are dropped)."""
+        entry = store.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= self.clock():
+            del store[key]
+            return None
+        return entry
+
+    def cache_put(self, store: dict[str, tuple[Any, float]], key: str, value: Any, seconds: float) -> None:
+        store[key] = (value, self.clock() + seconds)
+
+    # -- counters -----------------------------------------------------------------------------------
+
+    def window(self, key: str, period: float, first_start: float | None = None) -> Window:
+        """The current window of ``key`` (a new one once the period has passed)."""
+        now = self.clock()
+        current = self.windows.get(key)
+        if current is None or current.period != period or now >= current.start + current.period:
+            start = now
+            if first_start is not None and first_start <= now:  # quota periods are aligned to first-period-start
+                start = first_start + ((now - first_start) // period) * period
+            current = Window(start, period)
+            self.windows[key] = current
+        return current
+
+    # -- recording ----------------------------------------------------------------------------------
+
+    def record_metric(self, **metric: Any) -> None:
+        metric.setdefault("time", self.clock())
+        self.metrics.append(metric)
+
+    def record_event(self, kind: str, **event: Any) -> None:
+        self.events.append({"kind": kind, "time": self.clock(), **event})
+
+    def reset(self) -> None:
+        """Forget everything (control API ``POST /reset``)."""
+        for store in (self.values, self.responses, self.windows, self.concurrency):
+            store.clear()
+        self.metrics.clear()
+        self.events.clear()
+
+
+def state_of(services: Any) -> PolicyState:
+    """The gateway's policy state (created and attached to ``services`` on first use)."""
+    state = getattr(services, "policy_state", None)
+    if state is None:
+        state = PolicyState(services.clock)
+        services.policy_state = state
+    return state
+
+
+def recorded_output_routes(services: Any) -> list[Any]:
+    """Control API routes: ``GET /metrics`` (``?name=``) and ``GET /events`` (``?kind=``), newest last."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    def listing(field: str, key: str) -> Any:
+        async def read(request: Request) -> JSONResponse:
+            wanted = request.query_params.get(key)
+            rows = [row for row in getattr(state_of(services), field) if wanted is None or row.get(key) == wanted]
+            return JSONResponse({field: rows})
+
+        return read
+
+    return [Route("/metrics", listing("metrics", "name")), Route("/events", listing("events", "kind"))]

@@ -1,0 +1,62 @@
+"""A simulated Azure AI Content Safety service: ``text:analyze`` and ``text:shieldPrompt``.
+
+Deterministic, for tests of llm-content-safety: a category's severity is 4 (6 with
+EightSeverityLevels... see `SEVERITY`) when the text contains one of its marker words, else 0; a
+blocklist named N matches text containing N as a word; a prompt attack is detected for the classic
+"ignore previous instructions" phrasing. Response shapes follow the Content Safety REST API
+(2024-09-01): ``categoriesAnalysis`` / ``blocklistsMatch`` and ``userPromptAnalysis.attackDetected``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+MARKERS: dict[str, tuple[str, ...]] = {
+    "Hate": ("hateful", "slur"),
+    "Violence": ("kill", "bomb", "weapon"),
+    "SelfHarm": ("self-harm", "suicide"),
+    "Sexual": ("explicit", "nsfw"),
+}
+SEVERITY = 4  # on both scales (FourSeverityLevels: 0, 2, 4, 6; EightSeverityLevels: 0-7)
+ATTACK = re.compile(r"ignore (all |any )?(the )?(previous|prior|above) instructions|\bjailbreak\b", re.I)
+
+
+def _has_word(text: str, word: str) -> bool:
+    return re.search(r"(?<![\w-])" + re.escape(word) + r"(?![\w-])", text, re.I) is not None
+
+
+def analyze(request: dict[str, Any]) -> dict[str, Any]:
+    """The answer of ``POST /contentsafety/text:analyze``."""
+    text = str(request.get("text") or "")
+    categories = request.get("categories") or list(MARKERS)
+    analysis = [{"category": c, "severity": SEVERITY if any(_has_word(text, w) for w in MARKERS.get(c, ())) else 0}
+                for c in categories]
+    matches = [{"blocklistName": name, "blocklistItemId": f"{name}-1", "blocklistItemText": name}
+               for name in request.get("blocklistNames") or [] if _has_word(text, str(name))]
+    return {"blocklistsMatch": matches, "categoriesAnalysis": analysis}
+
+
+def shield_prompt(request: dict[str, Any]) -> dict[str, Any]:
+    """The answer of ``POST /contentsafety/text:shieldPrompt``."""
+    prompt = str(request.get("userPrompt") or "")
+    documents = [str(d) for d in request.get("documents") or []]
+    return {"userPromptAnalysis": {"attackDetected": ATTACK.search(prompt) is not None},
+            "documentsAnalysis": [{"attackDetected": ATTACK.search(d) is not None} for d in documents]}
+
+
+def handle(method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
+    """(status, JSON body) for a content-safety path, or None when ``path`` is not one."""
+    operation = {"/contentsafety/text:analyze": analyze, "/contentsafety/text:shieldPrompt": shield_prompt}.get(path)
+    if operation is None:
+        return None
+    if method != "POST":
+        return 405, {"error": {"code": "MethodNotAllowed", "message": f"Method {method} is not allowed."}}
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        return 400, {"error": {"code": "InvalidRequestBody", "message": "The request body is not a JSON object."}}
+    return 200, operation(request)
