@@ -30,6 +30,9 @@ def validate(
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
+    engine: str = "builtin",
+    users: int | None = None,
+    workers: int = 2,
 ) -> ValidationRun:
     """Prove with traffic that the deployed gateway behaves as the configuration says. Never publishes.
 
@@ -37,6 +40,9 @@ def validate(
     the environment's: the emulator (``emulator`` in-process, else TOOLKIT_EMULATOR_URL) or APIM on Azure
     (gateway_url, subscription_key; JWTs from ``credential`` or azure-identity). ``sleep`` is how waits
     happen where the clock cannot be advanced (Azure: trip durations, token windows; default time.sleep).
+    ``engine="locust"`` sends load-balancing and priority-failover traffic through Locust (a master and
+    ``workers`` local worker processes, ``users`` users, default 4 per worker); the other scenarios are
+    sequential by nature and stay on the built-in driver (``run.engines`` says which ran where).
     ``run.verdicts`` holds one Verdict per scenario; ``run.log.to_frame()`` every request as a DataFrame.
     """
     from toolkit.artifacts.io import read_tree
@@ -57,10 +63,17 @@ def validate(
     environment = loaded.require("gateway_url", "subscription_key") if loaded.environment.target == "azure" \
         else loaded.environment
     target = open_target(environment, emulator=emulator, credential=credential, environ=environ)
+    driver = None
     try:
+        if engine != "builtin":
+            from toolkit.validate.engines import open_engine
+
+            driver = open_engine(engine, users=users or 4 * workers, workers=workers)
         return run_scenarios(loaded, expect, target, names,
                              validations_dir=Path(validations) if validations else config_dir / VALIDATIONS_DIR,
                              seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn, http=http,
-                             on_verdict=on_verdict, **({"sleep": sleep} if sleep else {}))
+                             on_verdict=on_verdict, engine=driver, **({"sleep": sleep} if sleep else {}))
     finally:
+        if driver is not None:
+            driver.close()
         target.close()

@@ -48,6 +48,10 @@ class Engine(Protocol):
 
 def open_engine(name: str, *, users: int, workers: int, http: Any = None) -> Engine:
     """The engine called ``name`` (Locust starts its master and workers here)."""
+    if name not in ENGINES:
+        from toolkit.errors import InputError
+
+        raise InputError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
     if name == "locust":
         from toolkit.validate.engines.locust_engine import LocustEngine
 
