@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx
 
+from toolkit.config.models import LoadedConfig
+from toolkit.validate.expectations import Expectations
 from toolkit.validate.runner import ValidationRun, run_scenarios
+from toolkit.validate.target import Target
 from toolkit.validate.settings import VALIDATIONS_DIR
 from toolkit.validate.verdict import Verdict
 
@@ -45,24 +48,10 @@ def validate(
     sequential by nature and stay on the built-in driver (``run.engines`` says which ran where).
     ``run.verdicts`` holds one Verdict per scenario; ``run.log.to_frame()`` every request as a DataFrame.
     """
-    from toolkit.artifacts.io import read_tree
-    from toolkit.config.loader import load_config
-    from toolkit.render.pipeline import render_artifacts
-    from toolkit.validate.expectations import load_expectations
-    from toolkit.validate.target import open_target
-
     names = [scenarios] if isinstance(scenarios, str) else list(scenarios)
-    loaded = load_config(config, env, environ=environ)
+    loaded, expect, target = open_run(config, env, artifacts, emulator=emulator, credential=credential,
+                                      environ=environ)
     config_dir = Path(config).parent
-    if artifacts is not None:
-        tree, source = read_tree(artifacts), str(artifacts)
-    else:
-        tree = render_artifacts(loaded.gateway, config_dir / "policies")
-        source = f"{config} rendered for {loaded.env_name}"
-    expect = load_expectations(loaded, tree, source=source)
-    environment = loaded.require("gateway_url", "subscription_key") if loaded.environment.target == "azure" \
-        else loaded.environment
-    target = open_target(environment, emulator=emulator, credential=credential, environ=environ)
     driver = None
     try:
         if engine != "builtin":
@@ -77,3 +66,25 @@ def validate(
         if driver is not None:
             driver.close()
         target.close()
+
+
+def open_run(config: str | os.PathLike[str], env: str | None, artifacts: str | os.PathLike[str] | None, *,
+             emulator: Any = None, credential: Any = None,
+             environ: Mapping[str, str] | None = None) -> tuple[LoadedConfig, Expectations, Target]:
+    """The loaded config, what it makes the gateway do, and the environment's gateway (close it after)."""
+    from toolkit.artifacts.io import read_tree
+    from toolkit.config.loader import load_config
+    from toolkit.render.pipeline import render_artifacts
+    from toolkit.validate.expectations import load_expectations
+    from toolkit.validate.target import open_target
+
+    loaded = load_config(config, env, environ=environ)
+    if artifacts is not None:
+        tree, source = read_tree(artifacts), str(artifacts)
+    else:
+        tree = render_artifacts(loaded.gateway, Path(config).parent / "policies")
+        source = f"{config} rendered for {loaded.env_name}"
+    expect = load_expectations(loaded, tree, source=source)
+    environment = loaded.require("gateway_url", "subscription_key") if loaded.environment.target == "azure" \
+        else loaded.environment
+    return loaded, expect, open_target(environment, emulator=emulator, credential=credential, environ=environ)

@@ -59,6 +59,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     content: bytes
+    error: str | None = None  # why no response came (status 0): the exception's class name
 
 
 class Caller:
@@ -167,10 +168,10 @@ def post(http: httpx.Client, outgoing: Outgoing) -> Reply:
     started_wall, started = time.time(), time.perf_counter()
     try:
         response = http.post(outgoing.url, json=outgoing.body, headers=outgoing.headers)
-        status, content, headers = response.status_code, response.content, dict(response.headers)
-    except httpx.HTTPError:
-        status, content, headers = 0, b"", {}
-    return Reply(started_wall, (time.perf_counter() - started) * 1000, status, headers, content)
+        status, content, headers, error = response.status_code, response.content, dict(response.headers), None
+    except httpx.HTTPError as exc:
+        status, content, headers, error = 0, b"", {}, type(exc).__name__
+    return Reply(started_wall, (time.perf_counter() - started) * 1000, status, headers, content, error)
 
 
 def nonce(rng: random.Random, words: Sequence[str] = NONCE_WORDS) -> str:

@@ -40,7 +40,8 @@ class BuiltinEngine:
                     reply = sender.send(unique(plan, rng))
                     with lock:
                         replies.append(Reply(reply.started, reply.latency_ms, reply.status,
-                                             {h: v for h, v in reply.headers.items() if h in plan.wanted}, b""))
+                                             {h: v for h, v in reply.headers.items() if h in plan.wanted}, b"",
+                                             reply.error))
 
             threads = [threading.Thread(target=user, args=(random.SystemRandom().randrange(2**31),), daemon=True)
                        for _ in range(plan.users)]

@@ -76,7 +76,7 @@ class LocustEngine:
         items = [{"id": str(index), "url": o.url, "headers": o.headers, "body": o.body, "wanted": list(wanted),
                   "keep_body": True} for index, o in enumerate(outgoing)]
         replies = {r["id"]: r for r in self._ask({"op": "batch", "items": items})}
-        return [_reply(replies[item["id"]]) if item["id"] in replies else Reply(0.0, 0.0, 0, {}, b"")
+        return [_reply(replies[item["id"]]) if item["id"] in replies else Reply(0.0, 0.0, 0, {}, b"", "NoReply")
                 for item in items]
 
     def soak(self, plan: SoakPlan) -> list[Reply]:
@@ -148,7 +148,7 @@ class LocustEngine:
 def _reply(document: Mapping[str, Any]) -> Reply:
     return Reply(float(document["t"]), float(document["ms"]), int(document["status"]),
                  {str(k).lower(): str(v) for k, v in document["headers"].items()},
-                 str(document.get("body") or "").encode("utf-8"))
+                 str(document.get("body") or "").encode("utf-8"), document.get("error"))
 
 
 def _child_env() -> dict[str, str]:
