@@ -49,6 +49,7 @@ class LocustEngine:
         self._logs: list[IO[bytes]] = []
         self._stream: IO[bytes] | None = None
         self._listener: socket.socket | None = None
+        self._connection: socket.socket | None = None
 
     def start(self) -> LocustEngine:
         if importlib.util.find_spec("locust") is None:  # never imported here: it would monkey-patch this process
@@ -63,9 +64,9 @@ class LocustEngine:
             for _ in range(self.workers):
                 self._spawn(["-m", "locust", "--worker", "-f", str(LOCUSTFILE), "--master-host", "127.0.0.1",
                              "--master-port", str(self.port), "--loglevel", "WARNING"])
-            connection = self._accept()
-            connection.settimeout(None)
-            self._stream = connection.makefile("rwb")
+            self._connection = self._accept()
+            self._connection.settimeout(None)
+            self._stream = self._connection.makefile("rwb")
             self._expect("ready")
         except BaseException:
             self.close()
@@ -97,10 +98,10 @@ class LocustEngine:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for stream in (self._stream, self._listener, *self._logs):
+        for stream in (self._stream, self._connection, self._listener, *self._logs):
             if stream is not None:
                 stream.close()
-        self._processes, self._logs, self._stream, self._listener = [], [], None, None
+        self._processes, self._logs, self._stream, self._connection, self._listener = [], [], None, None, None
 
     def _accept(self) -> socket.socket:
         """The master's control connection; a master that exits first (or never calls) is an error."""
