@@ -33,6 +33,9 @@ class FakeControl:
     def advance(self, seconds: float) -> None:
         self.advanced.append(seconds)
 
+    def subscription(self, name: str) -> str:
+        return f"key-of-{name}"
+
 
 class FakeEngine:
     """Answers each batch from a script: (status, remaining tokens) per request, in order."""
@@ -40,10 +43,11 @@ class FakeEngine:
     name = "fake"
 
     def __init__(self, script: list[tuple[int, int]]) -> None:
-        self.script, self.batches = list(script), []
+        self.script, self.batches, self.keys = list(script), [], []
 
     def send_all(self, outgoing, wanted):  # type: ignore[no-untyped-def]
         self.batches.append(len(outgoing))
+        self.keys.append({o.headers.get("api-key") for o in outgoing})
         replies = []
         for index, _ in enumerate(outgoing):
             status, remaining = self.script.pop(0)
@@ -74,7 +78,7 @@ def test_batches_fit_the_token_window_left_by_the_previous_batch() -> None:
     assert {row.backend for row in rows} == {"east", "west"}
 
 
-def test_a_token_window_429_is_retried_once_after_advancing_and_stays_in_the_log() -> None:
+def test_a_token_window_429_is_retried_once_under_a_fresh_counter_and_stays_in_the_log() -> None:
     engine = FakeEngine([(200, 900), (429, 0), (429, 0), (200, 19000), (200, 18900)])
     control = FakeControl()
     ctx = _context(engine, control)
@@ -82,7 +86,9 @@ def test_a_token_window_429_is_retried_once_after_advancing_and_stays_in_the_log
     assert engine.batches == [3, 2]
     assert [row.status for row in rows] == [200, 200, 200]
     assert [row.status for row in ctx.log.rows] == [200, 429, 429, 200, 200]
-    assert control.advanced == [31.0]
+    # the run's own subscription from the start, a fresh one (a new counter) for the retried requests
+    assert engine.keys == [{"key-of-toolkit-validate-load-balancing-1"}, {"key-of-toolkit-validate-load-balancing-2"}]
+    assert control.advanced == []
 
 
 def test_without_an_engine_requests_go_one_by_one_through_the_caller() -> None:
