@@ -136,3 +136,27 @@ def test_summary_rows_add_up_and_name_the_backend_or_why_not() -> None:
     assert report.total.per_second == pytest.approx(8 / 4.007, abs=0.01)
     assert report.total.errors == {"ConnectTimeout": 1, "HTTP 429": 1, "HTTP 503": 1}
     assert "east" in report.to_text() and report.to_json()["total"]["requests"] == 8
+
+
+@pytest.mark.parametrize(("users", "workers", "environ", "words"), [
+    (1, 2, {}, "fewer than the 2 Locust workers"),
+    (3, 2, {"TOOLKIT_LOCUST_REMOTE_WORKERS": "2"}, "fewer than the 4 Locust workers"),
+    (4, 0, {}, "at least one worker"),
+    (4, 1, {"TOOLKIT_LOCUST_REMOTE_WORKERS": "many"}, "TOOLKIT_LOCUST_REMOTE_WORKERS='many' is not a whole number"),
+    (4, 1, {"TOOLKIT_LOCUST_PORT": "-1"}, "must not be negative"),
+])
+def test_locust_options_are_checked_before_anything_starts(users: int, workers: int, environ: dict[str, str],
+                                                           words: str) -> None:
+    from toolkit.validate.engines.locust_engine import LocustEngine
+
+    with pytest.raises(InputError, match=words):
+        LocustEngine(users=users, workers=workers, environ=environ)
+
+
+def test_remote_workers_count_toward_the_users_needed() -> None:
+    from toolkit.validate.engines.locust_engine import LocustEngine
+
+    engine = LocustEngine(users=4, workers=1, environ={"TOOLKIT_LOCUST_REMOTE_WORKERS": "3",
+                                                       "TOOLKIT_LOCUST_BIND": "0.0.0.0", "TOOLKIT_LOCUST_PORT": "5557"})
+    assert (engine.remote, engine.bind, engine.port) == (3, "0.0.0.0", 5557)
+    assert LocustEngine(users=2, workers=2, environ={}).bind == "127.0.0.1"  # loopback unless told otherwise
