@@ -29,7 +29,7 @@ from locust.log import setup_logging  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from locustfile import BATCH, RESULTS, SOAK, SOAK_DONE, GatewayUser  # noqa: E402
 
-REPLY_SLACK_S = 30.0  # past the workers' own request timeout, a batch stops waiting for missing replies
+REPLY_SLACK_S = 30.0  # past the workers' request timeout with no reply coming, a batch stops waiting
 
 
 def main() -> int:
@@ -76,8 +76,7 @@ def main() -> int:
                 items = command["items"]
                 for index, worker in enumerate(workers):
                     runner.send_message(BATCH, {"items": items[index::len(workers)]}, client_id=worker)
-                _wait(lambda: len(replies) >= len(items), args.request_timeout * (1 + len(items) / args.users)
-                      + REPLY_SLACK_S)
+                _wait_replies(replies, len(items), args.request_timeout + REPLY_SLACK_S)
             else:
                 plan = command["plan"]
                 runner.send_message(SOAK, plan)
@@ -91,6 +90,17 @@ def main() -> int:
     finally:
         runner.quit()
     return 0
+
+
+def _wait_replies(replies: list, expected: int, idle_s: float) -> None:
+    """Until every reply is in, or none came for ``idle_s`` (a worker died: its items come back missing)."""
+    seen, last = -1, time.monotonic()
+    while len(replies) < expected:
+        if len(replies) != seen:
+            seen, last = len(replies), time.monotonic()
+        elif time.monotonic() - last > idle_s:
+            return
+        gevent.sleep(0.05)
 
 
 def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
