@@ -1,0 +1,88 @@
+"""What a scenario gets: the target, the expectations, its settings, a caller, and the run's options."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.validate.expectations import Expectations
+from toolkit.validate.observations import Observation, ObservationLog
+from toolkit.validate.target import Target
+from toolkit.validate.traffic import Caller, RequestShape
+
+# On Azure, waiting out a token-limit window is bounded (a minute is what tokens-per-minute can ask).
+MAX_WAIT_S = 65.0
+
+
+@dataclass
+class Context:
+    """One scenario's run."""
+
+    scenario: str
+    target: Target
+    expect: Expectations
+    settings: Any
+    caller: Caller
+    log: ObservationLog
+    rng: random.Random
+    max_requests: int | None = None
+    allow_quota_burn: bool = False
+    embed: Callable[[list[str]], Any] | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def shape(self) -> RequestShape:
+        request = self.settings.request
+        return RequestShape(max_tokens=request.max_tokens, system=request.system)
+
+    @property
+    def budget(self) -> int:
+        """The scenario's request budget: its file's max_requests, capped by --max-requests."""
+        cap = self.settings.max_requests
+        return min(cap, self.max_requests) if self.max_requests else cap
+
+    @property
+    def sent(self) -> int:
+        return len(self.log.for_scenario(self.scenario))
+
+    def prompt(self) -> tuple[str, str]:
+        """A random prompt of the scenario made unique with a nonce, and its id."""
+        prompts = self.settings.prompts
+        index = self.rng.randrange(len(prompts))
+        return f"{prompts[index]} {self.caller.nonce()}", f"p{index + 1}"
+
+    def ask(self, prompt_id: str, prompt: str, *, phase: str = "", **options: Any) -> Observation:
+        return self.caller.ask(self.scenario, prompt_id, prompt, self.shape, phase=phase, **options)
+
+    def ask_unique(self, phase: str, **options: Any) -> Observation:
+        """A routing request: unique prompt; waits out (or, on the emulator, skips) a token-limit window
+        instead of reading its 429 as a routing result."""
+        prompt, prompt_id = self.prompt()
+        observation = self.ask(prompt_id, prompt, phase=phase, **options)
+        if self._token_limited(observation):
+            self.next_token_window(observation.retry_after)
+            observation = self.ask(prompt_id, prompt, phase=phase, **options)
+        elif self._nearly_out_of_tokens(observation):
+            self.next_token_window(None)
+        return observation
+
+    def next_token_window(self, retry_after: float | None) -> None:
+        """Move to a fresh token-limit window: advance the emulator's clock, or wait on Azure."""
+        seconds = retry_after if retry_after is not None else 60.0
+        if self.target.control is not None:
+            self.target.control.advance(seconds + 1)
+        else:
+            self.sleep(min(seconds + 1, MAX_WAIT_S))
+
+    def _token_limited(self, observation: Observation) -> bool:
+        return observation.status == 429 and self.expect.tokens is not None and observation.retry_after is not None
+
+    def _nearly_out_of_tokens(self, observation: Observation) -> bool:
+        rule = self.expect.tokens
+        if rule is None or observation.remaining_tokens is None:
+            return False
+        return observation.remaining_tokens < 4 * (self.settings.request.max_tokens + 200)
+
