@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from toolkit.validate.context import Context
 from toolkit.validate.expectations import expected_shares
 from toolkit.validate.scenarios._routing import routing_precondition, shares_checks
@@ -29,6 +31,5 @@ def run(ctx: Context) -> Verdict:
         sentence = (f"every share is within ±{ctx.settings.tolerance:.0%} of its weight at "
                     f"{1 - ctx.settings.alpha:.0%} confidence after {result.routed} requests (power budget "
                     f"{result.planned}); G-test p={fit.p_value:.2f}" if fit else "")
-        verdict = Verdict(verdict.scenario, verdict.outcome, sentence, verdict.checks, verdict.expected,
-                          verdict.observed, verdict.requests)
+        verdict = replace(verdict, sentence=sentence)
     return verdict
