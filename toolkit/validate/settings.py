@@ -71,6 +71,7 @@ class SemanticCacheSettings(ScenarioSettings):
 
 class TokenLimitSettings(ScenarioSettings):
     prompt: Prompt
+    prompt_repeat: int = Field(default=1, ge=1, le=200)
     tolerance: float = Field(default=0.10, ge=0.0, lt=1.0)
     stream: bool = True
 
