@@ -39,7 +39,8 @@ def shares_checks(ctx: Context, result: SharesResult, context_text: str) -> list
                       f"unknown {ctx.settings.backend_header} values: {regions}; {result.cache_hits} cache hits); fix the target or the regions "
                       "in toolkit.yaml and run again", observed=result.figures())]
     throttled = sum(v for k, v in result.statuses.items() if k in (429, 503))
-    for j in result.judgements:
+    # Members that should get nothing first: "westus took 31% while priority 1 was healthy" is the headline.
+    for j in sorted(result.judgements, key=lambda j: j.expected != 0):
         text = describe_share(j, confidence)
         if j.decision is Decision.OUTSIDE:
             if j.expected == 0:

@@ -1,0 +1,31 @@
+"""Fixtures for validation against a real emulator, with configs published through the real SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from toolkit.config import load_config
+from toolkit.local import LocalGateway, local_gateway
+
+REPO = Path(__file__).resolve().parents[3]
+CONFIG = REPO / "toolkit.yaml"
+
+
+@pytest.fixture(scope="module")
+def committed_gateway() -> Iterator[LocalGateway]:
+    """The committed toolkit.yaml published to a fresh emulator."""
+    with local_gateway(load_config(CONFIG, "local", environ={}), seed=11) as gateway:
+        yield gateway
+
+
+def mutated_gateway(tmp_path: Path, mutate: object) -> object:
+    """An emulator with a deliberately different config published through the management API (the SDK)."""
+    document = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    mutate(document)  # type: ignore[operator]
+    path = tmp_path / "toolkit.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return local_gateway(load_config(path, "local", environ={}), templates_dir=REPO / "policies", seed=5)
