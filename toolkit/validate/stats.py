@@ -113,8 +113,11 @@ def detection_power(n: int, expected: float, deviation: float, tolerance: float,
     true = min(1.0, max(0.0, expected + deviation))
     counts = np.arange(n + 1)
     probabilities = stats.binom.pmf(counts, n, true)
-    outside = np.array([judge_share("m", int(c), n, expected, tolerance, alpha).decision is Decision.OUTSIDE
-                        for c in counts])
+    # Clopper-Pearson bounds for every possible count at once (same formula as clopper_pearson).
+    with np.errstate(invalid="ignore"):
+        low = np.where(counts == 0, 0.0, stats.beta.ppf(alpha / 2, counts, n - counts + 1))
+        high = np.where(counts == n, 1.0, stats.beta.ppf(1 - alpha / 2, counts + 1, n - counts))
+    outside = (high < expected - tolerance) | (low > expected + tolerance)
     return float(probabilities[outside].sum())
 
 

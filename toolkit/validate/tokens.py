@@ -30,7 +30,7 @@ def resign(token: str, *, header: dict[str, Any] | None = None, claims: dict[str
            signature: str | None = None) -> str:
     """``token`` with header fields and claims replaced (its old signature kept unless given)."""
     head, body, old_signature = token.split(".")
-    new_head = {**_decode(head), **(header or {})}
+    new_head = {k: v for k, v in {**_decode(head), **(header or {})}.items() if v is not None}
     new_body = {**_decode(body), **(claims or {})}
     return f"{_b64(json.dumps(new_head).encode())}.{_b64(json.dumps(new_body).encode())}." \
            f"{old_signature if signature is None else signature}"

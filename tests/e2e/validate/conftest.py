@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,10 +23,21 @@ def committed_gateway() -> Iterator[LocalGateway]:
         yield gateway
 
 
-def mutated_gateway(tmp_path: Path, mutate: object) -> object:
-    """An emulator with a deliberately different config published through the management API (the SDK)."""
+@pytest.fixture
+def config_path() -> Path:
+    """The committed toolkit.yaml (what validation expects)."""
+    return CONFIG
+
+
+@pytest.fixture
+def publish_mutated(tmp_path: Path) -> Callable[[Callable[[dict[str, Any]], object]], Any]:
+    """Start an emulator with a deliberately different config, published through the management API (the SDK)."""
+    return lambda mutate: _mutated_gateway(tmp_path, mutate)
+
+
+def _mutated_gateway(tmp_path: Path, mutate: Callable[[dict[str, Any]], object]) -> Any:
     document = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    mutate(document)  # type: ignore[operator]
+    mutate(document)
     path = tmp_path / "toolkit.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return local_gateway(load_config(path, "local", environ={}), templates_dir=REPO / "policies", seed=5)

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 import toolkit
-from tests.e2e.validate.conftest import CONFIG
+from pathlib import Path
 
 pytestmark = [
     pytest.mark.calibration,
@@ -25,13 +25,13 @@ RUNS = {"load-balancing": 100, "semantic-cache": 100, "auth": 100, "priority-fai
 
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("scenario", list(RUNS))
-def test_every_seeded_run_passes(committed_gateway: object, scenario: str) -> None:
+def test_every_seeded_run_passes(committed_gateway: object, config_path: Path, scenario: str) -> None:
     runs = int(os.environ.get("TOOLKIT_CALIBRATION_RUNS") or RUNS[scenario])
     outcomes: Counter[str] = Counter()
     requests = 0
     sentences = []
     for seed in range(runs):
-        run = toolkit.validate([scenario], config=CONFIG, env="local", emulator=committed_gateway.emulator,  # type: ignore[attr-defined]
+        run = toolkit.validate([scenario], config=config_path, env="local", emulator=committed_gateway.emulator,  # type: ignore[attr-defined]
                                seed=seed, environ={})
         verdict = run.verdicts[0]
         outcomes[verdict.outcome.value] += 1

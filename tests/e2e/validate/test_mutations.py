@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 import toolkit
-from tests.e2e.validate.conftest import CONFIG, mutated_gateway
 
 
 def _pool(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -31,10 +30,6 @@ def _no_breakers(doc: dict[str, Any]) -> None:
         backend.pop("circuit_breaker", None)
 
 
-def _validate(tmp_path: Path, mutate: Any, scenario: str) -> Any:
-    with mutated_gateway(tmp_path, mutate) as gateway:  # type: ignore[attr-defined]
-        run = toolkit.validate([scenario], config=CONFIG, env="local", emulator=gateway.emulator, seed=1, environ={})
-    return run.verdicts[0]
 
 
 MUTATIONS = {
@@ -58,9 +53,13 @@ MUTATIONS = {
 
 
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
-def test_the_matching_scenario_fails_and_names_the_fault(tmp_path: Path, mutation: str) -> None:
+def test_the_matching_scenario_fails_and_names_the_fault(publish_mutated: Any, config_path: Path,
+                                                        mutation: str) -> None:
     scenario, mutate, words = MUTATIONS[mutation]
-    verdict = _validate(tmp_path, mutate, scenario)
+    with publish_mutated(mutate) as gateway:
+        run = toolkit.validate([scenario], config=config_path, env="local", emulator=gateway.emulator, seed=1,
+                               environ={})
+    verdict = run.verdicts[0]
     assert verdict.outcome.value == "fail", verdict.sentence
     for word in words:
         assert word in verdict.sentence, verdict.sentence
