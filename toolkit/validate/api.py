@@ -28,14 +28,16 @@ def validate(
     credential: Any = None,
     http: httpx.Client | None = None,
     environ: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
 ) -> ValidationRun:
     """Prove with traffic that the deployed gateway behaves as the configuration says. Never publishes.
 
     Expectations come from ``config`` rendered for ``env`` (or the APIOps tree ``artifacts``); the target is
     the environment's: the emulator (``emulator`` in-process, else TOOLKIT_EMULATOR_URL) or APIM on Azure
-    (gateway_url, subscription_key; JWTs from ``credential`` or azure-identity). ``run.verdicts`` holds one
-    Verdict per scenario; ``run.log.to_frame()`` every request as a pandas DataFrame.
+    (gateway_url, subscription_key; JWTs from ``credential`` or azure-identity). ``sleep`` is how waits
+    happen where the clock cannot be advanced (Azure: trip durations, token windows; default time.sleep).
+    ``run.verdicts`` holds one Verdict per scenario; ``run.log.to_frame()`` every request as a DataFrame.
     """
     from toolkit.artifacts.io import read_tree
     from toolkit.config.loader import load_config
@@ -57,6 +59,6 @@ def validate(
         return run_scenarios(loaded, expect, target, names,
                              validations_dir=Path(validations) if validations else config_dir / VALIDATIONS_DIR,
                              seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn, http=http,
-                             on_verdict=on_verdict)
+                             on_verdict=on_verdict, **({"sleep": sleep} if sleep else {}))
     finally:
         target.close()

@@ -52,6 +52,7 @@ def run_scenarios(config: LoadedConfig, expect: Expectations, target: Target, sc
                   validations_dir: str | Path, seed: int | None = None, max_requests: int | None = None,
                   allow_quota_burn: bool = False, http: httpx.Client | None = None,
                   embed: Callable[[list[str]], Any] | None = None,
+                  sleep: Callable[[float], None] = time.sleep,
                   on_verdict: Callable[[Verdict], None] | None = None) -> ValidationRun:
     """Each scenario in turn (settings are all loaded first, so a bad file stops before any traffic)."""
     names = expand(scenarios)
@@ -66,7 +67,8 @@ def run_scenarios(config: LoadedConfig, expect: Expectations, target: Target, sc
                             seed=base_seed + index)
             ctx = Context(name, target, expect, settings[name], caller, run.log, random.Random(base_seed + index),
                           max_requests=max_requests, allow_quota_burn=allow_quota_burn,
-                          embed=embed if embed is not None else _embedder(config, expect, target, client))
+                          embed=embed if embed is not None else _embedder(config, expect, target, client),
+                          sleep=sleep)
             started = time.perf_counter()
             try:
                 verdict = import_module(MODULES[name]).run(ctx)

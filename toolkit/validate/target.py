@@ -18,6 +18,7 @@ from toolkit.validate.control import ControlClient
 
 EMULATOR_URL_VAR = "TOOLKIT_EMULATOR_URL"
 EMULATOR_TOKEN_VAR = "TOOLKIT_EMULATOR_TOKEN"
+SECOND_KEY_VAR = "TOOLKIT_VALIDATE_SECOND_KEY"  # a second APIM subscription's key, for isolation checks on Azure
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Target:
     subscription_key: str | None
     control: ControlClient | None = None
     credential: Any = None      # azure-identity TokenCredential (get_token(scope) -> AccessToken)
+    second_key: str | None = None
     _keys: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -48,13 +50,19 @@ class Target:
             raise AuthError(f"could not get a token for {scope} ({type(exc).__name__})",
                             hint="sign in (az login) or configure the environment's auth") from None
 
-    def extra_key(self, name: str) -> str | None:
-        """A second subscription's key (counter and cache isolation); only the emulator can make one."""
+    def fresh_key(self, name: str) -> str | None:
+        """A new subscription of the run's own (an empty cache partition, a fresh token counter); only the
+        emulator can make one, elsewhere None (the scenario then uses the target's key)."""
         if self.control is None:
             return None
         if name not in self._keys:
             self._keys[name] = self.control.subscription(name)
         return self._keys[name]
+
+    def other_key(self, name: str) -> str | None:
+        """A second subscription, for isolation checks (vary-by, counter keys): the emulator makes one; on
+        Azure it is TOOLKIT_VALIDATE_SECOND_KEY when set."""
+        return self.fresh_key(name) if self.control is not None else self.second_key
 
     def close(self) -> None:
         if self.control is not None:
@@ -67,7 +75,7 @@ def open_target(environment: EnvironmentConfig, *, emulator: Any = None, credent
     the running emulator (``emulator`` in-process, or TOOLKIT_EMULATOR_URL)."""
     env = os.environ if environ is None else environ
     if environment.target == "azure":
-        return _azure(environment, credential)
+        return _azure(environment, credential, env.get(SECOND_KEY_VAR) or None)
     if emulator is not None:
         control_url, token = str(emulator.control_url), getattr(emulator, "control_token", None)
     else:
@@ -85,7 +93,7 @@ def open_target(environment: EnvironmentConfig, *, emulator: Any = None, credent
     return Target(f"local emulator at {gateway_url}", gateway_url.rstrip("/"), key, control=control)
 
 
-def _azure(environment: EnvironmentConfig, credential: Any) -> Target:
+def _azure(environment: EnvironmentConfig, credential: Any, second_key: str | None) -> Target:
     missing = [name for name in ("gateway_url", "subscription_key") if not getattr(environment, name)]
     if missing:
         raise InputError(f"validating an azure environment needs {' and '.join(missing)} in its config "
@@ -96,4 +104,5 @@ def _azure(environment: EnvironmentConfig, credential: Any) -> Target:
         credential, _ = azure_credential(environment.auth, tenant_id=environment.tenant_id,
                                          client_id=environment.client_id)
     url = str(environment.gateway_url).rstrip("/")
-    return Target(f"APIM gateway {url}", url, environment.subscription_key, credential=credential)
+    return Target(f"APIM gateway {url}", url, environment.subscription_key, credential=credential,
+                  second_key=second_key)

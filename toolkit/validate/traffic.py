@@ -106,7 +106,7 @@ class Caller:
         except httpx.HTTPError:
             status, content, response_headers = 0, b"", httpx.Headers()
         latency = (time.perf_counter() - started) * 1000
-        completion_id, usage = _completion(content, stream and status == 200)
+        completion_id, usage = _completion(content, content.lstrip().startswith(b"data:"))
         hit = completion_id is not None and completion_id in self._seen_ids
         if completion_id:
             self._seen_ids.add(completion_id)
@@ -126,7 +126,8 @@ class Caller:
 
 
 def _completion(content: bytes, streamed: bool) -> tuple[str | None, dict[str, int]]:
-    """The completion id and usage of a JSON body or of an SSE stream (its chunks share one id)."""
+    """The completion id and usage of a JSON body or of an SSE stream (its chunks share one id); a target
+    may answer a stream request with plain JSON, so the body decides, not the request."""
     if streamed:
         completion_id, usage = None, {}
         for line in content.decode("utf-8", "replace").splitlines():

@@ -42,7 +42,7 @@ def run(ctx: Context) -> Verdict:
     if control is not None:
         control.reset()
     # Own subscription: earlier scenarios' entries (same vary-by partition) must not answer these prompts.
-    key = ctx.target.extra_key(f"toolkit-validate-cache-{ctx.rng.randrange(10**6)}")
+    key = ctx.target.fresh_key(f"toolkit-validate-cache-{ctx.rng.randrange(10**6)}")
     # No system message: the embedded text is then exactly the prompt, whatever ignore-system-messages says.
     shape = RequestShape(max_tokens=settings.request.max_tokens, system=None)
     asked: list[_Asked] = []
@@ -62,9 +62,10 @@ def run(ctx: Context) -> Verdict:
         ask("set2", i, text)
     for i, text in enumerate(settings.controls):
         ask("control", i, text)
-    isolation = None
-    if any("Subscription" in v for v in rule.vary_by):
-        other = ctx.target.extra_key(f"toolkit-validate-cache-other-{ctx.rng.randrange(10**6)}")
+    isolation, other = None, None
+    by_subscription = any("Subscription" in v for v in rule.vary_by)
+    if by_subscription:
+        other = ctx.target.other_key(f"toolkit-validate-cache-other-{ctx.rng.randrange(10**6)}")
         if other is not None:
             isolation = ask("vary-by", 0, settings.set1[0], subscription=other)
 
@@ -97,6 +98,9 @@ def run(ctx: Context) -> Verdict:
         figures["pairs"] = [{"group": a.group, "prompt": a.text, "distance": a.distance, "nearest": a.nearest,
                              "hit": a.hit} for a in asked if a.distance is not None]
         figures["separating_thresholds"] = _separating(asked, vectors, settings.set1[0])
+    if by_subscription and other is None:
+        checks.append(Check("vary-by", Outcome.INCONCLUSIVE, "vary-by isolation needs a second subscription: set "
+                            "TOOLKIT_VALIDATE_SECOND_KEY to another subscription's key"))
     if isolation is not None:
         checks.append(Check("vary-by", Outcome.FAIL if isolation.hit else Outcome.PASS,
                             "a second subscription got the first one's cached answer: vary-by "
