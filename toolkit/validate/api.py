@@ -54,7 +54,9 @@ def validate(
         tree = render_artifacts(loaded.gateway, config_dir / "policies")
         source = f"{config} rendered for {loaded.env_name}"
     expect = load_expectations(loaded, tree, source=source)
-    target = open_target(loaded.environment, emulator=emulator, credential=credential, environ=environ)
+    environment = loaded.require("gateway_url", "subscription_key") if loaded.environment.target == "azure" \
+        else loaded.environment
+    target = open_target(environment, emulator=emulator, credential=credential, environ=environ)
     try:
         return run_scenarios(loaded, expect, target, names,
                              validations_dir=Path(validations) if validations else config_dir / VALIDATIONS_DIR,

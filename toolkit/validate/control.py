@@ -31,6 +31,9 @@ class ControlClient:
         except httpx.HTTPError as exc:
             raise RemoteError(f"the emulator's control API at {self.url} did not answer {method} {path} "
                               f"({type(exc).__name__})", hint="is `toolkit emulator start` still running?") from None
+        if response.status_code == 401:
+            raise RemoteError(f"the emulator's control API at {self.url} refused the token",
+                              hint="set TOOLKIT_EMULATOR_TOKEN to the token `toolkit emulator start` printed")
         if response.status_code >= 400:
             try:
                 message = response.json()["error"]["message"]

@@ -17,7 +17,6 @@ from toolkit.errors import AuthError, InputError
 from toolkit.validate.control import ControlClient
 
 EMULATOR_URL_VAR = "TOOLKIT_EMULATOR_URL"
-EMULATOR_TOKEN_VAR = "TOOLKIT_EMULATOR_TOKEN"
 SECOND_KEY_VAR = "TOOLKIT_VALIDATE_SECOND_KEY"  # a second APIM subscription's key, for isolation checks on Azure
 
 
@@ -76,14 +75,17 @@ def open_target(environment: EnvironmentConfig, *, emulator: Any = None, credent
     env = os.environ if environ is None else environ
     if environment.target == "azure":
         return _azure(environment, credential, env.get(SECOND_KEY_VAR) or None)
+    from toolkit.emulator.access import find_token
+
     if emulator is not None:
         control_url, token = str(emulator.control_url), getattr(emulator, "control_token", None)
     else:
-        control_url, token = env.get(EMULATOR_URL_VAR, ""), None
+        control_url = env.get(EMULATOR_URL_VAR, "")
         if not control_url:
             raise InputError(f"validation checks a running gateway: set {EMULATOR_URL_VAR} to the control URL "
                              "`toolkit emulator start` prints (then `toolkit apply`), or use an azure environment")
-    control = ControlClient(control_url, token=token or env.get(EMULATOR_TOKEN_VAR) or None)
+        token = find_token(env, control_url)  # TOOLKIT_EMULATOR_TOKEN, else the token file of that emulator
+    control = ControlClient(control_url, token=token)
     try:
         gateway_url = str(control.health()["gateway_url"])
         key = control.subscription("toolkit-validate")

@@ -32,6 +32,10 @@ def test_all_six_scenarios_pass_on_the_committed_config(committed_gateway: Any, 
     assert sum(v.requests for v in run.verdicts) == len(run.log)
 
 
+def _emulator_env(gateway: Any) -> dict[str, str]:
+    return {"TOOLKIT_EMULATOR_URL": gateway.emulator.control_url, "TOOLKIT_EMULATOR_TOKEN": gateway.emulator.control_token}
+
+
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "toolkit", "validate", *args], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, "PYTHONPATH": str(cwd), **env}, timeout=300)
@@ -39,7 +43,7 @@ def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProc
 
 def test_cli_json_on_a_running_emulator(committed_gateway: Any, config_path: Path) -> None:
     result = _cli("auth", "semantic-cache", "--format", "json", "--seed", "4",
-                  env={"TOOLKIT_EMULATOR_URL": committed_gateway.emulator.control_url}, cwd=config_path.parent)
+                  env=_emulator_env(committed_gateway), cwd=config_path.parent)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert [s["verdict"] for s in document["scenarios"]] == ["pass", "pass"]
@@ -53,19 +57,19 @@ def test_cli_bad_scenario_file_is_exit_3_with_file_and_line(tmp_path: Path, conf
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "auth.yaml").write_text("prompt: hi\njwt_cases: [expired, sideways]\n", encoding="utf-8")
     result = _cli("auth", "--validations", str(tmp_path),
-                  env={"TOOLKIT_EMULATOR_URL": committed_gateway.emulator.control_url}, cwd=config_path.parent)
+                  env=_emulator_env(committed_gateway), cwd=config_path.parent)
     assert result.returncode == 3, result.stderr
     assert "auth.yaml:2" in result.stderr and "jwt_cases" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_cli_local_env_without_an_emulator_is_bad_input(config_path: Path) -> None:
-    result = _cli("auth", env={"TOOLKIT_EMULATOR_URL": ""}, cwd=config_path.parent)
+    result = _cli("auth", env={"TOOLKIT_EMULATOR_URL": "", "TOOLKIT_EMULATOR_TOKEN": ""}, cwd=config_path.parent)
     assert result.returncode == 3 and "TOOLKIT_EMULATOR_URL" in result.stderr
 
 
 def test_cli_fail_is_exit_1_with_the_sentence(publish_mutated: Any, config_path: Path) -> None:
     with publish_mutated(lambda d: d["apis"][0].pop("jwt")) as gateway:
-        result = _cli("auth", env={"TOOLKIT_EMULATOR_URL": gateway.emulator.control_url}, cwd=config_path.parent)
+        result = _cli("auth", env=_emulator_env(gateway), cwd=config_path.parent)
     assert result.returncode == 1, result.stderr
     assert "FAIL" in result.stdout and "without a JWT got 200" in result.stdout
 
@@ -73,12 +77,12 @@ def test_cli_fail_is_exit_1_with_the_sentence(publish_mutated: Any, config_path:
 class EmulatorIssuerCredential:
     """The emulator's test issuer behind azure-identity's TokenCredential interface (get_token)."""
 
-    def __init__(self, control_url: str) -> None:
-        self.control_url = control_url
+    def __init__(self, control_url: str, control_token: str) -> None:
+        self.control_url, self.headers = control_url, {"Authorization": f"Bearer {control_token}"}
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         audience = scopes[0].removesuffix("/.default")
-        token = httpx.post(f"{self.control_url}/tokens", json={"audience": audience}).json()["token"]
+        token = httpx.post(f"{self.control_url}/tokens", json={"audience": audience}, headers=self.headers).json()["token"]
         return AccessToken(token, int(time.time()) + 3600)
 
 
@@ -87,7 +91,8 @@ def azure_like(tmp_path: Path, committed_gateway: Any, config_path: Path) -> Pat
     """toolkit.yaml with an environment `ci` (target: azure) whose gateway is the running emulator's."""
     document = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     emulator = committed_gateway.emulator
-    embeddings = httpx.get(f"{emulator.control_url}/backends").json()["backends"]["embeddings"]["url"]
+    embeddings = httpx.get(f"{emulator.control_url}/backends",
+                           headers={"Authorization": f"Bearer {emulator.control_token}"}).json()["backends"]["embeddings"]["url"]
     document["environments"]["ci"] = {
         "target": "azure", "subscription_id": "s", "resource_group": "rg", "service": "apim",
         "gateway_url": emulator.gateway_url, "subscription_key": committed_gateway.subscription_key,
@@ -105,13 +110,14 @@ def azure_like(tmp_path: Path, committed_gateway: Any, config_path: Path) -> Pat
 def test_the_azure_path_without_azure(azure_like: Path, committed_gateway: Any) -> None:
     emulator = committed_gateway.emulator
     emulator.reset()
-    control = emulator.control_url
+    control, headers = emulator.control_url, {"Authorization": f"Bearer {emulator.control_token}"}
 
     def wait(seconds: float) -> None:  # the test's own clock control: validation itself has none on Azure
-        httpx.post(f"{control}/clock", json={"advance": seconds})
+        httpx.post(f"{control}/clock", json={"advance": seconds}, headers=headers)
 
-    second = httpx.post(f"{control}/subscriptions", json={"name": "second"}).json()["primaryKey"]
-    run = toolkit.validate("all", config=azure_like, env="ci", credential=EmulatorIssuerCredential(control),
+    second = httpx.post(f"{control}/subscriptions", json={"name": "second"}, headers=headers).json()["primaryKey"]
+    credential = EmulatorIssuerCredential(control, emulator.control_token)
+    run = toolkit.validate("all", config=azure_like, env="ci", credential=credential,
                            seed=2, environ={"TOOLKIT_VALIDATE_SECOND_KEY": second}, sleep=wait)
     verdicts = {v.scenario: v for v in run.verdicts}
     for name in ("priority-failover", "circuit-breaker"):
