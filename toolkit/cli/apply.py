@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from toolkit.cli._apply_validate import check_flags, snapshot_if, validate_applied, validate_options
 from toolkit.cli._options import config_option, env_option, features_argument
 from toolkit.cli._output import info, listing, out
 from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
@@ -31,14 +32,17 @@ def _interactive() -> bool:
 @click.option("--dry-run", is_flag=True, help="Show the plan and stop: nothing is written.")
 @artifacts_option
 @target_options
+@validate_options
 def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_file: str | None, assume_yes: bool,
         prune: bool, dry_run: bool, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
-        auth: str | None) -> None:
+        auth: str | None, validate_after: bool = False, rollback_on_fail: bool = False) -> None:
     """Publish FEATURE... (default: all) to the target.
 
     Renders and lints first, shows the plan, asks for confirmation (unless --yes), then writes in
     dependency order: named values, single backends, pools, fragments, APIs, policies. Deletes only
     with --prune (in reverse order). If a write fails, everything already written is restored.
+    With --validate the matching scenarios run right after (exit as `toolkit validate`); with
+    --rollback-on-fail a failed scenario restores the pre-apply state.
     """
     from toolkit.publish.apply import ApplyFailed, apply_plan
     from toolkit.publish.plan_text import render_plan
@@ -48,6 +52,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     if saved is not None:
         features, env_name = _reconcile(saved, features, env_name, prune)
     config, desired = load_for_publish(config_path, env_name, features, artifacts_dir)
+    check_flags(validate_after, rollback_on_fail)
     with open_target(config, management_url, ca_bundle, auth) as target:
         if saved is not None:
             check_saved_plan(saved, desired, target)
@@ -58,11 +63,14 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
         out(render_plan(plan))
         if not plan.has_changes:
             info("Nothing to apply.")
+            if validate_after:
+                validate_applied(config, features, target.client, None)
             return
         if dry_run:
             info("Dry run: nothing was written.")
             return
         _confirm(len(plan.actions), target.label, assume_yes)
+        snapshot = snapshot_if(rollback_on_fail, target.client, plan)
         try:
             outcome = apply_plan(target.client, plan, desired.resources,
                                  on_event=lambda kind, text: info(f"  {kind}: {text}"))
@@ -73,7 +81,9 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
                 listing("NOT restored (fix by hand, then run `toolkit plan`):",
                         [f"{label}: {reason}" for label, reason in exc.outcome.unrestored])
             raise
-    info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
+        info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
+        if validate_after:  # inside the block: a rollback writes through the same client
+            validate_applied(config, features, target.client, snapshot)
 
 
 def _read_plan(path: str) -> Plan:
