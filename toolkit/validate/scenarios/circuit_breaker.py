@@ -56,6 +56,7 @@ def run(ctx: Context) -> Verdict:
     control.fail(name, status, rule.count + ctx.settings.in_flight, retry_after=announced)
     if not drain(ctx, [name], "at-count", cap):
         return inconclusive(ctx.scenario, f"{name} never received its {rule.count} queued failures")
+    opened = control.now()  # the trip happened during the last drained request, just before this
     got = served(ctx, "open", probes).get(name, 0)
     checks.append(Check("trips", Outcome.PASS if got == 0 else Outcome.FAIL,
                         f"after {rule.count} failures {name} received no traffic ({probes} probes)" if got == 0 else
@@ -63,7 +64,7 @@ def run(ctx: Context) -> Verdict:
                         f"(+{ctx.settings.in_flight} in flight); its rule says {rule.describe()}: the deployed "
                         "breaker is missing or trips later", 0, got))
     if got == 0:
-        checks.append(_duration(ctx, name, out_for, probes, rule))
+        checks.append(_duration(ctx, name, opened, out_for, probes, rule))
     checks.extend(_whole_pool(ctx, rule, status))
     verdict = combine(ctx.scenario, checks, expected={"backend": name, "count": rule.count, "interval_s": rule.interval_s,
                                                       "trip_s": rule.trip_s, "status": status,
@@ -74,25 +75,36 @@ def run(ctx: Context) -> Verdict:
     return verdict
 
 
-def _duration(ctx: Context, name: str, out_for: float, probes: int, rule: Breaker) -> Check:
-    """Still out just before the trip ends, back just after (the emulator's clock is advanced)."""
+def _duration(ctx: Context, name: str, opened: float, out_for: float, probes: int, rule: Breaker) -> Check:
+    """Still out just before the trip ends, back just after: the emulator's clock is advanced to those moments,
+    and every early probe is timed on that clock, so slow requests cannot blur the measurement."""
     control = ctx.target.control
     assert control is not None
     tolerance = max(ctx.settings.timing_tolerance_s, 0.5)
-    control.advance(out_for - tolerance)
-    early = served(ctx, "before-trip-end", probes).get(name, 0)
-    control.advance(2 * tolerance)
-    late = served(ctx, "after-trip-end", probes).get(name, 0)
     source = "Retry-After" if rule.accept_retry_after else "tripDuration"
-    if early:
-        return Check("duration", Outcome.FAIL, f"{name} came back before {out_for - tolerance:g} s; {source} is "
-                     f"{out_for:g} s: the deployed trip duration is shorter", out_for, f"< {out_for - tolerance:g}")
+    control.advance(max(0.0, opened + out_for - tolerance - control.now()))
+    early_probes = 0
+    for _ in range(probes):
+        moment = control.now()
+        if moment >= opened + out_for - 0.05:
+            break  # the rest would land after the trip's end: they prove nothing about an early return
+        early_probes += 1
+        observation = ctx.ask_unique("before-trip-end")
+        if observation.ok and observation.backend == name:
+            return Check("duration", Outcome.FAIL, f"{name} came back {moment - opened:.1f} s after it tripped; "
+                         f"{source} is {out_for:g} s: the deployed trip duration is shorter", out_for,
+                         round(moment - opened, 3))
+    if early_probes == 0:
+        return Check("duration", Outcome.INCONCLUSIVE, f"requests were too slow to probe {name} within {tolerance:g} s "
+                     f"before its {source} ended; raise timing_tolerance_s")
+    control.advance(max(0.0, opened + out_for + tolerance - control.now()))
+    late = served(ctx, "after-trip-end", probes).get(name, 0)
     if not late:
         return Check("duration", Outcome.FAIL, f"{name} was still out {out_for + tolerance:g} s after it tripped; "
                      f"{source} is {out_for:g} s: the deployed trip duration is longer", out_for,
                      f"> {out_for + tolerance:g}")
-    return Check("duration", Outcome.PASS, f"it stayed out {out_for:g} ± {tolerance:g} s ({source}) and came back",
-                 out_for, out_for)
+    return Check("duration", Outcome.PASS, f"it stayed out {out_for:g} ± {tolerance:g} s ({source}, timed on the "
+                 f"emulator's clock; {early_probes} probes before the end) and came back", out_for, out_for)
 
 
 def _whole_pool(ctx: Context, rule: Breaker, status: int) -> list[Check]:
