@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 MASK = "***"
 # A JWT (three base64url parts, the first a JSON header "eyJ...") wherever it appears.
@@ -25,3 +25,12 @@ class Redactor:
         text = _JWT.sub(MASK, text)
         text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
         return _API_KEY.sub(lambda m: m.group(1) + MASK, text)
+
+
+_SECRET_NAME = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD)")
+
+
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    """Values of environment variables whose names say they are secret (APIM_SUBSCRIPTION_KEY,
+    TOOLKIT_EMULATOR_TOKEN, AZURE_CLIENT_SECRET...)."""
+    return [value for name, value in environ.items() if _SECRET_NAME.search(name) and value]

@@ -34,13 +34,13 @@ def write_report(run: Any, directory: str | Path, about: ReportInput | None = No
     from toolkit.report.html import report_html
     from toolkit.report.junit import junit_xml
     from toolkit.report.markdown import report_markdown
-    from toolkit.report.redact import Redactor
     from toolkit.report.summary_json import summary_document
 
     about = about or ReportInput()
-    redact = Redactor(about.secrets)
+    redact = _redactor(run, about)
     frame = requests_frame(run)
-    summary = summary_document(run, frame, target=about.target, partial=about.partial, interrupted=about.interrupted)
+    summary = summary_document(run, frame, target=about.target or getattr(run, "target", ""), partial=about.partial,
+                               interrupted=about.interrupted)
     texts = {
         "requests.csv": redact(csv_text(frame)),
         "summary.json": redact(json.dumps(summary, indent=2, ensure_ascii=False) + "\n"),
@@ -55,10 +55,16 @@ def write_report(run: Any, directory: str | Path, about: ReportInput | None = No
 def write_junit(run: Any, path: str | Path, about: ReportInput | None = None) -> Path:
     """Only the JUnit file (for pipelines that need nothing else)."""
     from toolkit.report.junit import junit_xml
-    from toolkit.report.redact import Redactor
 
     about = about or ReportInput()
-    return _write(Path(path), junit_xml(run, Redactor(about.secrets), partial=about.partial).decode("utf-8"))
+    return _write(Path(path), junit_xml(run, _redactor(run, about), partial=about.partial).decode("utf-8"))
+
+
+def _redactor(run: Any, about: ReportInput) -> Any:
+    """Masks what the caller names and every key and token the run itself used."""
+    from toolkit.report.redact import Redactor
+
+    return Redactor([*about.secrets, *getattr(run, "secrets", ())])
 
 
 def _write(path: Path, text: str) -> Path:

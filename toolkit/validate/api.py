@@ -30,6 +30,7 @@ def validate(
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
+    run: ValidationRun | None = None,
 ) -> ValidationRun:
     """Prove with traffic that the deployed gateway behaves as the configuration says. Never publishes.
 
@@ -38,6 +39,7 @@ def validate(
     (gateway_url, subscription_key; JWTs from ``credential`` or azure-identity). ``sleep`` is how waits
     happen where the clock cannot be advanced (Azure: trip durations, token windows; default time.sleep).
     ``run.verdicts`` holds one Verdict per scenario; ``run.log.to_frame()`` every request as a DataFrame.
+    Pass ``run`` to have it filled as scenarios finish (kept when the call is interrupted).
     """
     from toolkit.artifacts.io import read_tree
     from toolkit.config.loader import load_config
@@ -61,6 +63,6 @@ def validate(
         return run_scenarios(loaded, expect, target, names,
                              validations_dir=Path(validations) if validations else config_dir / VALIDATIONS_DIR,
                              seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn, http=http,
-                             on_verdict=on_verdict, **({"sleep": sleep} if sleep else {}))
+                             on_verdict=on_verdict, run=run, **({"sleep": sleep} if sleep else {}))
     finally:
         target.close()
