@@ -21,6 +21,10 @@ class Chart:
     caption: str     # one line saying how to read it
     png: bytes
 
+    def _repr_png_(self) -> bytes:
+        """Shown inline by Jupyter (`display(chart)` or a chart as a cell's last expression)."""
+        return self.png
+
 
 def all_charts(run: Any, frame: Any) -> list[Chart]:
     """Every chart the run has data for, in report order."""
