@@ -53,7 +53,7 @@ def run(ctx: Context) -> Verdict:
                 (previous is None or figures_before > limit * settings.tolerance):
             # The window was partly spent before this run (no reset on Azure): measure the next one whole.
             waited, consumed, figures_before, previous, drift, successes = True, 0, 0, None, [], []
-            ctx.next_token_window(observation.retry_after)
+            ctx.wait(observation.retry_after if observation.retry_after is not None else 60.0)
             continue
         if observation.status != 200:
             refused = observation
@@ -144,7 +144,7 @@ def _remaining_header(header: str, drift: list[tuple[int, int]], successes: list
 def _retry_after(ctx: Context, refused: Observation, ask: Callable[..., Observation]) -> Check:
     if refused.retry_after is None or refused.retry_after <= 0:
         return Check("retry-after", Outcome.FAIL, "the 429 carried no Retry-After header", "present", None)
-    ctx.next_token_window(refused.retry_after - 1)  # waits retry_after (the helper adds a second)
+    ctx.wait(refused.retry_after)
     after = ask("after-retry-after")
     ok = after.status == 200
     return Check("retry-after", Outcome.PASS if ok else Outcome.FAIL,
