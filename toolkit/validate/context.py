@@ -63,6 +63,8 @@ class Context:
         """A routing request: unique prompt; a token-limit refusal is not read as a routing result (the request
         is sent again under a fresh counter), and a nearly spent counter is replaced before it refuses."""
         prompt, prompt_id = self.prompt()
+        if self._relief_key is None and self.target.control is not None:
+            self._relieve_token_limit(None)  # a subscription of this run's own: its own counter and cache partition
         if self._relief_key and "key" not in options:
             options["key"] = self._relief_key
         observation = self.ask(prompt_id, prompt, phase=phase, **options)
