@@ -155,3 +155,15 @@ def test_expectations_from_an_artifacts_tree(tmp_path: Path, committed_gateway: 
     verdict = run.verdicts[0]
     assert verdict.outcome is Outcome.FAIL and "expected 90%" in verdict.sentence + str(verdict.checks)
     assert verdict.expected["source"] == str(tmp_path / "tree")
+
+
+def test_a_token_quota_is_refused_with_403(publish_mutated: Any, tmp_path: Path) -> None:
+    def quota(document: dict[str, Any]) -> None:
+        document["apis"][0]["token_limit"].update(token_quota=6000, token_quota_period="Hourly")
+
+    with publish_mutated(quota) as gateway:
+        run = toolkit.validate(["token-limit"], config=tmp_path / "toolkit.yaml", env="local",
+                               emulator=gateway.emulator, seed=2, environ={})
+    verdict = run.verdicts[0]
+    assert verdict.outcome is Outcome.PASS, verdict.sentence
+    assert verdict.expected["refusal"] == 403 and "the first 403 came after" in verdict.sentence
