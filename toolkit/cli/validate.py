@@ -14,7 +14,7 @@ SCENARIO_CHOICES = ("all", "load-balancing", "priority-failover", "circuit-break
 
 
 @click.command("validate")
-@click.argument("scenarios", nargs=-1, type=click.Choice(SCENARIO_CHOICES))
+@click.argument("scenarios", nargs=-1, type=click.Choice(SCENARIO_CHOICES), metavar="[SCENARIO...|all]")
 @config_option
 @env_option
 @click.option("--artifacts", "artifacts_dir", default=None, type=click.Path(file_okay=False, exists=True),
@@ -38,9 +38,9 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     """
     from toolkit.validate.api import validate
 
-    def progress(verdict: object) -> None:
+    def progress(verdict: object) -> None:  # text: each verdict as soon as its scenario ends
         if output_format == "text":
-            info(f"  {_line(verdict)}")
+            out(_line(verdict))
 
     run = validate(scenarios or ("all",), config=config_path, env=env_name, artifacts=artifacts_dir,
                    validations=validations_dir, seed=seed, max_requests=max_requests,
@@ -49,7 +49,6 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
         out(json.dumps(run.to_json(), indent=2))
     else:
         counts = {o: sum(1 for v in run.verdicts if v.outcome.value == o) for o in ("pass", "fail", "inconclusive")}
-        out("\n".join(_line(v) for v in run.verdicts))
         info(f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive "
              f"({len(run.log)} requests)")
     raise click.exceptions.Exit(run.exit_code)
