@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli._output import info
+from toolkit.cli._output import info, out
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,7 +36,8 @@ def new_run(on_request: Callable[[Any], None]) -> Any:
 
 
 class Progress:
-    """Rich progress bars (one per scenario, counting requests) on a terminal; elsewhere a line per scenario."""
+    """Rich progress bars on stderr (one per scenario, counting requests) on a terminal, else a line on stderr
+    when a scenario starts; each verdict line on stdout when its scenario ends (text mode)."""
 
     def __init__(self, names: list[str], *, live: bool, line: Callable[[Any], str], quiet: bool = False) -> None:
         self.names, self.line, self.quiet = names, line, quiet
@@ -67,13 +68,14 @@ class Progress:
             info(f"  ...          {observation.scenario}: sending requests")
 
     def verdict(self, verdict: Any) -> None:
+        """The bar completes; in text mode the verdict line goes to stdout as soon as the scenario ends."""
         if self.bars is not None:
             task = self.tasks[verdict.scenario]
             done = self.bars.tasks[task].completed
             self.bars.update(task, total=max(done, 1), completed=max(done, 1),
                              description=f"{verdict.outcome.value.upper():<12} {verdict.scenario}")
-        elif not self.quiet:
-            info(f"  {self.line(verdict)}")
+        if not self.quiet:
+            out(self.line(verdict))
 
 
 def mark_interrupted(run: Any, names: list[str]) -> str:

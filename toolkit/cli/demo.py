@@ -30,7 +30,7 @@ def cli(config_path: str, report_dir: str, seed: int | None, output_format: str)
     from toolkit.demo import run_demo
     from toolkit.validate.runner import expand
 
-    progress = Progress(expand(["all"]), live=terminal(), line=_line)
+    progress = Progress(expand(["all"]), live=terminal(), line=_line, quiet=output_format == "json")
     run = new_run(progress.request)
     with progress.shown():
         result = run_demo(config_path, report_dir=report_dir, seed=seed, say=info, on_verdict=progress.verdict,

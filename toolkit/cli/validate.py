@@ -15,7 +15,7 @@ SCENARIO_CHOICES = ("all", "load-balancing", "priority-failover", "circuit-break
 
 
 @click.command("validate")
-@click.argument("scenarios", nargs=-1, type=click.Choice(SCENARIO_CHOICES))
+@click.argument("scenarios", nargs=-1, type=click.Choice(SCENARIO_CHOICES), metavar="[SCENARIO...|all]")
 @config_option
 @env_option
 @click.option("--artifacts", "artifacts_dir", default=None, type=click.Path(file_okay=False, exists=True),
@@ -60,7 +60,6 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
         out(json.dumps(run.to_json(), indent=2))
     else:
         counts = {o: sum(1 for v in run.verdicts if v.outcome.value == o) for o in ("pass", "fail", "inconclusive")}
-        out("\n".join(_line(v) for v in run.verdicts))
         info(f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive "
              f"({len(run.log)} requests)")
     raise click.exceptions.Exit(run.exit_code)

@@ -32,6 +32,8 @@ class Context:
     allow_quota_burn: bool = False
     embed: Callable[[list[str]], Any] | None = None
     sleep: Callable[[float], None] = time.sleep
+    _relief_key: str | None = None
+    _relief_count: int = 0
 
     @property
     def shape(self) -> RequestShape:
@@ -58,20 +60,33 @@ class Context:
         return self.caller.ask(self.scenario, prompt_id, prompt, self.shape, phase=phase, **options)
 
     def ask_unique(self, phase: str, **options: Any) -> Observation:
-        """A routing request: unique prompt; waits out (or, on the emulator, skips) a token-limit window
-        instead of reading its 429 as a routing result."""
+        """A routing request: unique prompt; a token-limit refusal is not read as a routing result (the request
+        is sent again under a fresh counter), and a nearly spent counter is replaced before it refuses."""
         prompt, prompt_id = self.prompt()
+        if self._relief_key is None and self.target.control is not None:
+            self._relieve_token_limit(None)  # a subscription of this run's own: its own counter and cache partition
+        if self._relief_key and "key" not in options:
+            options["key"] = self._relief_key
         observation = self.ask(prompt_id, prompt, phase=phase, **options)
         if self._token_limited(observation):
-            self.next_token_window(observation.retry_after)
+            self._relieve_token_limit(observation.retry_after)
+            options["key"] = self._relief_key or options.get("key")
             observation = self.ask(prompt_id, prompt, phase=phase, **options)
         elif self._nearly_out_of_tokens(observation):
-            self.next_token_window(None)
+            self._relieve_token_limit(None)
         return observation
 
-    def next_token_window(self, retry_after: float | None) -> None:
-        """Move to a fresh token-limit window: advance the emulator's clock, or wait on Azure."""
-        seconds = retry_after if retry_after is not None else 60.0
+    def _relieve_token_limit(self, retry_after: float | None) -> None:
+        """On the emulator: continue under a fresh subscription (a new counter; the clock is left alone, so
+        breaker timings are not disturbed). On Azure: wait for the next window."""
+        if self.target.control is not None:
+            self._relief_count += 1
+            self._relief_key = self.target.fresh_key(f"toolkit-validate-{self.scenario}-{self._relief_count}")
+        else:
+            self.wait(retry_after if retry_after is not None else 60.0)
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` (plus one) pass: the emulator's clock is advanced, on Azure time really passes."""
         if self.target.control is not None:
             self.target.control.advance(seconds + 1)
         else:

@@ -44,6 +44,11 @@ class SharesResult:
     def unrouted(self) -> int:
         return self.sent - self.routed
 
+    @property
+    def too_unrouted(self) -> bool:
+        """Too many responses named no pool member for the shares to mean much."""
+        return _too_unrouted(self.sent, self.routed)
+
     def figures(self) -> dict[str, object]:
         return {
             "requests_routed": self.routed, "requests_sent": self.sent, "budget": self.budget,
@@ -86,13 +91,13 @@ def sample_shares(ctx: Context, expected: dict[str, float], phase: str) -> Share
                 result.cache_hits += 1
             elif observation.ok and observation.backend is None:
                 unknown[observation.region or "(no header)"] += 1
-            if sent - routed > max(5, MAX_UNROUTED_SHARE * sent) or sent >= ctx.budget:
+            if _too_unrouted(sent, routed) or sent >= ctx.budget:
                 break
         result.routed, result.sent = routed, sent
         result.judgements = [judge_share(name, counts[name], routed, share, settings.tolerance, alpha_each)
                              for name, share in expected.items()]
         decisions = {j.decision for j in result.judgements}
-        if routed == 0 or sent - routed > max(5, MAX_UNROUTED_SHARE * sent):
+        if routed == 0 or result.too_unrouted:
             result.decision = Decision.UNDECIDED
             break
         if Decision.OUTSIDE in decisions:
@@ -107,10 +112,14 @@ def sample_shares(ctx: Context, expected: dict[str, float], phase: str) -> Share
     return result
 
 
+def _too_unrouted(sent: int, routed: int) -> bool:
+    return sent - routed > max(5, MAX_UNROUTED_SHARE * sent)
+
+
 def percent(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
 def describe_share(j: ShareJudgement, confidence: float) -> str:
-    return (f"{j.name} took {percent(j.share)} of {j.total} requests ({confidence:.0%} CI "
+    return (f"{j.name} took {percent(j.share)} of {j.total} requests ({confidence:.0%} simultaneous CI "
             f"{percent(j.low)}-{percent(j.high)}); expected {percent(j.expected)}")

@@ -40,4 +40,7 @@ def _mutated_gateway(tmp_path: Path, mutate: Callable[[dict[str, Any]], object])
     mutate(document)
     path = tmp_path / "toolkit.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    for folder in ("policies", "validations"):  # so the mutated config can be validated against itself too
+        if not (tmp_path / folder).exists():
+            (tmp_path / folder).symlink_to(REPO / folder)
     return local_gateway(load_config(path, "local", environ={}), templates_dir=REPO / "policies", seed=5)

@@ -34,6 +34,11 @@ def _drifted_config(tmp_path: Path, config_path: Path) -> Path:
     members[0]["weight"], members[1]["weight"] = 60, 40
     regions = {b["name"]: b for b in document["backends"]}
     regions["openai-eastus"]["region"], regions["openai-westus"]["region"] = "West US", "East US"
+    return _project(tmp_path, config_path, document)
+
+
+def _project(tmp_path: Path, config_path: Path, document: dict[str, Any]) -> Path:
+    """``document`` as toolkit.yaml in ``tmp_path``, beside the repository's policies/ and validations/."""
     path = tmp_path / "toolkit.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     for folder in ("policies", "validations"):
@@ -73,11 +78,7 @@ def test_without_rollback_the_change_stays(tmp_path: Path, config_path: Path, fr
 def test_a_passing_validation_keeps_the_apply(tmp_path: Path, config_path: Path, fresh_gateway: Any) -> None:
     document = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     document["pools"][0]["members"][0]["weight"] = 70
-    path = tmp_path / "toolkit.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    for folder in ("policies", "validations"):
-        (tmp_path / folder).symlink_to(config_path.parent / folder)
-    result = _apply(fresh_gateway, path, "--validate", "--rollback-on-fail")
+    result = _apply(fresh_gateway, _project(tmp_path, config_path, document), "--validate", "--rollback-on-fail")
     assert result.returncode == 0, result.stderr
     assert "PASS" in result.stderr and "load-balancing" in result.stderr and "priority-failover" in result.stderr
     assert _weights(fresh_gateway, config_path) == [70, 50, 100]

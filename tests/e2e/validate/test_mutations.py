@@ -43,7 +43,7 @@ MUTATIONS = {
     "score-threshold-loosened": ("semantic-cache", lambda d: _api(d)["semantic_cache"].update(score_threshold=0.6),
                                  ["score-threshold 0.05", "more loosely"]),
     "token-limit-raised": ("token-limit", lambda d: _api(d)["token_limit"].update(tokens_per_minute=200000),
-                           ["no 429", "limit is 20000"]),
+                           ["no 429", "tokens per minute is 20000"]),
     "vary-by-removed": ("semantic-cache", lambda d: _api(d)["semantic_cache"].pop("vary_by"),
                         ["second subscription", "vary-by"]),
     "jwt-audience-changed": ("auth", lambda d: d["named_values"][1].update(value="api://someone-else"),

@@ -128,3 +128,42 @@ def test_the_azure_path_without_azure(azure_like: Path, committed_gateway: Any) 
     assert run.exit_code == 5
     # Nothing was reset, injected or advanced by validation itself: every request went to the gateway.
     assert {row.phase for row in run.log.rows if row.scenario == "circuit-breaker"} == set()
+
+
+def test_a_tight_token_limit_does_not_disturb_routing(publish_mutated: Any, config_path: Path) -> None:
+    # 3,000 tokens per minute is spent in ~50 routing requests: the run must move to fresh counters rather
+    # than count the gateway's 429s as routing, and still decide.
+    with publish_mutated(lambda d: d["apis"][0]["token_limit"].update(tokens_per_minute=3000)) as gateway:
+        run = toolkit.validate(["load-balancing"], config=config_path, env="local", emulator=gateway.emulator,
+                               seed=6, environ={})
+    verdict = run.verdicts[0]
+    assert verdict.outcome is Outcome.PASS, verdict.sentence
+    assert verdict.requests > 3000 // 60  # more than one counter's worth of traffic was sent
+
+
+def test_expectations_from_an_artifacts_tree(tmp_path: Path, committed_gateway: Any, config_path: Path) -> None:
+    from toolkit.artifacts.io import read_tree, write_tree
+
+    tree = read_tree(config_path.parent / "apimartifacts")
+    pool = json.loads(tree.get("backends/openai-backend-pool/backendInformation.json"))
+    pool["properties"]["pool"]["services"][0]["weight"] = 90
+    pool["properties"]["pool"]["services"][1]["weight"] = 10
+    tree.put("backends/openai-backend-pool/backendInformation.json", json.dumps(pool))
+    write_tree(tmp_path / "tree", tree)
+    run = toolkit.validate(["load-balancing"], config=config_path, env="local", artifacts=tmp_path / "tree",
+                           emulator=committed_gateway.emulator, seed=8, environ={})
+    verdict = run.verdicts[0]
+    assert verdict.outcome is Outcome.FAIL and "expected 90%" in verdict.sentence + str(verdict.checks)
+    assert verdict.expected["source"] == str(tmp_path / "tree")
+
+
+def test_a_token_quota_is_refused_with_403(publish_mutated: Any, tmp_path: Path) -> None:
+    def quota(document: dict[str, Any]) -> None:
+        document["apis"][0]["token_limit"].update(token_quota=6000, token_quota_period="Hourly")
+
+    with publish_mutated(quota) as gateway:
+        run = toolkit.validate(["token-limit"], config=tmp_path / "toolkit.yaml", env="local",
+                               emulator=gateway.emulator, seed=2, environ={})
+    verdict = run.verdicts[0]
+    assert verdict.outcome is Outcome.PASS, verdict.sentence
+    assert verdict.expected["refusal"] == 403 and "the first 403 came after" in verdict.sentence

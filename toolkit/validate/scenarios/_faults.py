@@ -40,13 +40,14 @@ def drain(ctx: Context, backends: list[str], phase: str, cap: int) -> bool:
 
 
 def served(ctx: Context, phase: str, probes: int) -> dict[str, int]:
-    """Send ``probes`` requests; how many each backend served (key None: no backend named, e.g. a 503)."""
+    """Send ``probes`` requests that reach a backend; how many each backend served ("status N" for errors).
+    Cache hits replay a stored answer and its region header, so they say nothing about routing: resent."""
     counts: dict[str, int] = {}
-    for _ in range(probes * 3):
-        if sum(counts.values()) >= probes:
-            break
+    sent = 0
+    while sum(counts.values()) < probes and sent < 3 * probes:
+        sent += 1
         observation = ctx.ask_unique(phase)
-        if observation.cache_hit:  # a cached answer replays the headers of whichever backend stored it
+        if observation.cache_hit:
             continue
         name = observation.backend if observation.ok else f"status {observation.status}"
         counts[str(name)] = counts.get(str(name), 0) + 1

@@ -31,7 +31,7 @@ def shares_checks(ctx: Context, result: SharesResult, context_text: str) -> list
     confidence = 1 - ctx.settings.alpha
     tolerance = ctx.settings.tolerance
     checks: list[Check] = []
-    if result.decision is Decision.UNDECIDED and (result.routed == 0 or result.unrouted > 5):
+    if result.decision is Decision.UNDECIDED and (result.routed == 0 or result.too_unrouted):
         codes = ", ".join(f"{k}: {v}" for k, v in result.statuses.items())
         regions = ", ".join(result.unknown_regions) or "none"
         return [Check("routing", Outcome.INCONCLUSIVE,

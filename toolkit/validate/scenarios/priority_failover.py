@@ -43,6 +43,8 @@ def run(ctx: Context) -> Verdict:
     streak, warm_cap = 0, sum(expect.breakers[n].count or 10 for n in primaries) * 5 + 20
     for _ in range(warm_cap):
         observation = ctx.ask_unique("taking-out")
+        if observation.cache_hit:
+            continue  # a replayed answer (and region header): no routing evidence either way
         streak = streak + 1 if observation.ok and observation.backend not in primaries else 0
         if streak >= WARM_STREAK:
             break
