@@ -44,7 +44,17 @@ def test_report_and_junit_through_the_cli(committed_gateway: Any, config_path: P
     assert [s["verdict"] for s in summary["scenarios"]] == ["pass", "pass"] and summary["target"].startswith("local")
     junit = JUnitXml.fromfile(str(tmp_path / "ci" / "validate.xml"))
     assert junit.tests == sum(len(s["checks"]) for s in summary["scenarios"]) and junit.failures == 0
-    _scan_for_secrets(tmp_path, [committed_gateway.subscription_key, committed_gateway.emulator.control_token])
+    _scan_for_secrets(tmp_path, [committed_gateway.emulator.control_token, *_subscription_keys(committed_gateway)])
+
+
+def _subscription_keys(gateway: Any) -> list[str]:
+    """Every key of every subscription on the emulator, including those validation created for itself."""
+    from toolkit.emulator.management.store import ResourceKind
+
+    keys = [resource.properties.get(f"{slot}Key") for resource in gateway.emulator.plane.store.list(ResourceKind.SUBSCRIPTION)
+            for slot in ("primary", "secondary")]
+    assert len(keys) >= 4
+    return [key for key in keys if key]
 
 
 def test_ctrl_c_writes_a_partial_inconclusive_report(committed_gateway: Any, config_path: Path, tmp_path: Path) -> None:
