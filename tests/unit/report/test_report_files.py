@@ -12,15 +12,17 @@ import jsonschema
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
-from tests.unit.report.conftest import SECRET_JWT, SECRET_KEY
+from tests.unit.report.conftest import SECRET_JWT, SECRET_KEY, make_run
 from toolkit.report import REPORT_FILES, ReportInput, write_junit, write_report
 from toolkit.report.frame import REQUEST_COLUMNS
 from toolkit.report.summary_json import schema
 
 
-@pytest.fixture
-def report(run, tmp_path: Path) -> dict[str, Path]:
-    return write_report(run, tmp_path / "report", ReportInput(target="local emulator", secrets=[SECRET_KEY]))
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One report for the read-only tests (charts take a few seconds to draw)."""
+    return write_report(make_run(), tmp_path_factory.mktemp("report"),
+                        ReportInput(target="local emulator", secrets=[SECRET_KEY]))
 
 
 def test_every_file_is_written(report: dict[str, Path]) -> None:
