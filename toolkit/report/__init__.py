@@ -33,7 +33,7 @@ def charts(run: Any) -> list[Any]:
 
 
 def region_summary(run: Any) -> Any:
-    """The seed notebook's summary: share (%) and latency mean/p50/p90/p99 (ms) per region, as a DataFrame."""
+    """The APIM ❤️ OpenAI notebook's summary: share (%) and latency mean/p50/p90/p99 (ms) per region, as a DataFrame."""
     import pandas as pd
 
     from toolkit.report.summary import region_table

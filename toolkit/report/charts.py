@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-# The seed notebook's region colour map (what its users know); other regions get the next default colour.
+# The APIM ❤️ OpenAI notebook's region colour map (what its users know); other regions get the next default colour.
 REGION_COLORS = {"East US": "blue", "North Central US": "green", "West US": "red"}
 _OTHER_COLORS = ("purple", "orange", "brown", "teal", "olive", "magenta", "gray")
 
@@ -41,7 +41,7 @@ def region_colors(regions: list[str]) -> dict[str, str]:
 
 
 def latency_by_region(run: Any, frame: Any) -> Chart | None:
-    """The seed's load-balancing chart: response time per request, coloured by the serving region."""
+    """The APIM ❤️ OpenAI notebook's load-balancing chart: response time per request, coloured by the serving region."""
     rows = frame[frame["region"].notna()]
     if rows.empty:
         return None
@@ -52,11 +52,11 @@ def latency_by_region(run: Any, frame: Any) -> Chart | None:
     ax.set(xlabel="request", ylabel="response time (ms)", title="Response time per request by region")
     ax.legend(title="region")
     return _chart(fig, "latency-by-region", "Response time per request by region",
-                  "The seed notebook's chart: one bar per request, coloured by the region that answered.")
+                  "As in the APIM ❤️ OpenAI notebook: one bar per request, coloured by the region that answered.")
 
 
 def latency_by_cache(run: Any, frame: Any) -> Chart | None:
-    """The seed's caching chart: response time per request, cache hits apart from misses."""
+    """The APIM ❤️ OpenAI notebook's caching chart: response time per request, cache hits apart from misses."""
     rows = frame[frame["status"] == 200]
     if rows.empty:
         return None

@@ -25,28 +25,29 @@ def report_html(summary: dict[str, Any], run: Any, charts: list[Any], redact: An
     parts.append(_table(["scenario", "verdict", "requests", "seconds", "why"],
                         [[s["scenario"], _verdict(s["verdict"]), s["requests"], s["seconds"], s["sentence"]]
                          for s in summary["scenarios"]], raw_columns={1}))
-    parts.append("<h2>Checks</h2>")
-    for verdict in run.verdicts:
-        parts.append(f"<h3>{escape(verdict.scenario)}</h3>")
-        parts.append(_table(["check", "verdict", "expected", "observed", "sentence"],
-                            [[c.name, _verdict(c.outcome.value), _short(c.expected), _short(c.observed),
-                              redact(c.sentence)] for c in verdict.checks], raw_columns={1}))
+    head = [redact(part) for part in parts]
+    figures = [f"<figure id='{chart.name}'><img alt='{escape(chart.title)}' "
+               f"src='data:image/png;base64,{base64.b64encode(chart.png).decode('ascii')}'>"
+               f"<figcaption><b>{escape(chart.title)}</b>: {escape(redact(chart.caption))}</figcaption></figure>"
+               for chart in charts]  # base64 is not text to scan for secrets: the images join after redaction
+    tail: list[str] = []
     if summary["regions"]:
-        parts.append("<h2>Share and latency per region</h2>")
-        parts.append(_table(["region", "requests", "share %", "mean ms", "p50 ms", "p90 ms", "p99 ms"],
-                            [[r["region"], r["requests"], r["share"], *r["latency_ms"].values()]
-                             for r in summary["regions"]]))
+        tail.append("<h2>Share and latency per region</h2>")
+        tail.append(_table(["region", "requests", "share %", "mean ms", "p50 ms", "p90 ms", "p99 ms"],
+                           [[r["region"], r["requests"], r["share"], *r["latency_ms"].values()]
+                            for r in summary["regions"]]))
     if summary["slowest"]:
-        parts.append("<h2>Slowest requests and their probable cause</h2>")
-        parts.append(_table(["ms", "scenario", "prompt", "status", "region", "probable cause"],
-                            [[s["latency_ms"], s["scenario"], s["prompt_id"], s["status"], s["region"] or "-",
-                              s["cause"]] for s in summary["slowest"]]))
-    parts.append("<h2>Charts</h2>")
-    parts = [redact(part) for part in parts]  # images are added after: base64 is not text to scan
-    for chart in charts:
-        data = base64.b64encode(chart.png).decode("ascii")
-        parts.append(f"<figure id='{chart.name}'><img alt='{escape(chart.title)}' src='data:image/png;base64,{data}'>"
-                     f"<figcaption><b>{escape(chart.title)}</b>: {escape(chart.caption)}</figcaption></figure>")
+        tail.append("<h2>Slowest requests and their probable cause</h2>")
+        tail.append(_table(["ms", "scenario", "prompt", "status", "region", "probable cause"],
+                           [[s["latency_ms"], s["scenario"], s["prompt_id"], s["status"], s["region"] or "-",
+                             s["cause"]] for s in summary["slowest"]]))
+    tail.append("<h2>Checks</h2>")
+    for verdict in run.verdicts:
+        tail.append(f"<h3>{escape(verdict.scenario)}</h3>")
+        tail.append(_table(["check", "verdict", "expected", "observed", "sentence"],
+                           [[c.name, _verdict(c.outcome.value), _short(c.expected), _short(c.observed), c.sentence]
+                            for c in verdict.checks], raw_columns={1}))
+    parts = [*head, "<h2>Charts</h2>", *figures, *(redact(part) for part in tail)]
     body = "\n".join(parts)
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>toolkit validate report</title>"
             f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")

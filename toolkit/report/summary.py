@@ -1,4 +1,4 @@
-"""The seed notebook's summary analysis, from the requests table: share and latency per region, and the
+"""The APIM ❤️ OpenAI notebook's summary analysis, from the requests table: share and latency per region, and the
 slowest requests with their probable cause."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def region_table(frame: Any) -> list[dict[str, Any]]:
 
 
 def slowest_requests(frame: Any, limit: int = SLOWEST) -> list[dict[str, Any]]:
-    """The ``limit`` slowest requests above the 90th percentile (the seed's threshold), each with a cause."""
+    """The ``limit`` slowest requests above the 90th percentile (that notebook's threshold), each with a cause."""
     if frame.empty:
         return []
     threshold = frame["latency_ms"].quantile(0.9)
