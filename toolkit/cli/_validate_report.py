@@ -57,12 +57,16 @@ class Progress:
             yield self
             return
         with self.bars:
-            self.tasks = {name: self.bars.add_task(f"  {name}", total=None) for name in self.names}
+            # each bar's clock starts with its scenario's first request
+            self.tasks = {name: self.bars.add_task(f"  {name}", total=None, start=False) for name in self.names}
             yield self
 
     def request(self, observation: Any) -> None:
         if self.bars is not None and observation.scenario in self.tasks:
-            self.bars.advance(self.tasks[observation.scenario])
+            task = self.tasks[observation.scenario]
+            if self.bars.tasks[task].start_time is None:
+                self.bars.start_task(task)
+            self.bars.advance(task)
         elif self.bars is None and not self.quiet and observation.scenario not in self.tasks:
             self.tasks[observation.scenario] = True
             info(f"  ...          {observation.scenario}: sending requests")
@@ -78,8 +82,27 @@ class Progress:
             out(self.line(verdict))
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops the run like Ctrl-C, so the partial report is written too."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def mark_interrupted(run: Any, names: list[str]) -> str:
-    """Inconclusive verdicts for the scenarios Ctrl-C stopped or kept from starting; returns the reason."""
+    """Inconclusive verdicts for the scenarios Ctrl-C (or SIGTERM) stopped or kept from starting; the reason."""
     from toolkit.validate.verdict import inconclusive
 
     done = {v.scenario for v in run.verdicts}

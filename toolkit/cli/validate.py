@@ -38,7 +38,8 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     (default: all). The target is the environment's: the emulator named by TOOLKIT_EMULATOR_URL, or APIM
     on Azure (gateway_url, subscription_key). Exit 0 all pass, 1 any fail, 5 any inconclusive (none failed).
     """
-    from toolkit.cli._validate_report import Progress, mark_interrupted, new_run, terminal, write_reports
+    from toolkit.cli._validate_report import (Progress, mark_interrupted, new_run, sigterm_as_interrupt, terminal,
+                                              write_reports)
     from toolkit.validate.api import validate
     from toolkit.validate.runner import expand
 
@@ -46,7 +47,7 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     progress = Progress(names, live=terminal(), line=_line, quiet=output_format != "text")
     run = new_run(progress.request)
     try:
-        with progress.shown():
+        with sigterm_as_interrupt(), progress.shown():
             validate(names, config=config_path, env=env_name, artifacts=artifacts_dir, validations=validations_dir,
                      seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn,
                      on_verdict=progress.verdict, run=run)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from junitparser import JUnitXml
 
 from toolkit.report import REPORT_FILES
@@ -57,7 +58,9 @@ def _subscription_keys(gateway: Any) -> list[str]:
     return [key for key in keys if key]
 
 
-def test_ctrl_c_writes_a_partial_inconclusive_report(committed_gateway: Any, config_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_writes_a_partial_inconclusive_report(committed_gateway: Any, config_path: Path, tmp_path: Path,
+                                                     stop: signal.Signals) -> None:
     cwd = config_path.parent
     process = subprocess.Popen([sys.executable, "-m", "toolkit", "validate", "load-balancing", "priority-failover",
                                 "--report", str(tmp_path / "report")], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -68,7 +71,7 @@ def test_ctrl_c_writes_a_partial_inconclusive_report(committed_gateway: Any, con
         seen.append(line)
         if "load-balancing: sending requests" in line:
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, rest = process.communicate(timeout=120)
     assert process.returncode == 130, "".join(seen) + rest
     assert "partial report is inconclusive" in rest and "Traceback" not in rest
