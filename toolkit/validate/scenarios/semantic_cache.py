@@ -126,11 +126,12 @@ def _predicted(asked: list[_Asked], vectors: Any, threshold: float, margin: floa
     """Replay the cache: each prompt's distance to the nearest stored entry predicts hit or miss."""
     stored: list[int] = []
     wrong_hits, wrong_misses, control_hits = [], [], []
-    for index, item in enumerate(a for a in asked if a.group != "vary-by"):
+    replayed = [a for a in asked if a.group != "vary-by"]  # the order they were sent, as ``vectors``
+    for index, item in enumerate(replayed):
         if stored:
             distances = 1 - vectors[stored] @ vectors[index]
             best = int(distances.argmin())
-            item.distance, item.nearest = round(float(distances[best]), 4), asked[stored[best]].text
+            item.distance, item.nearest = round(float(distances[best]), 4), replayed[stored[best]].text
         if not item.hit:
             stored.append(index)
         if item.group == "control" and item.hit:
