@@ -62,7 +62,8 @@ def run_demo(config_path: str | Path, *, report_dir: str | Path = DEFAULT_REPORT
             return result
     config = load_config(config_path, "local", environ={})
     say("3/5 apply    start the embedded emulator; publish through azure-mgmt-apimanagement")
-    with local_gateway(config, seed=seed or 0) as gateway:
+    # subscription=None: validation makes its own subscriptions through the control API, like everything else
+    with local_gateway(config, seed=seed or 0, subscription=None) as gateway:
         result.applied = gateway.applied
         say(f"             {gateway.applied} resources applied; gateway {gateway.gateway_url}")
         say("4/5 validate all six scenarios with traffic through the gateway")

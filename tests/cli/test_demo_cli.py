@@ -131,3 +131,26 @@ def test_chart_check_catches_a_blank_or_missing_chart() -> None:
     page = "".join(f"<figure id='{name}'><img alt='x' src='data:image/png;base64,{data}'>" for name in CHARTS[1:])
     problems = chart_problems(page)
     assert "latency-by-region: missing" in problems and "token-consumption: blank" in problems
+
+
+def test_the_demo_reaches_the_emulator_only_over_http(repo_root: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subscriptions, tokens and resets happen on the emulator's server threads (HTTP handlers), never as
+    Python calls from the demo's own thread."""
+    import threading
+
+    from toolkit.demo import run_demo
+    from toolkit.emulator.runtime import Emulator
+
+    callers: list[str] = []
+    for name in ("create_subscription", "mint_token", "reset", "areset"):
+        original = getattr(Emulator, name)
+
+        def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            callers.append(threading.current_thread().name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(Emulator, name, spy)
+    result = run_demo(repo_root / "toolkit.yaml", report_dir=tmp_path / "report", seed=5, say=lambda line: None)
+    assert result.exit_code == 0, [v.sentence for v in result.run.verdicts]
+    assert callers and threading.main_thread().name not in callers
