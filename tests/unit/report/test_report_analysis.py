@@ -44,6 +44,7 @@ def test_open_periods_from_failures_to_the_next_served_request(run) -> None:
     failed = frame[(frame["backend"] == "openai-eastus") & (frame["status"] == 429)]["t"].min()
     back = frame[frame["phase"] == "recovered"]["t"].iloc[0]
     assert periods == [(failed, back)]
+    assert open_periods(frame, "openai-eastus", min_skipped=4) == periods  # 3 served elsewhere and one 503
     assert open_periods(frame, "openai-eastus", min_skipped=5) == []
     assert open_periods(frame, "openai-westus") == []
 
