@@ -7,6 +7,8 @@ The library API (names load lazily, so `toolkit --help` stays fast)::
     findings = lint_tree(artifacts)
     with local_gateway(config) as gateway:          # the emulator, with the config published to it
         ...
+    run = validate(["load-balancing"], env="local")   # verdicts, and every request as a table
+    write_report(run, "report/")                      # requests.csv, summary.json, junit.xml, report.md/.html
 """
 
 from __future__ import annotations
@@ -34,12 +36,16 @@ _EXPORTS = {
     "read_tree": "toolkit.artifacts.io",
     "render_artifacts": "toolkit.render.pipeline",
     "render_project": "toolkit.project",
+    "validate": "toolkit.validate",
+    "write_report": "toolkit.report",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
+    if name == "validate":  # the package itself, callable (see toolkit/validate/__init__.py)
+        return import_module("toolkit.validate")
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'toolkit' has no attribute {name!r}")

@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "apply": ("toolkit.cli.apply", "Publish the rendered artifacts to APIM (Azure or the emulator)."),
     "pull": ("toolkit.cli.pull", "Write the live state of an APIM instance as an APIOps tree."),
     "emulator": ("toolkit.cli.emulator", "Run the local APIM + Azure OpenAI emulator."),
+    "validate": ("toolkit.cli.validate", "Prove with traffic that the deployed gateway behaves as configured."),
     "demo": ("toolkit.cli.demo", "Run the whole loop on the local emulator (no Azure account)."),
 }
 

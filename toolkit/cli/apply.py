@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from toolkit.cli._apply_validate import check_flags, snapshot_if, validate_applied, validate_options
 from toolkit.cli._interrupt import graceful_stop
-from toolkit.cli._options import config_option, env_option, features_argument
+from toolkit.cli._options import config_option, env_option, features_argument, format_option
 from toolkit.cli._output import info, listing, out
 from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
 
@@ -33,9 +34,12 @@ def _interactive() -> bool:
 @click.option("--dry-run", is_flag=True, help="Show the plan and stop: nothing is written.")
 @artifacts_option
 @target_options
+@validate_options
+@format_option("text", "json")
 def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_file: str | None, assume_yes: bool,
         prune: bool, dry_run: bool, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
-        auth: str | None) -> None:
+        auth: str | None, validate_after: bool = False, rollback_on_fail: bool = False,
+        output_format: str = "text") -> None:
     """Publish FEATURE... (default: all) to the target.
 
     Renders and lints first, shows the plan, asks for confirmation (unless --yes), then writes in
@@ -44,7 +48,10 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     (except what another writer changed meanwhile: that is left alone and listed). The first Ctrl-C
     or SIGTERM stops after the current write and rolls back (exit 130 when the target is as before);
     a second one stops at once and lists what is left changed (exit 4).
+    With --validate the matching scenarios run right after (exit as `toolkit validate`); with
+    --rollback-on-fail a failed scenario restores the pre-apply state.
     """
+    from toolkit.cli._json_output import print_apply
     from toolkit.publish.apply import ApplyFailed, apply_plan
     from toolkit.publish.plan_text import render_plan
     from toolkit.publish.workflow import check_saved_plan, plan_against
@@ -53,6 +60,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     if saved is not None:
         features, env_name = _reconcile(saved, features, env_name, prune)
     config, desired = load_for_publish(config_path, env_name, features, artifacts_dir)
+    check_flags(validate_after, rollback_on_fail)
     with open_target(config, management_url, ca_bundle, auth) as target:
         if saved is not None:
             check_saved_plan(saved, desired, target)
@@ -60,14 +68,23 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
         else:
             info(f"planning {desired.source} against {target.label}")
             plan = plan_against(target, desired, env=config.env_name, prune=prune)
-        out(render_plan(plan))
+        as_json = output_format == "json"
+        if not as_json:
+            out(render_plan(plan))
         if not plan.has_changes:
             info("Nothing to apply.")
+            if as_json:
+                print_apply(plan, target.label)
+            if validate_after:
+                validate_applied(config, features, target.client, None)
             return
         if dry_run:
             info("Dry run: nothing was written.")
+            if as_json:
+                print_apply(plan, target.label, dry_run=True)
             return
         _confirm(len(plan.actions), target.label, assume_yes)
+        snapshot = snapshot_if(rollback_on_fail, target.client, plan)
         try:
             with graceful_stop("rolling back what was written") as stop:
                 outcome = apply_plan(target.client, plan, desired.resources, stop=stop,
@@ -75,7 +92,11 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
         except ApplyFailed as exc:
             _report_rollback(exc.outcome)
             raise
-    info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
+        info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
+        if as_json:
+            print_apply(plan, target.label, outcome=outcome)
+        if validate_after:  # inside the block: a rollback writes through the same client
+            validate_applied(config, features, target.client, snapshot)
 
 
 def _report_rollback(outcome: ApplyOutcome) -> None:

@@ -1,0 +1,134 @@
+"""circuit-breaker: one backend fails with a status its rule counts. Below the rule's count it keeps
+serving; at the count it stops receiving traffic; it stays out for tripDuration (or Retry-After with
+acceptRetryAfter) and comes back; with every member out the pool answers 503, and recovers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from toolkit.validate.context import Context
+from toolkit.validate.expectations import Breaker, expected_shares
+from toolkit.validate.scenarios._faults import drain, needs_control, probe_count, served
+from toolkit.validate.scenarios._routing import routing_precondition
+from toolkit.validate.verdict import Check, Outcome, Verdict, combine, inconclusive
+
+RETRY_AFTER_S = 10.0  # what the failing backend announces when the rule accepts Retry-After
+
+
+def run(ctx: Context) -> Verdict:
+    reason = needs_control(ctx) or routing_precondition(ctx)
+    if reason:
+        return inconclusive(ctx.scenario, reason)
+    expect = ctx.expect
+    shares = expected_shares(expect.members)
+    candidates = [m.backend for m in expect.members if shares[m.backend] > 0]
+    name = candidates[0]
+    rule = expect.breakers.get(name)
+    if rule is None:
+        return inconclusive(ctx.scenario, f"{expect.source} gives {name} no circuit breaker: nothing to check")
+    if rule.count is None:
+        return inconclusive(ctx.scenario, f"{name}'s rule trips on a percentage ({rule.percentage}%); only count "
+                                          "rules are measured")
+    status = rule.status_ranges[0][0] if rule.status_ranges else 500
+    probes = probe_count(shares[name], ctx.settings.probes_while_open)
+    control = ctx.target.control
+    assert control is not None
+    checks: list[Check] = []
+    cap = 20 * (rule.count + ctx.settings.in_flight) + 20
+    what = f"{name} ({rule.describe()}, status {status})"
+
+    # Below the threshold: it must keep serving.
+    if rule.count > 1:
+        control.reset()
+        control.fail(name, status, rule.count - 1)
+        if not drain(ctx, [name], "below-count", cap):
+            return inconclusive(ctx.scenario, f"{name} never received its {rule.count - 1} queued failures")
+        got = served(ctx, "below-count", probes).get(name, 0)
+        checks.append(Check("below-count", Outcome.PASS if got else Outcome.FAIL,
+                            f"after {rule.count - 1} failures {name} still served {got} of {probes} requests" if got
+                            else f"{name} stopped receiving traffic after only {rule.count - 1} failures; its rule "
+                            f"trips at {rule.count}: the deployed breaker count is lower", ">0", got))
+
+    # At the threshold: it must stop receiving traffic.
+    announced = RETRY_AFTER_S if rule.accept_retry_after else None
+    out_for = announced if announced is not None else rule.trip_s
+    control.reset()
+    control.fail(name, status, rule.count + ctx.settings.in_flight, retry_after=announced)
+    if not drain(ctx, [name], "at-count", cap):
+        return inconclusive(ctx.scenario, f"{name} never received its {rule.count} queued failures")
+    opened = control.now()  # the trip happened during the last drained request, just before this
+    got = served(ctx, "open", probes).get(name, 0)
+    checks.append(Check("trips", Outcome.PASS if got == 0 else Outcome.FAIL,
+                        f"after {rule.count} failures {name} received no traffic ({probes} probes)" if got == 0 else
+                        f"{name} kept receiving traffic ({got} of {probes} requests) after {rule.count} failures "
+                        f"(+{ctx.settings.in_flight} in flight); its rule says {rule.describe()}: the deployed "
+                        "breaker is missing or trips later", 0, got))
+    if got == 0:
+        checks.append(_duration(ctx, name, opened, out_for, probes, rule))
+    checks.extend(_whole_pool(ctx, rule, status))
+    verdict = combine(ctx.scenario, checks, expected={"backend": name, "count": rule.count, "interval_s": rule.interval_s,
+                                                      "trip_s": rule.trip_s, "status": status,
+                                                      "accept_retry_after": rule.accept_retry_after},
+                      observed={c.name: c.observed for c in checks}, requests=ctx.sent)
+    if verdict.passed:
+        verdict = replace(verdict, sentence=f"{what}: " + "; ".join(c.sentence for c in checks))
+    return verdict
+
+
+def _duration(ctx: Context, name: str, opened: float, out_for: float, probes: int, rule: Breaker) -> Check:
+    """Still out just before the trip ends, back just after: the emulator's clock is advanced to those moments,
+    and every early probe is timed on that clock, so slow requests cannot blur the measurement."""
+    control = ctx.target.control
+    assert control is not None
+    tolerance = max(ctx.settings.timing_tolerance_s, 0.5)
+    source = "Retry-After" if rule.accept_retry_after else "tripDuration"
+    control.advance(max(0.0, opened + out_for - tolerance - control.now()))
+    early_probes = 0
+    for _ in range(probes):
+        moment = control.now()
+        if moment >= opened + out_for - 0.05:
+            break  # the rest would land after the trip's end: they prove nothing about an early return
+        early_probes += 1
+        observation = ctx.ask_unique("before-trip-end")
+        if observation.ok and observation.backend == name and not observation.cache_hit:
+            return Check("duration", Outcome.FAIL, f"{name} came back {moment - opened:.1f} s after it tripped; "
+                         f"{source} is {out_for:g} s: the deployed trip duration is shorter", out_for,
+                         round(moment - opened, 3))
+    if early_probes == 0:
+        return Check("duration", Outcome.INCONCLUSIVE, f"requests were too slow to probe {name} within {tolerance:g} s "
+                     f"before its {source} ended; raise timing_tolerance_s")
+    control.advance(max(0.0, opened + out_for + tolerance - control.now()))
+    late = served(ctx, "after-trip-end", probes).get(name, 0)
+    if not late:
+        return Check("duration", Outcome.FAIL, f"{name} was still out {out_for + tolerance:g} s after it tripped; "
+                     f"{source} is {out_for:g} s: the deployed trip duration is longer", out_for,
+                     f"> {out_for + tolerance:g}")
+    return Check("duration", Outcome.PASS, f"it stayed out {out_for:g} ± {tolerance:g} s ({source}, timed on the "
+                 f"emulator's clock; {early_probes} probes before the end) and came back", out_for, out_for)
+
+
+def _whole_pool(ctx: Context, rule: Breaker, status: int) -> list[Check]:
+    """Every member failing: the pool answers 503; after the trips end it serves again."""
+    expect, control = ctx.expect, ctx.target.control
+    assert control is not None
+    members = [m.backend for m in expect.members]
+    if any(name not in expect.breakers for name in members):
+        return []
+    control.reset()
+    for name in members:
+        control.fail(name, status, 10_000)
+    limit = sum((expect.breakers[n].count or 1) for n in members) + 10
+    answers = [o.status for o in (ctx.ask_unique("pool-out") for _ in range(limit)) if not o.cache_hit]
+    if 503 not in answers:
+        return [Check("pool-503", Outcome.FAIL, f"with every member failing, {limit} requests got "
+                      f"{sorted(set(answers))} and never 503: the breakers do not take the members out", 503,
+                      sorted(set(answers)))]
+    for name in members:
+        control.heal(name)
+    control.advance(max(expect.breakers[n].trip_s for n in members) + 1)
+    back = served(ctx, "pool-recovered", 1)
+    ok = any(not name.startswith("status") for name in back)
+    return [Check("pool-503", Outcome.PASS, "with every member out the pool answered 503", 503, 503),
+            Check("recovery", Outcome.PASS if ok else Outcome.FAIL,
+                  "after the trip durations it served again" if ok else
+                  f"after the trip durations the pool still answered {', '.join(back)}", 200, back)]

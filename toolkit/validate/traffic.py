@@ -1,0 +1,166 @@
+"""Sends chat completions through the gateway and turns each response into an Observation.
+
+Nothing here reads the target's internals: the backend comes from a response header mapped through
+the configured regions, a cache hit is a completion id seen before, tokens come from `usage`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from toolkit.validate.expectations import Expectations
+from toolkit.validate.observations import Observation, ObservationLog
+from toolkit.validate.target import Target
+
+TRACE_HEADERS = ("x-emulator-trace-id", "apim-request-id", "x-ms-request-id")
+
+# A nonce must change what a prompt *means* to a semantic cache, not only its bytes: a hex suffix keeps
+# paraphrase distance (~0.03 with MiniLM), eight random words from this list push it past 0.15.
+NONCE_WORDS = tuple("""
+apple river castle violin tiger harbor cobalt meadow piano rocket glacier lantern velvet canyon falcon orchid
+marble thunder pepper saddle whistle copper island jungle kettle ladder mirror needle oyster parrot quilt ribbon
+sapphire tunnel umbrella vortex walnut yacht zephyr anchor bishop candle dragon engine fossil garden helmet igloo
+jacket badger cactus dolphin emerald feather goblet hammock iceberg jasmine kayak lemon mango nectar onion
+pebble quartz raven spider tulip unicorn volcano wizard banjo compass desert eclipse fjord granite hazelnut
+""".split())
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """What every request carries besides its prompt (from the scenario file)."""
+
+    max_tokens: int = 16
+    system: str | None = "You are a terse assistant."
+
+
+class Caller:
+    """One client session against a target: sends, observes, remembers completion ids."""
+
+    def __init__(self, http: httpx.Client, target: Target, expectations: Expectations, log: ObservationLog,
+                 *, backend_header: str = "x-ms-region", seed: int | None = None) -> None:
+        self.http, self.target, self.expect, self.log = http, target, expectations, log
+        self.backend_header = backend_header
+        self.url = target.gateway_url + expectations.chat_path()
+        self._seen_ids: set[str] = set()
+        self._token: str | None = None
+        self._words = random.Random(seed if seed is not None else secrets.randbits(32))
+        regions: dict[str, list[str]] = {}
+        for member in expectations.members:
+            if member.region:
+                regions.setdefault(member.region, []).append(member.backend)
+        self.regions = regions
+
+    def ambiguous_regions(self) -> dict[str, list[str]]:
+        """Regions shared by several pool members: the header cannot say which of them served."""
+        return {region: names for region, names in self.regions.items() if len(names) > 1}
+
+    def nonce(self) -> str:
+        """A per-request marker that makes a prompt unique, also to a semantic cache (so it cannot answer)."""
+        return "(" + " ".join(self._words.sample(NONCE_WORDS, 8)) + ")"
+
+    def token(self) -> str | None:
+        """The valid JWT requests carry when validate-jwt is configured (fetched once)."""
+        if self.expect.jwt is None:
+            return None
+        if self._token is None:
+            audience = self.expect.jwt.audiences[0] if self.expect.jwt.audiences else ""
+            self._token = self.target.valid_token(audience)
+        return self._token
+
+    def headers(self, *, key: str | None = None, token: str | None | bool = True) -> dict[str, str]:
+        """Subscription key (the target's unless ``key``) and JWT (the valid one unless ``token``; False: none)."""
+        headers: dict[str, str] = {}
+        subscription = key if key is not None else self.target.subscription_key
+        if subscription:
+            headers[self.expect.key_header] = subscription
+        bearer = self.token() if token is True else (token or None)
+        if bearer and self.expect.jwt is not None:
+            scheme = self.expect.jwt.scheme
+            headers[self.expect.jwt.header_name] = f"{scheme} {bearer}" if scheme else bearer
+        elif isinstance(token, str) and token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def ask(self, scenario: str, prompt_id: str, prompt: str, shape: RequestShape, *, phase: str = "",
+            key: str | None = None, token: str | None | bool = True, headers: dict[str, str] | None = None,
+            stream: bool = False, max_tokens: int | None = None) -> Observation:
+        """Send one chat completion and record what came back."""
+        messages = ([{"role": "system", "content": shape.system}] if shape.system else [])
+        messages.append({"role": "user", "content": prompt})
+        body: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens or shape.max_tokens}
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        send_headers = headers if headers is not None else self.headers(key=key, token=token)
+        started_wall, started = time.time(), time.perf_counter()
+        try:
+            response = self.http.post(self.url, json=body, headers=send_headers)
+            status, content, response_headers = response.status_code, response.content, response.headers
+        except httpx.HTTPError:
+            status, content, response_headers = 0, b"", httpx.Headers()
+        latency = (time.perf_counter() - started) * 1000
+        completion_id, usage = _completion(content, content.lstrip().startswith(b"data:"))
+        hit = completion_id is not None and completion_id in self._seen_ids
+        if completion_id:
+            self._seen_ids.add(completion_id)
+        region = response_headers.get(self.backend_header)
+        names = self.regions.get(region or "", [])
+        remaining = None
+        if self.expect.tokens and self.expect.tokens.remaining_header:
+            remaining = _int(response_headers.get(self.expect.tokens.remaining_header))
+        return self.log.add(Observation(
+            time=started_wall, scenario=scenario, prompt_id=prompt_id, status=status, latency_ms=round(latency, 3),
+            backend=names[0] if len(names) == 1 else None, region=region, cache_hit=hit,
+            prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
+            retry_after=_float(response_headers.get("retry-after")),
+            trace_id=next((response_headers[h] for h in TRACE_HEADERS if h in response_headers), None),
+            completion_id=completion_id, phase=phase, remaining_tokens=remaining,
+        ))
+
+
+def _completion(content: bytes, streamed: bool) -> tuple[str | None, dict[str, int]]:
+    """The completion id and usage of a JSON body or of an SSE stream (its chunks share one id); a target
+    may answer a stream request with plain JSON, so the body decides, not the request."""
+    if streamed:
+        completion_id, usage = None, {}
+        for line in content.decode("utf-8", "replace").splitlines():
+            if not line.startswith("data:") or line.strip() == "data: [DONE]":
+                continue
+            try:
+                chunk = json.loads(line[5:])
+            except ValueError:
+                continue
+            completion_id = completion_id or chunk.get("id")
+            if isinstance(chunk.get("usage"), dict):
+                usage = chunk["usage"]
+        return completion_id, usage
+    try:
+        document = json.loads(content) if content else {}
+    except ValueError:
+        return None, {}
+    if not isinstance(document, dict):
+        return None, {}
+    usage = document.get("usage") if isinstance(document.get("usage"), dict) else {}
+    identifier = document.get("id") if isinstance(document.get("id"), str) else None
+    return identifier, usage
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
