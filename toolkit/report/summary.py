@@ -57,7 +57,8 @@ def probable_cause(frame: Any, index: Any) -> str:
     prompt_tokens, typical = row["prompt_tokens"], frame["prompt_tokens"].median()
     if _present(prompt_tokens) and _present(typical) and prompt_tokens > 4 * typical:
         return f"large request ({int(prompt_tokens)} prompt tokens; typical {int(typical)})"
-    if not bool(row["cache_hit"]) and row["scenario"] == "semantic-cache":
+    hit = _present(row["cache_hit"]) and bool(row["cache_hit"])  # unknown (NA: no answer) is not a hit
+    if not hit and row["scenario"] == "semantic-cache":
         return "cache miss (answered by a backend)"
     return "backend latency (no throttling, retry or breaker seen)"
 

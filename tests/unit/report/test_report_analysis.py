@@ -66,3 +66,13 @@ def test_redactor_masks_values_and_token_shapes() -> None:
     text = redact("key supersecretkey; Authorization: Bearer xyz.abc; api-key: 12345678; word abc; eyJa1b2c3.eyJx.sig")
     assert "supersecretkey" not in text and "xyz.abc" not in text and "12345678" not in text
     assert "word abc" in text and "eyJa1b2c3" not in text and text.count(MASK) == 4
+
+
+def test_an_unknown_cache_hit_is_a_miss_not_a_crash(run) -> None:
+    import pandas as pd
+
+    frame = requests_frame(run)
+    miss = frame.index[(frame["scenario"] == "semantic-cache") & ~frame["cache_hit"]][0]
+    frame["cache_hit"] = frame["cache_hit"].astype("boolean")
+    frame.loc[miss, "cache_hit"] = pd.NA  # a request with no answer: hit unknown
+    assert probable_cause(frame, miss).startswith("cache miss")
