@@ -73,7 +73,13 @@ def _ms(value: Any) -> float | None:
 
 
 def _present(value: Any) -> bool:
-    return value is not None and value == value
+    """Not None, NaN or pandas.NA (whose truth value raises)."""
+    if value is None:
+        return False
+    try:
+        return bool(value == value)
+    except TypeError:
+        return False
 
 
 def _text(value: Any) -> str | None:
