@@ -44,8 +44,8 @@ def validate_api(
 ) -> dict[str, Any]:
     """The properties to store for API ``name``, or a 400 ValidationError."""
     if ";rev=" in name:
-        raise ArmError(400, "ValidationError", f"the local emulator serves only the current revision of an API "
-                                               f"(APIM supports revision ids such as {name!r})")
+        raise ArmError(400, "ValidationError", f"the local emulator does not support API revisions other than "
+                                               f"the current one (APIM does): {name!r}")
     props = dict(properties_of(body))  # a copy: the import fields stay in the body for the import itself
     for field in _IMPORT_FIELDS:
         props.pop(field, None)
@@ -84,8 +84,8 @@ def _check_revision(props: dict[str, Any], before: dict[str, Any]) -> None:
     if revision is not None and not _REVISION.fullmatch(revision):
         raise validation_error("properties.apiRevision", f"must be a revision number such as '1', got {revision!r}")
     if optional_bool(props, "isCurrent", "properties.isCurrent") is False:
-        raise ArmError(400, "ValidationError", "properties.isCurrent: the local emulator serves only the current "
-                                               "revision of an API (APIM supports non-current revisions)",
+        raise ArmError(400, "ValidationError", "properties.isCurrent: the local emulator does not support API "
+                                               "revisions other than the current one (APIM does)",
                        target="properties.isCurrent")
     props["apiRevision"] = revision or str(before.get("apiRevision") or "1")
     props["isCurrent"] = True
