@@ -99,6 +99,11 @@ def test_tree_applies_plans_clean_pulls_and_plans_clean_again(
         assert refused[name] in applied.output, applied.output
         assert plane.store.all() == [], "a refused tree must leave the target as it was"
         return
+    _round_trip(name, tree, config, env, applied, tmp_path)
+
+
+def _round_trip(name: str, tree: Path, config: Path, env: dict[str, str], applied: Result, tmp_path: Path) -> None:
+    """Applied cleanly; plan, pull and plan from the pulled tree show nothing to do; --prune sees operation policies."""
     assert applied.exit_code == 0, applied.output
     for line in expected_unpublished(tree):
         assert line in applied.output, f"{name}: {line!r} missing from:\n{applied.output}"
@@ -123,6 +128,20 @@ def test_tree_applies_plans_clean_pulls_and_plans_clean_again(
         pruned = _run(env, config, "plan", "--artifacts", str(pulled), "--prune", "--detailed-exitcode")
         assert pruned.exit_code == 1, pruned.output
         assert re.search(rf"delete\s+the policy of operation '{operation}' of API '{api}'", pruned.output), pruned.output
+
+
+def test_the_sample_tree_without_its_version_set_round_trips_a_second_revision(
+        env: dict[str, str], plane: ManagementPlane, tmp_path: Path) -> None:
+    """apiops-sample-artifacts is refused for its version set alone: the rest, with `revisioned-api;rev=2`
+    and its operation policy, goes through the whole cycle."""
+    name = "apiops-sample-artifacts"
+    tree, config, env = _prepare(name, tmp_path, env)
+    for versioned in tree.glob("apis/versioned-api-*"):
+        shutil.rmtree(versioned)
+    applied = _run(env, config, "apply", "--artifacts", str(tree), "--yes")
+    _round_trip(name, tree, config, env, applied, tmp_path)
+    assert (tmp_path / "pulled" / "apis/revisioned-api;rev=2/operations/get-revision-v2/policy.xml").is_file()
+    assert '"apiRevision": "2"' in (tmp_path / "pulled" / "apis/revisioned-api;rev=2/apiInformation.json").read_text()
 
 
 def test_every_listed_tree_is_in_the_corpus() -> None:

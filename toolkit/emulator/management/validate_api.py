@@ -49,6 +49,9 @@ def validate_api(
     """The properties to store for API ``name``, or a 400 ValidationError."""
     revision = revision_id(name)
     props = dict(properties_of(body))  # a copy: the import fields stay in the body for the import itself
+    if props.get("apiVersionSetId") is not None:  # APIM serves such an API at <path>/<version> (or by header/query)
+        raise ArmError(400, "ValidationError", "properties.apiVersionSetId: the local emulator does not support API "
+                                               "version sets (APIM does)", target="properties.apiVersionSetId")
     if revision is not None:
         _inherit_from_current(name, revision, props, store)
     for field in _IMPORT_FIELDS:
