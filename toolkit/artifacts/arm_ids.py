@@ -6,7 +6,7 @@ import re
 
 _SERVICE_ID = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+"
 # The optional middle group is the doubled form many public Bicep samples build,
-# '<service id>/backends/${backend.id}' (the backend's full id after '/backends/'); APIM accepts it.
+# '<service id>/backends/${backend.id}' (the backend's full id after '/backends/'), which those samples deploy to APIM.
 _MEMBER_ID = re.compile(rf"^(?:{_SERVICE_ID})?(?:/backends/{_SERVICE_ID})?/backends/([^/]+)/?$", re.IGNORECASE)
 
 
