@@ -8,6 +8,7 @@ The library API (names load lazily, so `toolkit --help` stays fast)::
     with local_gateway(config) as gateway:          # the emulator, with the config published to it
         ...
     run = validate(["load-balancing"], env="local")   # verdicts, and every request as a table
+    write_report(run, "report/")                      # requests.csv, summary.json, junit.xml, report.md/.html
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _EXPORTS = {
     "render_artifacts": "toolkit.render.pipeline",
     "render_project": "toolkit.project",
     "validate": "toolkit.validate",
+    "write_report": "toolkit.report",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -1,172 +1,74 @@
-"""The demo's traffic: publish the config to the emulator, then show each configured behaviour with numbers.
+"""`toolkit demo`'s loop: render, lint, start the embedded emulator, apply through the Azure SDK, validate
+every scenario, write the report.
 
-A quick, self-checking tour (not the statistical validation): each check says what it expected from the
-configuration, what it observed, and whether the two agree.
+The demo has no checks of its own: its verdicts are the validation scenarios' (one source of truth), and
+it reaches the emulator only over HTTP (the management API through the SDK, the gateway, the control API).
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import load_config
-from toolkit.config.models import GatewayConfig
+DEFAULT_REPORT_DIR = "toolkit-demo-report"
 
 
-@dataclass(frozen=True)
-class Check:
-    """One demo check: what was looked at, whether it matched the config, and the numbers."""
+@dataclass
+class DemoResult:
+    """What each step did; ``run`` holds the verdicts, ``report`` the files written."""
 
-    name: str
-    passed: bool
-    detail: str
+    rendered: int = 0
+    lint_errors: list[str] = field(default_factory=list)
+    lint_warnings: int = 0
+    applied: int = 0
+    run: Any = None
+    report: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.lint_errors or self.run is None else int(self.run.exit_code)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"exit_code": self.exit_code, "rendered": self.rendered, "lint": {"errors": self.lint_errors,
+                "warnings": self.lint_warnings}, "applied": self.applied,
+                "report": {name: str(path) for name, path in self.report.items()},
+                "validation": self.run.to_json() if self.run is not None else None}
 
 
-def _expected_shares(gateway: GatewayConfig, pool_name: str) -> dict[str, float]:
-    from toolkit.emulator.gateway.pool import PoolMember, expected_shares
-
-    pool = gateway.pool(pool_name)
-    assert pool is not None
-    return expected_shares([PoolMember(m.backend, m.priority, m.weight) for m in pool.members])
-
-
-def run_demo(config_path: str | Path, *, request_count: int = 60, say: Callable[[str], None] = print) -> list[Check]:
-    """Publish ``config_path``'s local environment to a fresh emulator and check its behaviour."""
-    import httpx
-
+def run_demo(config_path: str | Path, *, report_dir: str | Path = DEFAULT_REPORT_DIR, seed: int | None = None,
+             say: Callable[[str], None] = print, on_verdict: Callable[[Any], None] | None = None,
+             run: Any = None) -> DemoResult:
+    """The whole loop on ``config_path``'s `local` environment; apimartifacts/ is not touched."""
+    from toolkit.config import load_config
+    from toolkit.lint.runner import lint_path
     from toolkit.local import local_gateway
+    from toolkit.project import render_project
+    from toolkit.report import write_report
+    from toolkit.validate.api import validate
 
-    config = load_config(config_path, "local")
-    api = config.gateway.apis[0]
-    environment = config.environment
-    with local_gateway(config, seed=42) as gateway:
-        emulator = gateway.emulator
-        say(f"3/4 publish  {gateway.applied} resources through azure-mgmt-apimanagement to the emulator "
-            f"({emulator.management_url})")
-        say(f"4/4 traffic  to {gateway.gateway_url}/{api.path} ...")
-        url = gateway.chat_url(api.path, environment.deployment, environment.openai_api_version)
-        token = emulator.mint_token(audience=_audience(config)) if api.jwt else None
-        with httpx.Client(timeout=30.0) as client:
-            session = _Session(client, url, token, emulator)
-            checks = [_routing(session, config.gateway, api.backend, request_count)]
-            if api.semantic_cache:
-                checks.append(_cache(session, gateway.subscription_key, api.semantic_cache.score_threshold))
-            if api.token_limit and api.token_limit.remaining_tokens_header:
-                checks.append(_tokens(session, gateway.subscription_key, api.token_limit.remaining_tokens_header))
-            if api.jwt:
-                checks.append(_jwt(session, gateway.subscription_key))
-            pool = config.gateway.pool(api.backend)
-            if pool and api.retry:
-                checks.append(_breakers(session, config.gateway, api.backend, emulator))
-    return checks
-
-
-def _audience(config: Any) -> str:
-    values = {nv.name: nv.value for nv in config.gateway.named_values}
-    audience = config.gateway.apis[0].jwt.audiences[0]
-    return values.get(audience.strip("{}"), audience) if audience.startswith("{{") else audience
-
-
-class _Session:
-    """Requests through the gateway, plus a look at their traces."""
-
-    def __init__(self, client: Any, url: str, token: str | None, emulator: Any) -> None:
-        self.client, self.url, self.token, self.emulator = client, url, token, emulator
-
-    def ask(self, key: str, question: str, *, with_token: bool = True) -> Any:
-        headers = {"api-key": key}
-        if self.token and with_token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        body = {"messages": [{"role": "user", "content": question}], "max_tokens": 50}
-        return self.client.post(self.url, json=body, headers=headers)
-
-    def trace(self, response: Any) -> dict[str, Any]:
-        from toolkit.emulator.gateway.app import TRACE_HEADER
-
-        return self.emulator.gateway.traces.get(response.headers[TRACE_HEADER]) or {}
-
-
-def _routing(session: _Session, gateway: GatewayConfig, backend: str, count: int) -> Check:
-    if gateway.pool(backend) is None:
-        return Check("routing", True, f"single backend {backend}: no pool to check")
-    shares = _expected_shares(gateway, backend)
-    served: Counter[str] = Counter()
-    for i in range(count):
-        # One subscription per request: the cache varies by subscription, so every request reaches the pool.
-        key = session.emulator.create_subscription(f"demo-{i}")
-        response = session.ask(key, "What is climate change?")
-        served[session.trace(response).get("backend") or "none"] += 1
-    parts, ok = [], served["none"] == 0
-    for name, share in shares.items():
-        got = served[name]
-        sd = math.sqrt(count * share * (1 - share)) if 0 < share < 1 else 0.0
-        ok = ok and abs(got - count * share) <= max(4 * sd, 0.5)
-        parts.append(f"{name} {got}/{count} (expected {share:.0%})")
-    return Check("pool priorities and weights", ok, "; ".join(parts))
-
-
-def _cache(session: _Session, key: str, threshold: float) -> Check:
-    first = session.ask(key, "What is climate change?")
-    again = session.ask(key, "What is climate change?")
-    paraphrase = session.ask(key, "Explain climate change.")
-    lookup = next((e for e in session.trace(paraphrase).get("events", [])
-                   if e["source"].endswith("semantic-cache-lookup")), {"message": "?", "data": {}})
-    distance = lookup["data"].get("best_distance")
-    repeated = again.json().get("id") == first.json().get("id")
-    expect_hit = distance is not None and distance <= threshold
-    consistent = (lookup["message"] == "hit") == expect_hit
-    detail = (f"repeat served from cache: {repeated}; paraphrase distance {distance:.3f} vs score-threshold "
-              f"{threshold} -> {lookup['message']}" if distance is not None else "no distance traced")
-    return Check("semantic cache", repeated and consistent, detail)
-
-
-def _tokens(session: _Session, key: str, header: str) -> Check:
-    values = []
-    for question in ("Name a colour.", "Name a planet.", "Name a river."):
-        response = session.ask(key, question)
-        values.append(int(response.headers.get(header, "-1")))
-    ok = all(v >= 0 for v in values) and values == sorted(values, reverse=True) and values[0] > values[-1]
-    return Check("token limit", ok, f"{header}: {' -> '.join(map(str, values))}")
-
-
-def _jwt(session: _Session, key: str) -> Check:
-    refused = session.ask(key, "Who are you?", with_token=False)
-    accepted = session.ask(key, "Who are you?")
-    ok = refused.status_code == 401 and accepted.status_code == 200
-    return Check("JWT validation", ok, f"without a token {refused.status_code}, with a valid token {accepted.status_code}")
-
-
-def _breakers(session: _Session, gateway: GatewayConfig, pool_name: str, emulator: Any) -> Check:
-    pool = gateway.pool(pool_name)
-    assert pool is not None
-    top = min(m.priority or 0 for m in pool.members)
-    primary = [m.backend for m in pool.members if (m.priority or 0) == top]
-    fallback = {gateway.backend(m.backend).region or m.backend for m in pool.members if (m.priority or 0) != top}
-    for name in primary:
-        emulator.farm.backend(name).inject(429, count=1000)
-    key = emulator.create_subscription("demo-breaker")
-    regions = []
-    for i in range(10):
-        regions.append(session.ask(key, f"Breaker probe {i}: what is the weather on Mars?").headers.get("x-ms-region"))
-    states = {name: breaker.state()["state"] for name, breaker in emulator.gateway.services.breakers().items()}
-    tripped = all(states.get(name) == "open" for name in primary)
-    spilled = regions[-1] in fallback
-    for name in primary:
-        emulator.farm.backend(name).reset()
-    rule = gateway.backend(primary[0]).circuit_breaker
-    emulator.clock.advance(61 if rule is None else _seconds(rule.trip_duration) + 1)
-    back = session.ask(key, "Breaker probe after the trip duration").headers.get("x-ms-region")
-    recovered = back not in fallback
-    detail = (f"429s on {', '.join(primary)}: breakers {'open' if tripped else 'not open'}, traffic moved to "
-              f"{regions[-1]}; after tripDuration it returned to {back}")
-    return Check("circuit breaker and spill-over", tripped and spilled and recovered, detail)
-
-
-def _seconds(duration: str) -> float:
-    from toolkit.config.models import duration_seconds
-
-    return duration_seconds(duration)
+    result = DemoResult()
+    with tempfile.TemporaryDirectory(prefix="toolkit-demo-") as tmp:
+        say(f"1/5 render   {config_path} (environment local) -> a temporary apimartifacts/")
+        outcome = render_project(config_path, "local", out_dir=Path(tmp) / "apimartifacts")
+        result.rendered = len(outcome.written)
+        lint = lint_path(Path(tmp) / "apimartifacts")
+        result.lint_errors = [str(finding) for finding in lint.errors] + [str(e) for e in outcome.lint_errors]
+        result.lint_warnings = len(lint.warnings)
+        say(f"2/5 lint     {len(result.lint_errors)} error(s), {result.lint_warnings} warning(s)")
+        if result.lint_errors:
+            return result
+    config = load_config(config_path, "local", environ={})
+    say("3/5 apply    start the embedded emulator; publish through azure-mgmt-apimanagement")
+    # subscription=None: validation makes its own subscriptions through the control API, like everything else
+    with local_gateway(config, seed=seed or 0, subscription=None) as gateway:
+        result.applied = gateway.applied
+        say(f"             {gateway.applied} resources applied; gateway {gateway.gateway_url}")
+        say("4/5 validate all six scenarios with traffic through the gateway")
+        result.run = validate("all", config=config_path, env="local", emulator=gateway.emulator, seed=seed,
+                              environ={}, on_verdict=on_verdict, run=run)
+    say(f"5/5 report   {report_dir}")
+    result.report = write_report(result.run, report_dir)
+    return result

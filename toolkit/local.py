@@ -40,7 +40,7 @@ def local_gateway(
     *,
     templates_dir: str | Path | None = None,
     seed: int = 0,
-    subscription: str = "toolkit",
+    subscription: str | None = "toolkit",
     **emulator_options: Any,
 ) -> Iterator[LocalGateway]:
     """Start an emulator for ``config``'s local environment, apply the rendered config, yield it, stop it."""
@@ -59,7 +59,7 @@ def local_gateway(
         with connect_target(config.environment, emulator=emulator) as target:
             plan = plan_against(target, desired, env=config.env_name)
             outcome = apply_plan(target.client, plan, desired.resources)
-        key = emulator.create_subscription(subscription)
+        key = emulator.create_subscription(subscription) if subscription else ""  # None: callers make their own
         yield LocalGateway(emulator, key, len(outcome.done))
     finally:
         emulator.stop()

@@ -26,11 +26,11 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.apimanagement.models import (
     ApiCreateOrUpdateParameter,
     BackendContract,
+    BackendCredentialsContract,
     NamedValueCreateContract,
     PolicyContract,
 )
 
-from toolkit.emulator.policy.handlers import default_registry
 from toolkit.emulator.runtime import RESOURCE_GROUP as RG
 from toolkit.emulator.runtime import SERVICE_NAME as SVC
 from toolkit.emulator.runtime import Emulator
@@ -42,7 +42,6 @@ DOCUMENTS = sorted(p.relative_to(CORPUS).as_posix() for p in (CORPUS / "policies
 DOCS = REPO / "docs" / "emulator.md"
 API, API_PATH = "corpus", "openai"
 CHAT_URL = "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
-MANAGED_IDENTITY = "authentication-managed-identity"
 GUID = "11111111-2222-3333-4444-555555555555"
 STATUSES: dict[str, int] = {}  # document → status of its chat request (printed by test_acceptance_rate)
 
@@ -82,10 +81,6 @@ def listed_refusals() -> dict[str, str]:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r"^\| `(policies/[^`]+)` \| (.+?) \|$", section, re.M)}
 
 
-def needs_managed_identity(document: str) -> bool:
-    return f"<{MANAGED_IDENTITY}" in (CORPUS / document).read_text(encoding="utf-8-sig")
-
-
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     with Emulator(seed=3) as running:
@@ -95,13 +90,15 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="module")
 def sdk(emulator: Emulator) -> Iterator[Any]:
     """The real SDK with everything the documents reference already published."""
-    client = management_client(emulator.management_url, emulator.ca_bundle_path)
+    client = management_client(emulator.management_url, emulator.ca_bundle_path, token=emulator.control_token)
     backends = {name: f"https://{name}.openai.azure.com/openai" for name in _constant_backend_ids()}
     backends["llm-backend"] = "https://llm.openai.azure.com/openai"
     backends["content-safety-backend"] = "https://safety.cognitiveservices.azure.com"  # llm-content-safety's
     backends["content-safety-api"] = "https://safety.cognitiveservices.azure.com/contentsafety"  # the API's
     for name, url in backends.items():
-        client.backend.create_or_update(RG, SVC, name, BackendContract(url=url, protocol="http"))
+        # Each backend authenticates with its simulated instance's key (the labs use keys or managed identity).
+        key = BackendCredentialsContract(header={"api-key": [emulator.farm.api_key(name)]})
+        client.backend.create_or_update(RG, SVC, name, BackendContract(url=url, protocol="http", credentials=key))
     client.backend.create_or_update(RG, SVC, "embeddings-backend", BackendContract(url=EMBEDDINGS, protocol="http"))
     for name, value in NAMED_VALUES.items():
         client.named_value.begin_create_or_update(
@@ -128,11 +125,12 @@ OPERATIONS: dict[str, bool] = {}  # "supported": whether the management plane ha
 
 def _create_operation(client: Any, api: str, name: str, method: str, template: str) -> bool:
     """Create an operation where the management plane has them; False when it has none (implicit operations)."""
-    from azure.mgmt.apimanagement.models import OperationContract
+    from azure.mgmt.apimanagement.models import OperationContract, ParameterContract
 
+    parameters = [ParameterContract(name=p, type="string", required=True) for p in re.findall(r"\{([^}]+)\}", template)]
     try:
         client.api_operation.create_or_update(RG, SVC, api, name, OperationContract(
-            display_name=name, method=method, url_template=template))
+            display_name=name, method=method, url_template=template, template_parameters=parameters))
     except HttpResponseError as exc:
         if exc.status_code not in (404, 405, 501):
             raise
@@ -167,8 +165,6 @@ def publish(client: Any, document: str) -> str | None:
 
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_document_is_accepted_and_answers_a_chat_request(document: str, emulator: Emulator, sdk: Any) -> None:
-    if needs_managed_identity(document) and MANAGED_IDENTITY not in default_registry():
-        pytest.skip(f"needs <{MANAGED_IDENTITY}>, which this build does not run yet")
     refused = listed_refusals()
     emulator.reset()  # each document starts from empty caches and counters (the labs share cache keys)
     message = publish(sdk, document)
@@ -203,10 +199,8 @@ def test_document_is_accepted_and_answers_a_chat_request(document: str, emulator
 def test_acceptance_rate(sdk: Any) -> None:
     refused = listed_refusals()
     assert set(refused) <= set(DOCUMENTS), "docs/emulator.md lists documents that are not in the corpus"
-    counted = [d for d in DOCUMENTS if not (needs_managed_identity(d) and MANAGED_IDENTITY not in default_registry())]
-    accepted = [d for d in counted if publish(sdk, d) is None]
-    print(f"\nreal-world corpus: {len(accepted)} of {len(counted)} accepted "
-          f"({len(DOCUMENTS) - len(counted)} more need <{MANAGED_IDENTITY}>); chat statuses: "
+    accepted = [d for d in DOCUMENTS if publish(sdk, d) is None]
+    print(f"\nreal-world corpus: {len(accepted)} of {len(DOCUMENTS)} accepted; chat statuses: "
           f"{dict(sorted(Counter(STATUSES.values()).items()))}")
-    assert sorted(set(counted) - set(accepted)) == sorted(d for d in refused if d in counted)
+    assert sorted(set(DOCUMENTS) - set(accepted)) == sorted(refused)
     assert len(DOCUMENTS) - len(refused) >= 0.95 * len(DOCUMENTS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from emulator_helpers import CHAT_PATH, publish_chat_api
 from toolkit.emulator.runtime import Emulator
+from toolkit.testing.emulator_servers import control_client
 
 POLICY = """<policies>
   <inbound>
@@ -24,19 +25,19 @@ def test_metrics_and_events_reach_the_control_api_and_reset_clears_them() -> Non
         client = publish_chat_api(emulator, POLICY, {"aoai": "https://aoai.openai.azure.com/openai"},
                                   subscription_key_parameter_names={"header": "api-key", "query": "subscription-key"})
         key = emulator.create_subscription("team-a", key="k-team-a")
-        with httpx.Client(timeout=30.0) as http:
+        with httpx.Client(timeout=30.0) as http, control_client(emulator) as control:
             answer = http.post(emulator.gateway_url + CHAT_PATH, headers={"api-key": key},
                                json={"messages": [{"role": "user", "content": "Hello"}]})
             assert answer.status_code == 200
             usage = answer.json()["usage"]
-            metrics = http.get(emulator.control_url + "/metrics", params={"name": "Total Tokens"}).json()["metrics"]
+            metrics = control.get("/metrics", params={"name": "Total Tokens"}).json()["metrics"]
             assert [(m["namespace"], m["value"], m["dimensions"]) for m in metrics] == [
                 ("usage", usage["total_tokens"], {"Subscription ID": "team-a"})]
-            events = http.get(emulator.control_url + "/events").json()["events"]
+            events = control.get("/events").json()["events"]
             assert [(e["kind"], e["message"]) for e in events] == [("trace", "caller team-a"),
                                                                   ("log-to-eventhub", "200")]
-            assert http.get(emulator.control_url + "/events", params={"kind": "trace"}).json()["events"][0][
+            assert control.get("/events", params={"kind": "trace"}).json()["events"][0][
                 "trace_id"] == answer.headers["x-emulator-trace-id"]
-            assert http.post(emulator.control_url + "/reset").status_code == 204
-            assert http.get(emulator.control_url + "/metrics").json() == {"metrics": []}
+            assert control.post("/reset").status_code == 204
+            assert control.get("/metrics").json() == {"metrics": []}
         client.close()

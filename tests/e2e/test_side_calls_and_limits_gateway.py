@@ -23,6 +23,7 @@ POLICY = """<policies>
           <set-url>{{side-url}}</set-url>
           <set-method>POST</set-method>
           <set-header name="Content-Type" exists-action="override"><value>application/json</value></set-header>
+          <set-header name="api-key" exists-action="override"><value>{{side-key}}</value></set-header>
           <set-body>@(new JObject(new JProperty("messages", new JArray(new JObject(
               new JProperty("role", "user"), new JProperty("content", "ping"))))).ToString())</set-body>
         </send-request>
@@ -40,10 +41,12 @@ POLICY = """<policies>
 
 def test_a_side_call_is_cached_and_calls_are_limited_per_key() -> None:
     with Emulator(seed=4) as emulator:
-        client = management_client(emulator.management_url, emulator.ca_bundle_path)
+        client = management_client(emulator.management_url, emulator.ca_bundle_path, token=emulator.control_token)
         side_url = emulator.farm.url_for("side") + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
         client.named_value.begin_create_or_update(RG, SVC, "side-url", NamedValueCreateContract(
             display_name="side-url", value=side_url)).result()
+        client.named_value.begin_create_or_update(RG, SVC, "side-key", NamedValueCreateContract(  # Azure OpenAI's key
+            display_name="side-key", value=emulator.farm.api_key("side"), secret=True)).result()
         client.close()
         client = publish_chat_api(emulator, POLICY, {name: f"https://{name}.openai.azure.com/openai"
                                                      for name in ("aoai", "side")}, subscription_required=False)

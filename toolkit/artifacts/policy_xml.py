@@ -274,4 +274,7 @@ def _escape_plain(fragment: str, quotes: bool) -> str:
     fragment = fragment.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if quotes:
         fragment = fragment.replace('"', "&quot;").replace("'", "&apos;")
+        # An XML parser turns line breaks and tabs in an attribute value into spaces; APIM keeps them, and a
+        # `// comment` in a multi-line @{ } attribute would otherwise swallow the code after it.
+        fragment = fragment.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;")
     return fragment

@@ -9,7 +9,7 @@ import click
 
 from toolkit.cli._apply_validate import check_flags, snapshot_if, validate_applied, validate_options
 from toolkit.cli._interrupt import graceful_stop
-from toolkit.cli._options import config_option, env_option, features_argument
+from toolkit.cli._options import config_option, env_option, features_argument, format_option
 from toolkit.cli._output import info, listing, out
 from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
 
@@ -35,9 +35,11 @@ def _interactive() -> bool:
 @artifacts_option
 @target_options
 @validate_options
+@format_option("text", "json")
 def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_file: str | None, assume_yes: bool,
         prune: bool, dry_run: bool, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
-        auth: str | None, validate_after: bool = False, rollback_on_fail: bool = False) -> None:
+        auth: str | None, validate_after: bool = False, rollback_on_fail: bool = False,
+        output_format: str = "text") -> None:
     """Publish FEATURE... (default: all) to the target.
 
     Renders and lints first, shows the plan, asks for confirmation (unless --yes), then writes in
@@ -49,6 +51,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     With --validate the matching scenarios run right after (exit as `toolkit validate`); with
     --rollback-on-fail a failed scenario restores the pre-apply state.
     """
+    from toolkit.cli._json_output import print_apply
     from toolkit.publish.apply import ApplyFailed, apply_plan
     from toolkit.publish.plan_text import render_plan
     from toolkit.publish.workflow import check_saved_plan, plan_against
@@ -65,14 +68,20 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
         else:
             info(f"planning {desired.source} against {target.label}")
             plan = plan_against(target, desired, env=config.env_name, prune=prune)
-        out(render_plan(plan))
+        as_json = output_format == "json"
+        if not as_json:
+            out(render_plan(plan))
         if not plan.has_changes:
             info("Nothing to apply.")
+            if as_json:
+                print_apply(plan, target.label)
             if validate_after:
                 validate_applied(config, features, target.client, None)
             return
         if dry_run:
             info("Dry run: nothing was written.")
+            if as_json:
+                print_apply(plan, target.label, dry_run=True)
             return
         _confirm(len(plan.actions), target.label, assume_yes)
         snapshot = snapshot_if(rollback_on_fail, target.client, plan)
@@ -84,6 +93,8 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
             _report_rollback(exc.outcome)
             raise
         info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
+        if as_json:
+            print_apply(plan, target.label, outcome=outcome)
         if validate_after:  # inside the block: a rollback writes through the same client
             validate_applied(config, features, target.client, snapshot)
 

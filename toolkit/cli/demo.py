@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import json
 
 import click
 
-from toolkit.cli._options import config_option
-from toolkit.cli._output import info
+from toolkit.cli._options import config_option, format_option
+from toolkit.cli._output import info, out
 
 
 @click.command("demo")
 @config_option
-@click.option("--requests", "request_count", default=60, show_default=True, type=click.IntRange(10, 5000),
-              help="Requests sent to show the pool's distribution.")
-def cli(config_path: str, request_count: int) -> None:
-    """Render, lint, publish to the local emulator through the Azure SDK, then send traffic and show
-    that the gateway does what toolkit.yaml says: priorities and weights, breakers, cache, token limit.
+@click.option("--report", "report_dir", default="toolkit-demo-report", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for the validation report.")
+@click.option("--seed", type=int, default=None, help="Seed for the emulator and the validation (reproducible runs).")
+@format_option("text", "json")
+def cli(config_path: str, report_dir: str, seed: int | None, output_format: str) -> None:
+    """Render, lint, apply to the embedded emulator through the Azure SDK, then validate every scenario
+    (load-balancing, priority-failover, circuit-breaker, semantic-cache, token-limit, auth) and write the
+    report. Uses the `local` environment; your apimartifacts/ folder is not touched.
 
-    Uses the `local` environment; your apimartifacts/ folder is not touched. Exit 1 if a check fails.
+    Exit 0 when every scenario passes, 1 when one fails or lint finds errors, 5 when one is inconclusive.
     """
-    from toolkit.demo import run_demo
-    from toolkit.lint.runner import lint_path
-    from toolkit.project import render_project
+    from pathlib import Path
 
-    with tempfile.TemporaryDirectory(prefix="toolkit-demo-") as tmp:
-        target = Path(tmp) / "apimartifacts"
-        info(f"1/4 render   {config_path} (environment local) -> a temporary apimartifacts/")
-        outcome = render_project(config_path, "local", out_dir=target)
-        if outcome.lint_errors:
-            info(outcome.lint_report)
-            raise click.exceptions.Exit(1)
-        info(f"             {len(outcome.written)} files in the APIOps layout (backends, pool, API, policy, fragment, named values)")
-        result = lint_path(target)
-        info(f"2/4 lint     {len(result.errors)} error(s), {len(result.warnings)} warning(s)")
-        if result.errors:
-            raise click.exceptions.Exit(1)
-    checks = run_demo(config_path, request_count=request_count, say=info)
-    failed = [check for check in checks if not check.passed]
-    info("")
-    for check in checks:
-        info(f"  {'PASS' if check.passed else 'FAIL'}  {check.name}: {check.detail}")
-    info("")
-    if failed:
-        info(f"demo finished: {len(failed)} of {len(checks)} checks failed")
+    from toolkit.cli._validate_report import Progress, new_run, terminal
+    from toolkit.cli.validate import _line
+    from toolkit.demo import run_demo
+    from toolkit.validate.runner import expand
+
+    progress = Progress(expand(["all"]), live=terminal(), line=_line, quiet=output_format == "json")
+    run = new_run(progress.request)
+    with progress.shown():
+        result = run_demo(config_path, report_dir=report_dir, seed=seed, say=info, on_verdict=progress.verdict,
+                          run=run)
+    if output_format == "json":
+        out(json.dumps(result.to_json(), indent=2))
+    if result.lint_errors:
+        info("\n".join(result.lint_errors))
+        info("demo stopped: the rendered tree has lint errors")
         raise click.exceptions.Exit(1)
-    info(f"demo finished: all {len(checks)} checks passed; the gateway behaves as toolkit.yaml configures it")
+    counts = {o: sum(1 for v in result.run.verdicts if v.outcome.value == o) for o in ("pass", "fail", "inconclusive")}
+    html = Path(result.report["report.html"]).resolve()
+    info("")
+    info(f"demo finished: {counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive "
+         f"({len(result.run.log)} requests)")
+    info(f"report: {html}")
+    info(f"open it: python3 -m webbrowser {html.as_uri()}   (or open {html.name} from that folder)")
+    raise click.exceptions.Exit(result.exit_code)

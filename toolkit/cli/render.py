@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli._options import config_option, env_option, features_argument
+from toolkit.cli._options import config_option, env_option, features_argument, format_option
 from toolkit.cli._output import info, listing, out
 
 
@@ -18,8 +18,9 @@ from toolkit.cli._output import info, listing, out
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 and list the files that differ (a CI drift gate).")
 @click.option("--apiops", is_flag=True,
               help="Write the environment-free base tree plus configuration.<env>.yaml overrides (APIOps publisher).")
+@format_option("text", "json")
 def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_dir: str | None, check: bool,
-        apiops: bool) -> None:
+        apiops: bool, output_format: str = "text") -> None:
     """Render FEATURE... (default: all) into the APIOps artifact tree.
 
     FEATURE is one of backend-pool, circuit-breaker, retry, semantic-cache, token-limit, jwt, all.
@@ -30,6 +31,11 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, out_d
     from toolkit.project import render_project
 
     outcome = render_project(config_path, env_name, features, out_dir=out_dir, check=check, apiops=apiops)
+    if output_format == "json":
+        from toolkit.cli._json_output import print_render
+
+        print_render(outcome, check=check)
+        raise click.exceptions.Exit(1 if outcome.lint_errors or (check and outcome.diff) else 0)
     if outcome.lint_errors:
         out(outcome.lint_report)
         info(f"refused to write {outcome.out_dir}: the rendered tree has {len(outcome.lint_errors)} lint error(s)")

@@ -9,6 +9,7 @@ import click
 from toolkit.cli._engine import engine_options
 from toolkit.cli._options import config_option, env_option, format_option
 from toolkit.cli._output import info, out
+from toolkit.cli._validate_report import report_options
 
 SCENARIO_CHOICES = ("all", "load-balancing", "priority-failover", "circuit-breaker", "semantic-cache",
                     "token-limit", "auth")
@@ -28,26 +29,37 @@ SCENARIO_CHOICES = ("all", "load-balancing", "priority-failover", "circuit-break
               help="Cap each scenario's requests (fewer requests: more inconclusive verdicts).")
 @click.option("--allow-quota-burn", is_flag=True,
               help="On Azure, let priority-failover exhaust the deployments' tokens-per-minute to take them out.")
+@report_options
 @engine_options("Locust users for load-balancing and priority-failover (default 4 per worker).")
 def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, artifacts_dir: str | None,
         validations_dir: str | None, seed: int | None, output_format: str, max_requests: int | None,
-        allow_quota_burn: bool, engine: str, users: int | None, workers: int) -> None:
+        allow_quota_burn: bool, report_dir: str | None, junit_file: str | None, engine: str, users: int | None,
+        workers: int) -> None:
     """Prove with traffic that the gateway behaves as toolkit.yaml says. It never publishes.
 
     SCENARIO: load-balancing, priority-failover, circuit-breaker, semantic-cache, token-limit, auth
     (default: all). The target is the environment's: the emulator named by TOOLKIT_EMULATOR_URL, or APIM
     on Azure (gateway_url, subscription_key). Exit 0 all pass, 1 any fail, 5 any inconclusive (none failed).
     """
+    from toolkit.cli._validate_report import (Progress, mark_interrupted, new_run, sigterm_as_interrupt, terminal,
+                                              write_reports)
     from toolkit.validate.api import validate
+    from toolkit.validate.runner import expand
 
-    def progress(verdict: object) -> None:  # text: each verdict as soon as its scenario ends
-        if output_format == "text":
-            out(_line(verdict))
-
-    run = validate(scenarios or ("all",), config=config_path, env=env_name, artifacts=artifacts_dir,
-                   validations=validations_dir, seed=seed, max_requests=max_requests,
-                   allow_quota_burn=allow_quota_burn, on_verdict=progress, engine=engine, users=users,
-                   workers=workers)
+    names = expand(scenarios or ("all",))
+    progress = Progress(names, live=terminal(), line=_line, quiet=output_format != "text")
+    run = new_run(progress.request)
+    try:
+        with sigterm_as_interrupt(), progress.shown():
+            validate(names, config=config_path, env=env_name, artifacts=artifacts_dir, validations=validations_dir,
+                     seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn,
+                     on_verdict=progress.verdict, run=run, engine=engine, users=users, workers=workers)
+    except KeyboardInterrupt:
+        reason = mark_interrupted(run, names)
+        write_reports(run, report_dir, junit_file, interrupted=reason)
+        info(f"{reason}: the partial report is inconclusive")
+        raise click.exceptions.Exit(130) from None
+    write_reports(run, report_dir, junit_file)
     if output_format == "json":
         out(json.dumps(run.to_json(), indent=2))
     else:

@@ -33,6 +33,7 @@ def validate(
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
+    run: ValidationRun | None = None,
     engine: str = "builtin",
     users: int | None = None,
     workers: int = 2,
@@ -47,6 +48,7 @@ def validate(
     ``workers`` local worker processes, ``users`` users, default 4 per worker); the other scenarios are
     sequential by nature and stay on the built-in driver (``run.engines`` says which ran where).
     ``run.verdicts`` holds one Verdict per scenario; ``run.log.to_frame()`` every request as a DataFrame.
+    Pass ``run`` to have it filled as scenarios finish (kept when the call is interrupted).
     """
     names = [scenarios] if isinstance(scenarios, str) else list(scenarios)
     loaded, expect, target = open_run(config, env, artifacts, emulator=emulator, credential=credential,
@@ -61,7 +63,7 @@ def validate(
         return run_scenarios(loaded, expect, target, names,
                              validations_dir=Path(validations) if validations else config_dir / VALIDATIONS_DIR,
                              seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn, http=http,
-                             on_verdict=on_verdict, engine=driver, **({"sleep": sleep} if sleep else {}))
+                             on_verdict=on_verdict, run=run, engine=driver, **({"sleep": sleep} if sleep else {}))
     finally:
         if driver is not None:
             driver.close()

@@ -20,6 +20,7 @@ class ControlClient:
     def __init__(self, control_url: str, *, token: str | None = None, transport: httpx.BaseTransport | None = None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = control_url.rstrip("/")
+        self.secret = token  # the control token (reports mask it)
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=30.0, transport=transport)
 
     def close(self) -> None:

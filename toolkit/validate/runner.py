@@ -32,6 +32,8 @@ class ValidationRun:
     verdicts: list[Verdict]
     log: ObservationLog = field(default_factory=ObservationLog)
     engines: dict[str, str] = field(default_factory=dict)   # scenario -> the engine that sent its traffic
+    target: str = ""  # what was validated (for reports), never a key
+    secrets: list[str] = field(default_factory=list, repr=False, compare=False)  # what reports must mask
 
     @property
     def exit_code(self) -> int:
@@ -55,12 +57,17 @@ def run_scenarios(config: LoadedConfig, expect: Expectations, target: Target, sc
                   allow_quota_burn: bool = False, http: httpx.Client | None = None,
                   embed: Callable[[list[str]], Any] | None = None,
                   sleep: Callable[[float], None] = time.sleep,
-                  on_verdict: Callable[[Verdict], None] | None = None, engine: Any = None) -> ValidationRun:
+                  on_verdict: Callable[[Verdict], None] | None = None,
+                  run: ValidationRun | None = None, engine: Any = None) -> ValidationRun:
     """Each scenario in turn (settings are all loaded first, so a bad file stops before any traffic).
-    ``engine`` (engines.Engine) sends the sample traffic of CONCURRENT_SCENARIOS; the rest stay one by one."""
+
+    ``run``, when given, is filled as the scenarios go (a caller interrupted mid-run still has what was done).
+    ``engine`` (engines.Engine) sends the sample traffic of CONCURRENT_SCENARIOS; the rest stay one by one.
+    """
     names = expand(scenarios)
     settings = {name: load_settings(name, validations_dir) for name in names}
-    run = ValidationRun([])
+    run = run if run is not None else ValidationRun([])
+    run.target = target.label
     own_http = http is None
     client = http or httpx.Client(timeout=60.0)
     base_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
@@ -85,9 +92,17 @@ def run_scenarios(config: LoadedConfig, expect: Expectations, target: Target, sc
             if on_verdict:
                 on_verdict(verdict)
     finally:
+        run.secrets.extend(_secrets(target))
         if own_http:
             client.close()
     return run
+
+
+def _secrets(target: Target) -> list[str]:
+    """Every key and token the run used, for reports to mask."""
+    control = target.control.secret if target.control is not None else None
+    values = [target.subscription_key, target.second_key, *target._keys.values(), control]
+    return [value for value in values if value]
 
 
 def _timed(verdict: Verdict, seconds: float, sent: int) -> Verdict:

@@ -140,3 +140,14 @@ def test_unbalanced_expression_is_copied_as_is() -> None:
     text = '<policies><inbound a="@(x"></inbound></policies>'
     assert escape_expressions(text) == text
     assert parse_policy(text, "p.xml")[0].get("a") == "@(x"
+
+
+def test_line_breaks_in_an_attribute_expression_survive_parsing() -> None:
+    """A `// comment` on one line of a multi-line @{ } attribute must not swallow the next lines."""
+    from toolkit.artifacts.policy_xml import parse_policy
+
+    xml = ('<policies><inbound><set-variable name="x" value="@{\n  // a comment\n  return 1;\n}" />'
+           "</inbound></policies>")
+    root = parse_policy(xml, "policy.xml")
+    value = root.find(".//set-variable").get("value")
+    assert value == "@{\n  // a comment\n  return 1;\n}"

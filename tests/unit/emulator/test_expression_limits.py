@@ -41,17 +41,23 @@ def test_deepest_accepted_expression_compiles_and_runs_in_a_deep_stack() -> None
         compile_value("@(" + "(" * (depth + 2) + "1" + ")" * (depth + 2) + ")")
 
 
-def test_lambda_check_finds_each_closing_paren_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    scans = []
-    original = Parser.closing_paren
+def test_parsing_nested_parentheses_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each '(' may start a lambda `(a, b) => ...`: deciding must not rescan to the matching ')'."""
+    peeks = [0]
+    original = Parser.peek
 
-    def counting(self: Parser) -> dict[int, int]:
-        scans.append(self._closing_paren is None)
-        return original(self)
+    def counting(self: Parser, ahead: int = 0) -> object:
+        peeks[0] += 1
+        return original(self, ahead)
 
-    monkeypatch.setattr(Parser, "closing_paren", counting)
-    compile_value("@(" + "(" * 20 + "1" + ")" * 20 + ")")
-    assert scans.count(True) == 1 and len(scans) >= 20
+    monkeypatch.setattr(Parser, "peek", counting)
+
+    def cost(depth: int) -> int:
+        peeks[0] = 0
+        compile_value("@(" + "(" * depth + "1" + ")" * depth + ")")
+        return peeks[0]
+
+    assert cost(30) <= 2.2 * cost(15)
 
 
 def test_policy_with_a_hostile_expression_is_rejected_not_crashed() -> None:

@@ -232,5 +232,5 @@ def test_type_tests_and_format_specifiers(source: str, expected: Any) -> None:
 def test_hostile_nesting_is_refused_not_a_crash() -> None:
     from toolkit.emulator.expressions import UnsupportedExpression
 
-    with pytest.raises(UnsupportedExpression, match="nested too deeply"):
+    with pytest.raises(UnsupportedExpression, match="nested deeper than"):
         compile_expression("@(" + "(" * 3000 + "1" + ")" * 3000 + ")")

@@ -266,6 +266,9 @@ class GatewayRuntime:
                 return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
                                                                              f"no longer compiles: {self._broken[key]}"})
         ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, operation, subscription)
+        ctx.matched_parameters = dict(found.parameters)
+        if subscription is not None:
+            ctx.subscription_key = key
         await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
         return self._answer(ctx, record)
 

@@ -29,6 +29,18 @@ class Operation:
     template: UrlTemplate
 
 
+@dataclass(frozen=True)
+class MatchedOperation:
+    """The operation a request calls and its template parameters' values (``context.Request.MatchedParameters``)."""
+
+    operation: Operation
+    parameters: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.operation.name
+
+
 class OperationTable:
     """The operations of one API, tried most specific template first."""
 
@@ -45,12 +57,15 @@ class OperationTable:
     def __len__(self) -> int:
         return len(self._operations)
 
-    def find(self, method: str, suffix: str, query: str) -> Operation | None:
+    def find(self, method: str, suffix: str, query: str) -> MatchedOperation | None:
         """The operation ``method`` + ``suffix`` (path after the API path) + ``query`` calls, or None."""
         method = method.upper()
         for operation in self._operations:
-            if operation.method == method and operation.template.match(suffix, query) is not None:
-                return operation
+            if operation.method != method:
+                continue
+            parameters = operation.template.match(suffix, query)
+            if parameters is not None:
+                return MatchedOperation(operation, parameters)
         return None
 
 

@@ -39,3 +39,10 @@ def test_operation_not_found_is_apims_configuration_error():
     assert (error.status, error.source, error.reason) == (404, "configuration", "OperationNotFound")
     assert error.message == "Unable to match incoming request to an operation."
     assert error.default_body() == NOT_FOUND_BODY == b'{"statusCode": 404, "message": "Resource not found"}'
+
+
+def test_a_match_carries_the_template_parameters_values() -> None:
+    table = OperationTable({"weather": {"method": "GET", "urlTemplate": "/weather/{city}/{day}"}})
+    found = table.find("GET", "/weather/seattle/monday", "")
+    assert found is not None and found.name == "weather"
+    assert found.parameters == {"city": "seattle", "day": "monday"}

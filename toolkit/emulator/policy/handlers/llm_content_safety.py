@@ -15,7 +15,8 @@ from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import PolicyError
 from toolkit.emulator.policy.outbound_http import send
 from toolkit.emulator.policy.registry import handler
-from toolkit.emulator.policy.routing import resolve_target
+from toolkit.emulator.gateway.backend_credentials import with_query
+from toolkit.emulator.policy.routing import credentials_of, resolve_target
 from toolkit.emulator.policy.values import text_of, truth
 from toolkit.emulator.tokens import message_text
 
@@ -85,14 +86,15 @@ class LlmContentSafety(Policy):
             return
         name, url, _ = resolve_target(services, text_of(self.backend, ctx), "llm-content-safety")
         base = url.rstrip("/")
-        analysis = await self._call(services, f"{base}/contentsafety/text:analyze", {
+        credentials = credentials_of(services, name)  # the backend's credentials, as on every call APIM makes to it
+        analysis = await self._call(services, credentials, f"{base}/contentsafety/text:analyze", {
             "text": text, "categories": sorted(self.thresholds) or list(CATEGORIES), "outputType": self.output_type,
             "blocklistNames": [text_of(b, ctx) for b in self.blocklists], "haltOnBlocklistHit": True})
         reasons = [f"{c['category']} (severity {c['severity']})" for c in analysis.get("categoriesAnalysis", [])
                    if c.get("category") in self.thresholds and c.get("severity", 0) >= self.thresholds[c["category"]]]
         reasons += [f"blocklist {m.get('blocklistName')}" for m in analysis.get("blocklistsMatch", [])]
         if prompt and truth(self.shield, ctx):
-            shield = await self._call(services, f"{base}/contentsafety/text:shieldPrompt",
+            shield = await self._call(services, credentials, f"{base}/contentsafety/text:shieldPrompt",
                                       {"userPrompt": text, "documents": []})
             if shield.get("userPromptAnalysis", {}).get("attackDetected"):
                 reasons.append("prompt attack")
@@ -102,9 +104,11 @@ class LlmContentSafety(Policy):
             raise PolicyError(f"The {what} was blocked by content safety: {', '.join(reasons)}.",
                               source="llm-content-safety", reason="ContentSafetyViolation", status=403)
 
-    async def _call(self, services: Any, url: str, payload: dict[str, Any]) -> dict[str, Any]:
-        response = await send(services, "POST", f"{url}?api-version={API_VERSION}",
-                              [("content-type", "application/json")], json.dumps(payload).encode(),
+    async def _call(self, services: Any, credentials: tuple[Any, Any], url: str, payload: dict[str, Any]
+                    ) -> dict[str, Any]:
+        headers, query = credentials
+        response = await send(services, "POST", with_query(f"{url}?api-version={API_VERSION}", query),
+                              [("content-type", "application/json"), *headers], json.dumps(payload).encode(),
                               TIMEOUT_SECONDS, source="llm-content-safety")
         try:
             answer = json.loads(response.body) if response.status == 200 else None

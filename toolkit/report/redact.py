@@ -1,0 +1,36 @@
+"""Secrets never reach a report: known secret values and anything shaped like a bearer token are masked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+MASK = "***"
+# A JWT (three base64url parts, the first a JSON header "eyJ...") wherever it appears.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+# "Bearer <anything>" and "api-key: <anything>" as they could appear in an echoed header.
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+_API_KEY = re.compile(r"(?i)((?:api-key|ocp-apim-subscription-key)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
+
+
+class Redactor:
+    """Masks the given secret values (at least 6 characters: shorter ones would mask ordinary words)."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        text = _JWT.sub(MASK, text)
+        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+        return _API_KEY.sub(lambda m: m.group(1) + MASK, text)
+
+
+_SECRET_NAME = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD)")
+
+
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    """Values of environment variables whose names say they are secret (APIM_SUBSCRIPTION_KEY,
+    TOOLKIT_EMULATOR_TOKEN, AZURE_CLIENT_SECRET...)."""
+    return [value for name, value in environ.items() if _SECRET_NAME.search(name) and value]
