@@ -15,6 +15,7 @@ import random
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ Sleep = Callable[[float], Awaitable[Any]]
 Headers = list[tuple[bytes, bytes]]
 
 _PREFIX = "/openai/deployments/"
+_EMBEDDING_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulated-embeddings")
 _OPERATIONS = {"chat/completions": "ChatCompletions_Create", "embeddings": "Embeddings_Create"}
 
 
@@ -305,8 +307,10 @@ class SimulatedBackend:
             raise _Refusal(400, error_body(400, "'encoding_format' must be 'float' or 'base64'."))
         prompt_tokens = sum(estimate_text_tokens(t) for t in texts)
         remaining = self._admit(prompt_tokens, "Embeddings_Create", query)
-        # The real embedder costs milliseconds per sentence: keep it off the event loop.
-        vectors = await asyncio.to_thread(self._embed, texts)
+        # The real embedder costs milliseconds of CPU per sentence: off the event loop, and one call at a time,
+        # so a burst of cache lookups leaves a core to everything else the emulator serves (on Azure the
+        # embeddings deployment is another machine's CPU).
+        vectors = await asyncio.get_running_loop().run_in_executor(_EMBEDDING_WORKER, self._embed, texts)
         if dimensions is not None:
             vectors = with_dimensions(vectors, dimensions)
         await self._delay(0)
