@@ -201,7 +201,7 @@ class Connection:
         self.writer.close()
 
 
-async def sequential_latencies(url: str, headers: dict[str, str], count: int) -> tuple[list[float], int]:
+async def counted_latencies(url: str, headers: dict[str, str], count: int) -> tuple[list[float], int]:
     """(latency in ms of each request that succeeded, failed requests) of ``count`` requests one after
     another on one keep-alive connection."""
     connection = Connection(url, headers)
@@ -219,6 +219,14 @@ async def sequential_latencies(url: str, headers: dict[str, str], count: int) ->
     finally:
         connection.close()
     return samples, errors
+
+
+async def sequential_latencies(url: str, headers: dict[str, str], count: int) -> list[float]:
+    """Latency (ms) of ``count`` requests one after another on one connection; any failure raises."""
+    samples, errors = await counted_latencies(url, headers, count)
+    if errors:
+        raise RuntimeError(f"{errors} of {count} requests to {url} failed")
+    return samples
 
 
 async def throughput(url: str, headers: dict[str, str], *, connections: int, seconds: float,

@@ -18,7 +18,8 @@ import asyncio
 import statistics
 import sys
 
-from _load import CHAT_PATH, CHAT_BACKENDS, EmulatorProcess, alternated, sequential_latencies, throughput
+from _load import (CHAT_BACKENDS, CHAT_PATH, EmulatorProcess, alternated, counted_latencies, sequential_latencies,
+                   throughput)
 from _nginx import NginxProxy
 
 GOAL_ADDED_P50_MS = 0.5
@@ -46,10 +47,10 @@ def main() -> int:
                 "gateway": (urls["gateway"], {"api-key": urls["key"]}),
             }
             for url, headers in paths.values():  # warm up every path
-                asyncio.run(sequential_latencies(url, headers, 200))
+                asyncio.run(sequential_latencies(url, headers, 200))  # a failure here raises
 
             def sequential(url: str, headers: dict[str, str]) -> tuple[float, int]:
-                samples, errors = asyncio.run(sequential_latencies(url, headers, args.requests))
+                samples, errors = asyncio.run(counted_latencies(url, headers, args.requests))
                 return (statistics.median(samples) if samples else float("nan")), errors
 
             def concurrent(url: str, headers: dict[str, str]) -> tuple[float, int]:
