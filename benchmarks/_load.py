@@ -106,6 +106,9 @@ class _Child:
         line = self.process.stdout.readline()
         if not line:
             self.process.wait(timeout=30)
+            self.process.stdout.close()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
             raise RuntimeError(f"{args[0]}: the child process did not start (exit {self.process.returncode})")
         self.info: dict[str, Any] = json.loads(line)
 
@@ -117,6 +120,8 @@ class _Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def rss_mib(pid: int) -> float:
