@@ -1,7 +1,14 @@
-"""Shared by the gateway benchmarks: the emulator in its own process, and a lean HTTP/1.1 load generator.
+"""Shared by the gateway benchmarks: simulated backends and the emulator each in their own process, a lean
+HTTP/1.1 load generator, and A/B rounds.
 
-The emulator runs in a child process (`python benchmarks/_load.py serve`) so the load generator beside it
-does not share its interpreter: that is the "gateway on this machine, load generator beside it" setup.
+Three processes, so that none shares an interpreter or an event loop with another:
+
+- ``python benchmarks/_load.py backends``: simulated Azure OpenAI instances (three chat deployments and the
+  embeddings endpoint) on loopback ports, each requiring its api-key, as Azure OpenAI does;
+- ``python benchmarks/_load.py serve <spec>``: the emulator, with the sample gateway published to it; the
+  bench environment points the backends at those loopback URLs with ``auth: {api_key}`` (the emulator
+  forwards loopback backend URLs as they are);
+- the benchmark itself, the load generator.
 """
 
 from __future__ import annotations
@@ -9,87 +16,153 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parents[1]
+from _ab import alternate
 
-# The sample gateway with the policies under test: pool + breaker + retry + token limit (no JWT, no cache),
-# and simulated backends answering with zero latency.
-BENCH_ENV = """\
-  bench:
-    target: local
-    simulator:
-      openai-eastus: {latency_ms: 0}
-      openai-northcentralus: {latency_ms: 0}
-      openai-westus: {latency_ms: 0}
-    overrides:
-      apis:
-        - name: azure-openai
-          semantic_cache: null
-          jwt: null
-          token_limit: {tokens_per_minute: 1000000000}
-"""
+REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+CHAT_BACKENDS = ("openai-eastus", "openai-northcentralus", "openai-westus")
+EMBEDDINGS_PATH = "/openai/deployments/text-embedding-3-small/embeddings"
+CHAT_PATH = "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
 CHAT = b'{"messages":[{"role":"user","content":"What is climate change?"}],"max_tokens":16}'
 
 
-def bench_config(folder: Path) -> Path:
+def bench_environment(backends: dict[str, Any], *, cache_seconds: int | None = None) -> str:
+    """The `bench` environment: the sample's backends at the loopback URLs of ``backends`` (their api-key as
+    backend auth), no JWT, a token limit that never bites, and the semantic cache off unless ``cache_seconds``
+    (its entries' duration) is given."""
+    overrides = {
+        "backends": [{"name": name, "url": url + (EMBEDDINGS_PATH if name == "embeddings" else ""),
+                      "auth": {"api_key": backends["key"]}} for name, url in backends["urls"].items()],
+        "apis": [{"name": "azure-openai", "jwt": None, "token_limit": {"tokens_per_minute": 1_000_000_000},
+                  "semantic_cache": {"duration": cache_seconds} if cache_seconds else None}],
+    }
+    return f"  bench:\n    target: local\n    overrides: {json.dumps(overrides)}\n"
+
+
+def bench_config(folder: Path, environment: str) -> Path:
     """toolkit.yaml (sample + the `bench` environment) and policies/ in ``folder``."""
-    text = (REPO / "toolkit.yaml").read_text(encoding="utf-8").replace("environments:\n", "environments:\n" + BENCH_ENV, 1)
+    text = (REPO / "toolkit.yaml").read_text(encoding="utf-8").replace("environments:\n", "environments:\n" + environment, 1)
     path = folder / "toolkit.yaml"
     path.write_text(text, encoding="utf-8")
     (folder / "policies").symlink_to(REPO / "policies")
     return path
 
 
-def serve() -> None:
+def serve_backends() -> None:
+    """Child process: the simulated instances (zero latency, one api-key), their URLs printed, until stdin closes."""
+    from toolkit.emulator.simulator.auth import BackendAuth
+    from toolkit.emulator.simulator.host import SimulatorHost
+    from toolkit.emulator.simulator.openai_app import SimulatedBackend
+
+    def embed(texts: list[str]) -> Any:
+        from toolkit.emulator.embeddings import get_embedder
+
+        return get_embedder().embed(texts)
+
+    key = secrets.token_hex(16)
+    instances = [SimulatedBackend(name, "Local", embed=embed, rng_seed=index, auth=BackendAuth(key))
+                 for index, name in enumerate((*CHAT_BACKENDS, "embeddings"))]
+    with SimulatorHost(instances) as host:
+        print(json.dumps({"pid": os.getpid(), "urls": host.base_urls, "key": key}), flush=True)
+        sys.stdin.read()
+
+
+def serve(spec: dict[str, Any]) -> None:
     """Child process: publish the bench config to an emulator, print its endpoints, serve until stdin closes."""
     from toolkit.config import load_config
     from toolkit.local import local_gateway
 
+    backends = spec["backends"]
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(bench_config(Path(tmp)), "bench", environ={})
+        environment = bench_environment(backends, cache_seconds=spec.get("cache_seconds"))
+        config = load_config(bench_config(Path(tmp), environment), "bench", environ={})
         with local_gateway(config) as gateway:
-            emulator = gateway.emulator
             print(json.dumps({
                 "pid": os.getpid(),
                 "gateway": gateway.chat_url("openai", "gpt-4o-mini", "2024-10-21"),
-                "direct": emulator.farm.urls["openai-eastus"]
-                + "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21",
                 "key": gateway.subscription_key,
-                "direct_key": emulator.farm.api_key("openai-eastus"),  # the simulated Azure OpenAI's own key
             }), flush=True)
             sys.stdin.read()
 
 
-class EmulatorProcess:
-    """Starts `serve` in a child process; `.endpoints` has gateway/direct URLs and the key."""
+class _Child:
+    """A child process of this script that prints one JSON line when ready and runs until its stdin closes."""
 
-    def __enter__(self) -> EmulatorProcess:
-        self.process = subprocess.Popen([sys.executable, __file__, "serve"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError("the emulator process did not start")
-        self.endpoints = json.loads(line)
+            self.process.wait(timeout=30)
+            self.process.stdout.close()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            raise RuntimeError(f"{args[0]}: the child process did not start (exit {self.process.returncode})")
+        self.info: dict[str, Any] = json.loads(line)
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+class EmulatorProcess:
+    """The simulated backends and the emulator, each in a child process.
+
+    ``.endpoints``: ``gateway`` (chat URL) and ``key`` (subscription key); ``direct`` (the same chat request
+    straight to the backend openai-eastus) and ``direct_key`` (its api-key); ``backends`` (name -> base URL).
+    ``cache_seconds``: the semantic cache on, its entries expiring after that many seconds.
+    """
+
+    def __init__(self, *, cache_seconds: int | None = None) -> None:
+        self.cache_seconds = cache_seconds
+
+    def __enter__(self) -> EmulatorProcess:
+        self.backends = _Child("backends")
+        try:
+            spec = {"backends": self.backends.info, "cache_seconds": self.cache_seconds}
+            self.gateway = _Child("serve", json.dumps(spec))
+        except BaseException:
+            self.backends.stop()
+            raise
+        urls = self.backends.info["urls"]
+        self.endpoints = {**self.gateway.info, "direct": urls["openai-eastus"] + CHAT_PATH,
+                          "direct_key": self.backends.info["key"], "backends": urls}
         return self
 
     def rss_mib(self) -> float:
         """Resident memory of the emulator process."""
-        for line in Path(f"/proc/{self.endpoints['pid']}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        return rss_mib(self.gateway.info["pid"])
 
     def __exit__(self, *exc: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
+        self.gateway.stop()
+        self.backends.stop()
 
 
 class Connection:
@@ -98,10 +171,13 @@ class Connection:
     def __init__(self, url: str, headers: dict[str, str], body: bytes = CHAT) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.request = (f"POST {target} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-                        f"{extra}Content-Length: {len(body)}\r\n\r\n").encode() + body
+        self.target = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.set_body(body)
+
+    def set_body(self, body: bytes) -> None:
+        self.request = (f"POST {self.target} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+                        f"{self.extra}Content-Length: {len(body)}\r\n\r\n").encode() + body
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -117,30 +193,54 @@ class Connection:
         await self.reader.readexactly(length)
         return status
 
+    async def post_counted(self) -> bool:
+        """One request; False (and a fresh connection) when it failed: a non-200 answer or a broken connection."""
+        try:
+            return await self.post() == 200
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            self.close()
+            await self.open()
+            return False
+
     def close(self) -> None:
         self.writer.close()
 
 
-async def sequential_latencies(url: str, headers: dict[str, str], count: int) -> list[float]:
-    """Latency (ms) of ``count`` requests one after another on one connection."""
+async def counted_latencies(url: str, headers: dict[str, str], count: int) -> tuple[list[float], int]:
+    """(latency in ms of each request that succeeded, failed requests) of ``count`` requests one after
+    another on one keep-alive connection."""
     connection = Connection(url, headers)
     await connection.open()
-    samples = []
+    samples, errors = [], 0
     try:
         for _ in range(count):
             start = time.perf_counter()
-            status = await connection.post()
-            samples.append((time.perf_counter() - start) * 1000)
-            if status != 200:
-                raise RuntimeError(f"status {status}")
+            ok = await connection.post_counted()
+            elapsed = (time.perf_counter() - start) * 1000
+            if ok:
+                samples.append(elapsed)
+            else:
+                errors += 1
     finally:
         connection.close()
+    return samples, errors
+
+
+async def sequential_latencies(url: str, headers: dict[str, str], count: int) -> list[float]:
+    """Latency (ms) of ``count`` requests one after another on one connection; any failure raises."""
+    samples, errors = await counted_latencies(url, headers, count)
+    if errors:
+        raise RuntimeError(f"{errors} of {count} requests to {url} failed")
     return samples
 
 
 async def throughput(url: str, headers: dict[str, str], *, connections: int, seconds: float,
-                     max_requests: int | None = None) -> tuple[float, int, int]:
-    """(requests/s, requests, non-200 answers) with ``connections`` concurrent keep-alive connections."""
+                     max_requests: int | None = None,
+                     body: Callable[[int], bytes] | None = None) -> tuple[float, int, int]:
+    """(requests/s, requests, failed requests) with ``connections`` concurrent keep-alive connections.
+
+    ``body(n)``: the body of the n-th request (default: the same chat request every time).
+    """
     pool = [Connection(url, headers) for _ in range(connections)]
     await asyncio.gather(*(c.open() for c in pool))
     deadline = time.perf_counter() + seconds
@@ -149,9 +249,11 @@ async def throughput(url: str, headers: dict[str, str], *, connections: int, sec
     async def worker(connection: Connection) -> None:
         nonlocal done, errors
         while time.perf_counter() < deadline and (max_requests is None or done < max_requests):
-            if await connection.post() != 200:
-                errors += 1
+            if body is not None:
+                connection.set_body(body(done))
             done += 1
+            if not await connection.post_counted():
+                errors += 1
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in pool))
@@ -161,6 +263,20 @@ async def throughput(url: str, headers: dict[str, str], *, connections: int, sec
     return done / elapsed, done, errors
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+def alternated(measures: dict[str, Callable[[], T]], rounds: int) -> dict[str, list[T]]:
+    """Each measure's result per round, the measures run in rounds whose order flips every round (`_ab.alternate`)."""
+    results: dict[str, list[T]] = {name: [] for name in measures}
+
+    def run(name: str) -> Callable[[], None]:
+        return lambda: results[name].append(measures[name]())
+
+    alternate({name: run(name) for name in measures}, rounds)
+    return results
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["backends"]:
     sys.path.insert(0, str(REPO))
-    serve()
+    serve_backends()
+elif __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
+    sys.path.insert(0, str(REPO))
+    serve(json.loads(sys.argv[2]))

@@ -3,6 +3,10 @@
 One thread runs one asyncio loop (uvloop) with one uvicorn ``Server`` per app; uvicorn's own loop setup and
 signal handling are not used. An app can stop listening (clients get a real "connection refused") and listen
 again on the same port: the port stays reserved by a bound, non-listening socket meanwhile.
+
+uvicorn writes a response's head on ``http.response.start`` and its body on ``http.response.body``: two socket
+writes (two TCP segments) for every small response. Each connection's transport is wrapped so that what the
+protocol writes in one turn of the loop goes out in one write, and a finished response at once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import errno
 import ipaddress
 import socket
 import ssl as ssl_module
+from email.utils import formatdate
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -60,6 +66,122 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+_FLUSH_BYTES = 64 * 1024  # a streamed response bigger than this per loop turn is written without waiting
+
+
+class CoalescingTransport:
+    """A transport proxy that joins the writes of one loop turn into one ``write`` of the real transport.
+
+    Flushed by the protocol when a response is complete (so a whole small response is one write, sent at
+    once), before a close, when ``_FLUSH_BYTES`` are pending, and otherwise at the next loop turn (streamed
+    chunks). Everything else is the real transport's.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+        self._size = 0
+        self._scheduled = False
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self._pending.append(bytes(data))
+        self._size += len(data)
+        if self._size >= _FLUSH_BYTES:
+            self.flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending, in one write."""
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending.clear()
+        self._size = 0
+        if not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self.transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+def coalescing_protocol(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    """``base`` (a uvicorn HTTP protocol class) writing through a CoalescingTransport."""
+
+    class Coalescing(base):  # type: ignore[valid-type,misc]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(CoalescingTransport(transport, asyncio.get_running_loop()))
+
+        def on_response_complete(self) -> None:
+            self.transport.flush()  # the whole response (head and body) in one write, now
+            super().on_response_complete()
+
+    Coalescing.__name__ = Coalescing.__qualname__ = f"Coalescing{base.__name__}"
+    return Coalescing
+
+
+def _protocol_class(http: str) -> type[asyncio.Protocol]:
+    if http == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        return coalescing_protocol(HttpToolsProtocol)
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    return coalescing_protocol(H11Protocol)
+
+
+_date_now: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The current time as an HTTP Date value (formatted once a second)."""
+    global _date_now
+    second = int(time.time())
+    if _date_now[0] != second:
+        _date_now = (second, formatdate(second, usegmt=True).encode())
+    return _date_now[1]
+
+
+def date_when_missing(app: Callable[..., Any]) -> Callable[..., Any]:
+    """``app`` answering with its own Date header when it has one (a proxied backend's), else the server's.
+
+    A proxy passes the origin's Date through and adds one only when it is missing (RFC 9110, 6.6.1); uvicorn
+    would add its own next to the origin's, so an app wrapped in this is served with ``date_header=False``.
+    """
+
+    async def with_date(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_date(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"date" for name, _ in headers):
+                    message = {**message, "headers": [*headers, (b"date", http_date())]}
+            await send(message)
+
+        await app(scope, receive, send_with_date)
+
+    return with_date
+
+
 @dataclass
 class TlsFiles:
     """PEM files uvicorn serves TLS with."""
@@ -74,6 +196,7 @@ class _Slot:
     app: Callable[..., Any]
     port: int
     tls: TlsFiles | None
+    date_header: bool = True  # False: the app's own Date is kept, the server's is added only when it has none
     socket: socket.socket | None = None
     server: Any = None
     task: asyncio.Task[None] | None = None
@@ -100,6 +223,7 @@ class AppHost:
         self._graceful_shutdown = graceful_shutdown  # seconds before in-flight requests are cancelled
         self._loop_name = loop
         self._http = http
+        self._protocol = _protocol_class(http)
         self._before_stop = before_stop
         self._slots: dict[str, _Slot] = {}
         self._thread: threading.Thread | None = None
@@ -109,13 +233,18 @@ class AppHost:
         self._startup_error: BaseException | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    def add(self, name: str, app: Callable[..., Any], *, port: int = 0, tls: TlsFiles | None = None) -> None:
-        """Register an app before ``start``."""
+    def add(self, name: str, app: Callable[..., Any], *, port: int = 0, tls: TlsFiles | None = None,
+            date_header: bool = True) -> None:
+        """Register an app before ``start``.
+
+        ``date_header=False``: the Date header the app sends is kept (a proxy's: the origin's), and the
+        server's is added only to responses that have none; by default the server always adds its own.
+        """
         if self._thread is not None:
             raise RuntimeError("add apps before start()")
         if name in self._slots:
             raise InputError(f"app {name!r} is registered twice")
-        self._slots[name] = _Slot(name, app, port, tls)
+        self._slots[name] = _Slot(name, app if date_header else date_when_missing(app), port, tls, date_header)
 
     @property
     def names(self) -> list[str]:
@@ -271,13 +400,14 @@ class AppHost:
                            "ssl_version": ssl_module.PROTOCOL_TLS_SERVER}
         config = uvicorn.Config(
             slot.app,
-            http=self._http,
+            http=self._protocol,
             ws="none",
             lifespan="off",
             log_config=None,
             access_log=False,
             proxy_headers=False,
             server_header=False,
+            date_header=slot.date_header,
             timeout_graceful_shutdown=self._graceful_shutdown,
             **tls_options,
         )

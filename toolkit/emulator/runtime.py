@@ -181,7 +181,9 @@ class Emulator:
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))
         gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES, same_site_only=False)
-        host.add("gateway", RequestGuard(self.gateway, gateway_rules), port=self._ports["gateway"])
+        # Backend responses keep the backend's Date (as APIM passes backend headers through); the gateway's
+        # own answers get the server's.
+        host.add("gateway", RequestGuard(self.gateway, gateway_rules), port=self._ports["gateway"], date_header=False)
         host.add("control", create_control_app(self), port=self._ports["control"])
         host.start()
         self._host = host

@@ -1,0 +1,64 @@
+"""The gateway benchmarks' harness measures honestly: backends in a process of their own, failures counted,
+A/B rounds alternated."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from _load import EmulatorProcess, alternated, counted_latencies, throughput  # noqa: E402
+
+
+def _pid_listening_on(port: int) -> set[int]:
+    """Pids of the processes holding a listening socket on 127.0.0.1:<port> (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    pids = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            for fd in fd_dir.iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    pids.add(int(fd_dir.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_backends_run_in_their_own_process_and_failures_are_counted_on_both_paths() -> None:
+    with EmulatorProcess() as emulator:
+        urls = emulator.endpoints
+        gateway_pid = emulator.gateway.info["pid"]
+        backends_pid = emulator.backends.info["pid"]
+        assert len({gateway_pid, backends_pid, os.getpid()}) == 3
+        for base in urls["backends"].values():
+            assert _pid_listening_on(int(base.rsplit(":", 1)[1])) == {backends_pid}
+        # the gateway really calls that process: its answer comes from the simulated deployment
+        answer = httpx.post(urls["gateway"], headers={"api-key": urls["key"]},
+                            json={"messages": [{"role": "user", "content": "hi"}]}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["object"] == "chat.completion"
+
+        samples, errors = asyncio.run(counted_latencies(urls["direct"], {"api-key": urls["direct_key"]}, 5))
+        assert (len(samples), errors) == (5, 0)
+        samples, errors = asyncio.run(counted_latencies(urls["direct"], {"api-key": "wrong"}, 5))
+        assert (samples, errors) == ([], 5)  # the direct path's 401s are counted, not discarded
+        _, done, failed = asyncio.run(throughput(urls["gateway"], {"api-key": "wrong"}, connections=2, seconds=60,
+                                                 max_requests=6))
+        assert (done, failed) == (6, 6)
+
+
+def test_rounds_alternate_their_order() -> None:
+    order: list[str] = []
+    results = alternated({"a": lambda: order.append("a") or 1, "b": lambda: order.append("b") or 2}, 4)
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert results == {"a": [1, 1, 1, 1], "b": [2, 2, 2, 2]}
