@@ -49,4 +49,4 @@ def test_concurrent_batches_cut_at_each_level_and_between_writes_and_deletes_and
 
     batches = [[ref.name or ref.kind.value for _, ref in batch] for batch in concurrent_batches(everything, group)]
     assert batches == [["nv", "nv2"], ["a-single", "z-single"], ["pool"], ["f"], ["g"], ["a"],
-                       ["global-policy", "a", "op"], ["old1", "old2"]]
+                       ["a", "global-policy", "op"], ["old1", "old2"]]
