@@ -165,6 +165,18 @@ def test_api_and_operation_writes_change_routing_and_an_api_delete_drops_its_pol
     assert not any(key[1] == "a3" for key in gateway._policies)
 
 
+
+def test_an_api_re_created_under_policies_left_in_the_store_gets_them_compiled_again(
+        gateway: GatewayRuntime, compiles: list[str]) -> None:
+    store = gateway.plane.store
+    properties = store.get(_key(ResourceKind.API, "a3")).properties
+    store.delete(_key(ResourceKind.API, "a3"))  # the store alone: its policies stay behind
+    assert not any(key[1] == "a3" for key in gateway._policies) and compiles == []
+    store.put(_key(ResourceKind.API, "a3"), properties)
+    assert {key for key in gateway._policies if key[1] == "a3"} == {("api", "a3", ""), ("operation", "a3", "op")}
+    assert sorted(compiles) == ["api", "operation"]
+
+
 def test_a_failed_write_is_undone_in_the_gateway_too(gateway: GatewayRuntime) -> None:
     """A transaction changing a named value and bringing a backend the gateway refuses: nothing stays."""
     store = gateway.plane.store
