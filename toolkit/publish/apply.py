@@ -112,7 +112,7 @@ def apply_plan(
     actions = plan.actions
     _check_bodies(actions, desired)
     writes_before = client.calls["write"]
-    snapshot = _precheck(client, actions)
+    snapshot = _precheck(client, actions, parallel)
     secrets = {*secret_values, *_secret_values(desired.values()), *_secret_values(r.body for r in snapshot.values())}
     outcome = ApplyOutcome()
     written: list[_Written] = []
@@ -286,12 +286,17 @@ def _body_for(change: Change, desired: Mapping[ResourceRef, Body],
     return body
 
 
-def _precheck(client: ApimClient, actions: list[Change]) -> dict[ResourceRef, LiveResource]:
-    """Read every touched resource; StalePlanError (nothing written) when any changed since the plan."""
+def _precheck(client: ApimClient, actions: list[Change], parallel: int = 1) -> dict[ResourceRef, LiveResource]:
+    """Read every touched resource (``parallel`` at a time); StalePlanError (nothing written) when any changed
+    since the plan."""
     snapshot: dict[ResourceRef, LiveResource] = {}
     stale: list[str] = []
-    for change in actions:
-        live = client.get(change.ref)
+    if parallel > 1 and len(actions) > 1:
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="apply-read") as pool:
+            reads = list(pool.map(lambda change: client.get(change.ref), actions))
+    else:
+        reads = [client.get(change.ref) for change in actions]
+    for change, live in zip(actions, reads):
         if change.op is Op.CREATE and live is not None:
             stale.append(f"{change.ref.label} was created on the target")
         elif change.op is not Op.CREATE and live is None:

@@ -8,6 +8,7 @@ The plane is served behind a gate that holds backend PUTs until ``HELD`` of them
 from __future__ import annotations
 
 import asyncio
+import copy
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from publish_helpers import SMALL_CONFIG, desired_of, make_config, remote_state
 from toolkit.config.models import EnvironmentConfig
-from toolkit.emulator.management import ManagementPlane, TlsMaterial
+from toolkit.emulator.management import ManagementPlane, ResourceKey, ResourceKind, TlsMaterial
 from toolkit.publish import ApimTarget, RetryPolicy, apply_plan, connect_target, plan_against
 from toolkit.publish.apply import ApplyFailed, ApplyInterrupted
 from toolkit.publish.plan import Op
@@ -127,3 +128,21 @@ def test_a_stop_request_during_a_parallel_batch_rolls_back_every_write(
     assert remote_state(plane) == {} and caught.value.exit_code == 130
     assert outcome.interrupted and len(outcome.restored) == len(outcome.done) >= 2
     assert all(c.op is Op.CREATE for c in outcome.done)
+
+
+def test_the_etag_pre_check_reads_in_parallel_and_still_refuses_a_stale_plan(
+        target: ApimTarget, plane: ManagementPlane, tmp_path: Path) -> None:
+    from toolkit.errors import StalePlanError
+
+    desired = desired_of(make_config(tmp_path, SMALL_CONFIG))
+    apply_plan(target.client, plan_against(target, desired, env="local"), desired.resources, parallel=4)
+    changed = desired_of(make_config(tmp_path / "v2", SMALL_CONFIG.replace("value: hello", "value: hi")
+                                     .replace("https://b2.", "https://b2-moved.")))
+    plan = plan_against(target, changed, env="local")
+    assert len(plan.actions) == 2
+    key = ResourceKey(ResourceKind.BACKEND, "b2")
+    plane.store.put(key, copy.deepcopy(plane.store.get(key).properties))  # another writer: a new ETag
+    before = remote_state(plane)
+    with pytest.raises(StalePlanError, match="nothing was written.*backend 'b2' was changed on the target"):
+        apply_plan(target.client, plan, changed.resources, parallel=4)
+    assert remote_state(plane) == before
