@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "pull": ("toolkit.cli.pull", "Write the live state of an APIM instance as an APIOps tree."),
     "emulator": ("toolkit.cli.emulator", "Run the local APIM + Azure OpenAI emulator."),
     "validate": ("toolkit.cli.validate", "Prove with traffic that the deployed gateway behaves as configured."),
+    "load": ("toolkit.cli.load", "Soak the gateway: throughput, latency percentiles and errors per backend."),
     "demo": ("toolkit.cli.demo", "Run the whole loop on the local emulator (no Azure account)."),
 }
 

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from toolkit.cli._engine import engine_options
 from toolkit.cli._options import config_option, env_option, format_option
 from toolkit.cli._output import info, out
 from toolkit.cli._validate_report import report_options
@@ -29,9 +30,11 @@ SCENARIO_CHOICES = ("all", "load-balancing", "priority-failover", "circuit-break
 @click.option("--allow-quota-burn", is_flag=True,
               help="On Azure, let priority-failover exhaust the deployments' tokens-per-minute to take them out.")
 @report_options
+@engine_options("Locust users for load-balancing and priority-failover (default 4 per worker).")
 def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, artifacts_dir: str | None,
         validations_dir: str | None, seed: int | None, output_format: str, max_requests: int | None,
-        allow_quota_burn: bool, report_dir: str | None, junit_file: str | None) -> None:
+        allow_quota_burn: bool, report_dir: str | None, junit_file: str | None, engine: str, users: int | None,
+        workers: int) -> None:
     """Prove with traffic that the gateway behaves as toolkit.yaml says. It never publishes.
 
     SCENARIO: load-balancing, priority-failover, circuit-breaker, semantic-cache, token-limit, auth
@@ -50,7 +53,7 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
         with sigterm_as_interrupt(), progress.shown():
             validate(names, config=config_path, env=env_name, artifacts=artifacts_dir, validations=validations_dir,
                      seed=seed, max_requests=max_requests, allow_quota_burn=allow_quota_burn,
-                     on_verdict=progress.verdict, run=run)
+                     on_verdict=progress.verdict, run=run, engine=engine, users=users, workers=workers)
     except KeyboardInterrupt:
         reason = mark_interrupted(run, names)
         write_reports(run, report_dir, junit_file, interrupted=reason)
@@ -61,6 +64,9 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
         out(json.dumps(run.to_json(), indent=2))
     else:
         counts = {o: sum(1 for v in run.verdicts if v.outcome.value == o) for o in ("pass", "fail", "inconclusive")}
+        builtin = [name for name, used in run.engines.items() if used != engine]
+        if builtin:
+            info(f"{', '.join(builtin)}: sequential by nature, sent by the built-in driver, not {engine}")
         info(f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive "
              f"({len(run.log)} requests)")
     raise click.exceptions.Exit(run.exit_code)

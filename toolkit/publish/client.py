@@ -249,6 +249,16 @@ class ApimClient:
             raise translated from None
 
 
+def _with_details(message: str, error: object) -> str:
+    """ARM's message with each of its ``details[]`` (``target: message``): the top line alone often names no field."""
+    parts = [message]
+    for detail in getattr(error, "details", None) or []:
+        text, target = getattr(detail, "message", None), getattr(detail, "target", None)
+        if text and text not in message:
+            parts.append(f"{target}: {text}" if target and target not in text else text)
+    return "; ".join(parts) if len(parts) > 1 else message
+
+
 def translate_error(exc: Exception, what: str, endpoint: str) -> Exception:
     """The RemoteError for an azure-core exception (anything else is returned unchanged: a bug)."""
     from azure.core.exceptions import (
@@ -265,7 +275,7 @@ def translate_error(exc: Exception, what: str, endpoint: str) -> Exception:
     if isinstance(exc, HttpResponseError) and exc.status_code:
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None)
-        message = getattr(error, "message", None) or exc.reason or ""
+        message = _with_details(getattr(error, "message", None) or exc.reason or "", error)
         retry_after = _retry_after(exc)
         translated = http_error(f"{what}: HTTP {exc.status_code}{f' {code}' if code else ''}: {message}".rstrip(": "),
                                 exc.status_code, code, retry_after)

@@ -11,10 +11,10 @@ comparing and showing, never for sending.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from toolkit.artifacts.arm_ids import pool_member_name
 from toolkit.artifacts.layout import Kind
 
 # Fields the service sets itself: never part of what a person declares.
@@ -43,13 +43,6 @@ DEFAULTS: dict[Kind, dict[str, Any]] = {
 }
 RULE_DEFAULTS = {"acceptRetryAfter": False}
 
-_MEMBER_ID = re.compile(
-    r"^(?:/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+)?"
-    r"/backends/([^/]+)/?$",
-    re.IGNORECASE,
-)
-
-
 def strip_server_fields(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
     """``{"properties": ...}`` without server-only fields: a body that can be sent back (snapshots, pull)."""
     properties = {k: v for k, v in dict(body.get("properties") or {}).items() if k not in SERVER_FIELDS.get(kind, ())}
@@ -66,12 +59,6 @@ def normalize(kind: Kind, body: Mapping[str, Any] | None) -> dict[str, Any]:
         if _same(properties.get(field), default):
             properties.pop(field, None)
     return _drop_empty(properties)
-
-
-def pool_member_name(member_id: str) -> str | None:
-    """The backend name in a pool member id (``/backends/x`` or a full ARM id), else None."""
-    match = _MEMBER_ID.match(member_id.strip())
-    return match.group(1) if match else None
 
 
 def canonical_duration(value: Any) -> Any:
@@ -173,6 +160,10 @@ def _shape_api(properties: dict[str, Any]) -> dict[str, Any]:
         properties["protocols"] = sorted(map(str, properties["protocols"]))
     if isinstance(properties.get("path"), str):
         properties["path"] = properties["path"].strip("/")
+    key_names = properties.get("subscriptionKeyParameterNames")
+    if isinstance(key_names, dict):  # APIM fills the name a PUT leaves out with its default
+        defaults = DEFAULTS[Kind.API]["subscriptionKeyParameterNames"]
+        properties["subscriptionKeyParameterNames"] = {**defaults, **{k: v for k, v in key_names.items() if v}}
     return properties
 
 

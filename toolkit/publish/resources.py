@@ -94,6 +94,8 @@ def _properties(path: ArtifactPath, text: str) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if document == {}:  # an information file with nothing to set (extractors of other tools write these)
+        return {}
     properties = document.get("properties") if isinstance(document, dict) else None
     if not isinstance(properties, dict):
         raise ArtifactError(f"{path}: expected {{\"properties\": {{...}}}}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.validate.expectations import Expectations
@@ -34,6 +34,8 @@ class Context:
     sleep: Callable[[float], None] = time.sleep
     _relief_key: str | None = None
     _relief_count: int = 0
+    engine: Any = None          # a concurrent engine (engines.Engine) for sample traffic; None: one by one here
+    _remaining: int | None = field(default=None, init=False)   # tokens left in the window after the last batch
 
     @property
     def shape(self) -> RequestShape:
@@ -75,6 +77,47 @@ class Context:
         elif self._nearly_out_of_tokens(observation):
             self._relieve_token_limit(None)
         return observation
+
+    def ask_unique_many(self, phase: str, count: int) -> Iterator[Observation]:
+        """``count`` routing requests, as ask_unique would send them. One by one unless the run has a
+        concurrent engine: then in batches small enough for the token window; a batch's token-limit 429s are
+        sent again once under a fresh counter (the 429s stay in the log, as with ask_unique)."""
+        if self.engine is None:
+            for _ in range(count):
+                yield self.ask_unique(phase)
+            return
+        if self._relief_key is None and self.target.control is not None:
+            self._relieve_token_limit(None)
+        left = count
+        while left > 0:
+            pending = [self.prompt() for _ in range(min(left, self._window_room()))]
+            rows = self._send_batch(pending, phase)
+            limited = [prompt for prompt, row in zip(pending, rows) if self._token_limited(row)]
+            if limited or any(self._nearly_out_of_tokens(row) for row in rows):
+                waits = [row.retry_after for row in rows if self._token_limited(row) and row.retry_after]
+                self._relieve_token_limit(max(waits) if waits else None)
+                self._remaining = None
+            yield from (row for row in rows if not self._token_limited(row))
+            yield from self._send_batch(limited, phase) if limited else []
+            left -= len(pending)
+
+    def _send_batch(self, pending: list[tuple[str, str]], phase: str) -> list[Observation]:
+        outgoing = [self.caller.prepare(prompt, self.shape, key=self._relief_key) for prompt, _ in pending]
+        replies = self.engine.send_all(outgoing, self.caller.wanted_headers())
+        rows = [self.caller.record(self.scenario, prompt_id, reply, phase=phase)
+                for (_, prompt_id), reply in zip(pending, replies)]
+        known = [row.remaining_tokens for row in rows if row.remaining_tokens is not None]
+        self._remaining = min(known) if known else None
+        return rows
+
+    def _window_room(self) -> int:
+        """How many requests fit in what is left of the token window (with the margin ask_unique keeps)."""
+        rule = self.expect.tokens
+        if rule is None:
+            return 10**9
+        per_request = self.settings.request.max_tokens + 200
+        left = self._remaining if self._remaining is not None else (rule.tokens_per_minute or per_request * 8)
+        return max(1, left // per_request - 4)
 
     def _relieve_token_limit(self, retry_after: float | None) -> None:
         """On the emulator: continue under a fresh subscription (a new counter; the clock is left alone, so

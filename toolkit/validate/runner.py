@@ -15,6 +15,7 @@ import httpx
 from toolkit.config.models import LoadedConfig
 from toolkit.errors import RemoteError
 from toolkit.validate.context import Context
+from toolkit.validate.engines import CONCURRENT_SCENARIOS
 from toolkit.validate.expectations import Expectations
 from toolkit.validate.observations import ObservationLog
 from toolkit.validate.scenarios import MODULES
@@ -30,6 +31,7 @@ class ValidationRun:
 
     verdicts: list[Verdict]
     log: ObservationLog = field(default_factory=ObservationLog)
+    engines: dict[str, str] = field(default_factory=dict)   # scenario -> the engine that sent its traffic
     target: str = ""  # what was validated (for reports), never a key
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)  # what reports must mask
 
@@ -38,7 +40,7 @@ class ValidationRun:
         return exit_code(self.verdicts)
 
     def to_json(self) -> dict[str, Any]:
-        return {"exit_code": self.exit_code, "requests": len(self.log),
+        return {"exit_code": self.exit_code, "requests": len(self.log), "engines": self.engines,
                 "scenarios": [v.to_json() for v in self.verdicts]}
 
 
@@ -56,10 +58,11 @@ def run_scenarios(config: LoadedConfig, expect: Expectations, target: Target, sc
                   embed: Callable[[list[str]], Any] | None = None,
                   sleep: Callable[[float], None] = time.sleep,
                   on_verdict: Callable[[Verdict], None] | None = None,
-                  run: ValidationRun | None = None) -> ValidationRun:
+                  run: ValidationRun | None = None, engine: Any = None) -> ValidationRun:
     """Each scenario in turn (settings are all loaded first, so a bad file stops before any traffic).
 
     ``run``, when given, is filled as the scenarios go (a caller interrupted mid-run still has what was done).
+    ``engine`` (engines.Engine) sends the sample traffic of CONCURRENT_SCENARIOS; the rest stay one by one.
     """
     names = expand(scenarios)
     settings = {name: load_settings(name, validations_dir) for name in names}
@@ -75,7 +78,8 @@ def run_scenarios(config: LoadedConfig, expect: Expectations, target: Target, sc
             ctx = Context(name, target, expect, settings[name], caller, run.log, random.Random(base_seed + index),
                           max_requests=max_requests, allow_quota_burn=allow_quota_burn,
                           embed=embed if embed is not None else _embedder(config, expect, target, client),
-                          sleep=sleep)
+                          sleep=sleep, engine=engine if name in CONCURRENT_SCENARIOS else None)
+            run.engines[name] = ctx.engine.name if ctx.engine is not None else "builtin"
             started = time.perf_counter()
             try:
                 verdict = import_module(MODULES[name]).run(ctx)

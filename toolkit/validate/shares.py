@@ -80,19 +80,22 @@ def sample_shares(ctx: Context, expected: dict[str, float], phase: str) -> Share
     result = SharesResult(expected, counts, 0, 0, budget, planned, Decision.UNDECIDED, statuses=statuses,
                           unknown_regions=unknown, alpha_each=alpha_each)
     for point in points:
-        while routed < point:
-            observation = ctx.ask_unique(phase)
-            sent += 1
-            statuses[observation.status] += 1
-            if observation.ok and observation.backend in expected and not observation.cache_hit:
-                counts[observation.backend] += 1
-                routed += 1
-            elif observation.cache_hit:
-                result.cache_hits += 1
-            elif observation.ok and observation.backend is None:
-                unknown[observation.region or "(no header)"] += 1
-            if _too_unrouted(sent, routed) or sent >= ctx.budget:
-                break
+        stop = False
+        while routed < point and not stop:
+            # one by one, or in batches through a concurrent engine (a batch's extra rows stay in the log)
+            for observation in ctx.ask_unique_many(phase, min(point - routed, ctx.budget - sent)):
+                sent += 1
+                statuses[observation.status] += 1
+                if observation.ok and observation.backend in expected and not observation.cache_hit:
+                    counts[observation.backend] += 1
+                    routed += 1
+                elif observation.cache_hit:
+                    result.cache_hits += 1
+                elif observation.ok and observation.backend is None:
+                    unknown[observation.region or "(no header)"] += 1
+                if _too_unrouted(sent, routed) or sent >= ctx.budget:
+                    stop = True
+                    break
         result.routed, result.sent = routed, sent
         result.judgements = [judge_share(name, counts[name], routed, share, settings.tolerance, alpha_each)
                              for name, share in expected.items()]

@@ -10,6 +10,7 @@ import json
 import random
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,27 @@ class RequestShape:
     system: str | None = "You are a terse assistant."
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One prepared request: what an engine (built-in, Locust) sends, knowing nothing of scenarios."""
+
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back for an Outgoing (status 0: no response); headers may be only the wanted ones."""
+
+    started: float          # epoch seconds when the request was sent
+    latency_ms: float
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    error: str | None = None  # why no response came (status 0): the exception's class name
+
+
 class Caller:
     """One client session against a target: sends, observes, remembers completion ids."""
 
@@ -63,7 +85,7 @@ class Caller:
 
     def nonce(self) -> str:
         """A per-request marker that makes a prompt unique, also to a semantic cache (so it cannot answer)."""
-        return "(" + " ".join(self._words.sample(NONCE_WORDS, 8)) + ")"
+        return nonce(self._words)
 
     def token(self) -> str | None:
         """The valid JWT requests carry when validate-jwt is configured (fetched once)."""
@@ -88,10 +110,10 @@ class Caller:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    def ask(self, scenario: str, prompt_id: str, prompt: str, shape: RequestShape, *, phase: str = "",
-            key: str | None = None, token: str | None | bool = True, headers: dict[str, str] | None = None,
-            stream: bool = False, max_tokens: int | None = None) -> Observation:
-        """Send one chat completion and record what came back."""
+    def prepare(self, prompt: str, shape: RequestShape, *, key: str | None = None, token: str | None | bool = True,
+                headers: dict[str, str] | None = None, stream: bool = False,
+                max_tokens: int | None = None) -> Outgoing:
+        """The chat completion for ``prompt``, ready for any engine to send."""
         messages = ([{"role": "system", "content": shape.system}] if shape.system else [])
         messages.append({"role": "user", "content": prompt})
         body: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens or shape.max_tokens}
@@ -99,13 +121,21 @@ class Caller:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         send_headers = headers if headers is not None else self.headers(key=key, token=token)
-        started_wall, started = time.time(), time.perf_counter()
-        try:
-            response = self.http.post(self.url, json=body, headers=send_headers)
-            status, content, response_headers = response.status_code, response.content, response.headers
-        except httpx.HTTPError:
-            status, content, response_headers = 0, b"", httpx.Headers()
-        latency = (time.perf_counter() - started) * 1000
+        return Outgoing(self.url, send_headers, body)
+
+    def wanted_headers(self) -> tuple[str, ...]:
+        """The response headers an observation reads (an engine may return only these)."""
+        remaining = self.expect.tokens.remaining_header if self.expect.tokens else None
+        return tuple(h.lower() for h in (self.backend_header, "retry-after", *TRACE_HEADERS, remaining) if h)
+
+    def send(self, outgoing: Outgoing) -> Reply:
+        """The built-in engine: one request on this caller's httpx client."""
+        return post(self.http, outgoing)
+
+    def record(self, scenario: str, prompt_id: str, reply: Reply, *, phase: str = "") -> Observation:
+        """Turn a reply (from any engine) into a row of the log: backend from the region header, cache hit
+        from a completion id seen before, tokens from usage."""
+        content, response_headers = reply.content, httpx.Headers(reply.headers)
         completion_id, usage = _completion(content, content.lstrip().startswith(b"data:"))
         hit = completion_id is not None and completion_id in self._seen_ids
         if completion_id:
@@ -116,13 +146,44 @@ class Caller:
         if self.expect.tokens and self.expect.tokens.remaining_header:
             remaining = _int(response_headers.get(self.expect.tokens.remaining_header))
         return self.log.add(Observation(
-            time=started_wall, scenario=scenario, prompt_id=prompt_id, status=status, latency_ms=round(latency, 3),
-            backend=names[0] if len(names) == 1 else None, region=region, cache_hit=hit,
-            prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
+            time=reply.started, scenario=scenario, prompt_id=prompt_id, status=reply.status,
+            latency_ms=round(reply.latency_ms, 3), backend=names[0] if len(names) == 1 else None, region=region,
+            cache_hit=hit, prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
             retry_after=_float(response_headers.get("retry-after")),
             trace_id=next((response_headers[h] for h in TRACE_HEADERS if h in response_headers), None),
             completion_id=completion_id, phase=phase, remaining_tokens=remaining,
         ))
+
+    def ask(self, scenario: str, prompt_id: str, prompt: str, shape: RequestShape, *, phase: str = "",
+            key: str | None = None, token: str | None | bool = True, headers: dict[str, str] | None = None,
+            stream: bool = False, max_tokens: int | None = None) -> Observation:
+        """Send one chat completion (built-in engine) and record what came back."""
+        outgoing = self.prepare(prompt, shape, key=key, token=token, headers=headers, stream=stream,
+                                max_tokens=max_tokens)
+        return self.record(scenario, prompt_id, self.send(outgoing), phase=phase)
+
+
+def post(http: httpx.Client, outgoing: Outgoing) -> Reply:
+    """Send one prepared request on ``http`` (status 0 when no response came)."""
+    started_wall, started = time.time(), time.perf_counter()
+    try:
+        response = http.post(outgoing.url, json=outgoing.body, headers=outgoing.headers)
+        status, content, headers, error = response.status_code, response.content, dict(response.headers), None
+    except httpx.HTTPError as exc:
+        status, content, headers, error = 0, b"", {}, type(exc).__name__
+    return Reply(started_wall, (time.perf_counter() - started) * 1000, status, headers, content, error)
+
+
+def nonce(rng: random.Random, words: Sequence[str] = NONCE_WORDS) -> str:
+    """Eight random words in parentheses: appended to a prompt, it changes what it means to a semantic cache."""
+    return "(" + " ".join(rng.sample(list(words), 8)) + ")"
+
+
+def with_prompt(body: dict[str, Any], text: str) -> dict[str, Any]:
+    """A copy of a chat body whose last message says ``text``."""
+    messages = [dict(message) for message in body["messages"]]
+    messages[-1]["content"] = text
+    return {**body, "messages": messages}
 
 
 def _completion(content: bytes, streamed: bool) -> tuple[str | None, dict[str, int]]:

@@ -167,3 +167,16 @@ def test_a_token_quota_is_refused_with_403(publish_mutated: Any, tmp_path: Path)
     verdict = run.verdicts[0]
     assert verdict.outcome is Outcome.PASS, verdict.sentence
     assert verdict.expected["refusal"] == 403 and "the first 403 came after" in verdict.sentence
+
+
+def test_quota_burn_that_does_not_exhaust_the_deployments_is_inconclusive(azure_like: Path,
+                                                                          committed_gateway: Any) -> None:
+    # The simulated deployments have no tokens-per-minute limit here, so the burst cannot take them out.
+    emulator = committed_gateway.emulator
+    emulator.reset()
+    run = toolkit.validate(["priority-failover"], config=azure_like, env="ci", allow_quota_burn=True,
+                           credential=EmulatorIssuerCredential(emulator.control_url, emulator.control_token),
+                           seed=3, environ={})
+    verdict = run.verdicts[0]
+    assert verdict.outcome is Outcome.INCONCLUSIVE and "did not leave the pool" in verdict.sentence
+    assert any(row.phase == "quota-burn" for row in run.log.rows)

@@ -32,6 +32,17 @@ def test_arm_validation_error_is_translated_with_status_and_message(target: Apim
     assert caught.value.exit_code == 4
 
 
+def test_every_problem_of_an_arm_error_is_in_the_message(target: ApimTarget) -> None:
+    """ARM puts the problems in details[] under a generic top line; each is shown with its field."""
+    pool = {"properties": {"type": "Pool", "pool": {"services": [{"id": "/apis/x"}, {"id": "/backends/missing"}]}}}
+    with pytest.raises(RemoteHttpError) as caught:
+        target.client.put(ResourceRef(Kind.BACKEND, "pool"), pool)
+    message = caught.value.message
+    assert "One or more fields contain incorrect values" in message
+    assert "properties.pool.services[0].id: '/apis/x' is not a backend id" in message
+    assert "properties.pool.services[1].id: backend 'missing' does not exist" in message
+
+
 def test_missing_resource_reads_as_none_and_delete_of_missing_is_fine(target: ApimTarget) -> None:
     ref = ResourceRef(Kind.BACKEND, "ghost")
     assert target.client.get(ref) is None

@@ -66,6 +66,34 @@ def test_pool_member_id_forms_and_order_compare_equal() -> None:
                                                                   "[west]": {"priority": 2}}
 
 
+def test_the_doubled_member_id_of_bicep_samples_names_the_last_backend() -> None:
+    """'<service id>/backends/${backend.id}' (public Bicep samples; APIM accepts it) is the backend after the last /backends/."""
+    from toolkit.artifacts.arm_ids import pool_member_name
+
+    arm = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim"
+    assert pool_member_name(f"{arm}/backends/{arm}/backends/backend1") == "backend1"
+    assert pool_member_name(f"{arm}/backends/backend1") == "backend1"
+    assert pool_member_name("/backends/backend1/") == "backend1"
+    assert pool_member_name("/backends//backends/backend1") is None  # only a full service id may be doubled
+    assert pool_member_name(f"{arm}/apis/backend1") is None
+    doubled = {"properties": {"type": "Pool", "pool": {"services": [{"id": f"{arm}/backends/{arm}/backends/east"}]}}}
+    assert normalize(Kind.BACKEND, doubled) == normalize(Kind.BACKEND, {"properties": {
+        "type": "Pool", "pool": {"services": [{"id": "/backends/east"}]}}})
+
+
+def test_a_subscription_key_name_left_out_is_apims_default() -> None:
+    """APIM fills the header or query name a PUT leaves out; a changed name still differs."""
+    header_only = {"properties": {"displayName": "A", "path": "a", "subscriptionKeyParameterNames": {"header": "api-key"}}}
+    stored = {"properties": {"displayName": "A", "path": "a",
+                             "subscriptionKeyParameterNames": {"header": "api-key", "query": "subscription-key"}}}
+    assert normalize(Kind.API, header_only) == normalize(Kind.API, stored)
+    renamed = {"properties": {"displayName": "A", "path": "a",
+                              "subscriptionKeyParameterNames": {"header": "api-key", "query": "key"}}}
+    assert normalize(Kind.API, renamed) != normalize(Kind.API, stored)
+    assert "subscriptionKeyParameterNames" not in normalize(Kind.API, {"properties": {
+        "displayName": "A", "path": "a", "subscriptionKeyParameterNames": {"query": "subscription-key"}}})
+
+
 @pytest.mark.parametrize(("a", "b", "same"), [("PT5M", "PT300S", True), ("PT1H", "PT60M", True),
                                               ("PT1M", "PT2M", False), ("not-a-duration", "not-a-duration", True)])
 def test_durations_compare_by_length(a: str, b: str, same: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 from toolkit.validate.observations import Observation
 from toolkit.validate.settings import LoadBalancingSettings
@@ -24,6 +25,9 @@ class StubContext:
         backend = self.rng.choices(list(self.weights), weights=list(self.weights.values()))[0]
         return Observation(0.0, "lb", "p", self.status, 1.0, backend, backend, False, 1, 1, None, None,
                            f"id-{self.calls}")
+
+    def ask_unique_many(self, phase: str, count: int) -> Iterator[Observation]:
+        return (self.ask_unique(phase) for _ in range(count))
 
 
 EXPECTED = {"east": 0.5, "north": 0.5, "west": 0.0}

@@ -11,23 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from toolkit.artifacts.arm_ids import pool_member_name
 from toolkit.emulator.management.store import ResourceKey, ResourceKind, ResourceStore
 
 POLICY_KINDS = (ResourceKind.GLOBAL_POLICY, ResourceKind.API_POLICY, ResourceKind.OPERATION_POLICY,
                 ResourceKind.FRAGMENT)
 
-_MEMBER_ID = re.compile(
-    r"^(?:/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+)?"
-    r"/backends/([^/]+)/?$",
-    re.IGNORECASE,
-)
 _NAMED_VALUE = re.compile(r"\{\{([A-Za-z0-9._-]+)\}\}")
-
-
-def pool_member_name(member_id: str) -> str | None:
-    """Backend name from a pool member id (full ARM id or ``/backends/<name>``); None for other forms."""
-    match = _MEMBER_ID.match(member_id.strip())
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 A specification sent with the PUT (``format``/``value``) is imported by :mod:`openapi_import`
 (the caller passes the result); its title, description and server URL fill what the PUT leaves out.
-Revisions: ``apiRevision`` and ``isCurrent`` are stored and returned; the emulator serves one
-revision per API, so a revision id (``name;rev=2``) or ``isCurrent: false`` is refused as its limit.
+Revisions: ``apiRevision`` and ``isCurrent`` are stored and returned. A revision id (``name;rev=2``)
+creates a non-current revision of API ``name`` (which must exist), with its path; it is stored, listed
+and pulled, but the gateway serves only the current revision, and making another revision current
+(``isCurrent: true`` on a revision id, ``isCurrent: false`` on the API) is refused as the emulator's limit.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from toolkit.emulator.management.fields import (
     properties_of,
 )
 from toolkit.emulator.management.openapi_import import ImportedApi
-from toolkit.emulator.management.store import Resource, ResourceKind, ResourceStore
+from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind, ResourceStore
 
 DEFAULT_KEY_NAMES = {"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"}
 _PROTOCOLS = ("http", "https", "ws", "wss")
 # Import instructions of an API PUT: used for the import, never stored or returned (as on APIM).
 _IMPORT_FIELDS = ("format", "value", "wsdlSelector", "translateRequiredQueryParameters")
 _REVISION = re.compile(r"[1-9][0-9]{0,99}")
+_RELEASE_LIMIT = "properties.isCurrent: the local emulator does not support making another revision current (APIM does)"
+_REVISION_ID = re.compile(r"([^;]+);rev=([1-9][0-9]{0,99})")
 
 
 def translate_query_of(body: Any) -> str:
@@ -43,10 +47,13 @@ def validate_api(
     name: str, body: Any, store: ResourceStore, existing: Resource | None, imported: ImportedApi | None = None
 ) -> dict[str, Any]:
     """The properties to store for API ``name``, or a 400 ValidationError."""
-    if ";rev=" in name:
-        raise ArmError(400, "ValidationError", f"the local emulator serves only the current revision of an API "
-                                               f"(APIM supports revision ids such as {name!r})")
+    revision = revision_id(name)
     props = dict(properties_of(body))  # a copy: the import fields stay in the body for the import itself
+    if props.get("apiVersionSetId") is not None:  # APIM serves such an API at <path>/<version> (or by header/query)
+        raise ArmError(400, "ValidationError", "properties.apiVersionSetId: the local emulator does not support API "
+                                               "version sets (APIM does)", target="properties.apiVersionSetId")
+    if revision is not None:
+        _inherit_from_current(name, revision, props, store)
     for field in _IMPORT_FIELDS:
         props.pop(field, None)
     if imported is not None:
@@ -75,7 +82,10 @@ def validate_api(
     props.setdefault("protocols", ["https"])
     props.setdefault("subscriptionRequired", True)
     props["subscriptionKeyParameterNames"] = {**DEFAULT_KEY_NAMES, **{k: v for k, v in (key_names or {}).items() if v}}
-    _check_revision(props, before)
+    if revision is None:
+        _check_revision(props, before)
+    else:
+        _check_non_current_revision(revision[1], props)
     return props
 
 
@@ -84,15 +94,50 @@ def _check_revision(props: dict[str, Any], before: dict[str, Any]) -> None:
     if revision is not None and not _REVISION.fullmatch(revision):
         raise validation_error("properties.apiRevision", f"must be a revision number such as '1', got {revision!r}")
     if optional_bool(props, "isCurrent", "properties.isCurrent") is False:
-        raise ArmError(400, "ValidationError", "properties.isCurrent: the local emulator serves only the current "
-                                               "revision of an API (APIM supports non-current revisions)",
-                       target="properties.isCurrent")
+        raise ArmError(400, "ValidationError", _RELEASE_LIMIT, target="properties.isCurrent")
     props["apiRevision"] = revision or str(before.get("apiRevision") or "1")
     props["isCurrent"] = True
+
+
+def revision_id(name: str) -> tuple[str, str] | None:
+    """``(api, revision)`` of a revision id such as ``echo;rev=2``; None for an API's own name."""
+    match = _REVISION_ID.fullmatch(name)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _inherit_from_current(name: str, revision: tuple[str, str], props: dict[str, Any], store: ResourceStore) -> None:
+    """A revision belongs to an existing API and has its path."""
+    current = store.get(ResourceKey(ResourceKind.API, revision[0]))
+    if current is None:
+        raise ArmError(400, "ValidationError", f"API '{revision[0]}' does not exist: create it before its revision "
+                                               f"{name!r}")
+    if str(current.properties.get("apiRevision", "1")) == revision[1]:
+        raise validation_error("properties.apiRevision", f"revision {revision[1]} is the current revision of API "
+                                                         f"'{revision[0]}'; address it as '{revision[0]}'")
+    props.setdefault("displayName", current.properties.get("displayName"))
+    path = current.properties.get("path")
+    if props.get("path") is None:
+        props["path"] = path
+    elif str(props["path"]).strip("/").lower() != str(path).strip("/").lower():
+        raise validation_error("properties.path", f"a revision has the path of its API '{revision[0]}' ('{path}')")
+
+
+def _check_non_current_revision(number: str, props: dict[str, Any]) -> None:
+    if props.get("apiRevision") not in (None, number):
+        raise validation_error("properties.apiRevision", f"must be {number!r}, the revision in the id, "
+                                                         f"got {props['apiRevision']!r}")
+    if optional_bool(props, "isCurrent", "properties.isCurrent") is True:
+        raise ArmError(400, "ValidationError", _RELEASE_LIMIT, target="properties.isCurrent")
+    props["apiRevision"], props["isCurrent"] = number, False
+
+
+def _same_api(name: str, other: str) -> bool:
+    """Whether two API ids are revisions of one API (they share its path)."""
+    return (revision_id(name) or (name,))[0] == (revision_id(other) or (other,))[0]
 
 
 def _check_path_unique(name: str, path: str, store: ResourceStore) -> None:
     wanted = path.strip("/").lower()
     for api in store.list(ResourceKind.API):
-        if api.key.name != name and str(api.properties.get("path", "")).strip("/").lower() == wanted:
+        if not _same_api(name, api.key.name) and str(api.properties.get("path", "")).strip("/").lower() == wanted:
             raise validation_error("properties.path", f"path '{path}' is already used by API '{api.key.name}'")

@@ -25,8 +25,8 @@ def validate_named_value(name: str, body: Any, store: ResourceStore, existing: R
             raise validation_error("properties.displayName", f"{display!r} is already used by named value "
                                                              f"'{other.key.name}'")
     if props.get("keyVault") is not None:
-        raise validation_error("properties.keyVault", "Key Vault named values are not supported by the emulator; "
-                                                      "send the value with secret: true")
+        raise validation_error("properties.keyVault", "the local emulator does not support Key Vault named "
+                                                      "values (APIM does): send the value with secret: true")
     required_str(props, "value", "properties.value", max_length=4096)
     props["secret"] = bool(optional_bool(props, "secret", "properties.secret"))
     tags = optional_list(props, "tags", "properties.tags", max_items=32) or []

@@ -52,8 +52,8 @@ class GatewayView:
         return resource.properties if resource is not None else None
 
     def apis(self) -> dict[str, dict[str, Any]]:
-        """Every API's properties by name."""
-        return {r.key.name: r.properties for r in self._store.list(ResourceKind.API)}
+        """Every API's properties by name (its current revision: the gateway serves no other)."""
+        return {r.key.name: r.properties for r in self._store.list(ResourceKind.API) if r.properties.get("isCurrent", True)}
 
     def policy_xml(self, scope: PolicyScope, api: str | None = None, operation: str | None = None) -> str | None:
         """The rawxml policy at the global, API (``api``) or operation (``api`` + ``operation``) scope."""

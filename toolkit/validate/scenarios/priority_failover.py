@@ -88,6 +88,7 @@ def _recovery(ctx: Context, primaries: list[str]) -> Check:
 
 def _burn(ctx: Context) -> None:
     """Azure only: a burst of large requests to exhaust the top group's tokens per minute."""
-    for _ in range(ctx.settings.burn_requests):
-        ctx.ask_unique("quota-burn", max_tokens=ctx.settings.burn_max_tokens)
+    for _ in range(ctx.settings.burn_requests):  # refusals are the point here: nothing is waited out
+        prompt, prompt_id = ctx.prompt()
+        ctx.ask(prompt_id, prompt, phase="quota-burn", max_tokens=ctx.settings.burn_max_tokens)
 

@@ -55,6 +55,15 @@ def test_display_names_are_unique(client):
     assert "properties.displayName" in caught.value.error.message
 
 
+def test_a_key_vault_reference_is_refused_as_the_emulators_limit(client):
+    with pytest.raises(HttpResponseError) as caught:
+        client.named_value.begin_create_or_update(RG, SVC, "kv", models.NamedValueCreateContract(
+            display_name="kv", secret=True, key_vault=models.KeyVaultContractCreateProperties(
+                secret_identifier="https://kv.vault.azure.net/secrets/key"))).result()
+    assert caught.value.status_code == 400
+    assert "the local emulator does not support Key Vault named values (APIM does)" in caught.value.error.message
+
+
 def test_display_name_characters_are_checked(client):
     with pytest.raises(HttpResponseError) as caught:
         _named_value(client, "a", "1", display="has space")

@@ -161,16 +161,51 @@ def test_operations_of_a_missing_api_are_404(client):
         _operation(client, "missing", "op")
 
 
-def test_revision_fields_are_returned_and_other_revisions_refused(client):
+RELEASE_LIMIT = r"does not support making another revision current \(APIM does\)"
+
+
+def _revision(client, name, path="inference", **extra):
+    return client.api.begin_create_or_update(RG, SVC, name, models.ApiCreateOrUpdateParameter(
+        path=path, format="openapi+json", value=json.dumps(SPEC), **extra), polling_interval=0).result()
+
+
+def test_revision_fields_are_returned_and_releasing_another_revision_refused(client):
     api = _import(client, api_revision="3", is_current=True)
     assert (api.api_revision, api.is_current) == ("3", True)
     assert _import(client).api_revision == "3"  # kept when a later PUT leaves it out
-    with pytest.raises(HttpResponseError, match="only the current revision"):
+    with pytest.raises(HttpResponseError, match=RELEASE_LIMIT):
         _import(client, is_current=False)
-    with pytest.raises(HttpResponseError, match="only the current revision"):
-        _import(client, name="inference;rev=2")
     with pytest.raises(HttpResponseError, match="revision number"):
         _import(client, api_revision="two")
+
+
+def test_a_non_current_revision_is_stored_listed_and_not_served(client, plane: ManagementPlane):
+    with pytest.raises(HttpResponseError, match="API 'inference' does not exist: create it before its revision"):
+        _revision(client, "inference;rev=2")
+    _import(client)
+    revision = _revision(client, "inference;rev=2", path=None)  # the path is the API's
+    assert (revision.api_revision, revision.is_current, revision.path) == ("2", False, "inference")
+    assert sorted(a.name for a in client.api.list_by_service(RG, SVC)) == ["inference", "inference;rev=2"]
+    assert [o.name for o in client.api_operation.list_by_api(RG, SVC, "inference;rev=2")]
+    assert list(plane.view.apis()) == ["inference"]  # the gateway serves the current revision only
+    with pytest.raises(HttpResponseError, match=RELEASE_LIMIT):
+        _revision(client, "inference;rev=3", is_current=True)
+    with pytest.raises(HttpResponseError, match="a revision has the path of its API 'inference'"):
+        _revision(client, "inference;rev=3", path="elsewhere")
+    with pytest.raises(HttpResponseError, match="must be '3', the revision in the id"):
+        _revision(client, "inference;rev=3", api_revision="4")
+    with pytest.raises(HttpResponseError, match="revision 1 is the current revision"):
+        _revision(client, "inference;rev=1")
+    client.api.begin_delete(RG, SVC, "inference", if_match="*", polling_interval=0).result()
+    assert list(client.api.list_by_service(RG, SVC)) == []  # its revisions went with it
+    assert list(plane.view.apis()) == []
+
+
+def test_an_api_in_a_version_set_is_refused_as_the_emulators_limit(client):
+    """APIM serves it at <path>/<version> (or by header or query); the emulator routes by path only."""
+    with pytest.raises(HttpResponseError, match=r"does not support API version sets \(APIM does\)"):
+        _import(client, api_version="v1", api_version_set_id="/apiVersionSets/set1")
+    assert list(client.api.list_by_service(RG, SVC)) == []
 
 
 def test_deleting_the_api_deletes_its_operations(client, plane: ManagementPlane):

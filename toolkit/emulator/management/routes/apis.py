@@ -18,7 +18,7 @@ from toolkit.emulator.management.openapi_import import ImportedApi, import_speci
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
-from toolkit.emulator.management.validate_api import translate_query_of, validate_api
+from toolkit.emulator.management.validate_api import revision_id, translate_query_of, validate_api
 from toolkit.emulator.management.validate_operation import check_operation_id, check_template_parameters, operation_key
 
 _KIND = ResourceKind.API
@@ -63,10 +63,15 @@ def _replace_operations(call: ArmCall, resource: Resource) -> None:
 
 def _cascade(call: ArmCall, resource: Resource) -> None:
     store = call.deps.store
-    store.delete(ResourceKey(ResourceKind.API_POLICY, resource.key.name))
-    for kind in (ResourceKind.OPERATION, ResourceKind.OPERATION_POLICY):
-        for child in store.list(kind, parent=resource.key.name):
-            store.delete(child.key)
+    # Deleting an API deletes its other revisions too (their ids are '<name>;rev=N').
+    revisions = [r.key.name for r in store.list(_KIND) if (revision_id(r.key.name) or ("",))[0] == resource.key.name]
+    for name in (resource.key.name, *revisions):
+        store.delete(ResourceKey(ResourceKind.API_POLICY, name))
+        for kind in (ResourceKind.OPERATION, ResourceKind.OPERATION_POLICY):
+            for child in store.list(kind, parent=name):
+                store.delete(child.key)
+        if name != resource.key.name:
+            store.delete(ResourceKey(_KIND, name))
 
 
 SPEC = ResourceSpec(

@@ -1,0 +1,16 @@
+"""Backend names in the ARM ids a pool lists (one parser for the publisher, the emulator and its gateway)."""
+
+from __future__ import annotations
+
+import re
+
+_SERVICE_ID = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+"
+# The optional middle group is the doubled form many public Bicep samples build,
+# '<service id>/backends/${backend.id}' (the backend's full id after '/backends/'), which those samples deploy to APIM.
+_MEMBER_ID = re.compile(rf"^(?:{_SERVICE_ID})?(?:/backends/{_SERVICE_ID})?/backends/([^/]+)/?$", re.IGNORECASE)
+
+
+def pool_member_name(member_id: str) -> str | None:
+    """The backend name in a pool member id (``/backends/x``, a full ARM id, or the doubled form), else None."""
+    match = _MEMBER_ID.match(member_id.strip())
+    return match.group(1) if match else None
