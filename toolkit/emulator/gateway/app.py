@@ -189,7 +189,7 @@ class GatewayRuntime:
         recompile = {key for key, text in self._policy_sources.items() if mentioned and _mentions(text, mentioned)}
         for key in keys:
             if key.kind is ResourceKind.API:
-                properties = view.api(key.name)
+                properties = view.served_api(key.name)
                 if properties is None:
                     apis.pop(key.name, None)
                     operations.pop(key.name, None)

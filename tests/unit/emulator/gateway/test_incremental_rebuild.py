@@ -201,3 +201,11 @@ def test_the_same_writes_leave_the_gateway_as_a_full_rebuild_would(gateway: Gate
     gateway.rebuild()
     assert incremental == (sorted(gateway._policies), dict(gateway._broken), [a.name for a in gateway._apis],
                            sorted(gateway.services._backends))
+
+
+def test_a_non_current_api_revision_written_later_is_stored_but_not_served(gateway: GatewayRuntime) -> None:
+    gateway.plane.store.put(_key(ResourceKind.API, "a4;rev=2"), {"displayName": "a4", "path": "a4",
+                                                               "protocols": ["https"], "isCurrent": False})
+    assert gateway.match("/a4/chat") is None and "a4;rev=2" not in gateway._operations
+    gateway.plane.store.put(_key(ResourceKind.API, "a4"), {"displayName": "a4", "path": "a4", "protocols": ["https"]})
+    assert gateway.match("/a4/chat").name == "a4"
