@@ -68,7 +68,10 @@ class Apply:
     def __init__(self, env: dict[str, str], config: Path) -> None:
         self.lines: list[str] = []
         self._changed = threading.Condition()
-        self.proc = subprocess.Popen([sys.executable, "-m", "toolkit", "apply", "--yes", "--config", str(config)],
+        # --parallel 1: these tests hold the Nth write by number, which needs one write in flight at a time
+        # (concurrent writes are covered in tests/unit/publish/test_publish_parallel.py).
+        self.proc = subprocess.Popen([sys.executable, "-m", "toolkit", "apply", "--yes", "--parallel", "1",
+                                      "--config", str(config)],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from toolkit.publish.apply import ApplyOutcome
     from toolkit.publish.plan import Plan
 
+DEFAULT_PARALLEL_WRITES = 4  # concurrent writes per dependency level (toolkit.publish.apply_plan's ``parallel``)
+
 
 def _interactive() -> bool:
     """Whether a person can answer the confirmation prompt."""
@@ -32,12 +34,14 @@ def _interactive() -> bool:
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--prune", is_flag=True, help="Also delete resources the artifacts lack (whole gateway only).")
 @click.option("--dry-run", is_flag=True, help="Show the plan and stop: nothing is written.")
+@click.option("--parallel", type=click.IntRange(1, 16), default=DEFAULT_PARALLEL_WRITES, show_default=True,
+              help="Write up to N independent resources of one dependency level at once (1: one by one).")
 @artifacts_option
 @target_options
 @validate_options
 @format_option("text", "json")
 def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_file: str | None, assume_yes: bool,
-        prune: bool, dry_run: bool, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
+        prune: bool, dry_run: bool, parallel: int, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
         auth: str | None, validate_after: bool = False, rollback_on_fail: bool = False,
         output_format: str = "text") -> None:
     """Publish FEATURE... (default: all) to the target.
@@ -46,7 +50,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     dependency order: named values, single backends, pools, fragments, APIs, policies. Deletes only
     with --prune (in reverse order). If a write fails, everything already written is restored
     (except what another writer changed meanwhile: that is left alone and listed). The first Ctrl-C
-    or SIGTERM stops after the current write and rolls back (exit 130 when the target is as before);
+    or SIGTERM stops after the writes in flight and rolls back (exit 130 when the target is as before);
     a second one stops at once and lists what is left changed (exit 4).
     With --validate the matching scenarios run right after (exit as `toolkit validate`); with
     --rollback-on-fail a failed scenario restores the pre-apply state.
@@ -87,7 +91,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
         snapshot = snapshot_if(rollback_on_fail, target.client, plan)
         try:
             with graceful_stop("rolling back what was written") as stop:
-                outcome = apply_plan(target.client, plan, desired.resources, stop=stop,
+                outcome = apply_plan(target.client, plan, desired.resources, stop=stop, parallel=parallel,
                                      on_event=lambda kind, text: info(f"  {kind}: {text}"))
         except ApplyFailed as exc:
             _report_rollback(exc.outcome)

@@ -16,8 +16,11 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Union
 
 from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.errors import EXIT_INTERRUPTED, EXIT_REMOTE, ApplyError, InputError, RemoteError, StalePlanError
@@ -25,6 +28,7 @@ from toolkit.publish.client import ApimClient
 from toolkit.publish.diff import field_changes
 from toolkit.publish.errors import PreconditionFailed, redact
 from toolkit.publish.normalize import strip_server_fields
+from toolkit.publish.order import concurrent_batches, level_of
 from toolkit.publish.plan import Change, Op, Plan
 from toolkit.publish.plan_text import change_line
 from toolkit.publish.resources import Body, LiveResource, ResourceRef, is_secret
@@ -94,18 +98,21 @@ def apply_plan(
     secret_values: Collection[str] = (),
     on_event: Event | None = None,
     stop: Callable[[], bool] | None = None,
+    parallel: int = 1,
 ) -> ApplyOutcome:
     """Execute ``plan.actions`` against ``client`` with the bodies in ``desired``; see the module docstring.
 
     ``stop`` is asked before each write and after the last one: True rolls back what was written and
-    raises ApplyInterrupted.
+    raises ApplyInterrupted. ``parallel`` > 1 writes up to that many resources of one dependency level
+    at once (see :func:`toolkit.publish.order.concurrent_batches`); events, ``outcome.done`` and the
+    rollback keep plan order whatever order the writes finish in.
     """
     notify = on_event or (lambda kind, text: None)
     stop_requested = stop or (lambda: False)
     actions = plan.actions
     _check_bodies(actions, desired)
     writes_before = client.calls["write"]
-    snapshot = _precheck(client, actions)
+    snapshot = _precheck(client, actions, parallel)
     secrets = {*secret_values, *_secret_values(desired.values()), *_secret_values(r.body for r in snapshot.values())}
     outcome = ApplyOutcome()
     written: list[_Written] = []
@@ -114,36 +121,125 @@ def apply_plan(
         outcome.writes = client.calls["write"] - writes_before
         return error(message, outcome, hint=hint)
 
-    for change in [*actions, None]:  # None: after the last write, a last look at stop()
-        if stop_requested():
-            outcome.interrupted = True
-            notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
-            _rollback_or_stop(client, written, [], snapshot, outcome, notify, secrets)
-            raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT)
-        if change is None:
-            break
-        try:
-            etag = _write(client, change, _body_for(change, desired, snapshot))
-        except RemoteError as exc:
-            outcome.failed, outcome.error = change, redact(with_artifact_file(change.ref, exc.message), secrets)
-            notify("failed", f"{change_line(change)}: {outcome.error}")
-            try:
-                failed = _failed_write_step(client, change, exc, desired.get(change.ref), snapshot.get(change.ref),
-                                            outcome)
-            except KeyboardInterrupt:
-                _stopped_at_once(change, written, outcome)
+    def write(change: Change) -> str | None:
+        return _write(client, change, _body_for(change, desired, snapshot))
+
+    if parallel > 1:
+        batches = concurrent_batches(actions, lambda change: _group(change, desired, snapshot))
+    else:
+        batches = [[change] for change in actions]
+    with _Writer(write, stop_requested, parallel) as writer:
+        for batch in [*batches, None]:  # None: after the last write, a last look at stop()
+            if stop_requested():
+                outcome.interrupted = True
+                notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
+                _rollback_or_stop(client, written, [], snapshot, outcome, notify, secrets)
+                raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT)
+            if batch is None:
+                break
+            results = writer.run(batch)
+            if any(result is _INTERRUPTED for result in results):  # the second Ctrl-C during a write: stop at once
+                _record_batch(batch, results, written, outcome, notify, secrets)
+                _stopped_at_once([c for c, r in zip(batch, results) if r is _INTERRUPTED], written, outcome)
                 raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
-            _rollback_or_stop(client, written, failed, snapshot, outcome, notify, secrets)
-            error = ApplyInterrupted if outcome.interrupted else ApplyFailed
-            raise finish(error, _failure_message(outcome), _HINT) from None
-        except KeyboardInterrupt:  # the second Ctrl-C during a write: stop at once
-            _stopped_at_once(change, written, outcome)
-            raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
-        written.append(_Written(change, etag))
-        outcome.done.append(change)
-        notify("done", change_line(change))
+            failures = _record_batch(batch, results, written, outcome, notify, secrets)
+            if failures:
+                failed: list[_Written] = []
+                try:
+                    for change, exc in failures:
+                        failed += _failed_write_step(client, change, exc, desired.get(change.ref),
+                                                     snapshot.get(change.ref), outcome)
+                except KeyboardInterrupt:
+                    _stopped_at_once([change], [*written, *failed], outcome)
+                    raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
+                _rollback_or_stop(client, written, failed, snapshot, outcome, notify, secrets)
+                error = ApplyInterrupted if outcome.interrupted else ApplyFailed
+                raise finish(error, _failure_message(outcome), _HINT) from None
+            if any(result is _NOT_STARTED for result in results):  # stop() said so in the middle of the batch
+                outcome.interrupted = True
+                notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
+                _rollback_or_stop(client, written, [], snapshot, outcome, notify, secrets)
+                raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT)
     outcome.writes = client.calls["write"] - writes_before
     return outcome
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_NOT_STARTED = _Marker("not started")  # stop() was asked first: not written
+_INTERRUPTED = _Marker("interrupted")  # a KeyboardInterrupt while it was being written: state unknown
+WriteResult = Union[str, None, RemoteError, _Marker]
+
+
+class _Writer:
+    """Writes one batch, serially or on a bounded thread pool; results in batch order."""
+
+    def __init__(self, write: Callable[[Change], str | None], stop: Callable[[], bool], parallel: int) -> None:
+        self._write, self._stop = write, stop
+        self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="apply") if parallel > 1 else None
+        self._abort = threading.Event()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            # After a KeyboardInterrupt, writes still in flight finish on their own; nothing waits for them.
+            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
+
+    def run(self, batch: list[Change]) -> list[WriteResult]:
+        if self._pool is None or len(batch) == 1:
+            return [self._one(change, check_stop=False) for change in batch]  # stop() was asked just before
+        futures = [self._pool.submit(self._one, change, check_stop=True) for change in batch]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:  # the second Ctrl-C while waiting: what had not started never will
+            self._abort.set()
+            return [future.result() if future.done() and not future.cancelled() else
+                    _NOT_STARTED if future.cancel() else _INTERRUPTED for future in futures]
+
+    def _one(self, change: Change, *, check_stop: bool) -> WriteResult:
+        if self._abort.is_set() or (check_stop and self._stop()):
+            return _NOT_STARTED
+        try:
+            return self._write(change)
+        except RemoteError as exc:
+            return exc
+        except KeyboardInterrupt:
+            self._abort.set()
+            return _INTERRUPTED
+
+
+def _group(change: Change, desired: Mapping[ResourceRef, Body], snapshot: Mapping[ResourceRef, LiveResource]) \
+        -> tuple[bool, int]:
+    """(is a delete, dependency level): what may be written together (a pool's level needs its body)."""
+    live = snapshot.get(change.ref)
+    body = live.body if change.op is Op.DELETE and live is not None else desired.get(change.ref)
+    return change.op is Op.DELETE, level_of(change.ref, body)
+
+
+def _record_batch(batch: list[Change], results: list[WriteResult], written: list[_Written], outcome: ApplyOutcome,
+                  notify: Event, secrets: Collection[str]) -> list[tuple[Change, RemoteError]]:
+    """Record a batch's writes in plan order; the failures (the first one is the apply's ``failed``)."""
+    failures: list[tuple[Change, RemoteError]] = []
+    for change, result in zip(batch, results):
+        if isinstance(result, RemoteError):
+            error = redact(with_artifact_file(change.ref, result.message), secrets)
+            if outcome.failed is None:
+                outcome.failed, outcome.error = change, error
+            notify("failed", f"{change_line(change)}: {error}")
+            failures.append((change, result))
+        elif not isinstance(result, _Marker):
+            written.append(_Written(change, result))
+            outcome.done.append(change)
+            notify("done", change_line(change))
+    return failures
 
 
 _HINT = "run `toolkit plan` to see the target's state now"
@@ -190,12 +286,17 @@ def _body_for(change: Change, desired: Mapping[ResourceRef, Body],
     return body
 
 
-def _precheck(client: ApimClient, actions: list[Change]) -> dict[ResourceRef, LiveResource]:
-    """Read every touched resource; StalePlanError (nothing written) when any changed since the plan."""
+def _precheck(client: ApimClient, actions: list[Change], parallel: int = 1) -> dict[ResourceRef, LiveResource]:
+    """Read every touched resource (``parallel`` at a time); StalePlanError (nothing written) when any changed
+    since the plan."""
     snapshot: dict[ResourceRef, LiveResource] = {}
     stale: list[str] = []
-    for change in actions:
-        live = client.get(change.ref)
+    if parallel > 1 and len(actions) > 1:
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="apply-read") as pool:
+            reads = list(pool.map(lambda change: client.get(change.ref), actions))
+    else:
+        reads = [client.get(change.ref) for change in actions]
+    for change, live in zip(actions, reads):
         if change.op is Op.CREATE and live is not None:
             stale.append(f"{change.ref.label} was created on the target")
         elif change.op is not Op.CREATE and live is None:
@@ -278,10 +379,11 @@ def _rollback_or_stop(client: ApimClient, written: list[_Written], failed: list[
             notify("restored", restored)
 
 
-def _stopped_at_once(in_flight: Change, written: list[_Written], outcome: ApplyOutcome) -> None:
-    """A KeyboardInterrupt during ``in_flight``'s write: nothing is undone; list what is left changed."""
+def _stopped_at_once(in_flight: list[Change], written: list[_Written], outcome: ApplyOutcome) -> None:
+    """A KeyboardInterrupt during the ``in_flight`` writes: nothing is undone; list what is left changed."""
     outcome.interrupted = True
-    outcome.unrestored.append((in_flight.ref.label, f"state unknown: interrupted while writing ({in_flight.op.value})"))
+    for change in in_flight:
+        outcome.unrestored.append((change.ref.label, f"state unknown: interrupted while writing ({change.op.value})"))
     _left_changed(reversed(written), outcome)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,6 +156,7 @@ class ApimClient:
         self.settings = settings
         self.retry = retry
         self.calls: Counter[str] = Counter()  # "read" / "write" attempts, retries included
+        self._calls_lock = threading.Lock()  # apply writes from several threads
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -234,7 +236,8 @@ class ApimClient:
         return self.retry.run(lambda: self._counted("write", what, call))
 
     def _counted(self, category: str, what: str, call: Callable[[], T]) -> T:
-        self.calls[category] += 1
+        with self._calls_lock:
+            self.calls[category] += 1
         try:
             return call()
         except RemoteError:

@@ -6,7 +6,7 @@ member before the member backend is deleted, and a policy stops using a named va
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from toolkit.artifacts.layout import Kind
@@ -23,6 +23,9 @@ LEVELS: tuple[tuple[str, Callable[[ResourceRef, Mapping[str, Any] | None], bool]
     ("APIs", lambda ref, body: ref.kind is Kind.API),
     ("policies", lambda ref, body: ref.kind in (Kind.GLOBAL_POLICY, Kind.API_POLICY, Kind.OPERATION_POLICY)),
 )
+
+# Levels whose members may depend on each other: written one at a time (a fragment may include another).
+SERIAL_LEVELS = frozenset({"policy fragments"})
 
 
 def _is_pool(body: Mapping[str, Any] | None) -> bool:
@@ -45,3 +48,21 @@ def write_order(items: Iterable[T], key: Callable[[T], tuple[ResourceRef, Mappin
 def delete_order(items: Iterable[T], key: Callable[[T], tuple[ResourceRef, Mapping[str, Any] | None]]) -> list[T]:
     """``items`` sorted for deleting: the reverse of :func:`write_order`."""
     return list(reversed(write_order(items, key)))
+
+
+def concurrent_batches(items: Sequence[T], group: Callable[[T], tuple[bool, int]]) -> list[list[T]]:
+    """``items`` (already in apply order) cut into batches whose members may be written concurrently.
+
+    ``group(item)`` is (is a delete, dependency level). A batch is a run of consecutive items of one
+    group: nothing in it depends on anything else in it, and everything before it is done first.
+    Items of a :data:`SERIAL_LEVELS` level get a batch each.
+    """
+    batches: list[list[T]] = []
+    previous: tuple[bool, int] | None = None
+    for item in items:
+        current = group(item)
+        if current != previous or LEVELS[current[1]][0] in SERIAL_LEVELS:
+            batches.append([])
+        batches[-1].append(item)
+        previous = current
+    return batches

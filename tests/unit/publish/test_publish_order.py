@@ -33,3 +33,20 @@ def test_write_order_and_delete_order() -> None:
         ("policy-fragment", "f"), ("api", "a"), ("api-policy", "a"), ("global-policy", ""), ("operation-policy", "op"),
     ]
     assert [ref for ref, _ in delete_order(ITEMS, key=lambda item: item)] == list(reversed(ordered))
+
+
+def test_concurrent_batches_cut_at_each_level_and_between_writes_and_deletes_and_keep_fragments_serial() -> None:
+    from toolkit.publish.order import concurrent_batches
+
+    items = write_order([*ITEMS, (ResourceRef(Kind.FRAGMENT, "g"), None), (ResourceRef(Kind.NAMED_VALUE, "nv2"), None)],
+                        key=lambda item: item)
+    deletes = [("delete", ResourceRef(Kind.BACKEND, "old1")), ("delete", ResourceRef(Kind.BACKEND, "old2"))]
+    everything = [("write", ref) for ref, _ in items] + deletes
+    bodies = dict(ITEMS)
+
+    def group(item: tuple[str, ResourceRef]) -> tuple[bool, int]:
+        return item[0] == "delete", level_of(item[1], bodies.get(item[1]))
+
+    batches = [[ref.name or ref.kind.value for _, ref in batch] for batch in concurrent_batches(everything, group)]
+    assert batches == [["nv", "nv2"], ["a-single", "z-single"], ["pool"], ["f"], ["g"], ["a"],
+                       ["a", "global-policy", "op"], ["old1", "old2"]]

@@ -12,7 +12,7 @@ import logging
 import tempfile
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from threading import Lock
 from typing import Any
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from toolkit.emulator.gateway.http_client import StreamedBody
 from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
-from toolkit.emulator.management.store import ResourceKind
+from toolkit.emulator.management.store import ChangeEvent, ResourceKey, ResourceKind
 from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
@@ -40,6 +40,15 @@ MISSING_KEY = ("Access denied due to missing subscription key. "
                "Make sure to include subscription key when making requests to an API.")
 INVALID_KEY = ("Access denied due to invalid subscription key. "
                "Make sure to provide a valid key for an active subscription.")
+
+PolicyKey = tuple[str, str, str]  # (scope, api, operation): ("global", "", ""), ("api", name, ""), ...
+GLOBAL_POLICY_KEY: PolicyKey = ("global", "", "")
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    """Whether ``text`` mentions any of ``names`` (case-insensitive: a superset of real references)."""
+    lowered = text.lower()
+    return any(name.lower() in lowered for name in names)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,7 @@ class TraceLog:
 
 
 class GatewayRuntime:
-    """The published gateway: APIs, compiled policies and backends, rebuilt on every management change."""
+    """The published gateway: APIs, compiled policies and backends, kept in step with every management change."""
 
     def __init__(
         self,
@@ -105,34 +114,156 @@ class GatewayRuntime:
         self._trace_clock = trace_clock
         self._apis: list[PublishedApi] = []
         self._operations: dict[str, OperationTable] = {}
-        self._policies: dict[tuple[str, str, str], CompiledPolicy | None] = {}
-        self._broken: dict[tuple[str, str, str], str] = {}
+        self._policies: dict[PolicyKey, CompiledPolicy | None] = {}
+        self._broken: dict[PolicyKey, str] = {}
         self._backend_names: set[str] = set()
+        self._api_properties: dict[str, dict[str, Any]] = {}
+        self._policy_sources: dict[PolicyKey, str] = {}  # the XML each compiled (or broken) policy came from
+        self._named_values: dict[str, str] = {}
+        self._fragment_sources: dict[str, str] = {}
+        self._fragments: dict[str, CompiledPolicy | str] = {}
+        self._built = False
         # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
 
     # -- keeping in step with the management plane ---------------------------------------------
+    # A write reloads only what it reaches (an apply of N resources makes N writes: a whole rebuild per
+    # write would make it quadratic). A policy is recompiled when it is written, or when a named value,
+    # fragment or backend (created or deleted) whose name its XML mentions changes: a text match, so
+    # it may recompile a policy that does not need it, never miss one that does.
 
-    def _on_change(self, events: Any) -> None:
-        self.rebuild()
+    def _on_change(self, events: Sequence[ChangeEvent]) -> None:
+        if self._built:
+            self.update({event.key for event in events})
+        else:
+            self.rebuild()
 
     def rebuild(self, *, strict: bool = True) -> None:
-        """Recompile everything from the store (cheap at gateway sizes; breaker state survives).
+        """Recompile everything from the store (breaker state survives).
 
         ``strict``: a backend the gateway cannot load raises, so that the store undoes the write that
         brought it. Not strict (serving what a ``--state`` file restored): it is logged and left out,
         and requests that need it fail naming it; the rest of the gateway serves.
         """
         view = self.plane.view
+        self._named_values = view.named_values()
         backends = view.backends()
-        self._backend_names |= set(backends)  # so that a rebuild after an undone write removes what it set
-        named_values = view.named_values()
-        for name, properties in backends.items():
+        self._load_backends(backends, set(backends) | self._backend_names, strict=strict)
+        sources = {r.key.name: str(r.properties.get("value", "")) for r in self.plane.store.list(ResourceKind.FRAGMENT)}
+        for name in self._fragment_sources.keys() - sources.keys():
+            self.services.remove_fragment(name)
+        self._fragment_sources = sources
+        self._fragments = {}
+        self._compile_fragments(set(self._fragment_sources))
+        apis = view.apis()
+        keys = [GLOBAL_POLICY_KEY, *(key for name in apis for key in self._policy_keys_of(name))]
+        self._swap_in(apis, {name: OperationTable(view.operations(name)) for name in apis}, keys, fresh=True)
+        self._built = True
+
+    def update(self, keys: set[ResourceKey]) -> None:
+        """Bring the gateway in step with one committed transaction that changed ``keys``."""
+        view = self.plane.view
+        changed_values: set[str] = set()
+        if any(key.kind is ResourceKind.NAMED_VALUE for key in keys):
+            new_values = view.named_values()
+            changed_values = {name for name in new_values.keys() | self._named_values.keys()
+                              if new_values.get(name) != self._named_values.get(name)}
+            self._named_values = new_values  # now: a failure below is undone by an announcement of the old state
+        backend_names = {key.name for key in keys if key.kind is ResourceKind.BACKEND}
+        if backend_names or changed_values:
+            backends = view.backends()
+            if changed_values:  # credentials resolve {{named values}}
+                backend_names |= {name for name, props in backends.items() if props.get("credentials")
+                                  and _mentions(json.dumps(props["credentials"]), changed_values)}
+            known_before = set(self._backend_names)
+            self._load_backends(backends, backend_names, strict=True)
+            changed_backends = known_before ^ self._backend_names  # created or deleted: policies name them
+        else:
+            changed_backends = set()
+        changed_fragments = self._update_fragments({key.name for key in keys if key.kind is ResourceKind.FRAGMENT},
+                                                   changed_values)
+        mentioned = changed_values | changed_fragments | changed_backends
+
+        apis = dict(self._api_properties)
+        operations = dict(self._operations)
+        recompile = {key for key, text in self._policy_sources.items() if mentioned and _mentions(text, mentioned)}
+        for key in keys:
+            if key.kind is ResourceKind.API:
+                properties = view.served_api(key.name)
+                if properties is None:
+                    apis.pop(key.name, None)
+                    operations.pop(key.name, None)
+                else:
+                    if key.name not in apis:  # (re)created: its policies start to apply
+                        recompile.update(self._policy_keys_of(key.name))
+                    apis[key.name] = properties
+                    operations[key.name] = OperationTable(view.operations(key.name))
+            elif key.kind is ResourceKind.OPERATION and key.parent in apis:
+                operations[key.parent] = OperationTable(view.operations(key.parent))
+            elif key.kind is ResourceKind.GLOBAL_POLICY:
+                recompile.add(GLOBAL_POLICY_KEY)
+            elif key.kind is ResourceKind.API_POLICY:
+                recompile.add(("api", key.name, ""))
+            elif key.kind is ResourceKind.OPERATION_POLICY:
+                recompile.add(("operation", key.parent, key.name))
+        self._swap_in(apis, operations, recompile, fresh=False)
+
+    def _swap_in(self, apis: dict[str, dict[str, Any]], operations: dict[str, OperationTable],
+                 recompile: Iterable[PolicyKey], *, fresh: bool) -> None:
+        """Compile ``recompile`` over the current (or, ``fresh``, no) policies; swap in the new tables at once."""
+        policies = {} if fresh else dict(self._policies)
+        broken = {} if fresh else dict(self._broken)
+        sources = {} if fresh else dict(self._policy_sources)
+        for key in recompile:
+            policies.pop(key, None)
+            broken.pop(key, None)
+            sources.pop(key, None)
+            xml = self._policy_xml(key) if key[0] == "global" or key[1] in apis else None
+            if xml is None:
+                continue
+            sources[key] = xml
+            try:
+                policies[key] = compile_policy(xml, key[0], named_values=self._named_values,
+                                               fragments=self._fragments, backends=self._backend_names)
+            except PolicyRejected as exc:
+                # Published earlier, broken by a later change (a deleted named value, say): answer 500.
+                broken[key] = str(exc)
+        for key in [key for key in sources if key[0] != "global" and key[1] not in apis]:  # its API was deleted
+            policies.pop(key, None)
+            broken.pop(key, None)
+            sources.pop(key, None)
+        self._api_properties = apis
+        self._policy_sources = sources
+        self._apis = sorted((_published_api(name, props) for name, props in apis.items()),
+                            key=lambda api: len(api.path), reverse=True)
+        self._policies, self._broken, self._operations = policies, broken, operations
+
+    def _policy_keys_of(self, api: str) -> list[PolicyKey]:
+        operations = self.plane.store.list(ResourceKind.OPERATION_POLICY, api)
+        return [("api", api, ""), *(("operation", api, r.key.name) for r in operations)]
+
+    def _policy_xml(self, key: PolicyKey) -> str | None:
+        scope, api, operation = key
+        if scope == "global":
+            return self.plane.view.policy_xml(PolicyScope.GLOBAL)
+        if scope == "api":
+            return self.plane.view.policy_xml(PolicyScope.API, api)
+        return self.plane.view.policy_xml(PolicyScope.OPERATION, api, operation)
+
+    def _load_backends(self, backends: dict[str, Any], names: set[str], *, strict: bool) -> None:
+        """(Re)load backends ``names`` as the store has them (``backends``); those gone are removed."""
+        for name in sorted(names):
+            properties = backends.get(name)
+            if properties is None:
+                self.services.remove_backend(name)
+                self._backend_names.discard(name)
+                continue
+            self._backend_names.add(name)  # so that the announcement undoing a failed write removes it
             document = dict(properties)
             if document.get("type", "Single") != "Pool" and document.get("url"):
                 document["url"] = self.farm.simulated_url(name, str(document["url"]))
             if document.get("credentials"):
-                document["credentials"] = resolve_named_values(document["credentials"], named_values)
+                document["credentials"] = resolve_named_values(document["credentials"], self._named_values)
             try:
                 self.services.set_backend(name, document)
             except Exception:
@@ -140,48 +271,40 @@ class GatewayRuntime:
                     raise
                 log.exception("gateway: backend %r could not be loaded; requests that need it will fail", name)
                 self.services.remove_backend(name)
-        for name in self._backend_names - set(backends):
-            self.services.remove_backend(name)
-        self._backend_names = set(backends)
 
-        fragments = self._compile_fragments(named_values)
-        compiled: dict[tuple[str, str, str], CompiledPolicy | None] = {}
-        broken: dict[tuple[str, str, str], str] = {}
+    def _update_fragments(self, written: set[str], changed_values: set[str]) -> set[str]:
+        """Recompile the fragments a change reaches (written, or mentioning what changed); their names."""
+        if not written and not changed_values:
+            return set()
+        for name in written:
+            resource = self.plane.store.get(ResourceKey(ResourceKind.FRAGMENT, name))
+            if resource is None:
+                self._fragment_sources.pop(name, None)
+                self._fragments.pop(name, None)
+                self.services.remove_fragment(name)
+            else:
+                self._fragment_sources[name] = str(resource.properties.get("value", ""))
+        stale = set(written) | {name for name, xml in self._fragment_sources.items() if _mentions(xml, changed_values)}
+        while True:  # a fragment including a stale one is stale too
+            more = {name for name, xml in self._fragment_sources.items() if name not in stale and _mentions(xml, stale)}
+            if not more:
+                break
+            stale |= more
+        self._compile_fragments(stale & set(self._fragment_sources))
+        return stale
 
-        def compile_scope(key: tuple[str, str, str], xml: str | None, scope: str) -> None:
-            if xml is None:
-                return
+    def _compile_fragments(self, names: set[str]) -> None:
+        """Compile fragments ``names`` (the others keep their compiled form); one that fails stays XML."""
+        for name in names:
+            self._fragments[name] = self._fragment_sources[name]
+        for name in sorted(names):
             try:
-                compiled[key] = compile_policy(xml, scope, named_values=named_values, fragments=fragments,
-                                               backends=set(backends))
-            except PolicyRejected as exc:
-                # Published earlier, broken by a later change (a deleted named value, say): answer 500.
-                broken[key] = str(exc)
-
-        compile_scope(("global", "", ""), view.policy_xml(PolicyScope.GLOBAL), "global")
-        apis: list[PublishedApi] = []
-        operations: dict[str, OperationTable] = {}
-        for name, properties in view.apis().items():
-            apis.append(_published_api(name, properties))
-            operations[name] = OperationTable(view.operations(name))
-            compile_scope(("api", name, ""), view.policy_xml(PolicyScope.API, name), "api")
-            for operation, xml in view.operation_policies(name).items():
-                compile_scope(("operation", name, operation), xml, "operation")
-        self._apis = sorted(apis, key=lambda api: len(api.path), reverse=True)
-        self._policies, self._broken, self._operations = compiled, broken, operations
-
-    def _compile_fragments(self, named_values: dict[str, str]) -> dict[str, Any]:
-        fragments: dict[str, Any] = {}
-        for resource in self.plane.store.list(ResourceKind.FRAGMENT):
-            fragments[resource.key.name] = str(resource.properties.get("value", ""))
-        for name, xml in list(fragments.items()):
-            try:
-                compiled = compile_policy(xml, "fragment", named_values=named_values, fragments=fragments)
+                compiled = compile_policy(self._fragment_sources[name], "fragment", named_values=self._named_values,
+                                          fragments=self._fragments)
             except PolicyRejected:
                 continue
-            fragments[name] = compiled
+            self._fragments[name] = compiled
             self.services.set_fragment(name, compiled)
-        return fragments
 
     # -- serving ---------------------------------------------------------------------------------
 

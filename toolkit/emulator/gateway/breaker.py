@@ -25,6 +25,7 @@ the ratio is then taken over the most recent ``MAX_SAMPLES`` requests of the int
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import deque
@@ -272,12 +273,18 @@ def _optional_int(obj: Mapping[str, Any], key: str, where: str) -> int | None:
     return value
 
 
+@functools.lru_cache(maxsize=512)
+def _parse_duration(value: str) -> Any:
+    """isodate's parse, remembered: every backend load re-reads the same few durations ('PT1M')."""
+    return isodate.parse_duration(value)
+
+
 def _duration_seconds(obj: Mapping[str, Any], key: str, where: str) -> float:
     value = obj.get(key)
     if not isinstance(value, str):
         raise ArtifactError(f"{where}.{key} must be an ISO 8601 duration such as 'PT1M', got {value!r}")
     try:
-        duration = isodate.parse_duration(value)
+        duration = _parse_duration(value)
     except (isodate.ISO8601Error, ValueError):
         raise ArtifactError(f"{where}.{key}: {value!r} is not an ISO 8601 duration (e.g. 'PT1M')") from None
     if isinstance(duration, isodate.Duration):  # years/months have no fixed length

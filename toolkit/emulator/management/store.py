@@ -8,7 +8,6 @@ once per committed transaction, in commit order, with the list of changes.
 
 from __future__ import annotations
 
-import copy
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.artifacts.layout import Kind
+from toolkit.emulator.management.frozen import freeze
 
 
 class ResourceKind(str, Enum):
@@ -55,7 +55,7 @@ class ResourceKey:
 
 @dataclass(frozen=True)
 class Resource:
-    """A stored resource: its key, a private copy of its properties, and its current ETag."""
+    """A stored resource: its key, its properties (deep-frozen: read-only, shared by every reader), and its ETag."""
 
     key: ResourceKey
     properties: dict[str, Any]
@@ -99,7 +99,7 @@ class ResourceStore:
             from toolkit.emulator.management.state_file import load_state
 
             for resource in load_state(self._state_file):
-                self._resources[resource.key] = resource
+                self._resources[resource.key] = Resource(resource.key, freeze(resource.properties), resource.etag)
 
     @property
     def state_file(self) -> Path | None:
@@ -107,24 +107,25 @@ class ResourceStore:
         return self._state_file
 
     # -- reads ---------------------------------------------------------------------------------
+    # Reads share the stored resources without copying: they are immutable (frozen dataclass, frozen
+    # properties), so no reader can change stored state; copy.deepcopy() one to get a mutable copy.
 
     def get(self, key: ResourceKey) -> Resource | None:
-        """The resource at ``key`` (a copy), or None."""
+        """The resource at ``key`` (read-only), or None."""
         with self._read_lock:
-            resource = self._resources.get(key)
-        return _copy(resource) if resource is not None else None
+            return self._resources.get(key)
 
     def list(self, kind: ResourceKind, parent: str | None = None) -> list[Resource]:
         """Resources of ``kind`` (under ``parent`` if given), sorted by parent then name."""
         with self._read_lock:
             found = [r for k, r in self._resources.items() if k.kind is kind and (parent is None or k.parent == parent)]
-        return [_copy(r) for r in sorted(found, key=lambda r: r.key)]
+        return sorted(found, key=lambda r: r.key)
 
     def all(self) -> list[Resource]:
         """Every resource, sorted by key."""
         with self._read_lock:
             found = list(self._resources.values())
-        return [_copy(r) for r in sorted(found, key=lambda r: r.key)]
+        return sorted(found, key=lambda r: r.key)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -153,14 +154,14 @@ class ResourceStore:
                     self._commit(events, before)
 
     def put(self, key: ResourceKey, properties: Mapping[str, Any]) -> Resource:
-        """Store ``properties`` at ``key`` under a new ETag; returns the stored resource."""
-        resource = Resource(key, copy.deepcopy(dict(properties)), new_etag())
+        """Store (a frozen copy of) ``properties`` at ``key`` under a new ETag; returns the stored resource."""
+        resource = Resource(key, freeze(dict(properties)), new_etag())
         with self.transaction():
             with self._read_lock:
                 self._undo.setdefault(key, self._resources.get(key))
                 self._resources[key] = resource
-            self._pending.append(ChangeEvent("put", _copy(resource)))
-        return _copy(resource)
+            self._pending.append(ChangeEvent("put", resource))
+        return resource
 
     def delete(self, key: ResourceKey) -> Resource | None:
         """Remove the resource at ``key``; returns what was removed, or None."""
@@ -170,7 +171,7 @@ class ResourceStore:
                 resource = self._resources.pop(key, None)
             if resource is not None:
                 self._pending.append(ChangeEvent("delete", resource))
-        return _copy(resource) if resource is not None else None
+        return resource
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(changes)`` after every committed transaction; returns an unsubscribe function."""
@@ -208,7 +209,7 @@ class ResourceStore:
                     else:
                         self._resources[key] = resource
             self._save()
-            reverted = [ChangeEvent("put", _copy(resource)) if resource is not None
+            reverted = [ChangeEvent("put", resource) if resource is not None
                         else ChangeEvent("delete", Resource(key, {}, ""))
                         for key, resource in before.items()]
             try:
@@ -228,7 +229,3 @@ class ResourceStore:
     def _announce(self, events: Sequence[ChangeEvent]) -> None:
         for listener in list(self._listeners):
             listener(tuple(events))
-
-
-def _copy(resource: Resource) -> Resource:
-    return Resource(resource.key, copy.deepcopy(resource.properties), resource.etag)

@@ -53,7 +53,12 @@ class GatewayView:
 
     def apis(self) -> dict[str, dict[str, Any]]:
         """Every API's properties by name (its current revision: the gateway serves no other)."""
-        return {r.key.name: r.properties for r in self._store.list(ResourceKind.API) if r.properties.get("isCurrent", True)}
+        return {r.key.name: r.properties for r in self._store.list(ResourceKind.API) if _served(r.properties)}
+
+    def served_api(self, name: str) -> dict[str, Any] | None:
+        """Properties of API ``name`` when the gateway serves it (a current revision), else None."""
+        properties = self.api(name)
+        return properties if properties is not None and _served(properties) else None
 
     def policy_xml(self, scope: PolicyScope, api: str | None = None, operation: str | None = None) -> str | None:
         """The rawxml policy at the global, API (``api``) or operation (``api`` + ``operation``) scope."""
@@ -105,3 +110,8 @@ class GatewayView:
         scope = str(props.get("scope", ""))
         return SubscriptionInfo(name, str(props.get("displayName", "")), scope, scope_api(scope) or "",
                                 str(props.get("state", "")), slot)
+
+
+def _served(api_properties: dict[str, Any]) -> bool:
+    """Whether the gateway serves an API: only current revisions are (``name;rev=N`` ones are stored only)."""
+    return bool(api_properties.get("isCurrent", True))

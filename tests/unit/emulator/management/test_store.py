@@ -1,4 +1,4 @@
-"""ResourceStore: copies, ETags, transactions, listeners, thread safety; GatewayView reads."""
+"""ResourceStore: read-only shared reads, ETags, transactions, listeners, thread safety; GatewayView reads."""
 
 from __future__ import annotations
 
@@ -18,14 +18,55 @@ from toolkit.emulator.management import (
 BACKEND = ResourceKey(ResourceKind.BACKEND, "east")
 
 
-def test_put_returns_a_new_etag_each_time_and_get_returns_copies():
+def test_put_returns_a_new_etag_each_time():
     store = ResourceStore()
     first = store.put(BACKEND, {"url": "https://a"})
     second = store.put(BACKEND, {"url": "https://a"})
     assert first.etag != second.etag
+
+
+def _mutations(properties):
+    nested_dict, nested_list = properties["pool"], properties["pool"]["services"]
+    yield lambda: properties.__setitem__("url", "mutated")
+    yield lambda: properties.update(url="mutated")
+    yield lambda: properties.pop("url")
+    yield lambda: properties.setdefault("new", 1)
+    yield lambda: properties.clear()
+    yield lambda: nested_dict.__setitem__("services", [])
+    yield lambda: nested_list.append({"id": "x"})
+    yield lambda: nested_list[0].__setitem__("id", "x")
+    yield lambda: nested_list.sort()
+    yield lambda: nested_list.__delitem__(0)
+
+
+def test_reads_share_stored_state_read_only_and_no_reader_can_change_it():
+    store = ResourceStore()
+    source = {"url": "https://a", "pool": {"services": [{"id": "b1"}, {"id": "b2"}]}}
+    store.put(BACKEND, source)
+    source["url"] = "changed by the writer afterwards"
+    source["pool"]["services"].append({"id": "b3"})
     got = store.get(BACKEND)
-    got.properties["url"] = "mutated"
-    assert store.get(BACKEND).properties["url"] == "https://a"
+    assert store.get(BACKEND) is got and store.list(ResourceKind.BACKEND)[0] is got  # no copy per read
+    for read in (got.properties, store.list(ResourceKind.BACKEND)[0].properties, store.all()[0].properties):
+        for mutate in _mutations(read):
+            try:
+                mutate()
+            except TypeError:
+                continue
+            raise AssertionError("a reader changed stored state")
+    assert store.get(BACKEND).properties == {"url": "https://a", "pool": {"services": [{"id": "b1"}, {"id": "b2"}]}}
+
+
+def test_a_deep_copy_of_a_read_is_plain_and_mutable_and_json_sees_plain_values():
+    import copy
+    import json
+
+    store = ResourceStore()
+    store.put(BACKEND, {"pool": {"services": [{"id": "b1"}]}})
+    mine = copy.deepcopy(store.get(BACKEND).properties)
+    mine["pool"]["services"].append({"id": "b2"})
+    assert type(mine) is dict and type(mine["pool"]["services"]) is list
+    assert json.loads(json.dumps(store.get(BACKEND).properties)) == {"pool": {"services": [{"id": "b1"}]}}
 
 
 def test_list_filters_by_kind_and_parent_in_key_order():
