@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,7 +81,19 @@ def test_a_renamed_key_header_replaces_the_default_one(gateway: LocalGateway, cl
     assert renamed.status_code == 200
 
 
-@pytest.mark.parametrize("kind", ["missing", "unsigned", "wrong-audience", "expired", "foreign-key"])
+# Per token kind: the answer's message (APIM's documented pattern: "JWT not present." for a missing token,
+# "<validator message>. Access denied." for signature, audience and expiry failures) and the reason the
+# validator records in the trace (jwt_validation.JwtValidationError.reason).
+JWT_FAILURES = {
+    "missing": (r"JWT not present\.", "not_present"),
+    "unsigned": (r"JWT is not signed \(alg 'none'\); signed tokens are required\.", "unsigned"),
+    "wrong-audience": (r"JWT audience 'api://someone-else' is not allowed\. Access denied\.", "audience"),
+    "expired": (r"JWT has expired \(1[2-9]\d s ago; clock skew allowed \d+ s\)\. Access denied\.", "expired"),
+    "foreign-key": (r"JWT signature is invalid\. Access denied\.", "bad_signature"),
+}
+
+
+@pytest.mark.parametrize("kind", list(JWT_FAILURES))
 def test_jwt_is_validated(gateway: LocalGateway, client: httpx.Client, kind: str) -> None:
     issuer = gateway.emulator.issuer
     tokens = {
@@ -95,9 +108,13 @@ def test_jwt_is_validated(gateway: LocalGateway, client: httpx.Client, kind: str
         headers["Authorization"] = f"Bearer {tokens[kind]}"
     response = client.post(_chat_url(gateway), json=chat_body(), headers=headers)
     assert response.status_code == 401
-    assert response.json()["message"]
-    if kind == "missing":
-        assert response.json()["message"] == "JWT not present."
+    message, reason = JWT_FAILURES[kind]
+    assert re.fullmatch(message, response.json()["message"]), response.json()
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{response.headers[TRACE_HEADER]}",
+                       headers=bearer(gateway.emulator.control_token)).json()
+    notes = [e["message"] for e in trace["events"] if e["source"] == "validate-jwt"]
+    assert f"refused: {reason}" in notes, notes
+    assert "forward-request" not in [e["source"] for e in trace["events"]]  # refused before the backend
 
 
 def test_trace_of_a_request(gateway: LocalGateway, client: httpx.Client) -> None:
