@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -113,8 +112,12 @@ def copy_tree(target: Path) -> None:
 def write_config(tree: Path, source: str, tests: list[str]) -> None:
     """Point mutmut at one module and its tests ([tool.mutmut] of the copy's pyproject.toml)."""
     pyproject = tree / "pyproject.toml"
-    text = re.sub(r"\n\[tool\.mutmut\][^\[]*", "\n", pyproject.read_text(encoding="utf-8"))
-    extra = sorted(p.name for p in tree.iterdir() if p.name not in {"toolkit", "tests", "pyproject.toml", "mutants"})
+    original = tree / "pyproject.toml.orig"  # the repository's own, before any module's section
+    if not original.exists():
+        shutil.copy2(pyproject, original)
+    text = original.read_text(encoding="utf-8")
+    skip = {"toolkit", "tests", "pyproject.toml", "pyproject.toml.orig", "mutants"}
+    extra = sorted(p.name for p in tree.iterdir() if p.name not in skip and not p.name.startswith("mutmut-"))
     text += (
         "\n[tool.mutmut]\n"
         'source_paths = ["toolkit"]\n'
@@ -138,7 +141,8 @@ def run_module(tree: Path, name: str, jobs: int, equivalents: dict[str, dict[str
     meta = tree / "mutants" / (source + ".meta")
     result = ModuleScore(name)
     if not meta.exists():
-        print(f"{name}: mutmut produced no results (log: {log})", file=sys.stderr)
+        print(f"{name}: mutmut produced no results; its log ends:\n{log.read_text(errors='replace')[-2000:]}",
+              file=sys.stderr)
         result.not_run = -1
         return result
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
@@ -184,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.modules or list(MODULES):
             result = run_module(tree, name, args.jobs, equivalents)
             scores.append(result)
+            if result.not_run < 0:
+                print(f"\n{name}: no results (mutmut failed; see its log above)", flush=True)
+                continue
             print(f"\n{name}: {result.killed}/{result.counted} killed = {result.score:.1%}"
                   f" ({len(result.equivalent)} equivalent, {max(result.not_run, 0)} not run)", flush=True)
             for mutant in result.survivors:
@@ -194,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  equivalent: {mutant}: {equivalents[mutant]['reason']}")
     print("\nmodule          killed/counted  score  equivalent")
     for result in scores:
+        if result.not_run < 0:
+            print(f"{result.name:15} no results")
+            continue
         print(f"{result.name:15} {result.killed:>6}/{result.counted:<7} {result.score:6.1%}  {len(result.equivalent)}")
     return 0 if all(r.score >= GOAL and r.not_run >= 0 for r in scores) else 1
 
