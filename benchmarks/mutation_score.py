@@ -43,7 +43,8 @@ EQUIVALENTS_FILE = Path(__file__).with_name("mutation_equivalents.yaml")
 GOAL = 0.85
 
 # diff and plan are pure: their own unit tests (the emulator-backed publish tests add minutes per mutant).
-PLAN_TESTS = [f"tests/unit/publish/test_publish_{name}.py" for name in ("diff", "plan_gaps", "plan_file", "order")]
+PLAN_TESTS = [f"tests/unit/publish/test_publish_{name}.py" for name in (
+    "diff", "diff_edges", "plan_gaps", "plan_file", "plan_roundtrip", "order")]
 
 # module name -> (source file, the tests that exercise it). Small modules first: a partial run is useful.
 MODULES: dict[str, tuple[str, list[str]]] = {
