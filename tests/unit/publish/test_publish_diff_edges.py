@@ -93,3 +93,22 @@ def test_the_digest_ignores_key_order_and_secret_values_but_not_policies() -> No
     # A Key Vault secret has no value at all; a date from YAML is not JSON: both still digest.
     assert len(desired_digest({NV: _nv(None, secret=True)})) == 64
     assert len(desired_digest({API: {"properties": {"path": "chat", "since": datetime.date(2026, 1, 1)}}})) == 64
+
+
+def _pool_of(*names: str, arm_ids: bool = False) -> dict:
+    prefix = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ApiManagement/service/a" if arm_ids else ""
+    return {"properties": {"type": "Pool", "pool": {"services": [{"id": f"{prefix}/backends/{n}"} for n in names]}}}
+
+
+def test_adding_or_removing_a_pool_member_without_weight_or_priority_is_a_change() -> None:
+    pool = ResourceRef(Kind.BACKEND, "pool")
+    live = {pool: LiveResource(pool, _pool_of("a", "b", arm_ids=True), '"e"')}
+    (added,) = compute_plan({pool: _pool_of("a", "b", "c")}, live).actions
+    assert added.op is Op.UPDATE
+    assert [(f.path, f.before, f.after) for f in added.fields] == [
+        ("properties.pool.services[c].id", MISSING, "/backends/c")]
+    (removed,) = compute_plan({pool: _pool_of("a")}, live).actions
+    assert [(f.path, f.after) for f in removed.fields] == [("properties.pool.services[b].id", MISSING)]
+    # The same members, whichever id spelling each side uses, are unchanged.
+    assert compute_plan({pool: _pool_of("b", "a")}, live).actions == []
+    assert desired_digest({pool: _pool_of("a", "b")}) != desired_digest({pool: _pool_of("a", "b", "c")})
