@@ -57,7 +57,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "pool": ("toolkit/emulator/gateway/pool.py", ["tests/unit/emulator/gateway"]),
     "token_counter": ("toolkit/emulator/gateway/token_counter.py", ["tests/unit/emulator/gateway"]),
     "vector_index": ("toolkit/emulator/cache/vector_index.py", [
-        "tests/unit/emulator/cache/test_vector_index.py", "tests/unit/emulator/cache/test_memory_store.py",
+        "tests/unit/emulator/cache/test_vector_index.py", "tests/unit/emulator/cache/test_vector_index_graph.py",
+        "tests/unit/emulator/cache/test_memory_store.py",
         "tests/unit/emulator/cache/test_store_contract.py"]),
     "loader": ("toolkit/config/loader.py", ["tests/unit/config"]),
     "policy_xml": ("toolkit/artifacts/policy_xml.py", [
