@@ -69,4 +69,48 @@ def test_start_writes_the_token_to_a_private_file_and_keeps_it_out_of_a_non_term
     assert token not in stdout and token not in stderr
     assert f"export TOOLKIT_EMULATOR_URL={control_url}" in stdout
     assert str(token_file) in stderr
+    assert "APIM_SUBSCRIPTION_KEY" not in stdout  # the random key is shown only at a terminal
+    assert "subscription 'default' created" in stderr
     assert not token_file.exists()  # removed at stop
+
+
+def test_start_on_a_terminal_shows_the_token_and_a_working_subscription_key(tmp_path: Path) -> None:
+    """At a terminal the person is shown both secrets as exports; both work against the running emulator."""
+    import pty
+    import re
+
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    for name in ("TOOLKIT_EMULATOR_TOKEN", "APIM_SUBSCRIPTION_KEY"):
+        env.pop(name, None)
+    token_file = tmp_path / "emulator.token"
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "emulator", "start", "--port", "0", "--config", str(tmp_path / "none.yaml"),
+         "--token-file", str(token_file)],
+        stdout=follower, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    os.close(follower)
+    shown = ""
+    try:
+        deadline = time.monotonic() + 60
+        while "APIM_SUBSCRIPTION_KEY=" not in shown or not shown.endswith("\n"):
+            assert process.poll() is None and time.monotonic() < deadline, f"the emulator did not start: {shown!r}"
+            shown += os.read(leader, 4096).decode().replace("\r\n", "\n")
+        exports = dict(re.findall(r"^export (\w+)=(\S+)$", shown, flags=re.MULTILINE))
+        assert exports["TOOLKIT_EMULATOR_TOKEN"] == token_file.read_text().strip()
+        control = exports["TOOLKIT_EMULATOR_URL"]
+        auth = {"Authorization": f"Bearer {exports['TOOLKIT_EMULATOR_TOKEN']}"}
+        assert httpx.get(control + "/health", headers=auth, timeout=10).status_code == 200
+        assert httpx.get(control + "/health", headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
+        # The key shown is the 'default' subscription's: the control API lists that subscription.
+        assert httpx.get(control + "/subscriptions", headers=auth, timeout=10).json()["subscriptions"] == ["default"]
+        assert len(exports["APIM_SUBSCRIPTION_KEY"]) >= 16
+        assert exports["APIM_BASE_URL"].startswith("http://127.0.0.1:")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        os.close(leader)
+    assert process.returncode == 0
+    assert exports["TOOLKIT_EMULATOR_TOKEN"] not in stderr.decode()  # secrets only on the terminal
+    assert exports["APIM_SUBSCRIPTION_KEY"] not in stderr.decode()
+    assert "emulator stopped" in stderr.decode()
+    assert not token_file.exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from scipy.stats import norm
 from conftest import API_VERSION, REPO, auth_headers, chat_body
 
 from toolkit.config import load_config
@@ -80,7 +83,19 @@ def test_a_renamed_key_header_replaces_the_default_one(gateway: LocalGateway, cl
     assert renamed.status_code == 200
 
 
-@pytest.mark.parametrize("kind", ["missing", "unsigned", "wrong-audience", "expired", "foreign-key"])
+# Per token kind: the answer's message (APIM's documented pattern: "JWT not present." for a missing token,
+# "<validator message>. Access denied." for signature, audience and expiry failures) and the reason the
+# validator records in the trace (jwt_validation.JwtValidationError.reason).
+JWT_FAILURES = {
+    "missing": (r"JWT not present\.", "not_present"),
+    "unsigned": (r"JWT is not signed \(alg 'none'\); signed tokens are required\.", "unsigned"),
+    "wrong-audience": (r"JWT audience 'api://someone-else' is not allowed\. Access denied\.", "audience"),
+    "expired": (r"JWT has expired \(1[2-9]\d s ago; clock skew allowed \d+ s\)\. Access denied\.", "expired"),
+    "foreign-key": (r"JWT signature is invalid\. Access denied\.", "bad_signature"),
+}
+
+
+@pytest.mark.parametrize("kind", list(JWT_FAILURES))
 def test_jwt_is_validated(gateway: LocalGateway, client: httpx.Client, kind: str) -> None:
     issuer = gateway.emulator.issuer
     tokens = {
@@ -95,9 +110,13 @@ def test_jwt_is_validated(gateway: LocalGateway, client: httpx.Client, kind: str
         headers["Authorization"] = f"Bearer {tokens[kind]}"
     response = client.post(_chat_url(gateway), json=chat_body(), headers=headers)
     assert response.status_code == 401
-    assert response.json()["message"]
-    if kind == "missing":
-        assert response.json()["message"] == "JWT not present."
+    message, reason = JWT_FAILURES[kind]
+    assert re.fullmatch(message, response.json()["message"]), response.json()
+    trace = client.get(f"{gateway.emulator.control_url}/traces/{response.headers[TRACE_HEADER]}",
+                       headers=bearer(gateway.emulator.control_token)).json()
+    notes = [e["message"] for e in trace["events"] if e["source"] == "validate-jwt"]
+    assert f"refused: {reason}" in notes, notes
+    assert "forward-request" not in [e["source"] for e in trace["events"]]  # refused before the backend
 
 
 def test_trace_of_a_request(gateway: LocalGateway, client: httpx.Client) -> None:
@@ -149,11 +168,40 @@ def test_a_looser_threshold_lets_paraphrases_hit(tmp_path: Path, client: httpx.C
     assert unrelated != first
 
 
-def test_priority_one_takes_all_traffic_split_by_weight(routed: LocalGateway, client: httpx.Client) -> None:
-    regions = Counter(r.headers["x-ms-region"] for r in _send(client, routed, 200))
-    assert set(regions) == PRIORITY_1  # West US (priority 2) gets nothing while priority 1 is healthy
-    # 50/50 weights, 200 draws with a fixed seed: each side well inside [70, 130] (> 4 sd).
-    assert 70 <= regions["East US"] <= 130
+SPLIT_SEEDS = (11, 23, 37)
+SPLIT_DRAWS = 600  # per seed
+SPLIT_FALSE_FAIL = 1e-4  # chance that a correct 50/50 router fails this test, all checks together
+
+
+def test_priority_one_takes_all_traffic_split_by_weight(client: httpx.Client, tmp_path: Path) -> None:
+    """50/50 weights split 600 requests per seed over 3 seeds evenly; a 60/40 split fails.
+
+    Bounds come from a false-fail rate of 1e-4 for the whole test (Bonferroni over 3 per-seed checks
+    and 1 pooled check: z = 4.21 each, two-sided): per seed 300 +- 52 of 600, pooled 900 +- 89 of 1,800
+    (45.0% to 55.0%). A router that sends 60% one way averages 1,080 pooled, 4.4 of its sd beyond the
+    bound, so it fails with probability > 0.99999; the test asserts that margin itself. The token limit
+    is off so that 600 requests fit in one emulated minute.
+    """
+    z = float(norm.isf(SPLIT_FALSE_FAIL / 4 / 2))
+    east = []
+    for seed in SPLIT_SEEDS:
+        (tmp_path / str(seed)).mkdir()
+        path = _variant(tmp_path / str(seed),
+                        "      apis:\n        - {name: azure-openai, semantic_cache: null, jwt: null, token_limit: null}\n")
+        with local_gateway(load_config(path, "test", environ={}), seed=seed) as gateway:
+            responses = _send(client, gateway, SPLIT_DRAWS)
+        assert [r.status_code for r in responses] == [200] * SPLIT_DRAWS
+        regions = Counter(r.headers["x-ms-region"] for r in responses)
+        assert set(regions) == PRIORITY_1, (seed, regions)  # West US (priority 2) gets nothing while priority 1 is healthy
+        east.append(regions["East US"])
+    per_seed_bound = z * math.sqrt(SPLIT_DRAWS * 0.25)
+    for seed, count in zip(SPLIT_SEEDS, east):
+        assert abs(count - SPLIT_DRAWS / 2) <= per_seed_bound, (seed, count, per_seed_bound)
+    total = SPLIT_DRAWS * len(SPLIT_SEEDS)
+    pooled_bound = z * math.sqrt(total * 0.25)
+    assert abs(sum(east) - total / 2) <= pooled_bound, (east, pooled_bound)
+    # The pooled bound rejects a 10-point shift: 60% lies more than 4 of its own sd beyond it.
+    assert total * 0.6 - (total / 2 + pooled_bound) > 4 * math.sqrt(total * 0.6 * 0.4)
 
 
 def test_breakers_trip_and_traffic_spills_to_priority_two(routed: LocalGateway, client: httpx.Client) -> None:

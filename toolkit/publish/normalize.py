@@ -121,8 +121,12 @@ def _shape_backend(properties: dict[str, Any]) -> dict[str, Any]:
         members: dict[str, Any] = {}
         for member in pool["services"]:
             if isinstance(member, dict):
-                name = pool_member_name(str(member.get("id", ""))) or str(member.get("id", ""))
-                members[f"[{name}]"] = {k: v for k, v in member.items() if k != "id"}
+                found = pool_member_name(str(member.get("id", "")))
+                name = found or str(member.get("id", ""))
+                # The id in one spelling whatever the side wrote (/backends/x or a full ARM id): a member
+                # with nothing but its id must still be a leaf, or adding or removing it is no change.
+                canonical_id = f"/backends/{found}" if found else name
+                members[f"[{name}]"] = {"id": canonical_id, **{k: v for k, v in member.items() if k != "id"}}
         properties["pool"] = {**pool, "services": members}
     breaker = properties.get("circuitBreaker")
     if isinstance(breaker, dict) and isinstance(breaker.get("rules"), list):

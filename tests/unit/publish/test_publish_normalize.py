@@ -62,8 +62,9 @@ def test_pool_member_id_forms_and_order_compare_equal() -> None:
     full = {"properties": {"type": "Pool", "pool": {"services": [
         {"id": f"{arm}west", "priority": 2, "weight": None}, {"id": f"{arm}east", "priority": 1, "weight": 50}]}}}
     assert normalize(Kind.BACKEND, short) == normalize(Kind.BACKEND, full)
-    assert normalize(Kind.BACKEND, short)["pool"]["services"] == {"[east]": {"priority": 1, "weight": 50},
-                                                                  "[west]": {"priority": 2}}
+    assert normalize(Kind.BACKEND, short)["pool"]["services"] == {
+        "[east]": {"id": "/backends/east", "priority": 1, "weight": 50},
+        "[west]": {"id": "/backends/west", "priority": 2}}
 
 
 def test_the_doubled_member_id_of_bicep_samples_names_the_last_backend() -> None:

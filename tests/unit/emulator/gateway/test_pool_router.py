@@ -214,9 +214,9 @@ def test_resolve_name_is_used():
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"properties": {"type": "Single", "url": "https://x"}}, "not 'Pool'"),
-        ({"properties": {"type": "Pool"}}, "pool.services must be a list"),
-        (pool_json(), "at least one member"),
+        ({"properties": {"type": "Single", "url": "https://x"}}, "^backend type is 'Single', not 'Pool'$"),
+        ({"properties": {"type": "Pool"}}, "^pool.services must be a list$"),
+        (pool_json(), "^a backend pool needs at least one member$"),
         (pool_json({"priority": 1}), "services\\[0\\]"),
         (pool_json({"id": "aoai-eastus"}), "does not name a backend"),
         (pool_json({"id": "/backends/a/extra"}), "does not name a backend"),

@@ -23,7 +23,16 @@ def test_unknown_and_missing_attributes_are_refused() -> None:
 
 
 def test_every_policy_may_carry_an_id() -> None:
-    compile_api(document(backend='<forward-request id="fwd"/>', inbound='<base id="b"/>'))
+    policy = compile_api(document(backend='<forward-request id="fwd"/>',
+                                  inbound='<base id="b"/><set-backend-service base-url="https://one.test/"/>'))
+    forward = policy.sections["backend"][0]
+    assert forward.policy_id == "fwd"  # what context.LastError.PolicyId reports when it fails
+    assert policy.sections["inbound"][0].policy_id == "b"
+    services = FakeServices()
+    execute([None, policy], services)
+    assert len(services.calls) == 1  # the id changes nothing about what the policy does
+    # Only ``id`` is shared by every policy: a look-alike attribute is still refused.
+    assert "attribute 'ident' is not supported" in str(rejected(document(backend='<forward-request ident="f"/>')))
 
 
 def test_text_and_children_where_none_are_allowed_are_refused() -> None:
@@ -33,7 +42,15 @@ def test_text_and_children_where_none_are_allowed_are_refused() -> None:
 
 
 def test_comments_are_ignored() -> None:
-    compile_api(document(inbound="<!-- note --><base/><!-- another -->"))
+    commented_out = '<set-header name="x-commented" exists-action="override"><value>1</value></set-header>'
+    target = '<set-backend-service base-url="https://one.test/"/>'
+    policy = compile_api(document(inbound=f"<!-- note --><base/><!-- {commented_out} -->{target}",
+                                  backend="<!-- <retry count='3' interval='0'/> --><forward-request/>"))
+    assert [len(policy.sections[name]) for name in ("inbound", "backend")] == [2, 1]
+    services = FakeServices()
+    execute([None, policy], services)
+    assert len(services.calls) == 1
+    assert "x-commented" not in services.calls[0]["headers"]
 
 
 def test_document_structure_is_checked() -> None:

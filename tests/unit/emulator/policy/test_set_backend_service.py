@@ -31,7 +31,14 @@ def test_refusals() -> None:
 
 
 def test_known_backend_ids_pass_when_the_backends_are_given() -> None:
-    api(inbound='<set-backend-service backend-id="one"/>', backends=["one"])
+    policy = api(inbound='<set-backend-service backend-id="one"/>', backends=["one", "two"])
+    services = _services()
+    ctx = execute([None, policy], services)
+    assert ctx.selected_backend == "one"
+    assert services.calls[0]["url"].startswith("https://one.test/openai/")
+    # The same document is refused once "one" is not among the given backends: the check is live.
+    refused = rejected(document(inbound='<set-backend-service backend-id="one"/>'), backends=["two"])
+    assert "backend 'one' does not exist" in str(refused)
 
 
 def test_backend_id_routes_to_the_backend_url_plus_the_operation_path_and_query() -> None:

@@ -1,0 +1,69 @@
+"""VectorIndex's graph bookkeeping (mutation gaps): the exact fallback hides a graph that falls behind or
+keeps dead rows, so these check the graph itself. A graph that lags makes every lookup an exact scan."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
+
+DIM = 16
+
+
+def _vectors(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([unit_vector(v) for v in rng.normal(size=(n, DIM))])
+
+
+def test_rows_added_one_by_one_above_the_threshold_all_reach_the_graph() -> None:
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    for i, vector in enumerate(_vectors(7, seed=1)):
+        index.add(vector, math.inf, i)
+    assert index._graph is None and index._in_graph == 0  # below the threshold: exact only
+    for i, vector in enumerate(_vectors(40, seed=2), start=7):
+        index.add(vector, math.inf, i)
+    # From the threshold on each add inserts itself plus one row of catch-up: the 7 early rows are in.
+    assert index._in_graph == len(index) == 47
+    assert len(index._graph) == 47
+
+
+def test_bulk_rows_join_the_graph_at_the_next_search_only_when_many() -> None:
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    vectors = _vectors(30, seed=3)
+    for i, vector in enumerate(vectors):
+        index.add(vector, math.inf, i, bulk=True)
+    assert index._in_graph == 0
+    match, _ = index.nearest(vectors[5], now=0.0)
+    assert match is not None and match.item == 5
+    assert index._in_graph == 30 and len(index._graph) == 30
+
+
+def test_compaction_removes_dead_rows_from_the_graph_and_renumbers() -> None:
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    vectors = _vectors(60, seed=4)
+    for i, vector in enumerate(vectors):
+        index.add(vector, 10.0 if i % 3 == 0 else 100.0, i)
+    index.discard(1)
+    dropped = index.compact(now=50.0)
+    assert sorted(dropped) == sorted([i for i in range(60) if i % 3 == 0] + [1])
+    assert len(index) == len(index._graph) == index._in_graph == 60 - 20 - 1
+    assert set(index._row_of.values()) == set(range(len(index)))
+    for i in (2, 4, 59):
+        match, considered = index.nearest(vectors[i], now=50.0)
+        assert match is not None and match.item == i and considered == 39
+        assert index._items[match.row] == i
+
+
+def test_compact_if_sparse_waits_for_half_the_rows_and_at_least_sixteen() -> None:
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    for i, vector in enumerate(_vectors(40, seed=5)):
+        index.add(vector, 10.0 if i < 15 else 100.0, i)
+    assert index.compact_if_sparse(now=50.0) == []  # 15 dead: fewer than 16
+    index.discard(20)
+    assert index.compact_if_sparse(now=50.0) == []  # 16 dead of 40: fewer than half
+    for row in range(21, 25):
+        index.discard(row)
+    assert sorted(index.compact_if_sparse(now=50.0)) == list(range(15)) + list(range(20, 25))
+    assert len(index) == 20

@@ -1,0 +1,52 @@
+"""BreakerRule edges found by mutation testing: stored types, refusals with their exact messages, a
+fractional percentage, and Retry-After HTTP-dates with an offset."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from toolkit.emulator.gateway.breaker import BreakerRule, parse_retry_after
+from toolkit.errors import ArtifactError
+
+
+def _rule(**options) -> BreakerRule:
+    return BreakerRule(interval_seconds=60, trip_seconds=60, **options)
+
+
+def test_ranges_and_reasons_given_as_lists_are_stored_as_tuples() -> None:
+    rule = _rule(count=1, status_ranges=[[429, 429], [500, 599]], error_reasons=["timeout"])
+    assert rule.status_ranges == ((429, 429), (500, 599)) and isinstance(rule.status_ranges, tuple)
+    assert rule.error_reasons == ("timeout",)
+    assert hash(rule)  # frozen and hashable: lists would not be
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({}, "circuit breaker rule needs a failure count or a percentage"),
+    ({"count": 2.5}, "circuit breaker count must be a positive integer, got 2.5"),
+    ({"count": 0}, "circuit breaker count must be a positive integer, got 0"),
+    ({"percentage": 0}, "circuit breaker percentage must be in (0, 100], got 0"),
+])
+def test_refusals_have_their_exact_message(options: dict, message: str) -> None:
+    with pytest.raises(ArtifactError) as info:
+        _rule(**options)
+    assert str(info.value) == message
+
+
+def test_a_fractional_percentage_below_one_is_allowed() -> None:
+    assert _rule(percentage=0.5).percentage == 0.5
+
+
+def test_status_code_ranges_as_a_string_are_refused_as_not_a_list() -> None:
+    document = {"rules": [{"name": "r", "failureCondition": {"count": 1, "interval": "PT1M",
+                                                             "statusCodeRanges": "429-429"}, "tripDuration": "PT1M"}]}
+    with pytest.raises(ArtifactError, match=r"statusCodeRanges must be a list$"):
+        BreakerRule.from_arm({"circuitBreaker": document})
+
+
+def test_retry_after_http_dates_keep_their_offset_and_a_bare_one_is_gmt() -> None:
+    now = datetime(2015, 10, 21, 6, 0, tzinfo=timezone.utc).timestamp()
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 +0100", now) == pytest.approx(28 * 60)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000", now) == pytest.approx(88 * 60)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now) == pytest.approx(88 * 60)
