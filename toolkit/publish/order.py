@@ -20,12 +20,17 @@ LEVELS: tuple[tuple[str, Callable[[ResourceRef, Mapping[str, Any] | None], bool]
     ("single backends", lambda ref, body: ref.kind is Kind.BACKEND and not _is_pool(body)),
     ("pools", lambda ref, body: ref.kind is Kind.BACKEND),
     ("policy fragments", lambda ref, body: ref.kind is Kind.FRAGMENT),
-    ("APIs", lambda ref, body: ref.kind is Kind.API),
+    ("APIs", lambda ref, body: ref.kind is Kind.API and not _is_revision(ref)),
+    ("API revisions", lambda ref, body: ref.kind is Kind.API),  # `name;rev=N` needs `name` first
     ("policies", lambda ref, body: ref.kind in (Kind.GLOBAL_POLICY, Kind.API_POLICY, Kind.OPERATION_POLICY)),
 )
 
 # Levels whose members may depend on each other: written one at a time (a fragment may include another).
 SERIAL_LEVELS = frozenset({"policy fragments"})
+
+
+def _is_revision(ref: ResourceRef) -> bool:
+    return ";rev=" in ref.name
 
 
 def _is_pool(body: Mapping[str, Any] | None) -> bool:

@@ -22,7 +22,7 @@ ITEMS = [
 
 def test_levels_are_the_documented_order() -> None:
     assert [name for name, _ in LEVELS] == ["named values", "single backends", "pools", "policy fragments", "APIs",
-                                            "policies"]
+                                            "API revisions", "policies"]
     assert level_of(ResourceRef(Kind.BACKEND, "p"), POOL_BODY) > level_of(ResourceRef(Kind.BACKEND, "s"), None)
 
 
@@ -50,3 +50,15 @@ def test_concurrent_batches_cut_at_each_level_and_between_writes_and_deletes_and
     batches = [[ref.name or ref.kind.value for _, ref in batch] for batch in concurrent_batches(everything, group)]
     assert batches == [["nv", "nv2"], ["a-single", "z-single"], ["pool"], ["f"], ["g"], ["a"],
                        ["a", "global-policy", "op"], ["old1", "old2"]]
+
+
+def test_a_revision_is_written_after_its_api_never_in_the_same_batch() -> None:
+    """`name;rev=2` is refused until `name` exists: parallel writes must not race them."""
+    from toolkit.publish.order import concurrent_batches
+
+    items = [(ResourceRef(Kind.API, "a;rev=2"), None), (ResourceRef(Kind.API, "b"), None), (ResourceRef(Kind.API, "a"), None)]
+    ordered = write_order(items, key=lambda item: item)
+    assert [ref.name for ref, _ in ordered] == ["a", "b", "a;rev=2"]
+    batches = concurrent_batches(ordered, lambda item: (False, level_of(*item)))
+    assert [[ref.name for ref, _ in batch] for batch in batches] == [["a", "b"], ["a;rev=2"]]
+    assert [ref.name for ref, _ in delete_order(items, key=lambda item: item)] == ["a;rev=2", "b", "a"]
