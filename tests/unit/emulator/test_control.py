@@ -14,6 +14,7 @@ import pytest
 from toolkit.emulator.access import bearer
 from toolkit.emulator.request_guard import CONTROL_MAX_BODY_BYTES
 from toolkit.emulator.runtime import Emulator
+from toolkit.testing.emulator_servers import control_client
 from toolkit.emulator.simulator.farm import SimulatorSpec
 
 
@@ -26,7 +27,7 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture
 def control(emulator: Emulator) -> Iterator[httpx.Client]:
     """An authenticated client of the control API."""
-    with httpx.Client(base_url=emulator.control_url, headers=bearer(emulator.control_token), timeout=10) as client:
+    with control_client(emulator, timeout=10) as client:
         yield client
     emulator.reset()
 

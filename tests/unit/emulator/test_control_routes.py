@@ -9,8 +9,8 @@ import httpx
 import jwt
 import pytest
 
-from toolkit.emulator.access import bearer
 from toolkit.emulator.runtime import Emulator
+from toolkit.testing.emulator_servers import control_client
 from toolkit.emulator.simulator.farm import SimulatorSpec
 
 CHAT = "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
@@ -26,7 +26,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def control(emulator: Emulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.control_url, headers=bearer(emulator.control_token), timeout=10) as client:
+    with control_client(emulator, timeout=10) as client:
         yield client
     emulator.reset()
 
