@@ -17,23 +17,25 @@ def report_markdown(summary: dict[str, Any]) -> str:
         lines += [f"**Partial report: {summary['interrupted']}.** The verdict is inconclusive.", ""]
     lines.append(f"{summary['requests']} requests; target: {_cell(summary['target'])}; "
                  f"generated {summary['generated_at']}.")
-    if summary["regions"]:
-        lines += ["", "### Share and latency per region", "",
-                  "| region | requests | share | mean ms | p50 ms | p90 ms | p99 ms |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for r in summary["regions"]:
-            ms = r["latency_ms"]
-            lines.append(f"| {r['region']} | {r['requests']} | {r['share']}% | {ms['mean']} | {ms['p50']} "
-                         f"| {ms['p90']} | {ms['p99']} |")
-    if summary["slowest"]:
-        lines += ["", "### Slowest requests and their probable cause", "",
-                  "| ms | scenario | prompt | status | region | probable cause |",
-                  "| ---: | --- | --- | ---: | --- | --- |"]
-        for s in summary["slowest"]:
-            lines.append(f"| {s['latency_ms']} | {s['scenario']} | {s['prompt_id']} | {s['status']} "
-                         f"| {s['region'] or '-'} | {s['cause']} |")
+    lines += _section("Share and latency per region",
+                      ("region", "requests", "share", "mean ms", "p50 ms", "p90 ms", "p99 ms"), "l" + "r" * 6,
+                      [(r["region"], r["requests"], f"{r['share']}%", *(r["latency_ms"][k] for k in
+                        ("mean", "p50", "p90", "p99"))) for r in summary["regions"]])
+    lines += _section("Slowest requests and their probable cause",
+                      ("ms", "scenario", "prompt", "status", "region", "probable cause"), "rllrll",
+                      [(s["latency_ms"], s["scenario"], s["prompt_id"], s["status"], s["region"] or "-", s["cause"])
+                       for s in summary["slowest"]])
     lines += ["", "Charts: open `report.html` from the report folder (self-contained)."]
     return "\n".join(lines) + "\n"
+
+
+def _section(title: str, header: tuple[str, ...], align: str, rows: list[tuple[Any, ...]]) -> list[str]:
+    """A titled table (nothing when there are no rows); ``align`` is one l or r per column."""
+    if not rows:
+        return []
+    rule = " | ".join("---:" if a == "r" else "---" for a in align)
+    return ["", f"### {title}", "", f"| {' | '.join(header)} |", f"| {rule} |",
+            *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows)]
 
 
 def _cell(text: str) -> str:
