@@ -34,7 +34,7 @@ DOCS = REPO / "docs" / "emulator.md"
 NAMES = sorted(p.name for p in TREES.iterdir() if p.is_dir())
 CONFIG = "environments:\n  local: {target: local}\n"
 # Top-level folders of the kinds toolkit publishes (everything else in a tree is reported as not published).
-PUBLISHED = {"apis", "backends", "named values", "policy fragments"}
+PUBLISHED = {"apis", "backends", "named values", "policy fragments", "version sets"}
 
 
 def listed_refusals() -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Files of an APIOps tree that toolkit does not publish, grouped by kind, so nothing is dropped silently.
 
-The APIOps extractor also writes products, tags, loggers, diagnostics, groups, gateways, version
-sets, subscriptions, workspaces, API releases/tags/diagnostics and non-OpenAPI specifications;
+The APIOps extractor also writes products, tags, loggers, diagnostics, groups, gateways,
+subscriptions, workspaces, API releases/tags/diagnostics and non-OpenAPI specifications;
 toolkit reads and publishes only the kinds in :mod:`toolkit.artifacts.layout`. `plan`/`apply
 --artifacts` report the rest as "not published by toolkit: <kind> (<n> files)".
 """

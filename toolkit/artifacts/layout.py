@@ -8,6 +8,8 @@
     backends/<backend>/backendInformation.json            backend or pool
     named values/<name>/namedValueInformation.json        named value (folder name has a space)
     policy fragments/<name>/policyFragmentInformation.json + policy.xml
+    version sets/<name>/versionSetInformation.json        API version set (older APIOps extractors wrote
+                                                          apiVersionSetInformation.json: read too, never written)
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Kind(str, Enum):
     FRAGMENT = "policy-fragment"
     FRAGMENT_POLICY = "policy-fragment-policy"
     SPECIFICATION = "api-specification"
+    VERSION_SET = "version-set"
 
     @property
     def is_policy(self) -> bool:
@@ -41,6 +44,9 @@ BACKENDS_DIR = "backends"
 APIS_DIR = "apis"
 NAMED_VALUES_DIR = "named values"
 FRAGMENTS_DIR = "policy fragments"
+VERSION_SETS_DIR = "version sets"
+# The name older APIOps extractors gave a version set's information file (read, never written).
+LEGACY_VERSION_SET_FILE = "apiVersionSetInformation.json"
 POLICY_FILE = "policy.xml"
 # OpenAPI descriptions the APIOps extractor writes beside apiInformation.json (JSON or YAML).
 SPECIFICATION_FILES = ("specification.json", "specification.yaml")
@@ -50,6 +56,7 @@ _INFO_FILES = {
     Kind.BACKEND: (BACKENDS_DIR, "backendInformation.json"),
     Kind.NAMED_VALUE: (NAMED_VALUES_DIR, "namedValueInformation.json"),
     Kind.FRAGMENT: (FRAGMENTS_DIR, "policyFragmentInformation.json"),
+    Kind.VERSION_SET: (VERSION_SETS_DIR, "versionSetInformation.json"),
 }
 
 
@@ -75,7 +82,7 @@ class ArtifactPath:
         if self.kind is Kind.SPECIFICATION:
             return f"{APIS_DIR}/{self.name}/{self.parent}"
         folder, file = _INFO_FILES[self.kind]
-        return f"{folder}/{self.name}/{file}"
+        return f"{folder}/{self.name}/{self.parent or file}"  # a version set's parent: its legacy file name
 
     @classmethod
     def parse(cls, relpath: str) -> ArtifactPath | None:
@@ -94,6 +101,8 @@ class ArtifactPath:
                 return cls(Kind.FRAGMENT_POLICY, name)
             if file in SPECIFICATION_FILES and folder == APIS_DIR:
                 return cls(Kind.SPECIFICATION, name, file)
+            if file == LEGACY_VERSION_SET_FILE and folder == VERSION_SETS_DIR:
+                return cls(Kind.VERSION_SET, name, file)  # ``parent`` holds the file name, as for specifications
         if len(parts) == 5 and parts[0] == APIS_DIR and parts[2] == "operations" and parts[4] == POLICY_FILE:
             return cls(Kind.OPERATION_POLICY, parts[3], parts[1])
         return None
@@ -134,6 +143,16 @@ class ArtifactPath:
     def named_value(cls, name: str) -> ArtifactPath:
         """named values/<name>/namedValueInformation.json"""
         return cls(Kind.NAMED_VALUE, name)
+
+    @classmethod
+    def version_set(cls, name: str) -> ArtifactPath:
+        """version sets/<name>/versionSetInformation.json"""
+        return cls(Kind.VERSION_SET, name)
+
+    @property
+    def resource(self) -> ArtifactPath:
+        """The resource this file describes (a legacy-named version set file describes the same version set)."""
+        return ArtifactPath(self.kind, self.name) if self.kind is Kind.VERSION_SET else self
 
     @property
     def label(self) -> str:

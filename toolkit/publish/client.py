@@ -25,10 +25,11 @@ from toolkit.publish.errors import Unreachable, http_error
 from toolkit.publish.operations import OPERATIONS_FIELD, import_body
 from toolkit.publish.resources import Body, LiveResource, ResourceRef
 from toolkit.publish.retry import RetryPolicy
+from toolkit.publish.version_sets import in_version_set_of
 
 T = TypeVar("T")
 POLICY_ID = "policy"
-LISTABLE_KINDS = (Kind.NAMED_VALUE, Kind.BACKEND, Kind.FRAGMENT, Kind.API)
+LISTABLE_KINDS = (Kind.NAMED_VALUE, Kind.BACKEND, Kind.FRAGMENT, Kind.VERSION_SET, Kind.API)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ _OPS: dict[Kind, _KindOps] = {
     Kind.NAMED_VALUE: _named("named_value", long_running=True),
     Kind.BACKEND: _named("backend"),
     Kind.FRAGMENT: _named("policy_fragment", long_running=True, get_kw={"format": "rawxml"}),
+    Kind.VERSION_SET: _named("api_version_set"),
     Kind.API: _named("api", long_running=True, delete_kw={"delete_revisions": True}),
     Kind.GLOBAL_POLICY: _POLICY,
     Kind.API_POLICY: _POLICY,
@@ -148,15 +150,25 @@ class ApimClient:
     """One APIM service through the SDK. Every method raises RemoteError subclasses, never azure errors."""
 
     def __init__(self, sdk: Any, resource_group: str, service: str, *, endpoint: str = "Azure Resource Manager",
-                 settings: ClientSettings = ClientSettings(), retry: RetryPolicy = RetryPolicy()) -> None:
+                 settings: ClientSettings = ClientSettings(), retry: RetryPolicy = RetryPolicy(),
+                 subscription_id: str = "") -> None:
         self.sdk = sdk
         self.resource_group = resource_group
         self.service = service
+        self.subscription_id = subscription_id
         self.endpoint = endpoint
         self.settings = settings
         self.retry = retry
         self.calls: Counter[str] = Counter()  # "read" / "write" attempts, retries included
         self._calls_lock = threading.Lock()  # apply writes from several threads
+
+    @property
+    def service_id(self) -> str:
+        """The ARM id of the APIM service (without a subscription id: the service-relative form ``""``)."""
+        if not self.subscription_id:
+            return ""
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+                f"/providers/Microsoft.ApiManagement/service/{self.service}")
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -200,7 +212,7 @@ class ApimClient:
         """Create or replace ``ref``; returns its new ETag. ``if_match`` guards against concurrent changes."""
         ops = _OPS[ref.kind]
         if ref.kind is Kind.API:
-            body = import_body(body)
+            body = in_version_set_of(import_body(body), self.service_id)
 
         def call() -> str | None:
             if ops.long_running:

@@ -5,7 +5,8 @@ in defaults (``type: Single``, the default subscription-key names), and may refo
 (durations, policy XML whitespace, pool member ids). :func:`normalize` maps a body to a canonical,
 comparable form: server fields and defaults dropped, empty values dropped, policy XML in canonical
 form (C14N, insignificant whitespace removed), durations in one ISO 8601 spelling, pool members and
-breaker rules keyed by name (``/backends/x`` and the full ARM id compare equal). The result is for
+breaker rules keyed by name (``/backends/x`` and the full ARM id compare equal), an API's version set by
+name (any service's ARM id of ``apiVersionSets/x`` compares equal). The result is for
 comparing and showing, never for sending.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from toolkit.artifacts.arm_ids import pool_member_name
+from toolkit.artifacts.arm_ids import pool_member_name, version_set_name
 from toolkit.artifacts.layout import Kind
 
 # Fields the service sets itself: never part of what a person declares.
@@ -164,6 +165,10 @@ def _shape_api(properties: dict[str, Any]) -> dict[str, Any]:
         properties["protocols"] = sorted(map(str, properties["protocols"]))
     if isinstance(properties.get("path"), str):
         properties["path"] = properties["path"].strip("/")
+    version_set = properties.get("apiVersionSetId")
+    if isinstance(version_set, str) and version_set_name(version_set):
+        # By name: the tree holds its source instance's id, the target its own (publish points it there).
+        properties["apiVersionSetId"] = f"/apiVersionSets/{version_set_name(version_set)}"
     key_names = properties.get("subscriptionKeyParameterNames")
     if isinstance(key_names, dict):  # APIM fills the name a PUT leaves out with its default
         defaults = DEFAULTS[Kind.API]["subscriptionKeyParameterNames"]

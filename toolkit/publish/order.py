@@ -20,6 +20,7 @@ LEVELS: tuple[tuple[str, Callable[[ResourceRef, Mapping[str, Any] | None], bool]
     ("single backends", lambda ref, body: ref.kind is Kind.BACKEND and not _is_pool(body)),
     ("pools", lambda ref, body: ref.kind is Kind.BACKEND),
     ("policy fragments", lambda ref, body: ref.kind is Kind.FRAGMENT),
+    ("version sets", lambda ref, body: ref.kind is Kind.VERSION_SET),  # an API names its set: the set first
     ("APIs", lambda ref, body: ref.kind is Kind.API and not _is_revision(ref)),
     ("API revisions", lambda ref, body: ref.kind is Kind.API),  # `name;rev=N` needs `name` first
     ("policies", lambda ref, body: ref.kind in (Kind.GLOBAL_POLICY, Kind.API_POLICY, Kind.OPERATION_POLICY)),

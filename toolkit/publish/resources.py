@@ -22,8 +22,8 @@ from toolkit.errors import ArtifactError
 Body = dict[str, Any]
 
 # Resource kinds publish handles (a fragment's policy.xml is part of the fragment resource).
-PUBLISHED_KINDS = (Kind.NAMED_VALUE, Kind.BACKEND, Kind.FRAGMENT, Kind.API, Kind.GLOBAL_POLICY, Kind.API_POLICY,
-                   Kind.OPERATION_POLICY)
+PUBLISHED_KINDS = (Kind.NAMED_VALUE, Kind.BACKEND, Kind.FRAGMENT, Kind.VERSION_SET, Kind.API, Kind.GLOBAL_POLICY,
+                   Kind.API_POLICY, Kind.OPERATION_POLICY)
 POLICY_KINDS = frozenset({Kind.GLOBAL_POLICY, Kind.API_POLICY, Kind.OPERATION_POLICY, Kind.FRAGMENT})
 
 
@@ -70,6 +70,8 @@ def resources_from_artifacts(artifacts: ArtifactSet,
             resources[ResourceRef(path.kind, path.name, path.parent)] = policy_body(text)
         else:
             body = {"properties": _properties(path, text)}
+            if path.resource in resources:  # a version set folder with both the current and the legacy file
+                raise ArtifactError(f"{path}: {path.resource.relpath} describes the same version set; keep one")
             if path.kind is Kind.NAMED_VALUE and is_secret(body) and "value" not in body["properties"]:
                 value = (secret_values or {}).get(path.name)
                 if value is not None:

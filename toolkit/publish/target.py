@@ -87,7 +87,7 @@ def connect_target(
                                 ca_bundle=endpoint.ca_bundle_path, api_version=environment.api_version, settings=chosen)
         label = endpoint.label or f"local emulator at {endpoint.management_url}"
         client = ApimClient(sdk, endpoint.resource_group, endpoint.service, endpoint=endpoint.management_url,
-                            settings=chosen, retry=retry)
+                            settings=chosen, retry=retry, subscription_id=endpoint.subscription_id)
         return ApimTarget(client, label, local=True, closers=closers)
     if management_url or emulator is not None:
         raise InputError("--management-url and --ca-bundle are for local targets; this environment targets Azure")
@@ -109,7 +109,7 @@ def _azure_target(environment: EnvironmentConfig, auth: str, env: Mapping[str, s
     label = (f"APIM service '{environment.service}' (resource group '{environment.resource_group}', "
              f"subscription {environment.subscription_id})")
     client = ApimClient(sdk, environment.resource_group, environment.service, endpoint="Azure Resource Manager",
-                        settings=settings, retry=retry)
+                        settings=settings, retry=retry, subscription_id=environment.subscription_id)
     return ApimTarget(client, label, local=False)
 
 

@@ -19,6 +19,7 @@ from toolkit.publish.plan import MISSING, Op, Plan
 from toolkit.publish.remote import read_remote
 from toolkit.publish.resources import Body, ResourceRef, is_secret, resources_from_artifacts
 from toolkit.publish.target import ApimTarget
+from toolkit.publish.version_sets import check_version_set_references
 
 
 @dataclass
@@ -95,6 +96,7 @@ def plan_against(target: ApimTarget, desired: Desired, *, env: str, prune: bool 
                if ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" in body["properties"]}
     live = read_remote(target.client, desired.resources, discover=desired.complete, fetch_extra=prune,
                        compare_secrets=compare)
+    check_version_set_references(desired.resources, live, target.client)
     plan = compute_plan(desired.resources, live, prune=prune, env=env, target=target.label, features=desired.features)
     _refuse_revision_changes(plan)
     return plan

@@ -41,12 +41,11 @@ def test_fresh_plan_apply_converge_and_zero_write_reapply(target: ApimTarget, pl
     plane.counters.reset()
     again = plan_against(target, desired, env="local")
     assert not again.has_changes, render_plan(again)
-    # one read per resource, plus one list per listable kind (named values, backends, fragments, APIs)
-    # one GET per resource, 4 lists, the API's operations listed twice (discovery and its GET), and a GET per
+    # one GET per resource, one list per listable kind (named values, backends, fragments, version sets, APIs), the API's operations listed twice (discovery and its GET), and a GET per
     # possible operation policy (none exist: each answers 404)
     operations = len(plane.store.list(_kind("operation"), parent="azure-openai"))
     assert operations == 7
-    assert plane.counters.reads == len(desired.resources) + 4 + 2 + operations
+    assert plane.counters.reads == len(desired.resources) + 5 + 2 + operations
     assert apply_plan(target.client, again, desired.resources).writes == 0
     assert plane.counters.writes == 0
 

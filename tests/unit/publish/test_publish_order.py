@@ -21,8 +21,8 @@ ITEMS = [
 
 
 def test_levels_are_the_documented_order() -> None:
-    assert [name for name, _ in LEVELS] == ["named values", "single backends", "pools", "policy fragments", "APIs",
-                                            "API revisions", "policies"]
+    assert [name for name, _ in LEVELS] == ["named values", "single backends", "pools", "policy fragments",
+                                            "version sets", "APIs", "API revisions", "policies"]
     assert level_of(ResourceRef(Kind.BACKEND, "p"), POOL_BODY) > level_of(ResourceRef(Kind.BACKEND, "s"), None)
 
 

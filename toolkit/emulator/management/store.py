@@ -33,6 +33,7 @@ class ResourceKind(str, Enum):
     NAMED_VALUE = "named-value"
     FRAGMENT = "policy-fragment"
     SUBSCRIPTION = "subscription"
+    VERSION_SET = "version-set"
 
     @property
     def artifact_kind(self) -> Kind | None:

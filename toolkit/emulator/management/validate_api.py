@@ -11,8 +11,10 @@ and pulled, but the gateway serves only the current revision, and making another
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from toolkit.artifacts.arm_ids import version_set_name
 from toolkit.emulator.management.arm import ArmError, validation_error
 from toolkit.emulator.management.fields import (
     absolute_url,
@@ -49,9 +51,7 @@ def validate_api(
     """The properties to store for API ``name``, or a 400 ValidationError."""
     revision = revision_id(name)
     props = dict(properties_of(body))  # a copy: the import fields stay in the body for the import itself
-    if props.get("apiVersionSetId") is not None:  # APIM serves such an API at <path>/<version> (or by header/query)
-        raise ArmError(400, "ValidationError", "properties.apiVersionSetId: the local emulator does not support API "
-                                               "version sets (APIM does)", target="properties.apiVersionSetId")
+    version_set = _check_version_set(props, store)
     if revision is not None:
         _inherit_from_current(name, revision, props, store)
     for field in _IMPORT_FIELDS:
@@ -70,7 +70,7 @@ def validate_api(
             props[field] = before[field]
     if not props["displayName"].strip():
         raise validation_error("properties.displayName", "must not be blank")
-    _check_path_unique(name, props["path"], store)
+    _check_path_unique(name, props["path"], version_set, store)
     protocols = optional_list(props, "protocols", "properties.protocols")
     if protocols is not None and (not protocols or any(p not in _PROTOCOLS for p in protocols)):
         raise validation_error("properties.protocols", f"must be a non-empty list of {', '.join(_PROTOCOLS)}")
@@ -136,8 +136,48 @@ def _same_api(name: str, other: str) -> bool:
     return (revision_id(name) or (name,))[0] == (revision_id(other) or (other,))[0]
 
 
-def _check_path_unique(name: str, path: str, store: ResourceStore) -> None:
+def _check_path_unique(name: str, path: str, version_set: str | None, store: ResourceStore) -> None:
+    """APIM: "Cannot create API 'a' with the same Path 'p' as API 'b' unless it's a part of the same version set"
+    (Azure/apiops#712). APIs of one version set share their path and are told apart by their version."""
     wanted = path.strip("/").lower()
     for api in store.list(ResourceKind.API):
-        if not _same_api(name, api.key.name) and str(api.properties.get("path", "")).strip("/").lower() == wanted:
-            raise validation_error("properties.path", f"path '{path}' is already used by API '{api.key.name}'")
+        if _same_api(name, api.key.name) or str(api.properties.get("path", "")).strip("/").lower() != wanted:
+            continue
+        if version_set is not None and version_set_of(api.properties) == version_set:
+            continue
+        raise validation_error("properties.path", f"Cannot create API '{name}' with the same Path '{path}' as API "
+                                                  f"'{api.key.name}' unless it's a part of the same version set")
+
+
+def version_set_of(properties: Mapping[str, Any]) -> str | None:
+    """The name of the version set a stored API belongs to, or None."""
+    value = properties.get("apiVersionSetId")
+    return version_set_name(value) if isinstance(value, str) else None
+
+
+def apis_in_version_set(store: ResourceStore, version_set: str) -> list[str]:
+    """Names of the APIs (revisions included) that belong to ``version_set``."""
+    return [api.key.name for api in store.list(ResourceKind.API) if version_set_of(api.properties) == version_set]
+
+
+def _check_version_set(props: dict[str, Any], store: ResourceStore) -> str | None:
+    """The version set an API PUT names (it must exist), or None; an ``apiVersion`` needs one.
+
+    As APIM answers: an unknown set is 404 ResourceNotFound "ApiVersionSet not found." (Azure/apiops#41,
+    #584); a version without a set is 400 "Can't set VersionName when ApiVersionSetId is not set."
+    (target ``ApiVersion``, pulumi/pulumi-azure-native#1661).
+    """
+    set_id = optional_str(props, "apiVersionSetId", "properties.apiVersionSetId")
+    version = optional_str(props, "apiVersion", "properties.apiVersion", max_length=100)
+    if not set_id:
+        if version:
+            raise ArmError(400, "ValidationError", "Can't set VersionName when ApiVersionSetId is not set.",
+                           target="ApiVersion")
+        return None
+    name = version_set_name(set_id)
+    if name is None:
+        raise validation_error("properties.apiVersionSetId", f"{set_id!r} is not a version set id "
+                                                             "(…/apiVersionSets/<name>)")
+    if store.get(ResourceKey(ResourceKind.VERSION_SET, name)) is None:
+        raise ArmError(404, "ResourceNotFound", "ApiVersionSet not found.")
+    return name

@@ -201,13 +201,6 @@ def test_a_non_current_revision_is_stored_listed_and_not_served(client, plane: M
     assert list(plane.view.apis()) == []
 
 
-def test_an_api_in_a_version_set_is_refused_as_the_emulators_limit(client):
-    """APIM serves it at <path>/<version> (or by header or query); the emulator routes by path only."""
-    with pytest.raises(HttpResponseError, match=r"does not support API version sets \(APIM does\)"):
-        _import(client, api_version="v1", api_version_set_id="/apiVersionSets/set1")
-    assert list(client.api.list_by_service(RG, SVC)) == []
-
-
 def test_deleting_the_api_deletes_its_operations(client, plane: ManagementPlane):
     _import(client)
     client.api_operation_policy.create_or_update(RG, SVC, "inference", "get-models", "policy",

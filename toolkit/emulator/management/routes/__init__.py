@@ -14,6 +14,7 @@ from toolkit.emulator.management.routes import (
     operations,
     policies,
     subscriptions,
+    version_sets,
 )
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps, arm_endpoint
 
@@ -35,5 +36,6 @@ def service_routes(deps: PlaneDeps) -> list[BaseRoute]:
         *fragments.routes(deps),
         *named_values.routes(deps),
         *subscriptions.routes(deps),
+        *version_sets.routes(deps),
         Route("/{rest:path}", arm_endpoint(deps, "unsupported", _unsupported), methods=_ALL_METHODS),
     ]

@@ -12,13 +12,14 @@ from typing import Any
 
 from starlette.routing import Route
 
+from toolkit.artifacts.arm_ids import version_set_id
 from toolkit.emulator.management.arm import not_found
 from toolkit.emulator.management.fields import properties_of
 from toolkit.emulator.management.openapi_import import ImportedApi, import_specification
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
-from toolkit.emulator.management.validate_api import revision_id, translate_query_of, validate_api
+from toolkit.emulator.management.validate_api import revision_id, translate_query_of, validate_api, version_set_of
 from toolkit.emulator.management.validate_operation import check_operation_id, check_template_parameters, operation_key
 
 _KIND = ResourceKind.API
@@ -61,6 +62,15 @@ def _replace_operations(call: ArmCall, resource: Resource) -> None:
         store.put(operation_key(api, name), operation)
 
 
+def _present(call: ArmCall, resource: Resource) -> dict[str, Any]:
+    """As APIM answers: ``apiVersionSetId`` is the full ARM id of the set in this service."""
+    props = dict(resource.properties)
+    version_set = version_set_of(props)
+    if version_set is not None:
+        props["apiVersionSetId"] = version_set_id(call.service_id, version_set)
+    return props
+
+
 def _cascade(call: ArmCall, resource: Resource) -> None:
     store = call.deps.store
     # Deleting an API deletes its other revisions too (their ids are '<name>;rev=N').
@@ -82,6 +92,7 @@ SPEC = ResourceSpec(
     path_of=lambda key: f"/apis/{key.name}",
     validate=_validate,
     list_of=lambda call: call.deps.store.list(_KIND),
+    present=_present,
     after_put=_replace_operations,
     after_delete=_cascade,
     long_running=True,
