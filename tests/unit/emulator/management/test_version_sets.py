@@ -63,7 +63,7 @@ def test_a_version_without_a_set_is_refused_as_apim_does(http) -> None:
 
 def test_apis_of_one_set_share_a_path_others_may_not(client) -> None:
     _set(client)
-    _api(client, "pets", version_set=f"/subscriptions/{{SUBSCRIPTION_ID}}/resourceGroups/x/providers/"
+    _api(client, "pets", version_set="/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/x/providers/"
                                      "Microsoft.ApiManagement/service/other/apiVersionSets/petstore")
     v1 = _api(client, "pets-v1", version="v1")
     assert v1.api_version_set_id == f"{SERVICE_ID}/apiVersionSets/petstore"  # this service's id, as APIM answers
