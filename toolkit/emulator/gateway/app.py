@@ -18,10 +18,12 @@ from threading import Lock
 from typing import Any
 from urllib.parse import parse_qsl
 
+from toolkit.emulator.gateway.api_routes import RouteTable, scheme_of
 from toolkit.emulator.gateway.http_client import StreamedBody
 from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
 from toolkit.emulator.management.store import ChangeEvent, ResourceKey, ResourceKind
+from toolkit.emulator.management.validate_api import version_set_of
 from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
@@ -62,6 +64,9 @@ class PublishedApi:
     subscription_required: bool
     key_header: str
     key_query: str
+    version: str = ""  # apiVersion, when the API belongs to a version set
+    scheme: str = ""  # its version set's versioningScheme ("" when not in one)
+    version_name: str = ""  # the query parameter or header holding the version (Query/Header)
 
 
 class TraceLog:
@@ -112,7 +117,8 @@ class GatewayRuntime:
         self.farm = farm
         self.traces = traces or TraceLog()
         self._trace_clock = trace_clock
-        self._apis: list[PublishedApi] = []
+        self._routes = RouteTable(())
+        self._version_sets: dict[str, dict[str, Any]] = {}
         self._operations: dict[str, OperationTable] = {}
         self._policies: dict[PolicyKey, CompiledPolicy | None] = {}
         self._broken: dict[PolicyKey, str] = {}
@@ -155,6 +161,7 @@ class GatewayRuntime:
         self._fragment_sources = sources
         self._fragments = {}
         self._compile_fragments(set(self._fragment_sources))
+        self._version_sets = self._read_version_sets()
         apis = view.apis()
         keys = [GLOBAL_POLICY_KEY, *(key for name in apis for key in self._policy_keys_of(name))]
         self._swap_in(apis, {name: OperationTable(view.operations(name)) for name in apis}, keys, fresh=True)
@@ -184,6 +191,8 @@ class GatewayRuntime:
                                                    changed_values)
         mentioned = changed_values | changed_fragments | changed_backends
 
+        if any(key.kind is ResourceKind.VERSION_SET for key in keys):  # a scheme changes how its APIs route
+            self._version_sets = self._read_version_sets()
         apis = dict(self._api_properties)
         operations = dict(self._operations)
         recompile = {key for key, text in self._policy_sources.items() if mentioned and _mentions(text, mentioned)}
@@ -234,9 +243,11 @@ class GatewayRuntime:
             sources.pop(key, None)
         self._api_properties = apis
         self._policy_sources = sources
-        self._apis = sorted((_published_api(name, props) for name, props in apis.items()),
-                            key=lambda api: len(api.path), reverse=True)
+        self._routes = RouteTable(_published_api(name, props, self._version_sets) for name, props in apis.items())
         self._policies, self._broken, self._operations = policies, broken, operations
+
+    def _read_version_sets(self) -> dict[str, dict[str, Any]]:
+        return {r.key.name: r.properties for r in self.plane.store.list(ResourceKind.VERSION_SET)}
 
     def _policy_keys_of(self, api: str) -> list[PolicyKey]:
         operations = self.plane.store.list(ResourceKind.OPERATION_POLICY, api)
@@ -308,13 +319,11 @@ class GatewayRuntime:
 
     # -- serving ---------------------------------------------------------------------------------
 
-    def match(self, path: str) -> PublishedApi | None:
-        """The API whose path is the longest prefix of ``path``."""
-        for api in self._apis:
-            prefix = "/" + api.path if api.path else ""
-            if not prefix or path == prefix or path.startswith(prefix + "/"):
-                return api
-        return None
+    def match(self, path: str, query: str = "", headers: Sequence[tuple[str, str]] = ()) -> PublishedApi | None:
+        """The API a request calls: the longest API path prefixing ``path``, and the version it asks for
+        (see :mod:`toolkit.emulator.gateway.api_routes`)."""
+        found = self._routes.match(path, query, headers)
+        return found[0] if found is not None else None  # type: ignore[return-value]
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -359,8 +368,8 @@ class GatewayRuntime:
         record: dict[str, Any] = {"trace_id": trace_id, "method": method, "path": path, "api": None,
                                   "operation": None, "subscription": None, "events": []}
         # An unknown method matches no operation (the emulator forwards the standard methods only).
-        api = self.match(path) if method in FORWARDED_METHODS else None
-        prefix = "/" + api.path if api is not None and api.path else ""
+        route = self._routes.match(path, query, headers) if method in FORWARDED_METHODS else None
+        api, prefix = route if route is not None else (None, "")
         found = self._operations[api.name].find(method, path[len(prefix):], query) if api is not None else None
         if found is None:  # APIM's OperationNotFound: only <on-error> runs (global, and the API's when it matched)
             chain_keys: tuple[tuple[str, str, str], ...] = (("global", "", ""),)
@@ -389,6 +398,8 @@ class GatewayRuntime:
                 return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
                                                                              f"no longer compiles: {self._broken[key]}"})
         ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, operation, subscription)
+        if api.scheme == "Segment" and api.version:  # the version segment is not part of the backend path
+            ctx.path_suffix = path[len(prefix):]
         ctx.matched_parameters = dict(found.parameters)
         if subscription is not None:
             ctx.subscription_key = key
@@ -455,8 +466,10 @@ def _subscription_key(api: PublishedApi, headers: list[tuple[str, str]], query: 
     return None
 
 
-def _published_api(name: str, properties: dict[str, Any]) -> PublishedApi:
+def _published_api(name: str, properties: dict[str, Any], version_sets: dict[str, dict[str, Any]]) -> PublishedApi:
     names = properties.get("subscriptionKeyParameterNames") or {}
+    version_set = version_set_of(properties)
+    versioning = scheme_of(version_sets.get(version_set) if version_set else None)
     return PublishedApi(
         name=name,
         display_name=str(properties.get("displayName") or name),
@@ -465,6 +478,9 @@ def _published_api(name: str, properties: dict[str, Any]) -> PublishedApi:
         subscription_required=bool(properties.get("subscriptionRequired", True)),
         key_header=str(names.get("header") or DEFAULT_KEY_HEADER),
         key_query=str(names.get("query") or DEFAULT_KEY_QUERY),
+        version=str(properties.get("apiVersion") or "") if versioning.scheme else "",
+        scheme=versioning.scheme,
+        version_name=versioning.version_name,
     )
 
 

@@ -196,10 +196,10 @@ def test_the_same_writes_leave_the_gateway_as_a_full_rebuild_would(gateway: Gate
     store.delete(_key(ResourceKind.BACKEND, "b1"))
     store.put(_key(ResourceKind.API, "a5"), {"displayName": "a5", "path": "", "protocols": ["https"]})
     store.put(_key(ResourceKind.API_POLICY, "a5"), {"value": _policy('<set-backend-service backend-id="b1" />')})
-    incremental = (sorted(gateway._policies), dict(gateway._broken), [a.name for a in gateway._apis],
+    incremental = (sorted(gateway._policies), dict(gateway._broken), [a.name for a in gateway._routes.apis()],
                    sorted(gateway.services._backends))
     gateway.rebuild()
-    assert incremental == (sorted(gateway._policies), dict(gateway._broken), [a.name for a in gateway._apis],
+    assert incremental == (sorted(gateway._policies), dict(gateway._broken), [a.name for a in gateway._routes.apis()],
                            sorted(gateway.services._backends))
 
 
@@ -209,3 +209,18 @@ def test_a_non_current_api_revision_written_later_is_stored_but_not_served(gatew
     assert gateway.match("/a4/chat") is None and "a4;rev=2" not in gateway._operations
     gateway.plane.store.put(_key(ResourceKind.API, "a4"), {"displayName": "a4", "path": "a4", "protocols": ["https"]})
     assert gateway.match("/a4/chat").name == "a4"
+
+
+def test_a_version_set_written_later_reroutes_its_apis(gateway: GatewayRuntime) -> None:
+    store = gateway.plane.store
+    store.put(_key(ResourceKind.VERSION_SET, "vs"), {"displayName": "vs", "versioningScheme": "Segment"})
+    store.put(_key(ResourceKind.API, "vs-v1"), {"displayName": "vs", "path": "vs", "apiVersion": "v1",
+                                                "apiVersionSetId": "/apiVersionSets/vs"})
+    assert gateway.match("/vs/v1/chat").name == "vs-v1" and gateway.match("/vs/chat") is None
+    store.put(_key(ResourceKind.VERSION_SET, "vs"), {"displayName": "vs", "versioningScheme": "Header",
+                                                     "versionHeaderName": "Api-Version"})
+    assert gateway.match("/vs/v1/chat") is None
+    assert gateway.match("/vs/chat", "", [("api-version", "v1")]).name == "vs-v1"
+    routes = [a.name for a in gateway._routes.apis()]
+    gateway.rebuild()
+    assert routes == [a.name for a in gateway._routes.apis()]
