@@ -103,7 +103,10 @@ def render_project(
     owned = owned_paths(config.gateway, chosen, artifacts)
     outcome = RenderOutcome(config.env_name, project.artifacts_dir, chosen, artifacts, owned)
 
-    result = lint_tree(artifacts, root_label=str(project.artifacts_dir))
+    from toolkit.config.lint_settings import suppressions
+
+    accepted = suppressions(config.gateway.lint, config.path)
+    result = lint_tree(artifacts, root_label=str(project.artifacts_dir), suppressions=accepted)
     if result.errors:
         outcome.lint_errors = list(result.errors)
         outcome.lint_report = to_text(result)

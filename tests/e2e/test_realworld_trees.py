@@ -8,7 +8,10 @@ lists one the artifacts lack. Kinds toolkit does not publish are reported, never
 What a tree lacks to be published as it is (the specification its operation policies attach to, the
 values of its secrets) is in tests/fixtures/realworld/tree-supplements/<tree>/, copied over the tree as
 a user adds their own files; `{#TOKEN#}` values in `configuration.local.yaml` come from the environment,
-as the APIOps pipelines' "Replace Tokens" step does. A tree that cannot be applied must be listed in
+as the APIOps pipelines' "Replace Tokens" step does. What the tree's owner has outside the tree is in
+tests/fixtures/realworld/tree-setup/<tree>/: `toolkit.yaml` (appended to the test's config: the lint
+findings they accept, with the reason) and `target-backends.json` (backends their Bicep creates, put on the
+target through the SDK before the apply). A tree that cannot be applied must be listed in
 docs/emulator.md ("Real-world APIOps trees toolkit does not apply"), with the message it fails with.
 """
 
@@ -24,13 +27,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from toolkit.artifacts.layout import Kind
 from toolkit.cli import root
+from toolkit.config.models import EnvironmentConfig
 from toolkit.emulator.management import ManagementPlane, TlsMaterial
+from toolkit.publish.resources import ResourceRef
+from toolkit.publish.target import connect_target
 from toolkit.testing.emulator_servers import serve_app_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 TREES = REPO / "tests" / "fixtures" / "realworld" / "trees"
 SUPPLEMENTS = REPO / "tests" / "fixtures" / "realworld" / "tree-supplements"
+SETUP = REPO / "tests" / "fixtures" / "realworld" / "tree-setup"
 DOCS = REPO / "docs" / "emulator.md"
 NAMES = sorted(p.name for p in TREES.iterdir() if p.is_dir())
 CONFIG = "environments:\n  local: {target: local}\n"
@@ -79,10 +87,24 @@ def _prepare(name: str, tmp_path: Path, env: dict[str, str]) -> tuple[Path, Path
     if (SUPPLEMENTS / name).is_dir():
         shutil.copytree(SUPPLEMENTS / name, tree, dirs_exist_ok=True)
     config = tmp_path / "toolkit.yaml"
-    config.write_text(CONFIG, encoding="utf-8")
+    extra = SETUP / name / "toolkit.yaml"
+    config.write_text(CONFIG + (extra.read_text(encoding="utf-8") if extra.is_file() else ""), encoding="utf-8")
     overrides = tree / "configuration.local.yaml"
     tokens = re.findall(r"\{#(\w+)#\}", overrides.read_text(encoding="utf-8")) if overrides.is_file() else []
     return tree, config, {**env, **{token: f"local-{token.lower()}-s3cret" for token in tokens}}
+
+
+def create_outside_the_tree(name: str, env: dict[str, str]) -> list[str]:
+    """Put the backends of SETUP/<tree>/target-backends.json on the target through the SDK, as the tree
+    owner's Bicep does; their names."""
+    path = SETUP / name / "target-backends.json"
+    if not path.is_file():
+        return []
+    backends = {key: body for key, body in json.loads(path.read_text(encoding="utf-8")).items() if key != "_comment"}
+    with connect_target(EnvironmentConfig(target="local"), environ=env) as target:
+        for backend, body in backends.items():
+            target.client.put(ResourceRef(Kind.BACKEND, backend), body)
+    return sorted(backends)
 
 
 def _run(env: dict[str, str], config: Path, *args: str) -> Result:
@@ -94,12 +116,16 @@ def test_tree_applies_plans_clean_pulls_and_plans_clean_again(
         name: str, env: dict[str, str], plane: ManagementPlane, tmp_path: Path) -> None:
     tree, config, env = _prepare(name, tmp_path, env)
     refused = listed_refusals()
+    existing = create_outside_the_tree(name, env)
+    before = plane.store.all()
     applied = _run(env, config, "apply", "--artifacts", str(tree), "--yes")
     if name in refused:
         assert applied.exit_code in (1, 4), f"{name} applies now: remove it from docs/emulator.md\n{applied.output}"
         assert refused[name] in applied.output, applied.output
-        assert plane.store.all() == [], "a refused tree must leave the target as it was"
+        assert plane.store.all() == before, "a refused tree must leave the target as it was"
         return
+    for backend in existing:
+        assert f"backend '{backend}' is not in the tree but exists on" in applied.output, applied.output
     _round_trip(name, tree, config, env, applied, tmp_path)
 
 

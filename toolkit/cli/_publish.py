@@ -37,8 +37,12 @@ def artifacts_option(func: F) -> F:
 
 def load_for_publish(config_path: str, env_name: str | None, features: tuple[str, ...],
                      artifacts_dir: str | None) -> tuple[LoadedConfig, Desired]:
-    """Load the config and the desired state; exit 1 with the findings when the tree has lint errors."""
-    from toolkit.lint.formats import to_text
+    """Load the config and the desired state; exit 1 with the findings when the tree has lint errors.
+
+    With ``artifacts_dir``, errors about a resource the tree names but does not hold (``Finding.on_target``)
+    wait for :func:`check_on_target`; a rendered tree gets no such allowance.
+    """
+    from toolkit.lint.formats import suppression_lines, to_text
     from toolkit.project import Project
     from toolkit.publish.workflow import load_desired
 
@@ -49,11 +53,30 @@ def load_for_publish(config_path: str, env_name: str | None, features: tuple[str
 
     for line in describe(desired.unpublished):
         info(line)
-    if desired.lint.errors:
+    blocking = [f for f in desired.lint.errors if artifacts_dir is None or f.on_target is None]
+    if blocking:
         out(to_text(desired.lint))
-        info(f"refused: {desired.source} has {len(desired.lint.errors)} lint error(s); nothing was read or written")
+        info(f"refused: {desired.source} has {len(blocking)} lint error(s); nothing was read or written")
         raise click.exceptions.Exit(1)
+    for line in suppression_lines(desired.lint):
+        info(f"lint: {line}")
     return config, desired
+
+
+def check_on_target(target: ApimTarget, desired: Desired) -> None:
+    """Accept the lint errors about resources the tree names but lacks when the target has them; exit 1,
+    before anything is written, when one is on neither."""
+    from toolkit.publish.target_references import resolve_on_target
+
+    present, missing = resolve_on_target(target.client, [f for f in desired.lint.errors if f.on_target])
+    for finding, note in present:
+        info(f"accepted: {finding.file}:{finding.line}: {finding.code}: {note} on {target.label}")
+    if missing:
+        for finding, reason in missing:
+            out(f"{finding.file}:{finding.line}: {finding.code} error: {finding.message}; {reason}")
+        info(f"refused: {len(missing)} reference(s) of {desired.source} are neither in the tree nor on "
+             f"{target.label}; nothing was written")
+        raise click.exceptions.Exit(1)
 
 
 def open_target(config: LoadedConfig, management_url: str | None, ca_bundle: str | None,

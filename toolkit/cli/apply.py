@@ -11,7 +11,7 @@ from toolkit.cli._apply_validate import check_flags, snapshot_if, validate_appli
 from toolkit.cli._interrupt import graceful_stop
 from toolkit.cli._options import config_option, env_option, features_argument, format_option
 from toolkit.cli._output import info, listing, out
-from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
+from toolkit.cli._publish import artifacts_option, check_on_target, load_for_publish, open_target, target_options
 
 if TYPE_CHECKING:
     from toolkit.publish.apply import ApplyOutcome
@@ -66,6 +66,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     config, desired = load_for_publish(config_path, env_name, features, artifacts_dir)
     check_flags(validate_after, rollback_on_fail)
     with open_target(config, management_url, ca_bundle, auth) as target:
+        check_on_target(target, desired)
         if saved is not None:
             check_saved_plan(saved, desired, target)
             plan = saved

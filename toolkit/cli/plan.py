@@ -6,7 +6,7 @@ import click
 
 from toolkit.cli._options import config_option, env_option, features_argument, format_option
 from toolkit.cli._output import info, out
-from toolkit.cli._publish import artifacts_option, load_for_publish, open_target, target_options
+from toolkit.cli._publish import artifacts_option, check_on_target, load_for_publish, open_target, target_options
 
 
 @click.command("plan")
@@ -38,6 +38,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, outpu
 
     config, desired = load_for_publish(config_path, env_name, features, artifacts_dir)
     with open_target(config, management_url, ca_bundle, auth) as target:
+        check_on_target(target, desired)
         info(f"planning {desired.source} against {target.label}")
         plan = plan_against(target, desired, env=config.env_name, prune=prune)
     if out_file:

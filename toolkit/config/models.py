@@ -14,6 +14,8 @@ import isodate
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.functional_validators import AfterValidator
 
+from toolkit.config.lint_settings import LintSettings
+
 MAX_POOL_MEMBERS = 30
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 
@@ -448,6 +450,7 @@ class GatewayConfig(StrictModel):
     named_values: list[NamedValueConfig] = Field(default_factory=list)
     policy_fragments: list[PolicyFragmentConfig] = Field(default_factory=list)
     environments: dict[str, EnvironmentConfig] = Field(min_length=1)
+    lint: LintSettings = Field(default_factory=LintSettings)  # findings accepted on purpose (lint_settings.py)
 
     @model_validator(mode="after")
     def _references(self) -> GatewayConfig:

@@ -10,7 +10,7 @@ import inspect
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import total_ordering
 from typing import Any, ClassVar
@@ -62,13 +62,19 @@ class Severity(str, Enum):
 @total_ordering
 @dataclass(frozen=True)
 class Finding:
-    """One rule violation at a file and line; sorts by file, line, code."""
+    """One rule violation at a file and line; sorts by file, line, code.
+
+    ``on_target`` names a resource (kind, name) the tree refers to but does not hold: offline it is an
+    error, and `plan`/`apply --artifacts` accept it when the target has that resource (created outside
+    the tree, e.g. by Bicep).
+    """
 
     code: str
     severity: Severity
     file: str
     line: int
     message: str
+    on_target: tuple[Kind, str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # Text from the tree (names, ids, undecodable file names) may hold lone surrogates, which no
@@ -106,9 +112,9 @@ class Rule:
         """The findings of this rule on the tree in ``ctx``."""
         raise NotImplementedError
 
-    def finding(self, file: str, line: int | None, message: str) -> Finding:
-        """A finding of this rule (line defaults to 1)."""
-        return Finding(self.code, self.severity, file, line or 1, message)
+    def finding(self, file: str, line: int | None, message: str, *, on_target: tuple[Kind, str] | None = None) -> Finding:
+        """A finding of this rule (line defaults to 1); ``on_target``: see :class:`Finding`."""
+        return Finding(self.code, self.severity, file, line or 1, message, on_target)
 
     @classmethod
     def description(cls) -> str:

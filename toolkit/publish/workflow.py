@@ -42,9 +42,11 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
                  artifacts_dir: str | Path | None = None) -> Desired:
     """Render the config (or read ``artifacts_dir``), lint the whole tree, keep what ``features`` own."""
     from toolkit.artifacts.io import read_tree
+    from toolkit.config.lint_settings import suppressions
     from toolkit.lint.runner import lint_tree
     from toolkit.render import owned_paths, render_artifacts
 
+    accepted = suppressions(config.gateway.lint, config.path)  # lint: ignore: of toolkit.yaml
     chosen = tuple(features) or ("all",)
     secrets = {nv.name: nv.value for nv in _named_values(config) if nv.secret and nv.value}
     if artifacts_dir is not None:
@@ -62,14 +64,15 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
             source += f" with {overrides.name}"
             _count_down(unpublished, "APIOps configuration overrides")
         return Desired(resources_from_artifacts(tree, secrets), chosen, source,
-                       lint_tree(tree, root_label=str(artifacts_dir)), unpublished)
+                       lint_tree(tree, root_label=str(artifacts_dir), suppressions=accepted), unpublished)
     tree = render_artifacts(config.gateway, templates_dir, config_file=config.path)
     try:
         owned = owned_paths(config.gateway, chosen, tree)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     resources = resources_from_artifacts(tree.subset(owned), secrets)
-    return Desired(resources, chosen, f"{config.path} (environment {config.env_name!r})", lint_tree(tree))
+    return Desired(resources, chosen, f"{config.path} (environment {config.env_name!r})",
+                   lint_tree(tree, suppressions=accepted))
 
 
 def _count_down(counts: dict[str, int], kind: str) -> None:

@@ -7,6 +7,7 @@ import json
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.lint import REGISTRY, LintResult, lint_tree, to_json, to_sarif, to_text
 from toolkit.lint.core import Finding, Severity
+from toolkit.lint.suppressions import Suppression
 
 TREE = ArtifactSet(
     {
@@ -27,8 +28,10 @@ def result() -> LintResult:
     return lint_tree(TREE, root_label="apimartifacts")
 
 
-def test_json_is_a_list_of_findings_with_five_fields() -> None:
-    findings = json.loads(to_json(result()))
+def test_json_lists_findings_with_five_fields() -> None:
+    document = json.loads(to_json(result()))
+    assert set(document) == {"findings", "suppressed", "unused_suppressions", "counts"}
+    findings = document["findings"]
     assert isinstance(findings, list) and findings
     for entry in findings:
         assert set(entry) == {"code", "severity", "file", "line", "message"}
@@ -40,8 +43,48 @@ def test_json_is_a_list_of_findings_with_five_fields() -> None:
     }
 
 
-def test_json_of_no_findings_is_an_empty_list() -> None:
-    assert json.loads(to_json(LintResult(()))) == []
+def test_json_of_no_findings_has_empty_lists_and_zero_counts() -> None:
+    assert json.loads(to_json(LintResult(()))) == {
+        "findings": [], "suppressed": [], "unused_suppressions": [],
+        "counts": {"error": 0, "warning": 0, "info": 0, "suppressed": 0, "unused_suppressions": 0}}
+
+
+ACCEPT_CACHE = Suppression(("APIM026",), "a loose cache is wanted here", "toolkit.yaml:7", path="policy.xml")
+UNUSED = Suppression(("APIM022",), "old", "toolkit.yaml:11", path="apis/*")
+
+
+def accepted() -> LintResult:
+    return lint_tree(TREE, root_label="apimartifacts", suppressions=[ACCEPT_CACHE, UNUSED])
+
+
+def test_json_reports_suppressed_findings_with_their_reason_and_unused_suppressions() -> None:
+    document = json.loads(to_json(accepted()))
+    assert [f["code"] for f in document["findings"]] == ["APIM000"]
+    (suppressed,) = document["suppressed"]
+    assert suppressed["code"] == "APIM026" and suppressed["file"] == "apimartifacts/policy.xml"
+    assert suppressed["reason"] == "a loose cache is wanted here" and suppressed["suppressed_by"] == "toolkit.yaml:7"
+    assert document["unused_suppressions"] == [
+        {"rules": ["APIM022"], "reason": "old", "source": "toolkit.yaml:11", "path": "apis/*"}]
+    assert document["counts"] == {"error": 1, "warning": 0, "info": 0, "suppressed": 1, "unused_suppressions": 1}
+
+
+def test_text_lists_suppressed_findings_and_unused_suppressions_then_counts_them() -> None:
+    lines = to_text(accepted()).splitlines()
+    assert lines[1].startswith("apimartifacts/policy.xml:3: APIM026 warning suppressed "
+                               "(toolkit.yaml:7: a loose cache is wanted here): ")
+    assert lines[2] == "toolkit.yaml:11: unused suppression of APIM022 at 'apis/*': it matches no finding (remove it)"
+    assert lines[-1] == "1 error, 0 warnings in 3 files (1 suppressed, 1 unused suppression)"
+
+
+def test_sarif_marks_suppressed_results_and_notes_unused_suppressions() -> None:
+    (run,) = json.loads(to_sarif(accepted()))["runs"]
+    suppressed = [r for r in run["results"] if "suppressions" in r]
+    assert [r["ruleId"] for r in suppressed] == ["APIM026"]
+    assert suppressed[0]["suppressions"] == [
+        {"kind": "external", "justification": "toolkit.yaml:7: a loose cache is wanted here"}]
+    assert [r["ruleId"] for r in run["results"] if "suppressions" not in r] == ["APIM000"]
+    (notification,) = run["invocations"][0]["toolConfigurationNotifications"]
+    assert notification["level"] == "warning" and "unused suppression of APIM022" in notification["message"]["text"]
 
 
 def test_sarif_has_the_required_fields() -> None:

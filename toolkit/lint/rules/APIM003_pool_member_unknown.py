@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from toolkit.artifacts.layout import Kind
 from toolkit.lint.core import Finding, LintContext, Rule, Severity
 
 
@@ -13,9 +14,11 @@ class PoolMemberUnknown(Rule):
     APIM only accepts members that reference an existing backend, and the APIOps publisher
     orders a pool after its members by taking the last segment of each id. Both id forms
     resolve the same way: a full ARM id (``/subscriptions/.../service/<apim>/backends/<name>``)
-    and the short ``/backends/<name>``. Always an error: a pool lives in ``backends/``, so that
-    folder exists whenever this rule can fire; a tree extracted with a backend filter must
+    and the short ``/backends/<name>``. Always an error offline: a pool lives in ``backends/``, so
+    that folder exists whenever this rule can fire; a tree extracted with a backend filter must
     include the members of the pools it keeps, or publishing to a fresh instance fails.
+    A member created outside the tree (by Bicep, say) is accepted by ``plan``/``apply --artifacts``
+    when the target already has that backend; a member on neither is refused before anything is written.
 
     Anti-pattern:
         backends/aoai-pool/backendInformation.json lists {"id": "/backends/aoai-eastus"}
@@ -46,5 +49,6 @@ class PoolMemberUnknown(Rule):
                         backend.file,
                         line,
                         f"pool '{backend.name}' {member.label}: id '{member.id}' names backend '{member.backend}', "
-                        "which is not in backends/ of this tree",
+                        "which is not in backends/ of this tree (apply accepts it if the target has it)",
+                        on_target=(Kind.BACKEND, member.backend),
                     )

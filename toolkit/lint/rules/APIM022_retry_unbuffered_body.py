@@ -11,10 +11,17 @@ from toolkit.lint.core import Finding, LintContext, Rule, Severity
 class RetryUnbufferedBody(Rule):
     """A <forward-request> inside <retry> does not set ``buffer-request-body="true"``.
 
-    Without buffering, the request body is streamed once; a retried attempt goes out with an
-    empty body or a content-length mismatch, so the retry that should move a chat completion to
-    the next pool member fails instead. (buffer-request-body is an attribute of
-    forward-request, not of set-backend-service; its default is false.)
+    APIM documents that with ``buffer-request-body="true"`` the request "is buffered and will be
+    reused on retry" (forward-request policy reference); without it the body is streamed to the
+    backend once, and a retried attempt goes out without it (the local emulator sends it empty), so
+    the retry that should move a chat completion to the next pool member fails instead.
+    (buffer-request-body is an attribute of forward-request, not of set-backend-service; its
+    default is false.)
+
+    A warning, not an error: APIM accepts the document, the first attempt is sent whole, and a
+    retried request without a body (GET) or a retry that never re-sends (a forward-request with
+    ``fail-on-error-status-code="true"`` goes to on-error instead) is fine. Accept it on purpose
+    with ``lint: ignore:`` in toolkit.yaml or ``<!-- toolkit: ignore APIM022 reason -->``.
 
     Anti-pattern:
         <retry condition="@(context.Response.StatusCode == 429)" count="2" interval="0">
@@ -29,8 +36,8 @@ class RetryUnbufferedBody(Rule):
 
     code = "APIM022"
     name = "retry-unbuffered-body"
-    severity = Severity.ERROR
-    summary = 'A retried forward-request must set buffer-request-body="true".'
+    severity = Severity.WARNING
+    summary = 'A retried forward-request should set buffer-request-body="true".'
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Each forward-request under a retry without body buffering."""

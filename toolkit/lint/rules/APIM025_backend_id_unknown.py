@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from toolkit.artifacts.layout import Kind
 from toolkit.artifacts.policy_xml import local_name
 from toolkit.lint.core import Finding, LintContext, Rule, Severity
 
@@ -22,7 +23,9 @@ class BackendIdUnknown(Rule):
     APIM refuses to save a policy referencing a backend that does not exist, and the APIOps
     publisher orders policies after the backends they name. ``{{named values}}`` are resolved
     from the tree when possible; expressions are not judged. A tree without any backends/
-    folder is not checked (its backends are managed elsewhere).
+    folder is not checked (its backends are managed elsewhere). A backend created outside the
+    tree (by Bicep, say) is accepted by ``plan``/``apply --artifacts`` when the target already
+    has it; one on neither is refused before anything is written.
 
     Anti-pattern:
         <set-backend-service backend-id="openai-pool" />    (backends/ has aoai-pool only)
@@ -50,5 +53,7 @@ class BackendIdUnknown(Rule):
             yield self.finding(
                 document.file,
                 element.sourceline,
-                f"<{local_name(element)} {attribute}=\"{backend_id}\"> names no backend in backends/ (known: {listing or 'none'})",
+                f"<{local_name(element)} {attribute}=\"{backend_id}\"> names no backend in backends/ (known: {listing or 'none'}; "
+                "apply accepts it if the target has it)",
+                on_target=(Kind.BACKEND, backend_id),
             )

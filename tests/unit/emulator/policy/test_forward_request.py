@@ -62,6 +62,16 @@ def test_a_resent_request_without_buffer_request_body_goes_out_empty() -> None:
     assert buffered.calls[1]["body"] == buffered.calls[0]["body"] != b""
 
 
+def test_a_retry_whose_forward_request_fails_on_error_status_never_resends() -> None:
+    """apiops-apim-genai's retry-with-payg: the 429 goes to on-error, so its unbuffered body is never re-sent."""
+    retry = ('<retry condition="@(context.Response.StatusCode == 429)" count="3" interval="0">'
+             '<forward-request fail-on-error-status-code="true"/></retry>')
+    services = FakeServices(answers=[429, 200])
+    ctx = execute([None, api(backend=retry)], services, **URL)
+    assert len(services.calls) == 1 and ctx.response_status == 429
+    assert ctx.last_error_reason == "BackendErrorStatusCode"
+
+
 def test_connection_failures_and_timeouts_go_to_on_error() -> None:
     refused = execute([None, api()], FakeServices(answers=[BackendConnectionFailure("no")]), **URL)
     assert (refused.response_status, refused.last_error_source) == (500, "forward-request")
