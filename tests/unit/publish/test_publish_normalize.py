@@ -131,3 +131,18 @@ def test_named_value_secret_default_and_tags_order() -> None:
     a = {"properties": {"displayName": "n", "value": "v", "secret": False, "tags": ["b", "a"]}}
     b = {"properties": {"displayName": "n", "value": "v", "tags": ["a", "b"], "provisioningState": "Succeeded"}}
     assert normalize(Kind.NAMED_VALUE, a) == normalize(Kind.NAMED_VALUE, b)
+
+
+def test_an_apis_version_set_compares_by_name_whatever_instance_the_id_names() -> None:
+    from toolkit.publish.version_sets import in_version_set_of
+
+    foreign = {"properties": {"path": "p", "apiVersionSetId": "/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg/"
+                                                                "providers/Microsoft.ApiManagement/service/dev/apiVersionSets/pets"}}
+    local = {"properties": {"path": "p", "apiVersionSetId": "/apiVersionSets/pets"}}
+    other = {"properties": {"path": "p", "apiVersionSetId": "/apiVersionSets/cats"}}
+    assert normalize(Kind.API, foreign) == normalize(Kind.API, local) != normalize(Kind.API, other)
+    sent = in_version_set_of(foreign, "/subscriptions/s/resourceGroups/g/providers/Microsoft.ApiManagement/service/x")
+    assert sent["properties"]["apiVersionSetId"].endswith("/service/x/apiVersionSets/pets")
+    assert foreign["properties"]["apiVersionSetId"].startswith("/subscriptions/{SUBSCRIPTION_ID}")  # not changed in place
+    assert in_version_set_of(local, "")["properties"]["apiVersionSetId"] == "/apiVersionSets/pets"
+    assert in_version_set_of({"properties": {"path": "p"}}, "x") == {"properties": {"path": "p"}}

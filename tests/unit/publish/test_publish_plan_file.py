@@ -95,3 +95,13 @@ def test_wrong_types_name_the_field(tmp_path: Path, document: object, field: str
 def test_a_missing_file_is_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read the plan"):
         read_plan_file(tmp_path / "nope.json")
+
+
+def test_a_version_set_change_survives_the_file_and_is_ordered_before_its_apis(tmp_path: Path) -> None:
+    version_set, api = ResourceRef(Kind.VERSION_SET, "pets"), ResourceRef(Kind.API, "pets-v1")
+    desired = {api: {"properties": {"path": "p", "apiVersionSetId": "/apiVersionSets/pets", "apiVersion": "v1"}},
+               version_set: {"properties": {"displayName": "Pets", "versioningScheme": "Segment"}}}
+    plan = compute_plan(desired, {})
+    assert [c.ref for c in plan.changes] == [version_set, api]
+    again = read_plan_file(_saved(tmp_path, plan.to_json()))
+    assert again.changes == plan.changes
