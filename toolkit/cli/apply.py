@@ -47,7 +47,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     """Publish FEATURE... (default: all) to the target.
 
     Renders and lints first, shows the plan, asks for confirmation (unless --yes), then writes in
-    dependency order: named values, single backends, pools, fragments, APIs, policies. Deletes only
+    dependency order: named values, single backends, pools, fragments, version sets, APIs, policies. Deletes only
     with --prune (in reverse order). If a write fails, everything already written is restored
     (except what another writer changed meanwhile: that is left alone and listed). The first Ctrl-C
     or SIGTERM stops after the writes in flight and rolls back (exit 130 when the target is as before);

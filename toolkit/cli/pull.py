@@ -18,7 +18,7 @@ from toolkit.cli._publish import open_target, target_options
 @target_options
 def cli(config_path: str, env_name: str | None, out_dir: str, clean: bool, management_url: str | None,
         ca_bundle: str | None, auth: str | None) -> None:
-    """Write every named value, backend, fragment, API and policy of the target into --out.
+    """Write every named value, backend, fragment, version set, API and policy of the target into --out.
 
     Like the APIOps extractor: secret named values are written without their value. Inspect drift
     with `toolkit lint OUT` and `toolkit plan --artifacts OUT`.

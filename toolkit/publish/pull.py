@@ -11,7 +11,7 @@ from toolkit.publish.resources import ResourceRef, artifacts_from_resources
 
 
 def pull_artifacts(client: ApimClient) -> ArtifactSet:
-    """Every named value, backend, fragment, API and policy on the target as artifact files.
+    """Every named value, backend, fragment, version set, API and policy on the target as artifact files.
 
     Server-only fields are dropped; a secret named value is written without its value (it is never read).
     """

@@ -12,9 +12,9 @@ Emulator decisions (where Azure differs or is undocumented):
 - Long-running kinds (APIs, named values, policy fragments) answer a PUT with 201/200 and
   ``provisioningState: InProgress``; the SDK's poller re-GETs once and sees ``Succeeded``.
   API DELETE answers 202 (the work is already done; the SDK accepts only 202/204).
-- Deleting a backend, fragment or named value that something still references gives 400
-  ValidationError naming the referrer (pool member, ``set-backend-service``, ``include-fragment``,
-  ``{{named value}}``); deleting an API deletes its operations and their policies; deleting an
+- Deleting a backend, fragment, named value or API version set that something still references gives
+  400 ValidationError naming the referrer (pool member, ``set-backend-service``, ``include-fragment``,
+  ``{{named value}}``, an API of the set); deleting an API deletes its operations and their policies; deleting an
   operation deletes its policy. An operation policy needs its operation (404 otherwise).
 - Not supported, refused rather than ignored: ``$filter``, ``*-link`` policy formats, Key Vault
   named values, product scopes for subscriptions; other resource types/methods answer 501.
