@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from test_lint_acceptance_cli import write_tree
 
 from toolkit.cli import root
 from toolkit.emulator.management import ManagementPlane, ResourceKey, ResourceKind
@@ -27,14 +28,6 @@ SET = {"properties": {"displayName": "Pets", "versioningScheme": "Header", "vers
 def _api(version: str | None, version_set: str = FOREIGN_SET) -> dict[str, Any]:
     properties = {"displayName": "Pets", "path": "pets", "apiVersionSetId": version_set, "protocols": ["https"]}
     return {"properties": {**properties, **({"apiVersion": version} if version else {})}}
-
-
-def _tree(root_dir: Path, files: dict[str, Any]) -> Path:
-    for relpath, content in files.items():
-        path = root_dir / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
-    return root_dir
 
 
 def _run(env: dict[str, str], tmp_path: Path, *args: str) -> Result:
@@ -52,7 +45,7 @@ PETS = {"version sets/pets/versionSetInformation.json": SET, "apis/pets/apiInfor
 
 
 def test_apply_plan_pull_plan_and_prune(served_env: dict[str, str], plane: ManagementPlane, tmp_path: Path) -> None:
-    tree = _tree(tmp_path / "tree", PETS)
+    tree = write_tree(tmp_path / "tree", PETS)
     applied = _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes")
     assert applied.exit_code == 0, applied.output
     done = re.findall(r"done: create\s+(\S+ '[^']+')", applied.output)
@@ -81,9 +74,9 @@ def test_apply_plan_pull_plan_and_prune(served_env: dict[str, str], plane: Manag
 
 
 def test_a_changed_scheme_is_an_update_of_the_set_only(served_env: dict[str, str], tmp_path: Path) -> None:
-    tree = _tree(tmp_path / "tree", PETS)
+    tree = write_tree(tmp_path / "tree", PETS)
     assert _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes").exit_code == 0
-    _tree(tree, {"version sets/pets/versionSetInformation.json": {"properties": {
+    write_tree(tree, {"version sets/pets/versionSetInformation.json": {"properties": {
         "displayName": "Pets", "versioningScheme": "Query", "versionQueryName": "v"}}})
     planned = _run(served_env, tmp_path, "plan", "--artifacts", str(tree), "--detailed-exitcode")
     assert planned.exit_code == 1 and "Plan: 0 to create, 1 to update" in planned.output, planned.output
@@ -92,7 +85,7 @@ def test_a_changed_scheme_is_an_update_of_the_set_only(served_env: dict[str, str
 
 def test_a_set_on_neither_side_is_refused_before_anything_is_written(served_env: dict[str, str],
                                                                      plane: ManagementPlane, tmp_path: Path) -> None:
-    tree = _tree(tmp_path / "tree", {"apis/pets-v2/apiInformation.json": _api("v2")})
+    tree = write_tree(tmp_path / "tree", {"apis/pets-v2/apiInformation.json": _api("v2")})
     applied = _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes")
     assert applied.exit_code == 3, applied.output
     assert ("apis/pets-v2/apiInformation.json: properties.apiVersionSetId names version set 'pets', which is "
@@ -107,17 +100,17 @@ def test_a_set_the_target_has_is_enough(served_env: dict[str, str], tmp_path: Pa
                                              io.BytesIO(json.dumps(SET).encode()))
     finally:
         sdk.close()
-    tree = _tree(tmp_path / "tree", {"apis/pets-v2/apiInformation.json": _api("v2", "/apiVersionSets/pets")})
+    tree = write_tree(tmp_path / "tree", {"apis/pets-v2/apiInformation.json": _api("v2", "/apiVersionSets/pets")})
     applied = _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes")
     assert applied.exit_code == 0, applied.output
 
 
 def test_the_older_extractors_file_name_is_read_and_both_at_once_refused(served_env: dict[str, str],
                                                                           tmp_path: Path) -> None:
-    tree = _tree(tmp_path / "tree", {"version sets/pets/apiVersionSetInformation.json": SET,
+    tree = write_tree(tmp_path / "tree", {"version sets/pets/apiVersionSetInformation.json": SET,
                                      "apis/pets-v2/apiInformation.json": _api("v2")})
     assert _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes").exit_code == 0
-    _tree(tree, {"version sets/pets/versionSetInformation.json": SET})
+    write_tree(tree, {"version sets/pets/versionSetInformation.json": SET})
     both = _run(served_env, tmp_path, "plan", "--artifacts", str(tree))
     assert both.exit_code == 3 and "describes the same version set; keep one" in both.output, both.output
 
@@ -134,7 +127,7 @@ def test_a_backend_id_naming_a_pool_made_outside_the_tree_is_accepted(served_env
         sdk.close()
     policy = ('<policies><inbound><base /><set-backend-service backend-id="bicep-pool" /></inbound>'
               '<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>\n')
-    tree = _tree(tmp_path / "tree", {"backends/other/backendInformation.json": {
+    tree = write_tree(tmp_path / "tree", {"backends/other/backendInformation.json": {
         "properties": {"url": "https://o.example.com", "protocol": "http"}}, "policy.xml": policy})
     offline = CliRunner().invoke(root, ["lint", str(tree)])
     assert offline.exit_code == 1 and "APIM025 error" in offline.output

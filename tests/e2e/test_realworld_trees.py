@@ -177,4 +177,4 @@ def test_the_sample_tree_round_trips_its_second_revision_and_its_version_set(
 
 def test_every_listed_tree_is_in_the_corpus() -> None:
     assert set(listed_refusals()) <= set(NAMES)
-    assert len(NAMES) == 8 and len(listed_refusals()) <= 1  # 7 of the 8 go through the whole cycle
+    assert len(NAMES) == 8 and listed_refusals() == {}  # all 8 go through the whole cycle
