@@ -134,3 +134,15 @@ def test_a_backend_id_naming_a_pool_made_outside_the_tree_is_accepted(served_env
     applied = _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes")
     assert applied.exit_code == 0, applied.output
     assert "APIM025: backend 'bicep-pool' is not in the tree but exists" in applied.output
+
+
+def test_a_failed_api_rolls_back_the_set_written_for_it(served_env: dict[str, str], plane: ManagementPlane,
+                                                         tmp_path: Path) -> None:
+    broken = _api("v2")
+    broken["properties"]["protocols"] = ["ftp"]
+    tree = write_tree(tmp_path / "tree", {"version sets/pets/versionSetInformation.json": SET,
+                                          "apis/pets-v2/apiInformation.json": broken})
+    applied = _run(served_env, tmp_path, "apply", "--artifacts", str(tree), "--yes")
+    assert applied.exit_code == 4, applied.output
+    assert "deleted version-set 'pets' (created by this apply)" in applied.output
+    assert plane.store.all() == []

@@ -25,7 +25,7 @@ from toolkit.errors import ArtifactError
 
 CONFIGURATION_FILE = re.compile(r"^configuration\.([A-Za-z0-9._-]+)\.yaml$")
 # Artifact kinds an APIOps configuration file can override, and their section names.
-SECTIONS = {Kind.NAMED_VALUE: "namedValues", Kind.BACKEND: "backends"}
+SECTIONS = {Kind.NAMED_VALUE: "namedValues", Kind.BACKEND: "backends", Kind.VERSION_SET: "versionSets"}
 
 
 def configuration_file(env: str) -> str:

@@ -49,3 +49,16 @@ def test_version_set_names_in_ids(value: str, name: str | None) -> None:
 def test_version_set_id_of_a_service() -> None:
     assert version_set_id("/subscriptions/s/resourceGroups/g/providers/Microsoft.ApiManagement/service/x/",
                           "pets") == "/subscriptions/s/resourceGroups/g/providers/Microsoft.ApiManagement/service/x/apiVersionSets/pets"
+
+
+def test_an_apiops_configuration_overrides_a_version_set_under_either_file_name() -> None:
+    from toolkit.artifacts.apiops_config import apply_configuration
+
+    tree = ArtifactSet({"version sets/pets/apiVersionSetInformation.json": SET,
+                        "version sets/cats/versionSetInformation.json": SET})
+    merged = apply_configuration(tree, {"versionSets": [
+        {"name": "Pets", "properties": {"description": "prod pets"}},
+        {"name": "cats", "properties": {"versioningScheme": "Header", "versionHeaderName": "V"}}]})
+    assert merged.paths() == tree.paths()
+    assert merged.json("version sets/pets/apiVersionSetInformation.json")["properties"]["description"] == "prod pets"
+    assert merged.json("version sets/cats/versionSetInformation.json")["properties"]["versioningScheme"] == "Header"
