@@ -39,8 +39,9 @@ def in_version_set_of(body: Body, service_id: str) -> Body:
 
 
 def check_version_set_references(desired: Mapping[ResourceRef, Body], live: Mapping[ResourceRef, LiveResource],
-                                 client: ApimClient) -> None:
-    """ArtifactError (exit 3) for the first API whose version set is neither in ``desired`` nor on the target.
+                                 client: ApimClient, *, prune: bool = False) -> None:
+    """ArtifactError (exit 3) for the first API whose version set is neither in ``desired`` nor on the target
+    (or, with ``prune``, only on the target: the plan would delete the set the API keeps belonging to).
 
     ``live`` is what planning read (it lists the target's version sets when the whole gateway is compared);
     a set found in neither is looked up on the target once.
@@ -56,7 +57,13 @@ def check_version_set_references(desired: Mapping[ResourceRef, Body], live: Mapp
             raise ArtifactError(f"{where}: {current!r} is not a version set id",
                                 hint="use the version set's ARM id, ending in /apiVersionSets/<name>")
         wanted = ResourceRef(Kind.VERSION_SET, name)
-        if wanted in desired or wanted in live:
+        if wanted in desired:
+            continue
+        if prune and wanted in live:
+            raise ArtifactError(f"{where} names version set '{name}', which is on the target but not in the tree: "
+                                "--prune would delete it while this API still belongs to it; nothing was written",
+                                hint=f"add {ArtifactPath.version_set(name).relpath} (`toolkit pull` writes it)")
+        if wanted in live:
             continue
         if name not in looked_up:
             looked_up[name] = client.get(wanted) is not None

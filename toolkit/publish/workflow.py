@@ -99,7 +99,7 @@ def plan_against(target: ApimTarget, desired: Desired, *, env: str, prune: bool 
                if ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" in body["properties"]}
     live = read_remote(target.client, desired.resources, discover=desired.complete, fetch_extra=prune,
                        compare_secrets=compare)
-    check_version_set_references(desired.resources, live, target.client)
+    check_version_set_references(desired.resources, live, target.client, prune=prune)
     plan = compute_plan(desired.resources, live, prune=prune, env=env, target=target.label, features=desired.features)
     _refuse_revision_changes(plan)
     return plan

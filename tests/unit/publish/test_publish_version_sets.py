@@ -63,3 +63,12 @@ def test_apis_without_a_set_and_other_kinds_are_not_checked() -> None:
     check_version_set_references({ResourceRef(Kind.API, "a"): {"properties": {"path": "p"}},
                                   ResourceRef(Kind.BACKEND, "b"): _api("nonsense")}, {}, target)
     assert target.reads == []
+
+
+def test_with_prune_a_set_only_on_the_target_would_be_deleted_under_its_api() -> None:
+    desired = {ResourceRef(Kind.API, "a"): _api("/apiVersionSets/pets")}
+    live = {SET: LiveResource(SET, {"properties": {}}, '"e"')}
+    check_version_set_references(desired, live, _Target())
+    with pytest.raises(ArtifactError, match="--prune would delete it while this API still belongs to it"):
+        check_version_set_references(desired, live, _Target(), prune=True)
+    check_version_set_references({**desired, SET: {}}, live, _Target(), prune=True)
