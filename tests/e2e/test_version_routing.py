@@ -29,7 +29,8 @@ def _policy(name: str) -> str:
     return ('<policies><inbound><base /><set-backend-service backend-id="aoai" />'
             '<authentication-managed-identity resource="https://cognitiveservices.azure.com" /></inbound>'
             f'<backend><base /></backend><outbound><base /><set-header name="x-api" exists-action="override">'
-            f'<value>{name}</value></set-header></outbound><on-error><base /></on-error></policies>')
+            f'<value>{name}</value></set-header><set-header name="x-version" exists-action="override">'
+            '<value>@(context.Api.Version ?? "none")</value></set-header></outbound><on-error><base /></on-error></policies>')
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,7 @@ def test_each_scheme_reaches_the_version_asked_for(emulator: Emulator, path: str
                                                    headers: dict[str, str], served: str) -> None:
     response = _call(emulator, path, query, headers)
     assert (response.status_code, response.headers.get("x-api")) == (200, served), response.text
+    assert response.headers["x-version"] == {"llm-v1": "v1", "q1": "1", "h1": "1", "h2": "2"}.get(served, "none")
 
 
 @pytest.mark.parametrize(("path", "query", "headers"), [

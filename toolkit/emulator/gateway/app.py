@@ -398,8 +398,10 @@ class GatewayRuntime:
                 return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
                                                                              f"no longer compiles: {self._broken[key]}"})
         ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, operation, subscription)
-        if api.scheme == "Segment" and api.version:  # the version segment is not part of the backend path
-            ctx.path_suffix = path[len(prefix):]
+        if api.version:
+            ctx.api_version = api.version
+            if api.scheme == "Segment":  # the version segment is not part of the backend path
+                ctx.path_suffix = path[len(prefix):]
         ctx.matched_parameters = dict(found.parameters)
         if subscription is not None:
             ctx.subscription_key = key

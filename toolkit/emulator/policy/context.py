@@ -61,7 +61,7 @@ class RequestContext:
         # optional request facts expressions read (None/empty when the gateway does not know them)
         "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
         "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
-        "request_scheme", "concurrency", "response_cache_key",
+        "request_scheme", "concurrency", "response_cache_key", "api_version",
     )
 
     def __init__(
@@ -139,6 +139,7 @@ class RequestContext:
         self.request_scheme = "https"
         self.concurrency: Any = None  # limit-concurrency permits held by this request
         self.response_cache_key: str | None = None  # cache-lookup missed: cache-store stores under this key
+        self.api_version: str | None = None  # context.Api.Version: the API's version in its version set
 
     # -- ExpressionContext ----------------------------------------------------------------------
 
