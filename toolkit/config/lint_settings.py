@@ -78,17 +78,11 @@ def read_lint_settings(config_file: str | Path) -> tuple[LintSettings, dict[int,
     ConfigError (exit 3, file:line:field) when the file cannot be read or the section is invalid.
     """
     from toolkit.config.validation_errors import config_error
-    from toolkit.config.yaml_reader import Positions, read_yaml
+    from toolkit.config.yaml_reader import Positions, read_config_text, read_yaml
 
     file = str(config_file)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=file, hint="pass --config, or run from the project folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=file) from None
     positions = Positions()
-    document = read_yaml(text, file, positions)
+    document = read_yaml(read_config_text(file), file, positions)
     section = document.get("lint") if isinstance(document, dict) else None
     try:
         settings = _LintOnly.model_validate({"lint": section} if section is not None else {}).lint
