@@ -13,11 +13,15 @@ Kept apart from models.py (one small model); validation errors get file:line:fie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from toolkit.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from toolkit.config.yaml_reader import Positions
+    from toolkit.lint.suppressions import Suppression
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -91,29 +95,33 @@ def read_lint_settings(config_file: str | Path) -> tuple[LintSettings, dict[int,
     return settings, ignore_lines(positions, file, len(settings.ignore))
 
 
-def ignore_lines(positions: object, file: str, count: int) -> dict[int, int]:
+def ignore_lines(positions: Positions, file: str, count: int) -> dict[int, int]:
     """The line of each of the first ``count`` ``lint.ignore`` entries that ``positions`` recorded."""
     lines: dict[int, int] = {}
     for index in range(count):
-        where, line = positions.locate(("lint", "ignore", index), file)  # type: ignore[attr-defined]
+        where, line = positions.locate(("lint", "ignore", index), file)
         if line is not None and where == file:
             lines[index] = line
     return lines
 
 
-def suppressions(settings: LintSettings, config_file: str | Path, lines: dict[int, int] | None = None) -> list:
+def suppressions(settings: LintSettings, config_file: str | Path,
+                 lines: dict[int, int] | None = None) -> list[Suppression]:
     """The ``lint.ignore`` entries as lint suppressions, each naming where it is written (``toolkit.yaml:14``).
 
-    Without ``lines`` the file is read again for them (best effort: a file that no longer parses names no line).
+    Without ``lines`` the file's own ``lint:`` section is read again for them; an entry that is not written
+    there as it is in ``settings`` (an environment's override replaced the list) is named by its field instead.
     """
     from toolkit.lint.suppressions import Suppression
 
     file = str(config_file)
     if lines is None:
         try:
-            lines = read_lint_settings(file)[1]
+            written, found = read_lint_settings(file)
         except ConfigError:
-            lines = {}
+            written, found = LintSettings(), {}
+        lines = {index: line for index, line in found.items()
+                 if index < len(settings.ignore) and written.ignore[index] == settings.ignore[index]}
     return [Suppression((entry.rule,), entry.reason, f"{file}:{lines[index]}" if index in lines else
                         f"{file}: lint.ignore[{index}]", path=entry.path)
             for index, entry in enumerate(settings.ignore)]
