@@ -173,6 +173,18 @@ def test_the_sample_tree_without_its_version_set_round_trips_a_second_revision(
     assert '"apiRevision": "2"' in (tmp_path / "pulled" / "apis/revisioned-api;rev=2/apiInformation.json").read_text()
 
 
+def test_the_genai_tree_without_the_backends_its_bicep_creates_is_refused_before_writing(
+        env: dict[str, str], plane: ManagementPlane, tmp_path: Path) -> None:
+    """Its pool lists deployment-1-0 and deployment-1-1, which only its Bicep creates: on a target without
+    them the apply stops, naming both, and the target is left as it was."""
+    tree, config, env = _prepare("apiops-apim-genai", tmp_path, env)
+    applied = _run(env, config, "apply", "--artifacts", str(tree), "--yes")
+    assert applied.exit_code == 1, applied.output
+    for backend in ("deployment-1-0", "deployment-1-1"):
+        assert f"backend '{backend}' is not on the target either: create it there first" in applied.output
+    assert "nothing was written" in applied.output and plane.store.all() == []
+
+
 def test_every_listed_tree_is_in_the_corpus() -> None:
     assert set(listed_refusals()) <= set(NAMES)
     assert len(NAMES) == 8 and len(listed_refusals()) <= 2  # 6 of the 8 go through the whole cycle
