@@ -126,6 +126,8 @@ def test_tree_applies_plans_clean_pulls_and_plans_clean_again(
         return
     for backend in existing:
         assert f"backend '{backend}' is not in the tree but exists on" in applied.output, applied.output
+    if (SETUP / name / "toolkit.yaml").is_file():  # the owner's accepted findings are reported, and all still apply
+        assert " suppressed (" in applied.output and "unused suppression" not in applied.output, applied.output
     _round_trip(name, tree, config, env, applied, tmp_path)
 
 
