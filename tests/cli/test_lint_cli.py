@@ -155,3 +155,13 @@ def test_an_explicit_config_that_does_not_exist_is_exit_3(tmp_path: Path) -> Non
     tree = _tree(tmp_path / "tree", {"apis/a/policy.xml": KEY_LITERAL})
     result = CliRunner().invoke(root, ["lint", str(tree), "--config", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 3 and "config file not found" in result.output
+
+
+def test_without_a_config_in_the_folder_lint_runs_without_suppressions(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = _tree(tmp_path / "tree", {"apis/a/policy.xml": KEY_LITERAL})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(root, ["lint", str(tree)])
+    assert result.exit_code == 1 and "APIM043 error:" in result.stdout and "suppressed" not in result.stdout
+    _config(tmp_path, 'lint:\n  ignore:\n    - {rule: APIM043, path: "*", reason: "r"}\n')  # ./toolkit.yaml is read
+    assert CliRunner().invoke(root, ["lint", str(tree)]).exit_code == 0

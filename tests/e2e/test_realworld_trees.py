@@ -126,6 +126,8 @@ def test_tree_applies_plans_clean_pulls_and_plans_clean_again(
         return
     for backend in existing:
         assert f"backend '{backend}' is not in the tree but exists on" in applied.output, applied.output
+    if (SETUP / name / "toolkit.yaml").is_file():  # the owner's accepted findings are reported, and all still apply
+        assert " suppressed (" in applied.output and "unused suppression" not in applied.output, applied.output
     _round_trip(name, tree, config, env, applied, tmp_path)
 
 
@@ -173,6 +175,18 @@ def test_the_sample_tree_round_trips_its_second_revision_and_its_version_set(
     assert '"versioningScheme": "Segment"' in (pulled / "version sets/versionSet1/versionSetInformation.json").read_text()
     v1 = json.loads((pulled / "apis/versioned-api-v1/apiInformation.json").read_text())["properties"]
     assert (v1["apiVersion"], v1["apiVersionSetId"].rsplit("/", 2)[1:]) == ("v1", ["apiVersionSets", "versionSet1"])
+
+
+def test_the_genai_tree_without_the_backends_its_bicep_creates_is_refused_before_writing(
+        env: dict[str, str], plane: ManagementPlane, tmp_path: Path) -> None:
+    """Its pool lists deployment-1-0 and deployment-1-1, which only its Bicep creates: on a target without
+    them the apply stops, naming both, and the target is left as it was."""
+    tree, config, env = _prepare("apiops-apim-genai", tmp_path, env)
+    applied = _run(env, config, "apply", "--artifacts", str(tree), "--yes")
+    assert applied.exit_code == 1, applied.output
+    for backend in ("deployment-1-0", "deployment-1-1"):
+        assert f"backend '{backend}' is not on the target either: create it there first" in applied.output
+    assert "nothing was written" in applied.output and plane.store.all() == []
 
 
 def test_every_listed_tree_is_in_the_corpus() -> None:

@@ -13,11 +13,15 @@ Kept apart from models.py (one small model); validation errors get file:line:fie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from toolkit.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from toolkit.config.yaml_reader import Positions
+    from toolkit.lint.suppressions import Suppression
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -78,17 +82,11 @@ def read_lint_settings(config_file: str | Path) -> tuple[LintSettings, dict[int,
     ConfigError (exit 3, file:line:field) when the file cannot be read or the section is invalid.
     """
     from toolkit.config.validation_errors import config_error
-    from toolkit.config.yaml_reader import Positions, read_yaml
+    from toolkit.config.yaml_reader import Positions, read_config_text, read_yaml
 
     file = str(config_file)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=file, hint="pass --config, or run from the project folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=file) from None
     positions = Positions()
-    document = read_yaml(text, file, positions)
+    document = read_yaml(read_config_text(file), file, positions)
     section = document.get("lint") if isinstance(document, dict) else None
     try:
         settings = _LintOnly.model_validate({"lint": section} if section is not None else {}).lint
@@ -97,29 +95,33 @@ def read_lint_settings(config_file: str | Path) -> tuple[LintSettings, dict[int,
     return settings, ignore_lines(positions, file, len(settings.ignore))
 
 
-def ignore_lines(positions: object, file: str, count: int) -> dict[int, int]:
+def ignore_lines(positions: Positions, file: str, count: int) -> dict[int, int]:
     """The line of each of the first ``count`` ``lint.ignore`` entries that ``positions`` recorded."""
     lines: dict[int, int] = {}
     for index in range(count):
-        where, line = positions.locate(("lint", "ignore", index), file)  # type: ignore[attr-defined]
+        where, line = positions.locate(("lint", "ignore", index), file)
         if line is not None and where == file:
             lines[index] = line
     return lines
 
 
-def suppressions(settings: LintSettings, config_file: str | Path, lines: dict[int, int] | None = None) -> list:
+def suppressions(settings: LintSettings, config_file: str | Path,
+                 lines: dict[int, int] | None = None) -> list[Suppression]:
     """The ``lint.ignore`` entries as lint suppressions, each naming where it is written (``toolkit.yaml:14``).
 
-    Without ``lines`` the file is read again for them (best effort: a file that no longer parses names no line).
+    Without ``lines`` the file's own ``lint:`` section is read again for them; an entry that is not written
+    there as it is in ``settings`` (an environment's override replaced the list) is named by its field instead.
     """
     from toolkit.lint.suppressions import Suppression
 
     file = str(config_file)
     if lines is None:
         try:
-            lines = read_lint_settings(file)[1]
+            written, found = read_lint_settings(file)
         except ConfigError:
-            lines = {}
+            written, found = LintSettings(), {}
+        lines = {index: line for index, line in found.items()
+                 if index < len(settings.ignore) and written.ignore[index] == settings.ignore[index]}
     return [Suppression((entry.rule,), entry.reason, f"{file}:{lines[index]}" if index in lines else
                         f"{file}: lint.ignore[{index}]", path=entry.path)
             for index, entry in enumerate(settings.ignore)]

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from toolkit.config.models import GatewayConfig, LoadedConfig
 from toolkit.config.validation_errors import config_error
 from toolkit.config.yaml_reader import PlainTemplate, Positions, check_text, dotted, read_yaml, typed_like_yaml
+from toolkit.config.yaml_reader import read_config_text
 from toolkit.errors import ConfigError
 
 DEFAULT_CONFIG = "toolkit.yaml"
@@ -111,12 +112,7 @@ def load_config(
     gives the shared sections as written (the APIOps base tree, which every environment overrides).
     """
     file = str(path)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=file, hint="run from the project folder or pass --config") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=file) from None
+    text = read_config_text(file)
 
     positions = Positions()
     document = read_yaml(text, file, positions)

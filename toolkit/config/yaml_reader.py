@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -81,6 +82,16 @@ def dotted(path: Path_) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def read_config_text(file: str) -> str:
+    """The text of a config file; ConfigError (exit 3) when it is missing or unreadable."""
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=file, hint="run from the project folder or pass --config") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=file) from None
 
 
 def read_yaml(text: str, file: str, positions: Positions) -> Any:

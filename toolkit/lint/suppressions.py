@@ -25,7 +25,7 @@ from toolkit.lint.core import UNPARSEABLE, Finding
 from toolkit.lint.views import PolicyDocument
 
 INLINE = re.compile(r"^\s*toolkit\s*:\s*ignore\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-_CODES = re.compile(r"^\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*)\s*[:\-\u2013\u2014]?\s*(?P<reason>.*)$", re.DOTALL)
+_CODES = re.compile(r"^\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*)\s*[:,;\-\u2013\u2014]?\s*(?P<reason>.*)$", re.DOTALL)
 RULE_CODE = re.compile(r"^APIM\d{3}$")
 
 

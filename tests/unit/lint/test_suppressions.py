@@ -135,3 +135,9 @@ def test_suppressed_findings_do_not_count_toward_the_exit_code() -> None:
     result = lint({"apis/a/policy.xml": RETRIES.replace("toolkit: ignore", "x")}, suppressions=[rule])
     assert result.warnings == [] and len(result.suppressed) == 2
     assert result.exit_code("warning") == 0
+
+
+@pytest.mark.parametrize("written", ["APIM022: why", "APIM022 - why", "APIM022, why", "apim022 why", "APIM022 — why"])
+def test_the_reason_follows_the_codes_after_an_optional_separator(written: str) -> None:
+    result = lint({"apis/a/policy.xml": RETRIES.replace("APIM022 GETs only: no body to re-send", written)})
+    assert {s.suppression.reason for s in result.suppressed} == {"why"}

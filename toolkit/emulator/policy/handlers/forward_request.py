@@ -18,7 +18,8 @@ DEFAULT_TIMEOUT_SECONDS = 300
                 "fail-on-error-status-code", "http-version"),
     notes="A pool member is drawn per call and its breaker fed with the status (and Retry-After); "
     "connection failure → BackendConnectionFailure (500), no headers within timeout → Timeout (504). "
-    "Without buffer-request-body a re-sent request (retry) goes with an empty body, as observed on APIM. "
+    "Without buffer-request-body a re-sent request (retry) goes with an empty body: APIM documents only that a "
+    "buffered body is reused on retry, third-party reports describe an empty body; the emulator's choice. "
     "buffer-response and http-version are accepted; the emulator speaks HTTP/1.1 and buffers answers, except "
     "an event stream (stream: true), which is relayed as it arrives.",
 )
