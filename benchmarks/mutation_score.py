@@ -58,6 +58,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "token_counter": ("toolkit/emulator/gateway/token_counter.py", ["tests/unit/emulator/gateway"]),
     "vector_index": ("toolkit/emulator/cache/vector_index.py", [
         "tests/unit/emulator/cache/test_vector_index.py", "tests/unit/emulator/cache/test_vector_index_graph.py",
+        "tests/unit/emulator/cache/test_vector_index_contract.py",
         "tests/unit/emulator/cache/test_memory_store.py",
         "tests/unit/emulator/cache/test_store_contract.py"]),
     "loader": ("toolkit/config/loader.py", ["tests/unit/config"]),
