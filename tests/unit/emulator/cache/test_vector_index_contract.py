@@ -79,6 +79,13 @@ def test_a_vector_or_query_of_another_dimension_is_refused_naming_which() -> Non
         index.nearest(unit_vector(np.ones(5)), now=0.0)
 
 
+def test_a_new_index_counts_nothing_alive_even_when_the_clock_goes_back() -> None:
+    index: VectorIndex[int] = VectorIndex()
+    assert index.alive_count(now=10.0) == 0 and index.alive_count(now=5.0) == 0
+    assert index.compact_if_sparse(now=5.0) == [] and index.compact(now=5.0) == []
+    assert index.nearest(_random_unit(1), now=5.0) == (None, 0) and index.dimension is None
+
+
 def test_an_index_emptied_by_compaction_answers_no_match_to_any_query() -> None:
     index: VectorIndex[int] = VectorIndex()
     for i in range(3):
