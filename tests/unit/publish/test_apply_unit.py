@@ -21,7 +21,7 @@ from toolkit.publish.apply import (
     apply_plan,
     with_artifact_file,
 )
-from toolkit.publish.plan import Op, Plan
+from toolkit.publish.plan import Change, Op, Plan
 from toolkit.publish.resources import Body, ResourceRef
 
 SECRET_V1 = "s3cret-VALUE-one-42"
@@ -67,6 +67,7 @@ V2_LINES = ["update named-value 'api-secret'", "update backend 'b1'", "create ba
 UNDONE = ["restored backend 'pool'", "deleted backend 'b3' (created by this apply)", "restored backend 'b1'",
           "restored named-value 'api-secret'"]  # the undo of the first four writes, newest first
 AS_BEFORE = "the target is as before the apply"
+HINT = "run `toolkit plan` to see the target's state now"
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ def test_a_failed_write_rolls_back_what_was_written_newest_first(target: MemoryT
     assert outcome.error == f"HTTP 500: internal error ({file})"
     assert failed.message == (f"{V2_LINES[nth - 1]} failed: HTTP 500: internal error ({file}); "
                               f"rolled back {nth - 1} change(s): {AS_BEFORE}")
-    assert failed.exit_code == 4 and failed.hint == "run `toolkit plan` to see the target's state now"
+    assert failed.exit_code == 4 and failed.hint == HINT
     assert seen == ([("done", line) for line in V2_LINES[:nth - 1]]
                     + [("failed", f"{V2_LINES[nth - 1]}: {outcome.error}")] + [("restored", text) for text in undone])
     assert outcome.writes == nth + (nth - 1) == target.calls["write"]
@@ -230,10 +231,13 @@ def test_a_failed_write_after_which_another_writer_changed_the_resource_is_not_u
     theirs = _backend("b3", description="theirs")
     target.fail_write(3, server_error(), landed=landed)  # creating b3 fails ...
     read = target.get
+    reads_after_the_failure: list[ResourceRef] = []
 
     def get(ref: ResourceRef) -> Any:
-        if ref == B3 and target.calls["write"] == 3:  # ... and someone writes b3 before we look at it
-            target.store(B3, theirs)
+        if target.calls["write"] == 3:
+            reads_after_the_failure.append(ref)
+            if reads_after_the_failure == [B3]:  # ... and someone writes b3 just before we look at it
+                target.store(B3, theirs)
         return read(ref)
 
     monkeypatch.setattr(target, "get", get)
@@ -254,11 +258,11 @@ def test_a_failed_write_whose_state_cannot_be_read_is_reported_unknown(target: M
 
 
 def test_a_failure_message_naming_a_secret_is_masked(target: MemoryTarget, plan: Plan) -> None:
-    target.fail_write(2, server_error(f"cannot set {SECRET_V2} over {SECRET_V1} near extra-secret-9"))
+    target.fail_write(2, server_error(f"cannot set {SECRET_V2} over {SECRET_V1} near extra-secret-9, not hello"))
     seen, on_event = _events()
     failed = _failed(target, plan, on_event=on_event, secret_values=["extra-secret-9"])
     text = " ".join([failed.message, failed.outcome.error or "", *(t for _, t in seen)])
-    assert "cannot set (secret) over (secret) near (secret)" in text
+    assert "cannot set (secret) over (secret) near (secret), not hello" in text  # only secrets are masked
     assert SECRET_V1 not in text and SECRET_V2 not in text and "extra-secret-9" not in text
 
 
@@ -285,6 +289,8 @@ def test_the_rollback_leaves_what_others_changed_since_our_write_and_reports_it(
             target.store(B1, theirs_b1)
         elif line == "create backend 'b3'":
             target.remove(B3)
+        elif line == "update backend 'pool'":
+            target.remove(POOL)
         elif line == "delete backend 'b2'":
             target.store(B2, theirs_b2)
 
@@ -298,10 +304,12 @@ def test_the_rollback_leaves_what_others_changed_since_our_write_and_reports_it(
     with pytest.raises(ApplyInterrupted) as caught:
         apply_plan(target, plan, V2, on_event=both, stop=stop)
     outcome = caught.value.outcome
-    assert outcome.changed_by_others == ["backend 'b2'", "backend 'b1'"]
-    assert outcome.restored == ["restored backend 'pool'", "backend 'b3' (created by this apply) was already deleted",
+    assert outcome.changed_by_others == ["backend 'b2'", "backend 'pool'", "backend 'b1'"]
+    assert outcome.restored == ["backend 'b3' (created by this apply) was already deleted",
                                 "restored named-value 'api-secret'"]
-    assert target.state() == {**V1, B1: theirs_b1, B2: theirs_b2}
+    expected = {**V1, B1: theirs_b1, B2: theirs_b2}
+    del expected[POOL]
+    assert target.state() == expected
     assert ("not restored", f"backend 'b1': {CHANGED_BY_OTHERS}") in seen
     assert caught.value.exit_code == 4  # not as before: a partial apply
 
@@ -315,6 +323,17 @@ def test_a_failed_undo_is_reported_with_its_reason_and_secrets_masked(target: Me
                                                                "over (secret)")]
     assert outcome.restored == UNDONE[:3]
     assert SECRET_V1 not in failed.message and SECRET_V2 not in failed.message
+
+
+def test_a_failed_undo_after_a_stop_request_is_reported_with_secrets_masked(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(4, server_error(f"cannot set {SECRET_V1}"))  # stop after 2 writes; the secret's undo fails
+    seen, record = _events()
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, on_event=record, stop=lambda: target.calls["write"] >= 2)
+    reason = "update not undone: HTTP 500: cannot set (secret)"
+    assert caught.value.outcome.unrestored == [("named-value 'api-secret'", reason)]
+    assert ("not restored", f"named-value 'api-secret': {reason}") in seen
+    assert caught.value.exit_code == 4 and SECRET_V1 not in caught.value.message
 
 
 def test_an_interrupt_during_the_rollback_stops_it_and_lists_what_is_left(target: MemoryTarget, plan: Plan) -> None:
@@ -340,7 +359,7 @@ def test_a_stop_request_rolls_back_what_was_written(target: MemoryTarget, plan: 
     outcome = caught.value.outcome
     assert target.state() == V1 and outcome.interrupted
     assert outcome.done == plan.actions[:after] and len(outcome.restored) == after
-    assert caught.value.exit_code == 130
+    assert caught.value.exit_code == 130 and caught.value.hint == HINT
     assert caught.value.message == f"interrupted after {after} of 5 write(s); rolled back {after} change(s): {AS_BEFORE}"
     assert ("interrupted", f"stopping after {after} of 5 write(s); rolling back") in seen
     assert outcome.writes == 2 * after
@@ -356,7 +375,7 @@ def test_an_interrupt_during_a_write_stops_at_once_and_lists_what_is_left_change
     assert outcome.unrestored == [("backend 'b3'", "state unknown: interrupted while writing (create)"),
                                   ("backend 'b1'", "update not undone: stopped"),
                                   ("named-value 'api-secret'", "update not undone: stopped")]
-    assert caught.value.exit_code == 4 and caught.value.outcome.writes == 3
+    assert caught.value.exit_code == 4 and caught.value.outcome.writes == 3 and caught.value.hint == HINT
     assert caught.value.message == ("interrupted after 2 of 5 write(s); rollback incomplete: rolled back 0 change(s), "
                                     "3 resource(s) left changed by this apply")
 
@@ -368,22 +387,16 @@ def test_an_interrupt_while_checking_a_failed_write_stops_at_once(target: Memory
         apply_plan(target, plan, V2)
     assert caught.value.outcome.unrestored == [("backend 'b1'", "state unknown: interrupted while writing (update)"),
                                                ("named-value 'api-secret'", "update not undone: stopped")]
-    assert target.calls["write"] == 2
+    assert target.calls["write"] == 2 and caught.value.hint == HINT
+    assert caught.value.message == ("interrupted after 1 of 5 write(s); rollback incomplete: rolled back 0 change(s), "
+                                    "2 resource(s) left changed by this apply")
 
 
 # -- parallel batches ----------------------------------------------------------------------------------
 
 def test_parallel_writes_go_level_by_level_and_a_pool_after_its_members(target: MemoryTarget,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    batches: list[list[str]] = []
-    cut = apply_module.concurrent_batches
-
-    def recording(items: Any, group: Any) -> Any:
-        result = cut(items, group)
-        batches.extend([change.ref.name for change in batch] for batch in result)
-        return result
-
-    monkeypatch.setattr(apply_module, "concurrent_batches", recording)
+    batches = _record_batches(monkeypatch)
     policy = {"properties": {"value": "<policies />", "format": "rawxml"}}
     desired = {GREETING: V1[GREETING], SECRET: V1[SECRET], B1: V1[B1], B3: _backend("b3"), POLICY: policy}
     apply_plan(target, plan_for(target, desired, delete=[POOL, B2]), desired, parallel=4)  # the pool and b2 go
@@ -416,11 +429,31 @@ def test_a_stop_request_inside_a_parallel_batch_rolls_back_every_write(target: M
         asked += 1
         return asked > 3
 
+    seen, record = _events()
     with pytest.raises(ApplyInterrupted) as caught:
-        apply_plan(target, plan, V2, stop=stop, parallel=2)
+        apply_plan(target, plan, V2, stop=stop, parallel=2, on_event=record)
     outcome = caught.value.outcome
     assert target.state() == V1 and outcome.interrupted and caught.value.exit_code == 130
     assert len(outcome.done) == 2 and outcome.done[0].ref == SECRET and len(outcome.restored) == 2
+    assert ("interrupted", "stopping after 2 of 5 write(s); rolling back") in seen
+    assert caught.value.message == f"interrupted after 2 of 5 write(s); rolled back 2 change(s): {AS_BEFORE}"
+    assert caught.value.hint == HINT
+
+
+def test_a_failed_undo_after_a_stop_inside_a_parallel_batch_masks_secrets(target: MemoryTarget, plan: Plan) -> None:
+    asked = 0
+
+    def stop() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 3
+
+    target.fail_write(4, server_error(f"cannot put back {SECRET_V1}"))  # the secret's undo, the last one
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, stop=stop, parallel=2)
+    assert caught.value.outcome.unrestored == [("named-value 'api-secret'",
+                                                "update not undone: HTTP 500: cannot put back (secret)")]
+    assert caught.value.exit_code == 4
 
 
 def test_an_interrupt_inside_a_parallel_batch_stops_at_once(target: MemoryTarget, plan: Plan) -> None:
@@ -476,3 +509,105 @@ def test_a_rollback_with_both_kinds_of_leftovers_names_both(target: MemoryTarget
     assert failed.message.endswith("rollback incomplete: rolled back 1 change(s), 1 resource(s) changed by another "
                                    "writer, not restored, 1 resource(s) left changed by this apply")
 
+
+
+# -- more edges ----------------------------------------------------------------------------------------
+
+def test_every_write_of_a_plan_is_checked_whatever_its_order(target: MemoryTarget) -> None:
+    ref = ResourceRef(NV, "new-secret")
+    desired = {ref: {"properties": {"displayName": "new-secret", "secret": True}}}
+    hand_made = Plan([Change(Op.DELETE, B2, etag=target.etag(B2)), Change(Op.CREATE, ref)])
+    with pytest.raises(InputError, match="'new-secret' is secret and has no value"):
+        apply_plan(target, hand_made, desired)
+    assert target.calls == {}
+
+
+def test_a_backend_turning_into_a_pool_is_written_after_its_new_member(target: MemoryTarget,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = _record_batches(monkeypatch)
+    desired = {**V1, B3: _backend("b3"), B2: _pool("b1", "b3")}  # b2 becomes a pool of b1 and the new b3
+    apply_plan(target, plan_for(target, desired), desired, parallel=4)
+    assert batches == [["b3"], ["b2"]] and target.state() == desired
+
+
+def test_the_pre_check_reads_in_parallel_when_asked(target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    together = threading.Barrier(2, timeout=5)
+    met: list[str] = []
+    read = target.get
+
+    def get(ref: ResourceRef) -> Any:
+        if target.calls["write"] == 0:
+            try:
+                together.wait()
+                met.append(ref.name)
+            except threading.BrokenBarrierError:
+                pass
+        return read(ref)
+
+    monkeypatch.setattr(target, "get", get)
+    desired = {**V1, B1: _backend("b1", description="x"), B3: _backend("b3")}
+    apply_plan(target, plan_for(target, desired), desired, parallel=2)
+    assert sorted(met) == ["b1", "b3"] and target.state() == desired
+
+
+def test_a_restore_sends_back_no_server_only_field(target: MemoryTarget) -> None:
+    target.store(B1, {"properties": {**V1[B1]["properties"], "provisioningState": "Succeeded"}})
+    plan = plan_for(target, V2, delete=[B2])
+    target.fail_write(3, server_error())
+    _failed(target, plan)
+    assert target.state()[B1] == V1[B1]
+
+
+def test_an_undo_never_overwrites_a_change_made_just_before_it(target: MemoryTarget, plan: Plan) -> None:
+    theirs_b3, theirs_b1 = _backend("b3", description="theirs"), _backend("b1", description="theirs")
+    target.fail_write(4, server_error())  # the pool's update fails; undo b3 (5th write), b1 (6th), the secret
+
+    def other_writer(nth: int, method: str, ref: ResourceRef) -> None:
+        if nth == 5:
+            target.store(B3, theirs_b3)
+        elif nth == 6:
+            target.store(B1, theirs_b1)
+
+    target.before_write = other_writer
+    outcome = _failed(target, plan).outcome
+    assert target.state()[B3] == theirs_b3 and target.state()[B1] == theirs_b1
+    assert [label for label, _ in outcome.unrestored] == ["backend 'b3'", "backend 'b1'"]
+    assert all("HTTP 412" in reason for _, reason in outcome.unrestored)
+    assert outcome.restored == ["restored named-value 'api-secret'"]
+
+
+def test_the_writes_an_apply_reports_are_its_own(target: MemoryTarget, plan: Plan) -> None:
+    target.store(GREETING, {"properties": {"displayName": "greeting", "value": "hi"}})
+    target.calls["write"] = 7  # what this client wrote before (another apply)
+    plan = plan_for(target, V2, delete=[B2])
+    assert apply_plan(target, plan, V2).writes == 6
+    target.fail_write(target.calls["write"] + 1, server_error())
+    again = plan_for(target, V1)
+    with pytest.raises(ApplyFailed) as caught:
+        apply_plan(target, again, V1)
+    assert caught.value.outcome.writes == 1
+
+
+def test_several_failed_writes_of_one_batch_that_landed_are_all_undone(target: MemoryTarget, plan: Plan) -> None:
+    def fail_both(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref in (B1, B3) and method == "put" and nth <= 3:
+            target.fail_write(nth, server_error("after the commit"), landed=True)
+
+    target.before_write = fail_both
+    outcome = _failed(target, plan, parallel=2).outcome
+    assert target.state() == V1 and outcome.target_as_before
+    assert sorted(outcome.restored[:2]) == ["deleted backend 'b3' (created by this apply)", "restored backend 'b1'"]
+
+
+def _record_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The batches apply cuts the plan into (names), as it cuts them."""
+    batches: list[list[str]] = []
+    cut = apply_module.concurrent_batches
+
+    def recording(items: Any, group: Any) -> Any:
+        result = cut(items, group)
+        batches.extend([change.ref.name for change in batch] for batch in result)
+        return result
+
+    monkeypatch.setattr(apply_module, "concurrent_batches", recording)
+    return batches
