@@ -204,6 +204,23 @@ def test_a_failed_write_that_landed_is_undone_too(target: MemoryTarget, plan: Pl
     assert outcome.restored == [undo, *UNDONE[len(UNDONE) - (nth - 1):]] and outcome.target_as_before
 
 
+def test_a_landed_write_read_back_with_the_target_defaults_filled_in_is_still_ours(
+        target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    read = target.get
+
+    def get_with_defaults(ref: ResourceRef) -> Any:  # APIM answers a backend with its default type filled in
+        live = read(ref)
+        if live is not None and ref.kind is Kind.BACKEND:
+            live.body["properties"].setdefault("type", "Single")
+        return live
+
+    monkeypatch.setattr(target, "get", get_with_defaults)
+    target.fail_write(2, server_error("timeout after the commit"), landed=True)
+    outcome = _failed(target, plan).outcome
+    assert outcome.restored == ["restored backend 'b1'", "restored named-value 'api-secret'"]
+    assert outcome.target_as_before and target.state()[B1]["properties"]["url"] == V1[B1]["properties"]["url"]
+
+
 def test_a_failed_write_whose_resource_another_writer_changed_is_left_as_they_made_it(target: MemoryTarget,
                                                                                     plan: Plan) -> None:
     theirs = _backend("b1", description="theirs")
