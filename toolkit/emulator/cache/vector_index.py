@@ -40,7 +40,9 @@ def unit_vector(vector: np.ndarray) -> np.ndarray:
     """`vector` scaled to length 1 as contiguous float32 (ValueError: zero, non-finite, not 1-D)."""
     if np.ndim(vector) != 1:
         raise ValueError(f"expected a 1-D vector, got shape {np.shape(vector)}")
-    v = np.asarray(vector, dtype=np.float32)
+    # The norm in float64: in float32 the squares of large (>1e19) or tiny (<1e-19) finite components
+    # overflow or vanish, and a usable vector would be refused as non-finite or zero.
+    v = np.asarray(vector, dtype=np.float64)
     norm = float(np.linalg.norm(v))
     if not norm or not math.isfinite(norm):
         raise ValueError("cannot use a zero or non-finite vector")
@@ -149,7 +151,7 @@ class VectorIndex(Generic[T]):
     def compact_if_sparse(self, now: float) -> list[T]:
         """Compact when at least half the rows (and at least 16) are no longer alive."""
         dead = self._size - self.alive_count(now)
-        if dead >= max(_MIN_CAPACITY, self._size // 2):
+        if dead >= _MIN_CAPACITY and 2 * dead >= self._size:
             return self.compact(now)
         return []
 

@@ -1,0 +1,630 @@
+"""apply_plan against an in-memory target (memory_target.py): order, ETags, stale plans, failures that did or did
+not land, another writer, rollback, stop requests and interrupts, parallel batches. The emulator-backed publish
+tests show the same through the real SDK; these are fast enough for the mutation run of apply.py."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+import toolkit.publish.apply as apply_module
+from memory_target import API_POLICY, BACKEND, NV, MemoryTarget, plan_for, server_error
+from toolkit.artifacts.layout import Kind
+from toolkit.errors import InputError, StalePlanError
+from toolkit.publish.apply import (
+    CHANGED_BY_OTHERS,
+    ApplyFailed,
+    ApplyInterrupted,
+    ApplyOutcome,
+    apply_plan,
+    with_artifact_file,
+)
+from toolkit.publish.plan import Change, Op, Plan
+from toolkit.publish.resources import Body, ResourceRef
+
+SECRET_V1 = "s3cret-VALUE-one-42"
+SECRET_V2 = "s3cret-VALUE-two-77"
+GREETING, SECRET = ResourceRef(NV, "greeting"), ResourceRef(NV, "api-secret")
+B1, B2, B3, POOL = (ResourceRef(BACKEND, name) for name in ("b1", "b2", "b3", "pool"))
+POLICY = ResourceRef(API_POLICY, "chat")
+
+
+def _backend(name: str, **extra: Any) -> Body:
+    return {"properties": {"url": f"https://{name}.example.com/openai", "protocol": "http", **extra}}
+
+
+def _pool(*members: str) -> Body:
+    return {"properties": {"type": "Pool", "pool": {"services": [{"id": f"/backends/{m}"} for m in members]}}}
+
+
+def _secret(value: str | None, **extra: Any) -> Body:
+    properties: dict[str, Any] = {"displayName": "api-secret", "secret": True, **extra}
+    if value is not None:
+        properties["value"] = value
+    return {"properties": properties}
+
+
+V1: dict[ResourceRef, Body] = {
+    GREETING: {"properties": {"displayName": "greeting", "value": "hello"}},
+    SECRET: _secret(SECRET_V1),
+    B1: _backend("b1"),
+    B2: _backend("b2"),
+    POOL: _pool("b1", "b2"),
+}
+# v1 -> v2: the secret's value, b1 and the pool change; b3 is new; b2 goes (5 writes, in this order)
+V2: dict[ResourceRef, Body] = {
+    GREETING: V1[GREETING],
+    SECRET: _secret(SECRET_V2),
+    B1: _backend("b1", description="moved"),
+    B3: _backend("b3"),
+    POOL: _pool("b1", "b3"),
+}
+V2_LABELS = ["named-value 'api-secret'", "backend 'b1'", "backend 'b3'", "backend 'pool'", "backend 'b2'"]
+V2_LINES = ["update named-value 'api-secret'", "update backend 'b1'", "create backend 'b3'", "update backend 'pool'",
+            "delete backend 'b2'"]
+UNDONE = ["restored backend 'pool'", "deleted backend 'b3' (created by this apply)", "restored backend 'b1'",
+          "restored named-value 'api-secret'"]  # the undo of the first four writes, newest first
+AS_BEFORE = "the target is as before the apply"
+HINT = "run `toolkit plan` to see the target's state now"
+
+
+@pytest.fixture
+def target() -> MemoryTarget:
+    return MemoryTarget(V1)
+
+
+@pytest.fixture
+def plan(target: MemoryTarget) -> Plan:
+    return plan_for(target, V2, delete=[B2])
+
+
+def _events() -> tuple[list[tuple[str, str]], Any]:
+    seen: list[tuple[str, str]] = []
+    return seen, lambda kind, text: seen.append((kind, text))
+
+
+def _failed(target: MemoryTarget, plan: Plan, **kw: Any) -> ApplyFailed:
+    with pytest.raises(ApplyFailed) as caught:
+        apply_plan(target, plan, V2, **kw)
+    return caught.value
+
+
+# -- a plan that goes through ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_an_apply_writes_the_plan_in_order_with_the_etags_it_planned(target: MemoryTarget, plan: Plan,
+                                                                     parallel: int) -> None:
+    planned = {ref: target.etag(ref) for ref in (SECRET, B1, POOL, B2)}
+    seen, on_event = _events()
+    outcome = apply_plan(target, plan, V2, on_event=on_event, parallel=parallel)
+    assert target.state() == V2
+    assert outcome.done == plan.actions and [c.op for c in plan.actions] == [Op.UPDATE, Op.UPDATE, Op.CREATE,
+                                                                               Op.UPDATE, Op.DELETE]
+    assert seen == [("done", line) for line in V2_LINES]
+    assert outcome.writes == 5 and not outcome.interrupted and outcome.failed is None and outcome.error is None
+    assert outcome.target_as_before and not outcome.restored
+    # updates and deletes carry the ETag read when planning; a create carries none
+    assert sorted(target.log, key=lambda entry: V2_LABELS.index(entry[1].label)) == [
+        ("put", SECRET, planned[SECRET]), ("put", B1, planned[B1]), ("put", B3, None), ("put", POOL, planned[POOL]),
+        ("delete", B2, planned[B2])]
+
+
+def test_an_apply_with_nothing_to_write_writes_nothing(target: MemoryTarget) -> None:
+    outcome = apply_plan(target, plan_for(target, V1), V1)
+    assert outcome.writes == 0 and outcome.done == [] and target.calls["write"] == 0
+
+
+def test_a_secret_the_artifacts_do_not_know_keeps_its_live_value(target: MemoryTarget) -> None:
+    desired = {**V1, SECRET: _secret(None, tags=["rotated"])}
+    apply_plan(target, plan_for(target, desired), desired)
+    assert target.state()[SECRET] == _secret(SECRET_V1, tags=["rotated"])
+
+
+def test_a_secret_with_a_value_in_a_key_vault_may_be_created(target: MemoryTarget) -> None:
+    vaulted = {"properties": {"displayName": "vaulted", "secret": True,
+                              "keyVault": {"secretIdentifier": "https://kv.vault.azure.net/secrets/x"}}}
+    ref = ResourceRef(NV, "vaulted")
+    apply_plan(target, plan_for(target, {ref: vaulted}), {ref: vaulted})
+    assert target.state()[ref] == vaulted
+
+
+# -- refusals before any write -----------------------------------------------------------------------
+
+def test_a_plan_writing_what_the_artifacts_no_longer_hold_is_refused_before_reading(target: MemoryTarget,
+                                                                                  plan: Plan) -> None:
+    desired = {ref: body for ref, body in V2.items() if ref != B3}
+    with pytest.raises(StalePlanError) as caught:
+        apply_plan(target, plan, desired)
+    assert caught.value.message == "the plan writes backend 'b3', which the artifacts no longer contain"
+    assert caught.value.hint == "run `toolkit plan` again"
+    assert target.calls == {}
+
+
+def test_a_secret_without_a_value_cannot_be_created(target: MemoryTarget) -> None:
+    ref = ResourceRef(NV, "new-secret")
+    desired = {ref: {"properties": {"displayName": "new-secret", "secret": True}}}
+    with pytest.raises(InputError) as caught:
+        apply_plan(target, plan_for(target, desired), desired)
+    assert caught.value.message == "named value 'new-secret' is secret and has no value to publish"
+    assert caught.value.hint == "set its value in toolkit.yaml, e.g. value: ${MY_SECRET} with MY_SECRET exported"
+    assert target.calls == {}
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_a_target_changed_since_the_plan_is_refused_naming_every_change(target: MemoryTarget, plan: Plan,
+                                                                       parallel: int) -> None:
+    target.store(B3, _backend("b3"))  # created meanwhile
+    old_b1 = target.etag(B1)
+    target.store(B1, _backend("b1", description="edited"))  # changed meanwhile
+    target.remove(POOL)  # deleted meanwhile (an update planned)
+    target.remove(B2)  # deleted meanwhile (a delete planned)
+    before = target.state()
+    with pytest.raises(StalePlanError) as caught:
+        apply_plan(target, plan, V2, parallel=parallel)
+    assert caught.value.message == (
+        "the target changed since the plan; nothing was written: "
+        f"backend 'b1' was changed on the target (ETag {target.etag(B1)}, the plan read {old_b1}); "
+        "backend 'b3' was created on the target; backend 'pool' was deleted on the target; "
+        "backend 'b2' was deleted on the target")
+    assert caught.value.hint == "run `toolkit plan` again and review the changes"
+    assert target.calls["write"] == 0 and target.state() == before
+
+
+# -- a write that fails: rollback --------------------------------------------------------------------
+
+@pytest.mark.parametrize("nth", range(1, 6))
+def test_a_failed_write_rolls_back_what_was_written_newest_first(target: MemoryTarget, plan: Plan, nth: int) -> None:
+    target.fail_write(nth, server_error())
+    seen, on_event = _events()
+    failed = _failed(target, plan, on_event=on_event)
+    outcome = failed.outcome
+    undone = UNDONE[len(UNDONE) - (nth - 1):]
+    assert target.state() == V1
+    assert outcome.done == plan.actions[:nth - 1] and outcome.failed == plan.actions[nth - 1]
+    assert outcome.restored == undone and outcome.unrestored == [] and outcome.changed_by_others == []
+    file = plan.actions[nth - 1].ref.relpath
+    assert outcome.error == f"HTTP 500: internal error ({file})"
+    assert failed.message == (f"{V2_LINES[nth - 1]} failed: HTTP 500: internal error ({file}); "
+                              f"rolled back {nth - 1} change(s): {AS_BEFORE}")
+    assert failed.exit_code == 4 and failed.hint == HINT
+    assert seen == ([("done", line) for line in V2_LINES[:nth - 1]]
+                    + [("failed", f"{V2_LINES[nth - 1]}: {outcome.error}")] + [("restored", text) for text in undone])
+    assert outcome.writes == nth + (nth - 1) == target.calls["write"]
+
+
+@pytest.mark.parametrize(("nth", "undo"), [(2, "restored backend 'b1'"),
+                                            (3, "deleted backend 'b3' (created by this apply)"),
+                                            (5, "re-created backend 'b2'")])
+def test_a_failed_write_that_landed_is_undone_too(target: MemoryTarget, plan: Plan, nth: int, undo: str) -> None:
+    target.fail_write(nth, server_error("timeout after the commit"), landed=True)
+    outcome = _failed(target, plan).outcome
+    assert target.state() == V1
+    assert outcome.restored == [undo, *UNDONE[len(UNDONE) - (nth - 1):]] and outcome.target_as_before
+
+
+def test_a_landed_write_read_back_with_the_target_defaults_filled_in_is_still_ours(
+        target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    read = target.get
+
+    def get_with_defaults(ref: ResourceRef) -> Any:  # APIM answers a backend with its default type filled in
+        live = read(ref)
+        if live is not None and ref.kind is Kind.BACKEND:
+            live.body["properties"].setdefault("type", "Single")
+        return live
+
+    monkeypatch.setattr(target, "get", get_with_defaults)
+    target.fail_write(2, server_error("timeout after the commit"), landed=True)
+    outcome = _failed(target, plan).outcome
+    assert outcome.restored == ["restored backend 'b1'", "restored named-value 'api-secret'"]
+    assert outcome.target_as_before and target.state()[B1]["properties"]["url"] == V1[B1]["properties"]["url"]
+
+
+def test_a_failed_write_whose_resource_another_writer_changed_is_left_as_they_made_it(target: MemoryTarget,
+                                                                                    plan: Plan) -> None:
+    theirs = _backend("b1", description="theirs")
+    target.before_write = lambda nth, method, ref: target.store(B1, theirs) if nth == 2 else None
+    failed = _failed(target, plan)  # our If-Match no longer holds: 412
+    outcome = failed.outcome
+    assert outcome.error == "backend 'b1' was changed on the target during apply (HTTP 412, ETag mismatch) " \
+                            "(backends/b1/backendInformation.json)"
+    assert outcome.changed_by_others == ["backend 'b1'"] and outcome.restored == UNDONE[-1:]
+    assert target.state() == {**V1, B1: theirs}
+    assert not outcome.target_as_before
+    assert failed.message.endswith("; rollback incomplete: rolled back 1 change(s), "
+                                   "1 resource(s) changed by another writer, not restored")
+
+
+def test_a_412_is_never_ours_even_when_the_other_writer_wrote_our_body(target: MemoryTarget, plan: Plan) -> None:
+    target.before_write = lambda nth, method, ref: target.store(B1, V2[B1]) if nth == 2 else None
+    outcome = _failed(target, plan).outcome
+    assert outcome.changed_by_others == ["backend 'b1'"] and target.state()[B1] == V2[B1]
+
+
+@pytest.mark.parametrize("landed", [False, True])
+def test_a_failed_write_after_which_another_writer_changed_the_resource_is_not_undone(
+        target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch, landed: bool) -> None:
+    theirs = _backend("b3", description="theirs")
+    target.fail_write(3, server_error(), landed=landed)  # creating b3 fails ...
+    read = target.get
+    reads_after_the_failure: list[ResourceRef] = []
+
+    def get(ref: ResourceRef) -> Any:
+        if target.calls["write"] == 3:
+            reads_after_the_failure.append(ref)
+            if reads_after_the_failure == [B3]:  # ... and someone writes b3 just before we look at it
+                target.store(B3, theirs)
+        return read(ref)
+
+    monkeypatch.setattr(target, "get", get)
+    outcome = _failed(target, plan).outcome
+    assert outcome.changed_by_others == ["backend 'b3'"] and target.state()[B3] == theirs
+    assert outcome.restored == UNDONE[-2:]
+
+
+def test_a_failed_write_whose_state_cannot_be_read_is_reported_unknown(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(2, server_error())
+    target.before_write = lambda nth, method, ref: target.fail_get(B1, server_error("read refused")) if nth == 2 else None
+    failed = _failed(target, plan)
+    outcome = failed.outcome
+    assert outcome.unrestored == [("backend 'b1'", "state unknown after the failed write: HTTP 500: read refused")]
+    assert outcome.restored == UNDONE[-1:]
+    assert failed.message.endswith("rollback incomplete: rolled back 1 change(s), "
+                                   "1 resource(s) left changed by this apply")
+
+
+def test_a_failure_message_naming_a_secret_is_masked(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(2, server_error(f"cannot set {SECRET_V2} over {SECRET_V1} near extra-secret-9, not hello"))
+    seen, on_event = _events()
+    failed = _failed(target, plan, on_event=on_event, secret_values=["extra-secret-9"])
+    text = " ".join([failed.message, failed.outcome.error or "", *(t for _, t in seen)])
+    assert "cannot set (secret) over (secret) near (secret), not hello" in text  # only secrets are masked
+    assert SECRET_V1 not in text and SECRET_V2 not in text and "extra-secret-9" not in text
+
+
+# -- undoing what another writer changed meanwhile -----------------------------------------------------
+
+def _stop_when_all_done(plan: Plan, on_done: Any = None) -> tuple[Any, Any]:
+    done: list[str] = []
+
+    def on_event(kind: str, text: str) -> None:
+        if kind == "done":
+            done.append(text)
+            if on_done is not None:
+                on_done(text)
+
+    return on_event, lambda: len(done) == len(plan.actions)
+
+
+def test_the_rollback_leaves_what_others_changed_since_our_write_and_reports_it(target: MemoryTarget,
+                                                                               plan: Plan) -> None:
+    theirs_b1, theirs_b2 = _backend("b1", description="theirs"), _backend("b2", description="re-made")
+
+    def other_writer(line: str) -> None:
+        if line == "update backend 'b1'":
+            target.store(B1, theirs_b1)
+        elif line == "create backend 'b3'":
+            target.remove(B3)
+        elif line == "update backend 'pool'":
+            target.remove(POOL)
+        elif line == "delete backend 'b2'":
+            target.store(B2, theirs_b2)
+
+    on_event, stop = _stop_when_all_done(plan, other_writer)
+    seen, record = _events()
+
+    def both(kind: str, text: str) -> None:
+        on_event(kind, text)
+        record(kind, text)
+
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, on_event=both, stop=stop)
+    outcome = caught.value.outcome
+    assert outcome.changed_by_others == ["backend 'b2'", "backend 'pool'", "backend 'b1'"]
+    assert outcome.restored == ["backend 'b3' (created by this apply) was already deleted",
+                                "restored named-value 'api-secret'"]
+    expected = {**V1, B1: theirs_b1, B2: theirs_b2}
+    del expected[POOL]
+    assert target.state() == expected
+    assert ("not restored", f"backend 'b1': {CHANGED_BY_OTHERS}") in seen
+    assert caught.value.exit_code == 4  # not as before: a partial apply
+
+
+def test_a_failed_undo_is_reported_with_its_reason_and_secrets_masked(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(5, server_error())  # the delete fails; the undos run newest first ...
+    target.fail_write(9, server_error(f"cannot set {SECRET_V1} over {SECRET_V2}"))  # ... the secret's is the 4th
+    failed = _failed(target, plan)
+    outcome = failed.outcome
+    assert outcome.unrestored == [("named-value 'api-secret'", "update not undone: HTTP 500: cannot set (secret) "
+                                                               "over (secret)")]
+    assert outcome.restored == UNDONE[:3]
+    assert SECRET_V1 not in failed.message and SECRET_V2 not in failed.message
+
+
+def test_a_failed_undo_after_a_stop_request_is_reported_with_secrets_masked(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(4, server_error(f"cannot set {SECRET_V1}"))  # stop after 2 writes; the secret's undo fails
+    seen, record = _events()
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, on_event=record, stop=lambda: target.calls["write"] >= 2)
+    reason = "update not undone: HTTP 500: cannot set (secret)"
+    assert caught.value.outcome.unrestored == [("named-value 'api-secret'", reason)]
+    assert ("not restored", f"named-value 'api-secret': {reason}") in seen
+    assert caught.value.exit_code == 4 and SECRET_V1 not in caught.value.message
+
+
+def test_an_interrupt_during_the_rollback_stops_it_and_lists_what_is_left(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(4, server_error())  # the pool's update fails
+    target.fail_write(6, KeyboardInterrupt())  # Ctrl-C while undoing b1 (after b3's undo)
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2)
+    outcome = caught.value.outcome
+    assert outcome.interrupted and outcome.restored == ["deleted backend 'b3' (created by this apply)"]
+    assert outcome.unrestored == [("backend 'b1'", "state unknown: interrupted while undoing its update"),
+                                  ("named-value 'api-secret'", "update not undone: stopped")]
+    assert caught.value.exit_code == 4
+    assert caught.value.message.startswith("update backend 'pool' failed: HTTP 500: internal error")
+
+
+# -- stop requests and interrupts ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("after", [0, 2, 5])
+def test_a_stop_request_rolls_back_what_was_written(target: MemoryTarget, plan: Plan, after: int) -> None:
+    seen, record = _events()
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, on_event=record, stop=lambda: target.calls["write"] >= after)
+    outcome = caught.value.outcome
+    assert target.state() == V1 and outcome.interrupted
+    assert outcome.done == plan.actions[:after] and len(outcome.restored) == after
+    assert caught.value.exit_code == 130 and caught.value.hint == HINT
+    assert caught.value.message == f"interrupted after {after} of 5 write(s); rolled back {after} change(s): {AS_BEFORE}"
+    assert ("interrupted", f"stopping after {after} of 5 write(s); rolling back") in seen
+    assert outcome.writes == 2 * after
+
+
+def test_an_interrupt_during_a_write_stops_at_once_and_lists_what_is_left_changed(target: MemoryTarget,
+                                                                                 plan: Plan) -> None:
+    target.fail_write(3, KeyboardInterrupt())
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2)
+    outcome = caught.value.outcome
+    assert outcome.interrupted and outcome.restored == [] and target.calls["write"] == 3
+    assert outcome.unrestored == [("backend 'b3'", "state unknown: interrupted while writing (create)"),
+                                  ("backend 'b1'", "update not undone: stopped"),
+                                  ("named-value 'api-secret'", "update not undone: stopped")]
+    assert caught.value.exit_code == 4 and caught.value.outcome.writes == 3 and caught.value.hint == HINT
+    assert caught.value.message == ("interrupted after 2 of 5 write(s); rollback incomplete: rolled back 0 change(s), "
+                                    "3 resource(s) left changed by this apply")
+
+
+def test_an_interrupt_while_checking_a_failed_write_stops_at_once(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(2, server_error())
+    target.before_write = lambda nth, method, ref: target.fail_get(B1, KeyboardInterrupt()) if nth == 2 else None
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2)
+    assert caught.value.outcome.unrestored == [("backend 'b1'", "state unknown: interrupted while writing (update)"),
+                                               ("named-value 'api-secret'", "update not undone: stopped")]
+    assert target.calls["write"] == 2 and caught.value.hint == HINT
+    assert caught.value.message == ("interrupted after 1 of 5 write(s); rollback incomplete: rolled back 0 change(s), "
+                                    "2 resource(s) left changed by this apply")
+
+
+# -- parallel batches ----------------------------------------------------------------------------------
+
+def test_parallel_writes_go_level_by_level_and_a_pool_after_its_members(target: MemoryTarget,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = _record_batches(monkeypatch)
+    policy = {"properties": {"value": "<policies />", "format": "rawxml"}}
+    desired = {GREETING: V1[GREETING], SECRET: V1[SECRET], B1: V1[B1], B3: _backend("b3"), POLICY: policy}
+    apply_plan(target, plan_for(target, desired, delete=[POOL, B2]), desired, parallel=4)  # the pool and b2 go
+    # the pool is deleted before its member b2 (its level comes from its live body: it has no desired one)
+    assert batches == [["b3"], ["chat"], ["pool"], ["b2"]]
+
+
+def test_the_writes_of_one_level_overlap(target: MemoryTarget, plan: Plan) -> None:
+    together = threading.Barrier(2, timeout=5)
+    met: list[str] = []
+
+    def hold(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref in (B1, B3):  # one level: both are in flight at once, or the barrier breaks
+            try:
+                together.wait()
+                met.append(ref.name)
+            except threading.BrokenBarrierError:
+                pass
+
+    target.before_write = hold
+    outcome = apply_plan(target, plan, V2, parallel=2)
+    assert sorted(met) == ["b1", "b3"] and outcome.done == plan.actions and target.state() == V2
+
+
+def test_a_stop_request_inside_a_parallel_batch_rolls_back_every_write(target: MemoryTarget, plan: Plan) -> None:
+    asked = 0
+
+    def stop() -> bool:  # false before the first two batches and for the first write of [b1, b3]
+        nonlocal asked
+        asked += 1
+        return asked > 3
+
+    seen, record = _events()
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, stop=stop, parallel=2, on_event=record)
+    outcome = caught.value.outcome
+    assert target.state() == V1 and outcome.interrupted and caught.value.exit_code == 130
+    assert len(outcome.done) == 2 and outcome.done[0].ref == SECRET and len(outcome.restored) == 2
+    assert ("interrupted", "stopping after 2 of 5 write(s); rolling back") in seen
+    assert caught.value.message == f"interrupted after 2 of 5 write(s); rolled back 2 change(s): {AS_BEFORE}"
+    assert caught.value.hint == HINT
+
+
+def test_a_failed_undo_after_a_stop_inside_a_parallel_batch_masks_secrets(target: MemoryTarget, plan: Plan) -> None:
+    asked = 0
+
+    def stop() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 3
+
+    target.fail_write(4, server_error(f"cannot put back {SECRET_V1}"))  # the secret's undo, the last one
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, stop=stop, parallel=2)
+    assert caught.value.outcome.unrestored == [("named-value 'api-secret'",
+                                                "update not undone: HTTP 500: cannot put back (secret)")]
+    assert caught.value.exit_code == 4
+
+
+def test_an_interrupt_inside_a_parallel_batch_stops_at_once(target: MemoryTarget, plan: Plan) -> None:
+    def interrupt(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref == B3:
+            raise KeyboardInterrupt
+
+    target.before_write = interrupt
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, parallel=2)
+    unrestored = caught.value.outcome.unrestored
+    assert unrestored[0] == ("backend 'b3'", "state unknown: interrupted while writing (create)")
+    assert unrestored[-1] == ("named-value 'api-secret'", "update not undone: stopped")
+    assert caught.value.exit_code == 4 and caught.value.outcome.restored == []
+
+
+def test_a_failure_in_a_parallel_batch_rolls_back_the_whole_batch(target: MemoryTarget, plan: Plan) -> None:
+    def fail_b3(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref == B3 and method == "put" and target.calls["write"] <= 3:
+            target.fail_write(nth, server_error())
+
+    target.before_write = fail_b3
+    outcome = _failed(target, plan, parallel=2).outcome
+    assert target.state() == V1 and outcome.failed == plan.actions[2]
+    assert [c.ref for c in outcome.done] == [SECRET, B1]
+    assert outcome.restored == ["restored backend 'b1'", "restored named-value 'api-secret'"]
+
+
+# -- messages ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("ref", "message", "expected"), [
+    (POLICY, "line 3: bad element; line 9: another", "apis/chat/policy.xml:3: bad element; line 9: another"),
+    (ResourceRef(Kind.FRAGMENT, "hdr"), "line 2: bad", "policy fragments/hdr/policy.xml:2: bad"),
+    (ResourceRef(Kind.GLOBAL_POLICY), "HTTP 400: no line", "HTTP 400: no line (policy.xml)"),
+    (B1, "HTTP 400: line 3: url", "HTTP 400: line 3: url (backends/b1/backendInformation.json)"),
+    (ResourceRef(Kind.OPERATION_POLICY, "get", "chat"), "deadline 4: x", "deadline 4: x (apis/chat/operations/get/policy.xml)"),
+])
+def test_a_write_error_names_the_artifact_file(ref: ResourceRef, message: str, expected: str) -> None:
+    assert with_artifact_file(ref, message) == expected
+
+
+def test_an_outcome_is_as_before_only_with_nothing_left_changed() -> None:
+    assert ApplyOutcome().target_as_before
+    assert not ApplyOutcome(unrestored=[("x", "y")]).target_as_before
+    assert not ApplyOutcome(changed_by_others=["x"]).target_as_before
+
+
+def test_a_rollback_with_both_kinds_of_leftovers_names_both(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(4, server_error())  # the pool's update fails ...
+    target.fail_write(5, server_error())  # ... b3's undo fails ...
+    target.before_write = lambda nth, method, ref: target.store(B1, _backend("b1", description="x")) if nth == 5 else None
+    failed = _failed(target, plan)  # ... and b1 was changed by someone meanwhile
+    assert failed.message.endswith("rollback incomplete: rolled back 1 change(s), 1 resource(s) changed by another "
+                                   "writer, not restored, 1 resource(s) left changed by this apply")
+
+
+
+# -- more edges ----------------------------------------------------------------------------------------
+
+def test_every_write_of_a_plan_is_checked_whatever_its_order(target: MemoryTarget) -> None:
+    ref = ResourceRef(NV, "new-secret")
+    desired = {ref: {"properties": {"displayName": "new-secret", "secret": True}}}
+    hand_made = Plan([Change(Op.DELETE, B2, etag=target.etag(B2)), Change(Op.CREATE, ref)])
+    with pytest.raises(InputError, match="'new-secret' is secret and has no value"):
+        apply_plan(target, hand_made, desired)
+    assert target.calls == {}
+
+
+def test_a_backend_turning_into_a_pool_is_written_after_its_new_member(target: MemoryTarget,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = _record_batches(monkeypatch)
+    desired = {**V1, B3: _backend("b3"), B2: _pool("b1", "b3")}  # b2 becomes a pool of b1 and the new b3
+    apply_plan(target, plan_for(target, desired), desired, parallel=4)
+    assert batches == [["b3"], ["b2"]] and target.state() == desired
+
+
+def test_the_pre_check_reads_in_parallel_when_asked(target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    together = threading.Barrier(2, timeout=5)
+    met: list[str] = []
+    read = target.get
+
+    def get(ref: ResourceRef) -> Any:
+        if target.calls["write"] == 0:
+            try:
+                together.wait()
+                met.append(ref.name)
+            except threading.BrokenBarrierError:
+                pass
+        return read(ref)
+
+    monkeypatch.setattr(target, "get", get)
+    desired = {**V1, B1: _backend("b1", description="x"), B3: _backend("b3")}
+    apply_plan(target, plan_for(target, desired), desired, parallel=2)
+    assert sorted(met) == ["b1", "b3"] and target.state() == desired
+
+
+def test_a_restore_sends_back_no_server_only_field(target: MemoryTarget) -> None:
+    target.store(B1, {"properties": {**V1[B1]["properties"], "provisioningState": "Succeeded"}})
+    plan = plan_for(target, V2, delete=[B2])
+    target.fail_write(3, server_error())
+    _failed(target, plan)
+    assert target.state()[B1] == V1[B1]
+
+
+def test_an_undo_never_overwrites_a_change_made_just_before_it(target: MemoryTarget, plan: Plan) -> None:
+    theirs_b3, theirs_b1 = _backend("b3", description="theirs"), _backend("b1", description="theirs")
+    target.fail_write(4, server_error())  # the pool's update fails; undo b3 (5th write), b1 (6th), the secret
+
+    def other_writer(nth: int, method: str, ref: ResourceRef) -> None:
+        if nth == 5:
+            target.store(B3, theirs_b3)
+        elif nth == 6:
+            target.store(B1, theirs_b1)
+
+    target.before_write = other_writer
+    outcome = _failed(target, plan).outcome
+    assert target.state()[B3] == theirs_b3 and target.state()[B1] == theirs_b1
+    assert [label for label, _ in outcome.unrestored] == ["backend 'b3'", "backend 'b1'"]
+    assert all("HTTP 412" in reason for _, reason in outcome.unrestored)
+    assert outcome.restored == ["restored named-value 'api-secret'"]
+
+
+def test_the_writes_an_apply_reports_are_its_own(target: MemoryTarget, plan: Plan) -> None:
+    target.store(GREETING, {"properties": {"displayName": "greeting", "value": "hi"}})
+    target.calls["write"] = 7  # what this client wrote before (another apply)
+    plan = plan_for(target, V2, delete=[B2])
+    assert apply_plan(target, plan, V2).writes == 6
+    target.fail_write(target.calls["write"] + 1, server_error())
+    again = plan_for(target, V1)
+    with pytest.raises(ApplyFailed) as caught:
+        apply_plan(target, again, V1)
+    assert caught.value.outcome.writes == 1
+
+
+def test_several_failed_writes_of_one_batch_that_landed_are_all_undone(target: MemoryTarget, plan: Plan) -> None:
+    def fail_both(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref in (B1, B3) and method == "put" and nth <= 3:
+            target.fail_write(nth, server_error("after the commit"), landed=True)
+
+    target.before_write = fail_both
+    outcome = _failed(target, plan, parallel=2).outcome
+    assert target.state() == V1 and outcome.target_as_before
+    assert sorted(outcome.restored[:2]) == ["deleted backend 'b3' (created by this apply)", "restored backend 'b1'"]
+
+
+def _record_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The batches apply cuts the plan into (names), as it cuts them."""
+    batches: list[list[str]] = []
+    cut = apply_module.concurrent_batches
+
+    def recording(items: Any, group: Any) -> Any:
+        result = cut(items, group)
+        batches.extend([change.ref.name for change in batch] for batch in result)
+        return result
+
+    monkeypatch.setattr(apply_module, "concurrent_batches", recording)
+    return batches
