@@ -132,6 +132,13 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far: less sensitive to a shared machine's load than
+    wall-clock figures (time spent waiting for a core is not counted)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (clock ticks)
+
+
 class EmulatorProcess:
     """The simulated backends and the emulator, each in a child process.
 

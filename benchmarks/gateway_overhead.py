@@ -8,6 +8,10 @@ max over the rounds, and the goals are judged on the medians.
 
 Goals: the gateway adds p50 <= 0.5 ms at concurrency 1 (sequential requests on one keep-alive connection), and
 at concurrency 32 it reaches >= 0.5x the throughput of the nginx hop.
+
+Also printed: the CPU time per request of the hop's process (the gateway's, nginx's) and of the backends' process
+during the concurrency rounds, from /proc: it counts what each process did, not the time it waited for a core,
+so it moves much less than requests/s when the machine is busy.
 Run: python benchmarks/gateway_overhead.py [--rounds 5] [--requests 400] [--seconds 3] [--connections 32]
 """
 
@@ -15,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import statistics
 import sys
 
-from _load import (CHAT_BACKENDS, CHAT_PATH, EmulatorProcess, alternated, counted_latencies, sequential_latencies,
-                   throughput)
+from _load import (CHAT_BACKENDS, CHAT_PATH, EmulatorProcess, alternated, counted_latencies, cpu_seconds,
+                   sequential_latencies, throughput)
 from _nginx import NginxProxy
 
 GOAL_ADDED_P50_MS = 0.5
@@ -46,6 +51,8 @@ def main() -> int:
                 "nginx": (nginx.url(CHAT_PATH), {}),
                 "gateway": (urls["gateway"], {"api-key": urls["key"]}),
             }
+            hop_pid = {"direct": None, "nginx": nginx.process.pid, "gateway": emulator.gateway.info["pid"]}
+            backends_pid = emulator.backends.info["pid"]
             for url, headers in paths.values():  # warm up every path
                 asyncio.run(sequential_latencies(url, headers, 200))  # a failure here raises
 
@@ -53,17 +60,24 @@ def main() -> int:
                 samples, errors = asyncio.run(counted_latencies(url, headers, args.requests))
                 return (statistics.median(samples) if samples else float("nan")), errors
 
-            def concurrent(url: str, headers: dict[str, str]) -> tuple[float, int]:
-                rps, _, errors = asyncio.run(throughput(url, headers, connections=args.connections, seconds=args.seconds))
-                return rps, errors
+            def concurrent(name: str) -> tuple[float, int, float, float]:
+                """(requests/s, failed requests, CPU µs per request of the hop's process, of the backends')."""
+                pids = [hop_pid[name], backends_pid]
+                before = [cpu_seconds(pid) if pid else 0.0 for pid in pids]
+                rps, done, errors = asyncio.run(throughput(*paths[name], connections=args.connections,
+                                                           seconds=args.seconds))
+                hop, backends = ((cpu_seconds(pid) - start if pid else 0.0) * 1e6 / max(done, 1)
+                                 for pid, start in zip(pids, before, strict=True))
+                return rps, errors, hop, backends
 
             p50 = alternated({name: (lambda p=path: sequential(*p)) for name, path in paths.items()}, args.rounds)
-            rps = alternated({name: (lambda p=path: concurrent(*p)) for name, path in paths.items()}, args.rounds)
+            rps = alternated({name: (lambda n=name: concurrent(n)) for name in paths}, args.rounds)
 
-    errors = {name: sum(e for _, e in p50[name]) + sum(e for _, e in rps[name]) for name in paths}
+    errors = {name: sum(e for _, e in p50[name]) + sum(r[1] for r in rps[name]) for name in paths}
     added = [g - d for (g, _), (d, _) in zip(p50["gateway"], p50["direct"], strict=True)]
     nginx_added = [n - d for (n, _), (d, _) in zip(p50["nginx"], p50["direct"], strict=True)]
-    ratio = [g / n for (g, _), (n, _) in zip(rps["gateway"], rps["nginx"], strict=True)]
+    ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
+    print("command: " + shlex.join([sys.executable, *sys.argv]))
     print(f"{args.rounds} alternated rounds; figures are min / median / max over the rounds (shared machine)")
     print(f"concurrency 1: p50 of {args.requests} sequential requests on one keep-alive connection (ms)")
     for name in paths:
@@ -71,8 +85,12 @@ def main() -> int:
     print(f"  added by the gateway {_spread(added)}   (by nginx {_spread(nginx_added)})")
     print(f"concurrency {args.connections}: requests/s over {args.seconds:.0f} s")
     for name in paths:
-        print(f"  {name:8} {_spread([v for v, _ in rps[name]], digits=0)}")
+        print(f"  {name:8} {_spread([r[0] for r in rps[name]], digits=0)}")
     print(f"  gateway / nginx      {_spread(ratio, 'x', 2)}")
+    print(f"concurrency {args.connections}: CPU time per request (µs, user + system, from /proc)")
+    for name in paths:
+        hop = "" if name == "direct" else f"{name} process {_spread([r[2] for r in rps[name]], digits=0)}   "
+        print(f"  {name:8} {hop}backends process {_spread([r[3] for r in rps[name]], digits=0)}")
     print("failed requests (non-200 or broken connection): " + ", ".join(f"{n} {e}" for n, e in errors.items()))
     added_ok = statistics.median(added) <= GOAL_ADDED_P50_MS
     ratio_ok = statistics.median(ratio) >= GOAL_RPS_RATIO
