@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.emulator.policy.errors import PolicyError, json_error_body
-from toolkit.emulator.url_template import TemplateError, UrlTemplate, parse_template
+from toolkit.emulator.url_template import RequestTarget, TemplateError, UrlTemplate, parse_template
 
 NOT_FOUND_BODY = json_error_body(404, "Resource not found")
 NOT_FOUND_MESSAGE = "Unable to match incoming request to an operation."
@@ -60,10 +60,11 @@ class OperationTable:
     def find(self, method: str, suffix: str, query: str) -> MatchedOperation | None:
         """The operation ``method`` + ``suffix`` (path after the API path) + ``query`` calls, or None."""
         method = method.upper()
+        target = RequestTarget(suffix, query)  # split and decoded once for every template
         for operation in self._operations:
             if operation.method != method:
                 continue
-            parameters = operation.template.match(suffix, query)
+            parameters = operation.template.match_target(target)
             if parameters is not None:
                 return MatchedOperation(operation, parameters)
         return None
