@@ -41,6 +41,9 @@ MISSING_KEY = ("Access denied due to missing subscription key. "
 INVALID_KEY = ("Access denied due to invalid subscription key. "
                "Make sure to provide a valid key for an active subscription.")
 
+SUBSCRIPTION_CACHE_SIZE = 1024
+_UNKNOWN: Any = object()
+
 PolicyKey = tuple[str, str, str]  # (scope, api, operation): ("global", "", ""), ("api", name, ""), ...
 GLOBAL_POLICY_KEY: PolicyKey = ("global", "", "")
 
@@ -123,6 +126,8 @@ class GatewayRuntime:
         self._fragment_sources: dict[str, str] = {}
         self._fragments: dict[str, CompiledPolicy | str] = {}
         self._built = False
+        # Subscription by key, as the store had it since the last change (every commit starts a new dict).
+        self._subscriptions: dict[str, Any] = {}
         # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
 
@@ -133,6 +138,7 @@ class GatewayRuntime:
     # it may recompile a policy that does not need it, never miss one that does.
 
     def _on_change(self, events: Sequence[ChangeEvent]) -> None:
+        self._subscriptions = {}  # a new dict: a lookup racing this change fills the old one, never this
         if self._built:
             self.update({event.key for event in events})
         else:
@@ -377,7 +383,7 @@ class GatewayRuntime:
         subscription = None
         if api.subscription_required:
             key = _subscription_key(api, headers, query)
-            subscription = self.plane.view.subscription_for_key(key) if key else None
+            subscription = self._subscription_for_key(key) if key else None
             if subscription is None or not subscription.active or not subscription.covers(api.name):
                 return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY if key else MISSING_KEY},
                                [("WWW-Authenticate", key_challenge(api, headers))])
@@ -394,6 +400,17 @@ class GatewayRuntime:
             ctx.subscription_key = key
         await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
         return self._answer(ctx, record)
+
+    def _subscription_for_key(self, key: str) -> Any:
+        """The subscription holding ``key`` (or None), remembered until the next management change."""
+        known = self._subscriptions
+        found = known.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self.plane.view.subscription_for_key(key)
+            if len(known) >= SUBSCRIPTION_CACHE_SIZE:
+                known.clear()  # a flood of wrong keys: start over rather than grow
+            known[key] = found
+        return found
 
     def _context(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
