@@ -23,6 +23,7 @@ from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
 from toolkit.emulator.management.store import ChangeEvent, ResourceKey, ResourceKind
 from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
+from toolkit.emulator.policy.context import events_to_list
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
 from toolkit.emulator.policy.errors import PolicyRejected
@@ -67,8 +68,17 @@ class PublishedApi:
     key_query: str
 
 
+def _readable(record: dict[str, Any]) -> dict[str, Any]:
+    """A kept trace as readers get it: its events (kept as recorded, converted only when read) as dicts."""
+    return {**record, "events": events_to_list(record["events"])}
+
+
 class TraceLog:
-    """The last ``capacity`` request traces by trace id (bounded: old ones are dropped)."""
+    """The last ``capacity`` request traces by trace id (bounded: old ones are dropped).
+
+    A record's ``events`` are `Trace` events as recorded (tuples): most traces are never read, so they are
+    converted to their JSON-ready form when they are.
+    """
 
     def __init__(self, capacity: int = 2000) -> None:
         self._capacity = capacity
@@ -85,12 +95,14 @@ class TraceLog:
     def get(self, trace_id: str) -> dict[str, Any] | None:
         """One trace, or None when unknown or dropped."""
         with self._lock:
-            return self._traces.get(trace_id)
+            record = self._traces.get(trace_id)
+        return _readable(record) if record is not None else None
 
     def latest(self, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` traces, newest first."""
         with self._lock:
-            return list(reversed(list(self._traces.values())[-limit:]))
+            records = list(reversed(list(self._traces.values())[-limit:]))
+        return [_readable(record) for record in records]
 
     def clear(self) -> None:
         """Forget every trace."""
@@ -428,8 +440,7 @@ class GatewayRuntime:
     @staticmethod
     def _answer(ctx: RequestContext, record: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
         status = ctx.response_status or 200
-        record.update(status=status, backend=ctx.selected_backend,
-                      events=ctx.trace.to_list() if ctx.trace is not None else [])
+        record.update(status=status, backend=ctx.selected_backend, events=tuple(ctx.trace.events) if ctx.trace is not None else ())
         headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
         if ctx.response_stream is not None:
             record["streamed"] = True
@@ -451,7 +462,7 @@ def new_trace_id() -> str:
 def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
             extra_headers: list[tuple[str, str]] | None = None) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
     record["status"] = status
-    record["events"] = [{"ms": 0.0, "section": "inbound", "source": "gateway", "message": body["message"], "data": {}}]
+    record["events"] = ((0.0, "inbound", "gateway", body["message"], None),)
     return status, [("content-type", "application/json"), *(extra_headers or [])], json.dumps(body).encode(), record
 
 

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO
 from urllib.parse import quote, urlsplit
 
@@ -259,16 +260,8 @@ class BackendHttpClient:
 
         With ``stream``, an event-stream response is returned at its headers, its body in ``stream``.
         """
-        parts = urlsplit(url)
-        if parts.scheme != "http":
-            raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
-        host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        # Percent-encode what may not appear in a request line (spaces, CR/LF, NUL, non-ASCII, e.g. decoded
-        # from the client's %0d%0a): it would otherwise split the request or inject headers into it.
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if _NEEDS_QUOTING(target):
-            target = quote(target, safe=_TARGET_SAFE)
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        host, port, netloc, target = _split_url(url)
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
         lines.extend(f"{name}: {value}" for name, value in headers)
         streamed = body if isinstance(body, StreamedBody) else None
         lines.append(f"Content-Length: {streamed.size if streamed is not None else len(body)}")
@@ -322,6 +315,20 @@ class BackendHttpClient:
         for idle in self._idle.values():
             while idle:
                 idle.pop().close()
+
+
+@lru_cache(maxsize=512)  # every request: the same few backend URLs
+def _split_url(url: str) -> tuple[str, int, str, str]:
+    """(host, port, Host header, request target) of an http URL; ConnectFailure for another scheme."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
+    # Percent-encode what may not appear in a request line (spaces, CR/LF, NUL, non-ASCII, e.g. decoded
+    # from the client's %0d%0a): it would otherwise split the request or inject headers into it.
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if _NEEDS_QUOTING(target):
+        target = quote(target, safe=_TARGET_SAFE)
+    return parts.hostname or "127.0.0.1", parts.port or 80, parts.netloc, target
 
 
 class HttpxBackendClient:
