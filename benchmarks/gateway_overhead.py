@@ -12,18 +12,24 @@ at concurrency 32 it reaches >= 0.5x the throughput of the nginx hop.
 Also printed: the CPU time per request of the hop's process (the gateway's, nginx's) and of the backends' process
 during the concurrency rounds, from /proc: it counts what each process did, not the time it waited for a core,
 so it moves much less than requests/s when the machine is busy.
+--policy full runs toolkit.yaml's whole policy instead of the bench policy (pool + breaker + retry + token limit +
+backend auth): validate-jwt too (a bearer token from the emulator's issuer) and the semantic cache, every request
+asking a new question on every path (so each one is a cache miss: an embeddings call, a lookup, the chat call and a
+store). The embedding is computed in the backends' process: their CPU per request shows it.
 Run: python benchmarks/gateway_overhead.py [--rounds 5] [--requests 400] [--seconds 3] [--connections 32]
+     [--policy bench|full]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import shlex
 import statistics
 import sys
 
-from _load import (CHAT_BACKENDS, CHAT_PATH, EmulatorProcess, alternated, counted_latencies, cpu_seconds,
+from _load import (CHAT_BACKENDS, CHAT_PATH, EmulatorProcess, alternated, counted_latencies, cpu_seconds, question,
                    sequential_latencies, throughput)
 from _nginx import NginxProxy
 
@@ -41,15 +47,21 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="sequential requests per path and round")
     parser.add_argument("--seconds", type=float, default=3.0, help="throughput time per path and round")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--policy", choices=("bench", "full"), default="bench",
+                        help="bench: pool, breaker, retry, token limit, backend auth; full: toolkit.yaml's whole policy")
     args = parser.parse_args()
-    with EmulatorProcess() as emulator:
+    full = args.policy == "full"
+    questions = itertools.count()
+    body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
+    with EmulatorProcess(full_policy=full) as emulator:
         urls = emulator.endpoints
         members = [urls["backends"][name] for name in CHAT_BACKENDS[:2]]  # the pool's priority-1 members
+        gateway_headers = {"api-key": urls["key"], **({"Authorization": f"Bearer {urls['token']}"} if full else {})}
         with NginxProxy(members, urls["direct_key"]) as nginx:
             paths = {
                 "direct": (urls["direct"], {"api-key": urls["direct_key"]}),
                 "nginx": (nginx.url(CHAT_PATH), {}),
-                "gateway": (urls["gateway"], {"api-key": urls["key"]}),
+                "gateway": (urls["gateway"], gateway_headers),
             }
             hop_pid = {"direct": None, "nginx": nginx.process.pid, "gateway": emulator.gateway.info["pid"]}
             backends_pid = emulator.backends.info["pid"]
@@ -57,7 +69,7 @@ def main() -> int:
                 asyncio.run(sequential_latencies(url, headers, 200))  # a failure here raises
 
             def sequential(url: str, headers: dict[str, str]) -> tuple[float, int]:
-                samples, errors = asyncio.run(counted_latencies(url, headers, args.requests))
+                samples, errors = asyncio.run(counted_latencies(url, headers, args.requests, body))
                 return (statistics.median(samples) if samples else float("nan")), errors
 
             def concurrent(name: str) -> tuple[float, int, float, float]:
@@ -65,7 +77,7 @@ def main() -> int:
                 pids = [hop_pid[name], backends_pid]
                 before = [cpu_seconds(pid) if pid else 0.0 for pid in pids]
                 rps, done, errors = asyncio.run(throughput(*paths[name], connections=args.connections,
-                                                           seconds=args.seconds))
+                                                           seconds=args.seconds, body=body))
                 hop, backends = ((cpu_seconds(pid) - start if pid else 0.0) * 1e6 / max(done, 1)
                                  for pid, start in zip(pids, before, strict=True))
                 return rps, errors, hop, backends
@@ -78,7 +90,8 @@ def main() -> int:
     nginx_added = [n - d for (n, _), (d, _) in zip(p50["nginx"], p50["direct"], strict=True)]
     ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
     print("command: " + shlex.join([sys.executable, *sys.argv]))
-    print(f"{args.rounds} alternated rounds; figures are min / median / max over the rounds (shared machine)")
+    print(f"policy: {'toolkit.yaml, whole (new question every request)' if full else 'bench'}; "
+          f"{args.rounds} alternated rounds; figures are min / median / max over the rounds (shared machine)")
     print(f"concurrency 1: p50 of {args.requests} sequential requests on one keep-alive connection (ms)")
     for name in paths:
         print(f"  {name:8} {_spread([v for v, _ in p50[name]])}")
