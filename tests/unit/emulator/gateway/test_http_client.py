@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -35,13 +35,18 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
+async def _requests(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """Each request of a keep-alive connection, until the client closes it."""
+    while True:
+        try:
+            yield await _read_request(reader)
+        except asyncio.IncompleteReadError:
+            return
+
+
 def test_keep_alive_reuses_one_connection() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                request = await _read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
+        async for request in _requests(reader):
             body = request.split(b"\r\n\r\n", 1)[1]
             writer.write(b"HTTP/1.1 201 Created\r\nX-Echo: yes\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             await writer.drain()
@@ -109,11 +114,7 @@ def test_a_timed_out_connection_is_not_reused_for_the_next_request() -> None:
     answers = [b"late", b"fresh"]
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                await _read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
+        async for _ in _requests(reader):
             answer = answers.pop(0)
             if answer == b"late":
                 await asyncio.sleep(0.3)  # answers after the client gave up
@@ -156,11 +157,8 @@ def test_the_request_line_percent_encodes_what_it_may_not_carry() -> None:
     lines: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                lines.append((await _read_request(reader)).split(b"\r\n", 1)[0])
-            except asyncio.IncompleteReadError:
-                return
+        async for request in _requests(reader):
+            lines.append(request.split(b"\r\n", 1)[0])
             writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
             await writer.drain()
 
@@ -209,11 +207,7 @@ def _sse_handler(release: asyncio.Event) -> Handler:
     """Answers each request with a chunked event stream: one event, then (after ``release``) the rest."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                await _read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
+        async for _ in _requests(reader):
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             writer.write(b"9\r\ndata: 1\n\n\r\n")
             await writer.drain()
