@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import shlex
 import statistics
 import sys
@@ -51,6 +52,7 @@ def main() -> int:
                         help="bench: pool, breaker, retry, token limit, backend auth; full: toolkit.yaml's whole policy")
     args = parser.parse_args()
     full = args.policy == "full"
+    load_before = os.getloadavg()[0]  # other processes' load: the figures below move with it
     questions = itertools.count()
     body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
     with EmulatorProcess(full_policy=full) as emulator:
@@ -90,6 +92,7 @@ def main() -> int:
     nginx_added = [n - d for (n, _), (d, _) in zip(p50["nginx"], p50["direct"], strict=True)]
     ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
     print("command: " + shlex.join([sys.executable, *sys.argv]))
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     print(f"policy: {'toolkit.yaml, whole (new question every request)' if full else 'bench'}; "
           f"{args.rounds} alternated rounds; figures are min / median / max over the rounds (shared machine)")
     print(f"concurrency 1: p50 of {args.requests} sequential requests on one keep-alive connection (ms)")
