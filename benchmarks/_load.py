@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import secrets
 import subprocess
 import sys
@@ -35,19 +36,46 @@ CHAT_BACKENDS = ("openai-eastus", "openai-northcentralus", "openai-westus")
 EMBEDDINGS_PATH = "/openai/deployments/text-embedding-3-small/embeddings"
 CHAT_PATH = "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
 CHAT = b'{"messages":[{"role":"user","content":"What is climate change?"}],"max_tokens":16}'
+EMULATOR_ISSUER = "https://sts.emulator.invalid/toolkit/v2.0"  # the emulator's token issuer (toolkit.yaml's local env)
+JWT_AUDIENCE = "api://toolkit-gateway"  # toolkit.yaml's jwt-audience
+WORDS = ("river mountain budget protein galaxy violin harbor senate glacier pepper algorithm cathedral volcano "
+         "mortgage orchid satellite tennis lantern bacteria sonnet tractor parliament coral saxophone equation "
+         "desert vaccine museum tornado ledger falcon copper marathon pixel chapel monsoon turbine jazz "
+         "archive nitrogen canyon bakery comet").split()
 
 
-def bench_environment(backends: dict[str, Any], *, cache_seconds: int | None = None) -> str:
+def bench_environment(backends: dict[str, Any], *, cache_seconds: int | None = None, full_policy: bool = False) -> str:
     """The `bench` environment: the sample's backends at the loopback URLs of ``backends`` (their api-key as
     backend auth), no JWT, a token limit that never bites, and the semantic cache off unless ``cache_seconds``
-    (its entries' duration) is given."""
-    overrides = {
-        "backends": [{"name": name, "url": url + (EMBEDDINGS_PATH if name == "embeddings" else ""),
-                      "auth": {"api_key": backends["key"]}} for name, url in backends["urls"].items()],
-        "apis": [{"name": "azure-openai", "jwt": None, "token_limit": {"tokens_per_minute": 1_000_000_000},
-                  "semantic_cache": {"duration": cache_seconds} if cache_seconds else None}],
-    }
+    (its entries' duration) is given.
+
+    ``full_policy``: the sample's whole policy instead (JWT validation against the emulator's issuer, the
+    semantic cache as toolkit.yaml sets it); only the token limit is raised so that it never bites.
+    """
+    backend_list = [{"name": name, "url": url + (EMBEDDINGS_PATH if name == "embeddings" else ""),
+                     "auth": {"api_key": backends["key"]}} for name, url in backends["urls"].items()]
+    if full_policy:
+        overrides: dict[str, Any] = {
+            "backends": backend_list,
+            "apis": [{"name": "azure-openai", "token_limit": {"tokens_per_minute": 1_000_000_000}}],
+            "named_values": [{"name": "openid-config-url", "value": f"{EMULATOR_ISSUER}/.well-known/openid-configuration"},
+                             {"name": "jwt-issuer", "value": EMULATOR_ISSUER}],
+        }
+    else:
+        overrides = {
+            "backends": backend_list,
+            "apis": [{"name": "azure-openai", "jwt": None, "token_limit": {"tokens_per_minute": 1_000_000_000},
+                      "semantic_cache": {"duration": cache_seconds} if cache_seconds else None}],
+        }
     return f"  bench:\n    target: local\n    overrides: {json.dumps(overrides)}\n"
+
+
+def question(index: int) -> bytes:
+    """A chat request whose question differs from every other index's (so none is a semantic-cache hit)."""
+    picker = random.Random(index)
+    words = " ".join(picker.choice(WORDS) for _ in range(8))
+    content = f"Request {index}: explain how {words} relate to each other."
+    return json.dumps({"messages": [{"role": "user", "content": content}], "max_tokens": 16}).encode()
 
 
 def bench_config(folder: Path, environment: str) -> Path:
@@ -85,13 +113,16 @@ def serve(spec: dict[str, Any]) -> None:
 
     backends = spec["backends"]
     with tempfile.TemporaryDirectory() as tmp:
-        environment = bench_environment(backends, cache_seconds=spec.get("cache_seconds"))
+        environment = bench_environment(backends, cache_seconds=spec.get("cache_seconds"),
+                                        full_policy=bool(spec.get("full_policy")))
         config = load_config(bench_config(Path(tmp), environment), "bench", environ={})
         with local_gateway(config) as gateway:
+            token = gateway.emulator.mint_token(audience=JWT_AUDIENCE, expires_in=24 * 3600)
             print(json.dumps({
                 "pid": os.getpid(),
                 "gateway": gateway.chat_url("openai", "gpt-4o-mini", "2024-10-21"),
                 "key": gateway.subscription_key,
+                "token": token,  # a bearer token the full policy's validate-jwt accepts
             }), flush=True)
             sys.stdin.read()
 
@@ -132,21 +163,31 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far: less sensitive to a shared machine's load than
+    wall-clock figures (time spent waiting for a core is not counted)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (clock ticks)
+
+
 class EmulatorProcess:
     """The simulated backends and the emulator, each in a child process.
 
-    ``.endpoints``: ``gateway`` (chat URL) and ``key`` (subscription key); ``direct`` (the same chat request
+    ``.endpoints``: ``gateway`` (chat URL), ``key`` (subscription key) and ``token`` (a bearer token for the full
+    policy's validate-jwt); ``direct`` (the same chat request
     straight to the backend openai-eastus) and ``direct_key`` (its api-key); ``backends`` (name -> base URL).
     ``cache_seconds``: the semantic cache on, its entries expiring after that many seconds.
+    ``full_policy``: toolkit.yaml's whole policy (see `bench_environment`).
     """
 
-    def __init__(self, *, cache_seconds: int | None = None) -> None:
+    def __init__(self, *, cache_seconds: int | None = None, full_policy: bool = False) -> None:
         self.cache_seconds = cache_seconds
+        self.full_policy = full_policy
 
     def __enter__(self) -> EmulatorProcess:
         self.backends = _Child("backends")
         try:
-            spec = {"backends": self.backends.info, "cache_seconds": self.cache_seconds}
+            spec = {"backends": self.backends.info, "cache_seconds": self.cache_seconds, "full_policy": self.full_policy}
             self.gateway = _Child("serve", json.dumps(spec))
         except BaseException:
             self.backends.stop()
@@ -206,14 +247,17 @@ class Connection:
         self.writer.close()
 
 
-async def counted_latencies(url: str, headers: dict[str, str], count: int) -> tuple[list[float], int]:
+async def counted_latencies(url: str, headers: dict[str, str], count: int,
+                            body: Callable[[int], bytes] | None = None) -> tuple[list[float], int]:
     """(latency in ms of each request that succeeded, failed requests) of ``count`` requests one after
-    another on one keep-alive connection."""
+    another on one keep-alive connection; ``body(n)``: the n-th request's body (default: the same chat request)."""
     connection = Connection(url, headers)
     await connection.open()
     samples, errors = [], 0
     try:
-        for _ in range(count):
+        for index in range(count):
+            if body is not None:
+                connection.set_body(body(index))
             start = time.perf_counter()
             ok = await connection.post_counted()
             elapsed = (time.perf_counter() - start) * 1000

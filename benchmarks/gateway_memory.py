@@ -16,27 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import random
 import sys
 import time
 
-from _load import EmulatorProcess, throughput
+from _load import EmulatorProcess, question, throughput
 
 GOAL_MIB = 50.0
 WARM_REQUESTS = 1000
-WORDS = ("river mountain budget protein galaxy violin harbor senate glacier pepper algorithm cathedral volcano "
-         "mortgage orchid satellite tennis lantern bacteria sonnet tractor parliament coral saxophone equation "
-         "desert vaccine museum tornado ledger falcon copper marathon pixel chapel monsoon turbine jazz "
-         "archive nitrogen canyon bakery comet").split()
-
-
-def question(index: int) -> bytes:
-    """A chat request whose question differs from every other index's (so none is a semantic-cache hit)."""
-    picker = random.Random(index)
-    words = " ".join(picker.choice(WORDS) for _ in range(8))
-    content = f"Request {index}: explain how {words} relate to each other."
-    return json.dumps({"messages": [{"role": "user", "content": content}], "max_tokens": 16}).encode()
 
 
 def main() -> int:

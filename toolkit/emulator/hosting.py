@@ -17,6 +17,7 @@ import ipaddress
 import socket
 import ssl as ssl_module
 from email.utils import formatdate
+from functools import lru_cache
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -33,6 +34,7 @@ DEFAULT_LOOP = "uvloop"
 DEFAULT_HTTP = "httptools"
 
 
+@lru_cache(maxsize=256)  # checked on every request (the Host header): the same few names
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` (a name or an address) is this machine: the only place the emulator talks to."""
     if host.lower() == "localhost":

@@ -190,6 +190,10 @@ class _CacheEntry:
     error: str | None = None
 
 
+class KeysNotCached(Exception):  # noqa: N818 - not an error: a signal to validate again where fetching is allowed
+    """A key source that may not fetch (``fetch=False``) needs to: validate again off the event loop."""
+
+
 class OpenIdKeyCache:
     """Keys behind `<openid-config url>` documents: cached 1 h, unknown-kid refetch at most every 5 min.
 
@@ -204,16 +208,22 @@ class OpenIdKeyCache:
         self._entries: dict[str, _CacheEntry] = {}
         self._lock = threading.Lock()
 
-    def source(self, config_url: str) -> KeySource:
-        """A key source bound to one openid-config URL, for `validate_jwt` or a `KeyChain`."""
-        return _OpenIdSource(self, config_url)
+    def source(self, config_url: str, *, fetch: bool = True) -> KeySource:
+        """A key source bound to one openid-config URL, for `validate_jwt` or a `KeyChain`.
 
-    def keys_for(self, config_url: str, kid: str | None) -> list[SigningKey]:
-        """Keys for `kid` from the document at `config_url`, fetching when the cache says so."""
+        ``fetch=False``: a source that never fetches; it raises `KeysNotCached` when a fetch is due.
+        """
+        return _OpenIdSource(self, config_url, fetch)
+
+    def keys_for(self, config_url: str, kid: str | None, *, fetch: bool = True) -> list[SigningKey]:
+        """Keys for `kid` from the document at `config_url`, fetching when the cache says so
+        (``fetch=False``: `KeysNotCached` instead of fetching)."""
         with self._lock:
             now = self._clock()
             entry = self._entries.setdefault(config_url, _CacheEntry())
             if self._should_fetch(entry, kid, now):
+                if not fetch:
+                    raise KeysNotCached(config_url)
                 self._refresh(config_url, entry, now)
             if entry.keys is None:
                 raise JwtValidationError(
@@ -252,13 +262,14 @@ class OpenIdKeyCache:
 class _OpenIdSource:
     """An `OpenIdKeyCache` seen through one openid-config URL."""
 
-    def __init__(self, cache: OpenIdKeyCache, config_url: str) -> None:
+    def __init__(self, cache: OpenIdKeyCache, config_url: str, fetch: bool = True) -> None:
         self._cache = cache
         self._url = config_url
+        self._fetch = fetch
 
     def keys_for(self, kid: str | None) -> Sequence[SigningKey]:
         """Keys for `kid` from this URL's document."""
-        return self._cache.keys_for(self._url, kid)
+        return self._cache.keys_for(self._url, kid, fetch=self._fetch)
 
 
 def _describe_fetch_failure(config_url: str, exc: Exception) -> str:
@@ -415,9 +426,25 @@ def _check_signature(
         raise JwtValidationError(
             f"JWT signing key not found: no {kind} key for algorithm {alg}.", reason="unknown_kid"
         )
+    remembered = _verified_by.get((alg, signing_input, signature))
+    if remembered is not None and any(k.key is remembered for k in usable):
+        return  # this very key verified these bytes before: the check would give the same answer
     algorithm = get_default_algorithms()[alg]
-    if not any(algorithm.verify(signing_input, k.key, signature) for k in usable):
-        raise JwtValidationError("JWT signature is invalid.", reason="bad_signature")
+    for k in usable:
+        if algorithm.verify(signing_input, k.key, signature):
+            if len(_verified_by) >= VERIFIED_SIGNATURES:
+                _verified_by.clear()  # many distinct tokens: start over rather than grow
+            _verified_by[(alg, signing_input, signature)] = k.key
+            return
+    raise JwtValidationError("JWT signature is invalid.", reason="bad_signature")
+
+
+# Clients send the same token for its whole life, and an RSA verification costs ~0.1 ms: a verified signature is
+# remembered with the key (object) that verified it. It is reused only while that same key is among the usable ones
+# (a rotated or removed key verifies again); the claims (expiry, audience, issuer, required claims) are checked on
+# every request. The key is held here, so its identity cannot be taken by another key.
+VERIFIED_SIGNATURES = 1024
+_verified_by: dict[tuple[str, bytes, bytes], Any] = {}
 
 
 def _number_claim(claims: Mapping[str, Any], name: str) -> float | None:

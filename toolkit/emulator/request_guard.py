@@ -98,11 +98,28 @@ def _loopback_origin(origin: str) -> bool:
         return False
 
 
-def refusal(rules: GuardRules, scope: dict[str, Any]) -> tuple[int, str, str] | None:
-    """Why a request is refused before its body is read: (status, code, message), or None."""
+_GUARDED_HEADERS = frozenset({b"host", b"origin", b"sec-fetch-site", b"authorization", b"content-type",
+                              b"content-length", b"transfer-encoding"})
+
+
+def guarded_headers(scope: dict[str, Any]) -> dict[str, str]:
+    """The request headers the guard reads (the first value of each), by lower-case name; only those are decoded."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope.get("headers", []):
-        headers.setdefault(raw_name.decode("latin-1").lower(), raw_value.decode("latin-1"))
+        name = raw_name.lower()
+        if name in _GUARDED_HEADERS:
+            headers.setdefault(name.decode("latin-1"), raw_value.decode("latin-1"))
+    return headers
+
+
+def refusal(rules: GuardRules, scope: dict[str, Any],
+            headers: dict[str, str] | None = None) -> tuple[int, str, str] | None:
+    """Why a request is refused before its body is read: (status, code, message), or None.
+
+    ``headers``: `guarded_headers` of the scope, when the caller has them already.
+    """
+    if headers is None:
+        headers = guarded_headers(scope)
     host = headers.get("host")
     if host is not None and not is_loopback_host(host_name(host).rstrip(".")):
         return 403, "Forbidden", (f"the local emulator's {rules.surface} answers loopback host names only "
@@ -150,13 +167,17 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = refusal(self.rules, scope)
+        headers = guarded_headers(scope)
+        refused = refusal(self.rules, scope, headers)
         if refused is not None:
             await self._answer(send, *refused)
             return
         started = False
         received = 0
         limit = self.rules.max_body_bytes
+        # A Content-Length within the limit (refusal checked it) frames the body: the server reads no more than
+        # that, so only a body of unknown length (chunked) is counted while it is read.
+        length_framed = "content-length" in headers and "transfer-encoding" not in headers
 
         async def counted_receive() -> Any:
             nonlocal received
@@ -174,7 +195,7 @@ class RequestGuard:
             await send(message)
 
         try:
-            await self.app(scope, counted_receive, tracked_send)
+            await self.app(scope, receive if length_framed else counted_receive, tracked_send)
         except BodyTooLarge:
             if not started:
                 await self._answer(send, 413, "RequestEntityTooLarge", _too_large(self.rules))

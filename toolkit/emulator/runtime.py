@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from toolkit.config.models import LoadedConfig
 from toolkit.emulator.clock import EmulatorClock
+from toolkit.emulator.serving_gc import start_serving, stop_serving
 from toolkit.emulator.hosting import AppHost, TlsFiles
 from toolkit.emulator.simulator.behaviour import BackendBehaviour
 from toolkit.emulator.simulator.farm import SimulatorFarm, SimulatorSpec
@@ -104,6 +105,7 @@ class Emulator:
         self.issuer: Any = None
         self.managed_identity: Any = None  # the gateway's identity (authentication-managed-identity)
         self._client: Any = None
+        self._serving_gc = False  # serving_gc: this emulator counts among those serving
 
     @classmethod
     def from_config(cls, config: LoadedConfig | None, **options: Any) -> Emulator:
@@ -190,6 +192,8 @@ class Emulator:
         for name in self._specs:
             self.farm.url_for(name)
         self.gateway.rebuild(strict=False)  # serve what a restored --state file holds (a bad backend is left out)
+        start_serving()
+        self._serving_gc = True
 
     def stop(self) -> None:
         """Stop serving and release ports, threads and temporary files (idempotent)."""
@@ -198,6 +202,9 @@ class Emulator:
             if self._client is not None:
                 host.call(self._client.aclose())
             host.stop()
+        if self._serving_gc:
+            self._serving_gc = False
+            stop_serving()
         if self._tls is not None:
             self._tls.cleanup()
             self._tls = None

@@ -23,6 +23,25 @@ class TemplateError(ValueError):
     """A URL template APIM would refuse (the message says why)."""
 
 
+class RequestTarget:
+    """A request's path (after the API path) split into percent-decoded segments, and its query string parsed
+    on first use: computed once per request, then matched against each of the API's templates."""
+
+    __slots__ = ("parts", "query", "_values")
+
+    def __init__(self, path: str, query: str = "") -> None:
+        stripped = path.strip("/")
+        self.parts = [unquote(part) if "%" in part else part for part in stripped.split("/")] if stripped else []
+        self.query = query
+        self._values: dict[str, str] | None = None
+
+    def query_values(self) -> dict[str, str]:
+        """The query parameters (the last value of a repeated name)."""
+        if self._values is None:
+            self._values = dict(parse_qsl(self.query, keep_blank_values=True))
+        return self._values
+
+
 @dataclass(frozen=True)
 class UrlTemplate:
     """A parsed template: path segment patterns, query parameters and the names of all parameters."""
@@ -37,7 +56,11 @@ class UrlTemplate:
 
     def match(self, path: str, query: str = "") -> dict[str, str] | None:
         """The template parameters' values when ``path`` (after the API path) and ``query`` match, else None."""
-        parts = [unquote(part) for part in path.strip("/").split("/")] if path.strip("/") else []
+        return self.match_target(RequestTarget(path, query))
+
+    def match_target(self, target: RequestTarget) -> dict[str, str] | None:
+        """``match`` for a request split once (`RequestTarget`) and tried against several templates."""
+        parts = target.parts
         fixed = self.segments[:-1] if self.wildcard else self.segments
         if len(parts) < len(fixed) or (not self.wildcard and len(parts) != len(fixed)):
             return None
@@ -46,11 +69,12 @@ class UrlTemplate:
             found = pattern.fullmatch(part)
             if found is None:
                 return None
-            values.update(zip(names, found.groups()))
+            if names:
+                values.update(zip(names, found.groups()))
         if self.wildcard_name:
             values[self.wildcard_name] = "/".join(parts[len(fixed):])
         if self.query:
-            given = dict(parse_qsl(query, keep_blank_values=True))
+            given = target.query_values()
             for name, parameter in self.query:
                 if not given.get(name):
                     return None

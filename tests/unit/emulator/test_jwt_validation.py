@@ -232,6 +232,31 @@ def test_keyed_lookup_ignores_keys_with_other_ids_but_tries_keys_without_id(issu
         validate_jwt(issuer.mint(), requirements(), StaticKeys([other_id]), NOW)
 
 
+def test_a_verified_signature_is_remembered_only_with_the_key_that_verified_it(issuer, monkeypatch):
+    from jwt.algorithms import RSAAlgorithm
+
+    verified: list[int] = []
+    real_verify = RSAAlgorithm.verify
+    monkeypatch.setattr(RSAAlgorithm, "verify", lambda self, *args: verified.append(1) or real_verify(self, *args))
+    token = issuer.mint(subject="remembered-signature")
+    keys = StaticKeys.from_jwks(issuer.jwks())
+    assert validate_jwt(token, requirements(), keys, NOW)["sub"] == "remembered-signature"
+    assert validate_jwt(token, requirements(), keys, NOW) and len(verified) == 1  # the same key: not verified again
+    with pytest.raises(JwtValidationError, match="expired"):  # the claims are checked every time
+        validate_jwt(token, requirements(), keys, NOW + 10 * HOUR)
+    jwk = issuer.jwks()["keys"][0]
+    same_numbers = StaticKeys([SigningKey.from_modulus_exponent(jwk["n"], jwk["e"], kid=jwk["kid"])])
+    assert validate_jwt(token, requirements(), same_numbers, NOW) and len(verified) == 2  # another key object
+    other = TestIssuer(ISSUER_URL, clock=lambda: NOW).jwks()["keys"][0]
+    impostor = StaticKeys([SigningKey.from_modulus_exponent(other["n"], other["e"], kid=jwk["kid"])])
+    with pytest.raises(JwtValidationError, match="signature is invalid"):  # a replaced key verifies again, and fails
+        validate_jwt(token, requirements(), impostor, NOW)
+    tampered = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
+    for _ in range(2):
+        with pytest.raises(JwtValidationError, match="signature is invalid|malformed"):
+            validate_jwt(tampered, requirements(), keys, NOW)
+
+
 def test_no_keys_at_all_is_reported():
     token = TestIssuer(ISSUER_URL).mint(headers={"kid": None})
     with pytest.raises(JwtValidationError, match="no keys are configured") as caught:

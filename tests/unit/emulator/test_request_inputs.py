@@ -8,7 +8,7 @@ import pytest
 
 from toolkit.emulator import control_input as field
 from toolkit.emulator.json_body import MAX_DEPTH, JsonBodyError, loads_body
-from toolkit.emulator.request_guard import GuardRules, arm_error_body, host_name, refusal
+from toolkit.emulator.request_guard import GuardRules, arm_error_body, guarded_headers, host_name, refusal
 from toolkit.errors import InputError
 
 
@@ -47,6 +47,13 @@ RULES = GuardRules("control API", arm_error_body, 100, token="secret", open_path
 def test_refusal_rules(scope: dict[str, object], status: int | None) -> None:
     refused = refusal(RULES, scope)
     assert (refused[0] if refused else None) == status
+
+
+def test_the_guard_reads_the_first_value_of_its_headers_whatever_their_case() -> None:
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": [
+        (b"Host", b"evil.example"), (b"host", b"localhost"), (b"X-Other", b"x"), (b"Content-Length", b"7")]}
+    assert guarded_headers(scope) == {"host": "evil.example", "content-length": "7"}
+    assert refusal(RULES, scope)[0] == refusal(RULES, scope, guarded_headers(scope))[0] == 403
 
 
 def test_the_gateway_rules_leave_origins_to_its_cors_policy() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.emulator.url_template import TemplateError, parse_template
+from toolkit.emulator.url_template import RequestTarget, TemplateError, parse_template
 
 CHAT = "/deployments/{deployment-id}/chat/completions?api-version={api-version}"
 
@@ -34,6 +34,17 @@ def test_parameters_in_path_and_query():
 ])
 def test_match(template, path, query, expected):
     assert parse_template(template).match(path, query) == expected
+
+
+def test_one_request_target_matches_every_template_as_match_does():
+    # the gateway splits a request once and tries it against each template of the API
+    target = RequestTarget("/deployments/a%20b/chat/completions", "api-version=1&api-version=2")
+    assert target.parts == ["deployments", "a b", "chat", "completions"]
+    assert parse_template(CHAT).match_target(target) == {"deployment-id": "a b", "api-version": "2"}
+    assert parse_template("/deployments/{id}/chat/{*rest}").match_target(target) == {"id": "a b", "rest": "completions"}
+    assert parse_template("/deployments/{id}/chat").match_target(target) is None
+    assert parse_template("/deployments/a%20b/chat/completions").match_target(target) is None  # decoded, not raw
+    assert parse_template("/deployments/a b/chat/completions").match_target(target) == {}
 
 
 def test_specificity_prefers_literals_then_no_wildcard():

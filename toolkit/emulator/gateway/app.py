@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import tempfile
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from toolkit.emulator.management.plane import ManagementPlane
 from toolkit.emulator.management.store import ChangeEvent, ResourceKey, ResourceKind
 from toolkit.emulator.management.validate_api import version_set_of
 from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
+from toolkit.emulator.policy.context import events_to_list
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
 from toolkit.emulator.policy.errors import PolicyRejected
@@ -42,6 +43,9 @@ MISSING_KEY = ("Access denied due to missing subscription key. "
                "Make sure to include subscription key when making requests to an API.")
 INVALID_KEY = ("Access denied due to invalid subscription key. "
                "Make sure to provide a valid key for an active subscription.")
+
+SUBSCRIPTION_CACHE_SIZE = 1024
+_UNKNOWN: Any = object()
 
 PolicyKey = tuple[str, str, str]  # (scope, api, operation): ("global", "", ""), ("api", name, ""), ...
 GLOBAL_POLICY_KEY: PolicyKey = ("global", "", "")
@@ -69,8 +73,17 @@ class PublishedApi:
     version_name: str = ""  # the query parameter or header holding the version (Query/Header)
 
 
+def _readable(record: dict[str, Any]) -> dict[str, Any]:
+    """A kept trace as readers get it: its events (kept as recorded, converted only when read) as dicts."""
+    return {**record, "events": events_to_list(record["events"])}
+
+
 class TraceLog:
-    """The last ``capacity`` request traces by trace id (bounded: old ones are dropped)."""
+    """The last ``capacity`` request traces by trace id (bounded: old ones are dropped).
+
+    A record's ``events`` are `Trace` events as recorded (tuples): most traces are never read, so they are
+    converted to their JSON-ready form when they are.
+    """
 
     def __init__(self, capacity: int = 2000) -> None:
         self._capacity = capacity
@@ -87,12 +100,14 @@ class TraceLog:
     def get(self, trace_id: str) -> dict[str, Any] | None:
         """One trace, or None when unknown or dropped."""
         with self._lock:
-            return self._traces.get(trace_id)
+            record = self._traces.get(trace_id)
+        return _readable(record) if record is not None else None
 
     def latest(self, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` traces, newest first."""
         with self._lock:
-            return list(reversed(list(self._traces.values())[-limit:]))
+            records = list(reversed(list(self._traces.values())[-limit:]))
+        return [_readable(record) for record in records]
 
     def clear(self) -> None:
         """Forget every trace."""
@@ -129,6 +144,8 @@ class GatewayRuntime:
         self._fragment_sources: dict[str, str] = {}
         self._fragments: dict[str, CompiledPolicy | str] = {}
         self._built = False
+        # Subscription by key, as the store had it since the last change (every commit starts a new dict).
+        self._subscriptions: dict[str, Any] = {}
         # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
 
@@ -139,6 +156,7 @@ class GatewayRuntime:
     # it may recompile a policy that does not need it, never miss one that does.
 
     def _on_change(self, events: Sequence[ChangeEvent]) -> None:
+        self._subscriptions = {}  # a new dict: a lookup racing this change fills the old one, never this
         if self._built:
             self.update({event.key for event in events})
         else:
@@ -329,7 +347,7 @@ class GatewayRuntime:
         if scope["type"] != "http":
             return
         body = await read_request_body(receive)
-        trace_id = uuid.uuid4().hex
+        trace_id = new_trace_id()
         try:
             status, headers, payload, record = await self.handle(
                 scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
@@ -386,7 +404,7 @@ class GatewayRuntime:
         subscription = None
         if api.subscription_required:
             key = _subscription_key(api, headers, query)
-            subscription = self.plane.view.subscription_for_key(key) if key else None
+            subscription = self._subscription_for_key(key) if key else None
             if subscription is None or not subscription.active or not subscription.covers(api.name):
                 return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY if key else MISSING_KEY},
                                [("WWW-Authenticate", key_challenge(api, headers))])
@@ -408,6 +426,17 @@ class GatewayRuntime:
         await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
         return self._answer(ctx, record)
 
+    def _subscription_for_key(self, key: str) -> Any:
+        """The subscription holding ``key`` (or None), remembered until the next management change."""
+        known = self._subscriptions
+        found = known.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self.plane.view.subscription_for_key(key)
+            if len(known) >= SUBSCRIPTION_CACHE_SIZE:
+                known.clear()  # a flood of wrong keys: start over rather than grow
+            known[key] = found
+        return found
+
     def _context(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
         trace_id: str, api: PublishedApi | None, operation: str | None, subscription: Any,
@@ -424,8 +453,7 @@ class GatewayRuntime:
     @staticmethod
     def _answer(ctx: RequestContext, record: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
         status = ctx.response_status or 200
-        record.update(status=status, backend=ctx.selected_backend,
-                      events=ctx.trace.to_list() if ctx.trace is not None else [])
+        record.update(status=status, backend=ctx.selected_backend, events=tuple(ctx.trace.events) if ctx.trace is not None else ())
         headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
         if ctx.response_stream is not None:
             record["streamed"] = True
@@ -436,10 +464,18 @@ class GatewayRuntime:
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
 
 
+def new_trace_id() -> str:
+    """A random version-4 UUID as 32 hex digits (what ``uuid.uuid4().hex`` gives, at a third of its cost)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
             extra_headers: list[tuple[str, str]] | None = None) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
     record["status"] = status
-    record["events"] = [{"ms": 0.0, "section": "inbound", "source": "gateway", "message": body["message"], "data": {}}]
+    record["events"] = ((0.0, "inbound", "gateway", body["message"], None),)
     return status, [("content-type", "application/json"), *(extra_headers or [])], json.dumps(body).encode(), record
 
 

@@ -12,14 +12,17 @@ that yields the body as it arrives; the connection goes back to the pool when th
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO
 from urllib.parse import quote, urlsplit
 
 STREAM_CHUNK_BYTES = 64 * 1024
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters, and existing escapes
+_NEEDS_QUOTING = re.compile("[^A-Za-z0-9" + re.escape(_TARGET_SAFE) + "]").search  # what quote() would change
 
 
 class ConnectFailure(Exception):
@@ -142,6 +145,7 @@ class _Connection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.want_events = False  # hand an event stream over at its headers (set per request)
+        self._event_stream = False  # the response being parsed is text/event-stream
         self._events: BackendStream | None = None
 
     # asyncio protocol
@@ -177,10 +181,13 @@ class _Connection(asyncio.Protocol):
         self._reason = status.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        if key == "content-type" and text.lower().startswith("text/event-stream"):
+            self._event_stream = True
+        self._headers.append((key, text))
 
     def on_headers_complete(self) -> None:
-        if self.want_events and self._waiter is not None and _is_event_stream(self._headers):
+        if self.want_events and self._waiter is not None and self._event_stream:
             self._events = BackendStream()
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers, b"",
                                                  self._events))
@@ -204,17 +211,25 @@ class _Connection(asyncio.Protocol):
     async def send(self, request: bytes, timeout: float, body: StreamedBody | None = None,
                    events: bool = False) -> HttpResponse:
         assert self.transport is not None
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False
-        self.want_events, self._events = events, None
+        self.want_events, self._events, self._event_stream = events, None, False
         self.transport.write(request)
+        # A timer on the response future rather than asyncio.wait_for: the same deadline, without a wrapper
+        # future and callbacks on every request (this is the hot path).
+        timer = loop.call_later(timeout, self._time_out, waiter, timeout)
         try:
-            return await asyncio.wait_for(self._stream(body, waiter) if body is not None else waiter, timeout)
-        except asyncio.TimeoutError:
-            self.reusable = False
-            raise ResponseTimeout(f"no response within {timeout:g} s") from None
+            return await (self._stream(body, waiter) if body is not None else waiter)
         finally:
+            timer.cancel()
             self._waiter = None
+
+    def _time_out(self, waiter: asyncio.Future[HttpResponse], timeout: float) -> None:
+        if not waiter.done():
+            waiter.set_exception(ResponseTimeout(f"no response within {timeout:g} s"))
+            self.close()  # a late answer must not be read as the next request's
+            self._writable.set()  # a streamed body waiting for the socket stops at the failed waiter
 
     async def _stream(self, body: StreamedBody, waiter: asyncio.Future[HttpResponse]) -> HttpResponse:
         assert self.transport is not None
@@ -245,14 +260,8 @@ class BackendHttpClient:
 
         With ``stream``, an event-stream response is returned at its headers, its body in ``stream``.
         """
-        parts = urlsplit(url)
-        if parts.scheme != "http":
-            raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
-        host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        # Percent-encode what may not appear in a request line (spaces, CR/LF, NUL, non-ASCII, e.g. decoded
-        # from the client's %0d%0a): it would otherwise split the request or inject headers into it.
-        target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_TARGET_SAFE)
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        host, port, netloc, target = _split_url(url)
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
         lines.extend(f"{name}: {value}" for name, value in headers)
         streamed = body if isinstance(body, StreamedBody) else None
         lines.append(f"Content-Length: {streamed.size if streamed is not None else len(body)}")
@@ -308,8 +317,18 @@ class BackendHttpClient:
                 idle.pop().close()
 
 
-def _is_event_stream(headers: list[tuple[str, str]]) -> bool:
-    return any(name == "content-type" and value.lower().startswith("text/event-stream") for name, value in headers)
+@lru_cache(maxsize=512)  # every request: the same few backend URLs
+def _split_url(url: str) -> tuple[str, int, str, str]:
+    """(host, port, Host header, request target) of an http URL; ConnectFailure for another scheme."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise ConnectFailure(f"the emulator's backend client speaks http only, not {parts.scheme}")
+    # Percent-encode what may not appear in a request line (spaces, CR/LF, NUL, non-ASCII, e.g. decoded
+    # from the client's %0d%0a): it would otherwise split the request or inject headers into it.
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if _NEEDS_QUOTING(target):
+        target = quote(target, safe=_TARGET_SAFE)
+    return parts.hostname or "127.0.0.1", parts.port or 80, parts.netloc, target
 
 
 class HttpxBackendClient:

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.emulator.policy.errors import PolicyError, json_error_body
-from toolkit.emulator.url_template import TemplateError, UrlTemplate, parse_template
+from toolkit.emulator.url_template import RequestTarget, TemplateError, UrlTemplate, parse_template
 
 NOT_FOUND_BODY = json_error_body(404, "Resource not found")
 NOT_FOUND_MESSAGE = "Unable to match incoming request to an operation."
+# The table is immutable (rebuilt when an operation changes), so a request line's match is remembered: an AI
+# gateway sees the same few URLs over and over. Bounded: cleared when full.
+FOUND_CACHE_SIZE = 1024
+_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True)
@@ -53,17 +57,28 @@ class OperationTable:
                 continue  # the management plane refuses these; a hand-edited state file may still hold one
             parsed.append(Operation(name, str(properties.get("method", "")).upper(), template))
         self._operations = sorted(parsed, key=lambda op: (op.template.specificity, op.name), reverse=True)
+        self._found: dict[tuple[str, str, str], MatchedOperation | None] = {}
 
     def __len__(self) -> int:
         return len(self._operations)
 
     def find(self, method: str, suffix: str, query: str) -> MatchedOperation | None:
         """The operation ``method`` + ``suffix`` (path after the API path) + ``query`` calls, or None."""
-        method = method.upper()
+        key = (method, suffix, query)
+        found = self._found.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._match(method.upper(), suffix, query)
+            if len(self._found) >= FOUND_CACHE_SIZE:
+                self._found.clear()  # many distinct URLs: start over rather than grow
+            self._found[key] = found
+        return found if found is None else MatchedOperation(found.operation, dict(found.parameters))
+
+    def _match(self, method: str, suffix: str, query: str) -> MatchedOperation | None:
+        target = RequestTarget(suffix, query)  # split and decoded once for every template
         for operation in self._operations:
             if operation.method != method:
                 continue
-            parameters = operation.template.match(suffix, query)
+            parameters = operation.template.match_target(target)
             if parameters is not None:
                 return MatchedOperation(operation, parameters)
         return None

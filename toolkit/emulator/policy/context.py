@@ -40,10 +40,18 @@ class Trace:
 
     def to_list(self) -> list[dict[str, Any]]:
         """JSON-ready events: ``{"ms", "section", "source", "message", "data"}``."""
-        return [
-            {"ms": round(ms, 3), "section": section, "source": source, "message": message, "data": data or {}}
-            for ms, section, source, message, data in self.events
-        ]
+        return events_to_list(self.events)
+
+
+TraceEvent = tuple[float, str | None, str, str, "dict[str, Any] | None"]
+
+
+def events_to_list(events: Iterable[TraceEvent]) -> list[dict[str, Any]]:
+    """`Trace` events (as recorded) in their JSON-ready form (the gateway converts them when they are read)."""
+    return [
+        {"ms": round(ms, 3), "section": section, "source": source, "message": message, "data": data or {}}
+        for ms, section, source, message, data in events
+    ]
 
 
 class RequestContext:

@@ -188,7 +188,8 @@ class DefaultGatewayServices:
     ) -> BackendResponse:
         """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
         replaced = {k.lower() for k, _ in extra_headers}
-        headers = [(k, v) for k, v in ctx.request_headers.items() if k not in _REQUEST_SKIP and k.lower() not in replaced]
+        skip = _REQUEST_SKIP | replaced if replaced else _REQUEST_SKIP
+        headers = [(k, v) for k, v in ctx.request_headers.items() if k not in skip]  # HeaderMap names: lower-case
         headers += list(extra_headers)
         content = ctx.request_body if body is None else body
         method = ctx.request_method

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from toolkit.emulator.gateway.http_client import BackendHttpClient, ConnectFailure, ResponseTimeout
+from toolkit.emulator.gateway.http_client import BackendHttpClient, ConnectFailure, ResponseTimeout, StreamedBody
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -35,13 +35,18 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
+async def _requests(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """Each request of a keep-alive connection, until the client closes it."""
+    while True:
+        try:
+            yield await _read_request(reader)
+        except asyncio.IncompleteReadError:
+            return
+
+
 def test_keep_alive_reuses_one_connection() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                request = await _read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
+        async for request in _requests(reader):
             body = request.split(b"\r\n\r\n", 1)[1]
             writer.write(b"HTTP/1.1 201 Created\r\nX-Echo: yes\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             await writer.drain()
@@ -105,6 +110,72 @@ def test_silent_backend_times_out() -> None:
     asyncio.run(main())
 
 
+def test_a_timed_out_connection_is_not_reused_for_the_next_request() -> None:
+    answers = [b"late", b"fresh"]
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for _ in _requests(reader):
+            answer = answers.pop(0)
+            if answer == b"late":
+                await asyncio.sleep(0.3)  # answers after the client gave up
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+            await writer.drain()
+
+    async def main() -> None:
+        server, url, accepted = await _serve(handler)
+        client = BackendHttpClient()
+        with pytest.raises(ResponseTimeout):
+            await client.request("GET", url, [], b"", 0.1)
+        await asyncio.sleep(0.4)  # the late answer arrives meanwhile
+        assert (await client.request("GET", url, [], b"", 5)).body == b"fresh"
+        assert len(accepted) == 2
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_a_streamed_body_the_backend_does_not_read_times_out(tmp_path) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # the head only: the body fills the socket buffers
+        await asyncio.sleep(5)
+
+    async def main() -> None:
+        server, url, _ = await _serve(handler)
+        spool = (tmp_path / "body").open("w+b")
+        spool.write(b"x" * (32 * 1024 * 1024))
+        body = StreamedBody(spool, 32 * 1024 * 1024)
+        with pytest.raises(ResponseTimeout):  # not a hang while waiting for the socket to drain
+            await asyncio.wait_for(BackendHttpClient().request("POST", url, [], body, 0.3), 3)
+        body.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_the_request_line_percent_encodes_what_it_may_not_carry() -> None:
+    lines: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for request in _requests(reader):
+            lines.append(request.split(b"\r\n", 1)[0])
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    async def main() -> None:
+        server, url, _ = await _serve(handler)
+        base = url.split("/path", 1)[0]
+        client = BackendHttpClient()
+        await client.request("GET", base + "/a b\x00X-Injected: 1/\u00e9?q=%41&x=[1]", [], b"", 5)
+        await client.request("GET", base + "/deployments/gpt-4o/chat?api-version=2024-10-21&k=a~b", [], b"", 5)
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+    assert lines == [b"GET /a%20b%00X-Injected:%201/%C3%A9?q=%41&x=[1] HTTP/1.1",
+                     b"GET /deployments/gpt-4o/chat?api-version=2024-10-21&k=a~b HTTP/1.1"]
+
+
 def test_idle_connection_closed_by_the_backend_is_replaced() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
@@ -136,11 +207,7 @@ def _sse_handler(release: asyncio.Event) -> Handler:
     """Answers each request with a chunked event stream: one event, then (after ``release``) the rest."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                await _read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
+        async for _ in _requests(reader):
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             writer.write(b"9\r\ndata: 1\n\n\r\n")
             await writer.drain()

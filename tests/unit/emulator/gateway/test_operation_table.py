@@ -46,3 +46,23 @@ def test_a_match_carries_the_template_parameters_values() -> None:
     found = table.find("GET", "/weather/seattle/monday", "")
     assert found is not None and found.name == "weather"
     assert found.parameters == {"city": "seattle", "day": "monday"}
+
+
+def test_a_remembered_match_is_the_same_and_its_parameters_are_the_callers_own() -> None:
+    table = OperationTable({"chat": _op("POST", "/deployments/{id}/chat/completions?api-version={v}")})
+    first = table.find("POST", "/deployments/gpt/chat/completions", "api-version=1")
+    first.parameters["id"] = "changed by a caller"
+    again = table.find("POST", "/deployments/gpt/chat/completions", "api-version=1")
+    assert (again.name, again.parameters) == ("chat", {"id": "gpt", "v": "1"})
+    assert table.find("POST", "/deployments/gpt/chat/completions", "") is None  # the query is part of the key
+    assert table.find("POST", "/deployments/gpt/chat/completions", "") is None  # a remembered miss
+    assert table.find("post", "/deployments/x/chat/completions", "api-version=2").parameters == {"id": "x", "v": "2"}
+
+
+def test_remembered_matches_are_bounded() -> None:
+    from toolkit.emulator.gateway import operations
+
+    table = OperationTable({"one": _op("GET", "/items/{id}")})
+    for index in range(operations.FOUND_CACHE_SIZE * 2 + 5):
+        assert table.find("GET", f"/items/{index}", "").parameters == {"id": str(index)}
+    assert len(table._found) <= operations.FOUND_CACHE_SIZE

@@ -103,3 +103,15 @@ def test_a_body_over_apims_request_limit_is_413_in_the_gateways_shape(gateway: s
     assert reply.startswith("HTTP/1.1 413")
     body = json.loads(reply.partition("\r\n\r\n")[2])
     assert body["statusCode"] == 413 and str(GATEWAY_MAX_BODY_BYTES) in body["message"]
+
+
+def test_trace_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from toolkit.emulator.gateway.app import new_trace_id
+
+    ids = {new_trace_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for trace_id in ids:
+        parsed = uuid.UUID(hex=trace_id)
+        assert (len(trace_id), parsed.hex, parsed.version, parsed.variant) == (32, trace_id, 4, uuid.RFC_4122)

@@ -185,3 +185,51 @@ def test_required_claims_and_named_values(services: FakeServices, issuer: TestIs
 def test_openid_config_without_a_key_cache_refuses_tokens(issuer: TestIssuer) -> None:
     ctx = _run(FakeServices(), _jwt(), [("Authorization", f"Bearer {issuer.mint()}")])
     assert ctx.response_status == 401 and "keys unavailable" in ctx.last_error_message
+
+
+def test_keys_are_fetched_off_the_event_loop_and_cached_keys_validate_without_a_worker_hop(
+        issuer: TestIssuer) -> None:
+    documents = {issuer.openid_configuration_url: issuer.openid_configuration(), issuer.jwks_uri: issuer.jwks()}
+    in_worker = False
+    fetched_in_worker: list[bool] = []
+
+    def fetch(url: str) -> dict:
+        fetched_in_worker.append(in_worker)
+        return documents[url]
+
+    class CountingServices(FakeServices):
+        hops = 0
+
+        async def run_blocking(self, fn, *args):  # what DefaultGatewayServices runs in a worker thread
+            nonlocal in_worker
+            self.hops += 1
+            in_worker = True
+            try:
+                return fn(*args)
+            finally:
+                in_worker = False
+
+    services = CountingServices()
+    services.jwt_keys = OpenIdKeyCache(fetch, services.clock)
+    headers = [("Authorization", f"Bearer {issuer.mint()}")]
+    assert _run(services, _jwt(), headers).response_status == 200
+    assert (services.hops, fetched_in_worker) == (1, [True, True])  # openid-config, then jwks: in the worker
+    for _ in range(3):
+        assert _run(services, _jwt(), headers).response_status == 200
+    assert (services.hops, len(fetched_in_worker)) == (1, 2)  # cached: validated in place
+    bad = [("Authorization", f"Bearer {issuer.mint()[:-4]}AAAA")]
+    assert _run(services, _jwt(), bad).response_status == 401 and services.hops == 1
+
+
+def test_a_source_that_may_not_fetch_says_so_instead_of_fetching(issuer: TestIssuer) -> None:
+    from toolkit.emulator.jwt_validation import KeysNotCached
+
+    documents = {issuer.openid_configuration_url: issuer.openid_configuration(), issuer.jwks_uri: issuer.jwks()}
+    fetched: list[str] = []
+    cache = OpenIdKeyCache(lambda url: fetched.append(url) or documents[url], lambda: NOW)
+    url = f"{ISSUER_URL}/.well-known/openid-configuration"
+    with pytest.raises(KeysNotCached):
+        cache.source(url, fetch=False).keys_for(None)
+    assert fetched == []
+    assert cache.source(url).keys_for(None)  # fetches
+    assert cache.source(url, fetch=False).keys_for(None) and len(fetched) == 2

@@ -22,6 +22,7 @@ from toolkit.emulator.jwt_validation import (
     JwtRequirements,
     JwtValidationError,
     KeyChain,
+    KeysNotCached,
     SigningKey,
     StaticKeys,
     validate_jwt,
@@ -113,13 +114,12 @@ class ValidateJwt(Policy):
             token = self.source.extract(ctx)
             if token is None:
                 raise JwtValidationError("JWT not present.", reason="not_present")
-            keys = self._keys(services)
             now = services.clock()
             requirements = self._requirements(ctx)
-            if self.openid_urls:  # may fetch keys over HTTP: off the event loop
-                claims = await services.run_blocking(validate_jwt, token, requirements, keys, now)
-            else:
-                claims = validate_jwt(token, requirements, keys, now)
+            try:  # with the keys cached, here: a hop to a worker thread costs more than the validation
+                claims = validate_jwt(token, requirements, self._keys(services, fetch=False), now)
+            except KeysNotCached:  # an openid-config fetch is due (HTTP): off the event loop
+                claims = await services.run_blocking(validate_jwt, token, requirements, self._keys(services), now)
         except JwtValidationError as exc:
             ctx.note(self.spec.name, f"refused: {exc.reason}")
             message = text_of(self.message, ctx) if self.message is not None else None
@@ -139,14 +139,14 @@ class ValidateJwt(Policy):
             changes["issuers"] = tuple(i if isinstance(i, str) else text_of(i, ctx) for i in self.issuers)
         return dataclasses.replace(self.requirements, **changes)
 
-    def _keys(self, services: Any) -> Any:
+    def _keys(self, services: Any, *, fetch: bool = True) -> Any:
         sources = [self.inline_keys] if self.inline_keys is not None else []
         if self.openid_urls:
             cache = services.jwt_keys
             if cache is None:
                 raise JwtValidationError("JWT signing keys unavailable: the gateway cannot fetch openid-config.",
                                          reason="keys_unavailable")
-            sources.extend(cache.source(url) for url in self.openid_urls)
+            sources.extend(cache.source(url, fetch=fetch) for url in self.openid_urls)
         return KeyChain(*sources)
 
 
