@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from toolkit.config import load_config
 from toolkit.local import LocalGateway, local_gateway
 
-REPO = Path(__file__).resolve().parents[2]
-API_VERSION = "2024-10-21"
+from e2e_requests import REPO
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +32,3 @@ def gateway(sample_gateway: LocalGateway) -> Iterator[LocalGateway]:
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=30.0) as http:
         yield http
-
-
-def chat_body(question: str = "What is climate change?") -> dict[str, object]:
-    return {"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": question}]}
-
-
-def auth_headers(gateway: LocalGateway) -> dict[str, str]:
-    token = gateway.emulator.mint_token(audience="api://toolkit-gateway")
-    return {"api-key": gateway.subscription_key, "Authorization": f"Bearer {token}"}

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from scipy.stats import norm
-from conftest import API_VERSION, REPO, auth_headers, chat_body
+from e2e_requests import API_VERSION, REPO, auth_headers, chat_body
 
 from toolkit.config import load_config
 from toolkit.emulator.access import bearer

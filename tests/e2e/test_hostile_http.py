@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import API_VERSION, auth_headers, chat_body
+from e2e_requests import API_VERSION, auth_headers, chat_body
 from toolkit.emulator.access import bearer
 from toolkit.local import LocalGateway
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from conftest import API_VERSION, auth_headers, chat_body
+from e2e_requests import API_VERSION, auth_headers, chat_body
 
 from toolkit.emulator.access import bearer
 from toolkit.local import LocalGateway

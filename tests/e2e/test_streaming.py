@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from conftest import API_VERSION, REPO, auth_headers
+from e2e_requests import API_VERSION, REPO, auth_headers
 
 from toolkit.config import load_config
 from toolkit.emulator.access import bearer
