@@ -162,8 +162,7 @@ def _prepare(text: str) -> tuple[str, list[int], int | None]:
             continue
         for opener, closer in (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>")):
             if text.startswith(opener, i):
-                end = text.find(closer, i + len(opener))
-                end = n if end < 0 else end + len(closer)
+                end = _past(text, closer, i + len(opener))
                 out.append(text[i:end])
                 i = end
                 break
@@ -214,8 +213,7 @@ def _copy_start_tag(scanner: ExpressionScanner, i: int, out: list[str]) -> int:
         quote = attribute.group(4)
         value_start = attribute.end()
         i = _copy_attribute_value(scanner, value_start, quote, out)
-    end = text.find(">", i)
-    end = len(text) if end < 0 else end + 1
+    end = _past(text, ">", i)
     out.append(text[i:end])
     return end
 
@@ -236,10 +234,15 @@ def _copy_attribute_value(scanner: ExpressionScanner, start: int, quote: str, ou
                 out.append(_escape(text[start:close], quotes=True))
                 out.append(quote)
                 return close + 1
-    close = text.find(quote, start)
-    close = len(text) if close < 0 else close + 1
+    close = _past(text, quote, start)
     out.append(text[start:close])
     return close
+
+
+def _past(text: str, closer: str, start: int) -> int:
+    """The index just past the first ``closer`` at or after ``start``; the end of ``text`` if it never comes."""
+    found = text.find(closer, start)
+    return len(text) if found < 0 else found + len(closer)
 
 
 def _escape(fragment: str, *, quotes: bool) -> str:
