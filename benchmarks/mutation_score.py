@@ -64,6 +64,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "loader": ("toolkit/config/loader.py", ["tests/unit/config"]),
     "policy_xml": ("toolkit/artifacts/policy_xml.py", [
         "tests/unit/artifacts/test_policy_xml.py", "tests/unit/artifacts/test_policy_xml_errors.py",
+        "tests/unit/artifacts/test_policy_xml_escaping.py",
         "tests/unit/artifacts/test_expression_scan.py", "tests/unit/lint/test_rule_cases.py",
         "tests/unit/publish/test_publish_normalize.py"]),
     "breaker": ("toolkit/emulator/gateway/breaker.py", [

@@ -53,7 +53,7 @@ def parse_policy(text: str, file: str, *, max_bytes: int = MAX_POLICY_BYTES) -> 
     if doctype_line is not None:  # refused before libxml2 sees the DTD: nothing is declared, nothing expanded
         raise PolicyXmlError(file, doctype_line, "DOCTYPE declarations are not allowed in policy documents")
     # The text is already decoded; an encoding declaration would make lxml decode it again.
-    prepared = _ENCODING_DECL.sub(r"\1", escaped, count=1)
+    prepared = _ENCODING_DECL.sub(r"\1", escaped)
     parser = etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -66,11 +66,13 @@ def parse_policy(text: str, file: str, *, max_bytes: int = MAX_POLICY_BYTES) -> 
         root = etree.fromstring(prepared.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
         raise PolicyXmlError(file, exc.lineno or 1, _clean_reason(exc.msg)) from None
-    if root.getroottree().docinfo.doctype:  # unreachable unless the scanner missed one
-        raise PolicyXmlError(file, 1, "DOCTYPE declarations are not allowed in policy documents")
+    # Defence in depth, unreachable unless the scanner missed a DOCTYPE: the parser loaded no DTD and
+    # expanded nothing; an entity reference (kept as a node) or the DOCTYPE itself still refuses the document.
     entity = next(root.iter(etree.Entity), None)
-    if entity is not None:  # defence in depth: without a DTD libxml2 already refuses unknown entities
+    if entity is not None:
         raise PolicyXmlError(file, entity.sourceline or 1, f"entity reference &{entity.name}; is not allowed")
+    if root.getroottree().docinfo.doctype:
+        raise PolicyXmlError(file, 1, "DOCTYPE declarations are not allowed in policy documents")
     _set_start_lines(root, tag_lines)
     return root
 
@@ -102,7 +104,7 @@ def local_name(element: etree._Element) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1]
+    return tag.rpartition("}")[2]
 
 
 def iter_policy_elements(root: etree._Element, *names: str) -> Iterator[etree._Element]:
@@ -137,8 +139,9 @@ def is_expression(value: str | None) -> bool:
 def escape_expressions(text: str) -> str:
     """``text`` with the inside of every attribute- or text-level policy expression XML-escaped.
 
-    Comments, CDATA, processing instructions and declarations are copied untouched; newlines are
-    never added or removed, so line numbers are preserved. Text that is not an expression is
+    Comments, CDATA and processing instructions are copied untouched, and so is everything from a
+    declaration (``<!DOCTYPE ...>``, which no policy may hold) on; newlines are never added or
+    removed, so line numbers are preserved. Text that is not an expression is
     copied as-is (an ill-formed document stays ill-formed and the parser reports it).
     """
     return _prepare(text)[0]
@@ -159,17 +162,17 @@ def _prepare(text: str) -> tuple[str, list[int], int | None]:
             continue
         for opener, closer in (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>")):
             if text.startswith(opener, i):
-                end = text.find(closer, i + len(opener))
-                end = n if end < 0 else end + len(closer)
+                end = _past(text, closer, i + len(opener))
                 out.append(text[i:end])
                 i = end
                 break
         else:
             if text.startswith("<!", i):
-                if doctype_line is None:
-                    doctype_line = text.count("\n", 0, i) + 1
-                i = _copy_declaration(text, i, out)
-            elif i + 1 < n and _NAME_START.match(text[i + 1]):
+                # A declaration refuses the whole document (parse_policy): the rest is copied untouched.
+                doctype_line = text.count("\n", 0, i) + 1
+                out.append(text[i:])
+                break
+            if i + 1 < n and _NAME_START.match(text[i + 1]):
                 line += text.count("\n", counted, i)
                 counted = i
                 tag_lines.append(line)
@@ -196,23 +199,6 @@ def _copy_text_node(scanner: ExpressionScanner, i: int, out: list[str]) -> int:
     return stop
 
 
-def _copy_declaration(text: str, i: int, out: list[str]) -> int:
-    """<!DOCTYPE ...> possibly with an [internal subset]; copied as-is (the parser refuses it later)."""
-    depth, j = 0, i + 2
-    while j < len(text):
-        char = text[j]
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        elif char == ">" and depth <= 0:
-            j += 1
-            break
-        j += 1
-    out.append(text[i:j])
-    return j
-
-
 _ATTRIBUTE = re.compile(r"""(\s+)([^\s=/>"']+)(\s*=\s*)(["'])""")
 
 
@@ -222,16 +208,12 @@ def _copy_start_tag(scanner: ExpressionScanner, i: int, out: list[str]) -> int:
     assert name is not None
     out.append(name.group(0))
     i = name.end()
-    while i < len(text):
-        attribute = _ATTRIBUTE.match(text, i)
-        if attribute is None:
-            break
+    while (attribute := _ATTRIBUTE.match(text, i)) is not None:
         out.append(attribute.group(0))
         quote = attribute.group(4)
         value_start = attribute.end()
         i = _copy_attribute_value(scanner, value_start, quote, out)
-    end = text.find(">", i)
-    end = len(text) if end < 0 else end + 1
+    end = _past(text, ">", i)
     out.append(text[i:end])
     return end
 
@@ -252,10 +234,15 @@ def _copy_attribute_value(scanner: ExpressionScanner, start: int, quote: str, ou
                 out.append(_escape(text[start:close], quotes=True))
                 out.append(quote)
                 return close + 1
-    close = text.find(quote, start)
-    close = len(text) if close < 0 else close + 1
+    close = _past(text, quote, start)
     out.append(text[start:close])
     return close
+
+
+def _past(text: str, closer: str, start: int) -> int:
+    """The index just past the first ``closer`` at or after ``start``; the end of ``text`` if it never comes."""
+    found = text.find(closer, start)
+    return len(text) if found < 0 else found + len(closer)
 
 
 def _escape(fragment: str, *, quotes: bool) -> str:

@@ -82,7 +82,7 @@ def _interpolate(value: Any, variables: Mapping[str, str], path: Path_, position
 
     result = _VAR.sub(replace, value)
     where, line = positions.locate(path, file)
-    check_text(result, lambda message, *_: ConfigError(message, file=where, line=line, field=dotted(path)), None, path)
+    check_text(result, lambda message, _node, at: ConfigError(message, file=where, line=line, field=dotted(at)), None, path)
     # An unquoted ${VAR} is typed as YAML would type its text (weight: ${W} -> 50); a quoted one stays text.
     return typed_like_yaml(result) if isinstance(value, PlainTemplate) else result
 
@@ -118,7 +118,8 @@ def load_config(
     document = read_yaml(text, file, positions)
     document = {} if document is None else document
     if not isinstance(document, dict):
-        raise ConfigError("the top level must be a mapping of sections (apis, backends, pools, environments)", file=file, line=1)
+        raise ConfigError("the top level must be a mapping of sections (apis, backends, pools, environments)", file=file,
+                          line=positions.locate((), file)[1])
 
     environments = document.get("environments")
     if not isinstance(environments, dict) or not environments:
@@ -187,10 +188,11 @@ def _interpolate_environment(selected: Any, variables: Mapping[str, str], env_pa
 
 
 def _anchor_paths(gateway: GatewayConfig, config_dir: Path) -> GatewayConfig:
-    """Relative paths in environments are relative to the config file, not to the current folder."""
+    """Relative paths in environments are relative to the config file, not to the current folder.
+
+    (Joining an absolute path to the folder gives that absolute path: it is kept.)"""
     environments = {
         name: env.model_copy(update={"emulator_state": str(config_dir / env.emulator_state)})
-        if not Path(env.emulator_state).is_absolute() else env
         for name, env in gateway.environments.items()
     }
     return gateway.model_copy(update={"environments": environments})
