@@ -75,8 +75,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); a timeout counts as detected.
-KILLED_CODES = {1, 3, 36, 37}
-SURVIVED_CODES = {0, 33, 35}  # survived, no test reached it, suspicious
+# 36 and -24/24/152/255 are mutmut's timeout codes (a mutant that makes the tests hang or spin was detected).
+KILLED_CODES = {1, 3, 36, 37, -24, 24, 152, 255}
+SURVIVED_CODES = {0, 5, 33, 35}  # survived, no test collected or reached it, suspicious
 
 
 @dataclass
