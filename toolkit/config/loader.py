@@ -154,7 +154,9 @@ def load_config(
     try:
         gateway = GatewayConfig.model_validate(merged)
     except ValidationError as exc:
-        raise config_error(exc, positions, file) from None
+        # A value that came from a variable may be a secret put in the wrong field: never echo it.
+        hidden = {variables[name] for name, _ in _VAR.findall(text) if variables.get(name)}
+        raise config_error(exc, positions, file, hidden=hidden) from None
     if deferred:
         unset = {field: None for field in deferred}
         environments_ = dict(gateway.environments)

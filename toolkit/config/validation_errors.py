@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -30,8 +31,12 @@ class _Problem:
         self.file, self.line = positions.locate(loc, file)
 
 
-def config_error(exc: ValidationError, positions: Positions, file: str) -> ConfigError:
-    """Every validation error of ``exc``, located; the first one is the headline."""
+def config_error(exc: ValidationError, positions: Positions, file: str, *,
+                 hidden: Collection[str] = ()) -> ConfigError:
+    """Every validation error of ``exc``, located; the first one is the headline.
+
+    A refused value that contains one of ``hidden`` (the values of the ${VAR}s the file uses) is not echoed:
+    a secret interpolated into the wrong field must not reach the terminal or a CI log."""
     from toolkit.config.models import GatewayConfig
 
     errors = exc.errors(include_url=False)
@@ -41,7 +46,7 @@ def config_error(exc: ValidationError, positions: Positions, file: str) -> Confi
     for error, loc in zip(errors, locs):
         if error["type"] == "missing" and loc in misspelt:
             continue  # reported as the misspelt key next to it
-        problems.append(_Problem(loc, _message(error, loc, misspelt, positions, file), positions, file))
+        problems.append(_Problem(loc, _message(error, loc, misspelt, positions, file, hidden), positions, file))
     groups = _group(problems)
     head, *rest = groups
     message = head[0].message
@@ -66,7 +71,8 @@ def _loc(error: Any) -> Path_:
     return loc
 
 
-def _message(error: Any, loc: Path_, misspelt: dict[Path_, str], positions: Positions, file: str) -> str:
+def _message(error: Any, loc: Path_, misspelt: dict[Path_, str], positions: Positions, file: str,
+             hidden: Collection[str]) -> str:
     original = (error.get("ctx") or {}).get("error")
     if error["type"] == "extra_forbidden":
         suggestion = misspelt.get(loc) or _closest(loc)
@@ -75,7 +81,7 @@ def _message(error: Any, loc: Path_, misspelt: dict[Path_, str], positions: Posi
     if error["type"] == "missing":
         return f"required field {loc[-1]!r} is missing"
     if error["type"] == "literal_error":
-        return f"{error['msg']} (got {_preview(error.get('input'))})"
+        return f"{error['msg']} (got {_preview(error.get('input'), hidden)})"
     if original is not None:
         message = str(original)
         other = getattr(original, "other_path", None)
@@ -85,11 +91,13 @@ def _message(error: Any, loc: Path_, misspelt: dict[Path_, str], positions: Posi
         return message
     if isinstance(error.get("input"), (dict, list)):
         return error["msg"]
-    return f"{error['msg']} (got {_preview(error.get('input'))})"
+    return f"{error['msg']} (got {_preview(error.get('input'), hidden)})"
 
 
-def _preview(value: Any) -> str:
+def _preview(value: Any, hidden: Collection[str]) -> str:
     text = repr(value)
+    if any(secret in str(value) for secret in hidden):
+        return "the value of a ${VAR}, not shown"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -132,3 +132,15 @@ def test_an_override_item_that_is_not_a_mapping_is_refused_at_the_override(tmp_p
     error = _refusal(path)
     assert error.location.field == "backends[3]"  # appended after the three base backends
     assert error.location.line == _line_of(path, "- just-a-name")
+
+
+def test_a_refused_value_from_a_variable_is_not_echoed_but_a_written_one_is(tmp_path: Path) -> None:
+    """A secret interpolated into the wrong field (weight: ${KEY}) must not reach a CI log through the refusal."""
+    secret = "sk-live-0123456789abcdef"
+    from_variable = _write(tmp_path, BASE.replace("weight: 50}", "weight: \"${KEY}\"}", 1))
+    error = _refusal(from_variable, environ={"KEY": secret})
+    assert secret not in str(error) and "0123456789" not in str(error)
+    assert "the value of a ${VAR}, not shown" in str(error)
+    assert (error.location.line, error.location.field) == (21, "pools[0].members[0].weight")
+    written = _write(tmp_path, BASE.replace("weight: 50}", "weight: fifty}", 1))
+    assert "'fifty'" in str(_refusal(written))
