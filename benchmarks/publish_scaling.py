@@ -191,9 +191,11 @@ def main() -> int:
             at_scale = loglog_slope(sizes[-2:], seconds[-2:])
             a, b = linear_quadratic_fit(sizes, seconds)
             rounds = per_round_exponents(samples, sizes[-2], sizes[-1], parallel, key + suffix)
+            lowest = [min(sample[key + suffix] for sample in samples[size, parallel]) for size in sizes[-2:]]
             print(f"growth {name:<19} {clock:<4} exponent {at_scale:5.2f} at scale ({sizes[-2]}->{sizes[-1]}, "
-                  f"of the medians; per round min/median/max {min(rounds):.2f} / {statistics.median(rounds):.2f} / "
-                  f"{max(rounds):.2f}), {whole:5.2f} overall; fit {a * 1e3:6.2f} ms/resource + {b * 1e6:6.2f} us/resource^2")
+                  f"of the medians; of the minimums {loglog_slope(sizes[-2:], lowest):.2f}; per round min/median/max "
+                  f"{min(rounds):.2f} / {statistics.median(rounds):.2f} / {max(rounds):.2f}), {whole:5.2f} overall; "
+                  f"fit {a * 1e3:6.2f} ms/resource + {b * 1e6:6.2f} us/resource^2")
             if clock == "CPU" and not name.startswith("baseline"):
                 # CPU time: the work done, blind to other processes on a shared machine (wall time is not).
                 checks[f"{name}: growth exponent {at_scale:.2f} <= {GOAL_EXPONENT} at scale (CPU, medians of "
