@@ -2,6 +2,7 @@
 and cache hits through the gateway.
 
     python benchmarks/semantic_cache_lookup.py [--sizes 1000,10000,100000] [--redis-url URL] [--skip-gateway]
+                                               [--skip-stores] [--rounds 5] [--seconds 3]
 
 Without --redis-url a throwaway redis-server is started (toolkit.testing.redis_server).
 About 1,000 prompts are embedded for real (all-MiniLM-L6-v2 int8); the remaining entries are
@@ -372,17 +373,8 @@ def report_gateway(results: dict[int, list[GatewayRound]], seconds: float) -> li
     return [ok_rate, ok_others]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--seconds", type=float, default=3.0, help="gateway hit load per size and round")
-    parser.add_argument("--rounds", type=int, default=5, help="alternated gateway rounds")
-    parser.add_argument("--skip-gateway", action="store_true")
-    args = parser.parse_args()
-    sizes = sorted(int(size) for size in args.sizes.split(","))
-
+def measure_and_report_stores(sizes: list[int], redis_url: str | None, queries: int) -> list[bool]:
+    """The store lookups at every size, printed; the verdicts (memory, Redis) at the largest size."""
     embedder = get_embedder()
     base_prompts = [tpl.format(t=topic) for tpl, topic in itertools.product(TEMPLATES, TOPICS)][:1000]
     base = embedder.embed(base_prompts)
@@ -391,9 +383,9 @@ def main() -> int:
     query_vectors = embedder.embed(query_texts)
 
     rows: list[tuple[str, list[float], str]] = []
-    with redis_url_for(args.redis_url) as url:
+    with redis_url_for(redis_url) as url:
         for size in sizes:
-            rows += measure_stores(size, base_prompts[:size], base[:size], query_vectors, url, args.queries)
+            rows += measure_stores(size, base_prompts[:size], base[:size], query_vectors, url, queries)
     print(f"one partition; threshold {THRESHOLD}; {len(query_vectors)} paraphrase queries + 40 exact repeats")
     print(f"\n{'measurement':36} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}  note")
     for name, samples, note in rows:
@@ -408,6 +400,22 @@ def main() -> int:
         verdicts.append(ok)
         print(f"{store} lookup at {sizes[-1]:,}: p50 {p50:.3f} ms = {p50 / baseline:.2f}x exact numpy "
               f"(goal <= {GOAL_LOOKUP_MS} ms): {'PASS' if ok else 'FAIL'}")
+    return verdicts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=3.0, help="gateway hit load per size and round")
+    parser.add_argument("--rounds", type=int, default=5, help="alternated gateway rounds")
+    parser.add_argument("--skip-gateway", action="store_true")
+    parser.add_argument("--skip-stores", action="store_true", help="only the gateway rounds")
+    args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+
+    verdicts = [] if args.skip_stores else measure_and_report_stores(sizes, args.redis_url, args.queries)
 
     if not args.skip_gateway and len(sizes) > 1:
         verdicts += report_gateway(measure_gateways(sizes[0], sizes[-1], args.seconds, args.rounds), args.seconds)
