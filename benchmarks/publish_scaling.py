@@ -16,7 +16,7 @@ Goals: growth exponent <= 1.1 for plan and apply, measured at scale (the log-log
 apply makes zero writes. Same-run baseline: the raw SDK, one ``get`` per resource (no diff, no
 lists): the unavoidable cost per resource that plan adds to.
 
-Run: python3 benchmarks/publish_scaling.py [--sizes 10,100,300] [--runs 5]
+Run: python3 benchmarks/publish_scaling.py [--sizes 10,100,300] [--runs 7]
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def per_round_exponents(samples: dict[tuple[int, int], list[dict[str, Any]]], sm
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,300")
-    parser.add_argument("--runs", type=int, default=5, help="alternated rounds (medians are reported)")
+    parser.add_argument("--runs", type=int, default=7, help="alternated rounds (medians are reported)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
