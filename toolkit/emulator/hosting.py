@@ -191,7 +191,7 @@ def _server_class() -> type:
     """uvicorn's Server, woken once a second (the Date header) or at once when told to exit.
 
     uvicorn wakes every server every 0.1 s to look at its exit flag. The emulator runs one server per
-    simulated backend: with 150 backends that was ~15 ms of CPU a second for nothing (~1 ms here), for as
+    simulated backend: with 150 backends that was ~15 ms of CPU a second for nothing (~3 ms here), for as
     long as the emulator runs, so an apply that adds backends paid for it quadratically. The exit flag
     is only ever set on the serving loop (``aset_listening``, shutdown), which is where it wakes the server.
     """
