@@ -2,6 +2,7 @@
 and cache hits through the gateway.
 
     python benchmarks/semantic_cache_lookup.py [--sizes 1000,10000,100000] [--redis-url URL] [--skip-gateway]
+                                               [--skip-stores] [--rounds 5] [--seconds 3]
 
 Without --redis-url a throwaway redis-server is started (toolkit.testing.redis_server).
 About 1,000 prompts are embedded for real (all-MiniLM-L6-v2 int8); the remaining entries are
@@ -11,13 +12,19 @@ searched through an HNSW graph (usearch) with the candidates re-ranked exactly, 
 prints how often the store's answer agrees with an exact search (same best distance; same hit or
 miss decision at the threshold).
 
-Through the gateway (emulator in a child process, load generator here): cache-hit throughput with
-the partition holding 1k vs 100k entries, and the p50 of other requests (an API without a cache)
-alone and while the hits run.
+Through the gateway: two emulators in child processes (load generator here), the partition of one holding
+1k entries and of the other 100k, both up at once and measured in alternated rounds (the order flips each
+round; min / median / max printed): cache-hit throughput with 8 connections, the gateway process's CPU time per
+hit (/proc: blind to the other processes of a shared machine), and the p50 of other requests (an API without a
+cache) alone and while the hits run. The embedding of each hit's prompt runs in the emulator's process (the
+sample's simulated embeddings deployment), so a hit costs the embedding plus the lookup.
 
 Goals: store lookup p50 <= 2 ms at the largest size (memory and Redis); gateway hit rate at the
-largest size >= 0.8x the rate at the smallest; other requests' p50 while hits run <= 1.5x alone
-(plus 1 ms). Exit status 1 when a goal is missed.
+largest size >= 0.8x the rate at the smallest, judged on the median over rounds of the rate per gateway CPU
+second (the wall-clock ratio is printed beside it); other requests' p50 while hits run <= 1.5x alone (plus
+1 ms; medians over rounds). Exit status 1 when a goal is missed.
+
+    python benchmarks/semantic_cache_lookup.py --sizes 1000,100000 --rounds 5 --seconds 3
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -243,50 +252,129 @@ def serve_gateway(entries: int) -> None:
             sys.stdin.read()
 
 
-def measure_gateway(entries: int, seconds: float) -> tuple[float, float, float, int]:
-    """(hit req/s, other p50 alone, other p50 while hits run, errors) with `entries` cached entries."""
+class GatewayChild:
+    """A gateway child process (``serve-gateway``) holding ``entries`` cached entries, started without waiting."""
+
+    def __init__(self, entries: int) -> None:
+        import subprocess
+
+        self.entries = entries
+        self.process = subprocess.Popen([sys.executable, __file__, "serve-gateway", str(entries)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.urls: dict[str, str] = {}
+
+    def wait_ready(self) -> None:
+        import json
+
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the gateway process with {self.entries:,} entries did not start")
+        self.urls = json.loads(line)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the gateway process so far (Linux /proc): blind to other load."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class GatewayRound:
+    """One round against one gateway: hit rate (wall), gateway CPU per hit, other requests' p50."""
+
+    rate: float
+    cpu_ms_per_hit: float
+    alone_ms: float
+    during_ms: float
+    errors: int
+
+
+def gateway_round(child: GatewayChild, seconds: float) -> GatewayRound:
+    """Other requests alone, then cache hits on 8 connections for `seconds` with other requests among them."""
     import asyncio
-    import json
-    import subprocess
 
     from _load import sequential_latencies, throughput
 
-    child = subprocess.Popen([sys.executable, __file__, "serve-gateway", str(entries)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    key = {"api-key": child.urls["key"]}
+    alone = asyncio.run(sequential_latencies(child.urls["plain"], key, 200))
+
+    async def together() -> tuple[tuple[float, int, int], list[float]]:
+        hits = asyncio.create_task(throughput(child.urls["cached"], key, connections=8, seconds=seconds))
+        await asyncio.sleep(0.3)
+        others = await sequential_latencies(child.urls["plain"], key, 200)
+        return await hits, others
+
+    cpu = child.cpu_seconds()
+    (rate, done, errors), during = asyncio.run(together())
+    cpu = child.cpu_seconds() - cpu
+    return GatewayRound(rate, 1000 * cpu / max(done, 1), statistics.median(alone), statistics.median(during), errors)
+
+
+def measure_gateways(small: int, large: int, seconds: float, rounds: int) -> dict[int, list[GatewayRound]]:
+    """Both gateways up at once, measured in alternated rounds (the order flips every round), so a change
+    in the shared machine's load falls on both sizes alike."""
+    import asyncio
+
+    from _load import alternated, sequential_latencies
+
+    children = {size: GatewayChild(size) for size in (small, large)}
     try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        if not line:
-            raise RuntimeError("the gateway process did not start")
-        urls = json.loads(line)
-        key = {"api-key": urls["key"]}
-        asyncio.run(sequential_latencies(urls["plain"], key, 100))  # warm up
-        alone = asyncio.run(sequential_latencies(urls["plain"], key, 300))
-
-        async def together() -> tuple[tuple[float, int, int], list[float]]:
-            hits = asyncio.create_task(throughput(urls["cached"], key, connections=8, seconds=seconds))
-            await asyncio.sleep(0.3)
-            others = await sequential_latencies(urls["plain"], key, 300)
-            return await hits, others
-
-        (rate, _, errors), during = asyncio.run(together())
+        for child in children.values():
+            child.wait_ready()
+            key = {"api-key": child.urls["key"]}
+            asyncio.run(sequential_latencies(child.urls["plain"], key, 100))  # warm up
+            gateway_round(child, 1.0)  # warm up the hit path
+        return alternated({size: (lambda c=child: gateway_round(c, seconds)) for size, child in children.items()},
+                          rounds)
     finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        child.wait(timeout=60)
-    return rate, statistics.median(alone), statistics.median(during), errors
+        for child in children.values():
+            child.stop()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--seconds", type=float, default=5.0, help="gateway hit load per size")
-    parser.add_argument("--skip-gateway", action="store_true")
-    args = parser.parse_args()
-    sizes = sorted(int(size) for size in args.sizes.split(","))
+def spread(values: list[float], fmt: str = ".2f") -> str:
+    """'min / median / max'."""
+    return " / ".join(format(v, fmt) for v in (min(values), statistics.median(values), max(values)))
 
+
+def report_gateway(results: dict[int, list[GatewayRound]], seconds: float) -> list[bool]:
+    """Print the per-size spreads and the ratio goals; returns the verdicts (hit rate, other requests)."""
+    small, large = sorted(results)
+    print(f"\nthrough the gateway ({len(results[small])} alternated rounds of {seconds:g} s: 8 connections of "
+          "cache hits; other requests to an API without a cache, one at a time); min / median / max:")
+    for size, rounds in results.items():
+        print(f"  {size:>7,} entries: {spread([r.rate for r in rounds], '.1f')} hits/s; gateway CPU "
+              f"{spread([r.cpu_ms_per_hit for r in rounds], '.3f')} ms per hit; other requests p50 "
+              f"{spread([r.alone_ms for r in rounds])} ms alone, {spread([r.during_ms for r in rounds])} ms while "
+              f"hits run; {sum(r.errors for r in rounds)} non-200")
+    # The goal is on the hit rate (wall clock): each round ran both sizes back to back, so the per-round ratio
+    # cancels most drift of a shared machine. The gateway's CPU time per hit (what a hit costs it, blind to other
+    # processes) must agree: a wall ratio that passes only because the 1k rounds were unlucky does not count.
+    cpu_ratios = [a.cpu_ms_per_hit / b.cpu_ms_per_hit for a, b in zip(results[small], results[large], strict=True)]
+    wall_ratios = [b.rate / a.rate for a, b in zip(results[small], results[large], strict=True)]
+    errors = sum(r.errors for rounds in results.values() for r in rounds)
+    ok_rate = statistics.median(wall_ratios) >= 0.8 and statistics.median(cpu_ratios) >= 0.8 and errors == 0
+    print(f"hit rate at {large:,} / rate at {small:,} (wall-clock hits/s), per round: {spread(wall_ratios)}; "
+          f"from the gateway's CPU time per hit: {spread(cpu_ratios)} (both medians, goal >= 0.8, no errors): "
+          f"{'PASS' if ok_rate else 'FAIL'}")
+    alone = statistics.median(r.alone_ms for r in results[large])
+    during = statistics.median(r.during_ms for r in results[large])
+    ok_others = during <= 1.5 * alone + 1.0
+    print(f"other requests' p50 while hits run at {large:,} (median of rounds): {during:.2f} ms vs {alone:.2f} ms "
+          f"alone (goal <= 1.5x + 1 ms): {'PASS' if ok_others else 'FAIL'}")
+    return [ok_rate, ok_others]
+
+
+def measure_and_report_stores(sizes: list[int], redis_url: str | None, queries: int) -> list[bool]:
+    """The store lookups at every size, printed; the verdicts (memory, Redis) at the largest size."""
     embedder = get_embedder()
     base_prompts = [tpl.format(t=topic) for tpl, topic in itertools.product(TEMPLATES, TOPICS)][:1000]
     base = embedder.embed(base_prompts)
@@ -295,9 +383,9 @@ def main() -> int:
     query_vectors = embedder.embed(query_texts)
 
     rows: list[tuple[str, list[float], str]] = []
-    with redis_url_for(args.redis_url) as url:
+    with redis_url_for(redis_url) as url:
         for size in sizes:
-            rows += measure_stores(size, base_prompts[:size], base[:size], query_vectors, url, args.queries)
+            rows += measure_stores(size, base_prompts[:size], base[:size], query_vectors, url, queries)
     print(f"one partition; threshold {THRESHOLD}; {len(query_vectors)} paraphrase queries + 40 exact repeats")
     print(f"\n{'measurement':36} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}  note")
     for name, samples, note in rows:
@@ -312,22 +400,25 @@ def main() -> int:
         verdicts.append(ok)
         print(f"{store} lookup at {sizes[-1]:,}: p50 {p50:.3f} ms = {p50 / baseline:.2f}x exact numpy "
               f"(goal <= {GOAL_LOOKUP_MS} ms): {'PASS' if ok else 'FAIL'}")
+    return verdicts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=3.0, help="gateway hit load per size and round")
+    parser.add_argument("--rounds", type=int, default=5, help="alternated gateway rounds")
+    parser.add_argument("--skip-gateway", action="store_true")
+    parser.add_argument("--skip-stores", action="store_true", help="only the gateway rounds")
+    args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+
+    verdicts = [] if args.skip_stores else measure_and_report_stores(sizes, args.redis_url, args.queries)
 
     if not args.skip_gateway and len(sizes) > 1:
-        small, large = (measure_gateway(size, args.seconds) for size in (sizes[0], sizes[-1]))
-        print(f"\nthrough the gateway (8 connections of cache hits for {args.seconds:g} s; other requests "
-              "to an API without a cache, one at a time):")
-        for size, (rate, alone, during, errors) in ((sizes[0], small), (sizes[-1], large)):
-            print(f"  {size:>7,} entries: {rate:7.1f} hits/s ({errors} non-200); other requests p50 "
-                  f"{alone:.2f} ms alone, {during:.2f} ms while hits run")
-        ratio = large[0] / small[0]
-        ok_rate = ratio >= 0.8 and large[3] == 0 and small[3] == 0
-        ok_others = large[2] <= 1.5 * large[1] + 1.0
-        verdicts += [ok_rate, ok_others]
-        print(f"hit rate at {sizes[-1]:,} = {ratio:.2f}x the rate at {sizes[0]:,} (goal >= 0.8): "
-              f"{'PASS' if ok_rate else 'FAIL'}")
-        print(f"other requests' p50 while hits run at {sizes[-1]:,}: {large[2]:.2f} ms vs {large[1]:.2f} ms alone "
-              f"(goal <= 1.5x + 1 ms): {'PASS' if ok_others else 'FAIL'}")
+        verdicts += report_gateway(measure_gateways(sizes[0], sizes[-1], args.seconds, args.rounds), args.seconds)
     print("\nRESULT:", "PASS" if all(verdicts) else "FAIL")
     return 0 if all(verdicts) else 1
 

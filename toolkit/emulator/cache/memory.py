@@ -11,12 +11,27 @@ from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
 if TYPE_CHECKING:
     import numpy as np
 
+# An entry as the index holds it: a tuple of strings, bytes and numbers (headers as pairs). The garbage
+# collector stops tracking such tuples, so 100,000 entries add nothing to the full collections that pause
+# every request; CacheEntry objects (and their header dicts) would all be traversed each time.
+_Packed = tuple[str, str, str, bytes, tuple[tuple[str, str], ...], int, float, float]
+
+
+def _pack(entry: CacheEntry) -> _Packed:
+    return (entry.key, entry.partition, entry.prompt, entry.body, tuple(entry.headers.items()), entry.status,
+            entry.stored_at, entry.expires_at)
+
+
+def _unpack(packed: _Packed) -> CacheEntry:
+    key, partition, prompt, body, headers, status, stored_at, expires_at = packed
+    return CacheEntry(key, partition, prompt, body, dict(headers), status, stored_at, expires_at)
+
 
 class MemoryCacheStore:
     """A SemanticCacheStore held in this process's memory (lost on exit, not shared)."""
 
     def __init__(self) -> None:
-        self._partitions: dict[str, VectorIndex[CacheEntry]] = {}
+        self._partitions: dict[str, VectorIndex[_Packed]] = {}
         self._lock = threading.Lock()
 
     def lookup(
@@ -34,7 +49,7 @@ class MemoryCacheStore:
         if match is None:
             return LookupResult(False, None, None, considered)
         hit = is_hit(match.distance, score_threshold)
-        return LookupResult(hit, match.distance, match.item if hit else None, considered)
+        return LookupResult(hit, match.distance, _unpack(match.item) if hit else None, considered)
 
     def store(
         self,
@@ -53,7 +68,7 @@ class MemoryCacheStore:
         with self._lock:
             index = self._partitions.setdefault(partition, VectorIndex())
             index.compact_if_sparse(now)
-            index.add(row, entry.expires_at, entry)
+            index.add(row, entry.expires_at, _pack(entry))
         return entry
 
     def clear(self) -> None:

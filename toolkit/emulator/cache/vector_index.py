@@ -210,17 +210,26 @@ class VectorIndex(Generic[T]):
         """(row, exact score) of the best alive row among the graph's nearest candidates."""
         assert self._vectors is not None
         found = self._graph.search(query, min(CANDIDATES, self._in_graph))
-        keys = [int(key) for key in found.keys]
+        keys = np.asarray(found.keys, dtype=np.int64)
         repeat = self._by_digest.get(hash(query.tobytes()))
         if repeat is not None:
-            keys.append(repeat)
-        rows = np.array([self._row_of[key] for key in keys if key in self._row_of], dtype=np.int64)
+            keys = np.append(keys, repeat)
+        rows = self._rows_of_keys(keys)
         rows = rows[self._expires[rows] > now] if len(rows) else rows
         if not len(rows):
             return None
         scores = np.einsum("ij,j->i", self._vectors[rows], query)
         best = int(np.argmax(scores))
         return int(rows[best]), float(scores[best])
+
+    def _rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Rows holding `keys` (keys no longer held are left out), by binary search: keys are handed out in
+        increasing order and rows keep their order through compaction, so the key column is sorted."""
+        held = self._keys[: self._size]
+        rows = np.searchsorted(held, keys)
+        found = rows < self._size
+        rows, keys = rows[found], keys[found]
+        return rows[held[rows] == keys]
 
     def _extend_graph(self, count: int, threads: int = 1) -> None:
         """Insert up to `count` of the rows not yet in the graph (oldest first); threads=0: all cores."""

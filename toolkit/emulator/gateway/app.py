@@ -141,6 +141,8 @@ class GatewayRuntime:
         self._api_properties: dict[str, dict[str, Any]] = {}
         self._policy_sources: dict[PolicyKey, str] = {}  # the XML each compiled (or broken) policy came from
         self._named_values: dict[str, str] = {}
+        self._named_value_display: dict[str, str] = {}  # named value resource name -> its display name
+        self._backend_credentials: dict[str, str] = {}  # backend -> its credentials as JSON (they may mention {{nv}})
         self._fragment_sources: dict[str, str] = {}
         self._fragments: dict[str, CompiledPolicy | str] = {}
         self._built = False
@@ -171,6 +173,8 @@ class GatewayRuntime:
         """
         view = self.plane.view
         self._named_values = view.named_values()
+        self._named_value_display = {r.key.name: str(r.properties["displayName"])
+                                     for r in self.plane.store.list(ResourceKind.NAMED_VALUE)}
         backends = view.backends()
         self._load_backends(backends, set(backends) | self._backend_names, strict=strict)
         sources = {r.key.name: str(r.properties.get("value", "")) for r in self.plane.store.list(ResourceKind.FRAGMENT)}
@@ -188,20 +192,16 @@ class GatewayRuntime:
     def update(self, keys: set[ResourceKey]) -> None:
         """Bring the gateway in step with one committed transaction that changed ``keys``."""
         view = self.plane.view
-        changed_values: set[str] = set()
-        if any(key.kind is ResourceKind.NAMED_VALUE for key in keys):
-            new_values = view.named_values()
-            changed_values = {name for name in new_values.keys() | self._named_values.keys()
-                              if new_values.get(name) != self._named_values.get(name)}
-            self._named_values = new_values  # now: a failure below is undone by an announcement of the old state
+        # Only what the write touched is read: a read of every named value or backend per write would make
+        # an apply of N resources quadratic.
+        changed_values = self._take_named_values({key.name for key in keys if key.kind is ResourceKind.NAMED_VALUE})
         backend_names = {key.name for key in keys if key.kind is ResourceKind.BACKEND}
         if backend_names or changed_values:
-            backends = view.backends()
             if changed_values:  # credentials resolve {{named values}}
-                backend_names |= {name for name, props in backends.items() if props.get("credentials")
-                                  and _mentions(json.dumps(props["credentials"]), changed_values)}
+                backend_names |= {name for name, text in self._backend_credentials.items()
+                                  if _mentions(text, changed_values)}
             known_before = set(self._backend_names)
-            self._load_backends(backends, backend_names, strict=True)
+            self._load_backends({name: view.backend(name) for name in backend_names}, backend_names, strict=True)
             changed_backends = known_before ^ self._backend_names  # created or deleted: policies name them
         else:
             changed_backends = set()
@@ -234,6 +234,29 @@ class GatewayRuntime:
             elif key.kind is ResourceKind.OPERATION_POLICY:
                 recompile.add(("operation", key.parent, key.name))
         self._swap_in(apis, operations, recompile, fresh=False)
+
+    def _take_named_values(self, names: set[str]) -> set[str]:
+        """Take named values ``names`` as the store now has them into the display name -> value map; returns
+        the display names whose value changed (created, deleted, renamed or a new value)."""
+        if not names:
+            return set()
+        before = self._named_values
+        values = dict(before)  # a new map: policies compiled earlier keep theirs
+        touched: set[str] = set()
+        for name in names:  # every old display name out first: one transaction may swap two of them
+            old_display = self._named_value_display.pop(name, None)
+            if old_display is not None:
+                values.pop(old_display, None)
+                touched.add(old_display)
+        for name in names:
+            resource = self.plane.store.get(ResourceKey(ResourceKind.NAMED_VALUE, name))
+            if resource is not None:
+                display = str(resource.properties["displayName"])
+                values[display] = str(resource.properties["value"])
+                self._named_value_display[name] = display
+                touched.add(display)
+        self._named_values = values  # now: a failure below is undone by an announcement of the old state
+        return {display for display in touched if values.get(display) != before.get(display)}
 
     def _swap_in(self, apis: dict[str, dict[str, Any]], operations: dict[str, OperationTable],
                  recompile: Iterable[PolicyKey], *, fresh: bool) -> None:
@@ -286,8 +309,13 @@ class GatewayRuntime:
             if properties is None:
                 self.services.remove_backend(name)
                 self._backend_names.discard(name)
+                self._backend_credentials.pop(name, None)
                 continue
             self._backend_names.add(name)  # so that the announcement undoing a failed write removes it
+            if properties.get("credentials"):
+                self._backend_credentials[name] = json.dumps(properties["credentials"])
+            else:
+                self._backend_credentials.pop(name, None)
             document = dict(properties)
             if document.get("type", "Single") != "Pool" and document.get("url"):
                 document["url"] = self.farm.simulated_url(name, str(document["url"]))

@@ -89,6 +89,9 @@ class ResourceStore:
 
     def __init__(self, state_file: str | Path | None = None) -> None:
         self._resources: dict[ResourceKey, Resource] = {}
+        # The same resources by kind: listing one kind does not read every other (an apply lists named values
+        # or backends at each write; the gateway lists subscriptions at each request).
+        self._by_kind: dict[ResourceKind, dict[ResourceKey, Resource]] = {}
         self._read_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._depth = 0
@@ -100,7 +103,7 @@ class ResourceStore:
             from toolkit.emulator.management.state_file import load_state
 
             for resource in load_state(self._state_file):
-                self._resources[resource.key] = Resource(resource.key, freeze(resource.properties), resource.etag)
+                self._set(Resource(resource.key, freeze(resource.properties), resource.etag))
 
     @property
     def state_file(self) -> Path | None:
@@ -119,7 +122,8 @@ class ResourceStore:
     def list(self, kind: ResourceKind, parent: str | None = None) -> list[Resource]:
         """Resources of ``kind`` (under ``parent`` if given), sorted by parent then name."""
         with self._read_lock:
-            found = [r for k, r in self._resources.items() if k.kind is kind and (parent is None or k.parent == parent)]
+            of_kind = self._by_kind.get(kind, {})
+            found = [r for k, r in of_kind.items() if parent is None or k.parent == parent]
         return sorted(found, key=lambda r: r.key)
 
     def all(self) -> list[Resource]:
@@ -160,7 +164,7 @@ class ResourceStore:
         with self.transaction():
             with self._read_lock:
                 self._undo.setdefault(key, self._resources.get(key))
-                self._resources[key] = resource
+                self._set(resource)
             self._pending.append(ChangeEvent("put", resource))
         return resource
 
@@ -169,7 +173,7 @@ class ResourceStore:
         with self.transaction():
             with self._read_lock:
                 self._undo.setdefault(key, self._resources.get(key))
-                resource = self._resources.pop(key, None)
+                resource = self._remove(key)
             if resource is not None:
                 self._pending.append(ChangeEvent("delete", resource))
         return resource
@@ -186,14 +190,24 @@ class ResourceStore:
 
         return unsubscribe
 
+    def _set(self, resource: Resource) -> None:
+        """Store ``resource`` in both maps (the read lock is held)."""
+        self._resources[resource.key] = resource
+        self._by_kind.setdefault(resource.key.kind, {})[resource.key] = resource
+
+    def _remove(self, key: ResourceKey) -> Resource | None:
+        """Drop ``key`` from both maps (the read lock is held); what was there."""
+        self._by_kind.get(key.kind, {}).pop(key, None)
+        return self._resources.pop(key, None)
+
     def _rollback(self) -> None:
         """Put back what the open transaction changed (nothing was announced or persisted yet)."""
         with self._read_lock:
             for key, before in self._undo.items():
                 if before is None:
-                    self._resources.pop(key, None)
+                    self._remove(key)
                 else:
-                    self._resources[key] = before
+                    self._set(before)
         self._pending, self._undo = [], {}
 
     def _commit(self, events: list[ChangeEvent], before: dict[ResourceKey, Resource | None]) -> None:
@@ -206,9 +220,9 @@ class ResourceStore:
             with self._read_lock:
                 for key, resource in before.items():
                     if resource is None:
-                        self._resources.pop(key, None)
+                        self._remove(key)
                     else:
-                        self._resources[key] = resource
+                        self._set(resource)
             self._save()
             reverted = [ChangeEvent("put", resource) if resource is not None
                         else ChangeEvent("delete", Resource(key, {}, ""))

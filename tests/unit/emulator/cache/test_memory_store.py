@@ -79,3 +79,30 @@ def test_unit_vector_refuses_unusable_input(bad: np.ndarray) -> None:
 def test_unit_vector_normalises() -> None:
     v = unit_vector(np.array([3.0, 4.0]))
     assert v.dtype == np.float32 and v.tolist() == pytest.approx([0.6, 0.8])
+
+
+def test_stored_entries_add_no_objects_for_the_garbage_collector_to_traverse() -> None:
+    # 100,000 entries as objects the collector tracks would make every full collection (a pause of the whole
+    # gateway) traverse all of them; entries are held as untracked tuples instead.
+    import gc
+
+    store = MemoryCacheStore()
+    store.store("p", at_distance(0.5, axis=1), "warm", b"{}", {"a": "b"}, 200, 60.0, NOW)
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(1000):
+        store.store("p", at_distance(0.5, axis=1 + i % 300), f"prompt {i}", b"{}", {"content-type": "x"},
+                    200, 60.0, NOW)
+    for _ in range(3):  # each collection untracks one more level of nested tuples (headers in the entry)
+        gc.collect()
+    assert len(gc.get_objects()) - before < 50
+
+
+def test_a_hit_returns_what_was_stored_and_callers_cannot_change_the_stored_entry() -> None:
+    store = MemoryCacheStore()
+    stored = store.store("p", QUERY, "What is it?", b'{"x": 1}', {"content-type": "application/json"}, 203,
+                         60.0, NOW)
+    first = store.lookup("p", QUERY, 0.0, NOW).entry
+    assert first == stored
+    first.headers["content-type"] = "text/plain"
+    assert store.lookup("p", QUERY, 0.0, NOW).entry.headers == {"content-type": "application/json"}

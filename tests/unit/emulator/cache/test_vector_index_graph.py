@@ -67,3 +67,16 @@ def test_compact_if_sparse_waits_for_half_the_rows_and_at_least_sixteen() -> Non
         index.discard(row)
     assert sorted(index.compact_if_sparse(now=50.0)) == list(range(15)) + list(range(20, 25))
     assert len(index) == 20
+
+
+def test_graph_candidates_map_to_their_rows_after_compaction() -> None:
+    # Graph results are keys; the exact fallback would hide a wrong key -> row mapping, so check it directly.
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    for i, vector in enumerate(_vectors(40, seed=7)):
+        index.add(vector, 10.0 if i % 3 == 0 else math.inf, i)
+    index.compact(now=20.0)  # keys 0, 3, 6, ... are gone; the rest moved up
+    held = {int(key): row for row, key in enumerate(index._keys[: len(index)])}
+    keys = np.array([0, 1, 2, 3, 38, 39, 40, 1000], dtype=np.int64)  # 40 and 1000: never handed out
+    rows = index._rows_of_keys(keys)
+    assert rows.tolist() == [held[k] for k in (1, 2, 38)]
+    assert [index._items[row] for row in rows] == [1, 2, 38]

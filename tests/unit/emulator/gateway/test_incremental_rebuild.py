@@ -224,3 +224,37 @@ def test_a_version_set_written_later_reroutes_its_apis(gateway: GatewayRuntime) 
     routes = [a.name for a in gateway._routes.apis()]
     gateway.rebuild()
     assert routes == [a.name for a in gateway._routes.apis()]
+
+
+def test_named_values_renamed_and_swapped_in_one_transaction_map_as_a_full_rebuild_would(
+        gateway: GatewayRuntime) -> None:
+    store = gateway.plane.store
+    store.put(_key(ResourceKind.NAMED_VALUE, "nv1"), {"displayName": "renamed", "value": "one"})
+    assert "nv1" not in gateway._named_values and gateway._named_values["renamed"] == "one"
+    assert "nv1" in gateway._broken[("api", "a1", "")]  # its fragment still says {{nv1}}
+    with store.transaction():  # two display names swapped at once
+        store.put(_key(ResourceKind.NAMED_VALUE, "nv1"), {"displayName": "nv2", "value": "one"})
+        store.put(_key(ResourceKind.NAMED_VALUE, "nv2"), {"displayName": "renamed", "value": "two"})
+    assert gateway._named_values == {"nv2": "one", "renamed": "two"} == gateway.plane.view.named_values()
+    assert dict(gateway.services._backends["b2"].credential_headers) == {"api-key": "one"}  # {{nv2}} is nv1 now
+    store.delete(_key(ResourceKind.NAMED_VALUE, "nv1"))
+    assert gateway._named_values == {"renamed": "two"} == gateway.plane.view.named_values()
+
+
+def test_a_write_reads_only_the_resources_it_touched(gateway: GatewayRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Listing every named value or backend per write makes an apply of N resources quadratic.
+    store = gateway.plane.store
+    listed: list[ResourceKind] = []
+    real_list = store.list
+
+    def recording_list(kind: ResourceKind, parent: str | None = None) -> Any:
+        listed.append(kind)
+        return real_list(kind, parent)
+
+    monkeypatch.setattr(store, "list", recording_list)
+    store.put(_key(ResourceKind.NAMED_VALUE, "nv3"), {"displayName": "nv3", "value": "three"})
+    store.put(_key(ResourceKind.NAMED_VALUE, "nv2"), {"displayName": "nv2", "value": "TWO"})
+    store.put(_key(ResourceKind.BACKEND, "b3"), {"url": "https://b3.example"})
+    assert ResourceKind.NAMED_VALUE not in listed and ResourceKind.BACKEND not in listed
+    assert gateway._named_values["nv3"] == "three" and "b3" in gateway.services._backends
+    assert dict(gateway.services._backends["b2"].credential_headers) == {"api-key": "TWO"}

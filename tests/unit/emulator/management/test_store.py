@@ -203,3 +203,48 @@ def test_a_listener_that_fails_undoes_the_write_and_the_next_write_works():
     assert states == ["https://bad", "https://old"]  # the listener saw the old state again
     store.put(BACKEND, {"url": "https://good"})
     assert store.get(BACKEND).properties == {"url": "https://good"}
+
+
+def _listed_by_kind_matches_everything(store: ResourceStore) -> None:
+    everything = store.all()
+    for kind in ResourceKind:
+        assert store.list(kind) == [r for r in everything if r.key.kind is kind], kind
+
+
+def test_listing_one_kind_agrees_with_everything_through_writes_rollbacks_and_reloads(tmp_path):
+    store = ResourceStore(tmp_path / "state.json")
+    named = ResourceKey(ResourceKind.NAMED_VALUE, "nv")
+    store.put(BACKEND, {"url": "https://a"})
+    store.put(named, {"displayName": "nv", "value": "1"})
+    store.put(ResourceKey(ResourceKind.OPERATION, "op", "api"), {"method": "GET"})
+    _listed_by_kind_matches_everything(store)
+    store.delete(named)
+    _listed_by_kind_matches_everything(store)
+    try:
+        with store.transaction():
+            store.put(named, {"displayName": "nv", "value": "2"})
+            store.delete(BACKEND)
+            raise ValueError("undone")
+    except ValueError:
+        pass
+    _listed_by_kind_matches_everything(store)
+    assert [r.key for r in store.list(ResourceKind.BACKEND)] == [BACKEND]
+    assert store.list(ResourceKind.NAMED_VALUE) == []
+
+    def refuse_new_backends(events):
+        if any(e.key.kind is ResourceKind.BACKEND and e.action == "put" and e.key.name == "west" for e in events):
+            raise RuntimeError("cannot load")
+
+    unsubscribe = store.subscribe(refuse_new_backends)
+    try:
+        with store.transaction():
+            store.put(ResourceKey(ResourceKind.BACKEND, "west"), {"url": "https://w"})
+            store.delete(BACKEND)
+    except RuntimeError:
+        pass
+    unsubscribe()
+    _listed_by_kind_matches_everything(store)
+    assert [r.key for r in store.list(ResourceKind.BACKEND)] == [BACKEND]
+    reloaded = ResourceStore(tmp_path / "state.json")
+    _listed_by_kind_matches_everything(reloaded)
+    assert [r.key.name for r in reloaded.list(ResourceKind.OPERATION, parent="api")] == ["op"]
