@@ -9,6 +9,7 @@ reuses the client's keep-alive pool; transport errors become `BackendConnectionF
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
 import time
@@ -230,7 +231,7 @@ class DefaultGatewayServices:
         if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
             headers.append(("authorization", f"Bearer {self.managed_identity.token(COGNITIVE_SERVICES)}"))
         try:
-            response = await self.http.request("POST", with_query(_with_api_version(url), query), headers, payload,
+            response = await self.http.request("POST", _embeddings_url(url, query), headers, payload,
                                                self.embeddings_timeout)
         except (ConnectFailure, ResponseTimeout) as exc:
             if breaker is not None:
@@ -254,6 +255,12 @@ class DefaultGatewayServices:
 
 def _with_api_version(url: str) -> str:
     return url if "api-version=" in url else with_query(url, (("api-version", EMBEDDINGS_API_VERSION),))
+
+
+@functools.lru_cache(maxsize=256)
+def _embeddings_url(url: str, query: tuple[tuple[str, str], ...]) -> str:
+    """The embeddings call's URL (api-version, credential query), built once per backend: it is on every request."""
+    return with_query(_with_api_version(url), query)
 
 
 def fetch_loopback_json(url: str) -> Any:
