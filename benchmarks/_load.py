@@ -247,11 +247,51 @@ class Connection:
         self.writer.close()
 
 
+class Chain:
+    """One client request made of several POSTs in a row, each on its own keep-alive `Connection`: what a client
+    does itself when no gateway does it for it (e.g. an embeddings call, then the chat call). ``steps``: (connection,
+    its body made from the chat request's body). Fails, as a whole, when any step fails."""
+
+    def __init__(self, steps: list[tuple[Connection, Callable[[bytes], bytes]]]) -> None:
+        self.steps = steps
+        self.set_body(CHAT)
+
+    def set_body(self, body: bytes) -> None:
+        for connection, make in self.steps:
+            connection.set_body(make(body))
+
+    async def open(self) -> None:
+        await asyncio.gather(*(connection.open() for connection, _ in self.steps))
+
+    async def post_counted(self) -> bool:
+        for connection, _ in self.steps:
+            if not await connection.post_counted():
+                return False
+        return True
+
+    def close(self) -> None:
+        for connection, _ in self.steps:
+            connection.close()
+
+
+def embeddings_request(chat_body: bytes) -> bytes:
+    """The embeddings call the semantic cache makes for ``chat_body``: its messages' text joined by newlines
+    (system messages dropped, as toolkit.yaml's ignore-system-messages), as ``{"input": [text]}``."""
+    messages = json.loads(chat_body)["messages"]
+    text = "\n".join(m["content"] for m in messages if m["role"] not in ("system", "developer"))
+    return json.dumps({"input": [text]}).encode()
+
+
+Client = Connection | Chain
+
+
 async def counted_latencies(url: str, headers: dict[str, str], count: int,
-                            body: Callable[[int], bytes] | None = None) -> tuple[list[float], int]:
+                            body: Callable[[int], bytes] | None = None, *,
+                            client: Callable[[], Client] | None = None) -> tuple[list[float], int]:
     """(latency in ms of each request that succeeded, failed requests) of ``count`` requests one after
-    another on one keep-alive connection; ``body(n)``: the n-th request's body (default: the same chat request)."""
-    connection = Connection(url, headers)
+    another on one keep-alive connection; ``body(n)``: the n-th request's body (default: the same chat request).
+    ``client``: makes the client (default: one `Connection` to ``url`` with ``headers``)."""
+    connection = client() if client is not None else Connection(url, headers)
     await connection.open()
     samples, errors = [], 0
     try:
@@ -270,9 +310,10 @@ async def counted_latencies(url: str, headers: dict[str, str], count: int,
     return samples, errors
 
 
-async def sequential_latencies(url: str, headers: dict[str, str], count: int) -> list[float]:
+async def sequential_latencies(url: str, headers: dict[str, str], count: int, *,
+                              client: Callable[[], Client] | None = None) -> list[float]:
     """Latency (ms) of ``count`` requests one after another on one connection; any failure raises."""
-    samples, errors = await counted_latencies(url, headers, count)
+    samples, errors = await counted_latencies(url, headers, count, client=client)
     if errors:
         raise RuntimeError(f"{errors} of {count} requests to {url} failed")
     return samples
@@ -280,12 +321,14 @@ async def sequential_latencies(url: str, headers: dict[str, str], count: int) ->
 
 async def throughput(url: str, headers: dict[str, str], *, connections: int, seconds: float,
                      max_requests: int | None = None,
-                     body: Callable[[int], bytes] | None = None) -> tuple[float, int, int]:
+                     body: Callable[[int], bytes] | None = None,
+                     client: Callable[[], Client] | None = None) -> tuple[float, int, int]:
     """(requests/s, requests, failed requests) with ``connections`` concurrent keep-alive connections.
 
-    ``body(n)``: the body of the n-th request (default: the same chat request every time).
+    ``body(n)``: the body of the n-th request (default: the same chat request every time); ``client``: makes
+    each concurrent client (default: a `Connection` to ``url`` with ``headers``).
     """
-    pool = [Connection(url, headers) for _ in range(connections)]
+    pool = [client() if client is not None else Connection(url, headers) for _ in range(connections)]
     await asyncio.gather(*(c.open() for c in pool))
     deadline = time.perf_counter() + seconds
     done = errors = 0

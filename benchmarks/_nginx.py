@@ -29,21 +29,27 @@ http {{
     fastcgi_temp_path {folder}/fastcgi;
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
-    upstream backends {{
-{servers}
-        keepalive 64;
-    }}
+{upstreams}
     server {{
         listen 127.0.0.1:{port};
         keepalive_requests 1000000;
-        location / {{
-            proxy_pass http://backends;
+{locations}
+    }}
+}}
+"""
+UPSTREAM = """\
+    upstream {name} {{
+{servers}
+        keepalive 64;
+    }}
+"""
+LOCATION = """\
+        location {prefix} {{
+            proxy_pass http://{name};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header api-key "{api_key}";
         }}
-    }}
-}}
 """
 
 
@@ -68,20 +74,30 @@ def _free_port() -> int:
 
 
 class NginxProxy:
-    """nginx proxying 127.0.0.1:<port> to ``upstreams`` (base URLs), sending ``api_key`` to them."""
+    """nginx proxying 127.0.0.1:<port> to ``upstreams`` (base URLs), sending ``api_key`` to them.
 
-    def __init__(self, upstreams: list[str], api_key: str) -> None:
+    ``routes``: path prefix -> base URLs of other upstreams for the paths under that prefix (e.g. the embeddings
+    deployment's), each a keep-alive upstream of its own.
+    """
+
+    def __init__(self, upstreams: list[str], api_key: str, routes: dict[str, list[str]] | None = None) -> None:
         self.upstreams = upstreams
         self.api_key = api_key
+        self.routes = routes or {}
 
     def __enter__(self) -> NginxProxy:
         binary = ensure_nginx()
         self._folder = tempfile.TemporaryDirectory(prefix="bench-nginx-")
         folder = Path(self._folder.name)
         self.port = _free_port()
-        servers = "\n".join(f"        server {url.split('://', 1)[1]};" for url in self.upstreams)
-        (folder / "nginx.conf").write_text(CONFIG.format(folder=folder, servers=servers, port=self.port,
-                                                         api_key=self.api_key), encoding="utf-8")
+        routes = [("/", self.upstreams), *self.routes.items()]
+        upstreams = locations = ""
+        for number, (prefix, urls) in enumerate(routes):
+            servers = "\n".join(f"        server {url.split('://', 1)[1]};" for url in urls)
+            upstreams += UPSTREAM.format(name=f"backends{number}", servers=servers)
+            locations += LOCATION.format(prefix=prefix, name=f"backends{number}", api_key=self.api_key)
+        (folder / "nginx.conf").write_text(CONFIG.format(folder=folder, upstreams=upstreams, locations=locations,
+                                                         port=self.port), encoding="utf-8")
         self.process = subprocess.Popen([binary, "-p", str(folder), "-c", str(folder / "nginx.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10

@@ -13,11 +13,20 @@ Also printed: the CPU time per request of the hop's process (the gateway's, ngin
 during the concurrency rounds, from /proc: it counts what each process did, not the time it waited for a core,
 so it moves much less than requests/s when the machine is busy.
 --policy full runs toolkit.yaml's whole policy instead of the bench policy (pool + breaker + retry + token limit +
-backend auth): validate-jwt too (a bearer token from the emulator's issuer) and the semantic cache, every request
-asking a new question on every path (so each one is a cache miss: an embeddings call, a lookup, the chat call and a
-store). The embedding is computed in the backends' process: their CPU per request shows it.
+backend auth): validate-jwt too (a bearer token from the emulator's issuer) and the semantic cache, whose
+embeddings call (the real MiniLM model) runs in the backends' process, so their CPU per request shows it. The
+baselines do the same backend work as the gateway, so "added" is what the gateway adds, not the cache's backend
+calls:
+  --cache miss (default): every request asks a new question on every path. gateway: one request (validate-jwt, the
+      embeddings call, a cache lookup that misses, token limit, the chat call through the pool, a cache store).
+      direct: the client POSTs the same embeddings request ({"input": [the question]}) to the embeddings deployment,
+      then the chat request to openai-eastus, each on its own keep-alive connection. nginx: the same two POSTs,
+      both through nginx (the embeddings path to the embeddings deployment, the rest to the pool's members).
+  --cache hit: 16 questions, asked in turn, each answered once before the timing (so every timed gateway request
+      is a cache hit: validate-jwt, the embeddings call, a lookup that hits; no chat call). direct: the embeddings
+      request only; nginx: the same through nginx.
 Run: python benchmarks/gateway_overhead.py [--rounds 5] [--requests 400] [--seconds 3] [--connections 32]
-     [--policy bench|full]
+     [--policy bench|full] [--cache miss|hit]
 """
 
 from __future__ import annotations
@@ -29,13 +38,37 @@ import os
 import shlex
 import statistics
 import sys
+from collections.abc import Callable
+from typing import Any
 
-from _load import (CHAT_BACKENDS, CHAT_PATH, EmulatorProcess, alternated, counted_latencies, cpu_seconds, question,
-                   sequential_latencies, throughput)
+from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, alternated,
+                   counted_latencies, cpu_seconds, embeddings_request, question, throughput)
 from _nginx import NginxProxy
 
 GOAL_ADDED_P50_MS = 0.5
 GOAL_RPS_RATIO = 0.5
+HIT_QUESTIONS = 16  # --cache hit: the questions asked in turn
+EMBEDDINGS_QUERY = "?api-version=2024-10-21"  # what the gateway adds to the embeddings backend's URL
+
+
+def _same(body: bytes) -> bytes:
+    return body
+
+
+def clients(full: bool, hits: bool, direct: tuple[str, str], nginx_url: Any, api_key: str) -> dict[str, Any]:
+    """The direct and nginx paths' client makers: one chat POST (bench policy); with the full policy the backend
+    calls the gateway makes for the same request, made by the client itself (see the module docstring).
+    ``direct``: (embeddings deployment URL, chat URL); ``nginx_url(path)``: that path through nginx."""
+    headers = {"api-key": api_key}
+    if not full:
+        return {"direct": lambda: Connection(direct[1], headers), "nginx": lambda: Connection(nginx_url(CHAT_PATH), {})}
+
+    def chain(embeddings: str, chat: str, headers: dict[str, str]) -> Callable[[], Client]:
+        steps = [(embeddings, embeddings_request)] + ([] if hits else [(chat, _same)])
+        return lambda: Chain([(Connection(url, headers), make) for url, make in steps])
+
+    return {"direct": chain(direct[0], direct[1], headers),
+            "nginx": chain(nginx_url(EMBEDDINGS_PATH + EMBEDDINGS_QUERY), nginx_url(CHAT_PATH), {})}
 
 
 def _spread(values: list[float], unit: str = "", digits: int = 3) -> str:
@@ -50,41 +83,51 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--policy", choices=("bench", "full"), default="bench",
                         help="bench: pool, breaker, retry, token limit, backend auth; full: toolkit.yaml's whole policy")
+    parser.add_argument("--cache", choices=("miss", "hit"), default="miss",
+                        help="--policy full: every request a semantic-cache miss (new questions) or a hit (repeated)")
     args = parser.parse_args()
     full = args.policy == "full"
+    hits = full and args.cache == "hit"
     load_before = os.getloadavg()[0]  # other processes' load: the figures below move with it
     questions = itertools.count()
-    body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
+    if hits:
+        body: Callable[[int], bytes] | None = lambda _: question(next(questions) % HIT_QUESTIONS)  # noqa: E731
+    else:
+        body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
     with EmulatorProcess(full_policy=full) as emulator:
         urls = emulator.endpoints
-        members = [urls["backends"][name] for name in CHAT_BACKENDS[:2]]  # the pool's priority-1 members
+        backends = urls["backends"]
+        members = [backends[name] for name in CHAT_BACKENDS[:2]]  # the pool's priority-1 members
         gateway_headers = {"api-key": urls["key"], **({"Authorization": f"Bearer {urls['token']}"} if full else {})}
-        with NginxProxy(members, urls["direct_key"]) as nginx:
-            paths = {
-                "direct": (urls["direct"], {"api-key": urls["direct_key"]}),
-                "nginx": (nginx.url(CHAT_PATH), {}),
-                "gateway": (urls["gateway"], gateway_headers),
+        routes = {EMBEDDINGS_PATH: [backends["embeddings"]]} if full else None
+        with NginxProxy(members, urls["direct_key"], routes) as nginx:
+            direct_embeddings = backends["embeddings"] + EMBEDDINGS_PATH + EMBEDDINGS_QUERY
+            paths: dict[str, Callable[[], Client]] = {
+                **clients(full, hits, (direct_embeddings, urls["direct"]), nginx.url, urls["direct_key"]),
+                "gateway": lambda: Connection(urls["gateway"], gateway_headers),
             }
             hop_pid = {"direct": None, "nginx": nginx.process.pid, "gateway": emulator.gateway.info["pid"]}
             backends_pid = emulator.backends.info["pid"]
-            for url, headers in paths.values():  # warm up every path
-                asyncio.run(sequential_latencies(url, headers, 200))  # a failure here raises
+            for client in paths.values():  # warm up every path (--cache hit: every question answered once)
+                _, errors = asyncio.run(counted_latencies("", {}, 200, body, client=client))
+                if errors:
+                    raise RuntimeError(f"{errors} of 200 warm-up requests failed")
 
-            def sequential(url: str, headers: dict[str, str]) -> tuple[float, int]:
-                samples, errors = asyncio.run(counted_latencies(url, headers, args.requests, body))
+            def sequential(client: Callable[[], Client]) -> tuple[float, int]:
+                samples, errors = asyncio.run(counted_latencies("", {}, args.requests, body, client=client))
                 return (statistics.median(samples) if samples else float("nan")), errors
 
             def concurrent(name: str) -> tuple[float, int, float, float]:
                 """(requests/s, failed requests, CPU µs per request of the hop's process, of the backends')."""
                 pids = [hop_pid[name], backends_pid]
                 before = [cpu_seconds(pid) if pid else 0.0 for pid in pids]
-                rps, done, errors = asyncio.run(throughput(*paths[name], connections=args.connections,
-                                                           seconds=args.seconds, body=body))
+                rps, done, errors = asyncio.run(throughput("", {}, connections=args.connections, seconds=args.seconds,
+                                                           body=body, client=paths[name]))
                 hop, backends = ((cpu_seconds(pid) - start if pid else 0.0) * 1e6 / max(done, 1)
                                  for pid, start in zip(pids, before, strict=True))
                 return rps, errors, hop, backends
 
-            p50 = alternated({name: (lambda p=path: sequential(*p)) for name, path in paths.items()}, args.rounds)
+            p50 = alternated({name: (lambda c=client: sequential(c)) for name, client in paths.items()}, args.rounds)
             rps = alternated({name: (lambda n=name: concurrent(n)) for name in paths}, args.rounds)
 
     errors = {name: sum(e for _, e in p50[name]) + sum(r[1] for r in rps[name]) for name in paths}
@@ -93,7 +136,10 @@ def main() -> int:
     ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
     print("command: " + shlex.join([sys.executable, *sys.argv]))
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
-    print(f"policy: {'toolkit.yaml, whole (new question every request)' if full else 'bench'}; "
+    policy = ("toolkit.yaml, whole: " + ("every request a cache hit; baselines: the embeddings call" if hits else
+              "every request a cache miss (new question); baselines: the embeddings call, then the chat call")
+              if full else "bench")
+    print(f"policy: {policy}; "
           f"{args.rounds} alternated rounds; figures are min / median / max over the rounds (shared machine)")
     print(f"concurrency 1: p50 of {args.requests} sequential requests on one keep-alive connection (ms)")
     for name in paths:

@@ -14,12 +14,11 @@ event stream the client asked for (the store policy keeps no streamed answers ei
 
 from __future__ import annotations
 
-import asyncio
-
 from dataclasses import dataclass
 from typing import Any
 
 from toolkit.emulator.cache.base import CacheBackendError
+from toolkit.emulator.policy import cache_calls
 from toolkit.emulator.policy.headers import HeaderMap
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import EndRequest
@@ -103,8 +102,8 @@ class LlmSemanticCacheLookup(Policy):
         partition = _SEPARATOR.join(text_of(v, ctx) for v in self.vary_by)
         try:
             vector = (await services.embed(self.backend_id, [prompt]))[0]
-            # Off the event loop: a large cache must not stall every other request (Redis waits on I/O too).
-            result = await asyncio.to_thread(store.lookup, partition, vector, self.threshold, services.clock())
+            # Off the event loop unless the partition is small: a large cache must not stall every other request.
+            result = await cache_calls.lookup(store, partition, vector, self.threshold, services.clock())
         except (EmbeddingsFailure, CacheBackendError) as exc:
             ctx.note(name, "bypassed: cache unavailable", {"error": str(exc)})
             return

@@ -15,11 +15,10 @@ how-to-server-sent-events) is to keep response caching off for them.
 
 from __future__ import annotations
 
-import asyncio
-
 from typing import Any
 
 from toolkit.emulator.cache.base import CacheBackendError
+from toolkit.emulator.policy import cache_calls
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.registry import handler
 from toolkit.emulator.policy.values import IntSetting
@@ -72,7 +71,7 @@ class LlmSemanticCacheStore(Policy):
         ttl = self.duration.get(ctx, name)
         ctx.cache_lookup = None
         try:
-            await asyncio.to_thread(services.cache_store.store, miss.partition, miss.vector, miss.prompt,
+            await cache_calls.store(services.cache_store, miss.partition, miss.vector, miss.prompt,
                                     ctx.response_body, cacheable_headers(ctx), 200, float(ttl), services.clock())
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})

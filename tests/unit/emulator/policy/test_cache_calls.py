@@ -1,0 +1,159 @@
+"""cache_calls: store calls run on the event loop only for small, known partitions of the memory store."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+
+from toolkit.emulator.cache.memory import MemoryCacheStore
+from toolkit.emulator.policy import cache_calls
+
+LOOP = "loop"
+THREAD = "thread"
+
+
+class RecordingStore(MemoryCacheStore):
+    """A memory store that records where each call ran (the loop's thread or another)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop_thread = threading.get_ident()
+        self.ran: list[str] = []
+        self.gate: threading.Event | None = None  # set: lookups wait for it (a long search in a thread)
+
+    def _record(self) -> None:
+        self.ran.append(LOOP if threading.get_ident() == self.loop_thread else THREAD)
+
+    def lookup(self, *args):  # type: ignore[no-untyped-def]
+        self._record()
+        if self.gate is not None:
+            assert self.gate.wait(10)
+        return super().lookup(*args)
+
+    def store(self, *args):  # type: ignore[no-untyped-def]
+        self._record()
+        return super().store(*args)
+
+
+def vector(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(8).astype(np.float32)
+
+
+def fill(store: MemoryCacheStore, partition: str, rows: int) -> None:
+    """Rows written straight to the store (not through cache_calls)."""
+    for index in range(rows):
+        store.store(partition, vector(index), f"p{index}", b"{}", {}, 200, 600.0, 0.0)
+
+
+def lookup(store: MemoryCacheStore, partition: str = "p") -> None:
+    asyncio.run(cache_calls.lookup(store, partition, vector(99), 0.0, 1.0))
+
+
+def put(store: MemoryCacheStore, partition: str = "p") -> None:
+    asyncio.run(cache_calls.store(store, partition, vector(98), "q", b"{}", {}, 200, 600.0, 1.0))
+
+
+def test_a_new_partition_is_searched_in_a_thread_once_then_small_calls_run_inline() -> None:
+    store = RecordingStore()
+    lookup(store)
+    put(store)
+    lookup(store)
+    assert store.ran == [THREAD, LOOP, LOOP]
+
+
+def test_a_store_to_a_partition_never_looked_up_runs_in_a_thread() -> None:
+    store = RecordingStore()
+    put(store)
+    assert store.ran == [THREAD]
+
+
+@pytest.mark.parametrize(("rows", "where"), [
+    ((cache_calls.INLINE_ROWS - 32) // 2, LOOP),  # 2 x alive + 32 == INLINE_ROWS: still inline
+    ((cache_calls.INLINE_ROWS - 32) // 2 + 1, THREAD),
+])
+def test_the_partition_size_bound_decides(rows: int, where: str) -> None:
+    store = RecordingStore()
+    fill(store, "p", rows)
+    store.ran.clear()
+    lookup(store)  # learns the size
+    lookup(store)
+    assert store.ran == [THREAD, where]
+
+
+def test_stores_through_the_policies_count_towards_the_bound() -> None:
+    store = RecordingStore()
+    fill(store, "p", (cache_calls.INLINE_ROWS - 32) // 2)  # the bound lands exactly on INLINE_ROWS
+    store.ran.clear()
+    lookup(store)
+    put(store)  # inline (at the bound), then one row past it
+    lookup(store)
+    assert store.ran == [THREAD, LOOP, THREAD]
+
+
+def test_a_large_partition_elsewhere_does_not_keep_a_small_one_off_the_loop_when_idle() -> None:
+    store = RecordingStore()
+    fill(store, "big", cache_calls.INLINE_ROWS)
+    store.ran.clear()
+    lookup(store, "small")
+    lookup(store, "big")
+    lookup(store, "small")
+    assert store.ran == [THREAD, THREAD, LOOP]
+
+
+def test_while_a_call_runs_in_a_thread_every_call_of_that_store_goes_to_a_thread() -> None:
+    store = RecordingStore()
+    lookup(store, "small")  # known and small
+    store.ran.clear()
+
+    async def scenario() -> None:
+        store.gate = threading.Event()
+        big = asyncio.create_task(cache_calls.lookup(store, "unknown", vector(1), 0.0, 1.0))  # in a thread, held
+        while not store.ran:
+            await asyncio.sleep(0.001)
+        small = asyncio.create_task(cache_calls.lookup(store, "small", vector(2), 0.0, 1.0))
+        await asyncio.sleep(0.05)
+        store.gate.set()
+        await asyncio.gather(big, small)
+
+    asyncio.run(scenario())
+    assert store.ran == [THREAD, THREAD]
+
+
+class OtherStore:
+    """Any store that is not the memory store (e.g. Redis): its calls wait on I/O."""
+
+    def __init__(self) -> None:
+        self.memory = RecordingStore()
+
+    def lookup(self, *args):  # type: ignore[no-untyped-def]
+        return self.memory.lookup(*args)
+
+    def store(self, *args):  # type: ignore[no-untyped-def]
+        return self.memory.store(*args)
+
+
+def test_other_stores_are_always_called_in_a_thread() -> None:
+    other = OtherStore()
+    for _ in range(2):
+        asyncio.run(cache_calls.lookup(other, "p", vector(1), 0.0, 1.0))
+        asyncio.run(cache_calls.store(other, "p", vector(1), "q", b"{}", {}, 200, 600.0, 1.0))
+    assert other.memory.ran == [THREAD] * 4
+
+
+def test_past_the_remembered_partitions_sizes_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_calls, "_MAX_PARTITIONS", 2)
+    store = RecordingStore()
+    for partition in ("a", "b", "c", "a"):
+        lookup(store, partition)
+    assert store.ran == [THREAD, THREAD, THREAD, THREAD]  # "a" was forgotten when "c" came
+
+
+def test_results_are_the_stores_answers() -> None:
+    store = MemoryCacheStore()
+    asyncio.run(cache_calls.lookup(store, "p", vector(1), 0.0, 1.0))
+    entry = asyncio.run(cache_calls.store(store, "p", vector(1), "q", b"answer", {"a": "b"}, 200, 600.0, 1.0))
+    result = asyncio.run(cache_calls.lookup(store, "p", vector(1), 0.0, 2.0))
+    assert result.hit and result.entry == entry and result.entry.body == b"answer"
