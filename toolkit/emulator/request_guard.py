@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect
 
-from toolkit.emulator.hosting import is_loopback_host
+from toolkit.emulator.hosting import http_date, is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class GuardRules:
     open_paths: tuple[str, ...] = ()
     json_only: bool = False
     same_site_only: bool = True  # the gateway serves web pages of any origin (its cors policy decides)
+    date_header: bool = False  # the guard's own answers carry a Date (a surface whose server adds none)
 
 
 def host_name(host_header: str) -> str:
@@ -212,9 +213,11 @@ class RequestGuard:
         import json
 
         payload = json.dumps(self.rules.error_body(status, code, message)).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                   (b"connection", b"close")]
+        if self.rules.date_header:
+            headers.append((b"date", http_date()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
 
