@@ -153,6 +153,22 @@ def refusal(rules: GuardRules, scope: dict[str, Any],
     return None
 
 
+def _counted(receive: Callable[..., Any], limit: int) -> Callable[..., Any]:
+    """``receive`` raising BodyTooLarge once the body read through it passes ``limit`` bytes."""
+    received = 0
+
+    async def counted_receive() -> Any:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return counted_receive
+
+
 def _too_large(rules: GuardRules) -> str:
     return f"the request body is larger than the {rules.surface}'s limit of {rules.max_body_bytes} bytes"
 
@@ -174,20 +190,6 @@ class RequestGuard:
             await self._answer(send, *refused)
             return
         started = False
-        received = 0
-        limit = self.rules.max_body_bytes
-        # A Content-Length within the limit (refusal checked it) frames the body: the server reads no more than
-        # that, so only a body of unknown length (chunked) is counted while it is read.
-        length_framed = "content-length" in headers and "transfer-encoding" not in headers
-
-        async def counted_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
 
         async def tracked_send(message: dict[str, Any]) -> None:
             nonlocal started
@@ -195,8 +197,12 @@ class RequestGuard:
                 started = True
             await send(message)
 
+        # A Content-Length within the limit (refusal checked it) frames the body: the server reads no more than
+        # that, so only a body of unknown length (chunked) is counted while it is read.
+        length_framed = "content-length" in headers and "transfer-encoding" not in headers
         try:
-            await self.app(scope, receive if length_framed else counted_receive, tracked_send)
+            await self.app(scope, receive if length_framed else _counted(receive, self.rules.max_body_bytes),
+                           tracked_send)
         except BodyTooLarge:
             if not started:
                 await self._answer(send, 413, "RequestEntityTooLarge", _too_large(self.rules))

@@ -288,11 +288,11 @@ class BackendHttpClient:
         With ``stream``, an event-stream response is returned at its headers, its body in ``stream``.
         """
         host, port, netloc, target = _split_url(url)
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
-        lines.extend(f"{name}: {value}" for name, value in headers)
         streamed = body if isinstance(body, StreamedBody) else None
-        lines.append(f"Content-Length: {streamed.size if streamed is not None else len(body)}")
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if streamed is not None else body)
+        head = "".join([f"{method} {target} HTTP/1.1\r\nHost: {netloc}\r\n",
+                        *[f"{name}: {value}\r\n" for name, value in headers],
+                        f"Content-Length: {streamed.size if streamed is not None else len(body)}\r\n\r\n"])
+        request = head.encode("latin-1") + (b"" if streamed is not None else body)  # one write: head and body
         key = (host, port)
         connection = self._take_idle(key)
         if connection is not None:
