@@ -55,3 +55,12 @@ def test_the_gateways_own_answer_has_one_date(gateway: tuple[Emulator, str]) -> 
     assert response.status_code == 401
     dates = response.headers.get_list("date")
     assert len(dates) == 1 and dates[0] != BACKEND_DATE and dates[0].endswith(" GMT")
+
+
+def test_the_guards_own_answer_has_one_date(gateway: tuple[Emulator, str]) -> None:
+    emulator, key = gateway
+    response = httpx.post(f"{emulator.gateway_url}/openai{CHAT_PATH}", json={"messages": []}, timeout=30,
+                          headers={"Host": "evil.example", "Ocp-Apim-Subscription-Key": key})
+    assert response.status_code == 403  # refused by the request guard before the gateway runs
+    dates = response.headers.get_list("date")
+    assert len(dates) == 1 and dates[0].endswith(" GMT")

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from toolkit.errors import InputError, RemoteError
 
@@ -249,7 +249,9 @@ class _Slot:
     app: Callable[..., Any]
     port: int
     tls: TlsFiles | None
-    date_header: bool = True  # False: the app's own Date is kept, the server's is added only when it has none
+    # False: the app's own Date is kept, the server's is added only when it has none; "app": the app dates
+    # every response itself (the server neither adds one nor looks)
+    date_header: bool | str = True
     socket: socket.socket | None = None
     server: Any = None
     task: asyncio.Task[None] | None = None
@@ -287,17 +289,22 @@ class AppHost:
         self._pending: set[asyncio.Task[None]] = set()
 
     def add(self, name: str, app: Callable[..., Any], *, port: int = 0, tls: TlsFiles | None = None,
-            date_header: bool = True) -> None:
+            date_header: bool | Literal["app"] = True) -> None:
         """Register an app before ``start``.
 
         ``date_header=False``: the Date header the app sends is kept (a proxy's: the origin's), and the
         server's is added only to responses that have none; by default the server always adds its own.
+        ``"app"``: the app sends a Date on every response itself (`http_date` when it has none to pass on),
+        and the server adds none: no wrapper between the server and the app (the gateway's hot path).
         """
         if self._thread is not None:
             raise RuntimeError("add apps before start()")
         if name in self._slots:
             raise InputError(f"app {name!r} is registered twice")
-        self._slots[name] = _Slot(name, app if date_header else date_when_missing(app), port, tls, date_header)
+        if date_header not in (True, False, "app"):
+            raise InputError(f"date_header must be True, False or 'app', got {date_header!r}")
+        served = date_when_missing(app) if date_header is False else app
+        self._slots[name] = _Slot(name, served, port, tls, date_header)
 
     @property
     def names(self) -> list[str]:
@@ -460,7 +467,7 @@ class AppHost:
             access_log=False,
             proxy_headers=False,
             server_header=False,
-            date_header=slot.date_header,
+            date_header=slot.date_header is True,
             timeout_graceful_shutdown=self._graceful_shutdown,
             **tls_options,
         )

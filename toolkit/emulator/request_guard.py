@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect
 
-from toolkit.emulator.hosting import is_loopback_host
+from toolkit.emulator.hosting import http_date, is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class GuardRules:
     open_paths: tuple[str, ...] = ()
     json_only: bool = False
     same_site_only: bool = True  # the gateway serves web pages of any origin (its cors policy decides)
+    date_header: bool = False  # the guard's own answers carry a Date (a surface whose server adds none)
 
 
 def host_name(host_header: str) -> str:
@@ -152,6 +153,22 @@ def refusal(rules: GuardRules, scope: dict[str, Any],
     return None
 
 
+def _counted(receive: Callable[..., Any], limit: int) -> Callable[..., Any]:
+    """``receive`` raising BodyTooLarge once the body read through it passes ``limit`` bytes."""
+    received = 0
+
+    async def counted_receive() -> Any:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return counted_receive
+
+
 def _too_large(rules: GuardRules) -> str:
     return f"the request body is larger than the {rules.surface}'s limit of {rules.max_body_bytes} bytes"
 
@@ -173,20 +190,6 @@ class RequestGuard:
             await self._answer(send, *refused)
             return
         started = False
-        received = 0
-        limit = self.rules.max_body_bytes
-        # A Content-Length within the limit (refusal checked it) frames the body: the server reads no more than
-        # that, so only a body of unknown length (chunked) is counted while it is read.
-        length_framed = "content-length" in headers and "transfer-encoding" not in headers
-
-        async def counted_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
 
         async def tracked_send(message: dict[str, Any]) -> None:
             nonlocal started
@@ -194,8 +197,12 @@ class RequestGuard:
                 started = True
             await send(message)
 
+        # A Content-Length within the limit (refusal checked it) frames the body: the server reads no more than
+        # that, so only a body of unknown length (chunked) is counted while it is read.
+        length_framed = "content-length" in headers and "transfer-encoding" not in headers
         try:
-            await self.app(scope, receive if length_framed else counted_receive, tracked_send)
+            await self.app(scope, receive if length_framed else _counted(receive, self.rules.max_body_bytes),
+                           tracked_send)
         except BodyTooLarge:
             if not started:
                 await self._answer(send, 413, "RequestEntityTooLarge", _too_large(self.rules))
@@ -212,9 +219,11 @@ class RequestGuard:
         import json
 
         payload = json.dumps(self.rules.error_body(status, code, message)).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                   (b"connection", b"close")]
+        if self.rules.date_header:
+            headers.append((b"date", http_date()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
 

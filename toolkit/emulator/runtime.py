@@ -182,10 +182,11 @@ class Emulator:
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))
-        gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES, same_site_only=False)
+        gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES, same_site_only=False,
+                                   date_header=True)
         # Backend responses keep the backend's Date (as APIM passes backend headers through); the gateway's
-        # own answers get the server's.
-        host.add("gateway", RequestGuard(self.gateway, gateway_rules), port=self._ports["gateway"], date_header=False)
+        # own answers (and the guard's) get the current time: they date themselves, the server adds none.
+        host.add("gateway", RequestGuard(self.gateway, gateway_rules), port=self._ports["gateway"], date_header="app")
         host.add("control", create_control_app(self), port=self._ports["control"])
         host.start()
         self._host = host

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from toolkit.errors import InputError
 from toolkit.emulator.hosting import AppHost
 
 BACKEND_DATE = b"Mon, 01 Jan 2024 00:00:00 GMT"
@@ -52,6 +53,8 @@ def host(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[AppHost, list[bytes]
     apps.add("plain", _app([]))
     apps.add("proxy", _app([(b"date", BACKEND_DATE)]), date_header=False)
     apps.add("proxy-no-date", _app([]), date_header=False)
+    apps.add("self-dated", _app([(b"date", BACKEND_DATE)]), date_header="app")
+    apps.add("self-dated-none", _app([]), date_header="app")
     apps.add("stream", _streaming_app)
     apps.start()
     try:
@@ -111,3 +114,15 @@ def test_an_app_without_a_date_gets_the_servers_once(host: tuple[AppHost, list[b
     apps, _ = host
     dates = [v for k, v in _headers(_exchange(apps.url("proxy-no-date"))) if k.lower() == b"date"]
     assert len(dates) == 1 and dates[0] != BACKEND_DATE and dates[0].endswith(b" GMT")
+
+
+def test_an_app_that_dates_itself_is_served_as_it_answers(host: tuple[AppHost, list[bytes]]) -> None:
+    apps, _ = host
+    dated = [v for k, v in _headers(_exchange(apps.url("self-dated"))) if k.lower() == b"date"]
+    undated = [v for k, v in _headers(_exchange(apps.url("self-dated-none"))) if k.lower() == b"date"]
+    assert (dated, undated) == ([BACKEND_DATE], [])  # the server neither adds a Date nor wraps the app
+
+
+def test_date_header_takes_true_false_or_app() -> None:
+    with pytest.raises(InputError, match="date_header"):
+        AppHost().add("x", _app([]), date_header="yes")  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,7 @@ from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
 from toolkit.emulator.policy.errors import PolicyRejected
 from toolkit.emulator.policy.pipeline import run_on_error
+from toolkit.emulator.hosting import http_date
 from toolkit.emulator.request_guard import GATEWAY_MAX_BUFFERED_BYTES
 from toolkit.emulator.simulator.farm import SimulatorFarm
 
@@ -386,7 +388,14 @@ class GatewayRuntime:
             if isinstance(body, StreamedBody):
                 body.close()
         self.traces.add(trace_id, record)
-        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        raw_headers = []
+        dated = False
+        for name, value in headers:  # lower-case names (`_answer`, `_finish`)
+            if name == "date":
+                dated = True
+            raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        if not dated:  # a proxy passes the backend's Date on and adds one only when it has none (RFC 9110, 6.6.1)
+            raw_headers.append((b"date", http_date()))
         if isinstance(payload, bytes):
             raw_headers.append((b"content-length", str(len(payload)).encode()))
         raw_headers.append((TRACE_HEADER.encode(), trace_id.encode()))
@@ -435,7 +444,7 @@ class GatewayRuntime:
             subscription = self._subscription_for_key(key) if key else None
             if subscription is None or not subscription.active or not subscription.covers(api.name):
                 return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY if key else MISSING_KEY},
-                               [("WWW-Authenticate", key_challenge(api, headers))])
+                               [("www-authenticate", key_challenge(api, headers))])
             record["subscription"] = subscription.name
 
         chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
@@ -482,7 +491,7 @@ class GatewayRuntime:
     def _answer(ctx: RequestContext, record: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
         status = ctx.response_status or 200
         record.update(status=status, backend=ctx.selected_backend, events=tuple(ctx.trace.events) if ctx.trace is not None else ())
-        headers_out = [(k, v) for k, v in ctx.response_headers.items() if k.lower() not in _COMPUTED]
+        headers_out = [(k, v) for k, v in ctx.response_headers.items() if k not in _COMPUTED]  # names lower-case
         if ctx.response_stream is not None:
             record["streamed"] = True
             return status, headers_out, ctx.response_stream, record
@@ -492,19 +501,24 @@ class GatewayRuntime:
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
 
 
+# Trace ids need to be unique, not secret (traces are read through the token-protected control API): drawn
+# from a generator seeded from the OS once, rather than a getrandom system call per request.
+_trace_bits = random.Random(os.urandom(32)).getrandbits
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
+
+
 def new_trace_id() -> str:
-    """A random version-4 UUID as 32 hex digits (what ``uuid.uuid4().hex`` gives, at a third of its cost)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return raw.hex()
+    """A random version-4 UUID as 32 hex digits (the form of ``uuid.uuid4().hex``)."""
+    return "%032x" % (_trace_bits(128) & _UUID4_CLEAR | _UUID4_SET)
 
 
 def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
             extra_headers: list[tuple[str, str]] | None = None) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
     record["status"] = status
     record["events"] = ((0.0, "inbound", "gateway", body["message"], None),)
-    return status, [("content-type", "application/json"), *(extra_headers or [])], json.dumps(body).encode(), record
+    headers = [("content-type", "application/json"), *((name.lower(), value) for name, value in extra_headers or ())]
+    return status, headers, json.dumps(body).encode(), record
 
 
 def key_challenge(api: PublishedApi, headers: list[tuple[str, str]]) -> str:

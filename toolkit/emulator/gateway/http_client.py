@@ -21,6 +21,7 @@ from typing import IO
 from urllib.parse import quote, urlsplit
 
 STREAM_CHUNK_BYTES = 64 * 1024
+_TIMER_SLACK = 0.001  # uvloop's timers have millisecond resolution: one may fire up to 1 ms before its time
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters, and existing escapes
 _NEEDS_QUOTING = re.compile("[^A-Za-z0-9" + re.escape(_TARGET_SAFE) + "]").search  # what quote() would change
 
@@ -145,6 +146,12 @@ class _Connection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.want_events = False  # hand an event stream over at its headers (set per request)
+        # The response timeout: one timer per connection, re-armed only when it fires early or a request
+        # needs an earlier one (not a timer made and cancelled per request: this is the hot path).
+        self._deadline = 0.0  # loop time by which the current response must have come
+        self._timeout = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._event_stream = False  # the response being parsed is text/event-stream
         self._events: BackendStream | None = None
 
@@ -216,14 +223,31 @@ class _Connection(asyncio.Protocol):
         self._headers, self._body, self._reason, self.received = [], [], "", False
         self.want_events, self._events, self._event_stream = events, None, False
         self.transport.write(request)
-        # A timer on the response future rather than asyncio.wait_for: the same deadline, without a wrapper
+        # A deadline on the response future rather than asyncio.wait_for: the same timeout, without a wrapper
         # future and callbacks on every request (this is the hot path).
-        timer = loop.call_later(timeout, self._time_out, waiter, timeout)
+        self._deadline, self._timeout = loop.time() + timeout, timeout
+        if self._timer is None or self._timer_at > self._deadline:
+            self._arm(loop)
         try:
             return await (self._stream(body, waiter) if body is not None else waiter)
         finally:
-            timer.cancel()
             self._waiter = None
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = self._deadline
+        self._timer = loop.call_at(self._deadline, self._check_deadline, loop)
+
+    def _check_deadline(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return  # idle, or answered: the next request arms a timer again
+        if loop.time() < self._deadline - _TIMER_SLACK:
+            self._arm(loop)  # armed for an earlier request that was answered: wait for this one's deadline
+        else:
+            self._time_out(waiter, self._timeout)
 
     def _time_out(self, waiter: asyncio.Future[HttpResponse], timeout: float) -> None:
         if not waiter.done():
@@ -242,6 +266,9 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.reusable = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.transport is not None:
             self.transport.close()
 
@@ -261,11 +288,11 @@ class BackendHttpClient:
         With ``stream``, an event-stream response is returned at its headers, its body in ``stream``.
         """
         host, port, netloc, target = _split_url(url)
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
-        lines.extend(f"{name}: {value}" for name, value in headers)
         streamed = body if isinstance(body, StreamedBody) else None
-        lines.append(f"Content-Length: {streamed.size if streamed is not None else len(body)}")
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if streamed is not None else body)
+        head = "".join([f"{method} {target} HTTP/1.1\r\nHost: {netloc}\r\n",
+                        *[f"{name}: {value}\r\n" for name, value in headers],
+                        f"Content-Length: {streamed.size if streamed is not None else len(body)}\r\n\r\n"])
+        request = head.encode("latin-1") + (b"" if streamed is not None else body)  # one write: head and body
         key = (host, port)
         connection = self._take_idle(key)
         if connection is not None:

@@ -38,7 +38,9 @@ QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 _PERIOD_BY_NAME = {p.lower(): p for p in QUOTA_PERIODS}
 
 
-@dataclass(frozen=True)
+# Reservation and Decision are made on every request through a token limit: plain slotted dataclasses (a
+# frozen one costs 2.5x to build); nothing changes them after `check` made them.
+@dataclass(slots=True)
 class Reservation:
     """Tokens held by an admitted request until ``consume`` settles them."""
 
@@ -50,7 +52,7 @@ class Reservation:
     generation: int = 0  # the limiter's reset count when reserved
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     """The answer of ``check``: allowed, or refused with the status and when to retry."""
 
@@ -134,8 +136,11 @@ class TokenLimiter:
         period = normalise_period(period) if quota is not None and period is not None else None
         now = self._clock()
         with self._lock:
-            self._sweep(now)
-            minute = self._minute(key, now)
+            if now >= self._next_sweep:
+                self._sweep(now)
+            minute = self._minutes.get(key)
+            if minute is None or now >= minute.end:
+                minute = self._minute(key, now)
             quota_window = self._quota(key, period, now) if period is not None else None
             estimate = prompt_estimate or 0
 

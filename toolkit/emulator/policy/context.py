@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from toolkit.emulator import fast_json
 from toolkit.emulator.policy.headers import HeaderMap, reason_phrase
 
 if TYPE_CHECKING:
@@ -241,6 +241,6 @@ def _parse_json(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return fast_json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not JSON a policy can read
         return None

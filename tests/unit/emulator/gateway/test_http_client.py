@@ -281,3 +281,43 @@ def test_a_reused_connection_dropped_before_answering_is_retried_once_on_a_fresh
         server.close()
 
     asyncio.run(main())
+
+
+def _delayed_backend(delays: list[float]) -> Handler:
+    """Answers each request of a connection after the next of ``delays`` (seconds)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for _ in _requests(reader):
+            await asyncio.sleep(delays.pop(0))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    return handler
+
+
+def test_a_short_timeout_after_a_long_one_on_the_same_connection_still_times_out() -> None:
+    async def main() -> None:
+        server, url, accepted = await _serve(_delayed_backend([0.0, 1.0]))
+        client = BackendHttpClient()
+        assert (await client.request("GET", url, [], b"", 30)).body == b"ok"
+        with pytest.raises(ResponseTimeout):  # its own 0.2 s, not the 30 s of the request before
+            await client.request("GET", url, [], b"", 0.2)
+        assert len(accepted) == 1
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_a_long_timeout_after_a_short_one_on_the_same_connection_is_not_cut_short() -> None:
+    async def main() -> None:
+        server, url, accepted = await _serve(_delayed_backend([0.0, 0.5]))
+        client = BackendHttpClient()
+        assert (await client.request("GET", url, [], b"", 0.2)).body == b"ok"
+        # The 0.2 s deadline of the first request passes while this one waits: its own 5 s apply.
+        assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
+        assert len(accepted) == 1
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())

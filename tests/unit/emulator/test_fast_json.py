@@ -1,0 +1,72 @@
+"""fast_json.loads gives json.loads's value or error, with orjson or without it."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from typing import Any
+
+import pytest
+
+from toolkit.emulator import fast_json
+
+CASES = [
+    b'{"messages":[{"role":"user","content":"hi"}],"max_tokens":16}',
+    b'{"a":1,"a":2}',  # the last duplicate wins
+    b'{"n": 12345678901234567890123, "m": -9223372036854775809}',  # past 64 bits: exact integers
+    b"18446744073709551616",
+    b'{"x": NaN, "y": Infinity, "z": -Infinity}',
+    b'"\\ud800"',  # a lone surrogate
+    b"1e400",
+    '{"utf16": "\u00e9"}'.encode("utf-16"),
+    b'\xef\xbb\xbf{"bom": true}',
+    b' {"padded": [1, 2.5, -0.0, true, false, null]} ',
+    '{"text": "caf\u00e9 \u2603 \U0001f600"}'.encode(),
+]
+BAD = [b"[1,]", b"{", b"\xff", b"", b"nul", b'{"a":1} x']
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return (math.isnan(left) and math.isnan(right)) or (left == right and math.copysign(1, left) == math.copysign(1, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return list(left) == list(right) and all(_same(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
+    return type(left) is type(right) and left == right
+
+
+@pytest.fixture(params=["orjson", "stdlib"])
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    if request.param == "stdlib":
+        monkeypatch.setattr(fast_json, "_orjson", None)
+    elif fast_json._orjson is None:
+        pytest.skip("orjson is not installed")
+    return fast_json.loads
+
+
+@pytest.mark.parametrize("raw", CASES)
+def test_the_same_value_as_json_loads(loader: Any, raw: bytes) -> None:
+    assert _same(loader(raw), json.loads(raw))
+
+
+def test_big_integers_stay_exact_integers(loader: Any) -> None:
+    value = loader(b'{"n": 12345678901234567890123}')["n"]
+    assert type(value) is int and value == 12345678901234567890123
+
+
+def test_floats_round_as_the_standard_library_does(loader: Any) -> None:
+    rng = random.Random(7)
+    texts = [repr(rng.uniform(-1e6, 1e6)) for _ in range(300)] + [f"{rng.random():.17e}" for _ in range(300)]
+    raw = ("[" + ",".join(texts) + "]").encode()
+    assert _same(loader(raw), json.loads(raw))
+
+
+@pytest.mark.parametrize("raw", BAD)
+def test_the_same_error_class_as_json_loads(loader: Any, raw: bytes) -> None:
+    with pytest.raises(ValueError) as expected:
+        json.loads(raw)
+    with pytest.raises(ValueError) as got:
+        loader(raw)
+    assert type(got.value) is type(expected.value)
