@@ -77,4 +77,5 @@ class LlmSemanticCacheStore(Policy):
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
             return
-        ctx.note(name, f"stored for {ttl} s")
+        if ctx.trace is not None:  # the message is built only when tracing (this is on every cached answer)
+            ctx.note(name, f"stored for {ttl} s")
