@@ -222,7 +222,9 @@ class OpenIdKeyCache:
         (``fetch=False``: `KeysNotCached` instead of fetching)."""
         with self._lock:
             now = self._clock()
-            entry = self._entries.setdefault(config_url, _CacheEntry())
+            entry = self._entries.get(config_url)
+            if entry is None:  # not setdefault: that builds an entry on every request
+                entry = self._entries[config_url] = _CacheEntry()
             if self._should_fetch(entry, kid, now):
                 if not fetch:
                     raise KeysNotCached(config_url)
