@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -220,7 +222,9 @@ class OpenIdKeyCache:
         (``fetch=False``: `KeysNotCached` instead of fetching)."""
         with self._lock:
             now = self._clock()
-            entry = self._entries.setdefault(config_url, _CacheEntry())
+            entry = self._entries.get(config_url)
+            if entry is None:  # not setdefault: that builds an entry on every request
+                entry = self._entries[config_url] = _CacheEntry()
             if self._should_fetch(entry, kid, now):
                 if not fetch:
                     raise KeysNotCached(config_url)
@@ -313,14 +317,61 @@ def validate_jwt(
     if not token:
         raise JwtValidationError("JWT not present.", reason="not_present")
 
-    header, claims, signing_input, signature = _parse(token)
-    _check_signature(header, signing_input, signature, requirements, keys)
+    parsed = _parsed(token)
+    claims = parsed.claims
+    _check_signature(parsed, requirements, keys)
     _check_lifetime(claims, requirements, now)
     _check_audience(claims, requirements.audiences)
     _check_issuer(claims, requirements.issuers)
     for requirement in requirements.required_claims:
         _check_claim(claims, requirement)
-    return claims
+    return _copied(claims)
+
+
+class _Token:
+    """A token's decoded parts; ``verified_with``: the key object that verified its signature (None: not yet)."""
+
+    __slots__ = ("header", "claims", "signing_input", "signature", "verified_with")
+
+    def __init__(self, header: dict[str, Any], claims: dict[str, Any], signing_input: bytes, signature: bytes) -> None:
+        self.header = header
+        self.claims = claims
+        self.signing_input = signing_input
+        self.signature = signature
+        self.verified_with: Any = None
+
+
+# Clients send the same token for its whole life: a token is decoded once and remembered by its exact text, with
+# the key object that verified its signature (an RSA verification costs ~0.1 ms, the decoding ~10 µs). Every
+# request still checks everything that depends on the policy or the time: the algorithm against the policy's list,
+# that the verifying key is still among the keys the policy offers for the token's kid (a rotated, removed or
+# replaced key verifies again; the key is held here, so its identity cannot be taken by another key), the lifetime,
+# audiences, issuers and required claims. Only well-formed tokens up to MEMO_TOKEN_CHARS are remembered; the
+# least recently used one is forgotten past PARSED_TOKENS.
+PARSED_TOKENS = 1024
+MEMO_TOKEN_CHARS = 8192
+_tokens: OrderedDict[str, _Token] = OrderedDict()
+_tokens_lock = threading.Lock()  # validation also runs in worker threads (openid-config fetches)
+
+
+def _parsed(token: str) -> _Token:
+    with _tokens_lock:
+        known = _tokens.get(token)
+        if known is not None:
+            _tokens.move_to_end(token)
+            return known
+    parsed = _Token(*_parse(token))
+    if len(token) <= MEMO_TOKEN_CHARS:
+        with _tokens_lock:
+            _tokens[token] = parsed
+            if len(_tokens) > PARSED_TOKENS:
+                _tokens.popitem(last=False)
+    return parsed
+
+
+def _copied(claims: dict[str, Any]) -> dict[str, Any]:
+    """The caller's own copy of remembered claims (nested arrays and objects copied too)."""
+    return {name: copy.deepcopy(value) if isinstance(value, (dict, list)) else value for name, value in claims.items()}
 
 
 def _malformed(detail: str) -> JwtValidationError:
@@ -375,15 +426,8 @@ def _parse(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     return header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
 
 
-def _check_signature(
-    header: Mapping[str, Any],
-    signing_input: bytes,
-    signature: bytes,
-    requirements: JwtRequirements,
-    keys: KeySource,
-) -> None:
-    from jwt.algorithms import get_default_algorithms
-
+def _check_signature(parsed: _Token, requirements: JwtRequirements, keys: KeySource) -> None:
+    header, signature = parsed.header, parsed.signature
     alg = header.get("alg")
     if not isinstance(alg, str) or not alg:
         raise _malformed("the header has no 'alg'")
@@ -426,25 +470,17 @@ def _check_signature(
         raise JwtValidationError(
             f"JWT signing key not found: no {kind} key for algorithm {alg}.", reason="unknown_kid"
         )
-    remembered = _verified_by.get((alg, signing_input, signature))
+    remembered = parsed.verified_with
     if remembered is not None and any(k.key is remembered for k in usable):
         return  # this very key verified these bytes before: the check would give the same answer
+    from jwt.algorithms import get_default_algorithms
+
     algorithm = get_default_algorithms()[alg]
     for k in usable:
-        if algorithm.verify(signing_input, k.key, signature):
-            if len(_verified_by) >= VERIFIED_SIGNATURES:
-                _verified_by.clear()  # many distinct tokens: start over rather than grow
-            _verified_by[(alg, signing_input, signature)] = k.key
+        if algorithm.verify(parsed.signing_input, k.key, signature):
+            parsed.verified_with = k.key
             return
     raise JwtValidationError("JWT signature is invalid.", reason="bad_signature")
-
-
-# Clients send the same token for its whole life, and an RSA verification costs ~0.1 ms: a verified signature is
-# remembered with the key (object) that verified it. It is reused only while that same key is among the usable ones
-# (a rotated or removed key verifies again); the claims (expiry, audience, issuer, required claims) are checked on
-# every request. The key is held here, so its identity cannot be taken by another key.
-VERIFIED_SIGNATURES = 1024
-_verified_by: dict[tuple[str, bytes, bytes], Any] = {}
 
 
 def _number_claim(claims: Mapping[str, Any], name: str) -> float | None:

@@ -257,6 +257,114 @@ def test_a_verified_signature_is_remembered_only_with_the_key_that_verified_it(i
             validate_jwt(tampered, requirements(), keys, NOW)
 
 
+
+# -- the decoded-token memo: a remembered token is re-checked against every requirement on every request ----------
+
+
+@pytest.fixture
+def verify_calls(monkeypatch) -> list[int]:
+    from jwt.algorithms import RSAAlgorithm
+
+    calls: list[int] = []
+    real_verify = RSAAlgorithm.verify
+    monkeypatch.setattr(RSAAlgorithm, "verify", lambda self, *args: calls.append(1) or real_verify(self, *args))
+    return calls
+
+
+def test_a_remembered_token_is_decoded_once(issuer, keys, monkeypatch):
+    from toolkit.emulator import jwt_validation
+
+    decoded: list[str] = []
+    real_parse = jwt_validation._parse
+    monkeypatch.setattr(jwt_validation, "_parse", lambda token: decoded.append(token) or real_parse(token))
+    token = issuer.mint(subject="decoded-once")
+    for _ in range(3):
+        assert validate_jwt(token, requirements(), keys, NOW)["sub"] == "decoded-once"
+    assert decoded == [token]
+
+
+def test_a_remembered_token_is_refused_once_expired_or_not_yet_valid(issuer, keys):
+    token = issuer.mint(subject="memo-lifetime", expires_in=60, not_before=NOW - 10)
+    assert validate_jwt(token, requirements(), keys, NOW)
+    with pytest.raises(JwtValidationError) as expired:
+        validate_jwt(token, requirements(), keys, NOW + 60)
+    assert expired.value.reason == "expired"
+    assert validate_jwt(token, requirements(clock_skew_seconds=5), keys, NOW + 64)  # the skew is re-read too
+    with pytest.raises(JwtValidationError) as early:
+        validate_jwt(token, requirements(), keys, NOW - 11)
+    assert early.value.reason == "not_yet_valid"
+
+
+def test_a_remembered_token_is_refused_by_a_policy_wanting_another_audience_issuer_or_claim(issuer, keys):
+    token = issuer.mint({"roles": ["reader"]}, audience="api://first")
+    assert validate_jwt(token, requirements(audiences=["api://first"]), keys, NOW)
+    refusals = [
+        ({"audiences": ["api://second"]}, "audience"),
+        ({"audiences": ["api://first"], "issuers": ["http://127.0.0.1:9/other"]}, "issuer"),
+        ({"audiences": ["api://first"], "required_claims": [ClaimRequirement("roles", ("writer",))]},
+         "claim_mismatch"),
+        ({"audiences": ["api://first"], "required_claims": [ClaimRequirement("tid")]}, "claim_missing"),
+        ({"audiences": ["api://first"], "algorithms": ("RS512",)}, "algorithm_not_allowed"),
+    ]
+    for overrides, reason in refusals:
+        with pytest.raises(JwtValidationError) as refused:
+            validate_jwt(token, requirements(**overrides), keys, NOW)
+        assert refused.value.reason == reason, overrides
+
+
+def test_a_remembered_signature_counts_only_for_the_key_object_that_verified_it(issuer, keys, verify_calls):
+    token = issuer.mint(subject="memo-key")
+    jwk = issuer.jwks()["keys"][0]
+    other = TestIssuer(ISSUER_URL, clock=lambda: NOW).jwks()["keys"][0]
+    impostor = StaticKeys([SigningKey.from_modulus_exponent(other["n"], other["e"], kid=jwk["kid"])])
+    with pytest.raises(JwtValidationError, match="signature is invalid"):  # decoded and remembered, not verified
+        validate_jwt(token, requirements(), impostor, NOW)
+    assert validate_jwt(token, requirements(), keys, NOW)
+    assert len(verify_calls) == 2
+    with pytest.raises(JwtValidationError, match="signature is invalid"):  # verified by another key: not this one
+        validate_jwt(token, requirements(), impostor, NOW)
+    with pytest.raises(JwtValidationError, match="no key with kid"):  # the verifying key was removed
+        validate_jwt(token, requirements(), StaticKeys([]), NOW)
+    assert validate_jwt(token, requirements(), keys, NOW) and len(verify_calls) == 3
+
+
+def test_a_token_with_a_bad_signature_stays_refused(issuer, keys):
+    tampered = _tamper_payload(issuer.mint())
+    for _ in range(3):
+        with pytest.raises(JwtValidationError, match="signature is invalid"):
+            validate_jwt(tampered, requirements(), keys, NOW)
+
+
+def test_remembered_claims_are_not_shared_with_callers(issuer, keys):
+    token = issuer.mint({"roles": ["reader"], "ext": {"team": "a"}})
+    first = validate_jwt(token, requirements(), keys, NOW)
+    first["roles"].append("admin")
+    first["ext"]["team"] = "b"
+    first["sub"] = "someone-else"
+    again = validate_jwt(token, requirements(), keys, NOW)
+    assert (again["roles"], again["ext"], again["sub"]) == (["reader"], {"team": "a"}, "test-user")
+    with pytest.raises(JwtValidationError, match="does not contain"):
+        validate_jwt(token, requirements(required_claims=[ClaimRequirement("roles", ("admin",))]), keys, NOW)
+
+
+def test_the_memo_is_bounded_and_forgets_the_least_recently_used_token(issuer, keys, verify_calls, monkeypatch):
+    from toolkit.emulator import jwt_validation
+
+    monkeypatch.setattr(jwt_validation, "PARSED_TOKENS", 2)
+    monkeypatch.setattr(jwt_validation, "_tokens", jwt_validation.OrderedDict())
+    first, second, third = (issuer.mint(subject=f"lru-{n}") for n in range(3))
+    for token in (first, second, first, third):  # third evicts second, the least recently used
+        validate_jwt(token, requirements(), keys, NOW)
+    assert list(jwt_validation._tokens) == [first, third] and len(verify_calls) == 3
+    validate_jwt(second, requirements(), keys, NOW)
+    assert len(verify_calls) == 4  # forgotten: verified again
+    monkeypatch.setattr(jwt_validation, "MEMO_TOKEN_CHARS", len(first) - 1)
+    long_token = issuer.mint(subject="lru-long")
+    validate_jwt(long_token, requirements(), keys, NOW)
+    validate_jwt(long_token, requirements(), keys, NOW)
+    assert long_token not in jwt_validation._tokens and len(verify_calls) == 6
+
+
 def test_no_keys_at_all_is_reported():
     token = TestIssuer(ISSUER_URL).mint(headers={"kid": None})
     with pytest.raises(JwtValidationError, match="no keys are configured") as caught:

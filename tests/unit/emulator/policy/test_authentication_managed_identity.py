@@ -74,3 +74,13 @@ def test_backend_credentials_are_added_to_the_forwarded_call() -> None:
     call = services.calls[0]
     assert call["extra_headers"] == [("api-key", "k1")]
     assert call["url"].endswith("?api-version=1&code=c+1")
+
+
+def test_the_trace_notes_the_token_and_the_backend_only_when_tracing() -> None:
+    policy = api(inbound='<set-backend-service backend-id="one"/>' + MI.format(extra=""))
+    traced = execute([None, policy], _services(FakeIdentity()))
+    assert [e["message"] for e in traced.trace.find("authentication-managed-identity")] == [
+        "token for https://cognitiveservices.azure.com (system-assigned)"]
+    assert [e["message"] for e in traced.trace.find("set-backend-service")] == ["backend-id one"]
+    untraced = execute([None, policy], _services(FakeIdentity()), trace=False)
+    assert untraced.trace is None and (untraced.request_headers.get("authorization") or "").startswith("Bearer token-for")

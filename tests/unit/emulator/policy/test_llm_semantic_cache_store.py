@@ -96,3 +96,17 @@ def test_a_hit_carries_the_current_requests_headers_not_the_stored_ones() -> Non
     # The remaining budget is this request's: lower than the stored answer's, as `other` spent tokens.
     assert int(hit.response_headers.get("x-left")) == int(other.response_headers.get("x-left"))
     assert int(hit.response_headers.get("x-left")) < int(miss.response_headers.get("x-left"))
+
+
+def test_cacheable_headers_drop_per_request_headers_whatever_their_case() -> None:
+    from types import SimpleNamespace
+
+    from toolkit.emulator.policy.handlers.llm_semantic_cache_store import cacheable_headers
+    from toolkit.emulator.policy.headers import HeaderMap
+
+    headers = HeaderMap([("Content-Type", "application/json"), ("APIM-Request-Id", "1"), ("X-RateLimit-Remaining-Tokens", "7"),
+                         ("X-Left", "90"), ("Date", "today"), ("X-Kept", "yes")])
+    ctx = SimpleNamespace(response_headers=headers, per_request_headers={"X-LEFT"})
+    assert cacheable_headers(ctx) == {"content-type": "application/json", "x-kept": "yes"}
+    ctx.per_request_headers = set()
+    assert cacheable_headers(ctx) == {"content-type": "application/json", "x-left": "90", "x-kept": "yes"}

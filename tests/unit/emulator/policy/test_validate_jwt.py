@@ -233,3 +233,22 @@ def test_a_source_that_may_not_fetch_says_so_instead_of_fetching(issuer: TestIss
     assert fetched == []
     assert cache.source(url).keys_for(None)  # fetches
     assert cache.source(url, fetch=False).keys_for(None) and len(fetched) == 2
+
+
+def test_one_compiled_policy_reads_the_key_cache_of_the_services_it_runs_with(issuer: TestIssuer) -> None:
+    """The key chain a compiled policy reuses between requests is rebuilt when the gateway's key cache changes."""
+    other = TestIssuer(ISSUER_URL, clock=lambda: NOW)  # the same URLs, other keys
+
+    def services_of(who: TestIssuer) -> FakeServices:
+        documents = {who.openid_configuration_url: who.openid_configuration(), who.jwks_uri: who.jwks()}
+        fake = FakeServices()
+        fake.jwt_keys = OpenIdKeyCache(documents.__getitem__, fake.clock)
+        return fake
+
+    chain = [None, api(inbound=_jwt(), on_error="<base/>" + REASON)]
+    first, second = services_of(issuer), services_of(other)
+    mine, theirs = issuer.mint(), other.mint()
+    for services, token, status in [(first, mine, 200), (first, theirs, 401), (second, theirs, 200),
+                                    (second, mine, 401), (first, mine, 200)]:
+        ctx = execute(chain, services, headers=[("Authorization", f"Bearer {token}")], **URL)
+        assert ctx.response_status == status

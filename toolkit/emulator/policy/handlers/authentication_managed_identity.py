@@ -69,4 +69,5 @@ class AuthenticationManagedIdentity(Policy):
         ctx.request_headers.set("Authorization", [f"Bearer {token}"])
         if self.output:
             ctx.variables[self.output] = token
-        ctx.note(name, f"token for {resource} ({'user-assigned ' + self.client_id if self.client_id else 'system-assigned'})")
+        if ctx.trace is not None:  # the message is built only when tracing
+            ctx.note(name, f"token for {resource} ({'user-assigned ' + self.client_id if self.client_id else 'system-assigned'})")

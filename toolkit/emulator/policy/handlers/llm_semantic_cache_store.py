@@ -33,10 +33,11 @@ _PER_REQUEST = frozenset({"apim-request-id", "x-request-id", "x-ms-client-reques
 
 def cacheable_headers(ctx: Any) -> dict[str, str]:
     """The response headers worth replaying on a hit (see the module docstring)."""
-    skip = {name.lower() for name in ctx.per_request_headers}
+    # HeaderMap names are lower-case already; the policies' own per-request headers are usually none.
+    own = ctx.per_request_headers
+    skip = _PER_REQUEST.union(name.lower() for name in own) if own else _PER_REQUEST
     return {name: value for name, value in ctx.response_headers.to_dict().items()
-            if name.lower() not in _PER_REQUEST and name.lower() not in skip
-            and not name.lower().startswith("x-ratelimit-")}
+            if name not in skip and not name.startswith("x-ratelimit-")}
 
 
 @handler("llm-semantic-cache-store", sections=("outbound",), attributes=("duration",), required=("duration",),
@@ -76,4 +77,5 @@ class LlmSemanticCacheStore(Policy):
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
             return
-        ctx.note(name, f"stored for {ttl} s")
+        if ctx.trace is not None:  # the message is built only when tracing (this is on every cached answer)
+            ctx.note(name, f"stored for {ttl} s")

@@ -50,14 +50,16 @@ class SetBackendService(Policy):
                 raise PolicyError("set-backend-service: backend-id evaluated to an empty string.",
                                   source="set-backend-service", reason="BackendNotFound")
             ctx.backend_id, ctx.backend_url = backend_id, None
-            ctx.note("set-backend-service", f"backend-id {backend_id}")
+            if ctx.trace is not None:  # the message is built only when tracing
+                ctx.note("set-backend-service", f"backend-id {backend_id}")
             return
         url = text_of(self.base_url, ctx)
         if not _is_http_url(url):
             raise PolicyError(f"set-backend-service: base-url {url!r} is not an http(s) URL.",
                               source="set-backend-service", reason="InvalidBackendUrl")
         ctx.backend_id, ctx.backend_url = None, url
-        ctx.note("set-backend-service", f"base-url {url}")
+        if ctx.trace is not None:
+            ctx.note("set-backend-service", f"base-url {url}")
 
 
 def _is_http_url(text: str) -> bool:

@@ -55,7 +55,7 @@ class ValidateJwt(Policy):
     """JWT validation."""
 
     __slots__ = ("source", "status", "message", "requirements", "openid_urls", "inline_keys", "output",
-                 "audiences", "issuers")
+                 "audiences", "issuers", "_chains")
 
     def __init__(self, source: TokenSource, status: IntSetting, message: Any, requirements: JwtRequirements,
                  openid_urls: tuple[str, ...], inline_keys: StaticKeys | None, output: str | None,
@@ -71,6 +71,8 @@ class ValidateJwt(Policy):
         # Expression-valued audiences/issuers (None when all are constants, already in requirements).
         self.audiences = audiences if any(not isinstance(a, str) for a in audiences) else None
         self.issuers = issuers if any(not isinstance(i, str) for i in issuers) else None
+        # The key chains built for a key cache, by fetch flag: (cache, chain), rebuilt when the cache changes.
+        self._chains: dict[bool, tuple[Any, KeyChain]] = {}
 
     @classmethod
     def compile(cls, element: Any, cc: Any) -> ValidateJwt:
@@ -140,9 +142,17 @@ class ValidateJwt(Policy):
         return dataclasses.replace(self.requirements, **changes)
 
     def _keys(self, services: Any, *, fetch: bool = True) -> Any:
+        cache = services.jwt_keys if self.openid_urls else None
+        built = self._chains.get(fetch)
+        if built is not None and built[0] is cache:  # the chain only reads its sources: reused on every request
+            return built[1]
+        chain = self._chain(cache, fetch)
+        self._chains[fetch] = (cache, chain)
+        return chain
+
+    def _chain(self, cache: Any, fetch: bool) -> KeyChain:
         sources = [self.inline_keys] if self.inline_keys is not None else []
         if self.openid_urls:
-            cache = services.jwt_keys
             if cache is None:
                 raise JwtValidationError("JWT signing keys unavailable: the gateway cannot fetch openid-config.",
                                          reason="keys_unavailable")
