@@ -8,13 +8,15 @@ so callers and tests control expiry: an entry is alive while now < expires_at.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from toolkit.errors import InputError, RemoteError
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from toolkit.emulator.cache.vector_index import UnitQuery
 
 
 class CacheConfigError(InputError):
@@ -48,12 +50,16 @@ class CacheEntry:
 
 @dataclass(frozen=True)
 class LookupResult:
-    """Outcome of a lookup; best_distance is reported on a miss too (None if nothing was alive)."""
+    """Outcome of a lookup; best_distance is reported on a miss too (None if nothing was alive).
+
+    ``query``: the normalised query, to hand to the same store's ``store(..., query=)`` for the same vector
+    object, which then does not normalise it again (None from a store that does not offer it)."""
 
     hit: bool
     best_distance: float | None
     entry: CacheEntry | None
     entries_considered: int
+    query: UnitQuery | None = field(default=None, compare=False, repr=False)
 
 
 @runtime_checkable
@@ -76,8 +82,11 @@ class SemanticCacheStore(Protocol):
         status: int,
         ttl_seconds: float,
         now: float,
+        query: UnitQuery | None = None,
     ) -> CacheEntry:
-        """Store a response that stays alive for ttl_seconds after `now`."""
+        """Store a response that stays alive for ttl_seconds after `now`.
+
+        ``query``: a lookup's ``LookupResult.query``; used only when it was computed from this very `vector`."""
         ...
 
     def clear(self) -> None:

@@ -6,7 +6,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from toolkit.emulator.cache.base import CacheEntry, LookupResult, check_threshold, is_hit
-from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
+from toolkit.emulator.cache.vector_index import UnitQuery, VectorIndex, unit_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,17 +39,17 @@ class MemoryCacheStore:
     ) -> LookupResult:
         """Best alive entry of `partition`; a hit when its distance <= score_threshold."""
         check_threshold(score_threshold)
-        query = unit_vector(vector)
+        query = UnitQuery(vector)
         with self._lock:
             index = self._partitions.get(partition)
             if index is None:
-                return LookupResult(False, None, None, 0)
+                return LookupResult(False, None, None, 0, query)
             index.compact_if_sparse(now)
-            match, considered = index.nearest(query, now)
+            match, considered = index.nearest(query.unit, now)
         if match is None:
-            return LookupResult(False, None, None, considered)
+            return LookupResult(False, None, None, considered, query)
         hit = is_hit(match.distance, score_threshold)
-        return LookupResult(hit, match.distance, _unpack(match.item) if hit else None, considered)
+        return LookupResult(hit, match.distance, _unpack(match.item) if hit else None, considered, query)
 
     def store(
         self,
@@ -61,12 +61,15 @@ class MemoryCacheStore:
         status: int,
         ttl_seconds: float,
         now: float,
+        query: UnitQuery | None = None,
     ) -> CacheEntry:
-        """Store a response alive for ttl_seconds after `now`."""
+        """Store a response alive for ttl_seconds after `now`; `query`: the lookup's ``LookupResult.query``."""
         entry = CacheEntry.new(partition, prompt, body, headers, status, ttl_seconds, now)
-        row = unit_vector(vector)
+        row = unit_of(vector, query)
         with self._lock:
-            index = self._partitions.setdefault(partition, VectorIndex())
+            index = self._partitions.get(partition)
+            if index is None:
+                index = self._partitions[partition] = VectorIndex()
             index.compact_if_sparse(now)
             index.add(row, entry.expires_at, _pack(entry))
         return entry

@@ -44,7 +44,7 @@ from toolkit.emulator.cache.base import (
     
     is_hit,
 )
-from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
+from toolkit.emulator.cache.vector_index import UnitQuery, VectorIndex, unit_of
 
 _PAGE = 2000  # stream messages per XRANGE when a mirror catches up
 _SCAN_BATCH = 500
@@ -106,18 +106,18 @@ class RedisCacheStore:
     ) -> LookupResult:
         """Best alive entry of `partition`, confirmed in Redis; a hit when distance <= threshold."""
         check_threshold(score_threshold)
-        query = unit_vector(vector)
+        query = UnitQuery(vector)
         with self._lock, self._translate("lookup"):
             mirror = self._refresh(partition)
             self._forget(partition, mirror.index.compact_if_sparse(now))
             while True:
-                match, considered = mirror.index.nearest(query, now)
+                match, considered = mirror.index.nearest(query.unit, now)
                 if match is None or not is_hit(match.distance, score_threshold):
                     best = None if match is None else match.distance
-                    return LookupResult(False, best, None, considered)
+                    return LookupResult(False, best, None, considered, query)
                 entry = self._read_entry(match.item[0])
                 if entry is not None and entry.expires_at > now:
-                    return LookupResult(True, match.distance, entry, considered)
+                    return LookupResult(True, match.distance, entry, considered, query)
                 mirror.index.discard(match.row)
                 self._forget(partition, [match.item])
 
@@ -131,10 +131,12 @@ class RedisCacheStore:
         status: int,
         ttl_seconds: float,
         now: float,
+        query: UnitQuery | None = None,
     ) -> CacheEntry:
-        """Write the entry (with a real TTL) and append its vector to the partition's stream."""
+        """Write the entry (with a real TTL) and append its vector to the partition's stream; `query`: the
+        lookup's ``LookupResult.query``."""
         entry = CacheEntry.new(partition, prompt, body, headers, status, ttl_seconds, now)
-        row = unit_vector(vector)
+        row = unit_of(vector, query)
         ttl_ms = max(1, round(ttl_seconds * 1000))
         stream = self._stream_key(partition)
         with self._translate("store"), self._client.pipeline(transaction=True) as pipe:

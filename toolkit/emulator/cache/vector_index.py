@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -41,16 +40,47 @@ def unit_vector(vector: np.ndarray) -> np.ndarray:
     if np.ndim(vector) != 1:
         raise ValueError(f"expected a 1-D vector, got shape {np.shape(vector)}")
     # The norm in float64: in float32 the squares of large (>1e19) or tiny (<1e-19) finite components
-    # overflow or vanish, and a usable vector would be refused as non-finite or zero.
+    # overflow or vanish, and a usable vector would be refused as non-finite or zero. sqrt(v . v) is what
+    # np.linalg.norm computes for a 1-D vector (bit for bit), without its dispatch cost.
     v = np.asarray(vector, dtype=np.float64)
-    norm = float(np.linalg.norm(v))
+    norm = math.sqrt(v.dot(v))
     if not norm or not math.isfinite(norm):
         raise ValueError("cannot use a zero or non-finite vector")
     return np.ascontiguousarray(v / norm, dtype=np.float32)
 
 
-@dataclass(frozen=True)
-class Match(Generic[T]):
+class UnitQuery:
+    """A lookup's query as it was searched: the caller's vector object and its `unit_vector`, computed here.
+
+    A store handed one back with the same vector object (by identity) stores that unit vector instead of
+    normalising the vector a second time; any other vector is normalised as usual, so a query that does not
+    belong to the vector stored can never put a wrong row in the index. The vector must not be changed in
+    place between the lookup and the store (the semantic cache policies never do).
+    """
+
+    __slots__ = ("_source", "_unit")
+
+    def __init__(self, vector: Any) -> None:
+        unit = unit_vector(vector)
+        unit.flags.writeable = False  # shared by the lookup and the store: nobody may change it
+        self._source = vector
+        self._unit = unit
+
+    @property
+    def unit(self) -> np.ndarray:
+        """The query's unit float32 vector (read-only)."""
+        return self._unit
+
+
+def unit_of(vector: Any, query: UnitQuery | None) -> np.ndarray:
+    """`unit_vector(vector)`, reusing a lookup's `query` when it was computed from this very vector object."""
+    # type(...) is: exactly ours, so a look-alike object (or a subclass) is ignored, never trusted
+    if type(query) is UnitQuery and vector is query._source:
+        return query._unit
+    return unit_vector(vector)
+
+
+class Match(NamedTuple, Generic[T]):
     """The nearest alive row: its index (valid until the next mutation), distance and payload."""
 
     row: int
@@ -125,12 +155,15 @@ class VectorIndex(Generic[T]):
             return None, 0
         if self._size - self._in_graph > self._ann_threshold:  # rows added in bulk: index them at once
             self._extend_graph(self._size - self._in_graph, threads=0)
-        best = self._nearest_in_graph(query, now) if self._in_graph else None
-        tail = self._nearest_exact(query, now, self._in_graph, self._size)
-        if best is None or (tail is not None and tail[1] > best[1]):
-            best = tail
-        if best is None:  # every graph candidate was dead: search the graph's rows exactly
-            best = self._nearest_exact(query, now, 0, self._in_graph)
+        if not self._in_graph:  # a small partition: one exact pass, with no expiry mask when every row is alive
+            best = self._nearest_exact(query, now, 0, self._size, considered == self._size)
+        else:
+            best = self._nearest_in_graph(query, now)
+            tail = self._nearest_exact(query, now, self._in_graph, self._size)
+            if best is None or (tail is not None and tail[1] > best[1]):
+                best = tail
+            if best is None:  # every graph candidate was dead: search the graph's rows exactly
+                best = self._nearest_exact(query, now, 0, self._in_graph)
         if best is None:
             return None, considered
         row, score = best
@@ -192,16 +225,20 @@ class VectorIndex(Generic[T]):
                 self._dead.add(key)
         self._settled_at = now
 
-    def _nearest_exact(self, query: np.ndarray, now: float, start: int, stop: int) -> tuple[int, float] | None:
-        """(row, score) of the best alive row in [start, stop), exactly."""
+    def _nearest_exact(self, query: np.ndarray, now: float, start: int, stop: int,
+                       all_alive: bool = False) -> tuple[int, float] | None:
+        """(row, score) of the best alive row in [start, stop), exactly; `all_alive`: no row there is expired."""
         if stop <= start:
             return None
         assert self._vectors is not None
-        # einsum, not `@`: BLAS matvec spawns threads that contend with the emulator's server
-        # and load generator on a 2-core machine (measured p50 8-12 ms vs ~1.3 ms at 10k x 384).
+        # einsum, not `@`: BLAS matvec spawns threads that contend with the emulator's server and load generator
+        # on a 2-core machine (measured p50 8-12 ms vs ~1.3 ms at 10k x 384); and, even on one thread, its
+        # rounding depends on a row's position, so two identical rows could score differently (einsum: never),
+        # and a tie would no longer go to the oldest row.
         scores = np.einsum("ij,j->i", self._vectors[start:stop], query)
-        scores[self._expires[start:stop] <= now] = -np.inf
-        offset = int(np.argmax(scores))
+        if not all_alive:
+            scores[self._expires[start:stop] <= now] = -np.inf
+        offset = int(scores.argmax())
         if scores[offset] == -np.inf:
             return None
         return start + offset, float(scores[offset])

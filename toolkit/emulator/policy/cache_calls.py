@@ -94,12 +94,15 @@ async def lookup(store: Any, partition: str, vector: Any, score_threshold: float
 
 
 async def store(store: Any, partition: str, vector: Any, prompt: str, body: bytes, headers: dict[str, str],
-                status: int, ttl_seconds: float, now: float) -> CacheEntry:
-    """``store.store(...)``, inline or in a worker thread (see the module docstring)."""
+                status: int, ttl_seconds: float, now: float, query: Any = None) -> CacheEntry:
+    """``store.store(...)``, inline or in a worker thread (see the module docstring); ``query``: the lookup's
+    ``LookupResult.query`` of the same vector, passed on only when there is one (so the store need not
+    normalise the vector again)."""
+    args = (partition, vector, prompt, body, headers, status, ttl_seconds, now) + (() if query is None else (query,))
     calls = _calls_of(store)
     if calls is None:
-        return await asyncio.to_thread(store.store, partition, vector, prompt, body, headers, status, ttl_seconds, now)
-    entry = await calls.run(partition, store.store, partition, vector, prompt, body, headers, status, ttl_seconds, now)
+        return await asyncio.to_thread(store.store, *args)
+    entry = await calls.run(partition, store.store, *args)
     if partition in calls.rows:
         calls.rows[partition] += 1
     return entry

@@ -45,6 +45,7 @@ class CacheMiss:
     partition: str
     vector: Any
     prompt: str
+    query: Any = None  # the lookup's LookupResult.query: the store reuses its normalised vector
 
 
 @handler("llm-semantic-cache-lookup", sections=("inbound",), attributes=ATTRIBUTES, required=REQUIRED,
@@ -116,7 +117,7 @@ class LlmSemanticCacheLookup(Policy):
                 if result.hit and matched is not None else None,
             })
         if not result.hit:
-            ctx.cache_lookup = CacheMiss(partition, vector, prompt)
+            ctx.cache_lookup = CacheMiss(partition, vector, prompt, result.query)
             return
         entry = result.entry
         ctx.set_response(entry.status, None, HeaderMap(entry.headers.items()), entry.body)

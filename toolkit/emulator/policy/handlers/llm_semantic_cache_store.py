@@ -73,7 +73,8 @@ class LlmSemanticCacheStore(Policy):
         ctx.cache_lookup = None
         try:
             await cache_calls.store(services.cache_store, miss.partition, miss.vector, miss.prompt,
-                                    ctx.response_body, cacheable_headers(ctx), 200, float(ttl), services.clock())
+                                    ctx.response_body, cacheable_headers(ctx), 200, float(ttl), services.clock(),
+                                    miss.query)
         except CacheBackendError as exc:
             ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
             return
