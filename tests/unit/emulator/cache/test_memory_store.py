@@ -106,3 +106,14 @@ def test_a_hit_returns_what_was_stored_and_callers_cannot_change_the_stored_entr
     assert first == stored
     first.headers["content-type"] = "text/plain"
     assert store.lookup("p", QUERY, 0.0, NOW).entry.headers == {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_unit_vector_is_bit_for_bit_the_float64_norm_scaling(dtype: type) -> None:
+    # A stored row's bytes identify an exact repeat: the normalisation must not change by a bit.
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        vector = (rng.normal(size=384) * 1000).astype(dtype)
+        v64 = np.asarray(vector, dtype=np.float64)
+        expected = (v64 / np.linalg.norm(v64)).astype(np.float32)
+        assert unit_vector(vector).tobytes() == expected.tobytes()

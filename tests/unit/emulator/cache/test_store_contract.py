@@ -155,3 +155,70 @@ def test_zero_or_mismatched_vectors_are_refused(store: SemanticCacheStore) -> No
     put(store, QUERY)
     with pytest.raises(ValueError, match="dimensions"):
         store.lookup("sub-1", np.ones(8, dtype=np.float32), 0.05, NOW)
+
+
+# -- the lookup's normalised query, handed on to store(..., query=) -----------------------------------
+
+def test_a_lookup_hands_back_its_normalised_query_read_only_and_outside_equality(store: SemanticCacheStore) -> None:
+    from toolkit.emulator.cache.base import LookupResult
+    from toolkit.emulator.cache.vector_index import UnitQuery, unit_vector
+
+    raw = 3.0 * at_distance(0.3)  # not unit length: the lookup normalises it
+    result = store.lookup("sub-1", raw, 0.05, NOW)
+    assert type(result.query) is UnitQuery
+    assert result.query.unit.tobytes() == unit_vector(raw).tobytes()
+    with pytest.raises(ValueError, match="read-only"):
+        result.query.unit[0] = 0.0
+    assert result == LookupResult(False, None, None, 0)  # the query is not part of the outcome
+
+
+def _counting_unit_vector(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from toolkit.emulator.cache import vector_index
+
+    calls: list[int] = []
+    original = vector_index.unit_vector
+
+    def counting(vector: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return original(vector)
+
+    monkeypatch.setattr(vector_index, "unit_vector", counting)
+    return calls
+
+
+def test_a_store_given_the_lookups_query_of_the_same_vector_does_not_normalise_again(
+    store: SemanticCacheStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting_unit_vector(monkeypatch)
+    raw = 5.0 * at_distance(0.02)
+    miss = store.lookup("sub-1", raw, 0.0, NOW)
+    assert len(calls) == 1
+    store.store("sub-1", raw, "p", b"p", {}, 200, 60.0, NOW, query=miss.query)
+    assert len(calls) == 1  # reused
+    put(store, at_distance(0.3))  # without a query: normalised as before
+    assert len(calls) == 2
+    result = store.lookup("sub-1", QUERY, 0.05, NOW)
+    assert result.hit and result.entry is not None and result.entry.prompt == "p"
+    assert result.best_distance == pytest.approx(0.02, abs=1e-5)
+
+
+def test_a_query_of_another_vector_or_a_look_alike_never_gets_into_the_store(
+    store: SemanticCacheStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    far = at_distance(0.9)
+    near = at_distance(0.01, axis=2)
+    far_query = store.lookup("sub-1", far, 0.0, NOW).query
+    equal_copy = far.copy()  # the same values in another object: normalised again, not trusted
+    look_alike = type("UnitQueryLookAlike", (), {"_source": near, "_unit": far_query.unit, "unit": far_query.unit})()
+    calls = _counting_unit_vector(monkeypatch)
+    store.store("sub-1", near, "near", b"near", {}, 200, 60.0, NOW, query=far_query)
+    store.store("sub-1", equal_copy, "copy", b"copy", {}, 200, 60.0, NOW, query=far_query)
+    store.store("sub-1", near, "look-alike", b"x", {}, 200, 60.0, NOW, query=look_alike)  # type: ignore[arg-type]
+    assert len(calls) == 3
+    # the rows stored are the vectors' own: QUERY is 0.01 from `near` (twice), 0.9 from the copy of `far`
+    result = store.lookup("sub-1", QUERY, 0.05, NOW)
+    assert result.hit and result.best_distance == pytest.approx(0.01, abs=1e-5)
+    assert result.entry is not None and result.entry.prompt in ("near", "look-alike")
+    assert store.lookup("sub-1", at_distance(0.0, axis=2), 1.0, NOW).entries_considered == 3
+    assert store.lookup("sub-1", far, 0.0, NOW).hit  # the copy of `far` stored as itself
+    assert store.count(NOW) == 3

@@ -157,3 +157,19 @@ def test_results_are_the_stores_answers() -> None:
     entry = asyncio.run(cache_calls.store(store, "p", vector(1), "q", b"answer", {"a": "b"}, 200, 600.0, 1.0))
     result = asyncio.run(cache_calls.lookup(store, "p", vector(1), 0.0, 2.0))
     assert result.hit and result.entry == entry and result.entry.body == b"answer"
+
+
+def test_a_lookups_query_is_handed_to_the_store_only_when_there_is_one() -> None:
+    class ArgsStore(RecordingStore):
+        def store(self, *args):  # type: ignore[no-untyped-def]
+            self.args = args
+            return super().store(*args)
+
+    store = ArgsStore()
+    v = vector(5)
+    miss = asyncio.run(cache_calls.lookup(store, "p", v, 0.0, 1.0))
+    assert miss.query is not None
+    asyncio.run(cache_calls.store(store, "p", v, "q", b"{}", {}, 200, 600.0, 1.0, miss.query))
+    assert store.args[-1] is miss.query and len(store.args) == 9
+    asyncio.run(cache_calls.store(store, "p", v, "q", b"{}", {}, 200, 600.0, 1.0))
+    assert len(store.args) == 8  # stores without the argument keep working

@@ -110,3 +110,29 @@ def test_cacheable_headers_drop_per_request_headers_whatever_their_case() -> Non
     assert cacheable_headers(ctx) == {"content-type": "application/json", "x-kept": "yes"}
     ctx.per_request_headers = set()
     assert cacheable_headers(ctx) == {"content-type": "application/json", "x-left": "90", "x-kept": "yes"}
+
+
+class _QueryRecordingStore(MemoryCacheStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.looked_up: list[object] = []
+        self.stored_with: list[object] = []
+
+    def lookup(self, *args: object) -> object:  # type: ignore[override]
+        result = super().lookup(*args)  # type: ignore[arg-type]
+        self.looked_up.append(result.query)
+        return result
+
+    def store(self, *args: object) -> object:  # type: ignore[override]
+        self.stored_with.append(args[8] if len(args) > 8 else None)
+        return super().store(*args)  # type: ignore[arg-type]
+
+
+def test_the_store_gets_the_lookups_normalised_query() -> None:
+    services = FakeServices()
+    services.cache_store = store = _QueryRecordingStore()
+    execute([None, cached_api()], services, **URL)
+    assert len(store.looked_up) == 1 and store.looked_up[0] is not None
+    assert store.stored_with == store.looked_up  # the same object, so the vector is not normalised twice
+    execute([None, cached_api()], services, **URL)
+    assert len(services.calls) == 1  # and the entry stored with it is found
