@@ -219,7 +219,8 @@ class DefaultGatewayServices:
     async def embed(self, backend_id: str, texts: list[str]) -> np.ndarray:
         """POST ``{"input": texts}`` to the embeddings backend; its breaker is fed like a forward's."""
         import numpy as np
-        import orjson
+
+        from toolkit.emulator import fast_json
 
         try:
             name, url, breaker = resolve_target(self, backend_id, "semantic-cache-lookup")
@@ -242,11 +243,10 @@ class DefaultGatewayServices:
         if response.status != 200:
             raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status}.")
         try:
-            # orjson: ~5x faster than json on a list of floats (measured 12 vs 65 µs for 384 of them); its errors
-            # are ValueErrors too.
-            rows = sorted(orjson.loads(response.body)["data"], key=lambda item: item["index"])
+            # fast_json (orjson): ~5x faster than json on a list of floats (12 vs 65 µs for 384 of them).
+            rows = sorted(fast_json.loads(response.body)["data"], key=lambda item: item["index"])
             vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise EmbeddingsFailure(f"Embeddings backend {name} sent a malformed answer ({exc}).") from None
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
