@@ -276,10 +276,11 @@ class Chain:
 
 def embeddings_request(chat_body: bytes) -> bytes:
     """The embeddings call the semantic cache makes for ``chat_body``: its messages' text joined by newlines
-    (system messages dropped, as toolkit.yaml's ignore-system-messages), as ``{"input": [text]}``."""
+    (system messages dropped, as toolkit.yaml's ignore-system-messages), as ``{"input": [text], "encoding_format":
+    "base64"}``: the same body, so the backend does the same work on every path."""
     messages = json.loads(chat_body)["messages"]
     text = "\n".join(m["content"] for m in messages if m["role"] not in ("system", "developer"))
-    return json.dumps({"input": [text]}).encode()
+    return json.dumps({"input": [text], "encoding_format": "base64"}).encode()
 
 
 Client = Connection | Chain

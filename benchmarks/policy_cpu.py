@@ -8,7 +8,8 @@ loop can be measured from inside. Printed, per request: the gateway process's CP
 cache call sent to a worker thread counts) and its event-loop thread's, then each policy's share of the loop
 thread's CPU time (thread CPU time around the policy's ``run``; a policy holding others, such as ``<base/>`` or
 ``<retry>``, includes theirs; an ``azure-openai-*`` policy is counted under its ``llm-*`` twin, whose code it runs),
-the embeddings and backend calls of the services, and the whole gateway app.
+the embeddings and backend calls of the services, and the whole gateway app; beside each, its wall-clock time (a
+backend call's includes the backend's work and the loopback hops).
 CPU time is not wall time: time spent waiting for a core on a busy machine is not counted, nor the backends'.
 ``--profile FILE`` also writes a cProfile of the loop thread timed by its CPU clock (``python -m pstats FILE``).
 --cache hit: 16 questions asked in turn, each answered before the timing, so every timed request is a hit.
@@ -22,8 +23,10 @@ import asyncio
 import cProfile
 import collections
 import functools
+import gc
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -39,9 +42,9 @@ from _load import JWT_AUDIENCE, REPO, _Child, bench_config, bench_environment, c
 HIT_QUESTIONS = 16
 
 
-def instrument(loops: list[asyncio.AbstractEventLoop]) -> collections.Counter[str]:
-    """Wrap every policy's ``run`` (and the services' backend calls) with a thread-CPU-time counter; the gateway's
-    serving loop is appended to ``loops`` at its first request."""
+def instrument(loops: list[asyncio.AbstractEventLoop]) -> tuple[collections.Counter[str], collections.Counter[str]]:
+    """Wrap every policy's ``run`` (and the services' backend calls) with a thread-CPU-time counter and a wall-clock
+    one; the gateway's serving loop is appended to ``loops`` at its first request."""
     from toolkit.emulator.gateway.app import GatewayRuntime
     from toolkit.emulator.policy import handlers  # noqa: F401 - registers every policy class
     from toolkit.emulator.policy.default_services import DefaultGatewayServices
@@ -49,17 +52,19 @@ def instrument(loops: list[asyncio.AbstractEventLoop]) -> collections.Counter[st
     from toolkit.emulator.policy.handlers.llm_token_limit import _Settlement
 
     spent: collections.Counter[str] = collections.Counter()
+    wall: collections.Counter[str] = collections.Counter()
 
     def wrap(cls: type, method: str, label: str) -> None:
         original = getattr(cls, method)
 
         @functools.wraps(original)
         async def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
-            start = time.thread_time()
+            start, started = time.thread_time(), time.perf_counter()
             try:
                 return await original(self, *args, **kwargs)
             finally:
                 spent[label] += time.thread_time() - start
+                wall[label] += time.perf_counter() - started
 
         setattr(cls, method, timed)
 
@@ -81,7 +86,16 @@ def instrument(loops: list[asyncio.AbstractEventLoop]) -> collections.Counter[st
         return await served(self, *args)
 
     GatewayRuntime.__call__ = noting_loop  # type: ignore[method-assign]
-    return spent
+    started: list[float] = []
+
+    def collections_timer(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[:] = [time.thread_time()]
+        elif started:
+            spent[f"garbage collector (generation {info['generation']})"] += time.thread_time() - started.pop()
+
+    gc.callbacks.append(collections_timer)
+    return spent, wall
 
 
 def on_loop(loop: asyncio.AbstractEventLoop, action: Callable[[], Any]) -> Any:
@@ -122,7 +136,7 @@ def main() -> int:
     from toolkit.local import local_gateway
 
     loops: list[asyncio.AbstractEventLoop] = []
-    spent = instrument(loops)
+    spent, wall = instrument(loops)
     backends = _Child("backends")
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -138,14 +152,15 @@ def main() -> int:
 
                 def begin() -> tuple[float, float]:
                     spent.clear()
+                    wall.clear()
                     if profiler is not None:
                         profiler.enable()
-                    return time.thread_time(), time.process_time()
+                    return time.thread_time(), time.process_time(), os.times().system
 
                 def end() -> tuple[float, float]:
                     if profiler is not None:
                         profiler.disable()
-                    return time.thread_time(), time.process_time()
+                    return time.thread_time(), time.process_time(), os.times().system
 
                 started = on_loop(loop, begin)
                 result = run_load(spec, args.requests, args.warmup)
@@ -156,11 +171,15 @@ def main() -> int:
     print("command: " + " ".join([sys.executable, *sys.argv]))
     print(f"policy: toolkit.yaml, whole; every request a cache {args.cache}; {args.requests} sequential requests "
           f"after {args.warmup}; client p50 {result['p50']:.3f} ms; failed requests {result['errors']}")
-    print(f"gateway process CPU  {(ended[1] - started[1]) * per_request:7.1f} µs per request (every thread)")
+    print(f"gateway process CPU  {(ended[1] - started[1]) * per_request:7.1f} µs per request (every thread), "
+          f"of which system (the kernel: sockets, epoll) {(ended[2] - started[2]) * per_request:.1f} µs")
     print(f"event-loop thread    {(ended[0] - started[0]) * per_request:7.1f} µs per request, of which:"
           + ("  (with --profile: every figure inflated by the profiler)" if profiler is not None else ""))
+    print(f"  {'':40} {'CPU':>7}    {'wall':>7}")
     for label, seconds in spent.most_common():
-        print(f"  {label:40} {seconds * per_request:7.1f} µs")
+        print(f"  {label:40} {seconds * per_request:7.1f} µs {wall[label] * per_request:7.1f} µs")
+    own = wall["gateway app, whole request"] - wall["services: the embeddings call"] - wall["services: the backend call"]
+    print(f"gateway app's wall time outside its backend calls: {own * per_request:.1f} µs per request")
     if profiler is not None:
         profiler.dump_stats(args.profile)
     return 1 if result["errors"] else 0

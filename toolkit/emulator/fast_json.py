@@ -4,7 +4,8 @@ Policies parse both bodies of every request they limit by tokens (the request's 
 ``usage``); orjson parses them in a quarter of the time (measured by benchmarks/gateway_overhead.py). Where
 the two differ the standard library decides: orjson refuses ``NaN``/``Infinity``, lone surrogates, UTF-16/32
 and byte-order marks (it then raises and ``json.loads`` runs), and reads integers past 64 bits as floats
-(bodies with a run of 19 digits or more go to ``json.loads`` directly, so big integers stay exact).
+(bodies with a run of 19 digits or more that is not a fraction's go to ``json.loads`` directly, so big integers
+stay exact; a fraction's digits follow a ".", and embeddings answers are full of 19-digit fractions).
 """
 
 from __future__ import annotations
@@ -17,15 +18,22 @@ try:
 except ImportError:  # optional speed-up: the standard library gives the same results
     _orjson = None
 
-# Every digit to "0", every other byte to a space: 19 digits in a row are then one `in` (a regex search
-# for them costs more than the parse).
-_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+# Every digit to "0", "." kept, every other byte to a space: 19 digits in a row not after a "." are then one
+# `in` (a regex search for them costs more than the parse). A run inside a string or an exponent also counts:
+# json.loads then parses a body orjson would have read the same, which is slower, never wrong.
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else byte if byte == 0x2E else 0x20 for byte in range(256))
 _LONG_RUN = b"0" * 19
+_LONG_INTEGER = b" " + _LONG_RUN
+
+
+def _may_hold_big_integer(body: bytes) -> bool:
+    digits = body.translate(_DIGITS_AS_ZERO)
+    return _LONG_INTEGER in digits or digits.startswith(_LONG_RUN)
 
 
 def loads(body: bytes) -> Any:
     """``json.loads(body)``: the same value, or the same exception (ValueError, UnicodeDecodeError, RecursionError)."""
-    if _orjson is not None and type(body) is bytes and _LONG_RUN not in body.translate(_DIGITS_AS_ZERO):
+    if _orjson is not None and type(body) is bytes and not _may_hold_big_integer(body):
         try:
             return _orjson.loads(body)
         except ValueError:

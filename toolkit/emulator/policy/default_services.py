@@ -9,6 +9,7 @@ reuses the client's keep-alive pool; transport errors become `BackendConnectionF
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import json
 import random
@@ -226,7 +227,9 @@ class DefaultGatewayServices:
             name, url, breaker = resolve_target(self, backend_id, "semantic-cache-lookup")
         except PolicyError as exc:
             raise EmbeddingsFailure(exc.message) from None
-        payload = json.dumps({"input": texts}).encode()
+        # base64 (little-endian float32), as the openai SDK asks by default: ~2 KB to decode instead of ~8 KB of
+        # float text per 384-dimension vector. A backend that answers floats anyway is read as well.
+        payload = json.dumps({"input": texts, "encoding_format": "base64"}).encode()
         headers, query = credentials_of(self, name)
         headers = [("content-type", "application/json"), *headers]
         if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
@@ -243,14 +246,22 @@ class DefaultGatewayServices:
         if response.status != 200:
             raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status}.")
         try:
-            # fast_json (orjson): ~5x faster than json on a list of floats (12 vs 65 µs for 384 of them).
             rows = sorted(fast_json.loads(response.body)["data"], key=lambda item: item["index"])
-            vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            vectors = np.asarray([_vector(row["embedding"]) for row in rows], dtype=np.float32)
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:  # binascii.Error is a ValueError
             raise EmbeddingsFailure(f"Embeddings backend {name} sent a malformed answer ({exc}).") from None
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
         return vectors
+
+
+def _vector(embedding: Any) -> Any:
+    """One answer's ``embedding``: base64 of little-endian float32s (``encoding_format: base64``), or floats."""
+    if isinstance(embedding, str):
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(embedding, validate=True), dtype="<f4")
+    return embedding
 
 
 def _with_api_version(url: str) -> str:

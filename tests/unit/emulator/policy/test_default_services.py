@@ -97,6 +97,32 @@ def test_embed_posts_the_texts_and_orders_the_vectors() -> None:
     assert vectors.dtype == np.float32 and vectors.tolist() == [[0.0, 1.0], [1.0, 1.0]]
 
 
+def test_embed_asks_for_base64_and_decodes_little_endian_float32() -> None:
+    import base64
+
+    asked: list[dict] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(json.loads(request.content))
+        rows = [np.array([0.5, -2.0, 1e-30], dtype="<f4"), np.array([3.0, 0.0, -1.5], dtype="<f4")]
+        data = [{"index": i, "embedding": base64.b64encode(row.tobytes()).decode()} for i, row in enumerate(rows)]
+        return httpx.Response(200, json={"data": data[::-1]})
+
+    services = _services(answer, backends={"emb": {"properties": {"url": "http://emb.test/embeddings"}}})
+    vectors = run(services.embed("emb", ["a", "b"]))
+    assert asked == [{"input": ["a", "b"], "encoding_format": "base64"}]
+    assert vectors.dtype == np.float32 and vectors.tolist() == [[0.5, -2.0, np.float32(1e-30)], [3.0, 0.0, -1.5]]
+
+
+@pytest.mark.parametrize("embedding", ["AAAA=A", "AAAAAAA=", "not base64!", ["1.0", {}]])
+def test_embed_refuses_undecodable_vectors(embedding: object) -> None:
+    backends = {"emb": {"properties": {"url": "http://emb.test"}}}
+    services = _services(lambda r: httpx.Response(200, json={"data": [{"index": 0, "embedding": embedding}]}),
+                         backends=backends)
+    with pytest.raises(EmbeddingsFailure, match="malformed"):
+        run(services.embed("emb", ["a"]))
+
+
 def test_embed_failures() -> None:
     backends = {"emb": {"properties": {"url": "http://emb.test", "circuitBreaker": BREAKER}}}
     services = _services(lambda r: httpx.Response(429), backends=backends)
