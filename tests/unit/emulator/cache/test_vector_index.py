@@ -121,7 +121,7 @@ def test_an_exact_repeat_is_found_whatever_the_graph_returns(monkeypatch: pytest
     graph = index._graph  # a graph that returns only unrelated rows must not hide an exact repeat
 
     class Unhelpful:
-        def search(self, query: np.ndarray, count: int) -> object:
+        def search(self, query: np.ndarray, count: int, threads: int = 0) -> object:
             return type("Found", (), {"keys": np.array([499])})()
 
     monkeypatch.setattr(index, "_graph", Unhelpful())

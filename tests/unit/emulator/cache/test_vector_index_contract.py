@@ -244,7 +244,7 @@ def test_an_exact_repeat_is_found_after_a_compaction_even_when_the_graph_misses_
     elsewhere = unit_vector(-_random_unit(1))
 
     class Misleading:  # answers with the rows nearest some other vector
-        def search(self, query: np.ndarray, count: int) -> object:
+        def search(self, query: np.ndarray, count: int, threads: int = 0) -> object:
             return graph.search(elsewhere, count)
 
     monkeypatch.setattr(index, "_graph", Misleading())
