@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,6 +21,7 @@ from e2e_requests import API_VERSION, REPO, auth_headers, chat_body
 
 from toolkit.config import load_config
 from toolkit.emulator.access import bearer
+from toolkit.emulator.cache.memory import MemoryCacheStore
 from toolkit.emulator.gateway.app import TRACE_HEADER
 from toolkit.local import LocalGateway, local_gateway
 
@@ -153,6 +158,61 @@ def test_semantic_cache_hits_only_within_the_threshold(gateway: LocalGateway, cl
     trace = client.get(f"{gateway.emulator.control_url}/traces/{paraphrase.headers[TRACE_HEADER]}", headers=bearer(gateway.emulator.control_token)).json()
     lookup = next(e for e in trace["events"] if e["source"] == "azure-openai-semantic-cache-lookup")
     assert lookup["message"] == "miss" and 0.05 < lookup["data"]["best_distance"] < 0.2
+
+
+class _GatedStore:
+    """A memory store whose stores wait (in their worker thread: not a MemoryCacheStore, so never on the loop)
+    until ``gate`` opens."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryCacheStore()
+        self.gate = threading.Event()
+        self.stored = threading.Event()
+
+    def lookup(self, *args: Any) -> Any:
+        return self.inner.lookup(*args)
+
+    def store(self, *args: Any) -> Any:
+        assert self.gate.wait(30)
+        entry = self.inner.store(*args)
+        self.stored.set()
+        return entry
+
+    def clear(self) -> None:
+        self.inner.clear()
+
+
+def test_the_answer_leaves_before_its_cache_store_and_a_repeat_waits_for_the_store(
+    gateway: LocalGateway, client: httpx.Client
+) -> None:
+    """The store runs after the answer (APIM's cache stores are asynchronous), yet a repeat always finds it."""
+    services = gateway.emulator.gateway.services
+    original, gated = services.cache_store, _GatedStore()
+    services.cache_store = gated
+    try:
+        first = client.post(_chat_url(gateway), json=chat_body("Is the store after the answer?"),
+                            headers=auth_headers(gateway))
+        assert first.status_code == 200 and not gated.stored.is_set()  # answered while its store is held
+
+        def repeat() -> httpx.Response:
+            with httpx.Client(timeout=30.0) as other:
+                return other.post(_chat_url(gateway), json=chat_body("Is the store after the answer?"),
+                                  headers=auth_headers(gateway))
+
+        with ThreadPoolExecutor(1) as pool:
+            again = pool.submit(repeat)
+            time.sleep(0.3)
+            assert not again.done()  # its lookup waits for the held store
+            gated.gate.set()
+            second = again.result(timeout=30)
+        assert second.status_code == 200 and second.json()["id"] == first.json()["id"]  # a hit on the stored answer
+        trace = client.get(f"{gateway.emulator.control_url}/traces/{first.headers[TRACE_HEADER]}",
+                           headers=bearer(gateway.emulator.control_token)).json()
+        store = next(e for e in trace["events"] if e["source"] == "azure-openai-semantic-cache-store")
+        assert store["message"] == "stored for 120 s"  # the store's outcome joins the first request's trace
+    finally:
+        gated.gate.set()
+        services.cache_store = original
 
 
 def test_a_looser_threshold_lets_paraphrases_hit(tmp_path: Path, client: httpx.Client) -> None:

@@ -25,7 +25,7 @@ from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
 from toolkit.emulator.management.store import ChangeEvent, ResourceKey, ResourceKind
 from toolkit.emulator.management.validate_api import version_set_of
-from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_pipeline
+from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_after_answer, run_pipeline
 from toolkit.emulator.policy.context import events_to_list
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
@@ -150,6 +150,7 @@ class GatewayRuntime:
         self._built = False
         # Subscription by key, as the store had it since the last change (every commit starts a new dict).
         self._subscriptions: dict[str, Any] = {}
+        self._after_answers: set[asyncio.Task[None]] = set()  # running work after answers (held: not collected)
         # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
 
@@ -460,8 +461,26 @@ class GatewayRuntime:
         ctx.matched_parameters = dict(found.parameters)
         if subscription is not None:
             ctx.subscription_key = key
-        await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
+        try:
+            await run_pipeline([self._policies.get(key) for key in chain_keys], ctx, self.services)
+        finally:  # even when the pipeline failed unexpectedly: a reserved cache store must finish
+            if ctx.after_answer:
+                self._after_answer(ctx, record)
         return self._answer(ctx, record)
+
+    def _after_answer(self, ctx: RequestContext, record: dict[str, Any]) -> None:
+        """Run the policies' work for after the answer (`run_after_answer`) in a task of its own: it starts at the
+        loop's next turn, once ``__call__`` has written the answer (no await there waits on the network unless
+        the client stops reading, and then this work does not wait for it). Its trace events join the record."""
+
+        async def after() -> None:
+            await run_after_answer(ctx)
+            if ctx.trace is not None:
+                record["events"] = tuple(ctx.trace.events)
+
+        task = asyncio.get_running_loop().create_task(after())
+        self._after_answers.add(task)
+        task.add_done_callback(self._after_answers.discard)
 
     def _subscription_for_key(self, key: str) -> Any:
         """The subscription holding ``key`` (or None), remembered until the next management change."""

@@ -15,6 +15,7 @@ For the gateway app::
                          api_id=..., operation_id=..., subscription_id=..., trace=Trace())
     await run_pipeline([global_policy, api_policy, operation_policy_or_None], ctx, services)
     # answer ctx.response_status, ctx.response_reason, ctx.response_headers.items(), ctx.response_body;
+    # then, with the answer on its way: await run_after_answer(ctx)  (e.g. the semantic-cache store)
     # ctx.trace.to_list() is the request's trace (JSON-ready)
 
 Publish-time refusals raise `PolicyRejected` (message names the element, attribute or expression;
@@ -37,7 +38,7 @@ from toolkit.emulator.policy.errors import (
     PolicyRejected,
 )
 from toolkit.emulator.policy.headers import HeaderMap
-from toolkit.emulator.policy.pipeline import resolve_chain, run_pipeline
+from toolkit.emulator.policy.pipeline import resolve_chain, run_after_answer, run_pipeline
 from toolkit.emulator.policy.registry import HandlerRegistry, HandlerSpec, coverage_rows, handler
 from toolkit.emulator.policy.services import (
     AzureAdAuthority,
@@ -101,6 +102,7 @@ __all__ = [
     "handler",
     "policy_validator",
     "resolve_chain",
+    "run_after_answer",
     "run_pipeline",
     "validate_policy",
 ]

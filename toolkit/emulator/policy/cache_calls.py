@@ -22,6 +22,11 @@ So a call runs inline only when all of these hold, and in a worker thread otherw
 A large cache therefore never runs on the event loop: at 100k entries every call goes to a thread as before.
 Rows written to the store other than through these policies (or by stores that ran in threads during a threaded
 lookup) are learned at the next lookup of their partition.
+
+Stores after the answer. The store policy stores once the answer has gone to the client (APIM documents its cache
+stores as asynchronous: a stored value "may not be immediately available"). The emulator keeps the stronger
+promise it always kept: the policy ``reserve``s the store before the answer leaves, and a lookup of that partition
+waits for every reserved store (`settled`), so a client that asks again after its answer always finds it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ T = TypeVar("T")
 INLINE_ROWS = 4096  # rows (alive or dead) of a partition up to which a call runs on the event loop
 _MAX_PARTITIONS = 4096  # partitions whose size is remembered; past it the sizes are forgotten (threads again)
 _COMPACTION_SLACK = 32  # a memory-store partition holds at most 2 x alive + 32 rows (it compacts past half dead)
+SETTLE_TIMEOUT = 5.0  # seconds a lookup waits at most for its partition's reserved stores
 
 
 class _StoreCalls:
@@ -69,6 +75,35 @@ class _StoreCalls:
 
 
 _calls: weakref.WeakKeyDictionary[Any, _StoreCalls] = weakref.WeakKeyDictionary()
+# store -> partition -> stores reserved for after an answer, not finished yet
+_reserved: weakref.WeakKeyDictionary[Any, dict[str, list[asyncio.Future[None]]]] = weakref.WeakKeyDictionary()
+
+
+def reserve(store: Any, partition: str) -> asyncio.Future[None]:
+    """A store of ``partition`` that will run after this request's answer: lookups of the partition wait until the
+    future is done (the caller must finish it, whatever happens to the store)."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    by_partition = _reserved.setdefault(store, {})
+    by_partition.setdefault(partition, []).append(done)
+    done.add_done_callback(lambda _: _release(by_partition, partition, done))
+    return done
+
+
+def _release(by_partition: dict[str, list[asyncio.Future[None]]], partition: str, done: asyncio.Future[None]) -> None:
+    waiting = by_partition.get(partition)
+    if waiting is not None:
+        waiting.remove(done)
+        if not waiting:
+            del by_partition[partition]
+
+
+async def settled(store: Any, partition: str, timeout: float = SETTLE_TIMEOUT) -> None:
+    """Return once every store reserved for ``partition`` (when this is called) has finished, or after
+    ``timeout`` seconds (a store that hangs delays lookups by that much, never blocks them)."""
+    by_partition = _reserved.get(store)
+    waiting = by_partition.get(partition) if by_partition else None
+    if waiting:
+        await asyncio.wait(list(waiting), timeout=timeout)
 
 
 def _calls_of(store: Any) -> _StoreCalls | None:
@@ -84,7 +119,10 @@ def _calls_of(store: Any) -> _StoreCalls | None:
 
 
 async def lookup(store: Any, partition: str, vector: Any, score_threshold: float, now: float) -> LookupResult:
-    """``store.lookup(...)``, inline or in a worker thread (see the module docstring)."""
+    """``store.lookup(...)``, inline or in a worker thread, once the partition's reserved stores are done (see the
+    module docstring)."""
+    if store in _reserved:
+        await settled(store, partition)
     calls = _calls_of(store)
     if calls is None:
         return await asyncio.to_thread(store.lookup, partition, vector, score_threshold, now)

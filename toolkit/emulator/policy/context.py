@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from toolkit.emulator import fast_json
@@ -69,7 +69,7 @@ class RequestContext:
         # optional request facts expressions read (None/empty when the gateway does not know them)
         "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
         "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
-        "request_scheme", "concurrency", "response_cache_key", "api_version",
+        "request_scheme", "concurrency", "response_cache_key", "api_version", "after_answer",
     )
 
     def __init__(
@@ -128,6 +128,8 @@ class RequestContext:
         self.fragment_depth = 0
         self.hooks: list[Any] | None = None  # run once the backend section has produced a response
         self.cache_lookup: Any = None  # a semantic-cache miss waiting for the store policy
+        # Work that runs once the answer has been sent (`pipeline.run_after_answer`): coroutine functions.
+        self.after_answer: list[Callable[[], Awaitable[None]]] = []
         self.trace = trace
         # Response headers that describe this request only (a token limit's remaining tokens): never cached.
         self.per_request_headers: set[str] = set()

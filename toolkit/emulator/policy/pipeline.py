@@ -14,10 +14,14 @@ failure 500, forward timeout 504, failed expression 500, each with APIM's JSON e
 
 ``return-response`` and a semantic-cache hit end the request at once: the rest of the section,
 the backend and outbound are skipped (a cache hit returns the cached response as it was stored).
+
+Work a policy leaves for after the answer (a semantic-cache store) is in ``ctx.after_answer``; the
+caller runs it with ``run_after_answer`` once the answer is on its way.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -27,6 +31,7 @@ from toolkit.emulator.policy.document import CompiledPolicy, run_block
 from toolkit.emulator.policy.errors import EndRequest, PolicyError
 from toolkit.emulator.policy.headers import HeaderMap, reason_phrase
 
+_log = logging.getLogger(__name__)
 _MAIN_SECTIONS = ("inbound", "backend", "outbound")
 _JSON_TYPE = ["application/json; charset=utf-8"]
 
@@ -84,6 +89,20 @@ async def run_pipeline(
                 hook.abandon(ctx, services)
     ctx.ensure_response()
     return ctx
+
+
+async def run_after_answer(ctx: RequestContext) -> None:
+    """Run the work the policies left for after the answer (``ctx.after_answer``, in order), once the gateway has
+    handed the answer to the client. A job's failure is noted in the trace and never reaches the client, whose
+    answer is gone: the jobs catch what they expect themselves."""
+    jobs, ctx.after_answer = ctx.after_answer, []
+    for job in jobs:
+        try:
+            await job()
+        except Exception as exc:  # noqa: BLE001 - unexpected: recorded, the next job still runs
+            _log.warning("work after the answer of request %s failed: %s: %s", ctx.request_id,
+                         type(exc).__name__, exc)
+            ctx.note("pipeline", "work after the answer failed", {"error": f"{type(exc).__name__}: {exc}"})
 
 
 async def run_on_error(

@@ -22,6 +22,7 @@ from toolkit.emulator.policy import (
     RequestContext,
     Trace,
     compile_policy,
+    run_after_answer,
     run_pipeline,
 )
 from toolkit.emulator.policy.registry import SECTIONS
@@ -196,10 +197,16 @@ class FakeHttp:
 
 
 def execute(chain: list[CompiledPolicy | None], services: Any = None, **ctx_options: Any) -> RequestContext:
-    """Run one request through ``chain`` and return its context."""
+    """Run one request through ``chain`` (and, as the gateway does once the answer is sent, the work the policies
+    left for after it) and return its context."""
     services = services if services is not None else FakeServices()
     ctx = make_ctx(**ctx_options)
-    run(run_pipeline(chain, ctx, services))
+
+    async def answered() -> None:
+        await run_pipeline(chain, ctx, services)
+        await run_after_answer(ctx)
+
+    run(answered())
     return ctx
 
 

@@ -173,3 +173,57 @@ def test_a_lookups_query_is_handed_to_the_store_only_when_there_is_one() -> None
     assert store.args[-1] is miss.query and len(store.args) == 9
     asyncio.run(cache_calls.store(store, "p", v, "q", b"{}", {}, 200, 600.0, 1.0))
     assert len(store.args) == 8  # stores without the argument keep working
+
+
+def test_a_lookup_waits_for_the_stores_reserved_for_its_partition_only() -> None:
+    store = RecordingStore()
+    fill(store, "p", 1)
+    fill(store, "q", 1)
+
+    async def scenario() -> None:
+        reserved = cache_calls.reserve(store, "p")
+        waiting = asyncio.ensure_future(cache_calls.lookup(store, "p", vector(98), 0.0, 1.0))
+        other = await cache_calls.lookup(store, "q", vector(98), 0.0, 1.0)  # another partition: no wait
+        assert other.entries_considered == 1
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not waiting.done()
+        await cache_calls.store(store, "p", vector(98), "q", b"{}", {}, 200, 600.0, 1.0)  # the reserved store
+        reserved.set_result(None)
+        result = await waiting
+        assert result.hit and result.best_distance == 0.0  # the lookup saw the store it waited for
+        assert not cache_calls._reserved[store]  # finished reservations are forgotten
+        assert (await cache_calls.lookup(store, "p", vector(98), 0.0, 1.0)).hit  # nothing left to wait for
+
+    asyncio.run(scenario())
+
+
+def test_a_reservation_made_after_a_lookup_started_does_not_hold_it() -> None:
+    store = RecordingStore()
+    fill(store, "p", 1)
+
+    async def scenario() -> None:
+        first = cache_calls.reserve(store, "p")
+        waiting = asyncio.ensure_future(cache_calls.lookup(store, "p", vector(98), 0.0, 1.0))
+        await asyncio.sleep(0)
+        later = cache_calls.reserve(store, "p")
+        first.set_result(None)
+        assert (await asyncio.wait_for(waiting, 5)).entries_considered == 1
+        later.set_result(None)
+
+    asyncio.run(scenario())
+
+
+def test_a_reserved_store_that_never_finishes_delays_a_lookup_by_the_timeout_only() -> None:
+    store = RecordingStore()
+    fill(store, "p", 1)
+
+    async def scenario() -> None:
+        cache_calls.reserve(store, "p")  # never finished
+        await asyncio.wait_for(cache_calls.settled(store, "p", timeout=0.05), 5)
+        pending = asyncio.ensure_future(cache_calls.settled(store, "p", timeout=30))
+        await asyncio.sleep(0.1)
+        assert not pending.done()  # the default wait is longer than that
+        pending.cancel()
+
+    asyncio.run(scenario())

@@ -181,3 +181,46 @@ def test_last_error_names_the_failing_policys_id_scope_and_section() -> None:
                           ' + "/" + context.LastError.PolicyId + "/" + context.LastError.Source)</value></set-header>')
     ctx = execute([None, policy], backend_url="http://backend.test")
     assert ctx.response_headers.get("x-where") == "api/inbound/boom/set-variable"
+
+
+def test_work_after_the_answer_runs_in_order_and_a_failure_is_noted_not_raised() -> None:
+    from toolkit.emulator.policy import Trace, run_after_answer
+
+    ctx = make_ctx(trace=Trace())
+    ran: list[str] = []
+
+    async def first() -> None:
+        ran.append("first")
+        raise RuntimeError("disk full")
+
+    async def second() -> None:
+        ran.append("second")
+
+    ctx.after_answer += [first, second]
+    run(run_after_answer(ctx))
+    assert ran == ["first", "second"] and ctx.after_answer == []
+    failure = ctx.trace.find("pipeline")[-1]
+    assert failure["message"] == "work after the answer failed" and failure["data"] == {"error": "RuntimeError: disk full"}
+    run(run_after_answer(ctx))  # each job runs once
+    assert ran == ["first", "second"]
+
+
+def test_the_semantic_cache_store_waits_for_the_answer() -> None:
+    """The pipeline leaves the store for after the answer; until then a lookup of the partition waits."""
+    from .test_llm_semantic_cache_lookup import cached_api
+
+    from toolkit.emulator.policy import Trace, run_after_answer, run_pipeline
+
+    services = FakeServices()
+    ctx = make_ctx(backend_url="http://backend.test", trace=Trace())
+
+    async def answered() -> None:
+        await run_pipeline([None, cached_api()], ctx, services)
+        assert ctx.response_status == 200 and services.cache_store.count(services.now) == 0
+        assert len(ctx.after_answer) == 1
+        await run_after_answer(ctx)
+
+    run(answered())
+    assert services.cache_store.count(services.now) == 1
+    assert [e["message"] for e in ctx.trace.find("llm-semantic-cache-store")] == ["stored for 60 s"]
+    assert not ctx.trace.find("pipeline") or all("failed" not in e["message"] for e in ctx.trace.find("pipeline"))

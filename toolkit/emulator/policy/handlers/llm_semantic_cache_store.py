@@ -4,6 +4,11 @@ Stores only when this request looked the cache up and missed, and the response i
 entry lives ``duration`` seconds. A failing cache store does not fail the request (APIM documents
 the same), it is recorded in the trace.
 
+The answer and its headers are taken where the policy stands; the store itself runs once the answer
+has gone to the client (APIM's cache stores are asynchronous), so the client does not wait for it.
+A lookup of the same partition waits for it (``cache_calls.reserve``): asking again after an
+answer always finds it.
+
 What is stored is the answer, not the request's bookkeeping: headers that describe only the request
 that reached the backend are left out (the backend's request ids and ``x-ratelimit-*`` quota state,
 ``Retry-After``, ``Date``, and what a token limit set for this request), so a hit never replays a
@@ -71,12 +76,20 @@ class LlmSemanticCacheStore(Policy):
             return
         ttl = self.duration.get(ctx, name)
         ctx.cache_lookup = None
-        try:
-            await cache_calls.store(services.cache_store, miss.partition, miss.vector, miss.prompt,
-                                    ctx.response_body, cacheable_headers(ctx), 200, float(ttl), services.clock(),
-                                    miss.query)
-        except CacheBackendError as exc:
-            ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
-            return
-        if ctx.trace is not None:  # the message is built only when tracing (this is on every cached answer)
-            ctx.note(name, f"stored for {ttl} s")
+        store = services.cache_store
+        args = (store, miss.partition, miss.vector, miss.prompt, ctx.response_body, cacheable_headers(ctx), 200,
+                float(ttl), services.clock(), miss.query)
+        reserved = cache_calls.reserve(store, miss.partition)
+
+        async def store_after_answer() -> None:
+            try:
+                await cache_calls.store(*args)
+            except CacheBackendError as exc:
+                ctx.note(name, "not stored: cache unavailable", {"error": str(exc)})
+                return
+            finally:
+                reserved.set_result(None)
+            if ctx.trace is not None:  # the message is built only when tracing (this is on every cached answer)
+                ctx.note(name, f"stored for {ttl} s")
+
+        ctx.after_answer.append(store_after_answer)
