@@ -14,9 +14,11 @@ Three processes, so that none shares an interpreter or an event loop with anothe
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -87,13 +89,45 @@ def bench_config(folder: Path, environment: str) -> Path:
     return path
 
 
-def serve_backends() -> None:
-    """Child process: the simulated instances (zero latency, one api-key), their URLs printed, until stdin closes."""
+EMBEDDERS = ("words", "model")  # the backends' embeddings: see `serve_backends`
+_WORD = re.compile(r"\w+")
+_word_vectors: dict[str, Any] = {}
+
+
+def words_embedding(texts: list[str]) -> Any:
+    """Zero-cost embeddings (~10 µs a question): the normalised sum of one pseudo-random vector per word (drawn from
+    a generator seeded with the word's hash, remembered). The same text always gets the same vector, and texts
+    sharing words lie closer than others, so the cache's neighbourhoods (and its graph search) look like a
+    model's, not like random points; a repeated question is a semantic-cache hit, a new one a miss."""
+    import numpy as np
+
+    rows = np.zeros((len(texts), 384), dtype=np.float64)
+    for row, text in zip(rows, texts, strict=True):
+        for word in _WORD.findall(text.lower()):
+            vector = _word_vectors.get(word)
+            if vector is None:
+                seed = int.from_bytes(hashlib.blake2b(word.encode()).digest()[:8], "little")
+                vector = _word_vectors[word] = np.random.default_rng(seed).standard_normal(384)
+            row += vector
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def serve_backends(embedder: str) -> None:
+    """Child process: the simulated instances (zero latency, one api-key), their URLs printed, until stdin closes.
+
+    ``embedder`` answers the embeddings deployment: "words" (`words_embedding`, zero latency like the chat
+    deployments) or "model" (the emulator's MiniLM model, ~7 ms of CPU a call in this process; measured with
+    benchmarks/policy_cpu.py, the gateway's own CPU per request is then ~2x higher than with "words", for the same
+    work: the model's run just before it on this machine's other core leaves the gateway running on cold caches,
+    which a gateway calling an embeddings deployment in Azure does not share)."""
     from toolkit.emulator.simulator.auth import BackendAuth
     from toolkit.emulator.simulator.host import SimulatorHost
     from toolkit.emulator.simulator.openai_app import SimulatedBackend
 
     def embed(texts: list[str]) -> Any:
+        if embedder == "words":
+            return words_embedding(texts)
         from toolkit.emulator.embeddings import get_embedder
 
         return get_embedder().embed(texts)
@@ -177,15 +211,16 @@ class EmulatorProcess:
     policy's validate-jwt); ``direct`` (the same chat request
     straight to the backend openai-eastus) and ``direct_key`` (its api-key); ``backends`` (name -> base URL).
     ``cache_seconds``: the semantic cache on, its entries expiring after that many seconds.
-    ``full_policy``: toolkit.yaml's whole policy (see `bench_environment`).
+    ``full_policy``: toolkit.yaml's whole policy (see `bench_environment`). ``embedder``: see `serve_backends`.
     """
 
-    def __init__(self, *, cache_seconds: int | None = None, full_policy: bool = False) -> None:
+    def __init__(self, *, cache_seconds: int | None = None, full_policy: bool = False, embedder: str = "model") -> None:
         self.cache_seconds = cache_seconds
         self.full_policy = full_policy
+        self.embedder = embedder
 
     def __enter__(self) -> EmulatorProcess:
-        self.backends = _Child("backends")
+        self.backends = _Child("backends", self.embedder)
         try:
             spec = {"backends": self.backends.info, "cache_seconds": self.cache_seconds, "full_policy": self.full_policy}
             self.gateway = _Child("serve", json.dumps(spec))
@@ -364,7 +399,7 @@ def alternated(measures: dict[str, Callable[[], T]], rounds: int) -> dict[str, l
 
 if __name__ == "__main__" and sys.argv[1:2] == ["backends"]:
     sys.path.insert(0, str(REPO))
-    serve_backends()
+    serve_backends(sys.argv[2] if len(sys.argv) > 2 else "model")
 elif __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
     sys.path.insert(0, str(REPO))
     serve(json.loads(sys.argv[2]))

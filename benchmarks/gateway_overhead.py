@@ -14,9 +14,13 @@ during the concurrency rounds, from /proc: it counts what each process did, not 
 so it moves much less than requests/s when the machine is busy.
 --policy full runs toolkit.yaml's whole policy instead of the bench policy (pool + breaker + retry + token limit +
 backend auth): validate-jwt too (a bearer token from the emulator's issuer) and the semantic cache, whose
-embeddings call (the real MiniLM model) runs in the backends' process, so their CPU per request shows it. The
-baselines do the same backend work as the gateway, so "added" is what the gateway adds, not the cache's backend
-calls:
+embeddings call is answered by the backends' process like the chat calls: with zero-cost vectors by default
+(`--embeddings words`: a bag of pseudo-random word vectors, see benchmarks/_load.py), or by the
+emulator's MiniLM model (`--embeddings model`: ~7 ms of CPU per call, and the gateway's own CPU per request about
+twice that with "words", for the same work: the model's run on this machine's other core just before leaves the
+gateway on cold caches, which a gateway calling an embeddings deployment in Azure does not share; see
+benchmarks/policy_cpu.py). The baselines do the same backend work as the gateway, so "added" is what the gateway
+adds, not the cache's backend calls:
   --cache miss (default): every request asks a new question on every path. gateway: one request (validate-jwt, the
       embeddings call, a cache lookup that misses, token limit, the chat call through the pool, a cache store).
       direct: the client POSTs the same embeddings request ({"input": [the question]}) to the embeddings deployment,
@@ -26,7 +30,7 @@ calls:
       is a cache hit: validate-jwt, the embeddings call, a lookup that hits; no chat call). direct: the embeddings
       request only; nginx: the same through nginx.
 Run: python benchmarks/gateway_overhead.py [--rounds 5] [--requests 400] [--seconds 3] [--connections 32]
-     [--policy bench|full] [--cache miss|hit]
+     [--policy bench|full] [--cache miss|hit] [--embeddings words|model]
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, alternated,
+from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDERS, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, alternated,
                    counted_latencies, cpu_seconds, embeddings_request, question, throughput)
 from _nginx import NginxProxy
 
@@ -85,6 +89,8 @@ def main() -> int:
                         help="bench: pool, breaker, retry, token limit, backend auth; full: toolkit.yaml's whole policy")
     parser.add_argument("--cache", choices=("miss", "hit"), default="miss",
                         help="--policy full: every request a semantic-cache miss (new questions) or a hit (repeated)")
+    parser.add_argument("--embeddings", choices=EMBEDDERS, default="words",
+                        help="--policy full: what answers the embeddings calls (see the module docstring)")
     args = parser.parse_args()
     full = args.policy == "full"
     hits = full and args.cache == "hit"
@@ -94,7 +100,7 @@ def main() -> int:
         body: Callable[[int], bytes] | None = lambda _: question(next(questions) % HIT_QUESTIONS)  # noqa: E731
     else:
         body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
-    with EmulatorProcess(full_policy=full) as emulator:
+    with EmulatorProcess(full_policy=full, embedder=args.embeddings) as emulator:
         urls = emulator.endpoints
         backends = urls["backends"]
         members = [backends[name] for name in CHAT_BACKENDS[:2]]  # the pool's priority-1 members
@@ -138,7 +144,7 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     policy = ("toolkit.yaml, whole: " + ("every request a cache hit; baselines: the embeddings call" if hits else
               "every request a cache miss (new question); baselines: the embeddings call, then the chat call")
-              if full else "bench")
+              + f"; embeddings: {args.embeddings}" if full else "bench")
     print(f"policy: {policy}; "
           f"{args.rounds} alternated rounds; figures are min / median / max over the rounds (shared machine)")
     print(f"concurrency 1: p50 of {args.requests} sequential requests on one keep-alive connection (ms)")

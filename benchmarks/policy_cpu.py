@@ -1,6 +1,7 @@
 """Where the gateway's CPU goes in one request of toolkit.yaml's whole policy, at concurrency 1.
 
     python benchmarks/policy_cpu.py [--cache miss|hit] [--requests 500] [--warmup 300] [--profile FILE]
+        [--embeddings words|model]
 
 The simulated backends run in a child process and the load generator in another (sequential requests on one
 keep-alive connection, the questions of benchmarks/gateway_overhead.py); the emulator runs here, so its event
@@ -37,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _load import JWT_AUDIENCE, REPO, _Child, bench_config, bench_environment, counted_latencies, question
+from _load import EMBEDDERS, JWT_AUDIENCE, REPO, _Child, bench_config, bench_environment, counted_latencies, question
 
 HIT_QUESTIONS = 16
 
@@ -131,13 +132,15 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=300, help="requests before the timing (miss: cache entries)")
     parser.add_argument("--profile", help="write a cProfile of the loop thread (CPU clock) to this file")
+    parser.add_argument("--embeddings", choices=EMBEDDERS, default="words",
+                        help="what answers the embeddings calls (benchmarks/_load.py serve_backends)")
     args = parser.parse_args()
     from toolkit.config import load_config
     from toolkit.local import local_gateway
 
     loops: list[asyncio.AbstractEventLoop] = []
     spent, wall = instrument(loops)
-    backends = _Child("backends")
+    backends = _Child("backends", args.embeddings)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = load_config(bench_config(Path(tmp), bench_environment(backends.info, full_policy=True)),
@@ -169,7 +172,8 @@ def main() -> int:
         backends.stop()
     per_request = 1e6 / args.requests
     print("command: " + " ".join([sys.executable, *sys.argv]))
-    print(f"policy: toolkit.yaml, whole; every request a cache {args.cache}; {args.requests} sequential requests "
+    print(f"policy: toolkit.yaml, whole; embeddings: {args.embeddings}; every request a cache {args.cache}; "
+          f"{args.requests} sequential requests "
           f"after {args.warmup}; client p50 {result['p50']:.3f} ms; failed requests {result['errors']}")
     print(f"gateway process CPU  {(ended[1] - started[1]) * per_request:7.1f} µs per request (every thread), "
           f"of which system (the kernel: sockets, epoll) {(ended[2] - started[2]) * per_request:.1f} µs")

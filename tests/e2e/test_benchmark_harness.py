@@ -12,7 +12,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from _load import EmulatorProcess, alternated, counted_latencies, throughput  # noqa: E402
+from _load import (EmulatorProcess, alternated, counted_latencies, question, throughput,  # noqa: E402
+                   words_embedding)
 
 
 def _pid_listening_on(port: int) -> set[int]:
@@ -62,3 +63,22 @@ def test_rounds_alternate_their_order() -> None:
     results = alternated({"a": lambda: order.append("a") or 1, "b": lambda: order.append("b") or 2}, 4)
     assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert results == {"a": [1, 1, 1, 1], "b": [2, 2, 2, 2]}
+
+
+def test_words_embeddings_make_repeats_hits_and_new_questions_misses() -> None:
+    """The benchmarks' zero-cost embeddings: what --cache miss / hit rely on at toolkit.yaml's threshold (0.05)."""
+    import json
+
+    import numpy as np
+
+    texts = [json.loads(question(i))["messages"][0]["content"] for i in range(300)]
+    vectors = words_embedding(texts)
+    assert vectors.shape == (300, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+    assert np.array_equal(words_embedding(texts[:3]), vectors[:3])  # a repeat: the same vector, distance 0
+    distances = 1.0 - vectors @ vectors.T
+    others = distances[~np.eye(300, dtype=bool)]
+    assert others.min() > 0.05  # every new question misses
+    # shared words bring questions closer than unrelated texts (neighbourhoods, as a model's have)
+    unrelated = words_embedding(["zebra quantum lattice"])[0]
+    assert float(np.median(vectors @ vectors[0])) > float(np.median(vectors @ unrelated)) + 0.2
