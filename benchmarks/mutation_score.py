@@ -72,6 +72,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # apply against an in-memory target (ms per test): the emulator-backed publish tests take ~1 s each
     # through the SDK and TLS, too slow for some 400 mutants; they show the same behaviour end to end.
     "apply": ("toolkit/publish/apply.py", ["tests/unit/publish/test_apply_unit.py"]),
+    "fast_json": ("toolkit/emulator/fast_json.py", ["tests/unit/emulator/test_fast_json.py"]),
+    "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
+        "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
+        "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); a timeout counts as detected.

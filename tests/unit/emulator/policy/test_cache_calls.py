@@ -137,10 +137,12 @@ class OtherStore:
 
 def test_other_stores_are_always_called_in_a_thread() -> None:
     other = OtherStore()
+    results = []
     for _ in range(2):
-        asyncio.run(cache_calls.lookup(other, "p", vector(1), 0.0, 1.0))
+        results.append(asyncio.run(cache_calls.lookup(other, "p", vector(1), 0.0, 1.0)))
         asyncio.run(cache_calls.store(other, "p", vector(1), "q", b"{}", {}, 200, 600.0, 1.0))
     assert other.memory.ran == [THREAD] * 4
+    assert not results[0].hit and results[1].hit  # the second lookup found the store, in the same partition
 
 
 def test_past_the_remembered_partitions_sizes_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
