@@ -98,6 +98,7 @@ class DefaultGatewayServices:
         self.jwt_keys: OpenIdKeyCache | None = jwt_keys if jwt_keys is not None else OpenIdKeyCache(fetch_loopback_json, clock)
         self._authority = azure_ad_authority
         self.embeddings_timeout = embeddings_timeout
+        self._float_embeddings: set[str] = set()  # embeddings backends that refused encoding_format=base64
         # The gateway's managed identity (authentication-managed-identity, embeddings-backend-auth); None: none.
         self.managed_identity = managed_identity
         self._backends: dict[str, SingleBackend | PoolBackend] = {}
@@ -227,16 +228,21 @@ class DefaultGatewayServices:
             name, url, breaker = resolve_target(self, backend_id, "semantic-cache-lookup")
         except PolicyError as exc:
             raise EmbeddingsFailure(exc.message) from None
-        # base64 (little-endian float32), as the openai SDK asks by default: ~2 KB to decode instead of ~8 KB of
-        # float text per 384-dimension vector. A backend that answers floats anyway is read as well.
-        payload = json.dumps({"input": texts, "encoding_format": "base64"}).encode()
         headers, query = credentials_of(self, name)
         headers = [("content-type", "application/json"), *headers]
         if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
             headers.append(("authorization", f"Bearer {self.managed_identity.token(COGNITIVE_SERVICES)}"))
+        # base64 (little-endian float32), as the openai SDK asks by default: ~2 KB to decode instead of ~8 KB of
+        # float text per 384-dimension vector. A backend that answers floats anyway is read as well; one that
+        # refuses the field (400) is asked again without it, and from then on never with it.
+        base64_first = name not in self._float_embeddings
         try:
-            response = await self.http.request("POST", _embeddings_url(url, query), headers, payload,
-                                               self.embeddings_timeout)
+            response = await self.http.request("POST", _embeddings_url(url, query), headers,
+                                               _embeddings_body(texts, base64_first), self.embeddings_timeout)
+            if response.status == 400 and base64_first:
+                self._float_embeddings.add(name)
+                response = await self.http.request("POST", _embeddings_url(url, query), headers,
+                                                   _embeddings_body(texts, False), self.embeddings_timeout)
         except (ConnectFailure, ResponseTimeout) as exc:
             if breaker is not None:
                 breaker.record(None, connection_failure=True)
@@ -253,6 +259,13 @@ class DefaultGatewayServices:
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
         return vectors
+
+
+def _embeddings_body(texts: list[str], base64_encoded: bool) -> bytes:
+    body: dict[str, Any] = {"input": texts}
+    if base64_encoded:
+        body["encoding_format"] = "base64"
+    return json.dumps(body).encode()
 
 
 def _vector(embedding: Any) -> Any:

@@ -114,6 +114,26 @@ def test_embed_asks_for_base64_and_decodes_little_endian_float32() -> None:
     assert vectors.dtype == np.float32 and vectors.tolist() == [[0.5, -2.0, np.float32(1e-30)], [3.0, 0.0, -1.5]]
 
 
+def test_embed_asks_a_backend_refusing_base64_for_floats_from_then_on() -> None:
+    asked: list[dict] = []
+
+    def strict(request: httpx.Request) -> httpx.Response:  # a backend that refuses fields it does not know
+        body = json.loads(request.content)
+        asked.append(body)
+        if "encoding_format" in body:
+            return httpx.Response(400, json={"error": {"message": "Unrecognized request argument supplied"}})
+        return httpx.Response(200, json={"data": [{"index": i, "embedding": [1.0, float(i)]}
+                                                  for i in range(len(body["input"]))]})
+
+    services = _services(strict, backends={"emb": {"properties": {"url": "http://emb.test/embeddings"}}})
+    assert run(services.embed("emb", ["a"])).tolist() == [[1.0, 0.0]]
+    assert run(services.embed("emb", ["a", "b"])).tolist() == [[1.0, 0.0], [1.0, 1.0]]
+    assert asked == [{"input": ["a"], "encoding_format": "base64"}, {"input": ["a"]}, {"input": ["a", "b"]}]
+    refusing = _services(lambda r: httpx.Response(400), backends={"emb": {"properties": {"url": "http://emb.test"}}})
+    with pytest.raises(EmbeddingsFailure, match="answered 400"):
+        run(refusing.embed("emb", ["a"]))
+
+
 @pytest.mark.parametrize("embedding", ["AAAA=A", "AAAAAAA=", "not base64!", ["1.0", {}]])
 def test_embed_refuses_undecodable_vectors(embedding: object) -> None:
     backends = {"emb": {"properties": {"url": "http://emb.test"}}}
