@@ -281,7 +281,12 @@ class VectorIndex(Generic[T]):
         if self._graph is None:
             from usearch.index import Index
 
-            self._graph = Index(ndim=self._vectors.shape[1], metric="ip", dtype="f32", connectivity=16,
+            # The graph holds the vectors quantised to int8 (x127; they are unit vectors): a quarter of float32's
+            # memory and about half its search time (9,000 MiniLM rows: 120 vs 258 µs warm, 415 vs 622 cold). Only
+            # the choice of candidates is approximate, their scores are exact float32 (re-ranked against the
+            # matrix): at 100,000 entries (benchmarks/semantic_cache_lookup.py) the hit decision held on 238 of
+            # 240 queries (memory store) and 240 (Redis mirror), against 236 and 239 with float32.
+            self._graph = Index(ndim=self._vectors.shape[1], metric="ip", dtype="i8", connectivity=16,
                                 expansion_add=GRAPH_EXPANSION_ADD, expansion_search=128)
         stop = min(self._size, self._in_graph + count)
         if stop > self._in_graph:
