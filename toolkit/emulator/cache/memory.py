@@ -51,6 +51,13 @@ class MemoryCacheStore:
         hit = is_hit(match.distance, score_threshold)
         return LookupResult(hit, match.distance, _unpack(match.item) if hit else None, considered, query)
 
+    def bounded_call(self, partition: str, now: float, exact_rows: int) -> bool:
+        """Whether a lookup or a store of ``partition`` at ``now`` costs at most a graph search plus exact work on
+        ``exact_rows`` rows (`VectorIndex.bounded`); an unknown partition is (nothing to search)."""
+        with self._lock:
+            index = self._partitions.get(partition)
+            return index is None or index.bounded(now, exact_rows)
+
     def store(
         self,
         partition: str,

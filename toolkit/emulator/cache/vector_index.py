@@ -180,6 +180,17 @@ class VectorIndex(Generic[T]):
         row, score = best
         return Match(row, _distance(score), self._items[row]), considered  # type: ignore[arg-type]
 
+    def bounded(self, now: float, exact_rows: int) -> bool:
+        """Whether the next search, and the next add, cost at most a graph search plus exact work on ``exact_rows``
+        rows: the index holds no more rows than that, or its graph holds all but at most that many, and neither a
+        compaction (`compact_if_sparse`) nor a growth of the matrix (a copy of every row) is due."""
+        if self._vectors is None or self._size <= exact_rows:
+            return True
+        if self._graph is None or self._size - self._in_graph > exact_rows or self._size >= self._vectors.shape[0]:
+            return False
+        dead = self._size - self.alive_count(now)
+        return not (dead >= _MIN_CAPACITY and 2 * dead >= self._size)
+
     def discard(self, row: int) -> None:
         """Mark a row dead (e.g. its Redis key is gone); it is never matched again."""
         self._expires[row] = -math.inf

@@ -144,3 +144,34 @@ def test_the_graph_library_and_the_embedding_model_share_a_process() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "(1, 384)" in result.stdout
+
+
+def _unit(seed: int, dim: int = 8) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(dim)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def test_bounded_small_or_covered_by_the_graph_and_no_copy_due() -> None:
+    assert VectorIndex().bounded(0.0, 4)  # empty
+    small = VectorIndex(ann_threshold=10**9)
+    for i in range(5):
+        small.add(_unit(i), 100.0, i)
+    assert small.bounded(0.0, 5) and not small.bounded(0.0, 4)  # no graph: only as many rows as searched exactly
+
+    graphed = VectorIndex(ann_threshold=8)
+    for i in range(20):
+        graphed.add(_unit(i), 100.0, i)  # capacity 32, every row in the graph
+    assert graphed.bounded(0.0, 4)
+    for i in range(20, 25):
+        graphed.add(_unit(i), 100.0, i, bulk=True)  # 5 rows left out of the graph
+    assert graphed.bounded(0.0, 5) and not graphed.bounded(0.0, 4)
+    for i in range(25, 32):
+        graphed.add(_unit(i), 100.0, i)  # full: the next add grows the matrix
+    assert not graphed.bounded(0.0, 4) and graphed.bounded(0.0, 32)
+
+    expiring = VectorIndex(ann_threshold=8)
+    for i in range(40):
+        expiring.add(_unit(i), 10.0 if i < 20 else 100.0, i)  # capacity 64
+    assert expiring.bounded(10.0 - 1e-9, 4)
+    assert not expiring.bounded(10.0, 4)  # half the rows dead (20 >= 16): a compaction is due
+    assert expiring.bounded(10.0, 40)  # small enough to compact on the loop

@@ -6,7 +6,6 @@ import asyncio
 import threading
 
 import numpy as np
-import pytest
 
 from toolkit.emulator.cache.memory import MemoryCacheStore
 from toolkit.emulator.policy import cache_calls
@@ -56,61 +55,65 @@ def put(store: MemoryCacheStore, partition: str = "p") -> None:
     asyncio.run(cache_calls.store(store, partition, vector(98), "q", b"{}", {}, 200, 600.0, 1.0))
 
 
-def test_a_new_partition_is_searched_in_a_thread_once_then_small_calls_run_inline() -> None:
+def fill_expiring(store: MemoryCacheStore, partition: str, rows: int) -> None:
+    """Rows dead by the helpers' time (1.0): the next call would compact the partition."""
+    for index in range(rows):
+        store.store(partition, vector(index), f"p{index}", b"{}", {}, 200, 0.5, 0.0)
+
+
+def test_calls_on_new_and_small_partitions_run_inline() -> None:
     store = RecordingStore()
     lookup(store)
     put(store)
     lookup(store)
-    assert store.ran == [THREAD, LOOP, LOOP]
-
-
-def test_a_store_to_a_partition_never_looked_up_runs_in_a_thread() -> None:
-    store = RecordingStore()
-    put(store)
-    assert store.ran == [THREAD]
-
-
-@pytest.mark.parametrize(("rows", "where"), [
-    ((cache_calls.INLINE_ROWS - 32) // 2, LOOP),  # 2 x alive + 32 == INLINE_ROWS: still inline
-    ((cache_calls.INLINE_ROWS - 32) // 2 + 1, THREAD),
-])
-def test_the_partition_size_bound_decides(rows: int, where: str) -> None:
-    store = RecordingStore()
-    fill(store, "p", rows)
+    assert store.ran == [LOOP] * 3
+    fill(store, "p", cache_calls.INLINE_ROWS - 1)
     store.ran.clear()
-    lookup(store)  # learns the size
-    lookup(store)
-    assert store.ran == [THREAD, where]
+    lookup(store)  # INLINE_ROWS rows: still searched exactly on the loop
+    assert store.ran == [LOOP]
 
 
-def test_stores_through_the_policies_count_towards_the_bound() -> None:
+def test_a_large_partition_covered_by_its_graph_runs_inline_until_its_matrix_must_grow() -> None:
     store = RecordingStore()
-    fill(store, "p", (cache_calls.INLINE_ROWS - 32) // 2)  # the bound lands exactly on INLINE_ROWS
+    fill(store, "p", 8191)  # the matrix holds 8,192 rows; the graph (from 2,048 rows) holds them all by now
     store.ran.clear()
     lookup(store)
-    put(store)  # inline (at the bound), then one row past it
+    assert store.ran == [LOOP]
+    fill(store, "p", 1)  # full: the next add copies every row
+    store.ran.clear()
     lookup(store)
-    assert store.ran == [THREAD, LOOP, THREAD]
+    put(store)  # grows the matrix, in a thread
+    lookup(store)
+    assert store.ran == [THREAD, THREAD, LOOP]
+
+
+def test_a_large_partition_due_for_compaction_goes_to_a_thread() -> None:
+    store = RecordingStore()
+    fill_expiring(store, "p", cache_calls.INLINE_ROWS + 1)
+    store.ran.clear()
+    lookup(store)  # every row is dead by now: this lookup compacts, in a thread
+    lookup(store)
+    assert store.ran == [THREAD, LOOP]
 
 
 def test_a_large_partition_elsewhere_does_not_keep_a_small_one_off_the_loop_when_idle() -> None:
     store = RecordingStore()
-    fill(store, "big", cache_calls.INLINE_ROWS)
+    fill_expiring(store, "big", cache_calls.INLINE_ROWS + 1)
     store.ran.clear()
     lookup(store, "small")
     lookup(store, "big")
     lookup(store, "small")
-    assert store.ran == [THREAD, THREAD, LOOP]
+    assert store.ran == [LOOP, THREAD, LOOP]
 
 
 def test_while_a_call_runs_in_a_thread_every_call_of_that_store_goes_to_a_thread() -> None:
     store = RecordingStore()
-    lookup(store, "small")  # known and small
+    fill_expiring(store, "big", cache_calls.INLINE_ROWS + 1)
     store.ran.clear()
 
     async def scenario() -> None:
         store.gate = threading.Event()
-        big = asyncio.create_task(cache_calls.lookup(store, "unknown", vector(1), 0.0, 1.0))  # in a thread, held
+        big = asyncio.create_task(cache_calls.lookup(store, "big", vector(1), 0.0, 1.0))  # in a thread, held
         while not store.ran:
             await asyncio.sleep(0.001)
         small = asyncio.create_task(cache_calls.lookup(store, "small", vector(2), 0.0, 1.0))
@@ -143,14 +146,6 @@ def test_other_stores_are_always_called_in_a_thread() -> None:
         asyncio.run(cache_calls.store(other, "p", vector(1), "q", b"{}", {}, 200, 600.0, 1.0))
     assert other.memory.ran == [THREAD] * 4
     assert not results[0].hit and results[1].hit  # the second lookup found the store, in the same partition
-
-
-def test_past_the_remembered_partitions_sizes_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache_calls, "_MAX_PARTITIONS", 2)
-    store = RecordingStore()
-    for partition in ("a", "b", "c", "a"):
-        lookup(store, partition)
-    assert store.ran == [THREAD, THREAD, THREAD, THREAD]  # "a" was forgotten when "c" came
 
 
 def test_results_are_the_stores_answers() -> None:
