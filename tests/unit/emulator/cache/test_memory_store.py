@@ -117,3 +117,34 @@ def test_unit_vector_is_bit_for_bit_the_float64_norm_scaling(dtype: type) -> Non
         v64 = np.asarray(vector, dtype=np.float64)
         expected = (v64 / np.linalg.norm(v64)).astype(np.float32)
         assert unit_vector(vector).tobytes() == expected.tobytes()
+
+
+def _vector(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(8).astype(np.float32)
+
+
+def test_bounded_call_asks_the_partitions_own_index() -> None:
+    store = MemoryCacheStore()
+    assert store.bounded_call("p", 0.0, 2)  # unknown: nothing to search
+    for seed in range(3):
+        store.store("p", _vector(seed), "q", b"{}", {}, 200, 10.0, 0.0)
+    assert store.bounded_call("p", 0.0, 3) and not store.bounded_call("p", 0.0, 2)  # 3 rows, no graph
+    assert store.bounded_call("other", 0.0, 2)  # another partition is not this one
+    for seed in range(2100):  # past 2,048 rows: a graph, holding all but ~2,000 of them
+        store.store("big", _vector(seed), "q", b"{}", {}, 200, 10.0 if seed < 1100 else 100.0, 0.0)
+    assert store.bounded_call("big", 5.0, 2050)
+    assert not store.bounded_call("big", 10.0, 2050)  # more than half the rows dead by then: a compaction is due
+    assert not store.bounded_call("big", 5.0, 1000)  # more rows outside the graph than that
+
+
+def test_a_lookup_hands_back_its_normalised_query_hit_or_miss() -> None:
+    store = MemoryCacheStore()
+    empty = store.lookup("p", _vector(1), 0.1, 0.0)
+    assert empty.query is not None and np.array_equal(empty.query.unit, unit_vector(_vector(1)))
+    store.store("p", _vector(1), "q", b"{}", {}, 200, 10.0, 0.0)
+    miss = store.lookup("p", _vector(2), 0.0, 0.0)
+    hit = store.lookup("p", _vector(1), 0.1, 0.0)
+    assert not miss.hit and np.array_equal(miss.query.unit, unit_vector(_vector(2)))
+    assert hit.hit and np.array_equal(hit.query.unit, unit_vector(_vector(1)))
+    expired = store.lookup("p", _vector(3), 0.1, 20.0)  # every row dead: nothing matched
+    assert expired.best_distance is None and np.array_equal(expired.query.unit, unit_vector(_vector(3)))
