@@ -188,8 +188,7 @@ class VectorIndex(Generic[T]):
             return True
         if self._graph is None or self._size - self._in_graph > exact_rows or self._size >= self._vectors.shape[0]:
             return False
-        dead = self._size - self.alive_count(now)
-        return not (dead >= _MIN_CAPACITY and 2 * dead >= self._size)
+        return not self._compaction_due(now)
 
     def discard(self, row: int) -> None:
         """Mark a row dead (e.g. its Redis key is gone); it is never matched again."""
@@ -205,10 +204,11 @@ class VectorIndex(Generic[T]):
 
     def compact_if_sparse(self, now: float) -> list[T]:
         """Compact when at least half the rows (and at least 16) are no longer alive."""
+        return self.compact(now) if self._compaction_due(now) else []
+
+    def _compaction_due(self, now: float) -> bool:
         dead = self._size - self.alive_count(now)
-        if dead >= _MIN_CAPACITY and 2 * dead >= self._size:
-            return self.compact(now)
-        return []
+        return dead >= _MIN_CAPACITY and 2 * dead >= self._size
 
     def compact(self, now: float) -> list[T]:
         """Drop rows not alive at `now`; returns their payloads."""

@@ -236,13 +236,14 @@ class DefaultGatewayServices:
         # float text per 384-dimension vector. A backend that answers floats anyway is read as well; one that
         # refuses the field (400) is asked again without it, and from then on never with it.
         base64_first = name not in self._float_embeddings
+        target = _embeddings_url(url, query)
         try:
-            response = await self.http.request("POST", _embeddings_url(url, query), headers,
-                                               _embeddings_body(texts, base64_first), self.embeddings_timeout)
+            response = await self.http.request("POST", target, headers, _embeddings_body(texts, base64_first),
+                                               self.embeddings_timeout)
             if response.status == 400 and base64_first:
                 self._float_embeddings.add(name)
-                response = await self.http.request("POST", _embeddings_url(url, query), headers,
-                                                   _embeddings_body(texts, False), self.embeddings_timeout)
+                response = await self.http.request("POST", target, headers, _embeddings_body(texts, False),
+                                                   self.embeddings_timeout)
         except (ConnectFailure, ResponseTimeout) as exc:
             if breaker is not None:
                 breaker.record(None, connection_failure=True)

@@ -201,12 +201,14 @@ def execute(chain: list[CompiledPolicy | None], services: Any = None, **ctx_opti
     left for after it) and return its context."""
     services = services if services is not None else FakeServices()
     ctx = make_ctx(**ctx_options)
+    run(answered(chain, ctx, services))
+    return ctx
 
-    async def answered() -> None:
-        await run_pipeline(chain, ctx, services)
-        await run_after_answer(ctx)
 
-    run(answered())
+async def answered(chain: list[CompiledPolicy | None], ctx: RequestContext, services: Any) -> RequestContext:
+    """``ctx`` through ``chain``, then the work the policies left for after the answer, as the gateway runs them."""
+    await run_pipeline(chain, ctx, services)
+    await run_after_answer(ctx)
     return ctx
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from .policy_helpers import NOW, make_ctx, run, word_vector
+from .policy_helpers import NOW, answered, make_ctx, run, word_vector
 
 from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.config import load_config
 from toolkit.emulator.jwt_issuer import TestIssuer
 from toolkit.emulator.jwt_validation import OpenIdKeyCache
 from toolkit.emulator.managed_identity import ManagedIdentity
-from toolkit.emulator.policy import compile_policy, run_after_answer, run_pipeline
+from toolkit.emulator.policy import compile_policy
 from toolkit.emulator.policy.default_services import DefaultGatewayServices
 from toolkit.render import render_artifacts
 
@@ -101,14 +101,7 @@ def test_the_sample_gateway_runs_jwt_cache_token_limit_pool_and_retry(rendered, 
 
     def request(token: str | None) -> object:
         headers = [("api-key", "sub-key")] + ([("Authorization", f"Bearer {token}")] if token else [])
-        ctx = make_ctx(headers=headers)
-
-        async def answered() -> None:  # as the gateway: the pipeline, then the work after the answer (the store)
-            await run_pipeline([None, policy, None], ctx, services)
-            await run_after_answer(ctx)
-
-        run(answered())
-        return ctx
+        return run(answered([None, policy, None], make_ctx(headers=headers), services))
 
     assert request(None).response_status == 401
     first = request(issuer.mint())
