@@ -68,7 +68,7 @@ def test_start_writes_the_token_to_a_private_file_and_keeps_it_out_of_a_non_term
         stdout, stderr = process.communicate(timeout=60)
     assert token not in stdout and token not in stderr
     assert f"export TOOLKIT_EMULATOR_URL={control_url}" in stdout
-    assert str(token_file) in stderr
+    assert f"token written to {token_file} (mode 0600; clients read it from there" in stderr
     assert "APIM_SUBSCRIPTION_KEY" not in stdout  # the random key is shown only at a terminal
     assert "subscription 'default' created" in stderr
     assert not token_file.exists()  # removed at stop
@@ -113,4 +113,8 @@ def test_start_on_a_terminal_shows_the_token_and_a_working_subscription_key(tmp_
     assert exports["TOOLKIT_EMULATOR_TOKEN"] not in stderr.decode()  # secrets only on the terminal
     assert exports["APIM_SUBSCRIPTION_KEY"] not in stderr.decode()
     assert "emulator stopped" in stderr.decode()
+    # A token file of the user's choosing is not where clients look: the message says how to hand it over.
+    default_file = tmp_path / ".toolkit" / "emulator" / f"{control.rsplit(':', 1)[1]}.token"
+    assert (f"clients look for it at {default_file} only: give them "
+            f'TOOLKIT_EMULATOR_TOKEN="$(cat {token_file})"') in stderr.decode()
     assert not token_file.exists()

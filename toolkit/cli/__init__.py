@@ -85,7 +85,7 @@ def root(ctx: click.Context, debug: bool) -> None:
 
     \b
     Exit codes: 0 ok, 1 findings, 2 usage, 3 bad input, 4 remote error,
-                5 inconclusive validation, 70 internal bug.
+                5 inconclusive validation, 70 internal bug, 130 interrupted (Ctrl-C).
     """
     ctx.obj = {"debug": debug}
 

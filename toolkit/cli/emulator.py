@@ -34,7 +34,7 @@ def cli() -> None:
                    "[default: ~/.toolkit/emulator/<control port>.token, where clients look for it].")
 def start(host: str, port: int, management_port: int, control_port: int, state_file: str | None, config_path: str,
           subscription_key: str | None, token_file: str | None) -> None:
-    """Run the emulator until Ctrl-C; print its URLs, a subscription key and the API token."""
+    """Run the emulator until Ctrl-C; print its URLs, and on a terminal a subscription key and the API token."""
     from toolkit.config import load_config
     from toolkit.emulator.access import TOKEN_ENV, URL_ENV, token_file_for, write_token_file
     from toolkit.emulator.hosting import require_loopback
@@ -64,8 +64,10 @@ def start(host: str, port: int, management_port: int, control_port: int, state_f
         # Keys and tokens are secrets: shown to a person at a terminal, never written into a CI log.
         if sys.stdout.isatty():
             out(f"export {TOKEN_ENV}={emulator.control_token}")
-        info(f"management/control API token written to {token_path} (mode 0600; clients read it from there "
-             f"or from {TOKEN_ENV})")
+        where = (f"clients read it from there or from {TOKEN_ENV}" if not token_file else
+                 f"clients look for it at {token_file_for(emulator.control_url)} only: give them "
+                 f"{TOKEN_ENV}=\"$(cat {token_path})\"")
+        info(f"management/control API token written to {token_path} (mode 0600; {where})")
         if not subscription_key:
             if sys.stdout.isatty():
                 out(f"export APIM_SUBSCRIPTION_KEY={key}")

@@ -81,6 +81,10 @@ def create_control_app(emulator: Emulator) -> RequestGuard:
             raise LookupError(f"no simulated backend named {name!r}")
         return backend
 
+    def described(name: str) -> dict[str, Any]:
+        """A simulated backend as every route answers it: its URL, behaviour, pending faults and stats."""
+        return {"url": emulator.farm.urls[name], **emulator.farm.backends[name].snapshot()}
+
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "gateway_url": emulator.gateway_url,
                              "management_url": emulator.management_url, "control_url": emulator.control_url,
@@ -130,13 +134,12 @@ def create_control_app(emulator: Emulator) -> RequestGuard:
 
     async def backends(request: Request) -> Response:
         farm = emulator.farm
-        return JSONResponse({"backends": {name: {"url": farm.urls[name], **backend.snapshot()}
-                                          for name, backend in farm.backends.items()}})
+        return JSONResponse({"backends": {name: described(name) for name in farm.backends}})
 
     async def behaviour(request: Request) -> Response:
         backend = simulated(request.path_params["name"])
         backend.update_behaviour(await _json_body(request))
-        return JSONResponse(backend.snapshot())
+        return JSONResponse(described(request.path_params["name"]))
 
     async def faults(request: Request) -> Response:
         backend = simulated(request.path_params["name"])
@@ -152,7 +155,7 @@ def create_control_app(emulator: Emulator) -> RequestGuard:
             status = field.integer(body, "status", minimum=100, maximum=599)
             retry_after = field.number(body, "retry_after", minimum=0, maximum=MAX_ADVANCE_SECONDS, default=None)
             backend.inject(status, count, retry_after, field.obj(body, "body"))
-        return JSONResponse(backend.snapshot(), status_code=201)
+        return JSONResponse(described(request.path_params["name"]), status_code=201)
 
     async def down(request: Request) -> Response:
         name = request.path_params["name"]

@@ -136,7 +136,7 @@ def refusal(rules: GuardRules, scope: dict[str, Any],
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), rules.token.encode()):
             return 401, "AuthenticationFailed", (
                 f"the local emulator's {rules.surface} needs 'Authorization: Bearer <token>' with the token of this "
-                "run (TOOLKIT_EMULATOR_TOKEN, printed and written to a file by `toolkit emulator start`)")
+                "run (TOOLKIT_EMULATOR_TOKEN, or the token file `toolkit emulator start` writes)")
     if rules.json_only and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
         content_type = headers.get("content-type")
         declared = (content_type or "").partition(";")[0].strip().lower()

@@ -52,6 +52,7 @@ def test_subscriptions_are_created_and_listed(control: httpx.Client) -> None:
 def test_faults_are_answered_by_the_backend_then_used_up(control: httpx.Client) -> None:
     injected = control.post("/backends/b1/faults", json={"status": 429, "count": 2, "retry_after": 7})
     assert injected.status_code == 201
+    assert injected.json() == control.get("/backends").json()["backends"]["b1"]  # the backend, as GET /backends
     url = _backend_url(control) + CHAT
     answers = [httpx.post(url, json=BODY, headers={"api-key": KEY}, timeout=10) for _ in range(3)]
     assert [a.status_code for a in answers] == [429, 429, 200]
@@ -70,6 +71,7 @@ def test_down_and_reset_of_one_backend(control: httpx.Client) -> None:
 def test_behaviour_is_changed_and_shown(control: httpx.Client) -> None:
     changed = control.patch("/backends/b1/behaviour", json={"error_rate": 1.0, "error_status": 503})
     assert changed.status_code == 200 and changed.json()["behaviour"]["error_rate"] == 1.0
+    assert changed.json() == control.get("/backends").json()["backends"]["b1"]  # the backend, as GET /backends
     assert httpx.post(_backend_url(control) + CHAT, json=BODY, headers={"api-key": KEY}, timeout=10).status_code == 503
 
 
