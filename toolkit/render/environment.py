@@ -18,11 +18,23 @@ def template_environment(templates_dir: str) -> jinja2.Environment:
     if not Path(templates_dir).is_dir():
         raise TemplateError(f"{templates_dir}: templates folder not found", hint="policies/ must sit next to toolkit.yaml")
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=_Utf8Loader(templates_dir),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("xml.j2",), default_for_string=False),
         keep_trailing_newline=False,
     )
+
+
+class _Utf8Loader(jinja2.FileSystemLoader):
+    """Templates read as UTF-8; one that is not is a TemplateError naming it (not a UnicodeDecodeError)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            where = Path(self.searchpath[0]) / template
+            raise TemplateError(f"{where}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})",
+                                hint="save the template as UTF-8") from None
 
 
 def render_template(templates_dir: Path, name: str, **context: Any) -> str:
@@ -36,6 +48,13 @@ def render_template(templates_dir: Path, name: str, **context: Any) -> str:
         raise TemplateError(f"{Path(templates_dir) / str(exc.name)}: template not found") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{_template_position(templates_dir, name)}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"{_template_position(templates_dir, name)}: recursion too deep "
+                            "(a macro or include that calls itself?)") from None
+    except TemplateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an expression of the template failed ({{ 1 / 0 }}, {{ "x" + 1 }}): bad input
+        raise TemplateError(f"{_template_position(templates_dir, name)}: {type(exc).__name__}: {exc}") from None
 
 
 def _template_position(templates_dir: Path, fallback: str) -> str:

@@ -154,6 +154,34 @@ def test_template_syntax_error(repo_root: Path, tmp_path: Path) -> None:
         render_artifacts(gateway, templates)
 
 
+@pytest.mark.parametrize(("line", "expected"), [
+    ('<!-- {{ "x" + 1 }} -->', "TypeError: can only concatenate str"),
+    ("<!-- {{ 1 / 0 }} -->", "ZeroDivisionError: division by zero"),
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "recursion too deep"),
+])
+def test_a_failing_template_expression_names_template_and_line(repo_root: Path, tmp_path: Path, line: str,
+                                                                expected: str) -> None:
+    """Errors raised while rendering (not only undefined names) are the template's, with its file and line."""
+    templates = tmp_path / "policies"
+    shutil.copytree(repo_root / "policies", templates)
+    path = templates / "retry.xml.j2"
+    path.write_text("\n" + line + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    gateway = load_config(repo_root / "toolkit.yaml", environ={}).gateway
+    with pytest.raises(TemplateError) as caught:
+        render_artifacts(gateway, templates)
+    assert f"{path}:2: {expected}" in str(caught.value)
+
+
+def test_a_template_that_is_not_utf8_is_named(repo_root: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "policies"
+    shutil.copytree(repo_root / "policies", templates)
+    path = templates / "retry.xml.j2"
+    path.write_bytes(path.read_bytes() + b"\xff")
+    gateway = load_config(repo_root / "toolkit.yaml", environ={}).gateway
+    with pytest.raises(TemplateError, match=r"retry\.xml\.j2: not UTF-8 text \(byte \d+: b'\\xff'\)"):
+        render_artifacts(gateway, templates)
+
+
 def test_template_producing_bad_json_is_refused(repo_root: Path, tmp_path: Path) -> None:
     templates = tmp_path / "policies"
     shutil.copytree(repo_root / "policies", templates)
