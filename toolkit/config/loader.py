@@ -6,6 +6,8 @@ Errors name the file, the line and the dotted field, and raise ConfigError (exit
 from __future__ import annotations
 
 import copy
+import io
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -19,6 +21,8 @@ from toolkit.config.validation_errors import config_error
 from toolkit.config.yaml_reader import PlainTemplate, Positions, check_text, dotted, read_yaml, typed_like_yaml
 from toolkit.config.yaml_reader import read_config_text
 from toolkit.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = "toolkit.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -89,14 +93,52 @@ def _interpolate(value: Any, variables: Mapping[str, str], path: Path_, position
 
 def _environment_variables(config_dir: Path, environ: Mapping[str, str] | None) -> dict[str, str]:
     """.env next to the config, overridden by the process environment (as python-dotenv does by default)."""
-    from dotenv import dotenv_values
-
     values: dict[str, str] = {}
     env_file = config_dir / ".env"
     if env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(_dotenv_values(env_file))
     values.update(os.environ if environ is None else environ)
     return values
+
+
+class _DotenvWarnings(logging.Filter):
+    """Collects python-dotenv's warnings (a line it cannot parse), which name no file, instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.records.append(record)
+        return False
+
+
+def _dotenv_values(env_file: Path) -> dict[str, str]:
+    """The values of a .env file. Text that is not UTF-8 is a ConfigError naming the file and line; a line
+    python-dotenv cannot parse is skipped, as python-dotenv (and so the notebook) skips it, with a warning that
+    names the file and line."""
+    from dotenv import dotenv_values
+
+    try:
+        raw = env_file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read ({exc.strerror or exc})", file=str(env_file)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})", file=str(env_file),
+                          line=raw.count(b"\n", 0, exc.start) + 1, hint="save .env as UTF-8") from None
+    dotenv_log = logging.getLogger("dotenv.main")
+    collected = _DotenvWarnings()
+    dotenv_log.addFilter(collected)
+    try:
+        parsed = dotenv_values(stream=io.StringIO(text))
+    finally:
+        dotenv_log.removeFilter(collected)
+    for record in collected.records:
+        line = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        log.warning("%s:%s: python-dotenv cannot parse this line; it is ignored", env_file, line)
+    return {key: value for key, value in parsed.items() if value is not None}
 
 
 def load_config(

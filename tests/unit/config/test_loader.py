@@ -74,6 +74,25 @@ def test_dotenv_next_to_the_config_is_read_and_process_env_wins(tmp_path: Path) 
     assert overridden.gateway.backend("west").url == "https://from-env.example.com"
 
 
+def test_a_dotenv_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"A=1\nWEST_URL=caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, BASE), environ={})
+    assert str(caught.value).startswith(f"{tmp_path / '.env'}:2: not UTF-8 text (byte 16: b'\\xe9')")
+
+
+def test_a_dotenv_line_python_dotenv_cannot_parse_is_skipped_with_a_warning_naming_the_file(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """As python-dotenv (and the notebook) skips it; its own warning named no file. A BOM is not part of a name."""
+    text = BASE.replace("url: https://west.openai.azure.com/openai", "url: ${WEST_URL}")
+    (tmp_path / ".env").write_bytes("\ufeffWEST_URL=https://from-dotenv.example.com\nnot a statement\n".encode())
+    with caplog.at_level("WARNING"):
+        config = load_config(_write(tmp_path, text), environ={})
+    assert config.gateway.backend("west").url == "https://from-dotenv.example.com"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / '.env'}:2: python-dotenv cannot parse this line; it is ignored"]
+
+
 def test_default_value_syntax(tmp_path: Path) -> None:
     path = _write(tmp_path, BASE.replace("region: West US", "region: ${WEST_REGION:-West Europe}"))
     assert load_config(path, environ={}).gateway.backend("west").region == "West Europe"
