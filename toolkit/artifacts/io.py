@@ -22,17 +22,17 @@ def read_tree(root: str | os.PathLike[str]) -> ArtifactSet:
         raise ArtifactError(f"{base}: not a folder", hint="pass the APIOps artifact folder, e.g. apimartifacts")
     files: dict[str, str] = {}
     for path in sorted(base.rglob("*")):
-        if not path.is_file():
-            continue
         relpath = path.relative_to(base).as_posix()
         if ArtifactPath.parse(relpath) is None:
             continue
-        files[relpath] = read_text(path)
+        files[relpath] = read_text(path)  # a folder named like an artifact file is an error, not a missing file
     return ArtifactSet(files)
 
 
 def read_text(path: Path) -> str:
-    """A UTF-8 artifact file, refusing oversized or undecodable ones with a clear message."""
+    """A UTF-8 artifact file, refusing oversized or undecodable ones (and folders) with a clear message."""
+    if not path.is_file():
+        raise ArtifactError(f"{path}: not a file (a folder named like an artifact file?)")
     try:
         size = path.stat().st_size
         if size > MAX_ARTIFACT_BYTES:

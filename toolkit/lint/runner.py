@@ -94,7 +94,7 @@ def lint_path(path: str | os.PathLike[str], *, suppressions: Iterable[Suppressio
     problems: list[Finding] = []
     for file in sorted(base.rglob("*")):
         relpath = file.relative_to(base).as_posix()
-        if not file.is_file() or ArtifactPath.parse(relpath) is None:
+        if ArtifactPath.parse(relpath) is None:
             continue
         try:
             files[relpath] = read_text(file)

@@ -211,6 +211,22 @@ def test_lint_path_reads_a_folder_and_reports_unreadable_files(tmp_path: Path) -
     assert finding.message.startswith("cannot read: not UTF-8")
 
 
+def test_a_folder_named_like_an_artifact_file_is_a_finding_and_refused_by_read_tree(tmp_path: Path) -> None:
+    """Skipped, it would lint clean and plan the API without its policy; read_tree (plan, apply) refuses it."""
+    from toolkit.artifacts.io import read_tree
+
+    root = tmp_path / "apimartifacts"
+    (root / "apis" / "chat").mkdir(parents=True)
+    (root / "apis" / "chat" / "apiInformation.json").write_text('{"properties": {"path": "chat"}}')
+    (root / "apis" / "chat" / "policy.xml").mkdir()
+    (root / "apis" / "chat" / "notes").mkdir()  # a folder no artifact is named like: ignored, as other files are
+    (finding,) = [f for f in lint_path(root).findings if f.code == "APIM000"]
+    assert finding.file == f"{root}/apis/chat/policy.xml"
+    assert finding.message == "cannot read: not a file (a folder named like an artifact file?)"
+    with pytest.raises(ArtifactError, match=r"apis/chat/policy\.xml: not a file"):
+        read_tree(root)
+
+
 def test_lint_path_refuses_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="not a folder"):
         lint_path(tmp_path / "nope")
