@@ -9,6 +9,7 @@ message at several fields) are listed once with all their fields.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Collection
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from toolkit.config.yaml_reader import Path_, Positions, dotted
 from toolkit.errors import ConfigError
 
+_SECRET_FIELD = re.compile(r"(?i)(key|token|secret|password)")  # api_key, client_secret...: never echoed
 MAX_LISTED = 20  # problems (and fields of one problem) listed; a hostile file must not flood the terminal
 
 
@@ -81,7 +83,7 @@ def _message(error: Any, loc: Path_, misspelt: dict[Path_, str], positions: Posi
     if error["type"] == "missing":
         return f"required field {loc[-1]!r} is missing"
     if error["type"] == "literal_error":
-        return f"{error['msg']} (got {_preview(error.get('input'), hidden)})"
+        return f"{error['msg']} (got {_preview(error.get('input'), loc, hidden)})"
     if original is not None:
         message = str(original)
         other = getattr(original, "other_path", None)
@@ -91,13 +93,15 @@ def _message(error: Any, loc: Path_, misspelt: dict[Path_, str], positions: Posi
         return message
     if isinstance(error.get("input"), (dict, list)):
         return error["msg"]
-    return f"{error['msg']} (got {_preview(error.get('input'), hidden)})"
+    return f"{error['msg']} (got {_preview(error.get('input'), loc, hidden)})"
 
 
-def _preview(value: Any, hidden: Collection[str]) -> str:
+def _preview(value: Any, loc: Path_, hidden: Collection[str]) -> str:
     text = repr(value)
     if any(secret in str(value) for secret in hidden):
         return "the value of a ${VAR}, not shown"
+    if loc and _SECRET_FIELD.search(str(loc[-1])):
+        return "the value of a secret field, not shown"  # auth.api_key: 1234... written in the file itself
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -144,3 +144,13 @@ def test_a_refused_value_from_a_variable_is_not_echoed_but_a_written_one_is(tmp_
     assert (error.location.line, error.location.field) == (21, "pools[0].members[0].weight")
     written = _write(tmp_path, BASE.replace("weight: 50}", "weight: fifty}", 1))
     assert "'fifty'" in str(_refusal(written))
+
+
+def test_a_refused_secret_field_written_in_the_file_is_not_echoed(tmp_path: Path) -> None:
+    """auth.api_key of the wrong type (a number): the key itself is in toolkit.yaml, and still never printed."""
+    written = _write(tmp_path, BASE.replace("    region: West US\n", "    region: West US\n"
+                                                                   "    auth: {api_key: 12345678901234567890}\n", 1))
+    error = _refusal(written)
+    assert "1234567890" not in str(error)
+    assert "the value of a secret field, not shown" in str(error)
+    assert error.location.field == "backends[1].auth.api_key"
