@@ -31,10 +31,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 import redis
+
+from toolkit.errors import InputError
 
 from toolkit.emulator.cache.base import (
     CacheBackendError,
@@ -54,15 +56,26 @@ Row = tuple[str, bytes]  # (entry key, stream message id)
 
 
 def redact_url(url: str) -> str:
-    """`url` with any password replaced by ***, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
+    """`url` as messages show it: scheme, user, host, port and path, never a password (in the user-info or in
+    the query, where redis-py reads ``?password=`` too); a URL that does not parse is not shown at all (a password
+    with an unencoded ``/`` or ``#`` makes the rest of it look like a host or a fragment)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(a URL that does not parse, not shown)"
+    database = parts.path.strip("/")  # redis://host/<db number>; unix:// has the socket's path there
+    if parts.fragment or "@" in parts.path or (parts.scheme != "unix" and database and not database.isdigit()):
+        return "(a URL that does not parse, not shown)"
     host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    if port is not None:
+        host = f"{host}:{port}"
     user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    if parts.password is not None:
+        host = f"{user}:***@{host}"
+    elif user:
+        host = f"{user}@{host}"
+    return f"{parts.scheme}://{host}{parts.path}" + ("?***" if parts.query else "")
 
 
 def _glob_escape(text: str) -> str:
@@ -89,9 +102,13 @@ class RedisCacheStore:
         self._mirrors: dict[str, _Mirror] = {}
         self._lock = threading.Lock()
         with self._translate("connect"):
-            self._client = redis.Redis.from_url(
-                url, decode_responses=False, socket_timeout=10, socket_connect_timeout=5
-            )
+            try:
+                self._client = redis.Redis.from_url(
+                    url, decode_responses=False, socket_timeout=10, socket_connect_timeout=5
+                )
+            except ValueError:  # its message may quote part of the password: not shown
+                raise InputError(f"the semantic cache's Redis URL {self._where} does not parse",
+                                 hint="percent-encode a password's '/', '#', '?' and '@' (urllib.parse.quote)") from None
             self._client.ping()
 
     @property

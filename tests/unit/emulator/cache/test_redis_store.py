@@ -12,6 +12,7 @@ from toolkit.testing.cache_vectors import QUERY, at_distance
 
 from toolkit.emulator.cache.base import CacheBackendError
 from toolkit.emulator.cache.redis_store import RedisCacheStore, redact_url
+from toolkit.errors import InputError
 
 pytestmark = pytest.mark.redis
 
@@ -150,7 +151,20 @@ def test_unreachable_server_is_a_clear_error_without_the_password() -> None:
     ("url", "shown"),
     [("redis://u:pw@h:6379/0", "redis://u:***@h:6379/0"),
      ("rediss://:pw@h/1", "rediss://:***@h/1"),
-     ("redis://h:6379/0", "redis://h:6379/0")],
+     ("redis://h:6379/0", "redis://h:6379/0"),
+     ("redis://u@h:6379/0", "redis://u@h:6379/0"),
+     ("redis://h:6379/0?password=pw-in-query", "redis://h:6379/0?***"),
+     ("unix:///tmp/redis.sock?password=pw-in-query", "unix:///tmp/redis.sock?***"),
+     ("redis://:pw/with-slash@h:6379/0", "(a URL that does not parse, not shown)"),
+     ("redis://:pw#with-hash@h:6379/0", "(a URL that does not parse, not shown)"),
+     ("redis://:7/pw-after-slash@h:6379/0", "(a URL that does not parse, not shown)")],
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+def test_a_redis_url_that_does_not_parse_is_bad_input_without_the_password() -> None:
+    """An Azure Redis key is base64: its '/' unencoded made redis-py's ValueError (quoting it) an exit 70."""
+    with pytest.raises(InputError) as info:
+        RedisCacheStore("redis://:SECRET-CANARY/R3@127.0.0.1:1/0")
+    assert "SECRET-CANARY" not in str(info.value) and "does not parse" in str(info.value)
