@@ -306,6 +306,10 @@ def test_the_committed_apiops_tree_with_its_environment_overrides_matches_the_co
         "namedValues:\n  - name: jwt-issuer\n    properties:\n      value: https://{#ISSUER_HOST#}/v2.0\n")
     unset = run(env, "plan", "--artifacts", str(tree), config=config)
     assert unset.exit_code == 3 and "configuration.local.yaml:4: {#ISSUER_HOST#} is not set" in unset.output
+    (tree / "configuration.local.yaml").unlink()
+    (tree / "configuration.local.yaml").mkdir()  # not skipped as if there were no overrides
+    folder = run(env, "plan", "--artifacts", str(tree), config=config)
+    assert folder.exit_code == 3 and "configuration.local.yaml: is a folder, not a configuration file" in folder.output
 
 
 def test_plan_on_azure_does_not_need_the_gateway_key(repo_root, tmp_path, monkeypatch) -> None:

@@ -59,7 +59,7 @@ def load_desired(config: LoadedConfig, features: Iterable[str] = (), *, template
         unpublished = unpublished_files(artifacts_dir)
         source = str(artifacts_dir)
         overrides = Path(artifacts_dir) / configuration_file(config.env_name)
-        if overrides.is_file():  # what the APIOps publisher does with CONFIGURATION_YAML_PATH for this environment
+        if overrides.exists():  # (a folder there is refused) what the APIOps publisher does with CONFIGURATION_YAML_PATH for this environment
             tree = apply_configuration(tree, load_configuration(overrides, os.environ))
             source += f" with {overrides.name}"
             _count_down(unpublished, "APIOps configuration overrides")

@@ -48,7 +48,6 @@ def test_tokens_are_replaced_from_the_environment(tmp_path: Path) -> None:
 
 def test_apply_matches_names_case_insensitively_and_merges_properties() -> None:
     base = _tree(backend='{"properties": {"url": "https://x", "credentials": {"header": {"api-key": ["{{k}}"]}}}}')
-    merged = apply_configuration(base, {"backends": [{"name": "b", "properties": {"url": "https://y"}}],
-                                        "namedValues": [{"name": "other", "properties": {"value": "v"}}]})
+    merged = apply_configuration(base, {"backends": [{"name": "b", "properties": {"url": "https://y"}}]})
     assert merged.json(BACKEND) == {"properties": {"url": "https://y", "credentials": {"header": {"api-key": ["{{k}}"]}}}}
     assert base.json(BACKEND)["properties"]["url"] == "https://x"
