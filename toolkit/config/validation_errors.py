@@ -100,8 +100,8 @@ def _preview(value: Any, loc: Path_, hidden: Collection[str]) -> str:
     text = repr(value)
     if any(secret in str(value) for secret in hidden):
         return "the value of a ${VAR}, not shown"
-    if loc and _SECRET_FIELD.search(str(loc[-1])):
-        return "the value of a secret field, not shown"  # auth.api_key: 1234... written in the file itself
+    if loc and (_SECRET_FIELD.search(str(loc[-1])) or (loc[0] == "named_values" and loc[-1] == "value")):
+        return "the value of a secret field, not shown"  # auth.api_key: 1234..., any named value (secret or not)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -154,3 +154,12 @@ def test_a_refused_secret_field_written_in_the_file_is_not_echoed(tmp_path: Path
     assert "1234567890" not in str(error)
     assert "the value of a secret field, not shown" in str(error)
     assert error.location.field == "backends[1].auth.api_key"
+
+
+def test_a_refused_named_value_is_not_echoed(tmp_path: Path) -> None:
+    written = _write(tmp_path, BASE.replace("environments:\n", "named_values:\n"
+                                                              "  - {name: s, value: 987654321987, secret: true}\n"
+                                                              "environments:\n", 1))
+    error = _refusal(written)
+    assert "987654321987" not in str(error) and "the value of a secret field, not shown" in str(error)
+    assert error.location.field == "named_values[0].value"

@@ -69,3 +69,17 @@ def test_an_unknown_backend_at_request_time_goes_to_on_error() -> None:
     policy = api(inbound='<set-backend-service backend-id="@(&quot;gh&quot; + &quot;ost&quot;)"/>')
     ctx = execute([None, policy], _services())
     assert (ctx.response_status, ctx.last_error_reason) == (500, "BackendNotFound")
+
+
+def test_a_base_url_query_never_reaches_the_trace() -> None:
+    """A base-url may carry a key in its query (?code=..., from a secret named value): the trace shows the URL
+    without it, as forward-request's events do; the backend still gets it."""
+    services = _services()
+    policy = api(backend='<set-backend-service base-url="https://other.test/v1?code=SECRET-CANARY"/><forward-request/>')
+    ctx = execute([None, policy], services, query="")
+    assert "code=SECRET-CANARY" in services.calls[0]["url"]
+    (event,) = ctx.trace.find("set-backend-service")
+    assert event["message"] == "base-url https://other.test/v1"
+    refused = execute([None, api(inbound='<set-backend-service base-url="@("ftp://x.test/?code=SECRET-CANARY")"/>')],
+                      _services())
+    assert refused.last_error_message == "set-backend-service: base-url 'ftp://x.test/' is not an http(s) URL."

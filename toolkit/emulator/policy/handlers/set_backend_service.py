@@ -7,6 +7,7 @@ from typing import Any
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import PolicyError
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.routing import url_without_query
 from toolkit.emulator.policy.values import text_of
 
 
@@ -55,11 +56,11 @@ class SetBackendService(Policy):
             return
         url = text_of(self.base_url, ctx)
         if not _is_http_url(url):
-            raise PolicyError(f"set-backend-service: base-url {url!r} is not an http(s) URL.",
+            raise PolicyError(f"set-backend-service: base-url {url_without_query(url)!r} is not an http(s) URL.",
                               source="set-backend-service", reason="InvalidBackendUrl")
         ctx.backend_id, ctx.backend_url = None, url
         if ctx.trace is not None:
-            ctx.note("set-backend-service", f"base-url {url}")
+            ctx.note("set-backend-service", f"base-url {url_without_query(url)}")  # a query may hold a key
 
 
 def _is_http_url(text: str) -> bool:
