@@ -36,6 +36,18 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+def shown_value(value: Any) -> Any:
+    """A field's value as plans show and store it: credentials inside text masked (a JWT or a key in a policy's
+    XML, a ``?code=`` in a backend URL), as the plan never needs them (apply renders the bodies again)."""
+    from toolkit.report.redact import mask_credentials
+
+    if isinstance(value, str):
+        return mask_credentials(value)
+    if isinstance(value, list):
+        return [shown_value(item) for item in value]
+    return value
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One changed leaf: its dotted path and the normalised values before and after (secrets flagged)."""
@@ -51,7 +63,7 @@ class FieldChange:
         for side in ("before", "after"):
             value = getattr(self, side)
             if value is not MISSING:
-                data[side] = SECRET_MASK if self.secret else value
+                data[side] = SECRET_MASK if self.secret else shown_value(value)
         if self.secret:
             data["secret"] = True
         return data

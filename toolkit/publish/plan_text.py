@@ -8,7 +8,7 @@ from typing import Any
 
 from toolkit.publish.errors import SECRET_MASK
 from toolkit.publish.normalize import pretty_xml
-from toolkit.publish.plan import MISSING, Change, FieldChange, Op, Plan, summary_line
+from toolkit.publish.plan import MISSING, Change, FieldChange, Op, Plan, shown_value, summary_line
 
 _MARKS = {Op.CREATE: "+", Op.UPDATE: "~", Op.DELETE: "-", Op.UNCHANGED: "="}
 _MAX_XML_DIFF_LINES = 40
@@ -42,6 +42,7 @@ def _show(value: Any, secret: bool) -> str:
         return "(absent)"
     if secret:
         return SECRET_MASK
+    value = shown_value(value)
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
 
 
@@ -51,6 +52,7 @@ def _is_xml(value: Any) -> bool:
 
 def _xml_diff(before: str, after: str) -> list[str]:
     diff = list(difflib.unified_diff(pretty_xml(before), pretty_xml(after), lineterm="", n=1))[2:]
+    diff = [shown_value(line) for line in diff]
     if len(diff) > _MAX_XML_DIFF_LINES:
         diff = diff[:_MAX_XML_DIFF_LINES] + [f"... ({len(diff) - _MAX_XML_DIFF_LINES} more diff lines)"]
     return [f"  {line}" for line in diff]

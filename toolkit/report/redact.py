@@ -11,6 +11,19 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 # "Bearer <anything>" and "api-key: <anything>" as they could appear in an echoed header.
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _API_KEY = re.compile(r"(?i)((?:api-key|ocp-apim-subscription-key)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
+# A URL query parameter whose name says it is a credential (?code=, &sig=, ?subscription-key=, ?api_key=...),
+# also inside XML (&amp;) and JSON text; other parameters (api-version) stay readable.
+_QUERY_CREDENTIAL = re.compile(
+    r"(?i)((?:[?&]|&amp;)[^=&#\s\"'<>]*(?:key|code|sig|token|secret|password|pwd)[^=&#\s\"'<>]*=)[^&#\s\"'<>]+")
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with what is shaped like a credential masked: JWTs, ``Bearer <token>``, ``api-key: <key>`` and
+    credential query parameters of URLs. For text whose secrets are not known by value (a plan's diff)."""
+    text = _JWT.sub(MASK, text)
+    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    text = _API_KEY.sub(lambda m: m.group(1) + MASK, text)
+    return _QUERY_CREDENTIAL.sub(lambda m: m.group(1) + MASK, text)
 
 
 class Redactor:
@@ -22,9 +35,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        text = _JWT.sub(MASK, text)
-        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-        return _API_KEY.sub(lambda m: m.group(1) + MASK, text)
+        return mask_credentials(text)
 
 
 _SECRET_NAME = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD)")

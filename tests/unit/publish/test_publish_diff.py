@@ -124,3 +124,19 @@ def test_policy_change_shows_an_xml_diff() -> None:
     text = render_plan(compute_plan({POLICY: after}, {POLICY: _live(POLICY, before)}))
     assert "properties.value (policy XML):" in text
     assert '-    <retry count="2"/>' in text and '+    <retry count="3"/>' in text
+
+
+def test_credentials_inside_values_are_masked_in_text_json_and_plan_file() -> None:
+    """A key in a backend URL's query or a JWT written into a policy is not a field the plan knows as secret:
+    it is masked by its shape, wherever the plan shows a value (other query parameters stay readable)."""
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    before = {"properties": {"url": "https://f.example.com/embed?code=OLD-CODE-123&api-version=1", "protocol": "http"}}
+    after = {"properties": {"url": "https://f.example.com/embed?code=NEW-CODE-456&api-version=2", "protocol": "http"}}
+    policy_before = {"properties": {"value": "<policies><inbound /></policies>"}}
+    policy_after = {"properties": {"value": "<policies><inbound><set-header name='Authorization'><value>"
+                                            f"Bearer {jwt}</value></set-header></inbound></policies>"}}
+    plan = compute_plan({B1: after, POLICY: policy_after}, {B1: _live(B1, before), POLICY: _live(POLICY, policy_before)})
+    output = render_plan(plan) + json.dumps(plan.to_json())
+    for secret in ("OLD-CODE-123", "NEW-CODE-456", jwt, "c2lnbmF0dXJl"):
+        assert secret not in output
+    assert "?code=***&api-version=2" in output and "Bearer ***" in output
