@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from toolkit.config.models import GatewayConfig, LoadedConfig
 from toolkit.config.validation_errors import config_error
 from toolkit.config.yaml_reader import PlainTemplate, Positions, check_text, dotted, read_yaml, typed_like_yaml
-from toolkit.config.yaml_reader import read_config_text
+from toolkit.config.yaml_reader import decode_utf8, read_config_text
 from toolkit.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -123,11 +123,7 @@ def _dotenv_values(env_file: Path) -> dict[str, str]:
         raw = env_file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read ({exc.strerror or exc})", file=str(env_file)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})", file=str(env_file),
-                          line=raw.count(b"\n", 0, exc.start) + 1, hint="save .env as UTF-8") from None
+    text = decode_utf8(raw, str(env_file), bom=True)
     dotenv_log = logging.getLogger("dotenv.main")
     collected = _DotenvWarnings()
     dotenv_log.addFilter(collected)

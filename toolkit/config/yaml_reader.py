@@ -85,13 +85,24 @@ def dotted(path: Path_) -> str:
 
 
 def read_config_text(file: str) -> str:
-    """The text of a config file; ConfigError (exit 3) when it is missing or unreadable."""
+    """The text of a config file; ConfigError (exit 3) when it is missing, unreadable or not UTF-8."""
     try:
-        return Path(file).read_text(encoding="utf-8")
+        raw = Path(file).read_bytes()
     except FileNotFoundError:
         raise ConfigError("config file not found", file=file, hint="run from the project folder or pass --config") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=file) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=file) from None
+    return decode_utf8(raw, file)
+
+
+def decode_utf8(raw: bytes, file: str, *, bom: bool = False) -> str:
+    """``raw`` as UTF-8 text (``bom``: a leading byte-order mark dropped); ConfigError naming the line and the byte
+    otherwise."""
+    try:
+        return raw.decode("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})", file=file,
+                          line=raw.count(b"\n", 0, exc.start) + 1, hint="save the file as UTF-8") from None
 
 
 def read_yaml(text: str, file: str, positions: Positions) -> Any:
@@ -103,7 +114,11 @@ def read_yaml(text: str, file: str, positions: Positions) -> Any:
     return _Builder(file, positions).build(node, ())
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str) -> ConfigError:
+def _yaml_error(exc: yaml.YAMLError, text: str, file: str) -> ConfigError:
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: it has a position, no mark
+        character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        return ConfigError(f"not valid YAML: character {character} is not allowed", file=file,
+                           line=text.count("\n", 0, exc.position) + 1)
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark else None
     problem = getattr(exc, "problem", None) or str(exc)
@@ -123,14 +138,14 @@ def _check_nesting(text: str, file: str) -> None:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, text, file) from None
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, text, file) from None
 
 
 class _Builder:

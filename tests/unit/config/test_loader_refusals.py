@@ -46,7 +46,8 @@ def test_an_unreadable_file_is_named_with_the_reason(tmp_path: Path) -> None:
     not_utf8 = tmp_path / "latin1.yaml"
     not_utf8.write_bytes("apis: []\nenvironments: {local: {target: local}}\n# caf\u00e9\n".encode("latin-1"))
     error = _refusal(not_utf8)
-    assert error.location.file == str(not_utf8) and error.reason.startswith("cannot read: ")
+    assert error.location.file == str(not_utf8) and error.location.line == 3
+    assert error.reason == "not UTF-8 text (byte 53: b'\\xe9')"
 
 
 def test_a_top_level_that_is_not_a_mapping_points_at_where_it_starts(tmp_path: Path) -> None:
@@ -163,3 +164,13 @@ def test_a_refused_named_value_is_not_echoed(tmp_path: Path) -> None:
     error = _refusal(written)
     assert "987654321987" not in str(error) and "the value of a secret field, not shown" in str(error)
     assert error.location.field == "named_values[0].value"
+
+
+def test_a_config_that_is_not_utf8_or_holds_a_control_character_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "toolkit.yaml"
+    path.write_bytes(BASE.encode() + b"# caf\xe9\n")
+    error = _refusal(path)
+    assert str(error).startswith(f"{path}:{BASE.count(chr(10)) + 1}: not UTF-8 text (byte {len(BASE.encode()) + 5}: b'\\xe9')")
+    path.write_text(BASE + 'x: "a\x01b"\n', encoding="utf-8")
+    error = _refusal(path)
+    assert str(error).startswith(f"{path}:{BASE.count(chr(10)) + 1}: not valid YAML: character #x0001 is not allowed")
