@@ -38,7 +38,7 @@ def cli(config_path: str, env_name: str | None, engine: str, users: int, workers
 
     Reports requests, throughput, latency p50/p90/p99 and error kinds per backend (from the x-ms-region
     header mapped through each backend's region). Exit 0 when it ran, 3 bad input, 4 the gateway did not
-    answer at all.
+    answer at all, or the emulator's control API refused the token or answered something unexpected.
     """
     from toolkit.validate.load import run_load
 

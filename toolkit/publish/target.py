@@ -187,24 +187,37 @@ def _emulator_token(env: Mapping[str, str], control_url: str | None = None) -> s
 
 
 def running_emulator(control_url: str, environ: Mapping[str, str] | None = None) -> LocalEndpoint:
-    """The management endpoint of an emulator started by `toolkit emulator start`, from its control API."""
+    """The management endpoint of an emulator started by `toolkit emulator start`, from its control API.
+
+    A wrong token is an AuthError and an answer of the wrong shape a RemoteError (exit 4 both), like
+    every other command that reads the control API (toolkit.emulator.control_answers)."""
     import httpx
 
     from toolkit.emulator.access import bearer
     from toolkit.emulator.management.credential import StaticTokenCredential
-    from toolkit.errors import RemoteError
+    from toolkit.errors import AuthError, RemoteError
+    from toolkit.emulator.control_answers import OPTIONAL, read_answer, unexpected
 
     env = os.environ if environ is None else environ
     token = _emulator_token(env, control_url)
+    where = control_url.rstrip("/") + "/health"
     try:
-        answer = httpx.get(control_url.rstrip("/") + "/health", headers=bearer(token), timeout=5.0)
-        if answer.status_code == 401:
-            raise InputError(f"the emulator at TOOLKIT_EMULATOR_URL={control_url} refused the token "
-                             "(TOOLKIT_EMULATOR_TOKEN or its token file is from another run)")
-        health = answer.json()
-        return LocalEndpoint(health["management_url"], health.get("ca_bundle_path"), StaticTokenCredential(token),
-                             health.get("subscription_id", LOCAL_SUBSCRIPTION),
-                             health.get("resource_group", LOCAL_RESOURCE_GROUP), health.get("service", LOCAL_SERVICE))
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        answer = httpx.get(where, headers=bearer(token), timeout=5.0)
+    except httpx.HTTPError as exc:
         raise RemoteError(f"no emulator answers at TOOLKIT_EMULATOR_URL={control_url} ({type(exc).__name__})",
                           hint="start one with `toolkit emulator start`, or unset TOOLKIT_EMULATOR_URL") from None
+    if answer.status_code == 401:
+        raise AuthError(f"the emulator at TOOLKIT_EMULATOR_URL={control_url} refused the token "
+                        "(TOOLKIT_EMULATOR_TOKEN or its token file is from another run)",
+                        hint="set TOOLKIT_EMULATOR_TOKEN to the token `toolkit emulator start` printed "
+                             "(it also writes it to a file clients read)")
+    if answer.status_code >= 300:
+        raise unexpected(where, f"status {answer.status_code}, not 200")
+    text = (str, OPTIONAL)
+    health = read_answer(answer, {"management_url": str, "ca_bundle_path": text, "subscription_id": text,
+                                  "resource_group": text, "service": text}, where)
+    if urlsplit(health["management_url"]).scheme != "https":
+        raise unexpected(where, f"{answer.status_code} with 'management_url' not an https URL")
+    return LocalEndpoint(health["management_url"], health.get("ca_bundle_path"), StaticTokenCredential(token),
+                         health.get("subscription_id") or LOCAL_SUBSCRIPTION,
+                         health.get("resource_group") or LOCAL_RESOURCE_GROUP, health.get("service") or LOCAL_SERVICE)
