@@ -198,6 +198,11 @@ class LintContext:
         if not isinstance(data, dict):
             self.problems.append(self._unparseable(file, 1, 'an information file must be a JSON object ({"properties": {...}})'))
             return None
+        if data and not isinstance(data.get("properties"), dict):  # {} sets nothing; anything else needs properties
+            # publish refuses it (exit 3) before writing anything; other rules read it as empty properties
+            found = f", got {json_type(data['properties'])}" if "properties" in data else " (it is missing)"
+            line = JsonDocument("", file, text, data).line("properties")
+            self.problems.append(self._unparseable(file, line, f'properties must be an object ({{"properties": {{...}}}}){found}'))
         return data
 
     def _add_policy(self, kind: Kind, name: str, path: str, file: str, text: str) -> None:
@@ -304,6 +309,19 @@ def number(value: str | None) -> float | None:
     return result if result == result and abs(result) != float("inf") else None
 
 
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed value, with its article: "a string", "a number", "an array", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
 def integer(value: Any) -> int | None:
     """A JSON value as an int when it is an integer (booleans and floats with a fraction are not)."""
     if isinstance(value, bool):
@@ -328,5 +346,6 @@ __all__ = [
     "Severity",
     "SourceFile",
     "integer",
+    "json_type",
     "number",
 ]

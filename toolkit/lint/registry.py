@@ -17,6 +17,7 @@ from toolkit.lint.rules.APIM007_circuit_breaker_duration import CircuitBreakerDu
 from toolkit.lint.rules.APIM008_circuit_breaker_status_range import CircuitBreakerStatusRange
 from toolkit.lint.rules.APIM009_circuit_breaker_threshold import CircuitBreakerThreshold
 from toolkit.lint.rules.APIM010_accept_retry_after_openai import AcceptRetryAfterOpenAI
+from toolkit.lint.rules.APIM011_field_type import FieldType
 from toolkit.lint.rules.APIM020_policy_section import PolicySection
 from toolkit.lint.rules.APIM021_missing_base import MissingBase
 from toolkit.lint.rules.APIM022_retry_unbuffered_body import RetryUnbufferedBody
@@ -29,6 +30,7 @@ from toolkit.lint.rules.APIM028_token_limit_attributes import TokenLimitAttribut
 from toolkit.lint.rules.APIM029_jwt_audiences_issuers import JwtAudiencesIssuers
 from toolkit.lint.rules.APIM030_jwt_key_source import JwtKeySource
 from toolkit.lint.rules.APIM031_named_value_unknown import NamedValueUnknown
+from toolkit.lint.rules.APIM032_unknown_policy_element import UnknownPolicyElement
 from toolkit.lint.rules.APIM040_api_without_operations import ApiWithoutOperations
 from toolkit.lint.rules.APIM041_openai_backend_without_auth import OpenAIBackendWithoutAuth
 from toolkit.lint.rules.APIM042_embeddings_backend_without_auth import EmbeddingsBackendWithoutAuth
@@ -51,6 +53,8 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     CircuitBreakerStatusRange,
     CircuitBreakerThreshold,
     AcceptRetryAfterOpenAI,
+    # information file fields
+    FieldType,
     # policy structure, retry, routing
     PolicySection,
     MissingBase,
@@ -65,6 +69,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     JwtAudiencesIssuers,
     JwtKeySource,
     NamedValueUnknown,
+    UnknownPolicyElement,
     # operations and backend authentication
     ApiWithoutOperations,
     OpenAIBackendWithoutAuth,

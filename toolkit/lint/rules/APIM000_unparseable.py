@@ -12,10 +12,13 @@ class Unparseable(Rule):
 
     Covers malformed JSON, malformed XML, a DTD or entity reference in a policy (refused, never
     expanded), a file too large, and a policy whose root element is not <policies> (<fragment>
-    for policy fragments). The finding carries the line; every other file is still linted.
+    for policy fragments), and an information file whose ``properties`` is not an object (publish
+    cannot build the resource from it; ``{}`` sets nothing and passes). The finding carries the line;
+    every other file is still linted.
 
     Anti-pattern:
         {"properties": {"url": "https://aoai.openai.azure.com/openai",}}
+        {"properties": "https://aoai.openai.azure.com/openai"}
         <policies><inbound><base /></policies>
         <!DOCTYPE policies [<!ENTITY x SYSTEM "file:///etc/passwd">]><policies>&x;</policies>
 
