@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from toolkit.emulator.management.arm import validation_error
+from toolkit.emulator.policy.apim_reference import emulator_limit
 
 
 def properties_of(body: Any) -> dict[str, Any]:
@@ -24,8 +25,11 @@ def optional_str(props: dict[str, Any], name: str, field: str, *, max_length: in
     value = props.get(name)
     if value is None:
         return None
+    if isinstance(value, (bool, int, float)):  # APIM's parser (Json.NET) converts it into text and accepts it
+        raise validation_error(field, emulator_limit(f"a {_json_kind(value)} where text is expected") +
+                               ": write it as a string")
     if not isinstance(value, str):
-        raise validation_error(field, f"must be a string, got {type(value).__name__}")
+        raise validation_error(field, f"must be a string, got {_json_kind(value)}")
     if max_length is not None and len(value) > max_length:
         raise validation_error(field, f"must be at most {max_length} characters, got {len(value)}")
     return value
@@ -44,7 +48,18 @@ def optional_bool(props: dict[str, Any], name: str, field: str) -> bool | None:
     value = props.get(name)
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.lower() in ("true", "false")):
+        raise validation_error(field, emulator_limit(f"{value!r} where true or false is expected") +
+                               ": write true or false")  # APIM's parser converts it, as it converts text fields
     raise validation_error(field, f"must be true or false, got {value!r}")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array"}.get(type(value), type(value).__name__)
 
 
 def optional_int(props: dict[str, Any], name: str, field: str, *, low: int, high: int | None = None) -> int | None:

@@ -49,6 +49,12 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("unknown-type", {"properties": {"type": "Cluster", "url": "https://x.example", "protocol": "http"}},
      "properties.type: must be 'Single' or 'Pool'"),
     ("no-properties", {"name": "x"}, "properties: is required"),
+    # APIM's parser converts these scalars (and stores them converted); the emulator says it is its own limit
+    ("number-for-text", single(type=5),
+     "properties.type: the local emulator does not support a number where text is expected (APIM does)"),
+    ("text-true-for-a-boolean", single(circuitBreaker=breaker(acceptRetryAfter="true")),
+     "acceptRetryAfter: the local emulator does not support 'true' where true or false is expected (APIM does)"),
+    ("array-for-text", single(type=["Single"]), "properties.type: must be a string, got array"),
 ]
 
 
