@@ -11,10 +11,19 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 # "Bearer <anything>" and "api-key: <anything>" as they could appear in an echoed header.
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _API_KEY = re.compile(r"(?i)((?:api-key|ocp-apim-subscription-key)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
-# A URL query parameter whose name says it is a credential (?code=, &sig=, ?subscription-key=, ?api_key=...),
-# also inside XML (&amp;) and JSON text; other parameters (api-version) stay readable.
+# What a header or query parameter is named when its value is a credential (api-key, Ocp-Apim-Subscription-Key,
+# code, sig, access_token, client_secret, password...).
+_CREDENTIAL_WORDS = "key|code|sig|token|secret|password|pwd"
+_CREDENTIAL_NAME = re.compile(rf"(?i)^authorization$|{_CREDENTIAL_WORDS}")
+# A URL query parameter whose name says it is a credential, also inside XML (&amp;) and JSON text; other
+# parameters (api-version) stay readable.
 _QUERY_CREDENTIAL = re.compile(
-    r"(?i)((?:[?&]|&amp;)[^=&#\s\"'<>]*(?:key|code|sig|token|secret|password|pwd)[^=&#\s\"'<>]*=)[^&#\s\"'<>]+")
+    rf"(?i)((?:[?&]|&amp;)[^=&#\s\"'<>]*(?:{_CREDENTIAL_WORDS})[^=&#\s\"'<>]*=)[^&#\s\"'<>]+")
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a header or query parameter called ``name`` carries a credential (its value is a secret)."""
+    return bool(_CREDENTIAL_NAME.search(name))
 
 
 def mask_credentials(text: str) -> str:
