@@ -129,7 +129,7 @@ def _refused(call: Callable[[], object], path: str, *fragments: str) -> str:
 
 
 @pytest.mark.parametrize(("reply", "fragment"), [
-    (HTML, "not JSON"), (TRUNCATED, "not JSON"), (ARRAY, "a JSON array, not an object"),
+    (HTML, "not JSON"), (TRUNCATED, "not JSON"), (ARRAY, "an array, not an object"),
     (EMPTY, "no 'gateway_url'"), (_json({"gateway_url": 5}), "'gateway_url' is a number, not a string"),
     ((200, "application/json", b""), "an empty body"),
 ])
@@ -143,7 +143,7 @@ def test_a_subscription_without_its_key_is_a_remote_error() -> None:
     with control(_subscriptions=_json({"name": "x"}, 201)) as client:
         _refused(lambda: client.subscription("x"), "/subscriptions", "201", "no 'primaryKey'")
     with control(_subscriptions=ARRAY) as client:
-        _refused(lambda: client.subscription("x"), "/subscriptions", "a JSON array")
+        _refused(lambda: client.subscription("x"), "/subscriptions", "an array")
 
 
 @pytest.mark.parametrize(("reply", "fragment"), [
@@ -166,7 +166,7 @@ def test_clock_and_backends_answers_are_checked() -> None:
     with control(_clock=_json({"now": True})) as client:
         _refused(client.now, "/clock", "'now' is a boolean, not a number")
     with control(_backends=_json({"backends": [1, 2]})) as client:
-        _refused(client.backends, "/backends", "'backends' is a JSON array, not an object")
+        _refused(client.backends, "/backends", "'backends' is an array, not an object")
     with control(_backends=_json({"backends": {"b1": {"pending_faults": []}}})) as client:
         _refused(client.backends, "/backends", "no 'url'", "b1")
     with control(_backends_b1_faults=HTML) as client:
@@ -187,8 +187,8 @@ def test_well_formed_answers_still_work() -> None:
 
 
 @pytest.mark.parametrize(("reply", "fragment"), [
-    (HTML, "not JSON"), (TRUNCATED, "not JSON"), (ARRAY, "a JSON array, not an object"),
-    (EMPTY, "no 'management_url'"), (_json({"management_url": ["x"]}), "'management_url' is a JSON array"),
+    (HTML, "not JSON"), (TRUNCATED, "not JSON"), (ARRAY, "an array, not an object"),
+    (EMPTY, "no 'management_url'"), (_json({"management_url": ["x"]}), "'management_url' is an array"),
     (_json({"management_url": "https://x", "ca_bundle_path": 3}), "'ca_bundle_path' is a number"),
 ])
 def test_running_emulator_checks_its_health_answer(reply: Reply, fragment: str) -> None:

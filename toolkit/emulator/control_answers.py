@@ -17,24 +17,12 @@ from typing import Any
 import httpx
 
 from toolkit.errors import RemoteError
+from toolkit.json_kinds import json_kind, kind_of_type
 
 OPTIONAL = type(None)  # in a shape, a type tuple holding OPTIONAL allows the field to be missing or null
 Shape = Mapping[str, "type | tuple[type, ...]"]
-_KINDS = {dict: "an object", list: "a JSON array", str: "a string", float: "a number", int: "a number",
-          bool: "a boolean", type(None): "null"}
-
-
-def describe(value: Any) -> str:
-    """A JSON value's kind, for messages (never the value: it may be a secret)."""
-    for kind, name in _KINDS.items():
-        if type(value) is kind:
-            return name
-    return type(value).__name__
-
-
 def _wanted(kinds: type | tuple[type, ...]) -> str:
-    names = [_KINDS.get(kind, kind.__name__) for kind in (kinds if isinstance(kinds, tuple) else (kinds,))
-             if kind is not OPTIONAL]
+    names = [kind_of_type(kind) for kind in (kinds if isinstance(kinds, tuple) else (kinds,)) if kind is not OPTIONAL]
     return " or ".join(dict.fromkeys(names))
 
 
@@ -58,7 +46,7 @@ def check_fields(value: Any, shape: Shape, where: str, prefix: str, within: str 
     """``value`` when it is a JSON object with ``shape``'s fields (name -> type or tuple of types)."""
     place = f" in {within}" if within else ""
     if not isinstance(value, dict):
-        raise unexpected(where, f"{prefix}{describe(value)}{place}, not an object")
+        raise unexpected(where, f"{prefix}{json_kind(value)}{place}, not an object")
     for name, kinds in shape.items():
         optional = isinstance(kinds, tuple) and OPTIONAL in kinds
         if name not in value:
@@ -66,7 +54,7 @@ def check_fields(value: Any, shape: Shape, where: str, prefix: str, within: str 
                 continue
             raise unexpected(where, f"{prefix}no {name!r}{place}")
         if not _is(value[name], kinds):
-            raise unexpected(where, f"{prefix}{name!r}{place} is {describe(value[name])}, not {_wanted(kinds)}")
+            raise unexpected(where, f"{prefix}{name!r}{place} is {json_kind(value[name])}, not {_wanted(kinds)}")
     return value
 
 

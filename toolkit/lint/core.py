@@ -20,6 +20,7 @@ from lxml import etree
 from toolkit.artifacts.layout import Kind
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.artifacts.policy_xml import PolicyXmlError, is_expression, local_name, parse_policy
+from toolkit.json_kinds import json_kind
 from toolkit.lint.views import (
     BackendDocument,
     JsonDocument,
@@ -200,7 +201,7 @@ class LintContext:
             return None
         if data and not isinstance(data.get("properties"), dict):  # {} sets nothing; anything else needs properties
             # publish refuses it (exit 3) before writing anything; other rules read it as empty properties
-            found = f", got {json_type(data['properties'])}" if "properties" in data else " (it is missing)"
+            found = f", got {json_kind(data['properties'])}" if "properties" in data else " (it is missing)"
             line = JsonDocument("", file, text, data).line("properties")
             self.problems.append(self._unparseable(file, line, f'properties must be an object ({{"properties": {{...}}}}){found}'))
         return data
@@ -309,19 +310,6 @@ def number(value: str | None) -> float | None:
     return result if result == result and abs(result) != float("inf") else None
 
 
-def json_type(value: Any) -> str:
-    """The JSON type name of a parsed value, with its article: "a string", "a number", "an array", ..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
-
-
 def integer(value: Any) -> int | None:
     """A JSON value as an int when it is an integer (booleans and floats with a fraction are not)."""
     if isinstance(value, bool):
@@ -346,6 +334,5 @@ __all__ = [
     "Severity",
     "SourceFile",
     "integer",
-    "json_type",
     "number",
 ]

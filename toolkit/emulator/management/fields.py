@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from toolkit.emulator.management.arm import validation_error
 from toolkit.emulator.policy.apim_reference import emulator_limit
+from toolkit.json_kinds import json_kind
 
 
 def properties_of(body: Any) -> dict[str, Any]:
@@ -26,10 +27,10 @@ def optional_str(props: dict[str, Any], name: str, field: str, *, max_length: in
     if value is None:
         return None
     if isinstance(value, (bool, int, float)):  # APIM's parser (Json.NET) converts it into text and accepts it
-        raise validation_error(field, emulator_limit(f"a {_json_kind(value)} where text is expected") +
+        raise validation_error(field, emulator_limit(f"{json_kind(value)} where text is expected") +
                                ": write it as a string")
     if not isinstance(value, str):
-        raise validation_error(field, f"must be a string, got {_json_kind(value)}")
+        raise validation_error(field, f"must be a string, got {json_kind(value)}")
     if max_length is not None and len(value) > max_length:
         raise validation_error(field, f"must be at most {max_length} characters, got {len(value)}")
     return value
@@ -53,13 +54,6 @@ def optional_bool(props: dict[str, Any], name: str, field: str) -> bool | None:
                                ": write true or false")  # APIM's parser converts it, as it converts text fields
     raise validation_error(field, f"must be true or false, got {value!r}")
 
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {dict: "object", list: "array"}.get(type(value), type(value).__name__)
 
 
 def optional_int(props: dict[str, Any], name: str, field: str, *, low: int, high: int | None = None) -> int | None:

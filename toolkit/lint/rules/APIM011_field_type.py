@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from toolkit.artifacts.layout import Kind
-from toolkit.lint.core import Finding, JsonDocument, LintContext, Rule, Severity, json_type
+from toolkit.json_kinds import json_kind, kind_of_type
+from toolkit.lint.core import Finding, JsonDocument, LintContext, Rule, Severity
 from toolkit.lint.rules._documents import json_object
 
 # The fields toolkit and APIM read, by kind, with their type in APIM's ARM schema (2024-05-01).
@@ -109,7 +110,7 @@ class FieldType(Rule):
                     if not isinstance(value, expected):
                         converted = _CONVERTED if _converted_by_apim(value, expected) else ""
                         yield self.finding(source.file, document.prop_line(*path),
-                                           f"{_label(path)}: expected {json_type(expected())}, got {json_type(value)}"
+                                           f"{_label(path)}: expected {kind_of_type(expected)}, got {json_kind(value)}"
                                            f"{converted}")
 
 

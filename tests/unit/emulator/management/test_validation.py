@@ -54,7 +54,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "properties.type: the local emulator does not support a number where text is expected (APIM does)"),
     ("text-true-for-a-boolean", single(circuitBreaker=breaker(acceptRetryAfter="true")),
      "acceptRetryAfter: the local emulator does not support 'true' where true or false is expected (APIM does)"),
-    ("array-for-text", single(type=["Single"]), "properties.type: must be a string, got array"),
+    ("array-for-text", single(type=["Single"]), "properties.type: must be a string, got an array"),
 ]
 
 
