@@ -45,6 +45,11 @@ class Breaker:
         """Whether a response with ``status`` is a failure for this rule."""
         return any(low <= status <= high for low, high in self.status_ranges)
 
+    @property
+    def failing_status(self) -> int:
+        """A status this rule counts as a failure (what validation makes a backend answer to trip it)."""
+        return self.status_ranges[0][0] if self.status_ranges else 500
+
     def describe(self) -> str:
         threshold = f"{self.count} failures" if self.count else f"{self.percentage}% failures"
         return f"{threshold} within {self.interval_s:g} s trip it for {self.trip_s:g} s"

@@ -49,6 +49,17 @@ MUTATIONS = {
     "jwt-audience-changed": ("auth", lambda d: d["named_values"][1].update(value="api://someone-else"),
                              ["refuses a correct caller", "api://toolkit-gateway"]),
     "validate-jwt-removed": ("auth", lambda d: _api(d).pop("jwt"), ["without a JWT got 200", "expected 401"]),
+    # found by an audit: each passed (or was inconclusive) before
+    "breaker-count-lower": ("circuit-breaker", lambda d: _breakers(d, count=2),
+                            ["stopped receiving traffic after only", "deployed breaker count is lower"]),
+    "retry-removed": ("circuit-breaker", lambda d: _api(d).pop("retry"),
+                      ["answered 429 to the client", "deployed retry is missing or does not cover 429"]),
+    "retry-on-503-only": ("circuit-breaker", lambda d: _api(d)["retry"].update(on_status=[503]),
+                          ["answered 429 to the client"]),
+    "no-failover-without-breakers": ("priority-failover", _no_breakers,
+                                     ["did not leave the pool", "deployed breakers do not take them out"]),
+    "token-counter-shared": ("token-limit", lambda d: _api(d)["token_limit"].update(counter_key="all"),
+                             ["second subscription got 429", "not per counter-key"]),
 }
 
 

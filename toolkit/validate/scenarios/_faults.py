@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from toolkit.validate.context import Context
+from toolkit.validate.observations import Observation
 
 # Chance that a healthy member receives none of the probes purely by luck; sets the probe count.
 MISS_CHANCE = 1e-4
@@ -26,17 +27,26 @@ def probe_count(share: float, minimum: int) -> int:
     return max(minimum, math.ceil(math.log(MISS_CHANCE) / math.log(1 - share)))
 
 
-def drain(ctx: Context, backends: list[str], phase: str, cap: int) -> bool:
-    """Send requests until the faults queued on ``backends`` are consumed; False if ``cap`` ran out."""
+def pending(ctx: Context, backends: list[str]) -> int:
+    """The faults still queued on ``backends``."""
     control = ctx.target.control
     assert control is not None
-    for _ in range(cap):
-        states = control.backends()
-        if all(not states.get(name, {}).get("pending_faults") for name in backends):
-            return True
-        ctx.ask_unique(phase)
     states = control.backends()
-    return all(not states.get(name, {}).get("pending_faults") for name in backends)
+    return sum(int(fault.get("remaining", 1)) for name in backends
+               for fault in states.get(name, {}).get("pending_faults") or [])
+
+
+def drain(ctx: Context, backends: list[str], phase: str, cap: int, seen: list[Observation] | None = None) -> int:
+    """Send requests until the faults queued on ``backends`` are consumed; the faults still queued when ``cap``
+    requests ran out (0: all consumed). A backend that stops receiving traffic leaves its faults queued.
+    ``seen``: collects what the client got for each request."""
+    for _ in range(cap):
+        if not pending(ctx, backends):
+            return 0
+        observation = ctx.ask_unique(phase)
+        if seen is not None:
+            seen.append(observation)
+    return pending(ctx, backends)
 
 
 def served(ctx: Context, phase: str, probes: int) -> dict[str, int]:

@@ -1,6 +1,7 @@
-"""circuit-breaker: one backend fails with a status its rule counts. Below the rule's count it keeps
-serving; at the count it stops receiving traffic; it stays out for tripDuration (or Retry-After with
-acceptRetryAfter) and comes back; with every member out the pool answers 503, and recovers."""
+"""circuit-breaker: one backend fails with a status its rule counts. When the API's retry covers that status, the
+failures never reach the client; below the rule's count the backend keeps serving; at the count it stops
+receiving traffic (earlier is a fail too); it stays out for tripDuration (or Retry-After with acceptRetryAfter)
+and comes back; with every member out the pool answers 503, and recovers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import replace
 
 from toolkit.validate.context import Context
 from toolkit.validate.expectations import Breaker, expected_shares
+from toolkit.validate.observations import Observation
 from toolkit.validate.scenarios._faults import drain, needs_control, probe_count, served
 from toolkit.validate.scenarios._routing import routing_precondition
 from toolkit.validate.verdict import Check, Outcome, Verdict, combine, inconclusive
@@ -29,7 +31,7 @@ def run(ctx: Context) -> Verdict:
     if rule.count is None:
         return inconclusive(ctx.scenario, f"{name}'s rule trips on a percentage ({rule.percentage}%); only count "
                                           "rules are measured")
-    status = rule.status_ranges[0][0] if rule.status_ranges else 500
+    status = rule.failing_status
     probes = probe_count(shares[name], ctx.settings.probes_while_open)
     control = ctx.target.control
     assert control is not None
@@ -37,42 +39,88 @@ def run(ctx: Context) -> Verdict:
     cap = 20 * (rule.count + ctx.settings.in_flight) + 20
     what = f"{name} ({rule.describe()}, status {status})"
 
+    retried = _retry(ctx, name, rule, status, cap)
+    if retried is not None:
+        checks.append(retried)
+
     # Below the threshold: it must keep serving.
     if rule.count > 1:
         control.reset()
         control.fail(name, status, rule.count - 1)
-        if not drain(ctx, [name], "below-count", cap):
+        left = drain(ctx, [name], "below-count", cap)
+        if left == rule.count - 1:
             return inconclusive(ctx.scenario, f"{name} never received its {rule.count - 1} queued failures")
-        got = served(ctx, "below-count", probes).get(name, 0)
-        checks.append(Check("below-count", Outcome.PASS if got else Outcome.FAIL,
-                            f"after {rule.count - 1} failures {name} still served {got} of {probes} requests" if got
-                            else f"{name} stopped receiving traffic after only {rule.count - 1} failures; its rule "
-                            f"trips at {rule.count}: the deployed breaker count is lower", ">0", got))
+        if left:  # it took some failures, then no more traffic: the breaker tripped below the rule's count
+            checks.append(_tripped_early(name, rule, rule.count - 1 - left, "below-count"))
+        else:
+            got = served(ctx, "below-count", probes).get(name, 0)
+            checks.append(Check("below-count", Outcome.PASS if got else Outcome.FAIL,
+                                f"after {rule.count - 1} failures {name} still served {got} of {probes} requests" if got
+                                else f"{name} stopped receiving traffic after only {rule.count - 1} failures; its "
+                                f"rule trips at {rule.count}: the deployed breaker count is lower", ">0", got))
 
     # At the threshold: it must stop receiving traffic.
     announced = RETRY_AFTER_S if rule.accept_retry_after else None
     out_for = announced if announced is not None else rule.trip_s
     control.reset()
-    control.fail(name, status, rule.count + ctx.settings.in_flight, retry_after=announced)
-    if not drain(ctx, [name], "at-count", cap):
+    queued = rule.count + ctx.settings.in_flight
+    control.fail(name, status, queued, retry_after=announced)
+    left = drain(ctx, [name], "at-count", cap)
+    taken = queued - left
+    if taken == 0:
         return inconclusive(ctx.scenario, f"{name} never received its {rule.count} queued failures")
-    opened = control.now()  # the trip happened during the last drained request, just before this
-    got = served(ctx, "open", probes).get(name, 0)
-    checks.append(Check("trips", Outcome.PASS if got == 0 else Outcome.FAIL,
-                        f"after {rule.count} failures {name} received no traffic ({probes} probes)" if got == 0 else
-                        f"{name} kept receiving traffic ({got} of {probes} requests) after {rule.count} failures "
-                        f"(+{ctx.settings.in_flight} in flight); its rule says {rule.describe()}: the deployed "
-                        "breaker is missing or trips later", 0, got))
-    if got == 0:
-        checks.append(_duration(ctx, name, opened, out_for, probes, rule))
+    if taken < rule.count:
+        checks.append(_tripped_early(name, rule, taken, "trips"))
+    else:
+        opened = control.now()  # the trip happened during the last failure it took, just before this
+        got = served(ctx, "open", probes).get(name, 0)
+        checks.append(Check("trips", Outcome.PASS if got == 0 else Outcome.FAIL,
+                            f"after {rule.count} failures {name} received no traffic ({probes} probes)" if got == 0 else
+                            f"{name} kept receiving traffic ({got} of {probes} requests) after {rule.count} failures "
+                            f"(+{ctx.settings.in_flight} in flight); its rule says {rule.describe()}: the deployed "
+                            "breaker is missing or trips later", 0, got))
+        if got == 0:
+            checks.append(_duration(ctx, name, opened, out_for, probes, rule))
     checks.extend(_whole_pool(ctx, rule, status))
     verdict = combine(ctx.scenario, checks, expected={"backend": name, "count": rule.count, "interval_s": rule.interval_s,
                                                       "trip_s": rule.trip_s, "status": status,
-                                                      "accept_retry_after": rule.accept_retry_after},
+                                                      "accept_retry_after": rule.accept_retry_after,
+                                                      "retry_count": expect.retry_count,
+                                                      "retry_statuses": list(expect.retry_statuses)},
                       observed={c.name: c.observed for c in checks}, requests=ctx.sent)
     if verdict.passed:
         verdict = replace(verdict, sentence=f"{what}: " + "; ".join(c.sentence for c in checks))
     return verdict
+
+
+def _retry(ctx: Context, name: str, rule: Breaker, status: int, cap: int) -> Check | None:
+    """The retry policy keeps a failure it covers from the client: ``status`` queued on one member as many times as
+    the retry count allows at most (and fewer than trip its breaker), so every request has an attempt left that a
+    healthy member answers. None when the retry does not cover ``status`` (nothing to check)."""
+    expect, control = ctx.expect, ctx.target.control
+    assert control is not None
+    if status not in expect.retry_statuses or expect.retry_count < 1:
+        return None
+    failures = max(1, min(expect.retry_count, (rule.count or 2) - 1))
+    control.reset()
+    control.fail(name, status, failures)
+    seen: list[Observation] = []
+    if drain(ctx, [name], "retry", cap, seen) == failures:
+        return Check("retry", Outcome.INCONCLUSIVE, f"{name} never received its {failures} queued failures")
+    reached = sum(1 for observation in seen if observation.status == status)
+    covered = f"the retry policy retries {', '.join(map(str, expect.retry_statuses))} up to {expect.retry_count} times"
+    if reached:
+        return Check("retry", Outcome.FAIL, f"{reached} of {len(seen)} requests answered {status} to the client while "
+                     f"{name} failed {failures} time(s) with it; {covered}: the deployed retry is missing or does not "
+                     f"cover {status}", 0, reached)
+    return Check("retry", Outcome.PASS, f"{name}'s {failures} failure(s) with {status} never reached the client "
+                 f"({covered})", 0, 0)
+
+
+def _tripped_early(name: str, rule: Breaker, taken: int, check: str) -> Check:
+    """The backend took ``taken`` of its queued failures, fewer than the rule's count, then got no more traffic."""
+    return Check(check, Outcome.FAIL, f"{name} stopped receiving traffic after only {taken} failures; its rule trips "
+                 f"at {rule.count}: the deployed breaker count is lower", rule.count, taken)
 
 
 def _duration(ctx: Context, name: str, opened: float, out_for: float, probes: int, rule: Breaker) -> Check:
@@ -91,9 +139,9 @@ def _duration(ctx: Context, name: str, opened: float, out_for: float, probes: in
         early_probes += 1
         observation = ctx.ask_unique("before-trip-end")
         if observation.ok and observation.backend == name and not observation.cache_hit:
-            return Check("duration", Outcome.FAIL, f"{name} came back {moment - opened:.1f} s after it tripped; "
-                         f"{source} is {out_for:g} s: the deployed trip duration is shorter", out_for,
-                         round(moment - opened, 3))
+            return Check("duration", Outcome.FAIL, f"{name} was already back {moment - opened:.1f} s after it "
+                         f"tripped (the first probe, {tolerance:g} s before its {source} of {out_for:g} s ended): the "
+                         "deployed trip duration is shorter", out_for, f"< {moment - opened:.1f}")
     if early_probes == 0:
         return Check("duration", Outcome.INCONCLUSIVE, f"requests were too slow to probe {name} within {tolerance:g} s "
                      f"before its {source} ended; raise timing_tolerance_s")

@@ -36,21 +36,32 @@ def run(ctx: Context) -> Verdict:
     if control is not None:
         control.reset()
         for name in primaries:
-            rule = expect.breakers[name]
-            control.fail(name, rule.status_ranges[0][0] if rule.status_ranges else 500, 10_000)
+            control.fail(name, expect.breakers[name].failing_status, 10_000)
     else:
         _burn(ctx)
     streak, warm_cap = 0, sum(expect.breakers[n].count or 10 for n in primaries) * 5 + 20
+    answered: dict[str, int] = {}
     for _ in range(warm_cap):
         observation = ctx.ask_unique("taking-out")
         if observation.cache_hit:
             continue  # a replayed answer (and region header): no routing evidence either way
+        who = str(observation.backend) if observation.ok else f"status {observation.status}"
+        answered[who] = answered.get(who, 0) + 1
         streak = streak + 1 if observation.ok and observation.backend not in primaries else 0
         if streak >= WARM_STREAK:
             break
     if streak < WARM_STREAK:
-        return inconclusive(ctx.scenario, f"after {warm_cap} requests the priority-{second} group was still not "
-                                          "serving steadily: the priority-1 members did not leave the pool")
+        seen = ", ".join(f"{who} {n}" for who, n in sorted(answered.items(), key=lambda item: -item[1]))
+        sentence = (f"after {warm_cap} requests the priority-{second} group was still not serving steadily ({seen}): "
+                    "the priority-1 members did not leave the pool")
+        if control is None:  # a quota burst may simply not have exhausted them
+            return inconclusive(ctx.scenario, sentence)
+        failing = ", ".join(f"{name} failing with {expect.breakers[name].failing_status}" for name in primaries)
+        check = Check("failover", Outcome.FAIL, f"with {failing}, {sentence}: the deployed breakers do not take them "
+                      f"out (missing, or not counting that status) or the priority-{second} members are not in the "
+                      "pool", f"priority {second} serving", answered)
+        return combine(ctx.scenario, [check], expected={"serving_while_out": [m.backend for m in expect.group(second)]},
+                       observed={"failover": answered}, requests=ctx.sent)
     expected = {m.backend: 0.0 for m in expect.members}
     expected.update(group_shares(expect.group(second)))
     result = sample_shares(ctx, expected, "failed-over")
