@@ -86,6 +86,7 @@ class JwtRule:
     audiences: tuple[str, ...]
     issuers: tuple[str, ...]
     failed_code: int
+    require_expiration_time: bool = True
 
 
 @dataclass(frozen=True)
@@ -296,4 +297,5 @@ def _jwt(policy: Any, reader: _Reader) -> JwtRule | None:
         audiences=tuple(reader.value(a.text) or "" for a in element.findall("audiences/audience")),
         issuers=tuple(reader.value(i.text) or "" for i in element.findall("issuers/issuer")),
         failed_code=int(element.get("failed-validation-httpcode", "401")),
+        require_expiration_time=element.get("require-expiration-time", "true").strip().lower() != "false",
     )

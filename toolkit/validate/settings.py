@@ -79,9 +79,9 @@ class TokenLimitSettings(ScenarioSettings):
 class AuthSettings(ScenarioSettings):
     prompt: Prompt
     jwt_cases: list[Annotated[str, Field(pattern=r"^(missing|expired|not-yet-valid|wrong-audience|wrong-issuer|"
-                                                   r"bad-signature|alg-none)$")]] = Field(
+                                                   r"bad-signature|alg-none|wrong-scheme|no-expiry)$")]] = Field(
         default_factory=lambda: ["missing", "expired", "not-yet-valid", "wrong-audience", "wrong-issuer",
-                                 "bad-signature", "alg-none"])
+                                 "bad-signature", "alg-none", "wrong-scheme", "no-expiry"])
 
 
 MODELS: dict[str, type[ScenarioSettings]] = {

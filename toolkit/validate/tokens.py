@@ -31,7 +31,7 @@ def resign(token: str, *, header: dict[str, Any] | None = None, claims: dict[str
     """``token`` with header fields and claims replaced (its old signature kept unless given)."""
     head, body, old_signature = token.split(".")
     new_head = {k: v for k, v in {**_decode(head), **(header or {})}.items() if v is not None}
-    new_body = {**_decode(body), **(claims or {})}
+    new_body = {k: v for k, v in {**_decode(body), **(claims or {})}.items() if v is not None}  # None: left out
     return f"{_b64(json.dumps(new_head).encode())}.{_b64(json.dumps(new_body).encode())}." \
            f"{old_signature if signature is None else signature}"
 
@@ -45,9 +45,11 @@ def tampered_signature(token: str) -> str:
 
 
 def negative_token(case: str, valid: str, audience: str, control: ControlClient | None) -> str | None:
-    """The token for ``case`` (None: send no token)."""
+    """The token for ``case`` (None: send no token). ``wrong-scheme`` is the valid token (sent without its scheme)."""
     if case == "missing":
         return None
+    if case == "wrong-scheme":
+        return valid
     if case == "bad-signature":
         return tampered_signature(valid)
     if case == "alg-none":
@@ -60,6 +62,7 @@ def negative_token(case: str, valid: str, audience: str, control: ControlClient 
             "not-yet-valid": {"audience": audience, "claims": {"nbf": int(now + HOUR)}},
             "wrong-audience": {"audience": WRONG_AUDIENCE},
             "wrong-issuer": {"audience": audience, "claims": {"iss": WRONG_ISSUER}},
+            "no-expiry": {"audience": audience, "expires_in": None},
         }[case]
         return control.token(**options)
     claims = {
@@ -67,5 +70,6 @@ def negative_token(case: str, valid: str, audience: str, control: ControlClient 
         "not-yet-valid": {"nbf": int(now + 10 * HOUR), "exp": int(now + 11 * HOUR)},
         "wrong-audience": {"aud": WRONG_AUDIENCE},
         "wrong-issuer": {"iss": WRONG_ISSUER},
+        "no-expiry": {"exp": None},
     }[case]
     return resign(valid, claims=claims)

@@ -60,6 +60,10 @@ MUTATIONS = {
                                      ["did not leave the pool", "deployed breakers do not take them out"]),
     "token-counter-shared": ("token-limit", lambda d: _api(d)["token_limit"].update(counter_key="all"),
                              ["second subscription got 429", "not per counter-key"]),
+    "jwt-scheme-not-required": ("auth", lambda d: _api(d)["jwt"].update(require_scheme=None),
+                                ["without its 'Bearer' scheme (require-scheme) got 200"]),
+    "jwt-expiry-not-required": ("auth", lambda d: _api(d)["jwt"].update(require_expiration_time=False),
+                                ["a JWT without an expiry (require-expiration-time) got 200"]),
 }
 
 

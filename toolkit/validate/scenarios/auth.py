@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from toolkit.validate.context import Context
+from toolkit.validate.expectations import JwtRule
 from toolkit.validate.tokens import negative_token
 from toolkit.validate.verdict import Check, Outcome, Verdict, combine
 
@@ -18,6 +19,13 @@ def _judge(name: str, status: int, expected: int, what: str, fix: str) -> Check:
         return Check(name, Outcome.INCONCLUSIVE, f"{what}: {status or 'no response'} (throttled or unreachable, "
                      f"expected {expected}); run again when the target is not throttled", expected, status)
     return Check(name, Outcome.FAIL, f"{what} got {status}; expected {expected}: {fix}", expected, status)
+
+
+def _jwt_case_text(case: str, jwt: JwtRule) -> str:
+    """How a JWT case is named in sentences."""
+    return {"missing": "a request without a JWT", "expired": "an expired JWT",
+            "wrong-scheme": f"a valid JWT without its {jwt.scheme!r} scheme (require-scheme)",
+            "no-expiry": "a JWT without an expiry (require-expiration-time)"}.get(case, f"a {case} JWT")
 
 
 def run(ctx: Context) -> Verdict:
@@ -51,12 +59,13 @@ def run(ctx: Context) -> Verdict:
     elif jwt is not None:
         plain = {k: v for k, v in with_jwt.items() if k != jwt.header_name}
         for case in ctx.settings.jwt_cases:
+            if (case == "wrong-scheme" and not jwt.scheme) or (case == "no-expiry" and not jwt.require_expiration_time):
+                continue  # validate-jwt does not require it: such a token is accepted
             token = negative_token(case, str(valid), audience, ctx.target.control)
             headers = dict(plain)
             if token is not None:
-                headers[jwt.header_name] = f"{jwt.scheme} {token}" if jwt.scheme else token
-            checks.append(_judge(f"jwt-{case}", send(f"jwt-{case}", headers), jwt.failed_code,
-                                 f"a {case} JWT" if case != "missing" else "a request without a JWT",
+                headers[jwt.header_name] = f"{jwt.scheme} {token}" if jwt.scheme and case != "wrong-scheme" else token
+            checks.append(_judge(f"jwt-{case}", send(f"jwt-{case}", headers), jwt.failed_code, _jwt_case_text(case, jwt),
                                  f"validate-jwt should refuse it with {jwt.failed_code} (audience {audience!r})"))
     verdict = combine(ctx.scenario, checks, expected={"jwt_failed_code": jwt.failed_code if jwt else None,
                                                       "audiences": list(jwt.audiences) if jwt else [],
