@@ -1,6 +1,6 @@
 """semantic-cache: exact repeats hit, paraphrases hit as their embedding distance predicts, unrelated prompts
-never hit, vary-by isolates subscriptions. Reports each distance and the thresholds that would separate
-paraphrases from unrelated prompts."""
+never hit, vary-by isolates subscriptions, an entry lives the store's duration (emulator). Reports each distance and
+the thresholds that would separate paraphrases from unrelated prompts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from typing import Any
 from toolkit.validate.context import Context
 from toolkit.validate.traffic import RequestShape
 from toolkit.validate.verdict import Check, Outcome, Verdict, combine, inconclusive
+
+
+LIFETIME_TOLERANCE_S = 1.0  # an entry's lifetime is probed this long before and after its end (emulator's clock)
 
 
 @dataclass
@@ -106,8 +109,12 @@ def run(ctx: Context) -> Verdict:
                             "a second subscription got the first one's cached answer: vary-by "
                             f"{list(rule.vary_by)} is not applied as deployed" if isolation.hit else
                             "a second subscription was not served the first one's entry (vary-by holds)"))
+    lifetime = _lifetime(ctx, rule.duration_s, shape) if by_subscription else None
+    if lifetime is not None:
+        checks.append(lifetime)
     figures["latency_ms"] = {"hit_median": _median(latencies[True]), "miss_median": _median(latencies[False])}
-    verdict = combine(ctx.scenario, checks, expected={"score_threshold": threshold, "vary_by": list(rule.vary_by)},
+    verdict = combine(ctx.scenario, checks, expected={"score_threshold": threshold, "vary_by": list(rule.vary_by),
+                                                      "duration_s": rule.duration_s},
                       observed=figures, requests=ctx.sent)
     if verdict.passed:
         separating = figures.get("separating_thresholds") or {}
@@ -116,6 +123,42 @@ def run(ctx: Context) -> Verdict:
             f"unrelated prompt hit; hit {figures['latency_ms']['hit_median']} ms vs miss "
             f"{figures['latency_ms']['miss_median']} ms median; {separating.get('text', '')}").rstrip("; "))
     return verdict
+
+
+def _lifetime(ctx: Context, duration: float | None, shape: RequestShape) -> Check | None:
+    """An entry lives the store's duration: asked again just before it ends it hits, just after it misses. Timed on
+    the emulator's clock, in a partition of its own (a fresh subscription: no other entry can answer the probe).
+    None where there is no clock to move (Azure) or no duration to check."""
+    control = ctx.target.control
+    key = ctx.target.fresh_key(f"toolkit-validate-cache-duration-{ctx.rng.randrange(10**6)}")
+    tolerance = LIFETIME_TOLERANCE_S
+    if control is None or key is None or duration is None or duration <= tolerance:
+        return None
+    text = ctx.settings.set1[0]
+
+    def ask(phase: str) -> Any:
+        return ctx.caller.ask(ctx.scenario, phase, text, shape, phase=phase, key=key)
+
+    before_store = control.now()
+    if not ask("duration-store").ok:
+        return Check("duration", Outcome.INCONCLUSIVE, "the request that stores the probe entry failed")
+    stored_by = control.now()
+    control.advance(max(0.0, before_store + duration - tolerance - control.now()))
+    alive = ask("duration-before-end")
+    control.advance(max(0.0, stored_by + duration + tolerance - control.now()))
+    gone = ask("duration-after-end")
+    if not (alive.ok and gone.ok):
+        return Check("duration", Outcome.INCONCLUSIVE, f"a probe failed ({alive.status}, {gone.status})")
+    if not alive.cache_hit:
+        return Check("duration", Outcome.FAIL, f"an entry was gone {duration - tolerance:g} s after it was stored; the "
+                     f"store's duration is {duration:g} s: the deployed duration is shorter", duration,
+                     f"< {duration - tolerance:g}")
+    if gone.cache_hit:
+        return Check("duration", Outcome.FAIL, f"an entry still answered {duration + tolerance:g} s after it was "
+                     f"stored; the store's duration is {duration:g} s: the deployed duration is longer", duration,
+                     f"> {duration + tolerance:g}")
+    return Check("duration", Outcome.PASS, f"an entry lived {duration:g} ± {tolerance:g} s (the store's duration, "
+                 "timed on the emulator's clock)", duration, duration)
 
 
 def _median(values: list[float]) -> float | None:
