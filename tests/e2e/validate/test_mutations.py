@@ -52,6 +52,8 @@ MUTATIONS = {
     # found by an audit: each passed (or was inconclusive) before
     "breaker-count-lower": ("circuit-breaker", lambda d: _breakers(d, count=2),
                             ["stopped receiving traffic after only", "deployed breaker count is lower"]),
+    "breaker-counts-every-5xx-too": ("circuit-breaker", lambda d: _breakers(d, status_codes=[429, "500-599"]),
+                                     ["failures with 500, which its rule does not count", "counts more statuses"]),
     "retry-removed": ("circuit-breaker", lambda d: _api(d).pop("retry"),
                       ["answered 429 to the client", "deployed retry is missing or does not cover 429"]),
     "retry-on-503-only": ("circuit-breaker", lambda d: _api(d)["retry"].update(on_status=[503]),

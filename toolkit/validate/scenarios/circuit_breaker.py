@@ -1,7 +1,8 @@
 """circuit-breaker: one backend fails with a status its rule counts. When the API's retry covers that status, the
-failures never reach the client; below the rule's count the backend keeps serving; at the count it stops
-receiving traffic (earlier is a fail too); it stays out for tripDuration (or Retry-After with acceptRetryAfter)
-and comes back; with every member out the pool answers 503, and recovers."""
+failures never reach the client; failures with a status the rule does not count never trip it; below the rule's
+count the backend keeps serving; at the count it stops receiving traffic (earlier is a fail too); it stays out
+for tripDuration (or Retry-After with acceptRetryAfter) and comes back; with every member out the pool answers
+503, and recovers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from toolkit.validate.scenarios._routing import routing_precondition
 from toolkit.validate.verdict import Check, Outcome, Verdict, combine, inconclusive
 
 RETRY_AFTER_S = 10.0  # what the failing backend announces when the rule accepts Retry-After
+UNCOUNTED_STATUSES = (500, 502, 504, 503, 429, 408, 400)  # tried in turn for a status the rule does not count
 
 
 def run(ctx: Context) -> Verdict:
@@ -42,6 +44,10 @@ def run(ctx: Context) -> Verdict:
     retried = _retry(ctx, name, rule, status, cap)
     if retried is not None:
         checks.append(retried)
+
+    uncounted = _not_counted(ctx, name, rule, cap, probes)
+    if uncounted is not None:
+        checks.append(uncounted)
 
     # Below the threshold: it must keep serving.
     if rule.count > 1:
@@ -115,6 +121,30 @@ def _retry(ctx: Context, name: str, rule: Breaker, status: int, cap: int) -> Che
                      f"cover {status}", 0, reached)
     return Check("retry", Outcome.PASS, f"{name}'s {failures} failure(s) with {status} never reached the client "
                  f"({covered})", 0, 0)
+
+
+def _not_counted(ctx: Context, name: str, rule: Breaker, cap: int, probes: int) -> Check | None:
+    """A status the rule does not count never trips it: the rule's count of such failures, then the backend still
+    serves. None when the rule counts every status tried."""
+    control = ctx.target.control
+    assert control is not None and rule.count is not None
+    status = next((s for s in UNCOUNTED_STATUSES if not rule.counts(s)), None)
+    if status is None:
+        return None
+    counted = ", ".join(f"{low}-{high}" if low != high else str(low) for low, high in rule.status_ranges)
+    queued = rule.count + ctx.settings.in_flight
+    control.reset()
+    control.fail(name, status, queued)
+    left = drain(ctx, [name], "not-counted", cap)
+    if left == queued:
+        return Check("not-counted", Outcome.INCONCLUSIVE, f"{name} never received its {queued} queued failures")
+    got = 0 if left else served(ctx, "not-counted", probes).get(name, 0)
+    if not got:
+        return Check("not-counted", Outcome.FAIL, f"{name} stopped receiving traffic after {queued - left} failures "
+                     f"with {status}, which its rule does not count (it counts {counted}): the deployed rule counts "
+                     "more statuses", "serving", 0)
+    return Check("not-counted", Outcome.PASS, f"{rule.count} failures with {status} (not counted by its rule) did not "
+                 f"trip it: {name} still served {got} of {probes} requests", ">0", got)
 
 
 def _tripped_early(name: str, rule: Breaker, taken: int, check: str) -> Check:
