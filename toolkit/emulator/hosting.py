@@ -139,11 +139,100 @@ def coalescing_protocol(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
     return Coalescing
 
 
+MAX_REQUEST_HEAD_BYTES = 64 * 1024  # request line and headers; past this: 431 and the connection closes
+REQUEST_READ_TIMEOUT_S = 60.0  # from a connection's opening (or a request's first byte) to the request read whole
+
+
+def guarded_protocol(base: type[Any]) -> type[Any]:
+    """``base`` (uvicorn's httptools protocol) with a bound on a request's head and on the time to read a request.
+
+    httptools has no limit on a header's size and joins its pieces at a cost that grows with the square of its
+    length (a 128 MiB header stalled every surface of the emulator, which share one event loop, for ~9 s); and a
+    connection that sends nothing, or a byte now and then, was never closed (~20,000 of them used every file
+    descriptor). A head over ``MAX_REQUEST_HEAD_BYTES`` is answered 431 and the connection closed; a request not
+    read whole within ``REQUEST_READ_TIMEOUT_S`` of its first byte (or of the connection opening) closes the
+    connection (408 when its head had not arrived). Idle keep-alive connections are uvicorn's (``timeout_keep_alive``).
+    """
+
+    class Guarded(base):  # type: ignore[valid-type,misc]
+        _head_done = True
+        _head_bytes = 0
+        _begun_in_chunk = False
+        _reading = False  # a request (or the first one of the connection) is being waited for or read
+        _deadline = 0.0  # loop time by which it must have been read whole
+        _read_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._head_done = False
+            self._start_reading()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._reading = False
+            if self._read_timer is not None:
+                self._read_timer.cancel()
+                self._read_timer = None
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            self._begun_in_chunk = False
+            super().data_received(data)
+            if self._head_done or self.transport.is_closing():
+                return
+            # A request that began in this chunk is not counted (the chunk may hold earlier pipelined requests):
+            # it is caught one read later at most.
+            self._head_bytes += 0 if self._begun_in_chunk else len(data)
+            if self._head_bytes > MAX_REQUEST_HEAD_BYTES:
+                self._refuse(431, "Request Header Fields Too Large",
+                             f"the request line and headers are over {MAX_REQUEST_HEAD_BYTES} bytes")
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._head_done, self._head_bytes, self._begun_in_chunk = False, 0, True
+            self._start_reading()
+
+        def on_headers_complete(self) -> None:
+            self._head_done = True
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._reading = False
+            super().on_message_complete()
+
+        def _start_reading(self) -> None:
+            # One timer per connection, re-armed only when it fires early (not a timer made and cancelled for
+            # every request: this is the hot path).
+            self._reading = True
+            self._deadline = self.loop.time() + REQUEST_READ_TIMEOUT_S
+            if self._read_timer is None:
+                self._read_timer = self.loop.call_at(self._deadline, self._check_read_deadline)
+
+        def _check_read_deadline(self) -> None:
+            self._read_timer = None
+            if not self._reading or self.transport.is_closing():
+                return  # between requests: idle keep-alive connections are uvicorn's to close
+            if self.loop.time() < self._deadline:
+                self._read_timer = self.loop.call_at(self._deadline, self._check_read_deadline)
+            elif not self._head_done:
+                self._refuse(408, "Request Timeout", f"no whole request within {REQUEST_READ_TIMEOUT_S:g} s")
+            else:
+                self.transport.close()  # a body that stopped coming: the app sees the client go away
+
+        def _refuse(self, status: int, reason: str, message: str) -> None:
+            body = message.encode()
+            self.transport.write(f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body)
+            self.transport.close()
+
+    Guarded.__name__ = Guarded.__qualname__ = f"Guarded{base.__name__}"
+    return Guarded
+
+
 def _protocol_class(http: str) -> type[asyncio.Protocol]:
     if http == "httptools":
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-        return coalescing_protocol(HttpToolsProtocol)
+        return coalescing_protocol(guarded_protocol(HttpToolsProtocol))
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     return coalescing_protocol(H11Protocol)

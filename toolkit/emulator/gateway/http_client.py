@@ -218,6 +218,9 @@ class _Connection(asyncio.Protocol):
     async def send(self, request: bytes, timeout: float, body: StreamedBody | None = None,
                    events: bool = False) -> HttpResponse:
         assert self.transport is not None
+        if self.transport.is_closing():  # closed as it opened (e.g. out of file descriptors): uvloop would raise
+            self.reusable = False
+            raise ConnectFailure("connection closed before the request was sent")
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False

@@ -321,3 +321,27 @@ def test_a_long_timeout_after_a_short_one_on_the_same_connection_is_not_cut_shor
         server.close()
 
     asyncio.run(main())
+
+
+def test_a_connection_closed_as_it_opened_is_a_connect_failure_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of file descriptors, uvloop closes a new connection at once; writing to it raised RuntimeError, which
+    reached the client as a 500 "emulator bug" instead of the backend being unreachable."""
+    from toolkit.emulator.gateway import http_client
+
+    async def main() -> None:
+        server, url, _ = await _serve(lambda reader, writer: _read_request(reader))
+        client = BackendHttpClient()
+        real_connect = client._connect
+
+        async def closed_at_once(host: str, port: int) -> http_client._Connection:
+            connection = await real_connect(host, port)
+            assert connection.transport is not None
+            connection.transport.close()
+            return connection
+
+        monkeypatch.setattr(client, "_connect", closed_at_once)
+        with pytest.raises(ConnectFailure, match="closed before the request was sent"):
+            await client.request("GET", url, [], b"", 5)
+        server.close()
+
+    asyncio.run(main())
