@@ -21,6 +21,7 @@ from email.utils import formatdate
 from functools import lru_cache
 import threading
 import time
+from urllib.parse import urlsplit
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -193,6 +194,16 @@ def guarded_protocol(base: type[Any]) -> type[Any]:
 
         def on_headers_complete(self) -> None:
             self._head_done = True
+            if self.url[:7].lower() == b"http://" or self.url[:8].lower() == b"https://":
+                # An absolute-form target ("POST http://host/path HTTP/1.1"): its host takes precedence over the
+                # Host header (RFC 9112, section 3.2.2), so the request guard checks it too.
+                from toolkit.emulator.request_guard import TARGET_HOST
+
+                try:
+                    target_host = urlsplit(self.url.decode("latin-1")).hostname or ""
+                except ValueError:  # "http://[::1/": no host to trust
+                    target_host = ""
+                self.scope[TARGET_HOST] = target_host  # type: ignore[literal-required]
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:

@@ -109,8 +109,14 @@ def guarded_headers(scope: dict[str, Any]) -> dict[str, str]:
     for raw_name, raw_value in scope.get("headers", []):
         name = raw_name.lower()
         if name in _GUARDED_HEADERS:
+            if name == b"host" and "host" in headers:
+                headers[_SECOND_HOST] = raw_value.decode("latin-1")
             headers.setdefault(name.decode("latin-1"), raw_value.decode("latin-1"))
     return headers
+
+
+_SECOND_HOST = " second host"  # a key no header name can have: a second Host line (RFC 9112 3.2: 400)
+TARGET_HOST = "toolkit.target_host"  # scope key: the host of an absolute-form request target (hosting.py)
 
 
 def refusal(rules: GuardRules, scope: dict[str, Any],
@@ -122,9 +128,15 @@ def refusal(rules: GuardRules, scope: dict[str, Any],
     if headers is None:
         headers = guarded_headers(scope)
     host = headers.get("host")
-    if host is not None and not is_loopback_host(host_name(host).rstrip(".")):
-        return 403, "Forbidden", (f"the local emulator's {rules.surface} answers loopback host names only "
-                                  f"(localhost, 127.0.0.1, ::1), not Host: {host[:100]!r}")
+    if _SECOND_HOST in headers:
+        return 400, "BadRequest", "a request has one Host header, not two (RFC 9112, section 3.2)"
+    if host is None and scope.get("http_version") == "1.1":
+        return 400, "BadRequest", "an HTTP/1.1 request needs a Host header (RFC 9112, section 3.2)"
+    target = scope.get(TARGET_HOST)  # the host of "POST http://host/path HTTP/1.1": it takes precedence over Host
+    for name, value in (("the request target's host", target), ("Host", host)):
+        if value is not None and not is_loopback_host(host_name(value).rstrip(".")):
+            return 403, "Forbidden", (f"the local emulator's {rules.surface} answers loopback host names only "
+                                      f"(localhost, 127.0.0.1, ::1), not {name}: {value[:100]!r}")
     origin = headers.get("origin")
     cross_site = (origin is not None and not _loopback_origin(origin)) or headers.get("sec-fetch-site") == "cross-site"
     if rules.same_site_only and cross_site:

@@ -110,3 +110,30 @@ def test_a_keep_alive_connection_between_requests_is_not_timed_by_the_read_bound
         time.sleep(READ_TIMEOUT_S + 0.5)
         sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert _answer(sock).startswith(b"HTTP/1.1 200")
+
+
+def _status_of(address: tuple[str, int], request: bytes) -> bytes:
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(request)
+        return _answer(sock).split(b"\r\n", 1)[0]
+
+
+def test_host_rules_of_rfc_9112_and_an_absolute_target_are_applied_by_every_surface() -> None:
+    """Found by probing: the first of two Host lines was the one checked, an absolute-form target naming another
+    host was served, and an HTTP/1.1 request without Host was served."""
+    from toolkit.emulator.runtime import Emulator
+
+    with Emulator() as emulator:
+        for url in (emulator.gateway_url, emulator.control_url):
+            host, port = url.removeprefix("http://").split("/")[0].rsplit(":", 1)
+            address = (host, int(port))
+            assert _status_of(address, b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n"
+                                       b"Connection: close\r\n\r\n") == b"HTTP/1.1 400 Bad Request"
+            assert _status_of(address, b"GET /x HTTP/1.1\r\nConnection: close\r\n\r\n") == b"HTTP/1.1 400 Bad Request"
+            assert _status_of(address, b"GET http://evil.example/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                       b"Connection: close\r\n\r\n") == b"HTTP/1.1 403 Forbidden"
+            # what stays allowed: HTTP/1.0 without Host, an absolute-form target on loopback
+            assert _status_of(address, b"GET /x HTTP/1.0\r\n\r\n") != b"HTTP/1.0 400 Bad Request"
+            served = _status_of(address, f"GET http://127.0.0.1:{port}/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                         "Connection: close\r\n\r\n".encode())
+            assert served not in (b"HTTP/1.1 400 Bad Request", b"HTTP/1.1 403 Forbidden"), served

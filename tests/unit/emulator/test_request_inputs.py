@@ -51,9 +51,30 @@ def test_refusal_rules(scope: dict[str, object], status: int | None) -> None:
 
 def test_the_guard_reads_the_first_value_of_its_headers_whatever_their_case() -> None:
     scope = {"type": "http", "method": "POST", "path": "/x", "headers": [
-        (b"Host", b"evil.example"), (b"host", b"localhost"), (b"X-Other", b"x"), (b"Content-Length", b"7")]}
+        (b"Host", b"evil.example"), (b"X-Other", b"x"), (b"Content-Length", b"7"), (b"content-length", b"8")]}
     assert guarded_headers(scope) == {"host": "evil.example", "content-length": "7"}
     assert refusal(RULES, scope)[0] == refusal(RULES, scope, guarded_headers(scope))[0] == 403
+
+
+@pytest.mark.parametrize(("headers", "version", "target", "status"), [
+    ([(b"Host", b"localhost"), (b"host", b"evil.example")], "1.1", None, 400),  # two Host lines (RFC 9112 3.2)
+    ([(b"Host", b"evil.example"), (b"host", b"localhost")], "1.1", None, 400),
+    ([], "1.1", None, 400),  # HTTP/1.1 without Host
+    ([], "1.0", None, None),  # HTTP/1.0 may omit it
+    ([(b"Host", b"127.0.0.1")], "1.1", "evil.example", 403),  # absolute-form target: its host comes first
+    ([(b"Host", b"127.0.0.1")], "1.1", "", 403),  # an absolute target whose host did not parse
+    ([(b"Host", b"127.0.0.1")], "1.1", "localhost", None),
+])
+def test_host_lines_and_the_absolute_target(headers: list[tuple[bytes, bytes]], version: str, target: str | None,
+                                            status: int | None) -> None:
+    from toolkit.emulator.request_guard import TARGET_HOST
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "http_version": version,
+             "headers": [*headers, (b"authorization", b"Bearer secret")]}
+    if target is not None:
+        scope[TARGET_HOST] = target
+    refused = refusal(RULES, scope)
+    assert (refused[0] if refused else None) == status
 
 
 def test_the_gateway_rules_leave_origins_to_its_cors_policy() -> None:
