@@ -22,18 +22,20 @@ class SimulatedModel:
     kind: str  # "chat" or "embeddings"
     dimensions: int | None = None  # embeddings: the model's vector size
     shortenable: bool = False  # embeddings: honours `dimensions` (text-embedding-3-*)
+    max_output_tokens: int | None = None  # chat: the largest max_tokens the model takes (its "max output tokens")
 
 
 # Longest prefix first when matching deployment names.
 _CATALOGUE: dict[str, SimulatedModel] = {
-    "gpt-4o-mini": SimulatedModel("gpt-4o-mini-2024-07-18", "chat"),
-    "gpt-4o": SimulatedModel("gpt-4o-2024-08-06", "chat"),
-    "gpt-4.1-mini": SimulatedModel("gpt-4.1-mini-2025-04-14", "chat"),
-    "gpt-4.1-nano": SimulatedModel("gpt-4.1-nano-2025-04-14", "chat"),
-    "gpt-4.1": SimulatedModel("gpt-4.1-2025-04-14", "chat"),
-    "gpt-4": SimulatedModel("gpt-4", "chat"),
-    "gpt-35-turbo": SimulatedModel("gpt-35-turbo", "chat"),
-    "gpt-3.5-turbo": SimulatedModel("gpt-35-turbo", "chat"),
+    # max output tokens from Azure OpenAI's model tables (learn.microsoft.com/azure/ai-foundry/openai/concepts/models)
+    "gpt-4o-mini": SimulatedModel("gpt-4o-mini-2024-07-18", "chat", max_output_tokens=16_384),
+    "gpt-4o": SimulatedModel("gpt-4o-2024-08-06", "chat", max_output_tokens=16_384),
+    "gpt-4.1-mini": SimulatedModel("gpt-4.1-mini-2025-04-14", "chat", max_output_tokens=32_768),
+    "gpt-4.1-nano": SimulatedModel("gpt-4.1-nano-2025-04-14", "chat", max_output_tokens=32_768),
+    "gpt-4.1": SimulatedModel("gpt-4.1-2025-04-14", "chat", max_output_tokens=32_768),
+    "gpt-4": SimulatedModel("gpt-4", "chat", max_output_tokens=8_192),
+    "gpt-35-turbo": SimulatedModel("gpt-35-turbo", "chat", max_output_tokens=4_096),
+    "gpt-3.5-turbo": SimulatedModel("gpt-35-turbo", "chat", max_output_tokens=4_096),
     "text-embedding-3-small": SimulatedModel("text-embedding-3-small", "embeddings", 1536, True),
     "text-embedding-3-large": SimulatedModel("text-embedding-3-large", "embeddings", 3072, True),
     "text-embedding-ada-002": SimulatedModel("text-embedding-ada-002", "embeddings", 1536, False),

@@ -89,6 +89,11 @@ class BackendStats:
         }
 
 
+# Azure OpenAI's ranges of the sampling parameters (chat completions, 2024-10-21 inference spec).
+_SAMPLING_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "presence_penalty": (-2.0, 2.0),
+                    "frequency_penalty": (-2.0, 2.0)}
+
+
 class _Refusal(Exception):
     """Internal: stop handling and answer with this response."""
 
@@ -249,6 +254,22 @@ class SimulatedBackend:
         max_tokens = request.get("max_tokens", request.get("max_completion_tokens"))
         if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
             raise _Refusal(400, error_body(400, f"max_tokens must be a positive integer, got {max_tokens!r}."))
+        if max_tokens is not None and model.max_output_tokens is not None and max_tokens > model.max_output_tokens:
+            raise _Refusal(400, error_body(400, f"max_tokens is too large: {max_tokens}. This model supports at most "
+                                                f"{model.max_output_tokens} completion tokens, whereas you provided "
+                                                f"{max_tokens}."))
+        for name, (low, high) in _SAMPLING_RANGES.items():
+            value = request.get(name)
+            if value is None:
+                continue
+            if type(value) not in (int, float):
+                raise _Refusal(400, error_body(400, f"Invalid type for '{name}': expected a decimal, but got "
+                                                    f"{type(value).__name__} instead."))
+            if not low <= value <= high:  # also inf and nan (1e999 in JSON)
+                side = "below minimum" if value < low else "above maximum"
+                bound = f">= {low:g}" if value < low else f"<= {high:g}"
+                raise _Refusal(400, error_body(400, f"Invalid '{name}': decimal {side} value. Expected a value "
+                                                    f"{bound}, but got {value!r} instead."))
 
         n = request.get("n", 1)
         if n is None:

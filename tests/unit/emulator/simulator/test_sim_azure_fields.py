@@ -53,6 +53,45 @@ def test_n_choices_each_with_content_filter_results(sim: Any) -> None:
     assert prompt["content_filter_results"] == {**FILTERS, "jailbreak": {"filtered": False, "detected": False}}
 
 
+@pytest.mark.parametrize(("deployment", "max_tokens", "status"), [
+    ("gpt-4o-mini", 16_384, 200), ("gpt-4o-mini", 16_385, 400), ("gpt-35-turbo", 4_097, 400),
+    ("gpt-4o-mini", 36893488147419103232, 400),  # found by probing: accepted, and 3.7e19 tokens counted
+])
+def test_max_tokens_beyond_the_models_output_limit_is_refused(sim: Any, deployment: str, max_tokens: int,
+                                                              status: int) -> None:
+    answer = sim.post(sim.backend(), _chat(deployment), body=sim.chat_body(max_tokens=max_tokens))
+    assert answer.status_code == status
+    if status == 400:
+        assert answer.json()["error"]["message"].startswith(f"max_tokens is too large: {max_tokens}. This model "
+                                                            "supports at most ")
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("temperature", 2.5, "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5"),
+    ("temperature", -0.1, "Invalid 'temperature': decimal below minimum value. Expected a value >= 0"),
+    ("top_p", 1.5, "Invalid 'top_p': decimal above maximum value. Expected a value <= 1"),
+    ("presence_penalty", -3, "Invalid 'presence_penalty': decimal below minimum value. Expected a value >= -2"),
+    ("frequency_penalty", "0.5", "Invalid type for 'frequency_penalty': expected a decimal, but got str instead."),
+])
+def test_sampling_parameters_outside_azure_openais_ranges_are_refused(sim: Any, field: str, value: Any,
+                                                                     expected: str) -> None:
+    answer = sim.post(sim.backend(), body=sim.chat_body(**{field: value}))
+    assert answer.status_code == 400 and answer.json()["error"]["message"].startswith(expected)
+
+
+def test_an_infinite_temperature_is_refused(sim: Any) -> None:
+    """1e999999 in JSON is infinity to a parser that reads it: found by probing, it was answered 200."""
+    body = sim.chat_body()
+    raw = json.dumps(body)[:-1] + ', "temperature": 1e999999}'
+    answer = sim.post(sim.backend(), body=raw.encode())
+    assert answer.status_code == 400 and "'temperature'" in answer.json()["error"]["message"]
+
+
+def test_sampling_parameters_within_range_are_served(sim: Any) -> None:
+    body = sim.chat_body(temperature=0, top_p=1, presence_penalty=-2, frequency_penalty=2.0)
+    assert sim.post(sim.backend(), body=body).status_code == 200
+
+
 @pytest.mark.parametrize("n", [0, 129, "2", True])
 def test_a_bad_n_is_refused(sim: Any, n: Any) -> None:
     assert sim.post(sim.backend(), body=sim.chat_body(n=n)).status_code == 400
