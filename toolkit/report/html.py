@@ -16,6 +16,12 @@ figure{margin:1.5rem 0}figcaption{font-size:.9rem;color:#555}img{max-width:100%;
 
 
 def report_html(summary: dict[str, Any], run: Any, charts: list[Any], redact: Any) -> str:
+    """The page. ``summary`` is already masked; every other text (the run's checks, chart captions) is passed
+    through ``redact`` before it is escaped (a key with a quote or an ampersand is masked as it was sent)."""
+
+    def text(value: Any) -> str:
+        return escape(redact(str(value)))
+
     parts = [f"<h1>toolkit validate: <span class='{summary['verdict']}'>{summary['verdict']}</span></h1>"]
     if summary["partial"]:
         parts.append(f"<p class='banner'>Partial report: {escape(summary['interrupted'])}. "
@@ -25,11 +31,10 @@ def report_html(summary: dict[str, Any], run: Any, charts: list[Any], redact: An
     parts.append(_table(["scenario", "verdict", "requests", "seconds", "why"],
                         [[s["scenario"], _verdict(s["verdict"]), s["requests"], s["seconds"], s["sentence"]]
                          for s in summary["scenarios"]], raw_columns={1}))
-    head = [redact(part) for part in parts]
-    figures = [f"<figure id='{chart.name}'><img alt='{escape(chart.title)}' "
+    figures = [f"<figure id='{chart.name}'><img alt='{text(chart.title)}' "
                f"src='data:image/png;base64,{base64.b64encode(chart.png).decode('ascii')}'>"
-               f"<figcaption><b>{escape(chart.title)}</b>: {escape(redact(chart.caption))}</figcaption></figure>"
-               for chart in charts]  # base64 is not text to scan for secrets: the images join after redaction
+               f"<figcaption><b>{text(chart.title)}</b>: {text(chart.caption)}</figcaption></figure>"
+               for chart in charts]
     tail: list[str] = []
     if summary["regions"]:
         tail.append("<h2>Share and latency per region</h2>")
@@ -43,11 +48,12 @@ def report_html(summary: dict[str, Any], run: Any, charts: list[Any], redact: An
                              s["cause"]] for s in summary["slowest"]]))
     tail.append("<h2>Checks</h2>")
     for verdict in run.verdicts:
-        tail.append(f"<h3>{escape(verdict.scenario)}</h3>")
+        tail.append(f"<h3>{text(verdict.scenario)}</h3>")
         tail.append(_table(["check", "verdict", "expected", "observed", "sentence"],
-                           [[c.name, _verdict(c.outcome.value), _short(c.expected), _short(c.observed), c.sentence]
+                           [[redact(c.name), _verdict(c.outcome.value), redact(_short(c.expected)),
+                             redact(_short(c.observed)), redact(c.sentence)]
                             for c in verdict.checks], raw_columns={1}))
-    parts = [*head, "<h2>Charts</h2>", *figures, *(redact(part) for part in tail)]
+    parts = [*parts, "<h2>Charts</h2>", *figures, *tail]
     body = "\n".join(parts)
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>toolkit validate report</title>"
             f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")

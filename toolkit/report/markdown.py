@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 _ICONS = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
@@ -10,11 +11,11 @@ _ICONS = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconc
 def report_markdown(summary: dict[str, Any]) -> str:
     lines = ["| scenario | verdict | requests | seconds | why |", "| --- | --- | --- | --- | --- |"]
     for row in summary["scenarios"]:
-        lines.append(f"| {row['scenario']} | {_ICONS[row['verdict']]} | {row['requests']} | {row['seconds']} "
+        lines.append(f"| {_cell(row['scenario'])} | {_ICONS[row['verdict']]} | {row['requests']} | {row['seconds']} "
                      f"| {_cell(row['sentence'])} |")
     lines += ["", f"## toolkit validate: {_ICONS[summary['verdict']]} (exit {summary['exit_code']})", ""]
     if summary["partial"]:
-        lines += [f"**Partial report: {summary['interrupted']}.** The verdict is inconclusive.", ""]
+        lines += [f"**Partial report: {_cell(summary['interrupted'])}.** The verdict is inconclusive.", ""]
     lines.append(f"{summary['requests']} requests; target: {_cell(summary['target'])}; "
                  f"generated {summary['generated_at']}.")
     lines += _section("Share and latency per region",
@@ -35,8 +36,9 @@ def _section(title: str, header: tuple[str, ...], align: str, rows: list[tuple[A
         return []
     rule = " | ".join("---:" if a == "r" else "---" for a in align)
     return ["", f"### {title}", "", f"| {' | '.join(header)} |", f"| {rule} |",
-            *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows)]
+            *(f"| {' | '.join(_cell(cell) for cell in row)} |" for row in rows)]
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _cell(text: Any) -> str:
+    """Text as one GitHub Markdown table cell or line: no raw HTML (a step summary renders it), no table break."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ").replace("\r", " ")

@@ -9,7 +9,7 @@ MASK = "***"
 # A JWT (three base64url parts, the first a JSON header "eyJ...") wherever it appears.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 # "Bearer <anything>" and "api-key: <anything>" as they could appear in an echoed header.
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+_BEARER = re.compile(r"(?i)(bearer\s+[\"']?)[^\s\"',;]+")
 _API_KEY = re.compile(r"(?i)((?:api-key|ocp-apim-subscription-key)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
 # What a header or query parameter is named when its value is a credential (api-key, Ocp-Apim-Subscription-Key,
 # code, sig, access_token, client_secret, password...).
@@ -18,7 +18,7 @@ _CREDENTIAL_NAME = re.compile(rf"(?i)^authorization$|{_CREDENTIAL_WORDS}")
 # A URL query parameter whose name says it is a credential, also inside XML (&amp;) and JSON text; other
 # parameters (api-version) stay readable.
 _QUERY_CREDENTIAL = re.compile(
-    rf"(?i)((?:[?&]|&amp;)[^=&#\s\"'<>]*(?:{_CREDENTIAL_WORDS})[^=&#\s\"'<>]*=)[^&#\s\"'<>]+")
+    rf"(?i)((?:[?&]|&amp;)[^=&#\s\"'<>]*(?:{_CREDENTIAL_WORDS})[^=&#\s\"'<>]*=[\"']?)[^&#\s\"'<>]+")
 
 
 def is_credential_name(name: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,15 @@ def write_report(run: Any, directory: str | Path, about: ReportInput | None = No
     about = about or ReportInput()
     redact = _redactor(run, about)
     frame = requests_frame(run)
-    summary = summary_document(run, frame, target=about.target or getattr(run, "target", ""), partial=about.partial,
-                               interrupted=about.interrupted)
+    # Values are masked before they are written in any format, never the written text: a mask can swallow the
+    # backslash of a JSON escape, or miss a key the format quoted ("" in CSV, &quot; in HTML).
+    summary = masked(summary_document(run, frame, target=about.target or getattr(run, "target", ""),
+                                      partial=about.partial, interrupted=about.interrupted), redact)
     texts = {
-        "requests.csv": redact(csv_text(frame)),
-        "summary.json": redact(json.dumps(summary, indent=2, ensure_ascii=False) + "\n"),
+        "requests.csv": csv_text(masked_frame(frame, redact)),
+        "summary.json": json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
         "junit.xml": junit_xml(run, redact, partial=about.partial).decode("utf-8"),
-        "report.md": redact(report_markdown(summary)),
+        "report.md": report_markdown(summary),
         "report.html": report_html(summary, run, all_charts(run, frame), redact),
     }
     folder = Path(directory)
@@ -58,6 +60,28 @@ def write_junit(run: Any, path: str | Path, about: ReportInput | None = None) ->
 
     about = about or ReportInput()
     return _write(Path(path), junit_xml(run, _redactor(run, about), partial=about.partial).decode("utf-8"))
+
+
+def masked(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` (JSON-like: dicts, lists, scalars) with every string passed through ``redact``."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: masked(item, redact) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item, redact) for item in value]
+    return value
+
+
+def masked_frame(frame: Any, redact: Callable[[str], str]) -> Any:
+    """A copy of the requests frame with every text cell passed through ``redact``."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    copy = frame.copy()
+    for column in copy.columns:
+        if is_string_dtype(copy[column]) or is_object_dtype(copy[column]):  # "str" in pandas 3, object before
+            copy[column] = copy[column].map(lambda cell: redact(cell) if isinstance(cell, str) else cell)
+    return copy
 
 
 def _redactor(run: Any, about: ReportInput) -> Any:

@@ -118,3 +118,37 @@ def test_a_report_folder_that_is_a_file_is_bad_input(run, tmp_path: Path) -> Non
     (tmp_path / "taken").write_text("x", encoding="utf-8")
     with pytest.raises(InputError, match="not a folder"):
         write_report(run, tmp_path / "taken")
+
+
+def test_quoted_credentials_and_markup_in_any_text_leave_every_file_valid_and_masked(tmp_path: Path) -> None:
+    """Found by an audit: masking the written JSON text swallowed the backslash of an escaped quote (invalid
+    summary.json), CSV's doubled quotes hid a key from the mask, and report.md let HTML and '|' through."""
+    from dataclasses import replace
+
+    from toolkit.validate.observations import Observation
+
+    hostile = 'How do I send api-key: "abc123secret" and Bearer "tok456secret" to https://x/?sig="sig789secret"'
+    run = make_run()
+    run.verdicts[0] = replace(run.verdicts[0], sentence=hostile + " <script>x</script> | a | b")
+    run.log.add(Observation(time=1_800_000_100.0, scenario="load-balancing", prompt_id=hostile, status=200,
+                            latency_ms=10.0, backend="openai-eastus", region="North|Central <script>", cache_hit=False,
+                            prompt_tokens=5, completion_tokens=5, retry_after=None, trace_id="t", completion_id="c",
+                            phase="x", remaining_tokens=None))
+    files = write_report(run, tmp_path)
+    document = json.loads(files["summary.json"].read_text(encoding="utf-8"))  # valid JSON
+    assert document["scenarios"][0]["sentence"].startswith('How do I send api-key: "***" and Bearer "***" to '
+                                                           'https://x/?sig="***"')
+    with files["requests.csv"].open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(run.log)
+    for name, path in files.items():
+        text = path.read_text(encoding="utf-8")
+        for secret in ("abc123secret", "tok456secret", "sig789secret"):
+            assert secret not in text, (name, secret)
+    markdown = files["report.md"].read_text(encoding="utf-8")
+    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    table = [line for line in markdown.splitlines() if line.startswith("| load-balancing |")][0]
+    assert len(re.findall(r"(?<!\\)\|", table)) == 6  # five cells: the sentence's '|' are escaped
+    region_rows = [line for line in markdown.splitlines() if line.startswith("| North")]  # the region table
+    assert region_rows and all(len(re.findall(r"(?<!\\)\|", line)) == 8 for line in region_rows)
+    assert "<script>" not in files["report.html"].read_text(encoding="utf-8")
