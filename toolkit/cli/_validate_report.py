@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -110,11 +111,35 @@ def mark_interrupted(run: Any, names: list[str]) -> str:
     for name in names:
         if name in done:
             continue
-        sent = len(run.log.for_scenario(name))
-        reason = (f"interrupted (Ctrl-C) after {sent} requests: no verdict" if name == current
+        rows = run.log.for_scenario(name)
+        reason = (f"interrupted (Ctrl-C) after {len(rows)} requests: no verdict" if name == current
                   else "not run: the validation was interrupted (Ctrl-C)")
-        run.verdicts.append(inconclusive(name, reason))
+        seconds = round(rows[-1].time - rows[0].time, 3) if rows else 0.0
+        run.verdicts.append(replace(inconclusive(name, reason), requests=len(rows), seconds=seconds))
     return f"interrupted (Ctrl-C) during {current}" if current else "interrupted (Ctrl-C)"
+
+
+def check_report_places(report_dir: str | None, junit_file: str | None) -> None:
+    """Before any traffic: a file can be created where the report folder and the JUnit file will be (InputError,
+    exit 3, otherwise), so a run is not spent only to lose its verdicts at the end. Nothing is left behind: the
+    probe is made in the nearest folder that exists, and removed."""
+    import tempfile
+    from pathlib import Path
+
+    from toolkit.errors import InputError
+
+    for place in filter(None, (report_dir, os.path.dirname(os.path.abspath(junit_file)) if junit_file else None)):
+        existing = Path(place).absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            if not existing.is_dir():
+                raise NotADirectoryError(20, "a file is in the way")
+            with tempfile.NamedTemporaryFile(dir=existing, prefix=".toolkit-write-check-"):
+                pass
+        except OSError as exc:
+            raise InputError(f"{place}: the report cannot be written there ({exc.strerror or exc})",
+                             hint="choose another folder with --report / --junit") from None
 
 
 def write_reports(run: Any, report_dir: str | None, junit_file: str | None, interrupted: str | None = None) -> None:

@@ -25,11 +25,12 @@ def cli(config_path: str, report_dir: str, seed: int | None, output_format: str)
     """
     from pathlib import Path
 
-    from toolkit.cli._validate_report import Progress, new_run, terminal
+    from toolkit.cli._validate_report import Progress, check_report_places, new_run, terminal
     from toolkit.cli.validate import _line
     from toolkit.demo import run_demo
     from toolkit.validate.runner import expand
 
+    check_report_places(report_dir, None)
     progress = Progress(expand(["all"]), live=terminal(), line=_line, quiet=output_format == "json")
     run = new_run(progress.request)
     with progress.shown():

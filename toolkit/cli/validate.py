@@ -41,12 +41,13 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     (default: all). The target is the environment's: the emulator named by TOOLKIT_EMULATOR_URL, or APIM
     on Azure (gateway_url, subscription_key). Exit 0 all pass, 1 any fail, 5 any inconclusive (none failed).
     """
-    from toolkit.cli._validate_report import (Progress, mark_interrupted, new_run, sigterm_as_interrupt, terminal,
-                                              write_reports)
+    from toolkit.cli._validate_report import (Progress, check_report_places, mark_interrupted, new_run,
+                                              sigterm_as_interrupt, terminal, write_reports)
     from toolkit.validate.api import validate
     from toolkit.validate.runner import expand
 
     names = expand(scenarios or ("all",))
+    check_report_places(report_dir, junit_file)
     progress = Progress(names, live=terminal(), line=_line, quiet=output_format != "text")
     run = new_run(progress.request)
     try:
@@ -57,6 +58,8 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     except KeyboardInterrupt:
         reason = mark_interrupted(run, names)
         write_reports(run, report_dir, junit_file, interrupted=reason)
+        if output_format == "json":  # the verdicts so far, as a complete run prints them
+            out(json.dumps({**run.to_json(), "exit_code": 130, "interrupted": reason}, indent=2))
         info(f"{reason}: the partial report is inconclusive")
         raise click.exceptions.Exit(130) from None
     write_reports(run, report_dir, junit_file)

@@ -21,7 +21,7 @@ def summary_document(run: Any, frame: Any, *, target: str, partial: bool, interr
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "target": target,
         "verdict": verdict,
-        "exit_code": {"pass": 0, "fail": 1, "inconclusive": 5}[verdict],
+        "exit_code": INTERRUPTED_EXIT if partial else {"pass": 0, "fail": 1, "inconclusive": 5}[verdict],
         "partial": partial,
         "interrupted": interrupted,
         "requests": len(frame),
@@ -30,6 +30,9 @@ def summary_document(run: Any, frame: Any, *, target: str, partial: bool, interr
         "regions": region_table(frame),
         "slowest": slowest_requests(frame),
     })
+
+
+INTERRUPTED_EXIT = 130  # what the CLI exits with after an interrupted run
 
 
 def schema() -> dict[str, Any]:

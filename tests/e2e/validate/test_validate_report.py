@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,37 @@ def test_ctrl_c_writes_a_partial_inconclusive_report(committed_gateway: Any, con
     assert (summary["partial"], summary["verdict"]) == (True, "inconclusive")
     verdicts = {s["scenario"]: s for s in summary["scenarios"]}
     assert verdicts["load-balancing"]["verdict"] == "inconclusive" and "interrupted" in verdicts["load-balancing"]["sentence"]
+    assert summary["exit_code"] == 130  # what the process exited with
+    assert verdicts["load-balancing"]["requests"] >= 1  # the requests it sent before the interruption
     assert verdicts["priority-failover"]["sentence"].startswith("not run")
     assert summary["requests"] >= 1
     assert "Partial report" in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_report_folder_that_cannot_be_written_is_refused_before_any_traffic(tmp_path: Path, config_path: Path) -> None:
+    """Found by an audit: the whole run was sent, then the report failed (exit 3) and the verdicts were lost."""
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the report folder's parent should be", encoding="utf-8")
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "toolkit", "validate", "auth", "--report", str(blocked / "report")],
+                            capture_output=True, text=True, cwd=config_path.parent,
+                            env={**os.environ, "TOOLKIT_EMULATOR_URL": "http://127.0.0.1:9"}, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert f"{blocked / 'report'}: the report cannot be written there" in result.stderr
+    assert "sending requests" not in result.stderr and time.perf_counter() - started < 60
+
+
+def test_ctrl_c_with_format_json_prints_the_verdicts_so_far(committed_gateway: Any, config_path: Path,
+                                                           tmp_path: Path) -> None:
+    """Found by an audit: an interrupted run printed nothing on stdout, where a pipeline reads one object."""
+    cwd = config_path.parent
+    process = subprocess.Popen([sys.executable, "-m", "toolkit", "validate", "--format", "json"],  # all six: ~15 s
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd,
+                               env=_env(committed_gateway, cwd))
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    printed, rest = process.communicate(timeout=120)
+    assert process.returncode == 130, rest
+    result = json.loads(printed)
+    assert result["exit_code"] == 130 and result["interrupted"].startswith("interrupted")
+    assert [s["verdict"] for s in result["scenarios"]].count("inconclusive") >= 1

