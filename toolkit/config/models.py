@@ -185,6 +185,15 @@ class BackendConfig(StrictModel):
     circuit_breaker: CircuitBreakerRule | None = None
     auth: BackendAuthConfig | None = None
 
+    @field_validator("region")
+    @classmethod
+    def _ascii_region(cls, value: str | None) -> str | None:
+        # validate matches it against the backend's x-ms-region response header: header values are ASCII
+        if value is not None and not all(" " <= c <= "~" for c in value):
+            raise ValueError("a region is an Azure region name in printable ASCII (East US), as the x-ms-region "
+                             "header it is matched against")
+        return value
+
     @field_validator("circuit_breaker", mode="before")
     @classmethod
     def _one_rule(cls, value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -81,6 +82,18 @@ def _rule_metadata(rule: type[Rule]) -> dict[str, Any]:
     }
 
 
+def _sarif_uri(file: str) -> str:
+    """A finding's file as SARIF wants it: relative to the working folder (the repository root in CI: GitHub code
+    scanning resolves it there) when it lies below it, else an absolute file:// URI (lint given a path elsewhere)."""
+    path = Path(file.replace("\\", "/"))
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            return path.as_uri()
+    return quote(path.as_posix())
+
+
 def to_sarif(result: LintResult, *, rules: dict[str, type[Rule]] | None = None) -> str:
     """A SARIF 2.1.0 log with one run: every registered rule's metadata and one result per finding."""
     registry = REGISTRY if rules is None else rules
@@ -95,7 +108,7 @@ def to_sarif(result: LintResult, *, rules: dict[str, type[Rule]] | None = None) 
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": quote(finding.file.replace("\\", "/"))},
+                        "artifactLocation": {"uri": _sarif_uri(finding.file)},
                         "region": {"startLine": max(1, finding.line)},
                     }
                 }

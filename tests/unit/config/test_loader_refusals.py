@@ -174,3 +174,9 @@ def test_a_config_that_is_not_utf8_or_holds_a_control_character_is_named_with_it
     path.write_text(BASE + 'x: "a\x01b"\n', encoding="utf-8")
     error = _refusal(path)
     assert str(error).startswith(f"{path}:{BASE.count(chr(10)) + 1}: not valid YAML: character #x0001 is not allowed")
+
+
+def test_a_region_that_is_not_ascii_is_refused_at_load(tmp_path: Path) -> None:
+    """Found by an audit: 'East ü' was accepted, then validate crashed (exit 70) matching it to a header."""
+    error = _refusal(_write(tmp_path, BASE.replace("region: West US", "region: West ü", 1)))
+    assert error.location.field == "backends[1].region" and "printable ASCII" in str(error)

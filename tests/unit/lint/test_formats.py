@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from toolkit.artifacts.model import ArtifactSet
 from toolkit.lint import REGISTRY, LintResult, lint_tree, to_json, to_sarif, to_text
@@ -127,3 +128,18 @@ def test_text_lists_findings_then_a_summary() -> None:
     assert lines[1] == "apimartifacts/policy.xml:3: APIM026 warning: " + lint.findings[1].message
     assert lines[-1] == "1 error, 1 warning in 3 files"
     assert to_text(LintResult((), files=2)) == "no findings in 2 files\n"
+
+
+def test_sarif_uris_are_relative_to_the_working_folder_or_absolute_file_uris(tmp_path, monkeypatch) -> None:
+    """Found by an audit: lint given an absolute path wrote absolute paths without file:// (not a URI)."""
+    from toolkit.lint.core import Finding, Severity
+    from toolkit.lint.runner import LintResult as Result
+
+    monkeypatch.chdir(tmp_path)
+    inside, outside = tmp_path / "apimartifacts" / "apis" / "my api" / "policy.xml", Path("/elsewhere/policy.xml")
+    findings = tuple(Finding("APIM021", Severity.WARNING, str(file), 3, "m") for file in (inside, outside))
+    relative = Finding("APIM021", Severity.WARNING, "apimartifacts/apis/my api/policy.xml", 3, "m")
+    (run,) = json.loads(to_sarif(Result((*findings, relative), files=3)))["runs"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]]
+    assert sorted(uris) == sorted(["apimartifacts/apis/my%20api/policy.xml", "file:///elsewhere/policy.xml",
+                                   "apimartifacts/apis/my%20api/policy.xml"])
