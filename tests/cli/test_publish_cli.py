@@ -169,10 +169,15 @@ def test_prune_cli(env: dict[str, str], plane: ManagementPlane, project: Path, t
 
 def test_failed_write_rolls_back_and_exits_4(env: dict[str, str], plane: ManagementPlane, repo_root: Path) -> None:
     plane.faults.fail_nth_write(6, 500)
-    result = run(env, "apply", "--yes", config=repo_root / "toolkit.yaml")
+    result = run(env, "apply", "--yes", "--format", "json", config=repo_root / "toolkit.yaml")
     assert result.exit_code == 4
     assert "rolled back:" in result.stderr and "the target is as before the apply" in result.stderr
     assert plane.store.all() == []
+    printed = json.loads(result.stdout)  # stdout stays one object when the apply fails
+    failed = printed["failed"]
+    assert failed["target_as_before"] is True and failed["left_changed"] == []
+    assert failed["rolled_back"] and all(line.startswith("deleted ") for line in failed["rolled_back"])
+    assert failed["change"]["op"] == "create" and "500" in failed["error"]
 
 
 def test_pull_then_lint_and_plan_show_no_drift(env: dict[str, str], repo_root: Path, tmp_path: Path) -> None:
@@ -193,6 +198,7 @@ def test_pull_then_lint_and_plan_show_no_drift(env: dict[str, str], repo_root: P
     (out / "backends/stale/backendInformation.json").write_text('{"properties": {"url": "https://s", "protocol": "http"}}')
     again = run(env, "pull", "--out", str(out), "--clean", config=config)
     assert again.exit_code == 0 and not (out / "backends/stale").exists()
+    assert "removed 1 file(s) not on the target" in again.stderr and "wrote" not in again.stderr  # not "wrote"
 
 
 def test_lint_errors_refuse_before_touching_the_target(env: dict[str, str], plane: ManagementPlane,

@@ -48,7 +48,11 @@ def validate_applied(config: Any, features: tuple[str, ...], client: Any, snapsh
         raise click.exceptions.Exit(5)
     names = scenarios_for(features)
     info(f"validating {', '.join(names)} against what was just applied")
-    run = validate(names, config=config.path, env=config.env_name, on_verdict=lambda v: info(f"  {_line(v)}"))
+    try:
+        run = validate(names, config=config.path, env=config.env_name, on_verdict=lambda v: info(f"  {_line(v)}"))
+    except KeyboardInterrupt:  # the apply is done and stands: an interrupted validation, like an inconclusive one,
+        info("validation interrupted: the apply stands (an unfinished validation never rolls back)")  # never rolls back
+        raise click.exceptions.Exit(130) from None
     if run.exit_code == 1 and snapshot is not None:
         outcome = snapshot.restore(client, on_event=lambda kind, text: info(f"  {kind}: {text}"))
         listing("validation failed: rolled back to the pre-apply state:", [c.ref.label for c in outcome.done])

@@ -7,12 +7,14 @@ finishes, so its outcome is known); a second one raises KeyboardInterrupt where 
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -58,3 +60,34 @@ def graceful_stop(what: str, *, say: Callable[[str], None] = _say) -> Iterator[S
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops the work like Ctrl-C: a KeyboardInterrupt where it is (validate
+    then writes its partial report; any verb exits 130 instead of dying silently with 143)."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def sigterm_stops(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (a verb) run under `sigterm_as_interrupt`: a SIGTERM before or after its guarded writes is exit 130
+    with a message, as Ctrl-C is, not a silent 143."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with sigterm_as_interrupt():
+            return fn(*args, **kwargs)
+
+    return wrapper

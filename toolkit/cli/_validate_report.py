@@ -83,25 +83,6 @@ class Progress:
             out(self.line(verdict))
 
 
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a CI job cancelled, `kill`) stops the run like Ctrl-C, so the partial report is written too."""
-    import signal
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (e.g. a test runner's worker): leave SIGTERM alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def mark_interrupted(run: Any, names: list[str]) -> str:
     """Inconclusive verdicts for the scenarios Ctrl-C (or SIGTERM) stopped or kept from starting; the reason."""
     from toolkit.validate.verdict import inconclusive

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from toolkit.cli._apply_validate import check_flags, snapshot_if, validate_applied, validate_options
-from toolkit.cli._interrupt import graceful_stop
+from toolkit.cli._interrupt import graceful_stop, sigterm_stops
 from toolkit.cli._options import config_option, env_option, features_argument, format_option
 from toolkit.cli._output import info, listing, out
 from toolkit.cli._publish import artifacts_option, check_on_target, load_for_publish, open_target, target_options
@@ -40,6 +40,7 @@ def _interactive() -> bool:
 @target_options
 @validate_options
 @format_option("text", "json")
+@sigterm_stops
 def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_file: str | None, assume_yes: bool,
         prune: bool, dry_run: bool, parallel: int, artifacts_dir: str | None, management_url: str | None, ca_bundle: str | None,
         auth: str | None, validate_after: bool = False, rollback_on_fail: bool = False,
@@ -96,6 +97,8 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
                                      on_event=lambda kind, text: info(f"  {kind}: {text}"))
         except ApplyFailed as exc:
             _report_rollback(exc.outcome)
+            if as_json:  # stdout stays one object, failed or not
+                print_apply(plan, target.label, outcome=exc.outcome, failed=True)
             raise
         info(f"Applied {len(outcome.done)} change(s) to {target.label} ({outcome.writes} write call(s)).")
         if as_json:

@@ -34,9 +34,13 @@ def cli(config_path: str, env_name: str | None, out_dir: str, clean: bool, manag
         info(f"pulling {target.label}")
         artifacts = pull_artifacts(target.client)
     stale = set(read_tree(out_dir).paths()) - set(artifacts.paths()) if Path(out_dir).is_dir() else set()
-    written = write_tree(out_dir, artifacts, remove=stale if clean else None)
+    changed = write_tree(out_dir, artifacts, remove=stale if clean else None)
+    removed = sorted(set(changed) & stale) if clean else []
+    written = [path for path in changed if path not in removed]
     if written:
         listing(f"wrote {len(written)} file(s) in {out_dir}:", written)
+    if removed:
+        listing(f"removed {len(removed)} file(s) not on the target from {out_dir}:", removed)
     if stale and not clean:
         listing(f"{len(stale)} file(s) in {out_dir} are not on the target (--clean removes them):", sorted(stale))
-    info(f"{len(artifacts)} artifact file(s) on the target, {len(written)} file(s) changed in {out_dir}")
+    info(f"{len(artifacts)} artifact file(s) on the target, {len(changed)} file(s) changed in {out_dir}")

@@ -41,8 +41,9 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     (default: all). The target is the environment's: the emulator named by TOOLKIT_EMULATOR_URL, or APIM
     on Azure (gateway_url, subscription_key). Exit 0 all pass, 1 any fail, 5 any inconclusive (none failed).
     """
-    from toolkit.cli._validate_report import (Progress, check_report_places, mark_interrupted, new_run,
-                                              sigterm_as_interrupt, terminal, write_reports)
+    from toolkit.cli._interrupt import sigterm_as_interrupt
+    from toolkit.cli._validate_report import (Progress, check_report_places, mark_interrupted, new_run, terminal,
+                                              write_reports)
     from toolkit.validate.api import validate
     from toolkit.validate.runner import expand
 

@@ -39,3 +39,45 @@ def test_outside_the_main_thread_the_flag_never_fires() -> None:
     thread.start()
     thread.join(10)
     assert seen == [False]
+
+
+def test_a_verb_under_sigterm_stops_gets_a_keyboard_interrupt_and_the_handler_comes_back() -> None:
+    """Found by an audit: SIGTERM while apply was planning, or during apply --validate, exited 143 silently."""
+    from toolkit.cli._interrupt import sigterm_stops
+
+    before = signal.getsignal(signal.SIGTERM)
+
+    @sigterm_stops
+    def verb() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(KeyboardInterrupt):
+        verb()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_an_interrupted_validation_after_apply_leaves_the_apply_and_exits_130(monkeypatch, capsys) -> None:
+    import click
+
+    from toolkit.cli import _apply_validate
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    class Config:
+        path, env_name = "toolkit.yaml", "dev"
+
+        class environment:  # noqa: N801 - the attribute the code reads
+            target = "azure"
+
+    monkeypatch.setattr("toolkit.validate.api.validate", interrupted)
+    restored: list[object] = []
+
+    class Snapshot:
+        def restore(self, *args: object, **kwargs: object) -> None:
+            restored.append(args)
+
+    with pytest.raises(click.exceptions.Exit) as caught:
+        _apply_validate.validate_applied(Config(), ("backend-pool",), object(), Snapshot())
+    assert caught.value.exit_code == 130 and restored == []
+    assert "validation interrupted: the apply stands" in capsys.readouterr().err
