@@ -26,7 +26,7 @@ from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.errors import EXIT_INTERRUPTED, EXIT_REMOTE, ApplyError, InputError, RemoteError, StalePlanError
 from toolkit.publish.client import ApimClient
 from toolkit.publish.diff import field_changes
-from toolkit.publish.errors import PreconditionFailed, redact
+from toolkit.publish.errors import NoAnswer, PreconditionFailed, redact
 from toolkit.publish.normalize import strip_server_fields
 from toolkit.publish.order import concurrent_batches, level_of
 from toolkit.publish.plan import Change, Op, Plan
@@ -316,12 +316,61 @@ def _precheck(client: ApimClient, actions: list[Change], parallel: int = 1) -> d
 def _write(client: ApimClient, change: Change, body: Body | None) -> str | None:
     try:
         if body is None:
-            client.delete(change.ref, change.etag)
-            return None
-        return client.put(change.ref, body, change.etag if change.op is Op.UPDATE else None)
+            return _sent_safely(client, change.ref, None, change.etag, lambda: client.delete(change.ref, change.etag))
+        etag = change.etag if change.op is Op.UPDATE else None
+        return _sent_safely(client, change.ref, body, etag, lambda: client.put(change.ref, body, etag))
     except PreconditionFailed as exc:
         exc.message = f"{change.ref.label} was changed on the target during apply (HTTP 412, ETag mismatch)"
         raise
+
+
+def _sent_safely(client: ApimClient, ref: ResourceRef, body: Body | None, etag: str | None,
+                 send: Callable[[], str | None]) -> str | None:
+    """``send()`` (a PUT of ``body``, or a delete when None, with ``If-Match: etag``), also when its answer is lost.
+
+    The client sends a conditional write once (``client._ONCE_SENT``): azure-core would resend it after a read
+    error, and when the first one had landed the resend meets our own new ETag, gets a 412 and our write would
+    pass for another writer's (and be left changed by a rollback). Not resending keeps "a 412 is another
+    writer's" true (another writer may have written our very body: that is still theirs). Instead, on a lost
+    answer (NoAnswer) the resource is read back: our body there (or, for a delete, nothing) means the write
+    landed, and its current ETag is ours; still the version of ``etag`` means it did not, and it is sent once
+    more; anything else is another writer's change (412). Unconditional writes are resent by azure-core itself
+    (a create or a forced write repeats harmlessly). Returns the new ETag (None after a delete).
+    """
+    if etag is None:
+        return send()
+    try:
+        return send()
+    except NoAnswer:
+        pass
+    live = _read_back(client, ref, body)
+    if _holds(ref, body, live):
+        return None if live is None else live.etag
+    if live is None or live.etag != etag:
+        raise PreconditionFailed(f"{ref.label}: HTTP 412: changed by another writer while our write got no answer",
+                                 status=412)
+    try:
+        return send()
+    except PreconditionFailed:  # the first request may have landed after the read above: ours if it holds our body
+        live = _read_back(client, ref, body)
+        if _holds(ref, body, live):
+            return None if live is None else live.etag
+        raise
+
+
+def _read_back(client: ApimClient, ref: ResourceRef, body: Body | None) -> LiveResource | None:
+    """The live resource, with a secret's value read when ``body`` has one to compare."""
+    live = client.get(ref)
+    if live is not None and body is not None and is_secret(live.body) and "value" in body["properties"]:
+        live.body["properties"]["value"] = client.secret_value(ref.name)
+    return live
+
+
+def _holds(ref: ResourceRef, body: Body | None, live: LiveResource | None) -> bool:
+    """Whether the target holds what a write of ``body`` (None: a delete) leaves, compared as the plan compares."""
+    if body is None:
+        return live is None
+    return live is not None and not field_changes(ref.kind, body, live.body)
 
 
 def _failed_write_step(client: ApimClient, change: Change, error: RemoteError, desired: Body | None,
@@ -407,9 +456,10 @@ def _undo(client: ApimClient, step: _Written, before: LiveResource | None) -> st
     if current is None or step.etag is None or current.etag != step.etag:
         raise _ChangedByOthers
     if before is None:
-        client.delete(ref, step.etag)
+        _sent_safely(client, ref, None, step.etag, lambda: client.delete(ref, step.etag))
         return f"deleted {ref.label} (created by this apply)"
-    client.put(ref, _restore_body(before), step.etag)
+    body = _restore_body(before)
+    _sent_safely(client, ref, body, step.etag, lambda: client.put(ref, body, step.etag))
     return f"restored {ref.label}"
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from toolkit.artifacts.layout import Kind
 from toolkit.artifacts.specification import Operation
 from toolkit.errors import AuthError, RemoteError
-from toolkit.publish.errors import Unreachable, http_error
+from toolkit.publish.errors import NoAnswer, Unreachable, http_error
 from toolkit.publish.operations import OPERATIONS_FIELD, import_body
 from toolkit.publish.resources import Body, LiveResource, ResourceRef
 from toolkit.publish.retry import RetryPolicy
@@ -38,7 +38,7 @@ class ClientSettings:
 
     connection_timeout: float = 5.0
     read_timeout: float = 30.0
-    retry_total: int = 2  # connection and read errors only (retry_status=0)
+    retry_total: int = 2  # connection and read errors only (retry_status=0); conditional writes: connection only
     retry_backoff_factor: float = 0.3
     retry_backoff_max: float = 4.0
     polling_interval: float = 1.0  # long-running PUTs (named values, APIs, fragments); the SDK default is 30 s
@@ -74,6 +74,13 @@ def create_sdk_client(credential: Any, subscription_id: str, *, base_url: str | 
     if api_version:
         options["api_version"] = api_version
     return ApiManagementClient(credential, subscription_id, **options)
+
+
+# A conditional write (If-Match) is sent once more by azure-core only when it was not sent at all (a connection
+# error), never after a read error: the first request may have landed, and its resend would then meet our own
+# new ETag and answer 412, which apply must be able to read as "another writer changed it". A lost answer is
+# raised as NoAnswer instead; apply reads the resource back and decides (toolkit.publish.apply._sent_safely).
+_ONCE_SENT = {"retry_read": 0}
 
 
 def _capture(response: Any, model: Any, headers: dict[str, Any]) -> tuple[Any, str | None]:
@@ -122,8 +129,8 @@ def _named(group: str, *, long_running: bool = False, get_kw: dict[str, Any] | N
         get=lambda c, ref, **kw: ops(c).get(c.resource_group, c.service, ref.name, **(get_kw or {}), **kw),
         put=lambda c, ref, body, if_match, **kw: getattr(ops(c), put_name)(
             c.resource_group, c.service, ref.name, _raw(body), if_match=if_match, **kw),
-        delete=lambda c, ref, if_match: getattr(ops(c), delete_name)(
-            c.resource_group, c.service, ref.name, if_match=if_match, **(delete_kw or {})),
+        delete=lambda c, ref, if_match, **kw: getattr(ops(c), delete_name)(
+            c.resource_group, c.service, ref.name, if_match=if_match, **(delete_kw or {}), **kw),
         list=lambda c: ops(c).list_by_service(c.resource_group, c.service),
         long_running=long_running,
     )
@@ -132,7 +139,7 @@ def _named(group: str, *, long_running: bool = False, get_kw: dict[str, Any] | N
 _POLICY = _KindOps(
     get=lambda c, ref, **kw: _policy_call(c, ref, "get", format="rawxml", **kw),
     put=lambda c, ref, body, if_match, **kw: _policy_call(c, ref, "create_or_update", _raw(body), if_match=if_match, **kw),
-    delete=lambda c, ref, if_match: _policy_call(c, ref, "delete", if_match=if_match),
+    delete=lambda c, ref, if_match, **kw: _policy_call(c, ref, "delete", if_match=if_match, **kw),
 )
 _OPS: dict[Kind, _KindOps] = {
     Kind.NAMED_VALUE: _named("named_value", long_running=True),
@@ -209,25 +216,30 @@ class ApimClient:
     # -- writes ------------------------------------------------------------------------------------
 
     def put(self, ref: ResourceRef, body: Body, if_match: str | None = None) -> str | None:
-        """Create or replace ``ref``; returns its new ETag. ``if_match`` guards against concurrent changes."""
+        """Create or replace ``ref``; returns its new ETag. ``if_match`` guards against concurrent changes (such a
+        write is not resent after a lost answer: NoAnswer, see ``_ONCE_SENT``)."""
         ops = _OPS[ref.kind]
         if ref.kind is Kind.API:
             body = in_version_set_of(import_body(body), self.service_id)
+        once = _ONCE_SENT if if_match and if_match != "*" else {}
 
         def call() -> str | None:
             if ops.long_running:
-                poller = ops.put(self, ref, body, if_match, cls=_capture, polling_interval=self.settings.polling_interval)
+                poller = ops.put(self, ref, body, if_match, cls=_capture, polling_interval=self.settings.polling_interval,
+                                 **once)
                 return poller.result()[1]
-            return ops.put(self, ref, body, if_match, cls=_capture)[1]
+            return ops.put(self, ref, body, if_match, cls=_capture, **once)[1]
 
         return self._write(f"write {ref.label}", call)
 
     def delete(self, ref: ResourceRef, if_match: str | None) -> None:
-        """Delete ``ref`` (a missing resource is not an error); ``if_match`` None means unconditionally."""
+        """Delete ``ref`` (a missing resource is not an error); ``if_match`` None means unconditionally (a
+        conditional delete is not resent after a lost answer: NoAnswer, see ``_ONCE_SENT``)."""
         ops = _OPS[ref.kind]
+        once = _ONCE_SENT if if_match and if_match != "*" else {}
 
         def call() -> None:
-            result = ops.delete(self, ref, if_match or "*")
+            result = ops.delete(self, ref, if_match or "*", **once)
             if hasattr(result, "result"):
                 result.result()
 
@@ -301,7 +313,7 @@ def translate_error(exc: Exception, what: str, endpoint: str) -> Exception:
             hint = "the TLS certificate is not trusted: pass --ca-bundle (or TOOLKIT_CA_BUNDLE) for a local emulator"
         return Unreachable(f"{what}: cannot reach {endpoint}: {reason}", hint=hint)
     if isinstance(exc, ServiceResponseError):
-        return Unreachable(f"{what}: {endpoint} did not answer: {_first_line(exc)}")
+        return NoAnswer(f"{what}: {endpoint} did not answer: {_first_line(exc)}")
     if isinstance(exc, AzureError):
         return RemoteError(f"{what}: {_first_line(exc)}")
     return exc

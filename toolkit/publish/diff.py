@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -89,8 +91,10 @@ def compute_plan(
     bodies = {r.ref: r.body for r in extra}
     ordered = [c for c, _ in write_order(writes, key=lambda item: (item[0].ref, item[1]))]
     ordered += delete_order(deletes, key=lambda change: (change.ref, bodies.get(change.ref)))
+    salt = secrets.token_hex(16)
     return Plan(ordered, env=env, target=target, features=features, prune=prune,
-                kept=[] if prune else sorted(r.ref for r in extra), desired_digest=desired_digest(desired))
+                kept=[] if prune else sorted(r.ref for r in extra), desired_digest=desired_digest(desired),
+                secret_salt=salt, secret_digests=secret_digests(desired, salt))
 
 
 def desired_digest(desired: Mapping[ResourceRef, Body]) -> str:
@@ -102,3 +106,38 @@ def desired_digest(desired: Mapping[ResourceRef, Body]) -> str:
             normalised.pop("value", None)
         items.append([ref.to_json(), normalised])
     return hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+SECRET_DIGEST_ROUNDS = 50_000  # PBKDF2-SHA256: a plan file that leaks does not give a weak secret away cheaply
+
+
+def secret_values(desired: Mapping[ResourceRef, Body]) -> dict[str, str]:
+    """Named value -> value, for the secret named values whose value the artifacts carry."""
+    return {ref.name: str(body["properties"]["value"]) for ref, body in desired.items()
+            if ref.kind is Kind.NAMED_VALUE and is_secret(body) and "value" in body["properties"]}
+
+
+def secret_digest(name: str, value: str, salt: str) -> str:
+    """A salted, slow hash of a secret value (the plan file keeps this, never the value)."""
+    material = f"{name}\0{value}".encode("utf-8")
+    return hashlib.pbkdf2_hmac("sha256", material, bytes.fromhex(salt), SECRET_DIGEST_ROUNDS).hex()
+
+
+def secret_digests(desired: Mapping[ResourceRef, Body], salt: str) -> dict[str, str]:
+    """Named value -> :func:`secret_digest` of its value, for every secret value in ``desired``."""
+    return {name: secret_digest(name, value, salt) for name, value in sorted(secret_values(desired).items())}
+
+
+def changed_secret_values(desired: Mapping[ResourceRef, Body], salt: str, digests: Mapping[str, str]) -> list[str]:
+    """The secret named values whose value in ``desired`` is not the one ``digests`` (made with ``salt``) record."""
+    values = secret_values(desired)
+    try:
+        bytes.fromhex(salt)
+    except ValueError:
+        return sorted(set(values) | set(digests))
+    changed = {name for name in digests if name not in values}
+    for name, value in values.items():
+        recorded = digests.get(name)
+        if recorded is None or not hmac.compare_digest(recorded, secret_digest(name, value, salt)):
+            changed.add(name)
+    return sorted(changed)

@@ -44,6 +44,10 @@ class Unreachable(RemoteError):
     """The endpoint could not be reached or did not answer in time."""
 
 
+class NoAnswer(Unreachable):
+    """The request was sent but its answer was lost (a read error or timeout): a write may have landed."""
+
+
 _BY_STATUS: dict[int, type[RemoteHttpError]] = {
     404: RemoteNotFound,
     409: RemoteConflict,

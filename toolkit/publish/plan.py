@@ -2,7 +2,9 @@
 
 A plan is data. It round-trips through JSON (the ``--out`` plan file) without any secret in it:
 a secret named value's value is never stored, only the fact that it changes, and bodies are not
-stored at all (apply renders them again and checks they still match ``desired_digest``).
+stored at all (apply renders them again and checks they still match ``desired_digest``). What a
+secret's value was when planning is kept only as a salted, slow hash (``secret_digests``), so a saved plan
+can be refused when the value to publish changed since.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 from toolkit.publish.errors import SECRET_MASK
 from toolkit.publish.resources import ResourceRef
 
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2  # 2: adds "secret_values" (salted hashes of the secret values the plan was made with)
+READABLE_FORMATS = (1, 2)  # a format-1 file still reads; apply refuses it when the artifacts have secret values
 
 
 class Op(str, Enum):
@@ -113,6 +116,9 @@ class Plan:
     prune: bool = False
     kept: list[ResourceRef] = field(default_factory=list)
     desired_digest: str = ""
+    secret_salt: str = ""  # hex; the salt of ``secret_digests``
+    secret_digests: dict[str, str] = field(default_factory=dict)  # named value -> salted hash of its value
+    file_format: int = PLAN_FORMAT  # the format of the file it was read from (PLAN_FORMAT when made here)
 
     @property
     def actions(self) -> list[Change]:
@@ -141,6 +147,7 @@ class Plan:
             "features": list(self.features),
             "prune": self.prune,
             "desired_digest": self.desired_digest,
+            "secret_values": {"salt": self.secret_salt, "digests": dict(sorted(self.secret_digests.items()))},
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
             "kept": [r.to_json() for r in self.kept],
@@ -164,6 +171,9 @@ class Plan:
             prune=bool(data.get("prune")),
             kept=[ResourceRef.from_json(r) for r in data.get("kept", ())],
             desired_digest=data.get("desired_digest") or "",
+            secret_salt=(data.get("secret_values") or {}).get("salt") or "",
+            secret_digests=dict((data.get("secret_values") or {}).get("digests") or {}),
+            file_format=int(data.get("format", PLAN_FORMAT)),
         )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.publish.plan import PLAN_FORMAT, Op, Plan
+from toolkit.publish.plan import PLAN_FORMAT, READABLE_FORMATS, Op, Plan
 from toolkit.publish.resources import PUBLISHED_KINDS
 
 MAX_PLAN_BYTES = 32 * 1024 * 1024  # a plan of every resource of a large gateway is a few MB
@@ -86,10 +86,11 @@ def _check_plan(doc: Any) -> None:
     if not isinstance(doc, dict):
         raise _Bad("", f"not a toolkit plan (a JSON object with format {PLAN_FORMAT} expected)")
     fmt = doc.get("format")
-    if type(fmt) is not int or fmt != PLAN_FORMAT:
+    if type(fmt) is not int or fmt not in READABLE_FORMATS:
         raise _Bad("format", f"not a toolkit plan of format {PLAN_FORMAT} (got {_show(fmt)})")
     for key in ("env", "target", "desired_digest"):
         _optional(doc, key, str, "a string")
+    _check_secret_values(doc.get("secret_values"))
     _optional(doc, "prune", bool, "true or false")
     features = doc.get("features")
     if features is not None:
@@ -103,6 +104,21 @@ def _check_plan(doc: Any) -> None:
     summary = doc.get("summary")
     if summary is not None and not isinstance(summary, dict):
         raise _Bad("summary", f"must be an object (got {_show(summary)})")
+
+
+def _check_secret_values(value: Any) -> None:
+    """``{"salt": hex, "digests": {name: hex}}`` (format 2), or absent."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise _Bad("secret_values", f"must be an object with salt and digests (got {_show(value)})")
+    _optional(value, "salt", str, "a string", prefix="secret_values")
+    digests = value.get("digests", {})
+    if not isinstance(digests, dict):
+        raise _Bad("secret_values.digests", f"must be an object (got {_show(digests)})")
+    for name, digest in digests.items():
+        _name(name, "secret_values.digests")
+        _expect(digest, str, f"secret_values.digests.{name}", "a string")
 
 
 def _check_change(change: Any, where: str) -> None:

@@ -13,11 +13,11 @@ from toolkit.artifacts.layout import Kind
 from toolkit.config.models import LoadedConfig
 from toolkit.errors import InputError, StalePlanError
 from toolkit.lint.runner import LintResult
-from toolkit.publish.diff import compute_plan, desired_digest
+from toolkit.publish.diff import changed_secret_values, compute_plan, desired_digest, secret_values
 from toolkit.publish.normalize import DEFAULTS
 from toolkit.publish.plan import MISSING, Op, Plan
 from toolkit.publish.remote import read_remote
-from toolkit.publish.resources import Body, ResourceRef, is_secret, resources_from_artifacts
+from toolkit.publish.resources import Body, LiveResource, ResourceRef, is_secret, resources_from_artifacts
 from toolkit.publish.target import ApimTarget
 from toolkit.publish.version_sets import check_version_set_references
 
@@ -123,10 +123,68 @@ def _refuse_revision_changes(plan: Plan) -> None:
 
 
 def check_saved_plan(plan: Plan, desired: Desired, target: ApimTarget) -> None:
-    """StalePlanError unless ``plan`` was made for this target and these artifacts."""
+    """StalePlanError (exit 4, nothing written) unless ``plan`` was made for this target and these artifacts,
+    with the same secret values, and every resource it covers is still as it was when the plan was made.
+
+    "Covers": every resource of the plan (the unchanged ones too: the plan says they need no write), and, for a
+    plan of the whole gateway, which resources of the kinds it manages exist (one created since, or one it kept or
+    deletes that is gone, changes what the plan should be). Compared by ETag, as read when planning.
+    """
     if plan.target and plan.target != target.label:
         raise StalePlanError(f"the plan was made for {plan.target}, not {target.label}",
                              hint="run `toolkit plan` against this target")
     if plan.desired_digest != desired_digest(desired.resources):
         raise StalePlanError("the artifacts changed since the plan was made; nothing was written",
                              hint="run `toolkit plan` again and review the changes")
+    _check_secret_values(plan, desired)
+    live = read_remote(target.client, desired.resources, discover=desired.complete, fetch_extra=plan.prune)
+    changed = target_changes(plan, desired.resources, live)
+    if changed:
+        shown = changed[:_SHOWN] + ([f"and {len(changed) - _SHOWN} more"] if len(changed) > _SHOWN else [])
+        raise StalePlanError(f"the target changed since the plan was made; nothing was written: {'; '.join(shown)}",
+                             hint="run `toolkit plan` again and review the changes")
+
+
+_SHOWN = 5  # resources named in the one-line message
+
+
+def _check_secret_values(plan: Plan, desired: Desired) -> None:
+    """The secret values to publish must be the ones the plan was made with (their digests, never the values)."""
+    if plan.file_format < 2:
+        if secret_values(desired.resources):
+            raise StalePlanError(f"the plan file is of format {plan.file_format}, which does not record the secret "
+                                 "values it was made with; nothing was written",
+                                 hint="run `toolkit plan --out FILE` again with this toolkit")
+        return
+    changed = changed_secret_values(desired.resources, plan.secret_salt, plan.secret_digests)
+    if changed:
+        names = ", ".join(f"'{name}'" for name in changed)
+        raise StalePlanError(f"the value of secret named value(s) {names} changed since the plan was made; "
+                             "nothing was written", hint="run `toolkit plan` again and review the changes")
+
+
+def target_changes(plan: Plan, desired: dict[ResourceRef, Body], live: dict[ResourceRef, LiveResource]) -> list[str]:
+    """How the target (as ``read_remote`` read it for ``desired``) differs from when ``plan`` was made, one
+    phrase per resource, in plan order; empty when it does not."""
+    found: list[str] = []
+    covered = {change.ref for change in plan.changes}
+    found += [f"{ref.label} is not in the plan" for ref in sorted(desired) if ref not in covered]
+    for change in plan.changes:
+        now = live.get(change.ref)
+        if change.op is Op.CREATE:
+            if now is not None:
+                found.append(f"{change.ref.label} was created on the target since the plan")
+        elif now is None:
+            found.append(f"{change.ref.label} was deleted on the target since the plan")
+        elif now.etag != change.etag:
+            found.append(f"{change.ref.label} was changed on the target since the plan "
+                         f"(ETag {now.etag}, the plan read {change.etag})")
+    extras = {ref for ref in live if ref not in desired and ref.kind is not Kind.GLOBAL_POLICY}
+    if plan.prune:  # every extra resource is a delete of the plan (those are checked above)
+        planned = {change.ref for change in plan.changes if change.op is Op.DELETE}
+        found += [f"{ref.label} was created on the target since the plan" for ref in sorted(extras - planned)]
+    else:
+        kept = set(plan.kept)
+        found += [f"{ref.label} was created on the target since the plan" for ref in sorted(extras - kept)]
+        found += [f"{ref.label} was deleted on the target since the plan" for ref in sorted(kept - extras)]
+    return found

@@ -77,7 +77,7 @@ def test_nesting_is_bounded_exactly(tmp_path: Path, depth: int, ok: bool) -> Non
 
 @pytest.mark.parametrize("document,field", [
     ({"format": True, "changes": []}, "format"),
-    ({"format": 2, "changes": []}, "format"),
+    ({"format": 3, "changes": []}, "format"),
     ({"format": 1, "changes": [], "prune": 1}, "prune"),
     ({"format": 1, "changes": [{"op": "update", "kind": "backend", "name": "b", "fields": [{"path": 3}]}]},
      "changes[0].fields[0].path"),
