@@ -7,6 +7,7 @@ from typing import Any
 from toolkit.emulator.gateway.breaker import BreakerRule
 from toolkit.emulator.gateway.pool import members_from_arm
 from toolkit.emulator.management.arm import Problems, validation_error
+from toolkit.emulator.policy.apim_reference import emulator_limit
 from toolkit.emulator.management.fields import (
     absolute_url,
     duration,
@@ -70,6 +71,11 @@ def _check_the_gateway_can_run_it(props: dict[str, Any]) -> None:
         raise validation_error(field, exc.message) from None
 
 
+# Pool fields of api-version 2025-03-01-preview the gateway does not run: the answer when every member is out
+# (failureResponse: the emulator answers 503) and session affinity (no session cookie).
+_UNSUPPORTED_POOL_FIELDS = ("failureResponse", "sessionAffinity")
+
+
 def _validate_pool(name: str, props: dict[str, Any], store: ResourceStore, problems: Problems) -> None:
     if props.get("url") is not None:
         raise validation_error("properties.url", "Url is not supported for backend pool.")
@@ -80,6 +86,10 @@ def _validate_pool(name: str, props: dict[str, Any], store: ResourceStore, probl
         raise validation_error("properties.type", f"backend '{name}' is a member of pool '{containing[0]}'; "
                                                   "a pool cannot be a member of another pool")
     pool = optional_object(props, "pool", "properties.pool")
+    for unsupported in _UNSUPPORTED_POOL_FIELDS:  # stored but never run would be a quiet lie
+        if (pool or {}).get(unsupported) is not None:
+            raise validation_error(f"properties.pool.{unsupported}",
+                                   emulator_limit(f"a pool's {unsupported} (api-version 2025-03-01-preview)"))
     services = optional_list(pool or {}, "services", "properties.pool.services")
     if not services:
         raise validation_error("properties.pool.services", "a pool needs at least one backend")
@@ -123,6 +133,9 @@ def _validate_circuit_breaker(props: dict[str, Any], problems: Problems) -> None
         field = f"properties.circuitBreaker.rules[{index}]"
         if not isinstance(rule, dict):
             raise validation_error(field, "must be an object")
+        if rule.get("failureResponse") is not None:
+            raise validation_error(f"{field}.failureResponse",
+                                   emulator_limit("a breaker rule's failureResponse (api-version 2025-03-01-preview)"))
         with problems.check():
             required_str(rule, "name", f"{field}.name")
         with problems.check():

@@ -55,6 +55,16 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("text-true-for-a-boolean", single(circuitBreaker=breaker(acceptRetryAfter="true")),
      "acceptRetryAfter: the local emulator does not support 'true' where true or false is expected (APIM does)"),
     ("array-for-text", single(type=["Single"]), "properties.type: must be a string, got an array"),
+    # api-version 2025-03-01-preview fields the gateway does not run: refused as its own limit, not stored and ignored
+    ("pool-failure-response", {"properties": {"type": "Pool", "pool": {"services": [MEMBER],
+                                                                       "failureResponse": {"statusCode": 429}}}},
+     "properties.pool.failureResponse: the local emulator does not support a pool's failureResponse"),
+    ("pool-session-affinity", {"properties": {"type": "Pool", "pool": {
+        "services": [MEMBER], "sessionAffinity": {"sessionId": {"source": "cookie", "name": "SessionId"}}}}},
+     "properties.pool.sessionAffinity: the local emulator does not support a pool's sessionAffinity"),
+    ("rule-failure-response", single(circuitBreaker={"rules": [{**breaker()["rules"][0],
+                                                                "failureResponse": {"statusCode": 429}}]}),
+     "failureResponse: the local emulator does not support a breaker rule's failureResponse"),
 ]
 
 

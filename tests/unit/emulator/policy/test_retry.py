@@ -39,6 +39,14 @@ def test_refusals(attributes: str, message: str) -> None:
     assert message in str(error) and "<retry>" in str(error)
 
 
+def test_a_wait_directly_in_retry_is_refused_as_apim_refuses_it() -> None:
+    """retry-policy.md: retry "may contain any other policies as its child elements, except for wait policy";
+    found by an audit: it was accepted at publish."""
+    body = '<wait for="all"><set-variable name="a" value="1"/></wait><forward-request buffer-request-body="true"/>'
+    error = rejected(document(backend=_retry(f'condition="{ON_429}" count="1" interval="0"', body)))
+    assert "<retry> may contain any policy except <wait>" in str(error)
+
+
 def test_children_are_checked_against_the_section() -> None:
     error = rejected(document(inbound=_retry('condition="true" count="1" interval="0"')))
     assert "<forward-request> is not allowed in the inbound section" in str(error)

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
+
+from toolkit.artifacts.policy_xml import local_name
+
 from toolkit.emulator.policy.document import Policy, run_block
 from toolkit.emulator.policy.registry import POLICIES, SECTIONS, handler
 from toolkit.emulator.policy.values import IntSetting, truth
@@ -57,6 +61,9 @@ class Retry(Policy):
     @classmethod
     def compile(cls, element: Any, cc: Any) -> Retry:
         """Check count (1-50), the intervals (≥ 0) and the condition; compile the children."""
+        for child in element.iterchildren(tag=etree.Element):
+            if local_name(child) == "wait":  # retry-policy.md: "any other policies ... except for wait"
+                raise cc.reject(child, "<retry> may contain any policy except <wait>")
         optional = {
             name: cc.integer(element, name, minimum=0, expressions=True) if element.get(name) is not None else None
             for name in ("max-interval", "delta")
