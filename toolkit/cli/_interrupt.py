@@ -91,3 +91,21 @@ def sigterm_stops(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def shielded(say: Callable[[str], None] = _say, what: str = "the partial report") -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM are only noted: short last work (writing the partial report after a
+    first Ctrl-C, when the caller is stopping anyway) finishes whole instead of being cut off."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def note(signum: int, frame: FrameType | None) -> None:
+        say(f"{signal.Signals(signum).name} again: finishing {what} first")
+
+    previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

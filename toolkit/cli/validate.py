@@ -41,7 +41,7 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
     (default: all). The target is the environment's: the emulator named by TOOLKIT_EMULATOR_URL, or APIM
     on Azure (gateway_url, subscription_key). Exit 0 all pass, 1 any fail, 5 any inconclusive (none failed).
     """
-    from toolkit.cli._interrupt import sigterm_as_interrupt
+    from toolkit.cli._interrupt import shielded, sigterm_as_interrupt
     from toolkit.cli._validate_report import (Progress, check_report_places, mark_interrupted, new_run, terminal,
                                               write_reports)
     from toolkit.validate.api import validate
@@ -58,7 +58,8 @@ def cli(scenarios: tuple[str, ...], config_path: str, env_name: str | None, arti
                      on_verdict=progress.verdict, run=run, engine=engine, users=users, workers=workers)
     except KeyboardInterrupt:
         reason = mark_interrupted(run, names)
-        write_reports(run, report_dir, junit_file, interrupted=reason)
+        with shielded():  # a second Ctrl-C must not leave half a report, or none
+            write_reports(run, report_dir, junit_file, interrupted=reason)
         if output_format == "json":  # the verdicts so far, as a complete run prints them
             out(json.dumps({**run.to_json(), "exit_code": 130, "interrupted": reason}, indent=2))
         info(f"{reason}: the partial report is inconclusive")

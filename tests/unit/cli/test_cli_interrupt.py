@@ -81,3 +81,19 @@ def test_an_interrupted_validation_after_apply_leaves_the_apply_and_exits_130(mo
         _apply_validate.validate_applied(Config(), ("backend-pool",), object(), Snapshot())
     assert caught.value.exit_code == 130 and restored == []
     assert "validation interrupted: the apply stands" in capsys.readouterr().err
+
+
+def test_shielded_work_finishes_through_a_second_signal_and_the_handlers_come_back() -> None:
+    """Found by an audit: a second Ctrl-C while the partial report was written left no report at all."""
+    from toolkit.cli._interrupt import shielded
+
+    said: list[str] = []
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    finished = False
+    with shielded(say=said.append):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+        finished = True
+    assert finished and said == ["SIGINT again: finishing the partial report first",
+                                 "SIGTERM again: finishing the partial report first"]
+    assert {s: signal.getsignal(s) for s in before} == before
