@@ -36,8 +36,10 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def graceful_stop(what: str, *, say: Callable[[str], None] = _say) -> Iterator[StopRequest]:
-    """Within the block the first SIGINT/SIGTERM sets the returned flag; the next raises KeyboardInterrupt.
+def graceful_stop(what: str, *, say: Callable[[str], None] = _say,
+                  abandon: Callable[[], None] | None = None) -> Iterator[StopRequest]:
+    """Within the block the first SIGINT/SIGTERM sets the returned flag; the next raises KeyboardInterrupt, after
+    ``abandon()`` (which ends waits in other threads, so the process does not outlive them).
 
     Outside the main thread (where Python cannot install handlers) the flag simply never fires.
     """
@@ -49,6 +51,8 @@ def graceful_stop(what: str, *, say: Callable[[str], None] = _say) -> Iterator[S
     def handle(signum: int, frame: FrameType | None) -> None:
         if request.signal_name is not None:
             say(f"{signal.Signals(signum).name} again: stopping at once")
+            if abandon is not None:
+                abandon()
             raise KeyboardInterrupt
         request.signal_name = signal.Signals(signum).name
         say(f"{request.signal_name} received: stopping after the current write, then {what} "

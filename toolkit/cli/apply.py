@@ -58,6 +58,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
     """
     from toolkit.cli._json_output import print_apply
     from toolkit.publish.apply import ApplyFailed, apply_plan
+    from toolkit.publish.retry import abandon_waits
     from toolkit.publish.plan_text import render_plan
     from toolkit.publish.workflow import check_saved_plan, plan_against
 
@@ -92,7 +93,7 @@ def cli(features: tuple[str, ...], config_path: str, env_name: str | None, plan_
         _confirm(len(plan.actions), target.label, assume_yes)
         snapshot = snapshot_if(rollback_on_fail, target.client, plan)
         try:
-            with graceful_stop("rolling back what was written") as stop:
+            with graceful_stop("rolling back what was written", abandon=abandon_waits) as stop:
                 outcome = apply_plan(target.client, plan, desired.resources, stop=stop, parallel=parallel,
                                      on_event=lambda kind, text: info(f"  {kind}: {text}"))
         except ApplyFailed as exc:

@@ -6,14 +6,32 @@ and a 500 fails at once (apply then rolls back). ``sleep`` is injectable: tests 
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from toolkit.errors import RemoteError
 from toolkit.publish.errors import RemoteHttpError
 
 T = TypeVar("T")
+_ABANDONED = threading.Event()  # set when the process stops at once: waits end, no retry follows
+
+
+def abandon_waits() -> None:
+    """End every retry wait now, in every thread, and let no retry follow (a second Ctrl-C: the process must not
+    stay alive until a worker thread's Retry-After has passed)."""
+    _ABANDONED.set()
+
+
+def interruptible_sleep(seconds: float) -> None:
+    """``time.sleep`` that `abandon_waits` ends early, raising RetryAbandoned."""
+    if _ABANDONED.wait(seconds):
+        raise RetryAbandoned("stopped at once: the retry was abandoned")
+
+
+class RetryAbandoned(RemoteError):
+    """A retry wait ended by `abandon_waits`."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +42,7 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 20.0
     statuses: frozenset[int] = frozenset({409, 429})
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    sleep: Callable[[float], None] = field(default=interruptible_sleep, compare=False)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed try number ``attempt`` (1-based)."""

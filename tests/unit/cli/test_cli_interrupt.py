@@ -97,3 +97,15 @@ def test_shielded_work_finishes_through_a_second_signal_and_the_handlers_come_ba
     assert finished and said == ["SIGINT again: finishing the partial report first",
                                  "SIGTERM again: finishing the partial report first"]
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_the_second_signal_abandons_waits_before_stopping() -> None:
+    from toolkit.cli._interrupt import graceful_stop
+
+    abandoned: list[bool] = []
+    with graceful_stop("rolling back", say=lambda _: None, abandon=lambda: abandoned.append(True)) as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop() and abandoned == []  # the first only asks
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert abandoned == [True]

@@ -51,3 +51,35 @@ def test_other_statuses_are_not_retried(status: int) -> None:
     with pytest.raises(RemoteHttpError):
         RetryPolicy(sleep=sleeps.append).run(call)
     assert len(calls) == 1 and sleeps == []
+
+
+def test_abandoned_waits_end_at_once_in_every_thread() -> None:
+    """Found by an audit: after a second Ctrl-C the process stayed alive until a worker thread's Retry-After (8 s)
+    had passed; the CLI's second signal now ends every wait."""
+    import threading
+    import time
+
+    from toolkit.publish import retry
+
+    def throttled() -> None:
+        raise RemoteHttpError("429", status=429, retry_after=30.0)
+
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            RetryPolicy(attempts=3, max_delay=30.0).run(throttled)  # the default sleep: interruptible
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        time.sleep(0.2)
+        started = time.perf_counter()
+        retry.abandon_waits()
+        thread.join(timeout=5)
+        assert not thread.is_alive() and time.perf_counter() - started < 2
+        assert isinstance(outcome[0], retry.RetryAbandoned)
+    finally:
+        retry._ABANDONED.clear()  # the flag is for a process that is stopping: later tests must not see it
