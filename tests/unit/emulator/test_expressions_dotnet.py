@@ -101,3 +101,29 @@ def test_time_span_and_number_text() -> None:
     assert (format_number(1234.5, "N1"), format_number(3.14159, "F2"), format_number(7, "D3")) == (
         "1,234.5", "3.14", "007")
     assert display(datetime(2024, 1, 1, 13, 0, 0, tzinfo=UTC)) == "1/1/2024 1:00:00 PM"
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@((int)Math.Floor(2.7))", 2),
+    ("@((int)Math.Ceiling(-2.5))", -2),
+    ("@((int)TimeSpan.FromSeconds(90.7).TotalSeconds)", 90),
+    ("@((long)Math.Round(1000000000000.4))", 1_000_000_000_000),
+    ("@((double)Math.Max(3, 4))", 4.0),
+    ('@((int)context.Variables["attempt"])', 3),  # an unboxing of a boxed int stays one
+])
+def test_a_number_from_a_library_call_converts_as_csharp_casts_numbers(source: str, expected: object) -> None:
+    """Found by an audit: (int)Math.Floor(x) and (int)span.TotalSeconds, common in token and TTL arithmetic,
+    failed at run time with "Unable to cast System.Double to int"; C# truncates toward zero."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    value = compile_expression(source).evaluate(ctx())
+    assert value == expected and type(value) is type(expected)
+
+
+def test_a_double_out_of_an_integers_range_fails_loudly() -> None:
+    with pytest.raises(CsError, match="overflow"):
+        convert(3e9, "int")
+    with pytest.raises(CsError, match="overflow"):
+        convert(math.nan, "long")
+    assert convert(-2.9, "int") == -2 and convert(7, "double") == 7.0

@@ -208,12 +208,34 @@ def convert(value: Any, target: str) -> Any:
         if target in _VALUE_TYPES:
             raise CsError(NULL_REFERENCE)
         return None
+    numeric = _numeric_conversion(value, target)
+    if numeric is not None:
+        return numeric
     check = RUNTIME_CHECKS.get(target)
     if check is None:
         raise CsError(f"cast to ({target}) is not supported")
     if check(value):
         return _COERCE.get(target, _identity)(value)
     raise CsError(f"Unable to cast object of type '{type_name(value)}' to type '{target}'.")
+
+
+_INTEGRAL_RANGES = {"int": (-2**31, 2**31 - 1), "Int32": (-2**31, 2**31 - 1),
+                    "long": (-2**63, 2**63 - 1), "Int64": (-2**63, 2**63 - 1)}
+
+
+def _numeric_conversion(value: Any, target: str) -> Any:
+    """``(int)2.7`` (2: toward zero) or ``(double)3``: a value whose C# type is a number, from a library call
+    (``(int)Math.Floor(x)``, ``(int)span.TotalSeconds``), converts as C# converts numbers; None when this is not a
+    number-to-number conversion. A double out of the target's range (or NaN) fails loudly: unchecked C# leaves
+    the result unspecified."""
+    if type(value) is float and target in _INTEGRAL_RANGES:
+        low, high = _INTEGRAL_RANGES[target]
+        if not (value == value and low <= value <= high):  # NaN compares unequal to itself
+            raise CsError("Arithmetic operation resulted in an overflow.")
+        return int(value)
+    if type(value) is int and target in ("double", "Double"):
+        return float(value)
+    return None
 
 
 def _identity(value: Any) -> Any:
