@@ -127,3 +127,22 @@ def test_a_double_out_of_an_integers_range_fails_loudly() -> None:
     with pytest.raises(CsError, match="overflow"):
         convert(math.nan, "long")
     assert convert(-2.9, "int") == -2 and convert(7, "double") == 7.0
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@("abcdef".Remove(3))', "abc"),  # was the bool False
+    ('@("abcdef".Remove(1, 2))', "adef"),
+    ('@("hello".IndexOf("l", 3))', 3),  # the start index was ignored
+    ('@("hello".IndexOf("L", StringComparison.OrdinalIgnoreCase))', 2),
+    ('@("hello".LastIndexOf("l", 2))', 2),
+    ('@("a b  c".Split().Length)', 4),  # each whitespace character separates: runs are not merged
+    ('@("a,b,c".Split(\',\', 1)[0])', "a,b,c"),  # count 1: the whole string
+    ('@("a,b,c".Split(\',\', 2)[1])', "b,c"),
+    ('@(string.Join("|", "a, ,b".Split(\',\', StringSplitOptions.TrimEntries)))', "a||b"),
+])
+def test_string_methods_as_dotnet_computes_them(source: str, expected: object) -> None:
+    """Found by an audit: each gave a different answer, silently."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

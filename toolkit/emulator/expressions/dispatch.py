@@ -199,26 +199,57 @@ def _str_equals(recv: Any, other: Any, *mode: Any) -> bool:
 
 
 def _split(recv: str, *args: Any) -> CsList:
+    """``string.Split`` as .NET splits: no separator means each whitespace character (runs are not merged),
+    ``count`` caps the parts (the last one keeps the rest; 1 keeps the whole string), TrimEntries trims each part
+    and RemoveEmptyEntries then drops the empty ones."""
     separators: list[str] = []
     count = None
-    remove_empty = False
+    remove_empty = trim = False
     for arg in args:
         if isinstance(arg, list):
             separators.extend(str(s) for s in arg)
         elif isinstance(arg, str) and arg in ("None", "RemoveEmptyEntries", "TrimEntries"):
             remove_empty = remove_empty or arg == "RemoveEmptyEntries"
+            trim = trim or arg == "TrimEntries"
         elif isinstance(arg, str):
             separators.append(arg)
         elif type(arg) is int:
             count = arg
-    if not separators:
-        parts = recv.split()
-    else:
-        pattern = "|".join(re.escape(s) for s in separators)
-        parts = re.split(pattern, recv, maxsplit=(count - 1) if count else 0)
+    if count is not None and count < 0:
+        raise CsError("Count cannot be less than zero. (Parameter 'count')")
+    if count == 0:
+        return CsList()
+    pattern = "|".join(re.escape(s) for s in separators) if separators else r"\s"
+    parts = [recv] if count == 1 else re.split(pattern, recv, maxsplit=count - 1 if count else 0)
+    if trim:
+        parts = [part.strip() for part in parts]
     if remove_empty:
-        parts = [p for p in parts if p]
+        parts = [part for part in parts if part]
     return CsList(parts)
+
+
+def _index_of(s: str, value: Any, *rest: Any, last: bool = False) -> int:
+    """``IndexOf(value[, startIndex[, count]][, comparison])`` and ``LastIndexOf``, start index included."""
+    numbers = [r for r in rest if type(r) is int]
+    haystack, needle = (s.lower(), str(value).lower()) if comparison_folds(rest) else (s, str(value))
+    if not last:
+        start = numbers[0] if numbers else 0
+        end = start + numbers[1] if len(numbers) > 1 else len(s)
+        if not 0 <= start <= end <= len(s):
+            raise CsError("Index was out of range. Must be non-negative and less than the size of the collection.")
+        return haystack.find(needle, start, end)
+    start = numbers[0] if numbers else len(s) - 1  # LastIndexOf searches backward from startIndex
+    if s and not 0 <= start < len(s):
+        raise CsError("Index was out of range. Must be non-negative and less than the size of the collection.")
+    return haystack.rfind(needle, 0, start + 1)
+
+
+def _string_remove(s: str, start: Any, count: Any = None) -> str:
+    """``string.Remove(startIndex[, count])``."""
+    end = len(s) if count is None else start + count
+    if not (0 <= start <= len(s) and start <= end <= len(s)):
+        raise CsError("Index and count must refer to a location within the string.")
+    return s[:start] + s[end:]
 
 
 def _add(recv: Any, *args: Any) -> None:
@@ -297,15 +328,15 @@ METHODS: dict[str, Callable[..., Any]] = {
     "TrimStart": _string_method(lambda s, *c: s.lstrip("".join(c)) if c else s.lstrip()),
     "TrimEnd": _string_method(lambda s, *c: s.rstrip("".join(c)) if c else s.rstrip()),
     "Substring": _string_method(lambda s, start, length=None: _substring(s, start, length)),
-    "IndexOf": _string_method(lambda s, x, *rest: s.find(x)),
-    "LastIndexOf": _string_method(lambda s, x, *rest: s.rfind(x)),
+    "IndexOf": _string_method(_index_of),
+    "LastIndexOf": _string_method(lambda s, x, *rest: _index_of(s, x, *rest, last=True)),
     "Replace": _string_method(lambda s, old, new: s.replace(old, "" if new is None else new)),
     "Split": _string_method(_split),
     "PadLeft": _string_method(lambda s, n, c=" ": s.rjust(n, c)),
     "PadRight": _string_method(lambda s, n, c=" ": s.ljust(n, c)),
     "Add": _add,
-    "Remove": lambda recv, key: recv.items.pop(key, None) is not None if isinstance(recv, JObject)
-    else _remove_from(recv, key),
+    "Remove": lambda recv, key, *count: _string_remove(recv, key, *count) if type(recv) is str
+    else recv.items.pop(key, None) is not None if isinstance(recv, JObject) else _remove_from(recv, key),
     "ContainsKey": lambda recv, key: key in (recv.items if isinstance(recv, JObject) else recv),
     "TryGetValue": lambda recv, key: (_ for _ in ()).throw(CsError("out arguments are not supported")),
     "GetValueOrDefault": _get_value_or_default,
