@@ -146,3 +146,24 @@ def test_string_methods_as_dotnet_computes_them(source: str, expected: object) -
     from toolkit.emulator.expressions import compile_expression
 
     assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@(Regex.Match("deployments/gpt-4o/chat", "deployments/([^/]+)/").Groups[1].Value)', "gpt-4o"),
+    ('@(Regex.Match("deployments/gpt-4o/chat", "deployments/(?<name>[^/]+)/").Groups["name"].Value)', "gpt-4o"),
+    ('@(Regex.Match("abc", "b").Value)', "b"),
+    ('@(Regex.Match("abc", "x").Success)', False),  # a failed match is not null
+    ('@(Regex.Match("abc", "x").Value)', ""),
+    ('@(Regex.Match("ac", "a(b)?c").Groups[1].Value)', ""),  # a group that took no part
+    ('@(Regex.Match("ac", "a(b)?c").Groups[1].Success)', False),
+    ('@(Regex.Replace("ab", "(a)", "$$1"))', "$1b"),  # $$ is a literal $
+    ('@(Regex.Replace("ab", "(?<x>a)", "[${x}]"))', "[a]b"),
+    ('@(Regex.Replace("ab", "a", "<$&>"))', "<a>b"),
+])
+def test_regex_matches_and_replacements_as_dotnet(source: str, expected: object) -> None:
+    """Found by an audit: .Groups[1].Value and .Value failed, a failed match threw on .Success, named groups used
+    Python's syntax, and "$$" was not a literal dollar."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

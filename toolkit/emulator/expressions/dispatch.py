@@ -17,6 +17,9 @@ from .dotnet import (
     NULL_REFERENCE,
     Body,
     CsList,
+    GroupCollection,
+    RegexGroup,
+    RegexMatch,
     Hasher,
     Jwt,
     KeyValue,
@@ -57,10 +60,11 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         return get
 
     return {
-        "Length": prop(((str, list, bytes), len)),
+        "Length": prop(((str, list, bytes), len), (RegexGroup, lambda v: len(v.value))),
         "Count": _enumerable_count,
         "Key": prop((KeyValue, lambda v: v.key)),
-        "Value": prop((KeyValue, lambda v: v.value), (JProperty, lambda v: v.value), (JValue, lambda v: v.value)),
+        "Value": prop((KeyValue, lambda v: v.value), (JProperty, lambda v: v.value), (JValue, lambda v: v.value),
+                      (RegexGroup, lambda v: v.value)),
         "Name": prop((JProperty, lambda v: v.name)),
         "Keys": prop((dict, lambda v: CsList(v.keys())), (JObject, lambda v: CsList(v.items.keys()))),
         "Values": prop((dict, lambda v: CsList(v.values()))),
@@ -99,8 +103,9 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "Id": prop((Jwt, lambda v: v.claims.get("jti"))),
         "Audiences": prop((Jwt, lambda v: CsList(v.claims.get("aud") if isinstance(v.claims.get("aud"), list)
                                                   else [v.claims.get("aud")]))),
-        "Success": prop((re.Match, lambda v: True)),
-        "Groups": prop((re.Match, lambda v: CsList([v.group(0), *v.groups()]))),
+        "Success": prop((RegexGroup, lambda v: v.success)),
+        "Groups": prop((RegexMatch, lambda v: v.groups)),
+        "Index": prop((RegexGroup, lambda v: v.start)),
     }
 
 
@@ -126,6 +131,8 @@ def index(value: Any, key: Any) -> Any:
         return value.get(key)
     if isinstance(value, JArray):
         return _positional(value.values, key)
+    if isinstance(value, GroupCollection):
+        return value.get(key)
     if isinstance(value, (list, str)):
         return _positional(value, key)
     if isinstance(value, dict):

@@ -31,6 +31,53 @@ class CsList(list):
     __slots__ = ()
 
 
+class RegexGroup:
+    """A .NET ``Group`` (and the ``Match`` itself): ``Success``, ``Value`` ("" when it did not take part), ``Index``,
+    ``Length``."""
+
+    __slots__ = ("success", "value", "start")
+
+    def __init__(self, success: bool, value: str, start: int) -> None:
+        self.success, self.value, self.start = success, value, start
+
+    def __str__(self) -> str:  # Match.ToString() is its Value
+        return self.value
+
+
+class RegexMatch(RegexGroup):
+    """A .NET ``Match``: a failed match is ``Success`` false with an empty ``Value`` (never null), and its
+    ``Groups`` are indexed by number or by name."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, match: Any) -> None:
+        if match is None:
+            super().__init__(False, "", 0)
+            self.groups = GroupCollection([RegexGroup(False, "", 0)], {})
+            return
+        super().__init__(True, match.group(0), match.start())
+        groups = [RegexGroup(True, match.group(0), match.start())]
+        for number in range(1, (match.re.groups or 0) + 1):
+            taken = match.group(number)
+            groups.append(RegexGroup(taken is not None, taken or "", match.start(number) if taken is not None else 0))
+        self.groups = GroupCollection(groups, {name: groups[n] for name, n in match.re.groupindex.items()})
+
+
+class GroupCollection(list):
+    """``Match.Groups``: by number, and by name for named groups; an unknown one is a failed group, as in .NET."""
+
+    __slots__ = ("by_name",)
+
+    def __init__(self, groups: list[RegexGroup], by_name: dict[str, RegexGroup]) -> None:
+        super().__init__(groups)
+        self.by_name = by_name
+
+    def get(self, key: Any) -> RegexGroup:
+        if type(key) is int:
+            return self[key] if 0 <= key < len(self) else RegexGroup(False, "", 0)
+        return self.by_name.get(str(key), RegexGroup(False, "", 0))
+
+
 class AnonymousObject(dict):
     """``new { a = 1 }``: serialized by JsonConvert as an object."""
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import jtoken
 from .dispatch import comparison_folds, parse_int
-from .dotnet import CsList, Hasher, Url, Utf8Encoding, display, to_bool, unwrap
+from .dotnet import CsList, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, unwrap
 from .errors import CsError
 from .jtoken import JArray, JObject, JProperty, JValue
 
@@ -72,21 +72,45 @@ def _regex_options(args: tuple[Any, ...]) -> int:
     return flags
 
 
+_DOTNET_NAMED = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>|\\k<([A-Za-z_][A-Za-z0-9_]*)>")
+
+
 def _regex(pattern: Any, flags: int) -> re.Pattern[str]:
+    """A .NET pattern compiled: named groups ``(?<name>…)`` and back-references ``\\k<name>`` in Python's syntax."""
+    text = _DOTNET_NAMED.sub(lambda m: f"(?P<{m.group(1)}>" if m.group(1) else f"(?P={m.group(2)})", str(pattern))
     try:
-        return re.compile(str(pattern), flags)
+        return re.compile(text, flags)
     except re.error as exc:
         raise CsError(f"Invalid pattern '{pattern}': {exc}") from None
 
 
-def _regex_match(text: Any, pattern: Any, *options: Any) -> Any:
-    return _regex(pattern, _regex_options(options)).search(str(text))
+def _regex_match(text: Any, pattern: Any, *options: Any) -> RegexMatch:
+    return RegexMatch(_regex(pattern, _regex_options(options)).search(str(text)))
+
+
+_SUBSTITUTION = re.compile(r"\$(?:\$|&|(\d+)|\{([A-Za-z_][A-Za-z0-9_]*|\d+)\})")
 
 
 def _regex_replace(text: Any, pattern: Any, replacement: Any, *options: Any) -> str:
+    """``Regex.Replace`` with .NET's substitutions: ``$1``, ``${name}``, ``$&`` (the match) and ``$$`` (a ``$``)."""
     compiled = _regex(pattern, _regex_options(options))
-    return compiled.sub(lambda m: re.sub(r"\$(\d+)", lambda g: m.group(int(g.group(1))) or "", str(replacement)),
-                        str(text))
+
+    def substitute(match: re.Match[str]) -> str:
+        def one(sub: re.Match[str]) -> str:
+            token = sub.group(0)
+            if token == "$$":
+                return "$"
+            if token == "$&":
+                return match.group(0)
+            ref = sub.group(1) or sub.group(2)
+            key: int | str = int(ref) if ref.isdigit() else ref
+            try:
+                return match.group(key) or ""
+            except (IndexError, re.error):  # no such group: .NET leaves the text as written
+                return token
+        return _SUBSTITUTION.sub(one, str(replacement))
+
+    return compiled.sub(substitute, str(text))
 
 
 def _parse_datetime(text: Any) -> datetime:
