@@ -167,3 +167,28 @@ def test_regex_matches_and_replacements_as_dotnet(source: str, expected: object)
     from toolkit.emulator.expressions import compile_expression
 
     assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@(string.Format("{0}:{1}", "a", 2))', "a:2"),
+    ('@(string.Format("{0:N2}", 1234.5))', "1,234.50"),
+    ('@(string.Format("{0:D5}", 42))', "00042"),
+    ('@(string.Format("[{0,5}]", 42))', "[   42]"),
+    ('@(string.Format("[{0,-4}]", "ab"))', "[ab  ]"),
+    ('@(string.Format("{{0}} {0}", 1))', "{0} 1"),
+    ('@((-42).ToString("D5"))', "-00042"),
+])
+def test_string_format_reads_alignment_formats_and_escaped_braces(source: str, expected: object) -> None:
+    """Found by an audit: "{0:N2}" and "{0,5}" came back as written, "{{0}}" was replaced, and D5 counted the sign."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected
+
+
+def test_string_format_with_a_missing_argument_is_a_format_exception() -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
+
+    with pytest.raises(ExpressionRuntimeError):
+        compile_expression('@(string.Format("{1}", "a"))').evaluate(ctx())

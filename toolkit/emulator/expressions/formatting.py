@@ -62,8 +62,8 @@ def format_number(value: float, fmt: str) -> str:
     m = re.fullmatch(r"([FfNnDd])(\d*)", fmt)
     if m:
         kind, digits = m.group(1).upper(), int(m.group(2) or (0 if m.group(1) in "Dd" else 2))
-        if kind == "D":
-            return f"{int(value):0{digits}d}"
+        if kind == "D":  # the digits are a minimum for the number without its sign: (-42).ToString("D5") = -00042
+            return ("-" if int(value) < 0 else "") + f"{abs(int(value)):0{digits}d}"
         return f"{value:,.{digits}f}" if kind == "N" else f"{value:.{digits}f}"
     m = re.fullmatch(r"0*\.?(0*)", fmt)
     if m:

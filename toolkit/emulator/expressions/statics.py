@@ -14,7 +14,7 @@ from typing import Any
 
 from . import jtoken
 from .dispatch import comparison_folds, parse_int
-from .dotnet import CsList, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, unwrap
+from .dotnet import CsList, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap
 from .errors import CsError
 from .jtoken import JArray, JObject, JProperty, JValue
 
@@ -70,6 +70,31 @@ def _regex_options(args: tuple[Any, ...]) -> int:
         if isinstance(arg, str) and "Multiline" in arg:
             flags |= re.MULTILINE
     return flags
+
+
+_FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}|[{}]")
+
+
+def _string_format(fmt: str, args: tuple[Any, ...]) -> str:
+    """``string.Format`` as .NET reads its format: ``{0}``, ``{0,5}`` / ``{0,-5}`` (alignment), ``{0:N2}`` (the
+    value's ToString(format)), ``{{`` and ``}}``; an index past the arguments or a lone brace is a FormatException."""
+
+    def item(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        if match.group(1) is None:
+            raise CsError("Input string was not in a correct format.")
+        position = int(match.group(1))
+        if position >= len(args):
+            raise CsError("Index (zero based) must be greater than or equal to zero and less than the size of the "
+                          "argument list.")
+        value, spec = args[position], match.group(3)
+        text = "" if value is None else to_string(value, spec) if spec else display(value)
+        width = int(match.group(2) or 0)
+        return text.rjust(width) if width > 0 else text.ljust(-width)
+
+    return _FORMAT_ITEM.sub(item, fmt)
 
 
 _DOTNET_NAMED = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>|\\k<([A-Za-z_][A-Za-z0-9_]*)>")
@@ -160,7 +185,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "String.IsNullOrWhiteSpace": _string_is_null_or_whitespace,
     "string.Concat": _concat, "String.Concat": _concat,
     "string.Join": _join, "String.Join": _join,
-    "string.Format": lambda fmt, *args: re.sub(r"\{(\d+)\}", lambda m: display(args[int(m.group(1))]), str(fmt)),
+    "string.Format": lambda fmt, *args: _string_format(str(fmt), args),
     "string.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
         a is not None and b is not None and a.lower() == b.lower()),
     "String.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
