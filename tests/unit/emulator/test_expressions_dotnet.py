@@ -192,3 +192,20 @@ def test_string_format_with_a_missing_argument_is_a_format_exception() -> None:
 
     with pytest.raises(ExpressionRuntimeError):
         compile_expression('@(string.Format("{1}", "a"))').evaluate(ctx())
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@(Regex.IsMatch("abc", "x"))', False),
+    ('@(Regex.IsMatch("abc", "b"))', True),
+    ("@(Math.Round(4.35, 1))", 4.4),  # 4.35 * 10 is 43.5 in doubles: to even, 44
+    ("@(Math.Round(2.835, 2))", 2.84),
+    ("@(Math.Round(2.5))", 2.0),
+    ("@(Math.Round(-2.5))", -2.0),
+    ("@(Math.Round(2.5, MidpointRounding.AwayFromZero))", 3.0),
+    ("@(Math.Round(0.49999999999999994, 0, MidpointRounding.AwayFromZero))", 0.0),
+])
+def test_regex_ismatch_and_math_round_as_dotnet(source: str, expected: object) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

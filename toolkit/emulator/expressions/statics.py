@@ -50,12 +50,24 @@ def _convert_to_int(value: Any) -> int:
     return parse_int(value)
 
 
-def _math_round(value: Any, digits: int = 0, *mode: Any) -> float:
+def _math_round(value: Any, *rest: Any) -> float:
+    """``Math.Round(value[, digits][, mode])`` as .NET computes it: the value scaled by 10^digits in double
+    arithmetic, rounded half to even (or away from zero), scaled back (Math.Round(4.35, 1) is 4.4 there, as
+    4.35 * 10 is 43.5 in doubles; Python's round(4.35, 1) is 4.3)."""
     value = float(unwrap(value))
-    if mode and mode[0] == "AwayFromZero":
-        scaled = abs(value) * 10**digits
-        return math.copysign(math.floor(scaled + 0.5) / 10**digits, value)
-    return round(value, digits)
+    digits = next((r for r in rest if type(r) is int), 0)
+    away = any(r == "AwayFromZero" for r in rest)
+    if not 0 <= digits <= 15:
+        raise CsError("Rounding digits must be between 0 and 15, inclusive. (Parameter 'digits')")
+    if math.isnan(value) or math.isinf(value):
+        return value
+    power = 10.0 ** digits
+    scaled = value * power if digits else value
+    if away:  # .NET: Truncate(value + CopySign(0.49999999999999994, value))
+        rounded = float(math.trunc(scaled + math.copysign(0.49999999999999994, scaled)))
+    else:
+        rounded = float(round(scaled))  # half to even, as .NET's default
+    return rounded / power if digits else rounded
 
 
 def _timespan(unit: str) -> Callable[[Any], timedelta]:
@@ -209,7 +221,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "TimeSpan.FromSeconds": _timespan("seconds"), "TimeSpan.FromMinutes": _timespan("minutes"),
     "TimeSpan.FromHours": _timespan("hours"), "TimeSpan.FromDays": _timespan("days"),
     "TimeSpan.FromMilliseconds": _timespan("milliseconds"),
-    "Regex.IsMatch": lambda text, pattern, *o: _regex_match(text, pattern, *o) is not None,
+    "Regex.IsMatch": lambda text, pattern, *o: _regex(pattern, _regex_options(o)).search(str(text)) is not None,
     "Regex.Match": _regex_match, "Regex.Replace": _regex_replace,
     "JObject.Parse": lambda text: jtoken.parse(text, JObject), "JArray.Parse": lambda text: jtoken.parse(text, JArray),
     "JToken.Parse": lambda text: jtoken.parse(text), "JObject.FromObject": lambda v: jtoken.to_token(v),
