@@ -209,3 +209,24 @@ def test_regex_ismatch_and_math_round_as_dotnet(source: str, expected: object) -
     from toolkit.emulator.expressions import compile_expression
 
     assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("source", "check"), [
+    ("@(Math.Pow(-8, 1.0 / 3))", math.isnan),  # was a Python complex number
+    ("@(Math.Pow(10, 400))", lambda v: v == math.inf),  # was a Python OverflowError
+    ("@(Math.Sqrt(-1))", math.isnan),
+    ("@(Math.Pow(2, 10))", lambda v: v == 1024.0),
+])
+def test_math_follows_ieee_doubles(source: str, check: object) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert check(compile_expression(source).evaluate(ctx()))  # type: ignore[operator]
+
+
+def test_math_abs_of_int_min_value_overflows() -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
+
+    with pytest.raises(ExpressionRuntimeError):
+        compile_expression("@(Math.Abs(int.MinValue))").evaluate(ctx())

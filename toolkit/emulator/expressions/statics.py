@@ -70,6 +70,26 @@ def _math_round(value: Any, *rest: Any) -> float:
     return rounded / power if digits else rounded
 
 
+def _math_abs(value: Any) -> Any:
+    """``Math.Abs``: int.MinValue has no positive twin (OverflowException in .NET)."""
+    value = unwrap(value)
+    if type(value) is int and value == -(2**31):
+        raise CsError("Negating the minimum value of a twos complement number is invalid.")
+    return abs(value)
+
+
+def _math_pow(base: float, exponent: float) -> float:
+    """``Math.Pow`` in IEEE doubles: a negative base with a fractional exponent is NaN (Python gives a complex
+    number), a result too large is infinity (Python raises)."""
+    try:
+        result = base**exponent
+    except OverflowError:
+        return math.copysign(math.inf, base) if exponent == int(exponent) and int(exponent) % 2 else math.inf
+    except ZeroDivisionError:  # 0 ** negative
+        return math.inf
+    return math.nan if isinstance(result, complex) else float(result)
+
+
 def _timespan(unit: str) -> Callable[[Any], timedelta]:
     return lambda amount: timedelta(**{unit: float(unwrap(amount))})
 
@@ -213,9 +233,10 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Convert.ToBase64String": lambda data: base64.b64encode(bytes(data)).decode("ascii"),
     "Convert.FromBase64String": lambda text: CsList(base64.b64decode(str(text))),
     "Math.Round": _math_round, "Math.Max": lambda a, b: max(unwrap(a), unwrap(b)),
-    "Math.Min": lambda a, b: min(unwrap(a), unwrap(b)), "Math.Abs": lambda a: abs(unwrap(a)),
+    "Math.Min": lambda a, b: min(unwrap(a), unwrap(b)), "Math.Abs": _math_abs,
     "Math.Floor": lambda a: float(math.floor(unwrap(a))), "Math.Ceiling": lambda a: float(math.ceil(unwrap(a))),
-    "Math.Pow": lambda a, b: float(unwrap(a)) ** float(unwrap(b)), "Math.Sqrt": lambda a: math.sqrt(unwrap(a)),
+    "Math.Pow": lambda a, b: _math_pow(float(unwrap(a)), float(unwrap(b))),
+    "Math.Sqrt": lambda a: math.sqrt(x) if (x := float(unwrap(a))) >= 0 or math.isnan(x) else math.nan,
     "Guid.NewGuid": uuid.uuid4, "Guid.Parse": lambda text: uuid.UUID(str(text)),
     "DateTime.Parse": _parse_datetime,
     "TimeSpan.FromSeconds": _timespan("seconds"), "TimeSpan.FromMinutes": _timespan("minutes"),
