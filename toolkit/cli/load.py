@@ -6,6 +6,7 @@ import json
 
 import click
 
+from toolkit.cli._interrupt import sigterm_stops
 from toolkit.cli._engine import engine_options
 from toolkit.cli._options import config_option, env_option, format_option
 from toolkit.cli._output import out
@@ -32,6 +33,7 @@ class Duration(click.ParamType):
 @engine_options("Concurrent users (Locust: spread over the workers, at least one each).", users_required=True)
 @click.option("--duration", type=Duration(), required=True, help="How long to send: 90, 30s, 5m, 1h, 1m30s.")
 @format_option("text", "json")
+@sigterm_stops
 def cli(config_path: str, env_name: str | None, engine: str, users: int, workers: int, duration: float,
         output_format: str) -> None:
     """Soak the gateway with unique prompts (the semantic cache cannot answer) for DURATION.

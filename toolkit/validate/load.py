@@ -157,7 +157,9 @@ def run_load(*, config: str | os.PathLike[str] = "toolkit.yaml", env: str | None
                 driver.close()
     finally:
         target.close()
-    if replies and all(r.status == 0 for r in replies):
+    if not replies:
+        raise InputError(f"the soak sent no request in {seconds:g} s: give a longer --duration")
+    if all(r.status == 0 for r in replies):
         kinds = Counter(r.error or "NoResponse" for r in replies).most_common(1)[0][0]
         raise RemoteError(f"the gateway at {target.gateway_url} answered none of {len(replies)} requests ({kinds})")
     return summarise(replies, header, caller.regions, engine=engine, users=users,

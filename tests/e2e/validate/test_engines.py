@@ -107,6 +107,7 @@ def test_load_reports_per_backend_figures_that_add_up(committed_gateway: Any, co
     (["--users", "2", "--duration", "soon"], 2, "'soon' is not a duration"),
     (["--users", "2", "--duration", "0s"], 2, "longer than zero"),
     (["--users", "1", "--duration", "3s", "--engine", "locust", "--workers", "2"], 3, "fewer than the 2 Locust"),
+    (["--users", "1", "--duration", "0.000001s"], 3, "sent no request"),  # was exit 0 with zero requests
 ])
 def test_load_bad_input_is_a_clear_usage_error(committed_gateway: Any, config_path: Path, args: list[str], code: int,
                                                words: str) -> None:

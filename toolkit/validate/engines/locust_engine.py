@@ -94,8 +94,8 @@ class LocustEngine:
                 pass
         for process in self._processes:
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+                process.wait(timeout=10 if self._stream is not None and sys.exc_info()[0] is None else 1)
+            except subprocess.TimeoutExpired:  # busy in a soak, or the run is being interrupted: stop it now
                 process.kill()
                 process.wait()
         for stream in (self._stream, self._connection, self._listener, *self._logs):

@@ -23,6 +23,8 @@ from gevent.queue import Empty, Queue  # noqa: E402
 from locust import FastHttpUser, constant, events, task  # noqa: E402
 from locust.runners import WorkerRunner  # noqa: E402
 
+from toolkit.validate.engines.error_names import transport_error_name  # noqa: E402
+
 from toolkit.validate.traffic import nonce, with_prompt  # noqa: E402  (toolkit is installed where workers run)
 
 BATCH, SOAK, RESULTS, SOAK_DONE = "toolkit_batch", "toolkit_soak", "toolkit_results", "toolkit_soak_done"
@@ -63,6 +65,7 @@ WORK = _Worker()
 
 
 @events.init.add_listener
+
 def _on_init(environment, **_kwargs):  # type: ignore[no-untyped-def]
     runner = environment.runner
     if not isinstance(runner, WorkerRunner):
@@ -116,9 +119,9 @@ class GatewayUser(FastHttpUser):
                         body = (response.content or b"")[:MAX_BODY].decode("utf-8", "replace")
                     response.success() if 200 <= status < 300 else response.failure(f"HTTP {status}")
                 else:
-                    error = type(response.error).__name__ if response.error else "NoResponse"
+                    error = transport_error_name(response.error) if response.error else "NoResponse"
                     response.failure(error)
         except Exception as exc:  # noqa: BLE001 - any transport failure is a reply with status 0
-            error = type(exc).__name__
+            error = transport_error_name(exc)
         return {"id": item["id"], "t": started_wall, "ms": (time.perf_counter() - started) * 1000,
                 "status": status, "headers": headers, "body": body, "error": error}
