@@ -83,3 +83,21 @@ def desired_of(config: LoadedConfig, *features: str) -> Desired:
 def remote_state(plane: ManagementPlane) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Every stored resource's properties, keyed by (kind, name, parent): the state to compare, without ETags."""
     return {(r.key.kind.value, r.key.name, r.key.parent): r.properties for r in plane.store.all()}
+
+
+def v1_then_v2(target: Any, tmp_path: Path) -> tuple[Desired, Any]:
+    """SMALL_CONFIG applied, then the desired state and plan (with prune) of SMALL_CONFIG_V2."""
+    from toolkit.publish import apply_plan, plan_against
+
+    v1 = desired_of(make_config(tmp_path / "v1", SMALL_CONFIG))
+    apply_plan(target.client, plan_against(target, v1, env="local"), v1.resources)
+    v2 = desired_of(make_config(tmp_path / "v2", SMALL_CONFIG_V2, SECRET_V2))
+    return v2, plan_against(target, v2, env="local", prune=True)
+
+
+def action_index(plan: Any, op: Any, name: str, kind: Any = None) -> int:
+    """The position of ``op`` on resource ``name`` (a backend unless ``kind``) among the plan's actions."""
+    from toolkit.artifacts.layout import Kind
+
+    kind = Kind.BACKEND if kind is None else kind
+    return next(i for i, c in enumerate(plan.actions) if c.op is op and c.ref.kind is kind and c.ref.name == name)

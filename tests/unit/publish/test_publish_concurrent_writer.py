@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from publish_helpers import SECRET_V2, SMALL_CONFIG, SMALL_CONFIG_V2, desired_of, make_config, remote_state
+from publish_helpers import action_index, remote_state, v1_then_v2
 from toolkit.artifacts.layout import Kind
 from toolkit.emulator.management import ManagementPlane, TlsMaterial
-from toolkit.publish import ApimTarget, ApplyFailed, Op, Plan, apply_plan, plan_against
+from toolkit.publish import ApimTarget, ApplyFailed, Op, Plan, apply_plan
 from toolkit.publish.apply import ApplyInterrupted
 from toolkit.publish.errors import http_error
 from toolkit.publish.target import LOCAL_RESOURCE_GROUP as RG
@@ -35,17 +35,6 @@ def other(management_url: str, tls: TlsMaterial, plane: Any) -> Iterator[Any]:
 def _other_writes_backend(other: Any, name: str) -> None:
     body = {"properties": {"url": OTHER_URL, "protocol": "http", "description": "made by another writer"}}
     other.backend.create_or_update(RG, SVC, name, io.BytesIO(json.dumps(body).encode()))
-
-
-def _v1_then_v2(target: ApimTarget, tmp_path: Path) -> tuple[Any, Plan]:
-    v1 = desired_of(make_config(tmp_path / "v1", SMALL_CONFIG))
-    apply_plan(target.client, plan_against(target, v1, env="local"), v1.resources)
-    v2 = desired_of(make_config(tmp_path / "v2", SMALL_CONFIG_V2, SECRET_V2))
-    return v2, plan_against(target, v2, env="local", prune=True)
-
-
-def _index(plan: Plan, op: Op, name: str, kind: Kind = Kind.BACKEND) -> int:
-    return next(i for i, c in enumerate(plan.actions) if c.op is op and c.ref.kind is kind and c.ref.name == name)
 
 
 def _then_fail_the_last_write(plane: ManagementPlane, plan: Plan, ours: int, action: Callable[[], None]) -> Callable[[], None]:
@@ -79,9 +68,9 @@ def _without(state: dict[Any, Any], name: str) -> dict[Any, Any]:
 @pytest.mark.parametrize("op,name", [(Op.UPDATE, "b1"), (Op.CREATE, "b4")])
 def test_a_resource_another_writer_changed_after_our_write_is_not_restored(
         target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path, op: Op, name: str) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
-    ours = _index(plan, op, name)
+    ours = action_index(plan, op, name)
     assert ours < len(plan.actions) - 1
     writes = _then_fail_the_last_write(plane, plan, ours, lambda: _other_writes_backend(other, name))
     with pytest.raises(ApplyFailed) as caught:
@@ -99,9 +88,9 @@ def test_a_resource_another_writer_changed_after_our_write_is_not_restored(
 
 def test_a_write_that_meets_another_writer_gets_412_and_their_change_is_kept(
         target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
-    theirs = _index(plan, Op.UPDATE, "b1")
+    theirs = action_index(plan, Op.UPDATE, "b1")
     assert theirs > 0
     with pytest.raises(ApplyFailed) as caught:  # just before our write of b1, someone else writes b1
         apply_plan(target.client, plan, desired.resources,
@@ -116,8 +105,8 @@ def test_a_write_that_meets_another_writer_gets_412_and_their_change_is_kept(
 
 def test_a_resource_another_writer_deleted_is_not_re_created(target: ApimTarget, plane: ManagementPlane, other: Any,
                                                             tmp_path: Path) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
-    ours = _index(plan, Op.UPDATE, "api-secret", Kind.NAMED_VALUE)
+    desired, plan = v1_then_v2(target, tmp_path)
+    ours = action_index(plan, Op.UPDATE, "api-secret", Kind.NAMED_VALUE)
     deletes = _then_fail_the_last_write(plane, plan, ours,
                                         lambda: other.named_value.delete(RG, SVC, "api-secret", if_match="*"))
     with pytest.raises(ApplyFailed) as caught:
@@ -129,9 +118,9 @@ def test_a_resource_another_writer_deleted_is_not_re_created(target: ApimTarget,
 def test_a_failed_write_that_landed_is_undone_but_not_someone_elses(target: ApimTarget, plane: ManagementPlane,
                                                                     tmp_path: Path) -> None:
     """A 500 after the commit: our body is on the target, so it is ours to undo (its ETag is the current one)."""
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
-    b1 = plan.actions[_index(plan, Op.UPDATE, "b1")]
+    b1 = plan.actions[action_index(plan, Op.UPDATE, "b1")]
     original = target.client.put
 
     def put_then_fail(ref: Any, body: Any, if_match: Any = None) -> Any:
@@ -149,8 +138,8 @@ def test_a_failed_write_that_landed_is_undone_but_not_someone_elses(target: Apim
 
 def test_a_412_is_never_ours_even_when_the_other_writer_wrote_our_body(
         target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
-    theirs = _index(plan, Op.UPDATE, "b1")
+    desired, plan = v1_then_v2(target, tmp_path)
+    theirs = action_index(plan, Op.UPDATE, "b1")
     b1 = plan.actions[theirs].ref
 
     def same_as_ours() -> None:
@@ -165,7 +154,7 @@ def test_a_412_is_never_ours_even_when_the_other_writer_wrote_our_body(
 
 def test_a_failed_delete_that_landed_is_re_created(target: ApimTarget, plane: ManagementPlane, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
     original = target.client.delete
 
@@ -187,8 +176,8 @@ def test_a_failed_delete_that_landed_is_re_created(target: ApimTarget, plane: Ma
 
 def test_a_resource_another_writer_re_created_after_our_delete_is_kept(
         target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
-    deleted = _index(plan, Op.DELETE, "b2")
+    desired, plan = v1_then_v2(target, tmp_path)
+    deleted = action_index(plan, Op.DELETE, "b2")
     assert deleted == len(plan.actions) - 1
     done: list[str] = []
 
@@ -206,9 +195,9 @@ def test_a_resource_another_writer_re_created_after_our_delete_is_kept(
 
 def test_a_resource_we_created_and_another_writer_deleted_counts_as_restored(
         target: ApimTarget, plane: ManagementPlane, other: Any, tmp_path: Path) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
-    created = _index(plan, Op.CREATE, "b4")
+    created = action_index(plan, Op.CREATE, "b4")
     gone = _after_write(plan, created, lambda: other.backend.delete(RG, SVC, "b4", if_match="*"))
     with pytest.raises(ApplyFailed) as caught:  # the pool update then fails: its member b4 is missing
         apply_plan(target.client, plan, desired.resources, on_event=gone)

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ServiceResponseError
 
-from publish_helpers import SECRET_V2, SMALL_CONFIG, SMALL_CONFIG_V2, desired_of, make_config, remote_state
-from toolkit.artifacts.layout import Kind
+from publish_helpers import SECRET_V2, action_index, remote_state, v1_then_v2
 from toolkit.emulator.management import ManagementPlane
-from toolkit.publish import ApimTarget, ApplyFailed, Op, Plan, apply_plan, plan_against
+from toolkit.publish import ApimTarget, ApplyFailed, Op, apply_plan, plan_against
 
 
 def _lose_answer(monkeypatch: pytest.MonkeyPatch, target: ApimTarget, method: str, path: str, *,
@@ -37,17 +36,6 @@ def _lose_answer(monkeypatch: pytest.MonkeyPatch, target: ApimTarget, method: st
     return lost
 
 
-def _v1_then_v2(target: ApimTarget, tmp_path: Path) -> tuple[Any, Plan]:
-    v1 = desired_of(make_config(tmp_path / "v1", SMALL_CONFIG))
-    apply_plan(target.client, plan_against(target, v1, env="local"), v1.resources)
-    v2 = desired_of(make_config(tmp_path / "v2", SMALL_CONFIG_V2, SECRET_V2))
-    return v2, plan_against(target, v2, env="local", prune=True)
-
-
-def _index(plan: Plan, op: Op, name: str, kind: Kind = Kind.BACKEND) -> int:
-    return next(i for i, c in enumerate(plan.actions) if c.op is op and c.ref.kind is kind and c.ref.name == name)
-
-
 @pytest.mark.parametrize("method,path,landed", [
     ("PUT", "/backends/b1?", True),  # an update that landed: its resend would have met our own ETag (412)
     ("PUT", "/backends/b1?", False),  # an update that did not land: sent once more
@@ -57,7 +45,7 @@ def _index(plan: Plan, op: Op, name: str, kind: Kind = Kind.BACKEND) -> int:
 def test_a_write_whose_answer_was_lost_is_ours(target: ApimTarget, plane: ManagementPlane, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, method: str, path: str,
                                                landed: bool) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     lost = _lose_answer(monkeypatch, target, method, path, landed=landed)
     outcome = apply_plan(target.client, plan, desired.resources)
     assert lost, "the answer was not lost: the test did not test anything"
@@ -69,9 +57,9 @@ def test_a_write_whose_answer_was_lost_is_ours(target: ApimTarget, plane: Manage
 
 def test_a_lost_answer_then_a_failure_rolls_back_everything(target: ApimTarget, plane: ManagementPlane,
                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
-    assert _index(plan, Op.UPDATE, "b1") < len(plan.actions) - 1
+    assert action_index(plan, Op.UPDATE, "b1") < len(plan.actions) - 1
     lost = _lose_answer(monkeypatch, target, "PUT", "/backends/b1?")
     plane.faults.fail_nth_write(len(plan.actions), 500)  # the last write of the plan fails (b1's PUT is sent once)
     with pytest.raises(ApplyFailed) as caught:
@@ -87,9 +75,9 @@ def test_a_lost_answer_then_a_failure_rolls_back_everything(target: ApimTarget, 
 def test_a_lost_answer_on_a_rollback_write_is_restored(target: ApimTarget, plane: ManagementPlane,
                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rollback's conditional PUT that puts b1 back loses its answer: still counted as restored."""
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     before = remote_state(plane)
-    b1 = _index(plan, Op.UPDATE, "b1")
+    b1 = action_index(plan, Op.UPDATE, "b1")
     plane.faults.fail_nth_write(len(plan.actions), 500)
     seen: list[str] = []
 
@@ -108,7 +96,7 @@ def test_a_lost_answer_on_a_rollback_write_is_restored(target: ApimTarget, plane
 def test_another_writer_during_a_lost_answer_is_still_theirs(target: ApimTarget, plane: ManagementPlane,
                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No answer, and the resource holds neither our body nor the planned version: another writer's, left alone."""
-    desired, plan = _v1_then_v2(target, tmp_path)
+    desired, plan = v1_then_v2(target, tmp_path)
     transport = target.client.sdk._client._pipeline._transport
     original: Callable[..., Any] = transport.send
     other = {"properties": {"url": "https://other-writer.example.com/openai", "protocol": "http"}}
@@ -131,6 +119,6 @@ def test_another_writer_during_a_lost_answer_is_still_theirs(target: ApimTarget,
     with pytest.raises(ApplyFailed) as caught:
         apply_plan(target.client, plan, desired.resources)
     outcome = caught.value.outcome
-    assert outcome.failed == plan.actions[_index(plan, Op.UPDATE, "b1")]
+    assert outcome.failed == plan.actions[action_index(plan, Op.UPDATE, "b1")]
     assert outcome.changed_by_others == ["backend 'b1'"]
     assert remote_state(plane)[("backend", "b1", "")]["url"] == other["properties"]["url"]
