@@ -230,3 +230,22 @@ def test_math_abs_of_int_min_value_overflows() -> None:
 
     with pytest.raises(ExpressionRuntimeError):
         compile_expression("@(Math.Abs(int.MinValue))").evaluate(ctx())
+
+
+@pytest.mark.parametrize("source", ["@('a' + 1)", "@('a' + 'b')", "@(1 + 'a')", "@('z' - 1)"])
+def test_arithmetic_on_a_char_literal_is_refused_as_the_emulators_limit(source: str) -> None:
+    """C# adds code points ('a' + 1 is 98); the emulator's chars are one-character strings ("a1"): refused, not
+    answered wrongly (found by an audit)."""
+    from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert caught.value.limit and "arithmetic on char values" in str(caught.value)
+
+
+@pytest.mark.parametrize(("source", "expected"), [("@('a' + \"bc\")", "abc"), ("@(\"x\" + 'a')", "xa")])
+def test_a_char_joined_to_a_string_still_concatenates(source: str, expected: str) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

@@ -446,6 +446,8 @@ class Compiler(DynamicCompiler):
             lf, rf = left.fn, right.fn
             fn: Fn = (lambda ctx: lf(ctx) and rf(ctx)) if node.op == "&&" else (lambda ctx: lf(ctx) or rf(ctx))
             return self._fold(Compiled(fn, _T.BOOL, node.pos), left, right)
+        if node.op in ("+", "-", "*", "/", "%"):
+            self._refuse_char_arithmetic(node, left, right)
         if node.op == "+":
             return self._plus(node, left, right)
         if node.op in ("-", "*", "/", "%"):
@@ -459,6 +461,18 @@ class Compiler(DynamicCompiler):
                 _cast_hint(left) or _cast_hint(right),
             )  # fmt: skip
         return self._fold(Compiled(_relational(left, right, _RELATIONAL[node.op]), _T.BOOL, node.pos), left, right)
+
+    def _refuse_char_arithmetic(self, node: Binary, left: Compiled, right: Compiled) -> None:
+        """A char literal in arithmetic: C# adds code points ('a' + 1 is 98, 'a' + 'b' is 195); the emulator holds
+        chars as one-character strings and would concatenate ("a1"), so it refuses rather than answer wrongly."""
+        left_char, right_char = self._is_char_literal(node.left), self._is_char_literal(node.right)
+        if (left_char and (right_char or right.type in NUMERIC)) or (right_char and left.type in NUMERIC):
+            raise self.refuse(node.pos, "arithmetic on char values is not supported", "write the number ('a' is 97)",
+                              limit=True)
+
+    def _is_char_literal(self, node: Node) -> bool:
+        """A literal written 'c' (a char in C#; a one-character string in the emulator)."""
+        return isinstance(node, Literal) and node.type is CsType.STRING and self.source[node.pos:node.pos + 1] == "'"
 
     def _equality(self, node: Binary) -> Compiled:
         left, right = self.node(node.left), self.node(node.right)
@@ -670,3 +684,4 @@ def _string_binary(recv: Fn, arg: Fn, op: Callable[..., object], pos: int) -> Fn
         return op(value, other)
 
     return run
+
