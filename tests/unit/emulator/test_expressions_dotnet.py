@@ -249,3 +249,14 @@ def test_a_char_joined_to_a_string_still_concatenates(source: str, expected: str
     from toolkit.emulator.expressions import compile_expression
 
     assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("fmt", "length", "first", "hyphens"), [("N", 32, "", 0), ("D", 36, "", 4), ("B", 38, "{", 4),
+                                                                  ("P", 38, "(", 4)])
+def test_guid_formats(fmt: str, length: int, first: str, hyphens: int) -> None:
+    """Found by an audit: "N" and "B" gave the 36-character form."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    text = compile_expression(f'@(Guid.NewGuid().ToString("{fmt}"))').evaluate(ctx())
+    assert len(text) == length and text.startswith(first) and text.count("-") == hyphens

@@ -428,9 +428,22 @@ def to_string(value: Any, fmt: Any = None) -> str:
         return format_datetime(value, fmt)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and fmt is not None:
         return format_number(value, fmt)
+    if isinstance(value, uuid.UUID) and fmt is not None:
+        return _guid_text(value, str(fmt))
     if isinstance(value, Url):
         return value.to_string()
     return format_value(value)
+
+
+def _guid_text(guid: uuid.UUID, fmt: str) -> str:
+    """``Guid.ToString(format)``: D (default) 36 characters with hyphens, N 32 digits, B in braces, P in
+    parentheses; anything else is a FormatException."""
+    text = str(guid)
+    forms = {"D": text, "N": guid.hex, "B": "{" + text + "}", "P": "(" + text + ")", "": text}
+    if fmt.upper() not in forms:
+        raise CsError("Format string can be only \"D\", \"d\", \"N\", \"n\", \"P\", \"p\", \"B\", \"b\", "
+                      "\"X\" or \"x\".")
+    return forms[fmt.upper()]
 
 
 def display(value: Any) -> str:
