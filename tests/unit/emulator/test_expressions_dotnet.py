@@ -260,3 +260,16 @@ def test_guid_formats(fmt: str, length: int, first: str, hyphens: int) -> None:
 
     text = compile_expression(f'@(Guid.NewGuid().ToString("{fmt}"))').evaluate(ctx())
     assert len(text) == length and text.startswith(first) and text.count("-") == hyphens
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@(TimeSpan.FromMinutes(-90).Hours)", -1), ("@(TimeSpan.FromMinutes(-90).Minutes)", -30),
+    ("@(TimeSpan.FromMinutes(-90).Days)", 0), ("@(TimeSpan.FromHours(-49).Days)", -2),
+    ("@(TimeSpan.FromMinutes(90).Hours)", 1), ("@(TimeSpan.FromSeconds(3661.5).Milliseconds)", 500),
+])
+def test_timespan_parts_keep_the_spans_sign(source: str, expected: int) -> None:
+    """Found by an audit: a negative span's Hours and Minutes were 22 and 30 (Python's floor division)."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

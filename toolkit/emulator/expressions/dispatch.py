@@ -86,11 +86,11 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "TotalMinutes": prop((timedelta, lambda v: v.total_seconds() / 60.0)),
         "TotalHours": prop((timedelta, lambda v: v.total_seconds() / 3600.0)),
         "TotalDays": prop((timedelta, lambda v: v.total_seconds() / 86400.0)),
-        "Days": prop((timedelta, lambda v: v.days)),
-        "Hours": prop((timedelta, lambda v: int(v.total_seconds() // 3600) % 24)),
-        "Minutes": prop((timedelta, lambda v: int(v.total_seconds() // 60) % 60)),
-        "Seconds": prop((timedelta, lambda v: int(v.total_seconds()) % 60)),
-        "Milliseconds": prop((timedelta, lambda v: v.microseconds // 1000)),
+        "Days": prop((timedelta, lambda v: _span_part(v, 86_400_000_000, None))),
+        "Hours": prop((timedelta, lambda v: _span_part(v, 3_600_000_000, 24))),
+        "Minutes": prop((timedelta, lambda v: _span_part(v, 60_000_000, 60))),
+        "Seconds": prop((timedelta, lambda v: _span_part(v, 1_000_000, 60))),
+        "Milliseconds": prop((timedelta, lambda v: _span_part(v, 1_000, 1_000))),
         "Scheme": prop((Url, lambda v: v.scheme)), "Host": prop((Url, lambda v: v.host)),
         "Port": prop((Url, lambda v: v.port)), "Path": prop((Url, lambda v: v.path)),
         "QueryString": prop((Url, lambda v: f"?{v.query}" if v.query else "")),
@@ -107,6 +107,15 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "Groups": prop((RegexMatch, lambda v: v.groups)),
         "Index": prop((RegexGroup, lambda v: v.start)),
     }
+
+
+def _span_part(span: timedelta, unit_microseconds: int, modulus: int | None) -> int:
+    """A TimeSpan component as .NET gives it: of the span's magnitude, with the span's sign (FromMinutes(-90) has
+    Hours -1 and Minutes -30; Python's floor division gave 22 and 30)."""
+    total = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+    part = abs(total) // unit_microseconds
+    part = part if modulus is None else part % modulus
+    return -part if total < 0 else part
 
 
 MEMBERS: dict[str, Callable[[Any], Any]] = _member_table()
