@@ -42,13 +42,9 @@ MISSING: Any = _Missing()
 def shown_value(value: Any) -> Any:
     """A field's value as plans show and store it: credentials inside text masked (a JWT or a key in a policy's
     XML, a ``?code=`` in a backend URL), as the plan never needs them (apply renders the bodies again)."""
-    from toolkit.report.redact import mask_credentials
+    from toolkit.report.redact import mask_credentials, masked
 
-    if isinstance(value, str):
-        return mask_credentials(value)
-    if isinstance(value, list):
-        return [shown_value(item) for item in value]
-    return value
+    return masked(value, mask_credentials)
 
 
 @dataclass(frozen=True)

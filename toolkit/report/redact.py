@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 MASK = "***"
 # A JWT (three base64url parts, the first a JSON header "eyJ...") wherever it appears.
@@ -54,3 +55,14 @@ def environment_secrets(environ: Mapping[str, str]) -> list[str]:
     """Values of environment variables whose names say they are secret (APIM_SUBSCRIPTION_KEY,
     TOOLKIT_EMULATOR_TOKEN, AZURE_CLIENT_SECRET...)."""
     return [value for name, value in environ.items() if _SECRET_NAME.search(name) and value]
+
+
+def masked(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` (JSON-like: dicts, lists, scalars) with every string passed through ``redact``."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: masked(item, redact) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item, redact) for item in value]
+    return value

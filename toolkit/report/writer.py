@@ -34,6 +34,7 @@ def write_report(run: Any, directory: str | Path, about: ReportInput | None = No
     from toolkit.report.html import report_html
     from toolkit.report.junit import junit_xml
     from toolkit.report.markdown import report_markdown
+    from toolkit.report.redact import masked
     from toolkit.report.summary_json import summary_document
 
     about = about or ReportInput()
@@ -60,17 +61,6 @@ def write_junit(run: Any, path: str | Path, about: ReportInput | None = None) ->
 
     about = about or ReportInput()
     return _write(Path(path), junit_xml(run, _redactor(run, about), partial=about.partial).decode("utf-8"))
-
-
-def masked(value: Any, redact: Callable[[str], str]) -> Any:
-    """``value`` (JSON-like: dicts, lists, scalars) with every string passed through ``redact``."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: masked(item, redact) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [masked(item, redact) for item in value]
-    return value
 
 
 def masked_frame(frame: Any, redact: Callable[[str], str]) -> Any:

@@ -61,13 +61,13 @@ def _math_round(value: Any, *rest: Any) -> float:
         raise CsError("Rounding digits must be between 0 and 15, inclusive. (Parameter 'digits')")
     if math.isnan(value) or math.isinf(value):
         return value
-    power = 10.0 ** digits
-    scaled = value * power if digits else value
+    power = 10.0 ** digits  # 1.0 for no digits: multiplying and dividing by it change nothing
+    scaled = value * power
     if away:  # .NET: Truncate(value + CopySign(0.49999999999999994, value))
         rounded = float(math.trunc(scaled + math.copysign(0.49999999999999994, scaled)))
     else:
         rounded = float(round(scaled))  # half to even, as .NET's default
-    return rounded / power if digits else rounded
+    return rounded / power
 
 
 def _math_abs(value: Any) -> Any:
