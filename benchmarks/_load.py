@@ -162,10 +162,11 @@ def serve(spec: dict[str, Any]) -> None:
 
 
 class _Child:
-    """A child process of this script that prints one JSON line when ready and runs until its stdin closes."""
+    """A child process (of this script, or of ``script``) that prints one JSON line when ready and runs until its
+    stdin closes."""
 
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    def __init__(self, *args: str, script: str = __file__) -> None:
+        self.process = subprocess.Popen([sys.executable, script, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
         assert self.process.stdout is not None
         line = self.process.stdout.readline()

@@ -9,6 +9,10 @@ max over the rounds, and the goals are judged on the medians.
 Goals: the gateway adds p50 <= 0.5 ms at concurrency 1 (sequential requests on one keep-alive connection), and
 at concurrency 32 it reaches >= 0.5x the throughput of the nginx hop.
 
+Also timed, for reference: "floor", a proxy with no policy at all (benchmarks/_floor_proxy.py) on the same Python
+stack (uvloop, httptools, orjson), making the same backend calls as the gateway for each request. What it adds is
+the least a Python process in the path costs on this machine; the gateway's policy work is what it adds beyond that.
+
 Also printed: the CPU time per request of the hop's process (the gateway's, nginx's) and of the backends' process
 during the concurrency rounds, from /proc: it counts what each process did, not the time it waited for a core,
 so it moves much less than requests/s when the machine is busy.
@@ -37,16 +41,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
+import json
 import os
 import shlex
 import statistics
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDERS, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, alternated,
-                   counted_latencies, cpu_seconds, embeddings_request, question, throughput)
+from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDERS, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, _Child,
+                   alternated, counted_latencies, cpu_seconds, embeddings_request, question, throughput)
 from _nginx import NginxProxy
 
 GOAL_ADDED_P50_MS = 0.5
@@ -75,6 +82,13 @@ def clients(full: bool, hits: bool, direct: tuple[str, str], nginx_url: Any, api
             "nginx": chain(nginx_url(EMBEDDINGS_PATH + EMBEDDINGS_QUERY), nginx_url(CHAT_PATH), {})}
 
 
+def floor_steps(full: bool, hits: bool, direct: tuple[str, str]) -> list[tuple[str, str]]:
+    """The floor proxy's backend calls for one request: those the gateway makes (see the module docstring)."""
+    if not full:
+        return [(direct[1], "same")]
+    return [(direct[0], "embeddings")] + ([] if hits else [(direct[1], "same")])
+
+
 def _spread(values: list[float], unit: str = "", digits: int = 3) -> str:
     return f"{min(values):.{digits}f} / {statistics.median(values):.{digits}f} / {max(values):.{digits}f}{unit}"
 
@@ -100,19 +114,25 @@ def main() -> int:
         body: Callable[[int], bytes] | None = lambda _: question(next(questions) % HIT_QUESTIONS)  # noqa: E731
     else:
         body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
-    with EmulatorProcess(full_policy=full, embedder=args.embeddings) as emulator:
+    with EmulatorProcess(full_policy=full, embedder=args.embeddings) as emulator, contextlib.ExitStack() as stack:
         urls = emulator.endpoints
         backends = urls["backends"]
         members = [backends[name] for name in CHAT_BACKENDS[:2]]  # the pool's priority-1 members
         gateway_headers = {"api-key": urls["key"], **({"Authorization": f"Bearer {urls['token']}"} if full else {})}
         routes = {EMBEDDINGS_PATH: [backends["embeddings"]]} if full else None
+        direct_embeddings = backends["embeddings"] + EMBEDDINGS_PATH + EMBEDDINGS_QUERY
+        direct = (direct_embeddings, urls["direct"])
+        floor = _Child(json.dumps({"steps": floor_steps(full, hits, direct), "api_key": urls["direct_key"]}),
+                       script=str(Path(__file__).with_name("_floor_proxy.py")))
+        stack.callback(floor.stop)
         with NginxProxy(members, urls["direct_key"], routes) as nginx:
-            direct_embeddings = backends["embeddings"] + EMBEDDINGS_PATH + EMBEDDINGS_QUERY
             paths: dict[str, Callable[[], Client]] = {
-                **clients(full, hits, (direct_embeddings, urls["direct"]), nginx.url, urls["direct_key"]),
+                **clients(full, hits, direct, nginx.url, urls["direct_key"]),
+                "floor": lambda: Connection(floor.info["url"], {}),
                 "gateway": lambda: Connection(urls["gateway"], gateway_headers),
             }
-            hop_pid = {"direct": None, "nginx": nginx.process.pid, "gateway": emulator.gateway.info["pid"]}
+            hop_pid = {"direct": None, "nginx": nginx.process.pid, "floor": floor.info["pid"],
+                       "gateway": emulator.gateway.info["pid"]}
             backends_pid = emulator.backends.info["pid"]
             for client in paths.values():  # warm up every path (--cache hit: every question answered once)
                 _, errors = asyncio.run(counted_latencies("", {}, 200, body, client=client))
@@ -139,6 +159,8 @@ def main() -> int:
     errors = {name: sum(e for _, e in p50[name]) + sum(r[1] for r in rps[name]) for name in paths}
     added = [g - d for (g, _), (d, _) in zip(p50["gateway"], p50["direct"], strict=True)]
     nginx_added = [n - d for (n, _), (d, _) in zip(p50["nginx"], p50["direct"], strict=True)]
+    floor_added = [f - d for (f, _), (d, _) in zip(p50["floor"], p50["direct"], strict=True)]
+    policy_added = [g - f for (g, _), (f, _) in zip(p50["gateway"], p50["floor"], strict=True)]
     ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
     print("command: " + shlex.join([sys.executable, *sys.argv]))
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
@@ -151,6 +173,8 @@ def main() -> int:
     for name in paths:
         print(f"  {name:8} {_spread([v for v, _ in p50[name]])}")
     print(f"  added by the gateway {_spread(added)}   (by nginx {_spread(nginx_added)})")
+    print(f"  added by the floor   {_spread(floor_added)}   (a Python proxy with no policy: the least one costs here)")
+    print(f"  gateway - floor      {_spread(policy_added)}   (the gateway's policy work)")
     print(f"concurrency {args.connections}: requests/s over {args.seconds:.0f} s")
     for name in paths:
         print(f"  {name:8} {_spread([r[0] for r in rps[name]], digits=0)}")
