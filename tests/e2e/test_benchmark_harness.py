@@ -12,8 +12,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from _load import (EmulatorProcess, alternated, counted_latencies, question, throughput,  # noqa: E402
-                   words_embedding)
+from _load import (EMBEDDINGS_PATH, EmulatorProcess, _Child, alternated, counted_latencies,  # noqa: E402
+                   question, throughput, words_embedding)
+
+FLOOR_PROXY = str(Path(__file__).resolve().parents[2] / "benchmarks" / "_floor_proxy.py")
 
 
 def _pid_listening_on(port: int) -> set[int]:
@@ -82,3 +84,40 @@ def test_words_embeddings_make_repeats_hits_and_new_questions_misses() -> None:
     # shared words bring questions closer than unrelated texts (neighbourhoods, as a model's have)
     unrelated = words_embedding(["zebra quantum lattice"])[0]
     assert float(np.median(vectors @ vectors[0])) > float(np.median(vectors @ unrelated)) + 0.2
+
+
+def _floor(steps: list[list[str]], api_key: str) -> _Child:
+    import json
+
+    return _Child(json.dumps({"steps": steps, "api_key": api_key}), script=FLOOR_PROXY)
+
+
+def test_the_floor_proxy_makes_the_gateways_backend_calls_and_passes_their_failures_on() -> None:
+    """benchmarks/gateway_overhead.py's floor: the embeddings call (its vector decoded), then the chat call, for every
+    request; a backend's refusal reaches the client, whose load generator counts it as failed."""
+    with EmulatorProcess(embedder="words") as emulator:
+        urls = emulator.endpoints
+        key = urls["direct_key"]
+        embeddings = urls["backends"]["embeddings"] + EMBEDDINGS_PATH + "?api-version=2024-10-21"
+        no_embeddings = urls["backends"]["embeddings"] + "/openai/deployments/missing/embeddings?api-version=2024-10-21"
+        cases = {"both calls": ([[embeddings, "embeddings"], [urls["direct"], "same"]], key),
+                 "no embeddings deployment": ([[no_embeddings, "embeddings"], [urls["direct"], "same"]], key),
+                 "wrong key": ([[urls["direct"], "same"]], "wrong")}
+        answers = {}
+        for name, (steps, api_key) in cases.items():
+            floor = _floor(steps, api_key)
+            try:
+                assert floor.info["pid"] not in {os.getpid(), emulator.backends.info["pid"]}
+                with httpx.Client(timeout=30) as client:
+                    answers[name] = [client.post(floor.info["url"], content=question(i)) for i in range(3)]
+                failures = asyncio.run(counted_latencies(floor.info["url"], {}, 3, question))[1]
+                answers[name + ": failures counted"] = failures
+            finally:
+                floor.stop()
+    assert [a.status_code for a in answers["both calls"]] == [200, 200, 200]
+    assert {a.json()["object"] for a in answers["both calls"]} == {"chat.completion"}  # the chat call's answer
+    assert answers["both calls: failures counted"] == 0
+    assert [a.status_code for a in answers["no embeddings deployment"]] == [502, 502, 502]  # its answer is read
+    assert answers["no embeddings deployment: failures counted"] == 3
+    assert [a.status_code for a in answers["wrong key"]] == [401, 401, 401]
+    assert answers["wrong key: failures counted"] == 3
