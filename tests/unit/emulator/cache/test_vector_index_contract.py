@@ -95,6 +95,27 @@ def test_an_index_emptied_by_compaction_answers_no_match_to_any_query() -> None:
     assert index.nearest(unit_vector(np.ones(3)), now=20.0) == (None, 0)  # nothing stored: nothing to compare
 
 
+# -- ties ----------------------------------------------------------------------------------------------
+
+def test_identical_rows_score_alike_wherever_they_sit_and_the_oldest_wins() -> None:
+    """A prompt stored several times (each its own entry) and a query near it: the exact search finds the first
+    copy stored. A kernel whose rounding depends on a row's position in the matrix (BLAS's matvec: here it gives
+    the copy in row 1,100 a higher score than the one in row 3) breaks this. (Through the graph, which copy is
+    found is not promised.)"""
+    rng = np.random.default_rng(0)
+    repeated = unit_vector(rng.normal(size=384))
+    query = unit_vector(repeated + 0.05 * rng.normal(size=384))
+    copies = (3, 1098, 1099, 1100)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=10_000)
+    for i in range(1101):
+        index.add(repeated if i in copies else unit_vector(rng.normal(size=384)), 100.0, i)
+    match, considered = index.nearest(query, now=0.0)
+    assert considered == 1101 and match is not None and (match.item, match.row) == (3, 3)
+    index.discard(3)  # the oldest copy gone: the next oldest
+    match, _ = index.nearest(query, now=0.0)
+    assert match is not None and match.item == 1098
+
+
 # -- expiry ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("threshold", [10_000, 16])  # exact search only; graph from 16 rows on
