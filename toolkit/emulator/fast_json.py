@@ -31,9 +31,14 @@ def _may_hold_big_integer(body: bytes) -> bool:
     return _LONG_INTEGER in digits or digits.startswith(_LONG_RUN)
 
 
-def loads(body: bytes) -> Any:
-    """``json.loads(body)``: the same value, or the same exception (ValueError, UnicodeDecodeError, RecursionError)."""
-    if _orjson is not None and type(body) is bytes and not _may_hold_big_integer(body):
+def loads(body: bytes, *, exact_integers: bool = True) -> Any:
+    """``json.loads(body)``: the same value, or the same exception (ValueError, UnicodeDecodeError, RecursionError).
+
+    ``exact_integers=False``: for a body whose integers past 64 bits the caller never reads (an embeddings answer:
+    its vectors and small indexes). Such an integer may then be a float; the scan for them, which costs more than
+    orjson's parse of a 2 KB embeddings answer, is skipped.
+    """
+    if _orjson is not None and type(body) is bytes and not (exact_integers and _may_hold_big_integer(body)):
         try:
             return _orjson.loads(body)
         except ValueError:

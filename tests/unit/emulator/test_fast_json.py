@@ -101,3 +101,22 @@ class _Refusing:
 
 def _refused(*_: Any, **__: Any) -> Any:
     raise AssertionError("json.loads was asked")
+
+
+def test_without_exact_integers_no_body_is_scanned_and_json_errors_stay_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``exact_integers=False`` (an embeddings answer): orjson parses even a body with a long digit run, the scan
+    for one never runs; a body orjson refuses still gets json.loads's value or error."""
+    if fast_json._orjson is None:
+        pytest.skip("orjson is not installed")
+
+    def no_scan(body: bytes) -> bool:
+        raise AssertionError("scanned")
+
+    monkeypatch.setattr(fast_json, "_may_hold_big_integer", no_scan)
+    raw = b'{"data": [{"index": 0, "embedding": "AAAAAA=="}], "id": 12345678901234567890123}'
+    assert fast_json.loads(raw, exact_integers=False)["data"] == [{"index": 0, "embedding": "AAAAAA=="}]
+    assert fast_json.loads(b'{"x": NaN}', exact_integers=False)["x"] != 0  # orjson refuses NaN: json.loads reads it
+    with pytest.raises(ValueError):
+        fast_json.loads(b"[1,]", exact_integers=False)
+    with pytest.raises(AssertionError, match="scanned"):
+        fast_json.loads(raw)  # the default still scans

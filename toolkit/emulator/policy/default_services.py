@@ -253,7 +253,7 @@ class DefaultGatewayServices:
         if response.status != 200:
             raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status}.")
         try:
-            rows = sorted(fast_json.loads(response.body)["data"], key=lambda item: item["index"])
+            rows = sorted(fast_json.loads(response.body, exact_integers=False)["data"], key=lambda item: item["index"])
             vectors = np.asarray([_vector(row["embedding"]) for row in rows], dtype=np.float32)
         except (ValueError, KeyError, TypeError, RecursionError) as exc:  # binascii.Error is a ValueError
             raise EmbeddingsFailure(f"Embeddings backend {name} sent a malformed answer ({exc}).") from None
