@@ -8,12 +8,13 @@ generated configuration in a temporary folder.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from _tools import ensure_installed
 
 CONFIG = """\
 daemon off;
@@ -55,16 +56,7 @@ LOCATION = """\
 
 def ensure_nginx() -> str:
     """The nginx executable, installed from Debian when missing."""
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found:
-        return found
-    print("nginx is missing: apt-get install -y nginx", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "nginx"], check=True, stdout=subprocess.DEVNULL,
-                   env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-    found = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(found).exists():
-        raise RuntimeError("nginx could not be installed")
-    return found
+    return ensure_installed("nginx", "nginx")
 
 
 def _free_port() -> int:
