@@ -95,6 +95,33 @@ def test_date_formats(fmt: str, expected: str) -> None:
     assert format_datetime(datetime(2024, 3, 5, 7, 8, 9, 12345, tzinfo=UTC), fmt) == expected
 
 
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("MMM", "Mar"), ("MMMM", "March"), ("ddd", "Tue"), ("dddd", "Tuesday"), ("D", "Tuesday, March 5, 2024"),
+    ("f", "Tuesday, March 5, 2024 7:08 AM"), ("F", "Tuesday, March 5, 2024 7:08:09 AM"), ("g", "3/5/2024 7:08 AM"),
+    ("t", "7:08 AM"), ("T", "7:08:09 AM"), ("M", "March 5"), ("Y", "March 2024"), ("U", "Tuesday, March 5, 2024 7:08:09 AM"),
+    ("R", "Tue, 05 Mar 2024 07:08:09 GMT"), ("ddd, dd MMM yyyy", "Tue, 05 Mar 2024"), ("ss.FFF", "09.012"),
+    ("HH t", "07 A"), ("yy", "24"), ("zzz", "+00:00"), ("\\d 'MMM' \"M\"", "d MMM M"),
+])
+def test_date_names_and_every_standard_format_as_en_us_writes_them(fmt: str, expected: str) -> None:
+    """Found by an audit: MMM and dddd gave '0303' and '0505', and "D", "T", "t" came back as the letter itself."""
+    assert format_datetime(datetime(2024, 3, 5, 7, 8, 9, 12345, tzinfo=UTC), fmt) == expected
+
+
+def test_a_zero_fraction_drops_its_f_digits_and_the_dot_and_an_unknown_letter_is_a_format_exception() -> None:
+    assert format_datetime(datetime(2024, 3, 5, 17, 8, 9, tzinfo=UTC), "HH:mm:ss.FFF") == "17:08:09"
+    with pytest.raises(CsError, match="not in a correct format"):
+        format_datetime(datetime(2024, 3, 5, tzinfo=UTC), "x")
+
+
+def test_hexadecimal_numbers_and_other_formats_refused_as_the_emulators_limit() -> None:
+    assert (format_number(255, "X"), format_number(255, "x4"), format_number(-1, "X")) == ("FF", "00ff", "FFFFFFFF")
+    with pytest.raises(CsError, match="Format specifier was invalid"):
+        format_number(2.5, "X")
+    for fmt in ("C", "P", "E2", "#,##0.00"):
+        with pytest.raises(CsError, match=f"the local emulator does not support the numeric format '{fmt}'"):
+            format_number(1.5, fmt)
+
+
 def test_time_span_and_number_text() -> None:
     assert timespan_text(timedelta(hours=26, minutes=3, seconds=4)) == "1.02:03:04"
     assert timespan_text(timedelta(seconds=-90)) == "-00:01:30"

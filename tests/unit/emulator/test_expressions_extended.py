@@ -180,6 +180,10 @@ def test_locals_are_private_to_each_evaluation() -> None:
     ("@(context.Request.Body.As<JObject>(true)[\"messages\"].First(m => (string)m[\"role\"] == \"tool\"))",
      "Sequence contains no matching element"),
     ("@((JObject)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'JObject'"),
+    # what APIM runs and the emulator cannot says so, even when it is found only at run time
+    ("@(context.Request.Body.As<XDocument>().ToString())",
+     "the local emulator does not support Body.As<XDocument>() (APIM does)"),
+    ("@((1.5).ToString(\"C\"))", "the local emulator does not support the numeric format 'C' (APIM does)"),
 ])
 def test_runtime_failures_read_like_dotnet(source: str, message: str) -> None:
     with pytest.raises(ExpressionRuntimeError) as caught:

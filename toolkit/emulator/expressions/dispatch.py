@@ -34,7 +34,7 @@ from .dotnet import (
     type_name,
     unwrap,
 )
-from .errors import CsError
+from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
 # -- members and methods of runtime values ---------------------------------------------------------
@@ -473,8 +473,10 @@ def _random_next(recv: Any, bounds: tuple[Any, ...]) -> int:
 def _body_as(recv: Any, type_args: tuple[str, ...], args: tuple[Any, ...]) -> Any:
     if not isinstance(recv, Body):
         raise CsError(f"'{type_name(recv)}' does not contain a definition for 'As'")
+    if type_args and type_args[0] in ("XNode", "XElement", "XDocument"):  # APIM reads a body as XML too
+        raise CsError(emulator_limit(f"Body.As<{type_args[0]}>()"))
     if not type_args or type_args[0] not in ("string", "String", "JObject", "JArray", "JToken", "byte[]"):
-        raise CsError("As<T>: T must be string, byte[], JObject, JArray or JToken")
+        raise CsError("As<T>: T must be string, byte[], JObject, JArray, JToken, XNode, XElement or XDocument")
     return recv.as_type(type_args[0], bool(args[0]) if args else False)
 
 

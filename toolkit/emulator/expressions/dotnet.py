@@ -18,7 +18,7 @@ from typing import Any
 
 from . import jtoken
 from .cstypes import format_value
-from .errors import CsError
+from .errors import CsError, emulator_limit
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
@@ -260,7 +260,7 @@ def convert(value: Any, target: str) -> Any:
         return numeric
     check = RUNTIME_CHECKS.get(target)
     if check is None:
-        raise CsError(f"cast to ({target}) is not supported")
+        raise CsError(emulator_limit(f"a cast to ({target})"))
     if check(value):
         return _COERCE.get(target, _identity)(value)
     raise CsError(f"Unable to cast object of type '{type_name(value)}' to type '{target}'.")

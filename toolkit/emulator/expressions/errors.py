@@ -11,6 +11,11 @@ NULL_REFERENCE = "Object reference not set to an instance of an object."
 NULLABLE_WITHOUT_VALUE = "Nullable object must have a value."
 
 
+def emulator_limit(what: str) -> str:
+    """The refusal for something APIM runs and the emulator does not."""
+    return f"the local emulator does not support {what} (APIM does)"
+
+
 def invalid_cast(value: object, target: str) -> str:
     """Message of the InvalidCastException (or NullReferenceException when unboxing null)."""
     if value is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from .errors import CsError
+from .errors import CsError, emulator_limit
 
 
 def timespan_text(span: timedelta) -> str:
@@ -21,52 +21,90 @@ def timespan_text(span: timedelta) -> str:
     return text + (f".{fraction:07}" if fraction else "")
 
 
-_DATE_TOKENS = re.compile(r"yyyy|yy|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s|fffffff|ffffff|fff|ff|f|tt|zzz|'[^']*'|\\.|.", re.S)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # datetime.weekday() order
+# The standard date formats as the en-US culture writes them (the emulator formats dates and numbers as en-US).
+_STANDARD_DATE = {
+    "d": "M/d/yyyy", "D": "dddd, MMMM d, yyyy", "f": "dddd, MMMM d, yyyy h:mm tt",
+    "F": "dddd, MMMM d, yyyy h:mm:ss tt", "g": "M/d/yyyy h:mm tt", "G": "M/d/yyyy h:mm:ss tt", "m": "MMMM d",
+    "M": "MMMM d", "o": "yyyy-MM-ddTHH:mm:ss.fffffffK", "O": "yyyy-MM-ddTHH:mm:ss.fffffffK",
+    "r": "ddd, dd MMM yyyy HH:mm:ss 'GMT'", "R": "ddd, dd MMM yyyy HH:mm:ss 'GMT'", "s": "yyyy-MM-ddTHH:mm:ss",
+    "t": "h:mm tt", "T": "h:mm:ss tt", "u": "yyyy-MM-dd HH:mm:ssZ", "U": "dddd, MMMM d, yyyy h:mm:ss tt",
+    "y": "MMMM yyyy", "Y": "MMMM yyyy",
+}
+_DATE_TOKENS = re.compile(r"yyyy+|yyy|yy|y|MMMM+|MMM|MM|M|dddd+|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|f{1,7}|F{1,7}|tt|t"
+                          r"|zzz|zz|z|K|'[^']*'|\"[^\"]*\"|\\.|.", re.S)
+_FORMAT_EXCEPTION = "Input string was not in a correct format."
 
 
 def format_datetime(value: datetime, fmt: str) -> str:
-    """.NET DateTime formatting: standard "o", "s", "u", "G", "d" and custom yyyy/MM/dd/HH/mm/ss/fff patterns."""
-    standard = {"o": "yyyy-MM-ddTHH:mm:ss.fffffffK", "O": "yyyy-MM-ddTHH:mm:ss.fffffffK",
-                "s": "yyyy-MM-ddTHH:mm:ss", "u": "yyyy-MM-dd HH:mm:ssZ", "G": "M/d/yyyy h:mm:ss tt",
-                "d": "M/d/yyyy", "R": "ddd, dd MMM yyyy HH:mm:ss 'GMT'", "r": "ddd, dd MMM yyyy HH:mm:ss 'GMT'"}
-    if fmt in ("R", "r"):
-        return value.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    pattern = standard.get(fmt, fmt)
-    out = []
-    for token in _DATE_TOKENS.findall(pattern.replace("K", "\x00")):
-        out.append(_date_part(value, token))
-    return "".join(out).replace("\x00", "Z" if value.tzinfo is not None else "")
+    """.NET ``DateTime.ToString(format)`` as en-US writes it: a one-letter format is a standard one (an unknown
+    letter is a FormatException), anything longer a custom pattern (yyyy, MMM, dddd, HH, fff, FFF, tt, zzz,
+    'quoted' and \\escaped text ...)."""
+    if len(fmt) == 1:
+        if fmt not in _STANDARD_DATE:
+            raise CsError(_FORMAT_EXCEPTION)
+        fmt = _STANDARD_DATE[fmt]
+    out: list[str] = []
+    for token in _DATE_TOKENS.findall(fmt):
+        if token[0] == "F":  # trailing zeros dropped; a zero fraction also drops the "." before it (as .NET does)
+            digits = _fraction(value)[: len(token)].rstrip("0")
+            if not digits and out and out[-1] == ".":
+                out.pop()
+            out.append(digits)
+        else:
+            out.append(_date_part(value, token))
+    return "".join(out)
+
+
+def _fraction(v: datetime) -> str:
+    return f"{v.microsecond:06}0"  # seven digits: .NET's ticks; Python keeps microseconds
 
 
 def _date_part(v: datetime, token: str) -> str:
-    micro = f"{v.microsecond:06}0"
+    head = token[0]
+    if head == "y":
+        return f"{v.year % 100:0{len(token)}}" if len(token) <= 2 else f"{v.year:0{len(token)}}"
+    if head == "M" and len(token) >= 3:
+        return _MONTHS[v.month - 1] if len(token) >= 4 else _MONTHS[v.month - 1][:3]
+    if head == "d" and len(token) >= 3:
+        return _DAYS[v.weekday()] if len(token) >= 4 else _DAYS[v.weekday()][:3]
     parts = {
-        "yyyy": f"{v.year:04}", "yy": f"{v.year % 100:02}", "MM": f"{v.month:02}", "M": str(v.month),
-        "dd": f"{v.day:02}", "d": str(v.day), "HH": f"{v.hour:02}", "H": str(v.hour),
-        "hh": f"{(v.hour % 12) or 12:02}", "h": str((v.hour % 12) or 12), "mm": f"{v.minute:02}", "m": str(v.minute),
-        "ss": f"{v.second:02}", "s": str(v.second), "tt": "AM" if v.hour < 12 else "PM", "zzz": "+00:00",
+        "MM": f"{v.month:02}", "M": str(v.month), "dd": f"{v.day:02}", "d": str(v.day), "HH": f"{v.hour:02}",
+        "H": str(v.hour), "hh": f"{(v.hour % 12) or 12:02}", "h": str((v.hour % 12) or 12), "mm": f"{v.minute:02}",
+        "m": str(v.minute), "ss": f"{v.second:02}", "s": str(v.second), "tt": "AM" if v.hour < 12 else "PM",
+        "t": "A" if v.hour < 12 else "P", "zzz": "+00:00", "zz": "+00", "z": "+0",
+        "K": "Z" if v.tzinfo is not None else "",
     }
     if token in parts:
         return parts[token]
-    if token.startswith("f"):
-        return micro[: len(token)]
-    if token.startswith("'"):
+    if head == "f":
+        return _fraction(v)[: len(token)]
+    if head in "'\"":
         return token[1:-1]
-    if token.startswith("\\"):
+    if head == "\\":
         return token[1:]
     return token
 
 
 def format_number(value: float, fmt: str) -> str:
-    """Numeric ToString(format): "N0"/"F2"/"D3"/"0.00"-style patterns that policies use."""
+    """Numeric ToString(format): "N0"/"F2"/"D3"/"X8"/"0.00"-style patterns that policies use; any other format
+    (currency, percent, scientific, custom "#" patterns) is refused as the emulator's limit."""
     m = re.fullmatch(r"([FfNnDd])(\d*)", fmt)
     if m:
         kind, digits = m.group(1).upper(), int(m.group(2) or (0 if m.group(1) in "Dd" else 2))
         if kind == "D":  # the digits are a minimum for the number without its sign: (-42).ToString("D5") = -00042
             return ("-" if int(value) < 0 else "") + f"{abs(int(value)):0{digits}d}"
         return f"{value:,.{digits}f}" if kind == "N" else f"{value:.{digits}f}"
+    if re.fullmatch(r"[Xx]\d*", fmt):  # hexadecimal: integers only; a negative int is its 32-bit two's complement
+        if not isinstance(value, int):
+            raise CsError("Format specifier was invalid.")
+        digits = int(fmt[1:] or 0)
+        text = f"{value & 0xFFFFFFFF if value < 0 else value:0{digits}X}"
+        return text if fmt[0] == "X" else text.lower()
     m = re.fullmatch(r"0*\.?(0*)", fmt)
     if m:
         return f"{value:.{len(m.group(1))}f}"
-    raise CsError(f"format '{fmt}' is not supported")
+    raise CsError(emulator_limit(f"the numeric format {fmt!r}"))
 

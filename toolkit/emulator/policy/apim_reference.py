@@ -8,6 +8,10 @@ api-management-policies), element by element.
 
 from __future__ import annotations
 
+from toolkit.emulator.expressions.errors import emulator_limit
+
+__all__ = ["APIM_ATTRIBUTES", "APIM_CHILDREN", "APIM_ELEMENTS", "emulator_limit"]
+
 APIM_ELEMENTS = frozenset({
     # access restriction and authentication
     "check-header", "get-authorization-context", "ip-filter", "quota", "quota-by-key", "rate-limit",
@@ -53,6 +57,3 @@ APIM_CHILDREN: dict[str, frozenset[str]] = {
 }
 
 
-def emulator_limit(what: str) -> str:
-    """The refusal for something APIM runs and the emulator does not."""
-    return f"the local emulator does not support {what} (APIM does)"
