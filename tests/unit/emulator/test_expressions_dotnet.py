@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from toolkit.emulator.expressions.dotnet import arithmetic, compare, convert, display, equals, to_bool, unbox
+from toolkit.emulator.expressions.dotnet import (CsLong, arithmetic, compare, convert, display, equals, to_bool,
+                                                 unbox)
 from toolkit.emulator.expressions.errors import CsError
 from toolkit.emulator.expressions.formatting import format_datetime, format_number, timespan_text
 from toolkit.emulator.expressions.jtoken import JObject, JValue
@@ -134,7 +135,7 @@ def test_time_span_and_number_text() -> None:
     ("@((int)Math.Floor(2.7))", 2),
     ("@((int)Math.Ceiling(-2.5))", -2),
     ("@((int)TimeSpan.FromSeconds(90.7).TotalSeconds)", 90),
-    ("@((long)Math.Round(1000000000000.4))", 1_000_000_000_000),
+    ("@((long)Math.Round(1000000000000.4))", CsLong(1_000_000_000_000)),
     ("@((double)Math.Max(3, 4))", 4.0),
     ('@((int)context.Variables["attempt"])', 3),  # an unboxing of a boxed int stays one
 ])
@@ -300,3 +301,40 @@ def test_timespan_parts_keep_the_spans_sign(source: str, expected: int) -> None:
     from toolkit.emulator.expressions import compile_expression
 
     assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@((long)Math.Round(1000000000000.4) + 1)", 1_000_000_000_001),
+    ("@((long)5 * 1000000000)", 5_000_000_000),
+    ("@(5L * 1000000000)", 5_000_000_000),
+    ("@(5000000000 + 1)", 5_000_000_001),  # a literal no int holds is a long in C#
+    ("@{ long t = 5; t = t * 1000000000; return t; }", 5_000_000_000),
+    ("@(long.Parse(\"5000000000\") * 2)", 10_000_000_000),
+    ("@(Convert.ToInt64(\"5000000000\") + 1)", 5_000_000_001),
+    ("@(new DateTime(2024, 1, 1).Ticks + 1)", 638_396_640_000_000_001),  # exact: a double lost the last digits
+    ("@(TimeSpan.FromSeconds(1).Ticks)", 10_000_000),
+    ("@(9223372036854775807L + 1)", -(2**63)),  # unchecked long arithmetic wraps at 64 bits
+    ("@((int)((long)5 * 1000000000))", 705_032_704),  # (int) of a long keeps its low 32 bits
+    ("@(int.MaxValue + 1)", -(2**31)),  # two ints still wrap at 32 bits
+    ("@(-7L % 3)", -1),
+])
+def test_long_arithmetic_is_64_bit(source: str, expected: int) -> None:
+    """Found by an audit: a long was computed as an int, so epoch milliseconds or ticks arithmetic wrapped at 32
+    bits ((long)x + 1 gave -727379967 for x = 10^12)."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(int.Parse(\"5000000000\"))", "too large or too small for an Int32"),
+    ("@(long.Parse(\"99999999999999999999\"))", "too large or too small for an Int64"),
+    ("@(Convert.ToInt32(3000000000.0))", "too large or too small for an Int32"),
+])
+def test_a_parse_or_conversion_past_the_types_range_is_an_overflow(source: str, message: str) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
+
+    with pytest.raises(ExpressionRuntimeError, match=message):
+        compile_expression(source).evaluate(ctx())

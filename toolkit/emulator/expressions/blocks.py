@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import library
 from .compiler import Compiled, guard
-from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
 from .errors import EvaluationFailure
 from .nodes import (
     Assign,
@@ -105,10 +105,13 @@ class _BlockCompiler:
         setters = []
         for name, pos, init in node.names:
             value = self.c.value(init) if init is not None else None
-            type_ = declared or (value.type if value is not None else _D)
+            long_local = node.type is not None and node.type.name in LONG_NAMES  # long x = 5: a CsLong, dynamic
+            type_ = _D if long_local else declared or (value.type if value is not None else _D)
             if type_ is CsType.NULL:
                 type_ = _D
             fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
+            if long_local and value is not None:
+                fn = _as_long(fn, node.type.name, pos)  # type: ignore[union-attr]
             slot = self.c.allocate(name, type_, pos)
             setters.append((slot, fn))
 
@@ -296,6 +299,11 @@ class _BlockCompiler:
                 return handler(ctx)
 
         return run
+
+
+def _as_long(fn: Callable[[Any], Any], name: str, pos: int) -> Callable[[Any], Any]:
+    """A long local's value: the initialiser's converted to a CsLong (64-bit arithmetic from then on)."""
+    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, name), pos)
 
 
 def _declared_type(name: str) -> CsType | None:

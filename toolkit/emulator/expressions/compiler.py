@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import library
-from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType, cs_equals, format_double, format_value
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, format_double, format_value
 from .errors import (
     NULL_REFERENCE,
     NULLABLE_WITHOUT_VALUE,
@@ -398,6 +398,8 @@ class Compiler(DynamicCompiler):
                               "supported: " + ", ".join(f"({n})" for n in sorted(library.CAST_NAMES)))
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
+        if name in LONG_NAMES and (src in NUMERIC or src in (_D, _T.OBJECT)):  # a CsLong: its arithmetic is 64-bit
+            return self._fold(Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), _D, pos), operand)
         if src is _D:
             return Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), target or _D, pos)
         if src is _T.OBJECT and (target is None or target not in _CAST_CHECKS):

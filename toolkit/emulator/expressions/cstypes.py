@@ -26,11 +26,14 @@ NUMERIC = frozenset({CsType.INT, CsType.DOUBLE})
 
 # Types a `(T)` cast or `GetValueOrDefault<T>` may name, and the runtime test a value must pass.
 CAST_TARGETS: dict[str, CsType] = {"string": CsType.STRING, "int": CsType.INT, "bool": CsType.BOOL}
-# .NET names and other primitive spellings of the same types (casts and GetValueOrDefault<T>).
+# .NET names and other primitive spellings of the same types (casts and GetValueOrDefault<T>). A long is not an
+# int: its values are dotnet.CsLong, typed dynamic, so that their arithmetic is 64-bit (LONG_NAMES).
 CAST_ALIASES: dict[str, CsType] = {
-    "String": CsType.STRING, "Int32": CsType.INT, "Boolean": CsType.BOOL, "long": CsType.INT, "Int64": CsType.INT,
+    "String": CsType.STRING, "Int32": CsType.INT, "Boolean": CsType.BOOL,
     "double": CsType.DOUBLE, "Double": CsType.DOUBLE, "float": CsType.DOUBLE, "decimal": CsType.DOUBLE,
 }
+
+LONG_NAMES = frozenset({"long", "Int64"})
 
 _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String"}
 
@@ -68,8 +71,8 @@ def format_value(value: object) -> str:
         return format_double(value)
     if type(value) is str:
         return value
-    if type(value) is int:
-        return str(value)
+    if isinstance(value, int):  # an int, or a long (dotnet.CsLong)
+        return str(int(value))
     from .library import display  # JSON tokens, dates, URLs: their C# ToString()
 
     return display(value)

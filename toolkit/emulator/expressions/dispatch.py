@@ -17,6 +17,7 @@ from .dotnet import (
     NULL_REFERENCE,
     Body,
     CsList,
+    CsLong,
     GroupCollection,
     RegexGroup,
     RegexMatch,
@@ -79,8 +80,7 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "Millisecond": prop((datetime, lambda v: v.microsecond // 1000)),
         "Date": prop((datetime, lambda v: v.replace(hour=0, minute=0, second=0, microsecond=0))),
         "DayOfWeek": prop((datetime, lambda v: v.strftime("%A"))),
-        "Ticks": prop((datetime, lambda v: int((v - datetime(1, 1, 1, tzinfo=v.tzinfo)).total_seconds() * 10_000_000)),
-                      (timedelta, lambda v: int(v.total_seconds() * 10_000_000))),
+        "Ticks": prop((datetime, lambda v: _ticks(v - datetime(1, 1, 1, tzinfo=v.tzinfo))), (timedelta, _ticks)),
         "TotalSeconds": prop((timedelta, lambda v: v.total_seconds())),
         "TotalMilliseconds": prop((timedelta, lambda v: v.total_seconds() * 1000.0)),
         "TotalMinutes": prop((timedelta, lambda v: v.total_seconds() / 60.0)),
@@ -116,6 +116,11 @@ def _span_part(span: timedelta, unit_microseconds: int, modulus: int | None) -> 
     part = abs(total) // unit_microseconds
     part = part if modulus is None else part % modulus
     return -part if total < 0 else part
+
+
+def _ticks(span: timedelta) -> CsLong:
+    """A span's 100-ns ticks as a long, in integers (a double's 53 bits lost the last digits of a date's ticks)."""
+    return CsLong(((span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds) * 10)
 
 
 MEMBERS: dict[str, Callable[[Any], Any]] = _member_table()
@@ -315,11 +320,20 @@ def _to_string_method(recv: Any, *args: Any) -> str:
     return to_string(recv, args[0] if args else None)
 
 
-def parse_int(text: Any) -> int:
+def parse_int(text: Any, bits: int = 32) -> int:
+    """``int.Parse`` (``bits`` 64: ``long.Parse``): a number past the type's range is an OverflowException."""
     try:
-        return int(str(unwrap(text)).strip())
+        value = int(str(unwrap(text)).strip())
     except ValueError:
         raise CsError(f"The input string '{text}' was not in a correct format.") from None
+    return in_range(value, bits)
+
+
+def in_range(value: int, bits: int) -> int:
+    """``value`` when an int (32 bits) or a long (64) holds it, else the OverflowException of a checked conversion."""
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
+    return value
 
 
 def _add_time(unit: str) -> Callable[..., Any]:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .cstypes import format_value
+from .cstypes import LONG_NAMES, format_value
 from .errors import CsError, emulator_limit
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
@@ -231,12 +231,33 @@ def enumerate_items(value: Any) -> Iterable[Any]:
     raise CsError(f"{type_name(value)} is not enumerable.")
 
 
+class CsLong(int):
+    """A C# ``long`` (System.Int64): arithmetic with one is 64-bit, where two ints wrap at 32 bits. Made by casts to
+    ``(long)``, ``long x = ...``, ``10L``, ``long.Parse``, ``Convert.ToInt64`` and ``Ticks``."""
+
+    __slots__ = ()
+
+
+_INT_RANGE = (-(2**31), 2**31 - 1)
+
+
+def as_long(value: int) -> CsLong:
+    """``value`` wrapped to 64 bits, as unchecked C# long arithmetic does."""
+    return CsLong(((value + 2**63) & (2**64 - 1)) - 2**63)
+
+
+def as_int(value: int) -> int:
+    """``value`` wrapped to 32 bits, as unchecked C# int arithmetic (and an int cast of a long) does."""
+    return ((value + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+
+
 def type_name(value: Any) -> str:
     """The .NET-ish type name of a runtime value, for messages."""
     if isinstance(value, JToken):
         return "Newtonsoft.Json.Linq." + type(value).__name__
     names = {str: "System.String", bool: "System.Boolean", int: "System.Int32", float: "System.Double",
-             datetime: "System.DateTime", timedelta: "System.TimeSpan", uuid.UUID: "System.Guid"}
+             datetime: "System.DateTime", timedelta: "System.TimeSpan", uuid.UUID: "System.Guid",
+             CsLong: "System.Int64"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -279,10 +300,16 @@ def _numeric_conversion(value: Any, target: str) -> Any:
         low, high = _INTEGRAL_RANGES[target]
         if not (value == value and low <= value <= high):  # NaN compares unequal to itself
             raise CsError("Arithmetic operation resulted in an overflow.")
-        return int(value)
-    if type(value) is int and target in ("double", "Double"):
-        return float(value)
+        return CsLong(value) if target in LONG_NAMES else int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if target in LONG_NAMES:
+            return as_long(value)
+        if target in ("int", "Int32") and type(value) is CsLong:  # (int)someLong keeps the low 32 bits
+            return as_int(value)
+        if target in ("double", "Double"):
+            return float(value)
     return None
+
 
 
 def _identity(value: Any) -> Any:
@@ -303,7 +330,8 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
         if target in ("bool", "Boolean", "bool?"):
             return v if isinstance(v, bool) else {"true": True, "false": False}[str(v).lower()]
         if target in ("int", "Int32", "long", "Int64", "int?", "long?"):
-            return int(v) if not isinstance(v, str) else int(v.strip())
+            number = int(v) if not isinstance(v, str) else int(v.strip())
+            return CsLong(number) if target in ("long", "Int64", "long?") else number
         if target in ("double", "Double", "float", "decimal", "double?"):
             return float(v)
         if target in ("DateTime", "DateTime?", "DateTimeOffset"):
@@ -328,7 +356,7 @@ _VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "d
 RUNTIME_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: type(v) is str, "String": lambda v: type(v) is str,
     "int": lambda v: type(v) is int, "Int32": lambda v: type(v) is int,
-    "long": lambda v: type(v) is int, "Int64": lambda v: type(v) is int,
+    "long": lambda v: type(v) in (int, CsLong), "Int64": lambda v: type(v) in (int, CsLong),
     "bool": lambda v: type(v) is bool, "Boolean": lambda v: type(v) is bool,
     "double": lambda v: type(v) is float, "Double": lambda v: type(v) is float,
     "JObject": lambda v: isinstance(v, JObject), "JArray": lambda v: isinstance(v, JArray),
@@ -391,11 +419,14 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
             raise CsError("Attempted to divide by zero.")
         if op == "/":
             result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
-        elif op == "%":
-            result = int(math.fmod(a, b))
+        elif op == "%":  # the sign of the dividend, as C#'s remainder (in integers: 64-bit values stay exact)
+            result = abs(a) % abs(b) * (1 if a >= 0 else -1)
         else:
             result = {"+": a + b, "-": a - b, "*": a * b}[op]
-        return ((result + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+        low, high = _INT_RANGE
+        if type(a) is CsLong or type(b) is CsLong or not (low <= a <= high and low <= b <= high):
+            return as_long(result)  # a long operand (only a long holds a value past the int range): 64-bit
+        return as_int(result)
     a, b = float(a), float(b)
     if op == "/":
         return a / b if b else (math.copysign(math.inf, a) if a else math.nan)

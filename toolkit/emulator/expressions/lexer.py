@@ -117,8 +117,9 @@ class _Lexer:
             self.tokens.append(Token("double", text, start, float(text)))
             return
         if self.i < n and src[self.i] in "lLuU" and not (self.i + 1 < n and (src[self.i + 1].isalnum() or src[self.i + 1] == "_")):
-            self.i += 1  # 10L: long, computed as int
-            self.tokens.append(Token("int", text, start, int(text)))
+            long_suffix = src[self.i] in "lL"
+            self.i += 1  # 10L: a long; 10U: computed as an int
+            self.tokens.append(Token("long" if long_suffix else "int", text, start, int(text)))
             return
         if self.i < n and (src[self.i].isalnum() or src[self.i] == "_"):
             c = src[self.i]
@@ -131,7 +132,7 @@ class _Lexer:
         if not text.isascii():
             raise self.refuse(start, f"numeric literal {text!r} uses non-ASCII digits")
         if kind == "int" and len(text) > _MAX_INT_DIGITS:  # int() of thousands of digits is refused by Python
-            raise self.refuse(start, f"integer literal of {len(text)} digits is outside the int range (long is not supported)")
+            raise self.refuse(start, f"integer literal of {len(text)} digits is outside the long range")
         value = int(text) if kind == "int" else float(text)
         self.tokens.append(Token(kind, text, start, value))
 

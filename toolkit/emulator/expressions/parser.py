@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from .cstypes import CsType
+from .dotnet import CsLong
 from .errors import UnsupportedExpression
 from .lexer import Token, tokenize
 from .nodes import (
@@ -242,7 +243,7 @@ class Parser:
         if tok.is_op("-"):
             self.advance()
             number = self.peek()
-            if number.kind in ("int", "double"):
+            if number.kind in ("int", "long", "double"):
                 self.advance()
                 return self.postfix(self.number(number, negative=True, pos=tok.pos))
             return Unary(tok.pos, "-", self.nested_unary())
@@ -254,7 +255,7 @@ class Parser:
 
     def primary(self) -> Node:
         tok = self.peek()
-        if tok.kind in ("int", "double"):
+        if tok.kind in ("int", "long", "double"):
             self.advance()
             return self.number(tok, negative=False, pos=tok.pos)
         if tok.kind == "string":
@@ -299,8 +300,11 @@ class Parser:
         value = -tok.value if negative else tok.value  # type: ignore[operator]
         if tok.kind == "double":
             return Literal(pos, value, CsType.DOUBLE)
-        if not -(2**31) <= value <= 2**31 - 1:  # type: ignore[operator]
-            raise self.refuse(pos, f"integer literal {tok.text} is outside the int range (long is not supported)")
+        if tok.kind == "long" or not -(2**31) <= value <= 2**31 - 1:  # type: ignore[operator]
+            # 10L, or a literal no int holds (C# makes it a long): a CsLong, whose arithmetic is 64-bit
+            if not -(2**63) <= value <= 2**63 - 1:  # type: ignore[operator]
+                raise self.refuse(pos, f"integer literal {tok.text} is outside the long range")
+            return Literal(pos, CsLong(value), CsType.DYNAMIC)
         return Literal(pos, value, CsType.INT)
 
     def postfix(self, node: Node) -> Node:
@@ -492,7 +496,7 @@ class Parser:
                 self.advance()
                 nxt = self.peek()
                 if target.name in PREDEFINED_TYPES or (
-                    nxt.kind in ("ident", "int", "double", "string") and nxt.text not in ("is", "as")
+                    nxt.kind in ("ident", "int", "long", "double", "string") and nxt.text not in ("is", "as")
                 ) or nxt.is_op("(") or nxt.is_op("!") or nxt.is_op("~"):
                     return target
         except _NotAType:

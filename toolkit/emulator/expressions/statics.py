@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .dispatch import comparison_folds, parse_int
-from .dotnet import CsList, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap
+from .dispatch import comparison_folds, in_range, parse_int
+from .dotnet import CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap
 from .errors import CsError
 from .jtoken import JArray, JObject, JProperty, JValue
 
@@ -37,17 +37,20 @@ def _join(separator: Any, *values: Any) -> str:
     return display(separator).join("" if v is None else display(v) for v in values)
 
 
-def _convert_to_int(value: Any) -> int:
+def _convert_to_int(value: Any, bits: int = 32) -> int:
+    """``Convert.ToInt32`` (``bits`` 64: ``Convert.ToInt64``)."""
     value = unwrap(value)
     if value is None:
         return 0
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float):
-        return int(round(value))  # Convert.ToInt32 rounds half to even, like Python's round
+        if value != value or value in (math.inf, -math.inf):
+            raise CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
+        return in_range(int(round(value)), bits)  # rounds half to even, like Python's round
     if isinstance(value, int):
-        return value
-    return parse_int(value)
+        return in_range(value, bits)
+    return parse_int(value, bits)
 
 
 def _math_round(value: Any, *rest: Any) -> float:
@@ -223,10 +226,12 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "String.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
         a is not None and b is not None and a.lower() == b.lower()),
     "string.Compare": lambda a, b, *mode: (a > b) - (a < b),
-    "int.Parse": parse_int, "Int32.Parse": parse_int, "long.Parse": parse_int,
+    "int.Parse": lambda v: parse_int(v), "Int32.Parse": lambda v: parse_int(v),
+    "long.Parse": lambda v: CsLong(parse_int(v, 64)),
+    "Int64.Parse": lambda v: CsLong(parse_int(v, 64)),
     "double.Parse": lambda v: float(str(unwrap(v))), "bool.Parse": lambda v: {"true": True, "false": False}[
         str(v).strip().lower()],
-    "Convert.ToInt32": _convert_to_int, "Convert.ToInt64": _convert_to_int,
+    "Convert.ToInt32": lambda v: _convert_to_int(v), "Convert.ToInt64": lambda v: CsLong(_convert_to_int(v, 64)),
     "Convert.ToDouble": lambda v: float(unwrap(v)), "Convert.ToBoolean": lambda v: to_bool(v) if not isinstance(
         unwrap(v), str) else {"true": True, "false": False}[unwrap(v).strip().lower()],
     "Convert.ToString": lambda v, *rest: "" if v is None else display(v),
