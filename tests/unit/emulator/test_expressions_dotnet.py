@@ -338,3 +338,20 @@ def test_a_parse_or_conversion_past_the_types_range_is_an_overflow(source: str, 
 
     with pytest.raises(ExpressionRuntimeError, match=message):
         compile_expression(source).evaluate(ctx())
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@("abc"[0] + 1)', 98),
+    ('@("abc"[0] + "abc"[1])', 195),  # char + char is an int in C#
+    ('@("abc"[0] + "x")', "ax"),  # with a string it is text
+    ('@((int)"abc"[0])', 97),
+    ('@("abc"[0] == \'a\')', True),
+    ("@{ var n = 0; foreach (var c in \"a1b2\") { if (c >= '0' && c <= '9') { n++; } } return n; }", 2),
+    ('@("abc".Select(c => c + 1).Sum())', 297),
+])
+def test_a_char_read_from_a_string_is_its_code_with_numbers(source: str, expected: object) -> None:
+    """Found by an audit: a char read from a string was a one-character string, so "abc"[0] + 1 gave "a1"."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

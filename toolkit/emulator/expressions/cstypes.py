@@ -69,8 +69,8 @@ def format_value(value: object) -> str:
         return "False"
     if type(value) is float:
         return format_double(value)
-    if type(value) is str:
-        return value
+    if isinstance(value, str):  # a string, or a char (dotnet.CsChar)
+        return str(value)
     if isinstance(value, int):  # an int, or a long (dotnet.CsLong)
         return str(int(value))
     from .library import display  # JSON tokens, dates, URLs: their C# ToString()

@@ -16,6 +16,7 @@ from . import jtoken
 from .dotnet import (
     NULL_REFERENCE,
     Body,
+    CsChar,
     CsList,
     CsLong,
     GroupCollection,
@@ -147,7 +148,9 @@ def index(value: Any, key: Any) -> Any:
         return _positional(value.values, key)
     if isinstance(value, GroupCollection):
         return value.get(key)
-    if isinstance(value, (list, str)):
+    if isinstance(value, str):
+        return CsChar(_positional(value, key))  # a char: its code in arithmetic with numbers
+    if isinstance(value, list):
         return _positional(value, key)
     if isinstance(value, dict):
         if key not in value:

@@ -223,7 +223,7 @@ def enumerate_items(value: Any) -> Iterable[Any]:
     if value is None:
         raise CsError("Value cannot be null. (Parameter 'source')")
     if isinstance(value, str):
-        return list(value)
+        return [CsChar(c) for c in value]
     if isinstance(value, dict):
         return [KeyValue(k, v) for k, v in value.items()]
     if isinstance(value, (list, tuple, JToken)):
@@ -236,6 +236,25 @@ class CsLong(int):
     ``(long)``, ``long x = ...``, ``10L``, ``long.Parse``, ``Convert.ToInt64`` and ``Ticks``."""
 
     __slots__ = ()
+
+
+class CsChar(str):
+    """A C# ``char`` read from a string (``text[0]``, ``foreach (var c in text)``): it joins strings as text, but
+    with a number or another char it is its code (``"abc"[0] + 1`` is 98, as in C#)."""
+
+    __slots__ = ()
+
+
+def _char_codes(a: Any, b: Any) -> tuple[Any, Any]:
+    """The operands with each char as its code when the other operand is a number or a char (C#'s promotion)."""
+    def numeric(v: Any) -> bool:
+        return type(v) is CsChar or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    if type(a) is CsChar and numeric(b):
+        a = ord(a)
+    if type(b) is CsChar and numeric(a):
+        b = ord(b)
+    return a, b
 
 
 _INT_RANGE = (-(2**31), 2**31 - 1)
@@ -257,7 +276,7 @@ def type_name(value: Any) -> str:
         return "Newtonsoft.Json.Linq." + type(value).__name__
     names = {str: "System.String", bool: "System.Boolean", int: "System.Int32", float: "System.Double",
              datetime: "System.DateTime", timedelta: "System.TimeSpan", uuid.UUID: "System.Guid",
-             CsLong: "System.Int64"}
+             CsLong: "System.Int64", CsChar: "System.Char"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -301,6 +320,9 @@ def _numeric_conversion(value: Any, target: str) -> Any:
         if not (value == value and low <= value <= high):  # NaN compares unequal to itself
             raise CsError("Arithmetic operation resulted in an overflow.")
         return CsLong(value) if target in LONG_NAMES else int(value)
+    if type(value) is CsChar and target in ("int", "Int32", "long", "Int64", "double", "Double"):
+        code = ord(value)  # (int)c: the char's code
+        return CsLong(code) if target in LONG_NAMES else float(code) if target in ("double", "Double") else code
     if isinstance(value, int) and not isinstance(value, bool):
         if target in LONG_NAMES:
             return as_long(value)
@@ -401,7 +423,7 @@ def equals(a: Any, b: Any) -> bool:
 
 def arithmetic(op: str, a: Any, b: Any) -> Any:
     """``+ - * / %`` on runtime values (C# int semantics for two ints, strings concatenate on +)."""
-    a, b = unwrap(a), unwrap(b)
+    a, b = _char_codes(unwrap(a), unwrap(b))
     if op == "+" and (isinstance(a, str) or isinstance(b, str)):
         return format_value(a) + format_value(b)
     if isinstance(a, datetime) and isinstance(b, timedelta):
@@ -440,6 +462,10 @@ def compare(op: str, a: Any, b: Any) -> bool:
     a, b = unwrap(a), unwrap(b)
     if a is None or b is None:
         return False
+    if (type(a) is CsChar and isinstance(b, str) and len(b) == 1) or (type(b) is CsChar and isinstance(a, str)
+                                                                    and len(a) == 1):
+        a, b = ord(a), ord(b)  # a char against a char literal ('a' is a one-character string here)
+    a, b = _char_codes(a, b)
     ok = (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
           and not isinstance(b, bool)) or (type(a) is type(b) and isinstance(a, (datetime, timedelta)))
     if not ok:
