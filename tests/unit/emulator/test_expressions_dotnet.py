@@ -355,3 +355,15 @@ def test_a_char_read_from_a_string_is_its_code_with_numbers(source: str, expecte
     from toolkit.emulator.expressions import compile_expression
 
     assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (1e15, "1E+15"), (1.5e15, "1.5E+15"), (123456789012345.0, "123456789012345"), (1e-5, "1E-05"),
+    (0.0001, "0.0001"), (12.5, "12.5"), (-0.0, "-0"), (0.1 + 0.2, "0.30000000000000004"), (100.0, "100"),
+    (1.7976931348623157e308, "1.7976931348623157E+308"),
+])
+def test_a_double_is_written_as_dotnet_core_writes_it(value: float, text: str) -> None:
+    """Found by an audit: 1E+15 came out as "1000000000000000.0" and -0 as "0"."""
+    from toolkit.emulator.expressions.cstypes import format_double
+
+    assert format_double(value) == text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 from enum import StrEnum
 
@@ -44,19 +45,23 @@ def dotnet_type_name(value: object) -> str:
 
 
 def format_double(value: float) -> str:
-    """`double.ToString()` of .NET Core 3+: shortest round-trip digits, `E+XX` exponents."""
+    """`double.ToString()` of .NET Core 3+: the shortest digits that read back as the same double, in scientific
+    notation (`1E+15`, `1.5E-05`: at least two exponent digits) when the exponent is 15 or more or below -4;
+    negative zero is "-0"."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        sign = "-" if exponent.startswith("-") else "+"
-        text = f"{mantissa}E{sign}{exponent.lstrip('+-').zfill(2)}"
-    return text
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    if value == 0:
+        return sign + "0"
+    shortest = decimal.Decimal(repr(abs(value))).normalize()  # Python's repr: the same shortest round-trip digits
+    digits = "".join(map(str, shortest.as_tuple().digits))
+    exponent = len(digits) + int(shortest.as_tuple().exponent) - 1  # of the first digit
+    if exponent >= 15 or exponent < -4:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mantissa}E{'+' if exponent >= 0 else '-'}{abs(exponent):02}"
+    return sign + format(shortest, "f")
 
 
 def format_value(value: object) -> str:
