@@ -11,6 +11,7 @@ from typing import Any
 
 from . import library
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, format_double, format_value
+from .dotnet import as_int  # C# int addition is unchecked: it wraps to 32 bits
 from .errors import (
     NULL_REFERENCE,
     NULLABLE_WITHOUT_VALUE,
@@ -69,11 +70,6 @@ def _members_under(path: str) -> str:
         | ({"[name]"} if path + "[]" in MEMBERS_BY_PATH else set())
     )
     return f"supported after {path}: " + ", ".join(names) if names else ""
-
-
-def _wrap_int(value: int) -> int:
-    """C# int addition is unchecked: wrap to 32 bits."""
-    return ((value + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
 
 _CAST_CHECKS: dict[CsType, Callable[[object], bool]] = {
@@ -530,7 +526,7 @@ class Compiler(DynamicCompiler):
             fn: Fn = lambda ctx: format_value(lf(ctx)) + format_value(rf(ctx))  # noqa: E731
             result = _T.STRING
         elif types == (_T.INT, _T.INT):
-            fn = lambda ctx: None if (a := lf(ctx)) is None or (b := rf(ctx)) is None else _wrap_int(a + b)  # type: ignore[operator]  # noqa: E731
+            fn = lambda ctx: None if (a := lf(ctx)) is None or (b := rf(ctx)) is None else as_int(a + b)  # type: ignore[operator]  # noqa: E731
             result = _T.INT
         elif left.type in NUMERIC and right.type in NUMERIC:
             fn = lambda ctx: None if (a := lf(ctx)) is None or (b := rf(ctx)) is None else float(a + b)  # type: ignore[operator]  # noqa: E731
