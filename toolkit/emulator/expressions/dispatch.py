@@ -335,8 +335,13 @@ def parse_int(text: Any, bits: int = 32) -> int:
 def in_range(value: int, bits: int) -> int:
     """``value`` when an int (32 bits) or a long (64) holds it, else the OverflowException of a checked conversion."""
     if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-        raise CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
+        raise overflow(bits)
     return value
+
+
+def overflow(bits: int) -> CsError:
+    """The OverflowException of a checked conversion to an int (32 bits) or a long (64)."""
+    return CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
 
 
 def _add_time(unit: str) -> Callable[..., Any]:

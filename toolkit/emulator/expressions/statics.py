@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .dispatch import comparison_folds, in_range, parse_int
+from .dispatch import comparison_folds, in_range, overflow, parse_int
 from .dotnet import CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap
 from .errors import CsError
 from .jtoken import JArray, JObject, JProperty, JValue
@@ -46,7 +46,7 @@ def _convert_to_int(value: Any, bits: int = 32) -> int:
         return int(value)
     if isinstance(value, float):
         if value != value or value in (math.inf, -math.inf):
-            raise CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
+            raise overflow(bits)
         return in_range(int(round(value)), bits)  # rounds half to even, like Python's round
     if isinstance(value, int):
         return in_range(value, bits)
