@@ -367,3 +367,32 @@ def test_a_double_is_written_as_dotnet_core_writes_it(value: float, text: str) -
     from toolkit.emulator.expressions.cstypes import format_double
 
     assert format_double(value) == text
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@(new DateTime(638396640000000000).Year)", 2024),  # from ticks
+    ("@(new DateTime(2024, 1, 1, 0, 0, 0, 500).Millisecond)", 500),  # the milliseconds were dropped
+    ("@(new TimeSpan(10000000).TotalSeconds)", 1.0),  # from ticks
+    ("@(new TimeSpan(1, 2, 3, 4, 500).TotalMilliseconds)", 93_784_500.0),
+])
+def test_date_and_time_span_constructors_take_their_dotnet_overloads(source: str, expected: object) -> None:
+    """Found by an audit: new DateTime(ticks) failed with a Python TypeError, and a millisecond argument was
+    ignored."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(new DateTime(2024, 13, 1))", "Year, Month, and Day parameters describe an un-representable DateTime"),
+    ("@(new DateTime(2024, 1, 1, 25, 0, 0))", "Hour, Minute, and Second parameters describe an un-representable"),
+    ("@(new DateTime(2024, 1, 1, 0, 0, 0, 0, 5))", "the local emulator does not support new DateTime with 8 arguments"),
+    ("@(new DateTime(2024, 1, 1, 0, 0))", "'DateTime' does not contain a constructor that takes 5 arguments"),
+])
+def test_a_date_constructor_that_cannot_run_says_why(source: str, message: str) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
+
+    with pytest.raises(ExpressionRuntimeError, match=message):
+        compile_expression(source).evaluate(ctx())

@@ -14,8 +14,9 @@ from typing import Any
 
 from . import jtoken
 from .dispatch import comparison_folds, in_range, overflow, parse_int
-from .dotnet import CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap
-from .errors import CsError
+from .dotnet import (CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, type_name,
+                     unwrap)
+from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
 
 # -- static members and constructors ---------------------------------------------------------------
@@ -289,6 +290,57 @@ def _new_jarray(*items: Any) -> JArray:
     return JArray([jtoken.to_token(i) for i in items])
 
 
+def _new_timespan(*parts: Any) -> timedelta:
+    """``new TimeSpan(ticks)``, ``(hours, minutes, seconds)``, ``(days, hours, minutes, seconds[, milliseconds])``
+    (ticks are 100 ns; the emulator keeps microseconds)."""
+    values = [_integer_argument(part) for part in parts]
+    if len(values) == 1:
+        return timedelta(microseconds=values[0] // 10)
+    if len(values) == 3:
+        return timedelta(hours=values[0], minutes=values[1], seconds=values[2])
+    if len(values) in (4, 5):
+        days, hours, minutes, seconds, milliseconds = (*values, 0)[:5]
+        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds, milliseconds=milliseconds)
+    raise _no_constructor("TimeSpan", len(values), (6,))
+
+
+def _new_datetime(*parts: Any) -> datetime:
+    """``new DateTime(ticks)``, ``(year, month, day[, hour, minute, second[, millisecond]])``, in UTC."""
+    values = [_integer_argument(part) for part in parts]
+    if len(values) == 1:
+        if not 0 <= values[0] <= _MAX_TICKS:
+            raise CsError("Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')")
+        return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=values[0] // 10)
+    if len(values) not in (3, 6, 7):
+        raise _no_constructor("DateTime", len(values), (2, 4, 8, 9))  # with a DateTimeKind, Calendar, microseconds
+    year, month, day, hour, minute, second, millisecond = (*values, 0, 0, 0, 0)[:7]
+    if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+        raise CsError("Hour, Minute, and Second parameters describe an un-representable DateTime.")
+    if not 0 <= millisecond < 1000:
+        raise CsError("Valid values are between 0 and 999, inclusive. (Parameter 'millisecond')")
+    try:
+        return datetime(year, month, day, hour, minute, second, millisecond * 1000, tzinfo=UTC)
+    except ValueError:
+        raise CsError("Year, Month, and Day parameters describe an un-representable DateTime.") from None
+
+
+_MAX_TICKS = 3_155_378_975_999_999_999  # DateTime.MaxValue.Ticks
+
+
+def _no_constructor(type_: str, count: int, dotnet_only: tuple[int, ...]) -> CsError:
+    """A constructor call the emulator cannot run: its limit when .NET has that overload, else C#'s error."""
+    if count in dotnet_only:
+        return CsError(emulator_limit(f"new {type_} with {count} arguments"))
+    return CsError(f"'{type_}' does not contain a constructor that takes {count} arguments")
+
+
+def _integer_argument(value: Any) -> int:
+    value = unwrap(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise CsError(f"Argument of type '{type_name(value)}' where an integer is expected.")
+    return int(value)
+
+
 CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "JObject": _new_jobject,
     "JArray": _new_jarray,
@@ -297,9 +349,8 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "Random": lambda *seed: random.Random(*seed),
     "List": lambda *items: CsList(items[0]) if items else CsList(),
     "Dictionary": lambda *args: {},
-    "TimeSpan": lambda *parts: timedelta(hours=parts[0], minutes=parts[1], seconds=parts[2]) if len(parts) == 3
-    else timedelta(days=parts[0], hours=parts[1], minutes=parts[2], seconds=parts[3]),
-    "DateTime": lambda y, mo, d, h=0, mi=0, s=0, *rest: datetime(y, mo, d, h, mi, s, tzinfo=UTC),
+    "TimeSpan": _new_timespan,
+    "DateTime": _new_datetime,
     "Guid": lambda text: uuid.UUID(str(text)),
     "Uri": lambda text: _parse_url(str(text)),
     "HMACSHA256": lambda key: Hasher(bytes(key)),
