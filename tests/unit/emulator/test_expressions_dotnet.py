@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -396,3 +397,25 @@ def test_a_date_constructor_that_cannot_run_says_why(source: str, message: str) 
 
     with pytest.raises(ExpressionRuntimeError, match=message):
         compile_expression(source).evaluate(ctx())
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(Convert.ToInt32(1, 2, 3))", "Convert.ToInt32() does not take 3 arguments here (the emulator's Convert.ToInt32() takes 1)"),
+    ("@(Guid.NewGuid(1))", "Guid.NewGuid() does not take 1 argument here (the emulator's Guid.NewGuid() takes 0)"),
+    ("@(new HMACSHA256())", "new HMACSHA256() does not take 0 arguments here"),
+])
+def test_a_call_with_an_argument_count_the_emulator_does_not_take_is_refused_at_publish(source: str, message: str) -> None:
+    """Found by an audit: such a call published, then failed every request with a Python TypeError."""
+    from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+
+    with pytest.raises(UnsupportedExpression, match=re.escape(message)):
+        compile_expression(source)
+
+
+def test_a_value_of_the_wrong_type_fails_without_python_names() -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
+
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        compile_expression('@(Math.Floor("a"))').evaluate(ctx())
+    assert "A value of the wrong type was used" in caught.value.message and "TypeError" not in caught.value.message

@@ -536,7 +536,13 @@ def message_of(exc: BaseException) -> str:
         return "Attempted to divide by zero."
     if isinstance(exc, IndexError):
         return "Index was outside the bounds of the array."
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OverflowError):
+        return "Arithmetic operation resulted in an overflow."
+    if isinstance(exc, (TypeError, AttributeError)):  # a value of a type the operation does not take
+        return f"A value of the wrong type was used ({exc})."
+    if isinstance(exc, re.error):
+        return f"Invalid pattern: {exc}."
+    return f"The value is not valid ({exc})."
 
 
 def unbox(value: Any, target: str) -> Any:

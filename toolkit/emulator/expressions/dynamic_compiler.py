@@ -7,6 +7,8 @@ evaluated (`library`), but every *name* is checked here, at publish, against the
 
 from __future__ import annotations
 
+import inspect
+
 from typing import Any
 
 from . import library
@@ -68,8 +70,22 @@ class DynamicCompiler:
         if method is None:
             raise self.refuse(node.pos, f"{target.path}.{node.name}() is not supported", limit=True)
         args = [a.fn for a in self._arguments(node.args)]
+        self._check_arity(method, len(args), f"{key}()", node.pos)
         result = TYPE_NAMES[library.STATIC_RESULTS.get(key, "dynamic")]
         return Compiled(guard(lambda ctx: method(*[a(ctx) for a in args]), node.pos), result, node.pos)
+
+    def _check_arity(self, fn: Any, count: int, what: str, pos: int) -> None:
+        """Refuse at publish a call the emulator's implementation cannot take (it failed when run, with a Python
+        TypeError): as C# refuses a call no overload takes."""
+        try:
+            signature = inspect.signature(fn)
+        except (TypeError, ValueError):  # a builtin without a signature: checked when called
+            return
+        try:
+            signature.bind(*range(count))
+        except TypeError:
+            raise self.refuse(pos, f"{what} does not take {count} argument{'' if count == 1 else 's'} here "
+                                   f"(the emulator's {what} takes {_arity(signature)})") from None
 
     def _runtime_call(self, recv: Compiled, node: Call) -> Compiled:
         if node.name not in library.METHOD_NAMES:
@@ -177,6 +193,7 @@ class DynamicCompiler:
         if ctor is None:
             raise self.refuse(node.type.pos, f"new {base}(...) is not supported",
                               "supported: new " + ", new ".join(sorted(library.CONSTRUCTORS)), limit=True)
+        self._check_arity(ctor, len(items), f"new {base}()", node.pos)
         adds = [[a.fn for a in self._arguments(group)] for group in node.adds]
 
         def construct(ctx: Any) -> object:
@@ -208,3 +225,14 @@ class DynamicCompiler:
                             CsType.STRING if target is CsType.STRING else _D, node.pos)
         negate = node.op == "is not"
         return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)
+
+
+def _arity(signature: inspect.Signature) -> str:
+    """How many arguments a signature takes, in words: "1", "0 or 1", "2 to 4", "1 or more"."""
+    params = list(signature.parameters.values())
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        least = sum(1 for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
+        return f"{least} or more"
+    least = sum(1 for p in params if p.default is p.empty)
+    most = len(params)
+    return str(most) if least == most else (f"{least} or {most}" if most == least + 1 else f"{least} to {most}")
