@@ -419,3 +419,12 @@ def test_a_value_of_the_wrong_type_fails_without_python_names() -> None:
     with pytest.raises(ExpressionRuntimeError) as caught:
         compile_expression('@(Math.Floor("a"))').evaluate(ctx())
     assert "A value of the wrong type was used" in caught.value.message and "TypeError" not in caught.value.message
+
+
+def test_a_method_of_a_runtime_value_with_an_argument_count_it_never_takes_is_refused_at_publish() -> None:
+    from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+
+    with pytest.raises(UnsupportedExpression, match=re.escape("AddDays() does not take 0 arguments here (the emulator's "
+                                                              "AddDays() takes 1)")):
+        compile_expression("@(DateTime.UtcNow.AddDays())")
+    compile_expression('@(context.Request.Body.As<JObject>(preserveContent: true)["a"].ToString())')  # still fine

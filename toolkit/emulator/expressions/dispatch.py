@@ -6,6 +6,7 @@ publish; a known name on a value that lacks it fails at evaluation like a Runtim
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Callable
@@ -205,6 +206,7 @@ def _first(items: Any, args: tuple[Any, ...], default: bool) -> Any:
 
 
 def _string_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)  # keeps fn's signature: the compiler checks a call's argument count against it
     def run(recv: Any, *args: Any) -> Any:
         if type(recv) is not str:
             raise CsError(f"'{type_name(recv)}' does not contain this method")

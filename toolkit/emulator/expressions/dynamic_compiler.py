@@ -74,18 +74,19 @@ class DynamicCompiler:
         result = TYPE_NAMES[library.STATIC_RESULTS.get(key, "dynamic")]
         return Compiled(guard(lambda ctx: method(*[a(ctx) for a in args]), node.pos), result, node.pos)
 
-    def _check_arity(self, fn: Any, count: int, what: str, pos: int) -> None:
+    def _check_arity(self, fn: Any, count: int, what: str, pos: int, leading: int = 0) -> None:
         """Refuse at publish a call the emulator's implementation cannot take (it failed when run, with a Python
-        TypeError): as C# refuses a call no overload takes."""
+        TypeError): as C# refuses a call no overload takes. ``leading``: parameters before the call's arguments
+        (a method's receiver and type arguments)."""
         try:
             signature = inspect.signature(fn)
         except (TypeError, ValueError):  # a builtin without a signature: checked when called
             return
         try:
-            signature.bind(*range(count))
+            signature.bind(*range(leading + count))
         except TypeError:
             raise self.refuse(pos, f"{what} does not take {count} argument{'' if count == 1 else 's'} here "
-                                   f"(the emulator's {what} takes {_arity(signature)})") from None
+                                   f"(the emulator's {what} takes {_arity(signature, leading)})") from None
 
     def _runtime_call(self, recv: Compiled, node: Call) -> Compiled:
         if node.name not in library.METHOD_NAMES:
@@ -94,6 +95,9 @@ class DynamicCompiler:
         args = [a.fn for a in self._arguments(node.args)]
         type_args = tuple(t.name for t in node.type_args or ())
         name, rf, pos = node.name, recv.fn, node.pos
+        typed = name in library.TYPED_METHODS
+        method = library.TYPED_METHODS[name] if typed else library.METHODS[name]
+        self._check_arity(method, len(args), f"{name}()", pos, leading=2 if typed else 1)  # receiver (type arguments)
         result_name = library.METHOD_RESULTS.get(name, "dynamic")
         if name in ("Value", "As", "ToObject") and type_args:
             result_name = {CsType.STRING: "string", CsType.INT: "int", CsType.BOOL: "bool", CsType.DOUBLE: "double"}.get(
@@ -227,9 +231,10 @@ class DynamicCompiler:
         return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)
 
 
-def _arity(signature: inspect.Signature) -> str:
-    """How many arguments a signature takes, in words: "1", "0 or 1", "2 to 4", "1 or more"."""
-    params = list(signature.parameters.values())
+def _arity(signature: inspect.Signature, leading: int = 0) -> str:
+    """How many arguments a signature takes after its ``leading`` ones, in words: "1", "0 or 1", "2 to 4",
+    "1 or more"."""
+    params = list(signature.parameters.values())[leading:]
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         least = sum(1 for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
         return f"{least} or more"

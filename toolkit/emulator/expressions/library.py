@@ -12,6 +12,8 @@ from .dispatch import (
     MEMBERS,
     METHOD_NAMES,
     METHOD_RESULTS,
+    METHODS,
+    TYPED_METHODS,
     call_method,
     get_member,
     index,
@@ -58,7 +60,7 @@ from .statics import (
 )
 
 __all__ = [
-    "CAST_NAMES", "CAUGHT", "CONSTRUCTORS", "MEMBERS", "MEMBER_NAMES", "METHOD_NAMES", "METHOD_RESULTS",
+    "CAST_NAMES", "CAUGHT", "CONSTRUCTORS", "MEMBERS", "MEMBER_NAMES", "METHOD_NAMES", "METHOD_RESULTS", "METHODS", "TYPED_METHODS",
     "NULL_REFERENCE", "RUNTIME_CHECKS", "STATIC_CLASSES", "STATIC_METHODS", "STATIC_NAMESPACES",
     "STATIC_PROPERTIES", "STATIC_RESULTS", "AnonymousObject", "Body", "CsError", "CsList", "Hasher", "Jwt",
     "KeyValue", "Message", "MultiValueDict", "Url", "Utf8Encoding", "enumerate_items", "arithmetic",
