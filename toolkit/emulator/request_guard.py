@@ -18,6 +18,7 @@ JSON 500 (no traceback to the client), so no input ever gets the server's plain-
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -91,6 +92,11 @@ def host_name(host_header: str) -> str:
     return host
 
 
+@functools.lru_cache(maxsize=256)  # a client sends the same Host on every request: ip_address parses it once
+def _names_loopback(host_header: str) -> bool:
+    return is_loopback_host(host_name(host_header).rstrip("."))
+
+
 def _loopback_origin(origin: str) -> bool:
     try:
         parts = urlsplit(origin)
@@ -134,7 +140,7 @@ def refusal(rules: GuardRules, scope: dict[str, Any],
         return 400, "BadRequest", "an HTTP/1.1 request needs a Host header (RFC 9112, section 3.2)"
     target = scope.get(TARGET_HOST)  # the host of "POST http://host/path HTTP/1.1": it takes precedence over Host
     for name, value in (("the request target's host", target), ("Host", host)):
-        if value is not None and not is_loopback_host(host_name(value).rstrip(".")):
+        if value is not None and not _names_loopback(value):
             return 403, "Forbidden", (f"the local emulator's {rules.surface} answers loopback host names only "
                                       f"(localhost, 127.0.0.1, ::1), not {name}: {value[:100]!r}")
     origin = headers.get("origin")
@@ -203,11 +209,11 @@ class RequestGuard:
             return
         started = False
 
-        async def tracked_send(message: dict[str, Any]) -> None:
+        def tracked_send(message: dict[str, Any]) -> Awaitable[None]:  # send's own awaitable: no coroutine of its own
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-            await send(message)
+            return send(message)  # type: ignore[no-any-return]
 
         # A Content-Length within the limit (refusal checked it) frames the body: the server reads no more than
         # that, so only a body of unknown length (chunked) is counted while it is read.
