@@ -18,6 +18,7 @@ from .errors import EvaluationFailure
 from .nodes import (
     Assign,
     Block,
+    Cast,
     ExprStatement,
     For,
     Foreach,
@@ -77,6 +78,7 @@ class _BlockCompiler:
             Jump: self.jump, Try: self.try_,
         }  # fmt: skip
         self.loop_depth = 0
+        self.long_slots: set[int] = set()  # locals declared long: every value stored in one becomes a CsLong
 
     def statement(self, node: Node) -> Stmt:
         return self._dispatch[type(node)](node)
@@ -105,14 +107,17 @@ class _BlockCompiler:
         setters = []
         for name, pos, init in node.names:
             value = self.c.value(init) if init is not None else None
-            long_local = node.type is not None and node.type.name in LONG_NAMES  # long x = 5: a CsLong, dynamic
+            long_local = (node.type.name.rstrip("?") in LONG_NAMES if node.type is not None  # long x = 5: a CsLong
+                          else value is not None and _is_long(init, value))  # var x = 5L
             type_ = _D if long_local else declared or (value.type if value is not None else _D)
             if type_ is CsType.NULL:
                 type_ = _D
             fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
             if long_local and value is not None:
-                fn = _as_long(fn, node.type.name, pos)  # type: ignore[union-attr]
+                fn = _as_long(fn, "long", pos)
             slot = self.c.allocate(name, type_, pos)
+            if long_local:
+                self.long_slots.add(slot)
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -138,6 +143,8 @@ class _BlockCompiler:
                 raise self.c.refuse(target.pos, f"only local variables can be assigned, not '{target.ident}'")
             slot, type_ = local
             fn = _coerce(self.c, value, type_, node.pos)
+            if slot in self.long_slots:  # x = 5 on a long x: still a long
+                fn = _as_long(fn, "long", node.pos)
 
             def set_local(ctx: Any) -> None:
                 ctx.slots[slot] = fn(ctx)
@@ -301,6 +308,11 @@ class _BlockCompiler:
         return run
 
 
+def _is_long(init: Node, value: Compiled) -> bool:
+    """Whether a ``var`` initialiser is a long by its form: a long constant (10L) or a cast to (long)."""
+    return type(value.const) is library.CsLong or (isinstance(init, Cast) and init.type.name in LONG_NAMES)
+
+
 def _as_long(fn: Callable[[Any], Any], name: str, pos: int) -> Callable[[Any], Any]:
     """A long local's value: the initialiser's converted to a CsLong (64-bit arithmetic from then on)."""
     return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, name), pos)
@@ -325,7 +337,9 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int) -> Cal
 
         def convert(ctx: Any) -> object:
             v = library.unwrap(fn(ctx))
-            if name == "double" and type(v) is int:
+            if type(v) is library.CsChar and name in ("int", "double"):  # int n = text[0]: the char's code
+                v = ord(v)
+            if name == "double" and isinstance(v, int) and not isinstance(v, bool):  # an int or a long widens
                 return float(v)
             return library.unbox(v, name)
 

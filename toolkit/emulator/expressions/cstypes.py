@@ -41,7 +41,10 @@ _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Dou
 
 def dotnet_type_name(value: object) -> str:
     """The .NET type name C# would report for a runtime value (for cast error messages)."""
-    return _DOTNET_NAMES.get(type(value), f"System.Object ({type(value).__name__})")
+    name = type(value).__name__
+    if name in ("CsLong", "CsChar"):  # dotnet's long and char (subclasses of int and str)
+        return "System.Int64" if name == "CsLong" else "System.Char"
+    return _DOTNET_NAMES.get(type(value), f"System.Object ({name})")
 
 
 def format_double(value: float) -> str:

@@ -221,7 +221,24 @@ def comparison_folds(args: tuple[Any, ...]) -> bool:
 def _str_equals(recv: Any, other: Any, *mode: Any) -> bool:
     if isinstance(recv, str) and isinstance(other, str) and comparison_folds(mode):
         return recv.lower() == other.lower()
-    return equals(recv, other) and type(unwrap(recv)) is type(unwrap(other))
+    return equals(recv, other) and _boxed_type(unwrap(recv)) is _boxed_type(unwrap(other))
+
+
+def _sum(values: list[Any]) -> Any:
+    """``Enumerable.Sum``: chars as their codes; over longs a long, over ints an int (checked: past the type's range
+    an OverflowException), else a double."""
+    values = [ord(v) if type(v) is CsChar else v for v in values]
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        total = sum(values)
+        if any(type(v) is CsLong for v in values):
+            return CsLong(in_range(total, 64))
+        return in_range(total, 32)
+    return sum(values)
+
+
+def _boxed_type(value: Any) -> type:
+    """The type ``Equals`` compares: a long's Equals(long) takes an int, a char's Equals(char) a char literal."""
+    return int if type(value) is CsLong else str if type(value) is CsChar else type(value)
 
 
 def _split(recv: str, *args: Any) -> CsList:
@@ -395,7 +412,7 @@ METHODS: dict[str, Callable[..., Any]] = {
     "Last": lambda recv, *fn: _first(CsList(reversed(_linq(recv))), fn, False),
     "LastOrDefault": lambda recv, *fn: _first(CsList(reversed(_linq(recv))), fn, True),
     "Count": lambda recv, *fn: sum(1 for x in _linq(recv) if not fn or to_bool(_call_fn(fn[0], x))),
-    "Sum": lambda recv, *fn: sum(unwrap(_call_fn(fn[0], x) if fn else x) for x in _linq(recv)),
+    "Sum": lambda recv, *fn: _sum([unwrap(_call_fn(fn[0], x) if fn else x) for x in _linq(recv)]),
     "Max": lambda recv, *fn: max(unwrap(_call_fn(fn[0], x) if fn else x) for x in _linq(recv)),
     "Min": lambda recv, *fn: min(unwrap(_call_fn(fn[0], x) if fn else x) for x in _linq(recv)),
     "OrderBy": lambda recv, fn: CsList(sorted(_linq(recv), key=lambda x: _sort_key(_call_fn(fn, x)))),

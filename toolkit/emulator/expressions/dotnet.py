@@ -418,6 +418,7 @@ def equals(a: Any, b: Any) -> bool:
         return a is b
     if isinstance(a2, bool) != isinstance(b2, bool):
         return False
+    a2, b2 = _char_codes(a2, b2)  # text[0] == 97: a char compared with a number is its code
     return a2 == b2
 
 

@@ -76,8 +76,9 @@ class DynamicCompiler:
 
     def _check_arity(self, fn: Any, count: int, what: str, pos: int, leading: int = 0) -> None:
         """Refuse at publish a call the emulator's implementation cannot take (it failed when run, with a Python
-        TypeError): as C# refuses a call no overload takes. ``leading``: parameters before the call's arguments
-        (a method's receiver and type arguments)."""
+        TypeError), as the emulator's limit: .NET may have that overload (Convert.ToInt32(s, 16)); if it has not,
+        APIM refuses the call too. ``leading``: parameters before the call's arguments (a method's receiver and
+        type arguments)."""
         try:
             signature = inspect.signature(fn)
         except (TypeError, ValueError):  # a builtin without a signature: checked when called
@@ -85,8 +86,8 @@ class DynamicCompiler:
         try:
             signature.bind(*range(leading + count))
         except TypeError:
-            raise self.refuse(pos, f"{what} does not take {count} argument{'' if count == 1 else 's'} here "
-                                   f"(the emulator's {what} takes {_arity(signature, leading)})") from None
+            raise self.refuse(pos, f"{what} with {count} argument{'' if count == 1 else 's'} (the emulator's {what} "
+                                   f"takes {_arity(signature, leading)})", limit=True) from None
 
     def _runtime_call(self, recv: Compiled, node: Call) -> Compiled:
         if node.name not in library.METHOD_NAMES:

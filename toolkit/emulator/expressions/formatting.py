@@ -33,8 +33,10 @@ _STANDARD_DATE = {
     "t": "h:mm tt", "T": "h:mm:ss tt", "u": "yyyy-MM-dd HH:mm:ssZ", "U": "dddd, MMMM d, yyyy h:mm:ss tt",
     "y": "MMMM yyyy", "Y": "MMMM yyyy",
 }
-_DATE_TOKENS = re.compile(r"yyyy+|yyy|yy|y|MMMM+|MMM|MM|M|dddd+|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|f{1,7}|F{1,7}|tt|t"
-                          r"|zzz|zz|z|K|'[^']*'|\"[^\"]*\"|\\.|.", re.S)
+# A run of one specifier letter is one token (.NET reads "HHH" as "HH": two digits at most); quoted text and a
+# backslash-escaped character are literal.
+_DATE_TOKENS = re.compile(r"y+|M+|d+|H+|h+|m+|s+|f+|F+|t+|z+|K|'[^']*'|\"[^\"]*\"|\\.|.", re.S)
+_CAPPED = {"H": 2, "h": 2, "m": 2, "s": 2, "t": 2, "z": 3, "M": 4, "d": 4}  # longer runs mean the longest form
 _FORMAT_EXCEPTION = "Input string was not in a correct format."
 
 
@@ -46,8 +48,15 @@ def format_datetime(value: datetime, fmt: str) -> str:
         if fmt not in _STANDARD_DATE:
             raise CsError(_FORMAT_EXCEPTION)
         fmt = _STANDARD_DATE[fmt]
+    elif len(fmt) == 2 and fmt[0] == "%":  # "%d": one custom specifier, not the standard format "d"
+        fmt = fmt[1]
     out: list[str] = []
     for token in _DATE_TOKENS.findall(fmt):
+        if token[0] in "'\"" and (len(token) < 2 or token[-1] != token[0]) or token == "\\":
+            raise CsError(_FORMAT_EXCEPTION)  # an unterminated quote, a trailing backslash
+        if token[0] in "fF" and len(token) > 7:
+            raise CsError(_FORMAT_EXCEPTION)
+        token = token[: _CAPPED[token[0]]] if token[0] in _CAPPED else token
         if token[0] == "F":  # trailing zeros dropped; a zero fraction also drops the "." before it (as .NET does)
             digits = _fraction(value)[: len(token)].rstrip("0")
             if not digits and out and out[-1] == ".":
@@ -97,11 +106,12 @@ def format_number(value: float, fmt: str) -> str:
         if kind == "D":  # the digits are a minimum for the number without its sign: (-42).ToString("D5") = -00042
             return ("-" if int(value) < 0 else "") + f"{abs(int(value)):0{digits}d}"
         return f"{value:,.{digits}f}" if kind == "N" else f"{value:.{digits}f}"
-    if re.fullmatch(r"[Xx]\d*", fmt):  # hexadecimal: integers only; a negative int is its 32-bit two's complement
+    if re.fullmatch(r"[Xx]\d*", fmt):  # hexadecimal: integers only; a negative one is its two's complement
         if not isinstance(value, int):
             raise CsError("Format specifier was invalid.")
         digits = int(fmt[1:] or 0)
-        text = f"{value & 0xFFFFFFFF if value < 0 else value:0{digits}X}"
+        width = 64 if type(value).__name__ == "CsLong" else 32  # a long's two's complement has 64 bits
+        text = f"{value & (2**width - 1) if value < 0 else value:0{digits}X}"
         return text if fmt[0] == "X" else text.lower()
     m = re.fullmatch(r"0*\.?(0*)", fmt)
     if m:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import jtoken
 from .dispatch import comparison_folds, in_range, overflow, parse_int
-from .dotnet import (CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, type_name,
+from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, type_name,
                      unwrap)
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
@@ -45,12 +45,14 @@ def _convert_to_int(value: Any, bits: int = 32) -> int:
         return 0
     if isinstance(value, bool):
         return int(value)
+    if type(value) is CsChar:  # Convert.ToInt32(c): the char's code, not its digit
+        return ord(value)
     if isinstance(value, float):
         if value != value or value in (math.inf, -math.inf):
             raise overflow(bits)
         return in_range(int(round(value)), bits)  # rounds half to even, like Python's round
     if isinstance(value, int):
-        return in_range(value, bits)
+        return int(in_range(value, bits))  # a plain int: Convert.ToInt32 of a long is an int (CsLong for 64 bits)
     return parse_int(value, bits)
 
 
@@ -77,9 +79,18 @@ def _math_round(value: Any, *rest: Any) -> float:
 def _math_abs(value: Any) -> Any:
     """``Math.Abs``: int.MinValue has no positive twin (OverflowException in .NET)."""
     value = unwrap(value)
-    if type(value) is int and value == -(2**31):
+    if (type(value) is int and value == -(2**31)) or (type(value) is CsLong and value == -(2**63)):
         raise CsError("Negating the minimum value of a twos complement number is invalid.")
-    return abs(value)
+    return CsLong(abs(value)) if type(value) is CsLong else abs(value)
+
+
+def _math_extreme(pick: Callable[..., Any]) -> Callable[[Any, Any], Any]:
+    """``Math.Max`` / ``Math.Min``: with a long operand the result is a long (C# picks the long overload)."""
+    def run(a: Any, b: Any) -> Any:
+        a, b = unwrap(a), unwrap(b)
+        result = pick(a, b)
+        return CsLong(result) if CsLong in (type(a), type(b)) and isinstance(result, int) else result
+    return run
 
 
 def _math_pow(base: float, exponent: float) -> float:
@@ -238,8 +249,8 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Convert.ToString": lambda v, *rest: "" if v is None else display(v),
     "Convert.ToBase64String": lambda data: base64.b64encode(bytes(data)).decode("ascii"),
     "Convert.FromBase64String": lambda text: CsList(base64.b64decode(str(text))),
-    "Math.Round": _math_round, "Math.Max": lambda a, b: max(unwrap(a), unwrap(b)),
-    "Math.Min": lambda a, b: min(unwrap(a), unwrap(b)), "Math.Abs": _math_abs,
+    "Math.Round": _math_round, "Math.Max": _math_extreme(max),
+    "Math.Min": _math_extreme(min), "Math.Abs": _math_abs,
     "Math.Floor": lambda a: float(math.floor(unwrap(a))), "Math.Ceiling": lambda a: float(math.ceil(unwrap(a))),
     "Math.Pow": lambda a, b: _math_pow(float(unwrap(a)), float(unwrap(b))),
     "Math.Sqrt": lambda a: math.sqrt(x) if (x := float(unwrap(a))) >= 0 or math.isnan(x) else math.nan,
@@ -294,8 +305,11 @@ def _new_timespan(*parts: Any) -> timedelta:
     """``new TimeSpan(ticks)``, ``(hours, minutes, seconds)``, ``(days, hours, minutes, seconds[, milliseconds])``
     (ticks are 100 ns; the emulator keeps microseconds)."""
     values = [_integer_argument(part) for part in parts]
+    if not values:  # new TimeSpan(): TimeSpan.Zero
+        return timedelta(0)
     if len(values) == 1:
-        return timedelta(microseconds=values[0] // 10)
+        ticks = values[0]
+        return timedelta(microseconds=ticks // 10 if ticks >= 0 else -(-ticks // 10))  # toward zero
     if len(values) == 3:
         return timedelta(hours=values[0], minutes=values[1], seconds=values[2])
     if len(values) in (4, 5):
@@ -307,6 +321,8 @@ def _new_timespan(*parts: Any) -> timedelta:
 def _new_datetime(*parts: Any) -> datetime:
     """``new DateTime(ticks)``, ``(year, month, day[, hour, minute, second[, millisecond]])``, in UTC."""
     values = [_integer_argument(part) for part in parts]
+    if not values:  # new DateTime(): DateTime.MinValue
+        return datetime(1, 1, 1, tzinfo=UTC)
     if len(values) == 1:
         if not 0 <= values[0] <= _MAX_TICKS:
             raise CsError("Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')")
