@@ -483,3 +483,23 @@ def test_custom_date_specifiers_alone_and_in_long_runs(fmt: str, expected: str) 
 def test_a_malformed_custom_date_format_is_a_format_exception(fmt: str) -> None:
     with pytest.raises(CsError, match="not in a correct format"):
         format_datetime(datetime(2024, 3, 5, tzinfo=UTC), fmt)
+
+
+@pytest.mark.parametrize(("value", "fmt", "text"), [
+    (2.5, "F0", "3"), (0.125, "F2", "0.13"), (-2.5, "F0", "-3"),  # a tie rounds away from zero (Python: to even)
+    (1.005, "F2", "1.00"),  # the double just below 1.005 rounds down
+    (CsLong(9_007_199_254_740_993), "N0", "9,007,199,254,740,993"),  # a long's every digit (a double lost the 3)
+    (1234.5, "0.00", "1234.50"),
+])
+def test_fixed_point_formats_round_the_exact_value_as_dotnet_core(value: float, fmt: str, text: str) -> None:
+    assert format_number(value, fmt) == text
+
+
+def test_int_parse_refuses_what_python_alone_would_take() -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
+
+    for text in ("1_000", "１２"):
+        with pytest.raises(ExpressionRuntimeError, match="not in a correct format"):
+            compile_expression(f'@(int.Parse("{text}"))').evaluate(ctx())
+    assert compile_expression('@(int.Parse(" +42 "))').evaluate(ctx()) == 42

@@ -344,8 +344,11 @@ def _to_string_method(recv: Any, *args: Any) -> str:
 
 def parse_int(text: Any, bits: int = 32) -> int:
     """``int.Parse`` (``bits`` 64: ``long.Parse``): a number past the type's range is an OverflowException."""
+    digits = str(unwrap(text)).strip()
     try:
-        value = int(str(unwrap(text)).strip())
+        if not digits.lstrip("+-").isascii() or "_" in digits:  # Python's int() also takes "1_000" and "１２"
+            raise ValueError(digits)
+        value = int(digits)
     except ValueError:
         raise CsError(f"The input string '{text}' was not in a correct format.") from None
     return in_range(value, bits)

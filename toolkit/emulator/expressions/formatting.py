@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import math
 import re
 from datetime import datetime, timedelta
 
@@ -97,6 +99,19 @@ def _date_part(v: datetime, token: str) -> str:
     return token
 
 
+_EXACT = decimal.Context(prec=800)  # enough digits for any double or long written in full
+
+
+def _fixed(value: float, digits: int, *, grouped: bool) -> str:
+    """``value`` with ``digits`` decimals as .NET Core writes it: from its exact value, a tie rounded away from zero
+    ((2.5).ToString("F0") is "3", where Python's format gives "2"), a long's every digit kept."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("∞" if value > 0 else "-∞")
+    exact = decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
+                                            context=_EXACT)
+    return f"{exact:,f}" if grouped else f"{exact:f}"
+
+
 def format_number(value: float, fmt: str) -> str:
     """Numeric ToString(format): "N0"/"F2"/"D3"/"X8"/"0.00"-style patterns that policies use; any other format
     (currency, percent, scientific, custom "#" patterns) is refused as the emulator's limit."""
@@ -105,7 +120,7 @@ def format_number(value: float, fmt: str) -> str:
         kind, digits = m.group(1).upper(), int(m.group(2) or (0 if m.group(1) in "Dd" else 2))
         if kind == "D":  # the digits are a minimum for the number without its sign: (-42).ToString("D5") = -00042
             return ("-" if int(value) < 0 else "") + f"{abs(int(value)):0{digits}d}"
-        return f"{value:,.{digits}f}" if kind == "N" else f"{value:.{digits}f}"
+        return _fixed(value, digits, grouped=kind == "N")
     if re.fullmatch(r"[Xx]\d*", fmt):  # hexadecimal: integers only; a negative one is its two's complement
         if not isinstance(value, int):
             raise CsError("Format specifier was invalid.")
@@ -115,6 +130,6 @@ def format_number(value: float, fmt: str) -> str:
         return text if fmt[0] == "X" else text.lower()
     m = re.fullmatch(r"0*\.?(0*)", fmt)
     if m:
-        return f"{value:.{len(m.group(1))}f}"
+        return _fixed(value, len(m.group(1)), grouped=False)
     raise CsError(emulator_limit(f"the numeric format {fmt!r}"))
 
