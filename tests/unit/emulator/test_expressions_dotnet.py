@@ -261,15 +261,17 @@ def test_math_abs_of_int_min_value_overflows() -> None:
         compile_expression("@(Math.Abs(int.MinValue))").evaluate(ctx())
 
 
-@pytest.mark.parametrize("source", ["@('a' + 1)", "@('a' + 'b')", "@(1 + 'a')", "@('z' - 1)"])
-def test_arithmetic_on_a_char_literal_is_refused_as_the_emulators_limit(source: str) -> None:
-    """C# adds code points ('a' + 1 is 98); the emulator's chars are one-character strings ("a1"): refused, not
-    answered wrongly (found by an audit)."""
-    from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@('a' + 1)", 98), ("@('a' + 'b')", 195), ("@(1 + 'a')", 98), ("@('z' - 1)", 121),
+    ('@("123"[0] - \'0\')', 1), ("@((char)('a' + 1))", "b"), ("@((int)(char)98)", 98),
+    ("@{ var n = 0; foreach (var c in \"42\") { n = n * 10 + (c - '0'); } return n; }", 42),
+])
+def test_arithmetic_on_a_char_literal_adds_code_points(source: str, expected: object) -> None:
+    """C# adds code points ('a' + 1 is 98): it was refused as the emulator's limit (before, it gave "a1")."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
 
-    with pytest.raises(UnsupportedExpression) as caught:
-        compile_expression(source)
-    assert caught.value.limit and "arithmetic on char values" in str(caught.value)
+    assert compile_expression(source).evaluate(ctx()) == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [("@('a' + \"bc\")", "abc"), ("@(\"x\" + 'a')", "xa")])

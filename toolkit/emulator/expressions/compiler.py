@@ -396,7 +396,8 @@ class Compiler(DynamicCompiler):
                               "supported: " + ", ".join(f"({n})" for n in sorted(library.CAST_NAMES)))
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
-        if name in LONG_NAMES and (src in NUMERIC or src in (_D, _T.OBJECT)):  # a CsLong: its arithmetic is 64-bit
+        if (name in LONG_NAMES or name in ("char", "Char")) and (src in NUMERIC or src in (_D, _T.OBJECT)) or (
+                name in ("char", "Char") and self._is_char_literal(node.operand)):  # a CsLong or CsChar, dynamic
             return self._fold(Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), _D, pos), operand)
         if src is _D:
             return Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), target or _D, pos)
@@ -447,7 +448,9 @@ class Compiler(DynamicCompiler):
             fn: Fn = (lambda ctx: lf(ctx) and rf(ctx)) if node.op == "&&" else (lambda ctx: lf(ctx) or rf(ctx))
             return self._fold(Compiled(fn, _T.BOOL, node.pos), left, right)
         if node.op in ("+", "-", "*", "/", "%"):
-            self._refuse_char_arithmetic(node, left, right)
+            with_chars = self._char_arithmetic(node, left, right)
+            if with_chars is not None:
+                return with_chars
         if node.op == "+":
             return self._plus(node, left, right)
         if node.op in ("-", "*", "/", "%"):
@@ -462,13 +465,20 @@ class Compiler(DynamicCompiler):
             )  # fmt: skip
         return self._fold(Compiled(_relational(left, right, _RELATIONAL[node.op]), _T.BOOL, node.pos), left, right)
 
-    def _refuse_char_arithmetic(self, node: Binary, left: Compiled, right: Compiled) -> None:
-        """A char literal in arithmetic: C# adds code points ('a' + 1 is 98, 'a' + 'b' is 195); the emulator holds
-        chars as one-character strings and would concatenate ("a1"), so it refuses rather than answer wrongly."""
+    def _char_arithmetic(self, node: Binary, left: Compiled, right: Compiled) -> Compiled | None:
+        """A char literal with a number, a char or a value known only when run: C# adds code points ('a' + 1 is 98,
+        "123"[0] - '0' is 1), so the literal is a CsChar and the operation dynamic; None otherwise (a char joined
+        to a string is text, as in C#)."""
         left_char, right_char = self._is_char_literal(node.left), self._is_char_literal(node.right)
-        if (left_char and (right_char or right.type in NUMERIC)) or (right_char and left.type in NUMERIC):
-            raise self.refuse(node.pos, "arithmetic on char values is not supported", "write the number ('a' is 97)",
-                              limit=True)
+        if not (left_char or right_char):
+            return None
+        other = left if right_char else right
+        if not (left_char and right_char) and other.type not in NUMERIC and other.type is not _D:
+            return None
+        lf = _char_constant(left) if left_char else left.fn
+        rf = _char_constant(right) if right_char else right.fn
+        op = node.op
+        return Compiled(guard(lambda ctx: library.arithmetic(op, lf(ctx), rf(ctx)), node.pos), _D, node.pos)
 
     def _is_char_literal(self, node: Node) -> bool:
         """A literal written 'c' (a char in C#; a one-character string in the emulator)."""
@@ -590,6 +600,11 @@ def _assignable(source: CsType, target: CsType) -> bool:
 
 def _LONG_ZERO(ctx: Any) -> object:
     return library.CsLong(0)
+
+
+def _char_constant(literal: Compiled) -> Fn:
+    char = library.CsChar(literal.const)  # type: ignore[arg-type]
+    return lambda ctx: char
 
 
 def _default_of(type_: CsType) -> Fn:

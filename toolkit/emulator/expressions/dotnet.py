@@ -320,6 +320,10 @@ def _numeric_conversion(value: Any, target: str) -> Any:
         if not (value == value and low <= value <= high):  # NaN compares unequal to itself
             raise CsError("Arithmetic operation resulted in an overflow.")
         return CsLong(value) if target in LONG_NAMES else int(value)
+    if target in ("char", "Char") and isinstance(value, (int, str)) and not isinstance(value, bool):
+        if isinstance(value, str):  # (char)'a': a char literal is a one-character string here
+            return CsChar(value) if len(value) == 1 else None
+        return CsChar(chr(value & 0xFFFF))  # (char)('a' + 1): the char of that code (unchecked: its low 16 bits)
     if type(value) is CsChar and target in ("int", "Int32", "long", "Int64", "double", "Double"):
         code = ord(value)  # (int)c: the char's code
         return CsLong(code) if target in LONG_NAMES else float(code) if target in ("double", "Double") else code
@@ -377,6 +381,7 @@ _VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "d
                           "decimal", "DateTime", "TimeSpan", "Guid"})
 RUNTIME_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: type(v) is str, "String": lambda v: type(v) is str,
+    "char": lambda v: type(v) is CsChar, "Char": lambda v: type(v) is CsChar,
     "int": lambda v: type(v) is int, "Int32": lambda v: type(v) is int,
     "long": lambda v: type(v) in (int, CsLong), "Int64": lambda v: type(v) in (int, CsLong),
     "bool": lambda v: type(v) is bool, "Boolean": lambda v: type(v) is bool,
