@@ -488,12 +488,16 @@ def test_a_malformed_custom_date_format_is_a_format_exception(fmt: str) -> None:
 
 
 @pytest.mark.parametrize(("value", "fmt", "text"), [
-    (2.5, "F0", "3"), (0.125, "F2", "0.13"), (-2.5, "F0", "-3"),  # a tie rounds away from zero (Python: to even)
-    (1.005, "F2", "1.00"),  # the double just below 1.005 rounds down
+    # F and N: the double's exact value, an exact tie to the even digit (.NET Core's Dragon4, dotnet/runtime#1640)
+    (2.5, "F0", "2"), (0.125, "F2", "0.12"), (-2.5, "F0", "-2"), (3.5, "N0", "4"), (1.005, "F2", "1.00"),
     (CsLong(9_007_199_254_740_993), "N0", "9,007,199,254,740,993"),  # a long's every digit (a double lost the 3)
+    # a "0.00" custom pattern: 15 significant digits first, then half away from zero
+    (1.005, "0.00", "1.01"), (2.5, "0", "3"), (0.95, "0.0", "1.0"), (123456789012345678.0, "0", "123456789012346000"),
     (1234.5, "0.00", "1234.50"),
 ])
-def test_fixed_point_formats_round_the_exact_value_as_dotnet_core(value: float, fmt: str, text: str) -> None:
+def test_fixed_point_formats_round_as_dotnet_core(value: float, fmt: str, text: str) -> None:
+    """Found by reviews: the custom patterns rounded the exact value (1.005 gave "1.00"), and N0 of a long past 2^53
+    lost digits."""
     assert format_number(value, fmt) == text
 
 
@@ -505,3 +509,17 @@ def test_int_parse_refuses_what_python_alone_would_take() -> None:
         with pytest.raises(ExpressionRuntimeError, match="not in a correct format"):
             compile_expression(f'@(int.Parse("{text}"))').evaluate(ctx())
     assert compile_expression('@(int.Parse(" +42 "))').evaluate(ctx()) == 42
+
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@('a' + 1 == 'b')", True), ("@('b' - 1 == 'a')", True), ('@("abc"[0] + 1 == \'b\')', True),
+    ("@((char)65.7)", "A"), ('@((char)JObject.Parse("{\\"c\\":\\"a\\"}")["c"])', "a"),
+    ('@((char)JObject.Parse("{\\"n\\":97}")["n"])', "a"),
+])
+def test_a_char_literal_compares_with_char_arithmetic_and_casts_take_doubles_and_json(source: str,
+                                                                                     expected: object) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    assert compile_expression(source).evaluate(ctx()) == expected

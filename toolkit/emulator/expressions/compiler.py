@@ -493,6 +493,10 @@ class Compiler(DynamicCompiler):
             left, right = self._as_value(left), self._as_value(right)
         if _D in (left.type, right.type) or {left.type, right.type} == {_T.OBJECT, _T.STRING}:
             lf, rf, negate = left.fn, right.fn, node.op == "!="
+            if self._is_char_literal(node.left):  # 'a' + 1 == 'b': the literal is a char (its code against numbers)
+                lf = _char_constant(left)
+            if self._is_char_literal(node.right):
+                rf = _char_constant(right)
             return Compiled(guard(lambda ctx: library.equals(lf(ctx), rf(ctx)) != negate, node.pos), _T.BOOL, node.pos)
         if not _comparable(left.type, right.type):
             raise self.refuse(

@@ -320,9 +320,13 @@ def _numeric_conversion(value: Any, target: str) -> Any:
         if not (value == value and low <= value <= high):  # NaN compares unequal to itself
             raise CsError("Arithmetic operation resulted in an overflow.")
         return CsLong(value) if target in LONG_NAMES else int(value)
-    if target in ("char", "Char") and isinstance(value, (int, str)) and not isinstance(value, bool):
+    if target in ("char", "Char") and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         if isinstance(value, str):  # (char)'a': a char literal is a one-character string here
             return CsChar(value) if len(value) == 1 else None
+        if isinstance(value, float):  # (char)65.7: toward zero, then the char of that code
+            if value != value or value in (math.inf, -math.inf):
+                raise CsError("Arithmetic operation resulted in an overflow.")
+            value = int(value)
         return CsChar(chr(value & 0xFFFF))  # (char)('a' + 1): the char of that code (unchecked: its low 16 bits)
     if type(value) is CsChar and target in ("int", "Int32", "long", "Int64", "double", "Double"):
         code = ord(value)  # (int)c: the char's code
@@ -355,6 +359,10 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
     try:
         if target in ("bool", "Boolean", "bool?"):
             return v if isinstance(v, bool) else {"true": True, "false": False}[str(v).lower()]
+        if target in ("char", "Char") and (isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str)):
+            if isinstance(v, str) and len(v) != 1:  # Newtonsoft: a one-character string or an integer
+                raise ValueError(v)
+            return CsChar(v) if isinstance(v, str) else CsChar(chr(v & 0xFFFF))
         if target in ("int", "Int32", "long", "Int64", "int?", "long?"):
             number = int(v) if not isinstance(v, str) else int(v.strip())
             return CsLong(number) if target in ("long", "Int64", "long?") else number

@@ -99,17 +99,23 @@ def _date_part(v: datetime, token: str) -> str:
     return token
 
 
-_EXACT = decimal.Context(prec=800)  # enough digits for any double or long written in full
-
-
 def _fixed(value: float, digits: int, *, grouped: bool) -> str:
-    """``value`` with ``digits`` decimals as .NET Core writes it: from its exact value, a tie rounded away from zero
-    ((2.5).ToString("F0") is "3", where Python's format gives "2"), a long's every digit kept."""
+    """``value`` with ``digits`` decimals, F/N as .NET Core writes them: from the double's exact value, an exact tie
+    to the even digit ((2.5).ToString("F0") is "2", as Python's format does); a long keeps every digit."""
+    if isinstance(value, int):
+        exact = decimal.Decimal(value)
+        return f"{exact:,.{digits}f}" if grouped else f"{exact:.{digits}f}"
+    return f"{value:,.{digits}f}" if grouped else f"{value:.{digits}f}"
+
+
+def _custom_fixed(value: float, digits: int) -> str:
+    """A "0.00" custom pattern: .NET first keeps 15 significant digits of a double, then rounds half away from
+    zero ((1.005).ToString("0.00") is "1.01", (2.5).ToString("0") is "3")."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("∞" if value > 0 else "-∞")
-    exact = decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
-                                            context=_EXACT)
-    return f"{exact:,f}" if grouped else f"{exact:f}"
+    shown = decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(f"{value:.15g}")
+    context = decimal.Context(prec=max(28, len(str(abs(int(shown)))) + digits + 2))
+    return f"{shown.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=context):f}"
 
 
 def format_number(value: float, fmt: str) -> str:
@@ -130,6 +136,6 @@ def format_number(value: float, fmt: str) -> str:
         return text if fmt[0] == "X" else text.lower()
     m = re.fullmatch(r"0*\.?(0*)", fmt)
     if m:
-        return _fixed(value, len(m.group(1)), grouped=False)
+        return _custom_fixed(value, len(m.group(1)))
     raise CsError(emulator_limit(f"the numeric format {fmt!r}"))
 
