@@ -13,6 +13,15 @@ from toolkit.emulator.expressions.dotnet import (CsLong, arithmetic, compare, co
 from toolkit.emulator.expressions.errors import CsError
 from toolkit.emulator.expressions.formatting import format_datetime, format_number, timespan_text
 from toolkit.emulator.expressions.jtoken import JObject, JValue
+from toolkit.emulator.expressions import ExpressionRuntimeError
+
+
+def _evaluated(source: str) -> object:
+    """``source`` compiled and evaluated on the test request of tests/unit/emulator/test_expressions.py."""
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    return compile_expression(source).evaluate(ctx())
 
 
 @pytest.mark.parametrize(("op", "a", "b", "expected"), [
@@ -171,10 +180,7 @@ def test_a_double_out_of_an_integers_range_fails_loudly() -> None:
 ])
 def test_string_methods_as_dotnet_computes_them(source: str, expected: object) -> None:
     """Found by an audit: each gave a different answer, silently."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -192,10 +198,7 @@ def test_string_methods_as_dotnet_computes_them(source: str, expected: object) -
 def test_regex_matches_and_replacements_as_dotnet(source: str, expected: object) -> None:
     """Found by an audit: .Groups[1].Value and .Value failed, a failed match threw on .Success, named groups used
     Python's syntax, and "$$" was not a literal dollar."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -209,10 +212,7 @@ def test_regex_matches_and_replacements_as_dotnet(source: str, expected: object)
 ])
 def test_string_format_reads_alignment_formats_and_escaped_braces(source: str, expected: object) -> None:
     """Found by an audit: "{0:N2}" and "{0,5}" came back as written, "{{0}}" was replaced, and D5 counted the sign."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 def test_string_format_with_a_missing_argument_is_a_format_exception() -> None:
@@ -234,10 +234,7 @@ def test_string_format_with_a_missing_argument_is_a_format_exception() -> None:
     ("@(Math.Round(0.49999999999999994, 0, MidpointRounding.AwayFromZero))", 0.0),
 ])
 def test_regex_ismatch_and_math_round_as_dotnet(source: str, expected: object) -> None:
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "check"), [
@@ -268,18 +265,12 @@ def test_math_abs_of_int_min_value_overflows() -> None:
 ])
 def test_arithmetic_on_a_char_literal_adds_code_points(source: str, expected: object) -> None:
     """C# adds code points ('a' + 1 is 98): it was refused as the emulator's limit (before, it gave "a1")."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [("@('a' + \"bc\")", "abc"), ("@(\"x\" + 'a')", "xa")])
 def test_a_char_joined_to_a_string_still_concatenates(source: str, expected: str) -> None:
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("fmt", "length", "first", "hyphens"), [("N", 32, "", 0), ("D", 36, "", 4), ("B", 38, "{", 4),
@@ -300,10 +291,7 @@ def test_guid_formats(fmt: str, length: int, first: str, hyphens: int) -> None:
 ])
 def test_timespan_parts_keep_the_spans_sign(source: str, expected: int) -> None:
     """Found by an audit: a negative span's Hours and Minutes were 22 and 30 (Python's floor division)."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -324,10 +312,7 @@ def test_timespan_parts_keep_the_spans_sign(source: str, expected: int) -> None:
 def test_long_arithmetic_is_64_bit(source: str, expected: int) -> None:
     """Found by an audit: a long was computed as an int, so epoch milliseconds or ticks arithmetic wrapped at 32
     bits ((long)x + 1 gave -727379967 for x = 10^12)."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "message"), [
@@ -336,11 +321,8 @@ def test_long_arithmetic_is_64_bit(source: str, expected: int) -> None:
     ("@(Convert.ToInt32(3000000000.0))", "too large or too small for an Int32"),
 ])
 def test_a_parse_or_conversion_past_the_types_range_is_an_overflow(source: str, message: str) -> None:
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
-
     with pytest.raises(ExpressionRuntimeError, match=message):
-        compile_expression(source).evaluate(ctx())
+        _evaluated(source)
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -354,10 +336,7 @@ def test_a_parse_or_conversion_past_the_types_range_is_an_overflow(source: str, 
 ])
 def test_a_char_read_from_a_string_is_its_code_with_numbers(source: str, expected: object) -> None:
     """Found by an audit: a char read from a string was a one-character string, so "abc"[0] + 1 gave "a1"."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -381,10 +360,7 @@ def test_a_double_is_written_as_dotnet_core_writes_it(value: float, text: str) -
 def test_date_and_time_span_constructors_take_their_dotnet_overloads(source: str, expected: object) -> None:
     """Found by an audit: new DateTime(ticks) failed with a Python TypeError, and a millisecond argument was
     ignored."""
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "message"), [
@@ -394,11 +370,8 @@ def test_date_and_time_span_constructors_take_their_dotnet_overloads(source: str
     ("@(new DateTime(2024, 1, 1, 0, 0))", "'DateTime' does not contain a constructor that takes 5 arguments"),
 ])
 def test_a_date_constructor_that_cannot_run_says_why(source: str, message: str) -> None:
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import ExpressionRuntimeError, compile_expression
-
     with pytest.raises(ExpressionRuntimeError, match=message):
-        compile_expression(source).evaluate(ctx())
+        _evaluated(source)
 
 
 @pytest.mark.parametrize(("source", "message"), [
@@ -460,10 +433,7 @@ def test_a_method_of_a_runtime_value_with_an_argument_count_it_never_takes_is_re
     ("@(new DateTime().Year)", 1),
 ])
 def test_longs_and_chars_flow_through_locals_conversions_and_library_calls(source: str, expected: object) -> None:
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
 
 
 def test_an_int_sum_past_the_int_range_is_an_overflow() -> None:
@@ -519,7 +489,4 @@ def test_int_parse_refuses_what_python_alone_would_take() -> None:
 ])
 def test_a_char_literal_compares_with_char_arithmetic_and_casts_take_doubles_and_json(source: str,
                                                                                      expected: object) -> None:
-    from tests.unit.emulator.test_expressions import ctx
-    from toolkit.emulator.expressions import compile_expression
-
-    assert compile_expression(source).evaluate(ctx()) == expected
+    assert _evaluated(source) == expected
