@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from toolkit.emulator.expressions import ExpressionRuntimeError
 from toolkit.emulator.expressions.dotnet import (CsLong, arithmetic, compare, convert, display, equals, to_bool,
                                                  unbox)
 from toolkit.emulator.expressions.errors import CsError
 from toolkit.emulator.expressions.formatting import format_datetime, format_number, timespan_text
 from toolkit.emulator.expressions.jtoken import JObject, JValue
-from toolkit.emulator.expressions import ExpressionRuntimeError
 
 
 def _evaluated(source: str) -> object:
