@@ -36,8 +36,10 @@ def test_load_balancing_through_locust_gets_the_builtin_verdict(committed_gatewa
         assert [v.outcome.value for v in run.verdicts] == ["pass", "pass"], [v.sentence for v in run.verdicts]
         assert sum(v.requests for v in run.verdicts) == len(run.log)
     rows = runs["locust"].log.for_scenario("load-balancing")
-    fresh = [row for row in rows if row.ok and not row.cache_hit]  # nonces keep hits rare; shares skip them
-    assert len({row.completion_id for row in fresh}) == len(fresh) >= 0.95 * len(rows)
+    answered = [row for row in rows if row.ok]  # on a busy machine Locust sends more and meets the backends' 429s
+    fresh = [row for row in answered if not row.cache_hit]  # nonces keep hits rare; shares skip them
+    assert len({row.completion_id for row in fresh}) == len(fresh) >= 0.95 * len(answered)
+    assert len(answered) >= 0.8 * len(rows), {row.status for row in rows if not row.ok}
     assert {row.backend for row in rows if row.ok} == {"openai-eastus", "openai-northcentralus"}
 
 
