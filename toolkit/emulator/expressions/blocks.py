@@ -114,7 +114,7 @@ class _BlockCompiler:
                 type_ = _D
             fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
             if long_local and value is not None:
-                fn = _as_long(fn, "long", pos)
+                fn = _as_long(fn, pos)
             slot = self.c.allocate(name, type_, pos)
             if long_local:
                 self.long_slots.add(slot)
@@ -144,7 +144,7 @@ class _BlockCompiler:
             slot, type_ = local
             fn = _coerce(self.c, value, type_, node.pos)
             if slot in self.long_slots:  # x = 5 on a long x: still a long
-                fn = _as_long(fn, "long", node.pos)
+                fn = _as_long(fn, node.pos)
 
             def set_local(ctx: Any) -> None:
                 ctx.slots[slot] = fn(ctx)
@@ -313,9 +313,9 @@ def _is_long(init: Node, value: Compiled) -> bool:
     return type(value.const) is library.CsLong or (isinstance(init, Cast) and init.type.name in LONG_NAMES)
 
 
-def _as_long(fn: Callable[[Any], Any], name: str, pos: int) -> Callable[[Any], Any]:
-    """A long local's value: the initialiser's converted to a CsLong (64-bit arithmetic from then on)."""
-    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, name), pos)
+def _as_long(fn: Callable[[Any], Any], pos: int) -> Callable[[Any], Any]:
+    """A long local's value converted to a CsLong (64-bit arithmetic from then on)."""
+    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, "long"), pos)
 
 
 def _declared_type(name: str) -> CsType | None:

@@ -308,7 +308,7 @@ class Compiler(DynamicCompiler):
             raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{result}>")
         fallback = default.fn if default is not None else _default_of(result)
         if default is None and node.type_args and node.type_args[0].name in LONG_NAMES:
-            fallback = _LONG_ZERO  # default(long)
+            fallback = _long_zero  # default(long)
         check = _CAST_CHECKS.get(result)
         target = _DOTNET_TARGET.get(result, "")
         if result is _D and node.type_args:
@@ -602,7 +602,7 @@ def _assignable(source: CsType, target: CsType) -> bool:
     return source is target or target is _T.OBJECT or (source is _T.NULL and target in _REFERENCE_TYPES)
 
 
-def _LONG_ZERO(ctx: Any) -> object:
+def _long_zero(ctx: Any) -> object:
     return library.CsLong(0)
 
 

@@ -28,7 +28,7 @@ NUMERIC = frozenset({CsType.INT, CsType.DOUBLE})
 # Types a `(T)` cast or `GetValueOrDefault<T>` may name, and the runtime test a value must pass.
 CAST_TARGETS: dict[str, CsType] = {"string": CsType.STRING, "int": CsType.INT, "bool": CsType.BOOL}
 # .NET names and other primitive spellings of the same types (casts and GetValueOrDefault<T>). A long is not an
-# int: its values are dotnet.CsLong, typed dynamic, so that their arithmetic is 64-bit (LONG_NAMES).
+# int: its values are CsLong, typed dynamic, so that their arithmetic is 64-bit (LONG_NAMES).
 CAST_ALIASES: dict[str, CsType] = {
     "String": CsType.STRING, "Int32": CsType.INT, "Boolean": CsType.BOOL,
     "double": CsType.DOUBLE, "Double": CsType.DOUBLE, "float": CsType.DOUBLE, "decimal": CsType.DOUBLE,
@@ -36,15 +36,27 @@ CAST_ALIASES: dict[str, CsType] = {
 
 LONG_NAMES = frozenset({"long", "Int64"})
 
-_DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String"}
+
+class CsLong(int):
+    """A C# ``long`` (System.Int64): arithmetic with one is 64-bit, where two ints wrap at 32 bits. Made by casts to
+    ``(long)``, ``long x = ...``, ``10L``, ``long.Parse``, ``Convert.ToInt64`` and ``Ticks``."""
+
+    __slots__ = ()
+
+
+class CsChar(str):
+    """A C# ``char`` read from a string (``text[0]``, ``foreach (var c in text)``): it joins strings as text, but
+    with a number or another char it is its code (``"abc"[0] + 1`` is 98, as in C#)."""
+
+    __slots__ = ()
+
+_DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String",
+                 CsLong: "System.Int64", CsChar: "System.Char"}
 
 
 def dotnet_type_name(value: object) -> str:
     """The .NET type name C# would report for a runtime value (for cast error messages)."""
-    name = type(value).__name__
-    if name in ("CsLong", "CsChar"):  # dotnet's long and char (subclasses of int and str)
-        return "System.Int64" if name == "CsLong" else "System.Char"
-    return _DOTNET_NAMES.get(type(value), f"System.Object ({name})")
+    return _DOTNET_NAMES.get(type(value), f"System.Object ({type(value).__name__})")
 
 
 def format_double(value: float) -> str:
@@ -77,9 +89,9 @@ def format_value(value: object) -> str:
         return "False"
     if type(value) is float:
         return format_double(value)
-    if isinstance(value, str):  # a string, or a char (dotnet.CsChar)
+    if isinstance(value, str):  # a string, or a char (CsChar)
         return str(value)
-    if isinstance(value, int):  # an int, or a long (dotnet.CsLong)
+    if isinstance(value, int):  # an int, or a long (CsLong)
         return str(int(value))
     from .library import display  # JSON tokens, dates, URLs: their C# ToString()
 

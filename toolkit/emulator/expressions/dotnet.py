@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .cstypes import LONG_NAMES, format_value
+from .cstypes import LONG_NAMES, CsChar, CsLong, format_value
 from .errors import CsError, emulator_limit
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
@@ -231,20 +231,6 @@ def enumerate_items(value: Any) -> Iterable[Any]:
     raise CsError(f"{type_name(value)} is not enumerable.")
 
 
-class CsLong(int):
-    """A C# ``long`` (System.Int64): arithmetic with one is 64-bit, where two ints wrap at 32 bits. Made by casts to
-    ``(long)``, ``long x = ...``, ``10L``, ``long.Parse``, ``Convert.ToInt64`` and ``Ticks``."""
-
-    __slots__ = ()
-
-
-class CsChar(str):
-    """A C# ``char`` read from a string (``text[0]``, ``foreach (var c in text)``): it joins strings as text, but
-    with a number or another char it is its code (``"abc"[0] + 1`` is 98, as in C#)."""
-
-    __slots__ = ()
-
-
 def _char_codes(a: Any, b: Any) -> tuple[Any, Any]:
     """The operands with each char as its code when the other operand is a number or a char (C#'s promotion)."""
     def numeric(v: Any) -> bool:
@@ -255,9 +241,6 @@ def _char_codes(a: Any, b: Any) -> tuple[Any, Any]:
     if type(b) is CsChar and numeric(a):
         b = ord(b)
     return a, b
-
-
-_INT_RANGE = (-(2**31), 2**31 - 1)
 
 
 def as_long(value: int) -> CsLong:
@@ -459,7 +442,7 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
             result = abs(a) % abs(b) * (1 if a >= 0 else -1)
         else:
             result = {"+": a + b, "-": a - b, "*": a * b}[op]
-        low, high = _INT_RANGE
+        low, high = _INTEGRAL_RANGES["int"]
         if type(a) is CsLong or type(b) is CsLong or not (low <= a <= high and low <= b <= high):
             return as_long(result)  # a long operand (only a long holds a value past the int range): 64-bit
         return as_int(result)

@@ -7,6 +7,7 @@ import math
 import re
 from datetime import datetime, timedelta
 
+from .cstypes import CsLong
 from .errors import CsError, emulator_limit
 
 
@@ -131,7 +132,7 @@ def format_number(value: float, fmt: str) -> str:
         if not isinstance(value, int):
             raise CsError("Format specifier was invalid.")
         digits = int(fmt[1:] or 0)
-        width = 64 if type(value).__name__ == "CsLong" else 32  # a long's two's complement has 64 bits
+        width = 64 if type(value) is CsLong else 32  # a long's two's complement has 64 bits
         text = f"{value & (2**width - 1) if value < 0 else value:0{digits}X}"
         return text if fmt[0] == "X" else text.lower()
     m = re.fullmatch(r"0*\.?(0*)", fmt)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from .cstypes import CsType
-from .dotnet import CsLong
+from .cstypes import CsLong, CsType
 from .errors import UnsupportedExpression
 from .lexer import Token, tokenize
 from .nodes import (
