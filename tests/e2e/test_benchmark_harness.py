@@ -121,3 +121,32 @@ def test_the_floor_proxy_makes_the_gateways_backend_calls_and_passes_their_failu
     assert answers["no embeddings deployment: failures counted"] == 3
     assert [a.status_code for a in answers["wrong key"]] == [401, 401, 401]
     assert answers["wrong key: failures counted"] == 3
+
+
+def test_phases_split_at_the_network_edges_and_give_late_after_answer_work_to_its_own_request() -> None:
+    from gateway_phases import phases, requests_of
+
+    def request(start: int, calls: int, out: int) -> list[tuple[str, int]]:
+        marks = [("in", start), ("in", start + 5_000)]  # a second read of the same request adds no mark
+        at = start + 100_000
+        for _ in range(calls):
+            marks += [("sent", at), ("answered", at + 300_000), ("answered", at + 301_000)]  # two reads of one answer
+            at += 400_000
+        return [*marks, ("out", start + out)]
+
+    third = request(3_200_000, 2, 1_100_000)
+    marks = [*request(0, 2, 1_000_000), ("after done", 1_050_000), *request(2_000_000, 2, 1_000_000), *third[:2],
+             ("after done", 3_300_000),  # the second request's store, done once the third had come in
+             *third[2:], *request(5_000_000, 3, 1_500_000)]  # a retry: a third call, left out of the phases
+    requests = requests_of(marks)
+    assert [len(r) for r in requests] == [7, 7, 6, 8]
+    assert requests[1][-1] == ("after done", 3_300_000)
+    spans, turnaround, after = phases(requests)
+    assert list(spans) == ["request in -> call 1 sent", "backend call 1 (backend + loopback)",
+                           "call 1 answered -> call 2 sent", "backend call 2 (backend + loopback)",
+                           "call 2 answered -> answer out"]
+    assert spans["request in -> call 1 sent"] == [100.0] * 3
+    assert spans["call 1 answered -> call 2 sent"] == [100.0] * 3
+    assert spans["call 2 answered -> answer out"] == [200.0, 200.0, 300.0]
+    assert turnaround == [1000.0, 200.0, 700.0]
+    assert after == [50.0, 300.0]
