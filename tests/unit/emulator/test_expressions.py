@@ -198,10 +198,10 @@ REFUSED: list[tuple[str, str, str | int]] = [
     ('@(context.Variables["n"] = 1)', "assignment (=) is supported only as a statement", "= 1"),
     ('@($"{context.Subscription.Id:N")', "unterminated interpolation hole", ":N"),
     ("@('xy')", "malformed character literal", "'"),
-    ('@("a\\u0041")', "escape sequence '\\u'", "\\u"),
-    ("@(99999999999999999999)", "outside the long range", "99999999999999999999"),
+    ('@("a\\u004")', "\\u needs exactly 4 hex digits", "\\u"),
+    ("@(99999999999999999999)", "outside the ulong range", "99999999999999999999"),
     ("@(1.5q)", "numeric literal suffix 'q'", "q)"),
-    ("@(0x1F)", "hexadecimal", "0x"),
+    ("@(0x)", "hexadecimal literal without digits", "0x"),
     ("@(-context.Request.Method)", "unary minus cannot be applied to string", "-"),
     ("@{ var x; return 1; }", "needs an initializer", "var"),
     ("@{ var x = 1; }", "a statement block must return a value", "{"),
@@ -409,3 +409,51 @@ def test_every_listed_member_compiles_and_coverage_names_it() -> None:
 )
 def test_format_value_matches_csharp_tostring(value: object, text: str) -> None:
     assert format_value(value) == text
+
+
+# C#'s literal syntax (C# language specification, "Lexical structure": integer, real, character and string literals).
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@("a\\u0041\\x42\\x043")', "aABC"),  # \x takes up to four hex digits: \x043 is "C"
+    ('@("\\x41BC")', "\u41bc"),  # ... as many as follow
+    ('@("\\U0001F600")', "\U0001F600"),
+    ('@("\\a\\b\\f\\v\\0")', "\a\b\f\v\0"),
+    ("@('\\u0041')", "A"),
+    ("@('\\x7A')", "z"),
+    ('@($"x\\u0041{1}")', "xA1"),
+    ("@(0x1F + 0b101)", 36),
+    ("@(0xFFFFFFFF)", 4294967295),  # a uint in C#: positive
+    ("@(0x_7FFF_FFFF_FFFF_FFFF)", 2**63 - 1),
+    ("@(1_000 + 1__0)", 1010),
+    ("@(1e3)", 1000.0),
+    ("@(2.5E-3)", 0.0025),
+    ("@(.5 + 1)", 1.5),
+    ("@(2e+2d)", 200.0),
+    ("@(3m / 2)", 1.5),
+    ("@(5UL + 1)", 6),
+    ("@(5lu * 2)", 10),
+    ("@(1.ToString())", "1"),
+])
+def test_csharp_literals_read_as_csharp_reads_them(source: str, expected: object) -> None:
+    value = compile_expression(source).evaluate(ctx())
+    assert value == expected and isinstance(value, float) is isinstance(expected, float)  # a real stays a double
+
+
+@pytest.mark.parametrize(("source", "reason", "limit"), [
+    ('@("\\q")', "unrecognized escape sequence '\\q' (C# refuses it: CS1009)", False),
+    ('@("\\U00110000")', "past the last Unicode code point", False),
+    ("@('\\U0001F600')", "one UTF-16 code unit (C# refuses this one: CS1012)", False),
+    ("@('ab')", "malformed character literal", False),
+    ("@(1_)", "a digit separator (_) must stand between digits", False),
+    ("@(1e)", "malformed exponent", False),
+    ("@(1e400)", "outside the range of double", False),
+    ("@(1.5L)", "numeric literal suffix 'L' is not valid C#", False),
+    ("@(0x1FFFFFFFFFFFFFFFF)", "outside the ulong range (C#: CS1021)", False),
+    ("@(0xFFFFFFFFFFFFFFFF)", "ulong values are not supported", True),  # valid C#: the emulator's limit
+    ("@(18446744073709551615)", "ulong values are not supported", True),
+])
+def test_malformed_literals_are_csharp_errors_and_ulong_is_the_emulators_limit(source: str, reason: str,
+                                                                                limit: bool) -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert reason in caught.value.reason
+    assert caught.value.limit is limit

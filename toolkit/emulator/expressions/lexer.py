@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .errors import UnsupportedExpression
@@ -11,10 +12,15 @@ from .errors import UnsupportedExpression
 _PUNCTUATION_2 = frozenset(
     "=> == != <= >= && || ?? ?. ++ -- += -= *= /= %= &= |= ^= << :: ->".split()
 )
-_MAX_INT_DIGITS = 20  # far beyond int.MaxValue; the parser reports the range
+_MAX_INT_DIGITS = 20  # ulong.MaxValue has 20: the parser reports the range of anything shorter
 _PUNCTUATION_1 = frozenset("(){}[].,;:?+-*/%!<>=&|^~")
 
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "0": "\0", "'": "'"}
+# C#'s simple escape sequences (C# language specification, "Character literals"); \x, \u and \U are read apart.
+_ESCAPES = {'"': '"', "\\": "\\", "0": "\0", "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+            "v": "\v", "'": "'"}
+_DECIMAL_DIGITS = frozenset("0123456789")
+_BINARY_DIGITS = frozenset("01")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +69,7 @@ class _Lexer:
                 self.tokens.append(Token("eof", "", n))
                 return self.tokens
             c = src[self.i]
-            if c.isdigit():
+            if c.isdigit() or (c == "." and src[self.i + 1 : self.i + 2] in _DECIMAL_DIGITS and self.i + 1 < n):
                 self.number()
             elif c.isalpha() or c == "_":
                 self.identifier()
@@ -102,39 +108,77 @@ class _Lexer:
         self.tokens.append(Token("ident", src[start : self.i], start))
 
     def number(self) -> None:
+        """C#'s numeric literals: decimal, ``0x`` hexadecimal and ``0b`` binary integers, reals with a fraction and/or
+        an exponent (``.5``, ``1.5``, ``1e3``, ``2.5E-3``), ``_`` digit separators, and the suffixes L, U, UL (integers:
+        U is computed as an int or a long, UL as a long) and D, F, M (reals: floats and decimals are computed as double)."""
         src, start, n = self.source, self.i, self.end
-        while self.i < n and src[self.i].isdigit():
+        if src.startswith(("0x", "0X", "0b", "0B"), start):
+            hexadecimal = src[start + 1] in "xX"
+            self.i = start + 2
+            digits = self._digits(_HEX_DIGITS if hexadecimal else _BINARY_DIGITS, after_prefix=True)
+            if not digits:
+                raise self.refuse(start, f"{'hexadecimal' if hexadecimal else 'binary'} literal without digits")
+            self._integer(start, int(digits, 16 if hexadecimal else 2))  # the parser checks the range
+            return
+        whole = self._digits(_DECIMAL_DIGITS)
+        fraction = exponent = None
+        if self.i + 1 < n and src[self.i] == "." and src[self.i + 1] in _DECIMAL_DIGITS:
             self.i += 1
-        kind = "int"
-        if self.i + 1 < n and src[self.i] == "." and src[self.i + 1].isdigit():
-            kind = "double"
-            self.i += 1
-            while self.i < n and src[self.i].isdigit():
-                self.i += 1
-        text = src[start : self.i]
-        if self.i < n and src[self.i] in "dDfFmM" and not (self.i + 1 < n and (src[self.i + 1].isalnum() or src[self.i + 1] == "_")):
+            fraction = self._digits(_DECIMAL_DIGITS)
+        if self.i < n and src[self.i] in "eE":
+            sign = src[self.i + 1] if self.i + 1 < n and src[self.i + 1] in "+-" else ""
+            if not (self.i + 1 + len(sign) < n and src[self.i + 1 + len(sign)] in _DECIMAL_DIGITS):
+                raise self.refuse(start, f"malformed exponent in numeric literal {src[start:self.i + 1 + len(sign)]!r}")
+            self.i += 1 + len(sign)
+            exponent = sign + self._digits(_DECIMAL_DIGITS)
+        if fraction is None and exponent is None and not (self.i < n and src[self.i] in "dDfFmM"):
+            if len(whole) > _MAX_INT_DIGITS:  # int() of thousands of digits is refused by Python
+                raise self.refuse(start, f"integer literal of {len(whole)} digits is outside the ulong range (C#: "
+                                  "CS1021)")
+            self._integer(start, int(whole or "0"))
+            return
+        text = f"{whole or '0'}.{fraction or '0'}" + (f"e{exponent}" if exponent is not None else "")
+        value = float(text)
+        if math.isinf(value):
+            raise self.refuse(start, f"numeric literal {src[start:self.i]} is outside the range of double (C#: CS0594)")
+        if self.i < n and src[self.i] in "dDfFmM":
             self.i += 1  # 1.5m / 2d / 0.5f: the emulator computes decimals and floats as double
-            self.tokens.append(Token("double", text, start, float(text)))
+        self._end_of_number(start)
+        self.tokens.append(Token("double", src[start : self.i], start, value))
+
+    def _integer(self, start: int, value: int) -> None:
+        """An integer literal's suffix (none, L, U, UL or LU; D, F or M make it a real) and its token."""
+        src, n = self.source, self.end
+        suffix = ""
+        while self.i < n and src[self.i] in "lLuU" and len(suffix) < 2 and src[self.i].lower() not in suffix.lower():
+            suffix += src[self.i]
+            self.i += 1
+        if not suffix and self.i < n and src[self.i] in "dDfFmM":
+            self.i += 1
+            self._end_of_number(start)
+            self.tokens.append(Token("double", src[start : self.i], start, float(value)))
             return
-        if self.i < n and src[self.i] in "lLuU" and not (self.i + 1 < n and (src[self.i + 1].isalnum() or src[self.i + 1] == "_")):
-            long_suffix = src[self.i] in "lL"
-            self.i += 1  # 10L: a long; 10U: computed as an int
-            self.tokens.append(Token("long" if long_suffix else "int", text, start, int(text)))
-            return
+        self._end_of_number(start)
+        self.tokens.append(Token("long" if "l" in suffix.lower() else "int", src[start : self.i], start, value))
+
+    def _end_of_number(self, start: int) -> None:
+        src, n = self.source, self.end
         if self.i < n and (src[self.i].isalnum() or src[self.i] == "_"):
             c = src[self.i]
-            if c in "xXbB" and src[start : self.i] == "0":
-                raise self.refuse(start, "hexadecimal and binary literals are not supported")
-            if c in "eE":
-                raise self.refuse(start, "exponent notation in numeric literals is not supported")
-            raise self.refuse(self.i, f"numeric literal suffix '{c}' is not supported", "use plain integers or decimals like 1.5")
-        text = src[start : self.i]
-        if not text.isascii():
-            raise self.refuse(start, f"numeric literal {text!r} uses non-ASCII digits")
-        if kind == "int" and len(text) > _MAX_INT_DIGITS:  # int() of thousands of digits is refused by Python
-            raise self.refuse(start, f"integer literal of {len(text)} digits is outside the long range")
-        value = int(text) if kind == "int" else float(text)
-        self.tokens.append(Token(kind, text, start, value))
+            if c.isdigit():
+                raise self.refuse(start, f"numeric literal {src[start:self.i + 1]!r} uses non-ASCII digits")
+            raise self.refuse(self.i, f"numeric literal suffix '{c}' is not valid C#",
+                              "C#'s suffixes: L, U, UL (integers), D, F, M (reals)")
+
+    def _digits(self, allowed: frozenset[str], *, after_prefix: bool = False) -> str:
+        """A run of ``allowed`` digits with ``_`` separators between them (also right after 0x / 0b, as C# 7.2
+        allows); the digits without the separators. A separator must be followed by a digit."""
+        src, n, begin = self.source, self.end, self.i
+        while self.i < n and (src[self.i] in allowed or (src[self.i] == "_" and (after_prefix or self.i > begin))):
+            self.i += 1
+        if self.i > begin and src[self.i - 1] == "_":
+            raise self.refuse(self.i - 1, "a digit separator (_) must stand between digits")
+        return src[begin : self.i].replace("_", "")
 
     def string(self) -> None:
         src, start, n = self.source, self.i, self.end
@@ -155,26 +199,50 @@ class _Lexer:
         self.tokens.append(Token("string", src[start : self.i], start, "".join(out)))
 
     def escape(self) -> str:
-        """The character of the escape sequence at ``self.i`` (a backslash); moves past it."""
-        nxt = self.source[self.i + 1] if self.i + 1 < self.end else ""
-        if nxt not in _ESCAPES:
-            raise self.refuse(self.i, f"escape sequence '\\{nxt}' is not supported",
-                              "supported escapes: \\\" \\\\ \\n \\t \\r \\0 \\'")
-        self.i += 2
-        return _ESCAPES[nxt]
+        """The character(s) of the escape sequence at ``self.i`` (a backslash); moves past it.
+
+        C#'s: the simple escapes, ``\\xH`` to ``\\xHHHH`` (up to four hex digits, as many as follow), ``\\uHHHH`` and
+        ``\\UHHHHHHHH`` (exactly four and eight; a code point past U+FFFF is one Python character, where .NET
+        holds a surrogate pair)."""
+        src, at = self.source, self.i
+        nxt = src[at + 1] if at + 1 < self.end else ""
+        if nxt in _ESCAPES:
+            self.i += 2
+            return _ESCAPES[nxt]
+        if nxt in ("x", "u", "U"):
+            digits = self._hex_run(at + 2, 4 if nxt != "U" else 8)
+            if not digits or (nxt != "x" and len(digits) != (4 if nxt == "u" else 8)):
+                raise self.refuse(at, f"malformed escape sequence '\\{nxt}{digits}': "
+                                  + ("\\x needs 1 to 4 hex digits" if nxt == "x" else
+                                     f"\\{nxt} needs exactly {4 if nxt == 'u' else 8} hex digits"))
+            code = int(digits, 16)
+            if code > 0x10FFFF:
+                raise self.refuse(at, f"escape sequence '\\U{digits}' is past the last Unicode code point (10FFFF)")
+            self.i = at + 2 + len(digits)
+            return chr(code)
+        raise self.refuse(at, f"unrecognized escape sequence '\\{nxt}' (C# refuses it: CS1009)",
+                          "C#'s escapes: \\' \\\" \\\\ \\0 \\a \\b \\f \\n \\r \\t \\v \\xH[H][H][H] \\uHHHH \\UHHHHHHHH")
+
+    def _hex_run(self, start: int, longest: int) -> str:
+        stop = start
+        while stop < self.end and stop - start < longest and self.source[stop] in _HEX_DIGITS:
+            stop += 1
+        return self.source[start:stop]
 
     def char(self) -> None:
-        """'c' or an escape like '\\n': a char, which the emulator handles as a one-character string."""
+        """'c' or an escape like '\\n' or '\\u0041': a char, which the emulator handles as a one-character string."""
         src, start = self.source, self.i
-        if src.startswith("\\", start + 1) and start + 3 < self.end and src[start + 3] == "'":
-            escape = src[start + 2]
-            if escape not in _ESCAPES:
-                raise self.refuse(start + 1, f"escape sequence '\\{escape}' is not supported")
-            value, self.i = _ESCAPES[escape], start + 4
-        elif start + 2 < self.end and src[start + 2] == "'" and src[start + 1] not in "\\\n":
-            value, self.i = src[start + 1], start + 3
+        self.i = start + 1
+        if src.startswith("\\", self.i):
+            value = self.escape()
+        elif self.i < self.end and src[self.i] not in "\n'":
+            value, self.i = src[self.i], self.i + 1
         else:
             raise self.refuse(start, "malformed character literal")
+        if self.i >= self.end or src[self.i] != "'" or len(value) != 1 or ord(value) > 0xFFFF:
+            raise self.refuse(start, "malformed character literal" if len(value) == 1 and ord(value) <= 0xFFFF
+                              else "a character literal holds one UTF-16 code unit (C# refuses this one: CS1012)")
+        self.i += 1
         self.tokens.append(Token("string", src[start : self.i], start, value))
 
     def verbatim(self) -> None:

@@ -144,7 +144,9 @@ def coverage_rows() -> list[tuple[str, str, str]]:
     """(construct, result type, notes) rows for the emulator's expression COVERAGE table."""
     from .library import CONSTRUCTORS, MEMBER_NAMES, METHOD_NAMES, STATIC_METHODS, STATIC_PROPERTIES
 
-    rows = [("literals", "int, double, string, bool, null", 'escapes \\" \\\\ \\n \\t \\r \\0 \\\'')]
+    rows = [("literals", "int, long, double, string, char, bool, null",
+             "C#'s escapes (\\\\n, \\\\xHH, \\\\uHHHH, ...), 0x and 0b integers, exponents, _ separators, "
+             "suffixes L U UL D F M; not ulong")]
     rows += [(m.syntax, m.type, m.summary) for m in SUPPORTED_MEMBERS]
     rows += [(f"<{'|'.join(m.receivers)}>.{m.name}({', '.join(m.parameters)})", m.result, m.summary)
              for m in STRING_METHODS + VALUE_METHODS]  # fmt: skip

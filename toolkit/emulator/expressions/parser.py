@@ -302,7 +302,10 @@ class Parser:
         if tok.kind == "long" or not -(2**31) <= value <= 2**31 - 1:  # type: ignore[operator]
             # 10L, or a literal no int holds (C# makes it a long): a CsLong, whose arithmetic is 64-bit
             if not -(2**63) <= value <= 2**63 - 1:  # type: ignore[operator]
-                raise self.refuse(pos, f"integer literal {tok.text} is outside the long range")
+                if value <= 2**64 - 1:  # type: ignore[operator]
+                    raise self.refuse(pos, f"integer literal {tok.text} is a ulong: ulong values are not supported",
+                                      limit=True)
+                raise self.refuse(pos, f"integer literal {tok.text} is outside the ulong range (C#: CS1021)")
             return Literal(pos, CsLong(value), CsType.DYNAMIC)
         return Literal(pos, value, CsType.INT)
 
