@@ -46,6 +46,9 @@ GOAL = 0.85
 PLAN_TESTS = [f"tests/unit/publish/test_publish_{name}.py" for name in (
     "diff", "diff_edges", "plan_gaps", "plan_file", "plan_roundtrip", "order")]
 
+# The expression engine's .NET value semantics: its unit tests evaluate expressions end to end (ms each).
+EXPRESSION_TESTS = [f"tests/unit/emulator/test_expressions{suffix}.py" for suffix in ("", "_dotnet", "_extended")]
+
 # module name -> (source file, the tests that exercise it). Small modules first: a partial run is useful.
 MODULES: dict[str, tuple[str, list[str]]] = {
     "memory": ("toolkit/emulator/cache/memory.py", [
@@ -73,6 +76,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # through the SDK and TLS, too slow for some 400 mutants; they show the same behaviour end to end.
     "apply": ("toolkit/publish/apply.py", ["tests/unit/publish/test_apply_unit.py"]),
     "fast_json": ("toolkit/emulator/fast_json.py", ["tests/unit/emulator/test_fast_json.py"]),
+    "formatting": ("toolkit/emulator/expressions/formatting.py", EXPRESSION_TESTS),
+    "cstypes": ("toolkit/emulator/expressions/cstypes.py", EXPRESSION_TESTS),
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
         "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
         "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),
