@@ -451,7 +451,7 @@ def test_custom_date_specifiers_alone_and_in_long_runs(fmt: str, expected: str) 
     assert format_datetime(datetime(2024, 3, 5, 13, 7, 9, tzinfo=UTC), fmt) == expected
 
 
-@pytest.mark.parametrize("fmt", ["'abc", "x\\", "ffffffff"])
+@pytest.mark.parametrize("fmt", ["'abc", "x\\", "ffffffff", "yyyy%%", "HH%"])
 def test_a_malformed_custom_date_format_is_a_format_exception(fmt: str) -> None:
     with pytest.raises(CsError, match="not in a correct format"):
         format_datetime(datetime(2024, 3, 5, tzinfo=UTC), fmt)
@@ -490,3 +490,74 @@ def test_int_parse_refuses_what_python_alone_would_take() -> None:
 def test_a_char_literal_compares_with_char_arithmetic_and_casts_take_doubles_and_json(source: str,
                                                                                      expected: object) -> None:
     assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("when", "fmt", "expected"), [
+    # hours on the 12-hour clock, at the edges of its halves (found by mutation testing: noon and midnight); "%h"
+    # within a longer pattern is the specifier h (it was written out as "%h")
+    ((12, 0, 5), "%h hh tt %t", "12 12 PM P"), ((0, 3, 4), "%h hh tt %t", "12 12 AM A"),
+    ((11, 59, 0), "tt %t", "AM A"), ((13, 7, 9), "%H %h hh %m %s tt", "13 1 01 7 9 PM"),
+    ((13, 7, 9), "zz %z", "+00 +0"), ((13, 7, 9), "MM", "03"),  # two letters without % are a custom pattern
+    ((13, 7, 9), "dd X MM", "05 X 03"), ((13, 7, 9), "yyyy''MM", "202403"),  # a letter that is no specifier; ''
+    ((13, 7, 9), "yyy", "2024"),  # three y: the whole year, at least three digits
+])
+def test_custom_date_specifiers_of_the_clock_and_literals(when: tuple[int, int, int], fmt: str, expected: str) -> None:
+    assert format_datetime(datetime(2024, 3, 5, *when, tzinfo=UTC), fmt) == expected
+
+
+def test_years_below_a_thousand_keep_the_widths_dotnet_pads_to_and_eight_fraction_digits_are_refused() -> None:
+    early = datetime(5, 1, 2, tzinfo=UTC)
+    assert [format_datetime(early, f) for f in ("%y", "yy", "yyy", "yyyy", "yyyyy")] == ["5", "05", "005", "0005", "00005"]
+    for fmt in ("FFFFFFFF", "ffffffff"):
+        with pytest.raises(CsError, match="not in a correct format"):
+            format_datetime(early, fmt)
+
+
+@pytest.mark.parametrize(("value", "fmt", "text"), [
+    (1.5, "F", "1.50"), (1.5, "f", "1.50"), (1234.5, "N", "1,234.50"), (1234.5, "n1", "1,234.5"),
+    (1234.5, "F1", "1234.5"), (CsLong(1234567), "F0", "1234567"), (1234567, "n0", "1,234,567"),
+    (5, "D", "5"), (5, "d", "5"), (0, "D3", "000"), (-42, "d5", "-00042"),
+    (7, "0.00", "7.00"), (CsLong(1234567890123456789), "0", "1234567890123456789"),  # a long's every digit
+    (CsLong(9223372036854775807), "0.0000000000", "9223372036854775807.0000000000"),  # past 28 digits
+    (math.nan, "0.00", "NaN"), (math.inf, "0", "∞"), (-math.inf, "0.0", "-∞"),
+])
+def test_standard_and_zero_pattern_number_formats_as_dotnet_writes_them(value: float, fmt: str, text: str) -> None:
+    assert format_number(value, fmt) == text
+
+
+def test_hexadecimal_of_a_double_is_dotnets_format_exception_word_for_word() -> None:
+    with pytest.raises(CsError) as caught:
+        format_number(1.5, "x2")
+    assert str(caught.value) == "Format specifier was invalid."
+
+
+@pytest.mark.parametrize(("span", "text"), [
+    (timedelta(0), "00:00:00"), (timedelta(seconds=0.5), "00:00:00.5000000"),
+    (timedelta(milliseconds=123.456), "00:00:00.1234560"), (timedelta(days=-1, seconds=3), "-23:59:57"),
+])
+def test_time_span_text_keeps_seven_fraction_digits_and_its_sign(span: timedelta, text: str) -> None:
+    assert timespan_text(span) == text
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@((1.0).Equals(1))", True),  # double.Equals(double): the int converts
+    ("@((1).Equals(1.0))", False),  # int.Equals(object): a boxed double is not an int
+    ("@((true).Equals(1))", False),  # Python's True == 1 is not C#'s
+    ("@((2.0).Equals(2.0))", True),
+    ("@((0.0 / 0.0).ToString() + (1.0 / 0.0).ToString() + (-1.0 / 0.0).ToString())", "NaN∞-∞"),
+])
+def test_equals_and_the_text_of_special_doubles(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("value", "name"), [
+    (datetime(2024, 1, 1, tzinfo=UTC), "System.DateTime"), (timedelta(1), "System.TimeSpan"), ([1], "System.Object[]"),
+    (JObject({}), "Newtonsoft.Json.Linq.JObject"), (JValue(1), "Newtonsoft.Json.Linq.JValue"), (object(), "System.Object"),
+])
+def test_a_failed_cast_names_the_values_dotnet_type_never_a_python_one(value: object, name: str) -> None:
+    from tests.unit.emulator.test_expressions import ctx
+    from toolkit.emulator.expressions import compile_expression
+
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        compile_expression('@((int)context.Variables["v"])').evaluate(ctx(variables={"v": value}))
+    assert f"Unable to cast object of type '{name}' to type 'System.Int32'." in str(caught.value)

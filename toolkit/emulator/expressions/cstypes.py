@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import decimal
 import math
+import uuid
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -51,12 +53,16 @@ class CsChar(str):
     __slots__ = ()
 
 _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String",
-                 CsLong: "System.Int64", CsChar: "System.Char"}
+                 CsLong: "System.Int64", CsChar: "System.Char", datetime: "System.DateTime",
+                 timedelta: "System.TimeSpan", uuid.UUID: "System.Guid", list: "System.Object[]",
+                 dict: "System.Collections.Generic.Dictionary`2"}
 
 
 def dotnet_type_name(value: object) -> str:
-    """The .NET type name C# would report for a runtime value (for cast error messages)."""
-    return _DOTNET_NAMES.get(type(value), f"System.Object ({type(value).__name__})")
+    """The .NET type name C# would report for a runtime value (in cast and member error messages): a value type's, or
+    the ``DOTNET_NAME`` of the emulator's own classes (JSON tokens, regex matches, IUrl, ...), never a Python name."""
+    name = _DOTNET_NAMES.get(type(value))
+    return name if name is not None else getattr(type(value), "DOTNET_NAME", "System.Object")
 
 
 def format_double(value: float) -> str:

@@ -34,9 +34,9 @@ from .dotnet import (
     equals,
     to_bool,
     to_string,
-    type_name,
     unwrap,
 )
+from .cstypes import dotnet_type_name
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
@@ -50,7 +50,7 @@ def _enumerable_count(v: Any) -> int:
         return len(v.values)
     if isinstance(v, (list, dict, str)):
         return len(v)
-    raise CsError(f"'{type_name(v)}' does not contain a definition for 'Count'")
+    raise CsError(f"'{dotnet_type_name(v)}' does not contain a definition for 'Count'")
 
 
 def _member_table() -> dict[str, Callable[[Any], Any]]:
@@ -59,7 +59,7 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
             for types, fn in cases:
                 if isinstance(v, types):
                     return fn(v)
-            raise CsError(f"'{type_name(v)}' does not contain this member")
+            raise CsError(f"'{dotnet_type_name(v)}' does not contain this member")
         return get
 
     return {
@@ -157,7 +157,7 @@ def index(value: Any, key: Any) -> Any:
         if key not in value:
             raise CsError(f"The given key '{key}' was not present in the dictionary.")
         return value[key]
-    raise CsError(f"Cannot apply indexing with [] to an expression of type '{type_name(value)}'")
+    raise CsError(f"Cannot apply indexing with [] to an expression of type '{dotnet_type_name(value)}'")
 
 
 def _positional(items: Any, key: Any) -> Any:
@@ -183,7 +183,7 @@ def set_index(value: Any, key: Any, item: Any) -> None:
     elif isinstance(value, dict):
         value[key] = item
     else:
-        raise CsError(f"Cannot assign to an index of '{type_name(value)}'")
+        raise CsError(f"Cannot assign to an index of '{dotnet_type_name(value)}'")
 
 
 def _linq(items: Any) -> list[Any]:
@@ -209,7 +209,7 @@ def _string_method(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)  # keeps fn's signature: the compiler checks a call's argument count against it
     def run(recv: Any, *args: Any) -> Any:
         if type(recv) is not str:
-            raise CsError(f"'{type_name(recv)}' does not contain this method")
+            raise CsError(f"'{dotnet_type_name(recv)}' does not contain this method")
         return fn(recv, *args)
     return run
 
@@ -310,7 +310,7 @@ def _add(recv: Any, *args: Any) -> None:
             raise CsError("An item with the same key has already been added.")
         recv[args[0]] = args[1]
     else:
-        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'Add'")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain a definition for 'Add'")
     return None
 
 
@@ -334,7 +334,7 @@ def _contains(recv: Any, item: Any, *rest: Any) -> bool:
 
 def _get_value_or_default(recv: Any, key: Any, default: Any = None) -> Any:
     if not isinstance(recv, dict):
-        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'GetValueOrDefault'")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain a definition for 'GetValueOrDefault'")
     return recv.get(key, default)
 
 
@@ -369,7 +369,7 @@ def overflow(bits: int) -> CsError:
 def _add_time(unit: str) -> Callable[..., Any]:
     def run(recv: Any, amount: Any) -> Any:
         if not isinstance(recv, datetime):
-            raise CsError(f"'{type_name(recv)}' does not contain this method")
+            raise CsError(f"'{dotnet_type_name(recv)}' does not contain this method")
         return recv + timedelta(**{unit: float(unwrap(amount))})
     return run
 
@@ -441,7 +441,7 @@ METHODS: dict[str, Callable[..., Any]] = {
 
 def _typed(recv: Any, cls: type) -> Any:
     if not isinstance(recv, cls):
-        raise CsError(f"'{type_name(recv)}' does not contain this method")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain this method")
     return recv
 # Methods that take type arguments: fn(receiver, type_args, *args).
 TYPED_METHODS: dict[str, Callable[..., Any]] = {
@@ -456,14 +456,14 @@ def _clear(recv: Any) -> None:
     """``Clear()`` of a list, dictionary or JSON container."""
     target = recv.items if isinstance(recv, JObject) else recv.values if isinstance(recv, JArray) else recv
     if not isinstance(target, (list, dict)):
-        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'Clear'")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain a definition for 'Clear'")
     target.clear()
 
 
 def _get_json_value(recv: Any, name: Any, mode: tuple[Any, ...]) -> Any:
     """``JObject.GetValue(name[, StringComparison])``: the property's token or null."""
     if not isinstance(recv, JObject):
-        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'GetValue'")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain a definition for 'GetValue'")
     if comparison_folds(mode):
         return next((v for k, v in recv.items.items() if k.lower() == str(name).lower()), None)
     return recv.get(str(name))
@@ -502,7 +502,7 @@ def _select_token(recv: Any, path: str) -> Any:
 
 def _random_of(recv: Any) -> random.Random:
     if not isinstance(recv, random.Random):
-        raise CsError(f"'{type_name(recv)}' does not contain this method")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain this method")
     return recv
 
 
@@ -516,7 +516,7 @@ def _random_next(recv: Any, bounds: tuple[Any, ...]) -> int:
 
 def _body_as(recv: Any, type_args: tuple[str, ...], args: tuple[Any, ...]) -> Any:
     if not isinstance(recv, Body):
-        raise CsError(f"'{type_name(recv)}' does not contain a definition for 'As'")
+        raise CsError(f"'{dotnet_type_name(recv)}' does not contain a definition for 'As'")
     if type_args and type_args[0] in ("XNode", "XElement", "XDocument"):  # APIM reads a body as XML too
         raise CsError(emulator_limit(f"Body.As<{type_args[0]}>()"))
     if not type_args or type_args[0] not in ("string", "String", "JObject", "JArray", "JToken", "byte[]"):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .cstypes import LONG_NAMES, CsChar, CsLong, format_value
+from .cstypes import LONG_NAMES, CsChar, CsLong, dotnet_type_name, format_value
 from .errors import CsError, emulator_limit
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
@@ -29,11 +29,14 @@ class CsList(list):
     """A C# array or List<T> (``Length``/``Count``, ``Add``)."""
 
     __slots__ = ()
+    DOTNET_NAME = "System.Object[]"
 
 
 class RegexGroup:
     """A .NET ``Group`` (and the ``Match`` itself): ``Success``, ``Value`` ("" when it did not take part), ``Index``,
     ``Length``."""
+
+    DOTNET_NAME = "System.Text.RegularExpressions.Group"
 
     __slots__ = ("success", "value", "start")
 
@@ -47,6 +50,8 @@ class RegexGroup:
 class RegexMatch(RegexGroup):
     """A .NET ``Match``: a failed match is ``Success`` false with an empty ``Value`` (never null), and its
     ``Groups`` are indexed by number or by name."""
+
+    DOTNET_NAME = "System.Text.RegularExpressions.Match"
 
     __slots__ = ("groups",)
 
@@ -66,6 +71,8 @@ class RegexMatch(RegexGroup):
 class GroupCollection(list):
     """``Match.Groups``: by number, and by name for named groups; an unknown one is a failed group, as in .NET."""
 
+    DOTNET_NAME = "System.Text.RegularExpressions.GroupCollection"
+
     __slots__ = ("by_name",)
 
     def __init__(self, groups: list[RegexGroup], by_name: dict[str, RegexGroup]) -> None:
@@ -81,17 +88,23 @@ class GroupCollection(list):
 class AnonymousObject(dict):
     """``new { a = 1 }``: serialized by JsonConvert as an object."""
 
+    DOTNET_NAME = "<>f__AnonymousType"
+
     __slots__ = ()
 
 
 class Utf8Encoding:
     """``Encoding.UTF8``."""
 
+    DOTNET_NAME = "System.Text.UTF8Encoding"
+
     __slots__ = ()
 
 
 class Hasher:
     """``SHA256.Create()`` (key None) or ``new HMACSHA256(key)``: ``ComputeHash(byte[])``."""
+
+    DOTNET_NAME = "System.Security.Cryptography.HashAlgorithm"
 
     __slots__ = ("key",)
 
@@ -110,6 +123,8 @@ class Hasher:
 class KeyValue:
     """A KeyValuePair from enumerating a dictionary."""
 
+    DOTNET_NAME = "System.Collections.Generic.KeyValuePair`2"
+
     __slots__ = ("key", "value")
 
     def __init__(self, key: Any, value: Any) -> None:
@@ -122,6 +137,8 @@ class MultiValueDict(dict):
 
     ``fold`` makes lookups case-insensitive (headers); query parameter names are case-sensitive.
     """
+
+    DOTNET_NAME = "System.Collections.Generic.Dictionary`2"
 
     __slots__ = ("fold",)
 
@@ -152,6 +169,8 @@ class MultiValueDict(dict):
 class Url:
     """``IUrl``: context.Request.Url / OriginalUrl."""
 
+    DOTNET_NAME = "IUrl"
+
     __slots__ = ("scheme", "host", "port", "path", "query")
 
     def __init__(self, scheme: str, host: str, port: int, path: str, query: str) -> None:
@@ -172,6 +191,8 @@ class Url:
 
 class Body:
     """``IMessageBody``: ``As<T>(preserveContent)``; without preserveContent the body is consumed."""
+
+    DOTNET_NAME = "IMessageBody"
 
     __slots__ = ("_get", "_consume")
 
@@ -197,6 +218,8 @@ class Body:
 class Message:
     """``IResponse`` (send-request's response variable) or ``IRequest``."""
 
+    DOTNET_NAME = "IMessage"
+
     __slots__ = ("status", "reason", "headers", "body", "method", "url", "raw")
 
     def __init__(self, status: int | None, reason: str | None, headers: dict[str, CsList], body: bytes,
@@ -208,6 +231,8 @@ class Message:
 
 class Jwt:
     """``Jwt`` (validate-jwt / validate-azure-ad-token output variable), over the claims dict."""
+
+    DOTNET_NAME = "Jwt"
 
     __slots__ = ("claims",)
 
@@ -228,7 +253,7 @@ def enumerate_items(value: Any) -> Iterable[Any]:
         return [KeyValue(k, v) for k, v in value.items()]
     if isinstance(value, (list, tuple, JToken)):
         return list(value)
-    raise CsError(f"{type_name(value)} is not enumerable.")
+    raise CsError(f"{dotnet_type_name(value)} is not enumerable.")
 
 
 def _char_codes(a: Any, b: Any) -> tuple[Any, Any]:
@@ -251,16 +276,6 @@ def as_long(value: int) -> CsLong:
 def as_int(value: int) -> int:
     """``value`` wrapped to 32 bits, as unchecked C# int arithmetic (and an int cast of a long) does."""
     return ((value + 0x80000000) & 0xFFFFFFFF) - 0x80000000
-
-
-def type_name(value: Any) -> str:
-    """The .NET-ish type name of a runtime value, for messages."""
-    if isinstance(value, JToken):
-        return "Newtonsoft.Json.Linq." + type(value).__name__
-    names = {str: "System.String", bool: "System.Boolean", int: "System.Int32", float: "System.Double",
-             datetime: "System.DateTime", timedelta: "System.TimeSpan", uuid.UUID: "System.Guid",
-             CsLong: "System.Int64", CsChar: "System.Char"}
-    return names.get(type(value), type(value).__name__)
 
 
 # -- conversions ------------------------------------------------------------------------------------
@@ -286,7 +301,7 @@ def convert(value: Any, target: str) -> Any:
         raise CsError(emulator_limit(f"a cast to ({target})"))
     if check(value):
         return _COERCE.get(target, _identity)(value)
-    raise CsError(f"Unable to cast object of type '{type_name(value)}' to type '{target}'.")
+    raise CsError(f"Unable to cast object of type '{dotnet_type_name(value)}' to type '{target}'.")
 
 
 _INTEGRAL_RANGES = {"int": (-2**31, 2**31 - 1), "Int32": (-2**31, 2**31 - 1),
@@ -397,7 +412,7 @@ def to_bool(value: Any) -> bool:
         return value
     if isinstance(value, JValue) and isinstance(value.value, bool):
         return value.value
-    raise CsError(f"Cannot implicitly convert type '{type_name(value)}' to 'bool'.")
+    raise CsError(f"Cannot implicitly convert type '{dotnet_type_name(value)}' to 'bool'.")
 
 
 def unwrap(value: Any) -> Any:
@@ -432,7 +447,7 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        raise CsError(f"Operator '{op}' cannot be applied to operands of type '{type_name(a)}' and '{type_name(b)}'")
+        raise CsError(f"Operator '{op}' cannot be applied to operands of type '{dotnet_type_name(a)}' and '{dotnet_type_name(b)}'")
     if isinstance(a, int) and isinstance(b, int):
         if op in "/%" and b == 0:
             raise CsError("Attempted to divide by zero.")
@@ -466,7 +481,7 @@ def compare(op: str, a: Any, b: Any) -> bool:
     ok = (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
           and not isinstance(b, bool)) or (type(a) is type(b) and isinstance(a, (datetime, timedelta)))
     if not ok:
-        raise CsError(f"Operator '{op}' cannot be applied to operands of type '{type_name(a)}' and '{type_name(b)}'")
+        raise CsError(f"Operator '{op}' cannot be applied to operands of type '{dotnet_type_name(a)}' and '{dotnet_type_name(b)}'")
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
@@ -551,4 +566,4 @@ def unbox(value: Any, target: str) -> Any:
     check = RUNTIME_CHECKS.get(target)
     if check is not None and check(value):
         return _COERCE.get(target, _identity)(value)
-    raise CsError(f"Unable to cast object of type '{type_name(value)}' to type '{target}'.")
+    raise CsError(f"Unable to cast object of type '{dotnet_type_name(value)}' to type '{target}'.")

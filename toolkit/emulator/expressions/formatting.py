@@ -37,26 +37,27 @@ _STANDARD_DATE = {
     "y": "MMMM yyyy", "Y": "MMMM yyyy",
 }
 # A run of one specifier letter is one token (.NET reads "HHH" as "HH": two digits at most); quoted text and a
-# backslash-escaped character are literal.
-_DATE_TOKENS = re.compile(r"y+|M+|d+|H+|h+|m+|s+|f+|F+|t+|z+|K|'[^']*'|\"[^\"]*\"|\\.|.", re.S)
+# backslash-escaped character are literal; "%" makes the next character a specifier of its own ("%h" is "h", also
+# within a longer pattern; "%%" and a trailing "%" are format errors).
+_DATE_TOKENS = re.compile(r"%.|y+|M+|d+|H+|h+|m+|s+|f+|F+|t+|z+|K|'[^']*'|\"[^\"]*\"|\\.|.", re.S)
 _CAPPED = {"H": 2, "h": 2, "m": 2, "s": 2, "t": 2, "z": 3, "M": 4, "d": 4}  # longer runs mean the longest form
 _FORMAT_EXCEPTION = "Input string was not in a correct format."
 
 
 def format_datetime(value: datetime, fmt: str) -> str:
     """.NET ``DateTime.ToString(format)`` as en-US writes it: a one-letter format is a standard one (an unknown
-    letter is a FormatException), anything longer a custom pattern (yyyy, MMM, dddd, HH, fff, FFF, tt, zzz,
+    letter is a FormatException), anything longer a custom pattern (yyyy, MMM, dddd, HH, fff, FFF, tt, zzz, %h,
     'quoted' and \\escaped text ...)."""
     if len(fmt) == 1:
         if fmt not in _STANDARD_DATE:
             raise CsError(_FORMAT_EXCEPTION)
         fmt = _STANDARD_DATE[fmt]
-    elif len(fmt) == 2 and fmt[0] == "%":  # "%d": one custom specifier, not the standard format "d"
-        fmt = fmt[1]
     out: list[str] = []
     for token in _DATE_TOKENS.findall(fmt):
-        if token[0] in "'\"" and (len(token) < 2 or token[-1] != token[0]) or token == "\\":
-            raise CsError(_FORMAT_EXCEPTION)  # an unterminated quote, a trailing backslash
+        if token[0] in "'\"" and (len(token) < 2 or token[-1] != token[0]) or token in ("\\", "%", "%%"):
+            raise CsError(_FORMAT_EXCEPTION)  # an unterminated quote, a trailing backslash or percent, "%%"
+        if token[0] == "%":  # "%d": the one specifier, not the standard format "d"
+            token = token[1]
         if token[0] in "fF" and len(token) > 7:
             raise CsError(_FORMAT_EXCEPTION)
         token = token[: _CAPPED[token[0]]] if token[0] in _CAPPED else token

@@ -21,6 +21,10 @@ class JToken:
 
     __slots__ = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.DOTNET_NAME = "Newtonsoft.Json.Linq." + cls.__name__  # named in cast and member errors
+
     def to_python(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 

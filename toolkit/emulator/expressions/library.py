@@ -45,7 +45,6 @@ from .dotnet import (
     message_of,
     to_bool,
     to_string,
-    type_name,
     unbox,
     unwrap,
 )
@@ -67,6 +66,6 @@ __all__ = [
     "STATIC_PROPERTIES", "STATIC_RESULTS", "AnonymousObject", "Body", "CsChar", "CsError", "CsList", "CsLong", "Hasher", "Jwt",
     "KeyValue", "Message", "MultiValueDict", "Url", "Utf8Encoding", "enumerate_items", "arithmetic",
     "call_method", "canonical_class", "compare", "convert", "display", "equals", "format_datetime",
-    "format_number", "get_member", "index", "message_of", "set_index", "to_bool", "to_string", "type_name",
+    "format_number", "get_member", "index", "message_of", "set_index", "to_bool", "to_string",
     "unbox", "unwrap",
 ]

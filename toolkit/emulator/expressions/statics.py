@@ -14,8 +14,8 @@ from typing import Any
 
 from . import jtoken
 from .dispatch import comparison_folds, in_range, overflow, parse_int
-from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, type_name,
-                     unwrap)
+from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap)
+from .cstypes import dotnet_type_name
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
 
@@ -353,7 +353,7 @@ def _no_constructor(type_: str, count: int, dotnet_only: tuple[int, ...]) -> CsE
 def _integer_argument(value: Any) -> int:
     value = unwrap(value)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise CsError(f"Argument of type '{type_name(value)}' where an integer is expected.")
+        raise CsError(f"Argument of type '{dotnet_type_name(value)}' where an integer is expected.")
     return int(value)
 
 
