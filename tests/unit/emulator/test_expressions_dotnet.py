@@ -533,7 +533,8 @@ def test_hexadecimal_of_a_double_is_dotnets_format_exception_word_for_word() -> 
 
 @pytest.mark.parametrize(("span", "text"), [
     (timedelta(0), "00:00:00"), (timedelta(seconds=0.5), "00:00:00.5000000"),
-    (timedelta(milliseconds=123.456), "00:00:00.1234560"), (timedelta(days=-1, seconds=3), "-23:59:57"),
+    (timedelta(milliseconds=123.456), "00:00:00.1234560"), (timedelta(microseconds=999_999), "00:00:00.9999990"),
+    (timedelta(days=-1, seconds=3), "-23:59:57"),
 ])
 def test_time_span_text_keeps_seven_fraction_digits_and_its_sign(span: timedelta, text: str) -> None:
     assert timespan_text(span) == text

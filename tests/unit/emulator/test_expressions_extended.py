@@ -216,7 +216,59 @@ def test_dates_stay_dates_in_json_tokens() -> None:
     source = ('@{ var o = new JObject() { { "retryAfter", DateTime.MinValue } }; '
               'return DateTime.UtcNow > o.Value<DateTime>("retryAfter") && o["retryAfter"].Type == JTokenType.Date; }')
     assert run(source) is True
-    assert run('@(JsonConvert.SerializeObject(new { at = new DateTime(2024, 1, 2) }))') == '{"at":"2024-01-02T00:00:00Z"}'
+    # Newtonsoft writes a date with its kind's zone: new DateTime(...) is Unspecified (no zone), UtcNow is Utc ("Z")
+    assert run('@(JsonConvert.SerializeObject(new { at = new DateTime(2024, 1, 2) }))') == '{"at":"2024-01-02T00:00:00"}'
+    assert run('@(JsonConvert.SerializeObject(new { at = DateTime.SpecifyKind(new DateTime(2024, 1, 2, 3, 4, 5, 600), '
+               'DateTimeKind.Utc) }))') == '{"at":"2024-01-02T03:04:05.6Z"}'
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # DateTime.Parse: a zone converts to local time (UTC on APIM's hosts), kind Local; no zone, kind Unspecified
+    ('@(DateTime.Parse("2024-01-01T10:00:00+02:00").Hour)', 8),
+    ('@(DateTime.Parse("2024-01-01T10:00:00+02:00").ToString("o"))', "2024-01-01T08:00:00.0000000+00:00"),
+    ('@(DateTime.Parse("2024-01-01T10:00:00Z").Kind.ToString())', "Local"),
+    ('@(DateTime.Parse("2024-01-01").ToString("o"))', "2024-01-01T00:00:00.0000000"),
+    ('@(new DateTime(2024, 1, 2).ToString("yyyy-MM-ddK") + DateTime.MinValue.ToString("%K"))', "2024-01-02"),
+    ('@(DateTime.UtcNow.ToString("%K") + DateTime.Now.ToString("%K") + DateTime.Today.ToString("%K"))',
+     "Z+00:00+00:00"),  # "K" alone would be a standard format, which K is not: a FormatException, as in .NET
+    ('@(DateTime.UtcNow.Kind == DateTimeKind.Utc && DateTime.Now.Kind == DateTimeKind.Local)', True),
+    ('@(new DateTime(2024, 1, 1).ToUniversalTime().ToString("o"))', "2024-01-01T00:00:00.0000000Z"),
+    ('@(DateTime.UtcNow.ToLocalTime().Kind.ToString())', "Local"),
+    ('@(DateTime.SpecifyKind(DateTime.UtcNow, DateTimeKind.Unspecified).ToString("%K"))', ""),
+    ('@(DateTime.UtcNow.AddDays(1).Kind.ToString() + new DateTime(2024, 1, 1).AddHours(1).Kind.ToString())',
+     "UtcUnspecified"),  # arithmetic keeps the kind
+    ('@(DateTime.Parse("2024-01-01T10:00:00+02:00") == new DateTime(2024, 1, 1, 8, 0, 0))', True),  # kinds aside
+    # DateTimeOffset: offset 0, "+00:00" in its text, Unix times
+    ('@(DateTimeOffset.UtcNow.ToString("o").EndsWith("+00:00") && DateTimeOffset.UtcNow.Offset == TimeSpan.Zero)', True),
+    ('@(DateTimeOffset.FromUnixTimeSeconds(1700000000).ToString())', "11/14/2023 10:13:20 PM +00:00"),
+    ('@(DateTimeOffset.FromUnixTimeMilliseconds(1700000000123).ToUnixTimeMilliseconds())', 1700000000123),
+    ('@(DateTimeOffset.FromUnixTimeSeconds(-1).AddMilliseconds(500).ToUnixTimeSeconds())', -1),  # rounded down
+    ('@(DateTimeOffset.UtcNow.ToUnixTimeSeconds() > 1700000000)', True),
+    ('@(DateTimeOffset.FromUnixTimeSeconds(0).UtcDateTime.ToString("o"))', "1970-01-01T00:00:00.0000000Z"),
+    ('@(DateTimeOffset.FromUnixTimeSeconds(0).DateTime.Kind.ToString())', "Unspecified"),
+    ('@(DateTimeOffset.FromUnixTimeSeconds(0).LocalDateTime.ToString("%K"))', "+00:00"),
+    ('@(DateTimeOffset.FromUnixTimeSeconds(60).Date.ToString("o"))', "1970-01-01T00:00:00.0000000"),
+    ('@(DateTimeOffset.UtcNow > DateTime.UtcNow.AddDays(-1))', True),
+    ('@(JsonConvert.SerializeObject(new { at = DateTimeOffset.FromUnixTimeSeconds(0) }))', '{"at":"1970-01-01T00:00:00+00:00"}'),
+])
+def test_dates_carry_their_kind_and_date_time_offsets_their_offset(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(DateTime.UtcNow.ToUnixTimeSeconds())", "'System.DateTime' does not contain a definition for 'ToUnixTimeSeconds'"),
+    ("@(DateTimeOffset.UtcNow.Kind)", "'System.DateTimeOffset' does not contain a definition for 'Kind'"),
+    ("@(DateTime.UtcNow.Offset)", "'System.DateTime' does not contain a definition for 'Offset'"),
+    ("@(DateTimeOffset.FromUnixTimeSeconds(253402300800))",
+     "Valid values are between -62135596800 and 253402300799, inclusive. (Parameter 'seconds')"),
+    ("@(DateTimeOffset.FromUnixTimeMilliseconds(-62135596800001))",
+     "Valid values are between -62135596800000 and 253402300799999, inclusive. (Parameter 'milliseconds')"),
+    ('@(DateTime.SpecifyKind(DateTime.UtcNow, "Zulu"))', "where a DateTimeKind is expected"),
+    ("@(DateTime.SpecifyKind(DateTimeOffset.UtcNow, DateTimeKind.Utc))", "'System.DateTimeOffset' where a DateTime"),
+])
+def test_date_members_of_the_other_type_and_out_of_range_unix_times_fail_as_dotnet(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        run(source)
 
 
 @pytest.mark.parametrize(("source", "expected"), [

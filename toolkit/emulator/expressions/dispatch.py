@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import jtoken
+from . import dates, jtoken
 from .dotnet import (
     NULL_REFERENCE,
     Body,
@@ -53,6 +53,12 @@ def _enumerable_count(v: Any) -> int:
     raise CsError(f"'{dotnet_type_name(v)}' does not contain a definition for 'Count'")
 
 
+def _date_kind(value: datetime) -> str:
+    if type(value) is not datetime:
+        raise CsError("'System.DateTimeOffset' does not contain a definition for 'Kind'")
+    return dates.kind(value)
+
+
 def _member_table() -> dict[str, Callable[[Any], Any]]:
     def prop(*cases: tuple[type | tuple[type, ...], Callable[[Any], Any]]) -> Callable[[Any], Any]:
         def get(v: Any) -> Any:
@@ -80,7 +86,11 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "Day": prop((datetime, lambda v: v.day)), "Hour": prop((datetime, lambda v: v.hour)),
         "Minute": prop((datetime, lambda v: v.minute)), "Second": prop((datetime, lambda v: v.second)),
         "Millisecond": prop((datetime, lambda v: v.microsecond // 1000)),
-        "Date": prop((datetime, lambda v: v.replace(hour=0, minute=0, second=0, microsecond=0))),
+        "Date": prop((datetime, lambda v: (v if type(v) is datetime else dates.offset_part(v, "DateTime")).replace(
+            hour=0, minute=0, second=0, microsecond=0))),
+        "Kind": prop((datetime, _date_kind)),
+        **{part: prop((datetime, lambda v, part=part: dates.offset_part(v, part)))
+           for part in ("UtcDateTime", "LocalDateTime", "DateTime", "Offset")},
         "DayOfWeek": prop((datetime, lambda v: v.strftime("%A"))),
         "Ticks": prop((datetime, lambda v: _ticks(v - datetime(1, 1, 1, tzinfo=v.tzinfo))), (timedelta, _ticks)),
         "TotalSeconds": prop((timedelta, lambda v: v.total_seconds())),
@@ -430,6 +440,10 @@ METHODS: dict[str, Callable[..., Any]] = {
     "Children": lambda recv: CsList(_linq(recv)),
     "AddDays": _add_time("days"), "AddHours": _add_time("hours"), "AddMinutes": _add_time("minutes"),
     "AddSeconds": _add_time("seconds"), "AddMilliseconds": _add_time("milliseconds"),
+    "ToUniversalTime": lambda recv: dates.to_universal(_typed(recv, datetime)),
+    "ToLocalTime": lambda recv: dates.to_local(_typed(recv, datetime)),
+    "ToUnixTimeSeconds": lambda recv: CsLong(dates.unix_time(_typed(recv, datetime), timedelta(seconds=1))),
+    "ToUnixTimeMilliseconds": lambda recv: CsLong(dates.unix_time(_typed(recv, datetime), timedelta(milliseconds=1))),
     "Next": lambda recv, *bounds: _random_next(recv, bounds),
     "NextDouble": lambda recv: _random_of(recv).random(),
     "ComputeHash": lambda recv, data: _typed(recv, Hasher).compute(data),

@@ -374,13 +374,9 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
 
 
 def _parse_date(text: str) -> datetime:
-    from datetime import UTC
+    from .dates import parse  # Newtonsoft converts a string to DateTime as DateTime.Parse does
 
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise CsError(f"Could not convert string to DateTime: {text}.") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse(text, f"Could not convert string to DateTime: {text}.")
 
 
 _VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Double", "float",
@@ -479,7 +475,8 @@ def compare(op: str, a: Any, b: Any) -> bool:
         a, b = ord(a), ord(b)  # a char against a char literal ('a' is a one-character string here)
     a, b = _char_codes(a, b)
     ok = (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
-          and not isinstance(b, bool)) or (type(a) is type(b) and isinstance(a, (datetime, timedelta)))
+          and not isinstance(b, bool)) or (isinstance(a, datetime) and isinstance(b, datetime)) or (
+              isinstance(a, timedelta) and isinstance(b, timedelta))
     if not ok:
         raise CsError(f"Operator '{op}' cannot be applied to operands of type '{dotnet_type_name(a)}' and '{dotnet_type_name(b)}'")
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
@@ -519,8 +516,8 @@ def display(value: Any) -> str:
     """The text of any value where C# would call ToString (concatenation, set-header, set-body)."""
     if isinstance(value, JToken):
         return value.to_string()
-    if isinstance(value, datetime):
-        return format_datetime(value, "G")
+    if isinstance(value, datetime):  # a DateTimeOffset's text also has its offset: "1/2/2024 3:04:05 PM +00:00"
+        return format_datetime(value, "G") + ("" if type(value) is datetime else format_datetime(value, " zzz"))
     if isinstance(value, timedelta):
         return timespan_text(value)
     if isinstance(value, Url):

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from .cstypes import CsLong
+from .dates import zone_suffix
 from .errors import CsError, emulator_limit
 
 
@@ -88,7 +89,7 @@ def _date_part(v: datetime, token: str) -> str:
         "H": str(v.hour), "hh": f"{(v.hour % 12) or 12:02}", "h": str((v.hour % 12) or 12), "mm": f"{v.minute:02}",
         "m": str(v.minute), "ss": f"{v.second:02}", "s": str(v.second), "tt": "AM" if v.hour < 12 else "PM",
         "t": "A" if v.hour < 12 else "P", "zzz": "+00:00", "zz": "+00", "z": "+0",
-        "K": "Z" if v.tzinfo is not None else "",
+        "K": zone_suffix(v),
     }
     if token in parts:
         return parts[token]

@@ -60,7 +60,11 @@ class JValue(JToken):
         from datetime import datetime
 
         v = self.value
-        return v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+        if isinstance(v, datetime):  # as Newtonsoft writes a date: ISO 8601, its kind's zone, no trailing zeros
+            from .formatting import format_datetime
+
+            return format_datetime(v, "yyyy-MM-ddTHH:mm:ss.FFFFFFFK")
+        return v
 
     @property
     def type_name(self) -> str:

@@ -9,10 +9,10 @@ import re
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from . import jtoken
+from . import dates, jtoken
 from .dispatch import comparison_folds, in_range, overflow, parse_int
 from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap)
 from .cstypes import dotnet_type_name
@@ -20,10 +20,6 @@ from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
 
 # -- static members and constructors ---------------------------------------------------------------
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _concat(*args: Any) -> str:
@@ -186,11 +182,7 @@ def _regex_replace(text: Any, pattern: Any, replacement: Any, *options: Any) -> 
 
 
 def _parse_datetime(text: Any) -> datetime:
-    try:
-        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise CsError(f"String '{text}' was not recognized as a valid DateTime.") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return dates.parse(str(text), f"String '{text}' was not recognized as a valid DateTime.")
 
 
 def _string_is_null_or_whitespace(value: Any) -> bool:
@@ -200,11 +192,13 @@ def _string_is_null_or_whitespace(value: Any) -> bool:
 # "Class.Member" → a constant (a zero-argument callable evaluated on each read) or a function.
 STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
     "string.Empty": lambda: "", "String.Empty": lambda: "",
-    "DateTime.UtcNow": _utcnow, "DateTime.Now": _utcnow, "DateTime.Today": lambda: _utcnow().replace(
-        hour=0, minute=0, second=0, microsecond=0),
-    "DateTime.MinValue": lambda: datetime(1, 1, 1, tzinfo=UTC),
-    "DateTime.MaxValue": lambda: datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-    "DateTimeOffset.UtcNow": _utcnow, "DateTimeOffset.Now": _utcnow,
+    "DateTime.UtcNow": lambda: dates.now("Utc"), "DateTime.Now": lambda: dates.now("Local"),
+    "DateTime.Today": lambda: dates.now("Local").replace(hour=0, minute=0, second=0, microsecond=0),
+    "DateTime.MinValue": lambda: datetime(1, 1, 1, tzinfo=dates.UNSPECIFIED),
+    "DateTime.MaxValue": lambda: datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dates.UNSPECIFIED),
+    "DateTimeOffset.UtcNow": dates.offset_now, "DateTimeOffset.Now": dates.offset_now,
+    "DateTimeKind.Utc": lambda: "Utc", "DateTimeKind.Local": lambda: "Local",
+    "DateTimeKind.Unspecified": lambda: "Unspecified",
     "TimeSpan.Zero": lambda: timedelta(0),
     "Guid.Empty": lambda: uuid.UUID(int=0),
     "Math.PI": lambda: math.pi, "Math.E": lambda: math.e,
@@ -256,6 +250,10 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Math.Sqrt": lambda a: math.sqrt(x) if (x := float(unwrap(a))) >= 0 or math.isnan(x) else math.nan,
     "Guid.NewGuid": uuid.uuid4, "Guid.Parse": lambda text: uuid.UUID(str(text)),
     "DateTime.Parse": _parse_datetime,
+    "DateTime.SpecifyKind": lambda value, kind: dates.with_kind(_date_argument(value), _kind_argument(kind)),
+    "DateTimeOffset.FromUnixTimeSeconds": lambda n: dates.from_unix_time(int(unwrap(n)), timedelta(seconds=1)),
+    "DateTimeOffset.FromUnixTimeMilliseconds": lambda n: dates.from_unix_time(int(unwrap(n)),
+                                                                              timedelta(milliseconds=1)),
     "TimeSpan.FromSeconds": _timespan("seconds"), "TimeSpan.FromMinutes": _timespan("minutes"),
     "TimeSpan.FromHours": _timespan("hours"), "TimeSpan.FromDays": _timespan("days"),
     "TimeSpan.FromMilliseconds": _timespan("milliseconds"),
@@ -319,14 +317,14 @@ def _new_timespan(*parts: Any) -> timedelta:
 
 
 def _new_datetime(*parts: Any) -> datetime:
-    """``new DateTime(ticks)``, ``(year, month, day[, hour, minute, second[, millisecond]])``, in UTC."""
+    """``new DateTime(ticks)``, ``(year, month, day[, hour, minute, second[, millisecond]])``: kind Unspecified."""
     values = [_integer_argument(part) for part in parts]
     if not values:  # new DateTime(): DateTime.MinValue
-        return datetime(1, 1, 1, tzinfo=UTC)
+        return datetime(1, 1, 1, tzinfo=dates.UNSPECIFIED)
     if len(values) == 1:
         if not 0 <= values[0] <= _MAX_TICKS:
             raise CsError("Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')")
-        return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=values[0] // 10)
+        return datetime(1, 1, 1, tzinfo=dates.UNSPECIFIED) + timedelta(microseconds=values[0] // 10)
     if len(values) not in (3, 6, 7):
         raise _no_constructor("DateTime", len(values), (2, 4, 8, 9))  # with a DateTimeKind, Calendar, microseconds
     year, month, day, hour, minute, second, millisecond = (*values, 0, 0, 0, 0)[:7]
@@ -335,7 +333,7 @@ def _new_datetime(*parts: Any) -> datetime:
     if not 0 <= millisecond < 1000:
         raise CsError("Valid values are between 0 and 999, inclusive. (Parameter 'millisecond')")
     try:
-        return datetime(year, month, day, hour, minute, second, millisecond * 1000, tzinfo=UTC)
+        return datetime(year, month, day, hour, minute, second, millisecond * 1000, tzinfo=dates.UNSPECIFIED)
     except ValueError:
         raise CsError("Year, Month, and Day parameters describe an un-representable DateTime.") from None
 
@@ -355,6 +353,19 @@ def _integer_argument(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise CsError(f"Argument of type '{dotnet_type_name(value)}' where an integer is expected.")
     return int(value)
+
+
+def _date_argument(value: Any) -> datetime:
+    value = unwrap(value)
+    if not isinstance(value, datetime) or isinstance(value, dates.CsDateTimeOffset):
+        raise CsError(f"Argument of type '{dotnet_type_name(value)}' where a DateTime is expected.")
+    return value
+
+
+def _kind_argument(value: Any) -> str:
+    if value not in ("Utc", "Local", "Unspecified"):
+        raise CsError(f"Argument of type '{dotnet_type_name(value)}' where a DateTimeKind is expected.")
+    return str(value)
 
 
 CONSTRUCTORS: dict[str, Callable[..., Any]] = {

@@ -1,0 +1,125 @@
+""".NET's ``DateTime`` kinds and ``DateTimeOffset``, on Python datetimes.
+
+A DateTime here is an aware datetime at UTC offset 0 whose tzinfo names its ``DateTimeKind``: ``UTC`` (Utc),
+``LOCAL`` (Local) or ``UNSPECIFIED``. So dates of any kind compare and subtract as .NET's do (by their ticks,
+whatever the kind), and arithmetic keeps the kind, as in .NET. Local time is UTC: the emulator takes APIM's
+gateway hosts to keep their clocks on UTC (an assumption, as for the en-US culture), so a Local and a Utc date of
+the same clock are the same instant. A ``DateTimeOffset`` is a `CsDateTimeOffset` with offset 0 (the emulator
+makes no other).
+
+Where the kind shows: the "K" and "o" formats (Utc "Z", Local "+00:00", Unspecified nothing), Newtonsoft's JSON
+text of a date, ``Kind``, and ``DateTime.Parse``, which converts a text with a zone ("Z", "+02:00") to local time
+and gives a text without one the Unspecified kind.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+
+from .errors import CsError
+
+LOCAL = timezone(timedelta(0), "Local")
+UNSPECIFIED = timezone(timedelta(0), "Unspecified")
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_KINDS = {"Local": "Local", "Unspecified": "Unspecified"}  # tzinfo name -> kind; any other (UTC) is Utc
+_UNIX_SECONDS = (-62_135_596_800, 253_402_300_799)  # DateTimeOffset.MinValue and MaxValue
+
+
+class CsDateTimeOffset(datetime):
+    """A C# ``DateTimeOffset`` (at offset 0): a point in time with its offset, no kind. Python keeps the class through
+    arithmetic (``+ timedelta``, ``replace``)."""
+
+    __slots__ = ()
+    DOTNET_NAME = "System.DateTimeOffset"
+
+
+def kind(value: datetime) -> str:
+    """The ``DateTimeKind`` of a DateTime: "Utc", "Local" or "Unspecified" (a naive datetime is Unspecified).
+
+    By the tzinfo's name, not its identity: a deep copy (a policy variable's) keeps the name."""
+    if value.tzinfo is None:
+        return "Unspecified"
+    return _KINDS.get(value.tzinfo.tzname(None) or "", "Utc")
+
+
+def zone_suffix(value: datetime) -> str:
+    """The "K" format specifier: a DateTimeOffset's offset; a DateTime's "Z" (Utc), "+00:00" (Local) or ""."""
+    if type(value) is CsDateTimeOffset:
+        return _offset_text(value.utcoffset() or timedelta(0))
+    return {"Utc": "Z", "Local": "+00:00", "Unspecified": ""}[kind(value)]
+
+
+def _offset_text(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02}:{abs(minutes) % 60:02}"
+
+
+def with_kind(value: datetime, kind_name: str) -> datetime:
+    """The same clock reading as a DateTime of kind ``kind_name`` (``DateTime.SpecifyKind``)."""
+    zone = {"Utc": UTC, "Local": LOCAL, "Unspecified": UNSPECIFIED}[kind_name]
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond,
+                    tzinfo=zone)
+
+
+def parse(text: str, failure: str) -> datetime:
+    """``DateTime.Parse`` of ISO 8601 text: with a zone ("Z", "+02:00") the same instant in local time (kind Local),
+    without one kind Unspecified. ``failure``: the FormatException's message."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CsError(failure) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UNSPECIFIED)
+    return value.astimezone(LOCAL)
+
+
+def now(kind_name: str) -> datetime:
+    """``DateTime.UtcNow`` ("Utc") or ``DateTime.Now`` ("Local")."""
+    return datetime.now(UTC if kind_name == "Utc" else LOCAL)
+
+
+def offset_now() -> CsDateTimeOffset:
+    """``DateTimeOffset.UtcNow`` and ``DateTimeOffset.Now`` (local time is UTC)."""
+    return CsDateTimeOffset.now(UTC)
+
+
+def to_universal(value: datetime) -> datetime:
+    """``ToUniversalTime()``: a DateTime of kind Utc (an Unspecified one is taken as local time, as .NET does), or a
+    DateTimeOffset at offset 0."""
+    return value if type(value) is CsDateTimeOffset else with_kind(value.astimezone(UTC), "Utc")
+
+
+def to_local(value: datetime) -> datetime:
+    """``ToLocalTime()``: a DateTime of kind Local (an Unspecified one is taken as UTC, as .NET does)."""
+    return value if type(value) is CsDateTimeOffset else with_kind(value.astimezone(UTC), "Local")
+
+
+def offset_part(value: datetime, part: str) -> datetime | timedelta:
+    """A DateTimeOffset's ``UtcDateTime``, ``LocalDateTime``, ``DateTime`` (Unspecified) or ``Offset``."""
+    if type(value) is not CsDateTimeOffset:
+        raise CsError(f"'System.DateTime' does not contain a definition for '{part}'")
+    if part == "Offset":
+        return value.utcoffset() or timedelta(0)
+    clock = value.astimezone(UTC) if part in ("UtcDateTime", "LocalDateTime") else value
+    return with_kind(clock, {"UtcDateTime": "Utc", "LocalDateTime": "Local", "DateTime": "Unspecified"}[part])
+
+
+def unix_time(value: datetime, unit: timedelta) -> int:
+    """``ToUnixTimeSeconds()`` / ``ToUnixTimeMilliseconds()`` of a DateTimeOffset: whole units since 1970, rounded
+    down (a date before 1970 gives the unit before, as .NET's tick division does)."""
+    if type(value) is not CsDateTimeOffset:
+        method = "ToUnixTimeSeconds" if unit == timedelta(seconds=1) else "ToUnixTimeMilliseconds"
+        raise CsError(f"'System.DateTime' does not contain a definition for '{method}'")
+    return math.floor((value - UNIX_EPOCH) / unit)
+
+
+def from_unix_time(amount: int, unit: timedelta) -> CsDateTimeOffset:
+    """``DateTimeOffset.FromUnixTimeSeconds`` / ``FromUnixTimeMilliseconds``: a DateTimeOffset at offset 0."""
+    low, high = (bound * (timedelta(seconds=1) // unit) for bound in _UNIX_SECONDS)
+    if not low <= amount <= high + (timedelta(seconds=1) // unit - 1):
+        raise CsError(f"Valid values are between {low} and {high + timedelta(seconds=1) // unit - 1}, inclusive. "
+                      f"(Parameter '{'seconds' if unit == timedelta(seconds=1) else 'milliseconds'}')")
+    instant = UNIX_EPOCH + amount * unit
+    return CsDateTimeOffset(instant.year, instant.month, instant.day, instant.hour, instant.minute, instant.second,
+                            instant.microsecond, tzinfo=UTC)
