@@ -562,3 +562,48 @@ def test_a_failed_cast_names_the_values_dotnet_type_never_a_python_one(value: ob
     with pytest.raises(ExpressionRuntimeError) as caught:
         compile_expression('@((int)context.Variables["v"])').evaluate(ctx(variables={"v": value}))
     assert f"Unable to cast object of type '{name}' to type 'System.Int32'." in str(caught.value)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # a char local holds a char: with a number it is its code, with text it is text (it was a one-character string)
+    ("@{ var c = 'a'; return c + 1; }", 98), ("@{ char c = 'a'; return c + 1; }", 98),
+    ("@{ var c = 'a'; return \"x\" + c; }", "xa"), ("@{ var c = 'a'; return c == 'a'; }", True),
+    ("@{ char c = 'a'; c = 'b'; return (int)c; }", 98), ("@{ char c = 'a'; c += 2; return c.ToString(); }", "c"),
+    ('@{ char c = "abc"[1]; return c - \'a\'; }', 1), ("@{ char c = (char)66; return c + \"!\"; }", "B!"),
+    ("@{ char? c = null; return c == null; }", True), ('@{ char c = \',\'; return "a,b".Split(c).Length; }', 2),
+    ("@{ var c = 'a'; switch (c) { case 'a': return 1; default: return 2; } }", 1),
+    # System.Char's tests, by Unicode category as .NET has them
+    ("@(char.IsDigit('5') && !char.IsDigit('x') && !char.IsDigit('²'))", True),  # '²' is a number, not a digit
+    ("@(char.IsNumber('²') && char.IsDigit(\"a1\", 1))", True),
+    ("@(char.IsWhiteSpace('\\t') && char.IsWhiteSpace('\\u00a0') && !char.IsWhiteSpace('\\u001c'))", True),
+    ("@(Char.IsLetter('é') && !char.IsLetterOrDigit('_') && char.IsPunctuation('_') && char.IsSymbol('+'))", True),
+    ("@(char.IsUpper('A') && !char.IsUpper('a') && char.IsLower('a') && char.IsControl('\\n'))", True),
+    ("@(char.ToUpper('a').ToString() + char.ToLower('Q') + char.ToUpper('ß'))", "Aqß"),  # ß has no one-char upper
+    ("@(char.ToUpper('a') + 1)", 66),
+    ('@("a1b2".Where(c => char.IsDigit(c)).Count())', 2),
+])
+def test_char_locals_and_system_char(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@{ char c = 5; return c; }", "cannot assign a int value to a char variable"),
+    ('@{ char c = "x"; return c; }', "cannot assign a string value to a char variable"),
+    ('@{ char c = context.Variables["tier"]; return c; }', "cannot assign a object value to a char variable"),
+])
+def test_a_char_local_takes_chars_only_as_csharp_says(source: str, message: str) -> None:
+    from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+
+    with pytest.raises(UnsupportedExpression, match=message) as caught:
+        compile_expression(source)
+    assert not caught.value.limit  # C#'s own error (CS0029/CS0266), not the emulator's limit
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ('@(char.IsDigit("ab"))', "Argument of type 'System.String' where a char is expected."),
+    ('@(char.IsDigit("ab", 5))', "Index was out of range."),
+    ("@{ char c = new[] { 5 }[0]; return c; }", "Unable to cast object of type 'System.Int32' to type 'System.Char'."),
+])
+def test_system_char_and_char_locals_refuse_other_values_when_run(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        _evaluated(source)

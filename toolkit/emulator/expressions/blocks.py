@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import library
 from .compiler import Compiled, guard
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
-from .errors import EvaluationFailure
+from .errors import CsError, EvaluationFailure, invalid_cast
 from .nodes import (
     Assign,
     Block,
@@ -79,6 +79,7 @@ class _BlockCompiler:
         }  # fmt: skip
         self.loop_depth = 0
         self.long_slots: set[int] = set()  # locals declared long: every value stored in one becomes a CsLong
+        self.char_slots: set[int] = set()  # locals declared char (or var of a char literal): values are CsChar
 
     def statement(self, node: Node) -> Stmt:
         return self._dispatch[type(node)](node)
@@ -109,15 +110,22 @@ class _BlockCompiler:
             value = self.c.value(init) if init is not None else None
             long_local = (node.type.name.rstrip("?") in LONG_NAMES if node.type is not None  # long x = 5: a CsLong
                           else value is not None and _is_long(init, value))  # var x = 5L
-            type_ = _D if long_local else declared or (value.type if value is not None else _D)
+            char_local = (node.type.name.rstrip("?") in _CHAR_NAMES if node.type is not None  # char c = 'a'
+                          else init is not None and self.c.is_char_literal(init))  # var c = 'a'
+            type_ = _D if long_local or char_local else declared or (value.type if value is not None else _D)
             if type_ is CsType.NULL:
                 type_ = _D
-            fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
+            if char_local:
+                fn = self._as_char(value, init, pos) if value is not None else (lambda ctx: None)
+            else:
+                fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
             if long_local and value is not None:
                 fn = _as_long(fn, pos)
             slot = self.c.allocate(name, type_, pos)
             if long_local:
                 self.long_slots.add(slot)
+            if char_local:
+                self.char_slots.add(slot)
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -125,6 +133,30 @@ class _BlockCompiler:
                 ctx.slots[slot] = fn(ctx)
 
         return run
+
+    def _as_char(self, value: Compiled, init: Node, pos: int, *, compound: bool = False) -> Callable[[Any], Any]:
+        """A char local's value as a CsChar: a char literal, or a char found when run (``text[0]``, a char local,
+        a LINQ result); any other value cannot be stored in a char, as C# says (an int needs a (char) cast),
+        except the result of a compound assignment (``c += 1``: C# narrows it back to a char)."""
+        if not compound and self.c.is_char_literal(init):
+            char = library.CsChar(value.const)
+            return lambda ctx: char
+        if value.type not in (_D, CsType.NULL) and not compound:  # an object needs a (char) cast, as in C#
+            raise self.c.refuse(pos, f"cannot assign a {value.type} value to a char variable",
+                                "an int becomes a char with a (char) cast")
+        fn = value.fn
+
+        def as_char(ctx: Any) -> object:
+            v = library.unwrap(fn(ctx))
+            if v is None or type(v) is library.CsChar:
+                return v
+            if compound and isinstance(v, int) and not isinstance(v, bool):
+                return library.CsChar(chr(v & 0xFFFF))
+            if isinstance(v, str) and len(v) == 1:  # a char literal that went through a ternary or an array
+                return library.CsChar(v)
+            raise CsError(invalid_cast(v, "System.Char"))
+
+        return guard(as_char, pos)
 
     def assign(self, node: Assign) -> Stmt:
         target = node.target
@@ -142,7 +174,10 @@ class _BlockCompiler:
             if local is None:
                 raise self.c.refuse(target.pos, f"only local variables can be assigned, not '{target.ident}'")
             slot, type_ = local
-            fn = _coerce(self.c, value, type_, node.pos)
+            if slot in self.char_slots:  # c = 'b' on a char c: still a char
+                fn = self._as_char(value, node.value, node.pos, compound=node.op != "=")
+            else:
+                fn = _coerce(self.c, value, type_, node.pos)
             if slot in self.long_slots:  # x = 5 on a long x: still a long
                 fn = _as_long(fn, node.pos)
 
@@ -316,6 +351,9 @@ def _is_long(init: Node, value: Compiled) -> bool:
 def _as_long(fn: Callable[[Any], Any], pos: int) -> Callable[[Any], Any]:
     """A long local's value converted to a CsLong (64-bit arithmetic from then on)."""
     return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, "long"), pos)
+
+
+_CHAR_NAMES = frozenset({"char", "Char"})
 
 
 def _declared_type(name: str) -> CsType | None:

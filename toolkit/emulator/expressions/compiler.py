@@ -397,7 +397,7 @@ class Compiler(DynamicCompiler):
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
         if (name in LONG_NAMES or name in ("char", "Char")) and (src in NUMERIC or src in (_D, _T.OBJECT)) or (
-                name in ("char", "Char") and self._is_char_literal(node.operand)):  # a CsLong or CsChar, dynamic
+                name in ("char", "Char") and self.is_char_literal(node.operand)):  # a CsLong or CsChar, dynamic
             return self._fold(Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), _D, pos), operand)
         if src is _D:
             return Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), target or _D, pos)
@@ -469,7 +469,7 @@ class Compiler(DynamicCompiler):
         """A char literal with a number, a char or a value known only when run: C# adds code points ('a' + 1 is 98,
         "123"[0] - '0' is 1), so the literal is a CsChar and the operation dynamic; None otherwise (a char joined
         to a string is text, as in C#)."""
-        left_char, right_char = self._is_char_literal(node.left), self._is_char_literal(node.right)
+        left_char, right_char = self.is_char_literal(node.left), self.is_char_literal(node.right)
         if not (left_char or right_char):
             return None
         other = left if right_char else right
@@ -480,7 +480,7 @@ class Compiler(DynamicCompiler):
         op = node.op
         return Compiled(guard(lambda ctx: library.arithmetic(op, lf(ctx), rf(ctx)), node.pos), _D, node.pos)
 
-    def _is_char_literal(self, node: Node) -> bool:
+    def is_char_literal(self, node: Node) -> bool:
         """A literal written 'c' (a char in C#; a one-character string in the emulator)."""
         return isinstance(node, Literal) and node.type is CsType.STRING and self.source[node.pos:node.pos + 1] == "'"
 
@@ -493,9 +493,9 @@ class Compiler(DynamicCompiler):
             left, right = self._as_value(left), self._as_value(right)
         if _D in (left.type, right.type) or {left.type, right.type} == {_T.OBJECT, _T.STRING}:
             lf, rf, negate = left.fn, right.fn, node.op == "!="
-            if self._is_char_literal(node.left):  # 'a' + 1 == 'b': the literal is a char (its code against numbers)
+            if self.is_char_literal(node.left):  # 'a' + 1 == 'b': the literal is a char (its code against numbers)
                 lf = _char_constant(left)
-            if self._is_char_literal(node.right):
+            if self.is_char_literal(node.right):
                 rf = _char_constant(right)
             return Compiled(guard(lambda ctx: library.equals(lf(ctx), rf(ctx)) != negate, node.pos), _T.BOOL, node.pos)
         if not _comparable(left.type, right.type):

@@ -6,6 +6,7 @@ import base64
 import math
 import random
 import re
+import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -189,6 +190,50 @@ def _string_is_null_or_whitespace(value: Any) -> bool:
     return value is None or not str(value).strip()
 
 
+def _char_of(value: Any, *index: Any) -> str:
+    """``char.IsX(c)``'s char, or ``char.IsX(text, index)``'s character of text."""
+    value = unwrap(value)
+    if index:
+        if not isinstance(value, str):
+            raise CsError(f"Argument of type '{dotnet_type_name(value)}' where a string is expected.")
+        at = _integer_argument(index[0])
+        if not 0 <= at < len(value):
+            raise CsError("Index was out of range. Must be non-negative and less than the size of the collection. "
+                          "(Parameter 'index')")
+        return value[at]
+    if not isinstance(value, str) or len(value) != 1:
+        raise CsError(f"Argument of type '{dotnet_type_name(value)}' where a char is expected.")
+    return value
+
+
+def _char_test(categories: str, extra: str = "") -> Callable[..., bool]:
+    """A ``char.IsX`` test by Unicode general category (.NET's rule), plus the characters in ``extra``."""
+    wanted = frozenset(categories.split())
+    return lambda value, *index: (c := _char_of(value, *index)) in extra or unicodedata.category(c) in wanted
+
+
+def _char_case(convert: Callable[[str], str]) -> Callable[[Any], CsChar]:
+    """``char.ToUpper`` / ``ToLower``: a mapping to more than one character ('ß' to "SS") leaves the char as it is,
+    as .NET's one-to-one case mapping does."""
+    def run(value: Any) -> CsChar:
+        c = _char_of(value)
+        mapped = convert(c)
+        return CsChar(mapped if len(mapped) == 1 else c)
+    return run
+
+
+# .NET's char tests (System.Char, Unicode general categories): IsWhiteSpace also takes the control characters
+# \t \n \v \f \r, U+0085 and U+00A0; IsDigit is a decimal digit (Nd) of any script, as in .NET.
+_CHAR_STATICS: dict[str, Callable[..., Any]] = {
+    "IsDigit": _char_test("Nd"), "IsNumber": _char_test("Nd Nl No"), "IsLetter": _char_test("Lu Ll Lt Lm Lo"),
+    "IsLetterOrDigit": _char_test("Lu Ll Lt Lm Lo Nd"), "IsUpper": _char_test("Lu"), "IsLower": _char_test("Ll"),
+    "IsWhiteSpace": _char_test("Zs Zl Zp", "\t\n\v\f\r\x85\xa0"), "IsControl": _char_test("Cc"),
+    "IsPunctuation": _char_test("Pc Pd Ps Pe Pi Pf Po"), "IsSymbol": _char_test("Sm Sc Sk So"),
+    "ToUpper": _char_case(str.upper), "ToLower": _char_case(str.lower),
+    "ToUpperInvariant": _char_case(str.upper), "ToLowerInvariant": _char_case(str.lower),
+}
+
+
 # "Class.Member" → a constant (a zero-argument callable evaluated on each read) or a function.
 STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
     "string.Empty": lambda: "", "String.Empty": lambda: "",
@@ -232,6 +277,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "String.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
         a is not None and b is not None and a.lower() == b.lower()),
     "string.Compare": lambda a, b, *mode: (a > b) - (a < b),
+    **{f"{cls}.{name}": fn for name, fn in _CHAR_STATICS.items() for cls in ("char", "Char")},
     "int.Parse": lambda v: parse_int(v), "Int32.Parse": lambda v: parse_int(v),
     "long.Parse": lambda v: CsLong(parse_int(v, 64)),
     "Int64.Parse": lambda v: CsLong(parse_int(v, 64)),
@@ -405,6 +451,7 @@ STATIC_RESULTS: dict[str, str] = {
     "Regex.IsMatch": "bool", "Regex.Replace": "string", "JsonConvert.SerializeObject": "string",
     "Uri.EscapeDataString": "string", "Uri.UnescapeDataString": "string", "double.Parse": "double",
     "bool.Parse": "bool", "Convert.ToBase64String": "string",
+    **{f"{cls}.{name}": "bool" for name in _CHAR_STATICS if name.startswith("Is") for cls in ("char", "Char")},
 }
 STATIC_NAMESPACES = frozenset({
     "System", "System.Text", "System.Text.RegularExpressions", "System.Net", "System.Linq", "System.Security",
