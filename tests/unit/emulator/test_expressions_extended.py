@@ -272,6 +272,43 @@ def test_date_members_of_the_other_type_and_out_of_range_unix_times_fail_as_dotn
 
 
 @pytest.mark.parametrize(("source", "expected"), [
+    # the ends of DateTimeOffset's range, in seconds and in milliseconds
+    ("@(DateTimeOffset.FromUnixTimeSeconds(-62135596800).ToString(\"o\"))", "0001-01-01T00:00:00.0000000+00:00"),
+    ("@(DateTimeOffset.FromUnixTimeSeconds(253402300799).ToString(\"o\"))", "9999-12-31T23:59:59.0000000+00:00"),
+    ("@(DateTimeOffset.FromUnixTimeMilliseconds(253402300799999).ToUnixTimeMilliseconds())", 253402300799999),
+    ("@(DateTimeOffset.FromUnixTimeMilliseconds(-62135596800000).Year)", 1),
+    # an Unspecified date (no zone) still compares with a Utc one, by its clock, as .NET compares ticks
+    ('@(DateTime.Parse("2024-01-01") < DateTime.UtcNow && DateTime.Parse("2024-01-01").Kind == DateTimeKind.Unspecified)',
+     True),
+    # a DateTimeOffset converts to itself, not to a DateTime
+    ("@(DateTimeOffset.FromUnixTimeSeconds(0).ToUniversalTime().ToString())", "1/1/1970 12:00:00 AM +00:00"),
+    ("@(DateTimeOffset.FromUnixTimeSeconds(0).ToLocalTime().ToUnixTimeSeconds())", 0),
+])
+def test_date_time_offset_range_ends_and_conversions(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(DateTimeOffset.FromUnixTimeSeconds(-62135596801))", "between -62135596800 and 253402300799"),
+    ("@(DateTimeOffset.FromUnixTimeMilliseconds(253402300800000))", "between -62135596800000 and 253402300799999"),
+    ('@(DateTime.Parse("next tuesday"))', "String 'next tuesday' was not recognized as a valid DateTime."),
+    ("@(DateTime.UtcNow.ToUnixTimeMilliseconds())", "does not contain a definition for 'ToUnixTimeMilliseconds'"),
+])
+def test_date_failures_say_what_dotnet_says(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        run(source)
+
+
+def test_a_date_without_a_zone_is_unspecified() -> None:
+    from datetime import datetime
+
+    from toolkit.emulator.expressions import dates
+
+    assert dates.kind(datetime(2024, 1, 1)) == "Unspecified"
+    assert dates.zone_suffix(datetime(2024, 1, 1)) == ""
+
+
+@pytest.mark.parametrize(("source", "expected"), [
     ('@(context.Variables["n"] is int)', True),
     ('@(context.Variables["n"] is string)', False),
     ('@(context.Variables["s"] is not string)', False),

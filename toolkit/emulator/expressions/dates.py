@@ -23,6 +23,7 @@ LOCAL = timezone(timedelta(0), "Local")
 UNSPECIFIED = timezone(timedelta(0), "Unspecified")
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _KINDS = {"Local": "Local", "Unspecified": "Unspecified"}  # tzinfo name -> kind; any other (UTC) is Utc
+_ZERO_OFFSET = "+00:00"  # every DateTimeOffset's, and local time's
 _UNIX_SECONDS = (-62_135_596_800, 253_402_300_799)  # DateTimeOffset.MinValue and MaxValue
 
 
@@ -40,19 +41,14 @@ def kind(value: datetime) -> str:
     By the tzinfo's name, not its identity: a deep copy (a policy variable's) keeps the name."""
     if value.tzinfo is None:
         return "Unspecified"
-    return _KINDS.get(value.tzinfo.tzname(None) or "", "Utc")
+    return _KINDS.get(str(value.tzinfo.tzname(None)), "Utc")
 
 
 def zone_suffix(value: datetime) -> str:
     """The "K" format specifier: a DateTimeOffset's offset; a DateTime's "Z" (Utc), "+00:00" (Local) or ""."""
     if type(value) is CsDateTimeOffset:
-        return _offset_text(value.utcoffset() or timedelta(0))
-    return {"Utc": "Z", "Local": "+00:00", "Unspecified": ""}[kind(value)]
-
-
-def _offset_text(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds()) // 60
-    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02}:{abs(minutes) % 60:02}"
+        return _ZERO_OFFSET
+    return {"Utc": "Z", "Local": _ZERO_OFFSET, "Unspecified": ""}[kind(value)]
 
 
 def with_kind(value: datetime, kind_name: str) -> datetime:
@@ -66,7 +62,7 @@ def parse(text: str, failure: str) -> datetime:
     """``DateTime.Parse`` of ISO 8601 text: with a zone ("Z", "+02:00") the same instant in local time (kind Local),
     without one kind Unspecified. ``failure``: the FormatException's message."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.strip())  # Python 3.11 reads "Z" and every ISO 8601 form .NET writes
     except ValueError:
         raise CsError(failure) from None
     if value.tzinfo is None:
@@ -85,14 +81,15 @@ def offset_now() -> CsDateTimeOffset:
 
 
 def to_universal(value: datetime) -> datetime:
-    """``ToUniversalTime()``: a DateTime of kind Utc (an Unspecified one is taken as local time, as .NET does), or a
-    DateTimeOffset at offset 0."""
-    return value if type(value) is CsDateTimeOffset else with_kind(value.astimezone(UTC), "Utc")
+    """``ToUniversalTime()``: a DateTime of kind Utc (an Unspecified one is taken as local time, as .NET does: the
+    same clock, local time being UTC), or the DateTimeOffset itself (at offset 0 already)."""
+    return value if type(value) is CsDateTimeOffset else with_kind(value, "Utc")
 
 
 def to_local(value: datetime) -> datetime:
-    """``ToLocalTime()``: a DateTime of kind Local (an Unspecified one is taken as UTC, as .NET does)."""
-    return value if type(value) is CsDateTimeOffset else with_kind(value.astimezone(UTC), "Local")
+    """``ToLocalTime()``: a DateTime of kind Local (an Unspecified one is taken as UTC, as .NET does), or the
+    DateTimeOffset itself."""
+    return value if type(value) is CsDateTimeOffset else with_kind(value, "Local")
 
 
 def offset_part(value: datetime, part: str) -> datetime | timedelta:
@@ -100,9 +97,8 @@ def offset_part(value: datetime, part: str) -> datetime | timedelta:
     if type(value) is not CsDateTimeOffset:
         raise CsError(f"'System.DateTime' does not contain a definition for '{part}'")
     if part == "Offset":
-        return value.utcoffset() or timedelta(0)
-    clock = value.astimezone(UTC) if part in ("UtcDateTime", "LocalDateTime") else value
-    return with_kind(clock, {"UtcDateTime": "Utc", "LocalDateTime": "Local", "DateTime": "Unspecified"}[part])
+        return timedelta(0)
+    return with_kind(value, {"UtcDateTime": "Utc", "LocalDateTime": "Local", "DateTime": "Unspecified"}[part])
 
 
 def unix_time(value: datetime, unit: timedelta) -> int:
@@ -116,10 +112,11 @@ def unix_time(value: datetime, unit: timedelta) -> int:
 
 def from_unix_time(amount: int, unit: timedelta) -> CsDateTimeOffset:
     """``DateTimeOffset.FromUnixTimeSeconds`` / ``FromUnixTimeMilliseconds``: a DateTimeOffset at offset 0."""
-    low, high = (bound * (timedelta(seconds=1) // unit) for bound in _UNIX_SECONDS)
-    if not low <= amount <= high + (timedelta(seconds=1) // unit - 1):
-        raise CsError(f"Valid values are between {low} and {high + timedelta(seconds=1) // unit - 1}, inclusive. "
-                      f"(Parameter '{'seconds' if unit == timedelta(seconds=1) else 'milliseconds'}')")
+    per_second = timedelta(seconds=1) // unit
+    low, high = _UNIX_SECONDS[0] * per_second, (_UNIX_SECONDS[1] + 1) * per_second - 1
+    if not low <= amount <= high:
+        raise CsError(f"Valid values are between {low} and {high}, inclusive. "
+                      f"(Parameter '{'seconds' if per_second == 1 else 'milliseconds'}')")
     instant = UNIX_EPOCH + amount * unit
     return CsDateTimeOffset(instant.year, instant.month, instant.day, instant.hour, instant.minute, instant.second,
                             instant.microsecond, tzinfo=UTC)
