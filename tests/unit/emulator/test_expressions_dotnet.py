@@ -79,7 +79,8 @@ def test_convert(value: object, target: str, expected: object) -> None:
 
 @pytest.mark.parametrize(("value", "target", "message"), [
     (JValue(None), "int", "Can not convert Null to int"), (JObject(), "string", "Can not convert Object to string"),
-    (JValue("x"), "int", "Could not convert string to int"), ("s", "int", "Unable to cast"), (None, "int", "Object reference"),
+    (JValue("x"), "int", "The input string 'x' was not in a correct format"),  # Convert.ToInt32's FormatException
+    ("s", "int", "Unable to cast"), (None, "int", "Object reference"),
 ])
 def test_convert_failures(value: object, target: str, message: str) -> None:
     with pytest.raises(CsError, match=message):
@@ -605,5 +606,33 @@ def test_a_char_local_takes_chars_only_as_csharp_says(source: str, message: str)
     ("@{ char c = new[] { 5 }[0]; return c; }", "Unable to cast object of type 'System.Int32' to type 'System.Char'."),
 ])
 def test_system_char_and_char_locals_refuse_other_values_when_run(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        _evaluated(source)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # (int) and Value<int>() of a JSON value are Newtonsoft's Convert.ToInt32: a double rounds, a tie to the even one
+    ('@((int)JToken.Parse("2.5"))', 2), ('@((int)JToken.Parse("3.5"))', 4), ('@((int)JToken.Parse("2.7"))', 3),
+    ('@((int)JToken.Parse("-2.7"))', -3), ('@(JToken.Parse("{\\"a\\":2.5}")["a"].Value<int>())', 2),
+    ('@((int)JToken.Parse("\\" 12 \\""))', 12), ('@((int)JToken.Parse("true"))', 1),
+    ('@((long)JToken.Parse("3000000000"))', CsLong(3_000_000_000)),
+    # int.Parse reads .NET's integer text only: ASCII white space, a sign, ASCII digits (and trailing NULs)
+    ('@(int.Parse("\\t12\\r\\n"))', 12), ('@(int.Parse("12\\0\\0"))', 12),
+    ('@(int.Parse("-' + "0" * 5000 + '7"))', -7),  # leading zeros are no digits past Python's 4,300
+])
+def test_json_values_convert_to_integers_as_newtonsoft_and_int_parse_reads_dotnet_text(source: str,
+                                                                                      expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ('@((int)JToken.Parse("3000000000"))', "Value was either too large or too small for an Int32."),
+    ('@((int)JToken.Parse("1e400"))', "Value was either too large or too small for an Int32."),
+    ('@((int)JToken.Parse("\\"1.5\\""))', "The input string '1.5' was not in a correct format."),
+    ('@(int.Parse("\\u00a012"))', "was not in a correct format"),  # a no-break space is no .NET white space
+    ('@(int.Parse("1 2"))', "The input string '1 2' was not in a correct format."),
+    ('@(long.Parse("' + "9" * 5000 + '"))', "Value was either too large or too small for an Int64."),
+])
+def test_integer_conversions_past_the_range_or_of_other_text_fail_as_dotnet(source: str, message: str) -> None:
     with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
         _evaluated(source)

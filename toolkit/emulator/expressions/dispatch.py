@@ -31,6 +31,7 @@ from .dotnet import (
     Utf8Encoding,
     enumerate_items,
     convert,
+    in_range,
     equals,
     to_bool,
     to_string,
@@ -350,30 +351,6 @@ def _get_value_or_default(recv: Any, key: Any, default: Any = None) -> Any:
 
 def _to_string_method(recv: Any, *args: Any) -> str:
     return to_string(recv, args[0] if args else None)
-
-
-def parse_int(text: Any, bits: int = 32) -> int:
-    """``int.Parse`` (``bits`` 64: ``long.Parse``): a number past the type's range is an OverflowException."""
-    digits = str(unwrap(text)).strip()
-    try:
-        if not digits.lstrip("+-").isascii() or "_" in digits:  # Python's int() also takes "1_000" and "１２"
-            raise ValueError(digits)
-        value = int(digits)
-    except ValueError:
-        raise CsError(f"The input string '{text}' was not in a correct format.") from None
-    return in_range(value, bits)
-
-
-def in_range(value: int, bits: int) -> int:
-    """``value`` when an int (32 bits) or a long (64) holds it, else the OverflowException of a checked conversion."""
-    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-        raise overflow(bits)
-    return value
-
-
-def overflow(bits: int) -> CsError:
-    """The OverflowException of a checked conversion to an int (32 bits) or a long (64)."""
-    return CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
 
 
 def _add_time(unit: str) -> Callable[..., Any]:

@@ -268,6 +268,36 @@ def _char_codes(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+# NumberStyles.Integer: white space (tab, line feed, vertical tab, form feed, carriage return, space; no other),
+# a sign, ASCII digits, white space, and (a .NET quirk) trailing NUL characters. Python's int() takes more: "1_000",
+# "１２", a no-break space.
+_INTEGER_TEXT = re.compile(r"[\t\n\v\f\r ]*([+-]?[0-9]+)[\t\n\v\f\r ]*\x00*")
+
+
+def parse_int(text: Any, bits: int = 32) -> int:
+    """``int.Parse`` (``bits`` 64: ``long.Parse``): a number past the type's range is an OverflowException."""
+    found = _INTEGER_TEXT.fullmatch(str(unwrap(text)))
+    if found is None:
+        raise CsError(f"The input string '{text}' was not in a correct format.")
+    number = found.group(1)
+    digits = number.lstrip("+-").lstrip("0") or "0"  # leading zeros do not count (Python's int() reads 4,300 digits)
+    if len(digits) > 20:  # past any long
+        raise overflow(bits)
+    return in_range(-int(digits) if number[0] == "-" else int(digits), bits)
+
+
+def in_range(value: int, bits: int) -> int:
+    """``value`` when an int (32 bits) or a long (64) holds it, else the OverflowException of a checked conversion."""
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise overflow(bits)
+    return value
+
+
+def overflow(bits: int) -> CsError:
+    """The OverflowException of a checked conversion to an int (32 bits) or a long (64)."""
+    return CsError(f"Value was either too large or too small for an {'Int32' if bits == 32 else 'Int64'}.")
+
+
 def as_long(value: int) -> CsLong:
     """``value`` wrapped to 64 bits, as unchecked C# long arithmetic does."""
     return CsLong(((value + 2**63) & (2**64 - 1)) - 2**63)
@@ -361,9 +391,10 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
             if isinstance(v, str) and len(v) != 1:  # Newtonsoft: a one-character string or an integer
                 raise ValueError(v)
             return CsChar(v) if isinstance(v, str) else CsChar(chr(v & 0xFFFF))
-        if target in ("int", "Int32", "long", "Int64", "int?", "long?"):
-            number = int(v) if not isinstance(v, str) else int(v.strip())
-            return CsLong(number) if target in ("long", "Int64", "long?") else number
+        if target in ("int", "Int32", "long", "Int64", "int?", "long?"):  # Newtonsoft: Convert.ToInt32 / ToInt64
+            bits = 64 if target in ("long", "Int64", "long?") else 32
+            number = _converted_integer(v, bits)
+            return CsLong(number) if bits == 64 else number
         if target in ("double", "Double", "float", "decimal", "double?"):
             return float(v)
         if target in ("DateTime", "DateTime?", "DateTimeOffset"):
@@ -371,6 +402,21 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
     except (KeyError, ValueError):
         raise CsError(f"Could not convert string to {target}: {v}.") from None
     raise CsError(f"Can not convert {token.type_name} to {target}.")
+
+
+def _converted_integer(value: Any, bits: int) -> int:
+    """``Convert.ToInt32`` / ``ToInt64`` of a JSON value, as Newtonsoft's (int) and Value<int>() call it: a double
+    rounds to the nearest integer, a tie to the even one (2.5 is 2); a string is int.Parse'd; past the type's range,
+    an OverflowException."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise overflow(bits)
+        return in_range(round(value), bits)
+    if isinstance(value, int):
+        return in_range(value, bits)
+    return parse_int(value, bits)
 
 
 def _parse_date(text: str) -> datetime:

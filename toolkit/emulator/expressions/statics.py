@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import dates, jtoken
-from .dispatch import comparison_folds, in_range, overflow, parse_int
+from .dispatch import comparison_folds
+from .dotnet import in_range, overflow, parse_int
 from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap)
 from .cstypes import dotnet_type_name
 from .errors import CsError, emulator_limit
