@@ -636,3 +636,27 @@ def test_json_values_convert_to_integers_as_newtonsoft_and_int_parse_reads_dotne
 def test_integer_conversions_past_the_range_or_of_other_text_fail_as_dotnet(source: str, message: str) -> None:
     with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
         _evaluated(source)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@('a' is char)", True), ("@('a' is string)", False), ('@("a" is string)', True),  # a char literal is a char
+    ("@{ object o = 'a'; return o is char; }", True),
+    ("@(long.MaxValue + 1L)", CsLong(-(2**63))), ("@(Int64.MinValue.ToString())", "-9223372036854775808"),
+    ("@(double.MaxValue.ToString())", "1.7976931348623157E+308"), ("@(Double.MinValue < -1e308)", True),
+    ("@(double.Epsilon > 0 && double.Epsilon / 2 == 0)", True), ("@(double.NaN == double.NaN)", False),
+    ("@(double.IsNaN(double.NaN) && !double.IsNaN(1))", True),
+    ("@(double.IsInfinity(double.NegativeInfinity) && double.IsPositiveInfinity(1.0 / 0) && "
+     "double.IsNegativeInfinity(-1.0 / 0) && !double.IsFinite(double.PositiveInfinity) && double.IsFinite(2))", True),
+    ("@(int.MinValue / 1 + 7 / -1)", -(2**31) - 7 + 2**32),  # wraps: only MinValue / -1 overflows
+])
+def test_char_literals_are_chars_and_the_limits_of_long_and_double(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize("source", [
+    "@(int.MinValue / -1)", "@{ int x = int.MinValue; int y = -1; return x % y; }",
+    "@{ long x = long.MinValue; return x / -1; }",
+])
+def test_the_smallest_integer_divided_by_minus_one_is_an_overflow(source: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match="Arithmetic operation resulted in an overflow."):
+        _evaluated(source)

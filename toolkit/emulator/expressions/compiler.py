@@ -172,6 +172,8 @@ class Compiler(DynamicCompiler):
     # -- leaves and member access --------------------------------------------------------------
 
     def _literal(self, node: Literal) -> Compiled:
+        if self.is_char_literal(node):  # 'a': typed as text for the compiler, a char when run ('a' is char)
+            return _constant(library.CsChar(node.value), node.type, node.pos)
         return _constant(node.value, node.type, node.pos)
 
     def _name(self, node: Name) -> Compiled:

@@ -493,14 +493,17 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int):
         if op in "/%" and b == 0:
             raise CsError("Attempted to divide by zero.")
+        low, high = _INTEGRAL_RANGES["int"]
+        wide = type(a) is CsLong or type(b) is CsLong or not (low <= a <= high and low <= b <= high)
+        if op in "/%" and b == -1 and a == (-(2**63) if wide else low):  # the one quotient past the type (x64 .NET)
+            raise CsError("Arithmetic operation resulted in an overflow.")
         if op == "/":
             result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
         elif op == "%":  # the sign of the dividend, as C#'s remainder (in integers: 64-bit values stay exact)
             result = abs(a) % abs(b) * (1 if a >= 0 else -1)
         else:
             result = {"+": a + b, "-": a - b, "*": a * b}[op]
-        low, high = _INTEGRAL_RANGES["int"]
-        if type(a) is CsLong or type(b) is CsLong or not (low <= a <= high and low <= b <= high):
+        if wide:
             return as_long(result)  # a long operand (only a long holds a value past the int range): 64-bit
         return as_int(result)
     a, b = float(a), float(b)

@@ -6,6 +6,7 @@ import base64
 import math
 import random
 import re
+import sys
 import unicodedata
 import urllib.parse
 import uuid
@@ -250,6 +251,12 @@ STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
     "Math.PI": lambda: math.pi, "Math.E": lambda: math.e,
     "int.MaxValue": lambda: 2**31 - 1, "int.MinValue": lambda: -(2**31),
     "Int32.MaxValue": lambda: 2**31 - 1, "Int32.MinValue": lambda: -(2**31),
+    **{f"{cls}.{name}": (lambda v=value: CsLong(v)) for cls in ("long", "Int64")
+       for name, value in (("MaxValue", 2**63 - 1), ("MinValue", -(2**63)))},
+    **{f"{cls}.{name}": (lambda v=value: v) for cls in ("double", "Double")
+       for name, value in (("MaxValue", sys.float_info.max), ("MinValue", -sys.float_info.max),
+                           ("Epsilon", 5e-324), ("NaN", math.nan), ("PositiveInfinity", math.inf),
+                           ("NegativeInfinity", -math.inf))},
     "JTokenType.Null": lambda: "Null", "JTokenType.Object": lambda: "Object", "JTokenType.Array": lambda: "Array",
     "JTokenType.String": lambda: "String", "JTokenType.Integer": lambda: "Integer",
     "JTokenType.Float": lambda: "Float", "JTokenType.Boolean": lambda: "Boolean",
@@ -279,6 +286,10 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
         a is not None and b is not None and a.lower() == b.lower()),
     "string.Compare": lambda a, b, *mode: (a > b) - (a < b),
     **{f"{cls}.{name}": fn for name, fn in _CHAR_STATICS.items() for cls in ("char", "Char")},
+    **{f"{cls}.{name}": (lambda v, test=test: test(_double_argument(v))) for cls in ("double", "Double")
+       for name, test in (("IsNaN", math.isnan), ("IsInfinity", math.isinf), ("IsFinite", math.isfinite),
+                          ("IsPositiveInfinity", lambda x: x == math.inf),
+                          ("IsNegativeInfinity", lambda x: x == -math.inf))},
     "int.Parse": lambda v: parse_int(v), "Int32.Parse": lambda v: parse_int(v),
     "long.Parse": lambda v: CsLong(parse_int(v, 64)),
     "Int64.Parse": lambda v: CsLong(parse_int(v, 64)),
@@ -402,6 +413,13 @@ def _integer_argument(value: Any) -> int:
     return int(value)
 
 
+def _double_argument(value: Any) -> float:
+    value = unwrap(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise CsError(f"Argument of type '{dotnet_type_name(value)}' where a double is expected.")
+    return float(value)
+
+
 def _date_argument(value: Any) -> datetime:
     value = unwrap(value)
     if not isinstance(value, datetime) or isinstance(value, dates.CsDateTimeOffset):
@@ -444,6 +462,10 @@ def _parse_url(text: str) -> Url:
 STATIC_RESULTS: dict[str, str] = {
     "string.Empty": "string", "String.Empty": "string", "int.MaxValue": "int", "int.MinValue": "int",
     "Int32.MaxValue": "int", "Int32.MinValue": "int", "Math.PI": "double", "Math.E": "double",
+    **{f"{cls}.{name}": "double" for cls in ("double", "Double")
+       for name in ("MaxValue", "MinValue", "Epsilon", "NaN", "PositiveInfinity", "NegativeInfinity")},
+    **{f"{cls}.{name}": "bool" for cls in ("double", "Double")
+       for name in ("IsNaN", "IsInfinity", "IsFinite", "IsPositiveInfinity", "IsNegativeInfinity")},
     "string.IsNullOrEmpty": "bool", "String.IsNullOrEmpty": "bool", "string.IsNullOrWhiteSpace": "bool",
     "String.IsNullOrWhiteSpace": "bool", "string.Concat": "string", "String.Concat": "string",
     "string.Join": "string", "String.Join": "string", "string.Format": "string", "string.Equals": "bool",
