@@ -660,3 +660,14 @@ def test_char_literals_are_chars_and_the_limits_of_long_and_double(source: str, 
 def test_the_smallest_integer_divided_by_minus_one_is_an_overflow(source: str) -> None:
     with pytest.raises(ExpressionRuntimeError, match="Arithmetic operation resulted in an overflow."):
         _evaluated(source)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@(string.Compare("a", "A", StringComparison.OrdinalIgnoreCase))', 0), ('@(string.Compare("a", "A", true))', 0),
+    ('@(String.Compare("b", "a"))', 1), ('@(string.Compare("a", "b", StringComparison.Ordinal))', -1),
+    ('@(string.Compare(null, "a"))', -1), ('@(string.Compare("a", null))', 1), ('@(string.Compare(null, null))', 0),
+    # OrdinalIgnoreCase compares upper case, as .NET does: 'a' is 'A' (65), below '_' (95)
+    ('@(string.Compare("a", "_", StringComparison.OrdinalIgnoreCase))', -1),
+])
+def test_string_compare_takes_its_case_argument_and_nulls(source: str, expected: int) -> None:
+    assert _evaluated(source) == expected

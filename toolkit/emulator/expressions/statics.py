@@ -236,6 +236,18 @@ _CHAR_STATICS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _string_compare(a: Any, b: Any, *mode: Any) -> int:
+    """``string.Compare(a, b[, ignoreCase | StringComparison])``, by code point (the emulator compares strings
+    ordinally; .NET's default is the culture's order): a null sorts first; ignoring case compares upper case, as
+    .NET's OrdinalIgnoreCase does."""
+    a, b = unwrap(a), unwrap(b)
+    if a is None or b is None:
+        return (a is not None) - (b is not None)
+    if (mode and mode[0] is True) or comparison_folds(mode):
+        a, b = str(a).upper(), str(b).upper()
+    return (a > b) - (a < b)
+
+
 # "Class.Member" → a constant (a zero-argument callable evaluated on each read) or a function.
 STATIC_PROPERTIES: dict[str, Callable[[], Any]] = {
     "string.Empty": lambda: "", "String.Empty": lambda: "",
@@ -284,7 +296,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
         a is not None and b is not None and a.lower() == b.lower()),
     "String.Equals": lambda a, b, *mode: a == b if not comparison_folds(mode) else (
         a is not None and b is not None and a.lower() == b.lower()),
-    "string.Compare": lambda a, b, *mode: (a > b) - (a < b),
+    "string.Compare": _string_compare, "String.Compare": _string_compare,
     **{f"{cls}.{name}": fn for name, fn in _CHAR_STATICS.items() for cls in ("char", "Char")},
     **{f"{cls}.{name}": (lambda v, test=test: test(_double_argument(v))) for cls in ("double", "Double")
        for name, test in (("IsNaN", math.isnan), ("IsInfinity", math.isinf), ("IsFinite", math.isfinite),
