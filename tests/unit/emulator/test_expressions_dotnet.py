@@ -666,8 +666,47 @@ def test_the_smallest_integer_divided_by_minus_one_is_an_overflow(source: str) -
     ('@(string.Compare("a", "A", StringComparison.OrdinalIgnoreCase))', 0), ('@(string.Compare("a", "A", true))', 0),
     ('@(String.Compare("b", "a"))', 1), ('@(string.Compare("a", "b", StringComparison.Ordinal))', -1),
     ('@(string.Compare(null, "a"))', -1), ('@(string.Compare("a", null))', 1), ('@(string.Compare(null, null))', 0),
-    # OrdinalIgnoreCase compares upper case, as .NET does: 'a' is 'A' (65), below '_' (95)
-    ('@(string.Compare("a", "_", StringComparison.OrdinalIgnoreCase))', -1),
+    # the ordinal modes give .NET's difference of the first differing characters (or of the lengths);
+    # OrdinalIgnoreCase compares upper case, one character for one: 'a' is 'A' (65), 30 below '_' (95)
+    ('@(string.Compare("a", "_", StringComparison.OrdinalIgnoreCase))', -30),
+    ('@(string.Compare("a", "c", StringComparison.Ordinal))', -2),
+    ('@(string.Compare("ab", "abcd", StringComparison.Ordinal))', -2),
+    ('@(string.Compare("ß", "SS", StringComparison.OrdinalIgnoreCase) != 0)', True),  # 'ß' has no one-char upper
 ])
-def test_string_compare_takes_its_case_argument_and_nulls(source: str, expected: int) -> None:
+def test_string_compare_takes_its_case_argument_and_nulls(source: str, expected: object) -> None:
     assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # found by review: string methods take a char local; a char local takes a ?: of char literals
+    ("@{ char c = 'a'; return \"abc\".Contains(c); }", True),
+    ("@{ var c = 'z'; return \"abz\".EndsWith(c) && !\"abc\".StartsWith(c); }", True),
+    ("@{ var f = true; char c = f ? ',' : ';'; return \"a,b\".Split(c).Length; }", 2),
+    ("@{ var f = false; char c = 'a'; c = f ? 'b' : 'c'; return c + 0; }", 99),
+    ("@{ var f = false; var c = f ? 'b' : 'c'; return c + 1; }", 100),
+    # a hexadecimal literal past int.MaxValue is a uint, negated a long; only the decimal 2147483648 becomes int.MinValue
+    ("@(-0x80000000 - 1)", CsLong(-2_147_483_649)), ("@(-2147483648)", -2_147_483_648),
+    ("@(true?.5:1.0)", 0.5), ("@(0x1d)", 29),  # "?.5" is "?" and .5; d is a hexadecimal digit
+])
+def test_char_values_and_literals_found_by_review(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@((string)'a')", "cannot cast a char to (string) (C#: CS0030)"),
+    ('@{ char c = true ? "x" : "y"; return c; }', "cannot assign a string value to a char variable"),
+    ("@(0b102)", "'2' is not a binary digit (0 or 1)"), ("@(0x1m)", "numeric literal suffix 'm' is not valid C#"),
+    ("@(0b1d)", "numeric literal suffix 'd' is not valid C#"),
+    ('@(string.Compare("a", 0, "ba", 1, 1))', "string.Compare() with 5 arguments"),
+])
+def test_csharp_the_compiler_refuses_is_refused_at_publish(source: str, message: str) -> None:
+    from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+
+    with pytest.raises(UnsupportedExpression, match=re.escape(message)):
+        compile_expression(source)
+
+
+def test_int_parse_of_null_is_an_argument_null_exception() -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape("Value cannot be null. (Parameter 's')")):
+        _evaluated("@(int.Parse(null))")
+    assert _evaluated("@(Convert.ToInt32(null))") == 0  # Convert is lenient: null is 0

@@ -327,3 +327,37 @@ def test_hostile_nesting_is_refused_not_a_crash() -> None:
 
     with pytest.raises(UnsupportedExpression, match="nested deeper than"):
         compile_expression("@(" + "(" * 3000 + "1" + ")" * 3000 + ")")
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # found by review: a JSON date in "Z" is Utc as Newtonsoft reads it (DateTime.Parse would make it Local)
+    ('@(((DateTime)JObject.Parse("{\\"d\\":\\"2024-01-01T10:00:00Z\\"}")["d"]).ToString("o"))',
+     "2024-01-01T10:00:00.0000000Z"),
+    ('@(JObject.Parse("{\\"d\\":\\"2024-01-01T10:00:00Z\\"}")["d"].Value<DateTime>().Kind.ToString())', "Utc"),
+    ('@(JObject.Parse("{\\"d\\":\\"2024-01-01T12:00:00+02:00\\"}")["d"].Value<DateTime>().ToString("o"))',
+     "2024-01-01T10:00:00.0000000+00:00"),  # an offset still converts to local time
+    ('@(JObject.Parse("{\\"d\\":\\"2024-01-01T10:00:00Z\\"}")["d"].Value<DateTimeOffset>().ToUnixTimeSeconds())',
+     1704103200),
+    # a DateTimeOffset is no DateTime, and a DateTime converts to one where C# converts it
+    ("@{ object o = DateTimeOffset.UtcNow; return o is DateTime; }", False),
+    ("@{ object o = DateTimeOffset.UtcNow; return o is DateTimeOffset; }", True),
+    ("@{ DateTimeOffset d = DateTime.UtcNow; return d.ToUnixTimeSeconds() > 0; }", True),
+    ("@{ DateTimeOffset d = DateTimeOffset.UtcNow; d = new DateTime(1970, 1, 2); return d.ToUnixTimeSeconds(); }",
+     86400),
+    ("@(((DateTimeOffset)DateTime.UtcNow).ToUnixTimeSeconds() > 0)", True),
+    ("@(DateTimeOffset.FromUnixTimeSeconds(0).Equals(DateTime.SpecifyKind(new DateTime(1970, 1, 1), DateTimeKind.Utc)))",
+     True),  # Equals(DateTimeOffset), the DateTime converted
+    ("@(DateTime.UtcNow.Equals(DateTimeOffset.UtcNow))", False),  # DateTime.Equals(object): not a DateTime
+])
+def test_json_dates_keep_newtonsofts_kind_and_date_time_offsets_convert_as_csharp(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ('@(DateTime.Parse("0001-01-01T00:30:00+01:00"))', "was not recognized as a valid DateTime"),  # before year 1
+    ("@(DateTime.Parse(null))", "Value cannot be null. (Parameter 's')"),
+    ("@(DateTimeOffset.FromUnixTimeSeconds(\"x\"))", "Argument of type 'System.String' where an integer is expected."),
+])
+def test_date_arguments_that_dotnet_refuses_fail_with_its_message(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        run(source)

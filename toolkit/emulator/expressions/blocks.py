@@ -80,6 +80,7 @@ class _BlockCompiler:
         self.loop_depth = 0
         self.long_slots: set[int] = set()  # locals declared long: every value stored in one becomes a CsLong
         self.char_slots: set[int] = set()  # locals declared char (or var of a char literal): values are CsChar
+        self.offset_slots: set[int] = set()  # locals declared DateTimeOffset: a DateTime stored converts
 
     def statement(self, node: Node) -> Stmt:
         return self._dispatch[type(node)](node)
@@ -111,7 +112,7 @@ class _BlockCompiler:
             long_local = (node.type.name.rstrip("?") in LONG_NAMES if node.type is not None  # long x = 5: a CsLong
                           else value is not None and _is_long(init, value))  # var x = 5L
             char_local = (node.type.name.rstrip("?") in _CHAR_NAMES if node.type is not None  # char c = 'a'
-                          else init is not None and self.c.is_char_literal(init))  # var c = 'a'
+                          else init is not None and self.c.is_char_text(init))  # var c = 'a'
             type_ = _D if long_local or char_local else declared or (value.type if value is not None else _D)
             if type_ is CsType.NULL:
                 type_ = _D
@@ -119,13 +120,18 @@ class _BlockCompiler:
                 fn = self._as_char(value, init, pos) if value is not None else (lambda ctx: None)
             else:
                 fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
+            offset_local = node.type is not None and node.type.name.rstrip("?") == "DateTimeOffset"
             if long_local and value is not None:
                 fn = _as_long(fn, pos)
+            if offset_local and value is not None:
+                fn = _as_offset(fn, pos)
             slot = self.c.allocate(name, type_, pos)
             if long_local:
                 self.long_slots.add(slot)
             if char_local:
                 self.char_slots.add(slot)
+            if offset_local:
+                self.offset_slots.add(slot)
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -141,7 +147,8 @@ class _BlockCompiler:
         if not compound and self.c.is_char_literal(init):
             char = library.CsChar(value.const)
             return lambda ctx: char
-        if value.type not in (_D, CsType.NULL) and not compound:  # an object needs a (char) cast, as in C#
+        if value.type not in (_D, CsType.NULL) and not compound and not self.c.is_char_text(init):
+            # an int, a string or an object needs a (char) cast, as in C#; `flag ? ',' : ';'` is a char
             raise self.c.refuse(pos, f"cannot assign a {value.type} value to a char variable",
                                 "an int becomes a char with a (char) cast")
         fn = value.fn
@@ -180,6 +187,8 @@ class _BlockCompiler:
                 fn = _coerce(self.c, value, type_, node.pos)
             if slot in self.long_slots:  # x = 5 on a long x: still a long
                 fn = _as_long(fn, node.pos)
+            if slot in self.offset_slots:  # d = DateTime.UtcNow on a DateTimeOffset d: converted
+                fn = _as_offset(fn, node.pos)
 
             def set_local(ctx: Any) -> None:
                 ctx.slots[slot] = fn(ctx)
@@ -354,6 +363,11 @@ def _as_long(fn: Callable[[Any], Any], pos: int) -> Callable[[Any], Any]:
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})
+
+
+def _as_offset(fn: Callable[[Any], Any], pos: int) -> Callable[[Any], Any]:
+    """A DateTimeOffset local's value: a DateTime converts to one, as C#'s implicit conversion does."""
+    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, "DateTimeOffset"), pos)
 
 
 def _declared_type(name: str) -> CsType | None:

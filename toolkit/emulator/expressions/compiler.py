@@ -382,6 +382,8 @@ class Compiler(DynamicCompiler):
             arg = self.value(node.args[0])
             return self._fold(Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos), _T.BOOL, node.pos), recv, arg)
         if spec in STRING_METHODS and spec.parameters:
+            if self.value(node.args[0]).type is _D:  # a char local or a JSON value: the runtime method checks it
+                return self._runtime_call(recv, node)
             arg = self._string_args(node.args, 1, 1, f"{node.name}()", node.pos)[0]
             fn = _string_binary(recv.fn, arg.fn, _STRING_OPS[node.name], node.pos)
             return self._fold(Compiled(fn, _T.BOOL, node.pos), recv, arg)
@@ -396,6 +398,8 @@ class Compiler(DynamicCompiler):
         if target is None and name not in library.CAST_NAMES:
             raise self.refuse(node.pos, f"cast to ({name}) is not supported",
                               "supported: " + ", ".join(f"({n})" for n in sorted(library.CAST_NAMES)))
+        if target is _T.STRING and self.is_char_text(node.operand):
+            raise self.refuse(node.pos, "cannot cast a char to (string) (C#: CS0030)", "use .ToString()")
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
         if (name in LONG_NAMES or name in ("char", "Char")) and (src in NUMERIC or src in (_D, _T.OBJECT)) or (
@@ -485,6 +489,12 @@ class Compiler(DynamicCompiler):
     def is_char_literal(self, node: Node) -> bool:
         """A literal written 'c' (a char in C#; a one-character string in the emulator)."""
         return isinstance(node, Literal) and node.type is CsType.STRING and self.source[node.pos:node.pos + 1] == "'"
+
+    def is_char_text(self, node: Node) -> bool:
+        """A char literal, or a ``?:`` whose branches are (``flag ? ',' : ';'``): text-typed, a char in C#."""
+        if isinstance(node, Conditional):
+            return self.is_char_text(node.then) and self.is_char_text(node.otherwise)
+        return self.is_char_literal(node)
 
     def _equality(self, node: Binary) -> Compiled:
         left, right = self.node(node.left), self.node(node.right)

@@ -52,9 +52,17 @@ class CsChar(str):
 
     __slots__ = ()
 
+class CsDateTimeOffset(datetime):
+    """A C# ``DateTimeOffset`` (at offset 0, the only one the emulator makes): a point in time with its offset, no
+    kind (toolkit/emulator/expressions/dates.py). Python keeps the class through arithmetic (``+ timedelta``)."""
+
+    __slots__ = ()
+
+
 _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Double", str: "System.String",
                  CsLong: "System.Int64", CsChar: "System.Char", datetime: "System.DateTime",
-                 timedelta: "System.TimeSpan", uuid.UUID: "System.Guid", list: "System.Object[]",
+                 CsDateTimeOffset: "System.DateTimeOffset", timedelta: "System.TimeSpan", uuid.UUID: "System.Guid",
+                 list: "System.Object[]",
                  dict: "System.Collections.Generic.Dictionary`2"}
 
 
@@ -108,4 +116,6 @@ def cs_equals(receiver: object, other: object) -> bool:
     """`receiver.Equals(other)` for boxed values: same runtime type and equal value."""
     if type(receiver) is float and type(other) is int:  # double.Equals(double) after int→double
         return receiver == other
+    if type(receiver) is CsDateTimeOffset and isinstance(other, datetime):  # Equals(DateTimeOffset) after DateTime→
+        return receiver == other  # the same instant (every date here is at offset 0)
     return type(receiver) is type(other) and receiver == other

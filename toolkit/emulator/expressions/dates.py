@@ -17,7 +17,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
+from .cstypes import CsDateTimeOffset
 from .errors import CsError
+
+__all__ = ["LOCAL", "UNSPECIFIED", "CsDateTimeOffset", "from_unix_time", "kind", "now", "offset_now", "offset_part",
+           "parse", "to_local", "to_offset", "to_universal", "unix_time", "with_kind", "zone_suffix"]
 
 LOCAL = timezone(timedelta(0), "Local")
 UNSPECIFIED = timezone(timedelta(0), "Unspecified")
@@ -25,14 +29,6 @@ UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _KINDS = {"Local": "Local", "Unspecified": "Unspecified"}  # tzinfo name -> kind; any other (UTC) is Utc
 _ZERO_OFFSET = "+00:00"  # every DateTimeOffset's, and local time's
 _UNIX_SECONDS = (-62_135_596_800, 253_402_300_799)  # DateTimeOffset.MinValue and MaxValue
-
-
-class CsDateTimeOffset(datetime):
-    """A C# ``DateTimeOffset`` (at offset 0): a point in time with its offset, no kind. Python keeps the class through
-    arithmetic (``+ timedelta``, ``replace``)."""
-
-    __slots__ = ()
-    DOTNET_NAME = "System.DateTimeOffset"
 
 
 def kind(value: datetime) -> str:
@@ -58,16 +54,22 @@ def with_kind(value: datetime, kind_name: str) -> datetime:
                     tzinfo=zone)
 
 
-def parse(text: str, failure: str) -> datetime:
+def parse(text: str, failure: str, *, utc_stays_utc: bool = False) -> datetime:
     """``DateTime.Parse`` of ISO 8601 text: with a zone ("Z", "+02:00") the same instant in local time (kind Local),
-    without one kind Unspecified. ``failure``: the FormatException's message."""
+    without one kind Unspecified. ``failure``: the FormatException's message (also for a date that its offset
+    moves out of years 1 to 9999).
+
+    ``utc_stays_utc``: Newtonsoft's reading of a JSON date (DateTimeZoneHandling.RoundtripKind, its default): a
+    "Z" date is kind Utc; an offset still converts to local time."""
     try:
         value = datetime.fromisoformat(text.strip())  # Python 3.11 reads "Z" and every ISO 8601 form .NET writes
-    except ValueError:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UNSPECIFIED)
+        if utc_stays_utc and text.strip()[-1:] in ("Z", "z"):
+            return value.astimezone(UTC)
+        return value.astimezone(LOCAL)
+    except (ValueError, OverflowError):
         raise CsError(failure) from None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UNSPECIFIED)
-    return value.astimezone(LOCAL)
 
 
 def now(kind_name: str) -> datetime:
@@ -78,6 +80,15 @@ def now(kind_name: str) -> datetime:
 def offset_now() -> CsDateTimeOffset:
     """``DateTimeOffset.UtcNow`` and ``DateTimeOffset.Now`` (local time is UTC)."""
     return CsDateTimeOffset.now(UTC)
+
+
+def to_offset(value: datetime) -> CsDateTimeOffset:
+    """C#'s implicit conversion of a DateTime to a DateTimeOffset (a DateTimeOffset is itself): the same clock at
+    offset 0 (local time, and an Unspecified date taken as local, are UTC)."""
+    if type(value) is CsDateTimeOffset:
+        return value
+    return CsDateTimeOffset(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                            value.microsecond, tzinfo=UTC)
 
 
 def to_universal(value: datetime) -> datetime:

@@ -37,7 +37,7 @@ from .dotnet import (
     to_string,
     unwrap,
 )
-from .cstypes import dotnet_type_name
+from .cstypes import CsDateTimeOffset, dotnet_type_name
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
@@ -232,6 +232,8 @@ def comparison_folds(args: tuple[Any, ...]) -> bool:
 def _str_equals(recv: Any, other: Any, *mode: Any) -> bool:
     if isinstance(recv, str) and isinstance(other, str) and comparison_folds(mode):
         return recv.lower() == other.lower()
+    if type(recv) is CsDateTimeOffset and isinstance(other, datetime):  # Equals(DateTimeOffset): a DateTime converts
+        return bool(recv == other)
     return equals(recv, other) and _boxed_type(unwrap(recv)) is _boxed_type(unwrap(other))
 
 

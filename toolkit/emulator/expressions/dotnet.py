@@ -18,6 +18,7 @@ from typing import Any
 
 from . import jtoken
 from .cstypes import LONG_NAMES, CsChar, CsLong, dotnet_type_name, format_value
+from .dates import CsDateTimeOffset, to_offset
 from .errors import CsError, emulator_limit
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
@@ -268,6 +269,7 @@ def _char_codes(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+ARGUMENT_NULL_S = "Value cannot be null. (Parameter 's')"  # int.Parse(null), DateTime.Parse(null)
 # NumberStyles.Integer: white space (tab, line feed, vertical tab, form feed, carriage return, space; no other),
 # a sign, ASCII digits, white space, and (a .NET quirk) trailing NUL characters. Python's int() takes more: "1_000",
 # "１２", a no-break space.
@@ -276,7 +278,10 @@ _INTEGER_TEXT = re.compile(r"[\t\n\v\f\r ]*([+-]?[0-9]+)[\t\n\v\f\r ]*\x00*")
 
 def parse_int(text: Any, bits: int = 32) -> int:
     """``int.Parse`` (``bits`` 64: ``long.Parse``): a number past the type's range is an OverflowException."""
-    found = _INTEGER_TEXT.fullmatch(str(unwrap(text)))
+    text = unwrap(text)
+    if text is None:
+        raise CsError(ARGUMENT_NULL_S)
+    found = _INTEGER_TEXT.fullmatch(str(text))
     if found is None:
         raise CsError(f"The input string '{text}' was not in a correct format.")
     number = found.group(1)
@@ -326,6 +331,8 @@ def convert(value: Any, target: str) -> Any:
     numeric = _numeric_conversion(value, target)
     if numeric is not None:
         return numeric
+    if target == "DateTimeOffset" and isinstance(value, datetime):  # C#'s conversion of a DateTime
+        return to_offset(value)
     check = RUNTIME_CHECKS.get(target)
     if check is None:
         raise CsError(emulator_limit(f"a cast to ({target})"))
@@ -393,40 +400,50 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
             return CsChar(v) if isinstance(v, str) else CsChar(chr(v & 0xFFFF))
         if target in ("int", "Int32", "long", "Int64", "int?", "long?"):  # Newtonsoft: Convert.ToInt32 / ToInt64
             bits = 64 if target in ("long", "Int64", "long?") else 32
-            number = _converted_integer(v, bits)
+            number = convert_to_integer(v, bits)
             return CsLong(number) if bits == 64 else number
         if target in ("double", "Double", "float", "decimal", "double?"):
             return float(v)
-        if target in ("DateTime", "DateTime?", "DateTimeOffset"):
+        if target in ("DateTime", "DateTime?"):
             return v if isinstance(v, datetime) else _parse_date(str(v))
+        if target in ("DateTimeOffset", "DateTimeOffset?"):
+            return to_offset(v) if isinstance(v, datetime) else _parse_date(str(v), offset=True)
     except (KeyError, ValueError):
         raise CsError(f"Could not convert string to {target}: {v}.") from None
     raise CsError(f"Can not convert {token.type_name} to {target}.")
 
 
-def _converted_integer(value: Any, bits: int) -> int:
-    """``Convert.ToInt32`` / ``ToInt64`` of a JSON value, as Newtonsoft's (int) and Value<int>() call it: a double
-    rounds to the nearest integer, a tie to the even one (2.5 is 2); a string is int.Parse'd; past the type's range,
-    an OverflowException."""
+def convert_to_integer(value: Any, bits: int = 32) -> int:
+    """``Convert.ToInt32`` (``bits`` 64: ``Convert.ToInt64``), also what Newtonsoft's (int) and Value<int>() of a JSON
+    value call: null is 0, a bool 0 or 1, a char its code, a double rounds to the nearest integer (a tie to the even
+    one: 2.5 is 2), a string is int.Parse'd; past the type's range, an OverflowException."""
+    value = unwrap(value)
+    if value is None:
+        return 0
     if isinstance(value, bool):
         return int(value)
+    if type(value) is CsChar:  # Convert.ToInt32(c): the char's code, not its digit
+        return ord(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise overflow(bits)
         return in_range(round(value), bits)
     if isinstance(value, int):
-        return in_range(value, bits)
+        return int(in_range(value, bits))  # a plain int: Convert.ToInt32 of a long is an int (CsLong for 64 bits)
     return parse_int(value, bits)
 
 
-def _parse_date(text: str) -> datetime:
-    from .dates import parse  # Newtonsoft converts a string to DateTime as DateTime.Parse does
+def _parse_date(text: str, offset: bool = False) -> datetime:
+    """A JSON value's text as Newtonsoft reads a date: a "Z" date is Utc (the emulator keeps JSON dates as their
+    text, where Newtonsoft reads them as dates when it parses the JSON); ``offset``: as a DateTimeOffset."""
+    from .dates import parse, to_offset
 
-    return parse(text, f"Could not convert string to DateTime: {text}.")
+    value = parse(text, f"Could not convert string to DateTime: {text}.", utc_stays_utc=True)
+    return to_offset(value) if offset else value
 
 
 _VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Double", "float",
-                          "decimal", "DateTime", "TimeSpan", "Guid"})
+                          "decimal", "DateTime", "DateTimeOffset", "TimeSpan", "Guid"})
 RUNTIME_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: type(v) is str, "String": lambda v: type(v) is str,
     "char": lambda v: type(v) is CsChar, "Char": lambda v: type(v) is CsChar,
@@ -437,7 +454,8 @@ RUNTIME_CHECKS: dict[str, Callable[[Any], bool]] = {
     "JObject": lambda v: isinstance(v, JObject), "JArray": lambda v: isinstance(v, JArray),
     "JToken": lambda v: isinstance(v, JToken), "JValue": lambda v: isinstance(v, JValue),
     "JProperty": lambda v: isinstance(v, JProperty),
-    "DateTime": lambda v: isinstance(v, datetime), "TimeSpan": lambda v: isinstance(v, timedelta),
+    "DateTime": lambda v: isinstance(v, datetime) and type(v) is not CsDateTimeOffset,
+    "DateTimeOffset": lambda v: type(v) is CsDateTimeOffset, "TimeSpan": lambda v: isinstance(v, timedelta),
     "Guid": lambda v: isinstance(v, uuid.UUID),
     "IResponse": lambda v: isinstance(v, Message), "IRequest": lambda v: isinstance(v, Message),
     "Jwt": lambda v: isinstance(v, (Jwt, dict)),

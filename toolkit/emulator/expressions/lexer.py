@@ -118,7 +118,7 @@ class _Lexer:
             digits = self._digits(_HEX_DIGITS if hexadecimal else _BINARY_DIGITS, after_prefix=True)
             if not digits:
                 raise self.refuse(start, f"{'hexadecimal' if hexadecimal else 'binary'} literal without digits")
-            self._integer(start, int(digits, 16 if hexadecimal else 2))  # the parser checks the range
+            self._integer(start, int(digits, 16 if hexadecimal else 2), real_suffix=False)  # the parser checks the range
             return
         whole = self._digits(_DECIMAL_DIGITS)
         fraction = exponent = None
@@ -146,14 +146,14 @@ class _Lexer:
         self._end_of_number(start)
         self.tokens.append(Token("double", src[start : self.i], start, value))
 
-    def _integer(self, start: int, value: int) -> None:
-        """An integer literal's suffix (none, L, U, UL or LU; D, F or M make it a real) and its token."""
+    def _integer(self, start: int, value: int, *, real_suffix: bool = True) -> None:
+        """An integer literal's suffix (none, L, U, UL or LU; D, F or M make a decimal one a real) and its token."""
         src, n = self.source, self.end
         suffix = ""
         while self.i < n and src[self.i] in "lLuU" and len(suffix) < 2 and src[self.i].lower() not in suffix.lower():
             suffix += src[self.i]
             self.i += 1
-        if not suffix and self.i < n and src[self.i] in "dDfFmM":
+        if real_suffix and not suffix and self.i < n and src[self.i] in "dDfFmM":
             self.i += 1
             self._end_of_number(start)
             self.tokens.append(Token("double", src[start : self.i], start, float(value)))
@@ -165,6 +165,8 @@ class _Lexer:
         src, n = self.source, self.end
         if self.i < n and (src[self.i].isalnum() or src[self.i] == "_"):
             c = src[self.i]
+            if c in _DECIMAL_DIGITS:  # after 0b
+                raise self.refuse(self.i, f"'{c}' is not a binary digit (0 or 1)")
             if c.isdigit():
                 raise self.refuse(start, f"numeric literal {src[start:self.i + 1]!r} uses non-ASCII digits")
             raise self.refuse(self.i, f"numeric literal suffix '{c}' is not valid C#",
@@ -333,7 +335,10 @@ class _Lexer:
         src, i = self.source, self.i
         if c == "@":
             raise self.refuse(i, "'@' is only allowed at the start of a policy expression")
-        for punct in (src[i : i + 2], c):
+        pair = src[i : i + 2]
+        if pair == "?." and src[i + 2 : i + 3] in _DECIMAL_DIGITS and i + 2 < self.end:
+            pair = ""  # `flag ?.5 : 1`: a "?" and the real .5, not a null-conditional "?."
+        for punct in (pair, c):
             if punct in _PUNCTUATION_2 or punct in _PUNCTUATION_1:
                 self.tokens.append(Token("op", punct, i))
                 self.i += len(punct)

@@ -299,7 +299,11 @@ class Parser:
         value = -tok.value if negative else tok.value  # type: ignore[operator]
         if tok.kind == "double":
             return Literal(pos, value, CsType.DOUBLE)
-        if tok.kind == "long" or not -(2**31) <= value <= 2**31 - 1:  # type: ignore[operator]
+        # A literal past int.MaxValue is a uint or a long, and stays one when negated, with one exception in C#:
+        # the decimal literal 2147483648 right after a minus is int.MinValue (0x80000000 negated is a long).
+        unsigned = tok.value > 2**31 - 1 and not (tok.value == 2**31 and negative  # type: ignore[operator]
+                                                  and tok.text[:2].lower() not in ("0x", "0b"))
+        if tok.kind == "long" or unsigned or not -(2**31) <= value <= 2**31 - 1:  # type: ignore[operator]
             # 10L, or a literal no int holds (C# makes it a long): a CsLong, whose arithmetic is 64-bit
             if not -(2**63) <= value <= 2**63 - 1:  # type: ignore[operator]
                 if value <= 2**64 - 1:  # type: ignore[operator]

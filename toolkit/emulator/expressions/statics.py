@@ -16,7 +16,7 @@ from typing import Any
 
 from . import dates, jtoken
 from .dispatch import comparison_folds
-from .dotnet import in_range, overflow, parse_int
+from .dotnet import ARGUMENT_NULL_S, convert_to_integer, parse_int
 from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap)
 from .cstypes import dotnet_type_name
 from .errors import CsError, emulator_limit
@@ -37,22 +37,6 @@ def _join(separator: Any, *values: Any) -> str:
     return display(separator).join("" if v is None else display(v) for v in values)
 
 
-def _convert_to_int(value: Any, bits: int = 32) -> int:
-    """``Convert.ToInt32`` (``bits`` 64: ``Convert.ToInt64``)."""
-    value = unwrap(value)
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return int(value)
-    if type(value) is CsChar:  # Convert.ToInt32(c): the char's code, not its digit
-        return ord(value)
-    if isinstance(value, float):
-        if value != value or value in (math.inf, -math.inf):
-            raise overflow(bits)
-        return in_range(int(round(value)), bits)  # rounds half to even, like Python's round
-    if isinstance(value, int):
-        return int(in_range(value, bits))  # a plain int: Convert.ToInt32 of a long is an int (CsLong for 64 bits)
-    return parse_int(value, bits)
 
 
 def _math_round(value: Any, *rest: Any) -> float:
@@ -185,6 +169,9 @@ def _regex_replace(text: Any, pattern: Any, replacement: Any, *options: Any) -> 
 
 
 def _parse_datetime(text: Any) -> datetime:
+    text = unwrap(text)
+    if text is None:
+        raise CsError(ARGUMENT_NULL_S)
     return dates.parse(str(text), f"String '{text}' was not recognized as a valid DateTime.")
 
 
@@ -236,16 +223,25 @@ _CHAR_STATICS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _string_compare(a: Any, b: Any, *mode: Any) -> int:
-    """``string.Compare(a, b[, ignoreCase | StringComparison])``, by code point (the emulator compares strings
-    ordinally; .NET's default is the culture's order): a null sorts first; ignoring case compares upper case, as
-    .NET's OrdinalIgnoreCase does."""
+def _string_compare(a: Any, b: Any, mode: Any = None) -> int:
+    """``string.Compare(a, b[, ignoreCase | StringComparison])`` by code point (the emulator compares strings
+    ordinally; .NET's default is the culture's order): a null sorts first. StringComparison.Ordinal(IgnoreCase)
+    gives .NET's ordinal result, the difference of the first differing characters (or of the lengths); the other
+    modes their sign. Ignoring case compares each character's upper case, one for one, as OrdinalIgnoreCase does."""
     a, b = unwrap(a), unwrap(b)
     if a is None or b is None:
         return (a is not None) - (b is not None)
-    if (mode and mode[0] is True) or comparison_folds(mode):
-        a, b = str(a).upper(), str(b).upper()
+    a, b = str(a), str(b)
+    if mode is True or comparison_folds((mode,)):
+        a, b = _upper_each(a), _upper_each(b)
+    if isinstance(mode, str) and mode.startswith("Ordinal"):
+        differing = next(((x, y) for x, y in zip(a, b, strict=False) if x != y), None)
+        return ord(differing[0]) - ord(differing[1]) if differing else len(a) - len(b)
     return (a > b) - (a < b)
+
+
+def _upper_each(text: str) -> str:
+    return "".join(upper if len(upper := c.upper()) == 1 else c for c in text)
 
 
 # "Class.Member" → a constant (a zero-argument callable evaluated on each read) or a function.
@@ -307,7 +303,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Int64.Parse": lambda v: CsLong(parse_int(v, 64)),
     "double.Parse": lambda v: float(str(unwrap(v))), "bool.Parse": lambda v: {"true": True, "false": False}[
         str(v).strip().lower()],
-    "Convert.ToInt32": lambda v: _convert_to_int(v), "Convert.ToInt64": lambda v: CsLong(_convert_to_int(v, 64)),
+    "Convert.ToInt32": lambda v: convert_to_integer(v), "Convert.ToInt64": lambda v: CsLong(convert_to_integer(v, 64)),
     "Convert.ToDouble": lambda v: float(unwrap(v)), "Convert.ToBoolean": lambda v: to_bool(v) if not isinstance(
         unwrap(v), str) else {"true": True, "false": False}[unwrap(v).strip().lower()],
     "Convert.ToString": lambda v, *rest: "" if v is None else display(v),
@@ -321,8 +317,8 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Guid.NewGuid": uuid.uuid4, "Guid.Parse": lambda text: uuid.UUID(str(text)),
     "DateTime.Parse": _parse_datetime,
     "DateTime.SpecifyKind": lambda value, kind: dates.with_kind(_date_argument(value), _kind_argument(kind)),
-    "DateTimeOffset.FromUnixTimeSeconds": lambda n: dates.from_unix_time(int(unwrap(n)), timedelta(seconds=1)),
-    "DateTimeOffset.FromUnixTimeMilliseconds": lambda n: dates.from_unix_time(int(unwrap(n)),
+    "DateTimeOffset.FromUnixTimeSeconds": lambda n: dates.from_unix_time(_integer_argument(n), timedelta(seconds=1)),
+    "DateTimeOffset.FromUnixTimeMilliseconds": lambda n: dates.from_unix_time(_integer_argument(n),
                                                                               timedelta(milliseconds=1)),
     "TimeSpan.FromSeconds": _timespan("seconds"), "TimeSpan.FromMinutes": _timespan("minutes"),
     "TimeSpan.FromHours": _timespan("hours"), "TimeSpan.FromDays": _timespan("days"),
