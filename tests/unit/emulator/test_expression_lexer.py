@@ -258,3 +258,17 @@ def test_a_token_names_itself_for_messages() -> None:
     assert ident.is_word("a") and not ident.is_word("b") and not ident.is_op("a")
     assert op.is_op("+") and not op.is_op("-") and not op.is_word("+")
     assert Token("ident", "a", 0) == Token("ident", "a", 0, None)
+
+
+@pytest.mark.parametrize(("source", "reason", "column", "limit"), [
+    ("1L2", "a digit after the suffix of numeric literal '1L'", 3, False),
+    ("1.5d3", "a digit after the suffix of numeric literal '1.5d'", 5, False),
+    ("0b102", "'2' is not a binary digit (0 or 1)", 5, False),
+    ("0x1m", "numeric literal suffix 'm' is not valid C#", 4, False),  # a real suffix on a hexadecimal integer
+    ('$@"a{1}"', "verbatim interpolated strings", 1, True),  # valid C#: the emulator's limit
+    ('@$"a"', "verbatim interpolated strings", 1, True),
+])
+def test_found_by_review_digits_after_a_suffix_and_verbatim_interpolation(source: str, reason: str, column: int,
+                                                                         limit: bool) -> None:
+    error = refusal(source)
+    assert reason in error.reason and error.column == column and error.limit is limit

@@ -75,6 +75,9 @@ class _Lexer:
                 self.identifier()
             elif c == '"':
                 self.string()
+            elif src.startswith(('$@"', '@$"'), self.i):
+                raise self.refuse(self.i, "verbatim interpolated strings ($@\"...\") are not supported",
+                                  "use an interpolated string $\"...\" with escapes, or string.Format")
             elif c == "$" and src.startswith('$"', self.i):
                 self.interpolated()
             elif c == "@" and src.startswith('@"', self.i):
@@ -118,7 +121,7 @@ class _Lexer:
             digits = self._digits(_HEX_DIGITS if hexadecimal else _BINARY_DIGITS, after_prefix=True)
             if not digits:
                 raise self.refuse(start, f"{'hexadecimal' if hexadecimal else 'binary'} literal without digits")
-            self._integer(start, int(digits, 16 if hexadecimal else 2), real_suffix=False)  # the parser checks the range
+            self._integer(start, int(digits, 16 if hexadecimal else 2))  # the parser checks the range
             return
         whole = self._digits(_DECIMAL_DIGITS)
         fraction = exponent = None
@@ -146,18 +149,14 @@ class _Lexer:
         self._end_of_number(start)
         self.tokens.append(Token("double", src[start : self.i], start, value))
 
-    def _integer(self, start: int, value: int, *, real_suffix: bool = True) -> None:
-        """An integer literal's suffix (none, L, U, UL or LU; D, F or M make a decimal one a real) and its token."""
+    def _integer(self, start: int, value: int) -> None:
+        """An integer literal's suffix (none, L, U, UL or LU) and its token (a decimal one with D, F or M is a real:
+        `number` reads it so)."""
         src, n = self.source, self.end
         suffix = ""
         while self.i < n and src[self.i] in "lLuU" and len(suffix) < 2 and src[self.i].lower() not in suffix.lower():
             suffix += src[self.i]
             self.i += 1
-        if real_suffix and not suffix and self.i < n and src[self.i] in "dDfFmM":
-            self.i += 1
-            self._end_of_number(start)
-            self.tokens.append(Token("double", src[start : self.i], start, float(value)))
-            return
         self._end_of_number(start)
         self.tokens.append(Token("long" if "l" in suffix.lower() else "int", src[start : self.i], start, value))
 
@@ -165,8 +164,10 @@ class _Lexer:
         src, n = self.source, self.end
         if self.i < n and (src[self.i].isalnum() or src[self.i] == "_"):
             c = src[self.i]
-            if c in _DECIMAL_DIGITS:  # after 0b
+            if c in _DECIMAL_DIGITS and src[start + 1 : start + 2] in ("b", "B"):
                 raise self.refuse(self.i, f"'{c}' is not a binary digit (0 or 1)")
+            if c in _DECIMAL_DIGITS:  # 1L2, 1.5d3: a digit after the suffix
+                raise self.refuse(self.i, f"a digit after the suffix of numeric literal {src[start:self.i]!r}")
             if c.isdigit():
                 raise self.refuse(start, f"numeric literal {src[start:self.i + 1]!r} uses non-ASCII digits")
             raise self.refuse(self.i, f"numeric literal suffix '{c}' is not valid C#",
