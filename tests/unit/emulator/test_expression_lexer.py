@@ -272,3 +272,13 @@ def test_found_by_review_digits_after_a_suffix_and_verbatim_interpolation(source
                                                                          limit: bool) -> None:
     error = refusal(source)
     assert reason in error.reason and error.column == column and error.limit is limit
+
+
+@pytest.mark.parametrize(("source", "holes"), [
+    # found by review: a literal inside a hole ends at its own closing quote (an escaped backslash before it, a
+    # verbatim string's backslash, a doubled quote in a verbatim string, a brace inside a char)
+    ('$"{f("\\\\")}"', ((3, 10),)), ('$"{@"C:\\"}"', ((3, 9),)), ('$"{"a\\"b"}x"', ((3, 9), "x")),
+    ('$"{@"a""b"}"', ((3, 10),)), ("$\"{'}'}\"", ((3, 6),)),
+])
+def test_a_string_or_char_inside_an_interpolation_hole_ends_at_its_own_quote(source: str, holes: tuple) -> None:
+    assert tokenize(source)[0].value == holes

@@ -312,9 +312,7 @@ class _Lexer:
         while i < self.end:
             c = src[i]
             if c == '"' or c == "'":
-                close = src.find(c, i + 1)
-                while close > 0 and src[close - 1] == "\\":
-                    close = src.find(c, close + 1)
+                close = self._literal_end(i, verbatim=c == '"' and src[i - 1 : i] == "@")
                 if close < 0:
                     break
                 i = close + 1
@@ -331,6 +329,22 @@ class _Lexer:
                 return i
             i += 1
         raise self.refuse(i - 1, "unterminated interpolation hole in an interpolated string")
+
+    def _literal_end(self, i: int, *, verbatim: bool) -> int:
+        """Offset of the quote closing the string or char literal whose opening quote is at ``i`` (-1: none): a
+        backslash escapes the next character, except in a verbatim string, where a doubled quote is one quote."""
+        src, quote = self.source, self.source[i]
+        i += 1
+        while i < self.end:
+            if src[i] == "\\" and not verbatim:
+                i += 2
+                continue
+            if src[i] == quote:
+                if not (verbatim and src[i + 1 : i + 2] == quote):
+                    return i
+                i += 1
+            i += 1
+        return -1
 
     def special(self, c: str) -> None:
         src, i = self.source, self.i
