@@ -282,3 +282,13 @@ def test_found_by_review_digits_after_a_suffix_and_verbatim_interpolation(source
 ])
 def test_a_string_or_char_inside_an_interpolation_hole_ends_at_its_own_quote(source: str, holes: tuple) -> None:
     assert tokenize(source)[0].value == holes
+
+
+def test_the_last_lexer_cases_a_mutation_run_left() -> None:
+    """An upper-case binary prefix, a verbatim interpolated string after other tokens (with its hint), and a
+    verbatim string in a hole whose doubled quote comes before a backslash (which a verbatim string keeps)."""
+    assert "'2' is not a binary digit" in refusal("0B12").reason
+    error = refusal('1 + $@"a"')
+    assert (error.column, error.limit, error.hint) == (5, True,
+                                                       'use an interpolated string $"..." with escapes, or string.Format')
+    assert tokenize('$"{@"a""\\"}"')[0].value == ((3, 10),)
