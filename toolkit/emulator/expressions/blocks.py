@@ -78,9 +78,9 @@ class _BlockCompiler:
             Jump: self.jump, Try: self.try_,
         }  # fmt: skip
         self.loop_depth = 0
-        self.long_slots: set[int] = set()  # locals declared long: every value stored in one becomes a CsLong
+        # Locals whose every value stored converts: long (a CsLong), DateTimeOffset (a DateTime converts).
+        self.converted_slots: dict[int, str] = {}
         self.char_slots: set[int] = set()  # locals declared char (or var of a char literal): values are CsChar
-        self.offset_slots: set[int] = set()  # locals declared DateTimeOffset: a DateTime stored converts
 
     def statement(self, node: Node) -> Stmt:
         return self._dispatch[type(node)](node)
@@ -121,17 +121,14 @@ class _BlockCompiler:
             else:
                 fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
             offset_local = node.type is not None and node.type.name.rstrip("?") == "DateTimeOffset"
-            if long_local and value is not None:
-                fn = _as_long(fn, pos)
-            if offset_local and value is not None:
-                fn = _as_offset(fn, pos)
+            target = "long" if long_local else "DateTimeOffset" if offset_local else None
+            if target is not None and value is not None:
+                fn = _converted(fn, target, pos)
             slot = self.c.allocate(name, type_, pos)
-            if long_local:
-                self.long_slots.add(slot)
+            if target is not None:
+                self.converted_slots[slot] = target
             if char_local:
                 self.char_slots.add(slot)
-            if offset_local:
-                self.offset_slots.add(slot)
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -185,10 +182,8 @@ class _BlockCompiler:
                 fn = self._as_char(value, node.value, node.pos, compound=node.op != "=")
             else:
                 fn = _coerce(self.c, value, type_, node.pos)
-            if slot in self.long_slots:  # x = 5 on a long x: still a long
-                fn = _as_long(fn, node.pos)
-            if slot in self.offset_slots:  # d = DateTime.UtcNow on a DateTimeOffset d: converted
-                fn = _as_offset(fn, node.pos)
+            if slot in self.converted_slots:  # x = 5 on a long x: still a long; a DateTime into a DateTimeOffset
+                fn = _converted(fn, self.converted_slots[slot], node.pos)
 
             def set_local(ctx: Any) -> None:
                 ctx.slots[slot] = fn(ctx)
@@ -357,17 +352,13 @@ def _is_long(init: Node, value: Compiled) -> bool:
     return type(value.const) is library.CsLong or (isinstance(init, Cast) and init.type.name in LONG_NAMES)
 
 
-def _as_long(fn: Callable[[Any], Any], pos: int) -> Callable[[Any], Any]:
-    """A long local's value converted to a CsLong (64-bit arithmetic from then on)."""
-    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, "long"), pos)
+def _converted(fn: Callable[[Any], Any], target: str, pos: int) -> Callable[[Any], Any]:
+    """A local's value converted to its declared ``target``: a long's to a CsLong (64-bit arithmetic from then on),
+    a DateTimeOffset's from a DateTime, as C#'s implicit conversion does."""
+    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, target), pos)
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})
-
-
-def _as_offset(fn: Callable[[Any], Any], pos: int) -> Callable[[Any], Any]:
-    """A DateTimeOffset local's value: a DateTime converts to one, as C#'s implicit conversion does."""
-    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, "DateTimeOffset"), pos)
 
 
 def _declared_type(name: str) -> CsType | None:

@@ -52,6 +52,7 @@ class CsChar(str):
 
     __slots__ = ()
 
+
 class CsDateTimeOffset(datetime):
     """A C# ``DateTimeOffset`` (at offset 0, the only one the emulator makes): a point in time with its offset, no
     kind (toolkit/emulator/expressions/dates.py). Python keeps the class through arithmetic (``+ timedelta``)."""

@@ -26,7 +26,6 @@ __all__ = ["LOCAL", "UNSPECIFIED", "CsDateTimeOffset", "from_unix_time", "kind",
 LOCAL = timezone(timedelta(0), "Local")
 UNSPECIFIED = timezone(timedelta(0), "Unspecified")
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_KINDS = {"Local": "Local", "Unspecified": "Unspecified"}  # tzinfo name -> kind; any other (UTC) is Utc
 _ZERO_OFFSET = "+00:00"  # every DateTimeOffset's, and local time's
 _UNIX_SECONDS = (-62_135_596_800, 253_402_300_799)  # DateTimeOffset.MinValue and MaxValue
 
@@ -37,7 +36,8 @@ def kind(value: datetime) -> str:
     By the tzinfo's name, not its identity: a deep copy (a policy variable's) keeps the name."""
     if value.tzinfo is None:
         return "Unspecified"
-    return _KINDS.get(str(value.tzinfo.tzname(None)), "Utc")
+    name = value.tzinfo.tzname(None)
+    return name if name in ("Local", "Unspecified") else "Utc"  # the tzinfo names the kind; UTC's is "UTC"
 
 
 def zone_suffix(value: datetime) -> str:

@@ -376,7 +376,6 @@ def _numeric_conversion(value: Any, target: str) -> Any:
     return None
 
 
-
 def _identity(value: Any) -> Any:
     return value
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from . import dates, jtoken
 from .dispatch import comparison_folds
-from .dotnet import ARGUMENT_NULL_S, convert_to_integer, parse_int
-from .dotnet import (CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, display, to_bool, to_string, unwrap)
+from .dotnet import (ARGUMENT_NULL_S, CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, convert_to_integer,
+                     display, parse_int, to_bool, to_string, unwrap)
 from .cstypes import dotnet_type_name
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
