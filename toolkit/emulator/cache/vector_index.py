@@ -45,6 +45,9 @@ GRAPH_EXPANSION_ADD = 32
 # memory store's lookup p50 from 0.109 to 0.075 ms, its hit decision held on 238 of 240 queries at both, the Redis
 # mirror's on 240 / 239 (benchmarks/semantic_cache_lookup.py --sizes 100000 --skip-gateway).
 GRAPH_EXPANSION_SEARCH = 64
+# Threads for putting rows loaded in bulk into the graph at once (0: every core). A graph built on several threads
+# depends on their timing, so its approximate answers may differ from run to run.
+BULK_BUILD_THREADS = 0
 
 
 def unit_vector(vector: np.ndarray) -> np.ndarray:
@@ -180,7 +183,7 @@ class VectorIndex(Generic[T]):
         if not considered:
             return None, 0
         if self._size - self._in_graph > self._ann_threshold:  # rows added in bulk: index them at once
-            self._extend_graph(self._size - self._in_graph, threads=0)
+            self._extend_graph(self._size - self._in_graph, threads=BULK_BUILD_THREADS)
         if not self._in_graph:  # a small partition: one exact pass, with no expiry mask when every row is alive
             best = self._nearest_exact(query, now, 0, self._size, considered == self._size)
         else:
