@@ -142,6 +142,10 @@ def test_tokenize_reads_only_between_start_and_end(source: str, start: int, end:
         ('$"{f("\\"")}"', ((3, 10),)),
         ('$"{a + ""}"', ((3, 9),)),
         ("$\"{'}'}\"", ((3, 6),)),
+        ('$"{x /* } */}"', ((3, 12),)),  # a brace inside a comment does not close the hole
+        ('$"{x,5}"', ((3, 6),)),  # the alignment is the parser's: the hole runs to its brace
+        ('$"{x,-5:N}"', ((3, 7, "N"),)),
+        ('$"{x:N}}}"', ((3, 4, "N"), "}")),  # a format ends at the first brace; "}}" after it is text
     ],
 )
 def test_an_interpolated_string_splits_into_text_and_holes(source: str, parts: tuple) -> None:
@@ -168,6 +172,11 @@ def test_interpolation_holes_are_offsets_into_the_whole_source() -> None:
         ('$"{x"', "unterminated interpolation hole in an interpolated string", 4),
         ('$"a{b"', "unterminated interpolation hole in an interpolated string", 5),
         ('$"{x:N2"', "unterminated interpolation hole in an interpolated string", 5),
+        ('$"{x /* }"', "unterminated comment", 6),
+        ('$"a}b"', "a '}' in an interpolated string's text must be doubled ('}}') (C# refuses it: CS8086)", 4),
+        ('$"{x}}"', "a '}' in an interpolated string's text must be doubled ('}}') (C# refuses it: CS8086)", 6),
+        ('$"{x:}"', "empty format specifier after ':' (C# refuses it: CS8089)", 5),
+        ('$"{x // c}"', "a single-line comment in an interpolation hole (C# refuses it: CS8077)", 6),
         ("0x", "hexadecimal literal without digits", 1),
         ("0b", "binary literal without digits", 1),
         ("0x_", "a digit separator (_) must stand between digits", 3),

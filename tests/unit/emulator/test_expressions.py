@@ -450,6 +450,12 @@ def test_csharp_literals_read_as_csharp_reads_them(source: str, expected: object
     ("@(0x1FFFFFFFFFFFFFFFF)", "outside the ulong range (C#: CS1021)", False),
     ("@(0xFFFFFFFFFFFFFFFF)", "ulong values are not supported", True),  # valid C#: the emulator's limit
     ("@(18446744073709551615)", "ulong values are not supported", True),
+    ("@($\"{1,}\")", "expected an alignment", False),
+    ("@($\"{1,-}\")", "expected an alignment", False),
+    ("@($\"{1,2,3}\")", "unexpected ','", False),
+    ("@($\"{1,1.5}\")", "alignment must be an int constant, not a double (C# refuses it: CS0266)", False),
+    ("@($\"{1,\"a\"}\")", "alignment must be an int constant, not a string (C# refuses it: CS0029)", False),
+    ("@($\"{1,Width}\")", "alignment of an interpolation hole is taken as an integer literal", True),  # a const
 ])
 def test_malformed_literals_are_csharp_errors_and_ulong_is_the_emulators_limit(source: str, reason: str,
                                                                                 limit: bool) -> None:

@@ -81,6 +81,10 @@ EVALUATED: list[tuple[str, Any]] = [
     # strings, chars, interpolation, ?? and ?.
     ("@($\"{context.Request.Method}:{context.Subscription.Id}\")", "POST:sub-1"),
     ("@($\"{{literal}} {1 + 2}\")", "{literal} 3"),
+    # alignment pads to a width, on the left (positive) or on the right (negative), after any format; null is ""
+    ("@($\"[{context.Request.Method,6}][{7,-4:D2}][{(string)null,2}][{\"long text\",3}]\")",
+     "[  POST][07  ][  ][long text]"),
+    ("@($\"{Math.Max(1, 2),3}|{1 /* } */}\")", "  2|1"),
     ("@(\"a/b/c\".Split('/')[1])", "b"),
     ("@(\"a-model/x\".Split(new[] { \"model/\" }, 2, StringSplitOptions.None)[1])", "x"),
     ("@(@\"C:\\dir\")", "C:\\dir"),

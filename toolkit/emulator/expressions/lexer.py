@@ -285,6 +285,9 @@ class _Lexer:
             elif src.startswith("{{", self.i) or src.startswith("}}", self.i):
                 text.append(c)
                 self.i += 2
+            elif c == "}":
+                raise self.refuse(self.i, "a '}' in an interpolated string's text must be doubled ('}}') "
+                                          "(C# refuses it: CS8086)")
             elif c == "{":
                 if text:
                     parts.append("".join(text))
@@ -294,6 +297,8 @@ class _Lexer:
                     close = src.find("}", hole_end, self.end)
                     if close < 0:
                         raise self.refuse(hole_end, "unterminated interpolation hole in an interpolated string")
+                    if close == hole_end + 1:
+                        raise self.refuse(hole_end, "empty format specifier after ':' (C# refuses it: CS8089)")
                     parts.append((self.i + 1, hole_end, src[hole_end + 1 : close]))
                     self.i = close + 1
                     continue
@@ -316,6 +321,14 @@ class _Lexer:
                 if close < 0:
                     break
                 i = close + 1
+                continue
+            if src.startswith("//", i):
+                raise self.refuse(i, "a single-line comment in an interpolation hole (C# refuses it: CS8077)")
+            if src.startswith("/*", i):  # a comment may hold a brace: it is skipped, as the hole's tokens skip it
+                close = src.find("*/", i + 2, self.end)
+                if close < 0:
+                    raise self.refuse(i, "unterminated comment")
+                i = close + 2
                 continue
             if c in "([{":
                 depth += 1

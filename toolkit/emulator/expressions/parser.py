@@ -447,10 +447,29 @@ class Parser:
             if inner.peek().kind == "eof":
                 raise self.refuse(start, "empty interpolation hole")
             hole = inner.expression()
-            parts.append((hole, fmt[0]) if fmt else hole)
+            width = inner.alignment() if inner.at_op(",") else 0
+            parts.append((hole, fmt[0] if fmt else None, width) if fmt or width else hole)
             if inner.peek().kind != "eof":
                 raise inner.unexpected(inner.peek(), "'}'")
         return Interpolated(tok.pos, tuple(parts))
+
+    def alignment(self) -> int:
+        """A hole's `,alignment` (after the comma): a constant int, the width to pad to (negative: on the right)."""
+        self.advance()
+        sign = -1 if self.at_op("-") else 1
+        if sign < 0:
+            self.advance()
+        number = self.peek()
+        if number.kind == "eof":
+            raise self.unexpected(number, "an alignment")
+        if number.kind in _NOT_INT_CONSTANT:
+            raise self.refuse(number.pos, f"an interpolation hole's alignment must be an int constant, not a "
+                                          f"{number.kind} (C# refuses it: {_NOT_INT_CONSTANT[number.kind]})")
+        if number.kind != "int":
+            raise self.refuse(number.pos, "the alignment of an interpolation hole is taken as an integer literal here",
+                              "write {value,10} or {value,-10}", limit=True)
+        self.advance()
+        return sign * int(number.value)  # type: ignore[call-overload]
 
     # -- types (speculative: `<` may be less-than, `(` may be a parenthesis) --------------------
 
@@ -533,6 +552,10 @@ def parse(source: str) -> Node:
     if deepest is not None:
         raise parser.refuse(deepest.pos, _TOO_DEEP.format(limit=MAX_TREE_DEPTH))
     return node
+
+
+# Literals C# cannot convert to int implicitly, and its error for each.
+_NOT_INT_CONSTANT = {"double": "CS0266", "long": "CS0266", "string": "CS0029", "interp": "CS0029"}
 
 
 def _deepest(root: Node) -> Node | None:
