@@ -595,6 +595,13 @@ def display(value: Any) -> str:
     return str(value)  # Guid: lower-case with dashes, like .NET
 
 
+def format_item(value: Any, fmt: str | None, width: int = 0) -> str:
+    """One composite-format item, ``{value,width:fmt}`` in string.Format or an interpolated string: null is empty
+    text; padded with spaces to ``width`` on the left, or to ``-width`` on the right."""
+    text = "" if value is None else to_string(value, fmt) if fmt else display(value)
+    return text.rjust(width) if width >= 0 else text.ljust(-width)
+
+
 
 
 CAUGHT = (CsError, jtoken.JsonReaderError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,

@@ -179,7 +179,7 @@ class DynamicCompiler:
                 parts.append(lambda ctx, text=part: text)
             elif isinstance(part, tuple):  # {value,alignment:format}, either one optional
                 fn, fmt, width = self.value(part[0]).fn, part[1], part[2]
-                parts.append(lambda ctx, fn=fn, fmt=fmt, width=width: _aligned(_hole_text(fn(ctx), fmt), width))
+                parts.append(lambda ctx, fn=fn, fmt=fmt, width=width: library.format_item(fn(ctx), fmt, width))
             else:
                 fn = self.value(part).fn  # type: ignore[arg-type]
                 parts.append(lambda ctx, fn=fn: "" if (v := fn(ctx)) is None else library.display(v))
@@ -242,14 +242,3 @@ def _arity(signature: inspect.Signature, leading: int = 0) -> str:
     least = sum(1 for p in params if p.default is p.empty)
     most = len(params)
     return str(most) if least == most else (f"{least} or {most}" if most == least + 1 else f"{least} to {most}")
-
-
-def _hole_text(value: Any, fmt: str | None) -> str:
-    if value is None:
-        return ""
-    return library.display(value) if fmt is None else library.to_string(value, fmt)
-
-
-def _aligned(text: str, width: int) -> str:
-    """String.Format's alignment: padded with spaces to ``width`` on the left, or to ``-width`` on the right."""
-    return text.rjust(width) if width >= 0 else text.ljust(-width)

@@ -42,6 +42,7 @@ from .dotnet import (
     convert,
     display,
     equals,
+    format_item,
     message_of,
     to_bool,
     to_string,
@@ -66,6 +67,6 @@ __all__ = [
     "STATIC_PROPERTIES", "STATIC_RESULTS", "AnonymousObject", "Body", "CsChar", "CsError", "CsList", "CsLong", "Hasher", "Jwt",
     "KeyValue", "Message", "MultiValueDict", "Url", "Utf8Encoding", "enumerate_items", "arithmetic",
     "call_method", "canonical_class", "compare", "convert", "display", "equals", "format_datetime",
-    "format_number", "get_member", "index", "message_of", "set_index", "to_bool", "to_string",
+    "format_item", "format_number", "get_member", "index", "message_of", "set_index", "to_bool", "to_string",
     "unbox", "unwrap",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 from . import dates, jtoken
 from .dispatch import comparison_folds
 from .dotnet import (ARGUMENT_NULL_S, CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, convert_to_integer,
-                     display, parse_int, to_bool, to_string, unwrap)
+                     display, format_item, parse_int, to_bool, unwrap)
 from .cstypes import dotnet_type_name
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
@@ -119,10 +119,7 @@ def _string_format(fmt: str, args: tuple[Any, ...]) -> str:
         if position >= len(args):
             raise CsError("Index (zero based) must be greater than or equal to zero and less than the size of the "
                           "argument list.")
-        value, spec = args[position], match.group(3)
-        text = "" if value is None else to_string(value, spec) if spec else display(value)
-        width = int(match.group(2) or 0)
-        return text.rjust(width) if width > 0 else text.ljust(-width)
+        return format_item(args[position], match.group(3), int(match.group(2) or 0))
 
     return _FORMAT_ITEM.sub(item, fmt)
 
