@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from toolkit.emulator.expressions import ExpressionRuntimeError
+from toolkit.emulator.expressions import ExpressionRuntimeError, UnsupportedExpression, compile_expression
 from toolkit.emulator.expressions.dotnet import (CsLong, arithmetic, compare, convert, display, equals, to_bool,
                                                  unbox)
 from toolkit.emulator.expressions.errors import CsError
@@ -305,9 +305,9 @@ def test_timespan_parts_keep_the_spans_sign(source: str, expected: int) -> None:
     ("@(Convert.ToInt64(\"5000000000\") + 1)", 5_000_000_001),
     ("@(new DateTime(2024, 1, 1).Ticks + 1)", 638_396_640_000_000_001),  # exact: a double lost the last digits
     ("@(TimeSpan.FromSeconds(1).Ticks)", 10_000_000),
-    ("@(9223372036854775807L + 1)", -(2**63)),  # unchecked long arithmetic wraps at 64 bits
+    ("@{ long x = 9223372036854775807L; return x + 1; }", -(2**63)),  # unchecked long arithmetic wraps at 64 bits
     ("@((int)((long)5 * 1000000000))", 705_032_704),  # (int) of a long keeps its low 32 bits
-    ("@(int.MaxValue + 1)", -(2**31)),  # two ints still wrap at 32 bits
+    ("@{ int x = int.MaxValue; return x + 1; }", -(2**31)),  # two ints still wrap at 32 bits
     ("@(-7L % 3)", -1),
 ])
 def test_long_arithmetic_is_64_bit(source: str, expected: int) -> None:
@@ -641,25 +641,54 @@ def test_integer_conversions_past_the_range_or_of_other_text_fail_as_dotnet(sour
 @pytest.mark.parametrize(("source", "expected"), [
     ("@('a' is char)", True), ("@('a' is string)", False), ('@("a" is string)', True),  # a char literal is a char
     ("@{ object o = 'a'; return o is char; }", True),
-    ("@(long.MaxValue + 1L)", CsLong(-(2**63))), ("@(Int64.MinValue.ToString())", "-9223372036854775808"),
+    ("@{ var x = long.MaxValue; return x + 1L; }", CsLong(-(2**63))), ("@(Int64.MinValue.ToString())", "-9223372036854775808"),
     ("@(double.MaxValue.ToString())", "1.7976931348623157E+308"), ("@(Double.MinValue < -1e308)", True),
     ("@(double.Epsilon > 0 && double.Epsilon / 2 == 0)", True), ("@(double.NaN == double.NaN)", False),
     ("@(double.IsNaN(double.NaN) && !double.IsNaN(1))", True),
     ("@(double.IsInfinity(double.NegativeInfinity) && double.IsPositiveInfinity(1.0 / 0) && "
      "double.IsNegativeInfinity(-1.0 / 0) && !double.IsFinite(double.PositiveInfinity) && double.IsFinite(2))", True),
-    ("@(int.MinValue / 1 + 7 / -1)", -(2**31) - 7 + 2**32),  # wraps: only MinValue / -1 overflows
+    ("@{ int x = int.MinValue; return x / 1 + 7 / -1; }", -(2**31) - 7 + 2**32),  # wraps: only MinValue / -1 overflows
 ])
 def test_char_literals_are_chars_and_the_limits_of_long_and_double(source: str, expected: object) -> None:
     assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize("source", [
-    "@(int.MinValue / -1)", "@{ int x = int.MinValue; int y = -1; return x % y; }",
+    "@{ int x = int.MinValue; return x / -1; }", "@{ int x = int.MinValue; int y = -1; return x % y; }",
     "@{ long x = long.MinValue; return x / -1; }",
 ])
 def test_the_smallest_integer_divided_by_minus_one_is_an_overflow(source: str) -> None:
     with pytest.raises(ExpressionRuntimeError, match="Arithmetic operation resulted in an overflow."):
         _evaluated(source)
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("@(int.MaxValue + 1)", "this constant expression is 2147483648, outside the int range (C# refuses it: CS0220)"),
+    ("@(2147483647 * 2)", "this constant expression is 4294967294, outside the int range (C# refuses it: CS0220)"),
+    ("@(-int.MinValue)", "this constant expression is 2147483648, outside the int range (C# refuses it: CS0220)"),
+    ("@(int.MinValue / -1)", "this constant expression is 2147483648, outside the int range (C# refuses it: CS0220)"),
+    ("@(System.Int32.MinValue - 1)", "is -2147483649, outside the int range (C# refuses it: CS0220)"),
+    ("@(-7 / 2 * 1000000000)", "is -3000000000, outside the int range (C# refuses it: CS0220)"),  # truncated: -3
+    ("@(long.MaxValue + 1)", "is 9223372036854775808, outside the long range (C# refuses it: CS0220)"),
+    ("@(Int64.MinValue - 1 + 2)", "is -9223372036854775809, outside the long range (C# refuses it: CS0220)"),
+    ("@(1 / 0)", "division by constant zero (C# refuses it: CS0020)"),
+    ("@(5L % 0)", "division by constant zero (C# refuses it: CS0020)"),
+])
+def test_a_constant_expression_that_overflows_is_refused_at_publish_as_csharp_does(source: str, reason: str) -> None:
+    """C# computes constant integer expressions when it compiles them, checked: APIM refuses the policy."""
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert reason in caught.value.reason and not caught.value.limit
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@(int.MaxValue - 1 + 1)", 2**31 - 1), ("@(-2147483648)", -(2**31)), ("@(int.MaxValue + 1L)", 2**31),
+    ("@(3000000000 + 3000000000)", 6_000_000_000), ("@(7 / -2 * 2)", -6), ("@(1.0 / 0 > int.MaxValue)", True),
+    ("@(int.MaxValue * 1.0 + 1)", 2147483648.0),  # a double: no integer overflow
+    ('@(context.Request.Method.Length + int.MaxValue)', -(2**31) + 3),  # not a constant: wraps when run
+])
+def test_constant_expressions_within_range_and_expressions_with_values_compile(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [

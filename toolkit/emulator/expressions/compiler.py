@@ -430,6 +430,7 @@ class Compiler(DynamicCompiler):
         if node.op == "-":
             if operand.type not in NUMERIC and operand.type is not _D:
                 raise self.refuse(node.pos, f"unary minus cannot be applied to {operand.type}")
+            self._check_constant(node)
             return self._fold(Compiled(guard(lambda ctx: library.arithmetic("-", 0, fn(ctx)), node.pos),
                                        operand.type, node.pos), operand)
         if operand.type is _D:
@@ -542,10 +543,28 @@ class Compiler(DynamicCompiler):
                               _cast_hint(left) or _cast_hint(right))
         result = _D if _D in types else (_T.INT if types == {_T.INT} else _T.DOUBLE)
         lf, rf, op = left.fn, right.fn, node.op
+        self._check_constant(node)
         return self._fold(Compiled(guard(lambda ctx: library.arithmetic(op, lf(ctx), rf(ctx)), node.pos), result,
                                    node.pos), left, right)
 
+    def _check_constant(self, node: Binary | Unary) -> None:
+        """C# computes an integer expression of constants (literals, ``int.MaxValue``, ...) when it compiles it, in
+        checked mode: where it overflows, or divides by zero, APIM refuses the policy (CS0220, CS0020). The same
+        expression with a variable in it wraps when it runs (unchecked), as it does here."""
+        operands = [_constant_integer(n) for n in ((node.left, node.right) if isinstance(node, Binary) else (node.operand,))]
+        if None in operands or node.op not in _EXACT:
+            return
+        values = [value for value, _ in operands]  # type: ignore[misc]
+        if node.op in ("/", "%") and values[-1] == 0:
+            raise self.refuse(node.pos, "division by constant zero (C# refuses it: CS0020)")
+        exact = _EXACT[node.op](*values) if len(values) == 2 else -values[0]
+        long = any(is_long for _, is_long in operands)  # type: ignore[misc]
+        if not (_LONG_RANGE if long else _INT_RANGE)[0] <= exact <= (_LONG_RANGE if long else _INT_RANGE)[1]:
+            raise self.refuse(node.pos, f"the operation overflows at compile time: this constant expression is "
+                                        f"{exact}, outside the {'long' if long else 'int'} range (C# refuses it: CS0220)")
+
     def _plus(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
+        self._check_constant(node)
         lf, rf = left.fn, right.fn
         types = (left.type, right.type)
         if _D in types and _T.STRING not in types:
@@ -616,6 +635,51 @@ def _assignable(source: CsType, target: CsType) -> bool:
 
 def _long_zero(ctx: Any) -> object:
     return library.CsLong(0)
+
+
+# An integer operator's exact result, as C#'s checked constant evaluation computes it (division truncates toward 0).
+_EXACT: dict[str, Callable[..., int]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
+    "%": lambda a, b: 0 if (a, b) == (-(1 << 31), -1) else abs(a) % abs(b) * (1 if a >= 0 else -1),
+}
+_INT_RANGE = (-(1 << 31), (1 << 31) - 1)
+_LONG_RANGE = (-(1 << 63), (1 << 63) - 1)
+_CONSTANT_FIELDS = {  # (value, is long)
+    f"{type_name}.{field}": (bounds[index], type_name.endswith(("long", "Int64")))
+    for names, bounds in ((("int", "Int32", "System.Int32"), _INT_RANGE), (("long", "Int64", "System.Int64"), _LONG_RANGE))
+    for type_name in names for index, field in enumerate(("MinValue", "MaxValue"))
+}
+
+
+def _constant_integer(node: Node) -> tuple[int, bool] | None:
+    """(exact value, whether it is a long) of an integer expression C# reads as a constant: integer literals,
+    ``int``/``long``'s ``MaxValue`` and ``MinValue``, and unary minus and arithmetic on those; None for anything else.
+    (The compiler's folding reaches further, into calls on constants, which C# computes only when they run.)"""
+    if isinstance(node, Literal):
+        value = node.value
+        return (int(value), type(value) is library.CsLong) if type(value) in (int, library.CsLong) else None  # type: ignore[call-overload]
+    if isinstance(node, Member):
+        return _CONSTANT_FIELDS.get(f"{_dotted(node.target)}.{node.name}")
+    if isinstance(node, Unary) and node.op == "-":
+        inner = _constant_integer(node.operand)
+        return None if inner is None else (-inner[0], inner[1])
+    if isinstance(node, Binary) and node.op in _EXACT:
+        left, right = _constant_integer(node.left), _constant_integer(node.right)
+        if left is None or right is None or (node.op in ("/", "%") and right[0] == 0):
+            return None
+        return _EXACT[node.op](left[0], right[0]), left[1] or right[1]
+    return None
+
+
+def _dotted(node: Node) -> str:
+    """``System.Int32`` of a chain of names and members ("" when it is anything else)."""
+    if isinstance(node, Name):
+        return node.ident
+    if isinstance(node, Member):
+        head = _dotted(node.target)
+        return f"{head}.{node.name}" if head else ""
+    return ""
 
 
 def _char_constant(literal: Compiled) -> Fn:
