@@ -32,10 +32,6 @@ def _constant(value: object, type_: CsType, pos: int) -> Compiled:
     return Compiled(lambda ctx: value, type_, pos, value)
 
 
-def _constant(value: object, type_: CsType, pos: int) -> Compiled:
-    return Compiled(lambda ctx: value, type_, pos, value)
-
-
 def _not_a_value(ctx: object) -> object:  # pragma: no cover - refused before it can run
     raise AssertionError("namespace evaluated")
 
