@@ -557,9 +557,10 @@ class Compiler(DynamicCompiler):
         values = [value for value, _ in operands]  # type: ignore[misc]
         if node.op in ("/", "%") and values[-1] == 0:
             raise self.refuse(node.pos, "division by constant zero (C# refuses it: CS0020)")
-        exact = _EXACT[node.op](*values) if len(values) == 2 else -values[0]
+        exact = _EXACT[node.op](*values) if len(values) == 2 else -values[0]  # a Unary is a minus
         long = any(is_long for _, is_long in operands)  # type: ignore[misc]
-        if not (_LONG_RANGE if long else _INT_RANGE)[0] <= exact <= (_LONG_RANGE if long else _INT_RANGE)[1]:
+        low, high = _LONG_RANGE if long else _INT_RANGE
+        if not low <= exact <= high:
             raise self.refuse(node.pos, f"the operation overflows at compile time: this constant expression is "
                                         f"{exact}, outside the {'long' if long else 'int'} range (C# refuses it: CS0220)")
 
@@ -641,14 +642,15 @@ def _long_zero(ctx: Any) -> object:
 _EXACT: dict[str, Callable[..., int]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
-    "%": lambda a, b: 0 if (a, b) == (-(1 << 31), -1) else abs(a) % abs(b) * (1 if a >= 0 else -1),
+    "%": lambda a, b: abs(a) % abs(b) * (1 if a >= 0 else -1),
 }
 _INT_RANGE = (-(1 << 31), (1 << 31) - 1)
 _LONG_RANGE = (-(1 << 63), (1 << 63) - 1)
-_CONSTANT_FIELDS = {  # (value, is long)
-    f"{type_name}.{field}": (bounds[index], type_name.endswith(("long", "Int64")))
-    for names, bounds in ((("int", "Int32", "System.Int32"), _INT_RANGE), (("long", "Int64", "System.Int64"), _LONG_RANGE))
-    for type_name in names for index, field in enumerate(("MinValue", "MaxValue"))
+_CONSTANT_FIELDS = {  # "int.MaxValue" -> (value, whether it is a long)
+    f"{name}.{field}": (value, long)
+    for names, (low, high), long in ((("int", "Int32", "System.Int32"), _INT_RANGE, False),
+                                     (("long", "Int64", "System.Int64"), _LONG_RANGE, True))
+    for name in names for field, value in (("MinValue", low), ("MaxValue", high))
 }
 
 

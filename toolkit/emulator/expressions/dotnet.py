@@ -602,8 +602,6 @@ def format_item(value: Any, fmt: str | None, width: int = 0) -> str:
     return text.rjust(width) if width >= 0 else text.ljust(-width)
 
 
-
-
 CAUGHT = (CsError, jtoken.JsonReaderError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
           OverflowError, AttributeError, re.error)
 
