@@ -316,6 +316,32 @@ def test_long_arithmetic_is_64_bit(source: str, expected: int) -> None:
     assert _evaluated(source) == expected
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    # a long array's items and a long foreach variable are longs: their arithmetic is 64-bit
+    ("@{ var a = new long[] { 2147483647 }; return a[0] + a[0]; }", 4_294_967_294),
+    ("@{ int i = int.MaxValue; long t = 0; foreach (long x in new[] { i }) { t = x + 1; } return t; }", 2**31),
+    ("@{ foreach (var x in new long[] { 5 }) { return x * 1000000000; } return 0; }", 5_000_000_000),
+    ("@(new int[] { 2147483647 }[0] + 1)", -(2**31)),  # an int array's items still wrap
+    ("@{ foreach (DateTimeOffset d in new[] { new DateTime(2024, 1, 1) }) { return d.ToUnixTimeSeconds(); } "
+     "return 0; }", 1_704_067_200),  # a DateTime item becomes a DateTimeOffset
+])
+def test_typed_arrays_and_foreach_variables_convert_their_items(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+def test_a_foreach_variable_cannot_be_assigned_as_in_csharp() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression("@{ foreach (var x in new[] { 1 }) { x += 1; } return 0; }")
+    assert caught.value.reason == "cannot assign to 'x' because it is a foreach iteration variable (C# refuses it: CS1656)"
+    assert not caught.value.limit
+
+
+def test_a_foreach_item_that_does_not_convert_fails_where_the_loop_is() -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        _evaluated('@{ foreach (long x in new[] { "a" }) { return x; } return 0; }')
+    assert "Unable to cast object of type 'System.String' to type 'System.Int64'. (column 4 of" in str(caught.value)
+
+
 @pytest.mark.parametrize(("source", "message"), [
     ("@(int.Parse(\"5000000000\"))", "too large or too small for an Int32"),
     ("@(long.Parse(\"99999999999999999999\"))", "too large or too small for an Int64"),

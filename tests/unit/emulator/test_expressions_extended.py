@@ -183,7 +183,9 @@ def test_locals_are_private_to_each_evaluation() -> None:
     ("@{ switch (1) { case 1: var a = 1; } return 0; }", "Control cannot fall through"),
     ("@(context.Request.Body.As<JObject>(true)[\"messages\"].First(m => (string)m[\"role\"] == \"tool\"))",
      "Sequence contains no matching element"),
-    ("@((JObject)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'JObject'"),
+    ("@((JObject)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'Newtonsoft.Json.Linq.JObject'."),
+    ("@((DateTime)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'System.DateTime'."),
+    ("@((Guid)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'System.Guid'."),
     # what APIM runs and the emulator cannot says so, even when it is found only at run time
     ("@(context.Request.Body.As<XDocument>().ToString())",
      "the local emulator does not support Body.As<XDocument>() (APIM does)"),

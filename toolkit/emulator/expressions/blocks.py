@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import library
 from .compiler import Compiled, guard
+from .compiled import converted, converted_type
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
 from .errors import CsError, EvaluationFailure, invalid_cast
 from .nodes import (
@@ -80,6 +81,7 @@ class _BlockCompiler:
         self.loop_depth = 0
         # Locals whose every value stored converts: long (a CsLong), DateTimeOffset (a DateTime converts).
         self.converted_slots: dict[int, str] = {}
+        self.iteration_slots: set[int] = set()  # foreach variables: read-only
         self.char_slots: set[int] = set()  # locals declared char (or var of a char literal): values are CsChar
 
     def statement(self, node: Node) -> Stmt:
@@ -120,10 +122,9 @@ class _BlockCompiler:
                 fn = self._as_char(value, init, pos) if value is not None else (lambda ctx: None)
             else:
                 fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
-            offset_local = node.type is not None and node.type.name.rstrip("?") == "DateTimeOffset"
-            target = "long" if long_local else "DateTimeOffset" if offset_local else None
+            target = "long" if long_local else converted_type(node.type)
             if target is not None and value is not None:
-                fn = _converted(fn, target, pos)
+                fn = converted(fn, target, pos)
             slot = self.c.allocate(name, type_, pos)
             if target is not None:
                 self.converted_slots[slot] = target
@@ -178,12 +179,15 @@ class _BlockCompiler:
             if local is None:
                 raise self.c.refuse(target.pos, f"only local variables can be assigned, not '{target.ident}'")
             slot, type_ = local
+            if slot in self.iteration_slots:
+                raise self.c.refuse(target.pos, f"cannot assign to '{target.ident}' because it is a foreach iteration "
+                                                f"variable (C# refuses it: CS1656)")
             if slot in self.char_slots:  # c = 'b' on a char c: still a char
                 fn = self._as_char(value, node.value, node.pos, compound=node.op != "=")
             else:
                 fn = _coerce(self.c, value, type_, node.pos)
             if slot in self.converted_slots:  # x = 5 on a long x: still a long; a DateTime into a DateTimeOffset
-                fn = _converted(fn, self.converted_slots[slot], node.pos)
+                fn = converted(fn, self.converted_slots[slot], node.pos)
 
             def set_local(ctx: Any) -> None:
                 ctx.slots[slot] = fn(ctx)
@@ -235,13 +239,18 @@ class _BlockCompiler:
         items = self.c.value(node.items)
         if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
             raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
+        target = converted_type(node.type)  # foreach (long x in ...): each item converted, as a typed local's value
         self.c.scopes.append({})
         try:
             slot = self.c.allocate(node.name, _D, node.pos)
+            self.iteration_slots.add(slot)
+            if target is not None:
+                self.converted_slots[slot] = target
             body = self._loop_body(node.body)
         finally:
             self.c.scopes.pop()
         items_fn, pos = items.fn, node.pos
+        convert = (lambda value: value) if target is None else converted(lambda value: value, target, pos)
 
         def run(ctx: Any) -> object:
             try:
@@ -249,7 +258,7 @@ class _BlockCompiler:
             except library.CAUGHT as exc:
                 raise EvaluationFailure(library.message_of(exc), pos) from None
             for value in values:
-                ctx.slots[slot] = value
+                ctx.slots[slot] = convert(value)
                 signal = body(ctx)
                 if signal is BREAK:
                     break
@@ -350,12 +359,6 @@ class _BlockCompiler:
 def _is_long(init: Node, value: Compiled) -> bool:
     """Whether a ``var`` initialiser is a long by its form: a long constant (10L) or a cast to (long)."""
     return type(value.const) is library.CsLong or (isinstance(init, Cast) and init.type.name in LONG_NAMES)
-
-
-def _converted(fn: Callable[[Any], Any], target: str, pos: int) -> Callable[[Any], Any]:
-    """A local's value converted to its declared ``target``: a long's to a CsLong (64-bit arithmetic from then on),
-    a DateTimeOffset's from a DateTime, as C#'s implicit conversion does."""
-    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, target), pos)
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import library
-from .cstypes import CsType
+from .cstypes import LONG_NAMES, CsType
 from .errors import EvaluationFailure
 
 Fn = Callable[[Any], object]
@@ -61,6 +61,18 @@ def guard(fn: Fn, pos: int) -> Fn:
             raise EvaluationFailure(library.message_of(exc), pos) from None
 
     return run
+
+
+def converted_type(declared: Any) -> str | None:
+    """What a value declared as ``declared`` (a TypeRef; None for ``var``) is converted to when it is stored: "long"
+    (a CsLong, so that its arithmetic is 64-bit), "DateTimeOffset" (from a DateTime), or None (kept as it is)."""
+    name = declared.name.rstrip("?") if declared is not None else ""
+    return "long" if name in LONG_NAMES else "DateTimeOffset" if name == "DateTimeOffset" else None
+
+
+def converted(fn: Fn, target: str, pos: int) -> Fn:
+    """``fn``'s value converted to ``target`` (see `converted_type`), as C#'s implicit conversion does."""
+    return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, target), pos)
 
 
 def _cast_hint(c: Compiled) -> str | None:

@@ -67,6 +67,23 @@ _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Dou
                  dict: "System.Collections.Generic.Dictionary`2"}
 
 
+# A type as C# code names it (a keyword or a short name) -> the name .NET's messages use.
+_NAMED_TYPES = {
+    **dict.fromkeys(("int", "Int32"), "System.Int32"), **dict.fromkeys(("long", "Int64"), "System.Int64"),
+    **dict.fromkeys(("string", "String"), "System.String"), **dict.fromkeys(("bool", "Boolean"), "System.Boolean"),
+    **dict.fromkeys(("double", "Double"), "System.Double"), **dict.fromkeys(("float", "Single"), "System.Single"),
+    **dict.fromkeys(("decimal", "Decimal"), "System.Decimal"), **dict.fromkeys(("char", "Char"), "System.Char"),
+    **dict.fromkeys(("object", "Object"), "System.Object"),
+    **{name: f"System.{name}" for name in ("DateTime", "DateTimeOffset", "TimeSpan", "Guid")},
+    **{name: f"Newtonsoft.Json.Linq.{name}" for name in ("JToken", "JObject", "JArray", "JValue", "JProperty")},
+}
+
+
+def dotnet_name_of(type_name: str) -> str:
+    """The .NET name of a type named in C# code (``long`` -> ``System.Int64``); other names as they are written."""
+    return _NAMED_TYPES.get(type_name, type_name)
+
+
 def dotnet_type_name(value: object) -> str:
     """The .NET type name C# would report for a runtime value (in cast and member error messages): a value type's, or
     the ``DOTNET_NAME`` of the emulator's own classes (JSON tokens, regex matches, IUrl, ...), never a Python name."""

@@ -19,7 +19,7 @@ from typing import Any
 from . import jtoken
 from .cstypes import LONG_NAMES, CsChar, CsLong, dotnet_type_name, format_value
 from .dates import CsDateTimeOffset, to_offset
-from .errors import CsError, emulator_limit
+from .errors import CsError, emulator_limit, invalid_cast
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
@@ -338,7 +338,7 @@ def convert(value: Any, target: str) -> Any:
         raise CsError(emulator_limit(f"a cast to ({target})"))
     if check(value):
         return _COERCE.get(target, _identity)(value)
-    raise CsError(f"Unable to cast object of type '{dotnet_type_name(value)}' to type '{target}'.")
+    raise CsError(invalid_cast(value, target))
 
 
 _INTEGRAL_RANGES = {"int": (-2**31, 2**31 - 1), "Int32": (-2**31, 2**31 - 1),
@@ -634,4 +634,4 @@ def unbox(value: Any, target: str) -> Any:
     check = RUNTIME_CHECKS.get(target)
     if check is not None and check(value):
         return _COERCE.get(target, _identity)(value)
-    raise CsError(f"Unable to cast object of type '{dotnet_type_name(value)}' to type '{target}'.")
+    raise CsError(invalid_cast(value, target))

@@ -12,7 +12,7 @@ import inspect
 from typing import Any
 
 from . import library
-from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, guard
+from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, guard
 from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
 from .errors import NULL_REFERENCE, EvaluationFailure
 from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder, TypeTest
@@ -190,7 +190,10 @@ class DynamicCompiler:
             fields = [(name, self.value(value).fn) for name, value in node.fields]
             return Compiled(lambda ctx: library.AnonymousObject((k, f(ctx)) for k, f in fields), _D, node.pos)
         items = [self.value(a).fn for a in node.args]
-        if node.array:
+        if node.array:  # new long[] { ... }: the items converted as a long local's value is
+            target = converted_type(node.type)
+            if target is not None:
+                items = [converted(fn, target, a.pos) for fn, a in zip(items, node.args, strict=True)]
             return Compiled(lambda ctx: library.CsList(f(ctx) for f in items), _D, node.pos)
         assert node.type is not None
         base = node.type.name.split("<")[0]

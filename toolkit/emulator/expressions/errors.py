@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from toolkit.errors import InputError
 
-from .cstypes import dotnet_type_name
+from .cstypes import dotnet_name_of, dotnet_type_name
 
 # .NET exception messages, so a failed expression reads like it would on APIM.
 NULL_REFERENCE = "Object reference not set to an instance of an object."
@@ -20,7 +20,7 @@ def invalid_cast(value: object, target: str) -> str:
     """Message of the InvalidCastException (or NullReferenceException when unboxing null)."""
     if value is None:
         return NULL_REFERENCE
-    return f"Unable to cast object of type '{dotnet_type_name(value)}' to type '{target}'."
+    return f"Unable to cast object of type '{dotnet_type_name(value)}' to type '{dotnet_name_of(target)}'."
 
 
 def key_not_found(key: str) -> str:

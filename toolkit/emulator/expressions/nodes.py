@@ -181,11 +181,12 @@ class If(Node):
 
 @dataclass(frozen=True, slots=True)
 class Foreach(Node):
-    """`foreach (var name in items) body`."""
+    """`foreach (var name in items) body`; ``type``: the declared type (``var``: None)."""
 
     name: str
     items: Node
     body: Node
+    type: TypeRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -647,7 +647,7 @@ class StatementParser:
             if word == "foreach":
                 p.advance()
                 p.expect_op("(")
-                p.type_ref()  # var or a type
+                declared = p.type_ref()  # var or a type
                 name = p.advance()
                 if name.kind != "ident":
                     raise p.unexpected(name, "a variable name")
@@ -656,7 +656,8 @@ class StatementParser:
                 p.advance()
                 items = p.expression()
                 p.expect_op(")")
-                return Foreach(tok.pos, name.text, items, self.body())
+                return Foreach(tok.pos, name.text, items, self.body(),
+                               None if declared.name == "var" else declared)
             if word == "switch":
                 return self.switch()
             if word == "for":
