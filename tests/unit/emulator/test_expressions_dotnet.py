@@ -697,6 +697,8 @@ def test_the_smallest_integer_divided_by_minus_one_is_an_overflow(source: str) -
     ("@(-7 / 2 * 1000000000)", "is -3000000000, outside the int range (C# refuses it: CS0220)"),  # truncated: -3
     ("@(long.MaxValue + 1)", "is 9223372036854775808, outside the long range (C# refuses it: CS0220)"),
     ("@(Int64.MinValue - 1 + 2)", "is -9223372036854775809, outside the long range (C# refuses it: CS0220)"),
+    ("@((true ? 1 : 2) + 2147483647)", "is 2147483648, outside the int range (C# refuses it: CS0220)"),
+    ("@((false ? 1 : 2L) + long.MaxValue)", "is 9223372036854775809, outside the long range (C# refuses it: CS0220)"),
     ("@(1 / 0)", "division by constant zero (C# refuses it: CS0020)"),
     ("@(5L % 0)", "division by constant zero (C# refuses it: CS0020)"),
 ])
@@ -711,6 +713,10 @@ def test_a_constant_expression_that_overflows_is_refused_at_publish_as_csharp_do
     ("@(int.MaxValue - 1 + 1)", 2**31 - 1), ("@(-2147483648)", -(2**31)), ("@(int.MaxValue + 1L)", 2**31),
     ("@(3000000000 + 3000000000)", 6_000_000_000), ("@(7 / -2 * 2)", -6), ("@(1.0 / 0 > int.MaxValue)", True),
     ("@(int.MaxValue * 1.0 + 1)", 2147483648.0),  # a double: no integer overflow
+    ("@((true ? 1 : 2L) + 2147483647)", 2**31),  # a ?: with a long branch is a long
+    ("@{ var x = context.Variables.Count >= 0 ? int.MaxValue : 0L; return x + 1; }", 2**31),
+    ("@((context.Variables.Count < 0 ? 2147483647 : (long)2) * 2147483647)", 2 * (2**31 - 1)),
+    ("@((context.Variables.Count >= 0 ? 2147483647 : 2) + 1)", -(2**31)),  # two int branches: an int
     ('@(context.Request.Method.Length + int.MaxValue)', -(2**31) + 3),  # not a constant: wraps when run
 ])
 def test_constant_expressions_within_range_and_expressions_with_values_compile(source: str, expected: object) -> None:

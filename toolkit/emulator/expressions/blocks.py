@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import library
 from .compiler import Compiled, guard
-from .compiled import converted, converted_type
+from .compiled import converted, converted_type, is_long_form
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
 from .errors import CsError, EvaluationFailure, invalid_cast
 from .nodes import (
     Assign,
     Block,
-    Cast,
     ExprStatement,
     For,
     Foreach,
@@ -112,7 +111,7 @@ class _BlockCompiler:
         for name, pos, init in node.names:
             value = self.c.value(init) if init is not None else None
             long_local = (node.type.name.rstrip("?") in LONG_NAMES if node.type is not None  # long x = 5: a CsLong
-                          else value is not None and _is_long(init, value))  # var x = 5L
+                          else value is not None and is_long_form(init, value))  # var x = 5L
             char_local = (node.type.name.rstrip("?") in _CHAR_NAMES if node.type is not None  # char c = 'a'
                           else init is not None and self.c.is_char_text(init))  # var c = 'a'
             type_ = _D if long_local or char_local else declared or (value.type if value is not None else _D)
@@ -354,11 +353,6 @@ class _BlockCompiler:
                 return handler(ctx)
 
         return run
-
-
-def _is_long(init: Node, value: Compiled) -> bool:
-    """Whether a ``var`` initialiser is a long by its form: a long constant (10L) or a cast to (long)."""
-    return type(value.const) is library.CsLong or (isinstance(init, Cast) and init.type.name in LONG_NAMES)
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})

@@ -9,6 +9,7 @@ from typing import Any
 from . import library
 from .cstypes import LONG_NAMES, CsType
 from .errors import EvaluationFailure
+from .nodes import Cast, Node
 
 Fn = Callable[[Any], object]
 _NOT_CONSTANT = object()
@@ -68,6 +69,12 @@ def converted_type(declared: Any) -> str | None:
     (a CsLong, so that its arithmetic is 64-bit), "DateTimeOffset" (from a DateTime), or None (kept as it is)."""
     name = declared.name.rstrip("?") if declared is not None else ""
     return "long" if name in LONG_NAMES else "DateTimeOffset" if name == "DateTimeOffset" else None
+
+
+def is_long_form(node: Node, value: Compiled) -> bool:
+    """Whether an expression is a long by its form: a long constant (10L, a literal past the int range) or a cast to
+    (long). (A long computed at run time is a CsLong too, but its static type is dynamic.)"""
+    return type(value.const) is library.CsLong or (isinstance(node, Cast) and node.type.name in LONG_NAMES)
 
 
 def converted(fn: Fn, target: str, pos: int) -> Fn:

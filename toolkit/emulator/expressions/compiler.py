@@ -51,7 +51,9 @@ from .compiled import (
     _cast_hint,
     _constant,
     _not_a_value,
+    converted,
     guard,
+    is_long_form,
 )
 from .dynamic_compiler import DynamicCompiler
 from .views import VIEWS
@@ -595,6 +597,8 @@ class Compiler(DynamicCompiler):
         if result is None:
             raise self.refuse(node.pos, f"the branches of ?: have incompatible types {then.type} and {other.type}")
         cf, tf, of = cond.fn, _widen(then, result), _widen(other, result)
+        if is_long_form(node.then, then) or is_long_form(node.otherwise, other):  # flag ? 1 : 2L is a long
+            tf, of = converted(tf, "long", node.then.pos), converted(of, "long", node.otherwise.pos)
         return self._fold(Compiled(lambda ctx: tf(ctx) if cf(ctx) else of(ctx), result, node.pos), cond, then, other)
 
 
@@ -656,7 +660,8 @@ _CONSTANT_FIELDS = {  # "int.MaxValue" -> (value, whether it is a long)
 
 def _constant_integer(node: Node) -> tuple[int, bool] | None:
     """(exact value, whether it is a long) of an integer expression C# reads as a constant: integer literals,
-    ``int``/``long``'s ``MaxValue`` and ``MinValue``, and unary minus and arithmetic on those; None for anything else.
+    ``int``/``long``'s ``MaxValue`` and ``MinValue``, unary minus and arithmetic on those, and ``true ? a : b`` of
+    those; None for anything else.
     (The compiler's folding reaches further, into calls on constants, which C# computes only when they run.)"""
     if isinstance(node, Literal):
         value = node.value
@@ -666,6 +671,11 @@ def _constant_integer(node: Node) -> tuple[int, bool] | None:
     if isinstance(node, Unary) and node.op == "-":
         inner = _constant_integer(node.operand)
         return None if inner is None else (-inner[0], inner[1])
+    if isinstance(node, Conditional) and isinstance(node.condition, Literal) and type(node.condition.value) is bool:
+        then, otherwise = _constant_integer(node.then), _constant_integer(node.otherwise)
+        if then is None or otherwise is None:
+            return None
+        return (then if node.condition.value else otherwise)[0], then[1] or otherwise[1]
     if isinstance(node, Binary) and node.op in _EXACT:
         left, right = _constant_integer(node.left), _constant_integer(node.right)
         if left is None or right is None or (node.op in ("/", "%") and right[0] == 0):
