@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +100,8 @@ class ModuleScore:
     survivors: list[str] = field(default_factory=list)
     equivalent: list[str] = field(default_factory=list)
     not_run: int = 0
+    stale: list[tuple[str, str]] = field(default_factory=list)  # (listed mutant, why its entry no longer applies)
+    unpinned: list[tuple[str, str]] = field(default_factory=list)  # (excused mutant with no recorded diff, its diff)
 
     @property
     def counted(self) -> int:
@@ -158,23 +161,44 @@ def run_module(tree: Path, name: str, jobs: int, equivalents: dict[str, dict[str
         subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
                        cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     meta = tree / "mutants" / (source + ".meta")
-    result = ModuleScore(name)
     if not meta.exists():
         print(f"{name}: mutmut produced no results; its log ends:\n{log.read_text(errors='replace')[-2000:]}",
               file=sys.stderr)
-        result.not_run = -1
-        return result
+        return ModuleScore(name, not_run=-1)
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    return classify(name, codes, equivalents, lambda mutant: show(tree, mutant))
+
+
+def classify(name: str, codes: dict[str, int], equivalents: dict[str, dict[str, str]],
+             diff_of: Callable[[str], str]) -> ModuleScore:
+    """Each mutant's outcome (mutmut's exit code by mutant name) counted: killed, survived, not run, or left out as
+    equivalent. ``diff_of(mutant)``: the mutant's -/+ lines, read only for listed mutants that survived."""
+    result = ModuleScore(name)
     for mutant, code in sorted(codes.items()):
-        if mutant in equivalents:
-            result.equivalent.append(mutant)
-        elif code in KILLED_CODES:
+        entry = equivalents.get(mutant)
+        if entry is not None and code in SURVIVED_CODES:
+            # mutmut numbers mutants within a function: after an edit there, the name may be another mutant's
+            diff = diff_of(mutant)
+            recorded = entry.get("diff")
+            if recorded is None or _normalised(recorded) == _normalised(diff):
+                result.equivalent.append(mutant)
+                if recorded is None:
+                    result.unpinned.append((mutant, diff))
+                continue
+            result.stale.append((mutant, "its name now holds another change: it is counted as a survivor"))
+        elif entry is not None:
+            result.stale.append((mutant, "listed as equivalent but the tests kill it (or it did not run)"))
+        if code in KILLED_CODES:
             result.killed += 1
         elif code in SURVIVED_CODES:
             result.survivors.append(mutant)
         else:
             result.not_run += 1
     return result
+
+
+def _normalised(diff: str) -> list[str]:
+    return [" ".join(line.split()) for line in diff.strip().splitlines()]
 
 
 def show(tree: Path, mutant: str) -> str:
@@ -218,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(show(tree, mutant))
             for mutant in result.equivalent:
                 print(f"  equivalent: {mutant}: {equivalents[mutant]['reason']}")
+            for mutant, why in result.stale:
+                print(f"  stale entry in {EQUIVALENTS_FILE.name}: {mutant}: {why}")
+            for mutant, diff in result.unpinned:
+                print(f"  entry without its diff (add it as `diff:` to pin the entry to this change): {mutant}\n{diff}")
     print("\nmodule          killed/counted  score  equivalent")
     for result in scores:
         if result.not_run < 0:

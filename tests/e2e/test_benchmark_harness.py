@@ -150,3 +150,25 @@ def test_phases_split_at_the_network_edges_and_give_late_after_answer_work_to_it
     assert spans["call 2 answered -> answer out"] == [200.0, 200.0, 300.0]
     assert turnaround == [1000.0, 200.0, 700.0]
     assert after == [50.0, 300.0]
+
+
+def test_an_equivalent_mutant_is_excused_only_while_its_name_still_holds_the_recorded_change() -> None:
+    """mutmut numbers mutants within a function, so an edit there renames them: an entry pinned to a diff excuses
+    only that change, and a listed mutant that the tests kill is counted as killed (both reported as stale)."""
+    from mutation_score import KILLED_CODES, SURVIVED_CODES, classify
+
+    survived, killed = next(iter(SURVIVED_CODES)), next(iter(KILLED_CODES))
+    diffs = {"m_pinned": "-  if a < 0:\n+  if a <= 0:", "m_moved": "-  x = 1\n+  x = 2", "m_legacy": "-  y\n+  None"}
+    equivalents = {"m_pinned": {"diff": "- if a < 0:\n+ if a <= 0:"},  # the same lines, spaced differently
+                   "m_moved": {"diff": "-  if b < 0:\n+  if b <= 0:"},  # the name now holds another change
+                   "m_legacy": {},  # no diff recorded: excused, and its diff shown to be recorded
+                   "m_killed": {}}
+    codes = {"m_pinned": survived, "m_moved": survived, "m_legacy": survived, "m_killed": killed,
+             "m_plain": survived, "m_other": killed, "m_unrun": 99}
+    result = classify("mod", codes, equivalents, diffs.__getitem__)
+    assert result.equivalent == ["m_legacy", "m_pinned"]
+    assert result.survivors == ["m_moved", "m_plain"]
+    assert (result.killed, result.not_run) == (2, 1)
+    assert [m for m, _ in result.stale] == ["m_killed", "m_moved"]
+    assert result.unpinned == [("m_legacy", diffs["m_legacy"])]
+    assert result.score == 2 / 4

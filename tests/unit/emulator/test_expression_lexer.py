@@ -301,3 +301,31 @@ def test_the_last_lexer_cases_a_mutation_run_left() -> None:
     assert (error.column, error.limit, error.hint) == (5, True,
                                                        'use an interpolated string $"..." with escapes, or string.Format')
     assert tokenize('$"{@"a""\\"}"')[0].value == ((3, 10),)
+
+
+@pytest.mark.parametrize(("source", "holes"), [
+    # a comment in a hole: it ends at its own first "*/" (not one before it, not a later one), "/**/" is a whole
+    # comment, and "*/*" is a multiplication before a comment
+    ('x /* a */ + $"{y /* } */}"', ((15, 24),)),
+    ('$"{x /**/}"', ((3, 9),)),
+    ('$"{x */* } */ 2}"', ((3, 15),)),
+    ('$"{f(@"a""")}"', ((3, 12),)),  # a verbatim string's doubled quote right before its closing quote
+])
+def test_a_comment_or_verbatim_string_in_a_hole_ends_where_csharp_ends_it(source: str, holes: tuple) -> None:
+    token = next(t for t in tokenize(source) if t.kind == "interp")
+    assert token.value == holes
+
+
+def test_a_hole_comment_ends_at_its_own_string_not_a_later_one() -> None:
+    assert [t.value for t in tokenize('$"{x /* a */}" + $"{y}" /* b */') if t.kind == "interp"] == [
+        ((3, 12),), ((20, 21),)]
+
+
+def test_a_hole_comment_closed_only_past_the_end_offset_is_unterminated() -> None:
+    source = '$"{x /* }" + 1 */'
+    error = refusal(source, 0, len('$"{x /* }"'))
+    assert (error.reason, error.column) == ("unterminated comment", 6)
+
+
+def test_a_verbatim_interpolated_string_is_refused_with_its_own_words() -> None:
+    assert refusal('$@"a{1}"').reason == 'verbatim interpolated strings ($@"...") are not supported'
