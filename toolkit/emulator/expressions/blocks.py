@@ -249,7 +249,7 @@ class _BlockCompiler:
         finally:
             self.c.scopes.pop()
         items_fn, pos = items.fn, node.pos
-        convert = (lambda value: value) if target is None else converted(lambda value: value, target, pos)
+        convert = None if target is None else converted(lambda value: value, target, pos)
 
         def run(ctx: Any) -> object:
             try:
@@ -257,7 +257,7 @@ class _BlockCompiler:
             except library.CAUGHT as exc:
                 raise EvaluationFailure(library.message_of(exc), pos) from None
             for value in values:
-                ctx.slots[slot] = convert(value)
+                ctx.slots[slot] = value if convert is None else convert(value)
                 signal = body(ctx)
                 if signal is BREAK:
                     break
