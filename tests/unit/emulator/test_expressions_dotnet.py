@@ -78,7 +78,7 @@ def test_convert(value: object, target: str, expected: object) -> None:
 
 
 @pytest.mark.parametrize(("value", "target", "message"), [
-    (JValue(None), "int", "Can not convert Null to int"), (JObject(), "string", "Can not convert Object to string"),
+    (JValue(None), "int", "Can not convert Null to Int32"), (JObject(), "string", "Can not convert Object to String"),
     (JValue("x"), "int", "The input string 'x' was not in a correct format"),  # Convert.ToInt32's FormatException
     ("s", "int", "Unable to cast"), (None, "int", "Object reference"),
 ])
@@ -306,7 +306,7 @@ def test_timespan_parts_keep_the_spans_sign(source: str, expected: int) -> None:
     ("@(new DateTime(2024, 1, 1).Ticks + 1)", 638_396_640_000_000_001),  # exact: a double lost the last digits
     ("@(TimeSpan.FromSeconds(1).Ticks)", 10_000_000),
     ("@{ long x = 9223372036854775807L; return x + 1; }", -(2**63)),  # unchecked long arithmetic wraps at 64 bits
-    ("@((int)((long)5 * 1000000000))", 705_032_704),  # (int) of a long keeps its low 32 bits
+    ("@{ long x = 5; return (int)(x * 1000000000); }", 705_032_704),  # (int) of a long keeps its low 32 bits
     ("@{ int x = int.MaxValue; return x + 1; }", -(2**31)),  # two ints still wrap at 32 bits
     ("@(-7L % 3)", -1),
 ])
@@ -699,6 +699,14 @@ def test_the_smallest_integer_divided_by_minus_one_is_an_overflow(source: str) -
     ("@(Int64.MinValue - 1 + 2)", "is -9223372036854775809, outside the long range (C# refuses it: CS0220)"),
     ("@((true ? 1 : 2) + 2147483647)", "is 2147483648, outside the int range (C# refuses it: CS0220)"),
     ("@((false ? 1 : 2L) + long.MaxValue)", "is 9223372036854775809, outside the long range (C# refuses it: CS0220)"),
+    # an unsuffixed literal past the int range is a uint in C#: uint arithmetic stays uint
+    ("@(3000000000 + 3000000000)", "is 6000000000, outside the uint range (C# refuses it: CS0220)"),
+    ("@(4294967295 + 1)", "is 4294967296, outside the uint range (C# refuses it: CS0220)"),
+    ("@(2147483648 * 2)", "is 4294967296, outside the uint range (C# refuses it: CS0220)"),
+    ("@(1 - 3000000000)", "is -2999999999, outside the uint range (C# refuses it: CS0220)"),
+    ("@((long)int.MaxValue * int.MaxValue * int.MaxValue)", "outside the long range (C# refuses it: CS0220)"),
+    ("@((int)3000000000L)", "constant value '3000000000' cannot be converted to a 'int' (C# refuses it: CS0221)"),
+    ("@('a' * int.MaxValue)", "is 208305913759, outside the int range (C# refuses it: CS0220)"),  # a char's code
     ("@(1 / 0)", "division by constant zero (C# refuses it: CS0020)"),
     ("@(5L % 0)", "division by constant zero (C# refuses it: CS0020)"),
 ])
@@ -711,7 +719,9 @@ def test_a_constant_expression_that_overflows_is_refused_at_publish_as_csharp_do
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("@(int.MaxValue - 1 + 1)", 2**31 - 1), ("@(-2147483648)", -(2**31)), ("@(int.MaxValue + 1L)", 2**31),
-    ("@(3000000000 + 3000000000)", 6_000_000_000), ("@(7 / -2 * 2)", -6), ("@(1.0 / 0 > int.MaxValue)", True),
+    ("@(3000000000 + 3000000000L)", 6_000_000_000), ("@(3000000000 + 1)", 3_000_000_001), ("@(-1 + 3000000000)", 2_999_999_999),
+    ("@(int.MinValue % -1)", 0), ("@(long.MinValue % -1L)", 0),  # C# folds these to 0 (they overflow only when run)
+    ("@((long)int.MaxValue + 1)", 2**31), ("@((int)5L)", 5), ("@('a' + 1)", 98), ("@(7 / -2 * 2)", -6), ("@(1.0 / 0 > int.MaxValue)", True),
     ("@(int.MaxValue * 1.0 + 1)", 2147483648.0),  # a double: no integer overflow
     ("@((true ? 1 : 2L) + 2147483647)", 2**31),  # a ?: with a long branch is a long
     ("@{ var x = context.Variables.Count >= 0 ? int.MaxValue : 0L; return x + 1; }", 2**31),
@@ -771,3 +781,44 @@ def test_int_parse_of_null_is_an_argument_null_exception() -> None:
     with pytest.raises(ExpressionRuntimeError, match=re.escape("Value cannot be null. (Parameter 's')")):
         _evaluated("@(int.Parse(null))")
     assert _evaluated("@(Convert.ToInt32(null))") == 0  # Convert is lenient: null is 0
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # found by review: a ?: is a long only when both branches are integers and one is a long
+    ("@(context.Variables.Count >= 0 ? 1.5 : 2L)", 1.5),
+    ("@((context.Variables.Count >= 0 ? JObject.Parse(\"{}\") : 3L).Type.ToString())", "Object"),
+    ("@{ var x = context.Variables.Count >= 0 ? 1 : 2L; x = int.MaxValue; return x + 1; }", 2**31),
+    # a declared foreach type converts each item as C#'s cast does
+    ("@{ foreach (int x in new long[] { 4294967297 }) { return x + 0; } return -1; }", 1),
+    ("@{ foreach (double x in new[] { 1 }) { return x / 2; } return -1; }", 0.5),
+    ("@{ foreach (int x in \"ab\") { return x.ToString(); } return \"\"; }", "97"),
+    # a char literal against a number compares by its code
+    ("@('a' + 1 == 'b')", True), ("@(98 == 'b')", True), ("@('a' + 1 > 'a')", True), ("@('a' < 'b')", True),
+])
+def test_found_by_review_long_branches_foreach_types_and_char_comparisons(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("source", "reason", "limit"), [
+    ("@{ long x = 1.5; return x; }", "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)", False),
+    ("@{ var a = new long[] { 1.5 }; return a[0]; }", "type 'double' to 'long' (C# refuses it: CS0266)", False),
+    ("@{ long x = 1; x = 2.5; return x; }", "type 'double' to 'long' (C# refuses it: CS0266)", False),
+    ("@{ DateTimeOffset d = 5; return d; }", "type 'int' to 'DateTimeOffset' (C# refuses it: CS0029)", False),
+    ('@($"[{1,3u}]")', "alignment must be an int constant, not a uint (C# refuses it: CS0266)", False),
+    ('@($"[{1,2147483648}]")', "alignment must be an int constant, not a uint (C# refuses it: CS0266)", False),
+    ('@($"[{1,5L}]")', "alignment must be an int constant, not a long (C# refuses it: CS0266)", False),
+    ('@($"[{1,true}]")', "alignment must be an int constant, not a bool (C# refuses it: CS0029)", False),
+    ('@($"[{1,null}]")', "alignment must be an int constant, not a null (C# refuses it: CS0037)", False),
+    ('@($"[{1,1000000}]")', "an alignment of 1,000,000 or more is not supported", True),
+])
+def test_found_by_review_what_csharp_does_not_convert_is_refused(source: str, reason: str, limit: bool) -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert reason in caught.value.reason and caught.value.limit is limit
+
+
+def test_found_by_review_a_char_alignment_is_its_code_and_format_widths_are_bounded() -> None:
+    assert _evaluated("@($\"[{1,'a'}]\".Length)") == 2 + 97
+    assert _evaluated('@($"[{1,999999}]".Length)') == 2 + 999_999
+    with pytest.raises(ExpressionRuntimeError, match="Input string was not in a correct format"):
+        _evaluated('@(string.Format("{0,1000000}", 1))')

@@ -175,7 +175,7 @@ def test_locals_are_private_to_each_evaluation() -> None:
 
 @pytest.mark.parametrize(("source", "message"), [
     ("@(JObject.Parse(\"[1]\"))", "Error reading JObject"),
-    ("@((string)JObject.Parse(\"{\\\"a\\\":{}}\")[\"a\"])", "Can not convert Object to string"),
+    ("@((string)JObject.Parse(\"{\\\"a\\\":{}}\")[\"a\"])", "Can not convert Object to String."),
     ("@(context.Request.Body.As<JObject>(true)[\"missing\"].ToString())", "Object reference not set"),
     ("@(new[] { 1 }[3])", "Index was out of range"),
     ("@(1 / (context.Variables.Count - 1))", "Attempted to divide by zero"),
@@ -186,6 +186,8 @@ def test_locals_are_private_to_each_evaluation() -> None:
     ("@((JObject)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'Newtonsoft.Json.Linq.JObject'."),
     ("@((DateTime)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'System.DateTime'."),
     ("@((Guid)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'System.Guid'."),
+    ("@((decimal)context.Variables[\"n\"])", "Unable to cast object of type 'System.Int32' to type 'System.Decimal'."),
+    ("@((long)JObject.Parse(\"{}\"))", "Can not convert Object to Int64."),
     # what APIM runs and the emulator cannot says so, even when it is found only at run time
     ("@(context.Request.Body.As<XDocument>().ToString())",
      "the local emulator does not support Body.As<XDocument>() (APIM does)"),

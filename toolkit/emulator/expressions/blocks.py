@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import library
 from .compiler import Compiled, guard
-from .compiled import converted, converted_type, is_long_form
+from .compiled import converted, converted_type, implicit_refusal, is_long_form
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
 from .errors import CsError, EvaluationFailure, invalid_cast
 from .nodes import (
@@ -123,6 +123,7 @@ class _BlockCompiler:
                 fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
             target = "long" if long_local else converted_type(node.type)
             if target is not None and value is not None:
+                self._check_implicit(value, target, init.pos if init is not None else pos)
                 fn = converted(fn, target, pos)
             slot = self.c.allocate(name, type_, pos)
             if target is not None:
@@ -186,6 +187,8 @@ class _BlockCompiler:
             else:
                 fn = _coerce(self.c, value, type_, node.pos)
             if slot in self.converted_slots:  # x = 5 on a long x: still a long; a DateTime into a DateTimeOffset
+                if node.op == "=":
+                    self._check_implicit(value, self.converted_slots[slot], node.value.pos)
                 fn = converted(fn, self.converted_slots[slot], node.pos)
 
             def set_local(ctx: Any) -> None:
@@ -234,16 +237,22 @@ class _BlockCompiler:
         finally:
             self.loop_depth -= 1
 
+    def _check_implicit(self, value: Compiled, target: str, pos: int) -> None:
+        refusal = implicit_refusal(value.type, target)
+        if refusal is not None:
+            raise self.c.refuse(pos, refusal)
+
     def foreach(self, node: Foreach) -> Stmt:
         items = self.c.value(node.items)
         if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
             raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
-        target = converted_type(node.type)  # foreach (long x in ...): each item converted, as a typed local's value
+        # foreach (long x in ...): C# casts each item to the declared type (explicitly: (int) of a long truncates)
+        target = _FOREACH_CONVERSIONS.get(node.type.name) if node.type is not None else None
         self.c.scopes.append({})
         try:
             slot = self.c.allocate(node.name, _D, node.pos)
             self.iteration_slots.add(slot)
-            if target is not None:
+            if target in ("long", "DateTimeOffset"):
                 self.converted_slots[slot] = target
             body = self._loop_body(node.body)
         finally:
@@ -356,6 +365,9 @@ class _BlockCompiler:
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})
+# A foreach variable's declared type -> the conversion of each item (a type not here: the items as they are).
+_FOREACH_CONVERSIONS = {"long": "long", "Int64": "long", "int": "int", "Int32": "int", "double": "double",
+                        "Double": "double", "DateTimeOffset": "DateTimeOffset"}
 
 
 def _declared_type(name: str) -> CsType | None:

@@ -27,6 +27,7 @@ class Compiled:
     pos: int
     const: object = _NOT_CONSTANT
     path: str | None = None  # set for context.* chains
+    long: bool = False  # a long by its form, though typed dynamic (a ?: with a long branch: see is_long_form)
 
 
 def _constant(value: object, type_: CsType, pos: int) -> Compiled:
@@ -72,13 +73,26 @@ def converted_type(declared: Any) -> str | None:
 
 
 def is_long_form(node: Node, value: Compiled) -> bool:
-    """Whether an expression is a long by its form: a long constant (10L, a literal past the int range) or a cast to
-    (long). (A long computed at run time is a CsLong too, but its static type is dynamic.)"""
-    return type(value.const) is library.CsLong or (isinstance(node, Cast) and node.type.name in LONG_NAMES)
+    """Whether an expression is a long by its form: a long constant (10L, a literal past the int range), a cast to
+    (long), or a ?: of integers with such a branch. (A long computed at run time is a CsLong too, but its static type
+    is dynamic.)"""
+    return (value.long or type(value.const) is library.CsLong
+            or (isinstance(node, Cast) and node.type.name in LONG_NAMES))
+
+
+def implicit_refusal(source: CsType, target: str) -> str | None:
+    """Why C# refuses to store a value of static type ``source`` where ``target`` (see `converted_type`) is declared
+    (None: it converts implicitly, or its type is known only when it runs)."""
+    if source is _T.DOUBLE and target == "long":
+        return "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)"
+    if source in (_T.STRING, _T.BOOL) or (source in (_T.INT, _T.DOUBLE) and target == "DateTimeOffset"):
+        return f"cannot implicitly convert type '{source.value}' to '{target}' (C# refuses it: CS0029)"
+    return None
 
 
 def converted(fn: Fn, target: str, pos: int) -> Fn:
-    """``fn``'s value converted to ``target`` (see `converted_type`), as C#'s implicit conversion does."""
+    """``fn``'s value converted to ``target`` (see `converted_type`) when it runs: a number to a CsLong, a DateTime
+    to a DateTimeOffset. What C# refuses to convert implicitly is refused before (`implicit_refusal`)."""
     return guard(lambda ctx: None if (value := fn(ctx)) is None else library.convert(value, target), pos)
 
 

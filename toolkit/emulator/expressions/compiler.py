@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import library
-from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, format_double, format_value
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, dotnet_name_of, format_double, format_value
 from .dotnet import as_int  # C# int addition is unchecked: it wraps to 32 bits
 from .errors import (
     NULL_REFERENCE,
@@ -55,6 +55,7 @@ from .compiled import (
     guard,
     is_long_form,
 )
+from .constants import ConstantEvaluator, ConstantRefused
 from .dynamic_compiler import DynamicCompiler
 from .views import VIEWS
 
@@ -84,9 +85,10 @@ _DOTNET_TARGET = {_T.STRING: "System.String", _T.INT: "System.Int32", _T.BOOL: "
                   _T.DOUBLE: "System.Double"}  # fmt: skip
 
 
-def checked_cast(fn: Fn, target: CsType, pos: int) -> Fn:
-    """Closure that unboxes an object value to ``target`` the way a C# cast does."""
-    check, name = _CAST_CHECKS[target], _DOTNET_TARGET[target]
+def checked_cast(fn: Fn, target: CsType, pos: int, written: str | None = None) -> Fn:
+    """Closure that unboxes an object value to ``target`` the way a C# cast does; ``written``: the type as the cast
+    names it ((decimal) computes as a double, but its failure names System.Decimal)."""
+    check, name = _CAST_CHECKS[target], dotnet_name_of(written) if written else _DOTNET_TARGET[target]
 
     def run(ctx: Any) -> object:
         value = fn(ctx)
@@ -119,6 +121,7 @@ class Compiler(DynamicCompiler):
         self.scopes: list[dict[str, tuple[int, CsType]]] = []  # locals of @{ } blocks and lambda parameters
         self.slot_count = 0
         self.returns: list[Compiled] = []
+        self.constants = ConstantEvaluator(self.is_char_literal)
         self._dispatch: dict[type, Callable[[Any], Compiled]] = {
             Literal: self._literal, Name: self._name, Member: self._member, Call: self._call,
             Index: self._index, Cast: self._cast, Unary: self._unary, Binary: self._binary,
@@ -402,6 +405,9 @@ class Compiler(DynamicCompiler):
                               "supported: " + ", ".join(f"({n})" for n in sorted(library.CAST_NAMES)))
         if target is _T.STRING and self.is_char_text(node.operand):
             raise self.refuse(node.pos, "cannot cast a char to (string) (C#: CS0030)", "use .ToString()")
+        constant = self._integer_constant(node)  # (int)3000000000L is refused, (long)int.MaxValue a long constant
+        if constant is not None:
+            return constant
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
         if (name in LONG_NAMES or name in ("char", "Char")) and (src in NUMERIC or src in (_D, _T.OBJECT)) or (
@@ -414,7 +420,7 @@ class Compiler(DynamicCompiler):
         if target is None:
             raise self.refuse(pos, f"cannot cast {src} to ({name})")
         if src is _T.OBJECT:
-            return Compiled(checked_cast(fn, target, pos), target, pos)
+            return Compiled(checked_cast(fn, target, pos, name), target, pos)
         if target is _T.DOUBLE and src in NUMERIC:
             return self._fold(Compiled(lambda ctx: None if (v := fn(ctx)) is None else float(v), _T.DOUBLE, pos), operand)
         if src is _T.INT and target is _T.INT and operand.const is _NOT_CONSTANT:
@@ -432,7 +438,9 @@ class Compiler(DynamicCompiler):
         if node.op == "-":
             if operand.type not in NUMERIC and operand.type is not _D:
                 raise self.refuse(node.pos, f"unary minus cannot be applied to {operand.type}")
-            self._check_constant(node)
+            constant = self._integer_constant(node)
+            if constant is not None:
+                return constant
             return self._fold(Compiled(guard(lambda ctx: library.arithmetic("-", 0, fn(ctx)), node.pos),
                                        operand.type, node.pos), operand)
         if operand.type is _D:
@@ -457,6 +465,9 @@ class Compiler(DynamicCompiler):
             fn: Fn = (lambda ctx: lf(ctx) and rf(ctx)) if node.op == "&&" else (lambda ctx: lf(ctx) or rf(ctx))
             return self._fold(Compiled(fn, _T.BOOL, node.pos), left, right)
         if node.op in ("+", "-", "*", "/", "%"):
+            constant = self._integer_constant(node)  # C# computes it now, checked
+            if constant is not None:
+                return constant
             with_chars = self._char_arithmetic(node, left, right)
             if with_chars is not None:
                 return with_chars
@@ -464,8 +475,11 @@ class Compiler(DynamicCompiler):
             return self._plus(node, left, right)
         if node.op in ("-", "*", "/", "%"):
             return self._arithmetic(node, left, right)
-        if _D in (left.type, right.type):
-            lf, rf, op = left.fn, right.fn, node.op
+        left_char, right_char = self.is_char_literal(node.left), self.is_char_literal(node.right)
+        if _D in (left.type, right.type) or (left_char and right_char) or (
+                (left_char or right_char) and NUMERIC & {left.type, right.type}):
+            lf = _char_constant(left) if left_char else left.fn  # 'a' + 1 > 'a': a char literal compares by its code
+            rf, op = _char_constant(right) if right_char else right.fn, node.op
             return Compiled(guard(lambda ctx: library.compare(op, lf(ctx), rf(ctx)), node.pos), _T.BOOL, node.pos)
         if left.type not in NUMERIC or right.type not in NUMERIC:
             raise self.refuse(
@@ -506,7 +520,9 @@ class Compiler(DynamicCompiler):
             left, right = self._as_value(left), self._as_value(right)
         elif _T.NAMESPACE in (left.type, right.type) or _T.STATIC in (left.type, right.type):
             left, right = self._as_value(left), self._as_value(right)
-        if _D in (left.type, right.type) or {left.type, right.type} == {_T.OBJECT, _T.STRING}:
+        chars = self.is_char_literal(node.left) or self.is_char_literal(node.right)
+        if (_D in (left.type, right.type) or {left.type, right.type} == {_T.OBJECT, _T.STRING}
+                or (chars and (left.type in NUMERIC or right.type in NUMERIC))):
             lf, rf, negate = left.fn, right.fn, node.op == "!="
             if self.is_char_literal(node.left):  # 'a' + 1 == 'b': the literal is a char (its code against numbers)
                 lf = _char_constant(left)
@@ -545,29 +561,23 @@ class Compiler(DynamicCompiler):
                               _cast_hint(left) or _cast_hint(right))
         result = _D if _D in types else (_T.INT if types == {_T.INT} else _T.DOUBLE)
         lf, rf, op = left.fn, right.fn, node.op
-        self._check_constant(node)
         return self._fold(Compiled(guard(lambda ctx: library.arithmetic(op, lf(ctx), rf(ctx)), node.pos), result,
                                    node.pos), left, right)
 
-    def _check_constant(self, node: Binary | Unary) -> None:
-        """C# computes an integer expression of constants (literals, ``int.MaxValue``, ...) when it compiles it, in
-        checked mode: where it overflows, or divides by zero, APIM refuses the policy (CS0220, CS0020). The same
-        expression with a variable in it wraps when it runs (unchecked), as it does here."""
-        operands = [_constant_integer(n) for n in ((node.left, node.right) if isinstance(node, Binary) else (node.operand,))]
-        if None in operands or node.op not in _EXACT:
-            return
-        values = [value for value, _ in operands]  # type: ignore[misc]
-        if node.op in ("/", "%") and values[-1] == 0:
-            raise self.refuse(node.pos, "division by constant zero (C# refuses it: CS0020)")
-        exact = _EXACT[node.op](*values) if len(values) == 2 else -values[0]  # a Unary is a minus
-        long = any(is_long for _, is_long in operands)  # type: ignore[misc]
-        low, high = _LONG_RANGE if long else _INT_RANGE
-        if not low <= exact <= high:
-            raise self.refuse(node.pos, f"the operation overflows at compile time: this constant expression is "
-                                        f"{exact}, outside the {'long' if long else 'int'} range (C# refuses it: CS0220)")
+    def _integer_constant(self, node: Node) -> Compiled | None:
+        """``node`` compiled as the integer constant C# computes when it compiles it (see `constants`: refused where
+        C# refuses it), or None when C# does not read it as one."""
+        try:
+            found = self.constants.of(node)
+        except ConstantRefused as refused:
+            raise self.refuse(refused.pos, refused.message) from None
+        if found is None:
+            return None
+        if found.kind == "int":
+            return _constant(found.value, _T.INT, node.pos)
+        return _constant(library.CsLong(found.value), _D, node.pos)  # a uint or a long: 64-bit arithmetic
 
     def _plus(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
-        self._check_constant(node)
         lf, rf = left.fn, right.fn
         types = (left.type, right.type)
         if _D in types and _T.STRING not in types:
@@ -597,9 +607,13 @@ class Compiler(DynamicCompiler):
         if result is None:
             raise self.refuse(node.pos, f"the branches of ?: have incompatible types {then.type} and {other.type}")
         cf, tf, of = cond.fn, _widen(then, result), _widen(other, result)
-        if is_long_form(node.then, then) or is_long_form(node.otherwise, other):  # flag ? 1 : 2L is a long
+        longs = [is_long_form(n, c) for n, c in ((node.then, then), (node.otherwise, other))]
+        # flag ? 1 : 2L is a long (both integers, one a long); flag ? 1.5 : 2L stays a double
+        long = any(longs) and all(is_long or c.type is _T.INT for is_long, c in zip(longs, (then, other), strict=True))
+        if long:
             tf, of = converted(tf, "long", node.then.pos), converted(of, "long", node.otherwise.pos)
-        return self._fold(Compiled(lambda ctx: tf(ctx) if cf(ctx) else of(ctx), result, node.pos), cond, then, other)
+        return self._fold(Compiled(lambda ctx: tf(ctx) if cf(ctx) else of(ctx), result, node.pos, long=long),
+                          cond, then, other)
 
 
 # -- helpers shared by the compile methods ---------------------------------------------------------
@@ -640,58 +654,6 @@ def _assignable(source: CsType, target: CsType) -> bool:
 
 def _long_zero(ctx: Any) -> object:
     return library.CsLong(0)
-
-
-# An integer operator's exact result, as C#'s checked constant evaluation computes it (division truncates toward 0).
-_EXACT: dict[str, Callable[..., int]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
-    "%": lambda a, b: abs(a) % abs(b) * (1 if a >= 0 else -1),
-}
-_INT_RANGE = (-(1 << 31), (1 << 31) - 1)
-_LONG_RANGE = (-(1 << 63), (1 << 63) - 1)
-_CONSTANT_FIELDS = {  # "int.MaxValue" -> (value, whether it is a long)
-    f"{name}.{field}": (value, long)
-    for names, (low, high), long in ((("int", "Int32", "System.Int32"), _INT_RANGE, False),
-                                     (("long", "Int64", "System.Int64"), _LONG_RANGE, True))
-    for name in names for field, value in (("MinValue", low), ("MaxValue", high))
-}
-
-
-def _constant_integer(node: Node) -> tuple[int, bool] | None:
-    """(exact value, whether it is a long) of an integer expression C# reads as a constant: integer literals,
-    ``int``/``long``'s ``MaxValue`` and ``MinValue``, unary minus and arithmetic on those, and ``true ? a : b`` of
-    those; None for anything else.
-    (The compiler's folding reaches further, into calls on constants, which C# computes only when they run.)"""
-    if isinstance(node, Literal):
-        value = node.value
-        return (int(value), type(value) is library.CsLong) if type(value) in (int, library.CsLong) else None  # type: ignore[call-overload]
-    if isinstance(node, Member):
-        return _CONSTANT_FIELDS.get(f"{_dotted(node.target)}.{node.name}")
-    if isinstance(node, Unary) and node.op == "-":
-        inner = _constant_integer(node.operand)
-        return None if inner is None else (-inner[0], inner[1])
-    if isinstance(node, Conditional) and isinstance(node.condition, Literal) and type(node.condition.value) is bool:
-        then, otherwise = _constant_integer(node.then), _constant_integer(node.otherwise)
-        if then is None or otherwise is None:
-            return None
-        return (then if node.condition.value else otherwise)[0], then[1] or otherwise[1]
-    if isinstance(node, Binary) and node.op in _EXACT:
-        left, right = _constant_integer(node.left), _constant_integer(node.right)
-        if left is None or right is None or (node.op in ("/", "%") and right[0] == 0):
-            return None
-        return _EXACT[node.op](left[0], right[0]), left[1] or right[1]
-    return None
-
-
-def _dotted(node: Node) -> str:
-    """``System.Int32`` of a chain of names and members ("" when it is anything else)."""
-    if isinstance(node, Name):
-        return node.ident
-    if isinstance(node, Member):
-        head = _dotted(node.target)
-        return f"{head}.{node.name}" if head else ""
-    return ""
 
 
 def _char_constant(literal: Compiled) -> Fn:

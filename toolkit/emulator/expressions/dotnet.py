@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .cstypes import LONG_NAMES, CsChar, CsLong, dotnet_type_name, format_value
+from .cstypes import LONG_NAMES, CsChar, CsLong, dotnet_name_of, dotnet_type_name, format_value
 from .dates import CsDateTimeOffset, to_offset
 from .errors import CsError, emulator_limit, invalid_cast
 from .formatting import format_datetime, format_number, timespan_text
@@ -323,7 +323,7 @@ def convert(value: Any, target: str) -> Any:
     if isinstance(value, JValue):
         return _convert_jvalue(value, target)
     if isinstance(value, JToken) and (target in _VALUE_TYPES or target in ("string", "String")):
-        raise CsError(f"Can not convert {value.type_name} to {target}.")
+        raise CsError(f"Can not convert {value.type_name} to {_newtonsoft_name(target)}.")
     if value is None:
         if target in _VALUE_TYPES:
             raise CsError(NULL_REFERENCE)
@@ -388,7 +388,7 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
         return None if v is None else (token.to_string() if not isinstance(v, str) else v)
     if v is None:
         if target in _VALUE_TYPES:
-            raise CsError("Can not convert Null to " + target + ".")
+            raise CsError(f"Can not convert Null to {_newtonsoft_name(target)}.")
         return None
     try:
         if target in ("bool", "Boolean", "bool?"):
@@ -409,7 +409,7 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
             return to_offset(v) if isinstance(v, datetime) else _parse_date(str(v), offset=True)
     except (KeyError, ValueError):
         raise CsError(f"Could not convert string to {target}: {v}.") from None
-    raise CsError(f"Can not convert {token.type_name} to {target}.")
+    raise CsError(f"Can not convert {token.type_name} to {_newtonsoft_name(target)}.")
 
 
 def convert_to_integer(value: Any, bits: int = 32) -> int:
@@ -595,9 +595,16 @@ def display(value: Any) -> str:
     return str(value)  # Guid: lower-case with dashes, like .NET
 
 
+def _newtonsoft_name(target: str) -> str:
+    """The type name in Newtonsoft's conversion errors ("Can not convert Object to Int64."): the CLR's short name."""
+    return dotnet_name_of(target.rstrip("?")).rsplit(".", 1)[-1]
+
+
 def format_item(value: Any, fmt: str | None, width: int = 0) -> str:
     """One composite-format item, ``{value,width:fmt}`` in string.Format or an interpolated string: null is empty
     text; padded with spaces to ``width`` on the left, or to ``-width`` on the right."""
+    if abs(width) >= 1_000_000:  # .NET's limit (StringBuilder.AppendFormat): FormatException
+        raise CsError("Input string was not in a correct format.")
     text = "" if value is None else to_string(value, fmt) if fmt else display(value)
     return text.rjust(width) if width >= 0 else text.ljust(-width)
 

@@ -12,7 +12,7 @@ import inspect
 from typing import Any
 
 from . import library
-from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, guard
+from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, guard, implicit_refusal
 from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
 from .errors import NULL_REFERENCE, EvaluationFailure
 from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder, TypeTest
@@ -189,10 +189,14 @@ class DynamicCompiler:
         if node.fields is not None:
             fields = [(name, self.value(value).fn) for name, value in node.fields]
             return Compiled(lambda ctx: library.AnonymousObject((k, f(ctx)) for k, f in fields), _D, node.pos)
-        items = [self.value(a).fn for a in node.args]
+        values = [self.value(a) for a in node.args]
+        items = [v.fn for v in values]
         if node.array:  # new long[] { ... }: the items converted as a long local's value is
             target = converted_type(node.type)
             if target is not None:
+                for value in values:
+                    if (refusal := implicit_refusal(value.type, target)) is not None:
+                        raise self.refuse(value.pos, refusal)
                 items = [converted(fn, target, a.pos) for fn, a in zip(items, node.args, strict=True)]
             return Compiled(lambda ctx: library.CsList(f(ctx) for f in items), _D, node.pos)
         assert node.type is not None

@@ -16,10 +16,11 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Literal(Node):
-    """`42`, `1.5`, `"text"`, `true`, `null`."""
+    """`42`, `1.5`, `"text"`, `true`, `null`; ``kind``: an integer literal's C# type ("int", "uint" or "long")."""
 
     value: object
     type: CsType
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,8 +310,8 @@ class Parser:
                     raise self.refuse(pos, f"integer literal {tok.text} is a ulong: ulong values are not supported",
                                       limit=True)
                 raise self.refuse(pos, f"integer literal {tok.text} is outside the ulong range (C#: CS1021)")
-            return Literal(pos, CsLong(value), CsType.DYNAMIC)
-        return Literal(pos, value, CsType.INT)
+            return Literal(pos, CsLong(value), CsType.DYNAMIC, _integer_kind(tok, negative))
+        return Literal(pos, value, CsType.INT, _integer_kind(tok, negative))
 
     def postfix(self, node: Node) -> Node:
         while True:
@@ -459,17 +459,28 @@ class Parser:
         sign = -1 if self.at_op("-") else 1
         if sign < 0:
             self.advance()
-        number = self.peek()
-        if number.kind == "eof":
-            raise self.unexpected(number, "an alignment")
-        if number.kind in _NOT_INT_CONSTANT:
-            raise self.refuse(number.pos, f"an interpolation hole's alignment must be an int constant, not a "
-                                          f"{number.kind} (C# refuses it: {_NOT_INT_CONSTANT[number.kind]})")
-        if number.kind != "int":
-            raise self.refuse(number.pos, "the alignment of an interpolation hole is taken as an integer literal here",
-                              "write {value,10} or {value,-10}", limit=True)
+        token = self.peek()
+        if token.kind == "eof":
+            raise self.unexpected(token, "an alignment")
         self.advance()
-        return sign * int(number.value)  # type: ignore[call-overload]
+        if token.kind == "string" and token.text.startswith("'"):  # a char converts to int: its code
+            width = ord(token.value)  # type: ignore[arg-type]
+        elif token.kind == "int" and _integer_kind(token, sign < 0) == "int":
+            width = int(token.value)  # type: ignore[call-overload]
+        elif token.kind in ("int", "long", "double", "string", "interp") or token.text in ("true", "false", "null"):
+            what = ("bool" if token.text in ("true", "false") else "null" if token.text == "null"
+                    else _integer_kind(token, sign < 0) if token.kind == "int" else "string" if token.kind == "interp"
+                    else token.kind)
+            code = "CS0037" if what == "null" else "CS0266" if what in ("uint", "long", "double") else "CS0029"
+            raise self.refuse(token.pos, f"an interpolation hole's alignment must be an int constant, not a {what} "
+                                         f"(C# refuses it: {code})")
+        else:
+            raise self.refuse(token.pos, "the alignment of an interpolation hole is taken as an integer literal here",
+                              "write {value,10} or {value,-10}", limit=True)
+        if width >= MAX_ALIGNMENT:
+            raise self.refuse(token.pos, f"an alignment of {MAX_ALIGNMENT:,} or more is not supported",
+                              "String.Format refuses such a width (FormatException)", limit=True)
+        return sign * width
 
     # -- types (speculative: `<` may be less-than, `(` may be a parenthesis) --------------------
 
@@ -554,8 +565,23 @@ def parse(source: str) -> Node:
     return node
 
 
-# Literals C# cannot convert to int implicitly, and its error for each.
-_NOT_INT_CONSTANT = {"double": "CS0266", "long": "CS0266", "string": "CS0029", "interp": "CS0029"}
+# The widest alignment taken: .NET's String.Format refuses 1,000,000 and more (FormatException); one built
+# anyway would hold the emulator's memory.
+MAX_ALIGNMENT = 1_000_000
+
+
+def _integer_kind(tok: Token, negative: bool) -> str:
+    """An integer literal's C# type: the first of int, uint and long that holds it, unless its suffix says (U: a uint,
+    L: a long); negated, a uint is a long (C#'s unary minus on a uint). A ulong is refused before this."""
+    suffix, value = tok.text.lower()[-2:], tok.value  # no hexadecimal digit is an l or a u
+    if "l" in suffix or value > 2**32 - 1:  # type: ignore[operator]
+        return "long"
+    if "u" not in suffix and value <= 2**31 - 1:  # type: ignore[operator]
+        return "int"
+    if not negative:
+        return "uint"
+    int_min = value == 2**31 and "u" not in suffix and tok.text[:2].lower() not in ("0x", "0b")  # -2147483648
+    return "int" if int_min else "long"
 
 
 def _deepest(root: Node) -> Node | None:

@@ -1,0 +1,136 @@
+"""C#'s constant expressions of integers: their exact value and C# type, checked as C# checks them when it compiles.
+
+C# computes an expression of constants (integer and char literals, ``int.MaxValue`` and its kin, casts, unary minus,
+``+ - * / %`` and ``true ? a : b`` of those) at compile time, in checked mode: where one overflows its type, APIM
+refuses the policy (CS0220), and so for a division by constant zero (CS0020) and a cast of a constant its target cannot
+hold (CS0221). The same arithmetic with a value in it is unchecked at run time and wraps; that is the runtime's, not
+this module's. The compiler folds further (into calls on constants), which C# does only when the expression runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .nodes import Binary, Cast, Conditional, Literal, Member, Name, Node, Unary
+
+RANGES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1), "long": (-(1 << 63), (1 << 63) - 1)}
+_TYPE_NAMES = {"int": "int", "Int32": "int", "System.Int32": "int", "uint": "uint", "UInt32": "uint",
+               "System.UInt32": "uint", "long": "long", "Int64": "long", "System.Int64": "long"}
+# An integer operator's exact result, as C# computes a constant (division truncates toward 0; a remainder has the
+# dividend's sign, and MinValue % -1 is 0: it overflows only when it runs).
+_EXACT: dict[str, Callable[[int, int], int]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
+    "%": lambda a, b: abs(a) % abs(b) * (1 if a >= 0 else -1),
+}
+
+
+class IntegerConstant(NamedTuple):
+    value: int
+    kind: str  # its C# type: "int", "uint" or "long"
+
+
+class ConstantRefused(Exception):
+    """C# refuses this constant expression when it compiles it: ``message`` at source offset ``pos``."""
+
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+class ConstantEvaluator:
+    """The integer constants of one expression's nodes, each computed once. ``is_char_literal(node)``: whether a
+    string literal node is written as a char ('a'), which C# reads as its code in arithmetic."""
+
+    def __init__(self, is_char_literal: Callable[[Node], bool]) -> None:
+        self._is_char_literal = is_char_literal
+        self._known: dict[int, IntegerConstant | None] = {}
+
+    def of(self, node: Node) -> IntegerConstant | None:
+        """``node``'s value and type if C# reads it as an integer constant, else None; ConstantRefused where C#
+        refuses it."""
+        key = id(node)
+        if key not in self._known:
+            self._known[key] = self._evaluate(node)
+        return self._known[key]
+
+    def _evaluate(self, node: Node) -> IntegerConstant | None:
+        if isinstance(node, Literal):
+            if node.kind:
+                return IntegerConstant(int(node.value), node.kind)  # type: ignore[call-overload]
+            if isinstance(node.value, str) and len(node.value) == 1 and self._is_char_literal(node):
+                return IntegerConstant(ord(node.value), "int")  # a char takes part in arithmetic as an int
+            return None
+        if isinstance(node, Member) and node.name in ("MinValue", "MaxValue"):
+            kind = _TYPE_NAMES.get(_dotted(node.target))
+            return None if kind is None else IntegerConstant(RANGES[kind][node.name == "MaxValue"], kind)
+        if isinstance(node, Cast):
+            return self._cast(node)
+        if isinstance(node, Unary) and node.op in ("-", "+"):
+            inner = self.of(node.operand)
+            if inner is None or node.op == "+":
+                return inner
+            return _checked(node, -inner.value, "long" if inner.kind == "uint" else inner.kind)  # -uint is a long
+        if isinstance(node, Conditional):
+            return self._conditional(node)
+        if isinstance(node, Binary) and node.op in _EXACT:
+            left, right = self.of(node.left), self.of(node.right)
+            if left is None or right is None:
+                return None
+            if node.op in ("/", "%") and right.value == 0:
+                raise ConstantRefused(node.pos, "division by constant zero (C# refuses it: CS0020)")
+            return _checked(node, _EXACT[node.op](left.value, right.value), _promoted(left, right))
+        return None
+
+    def _cast(self, node: Cast) -> IntegerConstant | None:
+        kind = _TYPE_NAMES.get(node.type.name)
+        inner = self.of(node.operand) if kind is not None else None
+        if inner is None or kind is None:
+            return None
+        low, high = RANGES[kind]
+        if not low <= inner.value <= high:
+            raise ConstantRefused(node.pos, f"constant value '{inner.value}' cannot be converted to a '{kind}' (C# "
+                                            "refuses it: CS0221)")
+        return IntegerConstant(inner.value, kind)
+
+    def _conditional(self, node: Conditional) -> IntegerConstant | None:
+        condition = node.condition
+        if not (isinstance(condition, Literal) and type(condition.value) is bool):
+            return None
+        then, otherwise = self.of(node.then), self.of(node.otherwise)
+        if then is None or otherwise is None:
+            return None
+        return IntegerConstant((then if condition.value else otherwise).value, _promoted(then, otherwise))
+
+
+def _promoted(left: IntegerConstant, right: IntegerConstant) -> str:
+    """The type C# computes a binary operator of two integer constants in: long if either is one; uint for two
+    uints, or a uint and an int constant that a uint holds (C# converts such a constant); long for a uint and a
+    negative int; else int."""
+    kinds = {left.kind, right.kind}
+    if "long" in kinds:
+        return "long"
+    if kinds == {"uint", "int"}:
+        signed = left if left.kind == "int" else right
+        return "uint" if signed.value >= 0 else "long"
+    return "uint" if kinds == {"uint"} else "int"
+
+
+def _checked(node: Node, value: int, kind: str) -> IntegerConstant:
+    low, high = RANGES[kind]
+    if not low <= value <= high:
+        raise ConstantRefused(node.pos, f"the operation overflows at compile time: this constant expression is "
+                                        f"{value}, outside the {kind} range (C# refuses it: CS0220)")
+    return IntegerConstant(value, kind)
+
+
+def _dotted(node: Node) -> str:
+    """``System.Int32`` of a chain of names and members ("" when it is anything else)."""
+    if isinstance(node, Name):
+        return node.ident
+    if isinstance(node, Member):
+        head = _dotted(node.target)
+        return f"{head}.{node.name}" if head else ""
+    return ""
