@@ -82,6 +82,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "cstypes": ("toolkit/emulator/expressions/cstypes.py", EXPRESSION_TESTS),
     "dates": ("toolkit/emulator/expressions/dates.py", EXPRESSION_TESTS),
     "lexer": ("toolkit/emulator/expressions/lexer.py", EXPRESSION_TESTS),
+    "constants": ("toolkit/emulator/expressions/constants.py", EXPRESSION_TESTS),
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
         "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
         "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),
