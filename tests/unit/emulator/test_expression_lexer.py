@@ -329,3 +329,18 @@ def test_a_hole_comment_closed_only_past_the_end_offset_is_unterminated() -> Non
 
 def test_a_verbatim_interpolated_string_is_refused_with_its_own_words() -> None:
     assert refusal('$@"a{1}"').reason == 'verbatim interpolated strings ($@"...") are not supported'
+
+
+@pytest.mark.parametrize(("source", "holes"), [
+    # an interpolated string inside a hole ends at its own closing quote: its holes, escapes and doubled braces
+    # are its own (a quoted brace in its hole does not end the outer hole)
+    ('$"[{$"{"}"}"}]"', ("[", (4, 12), "]")),
+    ('$"{$"a{1:D2}b\\"c{{"}x"', ((3, 19), "x")),
+])
+def test_an_interpolated_string_in_a_hole_ends_at_its_own_quote(source: str, holes: tuple) -> None:
+    assert tokenize(source)[0].value == holes
+
+
+@pytest.mark.parametrize("source", ['$"{$"{x:N"', '$"{$"{x"', '$"{$"ab'])
+def test_an_unterminated_interpolated_string_in_a_hole_is_refused(source: str) -> None:
+    assert refusal(source).reason == "unterminated interpolation hole in an interpolated string"

@@ -85,6 +85,7 @@ EVALUATED: list[tuple[str, Any]] = [
     ("@($\"[{context.Request.Method,6}][{7,-4:D2}][{(string)null,2}][{\"long text\",3}]\")",
      "[  POST][07  ][  ][long text]"),
     ("@($\"{Math.Max(1, 2),3}|{1 /* } */}\")", "  2|1"),
+    ("@($\"[{$\"{\"}\"}\"}]\")", "[}]"),  # an interpolated string in a hole, with a quoted brace in its own hole
     ("@(\"a/b/c\".Split('/')[1])", "b"),
     ("@(\"a-model/x\".Split(new[] { \"model/\" }, 2, StringSplitOptions.None)[1])", "x"),
     ("@(@\"C:\\dir\")", "C:\\dir"),

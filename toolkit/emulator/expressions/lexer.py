@@ -317,7 +317,9 @@ class _Lexer:
         while i < self.end:
             c = src[i]
             if c == '"' or c == "'":
-                close = self._literal_end(i, verbatim=c == '"' and src[i - 1 : i] == "@")
+                nested = c == '"' and src[i - 1 : i] == "$"  # an interpolated string in the hole: its own holes
+                close = self._interpolated_end(i) if nested else self._literal_end(
+                    i, verbatim=c == '"' and src[i - 1 : i] == "@")
                 if close < 0:
                     break
                 i = close + 1
@@ -342,6 +344,25 @@ class _Lexer:
                 return i
             i += 1
         raise self.refuse(i - 1, "unterminated interpolation hole in an interpolated string")
+
+    def _interpolated_end(self, i: int) -> int:
+        """Offset of the quote closing the interpolated string whose opening quote is at ``i`` (-1: none)."""
+        src = self.source
+        i += 1
+        while i < self.end:
+            if src[i] == "\\" or src.startswith("{{", i) or src.startswith("}}", i):
+                i += 2
+                continue
+            if src[i] == "{":
+                i = self._hole_end(i + 1)
+                if src[i] == ":":
+                    i = src.find("}", i, self.end)
+                    if i < 0:
+                        return -1
+            elif src[i] == '"':
+                return i
+            i += 1
+        return -1
 
     def _literal_end(self, i: int, *, verbatim: bool) -> int:
         """Offset of the quote closing the string or char literal whose opening quote is at ``i`` (-1: none): a
