@@ -68,10 +68,10 @@ class ConstantEvaluator:
             return None if kind is None else IntegerConstant(RANGES[kind][node.name == "MaxValue"], kind)
         if isinstance(node, Cast):
             return self._cast(node)
-        if isinstance(node, Unary) and node.op in ("-", "+"):
+        if isinstance(node, Unary) and node.op == "-":
             inner = self.of(node.operand)
-            if inner is None or node.op == "+":
-                return inner
+            if inner is None:
+                return None
             return _checked(node, -inner.value, "long" if inner.kind == "uint" else inner.kind)  # -uint is a long
         if isinstance(node, Conditional):
             return self._conditional(node)
@@ -86,8 +86,10 @@ class ConstantEvaluator:
 
     def _cast(self, node: Cast) -> IntegerConstant | None:
         kind = _TYPE_NAMES.get(node.type.name)
-        inner = self.of(node.operand) if kind is not None else None
-        if inner is None or kind is None:
+        if kind is None:
+            return None
+        inner = self.of(node.operand)
+        if inner is None:
             return None
         low, high = RANGES[kind]
         if not low <= inner.value <= high:
@@ -127,10 +129,9 @@ def _checked(node: Node, value: int, kind: str) -> IntegerConstant:
 
 
 def _dotted(node: Node) -> str:
-    """``System.Int32`` of a chain of names and members ("" when it is anything else)."""
+    """``System.Int32`` of a chain of names and members (another expression gives no type's name)."""
     if isinstance(node, Name):
         return node.ident
     if isinstance(node, Member):
-        head = _dotted(node.target)
-        return f"{head}.{node.name}" if head else ""
+        return f"{_dotted(node.target)}.{node.name}"  # from anything but names, ".x": no type's name
     return ""
