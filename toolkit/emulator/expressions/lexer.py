@@ -350,15 +350,11 @@ class _Lexer:
         src = self.source
         i += 1
         while i < self.end:
-            if src[i] == "\\" or src.startswith("{{", i) or src.startswith("}}", i):
+            if src[i] == "\\" or src.startswith("{{", i):
                 i += 2
                 continue
-            if src[i] == "{":
+            if src[i] == "{":  # a hole: to its '}' or its format's ':' (a format holds no quote or brace)
                 i = self._hole_end(i + 1)
-                if src[i] == ":":
-                    i = src.find("}", i, self.end)
-                    if i < 0:
-                        return -1
             elif src[i] == '"':
                 return i
             i += 1
