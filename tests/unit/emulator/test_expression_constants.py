@@ -36,6 +36,10 @@ def constant(source: str) -> IntegerConstant | None:
     ("@((long)int.MaxValue * 2)", 2 * (2**31 - 1), "long"), ("@((int)2147483647L)", 2**31 - 1, "int"),
     ("@((int)-2147483648L)", -(2**31), "int"), ("@((uint)5)", 5, "uint"),
     ("@(true ? 1 : 2L)", 1, "long"), ("@(false ? 1 : 2)", 2, "int"),
+    # a comparison of constants is a constant condition
+    ("@(1 == 1 ? 5 : 6L)", 5, "long"), ("@(1 != 1 ? 5 : 6)", 6, "int"), ("@(1 < 2 ? 5 : 6)", 5, "int"),
+    ("@(2 < 2 ? 5 : 6)", 6, "int"), ("@(2 <= 2 ? 5 : 6)", 5, "int"), ("@(2 > 2 ? 5 : 6)", 6, "int"),
+    ("@(2 >= 3 ? 5 : 6)", 6, "int"), ("@(3 >= 3 ? 5 : 6)", 5, "int"), ("@(3 > 2 ? 5 : 6)", 5, "int"),
 ])
 def test_an_integer_constant_has_its_exact_value_and_csharp_type(source: str, value: int, kind: str) -> None:
     assert constant(source) == (value, kind)
@@ -44,7 +48,7 @@ def test_an_integer_constant_has_its_exact_value_and_csharp_type(source: str, va
 @pytest.mark.parametrize("source", [
     "@(1.5)", '@("a")', "@(x + 1)", "@(true ? 1 : x)", "@(true ? x : 1)", "@(x ? 1 : 2)",
     "@(double.MaxValue)", "@(Foo.MaxValue)", "@(f().Int32.MaxValue)", "@((double)5)", "@((int)x)", "@(-x)",
-    "@(1 == 1)", "@(1 > 0 ? 1 : 2)",
+    "@(1 == 1)", "@(x == 1 ? 1 : 2)", "@(1.5 > 1 ? 1 : 2)", "@(1 == x ? 1 : 2)", "@(\"a\" ? 1 : 2)",
 ])
 def test_anything_else_is_not_an_integer_constant(source: str) -> None:
     assert constant(source) is None

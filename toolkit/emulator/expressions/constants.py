@@ -1,9 +1,9 @@
 """C#'s constant expressions of integers: their exact value and C# type, checked as C# checks them when it compiles.
 
 C# computes an expression of constants (integer and char literals, ``int.MaxValue`` and its kin, casts, unary minus,
-``+ - * / %`` and ``true ? a : b`` of those) at compile time, in checked mode: where one overflows its type, APIM
-refuses the policy (CS0220), and so for a division by constant zero (CS0020) and a cast of a constant its target cannot
-hold (CS0221). The same arithmetic with a value in it is unchecked at run time and wraps; that is the runtime's, not
+``+ - * / %`` and ``c ? a : b`` of those, where ``c`` is true, false or a comparison of them) at compile time, in
+checked mode: where one overflows its type, APIM refuses the policy (CS0220), and so for a division by constant zero
+(CS0020) and a cast of a constant its target cannot hold (CS0221). The same arithmetic with a value in it is unchecked at run time and wraps; that is the runtime's, not
 this module's. The compiler folds further (into calls on constants), which C# does only when the expression runs.
 """
 
@@ -23,6 +23,12 @@ _EXACT: dict[str, Callable[[int, int], int]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
     "%": lambda a, b: abs(a) % abs(b) * (1 if a >= 0 else -1),
+}
+
+
+_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
 }
 
 
@@ -98,13 +104,23 @@ class ConstantEvaluator:
         return IntegerConstant(inner.value, kind)
 
     def _conditional(self, node: Conditional) -> IntegerConstant | None:
-        condition = node.condition
-        if not (isinstance(condition, Literal) and type(condition.value) is bool):
+        condition = self._boolean(node.condition)
+        if condition is None:
             return None
         then, otherwise = self.of(node.then), self.of(node.otherwise)
         if then is None or otherwise is None:
             return None
-        return IntegerConstant((then if condition.value else otherwise).value, _promoted(then, otherwise))
+        return IntegerConstant((then if condition else otherwise).value, _promoted(then, otherwise))
+
+    def _boolean(self, node: Node) -> bool | None:
+        """A constant condition: ``true``, ``false``, or a comparison of integer constants (``1 == 1``)."""
+        if isinstance(node, Literal):
+            return node.value if type(node.value) is bool else None
+        if isinstance(node, Binary) and node.op in _COMPARISONS:
+            left, right = self.of(node.left), self.of(node.right)
+            if left is not None and right is not None:
+                return _COMPARISONS[node.op](left.value, right.value)
+        return None
 
 
 def _promoted(left: IntegerConstant, right: IntegerConstant) -> str:
