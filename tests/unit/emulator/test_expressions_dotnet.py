@@ -792,6 +792,9 @@ def test_int_parse_of_null_is_an_argument_null_exception() -> None:
     ("@{ foreach (int x in new long[] { 4294967297 }) { return x + 0; } return -1; }", 1),
     ("@{ foreach (double x in new[] { 1 }) { return x / 2; } return -1; }", 0.5),
     ("@{ foreach (int x in \"ab\") { return x.ToString(); } return \"\"; }", "97"),
+    # a long[] stores longs: also what is assigned to it later (an int[] still wraps)
+    ("@{ var a = new long[] { 1 }; a[0] = int.MaxValue; return a[0] + 1; }", 2**31),
+    ("@{ var a = new int[] { 1 }; a[0] = int.MaxValue; return a[0] + 1; }", -(2**31)),
     # a char literal against a number compares by its code
     ("@('a' + 1 == 'b')", True), ("@(98 == 'b')", True), ("@('a' + 1 > 'a')", True), ("@('a' < 'b')", True),
 ])

@@ -21,6 +21,7 @@ from .dotnet import (
     CsList,
     CsLong,
     GroupCollection,
+    LongArray,
     RegexGroup,
     RegexMatch,
     Hasher,
@@ -190,7 +191,7 @@ def set_index(value: Any, key: Any, item: Any) -> None:
         value.values[key] = jtoken.to_token(item)
     elif isinstance(value, list):
         _positional(value, key)
-        value[key] = item
+        value[key] = convert(item, "long") if isinstance(value, LongArray) else item
     elif isinstance(value, dict):
         value[key] = item
     else:

@@ -33,6 +33,14 @@ class CsList(list):
     DOTNET_NAME = "System.Object[]"
 
 
+class LongArray(CsList):
+    """A C# ``long[]``: what is stored in it later is a long too (``a[0] = int.MaxValue`` then ``a[0] + 1`` is
+    2147483648)."""
+
+    __slots__ = ()
+    DOTNET_NAME = "System.Int64[]"
+
+
 class RegexGroup:
     """A .NET ``Group`` (and the ``Match`` itself): ``Success``, ``Value`` ("" when it did not take part), ``Index``,
     ``Length``."""

@@ -198,7 +198,8 @@ class DynamicCompiler:
                     if (refusal := implicit_refusal(value.type, target)) is not None:
                         raise self.refuse(value.pos, refusal)
                 items = [converted(fn, target, a.pos) for fn, a in zip(items, node.args, strict=True)]
-            return Compiled(lambda ctx: library.CsList(f(ctx) for f in items), _D, node.pos)
+            array = library.LongArray if target == "long" else library.CsList  # a long[] converts later stores
+            return Compiled(lambda ctx: array(f(ctx) for f in items), _D, node.pos)
         assert node.type is not None
         base = node.type.name.split("<")[0]
         ctor = library.CONSTRUCTORS.get(library.canonical_class(base))
