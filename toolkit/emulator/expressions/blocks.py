@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import library
 from .compiler import Compiled, guard
 from .compiled import converted, converted_type, implicit_refusal, is_long_form
-from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, dotnet_name_of
 from .errors import CsError, EvaluationFailure, invalid_cast
 from .nodes import (
     Assign,
@@ -247,7 +247,7 @@ class _BlockCompiler:
         if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
             raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
         # foreach (long x in ...): C# casts each item to the declared type (explicitly: (int) of a long truncates)
-        target = _FOREACH_CONVERSIONS.get(node.type.name) if node.type is not None else None
+        target = _FOREACH_CONVERSIONS.get(dotnet_name_of(node.type.name)) if node.type is not None else None
         self.c.scopes.append({})
         try:
             slot = self.c.allocate(node.name, _D, node.pos)
@@ -365,9 +365,9 @@ class _BlockCompiler:
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})
-# A foreach variable's declared type -> the conversion of each item (a type not here: the items as they are).
-_FOREACH_CONVERSIONS = {"long": "long", "Int64": "long", "int": "int", "Int32": "int", "double": "double",
-                        "Double": "double", "DateTimeOffset": "DateTimeOffset"}
+# A foreach variable's declared type (.NET's name) -> the conversion of each item (a type not here: items as they are).
+_FOREACH_CONVERSIONS = {"System.Int64": "long", "System.Int32": "int", "System.Double": "double",
+                        "System.DateTimeOffset": "DateTimeOffset"}
 
 
 def _declared_type(name: str) -> CsType | None:

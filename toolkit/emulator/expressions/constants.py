@@ -3,32 +3,30 @@
 C# computes an expression of constants (integer and char literals, ``int.MaxValue`` and its kin, casts, unary minus,
 ``+ - * / %`` and ``c ? a : b`` of those, where ``c`` is true, false or a comparison of them) at compile time, in
 checked mode: where one overflows its type, APIM refuses the policy (CS0220), and so for a division by constant zero
-(CS0020) and a cast of a constant its target cannot hold (CS0221). The same arithmetic with a value in it is unchecked at run time and wraps; that is the runtime's, not
-this module's. The compiler folds further (into calls on constants), which C# does only when the expression runs.
+(CS0020) and a cast of a constant its target cannot hold (CS0221). The same arithmetic with a value in it is unchecked
+at run time and wraps; that is the runtime's, not this module's. The compiler folds further (into calls on constants), which C# does only when the expression runs.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import NamedTuple
 
+from .cstypes import INTEGER_RANGES, dotnet_name_of
 from .nodes import Binary, Cast, Conditional, Literal, Member, Name, Node, Unary
 
-RANGES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1), "long": (-(1 << 63), (1 << 63) - 1)}
-_TYPE_NAMES = {"int": "int", "Int32": "int", "System.Int32": "int", "uint": "uint", "UInt32": "uint",
-               "System.UInt32": "uint", "long": "long", "Int64": "long", "System.Int64": "long"}
+RANGES = INTEGER_RANGES
+_KINDS = {"System.Int32": "int", "System.UInt32": "uint", "System.Int64": "long"}  # .NET name -> integer type
 # An integer operator's exact result, as C# computes a constant (division truncates toward 0; a remainder has the
 # dividend's sign, and MinValue % -1 is 0: it overflows only when it runs).
 _EXACT: dict[str, Callable[[int, int], int]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
     "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
     "%": lambda a, b: abs(a) % abs(b) * (1 if a >= 0 else -1),
 }
-
-
 _COMPARISONS: dict[str, Callable[[int, int], bool]] = {
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 
 
@@ -70,7 +68,7 @@ class ConstantEvaluator:
                 return IntegerConstant(ord(node.value), "int")  # a char takes part in arithmetic as an int
             return None
         if isinstance(node, Member) and node.name in ("MinValue", "MaxValue"):
-            kind = _TYPE_NAMES.get(_dotted(node.target))
+            kind = _integer_type(_dotted(node.target))
             return None if kind is None else IntegerConstant(RANGES[kind][node.name == "MaxValue"], kind)
         if isinstance(node, Cast):
             return self._cast(node)
@@ -91,7 +89,7 @@ class ConstantEvaluator:
         return None
 
     def _cast(self, node: Cast) -> IntegerConstant | None:
-        kind = _TYPE_NAMES.get(node.type.name)
+        kind = _integer_type(node.type.name)
         if kind is None:
             return None
         inner = self.of(node.operand)
@@ -142,6 +140,11 @@ def _checked(node: Node, value: int, kind: str) -> IntegerConstant:
         raise ConstantRefused(node.pos, f"the operation overflows at compile time: this constant expression is "
                                         f"{value}, outside the {kind} range (C# refuses it: CS0220)")
     return IntegerConstant(value, kind)
+
+
+def _integer_type(name: str) -> str | None:
+    """"int", "uint" or "long" for a name of that type (``int``, ``Int32``, ``System.Int32``, ...), else None."""
+    return _KINDS.get(dotnet_name_of(name))
 
 
 def _dotted(node: Node) -> str:

@@ -67,9 +67,15 @@ _DOTNET_NAMES = {bool: "System.Boolean", int: "System.Int32", float: "System.Dou
                  dict: "System.Collections.Generic.Dictionary`2"}
 
 
+# The integer types' ranges, by C# keyword.
+INTEGER_RANGES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1), "long": (-(1 << 63), (1 << 63) - 1)}
+# The widest alignment of a composite-format item: .NET's String.Format refuses 1,000,000 and more (FormatException).
+FORMAT_WIDTH_LIMIT = 1_000_000
+
 # A type as C# code names it (a keyword or a short name) -> the name .NET's messages use.
 _NAMED_TYPES = {
     **dict.fromkeys(("int", "Int32"), "System.Int32"), **dict.fromkeys(("long", "Int64"), "System.Int64"),
+    **dict.fromkeys(("uint", "UInt32"), "System.UInt32"),
     **dict.fromkeys(("string", "String"), "System.String"), **dict.fromkeys(("bool", "Boolean"), "System.Boolean"),
     **dict.fromkeys(("double", "Double"), "System.Double"), **dict.fromkeys(("float", "Single"), "System.Single"),
     **dict.fromkeys(("decimal", "Decimal"), "System.Decimal"), **dict.fromkeys(("char", "Char"), "System.Char"),

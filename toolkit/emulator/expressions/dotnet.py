@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .cstypes import LONG_NAMES, CsChar, CsLong, dotnet_name_of, dotnet_type_name, format_value
+from .cstypes import (FORMAT_WIDTH_LIMIT, INTEGER_RANGES, LONG_NAMES, CsChar, CsLong, dotnet_name_of,
+                      dotnet_type_name, format_value)
 from .dates import CsDateTimeOffset, to_offset
 from .errors import CsError, emulator_limit, invalid_cast
 from .formatting import format_datetime, format_number, timespan_text
@@ -349,8 +350,8 @@ def convert(value: Any, target: str) -> Any:
     raise CsError(invalid_cast(value, target))
 
 
-_INTEGRAL_RANGES = {"int": (-2**31, 2**31 - 1), "Int32": (-2**31, 2**31 - 1),
-                    "long": (-2**63, 2**63 - 1), "Int64": (-2**63, 2**63 - 1)}
+_INTEGRAL_RANGES = {name: INTEGER_RANGES[kind] for name, kind in (("int", "int"), ("Int32", "int"), ("long", "long"),
+                                                                   ("Int64", "long"))}
 
 
 def _numeric_conversion(value: Any, target: str) -> Any:
@@ -611,7 +612,7 @@ def _newtonsoft_name(target: str) -> str:
 def format_item(value: Any, fmt: str | None, width: int = 0) -> str:
     """One composite-format item, ``{value,width:fmt}`` in string.Format or an interpolated string: null is empty
     text; padded with spaces to ``width`` on the left, or to ``-width`` on the right."""
-    if abs(width) >= 1_000_000:  # .NET's limit (StringBuilder.AppendFormat): FormatException
+    if abs(width) >= FORMAT_WIDTH_LIMIT:  # .NET's limit (StringBuilder.AppendFormat): FormatException
         raise CsError("Input string was not in a correct format.")
     text = "" if value is None else to_string(value, fmt) if fmt else display(value)
     return text.rjust(width) if width >= 0 else text.ljust(-width)

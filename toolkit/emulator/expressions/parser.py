@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from .cstypes import CsLong, CsType
+from .cstypes import FORMAT_WIDTH_LIMIT, CsLong, CsType
 from .errors import UnsupportedExpression
 from .lexer import Token, tokenize
 from .nodes import (
@@ -301,17 +301,16 @@ class Parser:
             return Literal(pos, value, CsType.DOUBLE)
         # A literal past int.MaxValue is a uint or a long, and stays one when negated, with one exception in C#:
         # the decimal literal 2147483648 right after a minus is int.MinValue (0x80000000 negated is a long).
-        unsigned = tok.value > 2**31 - 1 and not (tok.value == 2**31 and negative  # type: ignore[operator]
-                                                  and tok.text[:2].lower() not in ("0x", "0b"))
-        if tok.kind == "long" or unsigned or not -(2**31) <= value <= 2**31 - 1:  # type: ignore[operator]
+        kind = _integer_kind(tok, negative)
+        if tok.kind == "long" or (tok.value > 2**31 - 1 and kind != "int"):  # type: ignore[operator]
             # 10L, or a literal no int holds (C# makes it a long): a CsLong, whose arithmetic is 64-bit
             if not -(2**63) <= value <= 2**63 - 1:  # type: ignore[operator]
                 if value <= 2**64 - 1:  # type: ignore[operator]
                     raise self.refuse(pos, f"integer literal {tok.text} is a ulong: ulong values are not supported",
                                       limit=True)
                 raise self.refuse(pos, f"integer literal {tok.text} is outside the ulong range (C#: CS1021)")
-            return Literal(pos, CsLong(value), CsType.DYNAMIC, _integer_kind(tok, negative))
-        return Literal(pos, value, CsType.INT, _integer_kind(tok, negative))
+            return Literal(pos, CsLong(value), CsType.DYNAMIC, kind)
+        return Literal(pos, value, CsType.INT, kind)
 
     def postfix(self, node: Node) -> Node:
         while True:
@@ -465,20 +464,18 @@ class Parser:
         self.advance()
         if token.kind == "string" and token.text.startswith("'"):  # a char converts to int: its code
             width = ord(token.value)  # type: ignore[arg-type]
-        elif token.kind == "int" and _integer_kind(token, sign < 0) == "int":
-            width = int(token.value)  # type: ignore[call-overload]
-        elif token.kind in ("int", "long", "double", "string", "interp") or token.text in ("true", "false", "null"):
-            what = ("bool" if token.text in ("true", "false") else "null" if token.text == "null"
-                    else _integer_kind(token, sign < 0) if token.kind == "int" else "string" if token.kind == "interp"
-                    else token.kind)
-            code = "CS0037" if what == "null" else "CS0266" if what in ("uint", "long", "double") else "CS0029"
-            raise self.refuse(token.pos, f"an interpolation hole's alignment must be an int constant, not a {what} "
-                                         f"(C# refuses it: {code})")
         else:
-            raise self.refuse(token.pos, "the alignment of an interpolation hole is taken as an integer literal here",
-                              "write {value,10} or {value,-10}", limit=True)
-        if width >= MAX_ALIGNMENT:
-            raise self.refuse(token.pos, f"an alignment of {MAX_ALIGNMENT:,} or more is not supported",
+            what = (_integer_kind(token, sign < 0) if token.kind == "int" else _LITERAL_WORDS.get(token.text)
+                    if token.kind == "ident" else _LITERAL_KINDS.get(token.kind))
+            if what is None:
+                raise self.refuse(token.pos, "the alignment of an interpolation hole is taken as an integer literal "
+                                             "here", "write {value,10} or {value,-10}", limit=True)
+            if what != "int":
+                raise self.refuse(token.pos, f"an interpolation hole's alignment must be an int constant, not a {what} "
+                                             f"(C# refuses it: {_NOT_INT[what]})")
+            width = int(token.value)  # type: ignore[call-overload]
+        if width >= FORMAT_WIDTH_LIMIT:
+            raise self.refuse(token.pos, f"an alignment of {FORMAT_WIDTH_LIMIT:,} or more is not supported",
                               "String.Format refuses such a width (FormatException)", limit=True)
         return sign * width
 
@@ -565,9 +562,12 @@ def parse(source: str) -> Node:
     return node
 
 
-# The widest alignment taken: .NET's String.Format refuses 1,000,000 and more (FormatException); one built
-# anyway would hold the emulator's memory.
-MAX_ALIGNMENT = 1_000_000
+# The C# type of a literal token, by its word or its kind (integers: `_integer_kind`), and C#'s error when one that is not
+# an int is where an int constant must be.
+_LITERAL_WORDS = {"true": "bool", "false": "bool", "null": "null"}
+_LITERAL_KINDS = {"long": "long", "double": "double", "string": "string", "interp": "string"}
+_NOT_INT = {"null": "CS0037", "uint": "CS0266", "long": "CS0266", "double": "CS0266", "bool": "CS0029",
+            "string": "CS0029"}
 
 
 def _integer_kind(tok: Token, negative: bool) -> str:
