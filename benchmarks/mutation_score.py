@@ -83,6 +83,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "dates": ("toolkit/emulator/expressions/dates.py", EXPRESSION_TESTS),
     "lexer": ("toolkit/emulator/expressions/lexer.py", EXPRESSION_TESTS),
     "constants": ("toolkit/emulator/expressions/constants.py", EXPRESSION_TESTS),
+    "compiled": ("toolkit/emulator/expressions/compiled.py", EXPRESSION_TESTS),
+    "blocks": ("toolkit/emulator/expressions/blocks.py", EXPRESSION_TESTS),
+    "parser": ("toolkit/emulator/expressions/parser.py", EXPRESSION_TESTS),
+    "dotnet": ("toolkit/emulator/expressions/dotnet.py", EXPRESSION_TESTS),
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
         "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
         "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),

@@ -260,6 +260,20 @@ def test_refusal_in_a_multiline_block_reports_line_and_column_within_the_express
     assert "line 2, column 20" in str(caught.value)
 
 
+OBJECT_HINT = 'cast the object value first, e.g. (string)context.Variables["name"]'
+
+
+@pytest.mark.parametrize(("source", "hint"), [
+    ('@(context.Variables["s"].Length)', OBJECT_HINT),
+    ('@(context.Variables["s"].Select(x => x))', OBJECT_HINT),
+    ("@(context.Response.StatusCode.Select(x => x))", None),  # an int: no cast would help
+])
+def test_a_member_or_method_refused_on_an_object_value_hints_at_a_cast(source: str, hint: str | None) -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert caught.value.hint == hint
+
+
 def test_refusal_is_bad_input_with_a_hint_naming_what_is_supported() -> None:
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression("@(context.Request.Bodyy.As<JObject>())")

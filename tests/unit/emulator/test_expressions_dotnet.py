@@ -324,9 +324,50 @@ def test_long_arithmetic_is_64_bit(source: str, expected: int) -> None:
     ("@(new int[] { 2147483647 }[0] + 1)", -(2**31)),  # an int array's items still wrap
     ("@{ foreach (DateTimeOffset d in new[] { new DateTime(2024, 1, 1) }) { return d.ToUnixTimeSeconds(); } "
      "return 0; }", 1_704_067_200),  # a DateTime item becomes a DateTimeOffset
+    # a nullable long holds a long (its arithmetic is 64-bit), or null
+    ("@{ long? x = 5; return x + int.MaxValue; }", 2**31 + 4),
+    ("@{ long? x = null; return x == null; }", True),
 ])
 def test_typed_arrays_and_foreach_variables_convert_their_items(source: str, expected: object) -> None:
     assert _evaluated(source) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@{ DateTimeOffset d = new DateTime(2020, 1, 1); return d.Equals(new DateTime(2020, 1, 1)); }", True),
+    ("@{ DateTimeOffset d = new DateTime(2020, 1, 1); return d.Equals(new DateTime(2020, 1, 2)); }", False),
+    # DateTime.Equals(object) of a DateTimeOffset: another type, never equal (no conversion that way)
+    ("@{ DateTimeOffset d = new DateTime(2020, 1, 1); return new DateTime(2020, 1, 1).Equals(d); }", False),
+    # through object: DateTimeOffset.Equals(object), which is false for anything but a DateTimeOffset
+    ("@{ DateTimeOffset d = new DateTime(2020, 1, 1); return ((object)d).Equals(new DateTime(2020, 1, 1)); }", False),
+])
+def test_a_date_time_offset_equals_a_date_time_of_the_same_instant(source: str, expected: bool) -> None:
+    """DateTimeOffset.Equals(DateTimeOffset) after C#'s implicit conversion of the DateTime argument."""
+    assert _evaluated(source) is expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@(1.0.Equals(1))", True),  # Equals(double): the int converts
+    ("@(1.0.Equals(1L))", True),
+    ("@(((object)1.0).Equals(1))", False),  # Equals(object): a boxed int is no double
+    ("@(((object)1.0).Equals(1.0))", True),
+    ('@(((object)"a").Equals("a"))', True),
+    ("@(((object)5).ToString())", "5"),
+    ("@(((dynamic)5) + 1)", 6),
+    ("@{ object o = 1.0; return o.Equals(1); }", False),  # a local declared object is typed object
+    ("@{ object o = 1.0; return o.Equals(1.0); }", True),
+    ('@{ object o = "a"; return (string)o + "b"; }', "ab"),
+    ("@{ Object o = null; return o == null; }", True),
+])
+def test_a_value_converts_to_object_and_then_compares_as_equals_object_does(source: str, expected: object) -> None:
+    """Boxing: every value converts to object ((object)1.0 was refused as a cast C# has no conversion for), and
+    Equals on an object converts nothing (object o = 1.0 was typed double, so o.Equals(1) was true)."""
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+def test_arithmetic_on_an_object_local_is_refused_as_in_csharp() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression("@{ object o = 5; return o + 1; }")
+    assert caught.value.reason == "operator + cannot be applied to object and int"
 
 
 def test_a_foreach_variable_cannot_be_assigned_as_in_csharp() -> None:
@@ -804,20 +845,20 @@ def test_found_by_review_long_branches_foreach_types_and_char_comparisons(source
 
 @pytest.mark.parametrize(("source", "reason", "limit"), [
     ("@{ long x = 1.5; return x; }", "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)", False),
-    ("@{ var a = new long[] { 1.5 }; return a[0]; }", "type 'double' to 'long' (C# refuses it: CS0266)", False),
-    ("@{ long x = 1; x = 2.5; return x; }", "type 'double' to 'long' (C# refuses it: CS0266)", False),
-    ("@{ DateTimeOffset d = 5; return d; }", "type 'int' to 'DateTimeOffset' (C# refuses it: CS0029)", False),
-    ('@($"[{1,3u}]")', "alignment must be an int constant, not a uint (C# refuses it: CS0266)", False),
-    ('@($"[{1,2147483648}]")', "alignment must be an int constant, not a uint (C# refuses it: CS0266)", False),
-    ('@($"[{1,5L}]")', "alignment must be an int constant, not a long (C# refuses it: CS0266)", False),
-    ('@($"[{1,true}]")', "alignment must be an int constant, not a bool (C# refuses it: CS0029)", False),
-    ('@($"[{1,null}]")', "alignment must be an int constant, not a null (C# refuses it: CS0037)", False),
+    ("@{ var a = new long[] { 1.5 }; return a[0]; }", "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)", False),
+    ("@{ long x = 1; x = 2.5; return x; }", "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)", False),
+    ("@{ DateTimeOffset d = 5; return d; }", "cannot implicitly convert type 'int' to 'DateTimeOffset' (C# refuses it: CS0029)", False),
+    ('@($"[{1,3u}]")', "an interpolation hole's alignment must be an int constant, not a uint (C# refuses it: CS0266)", False),
+    ('@($"[{1,2147483648}]")', "an interpolation hole's alignment must be an int constant, not a uint (C# refuses it: CS0266)", False),
+    ('@($"[{1,5L}]")', "an interpolation hole's alignment must be an int constant, not a long (C# refuses it: CS0266)", False),
+    ('@($"[{1,true}]")', "an interpolation hole's alignment must be an int constant, not a bool (C# refuses it: CS0029)", False),
+    ('@($"[{1,null}]")', "an interpolation hole's alignment must be an int constant, not a null (C# refuses it: CS0037)", False),
     ('@($"[{1,1000000}]")', "an alignment of 1,000,000 or more is not supported", True),
 ])
 def test_found_by_review_what_csharp_does_not_convert_is_refused(source: str, reason: str, limit: bool) -> None:
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression(source)
-    assert reason in caught.value.reason and caught.value.limit is limit
+    assert (caught.value.reason, caught.value.limit) == (reason, limit)
 
 
 def test_found_by_review_a_char_alignment_is_its_code_and_format_widths_are_bounded() -> None:

@@ -371,14 +371,16 @@ _FOREACH_CONVERSIONS = {"System.Int64": "long", "System.Int32": "int", "System.D
 
 
 def _declared_type(name: str) -> CsType | None:
-    known = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
-    return known
+    """A local's static type from its declared type's name (None: the initializer's type, or dynamic)."""
+    if name in ("object", "Object"):
+        return CsType.OBJECT  # object o = 1.0: o.Equals(1) is Equals(object), o + 1 does not compile
+    return CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
 
 
 def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int) -> Callable[[Any], Any]:
     """The value converted to a local's declared type (int widens to double; dynamic values are checked)."""
     fn = value.fn
-    if type_ is _D or value.type is type_:
+    if type_ is _D or type_ is CsType.OBJECT or value.type is type_:  # every value converts to object (boxing)
         return fn
     if type_ is CsType.DOUBLE and value.type is CsType.INT:
         return lambda ctx: None if (v := fn(ctx)) is None else float(v)

@@ -413,6 +413,8 @@ class Compiler(DynamicCompiler):
         if (name in LONG_NAMES or name in ("char", "Char")) and (src in NUMERIC or src in (_D, _T.OBJECT)) or (
                 name in ("char", "Char") and self.is_char_literal(node.operand)):  # a CsLong or CsChar, dynamic
             return self._fold(Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), _D, pos), operand)
+        if name in ("object", "dynamic"):  # every value converts to object (boxing); nothing to check
+            return Compiled(fn, _T.OBJECT if name == "object" else _D, pos)
         if src is _D:
             return Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), target or _D, pos)
         if src is _T.OBJECT and (target is None or target not in _CAST_CHECKS):
@@ -725,13 +727,15 @@ def _to_string(fn: Fn, type_: CsType, pos: int) -> Fn:
 
 
 def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int) -> Fn:
+    boxed = type_ is _T.OBJECT
+
     def run(ctx: Any) -> bool:
         value = recv(ctx)
         if value is None:
             if type_ is _T.INT:  # Nullable<int>.Equals(other)
                 return arg(ctx) is None
             raise EvaluationFailure(NULL_REFERENCE, pos)
-        return cs_equals(value, arg(ctx))
+        return cs_equals(value, arg(ctx), boxed=boxed)
 
     return run
 

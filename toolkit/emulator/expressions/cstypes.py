@@ -136,10 +136,10 @@ def format_value(value: object) -> str:
     return display(value)
 
 
-def cs_equals(receiver: object, other: object) -> bool:
-    """`receiver.Equals(other)` for boxed values: same runtime type and equal value."""
-    if type(receiver) is float and type(other) is int:  # double.Equals(double) after int→double
+def cs_equals(receiver: object, other: object, *, boxed: bool = False) -> bool:
+    """`receiver.Equals(other)`: the same runtime type and an equal value. A double receiver takes an integer as C#
+    converts it for Equals(double); a receiver typed object (``boxed``) calls Equals(object), which converts nothing:
+    ``((object)1.0).Equals(1)`` is false. (A date's Equals is the runtime method's: its receiver is never typed here.)"""
+    if not boxed and type(receiver) is float and type(other) in (int, CsLong):
         return receiver == other
-    if type(receiver) is CsDateTimeOffset and isinstance(other, datetime):  # Equals(DateTimeOffset) after DateTime→
-        return receiver == other  # the same instant (every date here is at offset 0)
     return type(receiver) is type(other) and receiver == other
