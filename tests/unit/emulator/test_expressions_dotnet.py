@@ -364,6 +364,64 @@ def test_a_value_converts_to_object_and_then_compares_as_equals_object_does(sour
     assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@{ int? x = 5; return x.HasValue; }", True),
+    ("@{ int? x = null; return x.HasValue; }", False),
+    ("@{ int? x = 5; return x.Value + 1; }", 6),
+    ("@{ int? x = 5; x = null; return x == null; }", True),
+    ("@{ int? x = null; return x ?? 3; }", 3),
+    ("@{ int? x = null; int? y = null; return (x ?? y).HasValue; }", False),
+    ("@{ int? x = null; return x.GetValueOrDefault(); }", 0),
+    ("@{ int? x = null; return x.GetValueOrDefault(7); }", 7),
+    ("@{ int? x = 4; return x.GetValueOrDefault(7); }", 4),
+    ("@{ double? x = null; return x.GetValueOrDefault(1) / 2; }", 0.5),  # the int default is a double
+    ("@{ long? x = null; return x.GetValueOrDefault() + int.MaxValue + 1; }", CsLong(2**31)),  # default(long)
+    ("@{ long? x = 5; return x.Value * 1000000000; }", CsLong(5_000_000_000)),
+    ("@{ bool? b = true; return b.Value; }", True),
+    ("@{ DateTime? d = null; return d.HasValue; }", False),
+    ("@{ DateTimeOffset? d = new DateTime(2024, 1, 1); return d.Value.ToUnixTimeSeconds(); }", CsLong(1_704_067_200)),
+    ('@(context.Variables.GetValueOrDefault<int?>("missing") == null)', True),  # default(int?) is null
+    ('@(context.Variables.GetValueOrDefault<int?>("missing").HasValue)', False),
+    ('@(context.Variables.GetValueOrDefault<int?>("missing", 4).Value)', 4),
+    ('@{ var v = context.Variables.GetValueOrDefault<int?>("missing"); return v.GetValueOrDefault(2); }', 2),
+    ('@(context.Variables.GetValueOrDefault<double>("missing", 1) / 2)', 0.5),
+])
+def test_a_nullable_value_type_has_has_value_value_and_get_value_or_default(source: str, expected: object) -> None:
+    """Nullable<T>: x.Value of an int? compiled, then failed when it ran ('System.Int32' does not contain this
+    member); HasValue, ?? and GetValueOrDefault() on one were refused; GetValueOrDefault<int?> too."""
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize("source", [
+    "@{ int? x = null; return x.Value; }",
+    "@{ int? x = null; return (int)x; }",
+    '@(context.Variables.GetValueOrDefault<int?>("missing").Value)',
+])
+def test_the_value_of_a_nullable_without_one_fails_as_dotnet_does(source: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match="Nullable object must have a value"):
+        _evaluated(source)
+
+
+@pytest.mark.parametrize(("source", "reason", "limit"), [
+    ("@{ int x = 5; return x.HasValue; }", "'int' does not contain a definition for 'HasValue' (C# refuses it: CS1061)",
+     False),
+    ("@(context.Response.StatusCode.Value)", "'int' does not contain a definition for 'Value' (C# refuses it: CS1061)",
+     False),
+    ("@((1.5).Length)", "'double' does not contain a definition for 'Length' (C# refuses it: CS1061)", False),
+    ("@{ int? x = null; return (x ?? 3).HasValue; }",
+     "'int' does not contain a definition for 'HasValue' (C# refuses it: CS1061)", False),
+    ('@{ int? x = 4; return x.GetValueOrDefault("a"); }', "GetValueOrDefault() of a int? needs a int, got string", False),
+    ("@{ DateTime? d = null; return d.GetValueOrDefault(); }",
+     "GetValueOrDefault() of a DateTime? without a default is not supported", True),
+])
+def test_members_an_int_does_not_have_are_refused_when_published(source: str, reason: str, limit: bool) -> None:
+    """An int, double or bool has no members in C# (an int? has HasValue and Value): StatusCode.Value was published
+    and failed when it ran, where APIM refuses the policy."""
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert (caught.value.reason, caught.value.limit) == (reason, limit)
+
+
 def test_arithmetic_on_an_object_local_is_refused_as_in_csharp() -> None:
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression("@{ object o = 5; return o + 1; }")

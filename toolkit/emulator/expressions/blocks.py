@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import library
+from . import library, nullables
 from .compiler import Compiled, guard
 from .compiled import converted, converted_type, implicit_refusal, is_long_form
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, dotnet_name_of
@@ -110,6 +110,8 @@ class _BlockCompiler:
         setters = []
         for name, pos, init in node.names:
             value = self.c.value(init) if init is not None else None
+            nullable = (nullables.nullable_base(node.type.name) or "" if node.type is not None  # int? x
+                        else value.nullable if value is not None else "")  # var x = GetValueOrDefault<int?>(...)
             long_local = (node.type.name.rstrip("?") in LONG_NAMES if node.type is not None  # long x = 5: a CsLong
                           else value is not None and is_long_form(init, value))  # var x = 5L
             char_local = (node.type.name.rstrip("?") in _CHAR_NAMES if node.type is not None  # char c = 'a'
@@ -120,7 +122,7 @@ class _BlockCompiler:
             if char_local:
                 fn = self._as_char(value, init, pos) if value is not None else (lambda ctx: None)
             else:
-                fn = _coerce(self.c, value, type_, pos) if value is not None else (lambda ctx: None)
+                fn = _coerce(self.c, value, type_, pos, nullable) if value is not None else (lambda ctx: None)
             target = "long" if long_local else converted_type(node.type)
             if target is not None and value is not None:
                 self._check_implicit(value, target, init.pos if init is not None else pos)
@@ -130,6 +132,8 @@ class _BlockCompiler:
                 self.converted_slots[slot] = target
             if char_local:
                 self.char_slots.add(slot)
+            if nullable:
+                self.c.nullable_slots[slot] = nullable
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -185,7 +189,7 @@ class _BlockCompiler:
             if slot in self.char_slots:  # c = 'b' on a char c: still a char
                 fn = self._as_char(value, node.value, node.pos, compound=node.op != "=")
             else:
-                fn = _coerce(self.c, value, type_, node.pos)
+                fn = _coerce(self.c, value, type_, node.pos, slot in self.c.nullable_slots)
             if slot in self.converted_slots:  # x = 5 on a long x: still a long; a DateTime into a DateTimeOffset
                 if node.op == "=":
                     self._check_implicit(value, self.converted_slots[slot], node.value.pos)
@@ -371,16 +375,21 @@ _FOREACH_CONVERSIONS = {"System.Int64": "long", "System.Int32": "int", "System.D
 
 
 def _declared_type(name: str) -> CsType | None:
-    """A local's static type from its declared type's name (None: the initializer's type, or dynamic)."""
+    """A local's static type from its declared type's name (None: the initializer's type, or dynamic); an ``int?``'s
+    is ``int`` (the local is marked nullable)."""
     if name in ("object", "Object"):
         return CsType.OBJECT  # object o = 1.0: o.Equals(1) is Equals(object), o + 1 does not compile
+    name = nullables.nullable_base(name) or name
     return CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
 
 
-def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int) -> Callable[[Any], Any]:
-    """The value converted to a local's declared type (int widens to double; dynamic values are checked)."""
+def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullable: bool = False) -> Callable[[Any], Any]:
+    """The value converted to a local's declared type (int widens to double; dynamic values are checked);
+    ``nullable``: the local is an ``int?`` (or another nullable value type), which null converts to."""
     fn = value.fn
     if type_ is _D or type_ is CsType.OBJECT or value.type is type_:  # every value converts to object (boxing)
+        return fn
+    if nullable and value.type is CsType.NULL:
         return fn
     if type_ is CsType.DOUBLE and value.type is CsType.INT:
         return lambda ctx: None if (v := fn(ctx)) is None else float(v)

@@ -28,6 +28,7 @@ class Compiled:
     const: object = _NOT_CONSTANT
     path: str | None = None  # set for context.* chains
     long: bool = False  # a long by its form, though typed dynamic (a ?: with a long branch: see is_long_form)
+    nullable: str = ""  # a Nullable<T> of a value type (int? x, GetValueOrDefault<int?>): T's name (nullables.py)
 
 
 def _constant(value: object, type_: CsType, pos: int) -> Compiled:

@@ -9,12 +9,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from . import library
+from . import library, nullables
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, dotnet_name_of, format_double, format_value
 from .dotnet import as_int  # C# int addition is unchecked: it wraps to 32 bits
 from .errors import (
     NULL_REFERENCE,
-    NULLABLE_WITHOUT_VALUE,
     EvaluationFailure,
     UnsupportedExpression,
     argument_null,
@@ -119,6 +118,7 @@ class Compiler(DynamicCompiler):
     def __init__(self, source: str) -> None:
         self.source = source
         self.scopes: list[dict[str, tuple[int, CsType]]] = []  # locals of @{ } blocks and lambda parameters
+        self.nullable_slots: dict[int, str] = {}  # locals declared int?, long?, ...: the value type (nullables.py)
         self.slot_count = 0
         self.returns: list[Compiled] = []
         self.constants = ConstantEvaluator(self.is_char_literal)
@@ -185,7 +185,7 @@ class Compiler(DynamicCompiler):
         for scope in reversed(self.scopes):
             if node.ident in scope:
                 slot, type_ = scope[node.ident]
-                return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos)
+                return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos, nullable=self.nullable_slots.get(slot, ""))
         if node.ident == "context":
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path="context")
         if node.ident in library.STATIC_CLASSES or node.ident in library.STATIC_NAMESPACES \
@@ -311,15 +311,18 @@ class Compiler(DynamicCompiler):
         result = declared or (default.type if default is not None else _T.OBJECT)
         if result is _T.NULL:
             result = _T.OBJECT
-        if default is not None and not _assignable(default.type, result):
+        type_name = node.type_args[0].name if node.type_args else ""
+        base_name = nullables.nullable_base(type_name)  # GetValueOrDefault<int?>: an int, or null when missing
+        nullable = base_name or ""
+        if default is not None and not _assignable(default.type, result) and not (nullable and default.type is _T.NULL):
             raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{result}>")
-        fallback = default.fn if default is not None else _default_of(result)
-        if default is None and node.type_args and node.type_args[0].name in LONG_NAMES:
+        fallback = _widened(default, result) if default is not None else _null if nullable else _default_of(result)
+        if default is None and type_name in LONG_NAMES:
             fallback = _long_zero  # default(long)
         check = _CAST_CHECKS.get(result)
         target = _DOTNET_TARGET.get(result, "")
         if result is _D and node.type_args:
-            class_name = node.type_args[0].name
+            class_name = base_name or type_name
             runtime_check = library.RUNTIME_CHECKS.get(class_name, lambda v: True)
             check, target = (lambda v: v is None or runtime_check(v)), class_name
         pos = node.pos
@@ -335,13 +338,13 @@ class Compiler(DynamicCompiler):
                 raise EvaluationFailure(invalid_cast(value, target), pos)
             return value
 
-        return Compiled(get, result, node.pos)
+        return Compiled(get, result, node.pos, nullable=nullable)
 
     def _variable_type(self, node: Call, path: str) -> CsType | None:
         if not node.type_args:
             return None
         type_arg = node.type_args[0]
-        name = type_arg.name
+        name = nullables.nullable_base(type_arg.name) or type_arg.name  # <int?>: an int, or null
         known = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
         if len(node.type_args) != 1 or (known is None and name not in library.CAST_NAMES):
             raise self.refuse(
@@ -363,9 +366,30 @@ class Compiler(DynamicCompiler):
 
         return Compiled(contains, _T.BOOL, node.pos)
 
+    def _nullable_value_or(self, recv: Compiled, node: Call) -> Compiled:
+        """``x.GetValueOrDefault()`` or ``x.GetValueOrDefault(d)`` of an ``int?`` (or another nullable value type)."""
+        self._no_type_args(node, "GetValueOrDefault()")
+        if len(node.args) > 1:
+            raise self.refuse(node.pos, f"GetValueOrDefault() takes 0 to 1 argument(s), got {len(node.args)}")
+        if node.args:
+            default = self.value(node.args[0])
+            if not _assignable(default.type, recv.type):
+                raise self.refuse(default.pos, f"GetValueOrDefault() of a {recv.nullable}? needs a {recv.nullable}, "
+                                               f"got {default.type}")
+            fallback = _widened(default, recv.type)
+        else:
+            zero = nullables.default_value(recv.nullable)
+            if zero is None:
+                raise self.refuse(node.pos, f"GetValueOrDefault() of a {recv.nullable}? without a default is not "
+                                            "supported", "pass the default: GetValueOrDefault(value)", limit=True)
+            fallback = lambda ctx: zero  # noqa: E731
+        return Compiled(nullables.value_or(recv.fn, fallback), recv.type, node.pos, long=recv.long)
+
     def _value_method(self, recv: Compiled, node: Call) -> Compiled:
         spec = METHODS_BY_NAME.get(node.name)
         static = spec is not None and recv.type.value in spec.receivers and not node.type_args
+        if recv.nullable and node.name == "GetValueOrDefault":
+            return self._nullable_value_or(recv, node)
         if recv.type is _D or (recv.type is _T.STRING and not static and node.name in library.METHOD_NAMES) or (
                 static and len(node.args) != len(spec.parameters) and node.name in _OVERLOADED  # type: ignore[union-attr]
                 and recv.type is not _T.OBJECT):
@@ -426,7 +450,7 @@ class Compiler(DynamicCompiler):
         if target is _T.DOUBLE and src in NUMERIC:
             return self._fold(Compiled(lambda ctx: None if (v := fn(ctx)) is None else float(v), _T.DOUBLE, pos), operand)
         if src is _T.INT and target is _T.INT and operand.const is _NOT_CONSTANT:
-            return Compiled(_has_value(fn, pos), _T.INT, pos)  # (int) on the nullable status
+            return Compiled(nullables.value_of(fn, pos), _T.INT, pos)  # (int) of an int?: its value, or none
         if src is target or (src is _T.NULL and target is _T.STRING):
             return Compiled(fn, target, pos, operand.const)
         if target is _T.INT and src is _T.DOUBLE:
@@ -550,11 +574,12 @@ class Compiler(DynamicCompiler):
         return self._fold(Compiled(fn, _T.BOOL, node.pos), left, right)
 
     def _coalesce(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
-        if left.type in NUMERIC or left.type is _T.BOOL:
+        if (left.type in NUMERIC or left.type is _T.BOOL) and not left.nullable:  # an int? may be null, an int not
             raise self.refuse(node.pos, f"operator ?? cannot be applied to {left.type} values")
         lf, rf = left.fn, right.fn
         result = _merge(left.type, right.type) or _D
-        return Compiled(lambda ctx: v if (v := lf(ctx)) is not None else rf(ctx), result, node.pos)
+        return Compiled(lambda ctx: v if (v := lf(ctx)) is not None else rf(ctx), result, node.pos,
+                        nullable=right.nullable)
 
     def _arithmetic(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
         types = {left.type, right.type}
@@ -651,7 +676,16 @@ def _comparable(a: CsType, b: CsType) -> bool:
 def _assignable(source: CsType, target: CsType) -> bool:
     if _D in (source, target):
         return True
-    return source is target or target is _T.OBJECT or (source is _T.NULL and target in _REFERENCE_TYPES)
+    return source is target or target is _T.OBJECT or (source is _T.NULL and target in _REFERENCE_TYPES) or (
+        source is _T.INT and target is _T.DOUBLE)
+
+
+def _widened(value: Compiled, target: CsType) -> Fn:
+    """``value``'s function, an int made a double where a double is wanted (C#'s implicit conversion)."""
+    fn = value.fn
+    if value.type is _T.INT and target is _T.DOUBLE:
+        return lambda ctx: None if (v := fn(ctx)) is None else float(v)
+    return fn
 
 
 def _long_zero(ctx: Any) -> object:
@@ -661,6 +695,10 @@ def _long_zero(ctx: Any) -> object:
 def _char_constant(literal: Compiled) -> Fn:
     char = library.CsChar(literal.const)  # type: ignore[arg-type]
     return lambda ctx: char
+
+
+def _null(ctx: Any) -> None:
+    return None
 
 
 def _default_of(type_: CsType) -> Fn:
@@ -699,16 +737,6 @@ def _relational(left: Compiled, right: Compiled, op: Callable[[Any, Any], bool])
         c = right.const
         return lambda ctx: (a := lf(ctx)) is not None and op(a, c)
     return lambda ctx: (a := lf(ctx)) is not None and (b := rf(ctx)) is not None and op(a, b)
-
-
-def _has_value(fn: Fn, pos: int) -> Fn:
-    def run(ctx: Any) -> object:
-        value = fn(ctx)
-        if value is None:
-            raise EvaluationFailure(NULLABLE_WITHOUT_VALUE, pos)
-        return value
-
-    return run
 
 
 def _to_string(fn: Fn, type_: CsType, pos: int) -> Fn:

@@ -11,7 +11,7 @@ import inspect
 
 from typing import Any
 
-from . import library
+from . import library, nullables
 from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, guard, implicit_refusal
 from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
 from .errors import NULL_REFERENCE, EvaluationFailure
@@ -25,8 +25,15 @@ class DynamicCompiler:
     """Mixin of `Compiler` (uses its ``value``, ``node``, ``refuse`` and ``scopes``)."""
 
     def _runtime_member(self, target: Compiled, node: Member) -> Compiled:
+        if target.nullable and node.name in nullables.MEMBERS:
+            if node.name == "HasValue":
+                return Compiled(nullables.has_value(target.fn), _T.BOOL, node.pos)
+            return Compiled(nullables.value_of(target.fn, node.pos), target.type, node.pos, long=target.long)
         if target.type is _T.OBJECT:
             raise self.refuse(node.pos, f"member '{node.name}' is not supported on object values", _cast_hint(target))
+        if target.type in (_T.INT, _T.DOUBLE, _T.BOOL):  # no members at all (a nullable's are above)
+            raise self.refuse(node.pos, f"'{target.type.value}' does not contain a definition for '{node.name}' "
+                                        "(C# refuses it: CS1061)")
         if node.name not in library.MEMBER_NAMES:
             raise self.refuse(node.pos, f"member '{node.name}' is not supported on {target.type} values",
                               "supported members: " + ", ".join(sorted(library.MEMBER_NAMES)))
