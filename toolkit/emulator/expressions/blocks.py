@@ -18,6 +18,7 @@ from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, do
 from .errors import CsError, EvaluationFailure, invalid_cast
 from .nodes import (
     Assign,
+    Binary,
     Block,
     ExprStatement,
     For,
@@ -25,6 +26,7 @@ from .nodes import (
     If,
     Index,
     Jump,
+    Literal,
     Name,
     Node,
     Return,
@@ -169,15 +171,8 @@ class _BlockCompiler:
 
     def assign(self, node: Assign) -> Stmt:
         target = node.target
-        value = self.c.value(node.value)
-        if node.op != "=":
-            current = self.c.value(target)
-            vf, cf, op = value.fn, current.fn, node.op[0]
-            if current.type is CsType.STRING and op == "+":
-                value = Compiled(lambda ctx: library.arithmetic("+", cf(ctx) or "", vf(ctx)), CsType.STRING, node.pos)
-            else:
-                value = Compiled(guard(lambda ctx: library.arithmetic(op, cf(ctx), vf(ctx)), node.pos),
-                                 current.type if current.type in NUMERIC else _D, node.pos)
+        # x op= v is x = x op v, typed and checked as that operator is (text joins, numbers; C#'s refusals)
+        value = self.c.value(node.value if node.op == "=" else Binary(node.pos, node.op[0], target, node.value))
         if isinstance(target, Name):
             local = next((scope[target.ident] for scope in reversed(self.c.scopes) if target.ident in scope), None)
             if local is None:
@@ -255,9 +250,7 @@ class _BlockCompiler:
         self.c.scopes.append({})
         try:
             slot = self.c.allocate(node.name, _D, node.pos)
-            self.iteration_slots.add(slot)
-            if target in ("long", "DateTimeOffset"):
-                self.converted_slots[slot] = target
+            self.iteration_slots.add(slot)  # read-only: each item is converted once, as it is stored below
             body = self._loop_body(node.body)
         finally:
             self.c.scopes.pop()
@@ -312,6 +305,10 @@ class _BlockCompiler:
         self.loop_depth += 1  # break leaves the switch
         try:
             for labels, body in node.sections:
+                if not body or not _never_completes(body[-1]):
+                    raise self.c.refuse(labels[0].pos if labels[0] is not None else node.pos,
+                                        "control cannot fall through from one case label to another: end the section "
+                                        "with break or return (C# refuses it: CS0163)")
                 label_fns = [None if label is None else self.c.value(label).fn for label in labels]
                 self.c.scopes.append({})
                 try:
@@ -336,7 +333,7 @@ class _BlockCompiler:
             signal = chosen(ctx)
             if signal is BREAK:
                 return None
-            if signal is None:
+            if signal is None:  # a section ending in a loop with no condition that breaks (_never_completes)
                 raise EvaluationFailure("Control cannot fall through from one case label to another", pos)
             return signal
 
@@ -366,6 +363,23 @@ class _BlockCompiler:
                 return handler(ctx)
 
         return run
+
+
+def _never_completes(node: Node) -> bool:
+    """Whether a statement never ends normally (C#'s reachability, simplified): it ends in return, break or continue
+    on every path. A switch section must not (CS0163). A loop with no condition counts as never ending; one that
+    breaks out anyway is caught when it runs."""
+    if isinstance(node, (Return, Jump)):
+        return True
+    if isinstance(node, Block):
+        return bool(node.statements) and _never_completes(node.statements[-1])
+    if isinstance(node, If):  # a branch a constant condition never takes does not count (if (true) { return x; })
+        constant = node.condition.value if isinstance(node.condition, Literal) else None
+        then_ends = constant is False or _never_completes(node.then)
+        return then_ends and (constant is True or node.otherwise is not None and _never_completes(node.otherwise))
+    if isinstance(node, Try):
+        return _never_completes(node.body) and _never_completes(node.handler)
+    return isinstance(node, For) and node.condition is None
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})

@@ -47,9 +47,9 @@ UNSUPPORTED_OPERATORS = {
     "--": "operator -- is not supported",
     "+=": "compound assignment is supported only as a statement inside @{ ... }",
     "-=": "compound assignment is supported only as a statement inside @{ ... }",
-    "*=": "operator *= is not supported",
-    "/=": "operator /= is not supported",
-    "%=": "operator %= is not supported",
+    "*=": "compound assignment is supported only as a statement inside @{ ... }",
+    "/=": "compound assignment is supported only as a statement inside @{ ... }",
+    "%=": "compound assignment is supported only as a statement inside @{ ... }",
     "&=": "operator &= is not supported",
     "|=": "operator |= is not supported",
     "^=": "operator ^= is not supported",
@@ -101,7 +101,7 @@ PREDEFINED_TYPES = frozenset(
     "bool byte sbyte char decimal double float int uint long ulong short ushort object string dynamic".split()
 )
 _RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false", "null", "new", "in"}
-_ASSIGNMENTS = ("=", "+=", "-=")
+_ASSIGNMENTS = ("=", "+=", "-=", "*=", "/=", "%=")
 
 
 # The emulator compiles and runs expressions recursively, so it bounds how deep they nest: brackets,
@@ -718,6 +718,8 @@ class StatementParser:
             op = p.advance()
             p.expect_op(";")
             return Assign(op.pos, expr, op.text[0] + "=", Literal(op.pos, 1, CsType.INT))
+        if p.peek().kind == "op" and p.peek().text in UNSUPPORTED_OPERATORS:  # x &= 1: valid C#, not the subset's
+            raise p.unexpected(p.peek(), "a statement")
         if not isinstance(expr, (Call, NullSafe)):
             raise p.refuse(tok.pos, "only calls, assignments and declarations can be statements")
         p.expect_op(";")
@@ -751,7 +753,7 @@ class StatementParser:
         if not p.at_op(")"):
             target = p.expression()
             op = p.advance()
-            if op.kind != "op" or op.text not in ("++", "--", "+=", "-=", "="):
+            if op.kind != "op" or op.text not in ("++", "--", *_ASSIGNMENTS):
                 raise p.unexpected(op, "an increment")
             value = Literal(op.pos, 1, CsType.INT) if op.text in ("++", "--") else p.expression()
             step = Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value)

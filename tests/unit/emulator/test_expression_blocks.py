@@ -1,0 +1,121 @@
+"""Statement blocks @{ ... } (toolkit/emulator/expressions/blocks.py): assignments, locals' types, loops, switch,
+try/catch, and where C# refuses what they do. Found by mutation testing (benchmarks/mutation_score.py blocks):
+these paths ran in the corpus and the end-to-end tests, but nothing checked their results or their messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.emulator.expressions import ExpressionRuntimeError, UnsupportedExpression, compile_expression
+from toolkit.emulator.expressions.dotnet import CsLong
+
+from test_expressions_extended import request, run
+
+
+def _evaluated(source: str) -> object:
+    return run(source, request())
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # compound assignment: text joins (a null string is empty), numbers keep their type
+    ('@{ var s = "a"; s += "b"; return s; }', "ab"),
+    ('@{ string s = null; s += "b"; return s; }', "b"),
+    ("@{ int x = 5; x -= 2; return x; }", 3),
+    ("@{ var x = 7; x %= 4; x *= 3; return x; }", 9),  # *=, /= and %= were refused as statements
+    ("@{ int x = 7; x /= 2; return x; }", 3),
+    ("@{ double x = 7; x /= 2; return x; }", 3.5),
+    ("@{ var a = new[] { 1 }; a[0] += 2; return a[0]; }", 3),
+    ('@{ var s = "a"; s += 1; return s; }', "a1"),
+    ("@{ char c = (char)97; c += 1; return c.ToString(); }", "b"),
+    ("@{ long t = int.MaxValue; t += 1; return t; }", CsLong(2**31)),
+    ("@{ double d = 1; d += 1; return d / 4; }", 0.5),
+    # indexers
+    ("@{ var a = new int[] { 1, 2 }; a[1] = 5; return a[1] + a[0]; }", 6),
+    ('@{ var o = new JObject(); o["k"] = "v"; return o["k"].ToString(); }', "v"),
+    # a declared type converts what is stored: an int into a double, a long into a double, null into a string
+    ("@{ double d = 1; return d / 4; }", 0.25),
+    ("@{ var a = new[] { 5L }; double d = a[0]; return d / 2; }", 2.5),
+    ('@{ var a = new[] { "x" }; string s = a[0]; return s; }', "x"),
+    ("@{ var a = new[] { true }; bool b = a[0]; return b; }", True),
+    ("@{ string s = null; return s == null; }", True),
+    ("@{ JObject o = null; return o == null; }", True),
+    ("@{ JObject o; o = new JObject(); return o.Count; }", 0),
+    # a long local by its form (a cast of a variable), a nullable char
+    ("@{ int i = 5; var x = (long)i; return x * 1000000000; }", CsLong(5_000_000_000)),
+    ("@{ char? c = (char)97; return c + 1; }", 98),
+    # conditions typed dynamic are checked when they run
+    ("@{ var a = new[] { true, false }; if (a[0]) { return 1; } return 0; }", 1),
+    ("@{ var a = new[] { true, false }; if (a[1]) { return 1; } return 0; }", 0),
+    # switch: the section of the matching label, else default, else nothing
+    ('@{ switch (2) { case 1: return "a"; case 2: return "b"; default: return "d"; } }', "b"),
+    ('@{ switch (3) { case 1: return "a"; default: return "d"; } }', "d"),
+    ('@{ var r = "none"; switch (3) { case 1: r = "a"; break; } return r; }', "none"),
+    ('@{ var r = "none"; switch (1) { case 1: r = "a"; break; default: r = "d"; break; } return r; }', "a"),
+    ("@{ var k = 2; switch (2) { case 1: return 0; case 2: if (k > 1) { return 5; } else { break; } } return 9; }", 5),
+    ("@{ switch (3) { default: if (true) { return 1; } } return 0; }", 1),  # C# sees `if (true)` never completes
+    ('@{ switch (1) { case 1: try { return "t"; } catch { return "c"; } } return 0; }', "t"),
+    # try/catch: the handler runs with the block's locals
+    ('@{ var r = 0; try { r = int.Parse("x"); } catch { r = 2; } return r; }', 2),
+    # loops: break leaves the innermost one
+    ("@{ var n = 0; foreach (var x in new[] { 1, 2, 3 }) { if (x == 2) { break; } n += x; } return n; }", 1),
+    ("@{ var n = 0; for (var i = 0; i < 5; i++) { if (i == 3) { break; } n += i; } return n; }", 3),
+    ("@{ var n = 0; for (var i = 0; i < 3;) { i++; n += i; } return n; }", 6),
+])
+def test_statements_compute_what_csharp_computes(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "reason", "anchor"), [
+    ('@{ var s = "ab"; s[0] = "c"; return s; }', "cannot assign to an index of string values", "[0] ="),
+    ('@{ context.Request.Method = "x"; return 1; }', "only local variables and indexers can be assigned", "="),
+    ("@{ y = 1; return 1; }", "only local variables can be assigned, not 'y'", "y ="),
+    ("@{ foreach (var x in 5) { } return 1; }", "foreach cannot enumerate int values", "5"),
+    ("@{ if (5) { return 1; } return 0; }", "a condition must be bool, got int", "5"),
+    ("@{ return; }", "return needs a value in a policy expression", "return"),
+    ('@{ var s = "a"; s -= "b"; return s; }', "operator - cannot be applied to string and string", "-="),  # CS0019
+    ("@{ int x = 1; x += 1.5; return x; }", "cannot assign a double value to a int variable", "+="),  # CS0266
+    ("@{ var x = 1; }", "a statement block must return a value", "{"),
+    ("@{ char c = 97; return c; }", "cannot assign a int value to a char variable", "c ="),
+    ("@{ long x = 1.5; return x; }", "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)", "1.5"),
+    ("@{ foreach (var x in new[] { 1 }) { } break; }", "break outside a loop or switch", "break"),
+    ("@{ foreach (var x in new[] { 1 }) { foreach (var y in new[] { 2 }) { } } break; }",
+     "break outside a loop or switch", "break"),
+    ("@{ switch (1) { case 1: return 1; } break; }", "break outside a loop or switch", "break"),
+    ("@{ switch (1) { case 1: var q = 1; } return 0; }",
+     "control cannot fall through from one case label to another: end the section with break or return (C# refuses "
+     "it: CS0163)", "1:"),
+    ("@{ switch (1) { case 1: if (true) { return 1; } case 2: return 2; } return 0; }".replace("if (true)", "if (1 > 0)"),
+     "control cannot fall through from one case label to another: end the section with break or return (C# refuses "
+     "it: CS0163)", "1:"),
+])
+def test_what_csharp_refuses_in_a_block_is_refused_where_it_is(source: str, reason: str, anchor: str) -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert (caught.value.reason, caught.value.column) == (reason, source.index(anchor) + 1)
+
+
+def test_a_compound_assignment_outside_the_subset_is_the_emulators_limit() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression("@{ int x = 1; x &= 1; return x; }")
+    assert (caught.value.reason, caught.value.limit) == ("operator &= is not supported", True)
+
+
+def test_a_char_local_needs_a_cast_from_an_int_and_says_so() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression("@{ char c = 97; return c; }")
+    assert caught.value.hint == "an int becomes a char with a (char) cast"
+
+
+@pytest.mark.parametrize(("source", "message", "anchor"), [
+    ("@{ var a = new[] { 1 }; if (a[0]) { return 1; } return 0; }",
+     "Cannot implicitly convert type 'System.Int32' to 'bool'.", "[0])"),
+    ("@{ var a = new object[] { 1 }; string s = a[0]; return s; }",
+     "Unable to cast object of type 'System.Int32' to type 'System.String'.", "s ="),
+    ('@{ var n = JToken.Parse("5"); foreach (var x in n) { return 1; } return 0; }', "Cannot enumerate", "foreach"),
+    ("@{ switch (1) { case 1: for (;;) { break; } } return 0; }",
+     "Control cannot fall through from one case label to another", "switch"),
+])
+def test_a_statement_that_fails_when_it_runs_names_its_column(source: str, message: str, anchor: str) -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        _evaluated(source)
+    assert message in str(caught.value) and f"(column {source.index(anchor) + 1} of" in str(caught.value)
