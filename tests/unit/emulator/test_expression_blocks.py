@@ -39,6 +39,7 @@ def _evaluated(source: str) -> object:
     ("@{ var a = new[] { true }; bool b = a[0]; return b; }", True),
     ("@{ string s = null; return s == null; }", True),
     ("@{ JObject o = null; return o == null; }", True),
+    ("@{ Object o = 1.0; return o.Equals(1); }", False),  # typed object: Equals(object)
     ("@{ JObject o; o = new JObject(); return o.Count; }", 0),
     # a long local by its form (a cast of a variable), a nullable char
     ("@{ int i = 5; var x = (long)i; return x * 1000000000; }", CsLong(5_000_000_000)),
@@ -76,6 +77,9 @@ def test_statements_compute_what_csharp_computes(source: str, expected: object) 
     ("@{ int x = 1; x += 1.5; return x; }", "cannot assign a double value to a int variable", "+="),  # CS0266
     ("@{ var x = 1; }", "a statement block must return a value", "{"),
     ("@{ char c = 97; return c; }", "cannot assign a int value to a char variable", "c ="),
+    ("@{ int x = null; return x; }", "cannot assign a null value to a int variable", "x ="),  # CS0037
+    ("@{ string s = 5; return s; }", "cannot assign a int value to a string variable", "s ="),  # CS0029
+    ("@{ bool b = 5; return b; }", "cannot assign a int value to a bool variable", "b ="),
     ("@{ long x = 1.5; return x; }", "cannot implicitly convert type 'double' to 'long' (C# refuses it: CS0266)", "1.5"),
     ("@{ foreach (var x in new[] { 1 }) { } break; }", "break outside a loop or switch", "break"),
     ("@{ foreach (var x in new[] { 1 }) { foreach (var y in new[] { 2 }) { } } break; }",
