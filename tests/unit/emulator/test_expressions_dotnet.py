@@ -422,6 +422,57 @@ def test_members_an_int_does_not_have_are_refused_when_published(source: str, re
     assert (caught.value.reason, caught.value.limit) == (reason, limit)
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    # ?. short-circuits the rest of the chain: a?.b.c() is null when a is (it failed with NullReferenceException)
+    ('@{ string s = null; return s?.Trim().ToUpper(); }', None),
+    ('@{ string s = " a "; return s?.Trim().ToUpper(); }', "A"),
+    ('@{ string s = null; return s?.Length ?? -1; }', -1),
+    ('@{ string s = null; return (s?.Length).HasValue; }', False),  # s?.Length is an int?
+    ('@(context.Request.Headers.GetValueOrDefault("X-None", null)?.ToLower().Contains("a") ?? false)', False),
+    ('@(JObject.Parse("{}")["a"]?["b"]["c"])', None),
+    # .NET maps case one character to one
+    ('@("straße".ToUpper())', "STRAßE"),
+    ('@("straße".ToUpperInvariant().Length)', 6),
+    # a boxed int is no long
+    ("@(5 is long)", False),
+    ("@(5L is long)", True),
+    ("@{ object a = 1; return a is long; }", False),
+    # a long's default and a long?'s fallback are longs: 64-bit arithmetic
+    ('@(context.Variables.GetValueOrDefault<long>("missing", 5) + int.MaxValue)', CsLong(2**31 + 4)),
+    ("@{ long? x = null; return (x ?? 1) + int.MaxValue; }", CsLong(2**31)),
+    ("@{ long? x = null; return x.GetValueOrDefault(2) + int.MaxValue; }", CsLong(2**31 + 1)),
+    # lifted !, and a nullable's ToString and Equals without a value
+    ("@{ bool? b = null; return !b; }", None),
+    ("@{ bool? b = null; var c = !b; return c == null; }", True),
+    ("@{ bool? b = true; return !b; }", False),
+    ("@{ double? x = null; return x.ToString(); }", ""),
+    ("@{ long? x = null; return x.ToString(); }", ""),
+    ("@{ double? x = 1.5; return x.ToString(); }", "1.5"),
+    ("@{ bool? x = null; return x.Equals(null); }", True),
+    ("@{ bool? x = null; return x.Equals(true); }", False),
+    ("@{ int? x = 5; return x.Equals(5); }", True),
+    ("@{ double? x = 1; return x.Equals(1); }", False),  # Nullable<T>.Equals(object): a boxed int is no double
+])
+def test_found_by_review_null_conditional_chains_case_mapping_longs_and_nullables(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@{ object a = 1; return (long)a; }", "Unable to cast object of type 'System.Int32' to type 'System.Int64'."),
+    ("@{ int? x = null; return (double)x; }", "Nullable object must have a value."),
+    ("@{ int? x = null; return (long)x; }", "Nullable object must have a value."),
+])
+def test_found_by_review_unboxing_and_nullable_casts_fail_as_dotnet_does(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        _evaluated(source)
+
+
+def test_found_by_review_a_member_inside_a_null_conditional_chain_is_of_the_value_type() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression('@{ string s = "ab"; return s?.Length.HasValue; }')
+    assert caught.value.reason == "'int' does not contain a definition for 'HasValue' (C# refuses it: CS1061)"
+
+
 def test_arithmetic_on_an_object_local_is_refused_as_in_csharp() -> None:
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression("@{ object o = 5; return o + 1; }")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import library, nullables
-from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, dotnet_name_of, format_double, format_value
+from .cstypes import (CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, dotnet_name_of, format_value, to_lower, to_upper)
 from .dotnet import as_int  # C# int addition is unchecked: it wraps to 32 bits
 from .errors import (
     NULL_REFERENCE,
@@ -316,9 +316,13 @@ class Compiler(DynamicCompiler):
         nullable = base_name or ""
         if default is not None and not _assignable(default.type, result) and not (nullable and default.type is _T.NULL):
             raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{result}>")
-        fallback = _widened(default, result) if default is not None else _null if nullable else _default_of(result)
-        if default is None and type_name in LONG_NAMES:
-            fallback = _long_zero  # default(long)
+        long_type = (base_name or type_name) in LONG_NAMES  # <long>: the default given converts to a long
+        if default is not None:
+            fallback = converted(default.fn, "long", default.pos) if long_type else _widened(default, result)
+        elif nullable:
+            fallback = _null  # default(int?)
+        else:
+            fallback = _long_zero if long_type else _default_of(result)
         check = _CAST_CHECKS.get(result)
         target = _DOTNET_TARGET.get(result, "")
         if result is _D and node.type_args:
@@ -376,7 +380,7 @@ class Compiler(DynamicCompiler):
             if not _assignable(default.type, recv.type):
                 raise self.refuse(default.pos, f"GetValueOrDefault() of a {recv.nullable}? needs a {recv.nullable}, "
                                                f"got {default.type}")
-            fallback = _widened(default, recv.type)
+            fallback = _as_value_type(default, recv.nullable)
         else:
             zero = nullables.default_value(recv.nullable)
             if zero is None:
@@ -390,6 +394,11 @@ class Compiler(DynamicCompiler):
         static = spec is not None and recv.type.value in spec.receivers and not node.type_args
         if recv.nullable and node.name == "GetValueOrDefault":
             return self._nullable_value_or(recv, node)
+        if recv.nullable and node.name == "ToString" and not node.args:  # Nullable<T>.ToString(): "" without a value
+            return Compiled(_to_string(recv.fn, recv.type, node.pos, nullable=True), _T.STRING, node.pos)
+        if recv.nullable and node.name == "Equals" and len(node.args) == 1:  # Nullable<T>.Equals: null equals null
+            arg = self.value(node.args[0])
+            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, nullable=True), _T.BOOL, node.pos)
         if recv.type is _D or (recv.type is _T.STRING and not static and node.name in library.METHOD_NAMES) or (
                 static and len(node.args) != len(spec.parameters) and node.name in _OVERLOADED  # type: ignore[union-attr]
                 and recv.type is not _T.OBJECT):
@@ -434,9 +443,12 @@ class Compiler(DynamicCompiler):
             return constant
         operand = self.value(node.operand)
         src, fn, pos = operand.type, operand.fn, node.pos
+        if operand.nullable and not name.endswith("?") and name not in ("object", "dynamic"):
+            fn = nullables.value_of(fn, pos)  # (int)x of an int? without a value: Nullable object must have a value
         if (name in LONG_NAMES or name in ("char", "Char")) and (src in NUMERIC or src in (_D, _T.OBJECT)) or (
                 name in ("char", "Char") and self.is_char_literal(node.operand)):  # a CsLong or CsChar, dynamic
-            return self._fold(Compiled(guard(lambda ctx: library.convert(fn(ctx), name), pos), _D, pos), operand)
+            cast = library.unbox if src is _T.OBJECT else library.convert  # (long)(object)5 fails, as unboxing does
+            return self._fold(Compiled(guard(lambda ctx: cast(fn(ctx), name), pos), _D, pos), operand)
         if name in ("object", "dynamic"):  # every value converts to object (boxing); nothing to check
             return Compiled(fn, _T.OBJECT if name == "object" else _D, pos)
         if src is _D:
@@ -469,6 +481,9 @@ class Compiler(DynamicCompiler):
                 return constant
             return self._fold(Compiled(guard(lambda ctx: library.arithmetic("-", 0, fn(ctx)), node.pos),
                                        operand.type, node.pos), operand)
+        if operand.nullable:  # !b of a bool? is a bool?: null stays null (C#'s lifted operator)
+            return Compiled(guard(lambda ctx: None if (v := fn(ctx)) is None else not library.to_bool(v), node.pos),
+                            _D, node.pos, nullable="bool")
         if operand.type is _D:
             return Compiled(guard(lambda ctx: not library.to_bool(fn(ctx)), node.pos), _T.BOOL, node.pos)
         if operand.type is not _T.BOOL:
@@ -576,7 +591,7 @@ class Compiler(DynamicCompiler):
     def _coalesce(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
         if (left.type in NUMERIC or left.type is _T.BOOL) and not left.nullable:  # an int? may be null, an int not
             raise self.refuse(node.pos, f"operator ?? cannot be applied to {left.type} values")
-        lf, rf = left.fn, right.fn
+        lf, rf = left.fn, _as_value_type(right, left.nullable) if left.nullable else right.fn
         result = _merge(left.type, right.type) or _D
         return Compiled(lambda ctx: v if (v := lf(ctx)) is not None else rf(ctx), result, node.pos,
                         nullable=right.nullable)
@@ -648,7 +663,7 @@ class Compiler(DynamicCompiler):
 _RELATIONAL = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _STRING_OPS: dict[str, Callable[..., object]] = {
     "Contains": operator.contains, "StartsWith": str.startswith, "EndsWith": str.endswith,
-    "ToLower": str.lower, "ToUpper": str.upper,
+    "ToLower": to_lower, "ToUpper": to_upper,
 }  # fmt: skip
 _REFERENCE_TYPES = frozenset({_T.STRING, _T.OBJECT, _T.NULL})
 
@@ -678,6 +693,14 @@ def _assignable(source: CsType, target: CsType) -> bool:
         return True
     return source is target or target is _T.OBJECT or (source is _T.NULL and target in _REFERENCE_TYPES) or (
         source is _T.INT and target is _T.DOUBLE)
+
+
+def _as_value_type(value: Compiled, base: str) -> Fn:
+    """``value``'s function, converted as C# converts it implicitly to ``base``, a nullable's value type: ``x ?? 1`` of
+    a ``long?`` is a long, of a ``double?`` a double."""
+    if base in LONG_NAMES:
+        return converted(value.fn, "long", value.pos)
+    return _widened(value, CAST_ALIASES.get(base) or CAST_TARGETS.get(base) or _D)
 
 
 def _widened(value: Compiled, target: CsType) -> Fn:
@@ -739,11 +762,9 @@ def _relational(left: Compiled, right: Compiled, op: Callable[[Any, Any], bool])
     return lambda ctx: (a := lf(ctx)) is not None and (b := rf(ctx)) is not None and op(a, b)
 
 
-def _to_string(fn: Fn, type_: CsType, pos: int) -> Fn:
-    if type_ is _T.INT:  # int? in the emulator (StatusCode): null.ToString() is ""
-        return lambda ctx: "" if (v := fn(ctx)) is None else str(v)
-    if type_ is _T.DOUBLE:
-        return lambda ctx: format_double(fn(ctx))  # type: ignore[arg-type]
+def _to_string(fn: Fn, type_: CsType, pos: int, *, nullable: bool = False) -> Fn:
+    if nullable or type_ is _T.INT:  # a nullable (StatusCode is an int? here): ToString() without a value is ""
+        return lambda ctx: format_value(fn(ctx))
 
     def run(ctx: Any) -> str:
         value = fn(ctx)
@@ -754,13 +775,14 @@ def _to_string(fn: Fn, type_: CsType, pos: int) -> Fn:
     return run
 
 
-def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int) -> Fn:
-    boxed = type_ is _T.OBJECT
+def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int, *, nullable: bool = False) -> Fn:
+    """``recv.Equals(arg)``; through object, or on a nullable (Nullable<T>.Equals(object)), nothing converts."""
+    boxed = nullable or type_ is _T.OBJECT
 
     def run(ctx: Any) -> bool:
         value = recv(ctx)
         if value is None:
-            if type_ is _T.INT:  # Nullable<int>.Equals(other)
+            if nullable or type_ is _T.INT:  # Nullable<T>.Equals(other) without a value (StatusCode is an int?)
                 return arg(ctx) is None
             raise EvaluationFailure(NULL_REFERENCE, pos)
         return cs_equals(value, arg(ctx), boxed=boxed)

@@ -136,6 +136,17 @@ def format_value(value: object) -> str:
     return display(value)
 
 
+def to_upper(text: str) -> str:
+    """``ToUpper``/``ToUpperInvariant`` as .NET maps case: each character to one character (a mapping to more, such as
+    'ß' to "SS", leaves it as it is), so "straße" is "STRAßE", as long as before."""
+    return "".join(upper if len(upper := c.upper()) == 1 else c for c in text)
+
+
+def to_lower(text: str) -> str:
+    """``ToLower``/``ToLowerInvariant``, one character to one (see `to_upper`): 'İ' stays, where Python writes "i̇"."""
+    return "".join(lower if len(lower := c.lower()) == 1 else c for c in text)
+
+
 def cs_equals(receiver: object, other: object, *, boxed: bool = False) -> bool:
     """`receiver.Equals(other)`: the same runtime type and an equal value. A double receiver takes an integer as C#
     converts it for Equals(double); a receiver typed object (``boxed``) calls Equals(object), which converts nothing:

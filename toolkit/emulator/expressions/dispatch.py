@@ -38,7 +38,7 @@ from .dotnet import (
     to_string,
     unwrap,
 )
-from .cstypes import CsDateTimeOffset, dotnet_type_name
+from .cstypes import CsDateTimeOffset, dotnet_type_name, to_lower, to_upper
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
@@ -372,8 +372,8 @@ METHODS: dict[str, Callable[..., Any]] = {
     "Contains": _contains,
     "StartsWith": _string_method(lambda s, x, *m: s.lower().startswith(x.lower()) if comparison_folds(m) else s.startswith(x)),
     "EndsWith": _string_method(lambda s, x, *m: s.lower().endswith(x.lower()) if comparison_folds(m) else s.endswith(x)),
-    "ToLower": _string_method(str.lower), "ToUpper": _string_method(str.upper),
-    "ToLowerInvariant": _string_method(str.lower), "ToUpperInvariant": _string_method(str.upper),
+    "ToLower": _string_method(to_lower), "ToUpper": _string_method(to_upper),
+    "ToLowerInvariant": _string_method(to_lower), "ToUpperInvariant": _string_method(to_upper),
     "Trim": _string_method(lambda s, *c: s.strip("".join(c)) if c else s.strip()),
     "TrimStart": _string_method(lambda s, *c: s.lstrip("".join(c)) if c else s.lstrip()),
     "TrimEnd": _string_method(lambda s, *c: s.rstrip("".join(c)) if c else s.rstrip()),

@@ -456,7 +456,9 @@ RUNTIME_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: type(v) is str, "String": lambda v: type(v) is str,
     "char": lambda v: type(v) is CsChar, "Char": lambda v: type(v) is CsChar,
     "int": lambda v: type(v) is int, "Int32": lambda v: type(v) is int,
-    "long": lambda v: type(v) in (int, CsLong), "Int64": lambda v: type(v) in (int, CsLong),
+    # a boxed int is no long: `5 is long` is false and (long)(object)5 fails, as in .NET (the emulator's ints are
+    # C#'s ints; its longs are CsLong)
+    "long": lambda v: type(v) is CsLong, "Int64": lambda v: type(v) is CsLong,
     "bool": lambda v: type(v) is bool, "Boolean": lambda v: type(v) is bool,
     "double": lambda v: type(v) is float, "Double": lambda v: type(v) is float,
     "JObject": lambda v: isinstance(v, JObject), "JArray": lambda v: isinstance(v, JArray),

@@ -120,8 +120,9 @@ class DynamicCompiler:
         return Compiled(guard(call, pos), TYPE_NAMES[result_name], pos)
 
     def allocate(self, name: str, type_: CsType, pos: int) -> int:
-        """A slot for a local (in the innermost scope); redeclaring a visible name is refused as in C#."""
-        if any(name in scope for scope in self.scopes):
+        """A slot for a local (in the innermost scope); redeclaring a visible name is refused as in C#, except the
+        null-conditional's own "?." (a?.b?.c: the inner one's target is the outer's value)."""
+        if name != "?." and any(name in scope for scope in self.scopes):
             raise self.refuse(pos, f"a local named '{name}' is already defined in this scope")
         slot = self.slot_count
         self.slot_count += 1
@@ -176,8 +177,9 @@ class DynamicCompiler:
             ctx.slots[slot] = value
             return af(ctx)
 
-        result = access.type if access.type not in NUMERIC and access.type is not _T.BOOL else _D
-        return Compiled(run, result, node.pos)
+        if access.type in NUMERIC or access.type is _T.BOOL:  # s?.Length is an int?: null, or the int
+            return Compiled(run, _D, node.pos, nullable=access.type.value)
+        return Compiled(run, access.type, node.pos, nullable=access.nullable)
 
     def _interpolated(self, node: Interpolated) -> Compiled:
         parts: list[Fn] = []

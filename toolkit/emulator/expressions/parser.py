@@ -317,9 +317,10 @@ class Parser:
             tok = self.peek()
             if tok.is_op("?.") or (tok.is_op("?") and self.peek(1).is_op("[")):
                 self.advance()
-                access = self.postfix_one(Placeholder(tok.pos), dot=tok.text == "?.")
-                node = NullSafe(tok.pos, node, access)
-                continue
+                # the rest of the chain is part of the access: a?.b.c() is null when a is (C#'s null-conditional
+                # operator short-circuits the whole chain of member accesses, calls and indexers after it)
+                access = self.postfix(self.postfix_one(Placeholder(tok.pos), dot=tok.text == "?."))
+                return NullSafe(tok.pos, node, access)
             step = self.postfix_one(node, dot=False) if tok.is_op(".") or tok.is_op("[") else None
             if step is None:
                 return node

@@ -18,7 +18,7 @@ from . import dates, jtoken
 from .dispatch import comparison_folds
 from .dotnet import (ARGUMENT_NULL_S, CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, convert_to_integer,
                      display, format_item, parse_int, to_bool, unwrap)
-from .cstypes import dotnet_type_name
+from .cstypes import dotnet_type_name, to_lower, to_upper
 from .errors import CsError, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
 
@@ -199,13 +199,8 @@ def _char_test(categories: str, extra: str = "") -> Callable[..., bool]:
 
 
 def _char_case(convert: Callable[[str], str]) -> Callable[[Any], CsChar]:
-    """``char.ToUpper`` / ``ToLower``: a mapping to more than one character ('ß' to "SS") leaves the char as it is,
-    as .NET's one-to-one case mapping does."""
-    def run(value: Any) -> CsChar:
-        c = _char_of(value)
-        mapped = convert(c)
-        return CsChar(mapped if len(mapped) == 1 else c)
-    return run
+    """``char.ToUpper`` / ``ToLower`` (``convert``: `to_upper` / `to_lower`, one character to one)."""
+    return lambda value: CsChar(convert(_char_of(value)))
 
 
 # .NET's char tests (System.Char, Unicode general categories): IsWhiteSpace also takes the control characters
@@ -215,8 +210,8 @@ _CHAR_STATICS: dict[str, Callable[..., Any]] = {
     "IsLetterOrDigit": _char_test("Lu Ll Lt Lm Lo Nd"), "IsUpper": _char_test("Lu"), "IsLower": _char_test("Ll"),
     "IsWhiteSpace": _char_test("Zs Zl Zp", "\t\n\v\f\r\x85\xa0"), "IsControl": _char_test("Cc"),
     "IsPunctuation": _char_test("Pc Pd Ps Pe Pi Pf Po"), "IsSymbol": _char_test("Sm Sc Sk So"),
-    "ToUpper": _char_case(str.upper), "ToLower": _char_case(str.lower),
-    "ToUpperInvariant": _char_case(str.upper), "ToLowerInvariant": _char_case(str.lower),
+    "ToUpper": _char_case(to_upper), "ToLower": _char_case(to_lower),
+    "ToUpperInvariant": _char_case(to_upper), "ToLowerInvariant": _char_case(to_lower),
 }
 
 
@@ -230,15 +225,11 @@ def _string_compare(a: Any, b: Any, mode: Any = None) -> int:
         return (a is not None) - (b is not None)
     a, b = str(a), str(b)
     if mode is True or comparison_folds((mode,)):
-        a, b = _upper_each(a), _upper_each(b)
+        a, b = to_upper(a), to_upper(b)
     if isinstance(mode, str) and mode.startswith("Ordinal"):
         differing = next(((x, y) for x, y in zip(a, b, strict=False) if x != y), None)
         return ord(differing[0]) - ord(differing[1]) if differing else len(a) - len(b)
     return (a > b) - (a < b)
-
-
-def _upper_each(text: str) -> str:
-    return "".join(upper if len(upper := c.upper()) == 1 else c for c in text)
 
 
 # "Class.Member" → a constant (a zero-argument callable evaluated on each read) or a function.
