@@ -54,6 +54,7 @@ def _evaluated(source: str) -> object:
     ('@{ var r = "none"; switch (1) { case 1: r = "a"; break; default: r = "d"; break; } return r; }', "a"),
     ("@{ var k = 2; switch (2) { case 1: return 0; case 2: if (k > 1) { return 5; } else { break; } } return 9; }", 5),
     ("@{ switch (3) { default: if (true) { return 1; } } return 0; }", 1),  # C# sees `if (true)` never completes
+    ("@{ switch (1) { case 1: if (false) { var z = 1; } else { return 2; } } return 0; }", 2),  # nor this one
     ('@{ switch (1) { case 1: try { return "t"; } catch { return "c"; } } return 0; }', "t"),
     # try/catch: the handler runs with the block's locals
     ('@{ var r = 0; try { r = int.Parse("x"); } catch { r = 2; } return r; }', 2),
@@ -64,6 +65,10 @@ def _evaluated(source: str) -> object:
 ])
 def test_statements_compute_what_csharp_computes(source: str, expected: object) -> None:
     assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+CS0163 = ("control cannot fall through from one case label to another: end the section with break or return (C# "
+          "refuses it: CS0163)")
 
 
 @pytest.mark.parametrize(("source", "reason", "anchor"), [
@@ -85,12 +90,14 @@ def test_statements_compute_what_csharp_computes(source: str, expected: object) 
     ("@{ foreach (var x in new[] { 1 }) { foreach (var y in new[] { 2 }) { } } break; }",
      "break outside a loop or switch", "break"),
     ("@{ switch (1) { case 1: return 1; } break; }", "break outside a loop or switch", "break"),
+    ("@{ switch (1) { case 1: { } } return 0; }", CS0163, "1:"),
+    ("@{ switch (1) { case 1: try { return 1; } catch { var z = 1; } } return 0; }", CS0163, "1:"),
+    ("@{ var c = true; switch (1) { case 1: if (c) { var z = 1; } else { return 2; } } return 0; }", CS0163, "1:"),
+    ("@{ var c = true; switch (1) { case 1: if (c) { return 1; } else { var z = 1; } } return 0; }", CS0163, "1:"),
     ("@{ switch (1) { case 1: var q = 1; } return 0; }",
-     "control cannot fall through from one case label to another: end the section with break or return (C# refuses "
-     "it: CS0163)", "1:"),
+     CS0163, "1:"),
     ("@{ switch (1) { case 1: if (true) { return 1; } case 2: return 2; } return 0; }".replace("if (true)", "if (1 > 0)"),
-     "control cannot fall through from one case label to another: end the section with break or return (C# refuses "
-     "it: CS0163)", "1:"),
+     CS0163, "1:"),
 ])
 def test_what_csharp_refuses_in_a_block_is_refused_where_it_is(source: str, reason: str, anchor: str) -> None:
     with pytest.raises(UnsupportedExpression) as caught:
@@ -123,3 +130,8 @@ def test_a_statement_that_fails_when_it_runs_names_its_column(source: str, messa
     with pytest.raises(ExpressionRuntimeError) as caught:
         _evaluated(source)
     assert message in str(caught.value) and f"(column {source.index(anchor) + 1} of" in str(caught.value)
+
+
+def test_a_block_returning_only_null_is_a_string() -> None:
+    """As C# types `return null;` where a string is expected (a policy attribute that takes text)."""
+    assert compile_expression("@{ return null; }", expect="string").evaluate(request()) is None
