@@ -473,6 +473,46 @@ def test_found_by_review_a_member_inside_a_null_conditional_chain_is_of_the_valu
     assert caught.value.reason == "'int' does not contain a definition for 'HasValue' (C# refuses it: CS1061)"
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    # a nullable local takes null from anywhere (it failed with NullReferenceException)
+    ("@{ string s = null; int? n = s?.Length; return n == null; }", True),
+    ("@{ int? x = null; int? y = x ?? null; return y == null; }", True),
+    # foreach (int? v ...), and Sum of int? skipping nulls
+    ("@{ var s = 0; foreach (int? v in new int[] { 1, 2, 3 }) { s += v.Value; } return s; }", 6),
+    ("@{ foreach (int? v in new int?[] { null }) { return v.HasValue; } return true; }", False),
+    ("@(new int?[] { 1, null, 3 }.Sum())", 4),
+    # nullable casts: null stays null, a value is cast (unboxed from an object)
+    ("@((int?)5)", 5),
+    ("@(((int?)null).HasValue)", False),
+    ("@{ var a = new object[] { null }; int? v = (int?)a[0]; return v == null; }", True),
+    ("@{ var a = new object[] { 4 }; return ((int?)a[0]).Value + 1; }", 5),
+    ("@{ int i = 5; return ((long?)i).Value * 1000000000; }", CsLong(5_000_000_000)),
+    ("@(((double?)3).Value / 2)", 1.5),
+])
+def test_found_by_review_nullables_from_anywhere_in_loops_and_casts(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("@{ int x = 5L; return x; }", "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ("@{ int i = 1; int x = (long)i; return x; }", "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ("@{ int x = 1; x = 5L; return x; }", "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ("@{ int? x = 5L; return x; }", "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ("@{ int? x = null; int y = x; return y; }", "cannot implicitly convert type 'int?' to 'int' (C# refuses it: CS0266)"),
+    ('@((int?)"a")', "cannot cast string to (int?)"),
+])
+def test_found_by_review_what_csharp_does_not_convert_to_an_int_is_refused(source: str, reason: str) -> None:
+    """These were published, then failed when they ran (or held null in an int)."""
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert caught.value.reason == reason
+
+
+def test_found_by_review_a_nullable_cast_of_an_object_unboxes() -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape("type 'System.Int32' to type 'System.Int64'.")):
+        _evaluated("@{ object o = 5; return (long?)o; }")
+
+
 def test_arithmetic_on_an_object_local_is_refused_as_in_csharp() -> None:
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression("@{ object o = 5; return o + 1; }")

@@ -124,7 +124,7 @@ class _BlockCompiler:
             if char_local:
                 fn = self._as_char(value, init, pos) if value is not None else (lambda ctx: None)
             else:
-                fn = _coerce(self.c, value, type_, pos, nullable) if value is not None else (lambda ctx: None)
+                fn = _coerce(self.c, value, type_, pos, bool(nullable), init) if value is not None else (lambda ctx: None)
             target = "long" if long_local else converted_type(node.type)
             if target is not None and value is not None:
                 self._check_implicit(value, target, init.pos if init is not None else pos)
@@ -184,7 +184,7 @@ class _BlockCompiler:
             if slot in self.char_slots:  # c = 'b' on a char c: still a char
                 fn = self._as_char(value, node.value, node.pos, compound=node.op != "=")
             else:
-                fn = _coerce(self.c, value, type_, node.pos, slot in self.c.nullable_slots)
+                fn = _coerce(self.c, value, type_, node.pos, slot in self.c.nullable_slots, node.value)
             if slot in self.converted_slots:  # x = 5 on a long x: still a long; a DateTime into a DateTimeOffset
                 if node.op == "=":
                     self._check_implicit(value, self.converted_slots[slot], node.value.pos)
@@ -246,11 +246,14 @@ class _BlockCompiler:
         if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
             raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
         # foreach (long x in ...): C# casts each item to the declared type (explicitly: (int) of a long truncates)
-        target = _FOREACH_CONVERSIONS.get(dotnet_name_of(node.type.name)) if node.type is not None else None
+        nullable = nullables.nullable_base(node.type.name) or "" if node.type is not None else ""  # foreach (int? v ...)
+        target = _FOREACH_CONVERSIONS.get(dotnet_name_of(nullable or node.type.name)) if node.type is not None else None
         self.c.scopes.append({})
         try:
             slot = self.c.allocate(node.name, _D, node.pos)
             self.iteration_slots.add(slot)  # read-only: each item is converted once, as it is stored below
+            if nullable:
+                self.c.nullable_slots[slot] = nullable
             body = self._loop_body(node.body)
         finally:
             self.c.scopes.pop()
@@ -397,13 +400,21 @@ def _declared_type(name: str) -> CsType | None:
     return CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
 
 
-def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullable: bool = False) -> Callable[[Any], Any]:
-    """The value converted to a local's declared type (int widens to double; dynamic values are checked);
-    ``nullable``: the local is an ``int?`` (or another nullable value type), which null converts to."""
+def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullable: bool = False,
+            source: Node | None = None) -> Callable[[Any], Any]:
+    """The value (of the expression ``source``) converted to a local's declared type (int widens to double; dynamic
+    values are checked); ``nullable``: the local is an ``int?`` (or another nullable value type), which null
+    converts to. What C# does not convert implicitly is refused: an int? or a long into an int (CS0266)."""
     fn = value.fn
-    if type_ is _D or type_ is CsType.OBJECT or value.type is type_:  # every value converts to object (boxing)
+    if type_ is _D or type_ is CsType.OBJECT:  # every value converts to object (boxing)
         return fn
-    if nullable and value.type is CsType.NULL:
+    if value.nullable and not nullable and type_ in (CsType.INT, CsType.DOUBLE, CsType.BOOL):
+        raise compiler.refuse(pos, f"cannot implicitly convert type '{value.nullable}?' to '{type_.value}' (C# "
+                                   "refuses it: CS0266)", "use .Value, or ?? with a default")
+    if type_ is CsType.INT and source is not None and is_long_form(source, value):
+        raise compiler.refuse(pos, "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)",
+                              "cast it: (int)...")
+    if value.type is type_ or (nullable and value.type is CsType.NULL):
         return fn
     if type_ is CsType.DOUBLE and value.type is CsType.INT:
         return lambda ctx: None if (v := fn(ctx)) is None else float(v)
@@ -414,6 +425,8 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullab
 
         def convert(ctx: Any) -> object:
             v = library.unwrap(fn(ctx))
+            if v is None and nullable:  # int? n = s?.Length
+                return None
             if type(v) is library.CsChar and name in ("int", "double"):  # int n = text[0]: the char's code
                 v = ord(v)
             if name == "double" and isinstance(v, int) and not isinstance(v, bool):  # an int or a long widens

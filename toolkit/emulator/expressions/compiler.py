@@ -430,8 +430,23 @@ class Compiler(DynamicCompiler):
 
     # -- operators -----------------------------------------------------------------------------
 
+    def _nullable_cast(self, node: Cast, base: str) -> Compiled:
+        """``(int?)x``: null stays null, any other value is cast as ``(int)x`` casts it (unboxed from an object)."""
+        operand = self.value(node.operand)
+        src, fn, pos = operand.type, operand.fn, node.pos
+        target = CAST_TARGETS.get(base) or CAST_ALIASES.get(base)
+        numeric = target in (_T.INT, _T.DOUBLE) or base in LONG_NAMES
+        if not (src in (_D, _T.OBJECT, _T.NULL) or (src is _T.BOOL and target is _T.BOOL) or (src in NUMERIC and numeric)):
+            raise self.refuse(pos, f"cannot cast {src} to ({node.type.name})")
+        cast = library.unbox if src is _T.OBJECT else library.convert
+        return Compiled(guard(lambda ctx: None if (v := fn(ctx)) is None else cast(v, base), pos), target or _D, pos,
+                        nullable=base)
+
     def _cast(self, node: Cast) -> Compiled:
         name = node.type.name
+        base = nullables.nullable_base(name)
+        if base is not None:
+            return self._nullable_cast(node, base)
         target = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
         if target is None and name not in library.CAST_NAMES:
             raise self.refuse(node.pos, f"cast to ({name}) is not supported",

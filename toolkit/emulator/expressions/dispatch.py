@@ -241,7 +241,7 @@ def _str_equals(recv: Any, other: Any, *mode: Any) -> bool:
 def _sum(values: list[Any]) -> Any:
     """``Enumerable.Sum``: chars as their codes; over longs a long, over ints an int (checked: past the type's range
     an OverflowException), else a double."""
-    values = [ord(v) if type(v) is CsChar else v for v in values]
+    values = [ord(v) if type(v) is CsChar else v for v in values if v is not None]  # Sum of int? skips nulls
     if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         total = sum(values)
         if any(type(v) is CsLong for v in values):
