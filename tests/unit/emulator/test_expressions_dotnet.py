@@ -508,6 +508,35 @@ def test_found_by_review_what_csharp_does_not_convert_to_an_int_is_refused(sourc
     assert caught.value.reason == reason
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    # an int? stays one through arithmetic and ?: (they were refused: "C# refuses it: CS1061", wrongly)
+    ("@{ int? x = 5; var y = x + 1; return y.HasValue; }", True),
+    ("@{ int? x = null; return (x + 1).HasValue; }", False),
+    ("@{ int? x = 5; return (true ? x : 0).HasValue; }", True),
+    ("@{ int? x = null; var c = true; return (c ? x : null) == null; }", True),
+])
+def test_found_by_review_a_nullable_stays_nullable_through_operators(source: str, expected: object) -> None:
+    assert _evaluated(source) is expected
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("@{ bool? b = true; if (b) { return 1; } return 0; }",
+     "a condition needs a bool, not a bool? (C# refuses it: CS0266)"),
+    ("@{ bool? b = true; return b ? 1 : 2; }", "the condition of ?: needs a bool, not a bool? (C# refuses it: CS0266)"),
+    ("@{ bool? b = true; return b && true; }", "operator && needs a bool, not a bool? (C# refuses it: CS0019)"),
+    ("@{ DateTime? d = DateTime.UtcNow; return d.Year; }",
+     "'DateTime?' does not contain a definition for 'Year' (C# refuses it: CS1061)"),
+    ('@{ int? x = 5; return x.ToString("D3"); }',
+     "'int?' has no method ToString() with 1 argument(s) (C# refuses it: CS1061, CS1501)"),
+    ("@(true ? 1 : null)", "the branches of ?: have incompatible types int and null"),  # CS0173 in C# 7.3
+])
+def test_found_by_review_a_nullable_is_no_bool_and_has_no_members_of_its_value(source: str, reason: str) -> None:
+    """Accepted before: a bool? as a condition, a DateTime?'s Year (C# needs .Value first)."""
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert caught.value.reason == reason
+
+
 def test_found_by_review_a_nullable_cast_of_an_object_unboxes() -> None:
     with pytest.raises(ExpressionRuntimeError, match=re.escape("type 'System.Int32' to type 'System.Int64'.")):
         _evaluated("@{ object o = 5; return (long?)o; }")

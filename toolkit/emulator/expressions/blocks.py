@@ -439,6 +439,8 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullab
 
 def _bool_fn(compiler: Compiler, node: Node) -> Callable[[Any], bool]:
     condition = compiler.value(node)
+    if condition.nullable:
+        compiler.bool_operand(condition, "a condition")  # a bool? is no condition (CS0266)
     if condition.type not in (CsType.BOOL, _D):
         raise compiler.refuse(node.pos, f"a condition must be bool, got {condition.type}")
     fn = condition.fn

@@ -5,6 +5,7 @@ Evaluation is one call per node: no parsing, lookups by name or regex happen aft
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -399,6 +400,9 @@ class Compiler(DynamicCompiler):
         if recv.nullable and node.name == "Equals" and len(node.args) == 1:  # Nullable<T>.Equals: null equals null
             arg = self.value(node.args[0])
             return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, nullable=True), _T.BOOL, node.pos)
+        if recv.nullable:  # d.AddDays(1), x.ToString("D3") of a nullable: only .Value has the value's methods
+            raise self.refuse(node.pos, f"'{recv.nullable}?' has no method {node.name}() with {len(node.args)} "
+                                        "argument(s) (C# refuses it: CS1061, CS1501)", "call it on .Value")
         if recv.type is _D or (recv.type is _T.STRING and not static and node.name in library.METHOD_NAMES) or (
                 static and len(node.args) != len(spec.parameters) and node.name in _OVERLOADED  # type: ignore[union-attr]
                 and recv.type is not _T.OBJECT):
@@ -513,7 +517,8 @@ class Compiler(DynamicCompiler):
         if node.op == "??":
             return self._coalesce(node, left, right)
         if node.op in ("&&", "||"):
-            left, right = _as_bool(left), _as_bool(right)
+            what = f"operator {node.op}"
+            left, right = self.bool_operand(left, what, "CS0019"), self.bool_operand(right, what, "CS0019")
             for side in (left, right):
                 if side.type is not _T.BOOL:
                     raise self.refuse(side.pos, f"operator {node.op} needs bool operands, got {side.type}", _cast_hint(side))
@@ -527,10 +532,12 @@ class Compiler(DynamicCompiler):
             with_chars = self._char_arithmetic(node, left, right)
             if with_chars is not None:
                 return with_chars
-        if node.op == "+":
-            return self._plus(node, left, right)
-        if node.op in ("-", "*", "/", "%"):
-            return self._arithmetic(node, left, right)
+        if node.op in ("+", "-", "*", "/", "%"):
+            result = self._plus(node, left, right) if node.op == "+" else self._arithmetic(node, left, right)
+            lifted = left.nullable or right.nullable  # x + 1 of an int? x is an int? (null when x is)
+            if lifted and result.type in (_T.INT, _T.DOUBLE, _D):
+                return dataclasses.replace(result, nullable=result.type.value if result.type is not _D else lifted)
+            return result
         left_char, right_char = self.is_char_literal(node.left), self.is_char_literal(node.right)
         if _D in (left.type, right.type) or (left_char and right_char) or (
                 (left_char or right_char) and NUMERIC & {left.type, right.type}):
@@ -655,12 +662,22 @@ class Compiler(DynamicCompiler):
             )  # fmt: skip
         return self._fold(Compiled(fn, result, node.pos), left, right)
 
+    def bool_operand(self, c: Compiled, what: str, code: str = "CS0266") -> Compiled:
+        """An operand that must be a bool (``what``: where; ``code``: C#'s error, for the message): a bool? is none,
+        a dynamic value is checked when it runs."""
+        if c.nullable:
+            raise self.refuse(c.pos, f"{what} needs a bool, not a {c.nullable}? (C# refuses it: {code})",
+                              "use .Value, or ?? false")
+        return _as_bool(c)
+
     def _conditional(self, node: Conditional) -> Compiled:
-        cond = _as_bool(self.value(node.condition))
+        cond = self.bool_operand(self.value(node.condition), "the condition of ?:")
         if cond.type is not _T.BOOL:
             raise self.refuse(cond.pos, f"the condition of ?: must be bool, got {cond.type}", _cast_hint(cond))
         then, other = self.value(node.then), self.value(node.otherwise)
-        result = _merge(then.type, other.type)
+        nullable = then.nullable or other.nullable  # c ? x : 0 of an int? x is an int?, and so is c ? x : null
+        result = _merge(then.type, other.type) if not (nullable and _T.NULL in (then.type, other.type)) else (
+            other.type if then.type is _T.NULL else then.type)
         if result is None:
             raise self.refuse(node.pos, f"the branches of ?: have incompatible types {then.type} and {other.type}")
         cf, tf, of = cond.fn, _widen(then, result), _widen(other, result)
@@ -669,8 +686,8 @@ class Compiler(DynamicCompiler):
         long = any(longs) and all(is_long or c.type is _T.INT for is_long, c in zip(longs, (then, other), strict=True))
         if long:
             tf, of = converted(tf, "long", node.then.pos), converted(of, "long", node.otherwise.pos)
-        return self._fold(Compiled(lambda ctx: tf(ctx) if cf(ctx) else of(ctx), result, node.pos, long=long),
-                          cond, then, other)
+        return self._fold(Compiled(lambda ctx: tf(ctx) if cf(ctx) else of(ctx), result, node.pos, long=long,
+                                   nullable=nullable), cond, then, other)
 
 
 # -- helpers shared by the compile methods ---------------------------------------------------------

@@ -29,6 +29,9 @@ class DynamicCompiler:
             if node.name == "HasValue":
                 return Compiled(nullables.has_value(target.fn), _T.BOOL, node.pos)
             return Compiled(nullables.value_of(target.fn, node.pos), target.type, node.pos, long=target.long)
+        if target.nullable:  # d.Year of a DateTime? d: only .Value has the DateTime's members
+            raise self.refuse(node.pos, f"'{target.nullable}?' does not contain a definition for '{node.name}' (C# "
+                                        "refuses it: CS1061)", "read .Value first")
         if target.type is _T.OBJECT:
             raise self.refuse(node.pos, f"member '{node.name}' is not supported on object values", _cast_hint(target))
         if target.type in (_T.INT, _T.DOUBLE, _T.BOOL):  # no members at all (a nullable's are above)
