@@ -514,6 +514,12 @@ def test_found_by_review_what_csharp_does_not_convert_to_an_int_is_refused(sourc
     ("@{ int? x = null; return (x + 1).HasValue; }", False),
     ("@{ int? x = 5; return (true ? x : 0).HasValue; }", True),
     ("@{ int? x = null; var c = true; return (c ? x : null) == null; }", True),
+    ("@{ int? x = null; return x?.ToString() == null; }", True),  # ?. on an int? (it was refused)
+    ("@{ int? x = 5; return x?.ToString() == \"5\"; }", True),
+    # Int32.Equals(object) of a long is false; Int64.Equals(Int64) takes an int (array items are typed when run)
+    ("@(new int[] { 1 }[0].Equals(1L))", False),
+    ("@(new object[] { 1 }[0].Equals(1L))", False),
+    ("@(new long[] { 1 }[0].Equals(1))", True),
 ])
 def test_found_by_review_a_nullable_stays_nullable_through_operators(source: str, expected: object) -> None:
     assert _evaluated(source) is expected

@@ -235,7 +235,10 @@ def _str_equals(recv: Any, other: Any, *mode: Any) -> bool:
         return recv.lower() == other.lower()
     if type(recv) is CsDateTimeOffset and isinstance(other, datetime):  # Equals(DateTimeOffset): a DateTime converts
         return bool(recv == other)
-    return equals(recv, other) and _boxed_type(unwrap(recv)) is _boxed_type(unwrap(other))
+    receiver, argument = unwrap(recv), unwrap(other)
+    if type(receiver) is CsLong and type(argument) is int:  # Int64.Equals(Int64): the int converts (not the reverse)
+        return bool(receiver == argument)
+    return equals(recv, other) and _boxed_type(receiver) is _boxed_type(argument)
 
 
 def _sum(values: list[Any]) -> Any:
@@ -251,8 +254,8 @@ def _sum(values: list[Any]) -> Any:
 
 
 def _boxed_type(value: Any) -> type:
-    """The type ``Equals`` compares: a long's Equals(long) takes an int, a char's Equals(char) a char literal."""
-    return int if type(value) is CsLong else str if type(value) is CsChar else type(value)
+    """The type ``Equals`` compares (a char's Equals(char) takes a char literal, a one-character string here)."""
+    return str if type(value) is CsChar else type(value)
 
 
 def _split(recv: str, *args: Any) -> CsList:

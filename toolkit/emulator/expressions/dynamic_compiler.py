@@ -163,7 +163,7 @@ class DynamicCompiler:
 
     def _null_safe(self, node: NullSafe) -> Compiled:
         target = self.value(node.target)
-        if target.type in NUMERIC or target.type is _T.BOOL:
+        if (target.type in NUMERIC or target.type is _T.BOOL) and not target.nullable:  # x?.ToString() of an int?
             raise self.refuse(node.pos, f"operator ?. cannot be applied to {target.type} values")
         self.scopes.append({})
         try:
