@@ -44,6 +44,19 @@ def _evaluated(source: str) -> object:
     # a long local by its form (a cast of a variable), a nullable char
     ("@{ int i = 5; var x = (long)i; return x * 1000000000; }", CsLong(5_000_000_000)),
     ("@{ char? c = (char)97; return c + 1; }", 98),
+    # a char local takes a one-character string typed only when it runs; compound assignment narrows to a char
+    ('@{ var a = new object[] { "b" }; char c = (char)97; c = a[0]; return c + 1; }', 99),
+    ("@{ char? c = (char)97; c += 1; return c.ToString(); }", "b"),
+    # a local's later values convert as its first did: a long stays a long, an int widens into a double
+    ("@{ int i = 5; var x = (long)i; x = int.MaxValue; return x + 1; }", CsLong(2**31)),
+    ("@{ int i = 3; double d = i; return d / 2; }", 1.5),
+    ("@{ string s = \"ab\"; int? n = s?.Length; return n.Value; }", 2),
+    ("@{ var a = new int[] { 1, 2 }; var i = 1; a[i] = 7; return a[1]; }", 7),
+    # break and continue after a switch inside a loop belong to the loop
+    ("@{ var n = 0; foreach (var x in new[] { 1, 2 }) { switch (x) { case 1: n += 1; break; default: break; } "
+     "if (x == 1) { continue; } break; } return n; }", 1),
+    # a block whose return does not run is null (C# would refuse it: CS0161, not checked here)
+    ('@{ if (context.Request.Method == "NONE") { return 1; } }', None),
     # conditions typed dynamic are checked when they run
     ("@{ var a = new[] { true, false }; if (a[0]) { return 1; } return 0; }", 1),
     ("@{ var a = new[] { true, false }; if (a[1]) { return 1; } return 0; }", 0),
@@ -111,6 +124,27 @@ def test_a_compound_assignment_outside_the_subset_is_the_emulators_limit() -> No
     assert (caught.value.reason, caught.value.limit) == ("operator &= is not supported", True)
 
 
+@pytest.mark.parametrize(("source", "hint"), [
+    ("@{ int? x = null; int y = x; return y; }", "use .Value, or ?? with a default"),
+    ("@{ int x = 5L; return x; }", "cast it: (int)..."),
+])
+def test_a_value_csharp_does_not_convert_to_an_int_is_refused_with_the_way_out(source: str, hint: str) -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert caught.value.hint == hint
+
+
+def test_a_char_local_is_assigned_a_char_not_an_int() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression("@{ char c = 'a'; c = 98; return c; }")
+    assert caught.value.reason == "cannot assign a int value to a char variable"
+
+
+def test_a_block_returning_values_of_two_types_is_typed_when_it_runs() -> None:
+    source = '@{ if (context.Request.Method == "NONE") { return 1; } return "a"; }'
+    assert compile_expression(source, expect="string").evaluate(request()) == "a"
+
+
 def test_a_char_local_needs_a_cast_from_an_int_and_says_so() -> None:
     with pytest.raises(UnsupportedExpression) as caught:
         compile_expression("@{ char c = 97; return c; }")
@@ -125,6 +159,11 @@ def test_a_char_local_needs_a_cast_from_an_int_and_says_so() -> None:
     ('@{ var n = JToken.Parse("5"); foreach (var x in n) { return 1; } return 0; }', "Cannot enumerate", "foreach"),
     ("@{ switch (1) { case 1: for (;;) { break; } } return 0; }",
      "Control cannot fall through from one case label to another", "switch"),
+    ('@{ var a = new object[] { "ab" }; char c = (char)97; c = a[0]; return c; }',
+     "Unable to cast object of type 'System.String' to type 'System.Char'.", "= a[0]"),
+    ('@{ var a = new object[] { "x" }; long t = 1; t = a[0]; return t; }', "to type 'System.Int64'.", "= a[0]"),
+    ('@{ var a = new object[] { "x" }; long t = a[0]; return t; }', "to type 'System.Int64'.", "t ="),
+    ("@{ var a = new int[] { 1 }; a[5] = 2; return a[0]; }", "Index was out of range", "= 2"),
 ])
 def test_a_statement_that_fails_when_it_runs_names_its_column(source: str, message: str, anchor: str) -> None:
     with pytest.raises(ExpressionRuntimeError) as caught:

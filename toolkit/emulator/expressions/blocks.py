@@ -400,8 +400,8 @@ def _declared_type(name: str) -> CsType | None:
     return CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
 
 
-def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullable: bool = False,
-            source: Node | None = None) -> Callable[[Any], Any]:
+def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullable: bool,
+            source: Node) -> Callable[[Any], Any]:
     """The value (of the expression ``source``) converted to a local's declared type (int widens to double; dynamic
     values are checked); ``nullable``: the local is an ``int?`` (or another nullable value type), which null
     converts to. What C# does not convert implicitly is refused: an int? or a long into an int (CS0266)."""
@@ -411,7 +411,7 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullab
     if value.nullable and not nullable and type_ in (CsType.INT, CsType.DOUBLE, CsType.BOOL):
         raise compiler.refuse(pos, f"cannot implicitly convert type '{value.nullable}?' to '{type_.value}' (C# "
                                    "refuses it: CS0266)", "use .Value, or ?? with a default")
-    if type_ is CsType.INT and source is not None and is_long_form(source, value):
+    if type_ is CsType.INT and is_long_form(source, value):
         raise compiler.refuse(pos, "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)",
                               "cast it: (int)...")
     if value.type is type_ or (nullable and value.type is CsType.NULL):

@@ -147,7 +147,7 @@ def to_lower(text: str) -> str:
     return "".join(lower if len(lower := c.lower()) == 1 else c for c in text)
 
 
-def cs_equals(receiver: object, other: object, *, boxed: bool = False) -> bool:
+def cs_equals(receiver: object, other: object, *, boxed: bool) -> bool:
     """`receiver.Equals(other)`: the same runtime type and an equal value. A double receiver takes an integer as C#
     converts it for Equals(double); a receiver typed object (``boxed``) calls Equals(object), which converts nothing:
     ``((object)1.0).Equals(1)`` is false. (A date's Equals is the runtime method's: its receiver is never typed here.)"""
