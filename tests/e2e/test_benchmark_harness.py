@@ -171,4 +171,12 @@ def test_an_equivalent_mutant_is_excused_only_while_its_name_still_holds_the_rec
     assert (result.killed, result.not_run) == (2, 1)
     assert [m for m, _ in result.stale] == ["m_killed", "m_moved"]
     assert result.unpinned == [("m_legacy", diffs["m_legacy"])]
-    assert result.score == 2 / 4
+    assert result.score == 2 / 5  # the mutant the tests never ran counts as not killed
+
+
+def test_a_module_whose_mutants_the_tests_never_ran_does_not_score_as_fully_killed() -> None:
+    """Found when mutmut ran none of parser.py's 1,702 mutants: the module scored 100% (0 of 0 counted)."""
+    from mutation_score import classify
+
+    result = classify("mod", {"m_a": None, "m_b": None}, {}, lambda mutant: "")
+    assert (result.killed, result.not_run, result.score) == (0, 2, 0.0)
