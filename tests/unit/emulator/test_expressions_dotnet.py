@@ -544,6 +544,54 @@ def test_found_by_review_a_nullable_is_no_bool_and_has_no_members_of_its_value(s
     assert caught.value.reason == reason
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    # x ?? y converts both sides to the result's type (x ?? 1.5 of an int? was an int)
+    ("@{ int? x = 7; double d = x ?? 1.5; return d / 2; }", 3.5),
+    ("@{ int? x = 2000000000; return (x ?? 3000000000L) + 2000000000; }", CsLong(4_000_000_000)),
+    # a nullable cast of a JSON null is null, as Newtonsoft's explicit conversions give (it failed)
+    ('@((int?)JObject.Parse("{\\"n\\":null}")["n"] ?? 4096)', 4096),
+    ('@((int?)JObject.Parse("{\\"n\\":5}")["n"] ?? 4096)', 5),
+    ("@(((decimal?)1.5).Value)", 1.5),  # decimal? computes as double, as decimal does
+    # text joined with an int? is text, not an int?
+    ('@{ var parts = "x,y".Split(new char[] { (char)44 }); string s = "ab"; var key = parts[0] + s?.Length; '
+     'return key.ToUpper(); }', "X2"),
+    # a switch whose sections all return (with a default) never completes: a section may end with one
+    ("@{ switch (1) { case 1: switch (2) { case 2: return 1; default: return 2; } } return 0; }", 1),
+    # a long local is a long by its form: ?: with it is a long
+    ("@{ long l = 2147483647; var c = true; return (c ? l : 0) + 1; }", CsLong(2**31)),
+    # JSON integers are Int64 in Newtonsoft
+    ('@{ var j = JObject.Parse("{\\"n\\":5}"); return ((JValue)j["n"]).Value is long; }', True),
+    ('@{ var j = JObject.Parse("{\\"n\\":5}"); return j.Value<object>("n") is long; }', True),
+    ("@(new JValue(5).Value.Equals(5L))", True),
+    # an argument typed object selects Equals(object)
+    ("@(5.0.Equals((object)5))", False),
+    ("@(5.0.Equals(5))", True),
+    # Nullable<T> and System.Int32? are int?
+    ("@{ Nullable<int> t = 5; return t.Value; }", 5),
+    ("@{ System.Int32? t = 5; return t.Value + 1; }", 6),
+])
+def test_found_by_second_review(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("@{ int? x = 1; return !x; }", "operator ! needs a bool operand, got int? (C# refuses it: CS0023)"),
+    ("@{ int x = 5; x += 2L; return x; }", "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ("@{ int x = 5; long l = 1; x += l; return x; }",
+     "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ("@{ long l = 1; int y = l; return y; }", "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)"),
+    ('@(context.Variables.GetValueOrDefault<long>("n", 3.5))',
+     "default value of type double does not match context.Variables.GetValueOrDefault<long>"),
+    ("@{ switch (1) { case 1: switch (2) { case 2: break; default: return 2; } } return 0; }",
+     "control cannot fall through from one case label to another: end the section with break or return (C# refuses "
+     "it: CS0163)"),
+])
+def test_found_by_second_review_refused_as_csharp_refuses(source: str, reason: str) -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    assert caught.value.reason == reason
+
+
 def test_found_by_review_a_nullable_cast_of_an_object_unboxes() -> None:
     with pytest.raises(ExpressionRuntimeError, match=re.escape("type 'System.Int32' to type 'System.Int64'.")):
         _evaluated("@{ object o = 5; return (long?)o; }")

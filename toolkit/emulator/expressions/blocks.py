@@ -132,6 +132,8 @@ class _BlockCompiler:
             slot = self.c.allocate(name, type_, pos)
             if target is not None:
                 self.converted_slots[slot] = target
+            if target == "long":
+                self.c.long_slots.add(slot)
             if char_local:
                 self.char_slots.add(slot)
             if nullable:
@@ -181,6 +183,9 @@ class _BlockCompiler:
             if slot in self.iteration_slots:
                 raise self.c.refuse(target.pos, f"cannot assign to '{target.ident}' because it is a foreach iteration "
                                                 f"variable (C# refuses it: CS1656)")
+            if node.op != "=" and type_ is CsType.INT and is_long_form(node.value, self.c.value(node.value)):
+                raise self.c.refuse(node.pos, "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)",
+                                    "cast it: (int)...")  # x += 2L: C# converts back only what converts implicitly
             if slot in self.char_slots:  # c = 'b' on a char c: still a char
                 fn = self._as_char(value, node.value, node.pos, compound=node.op != "=")
             else:
@@ -382,7 +387,23 @@ def _never_completes(node: Node) -> bool:
         return then_ends and (constant is True or node.otherwise is not None and _never_completes(node.otherwise))
     if isinstance(node, Try):
         return _never_completes(node.body) and _never_completes(node.handler)
+    if isinstance(node, Switch):  # with a default, every section returning (none breaking out): never completes
+        return any(None in labels for labels, _ in node.sections) and all(
+            body and _never_completes(body[-1]) and not any(_breaks(s) for s in body) for _, body in node.sections)
     return isinstance(node, For) and node.condition is None
+
+
+def _breaks(node: Node) -> bool:
+    """Whether a statement holds a ``break`` of the switch or loop around it (not one of a loop or switch inside)."""
+    if isinstance(node, Jump):
+        return node.kind == "break"
+    if isinstance(node, Block):
+        return any(_breaks(s) for s in node.statements)
+    if isinstance(node, If):
+        return _breaks(node.then) or (node.otherwise is not None and _breaks(node.otherwise))
+    if isinstance(node, Try):
+        return _breaks(node.body) or _breaks(node.handler)
+    return False
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})

@@ -120,6 +120,7 @@ class Compiler(DynamicCompiler):
         self.source = source
         self.scopes: list[dict[str, tuple[int, CsType]]] = []  # locals of @{ } blocks and lambda parameters
         self.nullable_slots: dict[int, str] = {}  # locals declared int?, long?, ...: the value type (nullables.py)
+        self.long_slots: set[int] = set()  # locals holding longs (long x, var x = 5L): a long by their form
         self.slot_count = 0
         self.returns: list[Compiled] = []
         self.constants = ConstantEvaluator(self.is_char_literal)
@@ -186,7 +187,8 @@ class Compiler(DynamicCompiler):
         for scope in reversed(self.scopes):
             if node.ident in scope:
                 slot, type_ = scope[node.ident]
-                return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos, nullable=self.nullable_slots.get(slot, ""))
+                return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos, nullable=self.nullable_slots.get(slot, ""),
+                                long=slot in self.long_slots)
         if node.ident == "context":
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path="context")
         if node.ident in library.STATIC_CLASSES or node.ident in library.STATIC_NAMESPACES \
@@ -315,9 +317,11 @@ class Compiler(DynamicCompiler):
         type_name = node.type_args[0].name if node.type_args else ""
         base_name = nullables.nullable_base(type_name)  # GetValueOrDefault<int?>: an int, or null when missing
         nullable = base_name or ""
+        long_type = (base_name or type_name) in LONG_NAMES  # <long>: the default given converts to a long
+        if long_type and default is not None and default.type in (_T.DOUBLE, _T.STRING, _T.BOOL):
+            raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{type_name}>")
         if default is not None and not _assignable(default.type, result) and not (nullable and default.type is _T.NULL):
             raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{result}>")
-        long_type = (base_name or type_name) in LONG_NAMES  # <long>: the default given converts to a long
         if default is not None:
             fallback = converted(default.fn, "long", default.pos) if long_type else _widened(default, result)
         elif nullable:
@@ -399,7 +403,7 @@ class Compiler(DynamicCompiler):
             return Compiled(_to_string(recv.fn, recv.type, node.pos, nullable=True), _T.STRING, node.pos)
         if recv.nullable and node.name == "Equals" and len(node.args) == 1:  # Nullable<T>.Equals: null equals null
             arg = self.value(node.args[0])
-            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, nullable=True), _T.BOOL, node.pos)
+            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, boxed=True), _T.BOOL, node.pos)
         if recv.nullable:  # d.AddDays(1), x.ToString("D3") of a nullable: only .Value has the value's methods
             raise self.refuse(node.pos, f"'{recv.nullable}?' has no method {node.name}() with {len(node.args)} "
                                         "argument(s) (C# refuses it: CS1061, CS1501)", "call it on .Value")
@@ -422,7 +426,9 @@ class Compiler(DynamicCompiler):
             return self._fold(Compiled(_to_string(recv.fn, recv.type, node.pos), _T.STRING, node.pos), recv)
         if node.name == "Equals":
             arg = self.value(node.args[0])
-            return self._fold(Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos), _T.BOOL, node.pos), recv, arg)
+            boxed = arg.type is _T.OBJECT  # 5.0.Equals((object)5): Equals(object), which converts nothing
+            return self._fold(Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, boxed=boxed), _T.BOOL, node.pos),
+                              recv, arg)
         if spec in STRING_METHODS and spec.parameters:
             if self.value(node.args[0]).type is _D:  # a char local or a JSON value: the runtime method checks it
                 return self._runtime_call(recv, node)
@@ -443,8 +449,13 @@ class Compiler(DynamicCompiler):
         if not (src in (_D, _T.OBJECT, _T.NULL) or (src is _T.BOOL and target is _T.BOOL) or (src in NUMERIC and numeric)):
             raise self.refuse(pos, f"cannot cast {src} to ({node.type.name})")
         cast = library.unbox if src is _T.OBJECT else library.convert
-        return Compiled(guard(lambda ctx: None if (v := fn(ctx)) is None else cast(v, base), pos), target or _D, pos,
-                        nullable=base)
+        name = "double" if target is _T.DOUBLE else base  # decimal? and float? compute as double here
+
+        def run(ctx: Any) -> object:
+            value = fn(ctx)
+            return None if library.unwrap(value) is None else cast(value, name)  # a JSON null too (Newtonsoft)
+
+        return Compiled(guard(run, pos), target or _D, pos, nullable=base)
 
     def _cast(self, node: Cast) -> Compiled:
         name = node.type.name
@@ -500,6 +511,9 @@ class Compiler(DynamicCompiler):
                 return constant
             return self._fold(Compiled(guard(lambda ctx: library.arithmetic("-", 0, fn(ctx)), node.pos),
                                        operand.type, node.pos), operand)
+        if operand.nullable and operand.nullable not in ("bool", "Boolean"):
+            raise self.refuse(node.pos, f"operator ! needs a bool operand, got {operand.nullable}? (C# refuses it: "
+                                        "CS0023)")
         if operand.nullable:  # !b of a bool? is a bool?: null stays null (C#'s lifted operator)
             return Compiled(guard(lambda ctx: None if (v := fn(ctx)) is None else not library.to_bool(v), node.pos),
                             _D, node.pos, nullable="bool")
@@ -535,7 +549,8 @@ class Compiler(DynamicCompiler):
         if node.op in ("+", "-", "*", "/", "%"):
             result = self._plus(node, left, right) if node.op == "+" else self._arithmetic(node, left, right)
             lifted = left.nullable or right.nullable  # x + 1 of an int? x is an int? (null when x is)
-            if lifted and result.type in (_T.INT, _T.DOUBLE, _D):
+            numbers = all(o.nullable or o.type in NUMERIC for o in (left, right))  # not text + s?.Length
+            if lifted and numbers and result.type in (_T.INT, _T.DOUBLE, _D):
                 return dataclasses.replace(result, nullable=result.type.value if result.type is not _D else lifted)
             return result
         left_char, right_char = self.is_char_literal(node.left), self.is_char_literal(node.right)
@@ -615,6 +630,10 @@ class Compiler(DynamicCompiler):
             raise self.refuse(node.pos, f"operator ?? cannot be applied to {left.type} values")
         lf, rf = left.fn, _as_value_type(right, left.nullable) if left.nullable else right.fn
         result = _merge(left.type, right.type) or _D
+        if left.nullable:  # x ?? 1.5 of an int? is a double, x ?? 3000000000L a long: the value converts too
+            lf = _widened(left, result)
+            if is_long_form(node.right, right):
+                lf = converted(lf, "long", node.pos)
         return Compiled(lambda ctx: v if (v := lf(ctx)) is not None else rf(ctx), result, node.pos,
                         nullable=right.nullable)
 
@@ -807,14 +826,15 @@ def _to_string(fn: Fn, type_: CsType, pos: int, *, nullable: bool = False) -> Fn
     return run
 
 
-def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int, *, nullable: bool = False) -> Fn:
-    """``recv.Equals(arg)``; through object, or on a nullable (Nullable<T>.Equals(object)), nothing converts."""
-    boxed = nullable or type_ is _T.OBJECT
+def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int, *, boxed: bool) -> Fn:
+    """``recv.Equals(arg)``; ``boxed``: Equals(object) (a nullable's, or an argument typed object), which converts
+    nothing, as it is for a receiver typed object."""
+    boxed = boxed or type_ is _T.OBJECT
 
     def run(ctx: Any) -> bool:
         value = recv(ctx)
         if value is None:
-            if nullable or type_ is _T.INT:  # Nullable<T>.Equals(other) without a value (StatusCode is an int?)
+            if boxed or type_ is _T.INT:  # Nullable<T>.Equals(other) without a value (StatusCode is an int?)
                 return arg(ctx) is None
             raise EvaluationFailure(NULL_REFERENCE, pos)
         return cs_equals(value, arg(ctx), boxed=boxed)

@@ -74,7 +74,7 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "Length": prop(((str, list, bytes), len), (RegexGroup, lambda v: len(v.value))),
         "Count": _enumerable_count,
         "Key": prop((KeyValue, lambda v: v.key)),
-        "Value": prop((KeyValue, lambda v: v.value), (JProperty, lambda v: v.value), (JValue, lambda v: v.value),
+        "Value": prop((KeyValue, lambda v: v.value), (JProperty, lambda v: v.value), (JValue, lambda v: json_boxed(v.value)),
                       (RegexGroup, lambda v: v.value)),
         "Name": prop((JProperty, lambda v: v.name)),
         "Keys": prop((dict, lambda v: CsList(v.keys())), (JObject, lambda v: CsList(v.items.keys()))),
@@ -337,8 +337,13 @@ def _value_of(recv: Any, type_args: tuple[str, ...], *args: Any) -> Any:
         return None
     target = type_args[0] if type_args else "object"
     if target == "object":
-        return unwrap(token)
+        return json_boxed(unwrap(token))
     return convert(token, target)
+
+
+def json_boxed(value: Any) -> Any:
+    """A JSON value as Newtonsoft boxes it: an integer is an Int64 (`JValue.Value is long`), whatever its size."""
+    return CsLong(value) if type(value) is int else value
 
 
 def _contains(recv: Any, item: Any, *rest: Any) -> bool:

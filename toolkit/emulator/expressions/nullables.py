@@ -25,10 +25,12 @@ _DEFAULTS: dict[str, object] = {"int": 0, "Int32": 0, "long": CsLong(0), "Int64"
 
 
 def nullable_base(name: str) -> str | None:
-    """``int`` for ``int?`` (and the other value types); None for any other type name."""
-    if name.endswith("?") and name[:-1] in VALUE_TYPE_NAMES:
-        return name[:-1]
-    return None
+    """``int`` for ``int?``, ``Nullable<int>`` or ``System.Int32?`` (``Int32``), and the other value types; None for
+    any other type name."""
+    if name.startswith("Nullable<") and name.endswith(">"):
+        name = name[len("Nullable<"):-1] + "?"
+    base = name[:-1].removeprefix("System.") if name.endswith("?") else ""
+    return base if base in VALUE_TYPE_NAMES else None
 
 
 def default_value(base: str) -> object:
