@@ -569,6 +569,14 @@ def test_found_by_review_a_nullable_is_no_bool_and_has_no_members_of_its_value(s
     # Nullable<T> and System.Int32? are int?
     ("@{ Nullable<int> t = 5; return t.Value; }", 5),
     ("@{ System.Int32? t = 5; return t.Value + 1; }", 6),
+    # `is T ?` starts a conditional where nothing can follow a nullable type (it was refused as a syntax error)
+    ('@(context.Request.Method is string ? "a" : "b")', "a"),
+    ("@{ object o = 5; return o is int ? 1 : 2; }", 1),
+    ("@{ object o = 5; return o is int?; }", True),
+    ("@{ object o = 5; return (o as int?).Value + 1; }", 6),
+    ('@{ object o = "x"; return (o as int?).HasValue; }', False),
+    # what follows a break in a switch section is unreachable: the section does not fall through (C# warns)
+    ("@{ var n = 0; switch (1) { case 1: n = 1; break; n = 2; } return n; }", 1),
 ])
 def test_found_by_second_review(source: str, expected: object) -> None:
     assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)

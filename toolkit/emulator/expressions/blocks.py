@@ -313,7 +313,7 @@ class _BlockCompiler:
         self.loop_depth += 1  # break leaves the switch
         try:
             for labels, body in node.sections:
-                if not body or not _never_completes(body[-1]):
+                if not any(_never_completes(statement) for statement in body):  # what follows one is unreachable
                     raise self.c.refuse(labels[0].pos if labels[0] is not None else node.pos,
                                         "control cannot fall through from one case label to another: end the section "
                                         "with break or return (C# refuses it: CS0163)")
@@ -375,12 +375,13 @@ class _BlockCompiler:
 
 def _never_completes(node: Node) -> bool:
     """Whether a statement never ends normally (C#'s reachability, simplified): it ends in return, break or continue
-    on every path. A switch section must not (CS0163). A loop with no condition counts as never ending; one that
-    breaks out anyway is caught when it runs."""
+    on every path (in a list of statements, what follows one that never ends is unreachable). A switch section must
+    not (CS0163). A loop with no condition counts as never ending; one that breaks out anyway is caught when it runs.
+    A condition counts as constant only as a literal (if (1 == 1) does not)."""
     if isinstance(node, (Return, Jump)):
         return True
     if isinstance(node, Block):
-        return bool(node.statements) and _never_completes(node.statements[-1])
+        return any(_never_completes(statement) for statement in node.statements)
     if isinstance(node, If):  # a branch a constant condition never takes does not count (if (true) { return x; })
         constant = node.condition.value if isinstance(node.condition, Literal) else None
         then_ends = constant is False or _never_completes(node.then)
@@ -389,7 +390,7 @@ def _never_completes(node: Node) -> bool:
         return _never_completes(node.body) and _never_completes(node.handler)
     if isinstance(node, Switch):  # with a default, every section returning (none breaking out): never completes
         return any(None in labels for labels, _ in node.sections) and all(
-            body and _never_completes(body[-1]) and not any(_breaks(s) for s in body) for _, body in node.sections)
+            any(_never_completes(s) for s in body) and not any(_breaks(s) for s in body) for _, body in node.sections)
     return isinstance(node, For) and node.condition is None
 
 

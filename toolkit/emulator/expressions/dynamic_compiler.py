@@ -236,7 +236,8 @@ class DynamicCompiler:
 
 
     def _type_test(self, node: TypeTest) -> Compiled:
-        name = node.type.name
+        base = nullables.nullable_base(node.type.name)  # o is int? tests for an int; o as int? gives one, or null
+        name = base or node.type.name
         check = library.RUNTIME_CHECKS.get(name)
         if check is None:
             raise self.refuse(node.type.pos, f"type tests against {name} are not supported",
@@ -244,10 +245,11 @@ class DynamicCompiler:
         fn = self.value(node.operand).fn
         if node.op == "as":
             target = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
-            if target in NUMERIC or target is CsType.BOOL:
+            if (target in NUMERIC or target is CsType.BOOL) and base is None:
                 raise self.refuse(node.pos, f"the as operator needs a reference type, not {name}")
-            return Compiled(lambda ctx: v if (v := fn(ctx)) is not None and check(v) else None,
-                            CsType.STRING if target is CsType.STRING else _D, node.pos)
+            result = target if base is not None and target is not None else CsType.STRING if target is CsType.STRING else _D
+            return Compiled(lambda ctx: v if (v := fn(ctx)) is not None and check(v) else None, result, node.pos,
+                            nullable=base or "")
         negate = node.op == "is not"
         return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)
 

@@ -102,6 +102,8 @@ PREDEFINED_TYPES = frozenset(
 )
 _RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false", "null", "new", "in"}
 _ASSIGNMENTS = ("=", "+=", "-=", "*=", "/=", "%=")
+# Tokens after which `x is int?` ends: there the "?" marks a nullable type, anywhere else it starts a ?: conditional
+_AFTER_NULLABLE_TYPE = (")", ";", ",", "]", "}", "==", "!=", "&&", "||", "?", "??", ":")
 
 
 # The emulator compiles and runs expressions recursively, so it bounds how deep they nest: brackets,
@@ -214,7 +216,7 @@ class Parser:
                 left = Binary(op.pos, "!=" if negate else "==", left, Literal(null.pos, None, CsType.NULL))
                 continue
             try:
-                type_ref = self.type_ref()
+                type_ref = self.type_ref(in_expression=True)
             except _NotAType:
                 raise self.unexpected(self.peek(), "a type") from None
             left = TypeTest(op.pos, left, type_ref, "is not" if negate else op.text)
@@ -482,7 +484,9 @@ class Parser:
 
     # -- types (speculative: `<` may be less-than, `(` may be a parenthesis) --------------------
 
-    def type_ref(self) -> TypeRef:
+    def type_ref(self, *, in_expression: bool = False) -> TypeRef:
+        """A type's name; ``in_expression`` (after ``is`` / ``as``): a "?" is the nullable mark only where the
+        expression can end after it, so ``x is string ? a : b`` is a conditional, as C# reads it."""
         start = self.peek()
         if start.kind != "ident" or start.text in ("true", "false", "null"):
             raise _NotAType
@@ -494,6 +498,9 @@ class Parser:
         if self.at_op("<"):
             parts.append("<" + ", ".join(t.name for t in self.type_list()) + ">")
         while self.at_op("?") or (self.at_op("[") and self.peek(1).is_op("]")):
+            if self.at_op("?") and in_expression and not (self.peek(1).kind == "eof" or any(
+                    self.peek(1).is_op(op) for op in _AFTER_NULLABLE_TYPE)):
+                break
             parts.append("?" if self.advance().text == "?" else "[" + self.advance().text)
         return TypeRef(start.pos, "".join(parts))
 
