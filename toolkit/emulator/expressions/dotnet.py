@@ -389,32 +389,37 @@ def _identity(value: Any) -> Any:
     return value
 
 
+# The spellings of the types a JSON value converts to, one name each (decimal and float compute as double here)
+_JSON_TARGETS = {"String": "string", "Boolean": "bool", "Char": "char", "Int32": "int", "Int64": "long",
+                 "Double": "double", "float": "double", "decimal": "double", "JValue": "JToken"}
+
+
 def _convert_jvalue(token: JValue, target: str) -> Any:
     v = token.value
-    if target in ("JToken", "JValue"):
+    kind = _JSON_TARGETS.get(target.rstrip("?"), target.rstrip("?"))  # (int?)t: as (int)t, but null stays null
+    if kind == "JToken":
         return token
-    if target in ("string", "String"):
+    if kind == "string":
         return None if v is None else (token.to_string() if not isinstance(v, str) else v)
     if v is None:
         if target in _VALUE_TYPES:
             raise CsError(f"Can not convert Null to {_newtonsoft_name(target)}.")
         return None
     try:
-        if target in ("bool", "Boolean", "bool?"):
+        if kind == "bool":
             return v if isinstance(v, bool) else {"true": True, "false": False}[str(v).lower()]
-        if target in ("char", "Char") and (isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str)):
+        if kind == "char" and (isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str)):
             if isinstance(v, str) and len(v) != 1:  # Newtonsoft: a one-character string or an integer
                 raise ValueError(v)
             return CsChar(v) if isinstance(v, str) else CsChar(chr(v & 0xFFFF))
-        if target in ("int", "Int32", "long", "Int64", "int?", "long?"):  # Newtonsoft: Convert.ToInt32 / ToInt64
-            bits = 64 if target in ("long", "Int64", "long?") else 32
-            number = convert_to_integer(v, bits)
-            return CsLong(number) if bits == 64 else number
-        if target in ("double", "Double", "float", "decimal", "double?"):
+        if kind in ("int", "long"):  # Newtonsoft: Convert.ToInt32 / ToInt64
+            number = convert_to_integer(v, 64 if kind == "long" else 32)
+            return CsLong(number) if kind == "long" else number
+        if kind == "double":
             return float(v)
-        if target in ("DateTime", "DateTime?"):
+        if kind == "DateTime":
             return v if isinstance(v, datetime) else _parse_date(str(v))
-        if target in ("DateTimeOffset", "DateTimeOffset?"):
+        if kind == "DateTimeOffset":
             return to_offset(v) if isinstance(v, datetime) else _parse_date(str(v), offset=True)
     except (KeyError, ValueError):
         raise CsError(f"Could not convert string to {target}: {v}.") from None
