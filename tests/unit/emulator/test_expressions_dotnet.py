@@ -1145,3 +1145,42 @@ def test_a_json_value_converts_under_every_spelling_of_its_target_type(source: s
 def test_a_json_value_that_does_not_convert_fails_with_newtonsofts_message(source: str, message: str) -> None:
     with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
         _evaluated(source)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@((Int32)2.7)", 2), ("@((int)-2.7)", -2), ("@((Int64)1e10)", CsLong(10_000_000_000)), ("@((Double)5)", 5.0),
+    ('@((Int32)"abc"[0])', 97), ('@((Int64)"abc"[0])', CsLong(97)), ('@((Double)"abc"[0])', 97.0),
+    ("@((Char)98 + 0)", 98), ("@((char)65.7 + 0)", 65),
+    # arithmetic on values typed when they run: TimeSpans, dates, C#'s integer division and remainder
+    ("@((new[] { TimeSpan.FromSeconds(3) }[0] + new[] { TimeSpan.FromSeconds(1) }[0]).TotalSeconds)", 4.0),
+    ("@((new[] { TimeSpan.FromSeconds(3) }[0] - new[] { TimeSpan.FromSeconds(1) }[0]).TotalSeconds)", 2.0),
+    ("@((new[] { new DateTime(2024, 1, 2) }[0] - new[] { new DateTime(2024, 1, 1) }[0]).TotalHours)", 24.0),
+    ("@((new[] { new DateTime(2024, 1, 1) }[0] + TimeSpan.FromDays(1)).Day)", 2),
+    ("@((new[] { new DateTime(2024, 1, 3) }[0] - TimeSpan.FromDays(1)).Day)", 2),
+    ("@(new[] { 5.5 }[0] % new[] { 2.0 }[0])", 1.5),
+    ("@(new[] { -7 }[0] / new[] { 2 }[0])", -3), ("@(new[] { 7 }[0] / new[] { -2 }[0])", -3),
+    ("@(new[] { -7 }[0] % new[] { 2 }[0])", -1), ("@(new[] { 7 }[0] % new[] { -2 }[0])", 1),
+    ("@(new[] { 3 }[0] * new[] { 4 }[0] - new[] { 1 }[0])", 11),
+])
+def test_numeric_conversions_and_arithmetic_of_values_typed_when_they_run(source: str, expected: object) -> None:
+    """Found by mutation testing of dotnet.py: .NET type names in casts and run-time arithmetic were untested."""
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@((int)double.NaN)", "Arithmetic operation resulted in an overflow."),  # a Python ValueError escaped
+    ("@((Int32)3e9)", "Arithmetic operation resulted in an overflow."),  # it gave 3000000000 in an int
+    ("@{ double d = 1e20; return (int)d; }", "Arithmetic operation resulted in an overflow."),
+    ("@((char)double.NaN)", "Arithmetic operation resulted in an overflow."),
+    ('@(new object[] { "x", 1 }[0] * new object[] { "x", 1 }[1])',
+     "Operator '*' cannot be applied to operands of type 'System.String' and 'System.Int32'"),
+    ("@(new[] { int.MinValue }[0] / new[] { -1 }[0])", "Arithmetic operation resulted in an overflow."),
+    ("@(new[] { 1 }[0] / new[] { 0 }[0])", "Attempted to divide by zero."),
+])
+def test_a_conversion_or_operation_past_its_types_range_fails_as_dotnet_does(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        _evaluated(source)
+
+
+def test_a_double_remainder_by_zero_is_nan() -> None:
+    assert math.isnan(_evaluated("@(new[] { 5.5 }[0] % new[] { 0.0 }[0])"))

@@ -495,8 +495,8 @@ class Compiler(DynamicCompiler):
             return Compiled(nullables.value_of(fn, pos), _T.INT, pos)  # (int) of an int?: its value, or none
         if src is target or (src is _T.NULL and target is _T.STRING):
             return Compiled(fn, target, pos, operand.const)
-        if target is _T.INT and src is _T.DOUBLE:
-            return self._fold(Compiled(lambda ctx: int(fn(ctx)), _T.INT, pos), operand)  # type: ignore[call-overload]
+        if target is _T.INT and src is _T.DOUBLE:  # toward zero; NaN or past the int range fails, never wraps
+            return self._fold(Compiled(guard(lambda ctx: library.convert(fn(ctx), "int"), pos), _T.INT, pos), operand)
         hint = "use .ToString()" if target is _T.STRING else None
         raise self.refuse(pos, f"cannot cast {src} to ({node.type.name})", hint)
 

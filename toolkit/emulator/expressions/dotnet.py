@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import jtoken
-from .cstypes import (FORMAT_WIDTH_LIMIT, INTEGER_RANGES, LONG_NAMES, CsChar, CsLong, dotnet_name_of,
+from .cstypes import (FORMAT_WIDTH_LIMIT, INTEGER_RANGES, CsChar, CsLong, dotnet_name_of,
                       dotnet_type_name, format_value)
 from .dates import CsDateTimeOffset, to_offset
 from .errors import CsError, emulator_limit, invalid_cast
@@ -350,8 +350,9 @@ def convert(value: Any, target: str) -> Any:
     raise CsError(invalid_cast(value, target))
 
 
-_INTEGRAL_RANGES = {name: INTEGER_RANGES[kind] for name, kind in (("int", "int"), ("Int32", "int"), ("long", "long"),
-                                                                   ("Int64", "long"))}
+# The spellings of the value types a conversion targets, one name each (decimal and float compute as double here)
+_SPELLINGS = {"String": "string", "Boolean": "bool", "Char": "char", "Int32": "int", "Int64": "long",
+                 "Double": "double", "float": "double", "decimal": "double", "JValue": "JToken"}
 
 
 def _numeric_conversion(value: Any, target: str) -> Any:
@@ -359,12 +360,13 @@ def _numeric_conversion(value: Any, target: str) -> Any:
     (``(int)Math.Floor(x)``, ``(int)span.TotalSeconds``), converts as C# converts numbers; None when this is not a
     number-to-number conversion. A double out of the target's range (or NaN) fails loudly: unchecked C# leaves
     the result unspecified."""
-    if type(value) is float and target in _INTEGRAL_RANGES:
-        low, high = _INTEGRAL_RANGES[target]
+    kind = _SPELLINGS.get(target, target)
+    if type(value) is float and kind in ("int", "long"):
+        low, high = INTEGER_RANGES[kind]
         if not (value == value and low <= value <= high):  # NaN compares unequal to itself
             raise CsError("Arithmetic operation resulted in an overflow.")
-        return CsLong(value) if target in LONG_NAMES else int(value)
-    if target in ("char", "Char") and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return CsLong(value) if kind == "long" else int(value)
+    if kind == "char" and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         if isinstance(value, str):  # (char)'a': a char literal is a one-character string here
             return CsChar(value) if len(value) == 1 else None
         if isinstance(value, float):  # (char)65.7: toward zero, then the char of that code
@@ -372,15 +374,15 @@ def _numeric_conversion(value: Any, target: str) -> Any:
                 raise CsError("Arithmetic operation resulted in an overflow.")
             value = int(value)
         return CsChar(chr(value & 0xFFFF))  # (char)('a' + 1): the char of that code (unchecked: its low 16 bits)
-    if type(value) is CsChar and target in ("int", "Int32", "long", "Int64", "double", "Double"):
+    if type(value) is CsChar and kind in ("int", "long", "double"):
         code = ord(value)  # (int)c: the char's code
-        return CsLong(code) if target in LONG_NAMES else float(code) if target in ("double", "Double") else code
+        return CsLong(code) if kind == "long" else float(code) if kind == "double" else code
     if isinstance(value, int) and not isinstance(value, bool):
-        if target in LONG_NAMES:
+        if kind == "long":
             return as_long(value)
-        if target in ("int", "Int32") and type(value) is CsLong:  # (int)someLong keeps the low 32 bits
+        if kind == "int" and type(value) is CsLong:  # (int)someLong keeps the low 32 bits
             return as_int(value)
-        if target in ("double", "Double"):
+        if kind == "double":
             return float(value)
     return None
 
@@ -389,14 +391,9 @@ def _identity(value: Any) -> Any:
     return value
 
 
-# The spellings of the types a JSON value converts to, one name each (decimal and float compute as double here)
-_JSON_TARGETS = {"String": "string", "Boolean": "bool", "Char": "char", "Int32": "int", "Int64": "long",
-                 "Double": "double", "float": "double", "decimal": "double", "JValue": "JToken"}
-
-
 def _convert_jvalue(token: JValue, target: str) -> Any:
     v = token.value
-    kind = _JSON_TARGETS.get(target.rstrip("?"), target.rstrip("?"))  # (int?)t: as (int)t, but null stays null
+    kind = _SPELLINGS.get(target.rstrip("?"), target.rstrip("?"))  # (int?)t: as (int)t, but null stays null
     if kind == "JToken":
         return token
     if kind == "string":
@@ -526,7 +523,7 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int):
         if op in "/%" and b == 0:
             raise CsError("Attempted to divide by zero.")
-        low, high = _INTEGRAL_RANGES["int"]
+        low, high = INTEGER_RANGES["int"]
         wide = type(a) is CsLong or type(b) is CsLong or not (low <= a <= high and low <= b <= high)
         if op in "/%" and b == -1 and a == (-(2**63) if wide else low):  # the one quotient past the type (x64 .NET)
             raise CsError("Arithmetic operation resulted in an overflow.")
