@@ -561,7 +561,7 @@ def test_found_by_review_a_nullable_is_no_bool_and_has_no_members_of_its_value(s
     ("@{ long l = 2147483647; var c = true; return (c ? l : 0) + 1; }", CsLong(2**31)),
     # JSON integers are Int64 in Newtonsoft
     ('@{ var j = JObject.Parse("{\\"n\\":5}"); return ((JValue)j["n"]).Value is long; }', True),
-    ('@{ var j = JObject.Parse("{\\"n\\":5}"); return j.Value<object>("n") is long; }', True),
+    ('@{ var j = JObject.Parse("{\\"n\\":5}"); return j.Value<object>("n") is long; }', False),  # the JValue
     ("@(new JValue(5).Value.Equals(5L))", True),
     # an argument typed object selects Equals(object)
     ("@(5.0.Equals((object)5))", False),
@@ -580,6 +580,41 @@ def test_found_by_review_a_nullable_is_no_bool_and_has_no_members_of_its_value(s
 ])
 def test_found_by_second_review(source: str, expected: object) -> None:
     assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # an int? plus a value typed when it runs is an int? (or text): HasValue and Value work
+    ("@{ int? x = 2; var a = new[] { 1 }; return (x + a[0]).Value; }", 3),
+    ("@{ int? x = 2; return (x + 5L).HasValue; }", True),
+    # ?? of a double? with a long stays a double
+    ("@{ double? d = 2.5; return d ?? 5L; }", 2.5),
+    # (int) truncates toward zero before the range is checked
+    ("@{ double d = 2147483647.9; return (int)d; }", 2147483647),
+    ("@{ double d = -2147483648.9; return (int)d; }", -2147483648),
+    # a char default converts to a long
+    ("@(context.Variables.GetValueOrDefault<long>(\"x\", 'a'))", CsLong(97)),
+])
+def test_found_by_third_review(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    # Equals on a null receiver that is no Nullable<T> fails, as a call on null does (it gave false)
+    ('@(context.Variables.GetValueOrDefault("missing").Equals("true"))', "Object reference not set"),
+    # unboxing: a JSON null in an object is no null, a boxed double no decimal
+    ('@{ object o = JToken.Parse("null"); return (int?)o == null; }', "to type 'System.Int32'"),
+    ("@{ object o = 2.5; return (decimal?)o; }", "Unable to cast object of type 'System.Double' to type 'System.Decimal'"),
+])
+def test_found_by_third_review_failures(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError, match=re.escape(message)):
+        _evaluated(source)
+
+
+def test_found_by_third_review_an_int_local_takes_no_nullable_sum() -> None:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression("@{ int? x = null; var a = new[] { 1 }; int z = x + a[0]; return z; }")
+    assert caught.value.reason == ("cannot implicitly convert a nullable number or text to 'int' (C# refuses it: "
+                                   "CS0266)")
 
 
 @pytest.mark.parametrize(("source", "reason"), [

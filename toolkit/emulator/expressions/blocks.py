@@ -431,7 +431,8 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullab
     if type_ is _D or type_ is CsType.OBJECT:  # every value converts to object (boxing)
         return fn
     if value.nullable and not nullable and type_ in (CsType.INT, CsType.DOUBLE, CsType.BOOL):
-        raise compiler.refuse(pos, f"cannot implicitly convert type '{value.nullable}?' to '{type_.value}' (C# "
+        what = nullables.described(value.nullable) if value.nullable == nullables.MAYBE else f"type '{value.nullable}?'"
+        raise compiler.refuse(pos, f"cannot implicitly convert {what} to '{type_.value}' (C# "
                                    "refuses it: CS0266)", "use .Value, or ?? with a default")
     if type_ is CsType.INT and is_long_form(source, value):
         raise compiler.refuse(pos, "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)",

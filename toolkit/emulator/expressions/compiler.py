@@ -318,7 +318,8 @@ class Compiler(DynamicCompiler):
         base_name = nullables.nullable_base(type_name)  # GetValueOrDefault<int?>: an int, or null when missing
         nullable = base_name or ""
         long_type = (base_name or type_name) in LONG_NAMES  # <long>: the default given converts to a long
-        if long_type and default is not None and default.type in (_T.DOUBLE, _T.STRING, _T.BOOL):
+        if long_type and default is not None and default.type in (_T.DOUBLE, _T.STRING, _T.BOOL) and not (
+                self.is_char_text(node.args[1])):  # a char converts to a long ('a' is 97)
             raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{type_name}>")
         if default is not None and not _assignable(default.type, result) and not (nullable and default.type is _T.NULL):
             raise self.refuse(default.pos, f"default value of type {default.type} does not match {path}<{result}>")
@@ -403,9 +404,9 @@ class Compiler(DynamicCompiler):
             return Compiled(_to_string(recv.fn, recv.type, node.pos, nullable=True), _T.STRING, node.pos)
         if recv.nullable and node.name == "Equals" and len(node.args) == 1:  # Nullable<T>.Equals: null equals null
             arg = self.value(node.args[0])
-            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, boxed=True), _T.BOOL, node.pos)
-        if recv.nullable:  # d.AddDays(1), x.ToString("D3") of a nullable: only .Value has the value's methods
-            raise self.refuse(node.pos, f"'{recv.nullable}?' has no method {node.name}() with {len(node.args)} "
+            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, boxed=True, nullable=True), _T.BOOL, node.pos)
+        if recv.nullable and recv.nullable != nullables.MAYBE:  # d.AddDays(1), x.ToString("D3"): only .Value has them
+            raise self.refuse(node.pos, f"'{nullables.described(recv.nullable)}' has no method {node.name}() with {len(node.args)} "
                                         "argument(s) (C# refuses it: CS1061, CS1501)", "call it on .Value")
         if recv.type is _D or (recv.type is _T.STRING and not static and node.name in library.METHOD_NAMES) or (
                 static and len(node.args) != len(spec.parameters) and node.name in _OVERLOADED  # type: ignore[union-attr]
@@ -448,12 +449,14 @@ class Compiler(DynamicCompiler):
         numeric = target in (_T.INT, _T.DOUBLE) or base in LONG_NAMES
         if not (src in (_D, _T.OBJECT, _T.NULL) or (src is _T.BOOL and target is _T.BOOL) or (src in NUMERIC and numeric)):
             raise self.refuse(pos, f"cannot cast {src} to ({node.type.name})")
-        cast = library.unbox if src is _T.OBJECT else library.convert
-        name = "double" if target is _T.DOUBLE else base  # decimal? and float? compute as double here
+        boxed = src is _T.OBJECT  # unboxing: the value's own type, no conversion (a JSON null is no null then)
+        cast = library.unbox if boxed else library.convert
+        name = "double" if target is _T.DOUBLE and not boxed else base  # decimal? and float? compute as double here
 
         def run(ctx: Any) -> object:
             value = fn(ctx)
-            return None if library.unwrap(value) is None else cast(value, name)  # a JSON null too (Newtonsoft)
+            null = value is None or (not boxed and library.unwrap(value) is None)  # Newtonsoft: a JSON null is null
+            return None if null else cast(value, name)
 
         return Compiled(guard(run, pos), target or _D, pos, nullable=base)
 
@@ -512,7 +515,7 @@ class Compiler(DynamicCompiler):
             return self._fold(Compiled(guard(lambda ctx: library.arithmetic("-", 0, fn(ctx)), node.pos),
                                        operand.type, node.pos), operand)
         if operand.nullable and operand.nullable not in ("bool", "Boolean"):
-            raise self.refuse(node.pos, f"operator ! needs a bool operand, got {operand.nullable}? (C# refuses it: "
+            raise self.refuse(node.pos, f"operator ! needs a bool operand, got {nullables.described(operand.nullable)} (C# refuses it: "
                                         "CS0023)")
         if operand.nullable:  # !b of a bool? is a bool?: null stays null (C#'s lifted operator)
             return Compiled(guard(lambda ctx: None if (v := fn(ctx)) is None else not library.to_bool(v), node.pos),
@@ -549,9 +552,10 @@ class Compiler(DynamicCompiler):
         if node.op in ("+", "-", "*", "/", "%"):
             result = self._plus(node, left, right) if node.op == "+" else self._arithmetic(node, left, right)
             lifted = left.nullable or right.nullable  # x + 1 of an int? x is an int? (null when x is)
-            numbers = all(o.nullable or o.type in NUMERIC for o in (left, right))  # not text + s?.Length
-            if lifted and numbers and result.type in (_T.INT, _T.DOUBLE, _D):
-                return dataclasses.replace(result, nullable=result.type.value if result.type is not _D else lifted)
+            if lifted and result.type in (_T.INT, _T.DOUBLE, _D):
+                text_maybe = node.op == "+" and any(o.type is _D and not o.nullable for o in (left, right))
+                mark = nullables.MAYBE if text_maybe else result.type.value if result.type is not _D else lifted
+                return dataclasses.replace(result, nullable=mark)  # text_maybe: v + s?.Length may be text
             return result
         left_char, right_char = self.is_char_literal(node.left), self.is_char_literal(node.right)
         if _D in (left.type, right.type) or (left_char and right_char) or (
@@ -632,8 +636,8 @@ class Compiler(DynamicCompiler):
         result = _merge(left.type, right.type) or _D
         if left.nullable:  # x ?? 1.5 of an int? is a double, x ?? 3000000000L a long: the value converts too
             lf = _widened(left, result)
-            if is_long_form(node.right, right):
-                lf = converted(lf, "long", node.pos)
+            if is_long_form(node.right, right) and (left.type is _T.INT or left.nullable in LONG_NAMES):
+                lf = converted(lf, "long", node.pos)  # an integer with a long: a long (a double? stays a double)
         return Compiled(lambda ctx: v if (v := lf(ctx)) is not None else rf(ctx), result, node.pos,
                         nullable=right.nullable)
 
@@ -685,7 +689,7 @@ class Compiler(DynamicCompiler):
         """An operand that must be a bool (``what``: where; ``code``: C#'s error, for the message): a bool? is none,
         a dynamic value is checked when it runs."""
         if c.nullable:
-            raise self.refuse(c.pos, f"{what} needs a bool, not a {c.nullable}? (C# refuses it: {code})",
+            raise self.refuse(c.pos, f"{what} needs a bool, not a {nullables.described(c.nullable)} (C# refuses it: {code})",
                               "use .Value, or ?? false")
         return _as_bool(c)
 
@@ -826,15 +830,16 @@ def _to_string(fn: Fn, type_: CsType, pos: int, *, nullable: bool = False) -> Fn
     return run
 
 
-def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int, *, boxed: bool) -> Fn:
+def _equals(recv: Fn, arg: Fn, type_: CsType, pos: int, *, boxed: bool, nullable: bool = False) -> Fn:
     """``recv.Equals(arg)``; ``boxed``: Equals(object) (a nullable's, or an argument typed object), which converts
-    nothing, as it is for a receiver typed object."""
+    nothing, as it is for a receiver typed object; ``nullable``: the receiver is a Nullable<T>, null without a value
+    (any other null receiver fails, as a method call on null does)."""
     boxed = boxed or type_ is _T.OBJECT
 
     def run(ctx: Any) -> bool:
         value = recv(ctx)
         if value is None:
-            if boxed or type_ is _T.INT:  # Nullable<T>.Equals(other) without a value (StatusCode is an int?)
+            if nullable or type_ is _T.INT:  # Nullable<T>.Equals(other) without a value (StatusCode is an int?)
                 return arg(ctx) is None
             raise EvaluationFailure(NULL_REFERENCE, pos)
         return cs_equals(value, arg(ctx), boxed=boxed)

@@ -337,7 +337,7 @@ def _value_of(recv: Any, type_args: tuple[str, ...], *args: Any) -> Any:
         return None
     target = type_args[0] if type_args else "object"
     if target == "object":
-        return json_boxed(unwrap(token))
+        return unwrap(token)
     return convert(token, target)
 
 

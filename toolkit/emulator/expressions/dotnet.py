@@ -363,7 +363,7 @@ def _numeric_conversion(value: Any, target: str) -> Any:
     kind = _SPELLINGS.get(target, target)
     if type(value) is float and kind in ("int", "long"):
         low, high = INTEGER_RANGES[kind]
-        if not (value == value and low <= value <= high):  # NaN compares unequal to itself
+        if not (value == value and low - 1 < value < high + 1):  # toward zero first: 2147483647.9 is an int; NaN fails
             raise CsError("Arithmetic operation resulted in an overflow.")
         return CsLong(value) if kind == "long" else int(value)
     if kind == "char" and isinstance(value, (int, float, str)) and not isinstance(value, bool):

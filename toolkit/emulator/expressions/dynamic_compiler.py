@@ -29,7 +29,7 @@ class DynamicCompiler:
             if node.name == "HasValue":
                 return Compiled(nullables.has_value(target.fn), _T.BOOL, node.pos)
             return Compiled(nullables.value_of(target.fn, node.pos), target.type, node.pos, long=target.long)
-        if target.nullable:  # d.Year of a DateTime? d: only .Value has the DateTime's members
+        if target.nullable and target.nullable != nullables.MAYBE:  # d.Year of a DateTime? d: .Value has it
             raise self.refuse(node.pos, f"'{target.nullable}?' does not contain a definition for '{node.name}' (C# "
                                         "refuses it: CS1061)", "read .Value first")
         if target.type is _T.OBJECT:

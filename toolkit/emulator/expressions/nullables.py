@@ -19,6 +19,10 @@ VALUE_TYPE_NAMES = frozenset({
     "DateTime", "DateTimeOffset", "TimeSpan", "Guid",
 })
 MEMBERS = ("HasValue", "Value")
+# The nullable mark of ``x + v`` where x is an int? and v is typed only when it runs: an int? if v is a number, text if
+# v is a string (C# knows which; the emulator does not), so HasValue, Value and ?? work and other members are
+# dispatched when it runs.
+MAYBE = "?"
 # default(T) of the value types whose GetValueOrDefault() the emulator runs (the others need a default argument)
 _DEFAULTS: dict[str, object] = {"int": 0, "Int32": 0, "long": CsLong(0), "Int64": CsLong(0), "double": 0.0,
                                 "Double": 0.0, "float": 0.0, "decimal": 0.0, "bool": False, "Boolean": False}
@@ -31,6 +35,11 @@ def nullable_base(name: str) -> str | None:
         name = name[len("Nullable<"):-1] + "?"
     base = name[:-1].removeprefix("System.") if name.endswith("?") else ""
     return base if base in VALUE_TYPE_NAMES else None
+
+
+def described(base: str) -> str:
+    """The type a nullable mark names, for messages: ``int?``, or what `MAYBE` stands for."""
+    return "a nullable number or text" if base == MAYBE else f"{base}?"
 
 
 def default_value(base: str) -> object:
