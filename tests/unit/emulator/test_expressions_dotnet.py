@@ -593,6 +593,12 @@ def test_found_by_second_review(source: str, expected: object) -> None:
     ("@{ double d = -2147483648.9; return (int)d; }", -2147483648),
     # a char default converts to a long
     ("@(context.Variables.GetValueOrDefault<long>(\"x\", 'a'))", CsLong(97)),
+    # y ?? 2.5 of a long? is a double (it was 0 after / 8)
+    ("@{ long? y = 4; return (y ?? 2.5) / 8; }", 0.5),
+    ("@{ long? y = null; return (y ?? 2.5) / 8; }", 0.3125),
+    # Newtonsoft's (bool) of a number: Convert.ToBoolean (it failed)
+    ('@((bool)JToken.Parse("1"))', True),
+    ('@((bool)JToken.Parse("0"))', False),
 ])
 def test_found_by_third_review(source: str, expected: object) -> None:
     assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)

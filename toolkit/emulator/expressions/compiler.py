@@ -634,6 +634,8 @@ class Compiler(DynamicCompiler):
             raise self.refuse(node.pos, f"operator ?? cannot be applied to {left.type} values")
         lf, rf = left.fn, _as_value_type(right, left.nullable) if left.nullable else right.fn
         result = _merge(left.type, right.type) or _D
+        if left.nullable in LONG_NAMES and right.type is _T.DOUBLE:  # y ?? 2.5 of a long? is a double
+            result, rf = _T.DOUBLE, right.fn
         if left.nullable:  # x ?? 1.5 of an int? is a double, x ?? 3000000000L a long: the value converts too
             lf = _widened(left, result)
             if is_long_form(node.right, right) and (left.type is _T.INT or left.nullable in LONG_NAMES):
@@ -759,9 +761,9 @@ def _as_value_type(value: Compiled, base: str) -> Fn:
 
 
 def _widened(value: Compiled, target: CsType) -> Fn:
-    """``value``'s function, an int made a double where a double is wanted (C#'s implicit conversion)."""
+    """``value``'s function, an int (or a long?) made a double where a double is wanted (C#'s implicit conversion)."""
     fn = value.fn
-    if value.type is _T.INT and target is _T.DOUBLE:
+    if (value.type is _T.INT or value.nullable in LONG_NAMES) and target is _T.DOUBLE:
         return lambda ctx: None if (v := fn(ctx)) is None else float(v)
     return fn
 

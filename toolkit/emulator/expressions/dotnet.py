@@ -403,8 +403,10 @@ def _convert_jvalue(token: JValue, target: str) -> Any:
             raise CsError(f"Can not convert Null to {_newtonsoft_name(target)}.")
         return None
     try:
-        if kind == "bool":
-            return v if isinstance(v, bool) else {"true": True, "false": False}[str(v).lower()]
+        if kind == "bool":  # Newtonsoft: Convert.ToBoolean (a number is true unless 0; text "true" or "false")
+            if isinstance(v, (int, float)):
+                return v if isinstance(v, bool) else v != 0
+            return {"true": True, "false": False}[str(v).lower()]
         if kind == "char" and (isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str)):
             if isinstance(v, str) and len(v) != 1:  # Newtonsoft: a one-character string or an integer
                 raise ValueError(v)
