@@ -395,19 +395,29 @@ class Compiler(DynamicCompiler):
             fallback = lambda ctx: zero  # noqa: E731
         return Compiled(nullables.value_or(recv.fn, fallback), recv.type, node.pos, long=recv.long)
 
+    def _nullable_method(self, recv: Compiled, node: Call) -> Compiled | None:
+        """A method of a Nullable<T>: GetValueOrDefault, ToString() ("" without a value), Equals (null equals null);
+        any other is refused (only .Value has the value's methods), except on a `nullables.MAYBE` mark, whose
+        methods are dispatched when it runs (None)."""
+        if node.name == "GetValueOrDefault":
+            return self._nullable_value_or(recv, node)
+        if node.name == "ToString" and not node.args:
+            return Compiled(_to_string(recv.fn, recv.type, node.pos, nullable=True), _T.STRING, node.pos)
+        if node.name == "Equals" and len(node.args) == 1:
+            arg = self.value(node.args[0])
+            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, boxed=True, nullable=True), _T.BOOL, node.pos)
+        if recv.nullable == nullables.MAYBE:
+            return None
+        raise self.refuse(node.pos, f"'{nullables.described(recv.nullable)}' has no method {node.name}() with "
+                                    f"{len(node.args)} argument(s) (C# refuses it: CS1061, CS1501)", "call it on .Value")
+
     def _value_method(self, recv: Compiled, node: Call) -> Compiled:
         spec = METHODS_BY_NAME.get(node.name)
         static = spec is not None and recv.type.value in spec.receivers and not node.type_args
-        if recv.nullable and node.name == "GetValueOrDefault":
-            return self._nullable_value_or(recv, node)
-        if recv.nullable and node.name == "ToString" and not node.args:  # Nullable<T>.ToString(): "" without a value
-            return Compiled(_to_string(recv.fn, recv.type, node.pos, nullable=True), _T.STRING, node.pos)
-        if recv.nullable and node.name == "Equals" and len(node.args) == 1:  # Nullable<T>.Equals: null equals null
-            arg = self.value(node.args[0])
-            return Compiled(_equals(recv.fn, arg.fn, recv.type, node.pos, boxed=True, nullable=True), _T.BOOL, node.pos)
-        if recv.nullable and recv.nullable != nullables.MAYBE:  # d.AddDays(1), x.ToString("D3"): only .Value has them
-            raise self.refuse(node.pos, f"'{nullables.described(recv.nullable)}' has no method {node.name}() with {len(node.args)} "
-                                        "argument(s) (C# refuses it: CS1061, CS1501)", "call it on .Value")
+        if recv.nullable:
+            method = self._nullable_method(recv, node)
+            if method is not None:
+                return method
         if recv.type is _D or (recv.type is _T.STRING and not static and node.name in library.METHOD_NAMES) or (
                 static and len(node.args) != len(spec.parameters) and node.name in _OVERLOADED  # type: ignore[union-attr]
                 and recv.type is not _T.OBJECT):

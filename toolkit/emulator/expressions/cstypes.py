@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import math
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -136,15 +137,20 @@ def format_value(value: object) -> str:
     return display(value)
 
 
+def _one_to_one(text: str, convert: Callable[[str], str]) -> str:
+    """Case mapped as .NET maps it: each character to one character (a mapping to more, such as 'ß' to "SS" or 'İ' to
+    "i̇", leaves it as it is), so the text keeps its length."""
+    return "".join(mapped if len(mapped := convert(c)) == 1 else c for c in text)
+
+
 def to_upper(text: str) -> str:
-    """``ToUpper``/``ToUpperInvariant`` as .NET maps case: each character to one character (a mapping to more, such as
-    'ß' to "SS", leaves it as it is), so "straße" is "STRAßE", as long as before."""
-    return "".join(upper if len(upper := c.upper()) == 1 else c for c in text)
+    """``ToUpper``/``ToUpperInvariant``: "straße" is "STRAßE"."""
+    return _one_to_one(text, str.upper)
 
 
 def to_lower(text: str) -> str:
-    """``ToLower``/``ToLowerInvariant``, one character to one (see `to_upper`): 'İ' stays, where Python writes "i̇"."""
-    return "".join(lower if len(lower := c.lower()) == 1 else c for c in text)
+    """``ToLower``/``ToLowerInvariant``: 'İ' stays."""
+    return _one_to_one(text, str.lower)
 
 
 def cs_equals(receiver: object, other: object, *, boxed: bool) -> bool:
