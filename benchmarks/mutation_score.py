@@ -86,6 +86,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "constants": ("toolkit/emulator/expressions/constants.py", EXPRESSION_TESTS),
     "compiled": ("toolkit/emulator/expressions/compiled.py", EXPRESSION_TESTS),
     "blocks": ("toolkit/emulator/expressions/blocks.py", EXPRESSION_TESTS),
+    "flow": ("toolkit/emulator/expressions/flow.py", EXPRESSION_TESTS),
     # parser.py is not listed: mutmut 3.x generates its 1,702 mutants but its stats run finds no test reaching any
     # of them ("could not find any test case for any mutant"), though every expression test parses; not resolved.
     "dotnet": ("toolkit/emulator/expressions/dotnet.py", EXPRESSION_TESTS),

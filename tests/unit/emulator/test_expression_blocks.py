@@ -62,8 +62,6 @@ def _refused(source: str) -> UnsupportedExpression:
     # break and continue after a switch inside a loop belong to the loop
     ("@{ var n = 0; foreach (var x in new[] { 1, 2 }) { switch (x) { case 1: n += 1; break; default: break; } "
      "if (x == 1) { continue; } break; } return n; }", 1),
-    # a block whose return does not run is null (C# would refuse it: CS0161, not checked here)
-    ('@{ if (context.Request.Method == "NONE") { return 1; } }', None),
     # conditions typed dynamic are checked when they run
     ("@{ var a = new[] { true, false }; if (a[0]) { return 1; } return 0; }", 1),
     ("@{ var a = new[] { true, false }; if (a[1]) { return 1; } return 0; }", 0),
@@ -116,8 +114,11 @@ CS0163 = ("control cannot fall through from one case label to another: end the s
     ("@{ var c = true; switch (1) { case 1: if (c) { return 1; } else { var z = 1; } } return 0; }", CS0163, "1:"),
     ("@{ switch (1) { case 1: var q = 1; } return 0; }",
      CS0163, "1:"),
-    ("@{ switch (1) { case 1: if (true) { return 1; } case 2: return 2; } return 0; }".replace("if (true)", "if (1 > 0)"),
+    ('@{ switch (1) { case 1: if (context.Request.Method == "GET") { return 1; } case 2: return 2; } return 0; }',
      CS0163, "1:"),
+    ("@{ switch (1) { case 1: for (;;) { break; } } return 0; }", CS0163, "1:"),  # the break ends the loop
+    ("@{ var c = 1; switch (c) { case 1: return 1; case 2: foreach (var x in new[] { 1 }) { return 2; } } return 0; }",
+     CS0163, "2:"),  # a foreach may run no time
 ])
 def test_what_csharp_refuses_in_a_block_is_refused_where_it_is(source: str, reason: str, anchor: str) -> None:
     refused = _refused(source)
@@ -159,8 +160,6 @@ def test_a_char_local_needs_a_cast_from_an_int_and_says_so() -> None:
     ("@{ var a = new object[] { 1 }; string s = a[0]; return s; }",
      "Unable to cast object of type 'System.Int32' to type 'System.String'.", "s ="),
     ('@{ var n = JToken.Parse("5"); foreach (var x in n) { return 1; } return 0; }', "Cannot enumerate", "foreach"),
-    ("@{ switch (1) { case 1: for (;;) { break; } } return 0; }",
-     "Control cannot fall through from one case label to another", "switch"),
     ('@{ var a = new object[] { "ab" }; char c = (char)97; c = a[0]; return c; }',
      "Unable to cast object of type 'System.String' to type 'System.Char'.", "= a[0]"),
     ('@{ var a = new object[] { "x" }; long t = 1; t = a[0]; return t; }', "to type 'System.Int64'.", "= a[0]"),
@@ -176,3 +175,125 @@ def test_a_statement_that_fails_when_it_runs_names_its_column(source: str, messa
 def test_a_block_returning_only_null_is_a_string() -> None:
     """As C# types `return null;` where a string is expected (a policy attribute that takes text)."""
     assert compile_expression("@{ return null; }", expect="string").evaluate(request()) is None
+
+
+# C#'s flow analysis (toolkit/emulator/expressions/flow.py): APIM compiles a block as a method body, so a path that
+# ends without return (CS0161), a local read before every path assigned it (CS0165) and a continue with no loop
+# (CS0139) are refused when the policy is published; they used to give null when they ran.
+CS0161 = "not all code paths return a value (C# refuses it: CS0161)"
+
+
+@pytest.mark.parametrize("source", [
+    '@{ if (context.Request.Method == "GET") { return "a"; } }',
+    "@{ foreach (var x in new[] { 1 }) { return x; } }",  # the collection may be empty
+    "@{ for (var i = 0; i < 1; i++) { return i; } }",
+    '@{ for (;;) { if (context.Request.Method == "GET") { break; } return 1; } }',  # the break ends the loop
+    "@{ try { return 1; } catch { } }",
+    "@{ var c = 1; switch (c) { case 1: return 1; } }",  # no default: no section for other values
+    "@{ var c = 1; switch (c) { case 1: return 1; default: break; } }",
+    "@{ switch (2) { case 1: return 1; } }",  # a constant subject no label matches
+    "@{ if (false) { return 1; } }",
+    "@{ if (!true || 1 > 2) { return 1; } }",
+    '@{ if ("a" != "a") { return 1; } }',
+    "@{ if (-1.5 > 1) { return 1; } }",
+    "@{ if (true && context.Request.Method == \"GET\") { return 1; } }",  # not a constant: one side varies
+])
+def test_a_block_with_a_path_that_ends_without_return_is_refused(source: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column, refused.hint) == (CS0161, source.index("{") + 1,
+                                                              "end every path of the block with a return")
+
+
+@pytest.mark.parametrize(("source", "name", "at"), [
+    ('@{ string s; if (context.Request.Method == "GET") { s = "a"; } return s; }', "s", "s; }"),
+    ('@{ string s; foreach (var x in new[] { 1 }) { s = "a"; } return s; }', "s", "s; }"),
+    ("@{ int n; for (var i = 0; i < 2; i++) { n = i; } return n; }", "n", "n; }"),
+    ("@{ int n; for (var i = 0; i < n; i++) { } return 0; }", "n", "n; i++"),
+    ('@{ int n; try { n = int.Parse("1"); } catch { } return n; }', "n", "n; }"),
+    ('@{ int n; try { n = int.Parse("x"); } catch { return n; } return 0; }', "n", "n; } return 0"),
+    ("@{ int n; n += 1; return n; }", "n", "n +="),
+    ("@{ string s; return new[] { 1 }.Any(x => s == null); }", "s", "s =="),  # a lambda reads it where it stands
+    ('@{ string s; switch (context.Request.Method) { case "GET": s = "a"; break; } return s; }', "s", "s; }"),
+    ('@{ string s; switch (context.Request.Method) { case "GET": s = "a"; break; default: break; } return s; }', "s",
+     "s; }"),
+    ("@{ int a = 1, b; return a + b; }", "b", "b; }"),
+    ('@{ string s; return $"({s})"; }', "s", "s})"),
+    ('@{ var a = new[] { "x" }; int i; a[i] = "y"; return a[0]; }', "i", "i] ="),
+    # wherever an expression reads it
+    ("@{ bool b; if (b) { return 1; } return 0; }", "b", "b)"),
+    ("@{ int[] a; foreach (var x in a) { } return 0; }", "a", "a)"),
+    ("@{ int c; switch (c) { default: return 1; } }", "c", "c)"),
+    ("@{ JArray a; a.Add(1); return 1; }", "a", "a.Add"),
+    ("@{ int a; int b = a; return b; }", "a", "a; return"),
+    ("@{ int a; int b; b = a; return b; }", "a", "a; return"),
+    ("@{ int n; foreach (var x in new[] { 1 }) { return n; } return 0; }", "n", "n; } return 0"),
+    ("@{ int n; for (var i = 0; i < 2; n++) { } return 0; }", "n", "n++"),
+    ('@{ int n; switch ("b") { case "a": return 1; default: return n; } }', "n", "n; }"),  # no label matches "b"
+    ("@{ int n; try { return n; } catch { return 0; } }", "n", "n; } catch"),
+    ("@{ int n; try { } catch { n = 2; } return n; }", "n", "n; }"),  # the try may end without the catch
+    # where paths meet, every path counts: each continue reaches the step, each break what follows the loop
+    ("@{ int n; for (var i = 0; i < 2; i += n) { if (i == 0) { continue; } n = 1; continue; } return 0; }", "n",
+     "n) {"),
+    ('@{ string s; for (;;) { if (context.Request.Method == "GET") { break; } s = "a"; break; } return s; }', "s",
+     "s; }"),
+])
+def test_a_local_read_before_every_path_assigned_it_is_refused_where_it_is_read(source: str, name: str,
+                                                                                 at: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == (f"use of unassigned local variable '{name}' (C# refuses it: CS0165)",
+                                                source.rindex(at) + 1)
+
+
+def test_an_unassigned_read_is_refused_with_the_way_out() -> None:
+    assert _refused("@{ int n; return n; }").hint == "assign it on every path before reading it"
+
+
+def test_a_block_that_goes_on_after_an_assignment_still_needs_its_return() -> None:
+    refused = _refused('@{ int a; a = 1; if (context.Request.Method == "GET") { return a; } }')
+    assert refused.reason == CS0161
+
+
+def test_a_default_section_that_falls_through_is_refused_at_its_switch() -> None:
+    source = "@{ var c = 1; switch (c) { default: var z = 1; } return 0; }"
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == (CS0163, source.index("switch") + 1)
+
+
+def test_continue_in_a_switch_with_no_loop_around_it_is_refused() -> None:
+    source = "@{ switch (1) { case 1: continue; } return 1; }"
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == (
+        "no enclosing loop out of which to continue: a switch is not a loop (C# refuses it: CS0139)",
+        source.index("continue") + 1)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # a constant condition decides what is reachable, as in C#
+    ("@{ if (1 > 0) { return 1; } }", 1),
+    ('@{ if ("a" == "a") { return 1; } }', 1),
+    ("@{ if (!false && (2 >= 1 || false)) { return 1; } }", 1),
+    ("@{ if (1.5 > 1) { return 1; } }", 1),
+    ("@{ if (true ? 'a' == 97 : false) { return 1; } }", 1),
+    ("@{ switch (1) { case 1: return 1; } }", 1),  # a constant subject a label matches
+    ('@{ switch ("b") { case "a": break; default: return 2; } }', 2),
+    ('@{ string s; if (true) { s = "a"; } return s; }', "a"),
+    ("@{ for (;;) { return 1; } }", 1),
+    ("@{ for (; true;) { return 1; } }", 1),
+    ("@{ int n; for (; false;) { return n; } return 0; }", 0),  # the body of a loop that never runs reads nothing
+    ("@{ int n; for (var i = 0; i < 2; i += n) { n = 1; } return 0; }", 0),  # the body assigns before the step
+    ("@{ int n = 0; for (;;) { n++; if (n == 3) { return n; } } }", 3),
+    # every path assigns before the read
+    ('@{ string s; if (context.Request.Method == "GET") { s = "a"; } else { s = "b"; } return s; }', "b"),
+    ('@{ string s; for (;;) { s = "x"; break; } return s; }', "x"),
+    ("@{ int n; try { n = 1; } catch { n = 2; } return n; }", 1),
+    ('@{ string s; switch (context.Request.Method) { case "GET": s = "a"; break; default: s = "b"; break; } '
+     "return s; }", "b"),
+    ("@{ int i; for (i = 0; i < 2; i++) { } return i; }", 2),
+    ("@{ int n; n = 1; return new[] { 1 }.Count(x => x == n); }", 1),
+    # what follows a jump is unreachable: it neither falls through nor needs what it reads assigned
+    ("@{ var c = 1; switch (c) { case 1: return 1; case 2: { break; } return 2; } return 0; }", 1),
+    ("@{ int n; return 1; return n; }", 1),
+    ("@{ foreach (var x in new[] { 1 }) { switch (x) { case 1: continue; } } return 0; }", 0),
+])
+def test_what_csharps_flow_analysis_accepts_runs(source: str, expected: object) -> None:
+    assert _evaluated(source) == expected

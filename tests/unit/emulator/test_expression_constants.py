@@ -40,6 +40,10 @@ def constant(source: str) -> IntegerConstant | None:
     ("@(1 == 1 ? 5 : 6L)", 5, "long"), ("@(1 != 1 ? 5 : 6)", 6, "int"), ("@(1 < 2 ? 5 : 6)", 5, "int"),
     ("@(2 < 2 ? 5 : 6)", 6, "int"), ("@(2 <= 2 ? 5 : 6)", 5, "int"), ("@(2 > 2 ? 5 : 6)", 6, "int"),
     ("@(2 >= 3 ? 5 : 6)", 6, "int"), ("@(3 >= 3 ? 5 : 6)", 5, "int"), ("@(3 > 2 ? 5 : 6)", 5, "int"),
+    # so is any constant of bool: of double literals, string literals, !, &&, || and ?: of constants
+    ("@(1.5 > 1 ? 1 : 2)", 1, "int"), ("@(-1.5 > 1 ? 1 : 2)", 2, "int"), ('@("a" == "a" ? 1 : 2)', 1, "int"),
+    ('@("a" != "a" ? 1 : 2)', 2, "int"), ("@(!(1 > 2) && true ? 1 : 2)", 1, "int"), ("@(false || 1 > 2 ? 1 : 2)", 2, "int"),
+    ("@((true ? false : true) ? 1 : 2)", 2, "int"), ("@(true == (1 < 2) ? 1 : 2)", 1, "int"),
 ])
 def test_an_integer_constant_has_its_exact_value_and_csharp_type(source: str, value: int, kind: str) -> None:
     assert constant(source) == (value, kind)
@@ -48,7 +52,7 @@ def test_an_integer_constant_has_its_exact_value_and_csharp_type(source: str, va
 @pytest.mark.parametrize("source", [
     "@(1.5)", '@("a")', "@(x + 1)", "@(true ? 1 : x)", "@(true ? x : 1)", "@(x ? 1 : 2)",
     "@(double.MaxValue)", "@(Foo.MaxValue)", "@(f().Int32.MaxValue)", "@((double)5)", "@((int)x)", "@(-x)",
-    "@(1 == 1)", "@(x == 1 ? 1 : 2)", "@(1.5 > 1 ? 1 : 2)", "@(1 == x ? 1 : 2)", "@(\"a\" ? 1 : 2)",
+    "@(1 == 1)", "@(x == 1 ? 1 : 2)", "@(1 == x ? 1 : 2)", "@(true && x ? 1 : 2)", "@(\"a\" ? 1 : 2)",
 ])
 def test_anything_else_is_not_an_integer_constant(source: str) -> None:
     assert constant(source) is None

@@ -16,6 +16,7 @@ from .compiler import Compiled, guard
 from .compiled import converted, converted_type, implicit_refusal, is_long_form
 from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, dotnet_name_of
 from .errors import CsError, EvaluationFailure, invalid_cast
+from .flow import check_block
 from .nodes import (
     Assign,
     Binary,
@@ -26,7 +27,6 @@ from .nodes import (
     If,
     Index,
     Jump,
-    Literal,
     Name,
     Node,
     Return,
@@ -60,6 +60,7 @@ def compile_block(compiler: Compiler, block: Block) -> Compiled:
     types = {r.type for r in compiler.returns}
     if not types:
         raise compiler.refuse(block.pos, "a statement block must return a value")
+    check_block(block, compiler.refuse, compiler.constants)  # what C#'s flow analysis refuses (CS0161, CS0165, ...)
     result = types.pop() if len(types) == 1 else _D
     if result is CsType.NULL:
         result = CsType.STRING
@@ -312,11 +313,7 @@ class _BlockCompiler:
         sections = []
         self.loop_depth += 1  # break leaves the switch
         try:
-            for labels, body in node.sections:
-                if not any(_never_completes(statement) for statement in body):  # what follows one is unreachable
-                    raise self.c.refuse(labels[0].pos if labels[0] is not None else node.pos,
-                                        "control cannot fall through from one case label to another: end the section "
-                                        "with break or return (C# refuses it: CS0163)")
+            for labels, body in node.sections:  # a section that falls through is refused by `flow` (CS0163)
                 label_fns = [None if label is None else self.c.value(label).fn for label in labels]
                 self.c.scopes.append({})
                 try:
@@ -325,7 +322,6 @@ class _BlockCompiler:
                     self.c.scopes.pop()
         finally:
             self.loop_depth -= 1
-        pos = node.pos
 
         def run(ctx: Any) -> object:
             value = subject(ctx)
@@ -339,11 +335,7 @@ class _BlockCompiler:
             if chosen is None:
                 return None
             signal = chosen(ctx)
-            if signal is BREAK:
-                return None
-            if signal is None:  # a section ending in a loop with no condition that breaks (_never_completes)
-                raise EvaluationFailure("Control cannot fall through from one case label to another", pos)
-            return signal
+            return None if signal is BREAK else signal
 
         return run
 
@@ -371,40 +363,6 @@ class _BlockCompiler:
                 return handler(ctx)
 
         return run
-
-
-def _never_completes(node: Node) -> bool:
-    """Whether a statement never ends normally (C#'s reachability, simplified): it ends in return, break or continue
-    on every path (in a list of statements, what follows one that never ends is unreachable). A switch section must
-    not (CS0163). A loop with no condition counts as never ending; one that breaks out anyway is caught when it runs.
-    A condition counts as constant only as a literal (if (1 == 1) does not)."""
-    if isinstance(node, (Return, Jump)):
-        return True
-    if isinstance(node, Block):
-        return any(_never_completes(statement) for statement in node.statements)
-    if isinstance(node, If):  # a branch a constant condition never takes does not count (if (true) { return x; })
-        constant = node.condition.value if isinstance(node.condition, Literal) else None
-        then_ends = constant is False or _never_completes(node.then)
-        return then_ends and (constant is True or node.otherwise is not None and _never_completes(node.otherwise))
-    if isinstance(node, Try):
-        return _never_completes(node.body) and _never_completes(node.handler)
-    if isinstance(node, Switch):  # with a default, every section returning (none breaking out): never completes
-        return any(None in labels for labels, _ in node.sections) and all(
-            any(_never_completes(s) for s in body) and not any(_breaks(s) for s in body) for _, body in node.sections)
-    return isinstance(node, For) and node.condition is None
-
-
-def _breaks(node: Node) -> bool:
-    """Whether a statement holds a ``break`` of the switch or loop around it (not one of a loop or switch inside)."""
-    if isinstance(node, Jump):
-        return node.kind == "break"
-    if isinstance(node, Block):
-        return any(_breaks(s) for s in node.statements)
-    if isinstance(node, If):
-        return _breaks(node.then) or (node.otherwise is not None and _breaks(node.otherwise))
-    if isinstance(node, Try):
-        return _breaks(node.body) or _breaks(node.handler)
-    return False
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})

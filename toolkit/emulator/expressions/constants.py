@@ -102,7 +102,7 @@ class ConstantEvaluator:
         return IntegerConstant(inner.value, kind)
 
     def _conditional(self, node: Conditional) -> IntegerConstant | None:
-        condition = self._boolean(node.condition)
+        condition = self.boolean(node.condition)
         if condition is None:
             return None
         then, otherwise = self.of(node.then), self.of(node.otherwise)
@@ -110,15 +110,59 @@ class ConstantEvaluator:
             return None
         return IntegerConstant((then if condition else otherwise).value, _promoted(then, otherwise))
 
-    def _boolean(self, node: Node) -> bool | None:
-        """A constant condition: ``true``, ``false``, or a comparison of integer constants (``1 == 1``)."""
+    def boolean(self, node: Node) -> bool | None:
+        """``node``'s value if C# reads it as a constant of bool, else None: ``true``, ``false``, and ``!``, ``&&``,
+        ``||``, ``==``, ``!=`` and ``c ? a : b`` of those, a comparison of integer (or char) constants and double
+        literals (``1 == 1``, ``1.5 > 1``), ``==`` and ``!=`` of string literals."""
         if isinstance(node, Literal):
             return node.value if type(node.value) is bool else None
-        if isinstance(node, Binary) and node.op in _COMPARISONS:
-            left, right = self.of(node.left), self.of(node.right)
-            if left is not None and right is not None:
-                return _COMPARISONS[node.op](left.value, right.value)
+        if isinstance(node, Unary) and node.op == "!":
+            inner = self.boolean(node.operand)
+            return None if inner is None else not inner
+        if isinstance(node, Conditional):
+            condition, then, otherwise = (self.boolean(n) for n in (node.condition, node.then, node.otherwise))
+            if condition is None or then is None or otherwise is None:
+                return None
+            return then if condition else otherwise
+        if not isinstance(node, Binary):
+            return None
+        if node.op in ("&&", "||"):
+            left, right = self.boolean(node.left), self.boolean(node.right)
+            if left is None or right is None:
+                return None
+            return (left and right) if node.op == "&&" else (left or right)
+        if node.op not in _COMPARISONS:
+            return None
+        numbers = self._number(node.left), self._number(node.right)
+        if numbers[0] is not None and numbers[1] is not None:
+            return _COMPARISONS[node.op](numbers[0], numbers[1])
+        if node.op in ("==", "!="):
+            pair = self.boolean(node.left), self.boolean(node.right)
+            if pair[0] is None or pair[1] is None:
+                pair = _text(node.left, self._is_char_literal), _text(node.right, self._is_char_literal)
+            if pair[0] is not None and pair[1] is not None:
+                return (pair[0] == pair[1]) == (node.op == "==")
         return None
+
+
+    def _number(self, node: Node) -> int | float | None:
+        """An integer (or char) constant's value, or a double literal's (``-`` of one too)."""
+        integer = self.of(node)
+        if integer is not None:
+            return integer.value
+        if isinstance(node, Unary) and node.op == "-":
+            inner = self._number(node.operand)
+            return None if inner is None else -inner
+        if isinstance(node, Literal) and type(node.value) is float:
+            return node.value
+        return None
+
+
+def _text(node: Node, is_char_literal: Callable[[Node], bool]) -> str | None:
+    """A string literal's text (a char literal is an integer constant, not a string)."""
+    if isinstance(node, Literal) and isinstance(node.value, str) and not is_char_literal(node):
+        return node.value
+    return None
 
 
 def _promoted(left: IntegerConstant, right: IntegerConstant) -> str:
