@@ -50,7 +50,7 @@ PLAN_TESTS = [f"tests/unit/publish/test_publish_{name}.py" for name in (
 # The expression engine's .NET value semantics: its unit tests evaluate expressions end to end (ms each).
 EXPRESSION_TESTS = [f"tests/unit/emulator/test_expressions{suffix}.py" for suffix in ("", "_dotnet", "_extended")] + [
     "tests/unit/emulator/test_expression_lexer.py", "tests/unit/emulator/test_expression_constants.py",
-    "tests/unit/emulator/test_expression_blocks.py"]
+    "tests/unit/emulator/test_expression_blocks.py", "tests/unit/emulator/test_expression_variables.py"]
 
 # module name -> (source file, the tests that exercise it). Small modules first: a partial run is useful.
 MODULES: dict[str, tuple[str, list[str]]] = {
@@ -87,6 +87,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "compiled": ("toolkit/emulator/expressions/compiled.py", EXPRESSION_TESTS),
     "blocks": ("toolkit/emulator/expressions/blocks.py", EXPRESSION_TESTS),
     "flow": ("toolkit/emulator/expressions/flow.py", EXPRESSION_TESTS),
+    "out_calls": ("toolkit/emulator/expressions/out_calls.py", EXPRESSION_TESTS),
     # parser.py is not listed: mutmut 3.x generates its 1,702 mutants but its stats run finds no test reaching any
     # of them ("could not find any test case for any mutant"), though every expression test parses; not resolved.
     "dotnet": ("toolkit/emulator/expressions/dotnet.py", EXPRESSION_TESTS),

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import library, nullables
 from .compiler import Compiled, guard
-from .compiled import converted, converted_type, implicit_refusal, is_long_form
-from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, dotnet_name_of
+from .compiled import converted, converted_type, declared_type, implicit_refusal, is_long_form
+from .cstypes import LONG_NAMES, NUMERIC, CsType, dotnet_name_of
 from .errors import CsError, EvaluationFailure, invalid_cast
 from .flow import check_block
 from .nodes import (
@@ -109,7 +109,7 @@ class _BlockCompiler:
         return run
 
     def declaration(self, node: VarDecl) -> Stmt:
-        declared = _declared_type(node.type.name) if node.type is not None else None
+        declared = declared_type(node.type.name) if node.type is not None else None
         setters = []
         for name, pos, init in node.names:
             value = self.c.value(init) if init is not None else None
@@ -139,6 +139,8 @@ class _BlockCompiler:
                 self.char_slots.add(slot)
             if nullable:
                 self.c.nullable_slots[slot] = nullable
+            if node.type is not None:
+                self.c.type_names[slot] = node.type.name
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -369,15 +371,6 @@ _CHAR_NAMES = frozenset({"char", "Char"})
 # A foreach variable's declared type (.NET's name) -> the conversion of each item (a type not here: items as they are).
 _FOREACH_CONVERSIONS = {"System.Int64": "long", "System.Int32": "int", "System.Double": "double",
                         "System.DateTimeOffset": "DateTimeOffset"}
-
-
-def _declared_type(name: str) -> CsType | None:
-    """A local's static type from its declared type's name (None: the initializer's type, or dynamic); an ``int?``'s
-    is ``int`` (the local is marked nullable)."""
-    if name in ("object", "Object"):
-        return CsType.OBJECT  # object o = 1.0: o.Equals(1) is Equals(object), o + 1 does not compile
-    name = nullables.nullable_base(name) or name
-    return CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
 
 
 def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullable: bool,

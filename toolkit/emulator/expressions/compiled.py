@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import library
-from .cstypes import LONG_NAMES, CsType
+from . import library, nullables
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, CsType
 from .errors import EvaluationFailure
 from .nodes import Cast, Node
 
@@ -99,3 +99,12 @@ def converted(fn: Fn, target: str, pos: int) -> Fn:
 
 def _cast_hint(c: Compiled) -> str | None:
     return "cast the object value first, e.g. (string)context.Variables[\"name\"]" if c.type is _T.OBJECT else None
+
+
+def declared_type(name: str) -> CsType | None:
+    """A local's static type from its declared type's name (None: the initializer's type, or dynamic); an ``int?``'s
+    is ``int`` (the local is marked nullable)."""
+    if name in ("object", "Object"):
+        return CsType.OBJECT  # object o = 1.0: o.Equals(1) is Equals(object), o + 1 does not compile
+    name = nullables.nullable_base(name) or name
+    return CAST_TARGETS.get(name) or CAST_ALIASES.get(name)

@@ -10,8 +10,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from . import library, nullables
-from .cstypes import (CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, dotnet_name_of, format_value, to_lower, to_upper)
+from . import library, nullables, out_calls
+from .cstypes import (CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, cs_equals, dotnet_name_of, format_value, same_type, to_lower, to_upper)
 from .dotnet import as_int  # C# int addition is unchecked: it wraps to 32 bits
 from .errors import (
     NULL_REFERENCE,
@@ -37,12 +37,14 @@ from .nodes import (
     NamedArg,
     New,
     Node,
+    OutArg,
     NullSafe,
     Placeholder,
     TypeTest,
     Unary,
 )
 from .compiled import (
+    declared_type,
     _D,
     _NOT_CONSTANT,
     Compiled,
@@ -118,7 +120,10 @@ class Compiler(DynamicCompiler):
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.scopes: list[dict[str, tuple[int, CsType]]] = []  # locals of @{ } blocks and lambda parameters
+        # locals: the root scope's are an expression's pattern and out variables (x is T v, out var v), the others
+        # those of @{ } blocks and lambda parameters
+        self.scopes: list[dict[str, tuple[int, CsType]]] = [{}]
+        self.type_names: dict[int, str] = {}  # a local's declared type, as written (string[] value): out checks it
         self.nullable_slots: dict[int, str] = {}  # locals declared int?, long?, ...: the value type (nullables.py)
         self.long_slots: set[int] = set()  # locals holding longs (long x, var x = 5L): a long by their form
         self.slot_count = 0
@@ -260,6 +265,8 @@ class Compiler(DynamicCompiler):
         if node.target is None:
             raise self.refuse(node.pos, f"function {node.name}() is not supported")
         target = self.node(node.target)
+        if any(isinstance(arg, OutArg) for arg in node.args):
+            return self._out_call(node, target)
         if target.type is _T.STATIC:
             return self._static_call(target, node)
         if target.type in (_T.NAMESPACE, _T.RESPONSE):
@@ -271,6 +278,69 @@ class Compiler(DynamicCompiler):
                 raise self.refuse(node.pos, f"{path}() is not supported", _members_under(target.path or ""))
             return handler(node, path)
         return self._value_method(self._as_value(target), node)
+
+    def _out_call(self, node: Call, target: Compiled) -> Compiled:
+        """``d.TryGetValue(key, out v)`` or ``T.TryParse(text, out v)`` (`out_calls`): the call's bool; the value goes to
+        the out argument's variable."""
+        if len(node.args) != 2 or not isinstance(node.args[1], OutArg) or isinstance(node.args[0], OutArg) or \
+                node.name not in ("TryGetValue", "TryParse") or node.type_args:
+            raise self.refuse(next(arg.pos for arg in node.args if isinstance(arg, OutArg)),
+                              "out arguments are supported only in d.TryGetValue(key, out value) and "
+                              "T.TryParse(text, out value)", limit=True)
+        argument = self.value(node.args[0]).fn
+        if node.name == "TryParse":
+            type_name = library.canonical_class(target.path or "") if target.type is _T.STATIC else ""
+            parameter = out_calls.try_parse_type(type_name)
+            if parameter is None:
+                raise self.refuse(node.pos, f"{target.path or 'this value'}.TryParse is not supported", limit=True)
+            parse = out_calls.try_parse(type_name)
+            run: Callable[[Any], tuple[bool, Any]] = lambda ctx: parse(argument(ctx))  # noqa: E731
+        else:
+            if target.type is _T.STATIC:
+                raise self.refuse(node.pos, f"{target.path}.TryGetValue() is not supported")
+            parameter = out_calls.TRY_GET_VALUE_TYPES.get(target.path or "", "") if target.type is _T.NAMESPACE else ""
+            receiver, pos = self._as_value(target).fn, node.pos
+
+            def run(ctx: Any) -> tuple[bool, Any]:
+                found = receiver(ctx)
+                if found is None:
+                    raise EvaluationFailure(NULL_REFERENCE, pos)
+                return out_calls.try_get_value(found, argument(ctx))
+
+        slot = self._out_variable(node.args[1], parameter)
+        run = guard(run, node.pos)
+
+        def call(ctx: Any) -> bool:
+            result, value = run(ctx)
+            if slot is not None:
+                ctx.slots[slot] = value
+            return result
+
+        return Compiled(call, _T.BOOL, node.pos)
+
+    def _out_variable(self, arg: OutArg, parameter: str) -> int | None:
+        """The slot an out argument stores into (None: a discard), declared here or an existing local; its type must
+        be the parameter's (``parameter``: "" when only known as the call runs), as C# wants for out (CS1503)."""
+        if arg.name is None:
+            return None
+        if arg.declares:
+            written = arg.type.name if arg.type is not None else parameter
+            slot = self.allocate(arg.name, declared_type(written) or _D if written not in LONG_NAMES else _D,
+                                 arg.name_pos)
+            if written:
+                self.type_names[slot] = written
+        else:
+            local = next((scope[arg.name] for scope in reversed(self.scopes) if arg.name in scope), None)
+            if local is None:
+                raise self.refuse(arg.name_pos, f"only local variables can be out arguments, not '{arg.name}'")
+            slot = local[0]
+            written = self.type_names.get(slot, "")
+        if written and parameter and not same_type(written, parameter):  # out needs the very type (no conversion)
+            raise self.refuse(arg.name_pos, f"cannot convert from 'out {written}' to 'out {parameter}' (C# refuses "
+                                            "it: CS1503)", f"declare it {parameter}")
+        if written in LONG_NAMES:
+            self.long_slots.add(slot)
+        return slot
 
     def _string_args(self, args: tuple[Node, ...], low: int, high: int, what: str, pos: int) -> list[Compiled]:
         """Compile ``args`` that must be strings, checking their count."""

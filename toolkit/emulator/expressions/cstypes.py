@@ -91,6 +91,16 @@ def dotnet_name_of(type_name: str) -> str:
     return _NAMED_TYPES.get(type_name, type_name)
 
 
+def same_type(a: str, b: str) -> bool:
+    """Whether two types as written in C# code are one type (``string[]``, ``String[]``, ``System.String[]``)."""
+    def canonical(name: str) -> str:
+        name = name.replace(" ", "")
+        element = name.rstrip("[]")
+        return dotnet_name_of(element) + name[len(element):]
+
+    return canonical(a) == canonical(b)
+
+
 def dotnet_type_name(value: object) -> str:
     """The .NET type name C# would report for a runtime value (in cast and member error messages): a value type's, or
     the ``DOTNET_NAME`` of the emulator's own classes (JSON tokens, regex matches, IUrl, ...), never a Python name."""

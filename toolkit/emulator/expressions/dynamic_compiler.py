@@ -8,12 +8,13 @@ evaluated (`library`), but every *name* is checked here, at publish, against the
 from __future__ import annotations
 
 import inspect
-
+from collections.abc import Callable
 from typing import Any
 
 from . import library, nullables
-from .compiled import _D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, guard, implicit_refusal
-from .cstypes import CAST_ALIASES, CAST_TARGETS, NUMERIC, CsType
+from .compiled import (_D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, declared_type,
+                       guard, implicit_refusal)
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
 from .errors import NULL_REFERENCE, EvaluationFailure
 from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder, TypeTest
 
@@ -22,7 +23,7 @@ _T = CsType
 
 
 class DynamicCompiler:
-    """Mixin of `Compiler` (uses its ``value``, ``node``, ``refuse`` and ``scopes``)."""
+    """Mixin of `Compiler` (uses its ``value``, ``node``, ``refuse``, ``scopes``, ``type_names`` and ``long_slots``)."""
 
     def _runtime_member(self, target: Compiled, node: Member) -> Compiled:
         if target.nullable and node.name in nullables.MEMBERS:
@@ -250,8 +251,28 @@ class DynamicCompiler:
             result = target if base is not None and target is not None else CsType.STRING if target is CsType.STRING else _D
             return Compiled(lambda ctx: v if (v := fn(ctx)) is not None and check(v) else None, result, node.pos,
                             nullable=base or "")
+        if node.name is not None:  # x is T name: name holds the value when the test is true (C# 7)
+            return self._declaration_pattern(node, name, fn, check)
         negate = node.op == "is not"
         return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)
+
+    def _declaration_pattern(self, node: TypeTest, type_name: str, fn: Callable[[Any], Any],
+                             check: Callable[[Any], bool]) -> Compiled:
+        assert node.name is not None
+        long_local = type_name in LONG_NAMES
+        slot = self.allocate(node.name, _D if long_local else declared_type(type_name) or _D, node.name_pos)
+        self.type_names[slot] = type_name
+        if long_local:
+            self.long_slots.add(slot)
+
+        def test(ctx: Any) -> bool:
+            value = fn(ctx)
+            if value is None or not check(value):
+                return False
+            ctx.slots[slot] = value
+            return True
+
+        return Compiled(test, CsType.BOOL, node.pos)
 
 
 def _arity(signature: inspect.Signature, leading: int = 0) -> str:

@@ -1,11 +1,12 @@
-"""C#'s flow analysis of a statement block ``@{ ... }``, as the C# compiler runs it when APIM compiles a policy.
+"""C#'s flow analysis of a policy expression, as the C# compiler runs it when APIM compiles a policy.
 
 APIM compiles a multi-statement expression as a C# method body ("All code paths within multi-statement expressions
 must end with a return statement": learn.microsoft.com/azure/api-management/api-management-policy-expressions), so
 what C#'s flow analysis refuses, APIM refuses when the policy is published:
 
-- CS0161: the end of the block is reachable (a path ends without ``return``);
-- CS0165: a local is read where it is not definitely assigned (``string s; if (c) { s = "a"; } return s;``);
+- CS0161: the end of a block is reachable (a path ends without ``return``);
+- CS0165: a local is read where it is not definitely assigned (``string s; if (c) { s = "a"; } return s;``, or a
+  pattern variable where its test may have failed: ``o is string s || s.Length > 0``);
 - CS0163: a switch section's end is reachable (it would fall through to the next one);
 - CS0139: ``continue`` with no loop around it (a switch is not one).
 
@@ -16,7 +17,11 @@ a reachable ``break``, or when it has no default label (with a constant subject:
 is the default); try/catch ends where either part does. Definite assignment follows the same paths: after a
 statement, a local is assigned when every path reaching its end assigned it; a ``catch`` starts with what was
 assigned before the ``try``; at an unreachable point every local counts as assigned (C# reports nothing there).
-Constant conditions are C#'s constant expressions of bool (`constants.ConstantEvaluator.boolean`).
+Inside a condition it follows ``&&``, ``||``, ``!`` and ``?:``: ``x is T v`` assigns v when it is true, so
+``if (!(o is string s)) { return ""; } return s;`` reads an assigned s; an ``out`` argument assigns its variable
+once the call returns. Constant conditions are C#'s constant expressions of bool
+(`constants.ConstantEvaluator.boolean`). Pattern and out variables belong to the scope the expression stands in
+(an ``if`` condition's: the enclosing block, as C# 7 scopes them), as the compiler declares them.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ from .constants import ConstantEvaluator
 from .errors import UnsupportedExpression
 from .nodes import (
     Assign,
+    Binary,
     Block,
+    Call,
+    Conditional,
     ExprStatement,
     For,
     Foreach,
@@ -38,10 +46,14 @@ from .nodes import (
     Literal,
     Name,
     Node,
+    NullSafe,
+    OutArg,
     Return,
     Switch,
     Try,
     TypeRef,
+    TypeTest,
+    Unary,
     VarDecl,
 )
 
@@ -56,6 +68,12 @@ def check_block(block: Block, refuse: Refuse, constants: ConstantEvaluator) -> N
     if _Flow(refuse, constants).statement(block, frozenset()) is not None:
         raise refuse(block.pos, "not all code paths return a value (C# refuses it: CS0161)",
                      "end every path of the block with a return")
+
+
+def check_expression(node: Node, refuse: Refuse, constants: ConstantEvaluator) -> None:
+    """Refuse an ``@( )`` expression that reads a pattern or out variable where it is not definitely assigned
+    (``x is string s || s.Length > 0``: CS0165)."""
+    _Flow(refuse, constants).expr(node, frozenset())
 
 
 def _join(a: State, b: State) -> State:
@@ -80,7 +98,8 @@ class _Flow:
     def __init__(self, refuse: Refuse, constants: ConstantEvaluator) -> None:
         self.refuse = refuse
         self.constants = constants
-        self.scopes: list[dict[str, int | None]] = []  # name -> local's number; None: a lambda parameter shadowing
+        # name -> local's number (None: a lambda's parameter); the root scope holds an @( )'s pattern and out variables
+        self.scopes: list[dict[str, int | None]] = [{}]
         self.declared = 0
         self.targets: list[_Target] = []
         self._dispatch: dict[type, Callable[[Node, State], State]] = {
@@ -121,31 +140,27 @@ class _Flow:
         for name, _, init in node.names:
             local = self.declare(name)
             if init is not None:
-                self.reads(init, state)
-                state = _assigned(state, local)
+                state = _assigned(self.expr(init, state), local)
         return state
 
     def assign(self, node: Assign, state: State) -> State:
         local = self.local(node.target.ident) if isinstance(node.target, Name) else None
         if node.op != "=" or local is None:  # x += 1 reads x; a[i] = v reads a and i
-            self.reads(node.target, state)
-        self.reads(node.value, state)
+            state = self.expr(node.target, state)
+        state = self.expr(node.value, state)
         return state if local is None else _assigned(state, local)
 
     def expression(self, node: ExprStatement, state: State) -> State:
-        self.reads(node.expr, state)
-        return state
+        return self.expr(node.expr, state)
 
     def if_(self, node: If, state: State) -> State:
-        self.reads(node.condition, state)
-        constant = self.constants.boolean(node.condition)
-        then = self.scoped(node.then, None if constant is False else state)
-        otherwise_in = None if constant is True else state
+        then_in, otherwise_in = self.cond(node.condition, state)
+        then = self.scoped(node.then, then_in)
         otherwise = self.scoped(node.otherwise, otherwise_in) if node.otherwise is not None else otherwise_in
         return _join(then, otherwise)
 
     def foreach(self, node: Foreach, state: State) -> State:
-        self.reads(node.items, state)
+        state = self.expr(node.items, state)
         self.scopes.append({})
         self.targets.append(_Target(loop=True))
         try:
@@ -161,22 +176,20 @@ class _Flow:
         try:
             if node.init is not None:
                 state = self.statement(node.init, state)
-            if node.condition is not None:
-                self.reads(node.condition, state)
-            constant = True if node.condition is None else self.constants.boolean(node.condition)
+            body_in, done = self.cond(node.condition, state) if node.condition is not None else (state, None)
             self.targets.append(target)
             try:
-                body = self.scoped(node.body, None if constant is False else state)
+                body = self.scoped(node.body, body_in)
                 if node.step is not None:
                     self.statement(node.step, _join(body, target.continues))
             finally:
                 self.targets.pop()
         finally:
             self.scopes.pop()
-        return _join(None if constant is True else state, target.breaks)
+        return _join(done, target.breaks)
 
     def switch(self, node: Switch, state: State) -> State:
-        self.reads(node.subject, state)
+        state = self.expr(node.subject, state)
         subject = self.constant(node.subject)
         labels = [label for section_labels, _ in node.sections for label in section_labels if label is not None]
         has_default = any(None in section_labels for section_labels, _ in node.sections)
@@ -204,7 +217,7 @@ class _Flow:
 
     def return_(self, node: Return, state: State) -> State:
         if node.value is not None:
-            self.reads(node.value, state)
+            self.expr(node.value, state)
         return None
 
     def jump(self, node: Jump, state: State) -> State:
@@ -232,25 +245,88 @@ class _Flow:
                 return scope[name]
         return None
 
-    def reads(self, node: Node, state: State) -> None:
-        """Refuse a local that ``node`` reads and ``state`` has not assigned (CS0165)."""
-        if state is None:
-            return
+    def read(self, node: Name, state: State) -> None:
+        """Refuse the read of a local that ``state`` has not assigned (CS0165)."""
+        local = self.local(node.ident)
+        if local is not None and state is not None and local not in state:
+            raise self.refuse(node.pos, f"use of unassigned local variable '{node.ident}' (C# refuses it: CS0165)",
+                              "assign it on every path before reading it")
+
+    def expr(self, node: Node, state: State) -> State:
+        """Check the reads of an expression evaluated in ``state``; the state once it has run (an out argument assigns
+        its variable). Its operands run in C#'s order; where one runs only on some paths (``&&``, ``||``, ``?:``,
+        ``??``, ``?.``), what it assigns counts only on those."""
         if isinstance(node, Name):
-            local = self.local(node.ident)
-            if local is not None and local not in state:
-                raise self.refuse(node.pos, f"use of unassigned local variable '{node.ident}' (C# refuses it: CS0165)",
-                                  "assign it on every path before reading it")
-            return
-        if isinstance(node, Lambda):
+            self.read(node, state)
+            return state
+        if isinstance(node, (Unary, Binary, TypeTest)) and _is_condition(node):
+            when_true, when_false = self.cond(node, state)
+            return _join(when_true, when_false)
+        if isinstance(node, Conditional):
+            when_true, when_false = self.cond(node.condition, state)
+            return _join(self.expr(node.then, when_true), self.expr(node.otherwise, when_false))
+        if isinstance(node, Binary) and node.op == "??":
+            state = self.expr(node.left, state)
+            self.expr(node.right, state)
+            return state
+        if isinstance(node, NullSafe):
+            state = self.expr(node.target, state)
+            self.expr(node.access, state)
+            return state
+        if isinstance(node, Lambda):  # its body runs when it is called: what it assigns stays inside
             self.scopes.append(dict.fromkeys(node.params))  # its parameters shadow nothing C# would let them
             try:
-                self.reads(node.body, state)
+                self.expr(node.body, state)
             finally:
                 self.scopes.pop()
-            return
+            return state
+        if isinstance(node, Call):
+            return self.call(node, state)
         for child in _children(node):
-            self.reads(child, state)
+            state = self.expr(child, state)
+        return state
+
+    def call(self, node: Call, state: State) -> State:
+        """A call's target and arguments, in order; its out arguments' variables are assigned once it returns."""
+        if node.target is not None:
+            state = self.expr(node.target, state)
+        assigned: list[int] = []
+        for arg in node.args:
+            if not isinstance(arg, OutArg):
+                state = self.expr(arg, state)
+            elif arg.name is not None:  # out _ is a discard
+                local = self.declare(arg.name) if arg.declares else self.local(arg.name)
+                if local is not None:
+                    assigned.append(local)
+        for local in assigned:
+            state = _assigned(state, local)
+        return state
+
+    def cond(self, node: Node, state: State) -> tuple[State, State]:
+        """The states after a condition when it is true and when it is false. A constant condition is never false
+        (or true); ``x is T name`` assigns name only when true; ``&&``, ``||``, ``!`` and ``?:`` combine them."""
+        constant = self.constants.boolean(node)
+        if constant is not None:
+            return (state, None) if constant else (None, state)
+        if isinstance(node, Unary) and node.op == "!":
+            when_true, when_false = self.cond(node.operand, state)
+            return when_false, when_true
+        if isinstance(node, Binary) and node.op in ("&&", "||"):
+            left_true, left_false = self.cond(node.left, state)
+            if node.op == "&&":
+                right_true, right_false = self.cond(node.right, left_true)
+                return right_true, _join(left_false, right_false)
+            right_true, right_false = self.cond(node.right, left_false)
+            return _join(left_true, right_true), right_false
+        if isinstance(node, Conditional):
+            when_true, when_false = self.cond(node.condition, state)
+            then, otherwise = self.cond(node.then, when_true), self.cond(node.otherwise, when_false)
+            return _join(then[0], otherwise[0]), _join(then[1], otherwise[1])
+        if isinstance(node, TypeTest) and node.name is not None:
+            state = self.expr(node.operand, state)
+            return _assigned(state, self.declare(node.name)), state
+        state = self.expr(node, state)
+        return state, state
 
     def constant(self, node: Node) -> object:
         """A switch subject's or label's constant value (an integer, a string or a bool), or None."""
@@ -260,6 +336,15 @@ class _Flow:
         if isinstance(node, Literal) and isinstance(node.value, (str, bool)):
             return node.value
         return None
+
+
+def _is_condition(node: Unary | Binary | TypeTest) -> bool:
+    """Whether `_Flow.cond` follows this node's paths (an operator of conditions, or a declaration pattern)."""
+    if isinstance(node, Unary):
+        return node.op == "!"
+    if isinstance(node, Binary):
+        return node.op in ("&&", "||")
+    return node.name is not None
 
 
 def _same(a: object, b: object) -> bool:

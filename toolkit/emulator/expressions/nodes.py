@@ -239,8 +239,22 @@ class For(Node):
 
 @dataclass(frozen=True, slots=True)
 class TypeTest(Node):
-    """`value is T`, `value is not T` (bool) or `value as T` (the value or null); pos is the keyword."""
+    """`value is T`, `value is not T` (bool) or `value as T` (the value or null); pos is the keyword. ``name``: the
+    variable of a declaration pattern `value is T name` (C# 7), which holds the value when the test is true."""
 
     operand: Node
     type: TypeRef
     op: str
+    name: str | None = None
+    name_pos: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class OutArg(Node):
+    """A call's `out` argument: `out var x` or `out T x` (declares x), `out x` (a local), `out _` (discarded: name
+    None); pos is the `out` keyword."""
+
+    name: str | None
+    name_pos: int
+    type: TypeRef | None
+    declares: bool

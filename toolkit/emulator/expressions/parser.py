@@ -29,6 +29,7 @@ from .nodes import (
     New,
     Node,
     NullSafe,
+    OutArg,
     Placeholder,
     Return,
     Switch,
@@ -104,6 +105,8 @@ _RESERVED = frozenset(UNSUPPORTED_KEYWORDS) | PREDEFINED_TYPES | {"true", "false
 _ASSIGNMENTS = ("=", "+=", "-=", "*=", "/=", "%=")
 # Tokens after which `x is int?` ends: there the "?" marks a nullable type, anywhere else it starts a ?: conditional
 _AFTER_NULLABLE_TYPE = (")", ";", ",", "]", "}", "==", "!=", "&&", "||", "?", "??", ":")
+_CONSTANT_TOKENS = ("int", "long", "double", "string", "char")  # token kinds of literals: `x is 5` is a pattern
+_PATTERN_WORDS = frozenset({"and", "or", "not", "when"})  # C# 9 pattern combinators, case guards: no variable names
 
 
 # The emulator compiles and runs expressions recursively, so it bounds how deep they nest: brackets,
@@ -215,10 +218,22 @@ class Parser:
                 null = self.advance()
                 left = Binary(op.pos, "!=" if negate else "==", left, Literal(null.pos, None, CsType.NULL))
                 continue
+            if op.text == "is" and (self.peek().kind in _CONSTANT_TOKENS or self.peek().text in ("true", "false")):
+                raise self.refuse(self.peek().pos, "constant patterns (x is 5) are not supported", "compare with ==",
+                                  limit=True)
+            if op.text == "is" and self.peek().is_word("var"):
+                raise self.refuse(self.peek().pos, "var patterns (x is var y) are not supported", limit=True)
             try:
                 type_ref = self.type_ref(in_expression=True)
             except _NotAType:
                 raise self.unexpected(self.peek(), "a type") from None
+            name = self.peek()
+            if op.text == "is" and name.kind == "ident" and name.text not in _RESERVED | _PATTERN_WORDS:
+                if negate:  # C# 9, like `is not` itself; the variable would be assigned when the test is false
+                    raise self.refuse(name.pos, "a declaration pattern after is not is not supported", limit=True)
+                self.advance()  # `x is T name`: C# 7's declaration pattern
+                left = TypeTest(op.pos, left, type_ref, "is", None if name.text == "_" else name.text, name.pos)
+                continue
             left = TypeTest(op.pos, left, type_ref, "is not" if negate else op.text)
         return left
 
@@ -356,6 +371,8 @@ class Parser:
                 self.advance()
                 self.advance()
                 args.append(NamedArg(tok.pos, tok.text, self.expression()))
+            elif tok.is_word("out"):
+                args.append(self.out_argument())
             else:
                 args.append(self.expression())
             if self.at_op(","):
@@ -363,6 +380,28 @@ class Parser:
                 continue
             self.expect_op(close)
             return tuple(args)
+
+    def out_argument(self) -> OutArg:
+        """`out var x` / `out T x` (declaring x), `out x` (a local), `out _` / `out var _` (a discard)."""
+        out = self.advance()
+        declared: TypeRef | None = None
+        if self.peek().is_word("var") and self.peek(1).kind == "ident":
+            self.advance()
+            declares = True
+        else:
+            saved = self.i
+            try:
+                declared = self.type_ref()
+                if not (self.peek().kind == "ident" and self.peek().text not in _RESERVED):
+                    raise _NotAType
+            except _NotAType:
+                declared, self.i = None, saved
+            declares = declared is not None
+        name = self.peek()
+        if name.kind != "ident" or name.text in _RESERVED:
+            raise self.unexpected(name, "a variable after out")
+        self.advance()
+        return OutArg(out.pos, None if name.text == "_" else name.text, name.pos, declared, declares)
 
     # -- newer syntax: new, lambdas, interpolation -----------------------------------------------
 
@@ -544,6 +583,18 @@ class Parser:
             pass
         self.i = saved
         return None
+
+
+def _is_type_pattern(p: Parser) -> bool:
+    """Whether a case label is C# 7's type pattern (`case int n:`, `case JObject o when ...:`), not a constant."""
+    saved = p.i
+    try:
+        p.type_ref()
+        return p.peek().kind == "ident" and p.peek().text not in _RESERVED
+    except _NotAType:
+        return False
+    finally:
+        p.i = saved
 
 
 def parse(source: str) -> Node:
@@ -811,6 +862,9 @@ class StatementParser:
             labels: list[Node | None] = []
             while p.peek().is_word("case") or p.peek().is_word("default"):
                 if p.advance().text == "case":
+                    if _is_type_pattern(p):
+                        raise p.refuse(p.peek().pos, "type patterns in case labels (case T x:) are not supported",
+                                       "test the type with is in an if", limit=True)
                     labels.append(p.expression())
                 else:
                     labels.append(None)

@@ -8,6 +8,8 @@ from . import library
 from .compiler import Compiled, Compiler, Frame, checked_cast, guard
 from .cstypes import CAST_TARGETS, CsType
 from .errors import EvaluationFailure, ExpressionRuntimeError, UnsupportedExpression, locate
+from .flow import check_expression
+from .nodes import Block
 from .parser import parse
 
 _EXPECTABLE = frozenset(CAST_TARGETS)
@@ -69,7 +71,10 @@ def compile_expression(source: str, *, expect: str | None = None) -> CompiledExp
     """
     compiler = Compiler(source)
     try:
-        compiled = compiler.value(parse(source))
+        tree = parse(source)
+        compiled = compiler.value(tree)
+        if not isinstance(tree, Block):  # a block's flow is checked as it compiles (blocks.compile_block)
+            check_expression(tree, compiler.refuse, compiler.constants)
     except RecursionError:  # hostile nesting: refuse it like any other unsupported input, never crash
         raise UnsupportedExpression.at(source, 0, "the expression is nested too deeply") from None
     if expect is not None:

@@ -1,0 +1,111 @@
+"""C# 7's expression variables (toolkit/emulator/expressions/out_calls.py, parser, compiler and flow): the
+declaration pattern `x is T name` and out arguments of TryGetValue and TryParse, as APIM's own example writes them.
+They were refused: the pattern as a syntax error (as if the policy were not C#), out as the emulator's limit."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+from toolkit.emulator.expressions.dotnet import CsLong
+
+from test_expressions_extended import request, run
+
+# learn.microsoft.com/azure/api-management/api-management-policy-expressions, "Examples" (a header named there)
+DOCS_EXAMPLE = ('@{ string[] value; if (context.Request.Headers.TryGetValue("HEADER", out value)) { '
+                "if (value != null && value.Length > 0) { return value[0]; } } return null; }")
+
+
+def _refused(source: str) -> UnsupportedExpression:
+    with pytest.raises(UnsupportedExpression) as caught:
+        compile_expression(source)
+    return caught.value
+
+
+@pytest.mark.parametrize(("header", "expected"), [("Accept", "a"), ("x-user", "alice"), ("Authorization", None)])
+def test_the_documented_try_get_value_example_runs(header: str, expected: str | None) -> None:
+    assert run(DOCS_EXAMPLE.replace("HEADER", header)) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # TryGetValue on the context's dictionaries and a JObject: the value, or false and null
+    ('@(context.Request.Headers.TryGetValue("Accept", out var v) ? v.Length : -1)', 2),
+    ('@{ context.Request.Headers.TryGetValue("Nope", out var v); return v == null; }', True),
+    ('@(context.Variables.TryGetValue("n", out var x) ? x : 0)', 5),
+    ('@(context.Variables.TryGetValue("missing", out object x) ? x : "none")', "none"),
+    ('@(context.Request.Url.Query.TryGetValue("x", out var q) ? q[0] : "-")', "1"),
+    ('@{ var j = JObject.Parse("{\\"a\\":1}"); JToken t; return j.TryGetValue("a", out t) ? (int)t : -1; }', 1),
+    ('@{ var j = JObject.Parse("{\\"a\\":1}"); return j.TryGetValue("b", out JToken t) ? 1 : (t == null ? 0 : 2); }', 0),
+    # TryParse: what Parse gives, or false and default(T)
+    ('@(int.TryParse("42", out var n) ? n + 1 : -1)', 43),
+    ('@(int.TryParse(" 7 ", out var n) ? n : -1)', 7),
+    ('@(int.TryParse("x", out var n) ? -1 : n)', 0),
+    ('@(int.TryParse("2147483648", out var n))', False),  # out of int's range
+    ("@(int.TryParse(null, out var n))", False),
+    ('@(long.TryParse("5", out var n) ? n * 1000000000 : 0)', CsLong(5_000_000_000)),  # a long: no int wrap
+    ('@(double.TryParse("1.5", out var d) ? d * 2 : 0)', 3.0),
+    ('@(bool.TryParse("True", out var b) && b)', True),
+    ('@(bool.TryParse("yes", out var b) || b)', False),
+    ('@(Guid.TryParse("nope", out var g) ? "" : g.ToString())', "00000000-0000-0000-0000-000000000000"),
+    ('@(DateTime.TryParse("2024-03-05", out var t) ? t.Year : 0)', 2024),
+    ('@(int.TryParse("5", out _))', True),  # a discard
+    ('@{ int n = 9; var ok = int.TryParse("x", out n); return n; }', 0),  # an existing local gets default(int)
+    ('@{ if (!int.TryParse("7", out var n)) { return 0; } return n * 2; }', 14),  # in scope after the if
+    ('@{ int n; if (int.TryParse("x", out n)) { } return n; }', 0),  # out assigns on every path
+    ('@(new[] { "1", "x", "3" }.Count(h => int.TryParse(h, out var n) && n > 0))', 2),
+    # x is T name: name holds the value when the test is true
+    ('@{ object o = "abc"; if (o is string s) { return s.Length; } return 0; }', 3),
+    ('@{ object o = 5; if (!(o is string s)) { return "no"; } return s; }', "no"),
+    ('@{ object o = "a"; if (!(o is string s)) { return "no"; } return s; }', "a"),
+    ('@(context.Variables["t"] is string s && s.StartsWith("a") ? s : "-")', "abc"),
+    ('@(context.Variables["n"] is string s && s.StartsWith("a") ? s : "-")', "-"),
+    ('@{ object o = 5; return o is string s ? s : "-"; }', "-"),
+    ('@{ var v = ((JValue)JObject.Parse("{\\"a\\":5}")["a"]).Value; if (v is long n) { return n * 1000000000; } '
+     "return 0; }", CsLong(5_000_000_000)),
+    ('@{ var o = (object)JObject.Parse("{}"); return o is JObject j ? j.Count : -1; }', 0),
+])
+def test_expression_variables_hold_what_csharp_gives_them(source: str, expected: object) -> None:
+    value = run(source, request(n=5, t="abc"))
+    assert value == expected and type(value) is type(expected)
+
+
+def test_a_parsed_guid_is_the_texts() -> None:
+    text = "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+    assert run(f'@(Guid.TryParse("{text}", out var g) ? g : Guid.Empty)') == uuid.UUID(text)
+
+
+@pytest.mark.parametrize(("source", "reason", "at"), [
+    ('@{ string value; if (context.Request.Headers.TryGetValue("a", out value)) { return value; } return null; }',
+     "cannot convert from 'out string' to 'out string[]' (C# refuses it: CS1503)", "value)"),
+    ('@(int.TryParse("1", out long n))', "cannot convert from 'out long' to 'out int' (C# refuses it: CS1503)", "n)"),
+    ('@{ if (int.TryParse("1", out var a)) { } if (int.TryParse("2", out var a)) { } return 1; }',
+     "a local named 'a' is already defined in this scope", "a)) { } return"),  # both are the block's (C# 7)
+    ('@{ object o = 5; if (o is string s) { } return s; }',
+     "use of unassigned local variable 's' (C# refuses it: CS0165)", "s; }"),
+    ('@(context.Variables["t"] is string s || s.Length > 0)',
+     "use of unassigned local variable 's' (C# refuses it: CS0165)", "s.Length"),
+    ('@(int.TryParse(context.Variables["t"] is string s ? s : "", out var n) && s.Length > 0)',
+     "use of unassigned local variable 's' (C# refuses it: CS0165)", "s.Length"),
+])
+def test_what_csharp_refuses_in_expression_variables_is_refused_where_it_is(source: str, reason: str, at: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column, refused.limit) == (reason, source.rindex(at) + 1, False)
+
+
+@pytest.mark.parametrize(("source", "reason", "at"), [
+    ('@(int.TryParse("1", out var n, 5))', "out arguments are supported only in d.TryGetValue(key, out value) and "
+                                            "T.TryParse(text, out value)", "out"),
+    ('@("a".Foo(1, out var q))', "out arguments are supported only in d.TryGetValue(key, out value) and "
+                                  "T.TryParse(text, out value)", "out"),
+    ('@(TimeSpan.TryParse("1", out var t))', "TimeSpan.TryParse is not supported", "TryParse"),
+    ('@(context.Variables["x"] is 5)', "constant patterns (x is 5) are not supported", "5"),
+    ('@(context.Variables["x"] is var y)', "var patterns (x is var y) are not supported", "var"),
+    ('@(context.Variables["x"] is not string s)', "a declaration pattern after is not is not supported", "s)"),
+    ("@{ var o = (object)1; switch (o) { case int n: return n; } return 0; }",
+     "type patterns in case labels (case T x:) are not supported", "int n"),
+])
+def test_csharp_the_emulator_does_not_run_is_refused_as_its_limit(source: str, reason: str, at: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column, refused.limit) == (reason, source.index(at) + 1, True)

@@ -1,0 +1,71 @@
+"""The calls the subset takes ``out`` arguments in: ``d.TryGetValue(key, out value)`` on a dictionary (the context's
+headers, variables, query and matched parameters, a JObject, a Dictionary) and ``T.TryParse(text, out value)`` of the
+number, bool, Guid and DateTime types, as APIM's own example writes them::
+
+    @{ string[] value; if (context.Request.Headers.TryGetValue("Authorization", out value)) { ... } return null; }
+
+Each runs as a function of its receiver (or text) returning (the call's bool, the value the out variable gets); the
+compiler stores the value. Other calls with out arguments are refused as the emulator's limit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from . import dates
+from .dispatch import call_method, index
+from .dotnet import CAUGHT, CsLong
+from .statics import STATIC_METHODS
+
+OutResult = tuple[bool, Any]
+
+# The out parameter's type of TryGetValue on the context's dictionaries (their value type).
+TRY_GET_VALUE_TYPES = {
+    "context.Request.Headers": "string[]", "context.Response.Headers": "string[]",
+    "context.Request.Url.Query": "string[]", "context.Request.OriginalUrl.Query": "string[]",
+    "context.Request.MatchedParameters": "string", "context.Variables": "object",
+}
+
+# T.TryParse: the out parameter's type, and the value it gets when the text does not parse (default(T)).
+_TRY_PARSE: dict[str, tuple[str, Callable[[], Any]]] = {
+    **{name: ("int", lambda: 0) for name in ("int", "Int32")},
+    **{name: ("long", lambda: CsLong(0)) for name in ("long", "Int64")},
+    **{name: ("double", lambda: 0.0) for name in ("double", "Double")},
+    **{name: ("bool", lambda: False) for name in ("bool", "Boolean")},
+    "Guid": ("Guid", lambda: uuid.UUID(int=0)),
+    "DateTime": ("DateTime", lambda: datetime(1, 1, 1, tzinfo=dates.UNSPECIFIED)),
+}
+
+
+def try_parse_type(type_name: str) -> str | None:
+    """The out parameter's type of ``<type_name>.TryParse`` (None: the subset has no such TryParse)."""
+    found = _TRY_PARSE.get(type_name)
+    return found[0] if found is not None else None
+
+
+def try_parse(type_name: str) -> Callable[[Any], OutResult]:
+    """``<type_name>.TryParse(text, out value)``: what ``Parse`` gives, or false and default(T) where it throws (no
+    text, not that type's format, out of its range)."""
+    parse = STATIC_METHODS[f"{type_name}.Parse"]
+    default = _TRY_PARSE[type_name][1]
+
+    def run(text: Any) -> OutResult:
+        if text is None:
+            return False, default()
+        try:
+            return True, parse(text)
+        except CAUGHT:
+            return False, default()
+
+    return run
+
+
+def try_get_value(receiver: Any, key: Any) -> OutResult:
+    """``receiver.TryGetValue(key, out value)``: the key's value, or false and null (the value types of the
+    dictionaries the subset has are reference types)."""
+    if not call_method(receiver, "ContainsKey", (), (key,)):
+        return False, None
+    return True, index(receiver, key)
