@@ -82,6 +82,8 @@ def test_a_parsed_guid_is_the_texts() -> None:
     ('@(int.TryParse("1", out long n))', "cannot convert from 'out long' to 'out int' (C# refuses it: CS1503)", "n)"),
     ('@{ if (int.TryParse("1", out var a)) { } if (int.TryParse("2", out var a)) { } return 1; }',
      "a local named 'a' is already defined in this scope", "a)) { } return"),  # both are the block's (C# 7)
+    ('@{ var a = "1"; var ok = a?.Contains(int.TryParse(a, out var n) ? "1" : "2"); int n = 2; return n; }',
+     "a local named 'n' is already defined in this scope", "n = 2"),  # the statement's, not the access's
     ('@{ object o = 5; if (o is string s) { } return s; }',
      "use of unassigned local variable 's' (C# refuses it: CS0165)", "s; }"),
     ('@(context.Variables["t"] is string s || s.Length > 0)',
@@ -109,3 +111,57 @@ def test_what_csharp_refuses_in_expression_variables_is_refused_where_it_is(sour
 def test_csharp_the_emulator_does_not_run_is_refused_as_its_limit(source: str, reason: str, at: str) -> None:
     refused = _refused(source)
     assert (refused.reason, refused.column, refused.limit) == (reason, source.index(at) + 1, True)
+
+
+# Definite assignment through a condition's parts (C# spec, "definite assignment state of v after expr when true /
+# when false"): an out argument assigns once its call returns, a pattern variable only when its test is true.
+@pytest.mark.parametrize(("source", "name", "at"), [
+    ('@{ int n; if (context.Request.Method == "GET" && int.TryParse("1", out n)) { return 1; } return n; }', "n",
+     "n; }"),  # false: the left side may be why
+    ('@{ int n; if (context.Request.Method == "GET" || int.TryParse("1", out n)) { return n; } return 0; }', "n",
+     "n; } return 0"),  # true: the left side may be why
+    ('@{ object o = 1; if (o is string s || context.Request.Method == "GET") { return s; } return ""; }', "s", "s; }"),
+    ('@{ var ok = context.Variables.ContainsKey("a") && int.TryParse("1", out var n); return n; }', "n", "n; }"),
+    ('@{ object o = 1; var ok = o is string s; return s; }', "s", "s; }"),
+    ('@{ object o = 1; var ok = !(o is string s); return s; }', "s", "s; }"),
+    ("@{ bool b; if (!b) { return 1; } return 0; }", "b", "b)"),
+    ('@{ var c = context.Request.Method == "GET"; if (c ? int.TryParse("1", out var n) : true) { return n; } '
+     "return 0; }", "n", "n; } return 0"),
+    ('@{ object o = 1; var c = context.Request.Method == "GET"; if (c ? true : o is string s) { return ""; } '
+     "return s; }", "s", "s; }"),
+    ('@{ object o = 1; var t = context.Request.Method == "GET" ? (o is string s ? "x" : null) : null; return s; }',
+     "s", "s; }"),
+    # what runs only on some paths (??, ?.) assigns nothing after it; what they read must be assigned
+    ('@{ var t = context.Variables.ContainsKey("a") ? "x" : null; var u = t ?? (int.TryParse("1", out var n) ? "y" '
+     ': "z"); return n; }', "n", "n; }"),
+    ('@{ string s; return s ?? "x"; }', "s", "s ??"),
+    ('@{ string s; return "a" ?? s; }', "s", "s; }"),
+    ("@{ string s; return s?.Length; }", "s", "s?."),
+    ('@{ string s; return "a"?.Contains(s); }', "s", "s)"),
+    ('@{ var a = "1"; var ok = a?.Contains(int.TryParse(a, out var n) ? "1" : "2"); return n; }', "n", "n; }"),
+    # an out argument of a local declared outside assigns that local, where the call stands
+    ('@{ int n; if (context.Request.Method == "GET") { int.TryParse("1", out n); } return n; }', "n", "n; }"),
+])
+def test_a_variable_a_condition_may_not_have_assigned_is_refused_where_it_is_read(source: str, name: str,
+                                                                                   at: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == (f"use of unassigned local variable '{name}' (C# refuses it: CS0165)",
+                                                source.rindex(at) + 1)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@{ object o = "ab"; var ok = o is string s && s.Length > 1; return ok; }', True),
+    ('@{ object o = "ab"; var ok = !(o is string s) || s.Length > 5; return ok; }', False),
+    ('@{ var c = context.Request.Method == "POST"; if (c ? int.TryParse("1", out var n) : false) { return n; } '
+     "return 0; }", 1),
+    ('@{ object o = "a"; if (!(o is string s) ? false : s.Length == 1) { return s; } return "-"; }', "a"),
+    ('@{ object o = 2; if (o is string s ? s.Length > 0 : false) { return s; } return "-"; }', "-"),
+    ('@{ int n; if (true) { int.TryParse("3", out n); } return n; }', 3),
+    ('@{ object o = "a"; var t = o is string s ? s : "-"; return t; }', "a"),
+    # compiled twice (a compound assignment's value is typed, then compiled), declared once
+    ('@{ int x = 1; x += int.TryParse("2", out var n) ? n : 0; return x + n; }', 5),
+    # in a ?. access: the statement's, as in C# (the emulator's own scope of the access is no C# scope)
+    ('@{ var a = "1"; var ok = a?.Contains(int.TryParse(a, out var n) ? "1" : "2"); return ok; }', True),
+])
+def test_a_variable_every_path_of_a_condition_assigned_is_read(source: str, expected: object) -> None:
+    assert run(source) == expected

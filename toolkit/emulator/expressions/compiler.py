@@ -124,6 +124,7 @@ class Compiler(DynamicCompiler):
         # those of @{ } blocks and lambda parameters
         self.scopes: list[dict[str, tuple[int, CsType]]] = [{}]
         self.type_names: dict[int, str] = {}  # a local's declared type, as written (string[] value): out checks it
+        self.expression_slots: dict[int, int] = {}  # id of a pattern or out argument -> its variable's slot
         self.nullable_slots: dict[int, str] = {}  # locals declared int?, long?, ...: the value type (nullables.py)
         self.long_slots: set[int] = set()  # locals holding longs (long x, var x = 5L): a long by their form
         self.slot_count = 0
@@ -325,8 +326,8 @@ class Compiler(DynamicCompiler):
             return None
         if arg.declares:
             written = arg.type.name if arg.type is not None else parameter
-            slot = self.allocate(arg.name, declared_type(written) or _D if written not in LONG_NAMES else _D,
-                                 arg.name_pos)
+            slot = self.expression_variable(arg, arg.name, declared_type(written) or _D if written not in LONG_NAMES
+                                            else _D, arg.name_pos)
             if written:
                 self.type_names[slot] = written
         else:

@@ -23,7 +23,8 @@ _T = CsType
 
 
 class DynamicCompiler:
-    """Mixin of `Compiler` (uses its ``value``, ``node``, ``refuse``, ``scopes``, ``type_names`` and ``long_slots``)."""
+    """Mixin of `Compiler` (uses its ``value``, ``node``, ``refuse``, ``scopes``, ``slot_count``, ``type_names``,
+    ``long_slots`` and ``expression_slots``)."""
 
     def _runtime_member(self, target: Compiled, node: Member) -> Compiled:
         if target.nullable and node.name in nullables.MEMBERS:
@@ -131,6 +132,21 @@ class DynamicCompiler:
         slot = self.slot_count
         self.slot_count += 1
         self.scopes[-1][name] = (slot, type_)
+        return slot
+
+    def expression_variable(self, node: Node, name: str, type_: CsType, pos: int) -> int:
+        """The slot of a pattern's or an out argument's variable (``node``: the pattern or argument). C# 7 scopes it
+        to the statement (or lambda) it stands in, so it goes to the innermost scope that is not the emulator's own
+        scope of a ``?.`` access; a node compiled twice (a compound assignment's value is typed, then compiled) keeps
+        its slot."""
+        scope = next(scope for scope in reversed(self.scopes) if "?." not in scope)
+        slot = self.expression_slots.get(id(node))
+        if slot is None:
+            if any(name in visible for visible in self.scopes):
+                raise self.refuse(pos, f"a local named '{name}' is already defined in this scope")
+            slot = self.expression_slots[id(node)] = self.slot_count
+            self.slot_count += 1
+        scope[name] = (slot, type_)
         return slot
 
     def _lambda(self, node: Lambda) -> Compiled:
@@ -260,7 +276,8 @@ class DynamicCompiler:
                              check: Callable[[Any], bool]) -> Compiled:
         assert node.name is not None
         long_local = type_name in LONG_NAMES
-        slot = self.allocate(node.name, _D if long_local else declared_type(type_name) or _D, node.name_pos)
+        slot = self.expression_variable(node, node.name, _D if long_local else declared_type(type_name) or _D,
+                                        node.name_pos)
         self.type_names[slot] = type_name
         if long_local:
             self.long_slots.add(slot)
