@@ -85,8 +85,8 @@ def test_statements_compute_what_csharp_computes(source: str, expected: object) 
     assert _evaluated(source) == expected and type(_evaluated(source)) is type(expected)
 
 
-CS0163 = ("control cannot fall through from one case label to another: end the section with break or return (C# "
-          "refuses it: CS0163)")
+CS0163 = "control cannot fall through from one case label to another (C# refuses it: CS0163)"
+CS8070 = "control cannot fall out of switch from final case label (C# refuses it: CS8070)"  # the last section
 
 
 @pytest.mark.parametrize(("source", "reason", "anchor"), [
@@ -108,17 +108,16 @@ CS0163 = ("control cannot fall through from one case label to another: end the s
     ("@{ foreach (var x in new[] { 1 }) { foreach (var y in new[] { 2 }) { } } break; }",
      "break outside a loop or switch", "break"),
     ("@{ switch (1) { case 1: return 1; } break; }", "break outside a loop or switch", "break"),
-    ("@{ switch (1) { case 1: { } } return 0; }", CS0163, "1:"),
-    ("@{ switch (1) { case 1: try { return 1; } catch { var z = 1; } } return 0; }", CS0163, "1:"),
-    ("@{ var c = true; switch (1) { case 1: if (c) { var z = 1; } else { return 2; } } return 0; }", CS0163, "1:"),
-    ("@{ var c = true; switch (1) { case 1: if (c) { return 1; } else { var z = 1; } } return 0; }", CS0163, "1:"),
-    ("@{ switch (1) { case 1: var q = 1; } return 0; }",
-     CS0163, "1:"),
+    ("@{ switch (1) { case 1: { } } return 0; }", CS8070, "1:"),
+    ("@{ switch (1) { case 1: try { return 1; } catch { var z = 1; } } return 0; }", CS8070, "1:"),
+    ("@{ var c = true; switch (1) { case 1: if (c) { var z = 1; } else { return 2; } } return 0; }", CS8070, "1:"),
+    ("@{ var c = true; switch (1) { case 1: if (c) { return 1; } else { var z = 1; } } return 0; }", CS8070, "1:"),
+    ("@{ switch (1) { case 1: var q = 1; } return 0; }", CS8070, "1:"),
     ('@{ switch (1) { case 1: if (context.Request.Method == "GET") { return 1; } case 2: return 2; } return 0; }',
      CS0163, "1:"),
-    ("@{ switch (1) { case 1: for (;;) { break; } } return 0; }", CS0163, "1:"),  # the break ends the loop
+    ("@{ switch (1) { case 1: for (;;) { break; } } return 0; }", CS8070, "1:"),  # the break ends the loop
     ("@{ var c = 1; switch (c) { case 1: return 1; case 2: foreach (var x in new[] { 1 }) { return 2; } } return 0; }",
-     CS0163, "2:"),  # a foreach may run no time
+     CS8070, "2:"),  # a foreach may run no time
 ])
 def test_what_csharp_refuses_in_a_block_is_refused_where_it_is(source: str, reason: str, anchor: str) -> None:
     refused = _refused(source)
@@ -256,7 +255,8 @@ def test_a_block_that_goes_on_after_an_assignment_still_needs_its_return() -> No
 def test_a_default_section_that_falls_through_is_refused_at_its_switch() -> None:
     source = "@{ var c = 1; switch (c) { default: var z = 1; } return 0; }"
     refused = _refused(source)
-    assert (refused.reason, refused.column) == (CS0163, source.index("switch") + 1)
+    assert (refused.reason, refused.column, refused.hint) == (CS8070, source.index("switch") + 1,
+                                                              "end the section with break or return")
 
 
 def test_continue_in_a_switch_with_no_loop_around_it_is_refused() -> None:

@@ -8,10 +8,12 @@ import uuid
 
 import pytest
 
-from toolkit.emulator.expressions import UnsupportedExpression, compile_expression
+from toolkit.emulator.expressions import ExpressionRuntimeError, UnsupportedExpression, compile_expression
 from toolkit.emulator.expressions.dotnet import CsLong
 
 from test_expressions_extended import request, run
+
+CS0161 = "not all code paths return a value (C# refuses it: CS0161)"
 
 # learn.microsoft.com/azure/api-management/api-management-policy-expressions, "Examples" (a header named there)
 DOCS_EXAMPLE = ('@{ string[] value; if (context.Request.Headers.TryGetValue("HEADER", out value)) { '
@@ -49,7 +51,6 @@ def test_the_documented_try_get_value_example_runs(header: str, expected: str | 
     ('@(bool.TryParse("True", out var b) && b)', True),
     ('@(bool.TryParse("yes", out var b) || b)', False),
     ('@(Guid.TryParse("nope", out var g) ? "" : g.ToString())', "00000000-0000-0000-0000-000000000000"),
-    ('@(DateTime.TryParse("2024-03-05", out var t) ? t.Year : 0)', 2024),
     ('@(int.TryParse("5", out _))', True),  # a discard
     ('@{ int n = 9; var ok = int.TryParse("x", out n); return n; }', 0),  # an existing local gets default(int)
     ('@{ if (!int.TryParse("7", out var n)) { return 0; } return n * 2; }', 14),  # in scope after the if
@@ -102,6 +103,9 @@ def test_what_csharp_refuses_in_expression_variables_is_refused_where_it_is(sour
     ('@("a".Foo(1, out var q))', "out arguments are supported only in d.TryGetValue(key, out value) and "
                                   "T.TryParse(text, out value)", "out"),
     ('@(TimeSpan.TryParse("1", out var t))', "TimeSpan.TryParse is not supported", "TryParse"),
+    # the emulator's DateTime.Parse reads ISO 8601 only: an HTTP date would quietly be false
+    ('@(DateTime.TryParse("Tue, 05 Mar 2024 10:00:00 GMT", out var t))', "DateTime.TryParse is not supported",
+     "TryParse"),
     ('@(context.Variables["x"] is 5)', "constant patterns (x is 5) are not supported", "5"),
     ('@(context.Variables["x"] is var y)', "var patterns (x is var y) are not supported", "var"),
     ('@(context.Variables["x"] is not string s)', "a declaration pattern after is not is not supported", "s)"),
@@ -165,3 +169,85 @@ def test_a_variable_a_condition_may_not_have_assigned_is_refused_where_it_is_rea
 ])
 def test_a_variable_every_path_of_a_condition_assigned_is_read(source: str, expected: object) -> None:
     assert run(source) == expected
+
+
+# Found by a review against C# 7.3 and .NET (checked with Mono's mcs and Roslyn's sources).
+@pytest.mark.parametrize(("source", "expected"), [
+    # .NET's number, bool and Guid formats, not Python's
+    ('@(double.TryParse("1,000.5", out var d) ? d : -1)', 1000.5),  # group separators (AllowThousands)
+    ('@(double.TryParse("1_0", out var d) ? d : -1)', -1),
+    ('@(double.TryParse("inf", out var d) ? d : -1)', -1),
+    ('@(double.TryParse("Infinity", out var d) && double.IsPositiveInfinity(d))', True),
+    ('@(double.TryParse("\u00a01.5", out var d) ? d : -1)', -1),  # a no-break space is no white space here
+    ('@(double.TryParse(" -2e3 ", out var d) ? d : -1)', -2000.0),
+    ('@(bool.TryParse(" False\0", out var b) ? (b ? 1 : 0) : -1)', 0),
+    ('@(Guid.TryParse("urn:uuid:6f9619ff-8b86-d011-b42d-00c04fc964ff", out var g))', False),
+    ('@(Guid.TryParse("6f9619ff8-b86-d011-b42d-00c04fc964ff", out var g))', False),
+    ('@(Guid.TryParse(" (6f9619ff-8b86-d011-b42d-00c04fc964ff) ", out var g) ? g.ToString() : "")',
+     "6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+    ('@(Guid.TryParse("{0x6f9619ff,0x8b86,0xd011,{0xb4,0x2d,0x00,0xc0,0x4f,0xc9,0x64,0xff}}", out var g) ? '
+     'g.ToString() : "")', "6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+    ('@(Convert.ToDouble("1,5"))', 15.0),
+    # a switch block is one scope: a section's variable is the next one's (Roslyn's SwitchBinder)
+    ('@{ switch (context.Request.Method) { case "GET": int.TryParse("1", out var n); return n; case "POST": n = 5; '
+     "return n; } return 0; }", 5),
+    # Roslyn follows ==/!= true/false and ?? false through a condition (C# 10's rules, on every language version)
+    ('@{ object o = "a"; if ((o is string s) == true) { return s; } return ""; }', "a"),
+    ('@{ var j = JObject.Parse("{\\"model\\":\\"m\\"}"); if (j?.TryGetValue("model", out var m) == true) { '
+     'return (string)m; } return ""; }', "m"),
+    ('@{ var j = JObject.Parse("{\\"model\\":\\"m\\"}"); if (j?.TryGetValue("model", out var m) ?? false) { '
+     'return (string)m; } return ""; }', "m"),
+    ('@{ var j = JObject.Parse("{}"); if (j?.TryGetValue("model", out var m) != true) { return "none"; } '
+     "return (string)m; }", "none"),
+    ('@{ object o = 1; if ((o is string s) == false) { return "-"; } return s; }', "-"),
+    ('@{ object o = "b"; if ((o is string s) != false) { return s; } return "-"; }', "b"),
+    # constants C# folds, so the end of the block is unreachable
+    ("@{ if (0.1 + 0.2 > 0) { return 1; } }", 1),
+    ("@{ if ((double)1 > 0 && (bool)true) { return 1; } }", 1),
+    ("@{ if (double.MaxValue > 0 && 1 / 0.0 > 0 && -1 / 0.0 < 0) { return 1; } }", 1),
+    ('@{ if ("a" + "b" == "ab" && "a" != null && null == null) { return 1; } }', 1),
+    ("@{ if (5 % 0.0 != 5 % 0.0) { return 1; } }", 1),  # NaN is not NaN
+])
+def test_found_by_review_runs_as_dotnet_runs(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(("source", "reason", "at"), [
+    ('@(int.TryParse(5, out var n))', "cannot convert from 'int' to 'string' (C# refuses it: CS1503)", "5"),
+    ('@{ var v = "x"; return int.TryParse("7", out v); }',
+     "cannot convert from 'out string' to 'out int' (C# refuses it: CS1503)", "v); }"),  # a var local's type counts
+    ('@{ int x = 1; return x is string s ? 1 : 0; }',
+     "an expression of type 'int' can never be of type 'string' (C# refuses it: CS8121)", "string s"),
+    ('@{ string x = "a"; return x is int s ? 1 : 0; }',
+     "an expression of type 'string' can never be of type 'int' (C# refuses it: CS8121)", "int s"),
+    ("@(null is string s)", "a pattern needs a value, not null (C# refuses it: CS8117)", "null"),
+    ('@{ switch (context.Request.Method) { case "GET": if (int.TryParse("1", out var n)) { } break; case "POST": '
+     'if (int.TryParse("2", out var n)) { } break; } return ""; }',
+     "a local named 'n' is already defined in this scope", "n)) { } break; } return"),
+    ('@{ foreach (var h in new[] { "1" }) { int.TryParse(h, out h); } return 1; }',
+     "cannot pass 'h' as an out argument because it is a foreach iteration variable (C# refuses it: CS1657)", "h); }"),
+    ('@{ var j = JObject.Parse("{}"); if (j?.TryGetValue("model", out var m) == false) { return ""; } '
+     "return (string)m; }", "use of unassigned local variable 'm' (C# refuses it: CS0165)", "m; }"),  # null: not false
+    ('@{ var j = JObject.Parse("{}"); if (j?.TryGetValue("model", out var m) ?? true) { return (string)m; } '
+     'return ""; }', "use of unassigned local variable 'm' (C# refuses it: CS0165)", "m; } return"),
+    ('@{ if ("a" == null) { return 1; } }', CS0161, "{ if"),
+])
+def test_found_by_review_refused_as_csharp_refuses(source: str, reason: str, at: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column, refused.limit) == (reason, source.rindex(at) + 1, False)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    # typed only as they run, so found then: C# would not have compiled them
+    ('@(int.TryParse(context.Request.Url.Query["x"], out var n))',
+     "cannot convert from 'System.Object[]' to 'string' (C# refuses it when it compiles: CS1503)"),
+    ('@(int.TryParse(JObject.Parse("{\\"a\\":\\"5\\"}")["a"], out var n))',
+     "cannot convert from 'Newtonsoft.Json.Linq.JValue' to 'string' (C# refuses it when it compiles: CS1503)"),
+    ('@{ var j = JObject.Parse("{\\"a\\":\\"x\\"}"); return j.TryGetValue("a", out string t); }',
+     "cannot convert from 'out string' to 'out JToken' (C# refuses it when it compiles: CS1503, column {t})"),
+    ('@(context.Variables.TryGetValue(null, out var v))', "Value cannot be null. (Parameter 'key')"),
+])
+def test_found_by_review_fails_when_it_runs_rather_than_quietly(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        run(source)
+    assert message.replace("{t}", str(source.find("t);") + 1)) in str(caught.value)

@@ -634,8 +634,7 @@ def test_found_by_third_review_an_int_local_takes_no_nullable_sum() -> None:
     ('@(context.Variables.GetValueOrDefault<long>("n", 3.5))',
      "default value of type double does not match context.Variables.GetValueOrDefault<long>"),
     ("@{ switch (1) { case 1: switch (2) { case 2: break; default: return 2; } } return 0; }",
-     "control cannot fall through from one case label to another: end the section with break or return (C# refuses "
-     "it: CS0163)"),
+     "control cannot fall out of switch from final case label (C# refuses it: CS8070)"),
 ])
 def test_found_by_second_review_refused_as_csharp_refuses(source: str, reason: str) -> None:
     refused = _refused(source)

@@ -83,7 +83,6 @@ class _BlockCompiler:
         self.loop_depth = 0
         # Locals whose every value stored converts: long (a CsLong), DateTimeOffset (a DateTime converts).
         self.converted_slots: dict[int, str] = {}
-        self.iteration_slots: set[int] = set()  # foreach variables: read-only
         self.char_slots: set[int] = set()  # locals declared char (or var of a char literal): values are CsChar
 
     def statement(self, node: Node) -> Stmt:
@@ -139,8 +138,9 @@ class _BlockCompiler:
                 self.char_slots.add(slot)
             if nullable:
                 self.c.nullable_slots[slot] = nullable
-            if node.type is not None:
-                self.c.type_names[slot] = node.type.name
+            written = node.type.name if node.type is not None else "long" if long_local else _TYPE_WORDS.get(type_, "")
+            if written:  # what an out argument of this local must be (CS1503)
+                self.c.type_names[slot] = written
             setters.append((slot, fn))
 
         def run(ctx: Any) -> None:
@@ -183,7 +183,7 @@ class _BlockCompiler:
             if local is None:
                 raise self.c.refuse(target.pos, f"only local variables can be assigned, not '{target.ident}'")
             slot, type_ = local
-            if slot in self.iteration_slots:
+            if slot in self.c.iteration_slots:
                 raise self.c.refuse(target.pos, f"cannot assign to '{target.ident}' because it is a foreach iteration "
                                                 f"variable (C# refuses it: CS1656)")
             if node.op != "=" and type_ is CsType.INT and is_long_form(node.value, self.c.value(node.value)):
@@ -250,16 +250,16 @@ class _BlockCompiler:
             raise self.c.refuse(pos, refusal)
 
     def foreach(self, node: Foreach) -> Stmt:
-        items = self.c.value(node.items)
-        if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
-            raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
         # foreach (long x in ...): C# casts each item to the declared type (explicitly: (int) of a long truncates)
         nullable = nullables.nullable_base(node.type.name) or "" if node.type is not None else ""  # foreach (int? v ...)
         target = _FOREACH_CONVERSIONS.get(dotnet_name_of(nullable or node.type.name)) if node.type is not None else None
-        self.c.scopes.append({})
+        self.c.scopes.append({})  # the collection's pattern and out variables are the foreach's too (C# 7)
         try:
+            items = self.c.value(node.items)
+            if items.type in NUMERIC or items.type in (CsType.BOOL, CsType.NULL, CsType.OBJECT):
+                raise self.c.refuse(node.items.pos, f"foreach cannot enumerate {items.type} values")
             slot = self.c.allocate(node.name, _D, node.pos)
-            self.iteration_slots.add(slot)  # read-only: each item is converted once, as it is stored below
+            self.c.iteration_slots.add(slot)  # read-only: each item is converted once, as it is stored below
             if nullable:
                 self.c.nullable_slots[slot] = nullable
             body = self._loop_body(node.body)
@@ -314,15 +314,13 @@ class _BlockCompiler:
         subject = self.c.value(node.subject).fn
         sections = []
         self.loop_depth += 1  # break leaves the switch
+        self.c.scopes.append({})  # the switch block's: every section's locals are in scope in the others (C#)
         try:
             for labels, body in node.sections:  # a section that falls through is refused by `flow` (CS0163)
                 label_fns = [None if label is None else self.c.value(label).fn for label in labels]
-                self.c.scopes.append({})
-                try:
-                    sections.append((label_fns, self.sequence(body)))
-                finally:
-                    self.c.scopes.pop()
+                sections.append((label_fns, self.sequence(body)))
         finally:
+            self.c.scopes.pop()
             self.loop_depth -= 1
 
         def run(ctx: Any) -> object:
@@ -368,6 +366,7 @@ class _BlockCompiler:
 
 
 _CHAR_NAMES = frozenset({"char", "Char"})
+_TYPE_WORDS = {CsType.STRING: "string", CsType.INT: "int", CsType.DOUBLE: "double", CsType.BOOL: "bool"}
 # A foreach variable's declared type (.NET's name) -> the conversion of each item (a type not here: items as they are).
 _FOREACH_CONVERSIONS = {"System.Int64": "long", "System.Int32": "int", "System.Double": "double",
                         "System.DateTimeOffset": "DateTimeOffset"}

@@ -15,6 +15,7 @@ from .cstypes import (CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, c
 from .dotnet import as_int  # C# int addition is unchecked: it wraps to 32 bits
 from .errors import (
     NULL_REFERENCE,
+    CsError,
     EvaluationFailure,
     UnsupportedExpression,
     argument_null,
@@ -59,6 +60,7 @@ from .compiled import (
 )
 from .constants import ConstantEvaluator, ConstantRefused
 from .dynamic_compiler import DynamicCompiler
+from .jtoken import JObject
 from .views import VIEWS
 
 __all__ = ["Compiled", "Compiler", "Frame", "checked_cast", "guard"]
@@ -125,6 +127,7 @@ class Compiler(DynamicCompiler):
         self.scopes: list[dict[str, tuple[int, CsType]]] = [{}]
         self.type_names: dict[int, str] = {}  # a local's declared type, as written (string[] value): out checks it
         self.expression_slots: dict[int, int] = {}  # id of a pattern or out argument -> its variable's slot
+        self.iteration_slots: set[int] = set()  # foreach variables: read-only
         self.nullable_slots: dict[int, str] = {}  # locals declared int?, long?, ...: the value type (nullables.py)
         self.long_slots: set[int] = set()  # locals holding longs (long x, var x = 5L): a long by their form
         self.slot_count = 0
@@ -288,27 +291,38 @@ class Compiler(DynamicCompiler):
             raise self.refuse(next(arg.pos for arg in node.args if isinstance(arg, OutArg)),
                               "out arguments are supported only in d.TryGetValue(key, out value) and "
                               "T.TryParse(text, out value)", limit=True)
-        argument = self.value(node.args[0]).fn
+        first, out = self.value(node.args[0]), node.args[1]
+        argument = first.fn
         if node.name == "TryParse":
             type_name = library.canonical_class(target.path or "") if target.type is _T.STATIC else ""
             parameter = out_calls.try_parse_type(type_name)
             if parameter is None:
                 raise self.refuse(node.pos, f"{target.path or 'this value'}.TryParse is not supported", limit=True)
+            if first.type not in (_T.STRING, _T.NULL, _D):  # TryParse(string, out T): no other type converts to it
+                raise self.refuse(first.pos, f"cannot convert from '{first.type.value}' to 'string' (C# refuses it: "
+                                             "CS1503)", "pass a string: .ToString(), or (string) of a JSON value")
             parse = out_calls.try_parse(type_name)
+            slot = self._out_variable(out, parameter)
             run: Callable[[Any], tuple[bool, Any]] = lambda ctx: parse(argument(ctx))  # noqa: E731
         else:
             if target.type is _T.STATIC:
                 raise self.refuse(node.pos, f"{target.path}.TryGetValue() is not supported")
             parameter = out_calls.TRY_GET_VALUE_TYPES.get(target.path or "", "") if target.type is _T.NAMESPACE else ""
+            slot = self._out_variable(out, parameter)
+            # a receiver typed only as it runs: a JObject's values are JTokens, which an out string cannot take
+            written = "" if parameter or slot is None else self.type_names.get(slot, "")
+            wrong_for_json = bool(written) and not same_type(written, "JToken")
             receiver, pos = self._as_value(target).fn, node.pos
 
             def run(ctx: Any) -> tuple[bool, Any]:
                 found = receiver(ctx)
                 if found is None:
                     raise EvaluationFailure(NULL_REFERENCE, pos)
+                if wrong_for_json and isinstance(found, JObject):
+                    raise CsError(f"cannot convert from 'out {written}' to 'out JToken' (C# refuses it when it "
+                                  f"compiles: CS1503, column {out.name_pos + 1})")
                 return out_calls.try_get_value(found, argument(ctx))
 
-        slot = self._out_variable(node.args[1], parameter)
         run = guard(run, node.pos)
 
         def call(ctx: Any) -> bool:
@@ -335,6 +349,9 @@ class Compiler(DynamicCompiler):
             if local is None:
                 raise self.refuse(arg.name_pos, f"only local variables can be out arguments, not '{arg.name}'")
             slot = local[0]
+            if slot in self.iteration_slots:
+                raise self.refuse(arg.name_pos, f"cannot pass '{arg.name}' as an out argument because it is a foreach "
+                                                "iteration variable (C# refuses it: CS1657)")
             written = self.type_names.get(slot, "")
         if written and parameter and not same_type(written, parameter):  # out needs the very type (no conversion)
             raise self.refuse(arg.name_pos, f"cannot convert from 'out {written}' to 'out {parameter}' (C# refuses "

@@ -9,7 +9,9 @@ at run time and wraps; that is the runtime's, not this module's. The compiler fo
 
 from __future__ import annotations
 
+import math
 import operator
+import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -111,11 +113,14 @@ class ConstantEvaluator:
         return IntegerConstant((then if condition else otherwise).value, _promoted(then, otherwise))
 
     def boolean(self, node: Node) -> bool | None:
-        """``node``'s value if C# reads it as a constant of bool, else None: ``true``, ``false``, and ``!``, ``&&``,
-        ``||``, ``==``, ``!=`` and ``c ? a : b`` of those, a comparison of integer (or char) constants and double
-        literals (``1 == 1``, ``1.5 > 1``), ``==`` and ``!=`` of string literals."""
+        """``node``'s value if C# reads it as a constant of bool, else None: ``true``, ``false``, ``(bool)`` of one,
+        ``!``, ``&&``, ``||``, ``==``, ``!=`` and ``c ? a : b`` of those, a comparison of number constants (integers,
+        chars and doubles: ``1 == 1``, ``0.1 + 0.2 > 0``, ``double.MaxValue > 0``), ``==`` and ``!=`` of string
+        constants and null (``"a" + "b" == "ab"``, ``"a" != null``)."""
         if isinstance(node, Literal):
             return node.value if type(node.value) is bool else None
+        if isinstance(node, Cast) and dotnet_name_of(node.type.name) == "System.Boolean":
+            return self.boolean(node.operand)
         if isinstance(node, Unary) and node.op == "!":
             inner = self.boolean(node.operand)
             return None if inner is None else not inner
@@ -137,32 +142,62 @@ class ConstantEvaluator:
         if numbers[0] is not None and numbers[1] is not None:
             return _COMPARISONS[node.op](numbers[0], numbers[1])
         if node.op in ("==", "!="):
-            pair = self.boolean(node.left), self.boolean(node.right)
-            if pair[0] is None or pair[1] is None:
-                pair = _text(node.left, self._is_char_literal), _text(node.right, self._is_char_literal)
-            if pair[0] is not None and pair[1] is not None:
-                return (pair[0] == pair[1]) == (node.op == "==")
+            for read in (self.boolean, self._text):
+                pair = read(node.left), read(node.right)
+                if pair[0] is not None and pair[1] is not None:
+                    return (pair[0] == pair[1]) == (node.op == "==")
         return None
 
-
     def _number(self, node: Node) -> int | float | None:
-        """An integer (or char) constant's value, or a double literal's (``-`` of one too)."""
+        """A number constant's value: an integer (or char) constant, or a double one (a literal, double's named
+        values, ``(double)`` of a number, arithmetic with a double in it)."""
         integer = self.of(node)
         if integer is not None:
             return integer.value
+        if isinstance(node, Literal) and type(node.value) is float:
+            return node.value
         if isinstance(node, Unary) and node.op == "-":
             inner = self._number(node.operand)
             return None if inner is None else -inner
-        if isinstance(node, Literal) and type(node.value) is float:
+        if isinstance(node, Cast) and dotnet_name_of(node.type.name) == "System.Double":
+            inner = self._number(node.operand)
+            return None if inner is None else float(inner)
+        if isinstance(node, Member) and dotnet_name_of(_dotted(node.target)) == "System.Double":
+            return _DOUBLE_CONSTANTS.get(node.name)
+        if isinstance(node, Binary) and node.op in _EXACT:
+            left, right = self._number(node.left), self._number(node.right)
+            if left is None or right is None:
+                return None
+            return _double_arithmetic(node.op, float(left), float(right))
+        return None
+
+    def _text(self, node: Node) -> str | None:
+        """A string constant's text: a string literal (a char literal is a number), ``+`` of two; null's is None,
+        so ``"a" == null`` reads as a constant through `_NULL`."""
+        if isinstance(node, Literal) and node.value is None:
+            return _NULL
+        if isinstance(node, Literal) and isinstance(node.value, str) and not self._is_char_literal(node):
             return node.value
+        if isinstance(node, Binary) and node.op == "+":
+            left, right = self._text(node.left), self._text(node.right)
+            if left is not None and right is not None and _NULL not in (left, right):
+                return left + right
         return None
 
 
-def _text(node: Node, is_char_literal: Callable[[Node], bool]) -> str | None:
-    """A string literal's text (a char literal is an integer constant, not a string)."""
-    if isinstance(node, Literal) and isinstance(node.value, str) and not is_char_literal(node):
-        return node.value
-    return None
+_NULL = "\x00null"  # null among string constants: equal to null only (no string literal holds it)
+_DOUBLE_CONSTANTS = {"MaxValue": sys.float_info.max, "MinValue": -sys.float_info.max, "Epsilon": 5e-324,
+                     "PositiveInfinity": math.inf, "NegativeInfinity": -math.inf, "NaN": math.nan}
+
+
+def _double_arithmetic(op: str, left: float, right: float) -> float:
+    """IEEE 754 double arithmetic, as C# folds a double constant (x / 0 is infinite or NaN, not an error)."""
+    if op in ("/", "%") and right == 0:
+        return math.nan if left == 0 or math.isnan(left) or op == "%" else math.copysign(math.inf, left) * (
+            math.copysign(1.0, right))
+    if op == "%":
+        return math.fmod(left, right)
+    return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[op]
 
 
 def _promoted(left: IntegerConstant, right: IntegerConstant) -> str:

@@ -300,6 +300,24 @@ def parse_int(text: Any, bits: int = 32) -> int:
     return in_range(-int(digits) if number[0] == "-" else int(digits), bits)
 
 
+# NumberStyles.Float | AllowThousands (double.Parse): the white space and trailing NULs above, a sign, ASCII digits
+# with group separators anywhere in the integral part ("1,000.5", "1,0"), a fraction, an exponent; or the invariant
+# culture's symbols "NaN", "Infinity", "-Infinity". Python's float() takes "1_0", "inf", "nan", "１.５" and NBSP.
+_DOUBLE_TEXT = re.compile(r"[\t\n\v\f\r ]*([+-]?(?:(?:[0-9][0-9,]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                          r"|NaN|[+-]?Infinity)[\t\n\v\f\r ]*\x00*")
+
+
+def parse_double(text: Any) -> float:
+    """``double.Parse`` (invariant culture): a number past double's range is infinite, as on .NET Core 3.0 and later."""
+    text = unwrap(text)
+    if text is None:
+        raise CsError(ARGUMENT_NULL_S)
+    found = _DOUBLE_TEXT.fullmatch(str(text))
+    if found is None:
+        raise CsError(f"The input string '{text}' was not in a correct format.")
+    return float(found.group(1).replace(",", ""))
+
+
 def in_range(value: int, bits: int) -> int:
     """``value`` when an int (32 bits) or a long (64) holds it, else the OverflowException of a checked conversion."""
     if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):

@@ -14,7 +14,7 @@ from typing import Any
 from . import library, nullables
 from .compiled import (_D, TYPE_NAMES, Compiled, Fn, _cast_hint, _not_a_value, converted, converted_type, declared_type,
                        guard, implicit_refusal)
-from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType
+from .cstypes import CAST_ALIASES, CAST_TARGETS, LONG_NAMES, NUMERIC, CsType, dotnet_name_of
 from .errors import NULL_REFERENCE, EvaluationFailure
 from .nodes import Block, Call, Interpolated, Lambda, Member, NamedArg, New, Node, NullSafe, Placeholder, TypeTest
 
@@ -259,7 +259,8 @@ class DynamicCompiler:
         if check is None:
             raise self.refuse(node.type.pos, f"type tests against {name} are not supported",
                               "supported: " + ", ".join(sorted(library.RUNTIME_CHECKS)), limit=True)
-        fn = self.value(node.operand).fn
+        operand = self.value(node.operand)
+        fn = operand.fn
         if node.op == "as":
             target = CAST_TARGETS.get(name) or CAST_ALIASES.get(name)
             if (target in NUMERIC or target is CsType.BOOL) and base is None:
@@ -268,13 +269,20 @@ class DynamicCompiler:
             return Compiled(lambda ctx: v if (v := fn(ctx)) is not None and check(v) else None, result, node.pos,
                             nullable=base or "")
         if node.name is not None:  # x is T name: name holds the value when the test is true (C# 7)
-            return self._declaration_pattern(node, name, fn, check)
+            return self._declaration_pattern(node, name, operand, check)
         negate = node.op == "is not"
         return Compiled(lambda ctx: ((v := fn(ctx)) is not None and check(v)) != negate, CsType.BOOL, node.pos)
 
-    def _declaration_pattern(self, node: TypeTest, type_name: str, fn: Callable[[Any], Any],
+    def _declaration_pattern(self, node: TypeTest, type_name: str, operand: Compiled,
                              check: Callable[[Any], bool]) -> Compiled:
         assert node.name is not None
+        if operand.type is CsType.NULL:
+            raise self.refuse(node.operand.pos, "a pattern needs a value, not null (C# refuses it: CS8117)")
+        known = operand.type in (CsType.STRING, CsType.INT, CsType.DOUBLE, CsType.BOOL) and not operand.nullable
+        if known and dotnet_name_of(type_name) not in (dotnet_name_of(_NAMES[operand.type]), "System.Object"):
+            raise self.refuse(node.type.pos, f"an expression of type '{_NAMES[operand.type]}' can never be of type "
+                                             f"'{type_name}' (C# refuses it: CS8121)")
+        fn = operand.fn
         long_local = type_name in LONG_NAMES
         slot = self.expression_variable(node, node.name, _D if long_local else declared_type(type_name) or _D,
                                         node.name_pos)
@@ -290,6 +298,9 @@ class DynamicCompiler:
             return True
 
         return Compiled(test, CsType.BOOL, node.pos)
+
+
+_NAMES = {CsType.STRING: "string", CsType.INT: "int", CsType.DOUBLE: "double", CsType.BOOL: "bool"}
 
 
 def _arity(signature: inspect.Signature, leading: int = 0) -> str:

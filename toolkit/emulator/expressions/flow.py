@@ -57,6 +57,8 @@ from .nodes import (
     VarDecl,
 )
 
+_FALLS_THROUGH = "control cannot fall through from one case label to another (C# refuses it: CS0163)"
+_FALLS_OUT = "control cannot fall out of switch from final case label (C# refuses it: CS8070)"
 # The locals definitely assigned at a point of the block (by their declaration's number), or None where the point is
 # unreachable (where C# counts every local as assigned).
 State = frozenset[int] | None
@@ -160,10 +162,10 @@ class _Flow:
         return _join(then, otherwise)
 
     def foreach(self, node: Foreach, state: State) -> State:
-        state = self.expr(node.items, state)
-        self.scopes.append({})
+        self.scopes.append({})  # the collection's pattern and out variables are the foreach's (C# 7)
         self.targets.append(_Target(loop=True))
         try:
+            state = self.expr(node.items, state)
             self.scoped(node.body, _assigned(state, self.declare(node.name)))
         finally:
             self.targets.pop()
@@ -196,21 +198,17 @@ class _Flow:
         matched = subject is not None and any(_same(self.constant(label), subject) for label in labels)
         target = _Target(loop=False)
         self.targets.append(target)
+        self.scopes.append({})  # the switch block's: every section's locals are in scope in the others
         try:
-            for section_labels, body in node.sections:  # labels are constants in C# (CS0150): they read no local
+            for number, (section_labels, body) in enumerate(node.sections, 1):  # labels are constants (CS0150)
                 taken = subject is None or any(
                     _same(self.constant(label), subject) if label is not None else not matched for label in section_labels)
-                self.scopes.append({})
-                try:
-                    end = self.sequence(body, state if taken else None)
-                finally:
-                    self.scopes.pop()
-                if end is not None:
+                if self.sequence(body, state if taken else None) is not None:
                     first = section_labels[0]
-                    raise self.refuse(first.pos if first is not None else node.pos,
-                                      "control cannot fall through from one case label to another: end the section "
-                                      "with break or return (C# refuses it: CS0163)")
+                    raise self.refuse(first.pos if first is not None else node.pos, _FALLS_OUT if number == len(
+                        node.sections) else _FALLS_THROUGH, "end the section with break or return")
         finally:
+            self.scopes.pop()
             self.targets.pop()
         falls_out = not has_default and not matched  # no section is chosen for some (or this constant) subject
         return _join(state if falls_out else None, target.breaks)
@@ -325,8 +323,38 @@ class _Flow:
         if isinstance(node, TypeTest) and node.name is not None:
             state = self.expr(node.operand, state)
             return _assigned(state, self.declare(node.name)), state
+        if isinstance(node, Binary) and node.op in ("==", "!=", "??"):
+            compared = self.compared(node, state)
+            if compared is not None:
+                return compared
         state = self.expr(node, state)
         return state, state
+
+    def compared(self, node: Binary, state: State) -> tuple[State, State] | None:
+        """``x == true``, ``x != false``, ``x ?? false``, ... of a condition (or a ``?.`` giving a bool?), as Roslyn
+        follows them (C# 10's "improved definite assignment", which Roslyn applies whatever the language version):
+        ``d?.TryGetValue(k, out var v) == true`` assigns v when true. None: not such a comparison."""
+        if node.op == "??":
+            when_true, when_false, when_null = self.nullable_condition(node.left, state)
+            right_true, right_false = self.cond(node.right, when_null)
+            return _join(when_true, right_true), _join(when_false, right_false)
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            constant = self.constants.boolean(other)
+            if constant is not None and self.constants.boolean(side) is None:
+                true_, false_, null = self.nullable_condition(side, state)
+                if node.op == "==":  # null == true and null == false are false
+                    return (true_, _join(false_, null)) if constant else (false_, _join(true_, null))
+                return (_join(false_, null), true_) if constant else (_join(true_, null), false_)
+        return None
+
+    def nullable_condition(self, node: Node, state: State) -> tuple[State, State, State]:
+        """The states after a bool (or bool?) expression when it is true, false and null (None: it never is)."""
+        if isinstance(node, NullSafe):
+            state = self.expr(node.target, state)
+            when_true, when_false = self.cond(node.access, state)
+            return when_true, when_false, state
+        when_true, when_false = self.cond(node, state)
+        return when_true, when_false, None
 
     def constant(self, node: Node) -> object:
         """A switch subject's or label's constant value (an integer, a string or a bool), or None."""

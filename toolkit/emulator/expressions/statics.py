@@ -17,9 +17,9 @@ from typing import Any
 from . import dates, jtoken
 from .dispatch import comparison_folds
 from .dotnet import (ARGUMENT_NULL_S, CsChar, CsList, CsLong, Hasher, RegexMatch, Url, Utf8Encoding, convert_to_integer,
-                     display, format_item, parse_int, to_bool, unwrap)
+                     display, format_item, parse_double, parse_int, to_bool, unwrap)
 from .cstypes import dotnet_type_name, to_lower, to_upper
-from .errors import CsError, emulator_limit
+from .errors import CsError, argument_null, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JValue
 
 # -- static members and constructors ---------------------------------------------------------------
@@ -172,6 +172,39 @@ def _parse_datetime(text: Any) -> datetime:
     return dates.parse(str(text), f"String '{text}' was not recognized as a valid DateTime.")
 
 
+# Guid.Parse's formats (surrounding white space ignored): N (32 hex digits), D (8-4-4-4-12), B ({D}), P ((D)) and X
+# ({0x8 hex digits,0x4,0x4,{0x2,...eight of them}}). Python's uuid.UUID takes more ("urn:uuid:", hyphens anywhere).
+_HEX = "[0-9a-fA-F]"
+_GUID_D = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+_GUID_TEXT = re.compile(rf"{_HEX}{{32}}|{_GUID_D}|\{{{_GUID_D}\}}|\({_GUID_D}\)|\{{0[xX]{_HEX}{{1,8}},0[xX]{_HEX}{{1,4}},"
+                        rf"0[xX]{_HEX}{{1,4}},\{{(?:0[xX]{_HEX}{{1,2}},){{7}}0[xX]{_HEX}{{1,2}}\}}\}}")
+
+
+def _parse_guid(text: Any) -> uuid.UUID:
+    text = unwrap(text)
+    if text is None:
+        raise CsError(argument_null("input"))
+    trimmed = str(text).strip()
+    if _GUID_TEXT.fullmatch(trimmed) is None:
+        raise CsError("Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).")
+    if trimmed[:1] == "{" and "0x" in trimmed.lower():  # the X format: each field in hex, padded to its width
+        fields = [int(part, 16) for part in re.findall(r"0[xX]([0-9a-fA-F]+)", trimmed)]
+        return uuid.UUID(fields=(fields[0], fields[1], fields[2], fields[3], fields[4],
+                                 int.from_bytes(bytes(fields[5:]), "big")))
+    return uuid.UUID(trimmed.strip("{}()"))
+
+
+def _parse_bool(value: Any) -> bool:
+    """``bool.Parse``: "True" or "False" in any case, white space and NUL characters around them ignored."""
+    value = unwrap(value)
+    if value is None:
+        raise CsError(argument_null("value"))
+    word = str(value).strip().strip("\x00").strip().lower()
+    if word not in ("true", "false"):
+        raise CsError(f"String '{value}' was not recognized as a valid Boolean.")
+    return word == "true"
+
+
 def _string_is_null_or_whitespace(value: Any) -> bool:
     return value is None or not str(value).strip()
 
@@ -289,10 +322,9 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "int.Parse": lambda v: parse_int(v), "Int32.Parse": lambda v: parse_int(v),
     "long.Parse": lambda v: CsLong(parse_int(v, 64)),
     "Int64.Parse": lambda v: CsLong(parse_int(v, 64)),
-    "double.Parse": lambda v: float(str(unwrap(v))), "bool.Parse": lambda v: {"true": True, "false": False}[
-        str(v).strip().lower()],
+    "double.Parse": lambda v: parse_double(v), "bool.Parse": _parse_bool,
     "Convert.ToInt32": lambda v: convert_to_integer(v), "Convert.ToInt64": lambda v: CsLong(convert_to_integer(v, 64)),
-    "Convert.ToDouble": lambda v: float(unwrap(v)), "Convert.ToBoolean": lambda v: to_bool(v) if not isinstance(
+    "Convert.ToDouble": lambda v: parse_double(v) if isinstance(unwrap(v), str) else float(unwrap(v)), "Convert.ToBoolean": lambda v: to_bool(v) if not isinstance(
         unwrap(v), str) else {"true": True, "false": False}[unwrap(v).strip().lower()],
     "Convert.ToString": lambda v, *rest: "" if v is None else display(v),
     "Convert.ToBase64String": lambda data: base64.b64encode(bytes(data)).decode("ascii"),
@@ -302,7 +334,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Math.Floor": lambda a: float(math.floor(unwrap(a))), "Math.Ceiling": lambda a: float(math.ceil(unwrap(a))),
     "Math.Pow": lambda a, b: _math_pow(float(unwrap(a)), float(unwrap(b))),
     "Math.Sqrt": lambda a: math.sqrt(x) if (x := float(unwrap(a))) >= 0 or math.isnan(x) else math.nan,
-    "Guid.NewGuid": uuid.uuid4, "Guid.Parse": lambda text: uuid.UUID(str(text)),
+    "Guid.NewGuid": uuid.uuid4, "Guid.Parse": _parse_guid,
     "DateTime.Parse": _parse_datetime,
     "DateTime.SpecifyKind": lambda value, kind: dates.with_kind(_date_argument(value), _kind_argument(kind)),
     "DateTimeOffset.FromUnixTimeSeconds": lambda n: dates.from_unix_time(_integer_argument(n), timedelta(seconds=1)),
