@@ -251,3 +251,40 @@ def test_found_by_review_fails_when_it_runs_rather_than_quietly(source: str, mes
     with pytest.raises(ExpressionRuntimeError) as caught:
         run(source)
     assert message.replace("{t}", str(source.find("t);") + 1)) in str(caught.value)
+
+
+# The context's objects APIM leaves null where they do not apply, read through ?. or compared with null, as real
+# policies do (they were refused: "context.Subscription is not a value").
+@pytest.mark.parametrize(("source", "fields", "expected"), [
+    ("@(context.Subscription?.Id ?? context.Request.IpAddress)", {}, "sub-1"),
+    ("@(context.Subscription?.Id ?? context.Request.IpAddress)", {"subscription_id": None, "client_ip": "10.0.0.9"},
+     "10.0.0.9"),
+    ('@(context.Subscription?.Key ?? "anonymous")', {}, "anonymous"),
+    ('@(context.Subscription?.Key ?? "anonymous")', {"subscription_key": "k1"}, "k1"),
+    ('@(context.Subscription != null ? "sub" : "none")', {"subscription_id": None}, "none"),
+    ('@(context.User?.Email ?? "-")', {}, "-"),
+    ('@(context.User?.Email ?? "-")', {"user_id": "u1", "user_email": "a@b.c"}, "a@b.c"),
+    ('@(context.Product?.Name ?? "none")', {"product_id": "p", "product_name": "Gold"}, "Gold"),
+    ('@(context.LastError?.Message ?? "no error")', {}, "no error"),
+    ('@(context.LastError == null)', {}, True),
+    ("@(context.Request?.Method)", {}, "POST"),
+    ('@(context.Request?.Headers.GetValueOrDefault("X-User", ""))', {}, "alice"),
+    ("@(context.Response?.StatusCode ?? 0)", {}, 0),
+    ("@(context.Response?.StatusCode ?? 0)", {"response_status": 429}, 429),
+    ("@(context.Deployment?.Region)", {}, "West Europe"),
+    ('@{ if (context.Request?.Headers?.TryGetValue("Accept", out var h) == true) { return h[0]; } return ""; }', {},
+     "a"),
+])
+def test_a_context_object_is_read_through_null_conditional_access(source: str, fields: dict[str, object],
+                                                                    expected: object) -> None:
+    ctx = request()
+    for name, value in fields.items():
+        setattr(ctx, name, value)
+    assert run(source, ctx) == expected
+
+
+def test_a_context_object_is_no_value_of_its_own() -> None:
+    refused = _refused("@(context.Subscription)")
+    assert (refused.reason, refused.hint) == ("context.Subscription can only be compared with null or read through ?.",
+                                              "use context.Subscription != null, or read a member: "
+                                              "context.Subscription?.Id")

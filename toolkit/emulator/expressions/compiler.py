@@ -117,6 +117,10 @@ APIM_CONTEXT_MEMBERS = frozenset({
 })
 
 
+_FIRST_MEMBER = {"context.Response": "StatusCode", "context.LastError": "Message", "context.Request": "Method",
+                 "context.Deployment": "Region", "context.Product": "Name", "context.User": "Email"}
+
+
 class Compiler(DynamicCompiler):
     """Compiles one expression's syntax tree; ``source`` is only used for error messages."""
 
@@ -171,8 +175,8 @@ class Compiler(DynamicCompiler):
             raise self.refuse(c.pos, f"{c.path} is not a value", _members_under(c.path or ""))
         if c.type is _T.RESPONSE:
             raise self.refuse(
-                c.pos, "context.Response can only be compared with null",
-                "use context.Response != null, or read context.Response.StatusCode",
+                c.pos, f"{c.path} can only be compared with null or read through ?.",
+                f"use {c.path} != null, or read a member: {c.path}?.{_FIRST_MEMBER.get(c.path or '', 'Id')}",
             )  # fmt: skip
         return c
 
@@ -225,8 +229,8 @@ class Compiler(DynamicCompiler):
         if spec is not None and spec.kind == "optional":
             name = spec.attr
             return Compiled(lambda ctx: getattr(ctx, name, None), CsType(spec.type), node.pos, path=path)  # type: ignore[arg-type]
-        if spec is not None and spec.kind == "object":
-            present = operator.attrgetter(spec.attr)  # type: ignore[arg-type]
+        if spec is not None and spec.kind == "object":  # null, or True when present (no attribute: never null)
+            present = operator.attrgetter(spec.attr) if spec.attr else (lambda ctx: True)
             return Compiled(lambda ctx: None if present(ctx) is None else True, _T.RESPONSE, node.pos, path=path)
         if path in NAMESPACES or path in VIEWS:
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path=path)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .cstypes import INTEGER_RANGES, dotnet_name_of
+from .dotnet import double_arithmetic
 from .nodes import Binary, Cast, Conditional, Literal, Member, Name, Node, Unary
 
 RANGES = INTEGER_RANGES
@@ -168,7 +169,7 @@ class ConstantEvaluator:
             left, right = self._number(node.left), self._number(node.right)
             if left is None or right is None:
                 return None
-            return _double_arithmetic(node.op, float(left), float(right))
+            return double_arithmetic(node.op, float(left), float(right))
         return None
 
     def _text(self, node: Node) -> str | None:
@@ -188,16 +189,6 @@ class ConstantEvaluator:
 _NULL = "\x00null"  # null among string constants: equal to null only (no string literal holds it)
 _DOUBLE_CONSTANTS = {"MaxValue": sys.float_info.max, "MinValue": -sys.float_info.max, "Epsilon": 5e-324,
                      "PositiveInfinity": math.inf, "NegativeInfinity": -math.inf, "NaN": math.nan}
-
-
-def _double_arithmetic(op: str, left: float, right: float) -> float:
-    """IEEE 754 double arithmetic, as C# folds a double constant (x / 0 is infinite or NaN, not an error)."""
-    if op in ("/", "%") and right == 0:
-        return math.nan if left == 0 or math.isnan(left) or op == "%" else math.copysign(math.inf, left) * (
-            math.copysign(1.0, right))
-    if op == "%":
-        return math.fmod(left, right)
-    return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[op]
 
 
 def _promoted(left: IntegerConstant, right: IntegerConstant) -> str:

@@ -25,6 +25,8 @@ class ExpressionContext(Protocol):
     last_error_reason: str | None
     last_error_message: str | None
     last_error_source: str | None
+    product_id: str | None
+    user_id: str | None
     variables: dict[str, object]
 
     def request_header(self, name: str) -> str | None:
@@ -65,6 +67,8 @@ class SimpleExpressionContext:
     last_error_reason: str | None = None
     last_error_message: str | None = None
     last_error_source: str | None = None
+    product_id: str | None = None
+    user_id: str | None = None
     variables: dict[str, object] = field(default_factory=dict)
 
     def request_header(self, name: str) -> str | None:

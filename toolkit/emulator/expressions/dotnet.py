@@ -556,12 +556,21 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
         if wide:
             return as_long(result)  # a long operand (only a long holds a value past the int range): 64-bit
         return as_int(result)
-    a, b = float(a), float(b)
+    return double_arithmetic(op, float(a), float(b))
+
+
+def double_arithmetic(op: str, a: float, b: float) -> float:
+    """IEEE 754 double arithmetic, as C# computes it (and folds a constant): x / 0 is an infinity signed by both
+    operands (1.0 / -0.0 is -Infinity) or NaN (0 / 0, NaN / 0); a remainder of an infinity or by zero is NaN."""
     if op == "/":
-        return a / b if b else (math.copysign(math.inf, a) if a else math.nan)
+        if b:
+            return a / b
+        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
     if op == "%":
-        return math.fmod(a, b) if b else math.nan
-    return {"+": a + b, "-": a - b, "*": a * b}[op]
+        return math.fmod(a, b) if b and not math.isinf(a) else math.nan
+    if op == "+":
+        return a + b
+    return a - b if op == "-" else a * b
 
 
 def compare(op: str, a: Any, b: Any) -> bool:

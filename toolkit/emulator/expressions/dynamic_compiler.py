@@ -7,6 +7,7 @@ evaluated (`library`), but every *name* is checked here, at publish, against the
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -179,7 +180,10 @@ class DynamicCompiler:
         return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos)
 
     def _null_safe(self, node: NullSafe) -> Compiled:
-        target = self.value(node.target)
+        found = self.node(node.target)
+        if found.type is CsType.RESPONSE:  # context.Subscription?.Key: the member, unless the object is null
+            return self._null_safe_object(node, found)
+        target = self._as_value(found)
         if (target.type in NUMERIC or target.type is _T.BOOL) and not target.nullable:  # x?.ToString() of an int?
             raise self.refuse(node.pos, f"operator ?. cannot be applied to {target.type} values")
         self.scopes.append({})
@@ -198,6 +202,18 @@ class DynamicCompiler:
             return af(ctx)
 
         if access.type in NUMERIC or access.type is _T.BOOL:  # s?.Length is an int?: null, or the int
+            return Compiled(run, _D, node.pos, nullable=access.type.value)
+        return Compiled(run, access.type, node.pos, nullable=access.nullable)
+
+    def _null_safe_object(self, node: NullSafe, target: Compiled) -> Compiled:
+        """``context.X?.access`` of a context object (compiled as ``context.X.access``) null when the object is."""
+        access = self.value(_on_target(node.access, node.target))
+        present, af = target.fn, access.fn
+
+        def run(ctx: Any) -> object:
+            return None if present(ctx) is None else af(ctx)
+
+        if access.type in NUMERIC or access.type is CsType.BOOL:  # context.Response?.StatusCode is an int?
             return Compiled(run, _D, node.pos, nullable=access.type.value)
         return Compiled(run, access.type, node.pos, nullable=access.nullable)
 
@@ -298,6 +314,14 @@ class DynamicCompiler:
             return True
 
         return Compiled(test, CsType.BOOL, node.pos)
+
+
+def _on_target(access: Node, target: Node) -> Node:
+    """A ``?.`` access with ``target`` in place of its `Placeholder` (the start of its chain of members, calls and
+    indexers)."""
+    if isinstance(access, Placeholder):
+        return target
+    return dataclasses.replace(access, target=_on_target(access.target, target))  # type: ignore[attr-defined]
 
 
 _NAMES = {CsType.STRING: "string", CsType.INT: "int", CsType.DOUBLE: "double", CsType.BOOL: "bool"}

@@ -349,10 +349,10 @@ class _Flow:
 
     def nullable_condition(self, node: Node, state: State) -> tuple[State, State, State]:
         """The states after a bool (or bool?) expression when it is true, false and null (None: it never is)."""
-        if isinstance(node, NullSafe):
+        if isinstance(node, NullSafe):  # a?.b?.M(): null when a is, or when b is
             state = self.expr(node.target, state)
-            when_true, when_false = self.cond(node.access, state)
-            return when_true, when_false, state
+            when_true, when_false, when_null = self.nullable_condition(node.access, state)
+            return when_true, when_false, _join(state, when_null)
         when_true, when_false = self.cond(node, state)
         return when_true, when_false, None
 

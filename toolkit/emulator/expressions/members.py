@@ -35,6 +35,19 @@ SUPPORTED_MEMBERS: tuple[MemberSpec, ...] = (
         "context.Response", "context.Response", "IResponse", "object",
         "only `context.Response == null` / `!= null`; null until a response exists", "response_status",
     ),
+    # The context's other objects, which APIM leaves null where they do not apply (no subscription, product or user;
+    # context.LastError outside on-error; context.Api and context.Operation when no operation matched): compared
+    # with null, or read through ?., as real policies do (context.Subscription?.Key ?? "anonymous").
+    *(MemberSpec(path, path, kind, "object", f"{summary}; `{path}?.Member` or `== null`", attr) for path, kind, attr, summary in (
+        ("context.Subscription", "ISubscription", "subscription_id", "null without a subscription"),
+        ("context.Product", "IProduct", "product_id", "null without a product"),
+        ("context.User", "IUser", "user_id", "null without a user"),
+        ("context.LastError", "ILastError", "last_error_reason", "null outside on-error"),
+        ("context.Api", "IApi", "api_id", "null when no API matched"),
+        ("context.Operation", "IOperation", "operation_id", "null when no operation matched"),
+        ("context.Request", "IRequest", "", "never null"),
+        ("context.Deployment", "IDeployment", "", "never null"),
+    )),
     _prop("context.Response.StatusCode", CsType.INT, "response_status",
           "status of the current response; null before one exists (compares unequal to every number)"),
     _prop("context.Response.StatusReason", CsType.STRING, "response_reason", "reason phrase of the response"),
