@@ -288,3 +288,50 @@ def test_a_context_object_is_no_value_of_its_own() -> None:
     assert (refused.reason, refused.hint) == ("context.Subscription can only be compared with null or read through ?.",
                                               "use context.Subscription != null, or read a member: "
                                               "context.Subscription?.Id")
+
+
+# catch clauses as real policies write them (catch (Exception ex) was refused: "ex is not supported"; a catch of one
+# type caught every exception, quietly)
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@{ try { return int.Parse("x").ToString(); } catch (Exception ex) { return ex.Message; } }',
+     "The input string 'x' was not in a correct format."),
+    ('@{ try { return int.Parse("x"); } catch (Exception) { return -1; } }', -1),
+    ('@{ try { return int.Parse("x"); } catch (System.Exception e) { return e.Message.Length > 0 ? -2 : 0; } }', -2),
+    ('@{ try { return int.Parse("x"); } catch (Exception ex) when (ex.Message.Contains("format")) { return -1; } }', -1),
+])
+def test_a_catch_takes_the_exception_it_names(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ('@{ try { return int.Parse("x"); } catch (Exception ex) when (ex.Message.Contains("zzz")) { return -1; } }',
+     "The input string 'x' was not in a correct format."),
+    # a filter that fails holds for no exception: the first one goes on
+    ('@{ try { return int.Parse("x"); } catch (Exception ex) when (ex.Message.Substring(99) == "") { return -1; } }',
+     "The input string 'x' was not in a correct format."),
+    ('@{ var n = 0; try { for (;;) { n++; } } catch { return -1; } }',  # the emulator's limit is no .NET exception
+     "the loop ran more than 10000 times (the emulator's limit)"),
+])
+def test_what_a_catch_does_not_take_fails_the_expression(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        run(source)
+    assert message in str(caught.value)
+
+
+def test_a_catch_of_one_exception_type_is_the_emulators_limit() -> None:
+    source = '@{ try { return int.Parse("x"); } catch (FormatException) { return -1; } }'
+    refused = _refused(source)
+    assert (refused.limit, refused.column, refused.hint) == (True, source.index("FormatException") + 1,
+                                                             "catch (Exception e)")
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('@{ int n; try { n = int.Parse("x"); } catch (Exception ex) when (int.TryParse("3", out n)) { } return n; }', 3),
+])
+def test_a_catch_filter_assigns_as_a_condition_does(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+def test_the_catch_variable_is_a_local_of_the_catch() -> None:
+    refused = _refused("@{ try { return 1; } catch (Exception ex) { var ex = 2; return ex; } }")
+    assert refused.reason == "a local named 'ex' is already defined in this scope"

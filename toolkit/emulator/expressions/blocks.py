@@ -15,7 +15,7 @@ from . import library, nullables
 from .compiler import Compiled, guard
 from .compiled import converted, converted_type, declared_type, implicit_refusal, is_long_form
 from .cstypes import LONG_NAMES, NUMERIC, CsType, dotnet_name_of
-from .errors import CsError, EvaluationFailure, invalid_cast
+from .errors import LIMIT_MARK, CsError, EvaluationFailure, invalid_cast, is_emulator_limit
 from .flow import check_block
 from .nodes import (
     Assign,
@@ -306,7 +306,7 @@ class _BlockCompiler:
                 if signal is not None and signal is not CONTINUE:
                     return signal
                 step(ctx)
-            raise EvaluationFailure(f"the loop ran more than {MAX_ITERATIONS} times (the emulator's limit)", pos)
+            raise EvaluationFailure(f"the loop ran more than {MAX_ITERATIONS} times {LIMIT_MARK}", pos)
 
         return run
 
@@ -354,12 +354,33 @@ class _BlockCompiler:
         return lambda ctx: signal
 
     def try_(self, node: Try) -> Stmt:
-        body, handler = self._scoped(node.body), self._scoped(node.handler)
+        """``try``/``catch``: a catch takes every .NET exception (``catch``, ``catch (Exception e)``), never the
+        emulator's own limits; ``e.Message`` is the exception's message; ``when (filter)`` takes only those it
+        holds for (a filter that fails holds for none). A catch of one exception type is the emulator's limit: it does
+        not tell .NET's exception types apart."""
+        if node.type is not None and dotnet_name_of(node.type.name) not in ("System.Exception", "Exception"):
+            raise self.c.refuse(node.type.pos, f"a catch of {node.type.name} alone is not supported (the emulator does "
+                                               "not tell .NET's exception types apart)", "catch (Exception e)",
+                                limit=True)
+        body = self._scoped(node.body)
+        self.c.scopes.append({})  # the catch variable's
+        try:
+            slot = self.c.allocate(node.name, _D, node.name_pos) if node.name is not None else None
+            accepts = _bool_fn(self.c, node.when) if node.when is not None else None
+            handler = self._scoped(node.handler)
+        finally:
+            self.c.scopes.pop()
 
         def run(ctx: Any) -> object:
             try:
                 return body(ctx)
-            except EvaluationFailure:
+            except EvaluationFailure as failure:
+                if is_emulator_limit(failure.detail):
+                    raise
+                if slot is not None:
+                    ctx.slots[slot] = library.CaughtException(failure.detail)
+                if accepts is not None and not _holds(accepts, ctx):
+                    raise
                 return handler(ctx)
 
         return run
@@ -408,6 +429,14 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullab
 
         return guard(convert, pos)
     raise compiler.refuse(pos, f"cannot assign a {value.type} value to a {type_} variable")
+
+
+def _holds(accepts: Callable[[Any], bool], ctx: Any) -> bool:
+    """An exception filter's verdict: one that fails holds for no exception (.NET passes the exception on)."""
+    try:
+        return accepts(ctx)
+    except EvaluationFailure:
+        return False
 
 
 def _bool_fn(compiler: Compiler, node: Node) -> Callable[[Any], bool]:

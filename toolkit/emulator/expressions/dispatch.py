@@ -17,6 +17,7 @@ from . import dates, jtoken
 from .dotnet import (
     NULL_REFERENCE,
     Body,
+    CaughtException,
     CsChar,
     CsList,
     CsLong,
@@ -118,6 +119,7 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
         "Audiences": prop((Jwt, lambda v: CsList(v.claims.get("aud") if isinstance(v.claims.get("aud"), list)
                                                   else [v.claims.get("aud")]))),
         "Success": prop((RegexGroup, lambda v: v.success)),
+        "Message": prop((CaughtException, lambda v: v.message)),
         "Groups": prop((RegexMatch, lambda v: v.groups)),
         "Index": prop((RegexGroup, lambda v: v.start)),
     }

@@ -57,6 +57,21 @@ class RegexGroup:
         return self.value
 
 
+class CaughtException:
+    """The exception a ``catch (Exception e)`` holds: ``e.Message``. The emulator knows an exception by its message,
+    not its type (``System.Exception`` stands for every one)."""
+
+    DOTNET_NAME = "System.Exception"
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"System.Exception: {self.message}"
+
+
 class RegexMatch(RegexGroup):
     """A .NET ``Match``: a failed match is ``Success`` false with an empty ``Value`` (never null), and its
     ``Groups`` are indexed by number or by name."""

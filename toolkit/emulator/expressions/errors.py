@@ -13,7 +13,16 @@ NULLABLE_WITHOUT_VALUE = "Nullable object must have a value."
 
 def emulator_limit(what: str) -> str:
     """The refusal for something APIM runs and the emulator does not."""
-    return f"the local emulator does not support {what} (APIM does)"
+    return f"{_LIMIT} {what} (APIM does)"
+
+
+_LIMIT = "the local emulator does not support"
+LIMIT_MARK = "(the emulator's limit)"  # ends a failure of the emulator's own bounds (a loop's iterations)
+
+
+def is_emulator_limit(detail: str) -> bool:
+    """Whether a failure is the emulator's limit, not a .NET exception: no catch of the expression's may take it."""
+    return detail.startswith(_LIMIT) or detail.endswith(LIMIT_MARK) or f"{_LIMIT} " in detail
 
 
 def invalid_cast(value: object, target: str) -> str:

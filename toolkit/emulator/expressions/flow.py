@@ -232,7 +232,15 @@ class _Flow:
         return None
 
     def try_(self, node: Try, state: State) -> State:
-        return _join(self.scoped(node.body, state), self.scoped(node.handler, state))
+        body = self.scoped(node.body, state)
+        self.scopes.append({})  # the catch variable's
+        try:
+            caught = state if node.name is None else _assigned(state, self.declare(node.name))
+            if node.when is not None:
+                caught, _ = self.cond(node.when, caught)
+            return _join(body, self.scoped(node.handler, caught))
+        finally:
+            self.scopes.pop()
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from .dotnet import (
     RUNTIME_CHECKS,
     AnonymousObject,
     Body,
+    CaughtException,
     CsChar,
     CsList,
     CsLong,
@@ -65,7 +66,7 @@ from .statics import (
 __all__ = [
     "CAST_NAMES", "CAUGHT", "CONSTRUCTORS", "MEMBERS", "MEMBER_NAMES", "METHOD_NAMES", "METHOD_RESULTS", "METHODS", "TYPED_METHODS",
     "NULL_REFERENCE", "RUNTIME_CHECKS", "STATIC_CLASSES", "STATIC_METHODS", "STATIC_NAMESPACES",
-    "STATIC_PROPERTIES", "STATIC_RESULTS", "AnonymousObject", "Body", "CsChar", "CsError", "CsList", "CsLong", "LongArray", "Hasher", "Jwt",
+    "STATIC_PROPERTIES", "STATIC_RESULTS", "AnonymousObject", "Body", "CaughtException", "CsChar", "CsError", "CsList", "CsLong", "LongArray", "Hasher", "Jwt",
     "KeyValue", "Message", "MultiValueDict", "Url", "Utf8Encoding", "enumerate_items", "arithmetic",
     "call_method", "canonical_class", "compare", "convert", "display", "equals", "format_datetime",
     "format_item", "format_number", "get_member", "index", "message_of", "set_index", "to_bool", "to_string",

@@ -214,10 +214,14 @@ class Jump(Node):
 
 @dataclass(frozen=True, slots=True)
 class Try(Node):
-    """`try { body } catch [(Exception e)] { handler }`."""
+    """`try { body } catch [(T [name])] [when (filter)] { handler }`; ``type`` None: a catch of everything."""
 
     body: Node
     handler: Node
+    type: TypeRef | None = None
+    name: str | None = None
+    name_pos: int = -1
+    when: Node | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -755,13 +755,25 @@ class StatementParser:
                 if not p.peek().is_word("catch"):
                     raise p.unexpected(p.peek(), "catch (try/finally is not supported)")
                 p.advance()
-                if p.at_op("("):
-                    while not p.at_op(")"):
-                        if p.peek().kind == "eof":
-                            raise p.unexpected(p.peek(), "')'")
-                        p.advance()
+                caught: TypeRef | None = None
+                name: Token | None = None
+                if p.at_op("("):  # catch (T) or catch (T name)
                     p.advance()
-                return Try(tok.pos, body, self.block())
+                    try:
+                        caught = p.type_ref()
+                    except _NotAType:
+                        raise p.unexpected(p.peek(), "an exception type") from None
+                    if p.peek().kind == "ident" and p.peek().text not in _RESERVED:
+                        name = p.advance()
+                    p.expect_op(")")
+                when = None
+                if p.peek().is_word("when"):  # an exception filter (C# 6)
+                    p.advance()
+                    p.expect_op("(")
+                    when = p.expression()
+                    p.expect_op(")")
+                return Try(tok.pos, body, self.block(), caught, name.text if name else None, name.pos if name else -1,
+                           when)
             if word in UNSUPPORTED_KEYWORDS and word not in ("var",):
                 raise p.unexpected(tok, "a statement")
             declaration = self.declaration()
