@@ -335,3 +335,49 @@ def test_a_catch_filter_assigns_as_a_condition_does(source: str, expected: objec
 def test_the_catch_variable_is_a_local_of_the_catch() -> None:
     refused = _refused("@{ try { return 1; } catch (Exception ex) { var ex = 2; return ex; } }")
     assert refused.reason == "a local named 'ex' is already defined in this scope"
+
+
+# Found by the second review: .NET's conversions and comparisons, C#'s for loops
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@(Convert.ToDouble(null))", 0.0),  # a missing JSON value is null: 0, as .NET converts it
+    ('@(Convert.ToDouble(JObject.Parse("{}")["t"]))', 0.0),
+    ('@(Convert.ToBoolean(" true\\0"))', True),
+    ("@(Convert.ToBoolean((string)null))", False),
+    ('@(double.IsNaN(double.Parse("-nan")))', True),  # .NET Core 3.0+: the symbols in any case, with a sign
+    ('@(double.IsPositiveInfinity(double.Parse(" Infinity ")))', True),
+    ("@(double.IsPositiveInfinity(double.Parse(double.PositiveInfinity.ToString())))", True),  # reads back its "∞"
+    ("@{ long a = long.MaxValue; double d = a; return a == d; }", True),  # the long compared as a double
+    ("@{ long a = long.MaxValue; double d = a; return a < d; }", False),
+    ("@{ long a = long.MaxValue; double d = a; return d.Equals(a); }", True),
+    ("@{ if (long.MaxValue == 9223372036854775807.0) { return 1; } }", 1),
+    ("@('a' is char c ? c.ToString() : \"-\")", "a"),
+    ("@{ var n = 0; for (int i = 0, j = 10; i < j; i++, j--) { n++; } return n; }", 5),
+    ("@{ int i, j; var n = 0; for (i = 0, j = 0; i < 3; i++, j += 2) { n = j; } return n; }", 4),
+])
+def test_found_by_second_review_runs_as_dotnet_runs(source: str, expected: object) -> None:
+    value = run(source)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("@(Convert.ToDouble((char)97))", "Invalid cast from 'Char' to 'Double'."),
+    ('@(Convert.ToBoolean("yes"))', "String 'yes' was not recognized as a valid Boolean."),
+    ('@(double.Parse("inf"))', "The input string 'inf' was not in a correct format."),
+])
+def test_found_by_second_review_fails_as_dotnet_fails(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        run(source)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("source", "reason", "at", "limit"), [
+    ("@('a' is string s)", "an expression of type 'char' can never be of type 'string' (C# refuses it: CS8121)",
+     "string", False),
+    ("@{ const int k = 5; return k; }", "const locals are not supported (declare it without const)", "const", True),
+    ("@{ switch (1) { case 1 when true: return 1; default: return 0; } }",
+     "case guards (case x when ...:) are not supported", "when", True),
+    ("@{ for (int i = 0; i < 2; i++ j--) { } return 1; }", "unexpected identifier 'j', expected ')'", "j--", False),
+])
+def test_found_by_second_review_refused_where_it_is(source: str, reason: str, at: str, limit: bool) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column, refused.limit) == (reason, source.index(at) + 1, limit)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .cstypes import INTEGER_RANGES, dotnet_name_of
-from .dotnet import double_arithmetic
+from .dotnet import as_doubles, double_arithmetic
 from .nodes import Binary, Cast, Conditional, Literal, Member, Name, Node, Unary
 
 RANGES = INTEGER_RANGES
@@ -139,9 +139,9 @@ class ConstantEvaluator:
             return (left and right) if node.op == "&&" else (left or right)
         if node.op not in _COMPARISONS:
             return None
-        numbers = self._number(node.left), self._number(node.right)
-        if numbers[0] is not None and numbers[1] is not None:
-            return _COMPARISONS[node.op](numbers[0], numbers[1])
+        left, right = self._number(node.left), self._number(node.right)
+        if left is not None and right is not None:
+            return _COMPARISONS[node.op](*as_doubles(left, right))
         if node.op in ("==", "!="):
             for read in (self.boolean, self._text):
                 pair = read(node.left), read(node.right)

@@ -168,5 +168,5 @@ def cs_equals(receiver: object, other: object, *, boxed: bool) -> bool:
     converts it for Equals(double); a receiver typed object (``boxed``) calls Equals(object), which converts nothing:
     ``((object)1.0).Equals(1)`` is false. (A date's Equals is the runtime method's: its receiver is never typed here.)"""
     if not boxed and type(receiver) is float and type(other) in (int, CsLong):
-        return receiver == other
+        return receiver == float(other)  # Equals(double): the integer converted, as C# converts it
     return type(receiver) is type(other) and receiver == other

@@ -316,21 +316,30 @@ def parse_int(text: Any, bits: int = 32) -> int:
 
 
 # NumberStyles.Float | AllowThousands (double.Parse): the white space and trailing NULs above, a sign, ASCII digits
-# with group separators anywhere in the integral part ("1,000.5", "1,0"), a fraction, an exponent; or the invariant
-# culture's symbols "NaN", "Infinity", "-Infinity". Python's float() takes "1_0", "inf", "nan", "１.５" and NBSP.
-_DOUBLE_TEXT = re.compile(r"[\t\n\v\f\r ]*([+-]?(?:(?:[0-9][0-9,]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-                          r"|NaN|[+-]?Infinity)[\t\n\v\f\r ]*\x00*")
+# with group separators anywhere in the integral part ("1,000.5", "1,0"), a fraction, an exponent. Python's float()
+# takes "1_0", "inf", "１.５" and NBSP.
+_DOUBLE_TEXT = re.compile(r"[\t\n\v\f\r ]*([+-]?(?:(?:[0-9][0-9,]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+                          r"[\t\n\v\f\r ]*\x00*")
+# What .NET Core 3.0 and later reads when the text is no number: the culture's symbols, trimmed, in any case, with a
+# sign ("NaN", "-nan", "+Infinity"); the emulator writes infinity as en-US does ("∞") and reads it back, and reads the
+# invariant culture's "Infinity" too (which symbol APIM's culture has is not known).
+_DOUBLE_SYMBOLS = {f"{sign}{name}": value for name, positive in (("nan", math.nan), ("infinity", math.inf),
+                                                                 ("∞", math.inf))
+                   for sign, value in (("", positive), ("+", positive), ("-", -positive))}
 
 
 def parse_double(text: Any) -> float:
-    """``double.Parse`` (invariant culture): a number past double's range is infinite, as on .NET Core 3.0 and later."""
+    """``double.Parse``: a number past double's range is infinite, as on .NET Core 3.0 and later."""
     text = unwrap(text)
     if text is None:
         raise CsError(ARGUMENT_NULL_S)
     found = _DOUBLE_TEXT.fullmatch(str(text))
-    if found is None:
+    if found is not None:
+        return float(found.group(1).replace(",", ""))
+    symbol = _DOUBLE_SYMBOLS.get(str(text).strip().lower())
+    if symbol is None:
         raise CsError(f"The input string '{text}' was not in a correct format.")
-    return float(found.group(1).replace(",", ""))
+    return symbol
 
 
 def in_range(value: int, bits: int) -> int:
@@ -536,8 +545,18 @@ def equals(a: Any, b: Any) -> bool:
         return a is b
     if isinstance(a2, bool) != isinstance(b2, bool):
         return False
-    a2, b2 = _char_codes(a2, b2)  # text[0] == 97: a char compared with a number is its code
+    a2, b2 = as_doubles(*_char_codes(a2, b2))  # text[0] == 97: a char compared with a number is its code
     return a2 == b2
+
+
+def as_doubles(a: Any, b: Any) -> tuple[Any, Any]:
+    """Operands of a comparison as C# converts them: an integer against a double becomes a double (long.MaxValue
+    equals (double)long.MaxValue, which Python's exact comparison of an int with a float denies)."""
+    if type(a) is float and isinstance(b, int) and not isinstance(b, bool):
+        return a, float(b)
+    if type(b) is float and isinstance(a, int) and not isinstance(a, bool):
+        return float(a), b
+    return a, b
 
 
 def arithmetic(op: str, a: Any, b: Any) -> Any:
@@ -596,7 +615,7 @@ def compare(op: str, a: Any, b: Any) -> bool:
     if (type(a) is CsChar and isinstance(b, str) and len(b) == 1) or (type(b) is CsChar and isinstance(a, str)
                                                                     and len(a) == 1):
         a, b = ord(a), ord(b)  # a char against a char literal ('a' is a one-character string here)
-    a, b = _char_codes(a, b)
+    a, b = as_doubles(*_char_codes(a, b))
     ok = (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
           and not isinstance(b, bool)) or (isinstance(a, datetime) and isinstance(b, datetime)) or (
               isinstance(a, timedelta) and isinstance(b, timedelta))

@@ -295,9 +295,10 @@ class DynamicCompiler:
         if operand.type is CsType.NULL:
             raise self.refuse(node.operand.pos, "a pattern needs a value, not null (C# refuses it: CS8117)")
         known = operand.type in (CsType.STRING, CsType.INT, CsType.DOUBLE, CsType.BOOL) and not operand.nullable
-        if known and dotnet_name_of(type_name) not in (dotnet_name_of(_NAMES[operand.type]), "System.Object"):
-            raise self.refuse(node.type.pos, f"an expression of type '{_NAMES[operand.type]}' can never be of type "
-                                             f"'{type_name}' (C# refuses it: CS8121)")
+        written = "char" if self.is_char_text(node.operand) else _NAMES.get(operand.type, "")  # 'a' is text here
+        if known and dotnet_name_of(type_name) not in (dotnet_name_of(written), "System.Object"):
+            raise self.refuse(node.type.pos, f"an expression of type '{written}' can never be of type '{type_name}' "
+                                             "(C# refuses it: CS8121)")
         fn = operand.fn
         long_local = type_name in LONG_NAMES
         slot = self.expression_variable(node, node.name, _D if long_local else declared_type(type_name) or _D,

@@ -88,6 +88,7 @@ UNSUPPORTED_KEYWORDS = {
     "do": "while and do loops are not supported (use foreach or for)",
     "goto": "goto is not supported",
     "lock": "lock is not supported",
+    "const": "const locals are not supported (declare it without const)",
     "using": "using is supported only as a statement inside @{ ... }",
     "try": "try is supported only as a statement inside @{ ... }",
     "return": "return is supported only inside @{ ... }",
@@ -815,21 +816,37 @@ class StatementParser:
         p = self.p
         tok = p.advance()
         p.expect_op("(")
-        init = None if p.at_op(";") else self.statement()  # consumes its ';'
-        if init is None:
+        init: Node | None = None
+        if p.at_op(";"):
             p.advance()
+        else:
+            init = self.declaration()  # consumes its ';'
+            if init is None:
+                init = self._assignments(";")
+                p.advance()  # ';'
         condition = None if p.at_op(";") else p.expression()
         p.expect_op(";")
-        step = None
-        if not p.at_op(")"):
+        step = None if p.at_op(")") else self._assignments(")")
+        p.expect_op(")")
+        return For(tok.pos, init, condition, step, self.body())
+
+    def _assignments(self, end: str) -> Node:
+        """A for loop's initializer or step: `i = 0`, `i++`, `x += 2`, or several of them between commas (a Block)."""
+        p = self.p
+        steps: list[Node] = []
+        while True:
             target = p.expression()
             op = p.advance()
             if op.kind != "op" or op.text not in ("++", "--", *_ASSIGNMENTS):
-                raise p.unexpected(op, "an increment")
+                raise p.unexpected(op, "an assignment or an increment")
             value = Literal(op.pos, 1, CsType.INT) if op.text in ("++", "--") else p.expression()
-            step = Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value)
-        p.expect_op(")")
-        return For(tok.pos, init, condition, step, self.body())
+            steps.append(Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value))
+            if not p.at_op(","):
+                break
+            p.advance()
+        if not p.at_op(end):
+            raise p.unexpected(p.peek(), f"'{end}'")
+        return steps[0] if len(steps) == 1 else Block(steps[0].pos, tuple(steps))
 
     def declaration(self) -> VarDecl | None:
         """`var x = e;` / `T x [= e], y;` or None when the tokens are not a declaration."""
@@ -878,6 +895,9 @@ class StatementParser:
                         raise p.refuse(p.peek().pos, "type patterns in case labels (case T x:) are not supported",
                                        "test the type with is in an if", limit=True)
                     labels.append(p.expression())
+                    if p.peek().is_word("when"):
+                        raise p.refuse(p.peek().pos, "case guards (case x when ...:) are not supported",
+                                       "test the condition with an if in the section", limit=True)
                 else:
                     labels.append(None)
                 p.expect_op(":")

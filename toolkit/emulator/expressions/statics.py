@@ -194,6 +194,18 @@ def _parse_guid(text: Any) -> uuid.UUID:
     return uuid.UUID(trimmed.strip("{}()"))
 
 
+def _convert_to_double(value: Any) -> float:
+    """``Convert.ToDouble``: 0 of null (a missing JSON value), ``double.Parse`` of a text, a char is no number."""
+    value = unwrap(value)
+    if value is None:
+        return 0.0
+    if isinstance(value, str):
+        if type(value) is CsChar:
+            raise CsError("Invalid cast from 'Char' to 'Double'.")
+        return parse_double(value)
+    return float(value)
+
+
 def _parse_bool(value: Any) -> bool:
     """``bool.Parse``: "True" or "False" in any case, white space and NUL characters around them ignored."""
     value = unwrap(value)
@@ -324,8 +336,7 @@ STATIC_METHODS: dict[str, Callable[..., Any]] = {
     "Int64.Parse": lambda v: CsLong(parse_int(v, 64)),
     "double.Parse": lambda v: parse_double(v), "bool.Parse": _parse_bool,
     "Convert.ToInt32": lambda v: convert_to_integer(v), "Convert.ToInt64": lambda v: CsLong(convert_to_integer(v, 64)),
-    "Convert.ToDouble": lambda v: parse_double(v) if isinstance(unwrap(v), str) else float(unwrap(v)), "Convert.ToBoolean": lambda v: to_bool(v) if not isinstance(
-        unwrap(v), str) else {"true": True, "false": False}[unwrap(v).strip().lower()],
+    "Convert.ToDouble": _convert_to_double, "Convert.ToBoolean": lambda v: False if unwrap(v) is None else _parse_bool(v) if isinstance(unwrap(v), str) else to_bool(v),
     "Convert.ToString": lambda v, *rest: "" if v is None else display(v),
     "Convert.ToBase64String": lambda data: base64.b64encode(bytes(data)).decode("ascii"),
     "Convert.FromBase64String": lambda text: CsList(base64.b64decode(str(text))),
