@@ -381,3 +381,75 @@ def test_found_by_second_review_fails_as_dotnet_fails(source: str, message: str)
 def test_found_by_second_review_refused_where_it_is(source: str, reason: str, at: str, limit: bool) -> None:
     refused = _refused(source)
     assert (refused.reason, refused.column, refused.limit) == (reason, source.index(at) + 1, limit)
+
+
+# Every path of a comparison with true or false, of ?? and of ?: in a condition (found unchecked by mutation testing)
+_O = '@{ object o = context.Variables["t"]; var c = context.Request.Method == "GET"; int n; '
+
+
+@pytest.mark.parametrize("body", [
+    'if ((o is string s) != true) { return ""; } return s; }',
+    'if ((o is string s) == false) { return ""; } return s; }',
+    'if ((o is string s) != false) { return s; } return ""; }',
+    'if (true == (o is string s)) { return s; } return ""; }',
+    'var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) != true) { return ""; } return (string)t; }',
+    'var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) == false) { return (string)t; } return ""; }',
+    'if (c ? o is string s : false) { return s; } return ""; }',
+])
+def test_a_variable_a_comparison_assigned_on_the_path_taken_is_read(body: str) -> None:
+    compile_expression(_O + body)  # must not raise
+
+
+@pytest.mark.parametrize(("body", "name", "at"), [
+    ('if ((o is string s) != true) { return s; } return ""; }', "s", "s; } return"),
+    ('if ((o is string s) == false) { return s; } return ""; }', "s", "s; } return"),
+    ('var b = true; if ((o is string s) != b) { return s; } return ""; }', "s", "s; } return"),  # b is no constant
+    ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) == true) { } else { return (string)t; } '
+     'return ""; }', "t", "t; } return"),
+    ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) == false) { } else { return (string)t; } '
+     'return ""; }', "t", "t; } return"),
+    ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) ?? int.TryParse("1", out n)) { return n; } '
+     "return 0; }", "n", "n; } return"),
+    ('var j = JObject.Parse("{}"); if (!(j?.TryGetValue("a", out var t) ?? int.TryParse("1", out n))) { return n; } '
+     "return 0; }", "n", "n; } return"),
+    ('var j = JObject.Parse("{}"); if (!(j?.TryGetValue("a", out var t) ?? false)) { return (string)t; } '
+     'return ""; }', "t", "t; } return"),
+    ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) == true) { return n; } return 0; }', "n",
+     "n; } return"),
+    ('if ((o is string s) == true) { return n; } return 0; }', "n", "n; } return"),
+    ("if (c ? n > 0 : false) { return 1; } return 0; }", "n", "n > 0"),
+    ('if (c ? true : int.TryParse("1", out n)) { return n; } return 0; }', "n", "n; } return"),
+    ('if (c ? false : int.TryParse("1", out n)) { } else { return n; } return 0; }', "n", "n; } return"),
+    ("var x = c ? n : 0; return x; }", "n", "n : 0"),
+    ('if (o is string s) { return n; } return 0; }', "n", "n; } return"),
+    ("try { } catch (Exception ex) { return n; } return 0; }", "n", "n; } return"),
+    ("try { return 1; } catch (Exception ex) when (n > 0) { return 2; } }", "n", "n > 0"),
+])
+def test_a_variable_a_comparison_may_not_have_assigned_is_refused(body: str, name: str, at: str) -> None:
+    source = _O + body
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == (f"use of unassigned local variable '{name}' (C# refuses it: CS0165)",
+                                                source.rindex(at) + 1)
+
+
+@pytest.mark.parametrize(("source", "at"), [
+    ("@{ { int n = 1; } int n = 2; return n; }", "n = 2"),
+    ("@{ for (int i = 0; i < 1; i++) { } int i = 5; return i; }", "i = 5"),
+    ('@{ var a = new[] { "1" }; var c = a.Count(x => int.TryParse(x, out var n)); int n = 3; return c + n; }', "n = 3"),
+    ("@{ var a = new[] { 1 }; var c = a.Count(x => x > 0); var x = 2; return c + x; }", "x = 2"),  # C# 7.3
+    ("@{ try { } catch (Exception e) { } var e = 1; return e; }", "e = 1"),
+])
+def test_a_name_a_scope_inside_declared_is_not_declared_again_around_it(source: str, at: str) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == (
+        f"a local named '{at[0]}' cannot be declared here: a scope inside this one already declares it (C# refuses "
+        "it: CS0136)", source.index(at) + 1)
+
+
+@pytest.mark.parametrize("source", [
+    "@{ { int n = 1; } { int n = 2; } return 1; }",  # sibling scopes
+    "@{ foreach (var h in new[] { 1 }) { } foreach (var h in new[] { 2 }) { } return 1; }",
+    "@(new[] { 1 }.Any(x => x > 0) && new[] { 2 }.All(x => x > 0))",
+])
+def test_sibling_scopes_each_declare_a_name(source: str) -> None:
+    compile_expression(source)  # must not raise

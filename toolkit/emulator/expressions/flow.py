@@ -88,6 +88,15 @@ def _join(a: State, b: State) -> State:
 
 
 @dataclasses.dataclass
+class _Scope:
+    """A block's (or lambda's, loop's, catch's) names: local number (None: a lambda's parameter), and the names its
+    closed inner scopes declared, which it may not declare itself (CS0136)."""
+
+    names: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    nested: set[str] = dataclasses.field(default_factory=set)
+
+
+@dataclasses.dataclass
 class _Target:
     """A loop or switch that break (and, for a loop, continue) jumps to: the states those jumps carry."""
 
@@ -101,7 +110,7 @@ class _Flow:
         self.refuse = refuse
         self.constants = constants
         # name -> local's number (None: a lambda's parameter); the root scope holds an @( )'s pattern and out variables
-        self.scopes: list[dict[str, int | None]] = [{}]
+        self.scopes: list[_Scope] = [_Scope()]
         self.declared = 0
         self.targets: list[_Target] = []
         self._dispatch: dict[type, Callable[[Node, State], State]] = {
@@ -114,12 +123,20 @@ class _Flow:
         """The state at the end of ``node``, entered with ``state``."""
         return self._dispatch[type(node)](node, state)
 
+    def enter(self, parameters: tuple[str, ...] = ()) -> None:
+        self.scopes.append(_Scope(dict.fromkeys(parameters)))
+
+    def leave(self) -> None:
+        """Close the innermost scope: its names and its inner scopes' are now "declared inside" its parent's."""
+        scope = self.scopes.pop()
+        self.scopes[-1].nested |= scope.nested | set(scope.names)
+
     def scoped(self, node: Node, state: State) -> State:
-        self.scopes.append({})
+        self.enter()
         try:
             return self.statement(node, state)
         finally:
-            self.scopes.pop()
+            self.leave()
 
     def sequence(self, nodes: tuple[Node, ...], state: State) -> State:
         for node in nodes:
@@ -127,20 +144,24 @@ class _Flow:
         return state
 
     def block(self, node: Block, state: State) -> State:
-        self.scopes.append({})
+        self.enter()
         try:
             return self.sequence(node.statements, state)
         finally:
-            self.scopes.pop()
+            self.leave()
 
-    def declare(self, name: str) -> int:
+    def declare(self, name: str, pos: int) -> int:
         self.declared += 1
-        self.scopes[-1][name] = self.declared
+        scope = self.scopes[-1]
+        if name in scope.nested:  # C# gives a name one meaning in a block and the blocks inside it
+            raise self.refuse(pos, f"a local named '{name}' cannot be declared here: a scope inside this one already "
+                                   f"declares it (C# refuses it: CS0136)")
+        scope.names[name] = self.declared
         return self.declared
 
     def declaration(self, node: VarDecl, state: State) -> State:
-        for name, _, init in node.names:
-            local = self.declare(name)
+        for name, pos, init in node.names:
+            local = self.declare(name, pos)
             if init is not None:
                 state = _assigned(self.expr(init, state), local)
         return state
@@ -162,18 +183,18 @@ class _Flow:
         return _join(then, otherwise)
 
     def foreach(self, node: Foreach, state: State) -> State:
-        self.scopes.append({})  # the collection's pattern and out variables are the foreach's (C# 7)
+        self.enter()  # the collection's pattern and out variables are the foreach's (C# 7)
         self.targets.append(_Target(loop=True))
         try:
             state = self.expr(node.items, state)
-            self.scoped(node.body, _assigned(state, self.declare(node.name)))
+            self.scoped(node.body, _assigned(state, self.declare(node.name, node.pos)))
         finally:
             self.targets.pop()
-            self.scopes.pop()
+            self.leave()
         return state  # the collection may be empty: the body may not run at all
 
     def for_(self, node: For, state: State) -> State:
-        self.scopes.append({})
+        self.enter()
         target = _Target(loop=True)
         try:
             if node.init is not None:
@@ -187,7 +208,7 @@ class _Flow:
             finally:
                 self.targets.pop()
         finally:
-            self.scopes.pop()
+            self.leave()
         return _join(done, target.breaks)
 
     def switch(self, node: Switch, state: State) -> State:
@@ -198,7 +219,7 @@ class _Flow:
         matched = subject is not None and any(_same(self.constant(label), subject) for label in labels)
         target = _Target(loop=False)
         self.targets.append(target)
-        self.scopes.append({})  # the switch block's: every section's locals are in scope in the others
+        self.enter()  # the switch block's: every section's locals are in scope in the others
         try:
             for number, (section_labels, body) in enumerate(node.sections, 1):  # labels are constants (CS0150)
                 taken = subject is None or any(
@@ -208,7 +229,7 @@ class _Flow:
                     raise self.refuse(first.pos if first is not None else node.pos, _FALLS_OUT if number == len(
                         node.sections) else _FALLS_THROUGH, "end the section with break or return")
         finally:
-            self.scopes.pop()
+            self.leave()
             self.targets.pop()
         falls_out = not has_default and not matched  # no section is chosen for some (or this constant) subject
         return _join(state if falls_out else None, target.breaks)
@@ -233,22 +254,22 @@ class _Flow:
 
     def try_(self, node: Try, state: State) -> State:
         body = self.scoped(node.body, state)
-        self.scopes.append({})  # the catch variable's
+        self.enter()  # the catch variable's
         try:
-            caught = state if node.name is None else _assigned(state, self.declare(node.name))
+            caught = state if node.name is None else _assigned(state, self.declare(node.name, node.name_pos))
             if node.when is not None:
                 caught, _ = self.cond(node.when, caught)
             return _join(body, self.scoped(node.handler, caught))
         finally:
-            self.scopes.pop()
+            self.leave()
 
     # -- reads ---------------------------------------------------------------------------------
 
     def local(self, name: str) -> int | None:
         """The number of the local ``name`` names here (None: not a local, or a lambda's parameter)."""
         for scope in reversed(self.scopes):
-            if name in scope:
-                return scope[name]
+            if name in scope.names:
+                return scope.names[name]
         return None
 
     def read(self, node: Name, state: State) -> None:
@@ -280,11 +301,11 @@ class _Flow:
             self.expr(node.access, state)
             return state
         if isinstance(node, Lambda):  # its body runs when it is called: what it assigns stays inside
-            self.scopes.append(dict.fromkeys(node.params))  # its parameters shadow nothing C# would let them
+            self.enter(node.params)  # its parameters shadow nothing C# would let them
             try:
                 self.expr(node.body, state)
             finally:
-                self.scopes.pop()
+                self.leave()
             return state
         if isinstance(node, Call):
             return self.call(node, state)
@@ -301,7 +322,7 @@ class _Flow:
             if not isinstance(arg, OutArg):
                 state = self.expr(arg, state)
             elif arg.name is not None:  # out _ is a discard
-                local = self.declare(arg.name) if arg.declares else self.local(arg.name)
+                local = self.declare(arg.name, arg.name_pos) if arg.declares else self.local(arg.name)
                 if local is not None:
                     assigned.append(local)
         for local in assigned:
@@ -330,7 +351,7 @@ class _Flow:
             return _join(then[0], otherwise[0]), _join(then[1], otherwise[1])
         if isinstance(node, TypeTest) and node.name is not None:
             state = self.expr(node.operand, state)
-            return _assigned(state, self.declare(node.name)), state
+            return _assigned(state, self.declare(node.name, node.name_pos)), state
         if isinstance(node, Binary) and node.op in ("==", "!=", "??"):
             compared = self.compared(node, state)
             if compared is not None:
