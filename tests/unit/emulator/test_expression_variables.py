@@ -453,3 +453,60 @@ def test_a_name_a_scope_inside_declared_is_not_declared_again_around_it(source: 
 ])
 def test_sibling_scopes_each_declare_a_name(source: str) -> None:
     compile_expression(source)  # must not raise
+
+
+@pytest.mark.parametrize(("body", "at"), [
+    # a path a comparison with true or false cannot take is unreachable; every other one reads n unassigned
+    ("if ((o is string s) == true) { } else { return n; } return 0; }", "n; } return"),
+    ("if ((o is string s) == false) { } else { return n; } return 0; }", "n; } return"),
+    ("if ((o is string s) != true) { } else { return n; } return 0; }", "n; } return"),
+    ("if ((o is string s) != false) { } else { return n; } return 0; }", "n; } return"),
+    ("if ((o is string s) != false) { return n; } return 0; }", "n; } return"),
+])
+def test_each_path_of_a_comparison_with_a_constant_is_checked(body: str, at: str) -> None:
+    source = _O + body
+    refused = _refused(source)
+    assert (refused.reason, refused.column) == ("use of unassigned local variable 'n' (C# refuses it: CS0165)",
+                                                source.rindex(at) + 1)
+
+
+@pytest.mark.parametrize(("source", "at"), [
+    ('@{ { int n = 1; } int.TryParse("1", out var n); return n; }', "n); return"),
+    ('@{ object o = 1; { var s = 1; } if (o is string s) { return s; } return ""; }', "s) {"),
+    ("@{ foreach (var h in new[] { 1 }.Where(h => h > 0)) { } return 1; }", "foreach"),
+    ("@{ { int n = 1; } { int m = 1; } int n = 2; return n; }", "n = 2"),  # every closed scope counts
+])
+def test_an_expression_variable_a_scope_inside_declared_is_refused_where_it_is(source: str, at: str) -> None:
+    refused = _refused(source)
+    assert refused.reason.endswith("(C# refuses it: CS0136)") and refused.column == source.index(at) + 1
+
+
+@pytest.mark.parametrize(("source", "accepted"), [
+    # constant conditions decide reachability only when every operand is a constant
+    ("@{ if (-(1.5) < 0 && -double.MaxValue < 0) { return 1; } }", True),
+    ("@{ if (true && false) { return 1; } }", False),
+    ("@{ if (false || true) { return 1; } }", True),
+    ("@{ if (false ? false : true) { return 1; } }", True),
+    ('@{ var c = context.Request.Method == "GET"; if (c ? false : true) { return 1; } }', False),
+    ("@{ int x = 1; if ((double)x > 0) { return 1; } }", False),
+    ("@{ double x = 1; if (x + 1.5 > 0) { return 1; } }", False),
+    ('@{ var x = "b"; if ("a" + x == "ab") { return 1; } }', False),
+])
+def test_a_condition_is_constant_only_when_csharp_folds_it(source: str, accepted: bool) -> None:
+    if accepted:
+        assert run(source) == 1
+    else:
+        assert _refused(source).reason == CS0161
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("true || c", -(2**31)), ("c && false", 1), ("true ? true : c", -(2**31)), ("c ? true : true", -(2**31))])
+def test_an_integer_constant_needs_a_constant_condition(condition: str, expected: int) -> None:
+    # not folded: C# computes it when it runs, unchecked (a constant would overflow at publish: CS0220)
+    source = f'@{{ var c = context.Request.Method == "GET"; return (({condition}) ? int.MaxValue : 0) + 1; }}'
+    assert run(source) == expected
+
+
+def test_a_condition_a_constant_decides_leaves_the_other_path_unreachable() -> None:
+    # Roslyn follows the paths: after `true || c` nothing is false, so the if's end is unreachable (no CS0161)
+    assert run('@{ var c = context.Request.Method == "GET"; if (true || c) { return 1; } }') == 1
