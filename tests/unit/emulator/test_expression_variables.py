@@ -417,6 +417,10 @@ def test_a_variable_a_comparison_assigned_on_the_path_taken_is_read(body: str) -
     ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) == true) { return n; } return 0; }', "n",
      "n; } return"),
     ('if ((o is string s) == true) { return n; } return 0; }', "n", "n; } return"),
+    ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) != true) { return (string)t; } return ""; }',
+     "t", "t; } return"),  # null != true
+    ('var j = JObject.Parse("{}"); if (j?.TryGetValue("a", out var t) != false) { return (string)t; } return ""; }',
+     "t", "t; } return"),  # null != false
     ("if (c ? n > 0 : false) { return 1; } return 0; }", "n", "n > 0"),
     ('if (c ? true : int.TryParse("1", out n)) { return n; } return 0; }', "n", "n; } return"),
     ('if (c ? false : int.TryParse("1", out n)) { } else { return n; } return 0; }', "n", "n; } return"),
@@ -484,6 +488,7 @@ def test_an_expression_variable_a_scope_inside_declared_is_refused_where_it_is(s
 @pytest.mark.parametrize(("source", "accepted"), [
     # constant conditions decide reachability only when every operand is a constant
     ("@{ if (-(1.5) < 0 && -double.MaxValue < 0) { return 1; } }", True),
+    ("@{ double x = 1; if (-x < 0) { return 1; } }", False),
     ("@{ if (true && false) { return 1; } }", False),
     ("@{ if (false || true) { return 1; } }", True),
     ("@{ if (false ? false : true) { return 1; } }", True),
