@@ -515,3 +515,50 @@ def test_an_integer_constant_needs_a_constant_condition(condition: str, expected
 def test_a_condition_a_constant_decides_leaves_the_other_path_unreachable() -> None:
     # Roslyn follows the paths: after `true || c` nothing is false, so the if's end is unreachable (no CS0161)
     assert run('@{ var c = context.Request.Method == "GET"; if (true || c) { return 1; } }') == 1
+
+
+# Found by the third review
+def test_a_catch_takes_a_null_context_objects_member_failure() -> None:
+    ctx = request()
+    ctx.subscription_id = None
+    source = '@{ try { return context.Subscription.Name; } catch (Exception e) { return "anon"; } }'
+    assert run(source, ctx) == "anon"  # APIM throws a NullReferenceException there; the emulator read null
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    # what C# refuses when it compiles, found only as it runs, is no exception a catch can take
+    ('@{ try { var j = JObject.Parse("{}"); string v; j.TryGetValue("a", out v); return v; } catch (Exception e) { '
+     'return "caught"; } }', "C# refuses it when it compiles: CS1503"),
+    ('@{ try { return JObject.Parse("{\\"a\\":\\"x\\"}")["a"].Length; } catch (Exception e) { return -1; } }',
+     "does not contain this member"),
+    # an exception's members the emulator has no value for are its limit, not null
+    ('@{ try { return int.Parse("x"); } catch (Exception e) { return e.StackTrace; } }',
+     "the local emulator does not support Exception.StackTrace (APIM does)"),
+    ('@{ try { return int.Parse("x"); } catch (Exception e) { return e.ToString(); } }',
+     "the local emulator does not support an exception's ToString() (its type and stack trace) (APIM does)"),
+    ('@{ try { return int.Parse("x"); } catch (Exception e) when (5.ToString("R3") != "") { return 1; } }',
+     "the local emulator does not support"),  # a filter meeting the emulator's limit is no filter that throws
+])
+def test_a_catch_takes_only_what_dotnet_throws(source: str, message: str) -> None:
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        run(source)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("@{ var l = new List<int>(); for (l.Add(1); l.Count < 3;) { l.Add(2); } return l.Count; }", 3),
+    ("@{ var l = new List<int>(); for (int i = 0; i < 3; i++, l.Add(i)) { } return l.Count; }", 3),
+])
+def test_a_for_loop_initializer_or_step_may_be_a_call(source: str, expected: object) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(("source", "reason", "at", "limit"), [
+    ('@{ try { return 1; } catch (Exception e) when (e.Message == "") { return 2; } catch { return 3; } }',
+     "a second catch clause is not supported", "catch { return 3", True),
+    ("@{ var a = 1, b = 2; return a + b; }",
+     "an implicitly typed variable (var) cannot have several declarators (C# refuses it: CS0819)", "var", False),
+])
+def test_found_by_third_review_refused_where_it_is(source: str, reason: str, at: str, limit: bool) -> None:
+    refused = _refused(source)
+    assert (refused.reason, refused.column, refused.limit) == (reason, source.index(at) + 1, limit)

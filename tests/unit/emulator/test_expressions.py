@@ -76,8 +76,8 @@ SUPPORTED: list[tuple[str, dict[str, Any], object]] = [
     ("@(/* throttled */ context.Response.StatusCode == 429) ", R429, True),
     # vary-by / counter-key forms
     ("@(context.Subscription.Id)", NO_RESPONSE, "sub-1"),
-    ("@(context.Subscription.Id)", NO_SUB, None),
-    ('@("tpm-" + context.Subscription.Id)', NO_SUB, "tpm-"),
+    ("@(context.Subscription?.Id)", NO_SUB, None),
+    ('@("tpm-" + context.Subscription?.Id)', NO_SUB, "tpm-"),
     ('@(context.Subscription.Id + ":" + context.Api.Name)', NO_RESPONSE, "sub-1:azure-openai"),
     ("@(context.Request.IpAddress)", NO_RESPONSE, "10.0.0.7"),
     ('@(context.Request.Headers.GetValueOrDefault("x-user", "anonymous"))', NO_RESPONSE, "alice"),
@@ -101,7 +101,7 @@ SUPPORTED: list[tuple[str, dict[str, Any], object]] = [
     ('@(context.LastError.Reason == "BackendConnectionFailure")', ERROR, True),
     ("@(context.LastError.Message)", ERROR, "refused"),
     ("@(context.LastError.Source)", ERROR, "forward-request"),
-    ("@(context.LastError.Source)", NO_RESPONSE, None),
+    ("@(context.LastError?.Source)", NO_RESPONSE, None),
     # variables
     ('@(context.Variables["attempt"])', NO_RESPONSE, 3),
     ('@((int)context.Variables["attempt"] >= 3)', NO_RESPONSE, True),
@@ -305,8 +305,13 @@ RUNTIME_ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ('@((string)context.Variables["attempt"] == "3")', {}, "to type 'System.String'", "(string"),
     ('@(context.Variables.GetValueOrDefault<int>("tier", 0))', {}, "Unable to cast object of type 'System.String'", "GetValueOrDefault"),
     ('@(context.Request.Headers.GetValueOrDefault("x-missing").ToLower())', {}, "Object reference not set", "ToLower"),
-    ('@(context.Subscription.Id.Contains("a"))', NO_SUB, "Object reference not set", "Contains"),
-    ('@(context.Subscription.Id.ToString())', NO_SUB, "Object reference not set", "ToString"),
+    # without a subscription context.Subscription is null: its members throw, as in APIM
+    ('@(context.Subscription.Id.Contains("a"))', NO_SUB, "Object reference not set", "Id."),
+    ('@(context.Subscription.Id.ToString())', NO_SUB, "Object reference not set", "Id."),
+    ('@("tpm-" + context.Subscription.Id)', NO_SUB, "Object reference not set", "Id)"),
+    ('@(context.Subscription?.Name.Contains("a"))', {"subscription_id": "s", "subscription_name": None},
+     "Object reference not set", "Contains"),
+    ("@(context.LastError.Source)", NO_RESPONSE, "Object reference not set", "Source"),  # outside on-error
     ('@(context.Request.Method.StartsWith((string)context.Variables["none"]))', {"variables": {"none": None}}, "Value cannot be null", "StartsWith"),
     ("@((int)context.Response.StatusCode)", NO_RESPONSE, "Nullable object must have a value.", "(int"),
 ]

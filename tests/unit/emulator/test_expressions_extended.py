@@ -112,7 +112,7 @@ EVALUATED: list[tuple[str, Any]] = [
     ("@(context.Deployment.Region)", "West Europe"),
     ("@(context.Product.Name == null && context.User.Id == null)", True),
     ("@(context.Variables.ContainsKey(\"n\") && context.Variables.Count > 0)", True),
-    ("@(context.LastError.PolicyId)", None),
+    ("@(context.LastError?.PolicyId)", None),
     # dates and guids
     ("@(new DateTime(2024, 1, 2, 3, 4, 5).ToString(\"yyyyMMddTHHmmssZ\"))", "20240102T030405Z"),
     ("@(new DateTime(2024, 1, 2).AddDays(1).Day)", 3),

@@ -15,7 +15,7 @@ from . import library, nullables
 from .compiler import Compiled, guard
 from .compiled import converted, converted_type, declared_type, implicit_refusal, is_long_form
 from .cstypes import LONG_NAMES, NUMERIC, CsType, dotnet_name_of
-from .errors import LIMIT_MARK, CsError, EvaluationFailure, invalid_cast, is_emulator_limit
+from .errors import LIMIT_MARK, CsError, EvaluationFailure, invalid_cast, thrown_by_dotnet
 from .flow import check_block
 from .nodes import (
     Assign,
@@ -355,7 +355,7 @@ class _BlockCompiler:
 
     def try_(self, node: Try) -> Stmt:
         """``try``/``catch``: a catch takes every .NET exception (``catch``, ``catch (Exception e)``), never the
-        emulator's own limits; ``e.Message`` is the exception's message; ``when (filter)`` takes only those it
+        emulator's own limits or gaps, nor what C# refuses when it compiles (`errors.thrown_by_dotnet`); ``e.Message`` is the exception's message; ``when (filter)`` takes only those it
         holds for (a filter that fails holds for none). A catch of one exception type is the emulator's limit: it does
         not tell .NET's exception types apart."""
         if node.type is not None and dotnet_name_of(node.type.name) not in ("System.Exception", "Exception"):
@@ -375,7 +375,7 @@ class _BlockCompiler:
             try:
                 return body(ctx)
             except EvaluationFailure as failure:
-                if is_emulator_limit(failure.detail):
+                if not thrown_by_dotnet(failure.detail):
                     raise
                 if slot is not None:
                     ctx.slots[slot] = library.CaughtException(failure.detail)
@@ -432,10 +432,13 @@ def _coerce(compiler: Compiler, value: Compiled, type_: CsType, pos: int, nullab
 
 
 def _holds(accepts: Callable[[Any], bool], ctx: Any) -> bool:
-    """An exception filter's verdict: one that fails holds for no exception (.NET passes the exception on)."""
+    """An exception filter's verdict: one that throws holds for no exception (.NET passes the exception on); one that
+    meets the emulator's limit fails the expression with it."""
     try:
         return accepts(ctx)
-    except EvaluationFailure:
+    except EvaluationFailure as failure:
+        if not thrown_by_dotnet(failure.detail):
+            raise
         return False
 
 

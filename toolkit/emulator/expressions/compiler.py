@@ -117,6 +117,20 @@ APIM_CONTEXT_MEMBERS = frozenset({
 })
 
 
+# Context objects the emulator knows to be null (no subscription; no error yet): a member read without ?. throws, as
+# in APIM. context.Product and context.User are never set (the emulator's subscriptions have no product or owner): their
+# members read null.
+_NULL_OBJECTS = frozenset({"context.Subscription", "context.LastError"})
+
+
+def _of_present(present: Fn, read: Fn, pos: int) -> Fn:
+    def member(ctx: Any) -> object:
+        if present(ctx) is None:
+            raise EvaluationFailure(NULL_REFERENCE, pos)
+        return read(ctx)
+    return member
+
+
 _FIRST_MEMBER = {"context.Response": "StatusCode", "context.LastError": "Message", "context.Request": "Method",
                  "context.Deployment": "Region", "context.Product": "Name", "context.User": "Email"}
 
@@ -224,11 +238,12 @@ class Compiler(DynamicCompiler):
             return self._runtime_member(target, node)
         path = f"{target.path}.{node.name}"
         spec = MEMBERS_BY_PATH.get(path)
-        if spec is not None and spec.kind == "property":
-            return Compiled(operator.attrgetter(spec.attr), CsType(spec.type), node.pos, path=path)  # type: ignore[arg-type]
-        if spec is not None and spec.kind == "optional":
-            name = spec.attr
-            return Compiled(lambda ctx: getattr(ctx, name, None), CsType(spec.type), node.pos, path=path)  # type: ignore[arg-type]
+        if spec is not None and spec.kind in ("property", "optional"):
+            read = operator.attrgetter(spec.attr) if spec.kind == "property" else (
+                lambda ctx, name=spec.attr: getattr(ctx, name, None))
+            if target.path in _NULL_OBJECTS and target.type is _T.RESPONSE:  # context.Subscription.Key of none
+                read = _of_present(target.fn, read, node.pos)
+            return Compiled(read, CsType(spec.type), node.pos, path=path)  # type: ignore[arg-type]
         if spec is not None and spec.kind == "object":  # null, or True when present (no attribute: never null)
             present = operator.attrgetter(spec.attr) if spec.attr else (lambda ctx: True)
             return Compiled(lambda ctx: None if present(ctx) is None else True, _T.RESPONSE, node.pos, path=path)

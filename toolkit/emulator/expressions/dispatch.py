@@ -62,6 +62,16 @@ def _date_kind(value: datetime) -> str:
     return dates.kind(value)
 
 
+# An exception's members the emulator has no value for (it knows an exception by its message only).
+_EXCEPTION_DETAILS = ("StackTrace", "InnerException", "Source", "HResult", "Data", "TargetSite", "HelpLink")
+
+
+def _exception_detail(name: str) -> Callable[[Any], Any]:
+    def refuse(_: Any) -> Any:
+        raise CsError(emulator_limit(f"Exception.{name}"))
+    return refuse
+
+
 def _member_table() -> dict[str, Callable[[Any], Any]]:
     def prop(*cases: tuple[type | tuple[type, ...], Callable[[Any], Any]]) -> Callable[[Any], Any]:
         def get(v: Any) -> Any:
@@ -120,6 +130,7 @@ def _member_table() -> dict[str, Callable[[Any], Any]]:
                                                   else [v.claims.get("aud")]))),
         "Success": prop((RegexGroup, lambda v: v.success)),
         "Message": prop((CaughtException, lambda v: v.message)),
+        **{name: prop((CaughtException, _exception_detail(name))) for name in _EXCEPTION_DETAILS},
         "Groups": prop((RegexMatch, lambda v: v.groups)),
         "Index": prop((RegexGroup, lambda v: v.start)),
     }

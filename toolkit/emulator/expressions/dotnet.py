@@ -68,8 +68,8 @@ class CaughtException:
     def __init__(self, message: str) -> None:
         self.message = message
 
-    def __str__(self) -> str:
-        return f"System.Exception: {self.message}"
+    def __str__(self) -> str:  # .NET writes the exception's own type and its stack trace, which the emulator lacks
+        raise CsError(emulator_limit("an exception's ToString() (its type and stack trace)"))
 
 
 class RegexMatch(RegexGroup):

@@ -20,9 +20,17 @@ _LIMIT = "the local emulator does not support"
 LIMIT_MARK = "(the emulator's limit)"  # ends a failure of the emulator's own bounds (a loop's iterations)
 
 
-def is_emulator_limit(detail: str) -> bool:
-    """Whether a failure is the emulator's limit, not a .NET exception: no catch of the expression's may take it."""
-    return detail.startswith(_LIMIT) or detail.endswith(LIMIT_MARK) or f"{_LIMIT} " in detail
+# Failures no .NET code would see thrown: the emulator's gaps (a Python TypeError or AttributeError of a value the
+# emulator does not handle), and what C# would have refused when it compiled, found only as the expression runs (a
+# member the value has no definition of, CS1061; an argument of the wrong type, CS1503).
+_NOT_THROWN = ("A value of the wrong type was used (", "C# refuses it", "does not contain a definition for",
+               "does not contain this member")
+
+
+def thrown_by_dotnet(detail: str) -> bool:
+    """Whether a failure is an exception .NET would throw, which a catch of the expression's may take; not the
+    emulator's limits, its gaps, nor what C# refuses when it compiles."""
+    return not (f"{_LIMIT} " in detail or detail.endswith(LIMIT_MARK) or any(mark in detail for mark in _NOT_THROWN))
 
 
 def invalid_cast(value: object, target: str) -> str:

@@ -773,8 +773,11 @@ class StatementParser:
                     p.expect_op("(")
                     when = p.expression()
                     p.expect_op(")")
-                return Try(tok.pos, body, self.block(), caught, name.text if name else None, name.pos if name else -1,
-                           when)
+                handler = self.block()
+                if p.peek().is_word("catch"):
+                    raise p.refuse(p.peek().pos, "a second catch clause is not supported", "catch (Exception e) once",
+                                   limit=True)
+                return Try(tok.pos, body, handler, caught, name.text if name else None, name.pos if name else -1, when)
             if word in UNSUPPORTED_KEYWORDS and word not in ("var",):
                 raise p.unexpected(tok, "a statement")
             declaration = self.declaration()
@@ -831,16 +834,20 @@ class StatementParser:
         return For(tok.pos, init, condition, step, self.body())
 
     def _assignments(self, end: str) -> Node:
-        """A for loop's initializer or step: `i = 0`, `i++`, `x += 2`, or several of them between commas (a Block)."""
+        """A for loop's initializer or step: `i = 0`, `i++`, `x += 2`, a call (`list.Add(1)`), or several of them
+        between commas (a Block)."""
         p = self.p
         steps: list[Node] = []
         while True:
             target = p.expression()
-            op = p.advance()
-            if op.kind != "op" or op.text not in ("++", "--", *_ASSIGNMENTS):
-                raise p.unexpected(op, "an assignment or an increment")
-            value = Literal(op.pos, 1, CsType.INT) if op.text in ("++", "--") else p.expression()
-            steps.append(Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value))
+            if isinstance(target, Call) and (p.at_op(",") or p.at_op(end)):
+                steps.append(ExprStatement(target.pos, target))
+            else:
+                op = p.advance()
+                if op.kind != "op" or op.text not in ("++", "--", *_ASSIGNMENTS):
+                    raise p.unexpected(op, "an assignment, an increment or a call")
+                value = Literal(op.pos, 1, CsType.INT) if op.text in ("++", "--") else p.expression()
+                steps.append(Assign(op.pos, target, op.text[0] + "=" if op.text in ("++", "--") else op.text, value))
             if not p.at_op(","):
                 break
             p.advance()
@@ -877,6 +884,9 @@ class StatementParser:
         is_var = type_ref.name == "var"
         if is_var and any(init is None for _, _, init in names):
             raise p.refuse(type_ref.pos, "an implicitly typed variable (var) needs an initializer")
+        if is_var and len(names) > 1:
+            raise p.refuse(type_ref.pos, "an implicitly typed variable (var) cannot have several declarators (C# "
+                                         "refuses it: CS0819)", "write one declaration per variable")
         return VarDecl(type_ref.pos, None if is_var else type_ref, tuple(names))
 
     def switch(self) -> Switch:
