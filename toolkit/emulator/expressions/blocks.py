@@ -15,7 +15,7 @@ from . import library, nullables
 from .compiler import Compiled, guard
 from .compiled import converted, converted_type, declared_type, implicit_refusal, is_long_form
 from .cstypes import LONG_NAMES, NUMERIC, CsType, dotnet_name_of
-from .errors import LIMIT_MARK, CsError, EvaluationFailure, invalid_cast, thrown_by_dotnet
+from .errors import LIMIT_MARK, NULL_REFERENCE, CsError, EvaluationFailure, invalid_cast, thrown_by_dotnet
 from .flow import check_block
 from .nodes import (
     Assign,
@@ -269,8 +269,11 @@ class _BlockCompiler:
         convert = None if target is None else converted(lambda value: value, target, pos)
 
         def run(ctx: Any) -> object:
+            items = items_fn(ctx)
+            if items is None:  # foreach calls GetEnumerator() on the collection: of null, a NullReferenceException
+                raise EvaluationFailure(NULL_REFERENCE, pos)
             try:
-                values = library.enumerate_items(items_fn(ctx))
+                values = library.enumerate_items(items)
             except library.CAUGHT as exc:
                 raise EvaluationFailure(library.message_of(exc), pos) from None
             for value in values:

@@ -40,7 +40,7 @@ from .dotnet import (
     unwrap,
 )
 from .cstypes import CsDateTimeOffset, dotnet_type_name, to_lower, to_upper
-from .errors import CsError, emulator_limit
+from .errors import CsError, argument_null, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
 # -- members and methods of runtime values ---------------------------------------------------------
@@ -539,10 +539,22 @@ def _body_as(recv: Any, type_args: tuple[str, ...], args: tuple[Any, ...]) -> An
     return recv.as_type(type_args[0], bool(args[0]) if args else False)
 
 
+# LINQ's extension methods: static methods of Enumerable, so a null source is an ArgumentNullException, where an
+# instance method of null is a NullReferenceException.
+LINQ_METHODS = frozenset({"Any", "All", "Where", "Select", "SelectMany", "First", "FirstOrDefault", "Last",
+                          "LastOrDefault", "Count", "Sum", "Max", "Min", "OrderBy", "OrderByDescending", "Distinct",
+                          "Skip", "Take", "Reverse", "ToArray", "ToList"})
+
+
+def null_receiver(name: str) -> str:
+    """The failure of ``null.name(...)``."""
+    return argument_null("source") if name in LINQ_METHODS else NULL_REFERENCE
+
+
 def call_method(recv: Any, name: str, type_args: tuple[str, ...], args: tuple[Any, ...]) -> Any:
     """``recv.name<type_args>(args)`` for a runtime value."""
     if recv is None:
-        raise CsError(NULL_REFERENCE)
+        raise CsError(null_receiver(name))
     if name in TYPED_METHODS:
         return TYPED_METHODS[name](recv, type_args, *args)
     return METHODS[name](recv, *args)

@@ -120,7 +120,7 @@ class DynamicCompiler:
         def call(ctx: Any) -> object:
             receiver = rf(ctx)
             if receiver is None:
-                raise EvaluationFailure(NULL_REFERENCE, pos)
+                raise EvaluationFailure(library.null_receiver(name), pos)
             return library.call_method(receiver, name, type_args, tuple(a(ctx) for a in args))
 
         return Compiled(guard(call, pos), TYPE_NAMES[result_name], pos)

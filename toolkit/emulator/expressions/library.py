@@ -17,6 +17,7 @@ from .dispatch import (
     call_method,
     get_member,
     index,
+    null_receiver,
     set_index,
 )
 from .dotnet import (
@@ -67,7 +68,7 @@ __all__ = [
     "CAST_NAMES", "CAUGHT", "CONSTRUCTORS", "MEMBERS", "MEMBER_NAMES", "METHOD_NAMES", "METHOD_RESULTS", "METHODS", "TYPED_METHODS",
     "NULL_REFERENCE", "RUNTIME_CHECKS", "STATIC_CLASSES", "STATIC_METHODS", "STATIC_NAMESPACES",
     "STATIC_PROPERTIES", "STATIC_RESULTS", "AnonymousObject", "Body", "CaughtException", "CsChar", "CsError", "CsList", "CsLong", "LongArray", "Hasher", "Jwt",
-    "KeyValue", "Message", "MultiValueDict", "Url", "Utf8Encoding", "enumerate_items", "arithmetic",
+    "KeyValue", "Message", "MultiValueDict", "Url", "Utf8Encoding", "enumerate_items", "null_receiver", "arithmetic",
     "call_method", "canonical_class", "compare", "convert", "display", "equals", "format_datetime",
     "format_item", "format_number", "get_member", "index", "message_of", "set_index", "to_bool", "to_string",
     "unbox", "unwrap",
