@@ -558,6 +558,12 @@ def test_a_for_loop_initializer_or_step_may_be_a_call(source: str, expected: obj
      "a second catch clause is not supported", "catch { return 3", True),
     ("@{ var a = 1, b = 2; return a + b; }",
      "an implicitly typed variable (var) cannot have several declarators (C# refuses it: CS0819)", "var", False),
+    ("@{ try { return 1; } catch (string e) { return 2; } }",
+     "the type caught must be System.Exception or derive from it, not string (C# refuses it: CS0155)", "string", False),
+    ("@{ try { return 1; } catch (JObject e) { return 2; } }",
+     "the type caught must be System.Exception or derive from it, not JObject (C# refuses it: CS0155)", "JObject", False),
+    ("@{ try { return 1; } catch { return 2; } catch (Exception e) { return 3; } }",
+     "a catch clause after a general catch clause (C# refuses it: CS1017)", "catch (Exception", False),
 ])
 def test_found_by_third_review_refused_where_it_is(source: str, reason: str, at: str, limit: bool) -> None:
     refused = _refused(source)

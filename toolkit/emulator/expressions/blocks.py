@@ -361,7 +361,11 @@ class _BlockCompiler:
         emulator's own limits or gaps, nor what C# refuses when it compiles (`errors.thrown_by_dotnet`); ``e.Message`` is the exception's message; ``when (filter)`` takes only those it
         holds for (a filter that fails holds for none). A catch of one exception type is the emulator's limit: it does
         not tell .NET's exception types apart."""
-        if node.type is not None and dotnet_name_of(node.type.name) not in ("System.Exception", "Exception"):
+        caught = dotnet_name_of(node.type.name) if node.type is not None else "System.Exception"
+        if not caught.endswith("Exception"):  # .NET's exception types are named so (string, JObject are none)
+            raise self.c.refuse(node.type.pos, f"the type caught must be System.Exception or derive from it, not "
+                                               f"{node.type.name} (C# refuses it: CS0155)")
+        if caught not in ("System.Exception", "Exception"):
             raise self.c.refuse(node.type.pos, f"a catch of {node.type.name} alone is not supported (the emulator does "
                                                "not tell .NET's exception types apart)", "catch (Exception e)",
                                 limit=True)

@@ -775,6 +775,9 @@ class StatementParser:
                     p.expect_op(")")
                 handler = self.block()
                 if p.peek().is_word("catch"):
+                    if caught is None and when is None:  # a catch of everything must come last
+                        raise p.refuse(p.peek().pos, "a catch clause after a general catch clause (C# refuses it: "
+                                                     "CS1017)")
                     raise p.refuse(p.peek().pos, "a second catch clause is not supported", "catch (Exception e) once",
                                    limit=True)
                 return Try(tok.pos, body, handler, caught, name.text if name else None, name.pos if name else -1, when)
