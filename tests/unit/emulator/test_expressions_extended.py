@@ -33,6 +33,13 @@ def run(source: str, ctx: Any = None) -> Any:
     return compile_expression(source).evaluate(ctx if ctx is not None else request())
 
 
+def failure_of(source: str, ctx: Any = None) -> str:
+    """The message of the failure ``source`` meets when it runs (it must fail)."""
+    with pytest.raises(ExpressionRuntimeError) as caught:
+        run(source, ctx)
+    return str(caught.value)
+
+
 EVALUATED: list[tuple[str, Any]] = [
     # statement blocks
     ("@{ var x = 2; int y = 3; return x * y + 1; }", 7),

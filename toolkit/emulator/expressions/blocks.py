@@ -179,7 +179,7 @@ class _BlockCompiler:
         # x op= v is x = x op v, typed and checked as that operator is (text joins, numbers; C#'s refusals)
         value = self.c.value(node.value if node.op == "=" else Binary(node.pos, node.op[0], target, node.value))
         if isinstance(target, Name):
-            local = next((scope[target.ident] for scope in reversed(self.c.scopes) if target.ident in scope), None)
+            local = self.c.local(target.ident)
             if local is None:
                 raise self.c.refuse(target.pos, f"only local variables can be assigned, not '{target.ident}'")
             slot, type_ = local

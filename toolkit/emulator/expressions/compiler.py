@@ -45,7 +45,6 @@ from .nodes import (
     Unary,
 )
 from .compiled import (
-    declared_type,
     _D,
     _NOT_CONSTANT,
     Compiled,
@@ -211,11 +210,11 @@ class Compiler(DynamicCompiler):
         return _constant(node.value, node.type, node.pos)
 
     def _name(self, node: Name) -> Compiled:
-        for scope in reversed(self.scopes):
-            if node.ident in scope:
-                slot, type_ = scope[node.ident]
-                return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos, nullable=self.nullable_slots.get(slot, ""),
-                                long=slot in self.long_slots)
+        local = self.local(node.ident)
+        if local is not None:
+            slot, type_ = local
+            return Compiled(lambda ctx: ctx.slots[slot], type_, node.pos, nullable=self.nullable_slots.get(slot, ""),
+                            long=slot in self.long_slots)
         if node.ident == "context":
             return Compiled(_not_a_value, _T.NAMESPACE, node.pos, path="context")
         if node.ident in library.STATIC_CLASSES or node.ident in library.STATIC_NAMESPACES \
@@ -359,12 +358,9 @@ class Compiler(DynamicCompiler):
             return None
         if arg.declares:
             written = arg.type.name if arg.type is not None else parameter
-            slot = self.expression_variable(arg, arg.name, declared_type(written) or _D if written not in LONG_NAMES
-                                            else _D, arg.name_pos)
-            if written:
-                self.type_names[slot] = written
+            slot = self.expression_variable(arg, arg.name, written, arg.name_pos)
         else:
-            local = next((scope[arg.name] for scope in reversed(self.scopes) if arg.name in scope), None)
+            local = self.local(arg.name)
             if local is None:
                 raise self.refuse(arg.name_pos, f"only local variables can be out arguments, not '{arg.name}'")
             slot = local[0]
@@ -375,8 +371,6 @@ class Compiler(DynamicCompiler):
         if written and parameter and not same_type(written, parameter):  # out needs the very type (no conversion)
             raise self.refuse(arg.name_pos, f"cannot convert from 'out {written}' to 'out {parameter}' (C# refuses "
                                             "it: CS1503)", f"declare it {parameter}")
-        if written in LONG_NAMES:
-            self.long_slots.add(slot)
         return slot
 
     def _string_args(self, args: tuple[Node, ...], low: int, high: int, what: str, pos: int) -> list[Compiled]:

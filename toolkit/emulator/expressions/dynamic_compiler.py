@@ -135,11 +135,18 @@ class DynamicCompiler:
         self.scopes[-1][name] = (slot, type_)
         return slot
 
-    def expression_variable(self, node: Node, name: str, type_: CsType, pos: int) -> int:
-        """The slot of a pattern's or an out argument's variable (``node``: the pattern or argument). C# 7 scopes it
-        to the statement (or lambda) it stands in, so it goes to the innermost scope that is not the emulator's own
-        scope of a ``?.`` access; a node compiled twice (a compound assignment's value is typed, then compiled) keeps
-        its slot."""
+    def local(self, name: str) -> tuple[int, CsType] | None:
+        """The visible local ``name``: its slot and static type (None: no local has that name here)."""
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        return None
+
+    def expression_variable(self, node: Node, name: str, type_name: str, pos: int) -> int:
+        """The slot of a pattern's or an out argument's variable (``node``: the pattern or argument), of the type
+        written ``type_name`` ("": known only as it runs). C# 7 scopes it to the statement (or lambda) it stands in,
+        so it goes to the innermost scope that is not the emulator's own scope of a ``?.`` access; a node compiled
+        twice (a compound assignment's value is typed, then compiled) keeps its slot."""
         scope = next(scope for scope in reversed(self.scopes) if "?." not in scope)
         slot = self.expression_slots.get(id(node))
         if slot is None:
@@ -147,7 +154,12 @@ class DynamicCompiler:
                 raise self.refuse(pos, f"a local named '{name}' is already defined in this scope")
             slot = self.expression_slots[id(node)] = self.slot_count
             self.slot_count += 1
-        scope[name] = (slot, type_)
+        long_local = type_name in LONG_NAMES  # a long by its form: typed when it runs, marked long
+        scope[name] = (slot, _D if long_local or not type_name else declared_type(type_name) or _D)
+        if type_name:
+            self.type_names[slot] = type_name
+        if long_local:
+            self.long_slots.add(slot)
         return slot
 
     def _lambda(self, node: Lambda) -> Compiled:
@@ -300,12 +312,7 @@ class DynamicCompiler:
             raise self.refuse(node.type.pos, f"an expression of type '{written}' can never be of type '{type_name}' "
                                              "(C# refuses it: CS8121)")
         fn = operand.fn
-        long_local = type_name in LONG_NAMES
-        slot = self.expression_variable(node, node.name, _D if long_local else declared_type(type_name) or _D,
-                                        node.name_pos)
-        self.type_names[slot] = type_name
-        if long_local:
-            self.long_slots.add(slot)
+        slot = self.expression_variable(node, node.name, type_name, node.name_pos)
 
         def test(ctx: Any) -> bool:
             value = fn(ctx)
