@@ -69,7 +69,7 @@ class RequestContext:
         # optional request facts expressions read (None/empty when the gateway does not know them)
         "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
         "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
-        "request_scheme", "concurrency", "response_cache_key", "api_version", "after_answer",
+        "request_scheme", "concurrency", "response_cache_key", "api_version", "after_answer", "counted_keys",
     )
 
     def __init__(
@@ -150,6 +150,7 @@ class RequestContext:
         self.concurrency: Any = None  # limit-concurrency permits held by this request
         self.response_cache_key: str | None = None  # cache-lookup missed: cache-store stores under this key
         self.api_version: str | None = None  # context.Api.Version: the API's version in its version set
+        self.counted_keys: dict[str, int] | None = None  # quota-by-key counter -> calls this request counted (once)
 
     # -- ExpressionContext ----------------------------------------------------------------------
 

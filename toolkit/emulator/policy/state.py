@@ -19,12 +19,16 @@ RECORD_LIMIT = 5000
 
 @dataclass
 class Window:
-    """A counting window: calls (and bytes) since ``start``; renews ``period`` seconds later."""
+    """A counting window: calls (and bytes) since ``start``; renews ``period`` seconds later.
+
+    ``first_start``: the instant its periods are aligned to (quota-by-key's first-period-start), or None when a
+    window starts with the first call counted after the previous one ended."""
 
     start: float
     period: float
     calls: int = 0
     bandwidth: int = 0
+    first_start: float | None = None
 
 
 @dataclass
@@ -34,7 +38,7 @@ class PolicyState:
     clock: Callable[[], float]
     values: dict[str, tuple[Any, float]] = field(default_factory=dict)  # key → (value, expires at)
     responses: dict[str, tuple[Any, float]] = field(default_factory=dict)
-    windows: dict[str, Window] = field(default_factory=dict)
+    windows: dict[str, dict[float, Window]] = field(default_factory=dict)  # counter key -> period -> window
     concurrency: dict[str, int] = field(default_factory=dict)
     metrics: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECORD_LIMIT))
     events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECORD_LIMIT))
@@ -58,16 +62,23 @@ class PolicyState:
     # -- counters -----------------------------------------------------------------------------------
 
     def window(self, key: str, period: float, first_start: float | None = None) -> Window:
-        """The current window of ``key`` (a new one once the period has passed)."""
+        """The current window of counter ``key`` for ``period`` seconds (a new one once the period has passed).
+
+        A key's count is one counter (APIM: "for each key value, a single counter is used for all scopes at which
+        the policy is configured"): policies on the same key with different periods each see a window of their
+        own period, and `count` adds to all of them."""
+        return _current(self.windows.setdefault(key, {}), period, first_start, self.clock())
+
+    def count(self, key: str, calls: int = 0, bandwidth: int = 0) -> None:
+        """Count ``calls`` (and ``bandwidth`` bytes) against every window of counter ``key``."""
+        windows = self.windows.get(key)
+        if not windows:
+            return
         now = self.clock()
-        current = self.windows.get(key)
-        if current is None or current.period != period or now >= current.start + current.period:
-            start = now
-            if first_start is not None and first_start <= now:  # quota periods are aligned to first-period-start
-                start = first_start + ((now - first_start) // period) * period
-            current = Window(start, period)
-            self.windows[key] = current
-        return current
+        for period, window in list(windows.items()):
+            current = _current(windows, period, window.first_start, now)
+            current.calls += calls
+            current.bandwidth += bandwidth
 
     # -- recording ----------------------------------------------------------------------------------
 
@@ -84,6 +95,18 @@ class PolicyState:
             store.clear()
         self.metrics.clear()
         self.events.clear()
+
+
+def _current(windows: dict[float, Window], period: float, first_start: float | None, now: float) -> Window:
+    """The window of ``period`` in ``windows`` that holds ``now``, renewed (and stored) when the last one ended."""
+    current = windows.get(period)
+    if current is None or now >= current.start + current.period:
+        start = now
+        if first_start is not None and first_start <= now:  # quota periods are aligned to first-period-start
+            start = first_start + ((now - first_start) // period) * period
+        current = Window(start, period, first_start=first_start)
+        windows[period] = current
+    return current
 
 
 def state_of(services: Any) -> PolicyState:

@@ -55,16 +55,16 @@ def rejected(xml: str, scope: str = "api", **options: Any) -> PolicyRejected:
     return info.value
 
 
-def assert_sections(element: str, allowed: Iterable[str], **options: Any) -> None:
+def assert_sections(element: str, allowed: Iterable[str], scope: str = "api", **options: Any) -> None:
     """``element`` compiles in each allowed section and is refused, naming the section, in the others."""
     allowed = set(allowed)
     tag = re.match(r"<([a-z-]+)", element).group(1)  # type: ignore[union-attr]
     for section in SECTIONS:
         xml = f"<policies><{section}>{element}</{section}></policies>"
         if section in allowed:
-            compile_policy(xml, "api", **options)
+            compile_policy(xml, scope, **options)
         else:
-            error = rejected(xml, **options)
+            error = rejected(xml, scope, **options)
             assert f"not allowed in the {section} section" in str(error), str(error)
             assert f"<{tag}>" in str(error) or "fragment" in str(error), str(error)
             assert error.line == 1
@@ -216,6 +216,13 @@ def api(inbound: str = "<base/>", backend: str = "<base/>", outbound: str = "<ba
         **options: Any) -> CompiledPolicy:
     """An API-scope policy from its four sections."""
     return compile_api(document(inbound=inbound, backend=backend, outbound=outbound, on_error=on_error), **options)
+
+
+def product(inbound: str = "<base/>", backend: str = "<base/>", outbound: str = "<base/>", on_error: str = "<base/>",
+            **options: Any) -> CompiledPolicy:
+    """A product-scope policy from its four sections."""
+    return compile_policy(document(inbound=inbound, backend=backend, outbound=outbound, on_error=on_error), "product",
+                          **options)
 
 
 def body_json(ctx: RequestContext) -> Any:

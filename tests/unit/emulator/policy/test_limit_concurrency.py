@@ -23,6 +23,8 @@ def test_sections() -> None:
 @pytest.mark.parametrize(("xml", "message"), [
     ('<limit-concurrency key="k"/>', "missing the required attribute 'max-count'"),
     ('<limit-concurrency key="k" max-count="0"/>', "outside the allowed range"),
+    # max-count: "Policy expressions aren't allowed."
+    ('<limit-concurrency key="k" max-count="@(2)"/>', "policy expressions are not allowed"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))

@@ -1,38 +1,58 @@
-"""<quota>: calls or bandwidth per renewal period per subscription; 403 when used up."""
+"""<quota>: calls or bandwidth per renewal period per subscription, at product scope; 403 when used up."""
 
 from __future__ import annotations
 
 import pytest
-from .policy_helpers import FakeServices, api, assert_sections, body_json, document, execute, rejected
+from .policy_helpers import FakeServices, assert_sections, body_json, document, execute, product, rejected
 
 URL = {"backend_url": "http://backend.test"}
 
 
 def test_sections() -> None:
-    assert_sections('<quota calls="1" renewal-period="60"/>', ("inbound",))
+    assert_sections('<quota calls="1" renewal-period="60"/>', ("inbound",), scope="product")
+
+
+@pytest.mark.parametrize("scope", ["global", "api", "operation"])
+def test_only_products_hold_a_quota(scope: str) -> None:
+    # "Policy scopes: product"; APIM: "Policy is not allowed in the specified scope"
+    error = rejected(document(inbound='<quota calls="1" renewal-period="60"/>'), scope)
+    assert f"<quota> is not allowed at {scope} scope" in str(error)
 
 
 @pytest.mark.parametrize(("xml", "message"), [
     ('<quota renewal-period="60"/>', "needs 'calls' or 'bandwidth'"),
     ('<quota calls="1"/>', "missing the required attribute 'renewal-period'"),
+    ('<quota calls="1" renewal-period="60"/><quota calls="2" renewal-period="60"/>', "once"),
 ])
 def test_refusals(xml: str, message: str) -> None:
-    assert message in str(rejected(document(inbound=xml)))
+    assert message in str(rejected(document(inbound=xml), "product"))
 
 
 def test_calls_over_the_quota_get_403_with_the_time_to_renewal() -> None:
     services = FakeServices()
-    policy = api(inbound='<quota calls="1" renewal-period="3600"/>')
+    policy = product(inbound='<quota calls="1" renewal-period="3600"/>')
     assert execute([None, policy], services, **URL).response_status == 200
     services.now += 59
     refused = execute([None, policy], services, **URL)
     assert refused.response_status == 403
     assert body_json(refused)["message"] == "Out of call volume quota. Quota will be replenished in 00:59:01."
+    # "the response includes a Retry-After header whose value is the recommended retry interval in seconds"
+    assert refused.response_headers.get("Retry-After") == "3541"
 
 
 def test_bandwidth_counts_request_and_response_kilobytes() -> None:
     services = FakeServices()
-    policy = api(inbound='<quota bandwidth="1" renewal-period="60"/>')
+    policy = product(inbound='<quota bandwidth="1" renewal-period="60"/>')
     big = b"x" * 2048
     assert execute([None, policy], services, body=big, **URL).response_status == 200
+    assert execute([None, policy], services, **URL).response_status == 403
+
+
+def test_calls_without_a_subscription_key_are_not_counted() -> None:
+    # "This policy is only applied when an API is accessed using a subscription key."
+    services = FakeServices()
+    policy = product(inbound='<quota calls="1" renewal-period="3600"/>')
+    for _ in range(3):
+        assert execute([None, policy], services, subscription_id=None, **URL).response_status == 200
+    assert execute([None, policy], services, **URL).response_status == 200
     assert execute([None, policy], services, **URL).response_status == 403

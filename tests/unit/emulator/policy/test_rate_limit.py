@@ -19,6 +19,10 @@ def test_sections() -> None:
     ('<rate-limit calls="2"/>', "missing the required attribute 'renewal-period'"),
     ('<rate-limit calls="-1" renewal-period="60"/>', "outside the allowed range"),
     ('<rate-limit calls="1" renewal-period="0"/>', "outside the allowed range"),
+    # "Maximum allowed value: 300 seconds"; APIM refuses to save a longer period (MicrosoftDocs/azure-docs#17231)
+    ('<rate-limit calls="1" renewal-period="301"/>', "301 is outside the allowed range 1-300"),
+    ('<rate-limit calls="1" renewal-period="@(60)"/>', "policy expressions are not allowed"),
+    ('<rate-limit calls="1" renewal-period="60"/><rate-limit calls="2" renewal-period="60"/>', "once"),
     ('<rate-limit calls="1" renewal-period="60"><api name="x"/></rate-limit>',
      "the local emulator does not support <api> inside <rate-limit> (APIM does)"),
 ])
@@ -47,3 +51,25 @@ def test_subscriptions_count_apart() -> None:
     assert execute([None, policy], services, subscription_id="a", **URL).response_status == 200
     assert execute([None, policy], services, subscription_id="b", **URL).response_status == 200
     assert execute([None, policy], services, subscription_id="a", **URL).response_status == 429
+
+
+def test_a_period_of_300_seconds_is_the_longest() -> None:
+    services = FakeServices()
+    policy = api(inbound='<rate-limit calls="1" renewal-period="300"/>')
+    assert execute([None, policy], services, **URL).response_status == 200
+    assert execute([None, policy], services, **URL).response_headers.get("Retry-After") == "300"
+
+
+def test_not_at_global_scope() -> None:
+    # "Policy scopes: product, API, operation"
+    error = rejected(document(inbound='<rate-limit calls="1" renewal-period="60"/>'), "global")
+    assert "<rate-limit> is not allowed at global scope" in str(error)
+
+
+def test_calls_without_a_subscription_key_are_not_counted() -> None:
+    # "This policy is only applied when an API is accessed using a subscription key."
+    services = FakeServices()
+    policy = api(inbound='<rate-limit calls="1" renewal-period="60"/>')
+    statuses = [execute([None, policy], services, subscription_id=None, **URL).response_status for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    assert [execute([None, policy], services, **URL).response_status for _ in range(2)] == [200, 429]

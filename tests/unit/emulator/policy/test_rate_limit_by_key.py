@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected
+from toolkit.emulator.policy.state import state_of
+
+from .policy_helpers import FakeServices, api, assert_sections, document, execute, product, rejected
 
 URL = {"backend_url": "http://backend.test"}
 LIMIT = '<rate-limit-by-key calls="1" renewal-period="30" counter-key="@(context.Request.IpAddress)"/>'
@@ -18,6 +20,7 @@ def test_sections() -> None:
     ('<rate-limit-by-key calls="1" renewal-period="30" counter-key="k" increment-count="0"/>', "outside"),
     ('<rate-limit-by-key calls="1" renewal-period="30" counter-key="k" increment-condition="yes"/>',
      "'yes' is not true or false"),
+    ('<rate-limit-by-key calls="1" renewal-period="301" counter-key="k"/>', "outside the allowed range 1-300"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))
@@ -37,3 +40,30 @@ def test_increment_condition_counts_only_matching_answers() -> None:
                          'increment-condition="@(context.Response.StatusCode == 200)"/>')
     statuses = [execute([None, policy], services, **URL).response_status for _ in range(4)]
     assert statuses == [500, 500, 200, 429]
+
+
+def test_policies_on_one_key_share_its_count_whatever_their_periods() -> None:
+    # "For each key value, a single counter is used for all scopes at which the policy is configured": a product
+    # policy allowing 100 calls a minute does not reset the API policy's 2 calls per 30 s (it used to).
+    services = FakeServices()
+    chain = [None, product(inbound='<rate-limit-by-key calls="100" renewal-period="60" counter-key="same"/>'),
+             api(inbound='<base/><rate-limit-by-key calls="3" renewal-period="30" counter-key="same"/>')]
+    # Each policy counts the call (only quota-by-key counts a key once per request): 2 per request, except the
+    # product policy's first count, made before the 30 s window began.
+    assert [execute(chain, services, **URL).response_status for _ in range(2)] == [200, 200]
+    assert execute(chain, services, **URL).response_status == 429  # 3 calls in the 30 s window
+    services.now += 30  # the 30 s window renews; the minute's count goes on
+    assert execute(chain, services, **URL).response_status == 200
+    assert state_of(services).windows["rate-limit|key|same"][60].calls == 7
+
+
+def test_the_renewal_period_may_be_an_expression() -> None:
+    # renewal-period: "Policy expressions are allowed."
+    services = FakeServices()
+    policy = api(inbound='<rate-limit-by-key calls="1" counter-key="k" '
+                         'renewal-period="@(context.Request.Headers.GetValueOrDefault(&quot;p&quot;, &quot;30&quot;) == &quot;30&quot; ? 30 : 400)"/>')
+    assert execute([None, policy], services, **URL).response_status == 200
+    refused = execute([None, policy], services, **URL)
+    assert refused.response_status == 429 and refused.response_headers.get("Retry-After") == "30"
+    failed = execute([None, policy], services, headers=[("p", "long")], **URL)
+    assert failed.response_status == 500 and "outside 1..300" in failed.last_error_message

@@ -11,6 +11,7 @@ from toolkit.emulator.policy.handlers.cache_lookup_value import CACHING_TYPES
 from toolkit.emulator.policy.headers import HeaderMap
 from toolkit.emulator.policy.registry import handler
 from toolkit.emulator.policy.state import state_of
+from toolkit.emulator.policy.values import truth
 
 CACHEABLE_METHODS = frozenset({"GET"})
 
@@ -33,7 +34,7 @@ class CacheLookup(Policy):
 
     __slots__ = ("by_developer", "headers", "params", "private")
 
-    def __init__(self, by_developer: bool, headers: tuple[str, ...], params: tuple[str, ...], private: Any) -> None:
+    def __init__(self, by_developer: Any, headers: tuple[str, ...], params: tuple[str, ...], private: Any) -> None:
         super().__init__()
         self.by_developer = by_developer
         self.headers = headers
@@ -42,21 +43,26 @@ class CacheLookup(Policy):
 
     @classmethod
     def compile(cls, element: Any, cc: Any) -> CacheLookup:
-        """The vary-by lists and switches."""
+        """The vary-by lists and switches (vary-by-developer, vary-by-developer-groups and must-revalidate take
+        policy expressions, as the reference says)."""
         cc.choice(element, "caching-type", CACHING_TYPES)
-        cc.boolean(element, "vary-by-developer-groups", False)
+        cc.condition(element, "vary-by-developer-groups")
         cc.value(element, "downstream-caching-type", expect="string")
-        cc.boolean(element, "must-revalidate", True)
-        headers, params = [], []
+        if element.get("must-revalidate") is not None:
+            cc.condition(element, "must-revalidate")
+        headers: list[str] = []
+        params: list[str] = []
         for child in cc.child_elements(element, ("vary-by-header", "vary-by-query-parameter")):
             cc.check_attributes(child, ())
             cc.child_elements(child, (), text=True)
-            name = cc.text(child)
-            if not name:
+            text = cc.text(child)
+            # "Enter a single or multiple parameters. Use semicolon as a separator." (query parameters only)
+            names = [name.strip() for name in text.split(";")] if child.tag == "vary-by-query-parameter" else [text]
+            if not any(names):
                 raise cc.reject(child, f"<{child.tag}> is empty")
-            (headers if child.tag == "vary-by-header" else params).append(name)
+            (headers if child.tag == "vary-by-header" else params).extend(name for name in names if name)
         private = cc.value(element, "allow-private-response-caching", expect="bool")
-        return cls(cc.boolean(element, "vary-by-developer", False), tuple(headers), tuple(params), private)
+        return cls(cc.condition(element, "vary-by-developer"), tuple(headers), tuple(params), private)
 
     def key(self, ctx: Any) -> str | None:
         """The cache key of this request, or None when it is not cacheable."""
@@ -68,7 +74,7 @@ class CacheLookup(Policy):
         parts = [ctx.api_id or "", ctx.request_path]
         parts += [f"q:{p}={','.join(query.get(p, []))}" for p in self.params]
         parts += [f"h:{h.lower()}={ctx.request_header(h) or ''}" for h in self.headers]
-        if self.by_developer:
+        if truth(self.by_developer, ctx):
             parts.append(f"sub:{ctx.subscription_id or ''}")
         return "\n".join(parts)
 

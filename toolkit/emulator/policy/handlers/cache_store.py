@@ -13,9 +13,10 @@ from toolkit.emulator.policy.values import IntSetting, truth
     "cache-store",
     sections=("outbound",),
     attributes=("duration", "cache-response"),
+    required=("duration",),
     once_per_section=True,
     notes="Stores 200 responses (or any, when cache-response is true) of requests that cache-lookup missed, "
-    "for duration seconds (default 3600).",
+    "for duration seconds (required, as the reference says).",
 )
 class CacheStore(Policy):
     """Response cache store."""
@@ -31,7 +32,7 @@ class CacheStore(Policy):
     def compile(cls, element: Any, cc: Any) -> CacheStore:
         """duration (seconds) and the optional cache-response condition."""
         response = cc.condition(element, "cache-response") if element.get("cache-response") is not None else None
-        return cls(cc.integer(element, "duration", default=3600, minimum=1, expressions=True), response)
+        return cls(cc.integer(element, "duration", minimum=1, expressions=True), response)
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Store when cache-lookup left a key and the response qualifies."""

@@ -26,9 +26,9 @@ class LimitConcurrency(Policy):
 
     @classmethod
     def compile(cls, element: Any, cc: Any) -> LimitConcurrency:
-        """key (expression allowed), max-count ≥ 1, the children."""
-        return cls(cc.value(element, "key", expect="string"),
-                   cc.integer(element, "max-count", minimum=1, expressions=True), cc.policies(element))
+        """key (expression allowed), max-count ≥ 1 (a constant: "Policy expressions aren't allowed"), the children."""
+        return cls(cc.value(element, "key", expect="string"), cc.integer(element, "max-count", minimum=1),
+                   cc.policies(element))
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Take a slot, run the children, give it back."""
