@@ -28,9 +28,10 @@ from toolkit.emulator.management.validate_api import version_set_of
 from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compile_policy, run_after_answer, run_pipeline
 from toolkit.emulator.policy.context import events_to_list
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
-from toolkit.emulator.gateway.operations import OperationTable, operation_not_found
+from toolkit.emulator.gateway.operations import MatchedOperation, OperationTable, operation_not_found
 from toolkit.emulator.policy.errors import PolicyRejected
-from toolkit.emulator.policy.pipeline import run_on_error
+from toolkit.emulator.policy.pipeline import resolve_chain, run_on_error
+from toolkit.emulator.policy.preflight import inbound_cors, run_preflight
 from toolkit.emulator.hosting import http_date
 from toolkit.emulator.request_guard import GATEWAY_MAX_BUFFERED_BYTES
 from toolkit.emulator.simulator.farm import SimulatorFarm
@@ -50,6 +51,7 @@ SUBSCRIPTION_CACHE_SIZE = 1024
 _UNKNOWN: Any = object()
 
 PolicyKey = tuple[str, str, str]  # (scope, api, operation): ("global", "", ""), ("api", name, ""), ...
+Answer = tuple[int, list[tuple[str, str]], Any, dict[str, Any]]  # status, headers, body or stream, trace record
 GLOBAL_POLICY_KEY: PolicyKey = ("global", "", "")
 
 
@@ -427,6 +429,10 @@ class GatewayRuntime:
         route = self._routes.match(path, query, headers) if method in FORWARDED_METHODS else None
         api, prefix = route if route is not None else (None, "")
         found = self._operations[api.name].find(method, path[len(prefix):], query) if api is not None else None
+        if found is None and method == "OPTIONS" and api is not None:  # maybe a CORS preflight: only then any cost
+            answered = await self._preflight(api, prefix, path, query, headers, body, client_ip, trace_id, record)
+            if answered is not None:
+                return answered
         if found is None:  # APIM's OperationNotFound: only <on-error> runs (global, and the API's when it matched)
             chain_keys: tuple[tuple[str, str, str], ...] = (("global", "", ""),)
             if api is not None:
@@ -449,16 +455,11 @@ class GatewayRuntime:
             record["subscription"] = subscription.name
 
         chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
-        for key in chain_keys:
-            if key in self._broken:
-                return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
-                                                                             f"no longer compiles: {self._broken[key]}"})
-        ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, operation, subscription)
-        if api.version:
-            ctx.api_version = api.version
-            if api.scheme == "Segment":  # the version segment is not part of the backend path
-                ctx.path_suffix = path[len(prefix):]
-        ctx.matched_parameters = dict(found.parameters)
+        broken = self._broken_answer(chain_keys, record)
+        if broken is not None:
+            return broken
+        ctx = self._operation_context(method, path, query, headers, body, client_ip, trace_id, api, prefix, found,
+                                      subscription)
         if subscription is not None:
             ctx.subscription_key = key
         try:
@@ -466,6 +467,60 @@ class GatewayRuntime:
         finally:  # even when the pipeline failed unexpectedly: a reserved cache store must finish
             if ctx.after_answer:
                 self._after_answer(ctx, record)
+        return self._answer(ctx, record)
+
+    def _broken_answer(self, chain_keys: Sequence[PolicyKey], record: dict[str, Any]) -> Answer | None:
+        """The 500 for a request whose chain holds a policy that no longer compiles, else None."""
+        for key in chain_keys:
+            if key in self._broken:
+                return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
+                                                                             f"no longer compiles: {self._broken[key]}"})
+        return None
+
+    def _operation_context(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
+        trace_id: str, api: PublishedApi, prefix: str, found: MatchedOperation, subscription: Any,
+    ) -> RequestContext:
+        """The context of a request to operation ``found`` of ``api``."""
+        ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, found.name, subscription)
+        if api.version:
+            ctx.api_version = api.version
+            if api.scheme == "Segment":  # the version segment is not part of the backend path
+                ctx.path_suffix = path[len(prefix):]
+        ctx.matched_parameters = dict(found.parameters)
+        ctx.operation_query = found.operation.template.query
+        return ctx
+
+    async def _preflight(
+        self, api: PublishedApi, prefix: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes,
+        client_ip: str, trace_id: str, record: dict[str, Any],
+    ) -> Answer | None:
+        """A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) that no OPTIONS operation
+        matched, answered by the cors policies in scope of the operation its Access-Control-Request-Method
+        names; None (OperationNotFound) when it is not a preflight or no such operation or cors policy exists.
+
+        As the cors docs' usage notes say, "Only the cors policy is evaluated on the OPTIONS request during
+        preflight": the other policies do not run, and an unmatched preflight that no cors policy ends gets an
+        empty 200. No subscription key is asked for: browsers never send one on a preflight, and the docs' "Common
+        configuration issues" say a product-scope cors fails when the key is in a header, i.e. APIM answers
+        preflights from the global and API scopes without a subscription.
+        """
+        requested = preflight_method(headers)
+        found = self._operations[api.name].find(requested, path[len(prefix):], query) if requested else None
+        if found is None:
+            return None
+        chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, found.name))
+        broken = self._broken_answer(chain_keys, record)
+        if broken is not None:
+            return broken
+        chain = resolve_chain([self._policies.get(key) for key in chain_keys])
+        policies = inbound_cors(chain, self.services)
+        if not policies:
+            return None
+        record.update(api=api.name, operation=found.name)
+        ctx = self._operation_context("OPTIONS", path, query, headers, body, client_ip, trace_id, api, prefix, found,
+                                      None)
+        await run_preflight(policies, chain, ctx, self.services)
         return self._answer(ctx, record)
 
     def _after_answer(self, ctx: RequestContext, record: dict[str, Any]) -> None:
@@ -538,6 +593,18 @@ def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
     record["events"] = ((0.0, "inbound", "gateway", body["message"], None),)
     headers = [("content-type", "application/json"), *((name.lower(), value) for name, value in extra_headers or ())]
     return status, headers, json.dumps(body).encode(), record
+
+
+def preflight_method(headers: list[tuple[str, str]]) -> str | None:
+    """The method a CORS preflight asks for (Access-Control-Request-Method), or None when it is no preflight."""
+    method = origin = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "access-control-request-method":
+            method = value.strip().upper()
+        elif lowered == "origin":
+            origin = value
+    return method if method and origin is not None else None
 
 
 def key_challenge(api: PublishedApi, headers: list[tuple[str, str]]) -> str:

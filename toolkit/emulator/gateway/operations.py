@@ -5,6 +5,8 @@ operation is APIM's configuration error ``OperationNotFound`` (a wrong method in
 404, not 405 — see the techcommunity article "Azure API Management limitation workaround: return 404
 instead of 405"); its default response is ``404 {"statusCode": 404, "message": "Resource not found"}``
 and ``<on-error>`` sees ``context.LastError`` (Source ``configuration``, Reason ``OperationNotFound``).
+A CORS preflight that no OPTIONS operation matches is matched by its Access-Control-Request-Method instead,
+for the cors policies to answer (`GatewayRuntime._preflight`).
 """
 
 from __future__ import annotations

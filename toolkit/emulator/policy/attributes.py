@@ -16,7 +16,7 @@ from toolkit.artifacts.policy_xml import local_name
 from toolkit.emulator.expressions import UnsupportedExpression, compile_value
 from toolkit.emulator.policy.apim_reference import emulator_limit
 from toolkit.emulator.policy.errors import PolicyRejected
-from toolkit.emulator.policy.values import IntSetting
+from toolkit.emulator.policy.values import ChoiceSetting, IntSetting
 
 _NAMED_VALUE = re.compile(r"\{\{([^{}]*)\}\}")
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -156,6 +156,21 @@ class AttributeReader:
         if value is None:
             raise self.reject(element, f"<{local_name(element)}> attribute '{name}': {text!r} is not true or false")
         return value
+
+    def choice_setting(self, element: etree._Element, name: str, choices: Iterable[str],
+                       default: str | None = None) -> ChoiceSetting:
+        """A one-of attribute that may be a policy expression: a constant must be one of ``choices`` now, an
+        expression's value is checked when evaluated."""
+        value = self.value(element, name, expect="string")
+        where = f"<{local_name(element)}> attribute '{name}'"
+        if value is not None and value.is_expression:
+            return ChoiceSetting(None, value, tuple(choices), where)
+        return ChoiceSetting(self.choice(element, name, choices, default), None, tuple(choices), where)
+
+    def flag(self, element: etree._Element, name: str, default: bool) -> Any:
+        """An optional true/false attribute that may be a policy expression: a bool, or a bool expression (read
+        it with `values.truth`)."""
+        return self.condition(element, name) if self.attr(element, name) is not None else default
 
     def choice(self, element: etree._Element, name: str, choices: Iterable[str], default: str | None = None) -> str | None:
         """A constant attribute that must be one of ``choices`` (compared case-insensitively)."""

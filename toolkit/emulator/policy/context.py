@@ -67,7 +67,8 @@ class RequestContext:
         "section", "chain", "level", "fragment_depth", "hooks", "cache_lookup", "trace",
         "per_request_headers", "response_stream",
         # optional request facts expressions read (None/empty when the gateway does not know them)
-        "matched_parameters", "product_id", "product_name", "user_id", "user_email", "subscription_key",
+        "matched_parameters", "operation_query", "product_id", "product_name", "user_id", "user_email",
+        "subscription_key",
         "operation_name", "last_error_scope", "last_error_policy_id", "last_error_path", "started_at",
         "request_scheme", "concurrency", "response_cache_key", "api_version", "after_answer", "counted_keys",
     )
@@ -136,6 +137,8 @@ class RequestContext:
         # A backend's event stream relayed as it arrives (`BackendStream`), else None: the body is response_body.
         self.response_stream: Any = None
         self.matched_parameters: dict[str, str] = {}
+        # The query part of the matched operation's URL template: (query name, parameter name) pairs.
+        self.operation_query: tuple[tuple[str, str], ...] = ()
         self.product_id: str | None = None
         self.product_name: str | None = None
         self.user_id: str | None = None

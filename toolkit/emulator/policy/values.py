@@ -40,6 +40,29 @@ class IntSetting:
         return value
 
 
+class ChoiceSetting:
+    """An attribute that is one of fixed values (compared case-insensitively): a constant (checked at publish) or a
+    string expression (checked on use). The companion of `IntSetting`; made by the compiler's `choice_setting`."""
+
+    __slots__ = ("constant", "expression", "choices", "where")
+
+    def __init__(self, constant: str | None, expression: Any, choices: tuple[str, ...], where: str = "") -> None:
+        self.constant, self.expression, self.choices, self.where = constant, expression, tuple(choices), where
+
+    def get(self, ctx: Any, source: str) -> str | None:
+        """The choice for this request (None: absent with no default); an expression giving another value fails
+        like a bad expression."""
+        if self.expression is None:
+            return self.constant
+        text = text_of(self.expression, ctx)
+        folded = text.strip().lower()
+        for choice in self.choices:
+            if choice.lower() == folded:
+                return choice
+        raise ExpressionFailure(f"{self.where} evaluated to {text!r}, not one of {', '.join(self.choices)}.",
+                                source=source)
+
+
 def _range(setting: IntSetting) -> str:
     low = "" if setting.minimum is None else str(setting.minimum)
     high = "" if setting.maximum is None else str(setting.maximum)

@@ -39,3 +39,14 @@ def test_requests(xml: str, headers: list[tuple[str, str]], status: int) -> None
     assert ctx.response_status == status
     if status == 401:
         assert body_json(ctx) == {"statusCode": 401, "message": "Tier missing"}
+
+
+@pytest.mark.parametrize(("headers", "reason", "message"), [
+    ([], "HeaderNotFound", "Header x-tier was not found in the request. Access denied."),
+    ([("x-tier", "bronze")], "HeaderValueNotAllowed", "Header x-tier value of bronze is not allowed. Access denied."),
+])
+def test_last_error_is_apims(headers: list[tuple[str, str]], reason: str, message: str) -> None:
+    ctx = execute([None, api(inbound=check())], headers=headers, **URL)
+    assert (ctx.last_error_source, ctx.last_error_reason, ctx.last_error_message) == ("check-header", reason, message)
+    assert body_json(ctx) == {"statusCode": 401, "message": "Tier missing"}
+    assert ctx.response_headers.get("content-type") == "application/json; charset=utf-8"

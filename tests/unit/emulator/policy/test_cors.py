@@ -54,3 +54,83 @@ def test_simple_requests_from_allowed_origins_get_the_headers() -> None:
     assert ctx.response_headers.get("Access-Control-Expose-Headers") == "x-ms-region"
     other = execute([None, api(inbound=CORS)], headers=[("Origin", "https://evil.example")], **URL)
     assert other.response_headers.get("Access-Control-Allow-Origin") is None
+
+
+def cors(origins: str = "<origin>https://app.example</origin>", attributes: str = "", methods: str = "") -> str:
+    return f"<cors {attributes}><allowed-origins>{origins}</allowed-origins>{methods}</cors>"
+
+
+@pytest.mark.parametrize(("method", "answered"), [("GET", True), ("POST", True), ("PUT", False)])
+def test_without_allowed_methods_get_and_post_are_allowed(method: str, answered: bool) -> None:
+    ctx = execute([None, api(inbound=cors())], method="OPTIONS", headers=preflight("https://app.example", method, ""),
+                  **URL)
+    assert (ctx.response_headers.get("Access-Control-Allow-Methods") == method) is answered
+
+
+@pytest.mark.parametrize(("configured", "sent", "matched"), [
+    ("http://localhost:8080/", "http://localhost:8080", True),
+    ("https://App.Example", "https://app.example", True),
+    ("https://app.example", "https://app.example:443", True),
+    ("https://app.example:443/", "https://APP.example", True),
+    ("http://app.example", "http://app.example:80", True),
+    ("http://app.example", "https://app.example", False),
+    ("https://app.example:8443", "https://app.example", False),
+    ("https://app.example", "null", False),
+])
+def test_origins_compare_as_scheme_host_and_port(configured: str, sent: str, matched: bool) -> None:
+    ctx = execute([None, api(inbound=cors(f"<origin>{configured}</origin>"))], method="OPTIONS",
+                  headers=preflight(sent, "GET", ""), **URL)
+    assert ctx.response_headers.get("Access-Control-Allow-Origin") == (sent if matched else None)
+    simple = execute([None, api(inbound=cors(f"<origin>{configured}</origin>"))], method="POST",
+                     headers=[("Origin", sent)], **URL)
+    assert simple.response_headers.get("Access-Control-Allow-Origin") == (sent if matched else None)
+
+
+@pytest.mark.parametrize("origin", ["https://*.example.com", "https://app.example/path", "app.example",
+                                    "https://app.example?x=1", "https://user@app.example", "https://app.example:99999"])
+def test_origins_must_be_scheme_host_and_port(origin: str) -> None:
+    error = rejected(document(inbound=cors(f"<origin>{origin}</origin>")))
+    assert "Origin must be a valid URL consisting of scheme, host, and port only" in str(error)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_unmatched_get_or_head_ends_with_an_empty_200(method: str) -> None:
+    services = FakeServices()
+    ctx = execute([None, api(inbound=cors())], services, method=method, headers=[("Origin", "https://evil.example")],
+                  **URL)
+    assert (ctx.response_status, ctx.response_body, services.calls) == (200, b"", [])
+    assert ctx.response_headers.get("Access-Control-Allow-Origin") is None
+
+
+@pytest.mark.parametrize(("method", "terminate"), [("POST", "true"), ("GET", "false")])
+def test_other_unmatched_requests_go_on(method: str, terminate: str) -> None:
+    services = FakeServices()
+    execute([None, api(inbound=cors(attributes=f'terminate-unmatched-request="{terminate}"'))], services,
+            method=method, headers=[("Origin", "https://evil.example")], **URL)
+    assert len(services.calls) == 1
+
+
+def test_the_switches_take_expressions() -> None:
+    xml = cors(attributes='allow-credentials="@(context.Request.Headers.ContainsKey(&quot;x-cred&quot;))" '
+                          'terminate-unmatched-request="@(false)"',
+               methods='<allowed-methods preflight-result-max-age="@(60 * 2)"><method>GET</method></allowed-methods>')
+    chain = [None, api(inbound=xml)]
+    ctx = execute(chain, method="OPTIONS", headers=[*preflight("https://app.example", "GET", ""), ("x-cred", "1")],
+                  **URL)
+    assert ctx.response_headers.get("Access-Control-Allow-Credentials") == "true"
+    assert ctx.response_headers.get("Access-Control-Max-Age") == "120"
+    plain = execute(chain, method="OPTIONS", headers=preflight("https://app.example", "GET", ""), **URL)
+    assert plain.response_headers.get("Access-Control-Allow-Credentials") is None
+    services = FakeServices()
+    execute(chain, services, method="GET", headers=[("Origin", "https://evil.example")], **URL)
+    assert len(services.calls) == 1  # terminate-unmatched-request evaluated to false
+
+
+@pytest.mark.parametrize("xml", [
+    cors(methods='<allowed-methods preflight-result-max-age="@(-1)"><method>GET</method></allowed-methods>'),
+    cors("<origin>*</origin>", attributes='allow-credentials="@(true)"'),
+])
+def test_an_expression_with_a_bad_value_fails_the_request(xml: str) -> None:
+    ctx = execute([None, api(inbound=xml)], method="OPTIONS", headers=preflight("https://app.example", "GET", ""),
+                  **URL)
+    assert (ctx.response_status, ctx.last_error_reason) == (500, "ExpressionValueEvaluationFailure")

@@ -26,3 +26,19 @@ def test_the_response_becomes_xml_when_the_caller_accepts_it() -> None:
     assert ctx.response_headers.get("content-type") == "application/xml"
     unchanged = execute([None, policy], services, headers=[("Accept", "application/json")], backend_url="http://b.test")
     assert unchanged.response_body.startswith(b"{")
+
+
+@pytest.mark.parametrize(("accept", "converted"), [("application/xml", True), ("application/json", False)])
+def test_apply_and_consider_accept_header_take_expressions(accept: str, converted: bool) -> None:
+    services = FakeServices(answers=[response(200, {"a": 1})])
+    policy = api(outbound='<json-to-xml apply="@(&quot;content-type-json&quot;)" '
+                          'consider-accept-header="@(context.Request.Headers.ContainsKey(&quot;Accept&quot;))"/>')
+    ctx = execute([None, policy], services, headers=[("Accept", accept)], backend_url="http://b.test")
+    assert ctx.response_body.startswith(b"<Document>") is converted
+
+
+def test_an_apply_expression_with_a_bad_value_fails_the_request() -> None:
+    services = FakeServices(answers=[response(200, {"a": 1})])
+    ctx = execute([None, api(outbound='<json-to-xml apply="@(&quot;sometimes&quot;)"/>')], services,
+                  backend_url="http://b.test")
+    assert (ctx.response_status, ctx.last_error_reason) == (500, "ExpressionValueEvaluationFailure")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected
+from .policy_helpers import FakeServices, answered, api, assert_sections, document, execute, make_ctx, rejected, run
 
 URL = {"backend_url": "http://backend.test/base"}
 
@@ -33,3 +33,19 @@ def test_unmatched_parameters_can_be_dropped() -> None:
     execute([None, api(inbound='<rewrite-uri template="@(&quot;/fixed&quot;)" copy-unmatched-params="false"/>')],
             services, query="keep=1", **URL)
     assert services.calls[0]["url"] == "http://backend.test/base/fixed"
+
+
+def test_the_operation_templates_query_parameters_are_matched_not_copied() -> None:
+    # docs: request /get?a=b&c=d, operation template /get?a={b}, <rewrite-uri template="/put" /> → /put?c=d
+    services = FakeServices()
+    ctx = make_ctx(query="a=b&c=d", backend_url="http://backend.test/base")
+    ctx.operation_query, ctx.matched_parameters = (("a", "b"),), {"b": "b"}
+    run(answered([None, api(inbound='<rewrite-uri template="/put"/>')], ctx, services))
+    assert services.calls[0]["url"] == "http://backend.test/base/put?c=d"
+
+
+def test_copied_parameters_go_on_as_received() -> None:
+    services = FakeServices()
+    execute([None, api(inbound='<rewrite-uri template="/m/{model}"/>')], services,
+            query="model=gpt&flag&q=a%20b&r=c+d", **URL)
+    assert services.calls[0]["url"] == "http://backend.test/base/m/gpt?flag&q=a%20b&r=c+d"

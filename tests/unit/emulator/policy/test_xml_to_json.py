@@ -37,3 +37,20 @@ def test_entities_are_not_expanded() -> None:
     ctx = execute([None, api(outbound='<xml-to-json kind="direct" apply="always" consider-accept-header="false"/>')],
                   services, backend_url="http://b.test")
     assert b"root:" not in ctx.response_body
+
+
+def test_every_attribute_takes_expressions() -> None:
+    answer = BackendResponse(200, "OK", [("content-type", "application/xml")], b"<r><a>1</a></r>")
+    services = FakeServices(answers=[answer])
+    policy = api(outbound='<xml-to-json kind="@(&quot;direct&quot;)" apply="@(&quot;always&quot;)" '
+                          'consider-accept-header="@(false)" always-array-child-elements="@(false)"/>')
+    ctx = execute([None, policy], services, backend_url="http://b.test")
+    assert json.loads(ctx.response_body) == {"r": {"a": "1"}}
+
+
+@pytest.mark.parametrize("attributes", ['kind="@(&quot;pretty&quot;)" apply="always"',
+                                        'kind="direct" apply="@(&quot;content-type-json&quot;)"'])
+def test_an_expression_with_a_bad_value_fails_the_request(attributes: str) -> None:
+    services = FakeServices(answers=[BackendResponse(200, "OK", [("content-type", "application/xml")], b"<r/>")])
+    ctx = execute([None, api(outbound=f"<xml-to-json {attributes}/>")], services, backend_url="http://b.test")
+    assert (ctx.response_status, ctx.last_error_reason) == (500, "ExpressionValueEvaluationFailure")

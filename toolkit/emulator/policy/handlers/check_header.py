@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from toolkit.emulator.policy.document import Policy
-from toolkit.emulator.policy.errors import PolicyError
+from toolkit.emulator.policy.errors import PolicyError, json_error_body
 from toolkit.emulator.policy.registry import handler
 from toolkit.emulator.policy.values import text_of
+
+_JSON_TYPE = (("content-type", "application/json; charset=utf-8"),)  # as the pipeline gives its own error bodies
 
 
 @handler("check-header", sections=("inbound",),
@@ -16,7 +18,7 @@ from toolkit.emulator.policy.values import text_of
          children=("value",),
          notes="The header must exist and, when <value>s are listed, one of its values must equal one of them "
          "(ignore-case compares case-insensitively). Otherwise the request ends with failed-check-httpcode and "
-         "the message in APIM's JSON error body.")
+         "the message in APIM's JSON error body; context.LastError is HeaderNotFound or HeaderValueNotAllowed.")
 class CheckHeader(Policy):
     """Require a header."""
 
@@ -42,12 +44,18 @@ class CheckHeader(Policy):
     async def run(self, ctx: Any, services: Any) -> None:
         """Check the header."""
         present = ctx.request_headers.get_all(self.name)
-        ok = bool(present)
-        if ok and self.values:
+        if not present:
+            self._fail("HeaderNotFound", f"Header {self.name} was not found in the request. Access denied.")
+        if self.values:
             allowed = [text_of(v, ctx) for v in self.values]
             seen = [p.strip() for raw in present for p in raw.split(",")]
             if self.ignore_case:
                 allowed, seen = [a.lower() for a in allowed], [s.lower() for s in seen]
-            ok = any(s in allowed for s in seen)
-        if not ok:
-            raise PolicyError(self.message, source="check-header", reason="HeaderCheckFailed", status=self.status)
+            if not any(s in allowed for s in seen):
+                self._fail("HeaderValueNotAllowed", f"Header {self.name} value of {', '.join(present)} is not "
+                           "allowed. Access denied.")
+
+    def _fail(self, reason: str, message: str) -> NoReturn:
+        """context.LastError as APIM documents it; the caller gets failed-check-httpcode and -error-message."""
+        raise PolicyError(message, source="check-header", reason=reason, status=self.status,
+                          headers=_JSON_TYPE, body=json_error_body(self.status, self.message))

@@ -11,6 +11,7 @@ from lxml import etree
 from toolkit.emulator.policy.body_conversion import convert_body
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.values import ChoiceSetting, truth
 
 _NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -51,25 +52,26 @@ def json_to_xml(body: bytes) -> bytes | None:
                      "attribute-block-name"),
          required=("apply",),
          notes="apply always or content-type-json; consider-accept-header (default true) converts only when the "
-         "caller accepts application/xml. Root <Document>, arrays as repeated elements; namespace and attribute "
-         "options are accepted and not applied (the emulator's simple mapping).")
+         "caller accepts application/xml; both take expressions. Root <Document>, arrays as repeated elements; "
+         "namespace and attribute options are accepted and not applied (the emulator's simple mapping).")
 class JsonToXml(Policy):
     """JSON body → XML."""
 
-    __slots__ = ("always", "accept")
+    __slots__ = ("apply", "accept")
 
-    def __init__(self, always: bool, accept: bool) -> None:
+    def __init__(self, apply: ChoiceSetting, accept: Any) -> None:
         super().__init__()
-        self.always, self.accept = always, accept
+        self.apply, self.accept = apply, accept
 
     @classmethod
     def compile(cls, element: Any, cc: Any) -> JsonToXml:
-        """apply and consider-accept-header."""
-        always = cc.choice(element, "apply", ("always", "content-type-json")) == "always"
+        """apply and consider-accept-header (expressions allowed)."""
+        apply = cc.choice_setting(element, "apply", ("always", "content-type-json"))
         cc.boolean(element, "parse-date", True)
-        return cls(always, cc.boolean(element, "consider-accept-header", True))
+        return cls(apply, cc.flag(element, "consider-accept-header", True))
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Convert the request (inbound) or response body."""
-        convert_body(ctx, json_to_xml, content_word="json" if not self.always else None,
-                     accept_word="xml" if self.accept else None)
+        always = self.apply.get(ctx, "json-to-xml") == "always"
+        convert_body(ctx, json_to_xml, content_word=None if always else "json",
+                     accept_word="xml" if truth(self.accept, ctx) else None)

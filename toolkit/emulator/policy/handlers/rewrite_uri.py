@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from toolkit.emulator.policy.document import Policy
+from toolkit.emulator.policy.handlers.set_query_parameter import query_pairs
 from toolkit.emulator.policy.registry import handler
 from toolkit.emulator.policy.values import text_of
 
@@ -17,7 +18,8 @@ _PARAMETER = re.compile(r"\{([^{}]+)\}")
          required=("template",),
          notes="template is the backend path after the API's service URL (expressions allowed); {name} takes the "
          "operation's matched parameter or a query parameter of that name (used parameters leave the query); "
-         "copy-unmatched-params (default true) keeps the other query parameters.")
+         "copy-unmatched-params (default true) keeps the other query parameters, as received, except those "
+         "the operation's URL template names.")
 class RewriteUri(Policy):
     """Rewrite the backend URL's path."""
 
@@ -39,7 +41,9 @@ class RewriteUri(Policy):
         """Fill the template and replace the path suffix and query."""
         template = text_of(self.template, ctx).strip()
         query = dict(parse_qsl(ctx.request_query, keep_blank_values=True))
-        used: set[str] = set()
+        # Matched: the names the template uses and the query parameters of the operation's URL template
+        # (docs: /get?a=b&c=d, operation /get?a={b}, template /put → /put?c=d).
+        used = {name for name, _ in ctx.operation_query}
 
         def fill(match: re.Match[str]) -> str:
             name = match.group(1).lstrip("*")
@@ -47,9 +51,9 @@ class RewriteUri(Policy):
             return str(ctx.matched_parameters.get(name, query.get(name, "")))
 
         target = urlsplit(_PARAMETER.sub(fill, template))
-        pairs = parse_qsl(target.query, keep_blank_values=True)
+        parts = [urlencode(parse_qsl(target.query, keep_blank_values=True))] if target.query else []
         if self.copy_unmatched:
-            pairs += [(k, v) for k, v in parse_qsl(ctx.request_query, keep_blank_values=True) if k not in used]
+            parts += [raw for name, raw in query_pairs(ctx.request_query) if name not in used]
         ctx.path_suffix = "/" + target.path.lstrip("/") if target.path else ""
-        ctx.request_query = urlencode(pairs)
+        ctx.request_query = "&".join(filter(None, parts))
         ctx.note("rewrite-uri", f"backend path {ctx.path_suffix}")

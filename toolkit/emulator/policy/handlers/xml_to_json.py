@@ -10,6 +10,7 @@ from lxml import etree
 from toolkit.emulator.policy.body_conversion import convert_body
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.values import ChoiceSetting, truth
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -46,25 +47,29 @@ def xml_to_json(body: bytes) -> bytes | None:
          required=("kind", "apply"),
          notes="apply always or content-type-xml; consider-accept-header (default true) converts only when the "
          "caller accepts application/json. Elements become properties, repeated ones arrays, attributes "
-         "@name; kind javascript-friendly and direct map the same way here (the emulator's simple mapping).")
+         "@name; kind javascript-friendly and direct map the same way here (the emulator's simple mapping). "
+         "Every attribute takes expressions.")
 class XmlToJson(Policy):
     """XML body → JSON."""
 
-    __slots__ = ("always", "accept")
+    __slots__ = ("kind", "apply", "accept", "always_array")
 
-    def __init__(self, always: bool, accept: bool) -> None:
+    def __init__(self, kind: ChoiceSetting, apply: ChoiceSetting, accept: Any, always_array: Any) -> None:
         super().__init__()
-        self.always, self.accept = always, accept
+        self.kind, self.apply, self.accept, self.always_array = kind, apply, accept, always_array
 
     @classmethod
     def compile(cls, element: Any, cc: Any) -> XmlToJson:
-        """kind, apply and consider-accept-header."""
-        cc.choice(element, "kind", ("javascript-friendly", "direct"))
-        cc.boolean(element, "always-array-child-elements", False)
-        always = cc.choice(element, "apply", ("always", "content-type-xml")) == "always"
-        return cls(always, cc.boolean(element, "consider-accept-header", True))
+        """kind, apply, consider-accept-header and always-array-child-elements (expressions allowed)."""
+        kind = cc.choice_setting(element, "kind", ("javascript-friendly", "direct"))
+        apply = cc.choice_setting(element, "apply", ("always", "content-type-xml"))
+        return cls(kind, apply, cc.flag(element, "consider-accept-header", True),
+                   cc.flag(element, "always-array-child-elements", False))
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Convert the request (inbound) or response body."""
-        convert_body(ctx, xml_to_json, content_word="xml" if not self.always else None,
-                     accept_word="json" if self.accept else None)
+        self.kind.get(ctx, "xml-to-json")  # kind and always-array-child-elements: evaluated, not applied
+        truth(self.always_array, ctx)
+        always = self.apply.get(ctx, "xml-to-json") == "always"
+        convert_body(ctx, xml_to_json, content_word=None if always else "xml",
+                     accept_word="json" if truth(self.accept, ctx) else None)
