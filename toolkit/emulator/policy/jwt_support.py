@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from toolkit.artifacts.policy_xml import local_name
 from toolkit.emulator.jwt_validation import ClaimRequirement, JwtValidationError, token_from_header
 from toolkit.emulator.policy.errors import PolicyError, json_error_body
-from toolkit.emulator.policy.values import text_of
+from toolkit.emulator.policy.values import IntSetting, text_of
 
 _APIM_REASONS = {
     "not_present": "TokenNotPresent",
@@ -34,54 +34,72 @@ class TokenSource:
 
     __slots__ = ("header", "query", "value", "scheme")
 
-    def __init__(self, header: str | None, query: str | None, value: Any, scheme: str | None) -> None:
+    def __init__(self, header: Any, query: Any, value: Any, scheme: str | None) -> None:
         self.header = header
         self.query = query
         self.value = value
         self.scheme = scheme
 
     @classmethod
-    def compile(cls, element: Any, cc: Any, *, default_header: str | None, scheme: str | None = None) -> TokenSource:
-        """At most one of header-name / query-parameter-name / token-value (one is required without a default)."""
+    def compile(cls, element: Any, cc: Any, *, default_header: str | None, scheme: str | None = None,
+                expressions: bool = False) -> TokenSource:
+        """At most one of header-name / query-parameter-name / token-value (one is required without a default).
+
+        ``expressions``: header-name and query-parameter-name may be policy expressions (validate-azure-ad-token).
+        """
         given = [name for name in TOKEN_ATTRIBUTES if element.get(name) is not None]
         tag = local_name(element)
         if len(given) > 1:
             raise cc.reject(element, f"<{tag}> takes only one of {', '.join(TOKEN_ATTRIBUTES)}")
         if not given and default_header is None:
             raise cc.reject(element, f"<{tag}> needs one of {', '.join(TOKEN_ATTRIBUTES)}")
-        header = cc.constant(element, "header-name") if "header-name" in given else None
-        if not given:
-            header = default_header
-        query = cc.constant(element, "query-parameter-name")
-        value = cc.value(element, "token-value", expect="string")
-        # APIM checks the scheme only in the Authorization header.
-        if header is None or header.lower() != "authorization":
-            scheme = None
-        return cls(header, query, value, scheme)
+
+        def name_of(attribute: str) -> Any:
+            return cc.value(element, attribute, expect="string") if expressions else cc.constant(element, attribute)
+
+        header = name_of("header-name") if given else default_header
+        return cls(header, name_of("query-parameter-name"), cc.value(element, "token-value", expect="string"), scheme)
 
     def extract(self, ctx: Any) -> str | None:
         """The token (raises JwtValidationError when the required scheme is missing)."""
         if self.header is not None:
-            return token_from_header(ctx.request_header(self.header), self.scheme)
+            header = text_or_constant(self.header, ctx)
+            # APIM checks the scheme only in the Authorization header.
+            scheme = self.scheme if header.lower() == "authorization" else None
+            return token_from_header(ctx.request_header(header), scheme)
         if self.query is not None:
-            values = parse_qs(ctx.request_query).get(self.query)
+            values = parse_qs(ctx.request_query).get(text_or_constant(self.query, ctx))
             return values[0] if values else None
         return text_of(self.value, ctx) or None
 
 
-def text_list(container: Any, item: str, cc: Any) -> tuple[str, ...]:
-    """The texts of ``<container><item>text</item>...</container>`` (named values substituted, no expressions)."""
+def text_or_constant(value: Any, ctx: Any) -> str:
+    """A constant string as is, a compiled value for this request."""
+    return value if isinstance(value, str) else text_of(value, ctx)
+
+
+def texts_of(values: tuple[Any, ...], ctx: Any) -> tuple[str, ...]:
+    """`text_list` values (constants or expressions) for this request."""
+    return tuple(text_or_constant(value, ctx) for value in values)
+
+
+def text_list(container: Any, item: str, cc: Any, *, expressions: bool = False) -> tuple[Any, ...]:
+    """The texts of ``<container><item>text</item>...</container>`` (named values substituted): strings, and
+    with ``expressions`` compiled expressions evaluated per request (`texts_of`)."""
     cc.check_attributes(container, ())
-    texts = []
+    texts: list[Any] = []
     for child in cc.child_elements(container, (item,)):
         cc.check_attributes(child, ())
         cc.child_elements(child, (), text=True)
         text = cc.text(child)
-        if text.startswith(("@(", "@{")):
-            raise cc.reject(child, f"<{item}>: policy expressions are not supported here by the emulator")
         if not text:
             raise cc.reject(child, f"<{item}> is empty")
-        texts.append(text)
+        if text.startswith(("@(", "@{")):
+            if not expressions:
+                raise cc.reject(child, f"<{item}>: policy expressions are not allowed here")
+            texts.append(cc.text_value(child, expect="string"))
+        else:
+            texts.append(text)
     return tuple(texts)
 
 
@@ -141,6 +159,13 @@ def default_failure_message(error: JwtValidationError) -> str:
     if error.reason == "claim_mismatch" and error.claim:
         return f"Claim {error.claim} value of {error.value} is not allowed. Access denied."
     return error.message
+
+
+def configured_failure(source: str, error: JwtValidationError, status: IntSetting, message: Any, ctx: Any
+                       ) -> PolicyError:
+    """`validation_failure` with failed-validation-httpcode / -error-message (constants or expressions) evaluated."""
+    text = text_of(message, ctx) if message is not None else None
+    return validation_failure(source, error, status.get(ctx, source), text)
 
 
 def validation_failure(source: str, error: JwtValidationError, status: int, message: str | None) -> PolicyError:

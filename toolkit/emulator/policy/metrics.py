@@ -3,7 +3,7 @@
 Recorded metrics go to the gateway's `PolicyState` (read at the control API's ``GET /metrics``)
 and to the request's trace. A dimension without ``value`` takes the request's value for the
 default dimensions APIM documents (API ID, Operation ID, Product ID, User ID, Subscription ID,
-Location, Gateway ID, Backend ID, Client IP address); an unknown name without a value is
+Location, Gateway ID, Backend ID); any other name without a value ("Client IP" included) is
 refused at publish, as APIM does.
 """
 
@@ -23,8 +23,6 @@ DEFAULT_DIMENSIONS: dict[str, Callable[[Any], Any]] = {
     "location": lambda ctx: ctx.region,
     "gateway id": lambda ctx: "managed",
     "backend id": lambda ctx: ctx.selected_backend or ctx.backend_id,
-    "client ip address": lambda ctx: ctx.client_ip,
-    "client ip": lambda ctx: ctx.client_ip,
 }
 MAX_DIMENSIONS = 5  # per policy, as the emit-metric docs allow
 

@@ -18,6 +18,11 @@ def test_sections() -> None:
 @pytest.mark.parametrize(("xml", "message"), [
     ('<emit-metric/>', "missing the required attribute 'name'"),
     ('<emit-metric name="m" value="many"/>', "'many' is not a number"),
+    # Not among the documented defaults (API ID, Operation ID, Product ID, User ID, Subscription ID, Location,
+    # Gateway ID, Backend ID): a value is needed.
+    ('<emit-metric name="m"><dimension name="Client IP"/></emit-metric>', '<dimension name="Client IP"> needs a value'),
+    ('<emit-metric name="m"><dimension name="Client IP address"/></emit-metric>', "needs a value"),
+    ('<llm-emit-token-metric><dimension name="Client IP"/></llm-emit-token-metric>', "needs a value"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))

@@ -33,6 +33,8 @@ def test_sections() -> None:
     ('condition="maybe" count="1" interval="0"', "'condition': 'maybe' is not true or false"),
     ('condition="@(context.Response.StatusCode)" count="1" interval="0"', "needs a bool expression"),
     ('condition="@(context.Response.Bodyy != null)" count="1" interval="0"', "context.Response.Bodyy"),
+    (f'condition="{ON_429}" count="1" interval="0" first-fast-retry="soon"', "'soon' is not true or false"),
+    (f'condition="{ON_429}" count="1" interval="0" first-fast-retry="@(1)"', "needs a bool expression"),
 ])
 def test_refusals(attributes: str, message: str) -> None:
     error = rejected(document(backend=_retry(attributes)))
@@ -77,6 +79,16 @@ def test_fixed_linear_and_first_fast_waits() -> None:
     assert _waits('interval="2" first-fast-retry="true"') == [0, 2, 2]
     assert _waits('interval="1" delta="2"') == [1, 3, 5]
     assert _waits('interval="1" delta="2" first-fast-retry="true"') == [0, 3, 5]
+
+
+def test_first_fast_retry_takes_an_expression_evaluated_per_request() -> None:
+    """retry-policy.md: first-fast-retry "Policy expressions are allowed"."""
+    fast = 'interval="2" first-fast-retry="@(context.Request.Headers.GetValueOrDefault(&quot;x-fast&quot;, &quot;&quot;) == &quot;1&quot;)"'
+    assert _waits(fast) == [2, 2, 2]
+    services = FakeServices(answers=[429] * 4)
+    ctx = execute([None, api(backend=_retry(f'condition="{ON_429}" count="3" {fast}'))], services,
+                  headers=[("x-fast", "1")], **URL)
+    assert [e["data"]["wait_seconds"] for e in ctx.trace.find("retry") if "wait_seconds" in e["data"]] == [0, 2, 2]
 
 
 def test_exponential_waits_follow_the_documented_formula_and_cap() -> None:

@@ -84,6 +84,33 @@ def test_copy_mode_starts_from_the_current_request() -> None:
     assert call["method"] == "POST" and call["headers"]["x-user"] == "alice" and b"climate" in call["body"]
 
 
+def test_copy_mode_in_outbound_starts_without_the_request_body() -> None:
+    """send-request-policy.md: "In outbound mode, mode=copy does not initialize the request body"."""
+    services = FakeServices()
+    copy = '<send-request mode="copy" response-variable-name="r"><set-url>http://127.0.0.1:9/copy</set-url>{}</send-request>'
+    execute([None, api(outbound="<base/>" + copy.format(""))], services, headers=[("x-user", "alice")], **URL)
+    call = services.http.calls[0]
+    assert call["method"] == "POST" and call["headers"]["x-user"] == "alice" and call["body"] == b""
+    execute([None, api(outbound=copy.format("<set-body>given</set-body>"))], services, **URL)
+    assert services.http.calls[1]["body"] == b"given"
+
+
+def test_mode_and_response_variable_name_take_expressions() -> None:
+    services = FakeServices()
+    xml = ('<send-request mode="@(context.Request.Headers.GetValueOrDefault(&quot;x-mode&quot;, &quot;new&quot;))" '
+           'response-variable-name="@(&quot;r-&quot; + context.Subscription.Id)">'
+           "<set-url>http://127.0.0.1:9/side</set-url></send-request>")
+    policy = api(inbound=xml)
+    ctx = execute([None, policy], services, subscription_id="s1", **URL)
+    assert services.http.calls[0]["method"] == "GET" and "r-s1" in ctx.variables
+    execute([None, policy], services, headers=[("x-mode", "Copy")], **URL)
+    assert services.http.calls[1]["method"] == "POST" and b"climate" in services.http.calls[1]["body"]
+    ctx = execute([None, policy], services, headers=[("x-mode", "clone")], **URL)
+    assert (ctx.response_status, ctx.last_error_reason) == (500, "ExpressionValueEvaluationFailure")
+    assert "'mode' evaluated to 'clone', not one of new, copy" in ctx.last_error_message
+    assert len(services.http.calls) == 2
+
+
 def test_return_response_answers_with_the_stored_response() -> None:
     services = FakeServices()
     services.http.routes["/check"] = (202, {"from": "side"})

@@ -33,3 +33,11 @@ def test_the_message_is_traced_and_recorded() -> None:
     assert event["message"] == "from s1" and event["data"]["metadata"] == {"tier": "gold"}
     [recorded] = [e for e in state_of(services).events if e["kind"] == "trace"]
     assert (recorded["source"], recorded["severity"], recorded["message"]) == ("gw", "error", "from s1")
+
+
+def test_severity_defaults_to_verbose() -> None:
+    """trace-policy.md: severity "Allowed values are verbose, information, error" | No | verbose."""
+    services = FakeServices()
+    execute([None, api(inbound='<trace source="gw"><message>m</message></trace>')], services, backend_url="http://b.test")
+    [recorded] = [e for e in state_of(services).events if e["kind"] == "trace"]
+    assert recorded["severity"] == "verbose"

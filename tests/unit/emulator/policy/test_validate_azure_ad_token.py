@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from .policy_helpers import NOW, FakeServices, api, assert_sections, document, execute, rejected
 
@@ -53,6 +55,13 @@ def test_sections() -> None:
     (_element(children="<client-application-ids/>"), "needs an <application-id>"),
     (_element(children="<decryption-keys/>"), "the local emulator does not support <decryption-keys> inside <validate-azure-ad-token> (APIM does)"),
     (_element(f'tenant-id="{TENANT}" header-name="a" token-value="b"'), "takes only one of"),
+    (_element(children="<client-application-ids><application-id>@(&quot;c&quot;)</application-id>"
+                       "</client-application-ids>"), "<application-id>: policy expressions are not allowed here"),
+    (_element(f'tenant-id="{TENANT}" failed-validation-httpcode="99"'), "99 is outside the allowed range 100-599"),
+    (_element(f'tenant-id="{TENANT}" authentication-endpoint="https://login.microsoftonline.us"'),
+     "the local emulator does not support authentication-endpoint 'https://login.microsoftonline.us'"),
+    (_element(f'tenant-id="{TENANT}" authentication-endpoint="@(&quot;login.microsoftonline.com&quot;)"'),
+     "'authentication-endpoint': policy expressions are not allowed here"),
 ])
 def test_refusals(xml: str, message: str) -> None:
     assert message in str(rejected(document(inbound=xml)))
@@ -93,3 +102,43 @@ def test_without_client_application_ids_any_client_passes(services: FakeServices
     element = _element(children=f"<audiences><audience>api://{BACKEND_APP}</audience></audiences>")
     assert _run(services, entra.mint({"azp": "any-client"}), element).response_status == 200
     assert _run(services, entra.mint({"azp": "any-client"}, audience="api://other"), element).response_status == 401
+
+
+@pytest.mark.parametrize("endpoint", ["login.microsoftonline.com", "https://login.microsoftonline.com/",
+                                      "HTTPS://Login.MicrosoftOnline.com"])
+def test_the_public_clouds_authentication_endpoint_is_accepted(services: FakeServices, entra: TestIssuer,
+                                                               endpoint: str) -> None:
+    """06/2025 docs: authentication-endpoint="Microsoft Entra ID environment endpoint, prefix https:// is optional"."""
+    element = _element(f'tenant-id="{TENANT}" authentication-endpoint="{endpoint}"')
+    assert _run(services, entra.mint({"azp": CLIENT}), element).response_status == 200
+
+
+def test_expressions_where_the_docs_allow_them(services: FakeServices, entra: TestIssuer) -> None:
+    """tenant-id, header-name, failed-validation-httpcode and -error-message take expressions, and the page's
+    example uses <audience>@(context.Request.OriginalUrl.Host)</audience>."""
+    header = "GetValueOrDefault(&quot;{}&quot;, &quot;{}&quot;)"
+    element = _element(
+        f'tenant-id="@(context.Request.Headers.{header.format("x-tenant", TENANT)})" '
+        f'header-name="@(context.Request.Headers.{header.format("x-header", "Authorization")})" '
+        f'failed-validation-httpcode="@(context.Request.Headers.{header.format("x-soft", "")} == &quot;1&quot; ? 403 : 401)" '
+        'failed-validation-error-message="@(&quot;No entry to &quot; + context.Api.Id)"',
+        f"<client-application-ids><application-id>{CLIENT}</application-id></client-application-ids>"
+        "<audiences><audience>@(&quot;api://&quot; + context.Request.OriginalUrl.Host)</audience></audiences>")
+    policy = api(inbound=element)
+
+    def run_with(token: str, *headers: tuple[str, str]):
+        return execute([None, policy], services, headers=list(headers), **URL)
+
+    token = entra.mint({"azp": CLIENT}, audience="api://localhost")  # the request's host
+    assert run_with(token, ("Authorization", f"Bearer {token}")).response_status == 200
+    assert run_with(token, ("x-header", "x-tok"), ("x-tok", token)).response_status == 200  # no scheme outside Authorization
+    other = entra.mint({"azp": CLIENT}, audience="api://other")
+    refused = run_with(other, ("Authorization", f"Bearer {other}"))
+    assert (refused.response_status, refused.last_error_reason) == (401, "TokenAudienceNotAllowed")
+    assert json.loads(refused.response_body) == {"statusCode": 401, "message": "No entry to azure-openai"}
+    assert run_with(other, ("Authorization", f"Bearer {other}"), ("x-soft", "1")).response_status == 403
+    # The tenant is chosen per request: a tenant without a stand-in authority fails as without any.
+    elsewhere = run_with(token, ("Authorization", f"Bearer {token}"), ("x-tenant", "fabrikam"))
+    assert (elsewhere.response_status, elsewhere.last_error_reason) == (500, "AzureAdUnavailable")
+    empty = run_with(token, ("Authorization", f"Bearer {token}"), ("x-tenant", " "))
+    assert (empty.response_status, empty.last_error_reason) == (500, "ExpressionValueEvaluationFailure")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected
 
-from toolkit.emulator.policy.registry import SECTIONS
-
 URL = {"backend_url": "http://backend.test"}
 
 
@@ -15,7 +13,8 @@ def send(name: str) -> str:
 
 
 def test_sections() -> None:
-    assert_sections(f"<wait>{send('a')}</wait>", SECTIONS)
+    """wait-policy.md: "Policy sections: inbound, outbound, backend" (not on-error)."""
+    assert_sections(f"<wait>{send('a')}</wait>", ("inbound", "outbound", "backend"))
 
 
 @pytest.mark.parametrize(("xml", "message"), [
@@ -36,3 +35,13 @@ def test_any_finishes_after_the_first() -> None:
     services = FakeServices()
     ctx = execute([None, api(inbound=f'<wait for="any">{send("a")}{send("b")}</wait>')], services, **URL)
     assert {"a", "b"} & set(ctx.variables) and ctx.response_status == 200
+
+
+@pytest.mark.parametrize(("value", "status"), [("all", 200), ("ANY", 200), ("some", 500)])
+def test_for_takes_an_expression_checked_when_evaluated(value: str, status: int) -> None:
+    services = FakeServices()
+    xml = f'<wait for="@(context.Request.Headers.GetValueOrDefault(&quot;x-for&quot;, &quot;&quot;))">{send("a")}</wait>'
+    ctx = execute([None, api(inbound=xml)], services, headers=[("x-for", value)], **URL)
+    assert ctx.response_status == status
+    if status == 500:
+        assert ctx.last_error_reason == "ExpressionValueEvaluationFailure" and services.http.calls == []

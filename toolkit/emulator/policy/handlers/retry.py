@@ -5,7 +5,8 @@ Per APIM's docs: the children run once, then the condition is evaluated before e
 ``interval + (n-1)·delta``; with ``delta`` and ``max-interval`` → exponential
 ``interval + (2^(n-1) - 1)·random(0.8·delta, 1.2·delta)`` capped at ``max-interval`` (n = retry
 number, so interval=delta=10, max=100 waits about 10, 20, 40, 80, 100 s). ``first-fast-retry``
-makes the first retry immediate. Waits use the services' sleep (emulator time).
+(a constant or a bool expression, evaluated per request) makes the first retry immediate. Waits
+use the services' sleep (emulator time).
 Errors raised by the children (unreachable backend, exhausted pool, timeout) are not retried:
 they go to on-error, as on APIM, where retry only re-evaluates its condition after children succeed.
 """
@@ -46,7 +47,7 @@ class Retry(Policy):
         interval: IntSetting,
         max_interval: IntSetting | None,
         delta: IntSetting | None,
-        first_fast_retry: bool,
+        first_fast_retry: Any,
         body: tuple[Policy, ...],
     ) -> None:
         super().__init__()
@@ -74,7 +75,7 @@ class Retry(Policy):
             cc.integer(element, "interval", minimum=0, expressions=True),
             optional["max-interval"],
             optional["delta"],
-            cc.boolean(element, "first-fast-retry", False),
+            cc.flag(element, "first-fast-retry", False),
             cc.policies(element),
         )
 
@@ -97,7 +98,7 @@ class Retry(Policy):
 
     def wait_seconds(self, retry: int, ctx: Any, services: Any) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
-        if retry == 1 and self.first_fast_retry:
+        if retry == 1 and truth(self.first_fast_retry, ctx):
             return 0.0
         interval = float(self.interval.get(ctx, "retry"))
         if self.delta is None:

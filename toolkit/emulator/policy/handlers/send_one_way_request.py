@@ -40,7 +40,7 @@ class SendOneWayRequest(Policy):
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Start the call in the background."""
-        method, url, headers, body = self.request.build(ctx)
+        method, url, headers, body = self.request.build(ctx, "send-one-way-request")
         timeout = float(self.timeout.get(ctx, "send-one-way-request"))
         state = state_of(services)
 

@@ -15,8 +15,8 @@ SEVERITIES = ("verbose", "information", "error")
 @handler("trace", sections=SECTIONS, attributes=("source", "severity"), required=("source",),
          children=("message", "metadata"),
          notes="Adds the message (an expression allowed) and metadata to the request's trace (control API "
-         "/traces/{id}) and records a 'trace' event (control API /events). severity verbose, information "
-         "(default) or error.")
+         "/traces/{id}) and records a 'trace' event (control API /events). severity verbose (default), "
+         "information or error.")
 class TracePolicy(Policy):
     """A trace message."""
 
@@ -44,7 +44,7 @@ class TracePolicy(Policy):
                 metadata.append((cc.constant(child, "name") or "", cc.value(child, "value")))
         if message is None:
             raise cc.reject(element, "<trace> needs a <message>")
-        severity = cc.choice(element, "severity", SEVERITIES, "information")
+        severity = cc.choice(element, "severity", SEVERITIES, "verbose")  # trace-policy.md: default verbose
         return cls(cc.constant(element, "source") or "", severity, message, tuple(metadata))
 
     async def run(self, ctx: Any, services: Any) -> None:

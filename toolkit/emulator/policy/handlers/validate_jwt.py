@@ -30,12 +30,14 @@ from toolkit.emulator.jwt_validation import (
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.jwt_support import (
     TokenSource,
+    configured_failure,
     required_claims,
     single_children,
-    validation_failure,
+    text_list,
+    texts_of,
 )
 from toolkit.emulator.policy.registry import handler
-from toolkit.emulator.policy.values import IntSetting, text_of
+from toolkit.emulator.policy.values import IntSetting
 
 CHILDREN = ("openid-config", "issuer-signing-keys", "audiences", "issuers", "required-claims")
 
@@ -124,8 +126,7 @@ class ValidateJwt(Policy):
                 claims = await services.run_blocking(validate_jwt, token, requirements, self._keys(services), now)
         except JwtValidationError as exc:
             ctx.note(self.spec.name, f"refused: {exc.reason}")
-            message = text_of(self.message, ctx) if self.message is not None else None
-            raise validation_failure(self.spec.name, exc, self.status.get(ctx, self.spec.name), message) from None
+            raise configured_failure(self.spec.name, exc, self.status, self.message, ctx) from None
         if self.output:
             ctx.variables[self.output] = claims
         ctx.note(self.spec.name, "valid token")
@@ -136,9 +137,9 @@ class ValidateJwt(Policy):
             return self.requirements
         changes = {}
         if self.audiences is not None:
-            changes["audiences"] = tuple(a if isinstance(a, str) else text_of(a, ctx) for a in self.audiences)
+            changes["audiences"] = texts_of(self.audiences, ctx)
         if self.issuers is not None:
-            changes["issuers"] = tuple(i if isinstance(i, str) else text_of(i, ctx) for i in self.issuers)
+            changes["issuers"] = texts_of(self.issuers, ctx)
         return dataclasses.replace(self.requirements, **changes)
 
     def _keys(self, services: Any, *, fetch: bool = True) -> Any:
@@ -162,19 +163,7 @@ class ValidateJwt(Policy):
 
 def _values(groups: dict[str, list[Any]], container: str, item: str, cc: Any) -> tuple[Any, ...]:
     """``<audiences><audience>…`` texts: constant strings, or compiled expressions evaluated per request."""
-    if container not in groups:
-        return ()
-    element = groups[container][0]
-    cc.check_attributes(element, ())
-    values: list[Any] = []
-    for child in cc.child_elements(element, (item,)):
-        cc.check_attributes(child, ())
-        cc.child_elements(child, (), text=True)
-        text = cc.text(child)
-        if not text:
-            raise cc.reject(child, f"<{item}> is empty")
-        values.append(cc.text_value(child, expect="string") if text.startswith(("@(", "@{")) else text)
-    return tuple(values)
+    return text_list(groups[container][0], item, cc, expressions=True) if container in groups else ()
 
 
 def _key_elements(container: Any, cc: Any) -> list[Any]:
