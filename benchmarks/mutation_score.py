@@ -92,6 +92,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # parser.py is not listed: mutmut 3.x generates its 1,702 mutants but its stats run finds no test reaching any
     # of them ("could not find any test case for any mutant"), though every expression test parses; not resolved.
     "dotnet": ("toolkit/emulator/expressions/dotnet.py", EXPRESSION_TESTS),
+    "limits": ("toolkit/emulator/policy/limits.py", [
+        "tests/unit/emulator/policy/test_rate_limit.py", "tests/unit/emulator/policy/test_rate_limit_by_key.py",
+        "tests/unit/emulator/policy/test_quota.py", "tests/unit/emulator/policy/test_quota_by_key.py"]),
+    "cors": ("toolkit/emulator/policy/handlers/cors.py", [
+        "tests/unit/emulator/policy/test_cors.py", "tests/unit/emulator/gateway/test_cors_preflight.py"]),
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
         "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
         "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),

@@ -134,3 +134,71 @@ def test_an_expression_with_a_bad_value_fails_the_request(xml: str) -> None:
     ctx = execute([None, api(inbound=xml)], method="OPTIONS", headers=preflight("https://app.example", "GET", ""),
                   **URL)
     assert (ctx.response_status, ctx.last_error_reason) == (500, "ExpressionValueEvaluationFailure")
+
+
+def test_an_unmatched_preflight_ends_unless_terminate_unmatched_request_is_false() -> None:
+    services = FakeServices()
+    ended = execute([None, api(inbound=cors())], services, method="OPTIONS",
+                    headers=preflight("https://evil.example", "GET", ""), **URL)
+    assert (ended.response_status, ended.response_reason, ended.response_body, services.calls) == (200, "OK", b"", [])
+    execute([None, api(inbound=cors(attributes='terminate-unmatched-request="false"'))], services, method="OPTIONS",
+            headers=preflight("https://evil.example", "GET", ""), **URL)
+    assert len(services.calls) == 1  # went on to the backend
+
+
+def test_an_allowed_preflight_has_an_empty_body() -> None:
+    ctx = execute([None, api(inbound=CORS)], method="OPTIONS", headers=preflight("https://app.example"), **URL)
+    assert (ctx.response_reason, ctx.response_body) == ("OK", b"")
+
+
+def test_requested_headers_are_checked_one_by_one_and_echoed() -> None:
+    listed = execute([None, api(inbound=CORS)], method="OPTIONS",
+                     headers=preflight("https://app.example", headers="content-type, api-key"), **URL)
+    assert listed.response_headers.get("Access-Control-Allow-Headers") == "content-type, api-key"
+    any_header = cors(methods="<allowed-methods><method>POST</method></allowed-methods>"
+                              "<allowed-headers><header>*</header></allowed-headers>")
+    ctx = execute([None, api(inbound=any_header)], method="OPTIONS",
+                  headers=preflight("https://app.example", headers="x-a,x-b"), **URL)
+    assert ctx.response_headers.get("Access-Control-Allow-Headers") == "x-a, x-b"
+
+
+def test_a_request_other_than_options_is_no_preflight() -> None:
+    services = FakeServices()
+    ctx = execute([None, api(inbound=CORS)], services, method="POST", headers=preflight("https://app.example"), **URL)
+    assert len(services.calls) == 1 and ctx.response_headers.get("Access-Control-Allow-Methods") is None
+    assert ctx.response_headers.get("Access-Control-Allow-Origin") == "https://app.example"
+
+
+def test_responses_to_a_wildcard_origin_without_credentials() -> None:
+    xml = ("<cors><allowed-origins><origin>*</origin></allowed-origins>"
+           "<expose-headers><header>x-a</header><header>x-b</header></expose-headers></cors>")
+    ctx = execute([None, api(inbound=xml)], headers=[("Origin", "https://any.example")], **URL)
+    headers = ctx.response_headers
+    assert headers.get("Access-Control-Allow-Origin") == "*"
+    assert headers.get("Access-Control-Expose-Headers") == "x-a, x-b"
+    assert headers.get("Access-Control-Allow-Credentials") is None  # allow-credentials defaults to false
+
+
+def test_a_max_age_of_zero_is_allowed() -> None:
+    xml = cors(methods='<allowed-methods preflight-result-max-age="0"><method>GET</method></allowed-methods>')
+    ctx = execute([None, api(inbound=xml)], method="OPTIONS", headers=preflight("https://app.example", "GET", ""), **URL)
+    assert ctx.response_headers.get("Access-Control-Max-Age") == "0"
+
+
+@pytest.mark.parametrize(("origin", "accepted"), [
+    ("http://app.example:0", False), ("http://app.example:1", True), ("http://app.example:65535", True),
+    ("http://app.example:65536", False),
+])
+def test_an_origins_port_is_1_to_65535(origin: str, accepted: bool) -> None:
+    xml = document(inbound=cors(f"<origin>{origin}</origin>"))
+    if accepted:
+        api(inbound=cors(f"<origin>{origin}</origin>"))
+    else:
+        assert "Origin must be a valid URL" in str(rejected(xml))
+
+
+def test_credentials_that_evaluate_to_true_with_a_wildcard_origin_fail_naming_the_rule() -> None:
+    xml = cors("<origin>*</origin>", attributes='allow-credentials="@(true)"')
+    ctx = execute([None, api(inbound=xml)], headers=[("Origin", "https://app.example")], **URL)
+    assert (ctx.response_status, ctx.last_error_source) == (500, "cors")
+    assert "cannot be used with the wildcard origin" in ctx.last_error_message

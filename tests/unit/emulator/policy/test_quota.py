@@ -56,3 +56,29 @@ def test_calls_without_a_subscription_key_are_not_counted() -> None:
         assert execute([None, policy], services, subscription_id=None, **URL).response_status == 200
     assert execute([None, policy], services, **URL).response_status == 200
     assert execute([None, policy], services, **URL).response_status == 403
+
+
+def test_refusals_name_the_quota_in_last_error_and_format_hours() -> None:
+    services = FakeServices()
+    policy = product(inbound='<quota calls="1" renewal-period="7200"/>')
+    execute([None, policy], services, **URL)
+    refused = execute([None, policy], services, **URL)
+    assert (refused.last_error_source, refused.last_error_reason) == ("quota", "QuotaExceeded")
+    assert body_json(refused)["message"] == "Out of call volume quota. Quota will be replenished in 02:00:00."
+    services.now += 3599
+    later = execute([None, policy], services, **URL)
+    assert body_json(later)["message"] == "Out of call volume quota. Quota will be replenished in 01:00:01."
+
+
+@pytest.mark.parametrize("xml", ['<quota calls="0" renewal-period="60"/>', '<quota bandwidth="0" renewal-period="60"/>'])
+def test_a_quota_of_zero_refuses_every_call(xml: str) -> None:
+    assert execute([None, product(inbound=xml)], FakeServices(), **URL).response_status == 403
+
+
+def test_each_quota_policy_counts_apart() -> None:
+    # Per subscription and policy: a product's quota and another product's do not share a count.
+    services = FakeServices()
+    chain = [None, product(inbound='<quota calls="1" renewal-period="60"/>'),
+             product(inbound='<base/><quota calls="1" renewal-period="60"/>')]
+    assert execute(chain, services, **URL).response_status == 200
+    assert execute(chain, services, **URL).response_status == 403

@@ -83,3 +83,30 @@ def test_a_conditional_increment_counts_once_per_request_too() -> None:
              'increment-condition="@(context.Response.StatusCode == 200)"/>')
     chain = [None, product(inbound=limit), api(inbound="<base/>" + limit)]
     assert [execute(chain, services, **URL).response_status for _ in range(3)] == [200, 200, 403]
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    ('<quota-by-key calls="1" renewal-period="1" counter-key="k"/>', "below the minimum period"),
+    ('<quota-by-key calls="1" renewal-period="300" counter-key="k" increment-count="0"/>', "outside the allowed range"),
+])
+def test_more_refusals(xml: str, message: str) -> None:
+    assert message in str(rejected(document(inbound=xml)))
+
+
+def test_first_period_start_may_end_with_z() -> None:
+    from datetime import UTC, datetime
+
+    start = datetime.fromtimestamp(NOW - 50, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    services = FakeServices()
+    policy = api(inbound=f'<quota-by-key calls="1" renewal-period="300" counter-key="k" first-period-start="{start}"/>')
+    execute([None, policy], services, **URL)
+    assert execute([None, policy], services, **URL).response_headers.get("Retry-After") == "250"
+
+
+def test_two_keys_in_one_request_count_apart() -> None:
+    services = FakeServices()
+    chain = [None, product(inbound='<quota-by-key calls="1" renewal-period="300" counter-key="a"/>'),
+             api(inbound='<base/><quota-by-key calls="1" renewal-period="300" counter-key="b"/>')]
+    assert execute(chain, services, **URL).response_status == 200
+    refused = execute(chain, services, **URL)
+    assert (refused.response_status, refused.last_error_reason) == (403, "QuotaExceeded")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from .policy_helpers import FakeServices, api, assert_sections, body_json, document, execute, rejected
+from .policy_helpers import FakeServices, api, assert_sections, body_json, document, execute, product, rejected
 
 URL = {"backend_url": "http://backend.test"}
 LIMIT = ('<rate-limit calls="2" renewal-period="60" remaining-calls-header-name="x-remaining" '
@@ -73,3 +73,27 @@ def test_calls_without_a_subscription_key_are_not_counted() -> None:
     statuses = [execute([None, policy], services, subscription_id=None, **URL).response_status for _ in range(3)]
     assert statuses == [200, 200, 200]
     assert [execute([None, policy], services, **URL).response_status for _ in range(2)] == [200, 429]
+
+
+def test_renamed_retry_after_header_and_variable() -> None:
+    services = FakeServices()
+    policy = api(inbound='<rate-limit calls="1" renewal-period="60" retry-after-header-name="x-wait" '
+                         'retry-after-variable-name="wait"/>')
+    execute([None, policy], services, **URL)
+    refused = execute([None, policy], services, **URL)
+    assert (refused.last_error_source, refused.last_error_reason) == ("rate-limit", "RateLimitExceeded")
+    assert refused.response_headers.get("x-wait") == "60" and refused.response_headers.get("Retry-After") is None
+    assert refused.variables["wait"] == 60
+
+
+def test_each_rate_limit_policy_counts_apart() -> None:
+    services = FakeServices()
+    chain = [None, product(inbound='<rate-limit calls="1" renewal-period="60"/>'),
+             api(inbound='<base/><rate-limit calls="1" renewal-period="60"/>')]
+    assert execute(chain, services, **URL).response_status == 200
+    assert execute(chain, services, **URL).response_status == 429
+
+
+def test_a_limit_of_zero_calls_refuses_every_call() -> None:
+    assert execute([None, api(inbound='<rate-limit calls="0" renewal-period="60"/>')], FakeServices(),
+                   **URL).response_status == 429
