@@ -82,3 +82,17 @@ def test_each_quota_policy_counts_apart() -> None:
              product(inbound='<base/><quota calls="1" renewal-period="60"/>')]
     assert execute(chain, services, **URL).response_status == 200
     assert execute(chain, services, **URL).response_status == 403
+
+
+@pytest.mark.parametrize(("used", "second"), [(1024, 403), (1023, 200)])
+def test_a_kilobyte_is_1024_bytes_of_request_and_reply(used: int, second: int) -> None:
+    policy = product(inbound='<quota bandwidth="1" renewal-period="60"/>')
+    reply = len(execute([None, policy], FakeServices(), **URL).response_body)
+    services = FakeServices()
+    assert execute([None, policy], services, body=b"x" * (used - reply), **URL).response_status == 200
+    assert execute([None, policy], services, **URL).response_status == second
+
+
+@pytest.mark.parametrize("xml", ['<quota calls="1" renewal-period="-1"/>', '<quota bandwidth="-1" renewal-period="60"/>'])
+def test_negative_numbers_are_refused(xml: str) -> None:
+    assert "outside the allowed range" in str(rejected(document(inbound=xml), "product"))

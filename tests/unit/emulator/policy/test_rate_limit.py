@@ -97,3 +97,9 @@ def test_each_rate_limit_policy_counts_apart() -> None:
 def test_a_limit_of_zero_calls_refuses_every_call() -> None:
     assert execute([None, api(inbound='<rate-limit calls="0" renewal-period="60"/>')], FakeServices(),
                    **URL).response_status == 429
+
+
+def test_the_remaining_calls_header_counts_down_to_zero() -> None:
+    services = FakeServices()
+    policy = api(inbound='<rate-limit calls="1" renewal-period="60" remaining-calls-header-name="x-left"/>')
+    assert execute([None, policy], services, **URL).response_headers.get("x-left") == "0"
