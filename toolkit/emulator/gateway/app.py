@@ -1,5 +1,8 @@
 """The gateway data plane: route to an API, check the subscription key, run the policies, answer.
 
+A request that fails a built-in step (no operation matches, a missing or invalid subscription key) runs only the
+``<on-error>`` sections of its chain, with APIM's predefined error in ``context.LastError``.
+
 `GatewayRuntime` keeps compiled policies and backends in step with the management store (it listens to
 every change), and is itself the ASGI app (raw ASGI: this is the hot path).
 """
@@ -29,7 +32,7 @@ from toolkit.emulator.policy import CompiledPolicy, RequestContext, Trace, compi
 from toolkit.emulator.policy.context import events_to_list
 from toolkit.emulator.gateway.backend_credentials import resolve_named_values
 from toolkit.emulator.gateway.operations import MatchedOperation, OperationTable, operation_not_found
-from toolkit.emulator.policy.errors import PolicyRejected
+from toolkit.emulator.policy.errors import PolicyError, PolicyRejected, internal_error_body, json_error_body
 from toolkit.emulator.policy.pipeline import resolve_chain, run_on_error
 from toolkit.emulator.policy.preflight import inbound_cors, run_preflight
 from toolkit.emulator.hosting import http_date
@@ -44,6 +47,9 @@ DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_KEY_QUERY = "subscription-key"
 MISSING_KEY = ("Access denied due to missing subscription key. "
                "Make sure to include subscription key when making requests to an API.")
+# context.LastError.Message of a missing key, as the docs list it (clients get MISSING_KEY)
+MISSING_KEY_ERROR = ("Access denied due to missing subscription key. "
+                     "Make sure to include subscription key when making requests to this API.")
 INVALID_KEY = ("Access denied due to invalid subscription key. "
                "Make sure to provide a valid key for an active subscription.")
 
@@ -346,24 +352,20 @@ class GatewayRuntime:
                 self.services.remove_fragment(name)
             else:
                 self._fragment_sources[name] = str(resource.properties.get("value", ""))
+        # Fragments include no fragments (the compiler refuses it): only these are stale.
         stale = set(written) | {name for name, xml in self._fragment_sources.items() if _mentions(xml, changed_values)}
-        while True:  # a fragment including a stale one is stale too
-            more = {name for name, xml in self._fragment_sources.items() if name not in stale and _mentions(xml, stale)}
-            if not more:
-                break
-            stale |= more
         self._compile_fragments(stale & set(self._fragment_sources))
         return stale
 
     def _compile_fragments(self, names: set[str]) -> None:
-        """Compile fragments ``names`` (the others keep their compiled form); one that fails stays XML."""
-        for name in names:
-            self._fragments[name] = self._fragment_sources[name]
+        """Compile fragments ``names`` (the others keep their compiled form); one that fails stays XML (a policy
+        including it is refused with the fragment's error)."""
         for name in sorted(names):
+            source = self._fragment_sources[name]
             try:
-                compiled = compile_policy(self._fragment_sources[name], "fragment", named_values=self._named_values,
-                                          fragments=self._fragments)
+                compiled = compile_policy(source, "fragment", named_values=self._named_values)
             except PolicyRejected:
+                self._fragments[name] = source
                 continue
             self._fragments[name] = compiled
             self.services.set_fragment(name, compiled)
@@ -439,25 +441,24 @@ class GatewayRuntime:
                 chain_keys += (("api", api.name, ""),)
                 record["api"] = api.name
             ctx = self._context(method, path, query, headers, body, client_ip, trace_id, api, None, None)
-            await run_on_error([self._policies.get(key) for key in chain_keys], ctx, self.services,
-                               operation_not_found())
-            return self._answer(ctx, record)
+            return await self._on_error_only(chain_keys, ctx, operation_not_found(), record)
         operation = found.name
         record.update(api=api.name, operation=operation)
+        chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
+        broken = self._broken_answer(chain_keys, record)
+        if broken is not None:
+            return broken
 
         subscription = None
         if api.subscription_required:
             key = _subscription_key(api, headers, query)
             subscription = self._subscription_for_key(key) if key else None
             if subscription is None or not subscription.active or not subscription.covers(api.name):
-                return _finish(record, 401, {"statusCode": 401, "message": INVALID_KEY if key else MISSING_KEY},
-                               [("www-authenticate", key_challenge(api, headers))])
+                ctx = self._operation_context(method, path, query, headers, body, client_ip, trace_id, api, prefix,
+                                              found, None)
+                return await self._on_error_only(chain_keys, ctx, subscription_key_refused(api, headers, key), record)
             record["subscription"] = subscription.name
 
-        chain_keys = (("global", "", ""), ("api", api.name, ""), ("operation", api.name, operation))
-        broken = self._broken_answer(chain_keys, record)
-        if broken is not None:
-            return broken
         ctx = self._operation_context(method, path, query, headers, body, client_ip, trace_id, api, prefix, found,
                                       subscription)
         if subscription is not None:
@@ -470,12 +471,20 @@ class GatewayRuntime:
         return self._answer(ctx, record)
 
     def _broken_answer(self, chain_keys: Sequence[PolicyKey], record: dict[str, Any]) -> Answer | None:
-        """The 500 for a request whose chain holds a policy that no longer compiles, else None."""
+        """The 500 for a request whose chain holds a policy that no longer compiles, else None. The client gets
+        APIM's generic 500 body; why is in the trace."""
         for key in chain_keys:
             if key in self._broken:
-                return _finish(record, 500, {"statusCode": 500, "message": f"Policy of {'/'.join(filter(None, key))} "
-                                                                             f"no longer compiles: {self._broken[key]}"})
+                record.update(status=500, events=((0.0, "inbound", "gateway", f"Policy of {'/'.join(filter(None, key))}"
+                                                   f" no longer compiles: {self._broken[key]}", None),))
+                return 500, [("content-type", "application/json")], internal_error_body(record["trace_id"]), record
         return None
+
+    async def _on_error_only(self, chain_keys: Sequence[PolicyKey], ctx: RequestContext, error: PolicyError,
+                             record: dict[str, Any]) -> Answer:
+        """A built-in step failed before any policy ran: only ``<on-error>`` of the chain runs (`run_on_error`)."""
+        await run_on_error([self._policies.get(key) for key in chain_keys], ctx, self.services, error)
+        return self._answer(ctx, record)
 
     def _operation_context(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
@@ -587,14 +596,6 @@ def new_trace_id() -> str:
     return "%032x" % (_trace_bits(128) & _UUID4_CLEAR | _UUID4_SET)
 
 
-def _finish(record: dict[str, Any], status: int, body: dict[str, Any],
-            extra_headers: list[tuple[str, str]] | None = None) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
-    record["status"] = status
-    record["events"] = ((0.0, "inbound", "gateway", body["message"], None),)
-    headers = [("content-type", "application/json"), *((name.lower(), value) for name, value in extra_headers or ())]
-    return status, headers, json.dumps(body).encode(), record
-
-
 def preflight_method(headers: list[tuple[str, str]]) -> str | None:
     """The method a CORS preflight asks for (Access-Control-Request-Method), or None when it is no preflight."""
     method = origin = None
@@ -617,6 +618,20 @@ def key_challenge(api: PublishedApi, headers: list[tuple[str, str]]) -> str:
     host = next((value for name, value in headers if name.lower() == "host"), "localhost")
     realm = f"http://{host}/{api.path}".rstrip("/")
     return f'AzureApiManagementKey realm="{realm}",name="{api.key_header}",type="header"'
+
+
+def subscription_key_refused(api: PublishedApi, headers: list[tuple[str, str]], key: str | None) -> PolicyError:
+    """APIM's built-in subscription check failed: its predefined error (source ``authorization``, reason
+    SubscriptionKeyNotFound or SubscriptionKeyInvalid, the docs' message; "Predefined errors for built-in steps" in
+    api-management-error-handling-policies.md) goes to ``<on-error>``. Its default response is the 401 clients get
+    from APIM: the body's wording for a missing key differs from LastError.Message ("an API", not "this API")."""
+    if key:
+        reason, message, client_message = "SubscriptionKeyInvalid", INVALID_KEY, INVALID_KEY
+    else:
+        reason, message, client_message = "SubscriptionKeyNotFound", MISSING_KEY_ERROR, MISSING_KEY
+    return PolicyError(message, source="authorization", reason=reason, status=401,
+                       headers=(("content-type", "application/json"), ("www-authenticate", key_challenge(api, headers))),
+                       body=json_error_body(401, client_message))
 
 
 def _subscription_key(api: PublishedApi, headers: list[tuple[str, str]], query: str) -> str | None:

@@ -91,14 +91,12 @@ class Compiler(AttributeReader):
         named_values: Mapping[str, str],
         fragments: Mapping[str, CompiledPolicy | str],
         backends: Collection[str] | None,
-        fragment_stack: tuple[str, ...] = (),
     ) -> None:
         super().__init__(named_values)
         self.registry = registry
         self.scope = scope
         self.fragments = fragments
         self.backends = backends
-        self.fragment_stack = fragment_stack
         self.section: str | None = None  # None while compiling a fragment
         self.depth = 0  # 0: a direct child of the section
         self.response_target = False  # inside <return-response>: set-* act on the new response
@@ -248,26 +246,20 @@ class Compiler(AttributeReader):
             raise self.reject(element, f"<{local_name(element)}> attribute '{name}': backend '{backend_id}' does not exist")
 
     def fragment(self, element: etree._Element, fragment_id: str) -> CompiledPolicy:
-        """The compiled fragment ``fragment_id``, checked against the current section."""
-        if fragment_id in self.fragment_stack:
-            cycle = " -> ".join((*self.fragment_stack, fragment_id))
-            raise self.reject(element, f"policy fragments include each other in a cycle: {cycle}")
+        """The compiled fragment ``fragment_id``, checked against the current section (fragments do not nest)."""
         source = self.fragments.get(fragment_id)
         if source is None:
             raise self.reject(element, f"policy fragment '{fragment_id}' does not exist")
         if isinstance(source, CompiledPolicy):
             compiled = source
         else:
-            nested = Compiler(self.registry, FRAGMENT, self.named_values, self.fragments, self.backends,
-                              (*self.fragment_stack, fragment_id))
+            compiler = Compiler(self.registry, FRAGMENT, self.named_values, self.fragments, self.backends)
             try:
-                compiled = nested.compile_document(_parse_fragment(source, fragment_id))
+                compiled = compiler.compile_document(_parse_fragment(source, fragment_id))
             except PolicyRejected as exc:
                 raise self.reject(element, f"policy fragment '{fragment_id}', line {exc.line}: {exc.reason}") from None
         for name, line, sections in compiled.elements:
-            if self.section is None:
-                self._fragment_elements.append((name, line, sections))
-            elif self.section not in sections:
+            if self.section not in sections:
                 raise self.reject(
                     element,
                     f"policy fragment '{fragment_id}' holds <{name}> (its line {line}), "

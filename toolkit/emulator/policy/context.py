@@ -64,7 +64,7 @@ class RequestContext:
         "response_status", "response_reason", "response_headers", "response_body", "_response_json",
         "variables", "backend_id", "backend_url", "selected_backend", "forward_count",
         "last_error_reason", "last_error_message", "last_error_source", "last_error_section",
-        "section", "chain", "level", "fragment_depth", "hooks", "cache_lookup", "trace",
+        "section", "chain", "level", "hooks", "cache_lookup", "trace",
         "per_request_headers", "response_stream",
         # optional request facts expressions read (None/empty when the gateway does not know them)
         "matched_parameters", "operation_query", "product_id", "product_name", "user_id", "user_email",
@@ -126,7 +126,6 @@ class RequestContext:
         self.section: str | None = None
         self.chain: tuple[CompiledPolicy, ...] = ()
         self.level = 0
-        self.fragment_depth = 0
         self.hooks: list[Any] | None = None  # run once the backend section has produced a response
         self.cache_lookup: Any = None  # a semantic-cache miss waiting for the store policy
         # Work that runs once the answer has been sent (`pipeline.run_after_answer`): coroutine functions.

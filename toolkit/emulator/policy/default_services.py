@@ -207,7 +207,7 @@ class DefaultGatewayServices:
                     method, content = "GET", b""
                 response = await self.http.request(method, url, headers, content, timeout)
         except ResponseTimeout:
-            raise BackendTimeout(f"{url_without_query(url)} sent no response within {timeout:g} s.") from None
+            raise BackendTimeout() from None
         except ConnectFailure as exc:
             raise BackendConnectionFailure(f"Cannot reach {url_without_query(url)} ({exc}).") from None
         return BackendResponse(

@@ -44,7 +44,7 @@ async def send(services: Any, method: str, url: str, headers: Sequence[tuple[str
     try:
         response = await services.http.request(method, url, clean, body, timeout)
     except ResponseTimeout:
-        raise BackendTimeout(f"{url.split('?')[0]} sent no response within {timeout:g} s.", source=source) from None
+        raise BackendTimeout(source=source) from None
     except ConnectFailure as exc:
         raise BackendConnectionFailure(f"Cannot reach {url.split('?')[0]} ({exc}).", source=source) from None
     return BackendResponse(response.status, response.reason, list(response.headers), response.body)

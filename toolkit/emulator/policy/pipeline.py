@@ -9,8 +9,10 @@ expression, a forward timeout) fill ``context.LastError``, make the error's defa
 current one (so ``<on-error>`` can test ``context.Response.StatusCode == 503``) and run
 ``<on-error>``. Whatever response ``<on-error>`` leaves is returned; outbound does not run. An
 error inside ``<on-error>`` ends the request with that error's default response. Default
-responses (emulator choices where APIM is silent): exhausted pool or open breaker 503, connection
-failure 500, forward timeout 504, failed expression 500, each with APIM's JSON error body.
+responses: exhausted pool or open breaker 503 with APIM's JSON error body (an emulator choice);
+connection failure, forward timeout and failed expression 500 with APIM's generic body
+(``"Internal server error"`` and the request id as ``activityId``: the detail is in
+``context.LastError.Message`` and the trace).
 
 ``return-response`` and a semantic-cache hit end the request at once: the rest of the section,
 the backend and outbound are skipped (a cache hit returns the cached response as it was stored).
@@ -136,7 +138,7 @@ def _fail(error: PolicyError, ctx: RequestContext) -> None:
     headers = HeaderMap(error.headers)
     if error.body is None:
         headers.set("content-type", list(_JSON_TYPE))
-    ctx.set_response(error.status, reason_phrase(error.status), headers, error.default_body())
+    ctx.set_response(error.status, reason_phrase(error.status), headers, error.default_body(ctx.request_id))
     if ctx.trace is not None:
         ctx.note("pipeline", f"error: {error.reason}", {
             "source": error.source, "reason": error.reason, "message": error.message,

@@ -38,7 +38,7 @@ def test_operation_not_found_is_apims_configuration_error():
     error = operation_not_found()
     assert (error.status, error.source, error.reason) == (404, "configuration", "OperationNotFound")
     assert error.message == "Unable to match incoming request to an operation."
-    assert error.default_body() == NOT_FOUND_BODY == b'{"statusCode": 404, "message": "Resource not found"}'
+    assert error.default_body("request-id") == NOT_FOUND_BODY == b'{"statusCode": 404, "message": "Resource not found"}'
 
 
 def test_a_match_carries_the_template_parameters_values() -> None:

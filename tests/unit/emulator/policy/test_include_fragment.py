@@ -27,19 +27,17 @@ def test_refusals() -> None:
         rejected(document(inbound='<include-fragment fragment-id="ghost"/>')))
     assert "expressions are not allowed" in str(
         rejected(document(inbound='<include-fragment fragment-id="@(&quot;a&quot;)"/>')))
-    cycle = {"a": '<fragment><include-fragment fragment-id="b"/></fragment>',
-             "b": '<fragment><include-fragment fragment-id="a"/></fragment>'}
-    error = rejected(document(inbound='<include-fragment fragment-id="a"/>'), fragments=cycle)
-    assert "cycle: a -> b -> a" in str(error)
     broken = rejected(document(inbound='<include-fragment fragment-id="x"/>'), fragments={"x": "<fragment><nope/></fragment>"})
     assert "policy fragment 'x', line 1: unknown policy element <nope>" in str(broken)
 
 
-def test_nested_fragment_content_is_checked_where_the_outer_one_is_included() -> None:
-    fragments = {"outer": '<fragment><include-fragment fragment-id="inner"/></fragment>', "inner": FORWARD}
-    error = rejected(document(outbound='<include-fragment fragment-id="outer"/>'), fragments=fragments)
-    assert "holds <forward-request>" in str(error)
-    api(backend='<include-fragment fragment-id="outer"/>', fragments=fragments)
+def test_a_fragment_may_not_include_a_fragment() -> None:
+    # policy-fragments.md, Limitations: "Currently, a policy fragment can't nest another policy fragment."
+    nested = '<fragment>\n  <include-fragment fragment-id="inner"/>\n</fragment>'
+    error = rejected(nested, scope="fragment", fragments={"inner": HEADER.format(1)})
+    assert (error.reason, error.line) == ("<include-fragment> is not allowed at fragment scope", 2)
+    including = rejected(document(inbound='<include-fragment fragment-id="outer"/>'), fragments={"outer": nested})
+    assert "policy fragment 'outer', line 2: <include-fragment> is not allowed at fragment scope" in str(including)
 
 
 def test_runs_the_current_fragment_content() -> None:

@@ -90,15 +90,16 @@ def test_error_runs_on_error_through_base_with_last_error_and_skips_outbound() -
     assert ctx.last_error_section == "inbound"
 
 
-def test_connection_failure_defaults_to_500_and_timeout_to_504() -> None:
-    for error, status, reason in ((BackendConnectionFailure("refused"), 500, "BackendConnectionFailure"),
-                                  (BackendTimeout("slow"), 504, "Timeout")):
+def test_connection_failure_and_timeout_default_to_apims_generic_500() -> None:
+    # APIM answers both 500 "Internal server error" with the request id; the detail is only in LastError.
+    for error, reason, message in ((BackendConnectionFailure("refused"), "BackendConnectionFailure", "refused"),
+                                   (BackendTimeout(), "Timeout", "Request to the backend service timed out")):
         services = FakeServices()
         services.answers = [error]
-        ctx = execute([None, api()], services, backend_url="http://backend.test")
-        assert ctx.response_status == status
-        assert ctx.last_error_reason == reason
-        assert body_json(ctx) == {"statusCode": status, "message": error.message}
+        ctx = execute([None, api()], services, backend_url="http://backend.test", request_id="req-1")
+        assert ctx.response_status == 500
+        assert (ctx.last_error_reason, ctx.last_error_message) == (reason, message)
+        assert body_json(ctx) == {"statusCode": 500, "message": "Internal server error", "activityId": "req-1"}
         assert ctx.response_headers.get("content-type").startswith("application/json")
 
 

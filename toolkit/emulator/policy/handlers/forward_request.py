@@ -17,7 +17,7 @@ DEFAULT_TIMEOUT_SECONDS = 300
     attributes=("timeout", "timeout-ms", "follow-redirects", "buffer-request-body", "buffer-response",
                 "fail-on-error-status-code", "http-version"),
     notes="A pool member is drawn per call and its breaker fed with the status (and Retry-After); "
-    "connection failure → BackendConnectionFailure (500), no headers within timeout → Timeout (504). "
+    "connection failure → BackendConnectionFailure (500), no headers within timeout → Timeout (500, as APIM answers). "
     "Without buffer-request-body a re-sent request (retry) goes with an empty body: APIM documents only that a "
     "buffered body is reused on retry, third-party reports describe an empty body; the emulator's choice. "
     "buffer-response and http-version are accepted; the emulator speaks HTTP/1.1 and buffers answers, except "

@@ -1,4 +1,8 @@
-"""``<include-fragment>``: run a policy fragment's policies in place."""
+"""``<include-fragment>``: run a policy fragment's policies in place.
+
+Not inside a fragment: "Currently, a policy fragment can't nest another policy fragment" (policy-fragments.md,
+Limitations), so a fragment holding one is refused at publish and fragments never run nested.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,16 @@ from toolkit.emulator.policy.document import FRAGMENT, Policy, run_block
 from toolkit.emulator.policy.errors import PolicyError
 from toolkit.emulator.policy.registry import SECTIONS, handler
 
-MAX_DEPTH = 32
-
 
 @handler(
     "include-fragment",
     sections=SECTIONS,
+    scopes=("global", "product", "api", "operation"),
     attributes=("fragment-id",),
     required=("fragment-id",),
     notes="The fragment must exist at publish and its elements must be allowed in the including section. "
-    "Its current content is looked up per request (a fragment update applies at once).",
+    "Its current content is looked up per request (a fragment update applies at once). Refused inside a "
+    "fragment: APIM's fragments can't nest.",
 )
 class IncludeFragment(Policy):
     """Insert a fragment."""
@@ -41,11 +45,4 @@ class IncludeFragment(Policy):
         if fragment is None:
             raise PolicyError(f"Policy fragment '{self.fragment_id}' does not exist.", source="include-fragment",
                               reason="FragmentNotFound")
-        if ctx.fragment_depth >= MAX_DEPTH:
-            raise PolicyError(f"Policy fragments nest deeper than {MAX_DEPTH} levels.", source="include-fragment",
-                              reason="FragmentNestingTooDeep")
-        ctx.fragment_depth += 1
-        try:
-            await run_block(fragment.sections[FRAGMENT], ctx, services)
-        finally:
-            ctx.fragment_depth -= 1
+        await run_block(fragment.sections[FRAGMENT], ctx, services)

@@ -89,7 +89,7 @@ class OutgoingRequest:
     "allowed; copy in outbound starts with no body). Only loopback URLs are called (simulated backends, the "
     "gateway itself); others fail as the emulator's limit. "
     "The response is stored as an IResponse (StatusCode, Headers, Body.As<T>()); with ignore-error a failure "
-    "stores null, otherwise it goes to on-error (BackendConnectionFailure 500, Timeout 504). timeout in seconds "
+    "stores null, otherwise it goes to on-error (BackendConnectionFailure 500, Timeout 500). timeout in seconds "
     "(default 60). response-variable-name may be an expression.",
 )
 class SendRequest(Policy):
