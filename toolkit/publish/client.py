@@ -274,13 +274,21 @@ class ApimClient:
 
 
 def _with_details(message: str, error: object) -> str:
-    """ARM's message with each of its ``details[]`` (``target: message``): the top line alone often names no field."""
-    parts = [message]
+    """ARM's message with each of its ``details[]`` (``target: message``): the top line alone often names no field.
+
+    APIM's generic top line ("One or more fields contain incorrect values:") ends with a colon: over one
+    problem it is left out, over several it leads them.
+    """
+    problems = []
     for detail in getattr(error, "details", None) or []:
         text, target = getattr(detail, "message", None), getattr(detail, "target", None)
         if text and text not in message:
-            parts.append(f"{target}: {text}" if target and target not in text else text)
-    return "; ".join(parts) if len(parts) > 1 else message
+            problems.append(f"{target}: {text}" if target and target not in text else text)
+    if not problems:
+        return message
+    if message.endswith(":"):
+        return problems[0] if len(problems) == 1 else f"{message} {'; '.join(problems)}"
+    return "; ".join([message, *problems])
 
 
 def translate_error(exc: Exception, what: str, endpoint: str) -> Exception:

@@ -12,6 +12,8 @@ from toolkit.errors import ToolkitError
 
 RESOURCE_TYPE_PREFIX = "Microsoft.ApiManagement/service"
 DEFAULT_PAGE_SIZE = 100
+# APIM's top line over the field problems in ``details[]``, even when there is only one (Azure/apiops#668, #712).
+FIELD_PROBLEMS = "One or more fields contain incorrect values:"
 
 _DEFAULT_CODES = {
     400: "BadRequest",
@@ -54,12 +56,16 @@ class ArmError(ToolkitError):
         self.details = tuple(details)
 
     def body(self) -> dict[str, Any]:
-        """The JSON error body (``details`` names the offending field(s) when known)."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        """The JSON error body: field problems go in ``details[]`` under APIM's generic top line.
+
+        An error that names no field keeps its message on top, without details, as APIM answers e.g.
+        "Cannot delete the current revision of an API." (Azure/apiops#184).
+        """
         problems = self.details or ((self,) if self.target else ())
-        if problems:
-            error["details"] = [{"code": p.code, "target": p.target, "message": p.message} for p in problems]
-        return {"error": error}
+        if not problems:
+            return {"error": {"code": self.code, "message": self.message}}
+        return {"error": {"code": self.code, "message": FIELD_PROBLEMS,
+                          "details": [{"code": p.code, "target": p.target, "message": p.message} for p in problems]}}
 
 
 def apim_target(field: str) -> str:
@@ -81,7 +87,7 @@ class Problems:
     """Collects every validation problem of one write, so that the answer lists them all (ARM ``details[]``).
 
     ``with problems.check(): ...`` records a ValidationError raised inside and carries on; ``raise_any()``
-    raises the one problem as it is, or several as APIM does: "One or more fields contain incorrect values:".
+    raises them all in one ValidationError (its body lists each under :data:`FIELD_PROBLEMS`).
     """
 
     def __init__(self) -> None:
@@ -99,11 +105,8 @@ class Problems:
 
     def raise_any(self) -> None:
         """Raise what was found, if anything."""
-        if len(self.found) == 1:
-            raise self.found[0]
         if self.found:
-            raise ArmError(400, "ValidationError", "One or more fields contain incorrect values:",
-                           details=self.found)
+            raise ArmError(400, "ValidationError", FIELD_PROBLEMS, details=self.found)
 
 
 def not_found(what: str) -> ArmError:

@@ -21,8 +21,9 @@ def properties_of(body: Any) -> dict[str, Any]:
     return properties
 
 
-def optional_str(props: dict[str, Any], name: str, field: str, *, max_length: int | None = None) -> str | None:
-    """``props[name]`` as a string, or None when absent/null."""
+def optional_str(props: dict[str, Any], name: str, field: str, *, max_length: int | None = None,
+                 min_length: int = 0) -> str | None:
+    """``props[name]`` as a string (of ``min_length`` to ``max_length`` characters), or None when absent/null."""
     value = props.get(name)
     if value is None:
         return None
@@ -33,6 +34,8 @@ def optional_str(props: dict[str, Any], name: str, field: str, *, max_length: in
         raise validation_error(field, f"must be a string, got {json_kind(value)}")
     if max_length is not None and len(value) > max_length:
         raise validation_error(field, f"must be at most {max_length} characters, got {len(value)}")
+    if len(value) < min_length:
+        raise validation_error(field, f"must be at least {min_length} characters, got {len(value)}")
     return value
 
 
@@ -109,12 +112,14 @@ def duration(props: dict[str, Any], name: str, field: str, *, required: bool) ->
     return value
 
 
-def absolute_url(props: dict[str, Any], name: str, field: str, *, required: bool) -> str | None:
-    """``props[name]`` as an absolute http(s) URL."""
-    text = required_str(props, name, field) if required else optional_str(props, name, field)
+def absolute_url(props: dict[str, Any], name: str, field: str, *, required: bool, max_length: int | None = None,
+                 schemes: tuple[str, ...] = ("http",)) -> str | None:
+    """``props[name]`` as an absolute URL of one of ``schemes``, each with its TLS twin (``http``: http or https)."""
+    text = (required_str if required else optional_str)(props, name, field, max_length=max_length)
     if text is None:
         return None
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise validation_error(field, f"must be an absolute http(s) URL, got {text!r}")
+    if parts.scheme not in {s for scheme in schemes for s in (scheme, f"{scheme}s")} or not parts.netloc:
+        words = " or ".join(f"{scheme}(s)" for scheme in schemes)
+        raise validation_error(field, f"must be an absolute {words} URL, got {text!r}")
     return text

@@ -74,7 +74,10 @@ def validate_api(
     protocols = optional_list(props, "protocols", "properties.protocols")
     if protocols is not None and (not protocols or any(p not in _PROTOCOLS for p in protocols)):
         raise validation_error("properties.protocols", f"must be a non-empty list of {', '.join(_PROTOCOLS)}")
-    absolute_url(props, "serviceUrl", "properties.serviceUrl", required=False)
+    absolute_url(props, "serviceUrl", "properties.serviceUrl", required=False, max_length=2000,
+                 schemes=("http", "ws") if _is_websocket(props) else ("http",))
+    for field in ("apiRevisionDescription", "apiVersionDescription"):
+        optional_str(props, field, f"properties.{field}", max_length=256)
     optional_bool(props, "subscriptionRequired", "properties.subscriptionRequired")
     key_names = optional_object(props, "subscriptionKeyParameterNames", "properties.subscriptionKeyParameterNames")
     for part in ("header", "query"):
@@ -87,6 +90,12 @@ def validate_api(
     else:
         _check_non_current_revision(revision[1], props)
     return props
+
+
+def _is_websocket(props: dict[str, Any]) -> bool:
+    """Whether the API is a WebSocket API (``type``, or ``apiType`` on create): its backend is ws(s)://."""
+    kinds = (optional_str(props, field, f"properties.{field}") for field in ("type", "apiType"))
+    return any(kind is not None and kind.lower() == "websocket" for kind in kinds)
 
 
 def _check_revision(props: dict[str, Any], before: dict[str, Any]) -> None:
@@ -105,13 +114,18 @@ def revision_id(name: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def current_revision(api: Resource) -> str:
+    """The number of the revision stored API ``api`` serves (its own id addresses it)."""
+    return str(api.properties.get("apiRevision", "1"))
+
+
 def _inherit_from_current(name: str, revision: tuple[str, str], props: dict[str, Any], store: ResourceStore) -> None:
     """A revision belongs to an existing API and has its path."""
     current = store.get(ResourceKey(ResourceKind.API, revision[0]))
     if current is None:
         raise ArmError(400, "ValidationError", f"API '{revision[0]}' does not exist: create it before its revision "
                                                f"{name!r}")
-    if str(current.properties.get("apiRevision", "1")) == revision[1]:
+    if current_revision(current) == revision[1]:
         raise validation_error("properties.apiRevision", f"revision {revision[1]} is the current revision of API "
                                                          f"'{revision[0]}'; address it as '{revision[0]}'")
     props.setdefault("displayName", current.properties.get("displayName"))

@@ -27,6 +27,8 @@ from toolkit.emulator.management.validate_credentials import validate_credential
 POOL_MAX_MEMBERS = 30
 _TYPES = {"single": "Single", "pool": "Pool"}
 _PROTOCOLS = ("http", "soap")
+# BackendContract (2024-05-01): each of these is 1 to N characters.
+_TEXT_LIMITS = {"url": 2000, "title": 300, "description": 2000, "resourceId": 2000}
 
 
 def validate_backend(name: str, body: Any, store: ResourceStore) -> dict[str, Any]:
@@ -43,13 +45,16 @@ def validate_backend(name: str, body: Any, store: ResourceStore) -> dict[str, An
             _validate_pool(name, props, store, problems)
     else:
         with problems.check():
-            absolute_url(props, "url", "properties.url", required=True)
+            absolute_url(props, "url", "properties.url", required=True, max_length=_TEXT_LIMITS["url"])
         with problems.check():
             protocol = required_str(props, "protocol", "properties.protocol")
             if protocol not in _PROTOCOLS:
                 raise validation_error("properties.protocol", f"must be 'http' or 'soap', got {protocol!r}")
         if props.get("pool") is not None:
             problems.found.append(validation_error("properties.pool", "is only allowed on a backend of type 'Pool'"))
+    for field in ("title", "description", "resourceId"):
+        with problems.check():
+            optional_str(props, field, f"properties.{field}", min_length=1, max_length=_TEXT_LIMITS[field])
     with problems.check():
         _validate_circuit_breaker(props, problems)
     with problems.check():

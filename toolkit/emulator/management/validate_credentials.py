@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.emulator.management.arm import ArmError, validation_error
-from toolkit.emulator.management.fields import optional_object, optional_str
+from toolkit.emulator.management.fields import optional_object, required_str
 from toolkit.emulator.management.references import named_value_names
 from toolkit.emulator.management.store import ResourceKind, ResourceStore
 
@@ -30,11 +30,11 @@ def validate_credentials(props: dict[str, Any], store: ResourceStore) -> None:
             texts += [(where, v) for v in values]
     authorization = optional_object(credentials, "authorization", "properties.credentials.authorization")
     if authorization is not None:
-        scheme = optional_str(authorization, "scheme", "properties.credentials.authorization.scheme")
-        if not scheme or not scheme.strip():
-            raise validation_error("properties.credentials.authorization.scheme", "is required")
-        parameter = optional_str(authorization, "parameter", "properties.credentials.authorization.parameter")
-        texts.append(("properties.credentials.authorization.parameter", parameter or ""))
+        # BackendAuthorizationHeaderCredentials (2024-05-01): scheme 1-100 and parameter 1-300, both required.
+        field = "properties.credentials.authorization"
+        required_str(authorization, "scheme", f"{field}.scheme", max_length=100)
+        texts.append((f"{field}.parameter", required_str(authorization, "parameter", f"{field}.parameter",
+                                                         max_length=300)))
     known = {str(nv.properties.get("displayName", nv.key.name)).lower() for nv in store.list(ResourceKind.NAMED_VALUE)}
     for where, text in texts:
         for reference in named_value_names(text):

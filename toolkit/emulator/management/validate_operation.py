@@ -14,21 +14,12 @@ from toolkit.emulator.management.fields import optional_list, optional_object, o
 from toolkit.emulator.management.store import ResourceKey, ResourceKind, ResourceStore
 from toolkit.emulator.url_template import TemplateError, parse_template
 
-# APIM's operation id rule (Microsoft.ApiManagement resource name: 1-80 characters, none of *#&+:<>?).
-_OPERATION_ID = re.compile(r"[^*#&+:<>?/]{1,80}")
 METHOD = re.compile(r"[A-Za-z]+")
 
 
-def check_operation_id(name: str) -> None:
-    """400 unless ``name`` is a valid operation id."""
-    if not _OPERATION_ID.fullmatch(name):
-        raise validation_error("operationId", f"{name!r} is not a valid operation id "
-                                              "(1-80 characters, none of * # & + : < > ? /)")
-
-
 def validate_operation(api: str, name: str, body: Any, store: ResourceStore) -> dict[str, Any]:
-    """The properties to store for operation ``name`` of API ``api``, or a 400 ValidationError."""
-    check_operation_id(name)
+    """The properties to store for operation ``name`` of API ``api``, or a 400 ValidationError (the id itself is
+    checked by the route: :data:`~toolkit.emulator.management.names.OPERATION_ID`)."""
     props = properties_of(body)
     required_str(props, "displayName", "properties.displayName", max_length=300)
     method = required_str(props, "method", "properties.method")
@@ -37,11 +28,33 @@ def validate_operation(api: str, name: str, body: Any, store: ResourceStore) -> 
     props["method"] = method.upper()
     template_text = required_str(props, "urlTemplate", "properties.urlTemplate", max_length=1000)
     optional_str(props, "description", "properties.description", max_length=1000)
-    optional_object(props, "request", "properties.request")
-    optional_list(props, "responses", "properties.responses")
+    request = optional_object(props, "request", "properties.request")
+    _check_representations(request or {}, "properties.request")
+    for index, response in enumerate(optional_list(props, "responses", "properties.responses") or []):
+        _check_response(response, f"properties.responses[{index}]")
     props["templateParameters"] = check_template_parameters(template_text, props.get("templateParameters"))
     _check_unique(api, name, props["method"], template_text, store)
     return props
+
+
+def _check_response(response: Any, field: str) -> None:
+    """ResponseContract (2024-05-01): ``statusCode`` is required."""
+    if not isinstance(response, dict):
+        raise validation_error(field, "must be an object")
+    status = response.get("statusCode")
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise validation_error(f"{field}.statusCode", "is required (an integer)")
+    _check_representations(response, field)
+
+
+def _check_representations(container: dict[str, Any], field: str) -> None:
+    """RepresentationContract (2024-05-01): each representation needs its ``contentType``."""
+    for index, representation in enumerate(optional_list(container, "representations", f"{field}.representations")
+                                            or []):
+        where = f"{field}.representations[{index}]"
+        if not isinstance(representation, dict):
+            raise validation_error(where, "must be an object")
+        required_str(representation, "contentType", f"{where}.contentType")
 
 
 def check_template_parameters(template_text: str, declared: Any, field: str = "properties") -> list[dict[str, Any]]:

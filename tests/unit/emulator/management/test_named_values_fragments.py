@@ -47,31 +47,31 @@ def test_plain_value_is_returned_on_get(client):
     assert (got.value, got.secret, got.display_name) == ("eastus", False, "region")
 
 
-def test_display_names_are_unique(client):
+def test_display_names_are_unique(client, refusal):
     _named_value(client, "a", "1", display="shared")
     with pytest.raises(HttpResponseError) as caught:
         _named_value(client, "b", "2", display="Shared")
     assert caught.value.status_code == 400
-    assert "properties.displayName" in caught.value.error.message
+    assert "properties.displayName" in refusal(caught.value)
 
 
-def test_a_key_vault_reference_is_refused_as_the_emulators_limit(client):
+def test_a_key_vault_reference_is_refused_as_the_emulators_limit(client, refusal):
     with pytest.raises(HttpResponseError) as caught:
         client.named_value.begin_create_or_update(RG, SVC, "kv", models.NamedValueCreateContract(
             display_name="kv", secret=True, key_vault=models.KeyVaultContractCreateProperties(
                 secret_identifier="https://kv.vault.azure.net/secrets/key"))).result()
     assert caught.value.status_code == 400
-    assert "the local emulator does not support Key Vault named values (APIM does)" in caught.value.error.message
+    assert "the local emulator does not support Key Vault named values (APIM does)" in refusal(caught.value)
 
 
-def test_display_name_characters_are_checked(client):
+def test_display_name_characters_are_checked(client, refusal):
     with pytest.raises(HttpResponseError) as caught:
         _named_value(client, "a", "1", display="has space")
     assert caught.value.status_code == 400
-    assert "may contain only letters" in caught.value.error.message
+    assert "may contain only letters" in refusal(caught.value)
 
 
-def test_policies_resolve_named_values_by_display_name_and_block_their_deletion(client):
+def test_policies_resolve_named_values_by_display_name_and_block_their_deletion(client, refusal):
     _named_value(client, "nv-1", "sk", secret=True, display="openai-key")
     policy = models.PolicyContract(value="<policies><inbound><set-header name='api-key'><value>{{openai-key}}"
                                          "</value></set-header></inbound></policies>", format="rawxml")
@@ -79,10 +79,10 @@ def test_policies_resolve_named_values_by_display_name_and_block_their_deletion(
     with pytest.raises(HttpResponseError) as caught:
         client.named_value.delete(RG, SVC, "nv-1", if_match="*")
     assert caught.value.status_code == 400
-    assert "the global policy" in caught.value.error.message
+    assert "the global policy" in refusal(caught.value)
     with pytest.raises(HttpResponseError) as renamed:
         _named_value(client, "nv-1", "sk", secret=True, display="other-name")
-    assert "would break the global policy" in renamed.value.error.message
+    assert "would break the global policy" in refusal(renamed.value)
     client.policy.delete(RG, SVC, "policy", if_match="*")
     assert client.named_value.delete(RG, SVC, "nv-1", if_match="*", cls=status_of) == 200
 
@@ -98,12 +98,12 @@ def test_fragment_round_trip_in_both_formats(client, plane: ManagementPlane):
     assert plane.view.fragment_xml("frag") == FRAGMENT
 
 
-def test_include_fragment_must_resolve_and_blocks_deletion(client):
+def test_include_fragment_must_resolve_and_blocks_deletion(client, refusal):
     policy = models.PolicyContract(value='<policies><inbound><include-fragment fragment-id="frag" /></inbound>'
                                          '</policies>', format="rawxml")
     with pytest.raises(HttpResponseError) as caught:
         client.policy.create_or_update(RG, SVC, "policy", policy)
-    assert "Policy fragment with id 'frag' could not be found" in caught.value.error.message
+    assert "Policy fragment with id 'frag' could not be found" in refusal(caught.value)
     client.policy_fragment.begin_create_or_update(RG, SVC, "frag", models.PolicyFragmentContract(
         value=FRAGMENT, format="rawxml")).result()
     client.policy.create_or_update(RG, SVC, "policy", policy)
@@ -114,9 +114,9 @@ def test_include_fragment_must_resolve_and_blocks_deletion(client):
     assert client.policy_fragment.delete(RG, SVC, "frag", if_match="*", cls=status_of) == 200
 
 
-def test_malformed_fragment_is_refused(client):
+def test_malformed_fragment_is_refused(client, refusal):
     with pytest.raises(HttpResponseError) as caught:
         client.policy_fragment.begin_create_or_update(RG, SVC, "frag", models.PolicyFragmentContract(
             value="<fragment><oops></fragment>", format="rawxml"))
     assert caught.value.status_code == 400
-    assert caught.value.error.message.startswith("properties.value: line 1:")
+    assert refusal(caught.value).startswith("properties.value: line 1:")

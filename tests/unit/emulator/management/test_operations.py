@@ -89,12 +89,12 @@ def test_reimport_replaces_operations_and_keeps_policies_of_those_kept(client, p
     ("openapi+json", json.dumps({"openapi": "3.0.0", "paths": {"/a/{id}": {"get": {"operationId": "a"}}}}),
      "must be defined in the operation"),
 ])
-def test_bad_specifications_are_refused_and_nothing_is_created(client, plane, fmt, value, expected):
+def test_bad_specifications_are_refused_and_nothing_is_created(client, plane, fmt, value, expected, refusal):
     with pytest.raises(HttpResponseError) as caught:
         client.api.begin_create_or_update(RG, SVC, "bad", models.ApiCreateOrUpdateParameter(
             path="bad", display_name="bad", format=fmt, value=value), polling_interval=0).result()
     assert caught.value.status_code == 400
-    assert expected in caught.value.error.message
+    assert expected in refusal(caught.value)
     assert plane.view.api("bad") is None and plane.view.operations("bad") == {}
 
 
@@ -130,27 +130,45 @@ def test_operation_policy_needs_its_operation(client):
                                                      models.PolicyContract(value=POLICY, format="rawxml"))
 
 
+@pytest.mark.parametrize(("operation", "expected"), [
+    ({"responses": [{"description": "OK"}]}, "properties.responses[0].statusCode: is required (an integer)"),
+    ({"responses": [{"statusCode": 200, "representations": [{"examples": {}}]}]},
+     "properties.responses[0].representations[0].contentType: is required"),
+    ({"request": {"representations": [{"contentType": ""}]}},
+     "properties.request.representations[0].contentType: is required"),
+])
+def test_responses_and_representations_keep_the_contract(http, refusal, operation, expected):
+    """ResponseContract needs its statusCode, RepresentationContract its contentType (2024-05-01)."""
+    http.put("/apis/items", json={"properties": {"displayName": "Items", "path": "items"}})
+    body = {"properties": {"displayName": "op", "method": "GET", "urlTemplate": "/op", **operation}}
+    answer = http.put("/apis/items/operations/op", json=body)
+    assert answer.status_code == 400 and refusal(answer) == expected
+    ok = {"responses": [{"statusCode": 200, "representations": [{"contentType": "application/json"}]}],
+          "request": {"representations": [{"contentType": "application/json"}]}}
+    assert http.put("/apis/items/operations/op", json={"properties": {**body["properties"], **ok}}).status_code == 201
+
+
 @pytest.mark.parametrize(("template", "params", "expected"), [
     ("/items/{id}", (), "must be defined in the operation"),
     ("/items", ("id",), "must be defined in the operation"),
     ("items", (), "must start with '/'"),
     ("/a/*/b", (), "wildcard must be the last segment"),
 ])
-def test_operation_template_must_agree_with_its_parameters(client, template, params, expected):
+def test_operation_template_must_agree_with_its_parameters(client, template, params, expected, refusal):
     client.api.begin_create_or_update(RG, SVC, "items", models.ApiCreateOrUpdateParameter(
         path="items", display_name="Items"), polling_interval=0).result()
     with pytest.raises(HttpResponseError) as caught:
         _operation(client, "items", "op", template=template, params=params)
-    assert caught.value.status_code == 400 and expected in caught.value.error.message
+    assert caught.value.status_code == 400 and expected in refusal(caught.value)
 
 
-def test_same_method_and_template_twice_is_refused(client):
+def test_same_method_and_template_twice_is_refused(client, refusal):
     client.api.begin_create_or_update(RG, SVC, "items", models.ApiCreateOrUpdateParameter(
         path="items", display_name="Items"), polling_interval=0).result()
     _operation(client, "items", "first")
     with pytest.raises(HttpResponseError) as caught:
         _operation(client, "items", "second")
-    assert caught.value.status_code == 400 and "first" in caught.value.error.message
+    assert caught.value.status_code == 400 and "first" in refusal(caught.value)
     _operation(client, "items", "third", method="POST")  # another method is another operation
 
 
@@ -199,6 +217,21 @@ def test_a_non_current_revision_is_stored_listed_and_not_served(client, plane: M
     client.api.begin_delete(RG, SVC, "inference", if_match="*", polling_interval=0).result()
     assert list(client.api.list_by_service(RG, SVC)) == []  # its revisions went with it
     assert list(plane.view.apis()) == []
+
+
+def test_the_current_revision_cannot_be_deleted_by_its_revision_id(client):
+    """APIM: 400 "Cannot delete the current revision of an API." (Azure/apiops#184, Azure/apiops-cli#260)."""
+    _import(client, api_revision="3")
+    _revision(client, "inference;rev=4", path=None)
+    with pytest.raises(HttpResponseError) as caught:
+        client.api.begin_delete(RG, SVC, "inference;rev=3", if_match="*", polling_interval=0).result()
+    error = caught.value.error
+    assert (caught.value.status_code, error.code, error.message, error.details) == (
+        400, "ValidationError", "Cannot delete the current revision of an API.", [])
+    assert sorted(a.name for a in client.api.list_by_service(RG, SVC)) == ["inference", "inference;rev=4"]
+    client.api.begin_delete(RG, SVC, "inference;rev=4", if_match="*", polling_interval=0).result()  # not current
+    assert [a.name for a in client.api.list_by_service(RG, SVC)] == ["inference"]
+    assert client.api.get(RG, SVC, "inference").api_revision == "3"
 
 
 def test_deleting_the_api_deletes_its_operations(client, plane: ManagementPlane):

@@ -84,6 +84,9 @@ def test_global_policy_create_get_list_delete(client, plane: ManagementPlane):
     assert plane.view.policy_xml(PolicyScope.GLOBAL) == RAW
     client.policy.delete(RG, SVC, "policy", if_match="*")
     assert list(client.policy.list_by_service(RG, SVC)) == []
+    with pytest.raises(ResourceNotFoundError) as missing:
+        client.policy.get(RG, SVC, "policy", format="rawxml")
+    assert missing.value.error.message == "Policy 'policy' not found."  # its ARM name, at every scope
 
 
 def test_api_policy_list_and_delete(client):
@@ -104,16 +107,16 @@ def test_deleting_an_api_removes_its_policies(client, plane: ManagementPlane):
     assert plane.view.operation_policies("openai") == {}
 
 
-def test_malformed_xml_is_refused_with_the_line(client):
+def test_malformed_xml_is_refused_with_the_line(client, refusal):
     _api(client)
     with pytest.raises(HttpResponseError) as caught:
         client.api_policy.create_or_update(RG, SVC, "openai", "policy", _policy("<policies>\n<inbound>\n</policies>"))
     assert caught.value.status_code == 400
     assert caught.value.error.code == "ValidationError"
-    assert caught.value.error.message.startswith("properties.value: line 3:")
+    assert refusal(caught.value).startswith("properties.value: line 3:")
 
 
-def test_the_injected_validator_sees_raw_xml_and_the_scope(serve):
+def test_the_injected_validator_sees_raw_xml_and_the_scope(serve, refusal):
     seen: list[tuple[str, PolicyScope]] = []
 
     def validator(xml: str, scope: PolicyScope) -> None:
@@ -134,34 +137,34 @@ def test_the_injected_validator_sees_raw_xml_and_the_scope(serve):
     with pytest.raises(HttpResponseError) as caught:
         client.policy.create_or_update(RG, SVC, "policy", _policy("<policies><unknown-element /></policies>"))
     assert caught.value.status_code == 400
-    assert caught.value.error.message == "properties.value: line 4: element 'unknown-element' is not supported"
+    assert refusal(caught.value) == "properties.value: line 4: element 'unknown-element' is not supported"
 
 
-def test_named_value_references_must_resolve(client):
+def test_named_value_references_must_resolve(client, refusal):
     _api(client)
     policy = _policy("<policies>\n<inbound>\n<set-header name='k'><value>{{openai-key}}</value></set-header>"
                      "</inbound></policies>")
     with pytest.raises(HttpResponseError) as caught:
         client.api_policy.create_or_update(RG, SVC, "openai", "policy", policy)
     assert caught.value.status_code == 400
-    assert "line 3: named value '{{openai-key}}' does not exist" in caught.value.error.message
+    assert "line 3: named value '{{openai-key}}' does not exist" in refusal(caught.value)
     client.named_value.begin_create_or_update(RG, SVC, "nv1", models.NamedValueCreateContract(
         display_name="openai-key", value="k", secret=True)).result()
     assert client.api_policy.create_or_update(RG, SVC, "openai", "policy", policy, cls=status_of) == 201
 
 
-def test_set_backend_service_must_name_an_existing_backend(client):
+def test_set_backend_service_must_name_an_existing_backend(client, refusal):
     _api(client)
     policy = _policy('<policies><inbound><set-backend-service backend-id="pool" /></inbound></policies>')
     with pytest.raises(HttpResponseError) as caught:
         client.api_policy.create_or_update(RG, SVC, "openai", "policy", policy)
-    assert "Backend with id 'pool' could not be found" in caught.value.error.message
+    assert "Backend with id 'pool' could not be found" in refusal(caught.value)
     client.backend.create_or_update(RG, SVC, "pool", raw(single()))
     client.api_policy.create_or_update(RG, SVC, "openai", "policy", policy)
     with pytest.raises(HttpResponseError) as refused:
         client.backend.delete(RG, SVC, "pool", if_match="*")
     assert refused.value.status_code == 400
-    assert "the policy of API 'openai'" in refused.value.error.message
+    assert "the policy of API 'openai'" in refusal(refused.value)
 
 
 def test_expression_backend_ids_are_not_checked(client):
@@ -170,9 +173,9 @@ def test_expression_backend_ids_are_not_checked(client):
     assert client.api_policy.create_or_update(RG, SVC, "openai", "policy", policy, cls=status_of) == 201
 
 
-def test_link_formats_are_refused(client):
+def test_link_formats_are_refused(client, refusal):
     _api(client)
     with pytest.raises(HttpResponseError) as caught:
         client.api_policy.create_or_update(RG, SVC, "openai", "policy", _policy("https://x.example/p.xml", "xml-link"))
     assert caught.value.status_code == 400
-    assert "properties.format" in caught.value.error.message
+    assert "properties.format" in refusal(caught.value)

@@ -77,17 +77,29 @@ def test_delete_removes_the_key(client, plane: ManagementPlane, api):
 
 @pytest.mark.parametrize(("scope", "message"), [
     ("/apis/missing", "API 'missing' does not exist"),
-    ("/products/starter", "is not supported by the emulator"),
-    ("/users/1", "is not supported by the emulator"),
+    # valid in APIM, not run by the emulator: its limit
+    ("/products/starter", "the local emulator does not support the product scope '/products/starter' (APIM does)"),
+    # not a scope at all: APIM's answer (hashicorp/terraform-provider-azurerm#12829)
+    ("/users/1", "Subscription scope should be one of '/apis', '/apis/{apiId}', '/products/{productId}'"),
+    ("/foo", "Subscription scope should be one of '/apis', '/apis/{apiId}', '/products/{productId}'"),
+    ("/products", "Subscription scope should be one of '/apis', '/apis/{apiId}', '/products/{productId}'"),
 ])
-def test_bad_scopes_are_refused(client, api, scope, message):
+def test_bad_scopes_are_refused(client, api, scope, message, refusal):
     with pytest.raises(HttpResponseError) as caught:
         _create(client, "x", scope)
     assert caught.value.status_code == 400
-    assert message in caught.value.error.message
+    assert message in refusal(caught.value)
 
 
-def test_unknown_state_is_refused(client, api):
+def test_a_malformed_scope_is_apims_answer_on_the_scope_field(client, api):
+    with pytest.raises(HttpResponseError) as caught:
+        _create(client, "x", "/foo")
+    assert [(d.target, d.message) for d in caught.value.error.details] == [
+        ("scope", "properties.scope: Subscription scope should be one of '/apis', '/apis/{apiId}', "
+                  "'/products/{productId}'")]
+
+
+def test_unknown_state_is_refused(client, api, refusal):
     with pytest.raises(HttpResponseError) as caught:
         _create(client, "x", "/apis", state="enabled")
-    assert "properties.state" in caught.value.error.message
+    assert "properties.state" in refusal(caught.value)

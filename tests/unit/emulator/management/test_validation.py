@@ -78,23 +78,23 @@ def seeded(client, plane: ManagementPlane):
 
 
 @pytest.mark.parametrize(("name", "body", "message"), CASES, ids=[case[0] for case in CASES])
-def test_invalid_backend_is_refused_with_400(seeded, plane: ManagementPlane, name, body, message):
+def test_invalid_backend_is_refused_with_400(seeded, plane: ManagementPlane, name, body, message, refusal):
     before = len(plane.store.list(ResourceKind.BACKEND))
     with pytest.raises(HttpResponseError) as caught:
         seeded.backend.create_or_update(RG, SVC, f"new-{name}", raw(body))
     assert caught.value.status_code == 400
     assert caught.value.error.code == "ValidationError"
-    assert message in caught.value.error.message
+    assert message in refusal(caught.value)
     assert len(plane.store.list(ResourceKind.BACKEND)) == before
 
 
-def test_sdk_models_send_out_of_range_weights_and_the_plane_refuses_them(seeded):
+def test_sdk_models_send_out_of_range_weights_and_the_plane_refuses_them(seeded, refusal):
     body = models.BackendContract(type_properties_type="Pool", pool=models.BackendBaseParametersPool(
         services=[models.BackendPoolItem(id="/backends/east", weight=1000)]))
     with pytest.raises(HttpResponseError) as caught:
         seeded.backend.create_or_update(RG, SVC, "p", body)
     assert caught.value.status_code == 400
-    assert "properties.pool.services[0].weight: must be between 0 and 100, got 1000" in caught.value.error.message
+    assert "properties.pool.services[0].weight: must be between 0 and 100, got 1000" in refusal(caught.value)
 
 
 def test_thirty_members_are_accepted(seeded):

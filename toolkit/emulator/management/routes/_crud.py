@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from toolkit.emulator.management.arm import ArmError, check_if_match, envelope, not_found, paged, validation_error
+from toolkit.emulator.management.names import NameRule
 from toolkit.emulator.management.references import referrers
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps, arm_endpoint
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
@@ -31,7 +32,9 @@ class ResourceSpec:
     ``present`` shapes the stored properties for a response (hide secrets, convert formats);
     ``check_parent`` raises 404 when the parent (an API) is missing; ``after_put`` writes what a PUT
     implies (an API's imported operations) inside the PUT's transaction; ``before_delete`` refuses a
-    delete (references) and ``after_delete`` cascades, both inside the delete's transaction.
+    delete (references) and ``after_delete`` cascades, both inside the delete's transaction;
+    ``refuse_delete`` refuses a DELETE by its address alone, before the lookup (an API's current revision
+    addressed by its revision id). ``name_rule`` is the contract's rule for the name a PUT creates.
     """
 
     kind: ResourceKind
@@ -47,6 +50,8 @@ class ResourceSpec:
     after_put: Callable[[ArmCall, Resource], None] = _nothing
     before_delete: Callable[[ArmCall, Resource], None] = _nothing
     after_delete: Callable[[ArmCall, Resource], None] = _nothing
+    refuse_delete: Callable[[ArmCall, ResourceKey], None] = lambda call, key: None
+    name_rule: NameRule | None = None
     long_running: bool = False
     deleted_status: int = 200
 
@@ -64,7 +69,7 @@ class ResourceSpec:
         self.check_parent(call, key)
         resource = call.deps.store.get(key)
         if resource is None:
-            raise not_found(f"{self.label} '{key.name}'")
+            raise not_found(f"{self.label} '{self.arm_name_of(key)}'")
         return resource
 
 
@@ -79,6 +84,8 @@ def get_one(spec: ResourceSpec, call: ArmCall) -> Response:
 def put_one(spec: ResourceSpec, call: ArmCall) -> Response:
     """Create (201) or replace (200), honouring If-Match; long-running kinds answer ``InProgress`` (the SDK polls)."""
     key = spec.key_of(call.params)
+    if spec.name_rule is not None:
+        spec.name_rule.check(key.name)
     store = call.deps.store
     with store.transaction():
         spec.check_parent(call, key)
@@ -96,6 +103,7 @@ def delete_one(spec: ResourceSpec, call: ArmCall) -> Response:
     store = call.deps.store
     with store.transaction():
         spec.check_parent(call, key)
+        spec.refuse_delete(call, key)
         current = store.get(key)
         if current is None:
             return Response(status_code=204)

@@ -13,14 +13,21 @@ from typing import Any
 from starlette.routing import Route
 
 from toolkit.artifacts.arm_ids import version_set_id
-from toolkit.emulator.management.arm import not_found
+from toolkit.emulator.management.arm import ArmError, not_found
 from toolkit.emulator.management.fields import properties_of
+from toolkit.emulator.management.names import API_ID, OPERATION_ID
 from toolkit.emulator.management.openapi_import import ImportedApi, import_specification
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
-from toolkit.emulator.management.validate_api import revision_id, translate_query_of, validate_api, version_set_of
-from toolkit.emulator.management.validate_operation import check_operation_id, check_template_parameters, operation_key
+from toolkit.emulator.management.validate_api import (
+    current_revision,
+    revision_id,
+    translate_query_of,
+    validate_api,
+    version_set_of,
+)
+from toolkit.emulator.management.validate_operation import check_template_parameters, operation_key
 
 _KIND = ResourceKind.API
 
@@ -38,7 +45,7 @@ def imported_specification(body: Any) -> ImportedApi | None:
         return None
     imported = import_specification(props.get("format"), props.get("value"), translate_query=translate_query_of(body))
     for name, operation in imported.operations.items():
-        check_operation_id(name)
+        OPERATION_ID.check(name)
         check_template_parameters(operation["urlTemplate"], operation["templateParameters"],
                                   f"properties.value: operation '{name}'")
     return imported
@@ -84,6 +91,18 @@ def _cascade(call: ArmCall, resource: Resource) -> None:
             store.delete(ResourceKey(_KIND, name))
 
 
+def _refuse_current_revision(call: ArmCall, key: ResourceKey) -> None:
+    """APIM refuses to delete the current revision by its revision id (``echo;rev=1`` while 1 is current):
+    400 "Cannot delete the current revision of an API." (Azure/apiops#184, Azure/apiops-cli#260). Deleting
+    the API by its own id deletes it with every revision."""
+    revision = revision_id(key.name)
+    if revision is None:
+        return
+    api = call.deps.store.get(ResourceKey(_KIND, revision[0]))
+    if api is not None and current_revision(api) == revision[1]:
+        raise ArmError(400, "ValidationError", "Cannot delete the current revision of an API.")
+
+
 SPEC = ResourceSpec(
     kind=_KIND,
     arm_type="apis",
@@ -95,6 +114,8 @@ SPEC = ResourceSpec(
     present=_present,
     after_put=_replace_operations,
     after_delete=_cascade,
+    refuse_delete=_refuse_current_revision,
+    name_rule=API_ID,
     long_running=True,
     # azure-mgmt-apimanagement 5.0.0's begin_delete accepts only 202/204; the delete is already done.
     deleted_status=202,

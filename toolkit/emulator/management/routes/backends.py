@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from toolkit.emulator.management.names import BACKEND_ID
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes, refuse_if_referenced
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
@@ -25,6 +26,7 @@ SPEC = ResourceSpec(
     validate=lambda call, key, current: validate_backend(key.name, call.body, call.deps.store),
     list_of=lambda call: call.deps.store.list(_KIND),
     before_delete=_refuse_if_used,
+    name_rule=BACKEND_ID,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from toolkit.emulator.management.hooks import PolicyScope
+from toolkit.emulator.management.names import FRAGMENT_ID
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes, refuse_if_referenced
 from toolkit.emulator.management.routes.policies import present_policy
@@ -31,6 +32,7 @@ SPEC = ResourceSpec(
     present=present_policy,
     before_delete=_refuse_if_used,
     long_running=True,
+    name_rule=FRAGMENT_ID,
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from toolkit.emulator.management.names import NAMED_VALUE_ID
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps, arm_endpoint
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes, refuse_if_referenced
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
@@ -41,6 +42,7 @@ SPEC = ResourceSpec(
     present=_present,
     before_delete=_refuse_if_used,
     long_running=True,
+    name_rule=NAMED_VALUE_ID,
 )
 
 

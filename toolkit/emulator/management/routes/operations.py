@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from toolkit.emulator.management.arm import not_found
+from toolkit.emulator.management.names import OPERATION_ID
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.routes.apis import require_api
@@ -38,6 +39,7 @@ SPEC = ResourceSpec(
     list_of=_list,
     check_parent=lambda call, key: require_api(call, key.parent),
     after_delete=_delete_policy,
+    name_rule=OPERATION_ID,
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from toolkit.emulator.management.names import SUBSCRIPTION_ID
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps, arm_endpoint
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
@@ -33,6 +34,7 @@ SPEC = ResourceSpec(
     validate=lambda call, key, current: validate_subscription(key.name, call.body, call.deps.store, current),
     list_of=lambda call: call.deps.store.list(_KIND),
     present=_present,
+    name_rule=SUBSCRIPTION_ID,
 )
 
 

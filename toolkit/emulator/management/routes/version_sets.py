@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from toolkit.emulator.management.arm import ArmError
+from toolkit.emulator.management.names import VERSION_SET_ID
 from toolkit.emulator.management.routes._base import ArmCall, PlaneDeps
 from toolkit.emulator.management.routes._crud import ResourceSpec, crud_routes
 from toolkit.emulator.management.store import Resource, ResourceKey, ResourceKind
@@ -35,6 +36,7 @@ SPEC = ResourceSpec(
     validate=lambda call, key, current: validate_version_set(call.body),
     list_of=lambda call: call.deps.store.list(_KIND),
     before_delete=_refuse_if_used,
+    name_rule=VERSION_SET_ID,
 )
 
 
