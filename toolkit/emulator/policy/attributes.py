@@ -126,10 +126,14 @@ class AttributeReader:
         stripped = self.constant(element, name) or ""
         if not _INTEGER.match(stripped.strip()):
             raise self.reject(element, f"{where}: {stripped!r} is not an integer")
-        value = int(stripped)
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        try:
+            value = int(stripped)
+        except ValueError:  # more digits than Python converts (4,300): far beyond any range APIM allows
+            value = None
+        if value is None or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             bounds = f"{minimum}-{maximum}" if maximum is not None else f">= {minimum}"
-            raise self.reject(element, f"{where}: {value} is outside the allowed range {bounds}")
+            shown = value if value is not None else f"{stripped.strip()[:20]}... ({len(stripped.strip())} digits)"
+            raise self.reject(element, f"{where}: {shown} is outside the allowed range {bounds}")
         return IntSetting(value, where=where)
 
     def number(

@@ -160,3 +160,11 @@ def test_what_apim_runs_and_the_emulator_cannot_is_refused_as_the_emulators_limi
 ])
 def test_what_apim_refuses_too_is_not_called_an_emulator_limit(inbound: str) -> None:
     assert "local emulator" not in str(rejected(f"<policies><inbound>{inbound}</inbound></policies>"))
+
+
+def test_an_integer_beyond_pythons_conversion_limit_is_out_of_range_not_a_crash() -> None:
+    # int() refuses more than 4,300 digits with a ValueError, which escaped the compiler (`toolkit lint`'s APIM034
+    # stopped with exit 70 on such a tree): it is the document's refusal.
+    error = rejected(document(backend=f'<retry condition="@(true)" count="{"9" * 5001}" interval="0">'
+                                      "<forward-request/></retry>"))
+    assert "<retry> attribute 'count': 99999999999999999999... (5001 digits) is outside the allowed range 1-50" in str(error)
