@@ -101,13 +101,16 @@ class Rule:
     """Base class of lint rules: one subclass per module under toolkit/lint/rules/.
 
     Subclasses set ``code`` (APIMnnn), ``name`` (kebab-case), ``severity`` and ``summary``, and
-    document the bad form under "Anti-pattern" and the good form under "Best practice".
+    document the bad form under "Anti-pattern" and the good form under "Best practice". A rule with
+    ``defers_to_others`` (a general one) drops a finding where another rule's finding stands at the same
+    file and line: the specific rule explains it better.
     """
 
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
     severity: ClassVar[Severity] = Severity.ERROR
     summary: ClassVar[str] = ""
+    defers_to_others: ClassVar[bool] = False
 
     def check(self, ctx: LintContext) -> Iterable[Finding]:
         """The findings of this rule on the tree in ``ctx``."""

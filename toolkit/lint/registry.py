@@ -32,6 +32,7 @@ from toolkit.lint.rules.APIM030_jwt_key_source import JwtKeySource
 from toolkit.lint.rules.APIM031_named_value_unknown import NamedValueUnknown
 from toolkit.lint.rules.APIM032_unknown_policy_element import UnknownPolicyElement
 from toolkit.lint.rules.APIM033_wait_in_retry import WaitInRetry
+from toolkit.lint.rules.APIM034_policy_refused_at_publish import PolicyRefusedAtPublish
 from toolkit.lint.rules.APIM040_api_without_operations import ApiWithoutOperations
 from toolkit.lint.rules.APIM041_openai_backend_without_auth import OpenAIBackendWithoutAuth
 from toolkit.lint.rules.APIM042_embeddings_backend_without_auth import EmbeddingsBackendWithoutAuth
@@ -72,6 +73,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     NamedValueUnknown,
     UnknownPolicyElement,
     WaitInRetry,
+    PolicyRefusedAtPublish,
     # operations and backend authentication
     ApiWithoutOperations,
     OpenAIBackendWithoutAuth,
