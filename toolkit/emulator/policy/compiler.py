@@ -101,7 +101,7 @@ class Compiler(AttributeReader):
         self.depth = 0  # 0: a direct child of the section
         self.response_target = False  # inside <return-response>: set-* act on the new response
         self._counts: dict[str, int] = {}
-        self._fragment_elements: list[tuple[str, int | None, frozenset[str]]] = []
+        self._fragment_elements: list[tuple[Any, int | None]] = []
 
     # -- documents --------------------------------------------------------------------------------
 
@@ -185,17 +185,24 @@ class Compiler(AttributeReader):
         return policy
 
     def _check_section(self, element: etree._Element, spec: Any) -> None:
-        name = spec.name
         if self.section is None:  # a fragment: checked where it is included
-            self._fragment_elements.append((name, element.sourceline, spec.sections))
+            self._fragment_elements.append((spec, element.sourceline))
             return
+        problem = self._section_problem(spec)
+        if problem is not None:
+            raise self.reject(element, problem)
+
+    def _section_problem(self, spec: Any) -> str | None:
+        """Why element ``spec`` may not stand here (the current section; once per section), or None; counts it."""
+        name = spec.name
         if self.section not in spec.sections:
             allowed = ", ".join(s for s in SECTIONS if s in spec.sections)
-            raise self.reject(element, f"<{name}> is not allowed in the {self.section} section (allowed: {allowed})")
+            return f"<{name}> is not allowed in the {self.section} section (allowed: {allowed})"
         if spec.once_per_section:
             self._counts[name] = self._counts.get(name, 0) + 1
             if self._counts[name] > 1:
-                raise self.reject(element, f"<{name}> may appear only once in the {self.section} section")
+                return f"<{name}> may appear only once in the {self.section} section"
+        return None
 
     def check_attributes(
         self, element: etree._Element, allowed: Iterable[str], required: Iterable[str] = ()
@@ -258,13 +265,14 @@ class Compiler(AttributeReader):
                 compiled = compiler.compile_document(_parse_fragment(source, fragment_id))
             except PolicyRejected as exc:
                 raise self.reject(element, f"policy fragment '{fragment_id}', line {exc.line}: {exc.reason}") from None
-        for name, line, sections in compiled.elements:
-            if self.section not in sections:
-                raise self.reject(
-                    element,
-                    f"policy fragment '{fragment_id}' holds <{name}> (its line {line}), "
-                    f"which is not allowed in the {self.section} section",
-                )
+        # What a fragment holds is judged as if it stood where it is included: the section, the scope of the
+        # including document, and the elements allowed once per section (counted with the section's own).
+        for spec, line in compiled.elements:
+            problem = (f"<{spec.name}> is not allowed at {self.scope} scope" if self.scope not in spec.scopes
+                       else self._section_problem(spec))
+            if problem is not None:
+                raise self.reject(element, f"policy fragment '{fragment_id}' holds <{spec.name}> (its line {line}): "
+                                           f"{problem}")
         return compiled
 
 

@@ -58,11 +58,12 @@ class CompiledPolicy:
         self,
         scope: str,
         sections: Mapping[str, Block],
-        elements: tuple[tuple[str, int | None, frozenset[str]], ...] = (),
+        elements: tuple[tuple[Any, int | None], ...] = (),
     ) -> None:
         self.scope = scope
         self.sections = dict(sections)
-        # Fragments: (element, line, sections it is allowed in), checked where the fragment is included.
+        # Fragments: (the element's HandlerSpec, its line), checked where the fragment is included (section,
+        # scope, once per section).
         self.elements = elements
 
     def __repr__(self) -> str:

@@ -116,9 +116,9 @@ def test_unknown_scope_is_a_programming_error() -> None:
 def test_a_fragment_compiles_without_a_section_and_remembers_where_its_elements_may_go() -> None:
     fragment = compile_policy('<fragment><set-header name="a"><value>1</value></set-header>'
                               "<forward-request/></fragment>", "fragment")
-    names = [name for name, _, _ in fragment.elements]
+    names = [spec.name for spec, _ in fragment.elements]
     assert names == ["set-header", "forward-request"]
-    assert fragment.elements[1][2] == frozenset({"backend"})
+    assert fragment.elements[1][0].sections == frozenset({"backend"})
 
 
 def test_named_values_match_case_insensitively_like_the_management_plane() -> None:

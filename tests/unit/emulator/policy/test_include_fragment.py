@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected
 
 from toolkit.emulator.policy import compile_policy
@@ -19,7 +20,27 @@ def test_sections_follow_the_fragments_content() -> None:
 
 def test_the_refusal_names_the_fragment_and_its_element() -> None:
     error = rejected(document(inbound='<include-fragment fragment-id="f"/>'), fragments={"f": FORWARD})
-    assert "policy fragment 'f' holds <forward-request> (its line 1), which is not allowed in the inbound" in str(error)
+    assert ("policy fragment 'f' holds <forward-request> (its line 1): <forward-request> is not allowed in the "
+            "inbound section") in str(error)
+
+
+@pytest.mark.parametrize("scope", ["global", "api", "operation"])
+def test_a_fragment_is_judged_at_the_scope_it_is_included_in(scope: str) -> None:
+    # A <quota> is allowed at product scope only: hidden in a fragment it was accepted at every scope.
+    quota = '<fragment><quota calls="1" renewal-period="60"/></fragment>'
+    error = rejected(document(inbound='<include-fragment fragment-id="q"/>'), scope, fragments={"q": quota})
+    assert f"policy fragment 'q' holds <quota> (its line 1): <quota> is not allowed at {scope} scope" in str(error)
+    compile_policy(document(inbound='<include-fragment fragment-id="q"/>'), "product", fragments={"q": quota})
+
+
+def test_once_per_section_counts_what_fragments_hold() -> None:
+    limit = '<fragment><rate-limit calls="1" renewal-period="60"/></fragment>'
+    error = rejected(document(inbound='<rate-limit calls="2" renewal-period="60"/><include-fragment fragment-id="r"/>'),
+                     fragments={"r": limit})
+    assert "<rate-limit> may appear only once in the inbound section" in str(error)
+    twice = rejected(document(inbound='<include-fragment fragment-id="r"/><include-fragment fragment-id="r"/>'),
+                     fragments={"r": limit})
+    assert "may appear only once" in str(twice)
 
 
 def test_refusals() -> None:
