@@ -86,9 +86,9 @@ class CallLimit(Policy):
         state = state_of(services)
         counter = self.counter(ctx)
         period = self.period.get(ctx, self.spec.name)
-        window = state.window(counter, period, self.first_start)
-        limit = self.calls.get(ctx, self.spec.name) if self.calls.constant is not None or self.calls.expression else None
         earlier = self.counted_earlier(ctx, counter)  # this request's own count, through another policy
+        window = state.window(counter, period, self.first_start, counted=earlier)
+        limit = self.calls.get(ctx, self.spec.name) if self.calls.constant is not None or self.calls.expression else None
         over_calls = limit is not None and window.calls - earlier >= limit
         over_bandwidth = self.bandwidth is not None and window.bandwidth >= self.bandwidth * 1024
         wait = max(1, math.ceil(window.start + window.period - state.clock()))
@@ -120,6 +120,8 @@ class CallLimit(Policy):
         return ctx.counted_keys.get(counter, 0) if self.quota and self.by_key and ctx.counted_keys else 0
 
     def refusal(self, ctx: Any, wait: int) -> PolicyError:
+        if self.quota and self.period.constant == NEVER_RENEWS:  # a lifetime quota: nothing to wait for
+            return PolicyError("Out of call volume quota.", source=self.spec.name, reason="QuotaExceeded", status=403)
         if self.quota:
             clock = f"{wait // 3600:02}:{wait % 3600 // 60:02}:{wait % 60:02}"
             return PolicyError(f"Out of call volume quota. Quota will be replenished in {clock}.",

@@ -61,13 +61,19 @@ class PolicyState:
 
     # -- counters -----------------------------------------------------------------------------------
 
-    def window(self, key: str, period: float, first_start: float | None = None) -> Window:
+    def window(self, key: str, period: float, first_start: float | None = None, counted: int = 0) -> Window:
         """The current window of counter ``key`` for ``period`` seconds (a new one once the period has passed).
 
         A key's count is one counter (APIM: "for each key value, a single counter is used for all scopes at which
         the policy is configured"): policies on the same key with different periods each see a window of their
-        own period, and `count` adds to all of them."""
-        return _current(self.windows.setdefault(key, {}), period, first_start, self.clock())
+        own period, and `count` adds to all of them. ``counted``: calls the current request already counted on
+        the key, which a window opened now starts with."""
+        windows = self.windows.setdefault(key, {})
+        known = windows.get(period)
+        current = _current(windows, period, first_start, self.clock())
+        if current is not known:
+            current.calls += counted
+        return current
 
     def count(self, key: str, calls: int = 0, bandwidth: int = 0) -> None:
         """Count ``calls`` (and ``bandwidth`` bytes) against every window of counter ``key``."""

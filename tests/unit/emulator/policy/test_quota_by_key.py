@@ -110,3 +110,21 @@ def test_two_keys_in_one_request_count_apart() -> None:
     assert execute(chain, services, **URL).response_status == 200
     refused = execute(chain, services, **URL)
     assert (refused.response_status, refused.last_error_reason) == (403, "QuotaExceeded")
+
+
+def test_a_key_counted_by_a_shorter_period_first_is_in_the_longer_periods_window_too() -> None:
+    # The product's policy counts the request before the API's window (another period) opens: the count is the
+    # request's all the same, so the API's calls="1" allows one call, not two.
+    services = FakeServices()
+    chain = [None, product(inbound='<quota-by-key calls="10" renewal-period="3600" counter-key="k"/>'),
+             api(inbound='<base/><quota-by-key calls="1" renewal-period="7200" counter-key="k"/>')]
+    assert [execute(chain, services, **URL).response_status for _ in range(3)] == [200, 403, 403]
+
+
+def test_a_lifetime_quota_names_no_time_to_wait() -> None:
+    services = FakeServices()
+    policy = api(inbound='<quota-by-key calls="1" renewal-period="0" counter-key="k"/>')
+    execute([None, policy], services, **URL)
+    refused = execute([None, policy], services, **URL)
+    assert body_json(refused)["message"] == "Out of call volume quota."
+    assert refused.response_headers.get("Retry-After") is None
