@@ -102,14 +102,16 @@ class Rule:
 
     Subclasses set ``code`` (APIMnnn), ``name`` (kebab-case), ``severity`` and ``summary``, and
     document the bad form under "Anti-pattern" and the good form under "Best practice". A rule with
-    ``defers_to_others`` (a general one) drops a finding where another rule's finding stands at the same
-    file and line: the specific rule explains it better.
+    ``explains_refusals`` reports something APIM refuses at publish; a general rule with ``defers_to_others``
+    (APIM034) drops a finding where such a rule's finding stands at the same file and line: the specific
+    rule explains the refusal better.
     """
 
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
     severity: ClassVar[Severity] = Severity.ERROR
     summary: ClassVar[str] = ""
+    explains_refusals: ClassVar[bool] = False
     defers_to_others: ClassVar[bool] = False
 
     def check(self, ctx: LintContext) -> Iterable[Finding]:

@@ -70,12 +70,15 @@ def lint_tree(
     and the tree's ``<!-- toolkit: ignore -->`` comments accept findings (InputError on a bad comment)."""
     unreadable = list(problems)
     ctx = LintContext(artifacts, root_label=root_label, problems=unreadable)
-    specific: set[Finding] = set()
+    findings: set[Finding] = set()
     general: set[Finding] = set()
+    explained: set[tuple[str, int]] = set()  # where a rule explaining a publish refusal reported one
     for rule in all_rules() if rules is None else rules:
-        (general if rule.defers_to_others else specific).update(rule.check(ctx))
-    explained = {(finding.file, finding.line) for finding in specific}
-    findings = specific | {finding for finding in general if (finding.file, finding.line) not in explained}
+        found = set(rule.check(ctx))
+        (general if rule.defers_to_others else findings).update(found)
+        if rule.explains_refusals:
+            explained.update((finding.file, finding.line) for finding in found)
+    findings |= {finding for finding in general if (finding.file, finding.line) not in explained}
     accepted = [*suppressions, *inline_suppressions(ctx.policies)]
     prefix = f"{ctx.root_label}/" if ctx.root_label else ""
     active, suppressed, unused = split_findings(sorted(findings), accepted, lambda file: file.removeprefix(prefix))

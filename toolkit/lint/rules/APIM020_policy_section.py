@@ -66,6 +66,7 @@ class PolicySection(Rule):
     name = "policy-section"
     severity = Severity.ERROR
     summary = "A policy element is in a section where APIM does not accept it."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Misplaced elements, and include-fragments that pull misplaced elements in."""

@@ -38,6 +38,7 @@ class BackendIdUnknown(Rule):
     name = "backend-id-unknown"
     severity = Severity.ERROR
     summary = "A backend-id in a policy names no backend of the tree."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Each resolvable backend id with no backend folder."""

@@ -27,6 +27,7 @@ class SemanticCacheThresholdRange(Rule):
     name = "semantic-cache-threshold-range"
     severity = Severity.ERROR
     summary = "Semantic-cache score-threshold is required and must be a number from 0.0 to 1.0."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Lookups with a missing, non-numeric or out-of-range threshold."""

@@ -53,6 +53,7 @@ class TokenLimitAttributes(Rule):
     name = "token-limit-attributes"
     severity = Severity.ERROR
     summary = "A token limit needs counter-key, estimate-prompt-tokens and tokens-per-minute or a token-quota with a period."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """One finding per missing or wrong attribute."""

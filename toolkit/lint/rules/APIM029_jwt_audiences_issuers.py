@@ -38,6 +38,7 @@ class JwtAudiencesIssuers(Rule):
     name = "jwt-audiences-issuers"
     severity = Severity.ERROR
     summary = "validate-jwt needs <audiences> and <issuers>, or it refuses every token."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """validate-jwt elements missing audiences and/or issuers."""

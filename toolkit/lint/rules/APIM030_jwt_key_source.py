@@ -33,6 +33,7 @@ class JwtKeySource(Rule):
     name = "jwt-key-source"
     severity = Severity.ERROR
     summary = "validate-jwt needs <openid-config> or <issuer-signing-keys> to check signatures."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """validate-jwt elements with no key source."""

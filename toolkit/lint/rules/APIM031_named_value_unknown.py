@@ -57,6 +57,7 @@ class NamedValueUnknown(Rule):
     name = "named-value-unknown"
     severity = Severity.WARNING
     summary = "A {{named value}} reference names no named value of the tree."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Unknown references in policies (parsed) and JSON files (raw text)."""

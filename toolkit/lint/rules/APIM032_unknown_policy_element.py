@@ -60,6 +60,7 @@ class UnknownPolicyElement(Rule):
     name = "unknown-policy-element"
     severity = Severity.WARNING
     summary = "A policy statement is an element APIM does not document, so APIM refuses the document."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Each unknown statement, with the closest known name when there is one."""

@@ -38,6 +38,7 @@ class WaitInRetry(Rule):
     name = "wait-in-retry"
     severity = Severity.ERROR
     summary = "A <retry> holds a <wait>, which APIM refuses."
+    explains_refusals = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         """Each <wait> that is a child of a <retry>."""

@@ -22,8 +22,8 @@ class PolicyRefusedAtPublish(Rule):
 
     The rule compiles each document with the local emulator's policy compiler, which refuses what APIM refuses
     (and says so when something is only the emulator's own limit: those are not findings). It reports the
-    first refusal of each document, with its line; a refusal another rule already explains at the same line
-    (an unknown element, a missing backend, a <wait> in a <retry>) is left to that rule. Not judged: a
+    first refusal of each document, with its line; a refusal a rule made for it already explains at the same
+    line (an unknown element, a missing backend, a <wait> in a <retry>) is left to that rule. Not judged: a
     document naming a named value the tree holds no plain value for (a secret, a Key Vault reference), or a
     fragment the tree does not have (they live elsewhere); backend ids (APIM025 checks them).
 
@@ -50,14 +50,15 @@ class PolicyRefusedAtPublish(Rule):
         """The first refusal of each document the rule can judge."""
         from toolkit.emulator.policy.compiler import compile_policy
 
-        fragments = {document.name: document.text for document in ctx.fragments.values()}
         for document in ctx.policies:
+            if not _fragments_known(ctx, document):
+                continue
             named_values = _named_values(ctx, document)
-            if named_values is None or not _fragments_known(ctx, document):
+            if named_values is None:
                 continue
             try:
-                compile_policy(document.text, document.scope.value, named_values=named_values, fragments=fragments,
-                               file=document.file)
+                compile_policy(document.text, document.scope.value, named_values=named_values,
+                               fragments=_fragments_of(ctx, document), file=document.file)
             except PolicyRejected as exc:
                 if _EMULATOR_LIMIT not in str(exc):
                     yield self.finding(document.file, exc.line, f"APIM refuses this document: {exc.reason}")
@@ -66,7 +67,7 @@ class PolicyRefusedAtPublish(Rule):
 def _named_values(ctx: LintContext, document: PolicyDocument) -> dict[str, str] | None:
     """The plain values of the ``{{named values}}`` the document and the fragments it includes name (by the name
     they use), or None when one has none in the tree."""
-    texts = [document.text] + [ctx.fragments[name].text for name in _included(ctx, document) if name in ctx.fragments]
+    texts = [document.text, *_fragments_of(ctx, document).values()]
     values: dict[str, str] = {}
     for reference in {reference for text in texts for reference in NAMED_VALUE_REFERENCE.findall(text)}:
         named_value = ctx.named_value(reference)
@@ -78,14 +79,16 @@ def _named_values(ctx: LintContext, document: PolicyDocument) -> dict[str, str] 
 
 
 def _included(ctx: LintContext, document: PolicyDocument) -> list[str | None]:
-    """The lower-case ids of the fragments the document includes (None: not a constant, named values substituted)."""
-    included = []
-    for element in document.elements("include-fragment"):
-        fragment_id = ctx.resolve(element.get("fragment-id"))
-        included.append(fragment_id.lower() if fragment_id is not None else None)
-    return included
+    """The ids of the fragments the document includes, as written (None: not a constant; named values
+    substituted)."""
+    return [ctx.resolve(element.get("fragment-id")) for element in document.elements("include-fragment")]
+
+
+def _fragments_of(ctx: LintContext, document: PolicyDocument) -> dict[str, str]:
+    """The XML of the fragments the document includes, by the id it writes (fragment ids are case-insensitive)."""
+    return {name: ctx.fragments[name.lower()].text for name in _included(ctx, document) if name is not None}
 
 
 def _fragments_known(ctx: LintContext, document: PolicyDocument) -> bool:
     """Whether every fragment the document includes is in the tree."""
-    return all(name is not None and name in ctx.fragments for name in _included(ctx, document))
+    return all(name is not None and name.lower() in ctx.fragments for name in _included(ctx, document))
