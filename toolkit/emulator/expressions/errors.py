@@ -20,6 +20,11 @@ _LIMIT = "the local emulator does not support"
 LIMIT_MARK = "(the emulator's limit)"  # ends a failure of the emulator's own bounds (a loop's iterations)
 
 
+def names_emulator_limit(message: str) -> bool:
+    """Whether ``message`` holds an `emulator_limit` refusal (something APIM accepts and the emulator does not)."""
+    return f"{_LIMIT} " in message
+
+
 # Failures no .NET code would see thrown: the emulator's gaps (a Python TypeError or AttributeError of a value the
 # emulator does not handle), and what C# would have refused when it compiled, found only as the expression runs (a
 # member the value has no definition of, CS1061; an argument of the wrong type, CS1503).
@@ -30,7 +35,7 @@ _NOT_THROWN = ("A value of the wrong type was used (", "C# refuses it", "does no
 def thrown_by_dotnet(detail: str) -> bool:
     """Whether a failure is an exception .NET would throw, which a catch of the expression's may take; not the
     emulator's limits, its gaps, nor what C# refuses when it compiles."""
-    return not (f"{_LIMIT} " in detail or detail.endswith(LIMIT_MARK) or any(mark in detail for mark in _NOT_THROWN))
+    return not (names_emulator_limit(detail) or detail.endswith(LIMIT_MARK) or any(mark in detail for mark in _NOT_THROWN))
 
 
 def invalid_cast(value: object, target: str) -> str:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from toolkit.emulator.expressions.errors import emulator_limit
+from toolkit.emulator.expressions.errors import names_emulator_limit
 from toolkit.emulator.management.hooks import PolicyRejected
 from toolkit.lint.core import NAMED_VALUE_REFERENCE, Finding, LintContext, Rule, Severity
 from toolkit.lint.views import PolicyDocument
-
-_EMULATOR_LIMIT = emulator_limit("").split(" (APIM does)")[0].strip()  # "the local emulator does not support"
 
 
 class PolicyRefusedAtPublish(Rule):
@@ -60,7 +58,7 @@ class PolicyRefusedAtPublish(Rule):
                 compile_policy(document.text, document.scope.value, named_values=named_values,
                                fragments=_fragments_of(ctx, document), file=document.file)
             except PolicyRejected as exc:
-                if _EMULATOR_LIMIT not in str(exc):
+                if not names_emulator_limit(str(exc)):
                     yield self.finding(document.file, exc.line, f"APIM refuses this document: {exc.reason}")
 
 

@@ -10,8 +10,8 @@ import asyncio
 from typing import Any
 
 from toolkit.emulator.policy.document import Policy, run_block
-from toolkit.emulator.policy.values import ChoiceSetting
 from toolkit.emulator.policy.registry import handler
+from toolkit.emulator.policy.values import ChoiceSetting
 
 CHILDREN = ("send-request", "cache-lookup-value", "choose")
 
