@@ -51,6 +51,17 @@ class MemoryCacheStore:
         hit = is_hit(match.distance, score_threshold)
         return LookupResult(hit, match.distance, _unpack(match.item) if hit else None, considered, query)
 
+    def upkeep(self, partition: str, rows: int) -> int:
+        """Put up to ``rows`` of the partition's rows stored since into its graph (`VectorIndex.index_pending`);
+        returns how many. Does nothing while another thread holds the store (upkeep never waits)."""
+        if not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            index = self._partitions.get(partition)
+            return index.index_pending(rows) if index is not None else 0
+        finally:
+            self._lock.release()
+
     def bounded_call(self, partition: str, now: float, exact_rows: int) -> bool:
         """Whether a lookup or a store of ``partition`` at ``now`` costs at most a graph search plus exact work on
         ``exact_rows`` rows (`VectorIndex.bounded`); an unknown partition is (nothing to search)."""

@@ -7,9 +7,11 @@ Search cost. Up to ``ann_threshold`` rows a search is one exact pass (`_scores`:
 Past it, rows are also kept in an HNSW graph (usearch) and a search asks the graph for the nearest
 ``CANDIDATES`` rows, then re-ranks those candidates exactly against the matrix, so the distance reported
 (and compared with ``score-threshold``) is always the exact cosine distance of the row returned. The graph
-is filled incrementally: every add inserts its own row and one more of the rows not yet in the graph, and
-rows not yet in the graph (a suffix of the matrix) are searched exactly, so no add ever stalls on a bulk
-build; a mirror loaded in bulk (the Redis store's) is put in the graph at its first search. An exact
+is filled incrementally, and rows not yet in it (a suffix of the matrix) are searched exactly, so no add ever
+stalls on a bulk build. The owner's upkeep (`index_pending`, which the memory store runs while a request waits
+for its embeddings call) puts new rows in the graph; an add does it itself, its own row and one more, only when
+more than ``pending_rows`` rows are left out. A mirror loaded in bulk (the Redis store's) is put in the graph
+at its first search. An exact
 repeat of a stored prompt (the same embedding, bit for bit) is always found through a digest of the vector.
 The graph is approximate: the one thing it can do wrong is miss the true nearest row of a query that is
 not an exact repeat (measured in benchmarks/semantic_cache_lookup.py); it never reports a wrong distance.
@@ -34,6 +36,9 @@ _MIN_CAPACITY = 16
 ANN_THRESHOLD = 2048  # rows: below, exact search is cheaper than maintaining a graph
 CANDIDATES = 32  # graph neighbours re-ranked exactly per search
 _CATCH_UP = 1  # rows not yet in the graph inserted per add, besides the new row
+# Rows an add may leave out of the graph for `index_pending` (the store's upkeep, run while a request waits on the
+# network): an add past the threshold puts rows in the graph itself only when more than this many are left out.
+PENDING_ROWS = 64
 # Candidates examined per graph insertion: the cost of every store past ann_threshold (two insertions per add until
 # the graph has caught up) against the graph's quality. One insertion at 6,000 rows costs 202 µs of CPU at 64, 110
 # at 32, 52 at 16 (2 cores). benchmarks/semantic_cache_lookup.py at 100,000 entries (dense clusters of
@@ -43,8 +48,11 @@ _CATCH_UP = 1  # rows not yet in the graph inserted per add, besides the new row
 GRAPH_EXPANSION_ADD = 32
 # Candidates examined per search (at least CANDIDATES). With the int8 graph at 100,000 entries: 128 -> 64 cut the
 # memory store's lookup p50 from 0.109 to 0.075 ms, its hit decision held on 238 of 240 queries at both, the Redis
-# mirror's on 240 / 239 (benchmarks/semantic_cache_lookup.py --sizes 100000 --skip-gateway).
-GRAPH_EXPANSION_SEARCH = 64
+# mirror's on 240 / 239 (benchmarks/semantic_cache_lookup.py --sizes 100000 --skip-gateway). 64 -> 32: the hit
+# decision held on 240/240 (10,000 entries) and 238/240 (100,000), the exact nearest row on 234 instead of 239 of
+# 240 at 10,000 (151 / 153 at 100,000). In the gateway's process, where a search's memory is cold (its other work
+# in between evicts it), a search of 10,000 rows took ~30% less (benchmarks/gateway_phases.py --warmup 10000).
+GRAPH_EXPANSION_SEARCH = 32
 # Threads for putting rows loaded in bulk into the graph at once (0: every core). A graph built on several threads
 # depends on their timing, so its approximate answers may differ from run to run.
 BULK_BUILD_THREADS = 0
@@ -124,7 +132,7 @@ def _distance(score: float) -> float:
 class VectorIndex(Generic[T]):
     """Rows of (unit vector, expires_at, payload) searched by cosine distance."""
 
-    def __init__(self, ann_threshold: int = ANN_THRESHOLD) -> None:
+    def __init__(self, ann_threshold: int = ANN_THRESHOLD, pending_rows: int = PENDING_ROWS) -> None:
         self._vectors: np.ndarray | None = None
         self._expires = np.empty(0, dtype=np.float64)
         self._keys = np.empty(0, dtype=np.int64)  # row -> stable key (the graph's label)
@@ -132,6 +140,7 @@ class VectorIndex(Generic[T]):
         self._size = 0
         self._next_key = 0
         self._ann_threshold = ann_threshold
+        self._pending_rows = pending_rows
         self._graph: Any = None  # usearch Index once the rows reached ann_threshold
         self._row_of: dict[int, int] = {}  # key -> row, for graph results
         self._in_graph = 0  # rows [0, _in_graph) are in the graph; the rest are searched exactly
@@ -171,8 +180,18 @@ class VectorIndex(Generic[T]):
         self._items.append(item)
         self._size += 1
         heapq.heappush(self._expiry_heap, (expires_at, key))
-        if self._size >= self._ann_threshold and not bulk:
+        if self._size >= self._ann_threshold and not bulk and self._size - self._in_graph > self._pending_rows:
             self._extend_graph(1 + _CATCH_UP)
+
+    def index_pending(self, limit: int) -> int:
+        """Put up to ``limit`` of the rows not yet in the graph in it, oldest first (none while the index is below
+        its threshold); returns how many. Rows out of the graph are found all the same (searched exactly): this is
+        upkeep, which keeps that exact part small without making the adds pay for it."""
+        if self._size < self._ann_threshold:
+            return 0
+        count = min(limit, self._size - self._in_graph)
+        self._extend_graph(count)
+        return count
 
     def nearest(self, query: np.ndarray, now: float) -> tuple[Match[T] | None, int]:
         """The nearest row alive at `now` (or None) and how many rows were alive."""

@@ -148,3 +148,19 @@ def test_a_lookup_hands_back_its_normalised_query_hit_or_miss() -> None:
     assert hit.hit and np.array_equal(hit.query.unit, unit_vector(_vector(1)))
     expired = store.lookup("p", _vector(3), 0.1, 20.0)  # every row dead: nothing matched
     assert expired.best_distance is None and np.array_equal(expired.query.unit, unit_vector(_vector(3)))
+
+
+def test_upkeep_indexes_a_partitions_rows_left_out_of_its_graph_and_never_waits_for_the_lock() -> None:
+    store = MemoryCacheStore()
+    assert store.upkeep("p", 4) == 0  # unknown partition
+    for seed in range(2100):  # past the graph's threshold (2,048 rows): the last adds leave rows to the upkeep
+        store.store("p", _vector(seed), "q", b"{}", {}, 200, 100.0, 0.0)
+    assert store.upkeep("other", 4) == 0
+    with store._lock:  # another thread's call holds the store: the upkeep gives up at once
+        assert store.upkeep("p", 4) == 0
+    index = store._partitions["p"]
+    left_out = len(index) - index._in_graph
+    assert left_out > 64  # the adds have been catching up since the threshold, two rows each
+    indexed = [store.upkeep("p", 4) for _ in range(left_out // 4 + 2)]
+    assert sum(indexed) == left_out and set(indexed[: left_out // 4]) == {4} and indexed[-1] == 0
+    assert index._in_graph == len(index) == 2100

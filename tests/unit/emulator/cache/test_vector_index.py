@@ -54,7 +54,7 @@ def test_near_duplicates_find_their_source_and_distances_are_exact(threshold: in
 
 def test_rows_not_yet_in_the_graph_are_searched_exactly() -> None:
     vectors = _clustered(600, seed=3)
-    index: VectorIndex[int] = VectorIndex(ann_threshold=64)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=64, pending_rows=0)
     for i, vector in enumerate(vectors):
         index.add(vector, math.inf, i)
     newest = unit_vector(np.random.default_rng(4).normal(size=DIM))
@@ -65,7 +65,7 @@ def test_rows_not_yet_in_the_graph_are_searched_exactly() -> None:
 
 def test_expired_and_discarded_rows_are_never_returned_and_compaction_keeps_results_right() -> None:
     vectors = _clustered(1200, seed=5)
-    index: VectorIndex[int] = VectorIndex(ann_threshold=64)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=64, pending_rows=0)
     for i, vector in enumerate(vectors):
         index.add(vector, 100.0 if i % 2 else 10.0, i)  # even rows expire at t=10
     index.discard(1)
@@ -87,7 +87,7 @@ def test_expired_and_discarded_rows_are_never_returned_and_compaction_keeps_resu
 
 
 def test_alive_count_follows_time_and_a_clock_going_back() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=64)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=64, pending_rows=0)
     rng = np.random.default_rng(7)
     expiries = rng.uniform(0, 100, 500)
     for i, expiry in enumerate(expiries):
@@ -97,7 +97,7 @@ def test_alive_count_follows_time_and_a_clock_going_back() -> None:
 
 
 def test_nothing_alive_gives_no_match() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
     for i, vector in enumerate(_clustered(40, seed=8)):
         index.add(vector, 5.0, i)
     assert index.nearest(_clustered(1, seed=9)[0], now=6.0) == (None, 0)
@@ -108,7 +108,7 @@ def test_rows_added_in_bulk_are_indexed_at_the_next_search_and_found(monkeypatch
     # built on one, it is the same graph every run.
     monkeypatch.setattr(vector_index, "BULK_BUILD_THREADS", 1)
     vectors = _clustered(2000, seed=10)
-    index: VectorIndex[int] = VectorIndex(ann_threshold=64)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=64, pending_rows=0)
     for i, vector in enumerate(vectors):
         index.add(vector, math.inf, i, bulk=True)
     rng = np.random.default_rng(11)
@@ -120,7 +120,7 @@ def test_rows_added_in_bulk_are_indexed_at_the_next_search_and_found(monkeypatch
 
 def test_an_exact_repeat_is_found_whatever_the_graph_returns(monkeypatch: pytest.MonkeyPatch) -> None:
     vectors = _clustered(500, seed=12)
-    index: VectorIndex[int] = VectorIndex(ann_threshold=64)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=64, pending_rows=0)
     for i, vector in enumerate(vectors):
         index.add(vector, math.inf, i)
     graph = index._graph  # a graph that returns only unrelated rows must not hide an exact repeat
@@ -142,7 +142,7 @@ def test_the_graph_library_and_the_embedding_model_share_a_process() -> None:
 
     script = ("import math, numpy as np\n"
               "from toolkit.emulator.cache.vector_index import VectorIndex\n"
-              "index = VectorIndex(ann_threshold=4)\n"
+              "index = VectorIndex(ann_threshold=4, pending_rows=0)\n"
               "for i, v in enumerate(np.eye(8, dtype=np.float32)): index.add(v, math.inf, i)\n"
               "from toolkit.emulator.embeddings import get_embedder\n"
               "print(get_embedder().embed(['hello']).shape)\n")
@@ -163,7 +163,7 @@ def test_bounded_small_or_covered_by_the_graph_and_no_copy_due() -> None:
         small.add(_unit(i), 100.0, i)
     assert small.bounded(0.0, 5) and not small.bounded(0.0, 4)  # no graph: only as many rows as searched exactly
 
-    graphed = VectorIndex(ann_threshold=8)
+    graphed = VectorIndex(ann_threshold=8, pending_rows=0)
     for i in range(20):
         graphed.add(_unit(i), 100.0, i)  # capacity 32, every row in the graph
     assert graphed.bounded(0.0, 4)
@@ -174,7 +174,7 @@ def test_bounded_small_or_covered_by_the_graph_and_no_copy_due() -> None:
         graphed.add(_unit(i), 100.0, i)  # full: the next add grows the matrix
     assert not graphed.bounded(0.0, 4) and graphed.bounded(0.0, 32)
 
-    expiring = VectorIndex(ann_threshold=8)
+    expiring = VectorIndex(ann_threshold=8, pending_rows=0)
     for i in range(40):
         expiring.add(_unit(i), 10.0 if i < 20 else 100.0, i)  # capacity 64
     assert expiring.bounded(10.0 - 1e-9, 4)

@@ -172,7 +172,7 @@ def test_compact_if_sparse_needs_at_least_half_the_rows_dead() -> None:
 def _graph_index(n: int, direction: np.ndarray, seed: int, expires_at: float = math.inf) -> tuple[VectorIndex[int], np.ndarray]:
     """An index of ``n`` rows around ``direction``, every row in the graph (threshold 16, caught up)."""
     vectors = _around(direction, n, seed)
-    index: VectorIndex[int] = VectorIndex(ann_threshold=16)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=16, pending_rows=0)
     for i, vector in enumerate(vectors):
         index.add(vector, expires_at, i)
     return index, vectors
@@ -212,7 +212,7 @@ def test_when_every_graph_candidate_is_dead_the_alive_rows_are_still_found() -> 
     direction = _random_unit(1)
     vectors = _around(direction, 100, seed=2)
     vectors[0] = unit_vector(-direction)  # the one row alive, far from every query below
-    index: VectorIndex[int] = VectorIndex(ann_threshold=16)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=16, pending_rows=0)
     for i, vector in enumerate(vectors):
         index.add(vector, math.inf if i == 0 else 10.0, i)
     for i, vector in enumerate(_around(direction, 3, seed=3), start=100):
@@ -223,7 +223,7 @@ def test_when_every_graph_candidate_is_dead_the_alive_rows_are_still_found() -> 
 
 
 def test_bulk_rows_are_indexed_at_a_search_only_beyond_the_threshold() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=16)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=16, pending_rows=0)
     vectors = _around(_random_unit(1), 24, seed=2)
     for i in range(16):
         index.add(vectors[i], math.inf, i, bulk=True)

@@ -18,7 +18,7 @@ def _vectors(n: int, seed: int) -> np.ndarray:
 
 
 def test_rows_added_one_by_one_above_the_threshold_all_reach_the_graph() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
     for i, vector in enumerate(_vectors(7, seed=1)):
         index.add(vector, math.inf, i)
     assert index._graph is None and index._in_graph == 0  # below the threshold: exact only
@@ -30,7 +30,7 @@ def test_rows_added_one_by_one_above_the_threshold_all_reach_the_graph() -> None
 
 
 def test_bulk_rows_join_the_graph_at_the_next_search_only_when_many() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
     vectors = _vectors(30, seed=3)
     for i, vector in enumerate(vectors):
         index.add(vector, math.inf, i, bulk=True)
@@ -41,7 +41,7 @@ def test_bulk_rows_join_the_graph_at_the_next_search_only_when_many() -> None:
 
 
 def test_compaction_removes_dead_rows_from_the_graph_and_renumbers() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
     vectors = _vectors(60, seed=4)
     for i, vector in enumerate(vectors):
         index.add(vector, 10.0 if i % 3 == 0 else 100.0, i)
@@ -57,7 +57,7 @@ def test_compaction_removes_dead_rows_from_the_graph_and_renumbers() -> None:
 
 
 def test_compact_if_sparse_waits_for_half_the_rows_and_at_least_sixteen() -> None:
-    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
     for i, vector in enumerate(_vectors(40, seed=5)):
         index.add(vector, 10.0 if i < 15 else 100.0, i)
     assert index.compact_if_sparse(now=50.0) == []  # 15 dead: fewer than 16
@@ -71,7 +71,7 @@ def test_compact_if_sparse_waits_for_half_the_rows_and_at_least_sixteen() -> Non
 
 def test_graph_candidates_map_to_their_rows_after_compaction() -> None:
     # Graph results are keys; the exact fallback would hide a wrong key -> row mapping, so check it directly.
-    index: VectorIndex[int] = VectorIndex(ann_threshold=8)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
     for i, vector in enumerate(_vectors(40, seed=7)):
         index.add(vector, 10.0 if i % 3 == 0 else math.inf, i)
     index.compact(now=20.0)  # keys 0, 3, 6, ... are gone; the rest moved up
@@ -80,3 +80,35 @@ def test_graph_candidates_map_to_their_rows_after_compaction() -> None:
     rows = index._rows_of_keys(keys)
     assert rows.tolist() == [held[k] for k in (1, 2, 38)]
     assert [index._items[row] for row in rows] == [1, 2, 38]
+
+
+def test_an_add_leaves_up_to_pending_rows_out_of_the_graph_and_they_are_still_found() -> None:
+    vectors = _vectors(40, seed=5)
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=5)
+    left_out = []
+    for i, vector in enumerate(vectors):
+        index.add(vector, math.inf, i)
+        left_out.append(len(index) - index._in_graph)
+    assert left_out[:7] == [1, 2, 3, 4, 5, 6, 7]  # below the threshold: no graph
+    assert left_out[7:11] == [6, 5, 4, 5]  # the adds catch up (two rows each) only while more than 5 are left out
+    assert max(left_out[8:]) == 5 and left_out[-1] > 0  # then the upkeep's share waits for it
+    for row in (3, 37, 39):  # in the graph, and left out of it
+        match, considered = index.nearest(vectors[row], now=0.0)
+        assert considered == 40 and match is not None and match.item == row
+
+
+def test_index_pending_puts_the_oldest_rows_left_out_in_the_graph_up_to_its_limit() -> None:
+    vectors = _vectors(30, seed=6)
+    small: VectorIndex[int] = VectorIndex(ann_threshold=50, pending_rows=5)
+    for i, vector in enumerate(vectors):
+        small.add(vector, math.inf, i)
+    assert small.index_pending(10) == 0 and small._in_graph == 0  # below the threshold: no graph at all
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=20)
+    for i, vector in enumerate(vectors):
+        index.add(vector, math.inf, i)
+    assert index._in_graph == 10  # 30 rows, 20 left out
+    assert index.index_pending(3) == 3 and index._in_graph == 13
+    keys = np.asarray(index._graph.search(vectors[12], 1, threads=1).keys)
+    assert keys.tolist() == [12]  # row 12, the oldest left out before, is in the graph now
+    assert index.index_pending(100) == 17 and index._in_graph == 30
+    assert index.index_pending(100) == 0

@@ -224,3 +224,54 @@ def test_a_reserved_store_that_never_finishes_delays_a_lookup_by_the_timeout_onl
         pending.cancel()
 
     asyncio.run(scenario())
+
+
+class UpkeepRecorder(MemoryCacheStore):
+    """A memory store that records its upkeep calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.upkeeps: list[tuple[str, int]] = []
+
+    def upkeep(self, partition: str, rows: int) -> int:
+        self.upkeeps.append((partition, rows))
+        return super().upkeep(partition, rows)
+
+
+def test_upkeep_runs_at_the_loops_next_turn_once_the_caller_waits() -> None:
+    store = UpkeepRecorder()
+
+    async def scenario() -> None:
+        cache_calls.upkeep_while_waiting(store, "p")
+        assert store.upkeeps == []  # not on the caller's path: it is about to send its call
+        await asyncio.sleep(0)  # the caller waits on the network
+        assert store.upkeeps == [("p", cache_calls.UPKEEP_ROWS)]
+
+    asyncio.run(scenario())
+
+
+def test_no_upkeep_while_a_call_of_the_store_runs_in_a_thread_nor_for_other_stores() -> None:
+    store = UpkeepRecorder()
+
+    class Other(OtherStore):  # a Redis store: its mirror keeps its own graph
+        upkeeps: list[str] = []
+
+        def upkeep(self, partition: str, rows: int) -> int:
+            self.upkeeps.append(partition)
+            return 0
+
+    other = Other()
+
+    async def scenario() -> None:
+        calls = cache_calls._calls_of(store)
+        calls.in_threads = 1  # e.g. a compaction in a worker thread, holding the store's lock
+        cache_calls.upkeep_while_waiting(store, "p")
+        cache_calls.upkeep_while_waiting(other, "p")
+        await asyncio.sleep(0)
+        assert store.upkeeps == [] and other.upkeeps == []
+        calls.in_threads = 0
+        cache_calls.upkeep_while_waiting(store, "p")
+        await asyncio.sleep(0)
+        assert store.upkeeps == [("p", cache_calls.UPKEEP_ROWS)]
+
+    asyncio.run(scenario())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from .policy_helpers import FakeServices, api, assert_sections, chat_body, document, execute, rejected
 
@@ -120,3 +122,30 @@ def test_a_cache_store_failure_is_a_bypass() -> None:
     services.cache_store = _DownStore()
     ctx = execute([None, api(inbound=lookup())], services, **URL)
     assert ctx.response_status == 200 and len(services.calls) == 1
+
+
+def test_the_stores_upkeep_runs_while_the_embeddings_call_is_waited_for() -> None:
+    """Rows stored since the last lookup go into the partition's graph while the request waits on the embeddings
+    backend, not on its path (an add would otherwise index them itself)."""
+    from toolkit.emulator.cache.memory import MemoryCacheStore
+
+    seen: list[list[str]] = []
+
+    class Store(MemoryCacheStore):
+        upkeeps: list[str] = []
+
+        def upkeep(self, partition: str, rows: int) -> int:
+            self.upkeeps.append(partition)
+            return super().upkeep(partition, rows)
+
+    class Services(FakeServices):
+        async def embed(self, backend_id: str, texts: list[str]):  # type: ignore[no-untyped-def]
+            seen.append(list(self.cache_store.upkeeps))  # the call is sent: nothing ran yet
+            await asyncio.sleep(0)  # its answer is awaited
+            seen.append(list(self.cache_store.upkeeps))
+            return await super().embed(backend_id, texts)
+
+    services = Services()
+    services.cache_store = Store()
+    execute([None, cached_api()], services, **URL)
+    assert seen == [[], ["sub-1"]]  # the partition: the subscription (vary-by)

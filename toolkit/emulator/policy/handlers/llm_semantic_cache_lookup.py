@@ -101,6 +101,7 @@ class LlmSemanticCacheLookup(Policy):
             ctx.note(name, "bypassed: no cache store" if store is None else "bypassed: not a cacheable prompt")
             return
         partition = _SEPARATOR.join(text_of(v, ctx) for v in self.vary_by)
+        cache_calls.upkeep_while_waiting(store, partition)
         try:
             vector = (await services.embed(self.backend_id, [prompt]))[0]
             # Off the event loop unless the partition is small: a large cache must not stall every other request.
