@@ -11,8 +11,8 @@ is filled incrementally, and rows not yet in it (a suffix of the matrix) are sea
 stalls on a bulk build. The owner's upkeep (`index_pending`, which the memory store runs while a request waits
 for its embeddings call) puts new rows in the graph; an add does it itself, its own row and one more, only when
 more than ``pending_rows`` rows are left out. A mirror loaded in bulk (the Redis store's) is put in the graph
-at its first search. An exact
-repeat of a stored prompt (the same embedding, bit for bit) is always found through a digest of the vector.
+at its first search. An exact repeat of a stored prompt (the same embedding, bit for bit) is always found
+through a digest of the vector.
 The graph is approximate: the one thing it can do wrong is miss the true nearest row of a query that is
 not an exact repeat (measured in benchmarks/semantic_cache_lookup.py); it never reports a wrong distance.
 
@@ -50,8 +50,9 @@ GRAPH_EXPANSION_ADD = 32
 # memory store's lookup p50 from 0.109 to 0.075 ms, its hit decision held on 238 of 240 queries at both, the Redis
 # mirror's on 240 / 239 (benchmarks/semantic_cache_lookup.py --sizes 100000 --skip-gateway). 64 -> 32: the hit
 # decision held on 240/240 (10,000 entries) and 238/240 (100,000), the exact nearest row on 234 instead of 239 of
-# 240 at 10,000 (151 / 153 at 100,000). In the gateway's process, where a search's memory is cold (its other work
-# in between evicts it), a search of 10,000 rows took ~30% less (benchmarks/gateway_phases.py --warmup 10000).
+# 240 at 10,000 (151 / 153 at 100,000). Timed inside the gateway's process (benchmarks/policy_cpu.py --warmup 10000,
+# the two settings alternating search by search), where a search's memory is cold because the request's other work
+# evicts it: p50 291 instead of 424 µs at 10,000 rows (356 / 518 in a busier minute).
 GRAPH_EXPANSION_SEARCH = 32
 # Threads for putting rows loaded in bulk into the graph at once (0: every core). A graph built on several threads
 # depends on their timing, so its approximate answers may differ from run to run.
