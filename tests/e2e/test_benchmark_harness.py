@@ -4,6 +4,7 @@ A/B rounds alternated."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -180,3 +181,56 @@ def test_a_module_whose_mutants_the_tests_never_ran_does_not_score_as_fully_kill
 
     result = classify("mod", {"m_a": None, "m_b": None}, {}, lambda mutant: "")
     assert (result.killed, result.not_run, result.score) == (0, 2, 0.0)
+
+
+def test_the_ab_benchmark_sends_every_request_a_new_question_in_turn_flipping_each_pairs_order() -> None:
+    """benchmarks/gateway_ab.py: the two gateways are asked alike, one request at a time; a failure stops it."""
+    from gateway_ab import measure
+
+    arrivals: list[tuple[str, bytes]] = []
+    status = {"mine": 200, "other": 200}
+
+    async def scenario() -> tuple[list[float], list[float]]:
+        writers: list[asyncio.StreamWriter] = []
+
+        async def serve(name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)
+            with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                while head := await reader.readuntil(b"\r\n\r\n"):
+                    length = int(next(line for line in head.split(b"\r\n")
+                                      if line.lower().startswith(b"content-length")).split(b":")[1])
+                    body = await reader.readexactly(length)
+                    assert b"Authorization: Bearer t-" + name.encode() in head
+                    assert b"api-key: k-" + name.encode() in head
+                    arrivals.append((name, body))
+                    writer.write(b"HTTP/1.1 %d OK\r\nContent-Length: 2\r\n\r\n{}" % status[name])
+                    await writer.drain()
+
+        servers = {name: await asyncio.start_server(lambda r, w, n=name: serve(n, r, w), "127.0.0.1", 0)
+                   for name in ("mine", "other")}
+        info = {name: {"gateway": f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/chat", "key": f"k-{name}",
+                       "token": f"t-{name}"} for name, server in servers.items()}
+        try:
+            return await measure(info["mine"], info["other"], entries=3, requests=4)
+        finally:
+            for server in servers.values():
+                server.close()
+                await server.wait_closed()
+            for writer in writers:
+                writer.close()
+            await asyncio.sleep(0.01)  # the handlers see their connections end
+
+    mine, other = asyncio.run(scenario())
+    assert len(mine) == len(other) == 4 and min(mine + other) > 0
+    order = [name for name, _ in arrivals]
+    assert order[:6] == ["mine", "other"] * 3  # the warm-up, in turn
+    assert order[6:] == ["mine", "other", "other", "mine", "mine", "other", "other", "mine"]  # pairs, flipping
+    assert len({body for _, body in arrivals}) == len(arrivals) == 14  # every question new
+    status["other"] = 429
+    arrivals.clear()
+    try:
+        asyncio.run(scenario())
+    except RuntimeError as error:
+        assert str(error) == "a request answered 429"
+    else:
+        raise AssertionError("a refused request was timed")
