@@ -103,6 +103,10 @@ def test_index_pending_puts_the_oldest_rows_left_out_in_the_graph_up_to_its_limi
     for i, vector in enumerate(vectors):
         small.add(vector, math.inf, i)
     assert small.index_pending(10) == 0 and small._in_graph == 0  # below the threshold: no graph at all
+    at_threshold: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=20)
+    for i, vector in enumerate(vectors[:8]):
+        at_threshold.add(vector, math.inf, i)
+    assert at_threshold._in_graph == 0 and at_threshold.index_pending(3) == 3  # from the threshold on
     index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=20)
     for i, vector in enumerate(vectors):
         index.add(vector, math.inf, i)
