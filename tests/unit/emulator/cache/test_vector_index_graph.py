@@ -76,10 +76,39 @@ def test_graph_candidates_map_to_their_rows_after_compaction() -> None:
         index.add(vector, 10.0 if i % 3 == 0 else math.inf, i)
     index.compact(now=20.0)  # keys 0, 3, 6, ... are gone; the rest moved up
     held = {int(key): row for row, key in enumerate(index._keys[: len(index)])}
-    keys = np.array([0, 1, 2, 3, 38, 39, 40, 1000], dtype=np.int64)  # 40 and 1000: never handed out
-    rows = index._rows_of_keys(keys)
-    assert rows.tolist() == [held[k] for k in (1, 2, 38)]
-    assert [index._items[row] for row in rows] == [1, 2, 38]
+    assert index._row_of == held and 0 not in held and 3 not in held
+    assert [index._items[held[key]] for key in (1, 2, 38)] == [1, 2, 38]
+    for item in (1, 2, 38):  # found through the graph (every row is in it)
+        match, _ = index.nearest(_vectors(40, seed=7)[item], now=20.0)
+        assert match is not None and match.item == item and index._items[match.row] == item
+
+
+def test_the_graphs_nearest_alive_candidates_are_re_ranked_up_to_reranked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from toolkit.emulator.cache import vector_index
+
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
+    vectors = _vectors(200, seed=8)
+    for i, vector in enumerate(vectors):
+        index.add(vector, math.inf, i)
+    re_ranked: list[int] = []
+    scores = vector_index._scores
+    monkeypatch.setattr(vector_index, "_scores", lambda rows, query: (re_ranked.append(len(rows)), scores(rows, query))[1])
+    noise = np.random.default_rng(1).normal(size=(200, DIM))
+    for row in range(0, 200, 10):  # near rows, not repeats: the graph's first RERANKED alive rows, no more
+        match, _ = index.nearest(unit_vector(vectors[row] + 0.05 * noise[row]), now=0.0)
+        assert match is not None and match.item == row
+    assert re_ranked == [vector_index.RERANKED] * 20
+    query = unit_vector(vectors[50] + 0.05 * noise[50])
+    graph_first = [int(k) for k in index._graph.search(query, vector_index.CANDIDATES, threads=1).keys]
+    for key in graph_first[: vector_index.RERANKED]:  # the graph's nearest, dead: the next alive ones are re-ranked
+        index.discard(index._row_of[key])
+    re_ranked.clear()
+    match, considered = index.nearest(query, now=0.0)
+    assert re_ranked == [vector_index.RERANKED] and considered == 200 - vector_index.RERANKED
+    assert match is not None and match.item not in graph_first[: vector_index.RERANKED]
+    re_ranked.clear()
+    match, _ = index.nearest(vectors[150], now=0.0)  # an exact repeat: found, re-ranked once
+    assert match is not None and match.item == 150 and re_ranked[0] <= vector_index.RERANKED + 1
 
 
 def test_an_add_leaves_up_to_pending_rows_out_of_the_graph_and_they_are_still_found() -> None:
