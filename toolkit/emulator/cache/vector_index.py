@@ -5,8 +5,9 @@ Redis ids). Not thread-safe: the owning store holds a lock.
 
 Search cost. Up to ``ann_threshold`` rows a search is one exact pass (`_scores`: ~50 µs warm at 2,000 x 384).
 Past it, rows are also kept in an HNSW graph (usearch) and a search asks the graph for the nearest
-``CANDIDATES`` rows, then re-ranks those candidates exactly against the matrix, so the distance reported
-(and compared with ``score-threshold``) is always the exact cosine distance of the row returned. The graph
+``CANDIDATES`` rows, then re-ranks the ``RERANKED`` nearest alive ones exactly against the matrix, so the
+distance reported (and compared with ``score-threshold``) is always the exact cosine distance of the row
+returned. The graph
 is filled incrementally, and rows not yet in it (a suffix of the matrix) are searched exactly, so no add ever
 stalls on a bulk build. The owner's upkeep (`index_pending`, which the memory store runs while a request waits
 for its embeddings call) puts new rows in the graph; an add does it itself, its own row and one more, only when
