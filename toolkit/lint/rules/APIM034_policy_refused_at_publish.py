@@ -51,21 +51,21 @@ class PolicyRefusedAtPublish(Rule):
         for document in ctx.policies:
             if not _fragments_known(ctx, document):
                 continue
-            named_values = _named_values(ctx, document)
+            fragments = _fragments_of(ctx, document)
+            named_values = _named_values(ctx, [document.text, *fragments.values()])
             if named_values is None:
                 continue
             try:
                 compile_policy(document.text, document.scope.value, named_values=named_values,
-                               fragments=_fragments_of(ctx, document), file=document.file)
+                               fragments=fragments, file=document.file)
             except PolicyRejected as exc:
                 if not names_emulator_limit(str(exc)):
                     yield self.finding(document.file, exc.line, f"APIM refuses this document: {exc.reason}")
 
 
-def _named_values(ctx: LintContext, document: PolicyDocument) -> dict[str, str] | None:
-    """The plain values of the ``{{named values}}`` the document and the fragments it includes name (by the name
-    they use), or None when one has none in the tree."""
-    texts = [document.text, *_fragments_of(ctx, document).values()]
+def _named_values(ctx: LintContext, texts: list[str]) -> dict[str, str] | None:
+    """The plain values of the ``{{named values}}`` that ``texts`` (a document and the fragments it includes) name
+    (by the name they use), or None when one has none in the tree."""
     values: dict[str, str] = {}
     for reference in {reference for text in texts for reference in NAMED_VALUE_REFERENCE.findall(text)}:
         named_value = ctx.named_value(reference)
