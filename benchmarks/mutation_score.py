@@ -95,6 +95,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "limits": ("toolkit/emulator/policy/limits.py", [
         "tests/unit/emulator/policy/test_rate_limit.py", "tests/unit/emulator/policy/test_rate_limit_by_key.py",
         "tests/unit/emulator/policy/test_quota.py", "tests/unit/emulator/policy/test_quota_by_key.py"]),
+    "state": ("toolkit/emulator/policy/state.py", [
+        "tests/unit/emulator/policy/test_call_log.py", "tests/unit/emulator/policy/test_policy_state.py",
+        "tests/unit/emulator/policy/test_cache_lookup_value.py", "tests/unit/emulator/policy/test_rate_limit.py",
+        "tests/unit/emulator/policy/test_rate_limit_by_key.py", "tests/unit/emulator/policy/test_quota.py",
+        "tests/unit/emulator/policy/test_quota_by_key.py", "tests/e2e/test_recorded_policy_output.py"]),
     "cors": ("toolkit/emulator/policy/handlers/cors.py", [
         "tests/unit/emulator/policy/test_cors.py", "tests/unit/emulator/gateway/test_cors_preflight.py"]),
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [

@@ -58,4 +58,21 @@ def test_a_side_call_is_cached_and_calls_are_limited_per_key() -> None:
         assert answers[0].headers["x-side-model"]  # the side backend's model name
         assert answers[3].headers["retry-after"] == "60"
         assert emulator.farm.backend("side").stats.requests == 1  # later calls found the cached value
+
+        # The window slides (the emulator's clock moved through its control API): one call at t, two at t+30, and at
+        # t+61 the 60 s window still holds t+30's two, so one call fits (a fixed window renewed at t+60 would take 3).
+        def advance(seconds: int) -> None:
+            http.post(f"{emulator.control_url}/clock", json={"advance": seconds},
+                      headers={"Authorization": f"Bearer {emulator.control_token}"}).raise_for_status()
+
+        with httpx.Client(timeout=30.0) as http:
+            advance(61)
+            statuses = [http.post(url, json={"messages": [{"role": "user", "content": "hi"}]}).status_code]
+            advance(30)
+            statuses += [http.post(url, json={"messages": [{"role": "user", "content": "hi"}]}).status_code
+                         for _ in range(2)]
+            advance(31)
+            later = [http.post(url, json={"messages": [{"role": "user", "content": "hi"}]}) for _ in range(2)]
+        assert statuses + [a.status_code for a in later] == [200, 200, 200, 200, 429]
+        assert later[1].headers["retry-after"] in ("29", "30")  # t+30's calls leave at t+90; milliseconds apart
         client.close()

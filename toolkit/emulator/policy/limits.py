@@ -1,9 +1,11 @@
 """Call-rate and quota limits shared by rate-limit, rate-limit-by-key, quota and quota-by-key.
 
 A counter counts calls (and, for quotas, kilobytes) in a window of ``renewal-period`` seconds
-(emulator clock). Rate-limit and quota windows start with the first counted call; quota-by-key
-periods are aligned to ``first-period-start`` (APIM's default 0001-01-01T00:00:00Z: a 600 s period
-renews at every tenth minute of the clock). A call is refused when the window is already full: 429
+(emulator clock). A rate limit's window slides (the docs: "the length in seconds of the sliding window"): it
+holds the calls of the last ``renewal-period`` seconds, and Retry-After is when enough of its oldest calls
+will have left it for one more. Quota windows are fixed: they start with the first counted call, and
+quota-by-key periods are aligned to ``first-period-start`` (APIM's default 0001-01-01T00:00:00Z: a 600 s
+period renews at every tenth minute of the clock). A call is refused when the window is already full: 429
 for rate limits, 403 for quotas, each with APIM's JSON message and Retry-After. Without
 ``increment-condition`` every call that passes is counted at once; with one, the condition is
 evaluated once the backend answered and the call counts only when it is true.
@@ -24,7 +26,7 @@ from typing import Any
 
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import PolicyError
-from toolkit.emulator.policy.state import PolicyState, state_of
+from toolkit.emulator.policy.state import CallLog, PolicyState, state_of
 from toolkit.emulator.policy.values import IntSetting, text_of, truth
 
 RATE_NAMES = ("retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name",
@@ -86,21 +88,23 @@ class CallLimit(Policy):
         state = state_of(services)
         counter = self.counter(ctx)
         period = self.period.get(ctx, self.spec.name)
-        earlier = self.counted_earlier(ctx, counter)  # this request's own count, through another policy
-        window = state.window(counter, period, self.first_start, counted=earlier)
         limit = self.calls.get(ctx, self.spec.name) if self.calls.constant is not None or self.calls.expression else None
-        over_calls = limit is not None and window.calls - earlier >= limit
-        over_bandwidth = self.bandwidth is not None and window.bandwidth >= self.bandwidth * 1024
-        wait = max(1, math.ceil(window.start + window.period - state.clock()))
+        window: _Counted = _QuotaWindow(self, state, counter, period, ctx) if self.quota else \
+            _RateWindow(state.rate(counter), period, state.clock)
+        calls = window.calls()
+        over_calls = limit is not None and calls - window.earlier >= limit
+        over_bandwidth = self.bandwidth is not None and window.bandwidth() >= self.bandwidth * 1024  # quotas only
         if over_calls or over_bandwidth:
-            ctx.note(self.spec.name, "refused", {"calls": window.calls, "limit": limit, "retry_after": wait})
+            wait = window.wait(limit)
+            ctx.note(self.spec.name, "refused", {"calls": calls, "limit": limit, "retry_after": wait})
             raise self.refusal(ctx, wait)
         if self.condition is None:
             self.count(ctx, state, counter)
-        remaining = None if limit is None else max(0, limit - window.calls)
+        calls = window.calls()
+        remaining = None if limit is None else max(0, limit - calls)
         if self.names.get("remaining-calls-variable-name") and remaining is not None:
             ctx.variables[self.names["remaining-calls-variable-name"]] = remaining
-        ctx.note(self.spec.name, "allowed", {"calls": window.calls, "limit": limit})
+        ctx.note(self.spec.name, "allowed", {"calls": calls, "limit": limit})
         ctx.add_hook(_Settle(self, state, counter, window, limit))
 
     def count(self, ctx: Any, state: PolicyState, counter: str) -> None:
@@ -158,6 +162,48 @@ def _first_period_start(element: Any, cc: Any) -> float:
         raise cc.reject(element, f"<quota-by-key> attribute 'first-period-start': {text!r} is not a date") from None
 
 
+class _RateWindow:
+    """A rate limit's view of its counter: the sliding window of ``period`` seconds that ends now (calls only: no
+    bandwidth, so a refusal always has a limit of calls)."""
+
+    __slots__ = ("log", "period", "clock")
+    earlier = 0  # only quota-by-key knows calls the request counted through another policy
+
+    def __init__(self, log: CallLog, period: float, clock: Any) -> None:
+        self.log, self.period, self.clock = log, period, clock
+
+    def calls(self) -> int:
+        return self.log.calls(self.period, self.clock())
+
+    def wait(self, limit: int) -> int:
+        """Seconds until a call fits: until enough of the window's oldest calls have left it."""
+        return self.log.seconds_until_below(limit, self.period, self.clock())
+
+
+class _QuotaWindow:
+    """A quota's view of its counter: the fixed window holding now (renewed once its period has passed)."""
+
+    __slots__ = ("window", "earlier", "clock")
+
+    def __init__(self, policy: CallLimit, state: PolicyState, counter: str, period: float, ctx: Any) -> None:
+        self.earlier = policy.counted_earlier(ctx, counter)  # this request's own count, through another policy
+        self.window = state.window(counter, period, policy.first_start, counted=self.earlier)
+        self.clock = state.clock
+
+    def calls(self) -> int:
+        return self.window.calls
+
+    def bandwidth(self) -> int:
+        return self.window.bandwidth
+
+    def wait(self, limit: int | None) -> int:
+        """Seconds until the window renews (whatever the limit: calls or bytes)."""
+        return max(1, math.ceil(self.window.start + self.window.period - self.clock()))
+
+
+_Counted = _RateWindow | _QuotaWindow
+
+
 class _Settle:
     """After the backend: the conditional increment, bandwidth, and the remaining/total headers."""
 
@@ -176,7 +222,7 @@ class _Settle:
         if self.limit is not None and ctx.response_status is not None:
             if names.get("remaining-calls-header-name"):
                 ctx.response_headers.set(names["remaining-calls-header-name"],
-                                         [str(max(0, self.limit - self.window.calls))])
+                                         [str(max(0, self.limit - self.window.calls()))])
             if names.get("total-calls-header-name"):
                 ctx.response_headers.set(names["total-calls-header-name"], [str(self.limit)])
 

@@ -38,6 +38,8 @@ def test_calls_over_the_quota_get_403_with_the_time_to_renewal() -> None:
     assert body_json(refused)["message"] == "Out of call volume quota. Quota will be replenished in 00:59:01."
     # "the response includes a Retry-After header whose value is the recommended retry interval in seconds"
     assert refused.response_headers.get("Retry-After") == "3541"
+    services.now += 3540.5  # half a second before the renewal: at least one second to wait
+    assert execute([None, policy], services, **URL).response_headers.get("Retry-After") == "1"
 
 
 def test_bandwidth_counts_request_and_response_kilobytes() -> None:

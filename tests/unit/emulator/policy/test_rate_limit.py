@@ -45,6 +45,20 @@ def test_the_third_call_in_the_window_is_refused_and_the_next_window_allows_agai
     assert execute([None, policy], services, **URL).response_status == 200
 
 
+def test_the_window_slides_calls_leave_it_one_by_one() -> None:
+    # renewal-period: "The length in seconds of the sliding window during which the number of allowed requests
+    # should not exceed the value specified in calls." A fixed window opened at t=0 would allow t=10 and t=11.
+    services = FakeServices()
+    policy = api(inbound='<rate-limit calls="2" renewal-period="10"/>')
+    start, statuses = services.now, {}
+    for at in (0, 5, 9, 10, 11, 14, 15):
+        services.now = start + at
+        answer = execute([None, policy], services, **URL)
+        statuses[at] = (answer.response_status, answer.response_headers.get("Retry-After"))
+    assert statuses == {0: (200, None), 5: (200, None), 9: (429, "1"), 10: (200, None), 11: (429, "4"),
+                        14: (429, "1"), 15: (200, None)}
+
+
 def test_subscriptions_count_apart() -> None:
     services = FakeServices()
     policy = api(inbound='<rate-limit calls="1" renewal-period="60"/>')
@@ -101,5 +115,7 @@ def test_a_limit_of_zero_calls_refuses_every_call() -> None:
 
 def test_the_remaining_calls_header_counts_down_to_zero() -> None:
     services = FakeServices()
-    policy = api(inbound='<rate-limit calls="1" renewal-period="60" remaining-calls-header-name="x-left"/>')
-    assert execute([None, policy], services, **URL).response_headers.get("x-left") == "0"
+    policy = api(inbound='<rate-limit calls="1" renewal-period="60" remaining-calls-header-name="x-left" '
+                         'remaining-calls-variable-name="left"/>')
+    answer = execute([None, policy], services, **URL)
+    assert (answer.response_headers.get("x-left"), answer.variables["left"]) == ("0", 0)

@@ -43,18 +43,21 @@ def test_increment_condition_counts_only_matching_answers() -> None:
 
 
 def test_policies_on_one_key_share_its_count_whatever_their_periods() -> None:
-    # "For each key value, a single counter is used for all scopes at which the policy is configured": a product
-    # policy allowing 100 calls a minute does not reset the API policy's 2 calls per 30 s (it used to).
+    # "For each key value, a single counter is used for all scopes at which the policy is configured": each policy
+    # counts the call (only quota-by-key counts a key once per request), and each sees the calls of the one counter
+    # within its own sliding window, a window it opens included.
     services = FakeServices()
     chain = [None, product(inbound='<rate-limit-by-key calls="100" renewal-period="60" counter-key="same"/>'),
              api(inbound='<base/><rate-limit-by-key calls="3" renewal-period="30" counter-key="same"/>')]
-    # Each policy counts the call (only quota-by-key counts a key once per request): 2 per request, except the
-    # product policy's first count, made before the 30 s window began.
-    assert [execute(chain, services, **URL).response_status for _ in range(2)] == [200, 200]
-    assert execute(chain, services, **URL).response_status == 429  # 3 calls in the 30 s window
-    services.now += 30  # the 30 s window renews; the minute's count goes on
-    assert execute(chain, services, **URL).response_status == 200
-    assert state_of(services).windows["rate-limit|key|same"][60].calls == 7
+    assert execute(chain, services, **URL).response_status == 200  # 2 calls at t=0
+    services.now += 20
+    refused = execute(chain, services, **URL)  # the product policy counts a third call; the API's 30 s hold 3
+    assert refused.response_status == 429
+    assert refused.response_headers.get("Retry-After") == "10"  # the calls of t=0 leave the 30 s window at t=30
+    services.now += 10
+    assert execute(chain, services, **URL).response_status == 200  # the 30 s window holds t=20's call only
+    log = state_of(services).rates["rate-limit|key|same"]
+    assert (log.calls(60, services.now), log.calls(30, services.now)) == (5, 3)
 
 
 def test_the_renewal_period_may_be_an_expression() -> None:
