@@ -1,9 +1,9 @@
-"""Generic GET / HEAD / PUT / DELETE / list for one resource kind, driven by a ResourceSpec."""
+"""Generic GET / HEAD / PUT / PATCH / DELETE / list for one resource kind, driven by a ResourceSpec."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -35,6 +35,8 @@ class ResourceSpec:
     delete (references) and ``after_delete`` cascades, both inside the delete's transaction;
     ``refuse_delete`` refuses a DELETE by its address alone, before the lookup (an API's current revision
     addressed by its revision id). ``name_rule`` is the contract's rule for the name a PUT creates.
+    ``patchable``: PATCH (the SDK's ``update`` calls) is served, for kinds whose stored properties are a valid PUT
+    body (so a patch merged onto them is validated exactly as that PUT would be); other kinds answer it 501.
     """
 
     kind: ResourceKind
@@ -54,6 +56,7 @@ class ResourceSpec:
     name_rule: NameRule | None = None
     long_running: bool = False
     deleted_status: int = 200
+    patchable: bool = False
 
     def render(self, call: ArmCall, resource: Resource, *, provisioning: str = "Succeeded") -> dict[str, Any]:
         """The ARM envelope of ``resource`` as this request should see it."""
@@ -97,6 +100,44 @@ def put_one(spec: ResourceSpec, call: ArmCall) -> Response:
     return JSONResponse(body, status_code=201 if current is None else 200, headers={"ETag": resource.etag})
 
 
+def patch_one(spec: ResourceSpec, call: ArmCall) -> Response:
+    """Update (200): the request's ``properties`` merged onto the stored ones as a JSON merge patch (RFC 7396: a
+    member replaces, an object merges, null removes), then validated and stored as a PUT of the result would be;
+    404 when absent, If-Match honoured. Long-running kinds answer ``InProgress`` as their PUT does."""
+    key = spec.key_of(call.params)
+    body = call.body
+    if not isinstance(body, dict):
+        raise validation_error("properties", "the request body must be a JSON object")
+    changes = body.get("properties", {})
+    if not isinstance(changes, dict):
+        raise validation_error("properties", "must be a JSON object")
+    store = call.deps.store
+    with store.transaction():
+        spec.check_parent(call, key)
+        current = store.get(key)
+        if current is None:
+            raise not_found(f"{spec.label} '{spec.arm_name_of(key)}'")
+        check_if_match(current, call.if_match)
+        merged = replace(call, body={"properties": merge_patch(dict(current.properties), changes)})
+        resource = store.put(key, spec.validate(merged, key, current))
+        spec.after_put(merged, resource)
+    body = spec.render(call, resource, provisioning="InProgress")
+    return JSONResponse(body, status_code=200, headers={"ETag": resource.etag})
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """``patch`` applied to ``target`` as RFC 7396 says (a new value; neither argument is changed)."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = merge_patch(result.get(name), value)
+    return result
+
+
 def delete_one(spec: ResourceSpec, call: ArmCall) -> Response:
     """Delete (``spec.deleted_status``) or 204 when absent; a stale If-Match gives 412."""
     key = spec.key_of(call.params)
@@ -123,19 +164,23 @@ def list_all(spec: ResourceSpec, call: ArmCall) -> Response:
 
 
 def crud_routes(spec: ResourceSpec, deps: PlaneDeps, collection_path: str, item_path: str) -> list[Route]:
-    """The collection route (GET) and the item route (GET, HEAD, PUT, DELETE) for ``spec``."""
+    """The collection route (GET) and the item route (GET, HEAD, PUT, DELETE, and PATCH when the kind is
+    ``patchable``) for ``spec``; a PATCH of another kind falls through to the plane's 501."""
 
     def item(call: ArmCall) -> Response:
         if call.request.method in ("GET", "HEAD"):
             return get_one(spec, call)
         if call.request.method == "PUT":
             return put_one(spec, call)
+        if call.request.method == "PATCH":
+            return patch_one(spec, call)
         return delete_one(spec, call)
 
     kind = spec.kind.value
+    methods = ["GET", "HEAD", "PUT", "DELETE"] + (["PATCH"] if spec.patchable else [])
     return [
         Route(collection_path, arm_endpoint(deps, kind, lambda call: list_all(spec, call)), methods=["GET"]),
-        Route(item_path, arm_endpoint(deps, kind, item), methods=["GET", "HEAD", "PUT", "DELETE"]),
+        Route(item_path, arm_endpoint(deps, kind, item), methods=methods),
     ]
 
 

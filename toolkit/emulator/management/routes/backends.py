@@ -27,6 +27,7 @@ SPEC = ResourceSpec(
     list_of=lambda call: call.deps.store.list(_KIND),
     before_delete=_refuse_if_used,
     name_rule=BACKEND_ID,
+    patchable=True,
 )
 
 

@@ -43,6 +43,7 @@ SPEC = ResourceSpec(
     before_delete=_refuse_if_used,
     long_running=True,
     name_rule=NAMED_VALUE_ID,
+    patchable=True,
 )
 
 

@@ -1,0 +1,92 @@
+"""PATCH (the SDK's ``update`` calls) of backends and named values: a JSON merge patch onto the stored resource,
+validated as the PUT of the result would be. Real SDK, real emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import ssl
+
+import httpx
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.apimanagement.models import (BackendCredentialsContract, BackendUpdateParameters,
+                                             NamedValueCreateContract, NamedValueUpdateParameters)
+
+from toolkit.emulator.runtime import Emulator
+from toolkit.testing.emulator_servers import management_client
+from toolkit.testing.management_bodies import breaker, raw, single, with_etag
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(embed=lambda texts: [[1.0, 0.0]] * len(texts)) as running:
+        yield running
+
+
+@pytest.fixture
+def sdk(emulator: Emulator) -> Iterator[Any]:
+    with management_client(emulator.management_url, emulator.ca_bundle_path, emulator.subscription_id,
+                           token=emulator.control_token) as client:
+        yield client
+
+
+def _where(emulator: Emulator) -> tuple[str, str]:
+    return emulator.resource_group, emulator.service
+
+
+def test_a_backend_update_changes_what_it_names_and_keeps_the_rest(emulator: Emulator, sdk: Any) -> None:
+    sdk.backend.create_or_update(*_where(emulator), "east", raw(single(
+        circuitBreaker=breaker(), credentials={"header": {"api-key": ["k1"]}}, description="first")))
+    updated = sdk.backend.update(*_where(emulator), "east", "*", BackendUpdateParameters(
+        url="https://west.example.com/openai", credentials=BackendCredentialsContract(header={"api-key": ["k2"]})))
+    assert updated.url == "https://west.example.com/openai"
+    got = sdk.backend.get(*_where(emulator), "east")
+    assert (got.url, got.description, got.credentials.header) == ("https://west.example.com/openai", "first",
+                                                                   {"api-key": ["k2"]})
+    assert got.circuit_breaker.rules[0].name == "breaker"  # untouched members stay
+
+
+def test_an_update_that_makes_the_resource_invalid_is_refused_and_changes_nothing(emulator: Emulator,
+                                                                                    sdk: Any) -> None:
+    sdk.backend.create_or_update(*_where(emulator), "keep", raw(single()))
+    with pytest.raises(HttpResponseError) as refused:
+        sdk.backend.update(*_where(emulator), "keep", "*", raw({"properties": {"protocol": "ftp"}}))
+    assert refused.value.status_code == 400
+    assert sdk.backend.get(*_where(emulator), "keep").protocol == "http"
+
+
+def test_an_update_honours_if_match_and_needs_the_resource(emulator: Emulator, sdk: Any) -> None:
+    _, etag = sdk.backend.create_or_update(*_where(emulator), "tagged", raw(single()), cls=with_etag)
+    with pytest.raises(HttpResponseError) as stale:
+        sdk.backend.update(*_where(emulator), "tagged", '"stale"', BackendUpdateParameters(description="x"))
+    assert stale.value.status_code == 412
+    assert sdk.backend.update(*_where(emulator), "tagged", etag, BackendUpdateParameters(description="y")) \
+        .description == "y"
+    with pytest.raises(ResourceNotFoundError):
+        sdk.backend.update(*_where(emulator), "ghost", "*", BackendUpdateParameters(description="x"))
+
+
+def test_a_null_member_removes_it(emulator: Emulator, sdk: Any) -> None:
+    sdk.backend.create_or_update(*_where(emulator), "nulled", raw(single(description="gone soon")))
+    sdk.backend.update(*_where(emulator), "nulled", "*", raw({"properties": {"description": None}}))
+    assert sdk.backend.get(*_where(emulator), "nulled").description is None
+
+
+def test_a_secret_named_value_update_keeps_it_secret_and_the_gateway_reads_the_new_value(emulator: Emulator,
+                                                                                      sdk: Any) -> None:
+    sdk.named_value.begin_create_or_update(*_where(emulator), "key", NamedValueCreateContract(
+        display_name="aoai-key", value="old", secret=True)).result()
+    updated = sdk.named_value.begin_update(*_where(emulator), "key", "*",
+                                           NamedValueUpdateParameters(value="new")).result()
+    assert (updated.display_name, updated.secret, updated.value) == ("aoai-key", True, None)  # never shown
+    assert sdk.named_value.list_value(*_where(emulator), "key").value == "new"
+
+
+def test_kinds_without_update_support_still_answer_501(emulator: Emulator) -> None:
+    url = (f"{emulator.management_url}/subscriptions/{emulator.subscription_id}/resourceGroups/"
+           f"{emulator.resource_group}/providers/Microsoft.ApiManagement/service/{emulator.service}/apis/x")
+    answer = httpx.patch(url, params={"api-version": "2024-05-01"}, json={"properties": {}},
+                         headers={"Authorization": f"Bearer {emulator.control_token}"}, verify=ssl.create_default_context(cafile=emulator.ca_bundle_path))
+    assert answer.status_code == 501 and answer.json()["error"]["code"] == "NotImplemented"
