@@ -1,5 +1,5 @@
-"""PATCH (the SDK's ``update`` calls) of backends and named values: a JSON merge patch onto the stored resource,
-validated as the PUT of the result would be. Real SDK, real emulator."""
+"""PATCH (the SDK's ``update`` calls) of backends, named values, subscriptions and API version sets: a JSON merge
+patch onto the stored resource, validated as the PUT of the result would be. Real SDK, real emulator."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import ssl
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.apimanagement.models import (BackendCredentialsContract, BackendUpdateParameters,
-                                             NamedValueCreateContract, NamedValueUpdateParameters)
+from azure.mgmt.apimanagement.models import (ApiVersionSetContract, ApiVersionSetUpdateParameters,
+                                             BackendCredentialsContract, BackendUpdateParameters,
+                                             NamedValueCreateContract, NamedValueUpdateParameters,
+                                             SubscriptionCreateParameters, SubscriptionUpdateParameters)
+
+from emulator_helpers import CHAT_PATH, publish_chat_api
 
 from toolkit.emulator.runtime import Emulator
 from toolkit.testing.emulator_servers import management_client
@@ -90,3 +94,32 @@ def test_kinds_without_update_support_still_answer_501(emulator: Emulator) -> No
     answer = httpx.patch(url, params={"api-version": "2024-05-01"}, json={"properties": {}},
                          headers={"Authorization": f"Bearer {emulator.control_token}"}, verify=ssl.create_default_context(cafile=emulator.ca_bundle_path))
     assert answer.status_code == 501 and answer.json()["error"]["code"] == "NotImplemented"
+
+
+def test_a_subscription_suspended_by_an_update_is_refused_by_the_gateway_until_it_is_active_again(
+        emulator: Emulator, sdk: Any) -> None:
+    publish_chat_api(emulator, "<policies><inbound><base /><set-backend-service backend-id=\"aoai\" /></inbound>"
+                     "<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>",
+                     {"aoai": "https://aoai.openai.azure.com/openai"}).close()
+    sdk.subscription.create_or_update(*_where(emulator), "team", SubscriptionCreateParameters(
+        display_name="team", scope="/apis/chat", state="active", primary_key="team-key-1"))
+
+    def status() -> int:
+        return httpx.post(emulator.gateway_url + CHAT_PATH, json={"messages": [{"role": "user", "content": "hi"}]},
+                          headers={"Ocp-Apim-Subscription-Key": "team-key-1"}, timeout=30.0).status_code
+
+    assert status() == 200
+    suspended = sdk.subscription.update(*_where(emulator), "team", "*", SubscriptionUpdateParameters(state="suspended"))
+    assert (suspended.state, suspended.display_name, suspended.scope.endswith("/apis/chat")) == ("suspended", "team", True)
+    assert status() == 401
+    sdk.subscription.update(*_where(emulator), "team", "*", SubscriptionUpdateParameters(state="active"))
+    assert status() == 200  # the same key: an update keeps the keys it does not name
+
+
+def test_a_version_set_update_changes_its_description(emulator: Emulator, sdk: Any) -> None:
+    sdk.api_version_set.create_or_update(*_where(emulator), "aoai", ApiVersionSetContract(
+        display_name="Azure OpenAI", versioning_scheme="Query", version_query_name="api-version"))
+    updated = sdk.api_version_set.update(*_where(emulator), "aoai", "*",
+                                         ApiVersionSetUpdateParameters(description="by date"))
+    assert (updated.description, updated.versioning_scheme, updated.version_query_name) == \
+        ("by date", "Query", "api-version")

@@ -35,6 +35,7 @@ SPEC = ResourceSpec(
     list_of=lambda call: call.deps.store.list(_KIND),
     present=_present,
     name_rule=SUBSCRIPTION_ID,
+    patchable=True,
 )
 
 

@@ -37,6 +37,7 @@ SPEC = ResourceSpec(
     list_of=lambda call: call.deps.store.list(_KIND),
     before_delete=_refuse_if_used,
     name_rule=VERSION_SET_ID,
+    patchable=True,
 )
 
 
