@@ -1,5 +1,5 @@
-"""PATCH (the SDK's ``update`` calls) of backends, named values, subscriptions and API version sets: a JSON merge
-patch onto the stored resource, validated as the PUT of the result would be. Real SDK, real emulator."""
+"""PATCH (the SDK's ``update`` calls) of backends, named values, subscriptions, API version sets, APIs and operations:
+a JSON merge patch onto the stored resource, validated as the PUT of the result would be. Real SDK, real emulator."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import ssl
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.apimanagement.models import (ApiVersionSetContract, ApiVersionSetUpdateParameters,
+from azure.mgmt.apimanagement.models import (ApiUpdateContract, ApiVersionSetContract, ApiVersionSetUpdateParameters,
                                              BackendCredentialsContract, BackendUpdateParameters,
-                                             NamedValueCreateContract, NamedValueUpdateParameters,
+                                             NamedValueCreateContract, NamedValueUpdateParameters, OperationUpdateContract,
                                              SubscriptionCreateParameters, SubscriptionUpdateParameters)
 
 from emulator_helpers import CHAT_PATH, publish_chat_api
@@ -88,9 +88,9 @@ def test_a_secret_named_value_update_keeps_it_secret_and_the_gateway_reads_the_n
     assert sdk.named_value.list_value(*_where(emulator), "key").value == "new"
 
 
-def test_kinds_without_update_support_still_answer_501(emulator: Emulator) -> None:
+def test_kinds_without_an_update_call_answer_501(emulator: Emulator) -> None:  # policies and fragments
     url = (f"{emulator.management_url}/subscriptions/{emulator.subscription_id}/resourceGroups/"
-           f"{emulator.resource_group}/providers/Microsoft.ApiManagement/service/{emulator.service}/apis/x")
+           f"{emulator.resource_group}/providers/Microsoft.ApiManagement/service/{emulator.service}/policyFragments/x")
     answer = httpx.patch(url, params={"api-version": "2024-05-01"}, json={"properties": {}},
                          headers={"Authorization": f"Bearer {emulator.control_token}"}, verify=ssl.create_default_context(cafile=emulator.ca_bundle_path))
     assert answer.status_code == 501 and answer.json()["error"]["code"] == "NotImplemented"
@@ -123,3 +123,25 @@ def test_a_version_set_update_changes_its_description(emulator: Emulator, sdk: A
                                          ApiVersionSetUpdateParameters(description="by date"))
     assert (updated.description, updated.versioning_scheme, updated.version_query_name) == \
         ("by date", "Query", "api-version")
+
+
+def test_an_api_update_lifts_its_subscription_requirement_and_an_operation_update_renames_it(
+        emulator: Emulator, sdk: Any) -> None:
+    publish_chat_api(emulator, "<policies><inbound><base /><set-backend-service backend-id=\"aoai\" /></inbound>"
+                     "<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>",
+                     {"aoai": "https://aoai.openai.azure.com/openai"}).close()
+
+    def status() -> int:
+        return httpx.post(emulator.gateway_url + CHAT_PATH, json={"messages": [{"role": "user", "content": "hi"}]},
+                          timeout=30.0).status_code
+
+    assert status() == 401  # no subscription key
+    updated = sdk.api.update(*_where(emulator), "chat", "*", ApiUpdateContract(subscription_required=False,
+                                                                             description="open"))
+    assert (updated.subscription_required, updated.description, updated.path) == (False, "open", "openai")
+    assert status() == 200
+    assert [o.name for o in sdk.api_operation.list_by_api(*_where(emulator), "chat")] == ["all-get", "all-post"]
+    renamed = sdk.api_operation.update(*_where(emulator), "chat", "all-post", "*",
+                                       OperationUpdateContract(display_name="chat completions"))
+    assert (renamed.display_name, renamed.method, renamed.url_template) == ("chat completions", "POST", "/*")
+    assert status() == 200

@@ -17,8 +17,9 @@ Emulator decisions (where Azure differs or is undocumented):
   ``{{named value}}``, an API of the set); deleting an API deletes its operations and their policies; deleting an
   operation deletes its policy. An operation policy needs its operation (404 otherwise).
 - Not supported, refused rather than ignored: ``$filter``, ``*-link`` policy formats, Key Vault
-  named values, product scopes for subscriptions; other resource types/methods answer 501, PATCH too except
-  for backends, named values, subscriptions and API version sets (a JSON merge patch onto the stored properties, validated as a PUT).
+  named values, product scopes for subscriptions; other resource types/methods answer 501, and so does a PATCH
+  of a policy or fragment (the kinds with an update call take a JSON merge patch onto their stored properties,
+  validated as a PUT).
 - An API PUT with a specification (``format``/``value``) imports it as APIM does (``openapi``,
   ``openapi+json``, ``swagger-json``; see ``openapi_import``); ``*-link`` and non-OpenAPI formats
   are refused. One revision per API: ``name;rev=N`` ids and ``isCurrent: false`` are refused.

@@ -31,7 +31,7 @@ def test_missing_resource_is_404_resource_not_found(http):
 
 def test_unimplemented_resource_types_and_methods_are_501(http):
     assert http.get("/products").status_code == 501
-    assert http.patch("/apis/x", json={}).json()["error"]["code"] == "NotImplemented"  # not every kind
+    assert http.patch("/policyFragments/x", json={}).json()["error"]["code"] == "NotImplemented"  # no update in APIM
 
 
 def test_paths_outside_the_arm_prefix_are_arm_404s(served, tls, plane):

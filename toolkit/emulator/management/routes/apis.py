@@ -116,6 +116,7 @@ SPEC = ResourceSpec(
     after_delete=_cascade,
     refuse_delete=_refuse_current_revision,
     name_rule=API_ID,
+    patchable=True,
     long_running=True,
     # azure-mgmt-apimanagement 5.0.0's begin_delete accepts only 202/204; the delete is already done.
     deleted_status=202,

@@ -40,6 +40,7 @@ SPEC = ResourceSpec(
     check_parent=lambda call, key: require_api(call, key.parent),
     after_delete=_delete_policy,
     name_rule=OPERATION_ID,
+    patchable=True,
 )
 
 
