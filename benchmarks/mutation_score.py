@@ -97,7 +97,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/unit/emulator/policy/test_quota.py", "tests/unit/emulator/policy/test_quota_by_key.py"]),
     "crud": ("toolkit/emulator/management/routes/_crud.py", [
         "tests/unit/emulator/management/test_arm_basics.py", "tests/unit/emulator/management/test_merge_patch.py",
-        "tests/unit/emulator/management/test_etags.py", "tests/e2e/test_management_patch.py"]),
+        "tests/unit/emulator/management/test_etags.py", "tests/unit/emulator/management/test_named_values_fragments.py",
+        "tests/e2e/test_management_patch.py"]),
     "state": ("toolkit/emulator/policy/state.py", [
         "tests/unit/emulator/policy/test_call_log.py", "tests/unit/emulator/policy/test_policy_state.py",
         "tests/unit/emulator/policy/test_cache_lookup_value.py", "tests/unit/emulator/policy/test_rate_limit.py",

@@ -114,3 +114,25 @@ def test_every_service_path_shares_one_state_and_ids_echo_the_path(served, tls, 
 def test_filter_is_refused_rather_than_ignored(http):
     response = http.get("/backends", params={"$filter": "name eq 'x'"})
     assert response.status_code == 400
+
+
+def test_a_patch_must_be_an_object_whose_properties_are_an_object(http):
+    http.put("/backends/x", json={"properties": {"type": "Single", "url": "https://e.example.com", "protocol": "http"}})
+    for body, message in (([1], "properties: the request body must be a JSON object"),
+                          ({"properties": 5}, "properties: must be a JSON object")):
+        refused = http.patch("/backends/x", json=body)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["details"] == [{"code": "ValidationError", "target": "properties",
+                                                       "message": message}]
+    assert http.patch("/backends/x", json={}).json()["properties"]["url"] == "https://e.example.com"  # nothing to change
+
+
+def test_a_patch_answers_200_with_the_etag_and_needs_the_resource_and_its_parent(http):
+    http.put("/namedValues/nv", json={"properties": {"displayName": "nv", "value": "v"}})
+    patched = http.patch("/namedValues/nv", json={"properties": {"value": "w"}})
+    assert patched.status_code == 200
+    assert patched.json()["properties"]["provisioningState"] == "InProgress"  # long-running, as its PUT
+    assert patched.headers["ETag"] == http.get("/namedValues/nv").headers["ETag"]
+    missing = http.patch("/backends/ghost", json={"properties": {}})
+    assert (missing.status_code, missing.json()["error"]["message"]) == (404, "Backend 'ghost' not found.")
+    assert http.patch("/apis/ghost/operations/op", json={"properties": {}}).status_code == 404  # no such API

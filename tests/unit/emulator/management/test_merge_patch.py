@@ -25,6 +25,7 @@ from toolkit.emulator.management.routes._crud import merge_patch
     ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
     ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
     ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ({"a": {"b": "c", "x": 1}}, {"a": {"b": "d"}}, {"a": {"b": "d", "x": 1}}),  # an object merges into the target's
 ])
 def test_the_rfc_examples(target: Any, patch: Any, result: Any) -> None:
     assert merge_patch(target, patch) == result

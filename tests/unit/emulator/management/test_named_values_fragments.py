@@ -83,6 +83,10 @@ def test_policies_resolve_named_values_by_display_name_and_block_their_deletion(
     with pytest.raises(HttpResponseError) as renamed:
         _named_value(client, "nv-1", "sk", secret=True, display="other-name")
     assert "would break the global policy" in refusal(renamed.value)
+    with pytest.raises(HttpResponseError) as patched:  # an update is judged as the PUT of its result
+        client.named_value.begin_update(RG, SVC, "nv-1", "*", models.NamedValueUpdateParameters(
+            display_name="other-name")).result()
+    assert "would break the global policy" in refusal(patched.value)
     client.policy.delete(RG, SVC, "policy", if_match="*")
     assert client.named_value.delete(RG, SVC, "nv-1", if_match="*", cls=status_of) == 200
 
