@@ -3,10 +3,8 @@ a JSON merge patch onto the stored resource, validated as the PUT of the result 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import ssl
+from typing import Any
 
 import httpx
 import pytest
@@ -19,21 +17,7 @@ from azure.mgmt.apimanagement.models import (ApiUpdateContract, ApiVersionSetCon
 from emulator_helpers import CHAT_PATH, publish_chat_api
 
 from toolkit.emulator.runtime import Emulator
-from toolkit.testing.emulator_servers import management_client
 from toolkit.testing.management_bodies import breaker, raw, single, with_etag
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(embed=lambda texts: [[1.0, 0.0]] * len(texts)) as running:
-        yield running
-
-
-@pytest.fixture
-def sdk(emulator: Emulator) -> Iterator[Any]:
-    with management_client(emulator.management_url, emulator.ca_bundle_path, emulator.subscription_id,
-                           token=emulator.control_token) as client:
-        yield client
 
 
 def _where(emulator: Emulator) -> tuple[str, str]:

@@ -3,7 +3,6 @@ poisons the plane; validation reports every problem with APIM's ``target``. Real
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,21 +10,7 @@ from azure.core.exceptions import HttpResponseError
 
 from toolkit.emulator.management.store import ResourceKey, ResourceKind
 from toolkit.emulator.runtime import Emulator
-from toolkit.testing.emulator_servers import management_client
 from toolkit.testing.management_bodies import breaker, raw, single, status_of
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(embed=lambda texts: [[1.0, 0.0]] * len(texts)) as running:
-        yield running
-
-
-@pytest.fixture
-def sdk(emulator: Emulator) -> Iterator[Any]:
-    with management_client(emulator.management_url, emulator.ca_bundle_path, emulator.subscription_id,
-                           token=emulator.control_token) as client:
-        yield client
 
 
 def _put_backend(emulator: Emulator, sdk: Any, name: str, body: dict[str, Any]) -> int:
