@@ -121,8 +121,8 @@ def patch_one(spec: ResourceSpec, call: ArmCall) -> Response:
         merged = replace(call, body={"properties": merge_patch(dict(current.properties), changes)})
         resource = store.put(key, spec.validate(merged, key, current))
         spec.after_put(merged, resource)
-    body = spec.render(call, resource, provisioning="InProgress")
-    return JSONResponse(body, status_code=200, headers={"ETag": resource.etag})
+    answer = spec.render(call, resource, provisioning="InProgress")
+    return JSONResponse(answer, status_code=200, headers={"ETag": resource.etag})
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
