@@ -22,6 +22,7 @@ from e2e_requests import API_VERSION, REPO, auth_headers, chat_body
 from toolkit.config import load_config
 from toolkit.emulator.access import bearer
 from toolkit.emulator.cache.memory import MemoryCacheStore
+from toolkit.emulator.gateway.after_answer import AfterAnswerWork
 from toolkit.emulator.gateway.app import TRACE_HEADER
 from toolkit.local import LocalGateway, local_gateway
 
@@ -213,6 +214,26 @@ def test_the_answer_leaves_before_its_cache_store_and_a_repeat_waits_for_the_sto
     finally:
         gated.gate.set()
         services.cache_store = original
+
+
+def test_a_cache_store_is_held_until_the_gateway_next_calls_a_backend(
+    gateway: LocalGateway, client: httpx.Client
+) -> None:
+    """After-answer work waits for the gateway's next wait on the network: the next request's embeddings call."""
+    runtime = gateway.emulator.gateway
+    store, clock = runtime.services.cache_store, runtime.services.clock
+    original = runtime.after_answer
+    runtime.after_answer = AfterAnswerWork(latest=600.0)  # only a backend call starts the held work
+    try:
+        before = store.count(clock())
+        first = client.post(_chat_url(gateway), json=chat_body("Is this store held?"), headers=auth_headers(gateway))
+        assert first.status_code == 200 and store.count(clock()) == before  # answered; its store held
+        other = client.post(_chat_url(gateway), json=chat_body("Which call starts it?"), headers=auth_headers(gateway))
+        assert other.status_code == 200 and store.count(clock()) == before + 1  # this one's embeddings call did
+        again = client.post(_chat_url(gateway), json=chat_body("Is this store held?"), headers=auth_headers(gateway))
+        assert again.json()["id"] == first.json()["id"]  # a hit on the stored answer
+    finally:  # the replaced one holds nothing: the hit stored nothing, and its embeddings call started the rest
+        runtime.after_answer = original
 
 
 def test_a_looser_threshold_lets_paraphrases_hit(tmp_path: Path, client: httpx.Client) -> None:

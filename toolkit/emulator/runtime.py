@@ -180,6 +180,7 @@ class Emulator:
         # set-backend-service base-url to a host off the machine: a simulated instance named by the host.
         services.simulated_url = lambda url: farm.simulated_url(urlsplit(url).hostname or "external", url)
         self.gateway = GatewayRuntime(self.plane, services, self.farm)
+        self._client.on_send = self.gateway.backend_call_sending
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))
         gateway_rules = GuardRules("gateway", gateway_error_body, GATEWAY_MAX_BODY_BYTES, same_site_only=False,

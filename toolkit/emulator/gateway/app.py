@@ -22,6 +22,7 @@ from threading import Lock
 from typing import Any
 from urllib.parse import parse_qsl
 
+from toolkit.emulator.gateway.after_answer import AfterAnswerWork
 from toolkit.emulator.gateway.api_routes import RouteTable, scheme_of
 from toolkit.emulator.gateway.http_client import StreamedBody
 from toolkit.emulator.management.hooks import PolicyScope
@@ -158,7 +159,7 @@ class GatewayRuntime:
         self._built = False
         # Subscription by key, as the store had it since the last change (every commit starts a new dict).
         self._subscriptions: dict[str, Any] = {}
-        self._after_answers: set[asyncio.Task[None]] = set()  # running work after answers (held: not collected)
+        self.after_answer = AfterAnswerWork()  # started by `backend_call_sending`
         # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
 
@@ -533,18 +534,20 @@ class GatewayRuntime:
         return self._answer(ctx, record)
 
     def _after_answer(self, ctx: RequestContext, record: dict[str, Any]) -> None:
-        """Run the policies' work for after the answer (`run_after_answer`) in a task of its own: it starts at the
-        loop's next turn, once ``__call__`` has written the answer (no await there waits on the network unless
-        the client stops reading, and then this work does not wait for it). Its trace events join the record."""
+        """Run the policies' work for after the answer (`run_after_answer`) once ``__call__`` has written the
+        answer, when the gateway next waits on a backend (`AfterAnswerWork`). Its trace events join the record."""
 
         async def after() -> None:
             await run_after_answer(ctx)
             if ctx.trace is not None:
                 record["events"] = tuple(ctx.trace.events)
 
-        task = asyncio.get_running_loop().create_task(after())
-        self._after_answers.add(task)
-        task.add_done_callback(self._after_answers.discard)
+        self.after_answer.add(after)
+
+    def backend_call_sending(self) -> None:
+        """The backend client's ``on_send`` hook (EmulatorRuntime sets it): the gateway is about to wait on the
+        network, the time for the work held for after the answers."""
+        self.after_answer.start()
 
     def _subscription_for_key(self, key: str) -> Any:
         """The subscription holding ``key`` (or None), remembered until the next management change."""

@@ -283,6 +283,9 @@ class BackendHttpClient:
         self._connect_timeout = connect_timeout
         self._max_idle = max_idle_per_host
         self._idle: dict[tuple[str, int], deque[_Connection]] = defaultdict(deque)
+        # Called as each request is about to be sent: work that can wait runs while the request waits (the
+        # gateway's after-answer work, gateway/after_answer.py).
+        self.on_send: Callable[[], None] | None = None
 
     async def request(self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
                       timeout: float, *, stream: bool = False) -> HttpResponse:
@@ -297,6 +300,8 @@ class BackendHttpClient:
                         f"Content-Length: {streamed.size if streamed is not None else len(body)}\r\n\r\n"])
         request = head.encode("latin-1") + (b"" if streamed is not None else body)  # one write: head and body
         key = (host, port)
+        if self.on_send is not None:
+            self.on_send()
         connection = self._take_idle(key)
         if connection is not None:
             try:

@@ -32,7 +32,8 @@ used to do it after the answer, often still busy when the next request came in (
 --warmup 10000: the work after the answer fell from ~290 to ~120 µs per request).
 
 Stores after the answer. The store policy stores once the answer has gone to the client (APIM documents its cache
-stores as asynchronous: a stored value "may not be immediately available"). The emulator keeps the stronger
+stores as asynchronous: a stored value "may not be immediately available"), when the gateway next waits on a backend
+(gateway/after_answer.py: at concurrency 1 the next request came while the store ran). The emulator keeps the stronger
 promise it always kept: the policy ``reserve``s the store before the answer leaves, and a lookup of that partition
 waits for every reserved store (`settled`), so a client that asks again after its answer always finds it.
 """

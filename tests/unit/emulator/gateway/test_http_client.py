@@ -345,3 +345,27 @@ def test_a_connection_closed_as_it_opened_is_a_connect_failure_not_a_crash(monke
         server.close()
 
     asyncio.run(main())
+
+
+def test_on_send_is_called_before_each_request_leaves() -> None:
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for request in _requests(reader):
+            received.append(request)
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    async def main() -> None:
+        server, url, _ = await _serve(handler)
+        client = BackendHttpClient()
+        seen_before: list[int] = []
+        client.on_send = lambda: seen_before.append(len(received))
+        for _ in range(3):
+            assert (await client.request("GET", url, [], b"", 5)).status == 204
+        assert seen_before == [0, 1, 2]  # once per request, each time before the backend had it
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())

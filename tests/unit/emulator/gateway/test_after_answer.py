@@ -1,0 +1,62 @@
+"""Work held for after the answers: started by the next backend call, or at the latest after a delay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from toolkit.emulator.gateway.after_answer import AfterAnswerWork
+
+
+def _job(log: list[str], name: str):  # noqa: ANN202 - a coroutine function
+    async def job() -> None:
+        log.append(name)
+
+    return job
+
+
+def test_held_jobs_wait_for_start_then_each_runs_once_in_order() -> None:
+    async def main() -> None:
+        work, log = AfterAnswerWork(latest=60.0), []
+        work.add(_job(log, "a"))
+        work.add(_job(log, "b"))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert log == []  # held: nothing started them
+        work.start()
+        assert log == []  # started as tasks: their first steps run at the loop's next turn
+        await asyncio.sleep(0.01)
+        assert log == ["a", "b"]
+        work.start()  # nothing held: nothing runs again
+        await asyncio.sleep(0.01)
+        assert log == ["a", "b"]
+
+    asyncio.run(main())
+
+
+def test_without_a_start_held_jobs_run_after_the_latest_delay() -> None:
+    async def main() -> None:
+        work, log = AfterAnswerWork(latest=0.05), []
+        work.add(_job(log, "a"))
+        await asyncio.sleep(0.02)
+        assert log == []
+        await asyncio.sleep(0.1)
+        assert log == ["a"]
+        work.add(_job(log, "b"))  # a new hold arms a new delay
+        await asyncio.sleep(0.1)
+        assert log == ["a", "b"]
+
+    asyncio.run(main())
+
+
+def test_a_start_cancels_the_delay_so_a_job_never_runs_twice() -> None:
+    async def main() -> None:
+        work, log = AfterAnswerWork(latest=0.03), []
+        work.add(_job(log, "a"))
+        work.start()
+        await asyncio.sleep(0.1)  # past the delay armed for "a"
+        assert log == ["a"]
+        work.add(_job(log, "b"))
+        await asyncio.sleep(0.01)
+        assert log == ["a"]  # "b" waits for its own delay, not the cancelled one
+
+    asyncio.run(main())
