@@ -84,8 +84,10 @@ class Emulator:
         embed: Callable[[list[str]], Any] | None = None,
         backend_api_keys: dict[str, str] | None = None,
         control_token: str | None = None,
+        busy_poll_us: int | None = None,
     ) -> None:
         from toolkit.emulator.access import new_token
+        from toolkit.emulator.gateway.busy_poll import window_from_environment
 
         self.control_token = control_token or new_token()
         self.clock = clock or EmulatorClock()
@@ -94,6 +96,8 @@ class Emulator:
         self._ports = {"gateway": gateway_port, "management": management_port, "control": control_port}
         self._state_file = state_file
         self._cache_url = cache_url or os.environ.get("TOOLKIT_CACHE_URL")
+        # How long the gateway's loop polls instead of sleeping after it starts to wait (gateway/busy_poll.py)
+        self._busy_poll_window = window_from_environment() if busy_poll_us is None else busy_poll_us / 1e6
         self._seed = seed
         self._embed = embed
         self._backend_api_keys = dict(backend_api_keys or {})
@@ -179,7 +183,7 @@ class Emulator:
         farm = self.farm
         # set-backend-service base-url to a host off the machine: a simulated instance named by the host.
         services.simulated_url = lambda url: farm.simulated_url(urlsplit(url).hostname or "external", url)
-        self.gateway = GatewayRuntime(self.plane, services, self.farm)
+        self.gateway = GatewayRuntime(self.plane, services, self.farm, busy_poll_window=self._busy_poll_window)
         self._client.on_send = self.gateway.backend_call_sending
         host.add("management", self.plane.app, port=self._ports["management"],
                  tls=TlsFiles(str(self._tls.cert_path), str(self._tls.key_path)))

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from toolkit.emulator.gateway.after_answer import AfterAnswerWork
 from toolkit.emulator.gateway.api_routes import RouteTable, scheme_of
+from toolkit.emulator.gateway.busy_poll import BusyPoll
 from toolkit.emulator.gateway.http_client import StreamedBody
 from toolkit.emulator.management.hooks import PolicyScope
 from toolkit.emulator.management.plane import ManagementPlane
@@ -137,6 +138,7 @@ class GatewayRuntime:
         *,
         traces: TraceLog | None = None,
         trace_clock: Callable[[], float] | None = None,
+        busy_poll_window: float = 0.0,
     ) -> None:
         self.plane = plane
         self.services = services
@@ -160,6 +162,7 @@ class GatewayRuntime:
         # Subscription by key, as the store had it since the last change (every commit starts a new dict).
         self._subscriptions: dict[str, Any] = {}
         self.after_answer = AfterAnswerWork()  # started by `backend_call_sending`
+        self.busy_poll = BusyPoll(busy_poll_window)  # polls through short waits (gateway/busy_poll.py)
         # The first rebuild is the caller's, once the simulated backends can be served (after start).
         plane.store.subscribe(self._on_change)
 
@@ -408,6 +411,7 @@ class GatewayRuntime:
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         if isinstance(payload, bytes):
             await send({"type": "http.response.body", "body": payload})
+            self.busy_poll.keep_awake()  # a keep-alive client's next request may be a moment away
             return
         # An event stream: each chunk goes out as it arrives (no buffering); stop when the client goes away.
         gone = asyncio.ensure_future(receive())  # the body was read: the next message is http.disconnect
@@ -548,6 +552,7 @@ class GatewayRuntime:
         """The backend client's ``on_send`` hook (EmulatorRuntime sets it): the gateway is about to wait on the
         network, the time for the work held for after the answers."""
         self.after_answer.start()
+        self.busy_poll.keep_awake()
 
     def _subscription_for_key(self, key: str) -> Any:
         """The subscription holding ``key`` (or None), remembered until the next management change."""
