@@ -95,6 +95,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "limits": ("toolkit/emulator/policy/limits.py", [
         "tests/unit/emulator/policy/test_rate_limit.py", "tests/unit/emulator/policy/test_rate_limit_by_key.py",
         "tests/unit/emulator/policy/test_quota.py", "tests/unit/emulator/policy/test_quota_by_key.py"]),
+    "after_answer": ("toolkit/emulator/gateway/after_answer.py", ["tests/unit/emulator/gateway/test_after_answer.py"]),
+    "busy_poll": ("toolkit/emulator/gateway/busy_poll.py", [
+        "tests/unit/emulator/gateway/test_busy_poll.py", "tests/e2e/test_busy_poll_gateway.py"]),
     "crud": ("toolkit/emulator/management/routes/_crud.py", [
         "tests/unit/emulator/management/test_arm_basics.py", "tests/unit/emulator/management/test_merge_patch.py",
         "tests/unit/emulator/management/test_etags.py", "tests/unit/emulator/management/test_named_values_fragments.py",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
-from toolkit.emulator.gateway.after_answer import AfterAnswerWork
+from toolkit.emulator.gateway.after_answer import LATEST_START_SECONDS, AfterAnswerWork
 
 
 def _job(log: list[str], name: str):  # noqa: ANN202 - a coroutine function
@@ -60,3 +62,41 @@ def test_a_start_cancels_the_delay_so_a_job_never_runs_twice() -> None:
         assert log == ["a"]  # "b" waits for its own delay, not the cancelled one
 
     asyncio.run(main())
+
+
+def test_by_default_held_jobs_start_a_millisecond_later() -> None:
+    async def main() -> None:
+        work, log = AfterAnswerWork(), []
+        work.add(_job(log, "a"))
+        assert log == []
+        await asyncio.sleep(LATEST_START_SECONDS * 20)
+        assert log == ["a"]
+
+    asyncio.run(main())
+
+
+def test_a_started_job_is_held_until_it_ends_and_its_end_is_quiet() -> None:
+    """A task that only the loop knows of weakly may be collected mid-way: the work holds its tasks."""
+    problems: list[dict] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: problems.append(context))
+        work, log = AfterAnswerWork(latest=60.0), []
+
+        async def waits_on_what_only_it_holds() -> None:
+            woken = loop.create_future()
+            ref = weakref.ref(woken)
+            loop.call_later(0.05, lambda: ref() is not None and ref().set_result(None))
+            await woken
+            log.append("done")
+
+        work.add(waits_on_what_only_it_holds)
+        work.start()
+        await asyncio.sleep(0.01)
+        gc.collect()
+        await asyncio.sleep(0.1)
+        assert log == ["done"]
+
+    asyncio.run(main())
+    assert problems == []

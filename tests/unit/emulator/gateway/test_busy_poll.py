@@ -30,7 +30,7 @@ def test_the_loop_keeps_turning_through_the_window_then_stops() -> None:
         assert poll.polling and poll.turns > 20  # it kept turning instead
         await asyncio.sleep(0.1)
         turns = poll.turns
-        assert not poll.polling
+        assert poll.polling is False
         await asyncio.sleep(0.05)
         assert poll.turns == turns  # asleep again: no more turns
 
