@@ -82,3 +82,19 @@ def test_the_window_comes_from_the_environment_in_microseconds() -> None:
 def test_a_bad_window_is_refused_naming_the_variable(value: str) -> None:
     with pytest.raises(InputError, match="TOOLKIT_EMULATOR_BUSY_POLL_US"):
         window_from_environment({"TOOLKIT_EMULATOR_BUSY_POLL_US": value})
+
+
+def test_every_turn_of_polling_first_yields_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolkit.emulator.gateway import busy_poll
+
+    yields: list[int] = []
+    monkeypatch.setattr(busy_poll.os, "sched_yield", lambda: yields.append(1))
+
+    async def main() -> None:
+        poll = _Counted(0.02)
+        poll.keep_awake()
+        await asyncio.sleep(0.05)
+        assert not poll.polling and poll.turns > 10
+        assert len(yields) == poll.turns - 1  # every turn but the last one, which ends the polling
+
+    asyncio.run(main())
