@@ -125,7 +125,7 @@ def test_the_floor_proxy_makes_the_gateways_backend_calls_and_passes_their_failu
 
 
 def test_phases_split_at_the_network_edges_and_give_late_after_answer_work_to_its_own_request() -> None:
-    from gateway_phases import phases, requests_of
+    from gateway_phases import overran_waits, phases, requests_of
 
     def request(start: int, calls: int, out: int) -> list[tuple[str, int]]:
         marks = [("in", start), ("in", start + 5_000)]  # a second read of the same request adds no mark
@@ -151,6 +151,10 @@ def test_phases_split_at_the_network_edges_and_give_late_after_answer_work_to_it
     assert spans["call 2 answered -> answer out"] == [200.0, 200.0, 300.0]
     assert turnaround == [1000.0, 200.0, 700.0]
     assert after == [50.0, 300.0]
+    assert overran_waits(requests) == (0, 2)  # the second's store ended before the third's first call was answered
+    second = request(700_000, 1, 600_000)
+    overrun = [*request(0, 1, 600_000), *second[:-1], ("after done", 1_200_000), second[-1]]  # done before 2nd's out
+    assert overran_waits(requests_of(overrun)) == (1, 1)  # the first's store ended after the second's call answered
 
 
 def test_an_equivalent_mutant_is_excused_only_while_its_name_still_holds_the_recorded_change() -> None:
