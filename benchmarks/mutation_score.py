@@ -112,6 +112,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "cache_calls": ("toolkit/emulator/policy/cache_calls.py", [
         "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
         "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),
+    "http_client": ("toolkit/emulator/gateway/http_client.py", [
+        "tests/unit/emulator/gateway/test_http_client.py", "tests/unit/emulator/gateway/test_http_client_edges.py"]),
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); a timeout counts as detected.

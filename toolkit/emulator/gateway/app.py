@@ -398,14 +398,16 @@ class GatewayRuntime:
                 body.close()
         self.traces.add(trace_id, record)
         raw_headers = []
-        dated = False
+        dated = sized = False
         for name, value in headers:  # lower-case names (`_answer`, `_finish`)
             if name == "date":
                 dated = True
+            elif name == "content-length":  # only a HEAD's answer keeps one (`_answer`)
+                sized = True
             raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
         if not dated:  # a proxy passes the backend's Date on and adds one only when it has none (RFC 9110, 6.6.1)
             raw_headers.append((b"date", http_date()))
-        if isinstance(payload, bytes):
+        if isinstance(payload, bytes) and not sized:
             raw_headers.append((b"content-length", str(len(payload)).encode()))
         raw_headers.append((TRACE_HEADER.encode(), trace_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -582,7 +584,9 @@ class GatewayRuntime:
     def _answer(ctx: RequestContext, record: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, dict[str, Any]]:
         status = ctx.response_status or 200
         record.update(status=status, backend=ctx.selected_backend, events=tuple(ctx.trace.events) if ctx.trace is not None else ())
-        headers_out = [(k, v) for k, v in ctx.response_headers.items() if k not in _COMPUTED]  # names lower-case
+        # names lower-case; a HEAD's answer keeps the Content-Length it announces (of the body a GET would get)
+        computed = _COMPUTED if ctx.request_method != "HEAD" else _COMPUTED_FOR_HEAD
+        headers_out = [(k, v) for k, v in ctx.response_headers.items() if k not in computed]
         if ctx.response_stream is not None:
             record["streamed"] = True
             return status, headers_out, ctx.response_stream, record
@@ -590,6 +594,7 @@ class GatewayRuntime:
 
 
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
+_COMPUTED_FOR_HEAD = frozenset({TRACE_HEADER})
 
 
 # Trace ids need to be unique, not secret (traces are read through the token-protected control API): drawn

@@ -146,6 +146,7 @@ class _Connection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.want_events = False  # hand an event stream over at its headers (set per request)
+        self._bodiless = False  # the request is a HEAD: its answer has headers only, whatever its Content-Length
         # The response timeout: one timer per connection, re-armed only when it fires early or a request
         # needs an earlier one (not a timer made and cancelled per request: this is the hot path).
         self._deadline = 0.0  # loop time by which the current response must have come
@@ -170,7 +171,7 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except Exception as exc:  # noqa: BLE001 - a malformed response fails this request only
-            self.reusable = False
+            self.close()  # nothing more can be read from it
             self._fail(ConnectFailure(f"malformed response ({type(exc).__name__})"))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -194,6 +195,12 @@ class _Connection(asyncio.Protocol):
         self._headers.append((key, text))
 
     def on_headers_complete(self) -> None:
+        if self._bodiless and self._waiter is not None and not self._waiter.done():
+            # httptools cannot be told that the announced body will not come: the answer is complete at its
+            # headers, and this parser would take the next response for that body, so the connection is not reused.
+            self.reusable = False
+            self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers, b""))
+            return
         if self.want_events and self._waiter is not None and self._event_stream:
             self._events = BackendStream()
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers, b"",
@@ -211,12 +218,13 @@ class _Connection(asyncio.Protocol):
         if self._events is not None:
             events, self._events = self._events, None
             events.end()
-        elif self._waiter is not None and not self._waiter.done():
+        elif self._waiter is None:  # a response nobody asked for: the connection is out of step
+            self.close()
+        elif not self._waiter.done():
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
                                                  b"".join(self._body)))
 
-    async def send(self, request: bytes, timeout: float, body: StreamedBody | None = None,
-                   events: bool = False) -> HttpResponse:
+    async def send(self, request: bytes, timeout: float, body: StreamedBody | None, events: bool) -> HttpResponse:
         assert self.transport is not None
         if self.transport.is_closing():  # closed as it opened (e.g. out of file descriptors): uvloop would raise
             self.reusable = False
@@ -225,6 +233,7 @@ class _Connection(asyncio.Protocol):
         waiter = self._waiter = loop.create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False
         self.want_events, self._events, self._event_stream = events, None, False
+        self._bodiless = request.startswith(b"HEAD ")
         self.transport.write(request)
         # A deadline on the response future rather than asyncio.wait_for: the same timeout, without a wrapper
         # future and callbacks on every request (this is the hot path).
@@ -233,6 +242,9 @@ class _Connection(asyncio.Protocol):
             self._arm(loop)
         try:
             return await (self._stream(body, waiter) if body is not None else waiter)
+        except BaseException:
+            self.close()  # a failed or abandoned (cancelled) request leaves the connection out of step: never reused
+            raise
         finally:
             self._waiter = None
 
@@ -256,14 +268,18 @@ class _Connection(asyncio.Protocol):
         if not waiter.done():
             waiter.set_exception(ResponseTimeout(f"no response within {timeout:g} s"))
             self.close()  # a late answer must not be read as the next request's
-            self._writable.set()  # a streamed body waiting for the socket stops at the failed waiter
 
     async def _stream(self, body: StreamedBody, waiter: asyncio.Future[HttpResponse]) -> HttpResponse:
         assert self.transport is not None
+        # A backend may answer (413) or hang up before it has read the body, and stop reading: the socket stays
+        # full, so the wait for room must also end when the response is settled, or it would last for ever.
+        waiter.add_done_callback(lambda _: self._writable.set())
         for chunk in body.chunks():
-            if waiter.done() or self.transport.is_closing():
-                break  # the backend answered (or hung up) before reading everything
             await self._writable.wait()
+            if waiter.done() or self.transport.is_closing():
+                # The body was cut short: what the backend would read next on this connection is out of step.
+                self.reusable = False
+                break
             self.transport.write(chunk)
         return await waiter
 
@@ -298,7 +314,7 @@ class BackendHttpClient:
         head = "".join([f"{method} {target} HTTP/1.1\r\nHost: {netloc}\r\n",
                         *[f"{name}: {value}\r\n" for name, value in headers],
                         f"Content-Length: {streamed.size if streamed is not None else len(body)}\r\n\r\n"])
-        request = head.encode("latin-1") + (b"" if streamed is not None else body)  # one write: head and body
+        request = head.encode("latin-1") + body  # one write: head and body (a StreamedBody is empty: its file follows)
         key = (host, port)
         if self.on_send is not None:
             self.on_send()
@@ -309,7 +325,7 @@ class BackendHttpClient:
             except ConnectFailure:
                 if connection.received:
                     raise
-                connection.close()  # an idle connection the backend had closed: try once on a fresh one
+                # An idle connection the backend had closed (send closed it): try once on a fresh one.
         connection = await self._connect(host, port)
         return self._release(key, connection, await connection.send(request, timeout, streamed, stream))
 

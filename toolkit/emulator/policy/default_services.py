@@ -53,6 +53,8 @@ _REQUEST_SKIP = frozenset({"host", "content-length", "connection", "keep-alive",
                            "upgrade", "proxy-connection", "trailer"})
 _RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding",
                             "upgrade", "proxy-connection", "trailer"})
+# A HEAD's answer has no body to measure: its Content-Length (the length a GET would get) is passed on.
+_HEAD_RESPONSE_SKIP = _RESPONSE_SKIP - {"content-length"}
 
 
 # APIM does not document the api-version of the semantic cache's embeddings call (the documented backend
@@ -210,10 +212,11 @@ class DefaultGatewayServices:
             raise BackendTimeout() from None
         except ConnectFailure as exc:
             raise BackendConnectionFailure(f"Cannot reach {url_without_query(url)} ({exc}).") from None
+        skip = _RESPONSE_SKIP if method != "HEAD" else _HEAD_RESPONSE_SKIP
         return BackendResponse(
             response.status,
             response.reason,
-            [(k, v) for k, v in response.headers if k not in _RESPONSE_SKIP],
+            [(k, v) for k, v in response.headers if k not in skip],
             response.body,
             response.stream,
         )

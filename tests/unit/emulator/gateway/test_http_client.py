@@ -4,55 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from tests.unit.emulator.gateway.raw_http_backend import Handler, read_request, requests, serve
 from toolkit.emulator.gateway.http_client import BackendHttpClient, ConnectFailure, ResponseTimeout, StreamedBody
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-async def _serve(handler: Handler) -> tuple[asyncio.AbstractServer, str, list[int]]:
-    """A raw TCP server on loopback; the list counts accepted connections."""
-    accepted: list[int] = []
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.append(1)
-        try:
-            await handler(reader, writer)
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    return server, f"http://127.0.0.1:{port}/path?q=1", accepted
-
-
-async def _read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
-    return head + await reader.readexactly(length)
-
-
-async def _requests(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
-    """Each request of a keep-alive connection, until the client closes it."""
-    while True:
-        try:
-            yield await _read_request(reader)
-        except asyncio.IncompleteReadError:
-            return
 
 
 def test_keep_alive_reuses_one_connection() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for request in _requests(reader):
+        async for request in requests(reader):
             body = request.split(b"\r\n\r\n", 1)[1]
             writer.write(b"HTTP/1.1 201 Created\r\nX-Echo: yes\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             await writer.drain()
 
     async def main() -> None:
-        server, url, accepted = await _serve(handler)
+        server, url, accepted = await serve(handler)
         client = BackendHttpClient()
         for i in range(5):
             response = await client.request("POST", url, [("content-type", "text/plain")], f"hello {i}".encode(), 5)
@@ -67,13 +34,13 @@ def test_keep_alive_reuses_one_connection() -> None:
 
 def test_chunked_response_and_connection_close() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                      b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
         await writer.drain()
 
     async def main() -> None:
-        server, url, accepted = await _serve(handler)
+        server, url, accepted = await serve(handler)
         client = BackendHttpClient()
         first = await client.request("GET", url, [], b"", 5)
         second = await client.request("GET", url, [], b"", 5)
@@ -98,11 +65,11 @@ def test_refused_connection_is_a_connect_failure() -> None:
 
 def test_silent_backend_times_out() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         await asyncio.sleep(5)
 
     async def main() -> None:
-        server, url, _ = await _serve(handler)
+        server, url, _ = await serve(handler)
         with pytest.raises(ResponseTimeout):
             await BackendHttpClient().request("GET", url, [], b"", 0.2)
         server.close()
@@ -114,7 +81,7 @@ def test_a_timed_out_connection_is_not_reused_for_the_next_request() -> None:
     answers = [b"late", b"fresh"]
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for _ in _requests(reader):
+        async for _ in requests(reader):
             answer = answers.pop(0)
             if answer == b"late":
                 await asyncio.sleep(0.3)  # answers after the client gave up
@@ -122,7 +89,7 @@ def test_a_timed_out_connection_is_not_reused_for_the_next_request() -> None:
             await writer.drain()
 
     async def main() -> None:
-        server, url, accepted = await _serve(handler)
+        server, url, accepted = await serve(handler)
         client = BackendHttpClient()
         with pytest.raises(ResponseTimeout):
             await client.request("GET", url, [], b"", 0.1)
@@ -141,7 +108,7 @@ def test_a_streamed_body_the_backend_does_not_read_times_out(tmp_path) -> None:
         await asyncio.sleep(5)
 
     async def main() -> None:
-        server, url, _ = await _serve(handler)
+        server, url, _ = await serve(handler)
         spool = (tmp_path / "body").open("w+b")
         spool.write(b"x" * (32 * 1024 * 1024))
         body = StreamedBody(spool, 32 * 1024 * 1024)
@@ -157,13 +124,13 @@ def test_the_request_line_percent_encodes_what_it_may_not_carry() -> None:
     lines: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for request in _requests(reader):
+        async for request in requests(reader):
             lines.append(request.split(b"\r\n", 1)[0])
             writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
             await writer.drain()
 
     async def main() -> None:
-        server, url, _ = await _serve(handler)
+        server, url, _ = await serve(handler)
         base = url.split("/path", 1)[0]
         client = BackendHttpClient()
         await client.request("GET", base + "/a b\x00X-Injected: 1/\u00e9?q=%41&x=[1]", [], b"", 5)
@@ -178,13 +145,13 @@ def test_the_request_line_percent_encodes_what_it_may_not_carry() -> None:
 
 def test_idle_connection_closed_by_the_backend_is_replaced() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         await writer.drain()
         # then close without "Connection: close": the client holds a dead idle connection
 
     async def main() -> None:
-        server, url, accepted = await _serve(handler)
+        server, url, accepted = await serve(handler)
         client = BackendHttpClient()
         assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
         await asyncio.sleep(0.05)
@@ -207,7 +174,7 @@ def _sse_handler(release: asyncio.Event) -> Handler:
     """Answers each request with a chunked event stream: one event, then (after ``release``) the rest."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for _ in _requests(reader):
+        async for _ in requests(reader):
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             writer.write(b"9\r\ndata: 1\n\n\r\n")
             await writer.drain()
@@ -221,7 +188,7 @@ def _sse_handler(release: asyncio.Event) -> Handler:
 def test_an_event_stream_is_handed_over_at_its_headers_and_the_connection_reused_after() -> None:
     async def main() -> None:
         release = asyncio.Event()
-        server, url, accepted = await _serve(_sse_handler(release))
+        server, url, accepted = await serve(_sse_handler(release))
         client = BackendHttpClient()
         response = await client.request("POST", url, [], b"{}", 5, stream=True)
         assert response.status == 200 and response.body == b"" and response.stream is not None
@@ -244,7 +211,7 @@ def test_an_event_stream_is_handed_over_at_its_headers_and_the_connection_reused
 def test_a_stream_closed_early_drops_its_connection() -> None:
     async def main() -> None:
         release = asyncio.Event()
-        server, url, accepted = await _serve(_sse_handler(release))
+        server, url, accepted = await serve(_sse_handler(release))
         client = BackendHttpClient()
         response = await client.request("POST", url, [], b"{}", 5, stream=True)
         assert await response.stream.__anext__() == b"data: 1\n\n"
@@ -266,14 +233,14 @@ def test_a_reused_connection_dropped_before_answering_is_retried_once_on_a_fresh
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connections.append(1)
         first_connection = len(connections) == 1
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         await writer.drain()
         if first_connection:
-            await _read_request(reader)  # the reused connection's request: dropped unanswered
+            await read_request(reader)  # the reused connection's request: dropped unanswered
 
     async def main() -> None:
-        server, url, accepted = await _serve(handler)
+        server, url, accepted = await serve(handler)
         client = BackendHttpClient()
         assert (await client.request("GET", url, [], b"", 5)).body == b"ok"
         assert (await client.request("GET", url, [], b"", 5)).body == b"ok"  # retried on a fresh connection
@@ -287,7 +254,7 @@ def _delayed_backend(delays: list[float]) -> Handler:
     """Answers each request of a connection after the next of ``delays`` (seconds)."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for _ in _requests(reader):
+        async for _ in requests(reader):
             await asyncio.sleep(delays.pop(0))
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             await writer.drain()
@@ -297,7 +264,7 @@ def _delayed_backend(delays: list[float]) -> Handler:
 
 def test_a_short_timeout_after_a_long_one_on_the_same_connection_still_times_out() -> None:
     async def main() -> None:
-        server, url, accepted = await _serve(_delayed_backend([0.0, 1.0]))
+        server, url, accepted = await serve(_delayed_backend([0.0, 1.0]))
         client = BackendHttpClient()
         assert (await client.request("GET", url, [], b"", 30)).body == b"ok"
         with pytest.raises(ResponseTimeout):  # its own 0.2 s, not the 30 s of the request before
@@ -311,7 +278,7 @@ def test_a_short_timeout_after_a_long_one_on_the_same_connection_still_times_out
 
 def test_a_long_timeout_after_a_short_one_on_the_same_connection_is_not_cut_short() -> None:
     async def main() -> None:
-        server, url, accepted = await _serve(_delayed_backend([0.0, 0.5]))
+        server, url, accepted = await serve(_delayed_backend([0.0, 0.5]))
         client = BackendHttpClient()
         assert (await client.request("GET", url, [], b"", 0.2)).body == b"ok"
         # The 0.2 s deadline of the first request passes while this one waits: its own 5 s apply.
@@ -329,7 +296,7 @@ def test_a_connection_closed_as_it_opened_is_a_connect_failure_not_a_crash(monke
     from toolkit.emulator.gateway import http_client
 
     async def main() -> None:
-        server, url, _ = await _serve(lambda reader, writer: _read_request(reader))
+        server, url, _ = await serve(lambda reader, writer: read_request(reader))
         client = BackendHttpClient()
         real_connect = client._connect
 
@@ -340,7 +307,7 @@ def test_a_connection_closed_as_it_opened_is_a_connect_failure_not_a_crash(monke
             return connection
 
         monkeypatch.setattr(client, "_connect", closed_at_once)
-        with pytest.raises(ConnectFailure, match="closed before the request was sent"):
+        with pytest.raises(ConnectFailure, match="^connection closed before the request was sent$"):
             await client.request("GET", url, [], b"", 5)
         server.close()
 
@@ -351,13 +318,13 @@ def test_on_send_is_called_before_each_request_leaves() -> None:
     received: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for request in _requests(reader):
+        async for request in requests(reader):
             received.append(request)
             writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
 
     async def main() -> None:
-        server, url, _ = await _serve(handler)
+        server, url, _ = await serve(handler)
         client = BackendHttpClient()
         seen_before: list[int] = []
         client.on_send = lambda: seen_before.append(len(received))

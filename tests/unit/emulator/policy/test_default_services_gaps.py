@@ -4,21 +4,18 @@ a malformed backend answer over real loopback HTTP, and the prompt estimates of 
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 from .policy_helpers import NOW, make_ctx, run
 
+from tests.unit.emulator.gateway.raw_http_backend import read_request, serve
 from toolkit.emulator.gateway.http_client import BackendHttpClient
 from toolkit.emulator.policy import BackendConnectionFailure
 from toolkit.emulator.policy.default_services import DefaultGatewayServices
 from toolkit.emulator.policy.handlers.llm_token_limit import prompt_estimate
 from toolkit.emulator.policy.services import EmbeddingsFailure
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from test_http_client import _read_request, _serve  # noqa: E402  (the raw loopback server of the client's tests)
 
 
 def _services(handler, **options) -> DefaultGatewayServices:
@@ -135,12 +132,12 @@ def test_a_rule_without_error_reasons_ignores_an_unreachable_embeddings_backend(
 ], ids=["not-http", "bad-status", "bad-chunk", "truncated"])
 def test_a_malformed_backend_answer_is_a_connection_failure_naming_the_backend_not_a_crash(answer: bytes) -> None:
     async def backend(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(answer)
         await writer.drain()
 
     async def main() -> None:
-        server, url, _ = await _serve(backend)
+        server, url, _ = await serve(backend)
         services = DefaultGatewayServices(BackendHttpClient(), clock=lambda: NOW)
         try:
             with pytest.raises(BackendConnectionFailure) as info:
