@@ -195,6 +195,8 @@ class _Connection(asyncio.Protocol):
         self._headers.append((key, text))
 
     def on_headers_complete(self) -> None:
+        if self._interim():
+            return
         if self._bodiless and self._waiter is not None and not self._waiter.done():
             # httptools cannot be told that the announced body will not come: the answer is complete at its
             # headers, and this parser would take the next response for that body, so the connection is not reused.
@@ -213,6 +215,9 @@ class _Connection(asyncio.Protocol):
             self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._interim():  # the final answer follows on the same connection: parse it afresh
+            self._headers, self._reason, self._event_stream = [], "", False
+            return
         if not self._parser.should_keep_alive():
             self.reusable = False
         if self._events is not None:
@@ -223,6 +228,13 @@ class _Connection(asyncio.Protocol):
         elif not self._waiter.done():
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
                                                  b"".join(self._body)))
+
+    def _interim(self) -> bool:
+        """The answer parsed is an interim one (100 Continue, 103 Early Hints...), which a client must be able to read
+        before the final answer, asked for or not (RFC 9110, 15.2); 101 ends HTTP/1.1 on the connection instead, and
+        no request of this client asks for it (Upgrade is never forwarded)."""
+        status = self._parser.get_status_code()
+        return 100 <= status < 200 and status != 101
 
     async def send(self, request: bytes, timeout: float, body: StreamedBody | None, events: bool) -> HttpResponse:
         assert self.transport is not None

@@ -48,9 +48,11 @@ if TYPE_CHECKING:
     from toolkit.emulator.policy.document import CompiledPolicy
 
 T = TypeVar("T")
-# Never forwarded either way: hop-by-hop headers, and what the HTTP layer recomputes.
+# Never forwarded either way: hop-by-hop headers, and what the HTTP layer recomputes. A request's Expect: the gateway
+# has read the whole body before it calls the backend, so there is nothing left to wait for; forwarded, it only
+# makes the backend answer 100 Continue first (RFC 9110, 10.1.1).
 _REQUEST_SKIP = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
-                           "upgrade", "proxy-connection", "trailer"})
+                           "upgrade", "proxy-connection", "trailer", "expect"})
 _RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding",
                             "upgrade", "proxy-connection", "trailer"})
 # A HEAD's answer has no body to measure: its Content-Length (the length a GET would get) is passed on.

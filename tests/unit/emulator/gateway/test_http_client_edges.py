@@ -390,6 +390,59 @@ def test_a_head_answer_is_complete_at_its_headers_and_its_connection_is_set_asid
     run_clean(main)
 
 
+@pytest.mark.parametrize("interim", [
+    [b"HTTP/1.1 100 Continue\r\n\r\n"],
+    [b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"],
+    [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\nX-Step: 1\r\n\r\n"],  # two, in one write
+])
+@pytest.mark.parametrize("method", ["POST", "HEAD"])
+def test_interim_answers_are_read_past_to_the_final_one(interim: list[bytes], method: str) -> None:
+    """A client must read 1xx answers before the final one, asked for or not (RFC 9110, 15.2): their status and
+    headers are not the answer's, and the connection stays in step for the next request."""
+    final = b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\n"
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for request in requests(reader):
+            for part in interim:
+                writer.write(part)
+                await writer.drain()
+                await asyncio.sleep(0.01)  # each in a read of its own
+            writer.write(final if request.startswith(b"HEAD ") else final + b"done")
+
+    async def main() -> None:
+        server, url, accepted = await serve(handler)
+        client = BackendHttpClient()
+        for _ in range(2):
+            answer = await asyncio.wait_for(client.request(method, url, [], b"x", 5), 3)
+            expected_body = b"" if method == "HEAD" else b"done"
+            assert (answer.status, answer.reason, answer.headers, answer.body) == (
+                201, "Created", [("content-length", "4")], expected_body)
+        assert len(accepted) == (2 if method == "HEAD" else 1)  # a HEAD's connection is set aside (see above)
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
+def test_an_event_stream_after_an_interim_answer_is_handed_over_at_its_own_headers() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nContent-Type: text/event-stream\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5\r\ndata:\r\n0\r\n\r\n")
+
+    async def main() -> None:
+        server, url, _ = await serve(handler)
+        client = BackendHttpClient()
+        answer = await asyncio.wait_for(client.request("POST", url, [], b"x", 5, stream=True), 3)
+        assert answer.status == 200 and answer.stream is not None
+        assert [chunk async for chunk in answer.stream] == [b"data:"]
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
 # -- which connection a request goes out on -------------------------------------------------------------------
 
 
