@@ -154,6 +154,7 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._event_stream = False  # the response being parsed is text/event-stream
+        self._until_close = False  # its body has no length and no chunks: it ends when the backend closes
         self._events: BackendStream | None = None
 
     # asyncio protocol
@@ -176,6 +177,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False
+        if self._until_close and exc is None:  # a clean close is the end of such a body (RFC 9112, 6.3)
+            self._until_close = False
+            self._complete()
         self._fail(ConnectFailure("connection closed by the backend"))
 
     def _fail(self, error: Exception) -> None:
@@ -197,6 +201,7 @@ class _Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._interim():
             return
+        self._until_close = self._read_until_close()
         if self._bodiless and self._waiter is not None and not self._waiter.done():
             # httptools cannot be told that the announced body will not come: the answer is complete at its
             # headers, and this parser would take the next response for that body, so the connection is not reused.
@@ -220,14 +225,28 @@ class _Connection(asyncio.Protocol):
             return
         if not self._parser.should_keep_alive():
             self.reusable = False
+        if self._events is None and self._waiter is None:  # a response nobody asked for: the connection is out of step
+            self.close()
+        else:
+            self._complete()
+
+    def _complete(self) -> None:
+        """The answer has been read whole: hand it to the request waiting for it."""
         if self._events is not None:
             events, self._events = self._events, None
             events.end()
-        elif self._waiter is None:  # a response nobody asked for: the connection is out of step
-            self.close()
-        elif not self._waiter.done():
+        elif self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
                                                  b"".join(self._body)))
+
+    def _read_until_close(self) -> bool:
+        """Whether the answer whose headers are in is delimited by the connection's close: it has neither a
+        Content-Length nor chunks (RFC 9112, 6.3). An answer that has no body (a HEAD's, 204, 304) is complete at
+        its headers, before any close."""
+        for name, value in self._headers:
+            if name == "content-length" or (name == "transfer-encoding" and value.rstrip().lower().endswith("chunked")):
+                return False
+        return True
 
     def _interim(self) -> bool:
         """The answer parsed is an interim one (100 Continue, 103 Early Hints...), which a client must be able to read
@@ -244,7 +263,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False
-        self.want_events, self._events, self._event_stream = events, None, False
+        self.want_events, self._events, self._event_stream, self._until_close = events, None, False, False
         self._bodiless = request.startswith(b"HEAD ")
         self.transport.write(request)
         # A deadline on the response future rather than asyncio.wait_for: the same timeout, without a wrapper

@@ -1,5 +1,6 @@
 """HTTP between the gateway and a backend: a HEAD's answer has headers only, whatever length it announces; a client's
-Expect: 100-continue is the gateway's to honour, not the backend's; interim (1xx) answers are read past."""
+Expect: 100-continue is the gateway's to honour, not the backend's; interim (1xx) answers are read past; a body
+with neither a length nor chunks ends with the connection."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ HEADS: list[bytes] = []  # every request head the backend received
 
 def _file_server(sock: socket.socket) -> None:
     """A keep-alive backend: GET serves CONTENT, HEAD its headers only (RFC 9110, 9.3.2), POST echoes its body. It
-    honours Expect: 100-continue (RFC 9110, 10.1.1), and /early-hints answers 103 before its final answer."""
+    honours Expect: 100-continue (RFC 9110, 10.1.1), /early-hints answers 103 before its final answer, and
+    /until-close answers in HTTP/1.0 with no Content-Length, its body ending with the connection."""
 
     def serve(conn: socket.socket) -> None:
         with conn:
@@ -48,6 +50,9 @@ def _file_server(sock: socket.socket) -> None:
                     pending += conn.recv(65536)
                 body, pending = pending[:length], pending[length:]
                 content = body if head.startswith(b"POST ") else CONTENT
+                if b" /until-close" in fields[0]:  # as Python's http.server does by default: HTTP/1.0, no length
+                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + content)
+                    return
                 answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(content)
                 conn.sendall(answer if head.startswith(b"HEAD ") else answer + content)
 
@@ -110,3 +115,11 @@ def test_an_interim_answer_from_the_backend_is_read_past_to_its_final_one(gatewa
             answer = client.get("/files/early-hints")
             assert (answer.status_code, answer.content) == (200, CONTENT), answer.text
             assert "link" not in answer.headers  # the interim answer's headers are not the final one's
+
+
+def test_a_backend_answer_that_ends_with_its_connection_is_relayed_whole(gateway: str) -> None:
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        for _ in range(2):
+            answer = client.get("/files/until-close")
+            assert (answer.status_code, answer.content) == (200, CONTENT), answer.text
+            assert answer.headers["content-length"] == str(len(CONTENT))

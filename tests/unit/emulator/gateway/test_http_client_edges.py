@@ -4,6 +4,8 @@ connection a request goes out on, the messages of its failures, event streams, a
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -437,6 +439,117 @@ def test_an_event_stream_after_an_interim_answer_is_handed_over_at_its_own_heade
         answer = await asyncio.wait_for(client.request("POST", url, [], b"x", 5, stream=True), 3)
         assert answer.status == 200 and answer.stream is not None
         assert [chunk async for chunk in answer.stream] == [b"data:"]
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
+# -- answers whose body ends with the connection (RFC 9112, 6.3: no Content-Length, not chunked) -------------
+
+
+def _until_close(parts: list[bytes], *, reset: bool = False) -> Callable[..., Coroutine[Any, Any, None]]:
+    """A backend answering every request with ``parts`` (each written on its own), then closing (or resetting)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        for part in parts:
+            writer.write(part)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        if reset:  # RST, not FIN: linger 0, then close
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+
+    return handler
+
+
+@pytest.mark.parametrize("version", [b"HTTP/1.0", b"HTTP/1.1"])
+def test_an_answer_without_length_or_chunks_ends_with_the_connection(version: bytes) -> None:
+    """An HTTP/1.0 server (Python's http.server by default) and some HTTP/1.1 ones delimit a body by closing: the
+    close is the answer's end, not a failure (it was "connection closed by the backend")."""
+    handler = _until_close([version + b" 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst ", b"second ", b"third"])
+
+    async def main() -> None:
+        server, url, accepted = await serve(handler)
+        client = BackendHttpClient()
+        for _ in range(2):
+            answer = await asyncio.wait_for(client.request("GET", url, [], b"", 5), 3)
+            assert (answer.status, answer.headers, answer.body) == (
+                200, [("content-type", "text/plain")], b"first second third")
+        assert len(accepted) == 2  # a connection that ended its answer is not reused
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
+def test_an_answer_without_length_cut_off_by_a_reset_is_a_failure_not_a_short_body() -> None:
+    handler = _until_close([b"HTTP/1.1 200 OK\r\n\r\npart of it"], reset=True)
+
+    async def main() -> None:
+        server, url, _ = await serve(handler)
+        client = BackendHttpClient()
+        with pytest.raises(ConnectFailure, match="closed by the backend"):
+            await asyncio.wait_for(client.request("GET", url, [], b"", 5), 3)
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
+def test_an_event_stream_without_length_or_chunks_ends_cleanly_with_the_connection() -> None:
+    handler = _until_close([b"HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\n\r\n", b"data: 1\n\n",
+                            b"data: [DONE]\n\n"])
+
+    async def main() -> None:
+        server, url, _ = await serve(handler)
+        client = BackendHttpClient()
+        answer = await asyncio.wait_for(client.request("POST", url, [], b"x", 5, stream=True), 3)
+        assert answer.stream is not None
+        ends: list[bool] = []
+        answer.stream._on_end = ends.append
+        assert b"".join([chunk async for chunk in answer.stream]) == b"data: 1\n\ndata: [DONE]\n\n"
+        assert ends == [True]
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nshort\r\n",
+])
+def test_a_framed_answer_cut_short_by_a_clean_close_is_a_failure(answer: bytes) -> None:
+    """Only an answer with neither a length nor chunks ends with the close: a shorter body than announced, or
+    chunks without their last one, were cut off."""
+    handler = _until_close([answer])
+
+    async def main() -> None:
+        server, url, _ = await serve(handler)
+        client = BackendHttpClient()
+        with pytest.raises(ConnectFailure, match="closed by the backend"):
+            await asyncio.wait_for(client.request("GET", url, [], b"", 5), 3)
+        await client.aclose()
+        server.close()
+
+    run_clean(main)
+
+
+@pytest.mark.parametrize("status", [b"204 No Content", b"304 Not Modified"])
+def test_an_answer_that_has_no_body_does_not_wait_for_the_close(status: bytes) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for _ in requests(reader):  # keep-alive: the connection stays open
+            writer.write(b"HTTP/1.1 " + status + b"\r\n\r\n")
+
+    async def main() -> None:
+        server, url, accepted = await serve(handler)
+        client = BackendHttpClient()
+        for _ in range(2):
+            answer = await asyncio.wait_for(client.request("GET", url, [], b"", 5), 3)
+            assert (answer.status, answer.body) == (int(status[:3]), b"")
+        assert len(accepted) == 1
         await client.aclose()
         server.close()
 
