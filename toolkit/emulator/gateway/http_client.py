@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import IO
 from urllib.parse import quote, urlsplit
 
+from toolkit.emulator.policy.headers import breaks_header_line
+
 STREAM_CHUNK_BYTES = 64 * 1024
 _TIMER_SLACK = 0.001  # uvloop's timers have millisecond resolution: one may fire up to 1 ms before its time
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters, and existing escapes
@@ -32,6 +34,29 @@ class ConnectFailure(Exception):
 
 class ResponseTimeout(Exception):
     """The backend sent no complete response within the timeout."""
+
+
+class InvalidRequestHead(ValueError):
+    """A request's method or a header holds a line break or NUL, which HTTP forbids (RFC 9110, 5.5): written as it
+    is, it would split into headers, or a request, of its author's choosing. Nothing is sent.
+
+    The lean client does not look for them on every request (its callers' headers are the client's, which the
+    server's parser has checked, and the policies', which set-header checks); the callers check what comes from
+    elsewhere (a backend's credentials, send-request's headers) with `check_request_head`."""
+
+
+def check_request_head(method: str, headers: Sequence[tuple[str, str]]) -> None:
+    """Raise InvalidRequestHead naming the first field that holds a CR, LF or NUL."""
+    if breaks_header_line(method):
+        raise _invalid("the method")
+    for name, value in headers:
+        if breaks_header_line(value) or breaks_header_line(name):
+            raise _invalid(f"header {name!r}")
+
+
+def _invalid(what: str) -> InvalidRequestHead:
+    return InvalidRequestHead(f"{what} of the request holds a line break (CR or LF) or NUL, which HTTP does not allow "
+                              "(RFC 9110, 5.5)")
 
 
 class StreamedBody(bytes):
@@ -154,7 +179,7 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._event_stream = False  # the response being parsed is text/event-stream
-        self._until_close = False  # its body has no length and no chunks: it ends when the backend closes
+        self._status = 0  # of the answer being parsed, once its headers are in (0 before)
         self._events: BackendStream | None = None
 
     # asyncio protocol
@@ -177,8 +202,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False
-        if self._until_close and exc is None:  # a clean close is the end of such a body (RFC 9112, 6.3)
-            self._until_close = False
+        if exc is None and self._status and self._read_until_close():  # a clean close ends such a body (RFC 9112, 6.3)
             self._complete()
         self._fail(ConnectFailure("connection closed by the backend"))
 
@@ -199,18 +223,18 @@ class _Connection(asyncio.Protocol):
         self._headers.append((key, text))
 
     def on_headers_complete(self) -> None:
-        if self._interim():
+        self._status = status = self._parser.get_status_code()
+        if status < 200 and status != 101:  # interim (see on_message_complete)
             return
-        self._until_close = self._read_until_close()
         if self._bodiless and self._waiter is not None and not self._waiter.done():
             # httptools cannot be told that the announced body will not come: the answer is complete at its
             # headers, and this parser would take the next response for that body, so the connection is not reused.
             self.reusable = False
-            self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers, b""))
+            self._waiter.set_result(HttpResponse(self._status, self._reason, self._headers, b""))
             return
         if self.want_events and self._waiter is not None and self._event_stream:
             self._events = BackendStream()
-            self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers, b"",
+            self._waiter.set_result(HttpResponse(self._status, self._reason, self._headers, b"",
                                                  self._events))
 
     def on_body(self, body: bytes) -> None:
@@ -220,8 +244,12 @@ class _Connection(asyncio.Protocol):
             self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._interim():  # the final answer follows on the same connection: parse it afresh
-            self._headers, self._reason, self._event_stream = [], "", False
+        if self._status < 200 and self._status != 101:
+            # An interim answer (100 Continue, 103 Early Hints...), which a client must be able to read before the
+            # final one, asked for or not (RFC 9110, 15.2): the final answer follows on the same connection. 101
+            # ends HTTP/1.1 on the connection instead, and no request of this client asks for it (Upgrade is never
+            # forwarded).
+            self._headers, self._reason, self._event_stream, self._status = [], "", False, 0
             return
         if not self._parser.should_keep_alive():
             self.reusable = False
@@ -236,24 +264,17 @@ class _Connection(asyncio.Protocol):
             events, self._events = self._events, None
             events.end()
         elif self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(HttpResponse(self._parser.get_status_code(), self._reason, self._headers,
+            self._waiter.set_result(HttpResponse(self._status, self._reason, self._headers,
                                                  b"".join(self._body)))
 
     def _read_until_close(self) -> bool:
         """Whether the answer whose headers are in is delimited by the connection's close: it has neither a
         Content-Length nor chunks (RFC 9112, 6.3). An answer that has no body (a HEAD's, 204, 304) is complete at
-        its headers, before any close."""
+        its headers, before any close. Asked only when the connection closes (not per answer: the hot path)."""
         for name, value in self._headers:
             if name == "content-length" or (name == "transfer-encoding" and value.rstrip().lower().endswith("chunked")):
                 return False
         return True
-
-    def _interim(self) -> bool:
-        """The answer parsed is an interim one (100 Continue, 103 Early Hints...), which a client must be able to read
-        before the final answer, asked for or not (RFC 9110, 15.2); 101 ends HTTP/1.1 on the connection instead, and
-        no request of this client asks for it (Upgrade is never forwarded)."""
-        status = self._parser.get_status_code()
-        return 100 <= status < 200 and status != 101
 
     async def send(self, request: bytes, timeout: float, body: StreamedBody | None, events: bool) -> HttpResponse:
         assert self.transport is not None
@@ -263,7 +284,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
         self._headers, self._body, self._reason, self.received = [], [], "", False
-        self.want_events, self._events, self._event_stream, self._until_close = events, None, False, False
+        self.want_events, self._events, self._event_stream, self._status = events, None, False, 0
         self._bodiless = request.startswith(b"HEAD ")
         self.transport.write(request)
         # A deadline on the response future rather than asyncio.wait_for: the same timeout, without a wrapper
@@ -426,6 +447,7 @@ class HttpxBackendClient:
 
         client = self.client
         assert isinstance(client, httpx.AsyncClient)
+        check_request_head(method, headers)
         content = body.aiter_chunks() if isinstance(body, StreamedBody) else body
         if isinstance(body, StreamedBody):
             headers = [*headers, ("content-length", str(body.size))]

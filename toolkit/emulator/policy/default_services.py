@@ -23,7 +23,8 @@ import httpx
 from toolkit.emulator.gateway.arm_json import backend_properties
 from toolkit.emulator.gateway.backend_credentials import credential_pairs, with_query
 from toolkit.emulator.gateway.breaker import BreakerRule, CircuitBreaker
-from toolkit.emulator.gateway.http_client import ConnectFailure, HttpxBackendClient, ResponseTimeout
+from toolkit.emulator.gateway.http_client import (ConnectFailure, HttpxBackendClient, InvalidRequestHead, ResponseTimeout,
+                                                  check_request_head)
 from toolkit.emulator.gateway.pool import PoolRouter
 from toolkit.emulator.gateway.token_counter import TokenLimiter
 from toolkit.emulator.jwt_issuer import OPENID_CONFIG_PATH
@@ -195,6 +196,8 @@ class DefaultGatewayServices:
     ) -> BackendResponse:
         """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
         replaced = {k.lower() for k, _ in extra_headers}
+        if replaced:  # a backend's credentials (named values resolved): not checked by set-header
+            _check_headers(method=ctx.request_method, headers=extra_headers)
         skip = _REQUEST_SKIP | replaced if replaced else _REQUEST_SKIP
         headers = [(k, v) for k, v in ctx.request_headers.items() if k not in skip]  # HeaderMap names: lower-case
         headers += list(extra_headers)
@@ -234,6 +237,11 @@ class DefaultGatewayServices:
         except PolicyError as exc:
             raise EmbeddingsFailure(exc.message) from None
         headers, query = credentials_of(self, name)
+        if headers:
+            try:
+                check_request_head("POST", headers)
+            except InvalidRequestHead as exc:  # a named value with a line break, say: not sent, nor counted
+                raise EmbeddingsFailure(f"Embeddings call to {name} not sent: {exc}.") from None
         headers = [("content-type", "application/json"), *headers]
         if self.managed_identity is not None:  # embeddings-backend-auth="system-assigned" (its only value)
             headers.append(("authorization", f"Bearer {self.managed_identity.token(COGNITIVE_SERVICES)}"))
@@ -265,6 +273,14 @@ class DefaultGatewayServices:
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
         return vectors
+
+
+def _check_headers(*, method: str, headers: Sequence[tuple[str, str]], source: str = "forward-request") -> None:
+    """PolicyError (reason InvalidHeader) when a header holds a line break or NUL: the request is not sent."""
+    try:
+        check_request_head(method, headers)
+    except InvalidRequestHead as exc:
+        raise PolicyError(f"{exc}.", source=source, reason="InvalidHeader") from None
 
 
 def _embeddings_body(texts: list[str], base64_encoded: bool) -> bytes:

@@ -12,6 +12,12 @@ UNJOINED_HEADERS = frozenset({
 })
 
 
+def breaks_header_line(text: str) -> bool:
+    """Whether ``text`` holds a CR, LF or NUL, which no header name or value may (RFC 9110, 5.5): written into a
+    message, it would end the header's line and start one of its author's choosing."""
+    return "\n" in text or "\r" in text or "\0" in text
+
+
 def reason_phrase(status: int) -> str:
     """The standard reason phrase of a status ('' when unknown)."""
     try:

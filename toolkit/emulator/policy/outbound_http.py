@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from toolkit.emulator.hosting import is_loopback_host
-from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout
+from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout, PolicyError
 from toolkit.emulator.policy.services import BackendResponse
 
 _SKIP = frozenset({"host", "content-length", "connection", "transfer-encoding", "keep-alive"})
@@ -32,8 +32,9 @@ def outside_loopback(url: str) -> str | None:
 
 async def send(services: Any, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
                timeout: float, *, source: str) -> BackendResponse:
-    """One HTTP call; raises BackendConnectionFailure (also for non-loopback URLs) or BackendTimeout."""
-    from toolkit.emulator.gateway.http_client import ConnectFailure, ResponseTimeout
+    """One HTTP call; raises BackendConnectionFailure (also for non-loopback URLs), BackendTimeout, or PolicyError
+    (reason InvalidHeader) for a header with a line break, which is not sent."""
+    from toolkit.emulator.gateway.http_client import ConnectFailure, InvalidRequestHead, ResponseTimeout, check_request_head
 
     problem = outside_loopback(url)
     if problem is not None:
@@ -42,9 +43,12 @@ async def send(services: Any, method: str, url: str, headers: Sequence[tuple[str
         url = "http://" + url[len("https://"):]
     clean = [(k, v) for k, v in headers if k.lower() not in _SKIP]
     try:
+        check_request_head(method, clean)  # set-header refuses such values already: this keeps any other way out
         response = await services.http.request(method, url, clean, body, timeout)
     except ResponseTimeout:
         raise BackendTimeout(source=source) from None
     except ConnectFailure as exc:
         raise BackendConnectionFailure(f"Cannot reach {url.split('?')[0]} ({exc}).", source=source) from None
+    except InvalidRequestHead as exc:
+        raise PolicyError(f"{exc}.", source=source, reason="InvalidHeader") from None
     return BackendResponse(response.status, response.reason, list(response.headers), response.body)

@@ -1,6 +1,6 @@
 """HTTP between the gateway and a backend: a HEAD's answer has headers only, whatever length it announces; a client's
 Expect: 100-continue is the gateway's to honour, not the backend's; interim (1xx) answers are read past; a body
-with neither a length nor chunks ends with the connection."""
+with neither a length nor chunks ends with the connection; a header value with a line break is never sent."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ API = ("/subscriptions/s/resourceGroups/r/providers/Microsoft.ApiManagement/serv
 CONTENT = b"0123456789" * 100
 
 
+FROM_QUERY_POLICY = ('<policies><inbound><base /><set-header name="x-from-query" exists-action="override">'
+                     '<value>@(context.Request.Url.Query.GetValueOrDefault("q", ""))</value></set-header></inbound>'
+                     '<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>')
 HEADS: list[bytes] = []  # every request head the backend received
 
 
@@ -74,11 +77,15 @@ def gateway() -> Iterator[str]:
                               "serviceUrl": f"http://127.0.0.1:{files.getsockname()[1]}", "subscriptionRequired": False}}
         put = httpx.put(emulator.management_url + API, json=api, headers=bearer(emulator.control_token), verify=verify)
         assert put.status_code in (200, 201), put.text
-        for method in ("GET", "HEAD", "POST"):
+        for method in ("GET", "HEAD", "POST", "PUT"):
             operation = {"properties": {"displayName": method, "method": method, "urlTemplate": "/*"}}
             put = httpx.put(emulator.management_url + API.replace("?", f"/operations/{method.lower()}?"),
                             json=operation, headers=bearer(emulator.control_token), verify=verify)
             assert put.status_code == 201, put.text
+        policy = {"properties": {"format": "rawxml", "value": FROM_QUERY_POLICY}}
+        put = httpx.put(emulator.management_url + API.replace("?", "/operations/put/policies/policy?"), json=policy,
+                        headers=bearer(emulator.control_token), verify=verify)
+        assert put.status_code in (200, 201), put.text
         yield emulator.gateway_url
     files.close()
 
@@ -123,3 +130,17 @@ def test_a_backend_answer_that_ends_with_its_connection_is_relayed_whole(gateway
             answer = client.get("/files/until-close")
             assert (answer.status_code, answer.content) == (200, CONTENT), answer.text
             assert answer.headers["content-length"] == str(len(CONTENT))
+
+
+def test_a_header_value_with_a_line_break_from_the_query_is_never_sent(gateway: str) -> None:
+    """The operation's policy copies the query parameter q (decoded) into a header: %0D%0A in it would have split the
+    header and added one of the client's choosing to the backend request."""
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        HEADS.clear()
+        refused = client.put("/files/x?q=a%0D%0Ax-injected:%20yes", content=b"")
+        assert refused.status_code == 500
+        assert refused.json()["message"] == "Internal server error"
+        assert HEADS == []
+        fine = client.put("/files/x?q=a%20b", content=b"")
+        assert fine.status_code == 200
+        assert b"x-from-query: a b" in HEADS[0].split(b"\r\n")

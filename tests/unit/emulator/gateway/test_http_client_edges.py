@@ -4,6 +4,7 @@ connection a request goes out on, the messages of its failures, event streams, a
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import struct
 import time
@@ -16,7 +17,8 @@ import uvloop
 
 from tests.unit.emulator.gateway.raw_http_backend import read_request, requests, serve
 from toolkit.emulator.gateway.http_client import (BackendHttpClient, BackendStream, ConnectFailure, HttpxBackendClient,
-                                                  ResponseTimeout, StreamedBody)
+                                                  InvalidRequestHead, ResponseTimeout, StreamedBody,
+                                                  check_request_head)
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 PATTERN = bytes(range(256)) * 800  # 204,800 bytes: four chunks, and an offset read shows
@@ -554,6 +556,46 @@ def test_an_answer_that_has_no_body_does_not_wait_for_the_close(status: bytes) -
         server.close()
 
     run_clean(main)
+
+
+# -- request heads that HTTP does not allow -------------------------------------------------------------------
+
+_BROKEN_HEADS = [
+    ("GET", [("x-ok", "1"), ("x-test", "a\r\nx-injected: yes")], "header 'x-test'"),
+    ("GET", [("x-test", "a\nb")], "header 'x-test'"),
+    ("GET", [("x-test", "a\rb")], "header 'x-test'"),
+    ("GET", [("x-test", "a\0b")], "header 'x-test'"),
+    ("GET", [("x-te\r\nst", "a")], "header 'x-te\\r\\nst'"),
+    ("GET / HTTP/1.1\r\nX-Injected: yes\r\n\r\nGET", [], "the method"),
+]
+
+
+@pytest.mark.parametrize(("method", "headers", "named"), _BROKEN_HEADS)
+def test_a_request_head_with_a_line_break_or_nul_is_refused_naming_the_field(
+        method: str, headers: list[tuple[str, str]], named: str) -> None:
+    """Written as it is, the value would end its line and start a header, or a request, of its author's choosing."""
+    with pytest.raises(InvalidRequestHead) as refused:
+        check_request_head(method, headers)
+    assert str(refused.value) == (f"{named} of the request holds a line break (CR or LF) or NUL, which HTTP does "
+                                  "not allow (RFC 9110, 5.5)")
+
+
+def test_a_request_head_with_tabs_and_spaces_in_its_values_is_fine() -> None:
+    check_request_head("GET", [("x-test", "a\tb  c"), ("x-other", "")])
+
+
+@pytest.mark.parametrize(("method", "headers", "named"), _BROKEN_HEADS)
+def test_the_httpx_client_refuses_the_same_heads_with_the_same_message(
+        method: str, headers: list[tuple[str, str]], named: str) -> None:
+    sent: list[httpx.Request] = []
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: (sent.append(r), httpx.Response(200))[1])) as http:
+            with pytest.raises(InvalidRequestHead, match=f"^{re.escape(named)} of the request holds"):
+                await HttpxBackendClient(http).request(method, "http://backend.local/", headers, b"", 2)
+        assert sent == []
+
+    asyncio.run(main())
 
 
 # -- which connection a request goes out on -------------------------------------------------------------------

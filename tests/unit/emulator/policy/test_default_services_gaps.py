@@ -1,5 +1,6 @@
 """DefaultGatewayServices: forward-request redirects, an unreachable embeddings backend feeding its breaker,
-a malformed backend answer over real loopback HTTP, and the prompt estimates of completions and embeddings."""
+a malformed backend answer over real loopback HTTP, the prompt estimates of completions and embeddings, and headers
+with a line break, which are never sent."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from .policy_helpers import NOW, make_ctx, run
 
 from tests.unit.emulator.gateway.raw_http_backend import read_request, serve
 from toolkit.emulator.gateway.http_client import BackendHttpClient
-from toolkit.emulator.policy import BackendConnectionFailure
+from toolkit.emulator.policy import BackendConnectionFailure, outbound_http
+from toolkit.emulator.policy.errors import PolicyError
 from toolkit.emulator.policy.default_services import DefaultGatewayServices
 from toolkit.emulator.policy.handlers.llm_token_limit import prompt_estimate
 from toolkit.emulator.policy.services import EmbeddingsFailure
@@ -163,3 +165,42 @@ def test_a_malformed_backend_answer_is_a_connection_failure_naming_the_backend_n
 ])
 def test_prompt_estimates_of_completions_and_embeddings(body: object, tokens: int) -> None:
     assert prompt_estimate(body) == tokens
+
+
+# -- a header with a line break is never sent ---------------------------------------------------------------
+
+def test_a_backend_credential_with_a_line_break_fails_the_forward_as_a_policy_error_and_sends_nothing() -> None:
+    """A backend's credentials (named values resolved) are the one part of a forwarded request that neither the
+    server's parser (the client's headers) nor set-header (the policies') has checked."""
+    calls: list[httpx.Request] = []
+    services = _services(lambda request: (calls.append(request), httpx.Response(200))[1])
+    with pytest.raises(PolicyError) as failed:
+        run(services.forward(make_ctx(), "http://backend.test/chat", 5,
+                             extra_headers=[("api-key", "secret\r\nx-injected: yes")]))
+    assert (failed.value.reason, failed.value.source, failed.value.status) == ("InvalidHeader", "forward-request", 500)
+    assert failed.value.message.startswith("header 'api-key' of the request holds a line break")
+    assert calls == []
+    run(services.forward(make_ctx(), "http://backend.test/chat", 5, extra_headers=[("api-key", "secret")]))
+    assert len(calls) == 1
+
+
+def test_an_embeddings_call_whose_credentials_hold_a_line_break_is_not_sent_nor_counted_by_its_breaker() -> None:
+    calls: list[httpx.Request] = []
+    backends = {"emb": {"properties": {"url": "http://emb.test", "circuitBreaker": _breaker(["timeout"]),
+                                       "credentials": {"header": {"api-key": ["secret\nx-injected: yes"]}}}}}
+    services = _services(lambda request: (calls.append(request), httpx.Response(200))[1], backends=backends)
+    for _ in range(3):
+        with pytest.raises(EmbeddingsFailure, match="^Embeddings call to emb not sent: header 'api-key' of the request "
+                                                    "holds a line break"):
+            run(services.embed("emb", ["a"]))
+    assert calls == [] and services.is_available("emb")
+
+
+def test_a_send_request_header_with_a_line_break_is_a_policy_error_of_its_policy() -> None:
+    calls: list[httpx.Request] = []
+    services = _services(lambda request: (calls.append(request), httpx.Response(200))[1])
+    with pytest.raises(PolicyError) as failed:
+        run(outbound_http.send(services, "GET", "http://127.0.0.1:9/x", [("x-test", "a\rb")], b"", 5,
+                               source="send-request"))
+    assert (failed.value.reason, failed.value.source) == ("InvalidHeader", "send-request")
+    assert calls == []

@@ -67,3 +67,25 @@ def test_names_and_actions_from_expressions_are_checked_when_evaluated() -> None
     ctx = execute([None, api(inbound='<set-header name="@(&quot;content-length&quot;)"><value>1</value></set-header>')],
                   **URL)
     assert (ctx.response_status, ctx.last_error_reason) == (500, "InvalidHeader")
+
+
+@pytest.mark.parametrize("value", [
+    "@(&quot;a\\r\\nx-injected: yes&quot;)",  # CR LF: the next line would be a header of the policy author's choosing
+    "@(&quot;a\\nb&quot;)",
+    "@(&quot;a\\rb&quot;)",
+    "@(&quot;a\\0b&quot;)",
+    "@(context.Request.Url.Query.GetValueOrDefault(&quot;q&quot;, &quot;&quot;))",  # %0D%0A decoded by the gateway
+])
+@pytest.mark.parametrize("section", ["inbound", "outbound"])
+def test_a_value_with_a_line_break_or_nul_fails_the_request_and_is_never_written(value: str, section: str) -> None:
+    services = FakeServices()
+    ctx = execute([None, api(**{section: _header("x-test", None, value)})], services, query="q=a%0D%0Ax-injected:%20yes",
+                  **URL)
+    assert (ctx.response_status, ctx.last_error_reason, ctx.last_error_source) == (500, "InvalidHeader", "set-header")
+    assert "'x-test' holds a line break (CR or LF) or NUL" in ctx.last_error_message
+    assert "x-test" not in ctx.response_headers and "x-injected" not in ctx.response_headers
+    assert services.calls == [] if section == "inbound" else "x-test" not in services.calls[0]["headers"]
+
+
+def test_a_value_with_a_tab_or_inner_spaces_is_written_as_it_is() -> None:
+    assert _sent(_header("x-test", None, "@(&quot;a\\tb  c&quot;)"), [])["x-test"] == "a\tb  c"

@@ -7,6 +7,7 @@ from typing import Any
 
 from toolkit.emulator.policy.document import Policy
 from toolkit.emulator.policy.errors import PolicyError
+from toolkit.emulator.policy.headers import breaks_header_line
 from toolkit.emulator.policy.registry import SECTIONS, handler
 from toolkit.emulator.policy.values import text_of
 
@@ -77,6 +78,13 @@ class SetHeader(Policy):
         if action == "skip" and name in headers:
             return
         values = [text_of(value, ctx) for value in self.values] or [""]
+        for value in values:
+            if breaks_header_line(value):
+                # A value from a named value or an expression (a decoded query parameter, say) with a line break
+                # would split the header into others of its author's choosing.
+                raise PolicyError(f"set-header: the value of header {name!r} holds a line break (CR or LF) or NUL, "
+                                  "which a header value may not (RFC 9110, 5.5).", source="set-header",
+                                  reason="InvalidHeader")
         if action == "append":
             headers.append(name, values)
         else:
