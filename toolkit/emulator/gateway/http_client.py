@@ -460,8 +460,10 @@ class HttpxBackendClient:
             raise ResponseTimeout(f"no response within {timeout:g} s") from None
         except httpx.TransportError as exc:
             raise ConnectFailure(type(exc).__name__) from None
+        # httpx decodes a compressed body: its Content-Encoding no longer describes the body handed on
         return HttpResponse(response.status_code, response.reason_phrase,
-                            [(k.lower(), v) for k, v in response.headers.multi_items()], response.content)
+                            [(k.lower(), v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"],
+                            response.content)
 
     async def aclose(self) -> None:
         """Nothing to close: the caller owns the httpx client."""

@@ -54,8 +54,9 @@ T = TypeVar("T")
 # makes the backend answer 100 Continue first (RFC 9110, 10.1.1).
 _REQUEST_SKIP = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
                            "upgrade", "proxy-connection", "trailer", "expect"})
-_RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding",
-                            "upgrade", "proxy-connection", "trailer"})
+# Content-Encoding is passed on with the body as the backend compressed it: a proxy does not decode (RFC 9110, 8.4).
+_RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "upgrade",
+                            "proxy-connection", "trailer"})
 # A HEAD's answer has no body to measure: its Content-Length (the length a GET would get) is passed on.
 _HEAD_RESPONSE_SKIP = _RESPONSE_SKIP - {"content-length"}
 

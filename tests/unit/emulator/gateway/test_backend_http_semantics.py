@@ -1,9 +1,10 @@
 """HTTP between the gateway and a backend: a HEAD's answer has headers only, whatever length it announces; a client's
 Expect: 100-continue is the gateway's to honour, not the backend's; interim (1xx) answers are read past; a body
-with neither a length nor chunks ends with the connection; a header value with a line break is never sent."""
+with neither a length nor chunks ends with the connection; a header value with a line break is never sent; a compressed answer is relayed as it is, with its Content-Encoding."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import ssl
 import threading
@@ -30,7 +31,8 @@ HEADS: list[bytes] = []  # every request head the backend received
 def _file_server(sock: socket.socket) -> None:
     """A keep-alive backend: GET serves CONTENT, HEAD its headers only (RFC 9110, 9.3.2), POST echoes its body. It
     honours Expect: 100-continue (RFC 9110, 10.1.1), /early-hints answers 103 before its final answer, and
-    /until-close answers in HTTP/1.0 with no Content-Length, its body ending with the connection."""
+    /until-close answers in HTTP/1.0 with no Content-Length, its body ending with the connection, and /gzip
+    compresses its answer when the request accepts gzip."""
 
     def serve(conn: socket.socket) -> None:
         with conn:
@@ -53,6 +55,11 @@ def _file_server(sock: socket.socket) -> None:
                     pending += conn.recv(65536)
                 body, pending = pending[:length], pending[length:]
                 content = body if head.startswith(b"POST ") else CONTENT
+                if b" /gzip" in fields[0] and any(f.startswith(b"accept-encoding:") and b"gzip" in f for f in fields):
+                    packed = gzip.compress(content)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+                                 b"Content-Length: %d\r\n\r\n%s" % (len(packed), packed))
+                    continue
                 if b" /until-close" in fields[0]:  # as Python's http.server does by default: HTTP/1.0, no length
                     conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + content)
                     return
@@ -144,3 +151,17 @@ def test_a_header_value_with_a_line_break_from_the_query_is_never_sent(gateway: 
         fine = client.put("/files/x?q=a%20b", content=b"")
         assert fine.status_code == 200
         assert b"x-from-query: a b" in HEADS[0].split(b"\r\n")
+
+
+def test_a_compressed_answer_is_relayed_as_it_is_with_its_content_encoding(gateway: str) -> None:
+    """A proxy does not decode (RFC 9110, 8.4): the gateway used to drop the Content-Encoding and pass the gzip bytes
+    on, which no client could read."""
+    packed = len(gzip.compress(CONTENT))
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        answer = client.get("/files/gzip", headers={"Accept-Encoding": "gzip"})
+        assert answer.status_code == 200
+        assert answer.headers["content-encoding"] == "gzip"
+        assert answer.headers["content-length"] == str(packed)
+        assert answer.content == CONTENT  # httpx decodes what it was told is gzip
+        plain = client.get("/files/gzip", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == CONTENT

@@ -4,6 +4,7 @@ connection a request goes out on, the messages of its failures, event streams, a
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
 import socket
 import struct
@@ -813,6 +814,19 @@ def test_the_httpx_client_sends_the_request_and_returns_the_response_as_the_lean
         "PUT", "http://backend.local/things?x=1", "k", b"{}")
     assert sent.extensions["timeout"] == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
     assert (big.headers["content-length"], big.content) == (str(len(PATTERN)), PATTERN)
+
+
+def test_the_httpx_client_hands_on_the_body_it_decoded_without_its_content_encoding() -> None:
+    async def main() -> None:
+        packed = gzip.compress(b"the body")
+        answer = lambda request: httpx.Response(200, headers={"content-encoding": "gzip", "x-other": "1"}, content=packed)  # noqa: E731
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            response = await HttpxBackendClient(http).request("GET", "http://backend.local/", [], b"", 2)
+        assert response.body == b"the body"
+        assert ("x-other", "1") in response.headers
+        assert all(name != "content-encoding" for name, _ in response.headers)
+
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize(("raised", "expected"), [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import pytest
 from .policy_helpers import FakeServices, api, assert_sections, chat_body, document, execute, rejected, response
 
@@ -120,3 +123,14 @@ def test_on_error_sees_the_429() -> None:
                           "</when></choose>")
     ctx = execute([None, policy], body=chat_body(("user", "a long enough question")), **URL)
     assert ctx.response_headers.get("x-limited") == "yes" and ctx.response_status == 429
+
+
+def test_a_compressed_answer_is_charged_its_estimate_as_its_usage_cannot_be_read() -> None:
+    """The gateway relays a compressed answer as it is (no decoding), so its usage is not readable."""
+    packed = gzip.compress(json.dumps({"usage": {"total_tokens": 99}}).encode())
+    services = FakeServices(answers=[response(200, packed, headers=[("content-encoding", "gzip")])])
+    policy = api(inbound=_limit("llm-token-limit", **{"tokens-per-minute": "1000",
+                                                       "tokens-consumed-header-name": "x-consumed"}))
+    ctx = execute([None, policy], services, **URL)
+    assert ctx.response_headers.get("x-consumed") == str(ESTIMATE) != "99"
+    assert ctx.response_body == packed and ctx.response_headers.get("content-encoding") == "gzip"
