@@ -407,7 +407,11 @@ class GatewayRuntime:
             raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
         if not dated:  # a proxy passes the backend's Date on and adds one only when it has none (RFC 9110, 6.6.1)
             raw_headers.append((b"date", http_date()))
-        if isinstance(payload, bytes) and not sized:
+        if status in _NO_CONTENT:  # no body, nor a Content-Length that would promise one (RFC 9110, 8.6, 15.3.5)
+            if not isinstance(payload, bytes):
+                payload.close()
+            payload = b""
+        elif isinstance(payload, bytes) and not sized:
             raw_headers.append((b"content-length", str(len(payload)).encode()))
         raw_headers.append((TRACE_HEADER.encode(), trace_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -594,6 +598,8 @@ class GatewayRuntime:
 
 
 _COMPUTED = frozenset({"content-length", TRACE_HEADER})
+# Answers that have no content: a policy's body for them (return-response with 204, say) is dropped, as a server must.
+_NO_CONTENT = frozenset({204, 304})
 _COMPUTED_FOR_HEAD = frozenset({TRACE_HEADER})
 
 

@@ -25,7 +25,12 @@ CONTENT = b"0123456789" * 100
 FROM_QUERY_POLICY = ('<policies><inbound><base /><set-header name="x-from-query" exists-action="override">'
                      '<value>@(context.Request.Url.Query.GetValueOrDefault("q", ""))</value></set-header></inbound>'
                      '<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>')
+NO_CONTENT_WITH_A_BODY_POLICY = ('<policies><inbound><base /><return-response><set-status code="204" reason="No Content" />'
+                                 '<set-body>a body a 204 cannot have</set-body></return-response></inbound>'
+                                 '<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>'
+                                 '</policies>')
 HEADS: list[bytes] = []  # every request head the backend received
+CONNECTIONS: list[object] = []  # every connection the backend accepted
 
 
 def _file_server(sock: socket.socket) -> None:
@@ -60,6 +65,13 @@ def _file_server(sock: socket.socket) -> None:
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
                                  b"Content-Length: %d\r\n\r\n%s" % (len(packed), packed))
                     continue
+                if b" /no-content-stream" in fields[0]:
+                    conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Type: text/event-stream\r\n\r\n")
+                    continue
+                if b" /no-content" in fields[0] or b" /not-modified" in fields[0]:
+                    conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n" if b" /no-content" in fields[0] else
+                                 b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n")
+                    continue
                 if b" /until-close" in fields[0]:  # as Python's http.server does by default: HTTP/1.0, no length
                     conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + content)
                     return
@@ -71,6 +83,7 @@ def _file_server(sock: socket.socket) -> None:
             conn, _ = sock.accept()
         except OSError:
             return
+        CONNECTIONS.append(conn.getpeername())
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
@@ -84,15 +97,16 @@ def gateway() -> Iterator[str]:
                               "serviceUrl": f"http://127.0.0.1:{files.getsockname()[1]}", "subscriptionRequired": False}}
         put = httpx.put(emulator.management_url + API, json=api, headers=bearer(emulator.control_token), verify=verify)
         assert put.status_code in (200, 201), put.text
-        for method in ("GET", "HEAD", "POST", "PUT"):
+        for method in ("GET", "HEAD", "POST", "PUT", "DELETE"):
             operation = {"properties": {"displayName": method, "method": method, "urlTemplate": "/*"}}
             put = httpx.put(emulator.management_url + API.replace("?", f"/operations/{method.lower()}?"),
                             json=operation, headers=bearer(emulator.control_token), verify=verify)
             assert put.status_code == 201, put.text
-        policy = {"properties": {"format": "rawxml", "value": FROM_QUERY_POLICY}}
-        put = httpx.put(emulator.management_url + API.replace("?", "/operations/put/policies/policy?"), json=policy,
-                        headers=bearer(emulator.control_token), verify=verify)
-        assert put.status_code in (200, 201), put.text
+        for operation, document in (("put", FROM_QUERY_POLICY), ("delete", NO_CONTENT_WITH_A_BODY_POLICY)):
+            policy = {"properties": {"format": "rawxml", "value": document}}
+            put = httpx.put(emulator.management_url + API.replace("?", f"/operations/{operation}/policies/policy?"),
+                            json=policy, headers=bearer(emulator.control_token), verify=verify)
+            assert put.status_code in (200, 201), put.text
         yield emulator.gateway_url
     files.close()
 
@@ -165,3 +179,33 @@ def test_a_compressed_answer_is_relayed_as_it_is_with_its_content_encoding(gatew
         assert answer.content == CONTENT  # httpx decodes what it was told is gzip
         plain = client.get("/files/gzip", headers={"Accept-Encoding": "identity"})
         assert "content-encoding" not in plain.headers and plain.content == CONTENT
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/files/no-content", 204),
+                                                        ("GET", "/files/not-modified", 304),
+                                                        ("DELETE", "/files/x", 204)])  # return-response's, with a body
+def test_an_answer_without_content_has_no_body_nor_a_content_length(gateway: str, method: str, path: str,
+                                                                     status: int) -> None:
+    """RFC 9110, 8.6: no Content-Length on a 204 (nor a 0 on a 304, which would not be the length a 200 would have);
+    a body after either would be read as the start of the next answer on the connection."""
+    host, port = gateway.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() * 2)  # two, pipelined
+        received = b""
+        while received.count(b"\r\n\r\n") < 2:
+            received += conn.recv(65536)
+        first, second, rest = received.split(b"\r\n\r\n", 2)
+        assert rest == b""
+        for head in (first, second):
+            assert head.startswith(f"HTTP/1.1 {status} ".encode())
+            assert b"content-length" not in head.lower()
+
+
+def test_an_event_stream_answered_204_is_ended_and_its_connection_reused(gateway: str) -> None:
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        client.get("/files/no-content-stream")  # the gateway's connection to the backend: open and idle after it
+        opened = len(CONNECTIONS)
+        for _ in range(3):
+            answer = client.get("/files/no-content-stream")
+            assert (answer.status_code, answer.content) == (204, b"")
+        assert len(CONNECTIONS) == opened  # each stream was ended, and its connection went back to the pool
