@@ -223,8 +223,8 @@ class _Connection(asyncio.Protocol):
         self._headers.append((key, text))
 
     def on_headers_complete(self) -> None:
-        self._status = status = self._parser.get_status_code()
-        if status < 200 and status != 101:  # interim (see on_message_complete)
+        self._status = self._parser.get_status_code()
+        if _interim(self._status):
             return
         if self._bodiless and self._waiter is not None and not self._waiter.done():
             # httptools cannot be told that the announced body will not come: the answer is complete at its
@@ -244,11 +244,7 @@ class _Connection(asyncio.Protocol):
             self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._status < 200 and self._status != 101:
-            # An interim answer (100 Continue, 103 Early Hints...), which a client must be able to read before the
-            # final one, asked for or not (RFC 9110, 15.2): the final answer follows on the same connection. 101
-            # ends HTTP/1.1 on the connection instead, and no request of this client asks for it (Upgrade is never
-            # forwarded).
+        if _interim(self._status):  # the final answer follows on the same connection: parse it afresh
             self._headers, self._reason, self._event_stream, self._status = [], "", False, 0
             return
         if not self._parser.should_keep_alive():
@@ -342,6 +338,13 @@ class _Connection(asyncio.Protocol):
             self._timer = None
         if self.transport is not None:
             self.transport.close()
+
+
+def _interim(status: int) -> bool:
+    """An interim answer (100 Continue, 103 Early Hints...), which a client must be able to read before the final one,
+    asked for or not (RFC 9110, 15.2). 101 ends HTTP/1.1 on the connection instead, and no request of this client
+    asks for it (Upgrade is never forwarded)."""
+    return status < 200 and status != 101
 
 
 class BackendHttpClient:

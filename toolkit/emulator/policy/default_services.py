@@ -198,7 +198,7 @@ class DefaultGatewayServices:
         """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
         replaced = {k.lower() for k, _ in extra_headers}
         if replaced:  # a backend's credentials (named values resolved): not checked by set-header
-            _check_headers(method=ctx.request_method, headers=extra_headers)
+            _check_headers(ctx.request_method, extra_headers)
         skip = _REQUEST_SKIP | replaced if replaced else _REQUEST_SKIP
         headers = [(k, v) for k, v in ctx.request_headers.items() if k not in skip]  # HeaderMap names: lower-case
         headers += list(extra_headers)
@@ -276,12 +276,12 @@ class DefaultGatewayServices:
         return vectors
 
 
-def _check_headers(*, method: str, headers: Sequence[tuple[str, str]], source: str = "forward-request") -> None:
-    """PolicyError (reason InvalidHeader) when a header holds a line break or NUL: the request is not sent."""
+def _check_headers(method: str, headers: Sequence[tuple[str, str]]) -> None:
+    """PolicyError (reason InvalidHeader) when a header of a forward holds a line break or NUL: it is not sent."""
     try:
         check_request_head(method, headers)
     except InvalidRequestHead as exc:
-        raise PolicyError(f"{exc}.", source=source, reason="InvalidHeader") from None
+        raise PolicyError(f"{exc}.", source="forward-request", reason="InvalidHeader") from None
 
 
 def _embeddings_body(texts: list[str], base64_encoded: bool) -> bytes:
