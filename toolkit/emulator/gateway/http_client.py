@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -354,6 +355,7 @@ class BackendHttpClient:
         self._connect_timeout = connect_timeout
         self._max_idle = max_idle_per_host
         self._idle: dict[tuple[str, int], deque[_Connection]] = defaultdict(deque)
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()  # every connection made, until it is dropped
         # Called as each request is about to be sent: work that can wait runs while the request waits (the
         # gateway's after-answer work, gateway/after_answer.py).
         self.on_send: Callable[[], None] | None = None
@@ -414,13 +416,17 @@ class BackendHttpClient:
             raise ConnectFailure(f"connecting to {host}:{port} timed out") from None
         except OSError as exc:
             raise ConnectFailure(f"cannot connect to {host}:{port} ({exc.strerror or type(exc).__name__})") from None
+        self._open.add(protocol)
         return protocol
 
     async def aclose(self) -> None:
-        """Close every idle connection."""
+        """Close every connection: the idle ones, and any still in use (a stream nobody finished reading, a request
+        in flight). uvloop's loop does not finish closing while a connection is open: one left open would hold the
+        emulator's shutdown for ever."""
         for idle in self._idle.values():
-            while idle:
-                idle.pop().close()
+            idle.clear()
+        for connection in list(self._open):
+            connection.close()
 
 
 @lru_cache(maxsize=512)  # every request: the same few backend URLs

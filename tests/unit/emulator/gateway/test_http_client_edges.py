@@ -8,6 +8,7 @@ import gzip
 import re
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -768,6 +769,40 @@ def test_an_event_stream_the_backend_cuts_off_fails_where_it_is_read() -> None:
         server.close()
 
     asyncio.run(main())
+
+
+def test_closing_the_client_closes_a_connection_still_in_use_so_that_its_loop_can_close() -> None:
+    """uvloop's loop.close() waits until every connection is closed: a stream nobody finished reading or closing (a
+    bug elsewhere) held the emulator's shutdown for ever."""
+    closed = threading.Event()
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+        while True:
+            writer.write(b"5\r\ndata:\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        server, url, _ = await serve(endless)
+        client = BackendHttpClient()
+        answer = await client.request("GET", url, [], b"", 5, stream=True)
+        assert answer.stream is not None  # neither read to its end nor closed
+        await client.aclose()
+        await asyncio.sleep(0.1)  # the backend sees its connection go and ends
+        server.close()
+
+    def run() -> None:
+        loop = uvloop.new_event_loop()
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+            closed.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert closed.wait(10), "the loop did not finish closing"
 
 
 def test_a_backend_stream_with_no_owner_reads_to_its_end() -> None:
