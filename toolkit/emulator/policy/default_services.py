@@ -57,6 +57,7 @@ _REQUEST_SKIP = frozenset({"host", "content-length", "connection", "keep-alive",
 # Content-Encoding is passed on with the body as the backend compressed it: a proxy does not decode (RFC 9110, 8.4).
 _RESPONSE_SKIP = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "upgrade",
                             "proxy-connection", "trailer"})
+_PLAIN_CONNECTION = frozenset({"keep-alive", "close"})  # Connection values that name no other header
 # A HEAD's answer has no body to measure: its Content-Length (the length a GET would get) is passed on.
 _HEAD_RESPONSE_SKIP = _RESPONSE_SKIP - {"content-length"}
 
@@ -200,6 +201,10 @@ class DefaultGatewayServices:
         if replaced:  # a backend's credentials (named values resolved): not checked by set-header
             _check_headers(ctx.request_method, extra_headers)
         skip = _REQUEST_SKIP | replaced if replaced else _REQUEST_SKIP
+        connection = ctx.request_headers.get("connection")
+        if connection is not None and connection.lower() not in _PLAIN_CONNECTION:
+            # Headers the client's Connection names are its connection's own: a proxy removes them (RFC 9110, 7.6.1).
+            skip = skip | {option.strip().lower() for option in connection.split(",")}
         headers = [(k, v) for k, v in ctx.request_headers.items() if k not in skip]  # HeaderMap names: lower-case
         headers += list(extra_headers)
         content = ctx.request_body if body is None else body

@@ -204,3 +204,21 @@ def test_a_send_request_header_with_a_line_break_is_a_policy_error_of_its_policy
                                source="send-request"))
     assert (failed.value.reason, failed.value.source) == ("InvalidHeader", "send-request")
     assert calls == []
+
+
+# -- headers the client's Connection names ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("connection", "forwarded"), [
+    ("keep-alive, X-Debug", {"x-keep"}),  # named by Connection: its connection's own (RFC 9110, 7.6.1)
+    ("X-Debug , x-keep", set()),
+    ("Keep-Alive", {"x-debug", "x-keep"}),  # the usual values name no other header
+    ("close", {"x-debug", "x-keep"}),
+])
+def test_headers_the_clients_connection_names_are_not_forwarded(connection: str, forwarded: set[str]) -> None:
+    seen: list[httpx.Request] = []
+    services = _services(lambda request: (seen.append(request), httpx.Response(200))[1])
+    ctx = make_ctx(headers=[("connection", connection), ("x-debug", "1"), ("x-keep", "2")])
+    run(services.forward(ctx, "http://backend.test/chat", 5))
+    sent = {name.lower() for name in seen[0].headers}
+    assert {"x-debug", "x-keep"} & sent == forwarded
+    assert "connection" not in sent or seen[0].headers["connection"] == "keep-alive"  # httpx's own, not the client's
