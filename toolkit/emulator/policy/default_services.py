@@ -31,7 +31,7 @@ from toolkit.emulator.jwt_issuer import OPENID_CONFIG_PATH
 from toolkit.emulator.jwt_validation import OpenIdKeyCache
 from toolkit.emulator.managed_identity import COGNITIVE_SERVICES
 from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout, PolicyError
-from toolkit.emulator.policy.routing import credentials_of, resolve_target, url_without_query
+from toolkit.emulator.policy.routing import check_request_headers, credentials_of, resolve_target, url_without_query
 from toolkit.emulator.policy.services import (
     AzureAdAuthority,
     BackendResponse,
@@ -199,7 +199,7 @@ class DefaultGatewayServices:
         """Send the request; transport failures become BackendConnectionFailure / BackendTimeout."""
         replaced = {k.lower() for k, _ in extra_headers}
         if replaced:  # a backend's credentials (named values resolved): not checked by set-header
-            _check_headers(ctx.request_method, extra_headers)
+            check_request_headers(ctx.request_method, extra_headers, source="forward-request")
         skip = _REQUEST_SKIP | replaced if replaced else _REQUEST_SKIP
         connection = ctx.request_headers.get("connection")
         if connection is not None and connection.lower() not in _PLAIN_CONNECTION:
@@ -279,14 +279,6 @@ class DefaultGatewayServices:
         if vectors.ndim != 2 or len(vectors) != len(texts):
             raise EmbeddingsFailure(f"Embeddings backend {name} sent {len(vectors)} vectors for {len(texts)} texts.")
         return vectors
-
-
-def _check_headers(method: str, headers: Sequence[tuple[str, str]]) -> None:
-    """PolicyError (reason InvalidHeader) when a header of a forward holds a line break or NUL: it is not sent."""
-    try:
-        check_request_head(method, headers)
-    except InvalidRequestHead as exc:
-        raise PolicyError(f"{exc}.", source="forward-request", reason="InvalidHeader") from None
 
 
 def _embeddings_body(texts: list[str], base64_encoded: bool) -> bytes:

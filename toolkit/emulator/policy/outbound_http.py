@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from toolkit.emulator.hosting import is_loopback_host
-from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout, PolicyError
+from toolkit.emulator.policy.errors import BackendConnectionFailure, BackendTimeout
+from toolkit.emulator.policy.routing import check_request_headers
 from toolkit.emulator.policy.services import BackendResponse
 
 _SKIP = frozenset({"host", "content-length", "connection", "transfer-encoding", "keep-alive"})
@@ -34,7 +35,7 @@ async def send(services: Any, method: str, url: str, headers: Sequence[tuple[str
                timeout: float, *, source: str) -> BackendResponse:
     """One HTTP call; raises BackendConnectionFailure (also for non-loopback URLs), BackendTimeout, or PolicyError
     (reason InvalidHeader) for a header with a line break, which is not sent."""
-    from toolkit.emulator.gateway.http_client import ConnectFailure, InvalidRequestHead, ResponseTimeout, check_request_head
+    from toolkit.emulator.gateway.http_client import ConnectFailure, ResponseTimeout
 
     problem = outside_loopback(url)
     if problem is not None:
@@ -42,13 +43,11 @@ async def send(services: Any, method: str, url: str, headers: Sequence[tuple[str
     if url.startswith("https://"):  # the emulator's loopback services (gateway, simulators) speak plain HTTP
         url = "http://" + url[len("https://"):]
     clean = [(k, v) for k, v in headers if k.lower() not in _SKIP]
+    check_request_headers(method, clean, source=source)  # set-header refuses such values already: any other way in
     try:
-        check_request_head(method, clean)  # set-header refuses such values already: this keeps any other way out
         response = await services.http.request(method, url, clean, body, timeout)
     except ResponseTimeout:
         raise BackendTimeout(source=source) from None
     except ConnectFailure as exc:
         raise BackendConnectionFailure(f"Cannot reach {url.split('?')[0]} ({exc}).", source=source) from None
-    except InvalidRequestHead as exc:
-        raise PolicyError(f"{exc}.", source=source, reason="InvalidHeader") from None
     return BackendResponse(response.status, response.reason, list(response.headers), response.body)

@@ -9,6 +9,7 @@ timeouts go as connection failures (they count only when the rule lists errorRea
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from toolkit.emulator.gateway.backend_credentials import with_query
@@ -56,6 +57,17 @@ def credentials_of(services: Any, name: str | None) -> tuple[tuple[tuple[str, st
     if isinstance(backend, SingleBackend):
         return backend.credential_headers, backend.credential_query
     return (), ()
+
+
+def check_request_headers(method: str, headers: Sequence[tuple[str, str]], *, source: str) -> None:
+    """PolicyError (reason InvalidHeader) when the method or a header of a request the policies send holds a line
+    break or NUL (`check_request_head`): the request is not sent."""
+    from toolkit.emulator.gateway.http_client import InvalidRequestHead, check_request_head
+
+    try:
+        check_request_head(method, headers)
+    except InvalidRequestHead as exc:
+        raise PolicyError(f"{exc}.", source=source, reason="InvalidHeader") from None
 
 
 def url_without_query(url: str) -> str:
