@@ -7,7 +7,7 @@ and cache hits through the gateway.
 Without --redis-url a throwaway redis-server is started (toolkit.testing.redis_server).
 About 1,000 prompts are embedded for real (all-MiniLM-L6-v2 int8); the remaining entries are
 small random perturbations of those vectors, renormalised (cosine ~0.9 to their source): dense
-clusters of near-duplicates, a hard case for a graph index. Past 2,048 entries a partition is
+clusters of near-duplicates, a hard case for a graph index. From 768 entries a partition is
 searched through an HNSW graph (usearch) with the candidates re-ranked exactly, so each size also
 prints how often the store's answer agrees with an exact search (same best distance; same hit or
 miss decision at the threshold).

@@ -3,7 +3,7 @@
 Shared by the memory store (payload: the CacheEntry) and the Redis store's local mirror (payload: the
 Redis ids). Not thread-safe: the owning store holds a lock.
 
-Search cost. Up to ``ann_threshold`` rows a search is one exact pass (`_scores`: ~50 µs warm at 2,000 x 384).
+Search cost. Up to ``ann_threshold`` rows a search is one exact pass (`_scores`: ~25 µs warm at 768 x 384).
 Past it, rows are also kept in an HNSW graph (usearch) and a search asks the graph for the nearest
 ``CANDIDATES`` rows, then re-ranks the ``RERANKED`` nearest alive ones exactly against the matrix, so the
 distance reported (and compared with ``score-threshold``) is always the exact cosine distance of the row
@@ -34,7 +34,14 @@ import simsimd
 T = TypeVar("T")
 
 _MIN_CAPACITY = 16
-ANN_THRESHOLD = 2048  # rows: below, exact search is cheaper than maintaining a graph
+# Rows from which a partition also keeps a graph. Below, one exact pass is cheaper; above, it reads every row
+# (1.5 KB each at 384 dimensions), and past ~1,300 rows (2 MB, this machine's L2 per core) a pass also evicts the
+# rest of the request's working set. Timed alone on cold caches (benchmarks/semantic_cache_lookup.py --skip-gateway)
+# the crossover is ~1,300 rows (1,000: exact 89, graph 111 µs; 2,000: 143 against 94); through the gateway
+# (toolkit.yaml's whole policy, cache misses at concurrency 1, p50 in windows of 600 requests, three runs
+# alternated) 768 against 2,048 took 1,152-1,184 against 1,207-1,236 µs at 1,200-1,800 entries and 1,162-1,189
+# against 1,275-1,317 at 1,800-2,400, and the same below 1,200 entries (1,269 against 1,267 at 800-1,200).
+ANN_THRESHOLD = 768
 CANDIDATES = 32  # graph neighbours asked for per search
 # Of those, the nearest alive ones by the graph's int8 distance that are re-ranked exactly (and an exact repeat).
 # int8 scores of unit vectors are off by ~0.001, so the true best of the 32 is among the first 8 unless 8 others

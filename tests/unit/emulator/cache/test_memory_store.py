@@ -10,7 +10,7 @@ import pytest
 from toolkit.testing.cache_vectors import QUERY, at_distance
 
 from toolkit.emulator.cache.memory import MemoryCacheStore
-from toolkit.emulator.cache.vector_index import VectorIndex, unit_vector
+from toolkit.emulator.cache.vector_index import ANN_THRESHOLD, VectorIndex, unit_vector
 
 NOW = 1_000.0
 
@@ -86,6 +86,8 @@ def test_stored_entries_add_no_objects_for_the_garbage_collector_to_traverse() -
     # gateway) traverse all of them; entries are held as untracked tuples instead.
     import gc
 
+    import usearch.index  # noqa: F401 - its import, once per process, creates objects that are not the entries'
+
     store = MemoryCacheStore()
     store.store("p", at_distance(0.5, axis=1), "warm", b"{}", {"a": "b"}, 200, 60.0, NOW)
     gc.collect()
@@ -130,11 +132,14 @@ def test_bounded_call_asks_the_partitions_own_index() -> None:
         store.store("p", _vector(seed), "q", b"{}", {}, 200, 10.0, 0.0)
     assert store.bounded_call("p", 0.0, 3) and not store.bounded_call("p", 0.0, 2)  # 3 rows, no graph
     assert store.bounded_call("other", 0.0, 2)  # another partition is not this one
-    for seed in range(2100):  # past 2,048 rows: a graph, holding all but ~2,000 of them
-        store.store("big", _vector(seed), "q", b"{}", {}, 200, 10.0 if seed < 1100 else 100.0, 0.0)
-    assert store.bounded_call("big", 5.0, 2050)
-    assert not store.bounded_call("big", 10.0, 2050)  # more than half the rows dead by then: a compaction is due
-    assert not store.bounded_call("big", 5.0, 1000)  # more rows outside the graph than that
+    rows = ANN_THRESHOLD + 52  # past the threshold: a graph, the adds catching up (rows left out of it)
+    for seed in range(rows):
+        store.store("big", _vector(seed), "q", b"{}", {}, 200, 10.0 if seed <= rows // 2 else 100.0, 0.0)
+    left_out = rows - store._partitions["big"]._in_graph
+    assert left_out > 64
+    assert store.bounded_call("big", 5.0, left_out)
+    assert not store.bounded_call("big", 5.0, left_out - 1)  # more rows outside the graph than that
+    assert not store.bounded_call("big", 10.0, left_out)  # more than half the rows dead by then: a compaction is due
 
 
 def test_a_lookup_hands_back_its_normalised_query_hit_or_miss() -> None:
@@ -153,7 +158,8 @@ def test_a_lookup_hands_back_its_normalised_query_hit_or_miss() -> None:
 def test_upkeep_indexes_a_partitions_rows_left_out_of_its_graph_and_never_waits_for_the_lock() -> None:
     store = MemoryCacheStore()
     assert store.upkeep("p", 4) == 0  # unknown partition
-    for seed in range(2100):  # past the graph's threshold (2,048 rows): the last adds leave rows to the upkeep
+    rows = ANN_THRESHOLD + 52  # past the graph's threshold: the last adds leave rows to the upkeep
+    for seed in range(rows):
         store.store("p", _vector(seed), "q", b"{}", {}, 200, 100.0, 0.0)
     assert store.upkeep("other", 4) == 0
     with store._lock:  # another thread's call holds the store: the upkeep gives up at once
@@ -163,4 +169,4 @@ def test_upkeep_indexes_a_partitions_rows_left_out_of_its_graph_and_never_waits_
     assert left_out > 64  # the adds have been catching up since the threshold, two rows each
     indexed = [store.upkeep("p", 4) for _ in range(left_out // 4 + 2)]
     assert sum(indexed) == left_out and set(indexed[: left_out // 4]) == {4} and indexed[-1] == 0
-    assert index._in_graph == len(index) == 2100
+    assert index._in_graph == len(index) == rows

@@ -75,7 +75,7 @@ def test_calls_on_new_and_small_partitions_run_inline() -> None:
 
 def test_a_large_partition_covered_by_its_graph_runs_inline_until_its_matrix_must_grow() -> None:
     store = RecordingStore()
-    fill(store, "p", 8191)  # the matrix holds 8,192 rows; the graph (from 2,048 rows) holds them all by now
+    fill(store, "p", 8191)  # the matrix holds 8,192 rows; the graph (from ANN_THRESHOLD rows) holds them all by now
     store.ran.clear()
     lookup(store)
     assert store.ran == [LOOP]
