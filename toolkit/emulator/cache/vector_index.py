@@ -78,16 +78,16 @@ BULK_BUILD_THREADS = 0
 
 def unit_vector(vector: np.ndarray) -> np.ndarray:
     """`vector` scaled to length 1 as contiguous float32 (ValueError: zero, non-finite, not 1-D)."""
-    if np.ndim(vector) != 1:
-        raise ValueError(f"expected a 1-D vector, got shape {np.shape(vector)}")
+    v = np.asarray(vector, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"expected a 1-D vector, got shape {v.shape}")
     # The norm in float64: in float32 the squares of large (>1e19) or tiny (<1e-19) finite components
     # overflow or vanish, and a usable vector would be refused as non-finite or zero. sqrt(v . v) is what
     # np.linalg.norm computes for a 1-D vector (bit for bit), without its dispatch cost.
-    v = np.asarray(vector, dtype=np.float64)
     norm = math.sqrt(v.dot(v))
     if not norm or not math.isfinite(norm):
         raise ValueError("cannot use a zero or non-finite vector")
-    return np.ascontiguousarray(v / norm, dtype=np.float32)
+    return (v / norm).astype(np.float32)  # a new array: contiguous
 
 
 class UnitQuery:
@@ -319,10 +319,9 @@ class VectorIndex(Generic[T]):
     def _nearest_in_graph(self, query: np.ndarray, now: float) -> tuple[int, float] | None:
         """(row, exact score) of the best alive row among the graph's nearest candidates."""
         assert self._vectors is not None
-        found = self._graph.search(query, min(CANDIDATES, self._in_graph), threads=1)  # one query: no pool (~10% less)
         row_of, expires = self._row_of, self._expires
         rows: list[int] = []
-        for key in found.keys.tolist():  # nearest first, by the graph's int8 distance
+        for key in self._graph_keys(query, min(CANDIDATES, self._in_graph)):
             row = row_of.get(key)
             if row is not None and expires[row] > now:
                 rows.append(row)
@@ -336,6 +335,15 @@ class VectorIndex(Generic[T]):
         scores = _scores(self._vectors[rows], query)
         best = int(np.argmax(scores))
         return int(rows[best]), float(scores[best])
+
+    def _graph_keys(self, query: np.ndarray, count: int) -> list[int]:
+        """Keys of the graph's ``count`` nearest rows to ``query``, nearest first (by its int8 distance)."""
+        # The compiled search that Index.search wraps (usearch is pinned): the wrapper's checks and result objects
+        # cost ~5 µs warm and ~18 cold per search (1,500 rows: 35 against 31 µs warm, 101 against 83 cold).
+        # One query: no thread pool (~10% less).
+        keys, _, counts, *_ = self._graph._compiled.search_many(query[None, :], count=count, exact=False, threads=1,
+                                                                progress=None)
+        return keys[0, : counts[0]].tolist()  # type: ignore[no-any-return]
 
     def _extend_graph(self, count: int, threads: int = 1) -> None:
         """Insert up to `count` of the rows not yet in the graph (oldest first); threads=0: all cores."""

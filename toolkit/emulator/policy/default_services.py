@@ -273,7 +273,10 @@ class DefaultGatewayServices:
             raise EmbeddingsFailure(f"Embeddings backend {name} answered {response.status}.")
         try:
             rows = sorted(fast_json.loads(response.body, exact_integers=False)["data"], key=lambda item: item["index"])
-            vectors = np.asarray([_vector(row["embedding"]) for row in rows], dtype=np.float32)
+            if len(rows) == 1 and isinstance(rows[0]["embedding"], str):  # one base64 vector: a view, no copy
+                vectors = _vector(rows[0]["embedding"])[None, :]
+            else:
+                vectors = np.asarray([_vector(row["embedding"]) for row in rows], dtype=np.float32)
         except (ValueError, KeyError, TypeError, RecursionError) as exc:  # binascii.Error is a ValueError
             raise EmbeddingsFailure(f"Embeddings backend {name} sent a malformed answer ({exc}).") from None
         if vectors.ndim != 2 or len(vectors) != len(texts):

@@ -145,3 +145,19 @@ def test_index_pending_puts_the_oldest_rows_left_out_in_the_graph_up_to_its_limi
     assert keys.tolist() == [12]  # row 12, the oldest left out before, is in the graph now
     assert index.index_pending(100) == 17 and index._in_graph == 30
     assert index.index_pending(100) == 0
+
+
+def test_the_graphs_candidates_are_what_its_public_search_answers_nearest_first() -> None:
+    # _graph_keys calls the compiled search under usearch's Index.search: same keys, same order, and no more than
+    # the graph holds (asked for 32 of 20 rows, it answers 20).
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=0)
+    vectors = _vectors(20, seed=6)
+    for i, vector in enumerate(vectors):
+        index.add(vector, math.inf, i)
+    for query in _vectors(5, seed=7):
+        for count in (1, 5, 32):
+            keys = index._graph_keys(query, count)
+            assert keys == index._graph.search(query, count, threads=1).keys.tolist()
+            assert len(keys) == min(count, 20) and len(set(keys)) == len(keys)
+            scores = [float(vectors[index._row_of[key]] @ query) for key in keys]
+            assert scores[0] == max(scores)  # nearest first (20 rows: the graph search is exact here)
