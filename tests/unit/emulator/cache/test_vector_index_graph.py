@@ -161,3 +161,18 @@ def test_the_graphs_candidates_are_what_its_public_search_answers_nearest_first(
             assert len(keys) == min(count, 20) and len(set(keys)) == len(keys)
             scores = [float(vectors[index._row_of[key]] @ query) for key in keys]
             assert scores[0] == max(scores)  # nearest first (20 rows: the graph search is exact here)
+
+
+def test_a_tie_between_a_graph_row_and_a_newer_row_outside_it_goes_to_the_oldest() -> None:
+    # The same vector stored twice, once in the graph and once among the rows added since (searched exactly): both
+    # score alike, and the older row is the answer, as in an exact search of every row.
+    index: VectorIndex[int] = VectorIndex(ann_threshold=8, pending_rows=10**6)
+    vectors = _vectors(30, seed=8)
+    for i, vector in enumerate(vectors):
+        index.add(vector, math.inf, i)
+    index.index_pending(30)
+    assert index._in_graph == 30
+    index.add(vectors[4], math.inf, 30)  # a repeat, left out of the graph
+    assert index._in_graph == 30 and len(index) == 31
+    match, _ = index.nearest(vectors[4], now=0.0)
+    assert match is not None and match.item == 4 and match.row == 4
