@@ -27,7 +27,9 @@ def test_the_loop_keeps_turning_through_the_window_then_stops() -> None:
         poll.keep_awake()
         assert poll.polling
         await asyncio.sleep(0.02)  # a timer wait: with nothing else ready the loop would sleep through it
-        assert poll.polling and poll.turns > 20  # it kept turning instead
+        # It kept turning instead: a loop asleep would have turned once. Not many more: each turn yields the core,
+        # which a loaded machine may keep for a few ms (16 turns in 20 ms in a CI run with both cores busy).
+        assert poll.polling and poll.turns > 2
         await asyncio.sleep(0.1)
         turns = poll.turns
         assert poll.polling is False
