@@ -59,6 +59,7 @@ from _nginx import NginxProxy
 GOAL_ADDED_P50_MS = 0.5
 GOAL_RPS_RATIO = 0.5
 HIT_QUESTIONS = 16  # --cache hit: the questions asked in turn
+WARMUP_REQUESTS = 200  # per path, before the timing
 EMBEDDINGS_QUERY = "?api-version=2024-10-21"  # what the gateway adds to the embeddings backend's URL
 
 
@@ -135,9 +136,9 @@ def main() -> int:
                        "gateway": emulator.gateway.info["pid"]}
             backends_pid = emulator.backends.info["pid"]
             for client in paths.values():  # warm up every path (--cache hit: every question answered once)
-                _, errors = asyncio.run(counted_latencies("", {}, 200, body, client=client))
+                _, errors = asyncio.run(counted_latencies("", {}, WARMUP_REQUESTS, body, client=client))
                 if errors:
-                    raise RuntimeError(f"{errors} of 200 warm-up requests failed")
+                    raise RuntimeError(f"{errors} of {WARMUP_REQUESTS} warm-up requests failed")
 
             def sequential(client: Callable[[], Client]) -> tuple[float, int]:
                 samples, errors = asyncio.run(counted_latencies("", {}, args.requests, body, client=client))
@@ -173,6 +174,10 @@ def main() -> int:
     for name in paths:
         print(f"  {name:8} {_spread([v for v, _ in p50[name]])}")
     print(f"  added by the gateway {_spread(added)}   (by nginx {_spread(nginx_added)})")
+    if full and not hits:  # every timed gateway request is stored: the cache grows round by round
+        cached = [WARMUP_REQUESTS + args.requests * r for r in range(args.rounds + 1)]
+        print("  added by the gateway, round by round: " + ", ".join(
+            f"{a:.3f} ({cached[r]:,}-{cached[r + 1]:,} cached)" for r, a in enumerate(added)))
     print(f"  added by the floor   {_spread(floor_added)}   (a Python proxy with no policy: the least one costs here)")
     print(f"  gateway - floor      {_spread(policy_added)}   (the gateway's policy work)")
     print(f"concurrency {args.connections}: requests/s over {args.seconds:.0f} s")
