@@ -41,7 +41,8 @@ _MIN_CAPACITY = 16
 # (toolkit.yaml's whole policy, cache misses at concurrency 1, p50 in windows of 600 requests, three runs
 # alternated) 768 against 2,048 took 1,152-1,184 against 1,207-1,236 µs at 1,200-1,800 entries and 1,162-1,189
 # against 1,275-1,317 at 1,800-2,400, and no better below 1,200 entries, while the graph catches up (800-1,200:
-# 1,269-1,422 against 1,266-1,317). Medians of five windows from 200 to 2,200 entries: 1,213-1,228 against 1,199-1,249.
+# 1,269-1,422 against 1,266-1,317). Medians of five windows from 200 to 2,200 entries: 1,213-1,228 against
+# 1,199-1,249 (a third run of 768, disturbed by the machine, was 1,533-1,634 in every window).
 ANN_THRESHOLD = 768
 CANDIDATES = 32  # graph neighbours asked for per search
 # Of those, the nearest alive ones by the graph's int8 distance that are re-ranked exactly (and an exact repeat).
