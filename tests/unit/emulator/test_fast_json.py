@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import random
 from typing import Any
 
@@ -120,3 +121,20 @@ def test_without_exact_integers_no_body_is_scanned_and_json_errors_stay_the_same
         fast_json.loads(b"[1,]", exact_integers=False)
     with pytest.raises(AssertionError, match="scanned"):
         fast_json.loads(raw)  # the default still scans
+
+
+_INTEGER_RUN = re.compile(rb"(?<![0-9.])[0-9]{19}")  # what the scan must find: 19 digits not after a "." or a digit
+
+
+def test_the_scan_finds_exactly_the_long_runs_not_after_a_point() -> None:
+    """Random bodies of digits, points and other bytes, runs of every length around 19 and fractions long enough for
+    the scan to go on past them: `_may_hold_big_integer` agrees with a regex on every one."""
+    rng = random.Random(11)
+    pieces = [b" ", b".", b"-", b"e", b'"', b",", b"x"]
+    for _ in range(4000):
+        parts = []
+        for _ in range(rng.randint(1, 6)):
+            parts.append(rng.choice(pieces) * rng.randint(1, 2))
+            parts.append(bytes(rng.choice(b"0123456789") for _ in range(rng.choice((1, 5, 18, 19, 20, 37, 38, 39, 60)))))
+        body = b"".join(parts)
+        assert fast_json._may_hold_big_integer(body) == bool(_INTEGER_RUN.search(body)), body
