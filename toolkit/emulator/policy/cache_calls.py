@@ -29,7 +29,9 @@ Upkeep while waiting. Past its threshold a partition also keeps an HNSW graph, a
 ~50-100 µs of CPU. An add leaves that to the partition's upkeep (`upkeep_while_waiting`), which the lookup policy
 schedules as it sends its embeddings call: the gateway does it while the request waits on the network, where it
 used to do it after the answer, often still busy when the next request came in (benchmarks/gateway_phases.py
---warmup 10000: the work after the answer fell from ~290 to ~120 µs per request).
+--warmup 10000: the work after the answer fell from ~290 to ~120 µs per request). A store, which runs in such a wait
+too (below), is followed by the same upkeep: its row is in the graph before the next lookup, which otherwise found
+it still outside and searched it exactly, ~9 µs on the lookup's path at 1,000-2,000 rows.
 
 Stores after the answer. The store policy stores once the answer has gone to the client (APIM documents its cache
 stores as asynchronous: a stored value "may not be immediately available"), when the gateway next waits on a backend
@@ -146,11 +148,13 @@ async def lookup(store: Any, partition: str, vector: Any, score_threshold: float
 
 async def store(store: Any, partition: str, vector: Any, prompt: str, body: bytes, headers: dict[str, str],
                 status: int, ttl_seconds: float, now: float, query: Any = None) -> CacheEntry:
-    """``store.store(...)``, inline or in a worker thread (see the module docstring); ``query``: the lookup's
-    ``LookupResult.query`` of the same vector, passed on only when there is one (so the store need not
-    normalise the vector again)."""
+    """``store.store(...)``, inline or in a worker thread (see the module docstring), then the partition's upkeep;
+    ``query``: the lookup's ``LookupResult.query`` of the same vector, passed on only when there is one (so the
+    store need not normalise the vector again)."""
     args = (partition, vector, prompt, body, headers, status, ttl_seconds, now) + (() if query is None else (query,))
     calls = _calls_of(store)
     if calls is None:
         return await asyncio.to_thread(store.store, *args)
-    return await calls.run(store, partition, now, store.store, *args)
+    entry = await calls.run(store, partition, now, store.store, *args)
+    _upkeep(store, calls, partition)  # in the wait the store runs in (see "Upkeep while waiting")
+    return entry

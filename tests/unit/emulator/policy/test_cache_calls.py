@@ -8,6 +8,7 @@ import threading
 import numpy as np
 
 from toolkit.emulator.cache.memory import MemoryCacheStore
+from toolkit.emulator.cache.vector_index import ANN_THRESHOLD
 from toolkit.emulator.policy import cache_calls
 
 LOOP = "loop"
@@ -273,5 +274,29 @@ def test_no_upkeep_while_a_call_of_the_store_runs_in_a_thread_nor_for_other_stor
         cache_calls.upkeep_while_waiting(store, "p")
         await asyncio.sleep(0)
         assert store.upkeeps == [("p", cache_calls.UPKEEP_ROWS)]
+
+    asyncio.run(scenario())
+
+
+def test_a_store_puts_its_row_in_the_graph_at_once() -> None:
+    """A store runs after its answer, while the gateway waits on a backend: its upkeep follows it there, so the
+    next lookup finds every row in the graph (none left to search exactly on its path)."""
+    store = UpkeepRecorder()
+    fill(store, "p", ANN_THRESHOLD + 8)
+    store.upkeep("p", 10**6)  # the graph holds every row
+    store.upkeeps.clear()
+    put(store)
+    assert store.upkeeps == [("p", cache_calls.UPKEEP_ROWS)]
+    index = store._partitions["p"]
+    assert index._in_graph == len(index) == ANN_THRESHOLD + 9
+
+
+def test_a_store_in_a_thread_leaves_the_upkeep_to_the_next_wait() -> None:
+    store = UpkeepRecorder()
+
+    async def scenario() -> None:
+        cache_calls._calls_of(store).in_threads = 1  # another call of the store holds its lock in a thread
+        await cache_calls.store(store, "p", vector(98), "q", b"{}", {}, 200, 600.0, 1.0)
+        assert store.upkeeps == []
 
     asyncio.run(scenario())
