@@ -300,3 +300,18 @@ def test_a_store_in_a_thread_leaves_the_upkeep_to_the_next_wait() -> None:
         assert store.upkeeps == []
 
     asyncio.run(scenario())
+
+
+def test_a_store_into_a_large_partition_due_for_compaction_goes_to_a_thread() -> None:
+    store = RecordingStore()
+    fill_expiring(store, "p", cache_calls.INLINE_ROWS + 1)
+    store.ran.clear()
+    put(store)  # every row is dead at the store's time: the store compacts, in a thread
+    assert store.ran == [THREAD]
+
+
+def test_waiting_for_the_stores_of_a_store_never_reserved_returns_at_once() -> None:
+    async def scenario() -> None:
+        await asyncio.wait_for(cache_calls.settled(MemoryCacheStore(), "p"), 1)
+
+    asyncio.run(scenario())
