@@ -115,6 +115,20 @@ def test_embed_asks_for_base64_and_decodes_little_endian_float32() -> None:
     assert vectors.dtype == np.float32 and vectors.tolist() == [[0.5, -2.0, np.float32(1e-30)], [3.0, 0.0, -1.5]]
 
 
+@pytest.mark.parametrize("text", ["caf\u00e9 \u2603", "half a pair \ud800 of surrogates"])
+def test_embed_sends_any_prompt_text_as_json(text: str) -> None:
+    """Non-ASCII text goes as UTF-8; a lone surrogate (which orjson refuses) escaped, as json.dumps does."""
+    sent: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, json={"data": [{"index": 0, "embedding": [1.0, 0.0]}]})
+
+    services = _services(answer, backends={"emb": {"properties": {"url": "http://emb.test/embeddings"}}})
+    assert run(services.embed("emb", [text])).tolist() == [[1.0, 0.0]]
+    assert json.loads(sent[0]) == {"input": [text], "encoding_format": "base64"}
+
+
 def test_embed_asks_a_backend_refusing_base64_for_floats_from_then_on() -> None:
     asked: list[dict] = []
 
