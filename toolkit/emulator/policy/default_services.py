@@ -291,7 +291,7 @@ def _embeddings_body(texts: list[str], base64_encoded: bool) -> bytes:
         body["encoding_format"] = "base64"
     try:
         return orjson.dumps(body)  # compact UTF-8: what json.dumps sends, in a twentieth of its time
-    except TypeError:  # a lone surrogate, which orjson refuses: json.dumps escapes it ("\ud800"), as APIM would send it
+    except TypeError:  # a lone surrogate, which orjson refuses: json.dumps escapes it ("\ud800"), as it always was
         return json.dumps(body).encode()
 
 
