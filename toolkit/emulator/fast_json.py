@@ -20,9 +20,9 @@ except ImportError:  # optional speed-up: the standard library gives the same re
 
 # Every digit to "0", "." kept, every other byte to a space: a run of 19 digits is then a run of 19 "0"s, found by
 # `find` (a regex search for them costs more than the parse). `find` looks for zeros only, so it skips ahead over the
-# spaces that fill most of a body (a needle that starts with a space cannot: half as fast over a chat answer). A run
-# inside a string or an exponent also counts: json.loads then parses a body orjson would have read the same, which is
-# slower, never wrong.
+# spaces that fill most of a body; the needle " " + 19 zeros this replaced could not (the scan of a 650-byte chat
+# answer: 0.7 instead of 2.0 µs). A run inside a string or an exponent also counts: json.loads then parses a body
+# orjson would have read the same, which is slower, never wrong.
 _DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else byte if byte == 0x2E else 0x20 for byte in range(256))
 _LONG_RUN = b"0" * 19
 _RUN_MAY_FOLLOW = (0x2E, 0x30)  # "." (a fraction's digits) or "0" (a fraction's run going on)
