@@ -114,6 +114,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", "tests/unit/emulator/policy/test_pipeline.py"]),
     "http_client": ("toolkit/emulator/gateway/http_client.py", [
         "tests/unit/emulator/gateway/test_http_client.py", "tests/unit/emulator/gateway/test_http_client_edges.py"]),
+    "jwt_validation": ("toolkit/emulator/jwt_validation.py", [
+        "tests/unit/emulator/test_jwt_validation.py", "tests/unit/emulator/test_jwt_messages_and_keys.py",
+        "tests/unit/emulator/policy/test_validate_jwt.py",
+        "tests/unit/emulator/policy/test_validate_azure_ad_token.py"]),
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); a timeout counts as detected.

@@ -266,7 +266,7 @@ class OpenIdKeyCache:
 class _OpenIdSource:
     """An `OpenIdKeyCache` seen through one openid-config URL."""
 
-    def __init__(self, cache: OpenIdKeyCache, config_url: str, fetch: bool = True) -> None:
+    def __init__(self, cache: OpenIdKeyCache, config_url: str, fetch: bool) -> None:
         self._cache = cache
         self._url = config_url
         self._fetch = fetch
