@@ -118,6 +118,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/unit/emulator/test_jwt_validation.py", "tests/unit/emulator/test_jwt_messages_and_keys.py",
         "tests/unit/emulator/policy/test_validate_jwt.py",
         "tests/unit/emulator/policy/test_validate_azure_ad_token.py"]),
+    "managed_identity": ("toolkit/emulator/managed_identity.py", [
+        "tests/unit/emulator/test_managed_identity.py", "tests/unit/emulator/policy/test_authentication_managed_identity.py"]),
+    "streamed_usage": ("toolkit/emulator/policy/streamed_usage.py", ["tests/unit/emulator/policy/test_streamed_usage.py"]),
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); a timeout counts as detected.

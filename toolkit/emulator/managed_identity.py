@@ -25,6 +25,7 @@ COGNITIVE_SERVICES = "https://cognitiveservices.azure.com"
 COGNITIVE_SERVICES_AUDIENCES = (COGNITIVE_SERVICES, COGNITIVE_SERVICES + "/")
 TOKEN_LIFETIME = 3600.0
 _REFRESH_BEFORE = 300.0
+ACCEPTED_TOKENS = 1024  # tokens a verifier remembers; past that it starts over (the gateway reuses one per identity)
 
 
 class ManagedIdentity:
@@ -79,7 +80,7 @@ class BearerVerifier:
         except JwtValidationError:
             return False
         with self._lock:
-            if len(self._accepted) > 1024:
+            if len(self._accepted) > ACCEPTED_TOKENS:
                 self._accepted.clear()
-            self._accepted[token] = float(claims.get("exp", now))
+            self._accepted[token] = float(claims["exp"])  # validate_jwt requires an expiry (the default)
         return True

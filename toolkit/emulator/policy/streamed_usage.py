@@ -30,13 +30,10 @@ class CompletionTextCounter:
         for line in lines:
             if not line.startswith(b"data:"):
                 continue
-            data = line[5:].strip()
-            if not data or data == b"[DONE]":
-                continue
             try:
-                event = json.loads(data)
+                event = json.loads(line[5:])
             except ValueError:
-                continue  # not JSON: nothing to count
+                continue  # not JSON (the closing "[DONE]", an empty data line): nothing to count
             for choice in event.get("choices") or () if isinstance(event, dict) else ():
                 delta = choice.get("delta") if isinstance(choice, dict) else None
                 content = delta.get("content") if isinstance(delta, dict) else None

@@ -60,3 +60,19 @@ def test_settles_once_at_the_end_or_on_close() -> None:
     asyncio.run(stream.__anext__())
     stream.close()
     assert partial == [estimate_text_tokens("Only this part ")] and inner.closed
+
+
+def test_counts_past_lines_that_hold_no_content() -> None:
+    odd_lines = [
+        b"data:\n",  # an empty data line
+        b"data: [DONE]\n",  # the end marker, even where more follows
+        b"data: not json\n",
+        b"data: [1, 2]\n", b"data: 5\n", b'data: "text"\n',  # JSON, but no event object
+        b'data: {"choices": [5, "x", null]}\n',  # choices that are no objects
+        b'data: {"choices": [{"delta": "text"}, {"delta": null}]}\n',  # deltas that are no objects
+        b'data: {"choices": [{"delta": {"content": 5}}, {"delta": {"content": ""}}]}\n',  # no text
+        b": a comment line\n", b"event: message\n",
+    ]
+    counter = CompletionTextCounter()
+    counter.feed(b"".join(odd_lines) + b'data:{"choices":[{"delta":{"content":"counted text"}}]}\n\n')
+    assert counter.completion_tokens == estimate_text_tokens("counted text")  # "data:" with no space counts too
