@@ -121,6 +121,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "managed_identity": ("toolkit/emulator/managed_identity.py", [
         "tests/unit/emulator/test_managed_identity.py", "tests/unit/emulator/policy/test_authentication_managed_identity.py"]),
     "streamed_usage": ("toolkit/emulator/policy/streamed_usage.py", ["tests/unit/emulator/policy/test_streamed_usage.py"]),
+    "default_services": ("toolkit/emulator/policy/default_services.py", [
+        "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
+        "tests/unit/emulator/policy/test_sample_policy.py"]),
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); a timeout counts as detected.

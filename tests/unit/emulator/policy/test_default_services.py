@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -221,3 +222,164 @@ def test_credential_headers_replace_the_callers_and_the_embeddings_call_is_authe
     assert call.headers["api-key"] == "emb-key"
     assert call.headers["authorization"] == "Bearer mi-https://cognitiveservices.azure.com"
     assert call.url.params["api-version"] == "2024-10-21" and call.url.params["code"] == "c"
+
+
+# -- the embeddings call as sent and as read (a recording client in place of the backend client) ---------------
+
+
+class _Recorder:
+    """A backend client that records each request and answers from ``answer(method, url, headers, body)``."""
+
+    def __init__(self, answer) -> None:
+        self.answer = answer
+        self.calls: list[dict] = []
+
+    async def request(self, method, url, headers, body, timeout, *, stream=False):
+        from toolkit.emulator.gateway.http_client import HttpResponse
+
+        self.calls.append({"method": method, "url": url, "headers": list(headers), "body": body, "timeout": timeout,
+                           "stream": stream})
+        found = self.answer(method, url, headers, body)
+        if isinstance(found, Exception):
+            raise found
+        status, headers_out, payload, *rest = found  # rest: (reason, stream)
+        return HttpResponse(status, *(rest[:1] or [""]), list(headers_out), payload, *rest[1:])
+
+
+def _answer_rows(*rows) -> tuple[int, list, bytes]:
+    return 200, [], json.dumps({"data": [{"index": i, "embedding": row} for i, row in enumerate(rows)]}).encode()
+
+
+def _recorded_services(answer, url="http://emb.test/openai/deployments/e/embeddings", **backend) -> tuple:
+    from toolkit.emulator.policy import default_services
+
+    default_services._embeddings_url.cache_clear()  # built once per backend URL: build it in this test
+    recorder = _Recorder(answer)
+    services = DefaultGatewayServices(recorder, clock=lambda: NOW, embeddings_timeout=12.5,
+                                      backends={"emb": {"properties": {"url": url, **backend}}})
+    return services, recorder
+
+
+def test_the_embeddings_call_is_a_json_post_with_the_default_api_version_and_the_configured_timeout() -> None:
+    services, recorder = _recorded_services(lambda *_: _answer_rows([1.0, 0.0]))
+    run(services.embed("emb", ["hello"]))
+    call = recorder.calls[0]
+    assert (call["method"], call["timeout"]) == ("POST", 12.5)
+    assert call["url"] == "http://emb.test/openai/deployments/e/embeddings?api-version=2024-10-21"
+    assert call["headers"][0] == ("content-type", "application/json")
+    assert json.loads(call["body"]) == {"input": ["hello"], "encoding_format": "base64"}
+
+
+def test_an_api_version_in_the_backend_url_is_kept() -> None:
+    url = "http://emb.test/openai/deployments/e/embeddings?api-version=2023-05-15"
+    services, recorder = _recorded_services(lambda *_: _answer_rows([1.0, 0.0]), url=url)
+    run(services.embed("emb", ["hello"]))
+    assert recorder.calls[0]["url"] == url
+
+
+def test_the_float_retry_is_a_post_too() -> None:
+    def answer(method, url, headers, body):
+        return (400, [], b"{}") if b"base64" in body else _answer_rows([1.0, 0.0])
+
+    services, recorder = _recorded_services(answer)
+    assert run(services.embed("emb", ["a"])).tolist() == [[1.0, 0.0]]
+    assert [c["method"] for c in recorder.calls] == ["POST", "POST"] and recorder.calls[1]["timeout"] == 12.5
+
+
+def test_one_base64_vector_is_decoded() -> None:
+    row = np.array([0.5, -2.0, 3.25], dtype="<f4")
+    services, _ = _recorded_services(lambda *_: _answer_rows(base64.b64encode(row.tobytes()).decode()))
+    assert run(services.embed("emb", ["a"])).tolist() == [[0.5, -2.0, 3.25]]
+
+
+@pytest.mark.parametrize("embedding", ["AAAAAAAA*AAAAAAAA", "AAAAAAAA AAAAAAAA", "AAAAAAAAAAAAAAAA===="])
+def test_base64_with_anything_but_base64_in_it_is_malformed(embedding: str) -> None:
+    services, _ = _recorded_services(lambda *_: _answer_rows(embedding))
+    with pytest.raises(EmbeddingsFailure, match="malformed"):
+        run(services.embed("emb", ["a"]))
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    (([1.0, 0.0], [0.0, 1.0]), "Embeddings backend emb sent 2 vectors for 1 texts."),
+    ((), "Embeddings backend emb sent 0 vectors for 1 texts."),
+])
+def test_a_vector_count_other_than_the_texts_is_refused(rows, message) -> None:
+    services, _ = _recorded_services(lambda *_: _answer_rows(*rows))
+    with pytest.raises(EmbeddingsFailure) as caught:
+        run(services.embed("emb", ["a"]))
+    assert str(caught.value) == message
+
+
+def test_an_unreachable_embeddings_backend_is_named_with_the_failure() -> None:
+    from toolkit.emulator.gateway.http_client import ConnectFailure, ResponseTimeout
+
+    for failure, kind in ((ConnectFailure("refused"), "ConnectFailure"), (ResponseTimeout(), "ResponseTimeout")):
+        services, _ = _recorded_services(lambda *_, f=failure: f)
+        with pytest.raises(EmbeddingsFailure) as caught:
+            run(services.embed("emb", ["a"]))
+        assert str(caught.value) == f"Cannot reach embeddings backend emb ({kind})."
+
+
+def test_an_unknown_embeddings_backend_is_named() -> None:
+    services, _ = _recorded_services(lambda *_: _answer_rows([1.0]))
+    with pytest.raises(EmbeddingsFailure) as caught:
+        run(services.embed("ghost", ["a"]))
+    assert str(caught.value) == "Backend 'ghost' does not exist."
+
+
+def test_the_embeddings_breaker_honours_retry_after() -> None:
+    breaker = {"rules": [{"name": "r", "failureCondition": {"count": 1, "interval": "PT1M",
+                                                             "statusCodeRanges": [{"min": 429, "max": 429}]},
+                          "tripDuration": "PT1M", "acceptRetryAfter": True}]}
+    services, _ = _recorded_services(lambda *_: (429, [("retry-after", "7")], b"{}"), circuitBreaker=breaker)
+    with pytest.raises(EmbeddingsFailure, match="answered 429"):
+        run(services.embed("emb", ["a"]))
+    assert services.breakers()["emb"].state()["open_until"] == NOW + 7
+
+
+# -- forward, as sent and as read ----------------------------------------------------------------------------------
+
+
+def test_forward_asks_for_a_stream_and_passes_the_answer_on_as_it_came() -> None:
+    stream = object()  # the backend client's stream of an event-stream body
+    recorder = _Recorder(lambda *_: (429, [("content-length", "2"), ("x-a", "1")], b"{}", "Too Many Requests", stream))
+    services = DefaultGatewayServices(recorder, clock=lambda: NOW)
+    answer = run(services.forward(make_ctx(), "http://backend.test/p", 7.0))
+    assert (recorder.calls[0]["stream"], recorder.calls[0]["timeout"]) == (True, 7.0)
+    assert (answer.status, answer.reason, answer.stream) == (429, "Too Many Requests", stream)
+    assert answer.headers == [("x-a", "1")]  # a body's length is the gateway's to set
+
+
+def test_forward_keeps_a_head_answers_length() -> None:
+    recorder = _Recorder(lambda *_: (200, [("content-length", "42"), ("connection", "close")], b""))
+    services = DefaultGatewayServices(recorder, clock=lambda: NOW)
+    answer = run(services.forward(make_ctx(method="HEAD", body=b""), "http://backend.test/p", 7.0))
+    assert answer.headers == [("content-length", "42")]
+
+
+@pytest.mark.parametrize(("connection", "dropped"), [
+    ("x-hop, x-other", {"x-hop", "x-other"}),
+    ("x-hop,x-other", {"x-hop", "x-other"}),
+    ("Close", set()),  # names no other header: a header called "close" is the client's to send
+])
+def test_forward_drops_what_the_clients_connection_header_names(connection: str, dropped: set) -> None:
+    recorder = _Recorder(lambda *_: (200, [], b"ok"))
+    services = DefaultGatewayServices(recorder, clock=lambda: NOW)
+    sent = [("connection", connection), ("x-hop", "1"), ("x-other", "2"), ("close", "3"), ("x-kept", "4")]
+    run(services.forward(make_ctx(headers=sent), "http://backend.test/p", 7.0))
+    names = {name for name, _ in recorder.calls[0]["headers"]}
+    assert names & {"x-hop", "x-other", "close", "x-kept"} == {"x-hop", "x-other", "close", "x-kept"} - dropped
+    assert "connection" not in names
+
+
+def test_a_followed_303_is_a_get_without_body_with_the_same_timeout() -> None:
+    def answer(method, url, headers, body):
+        return (303, [("location", "/other")], b"") if url.endswith("/p") else (200, [], b"done")
+
+    recorder = _Recorder(answer)
+    services = DefaultGatewayServices(recorder, clock=lambda: NOW)
+    result = run(services.forward(make_ctx(body=b'{"a": 1}'), "http://backend.test/p", 7.0, follow_redirects=True))
+    follow = recorder.calls[1]
+    assert (follow["method"], follow["body"], follow["url"], follow["timeout"]) == (
+        "GET", b"", "http://backend.test/other", 7.0)
+    assert (result.status, result.body) == (200, b"done")
