@@ -90,7 +90,6 @@ class DefaultGatewayServices:
         embeddings_timeout: float = 30.0,
         managed_identity: Any = None,
     ) -> None:
-        self.client = client
         # The forwarding interface: the lean pooled client, or an adapter over an httpx.AsyncClient.
         self.http = client if hasattr(client, "request") and not isinstance(client, httpx.AsyncClient) \
             else HttpxBackendClient(client)

@@ -196,6 +196,117 @@ def test_sleep_and_blocking_calls_use_the_injected_functions() -> None:
 def test_openid_documents_are_fetched_from_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         fetch_loopback_json("https://login.microsoftonline.com/x/v2.0/.well-known/openid-configuration")
+    with pytest.raises(ValueError, match="addresses, not ''$"):
+        fetch_loopback_json("file:///etc/openid-configuration")
+
+
+class _FakeGet:
+    """Stands in for ``httpx.get``: answers from ``documents`` by URL and records each call."""
+
+    def __init__(self, documents: dict) -> None:
+        self.documents = documents
+        self.calls: list[tuple[str, object]] = []
+
+    def __call__(self, url: str, **options) -> httpx.Response:
+        self.calls.append((url, options.get("timeout")))
+        document = self.documents.get(url)
+        status = 200 if document is not None else 404
+        return httpx.Response(status, json=document, request=httpx.Request("GET", url))
+
+
+def test_a_loopback_document_is_fetched_with_a_ten_second_timeout_and_an_error_status_raises(monkeypatch) -> None:
+    fake = _FakeGet({"http://127.0.0.1:9/doc": {"a": 1}})
+    monkeypatch.setattr(httpx, "get", fake)
+    assert fetch_loopback_json("http://127.0.0.1:9/doc") == {"a": 1}
+    assert fake.calls == [("http://127.0.0.1:9/doc", 10.0)]
+    with pytest.raises(httpx.HTTPStatusError):
+        fetch_loopback_json("http://[::1]:9/missing")
+
+
+def test_the_default_key_cache_fetches_over_loopback_and_expires_by_the_services_clock(monkeypatch) -> None:
+    from toolkit.emulator.jwt_issuer import TestIssuer
+    from toolkit.emulator.jwt_validation import JWKS_CACHE_SECONDS
+
+    now = [NOW]
+    issuer = TestIssuer("http://127.0.0.1:9/issuer", clock=lambda: now[0])
+    fake = _FakeGet({issuer.openid_configuration_url: issuer.openid_configuration(), issuer.jwks_uri: issuer.jwks()})
+    monkeypatch.setattr(httpx, "get", fake)
+    services = _services(lambda r: httpx.Response(200), clock=lambda: now[0])
+    kid = issuer.kids[0]
+    assert [key.kid for key in services.jwt_keys.keys_for(issuer.openid_configuration_url, kid)] == [kid]
+    assert fake.calls == [(issuer.openid_configuration_url, 10.0), (issuer.jwks_uri, 10.0)]
+    services.jwt_keys.keys_for(issuer.openid_configuration_url, kid)
+    assert len(fake.calls) == 2  # cached
+    now[0] += JWKS_CACHE_SECONDS
+    services.jwt_keys.keys_for(issuer.openid_configuration_url, kid)
+    assert len(fake.calls) == 4  # expired by the services' clock: fetched again
+
+
+def test_injected_parts_are_the_ones_used() -> None:
+    import random
+
+    from toolkit.emulator.gateway.pool import PoolRouter
+    from toolkit.emulator.jwt_validation import OpenIdKeyCache
+    from toolkit.emulator.gateway.token_counter import TokenLimiter
+
+    limiter, keys = TokenLimiter(lambda: NOW), OpenIdKeyCache(lambda url: {}, lambda: NOW)
+    services = _services(lambda r: httpx.Response(200), token_limiter=limiter, jwt_keys=keys, rng=random.Random(7))
+    assert services.token_limiter is limiter and services.jwt_keys is keys
+    members = [{"id": "/backends/a", "weight": 1}, {"id": "/backends/b", "weight": 1}]  # weighted: drawn by the rng
+    pool = {"properties": {"type": "Pool", "pool": {"services": members}}}
+    services.set_backend("pool", pool)
+    backend = services.backend("pool")
+    assert isinstance(backend, PoolBackend) and backend.name == "pool"
+    expected = PoolRouter.from_arm(pool["properties"], rng=random.Random(7))
+    picks = [backend.router.choose(lambda name: True) for _ in range(40)]
+    assert picks == [expected.choose(lambda name: True) for _ in range(40)]  # the services' seeded generator
+    assert set(picks) == {"a", "b"}
+
+
+def test_the_embeddings_timeout_defaults_to_thirty_seconds() -> None:
+    from toolkit.emulator.policy import default_services
+
+    default_services._embeddings_url.cache_clear()
+    vector = base64.b64encode(np.ones(2, dtype=np.float32).tobytes()).decode()
+    recorder = _Recorder(lambda *_: (200, [], json.dumps({"data": [{"index": 0, "embedding": vector}]}).encode()))
+    services = DefaultGatewayServices(recorder, clock=lambda: NOW,
+                                      backends={"emb": {"properties": {"url": "http://emb.test/embeddings"}}})
+    run(services.embed("emb", ["a"]))
+    assert recorder.calls[0]["timeout"] == 30.0
+
+
+def test_a_single_backend_needs_a_url_string() -> None:
+    services = _services(lambda r: httpx.Response(200))
+    for properties in ({"url": 5}, {"url": ""}, {"url": None}):
+        with pytest.raises(ArtifactError, match="backend 'b': a single backend needs a 'url'"):
+            services.set_backend("b", {"properties": properties})
+    assert services.backend("b") is None
+
+
+def test_removing_what_is_absent_is_no_error_and_fragments_are_kept_by_id() -> None:
+    services = _services(lambda r: httpx.Response(200))
+    services.remove_backend("ghost")
+    services.remove_fragment("ghost")
+    fragment = object()
+    services.set_fragment("f", fragment)
+    services.set_fragment("g", object())
+    assert services.fragment("f") is fragment
+    services.remove_fragment("f")
+    assert services.fragment("f") is None and services.fragment("g") is not None
+
+
+def test_azure_ad_authority_from_a_function_and_a_template_whose_tenant_ends_in_x() -> None:
+    seen: list[str] = []
+
+    def authority(tenant: str):
+        seen.append(tenant)
+        return None if tenant == "unknown" else f"authority of {tenant}"
+
+    services = _services(lambda r: httpx.Response(200), azure_ad_authority=authority)
+    assert services.azure_ad_authority("contoso") == "authority of contoso"
+    assert services.azure_ad_authority("unknown") is None and seen == ["contoso", "unknown"]
+    templated = _services(lambda r: httpx.Response(200), azure_ad_authority="http://127.0.0.1:1/{tenant}/")
+    assert templated.azure_ad_authority("TEX").issuers == ("http://127.0.0.1:1/TEX",)
 
 
 def test_credential_headers_replace_the_callers_and_the_embeddings_call_is_authenticated() -> None:
