@@ -99,7 +99,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "busy_poll": ("toolkit/emulator/gateway/busy_poll.py", [
         "tests/unit/emulator/gateway/test_busy_poll.py", "tests/e2e/test_busy_poll_gateway.py"]),
     "crud": ("toolkit/emulator/management/routes/_crud.py", [
-        "tests/unit/emulator/management/test_arm_basics.py", "tests/unit/emulator/management/test_merge_patch.py",
+        "tests/unit/emulator/management/test_arm_basics.py", "tests/unit/emulator/management/test_crud_routes.py",
+        "tests/unit/emulator/management/test_merge_patch.py",
         "tests/unit/emulator/management/test_etags.py", "tests/unit/emulator/management/test_named_values_fragments.py",
         "tests/e2e/test_management_patch.py"]),
     "state": ("toolkit/emulator/policy/state.py", [

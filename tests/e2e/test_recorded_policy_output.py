@@ -36,8 +36,10 @@ def test_metrics_and_events_reach_the_control_api_and_reset_clears_them() -> Non
             events = control.get("/events").json()["events"]
             assert [(e["kind"], e["message"]) for e in events] == [("trace", "caller team-a"),
                                                                   ("log-to-eventhub", "200")]
-            assert control.get("/events", params={"kind": "trace"}).json()["events"][0][
-                "trace_id"] == answer.headers["x-emulator-trace-id"]
+            traces = control.get("/events", params={"kind": "trace"}).json()["events"]
+            assert [e["trace_id"] for e in traces] == [answer.headers["x-emulator-trace-id"]]
+            logged = control.get("/events", params={"kind": "log-to-eventhub"}).json()["events"]
+            assert [(e["logger"], e["message"]) for e in logged] == [("audit", "200")]
             assert control.post("/reset").status_code == 204
             assert control.get("/metrics").json() == {"metrics": []}
         client.close()

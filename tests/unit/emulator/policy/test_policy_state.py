@@ -47,3 +47,12 @@ def test_an_internal_cache_entry_expires_at_its_duration() -> None:
     assert state.cache_get(state.values, "k") == ("v", 10.0)
     now[0] = 10.0
     assert state.cache_get(state.values, "k") is None and "k" not in state.values
+
+
+def test_recorded_metrics_and_events_carry_the_time_of_the_state_clock() -> None:
+    now = [12.5]
+    state = state_at(now)
+    state.record_metric(name="Total Tokens", value=3)
+    state.record_event("trace", message="m")
+    assert list(state.metrics) == [{"name": "Total Tokens", "value": 3, "time": 12.5}]
+    assert list(state.events) == [{"kind": "trace", "time": 12.5, "message": "m"}]
