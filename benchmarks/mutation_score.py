@@ -140,6 +140,7 @@ class ModuleScore:
     survivors: list[str] = field(default_factory=list)
     equivalent: list[str] = field(default_factory=list)
     not_run: int = 0
+    unrun: list[tuple[str, int | None]] = field(default_factory=list)  # (mutant, mutmut's exit code) with no verdict
     stale: list[tuple[str, str]] = field(default_factory=list)  # (listed mutant, why its entry no longer applies)
     unpinned: list[tuple[str, str]] = field(default_factory=list)  # (excused mutant with no recorded diff, its diff)
 
@@ -236,6 +237,7 @@ def classify(name: str, codes: dict[str, int], equivalents: dict[str, dict[str, 
             result.survivors.append(mutant)
         else:
             result.not_run += 1
+            result.unrun.append((mutant, code))
     return result
 
 
@@ -282,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  survived: {mutant}")
                 if not args.no_diff:
                     print(show(tree, mutant))
+            for mutant, code in result.unrun:
+                print(f"  not run (mutmut's exit code {code}): {mutant}")
             for mutant in result.equivalent:
                 print(f"  equivalent: {mutant}: {equivalents[mutant]['reason']}")
             for mutant, why in result.stale:

@@ -173,7 +173,7 @@ def test_an_equivalent_mutant_is_excused_only_while_its_name_still_holds_the_rec
     result = classify("mod", codes, equivalents, diffs.__getitem__)
     assert result.equivalent == ["m_legacy", "m_pinned"]
     assert result.survivors == ["m_moved", "m_plain"]
-    assert (result.killed, result.not_run) == (2, 1)
+    assert (result.killed, result.not_run, result.unrun) == (2, 1, [("m_unrun", 99)])  # named, with its code
     assert [m for m, _ in result.stale] == ["m_killed", "m_moved"]
     assert result.unpinned == [("m_legacy", diffs["m_legacy"])]
     assert result.score == 2 / 5  # the mutant the tests never ran counts as not killed

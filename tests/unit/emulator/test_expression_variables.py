@@ -231,6 +231,8 @@ def test_found_by_review_runs_as_dotnet_runs(source: str, expected: object) -> N
     ('@{ var j = JObject.Parse("{}"); if (j?.TryGetValue("model", out var m) ?? true) { return (string)m; } '
      'return ""; }', "use of unassigned local variable 'm' (C# refuses it: CS0165)", "m; } return"),
     ('@{ if ("a" == null) { return 1; } }', CS0161, "{ if"),
+    # a string plus a char is no constant in C# (the char is boxed to object), so the condition may be false
+    ('@{ if ("a" + \'b\' == "ab") { return 1; } }', CS0161, "{ if"),
 ])
 def test_found_by_review_refused_as_csharp_refuses(source: str, reason: str, at: str) -> None:
     refused = _refused(source)

@@ -147,6 +147,34 @@ def test_a_connect_error_without_a_reason_names_its_type() -> None:
     asyncio.run(main())
 
 
+def test_the_connection_is_opened_to_the_host_and_port_the_url_names() -> None:
+    async def main() -> None:
+        server, url, accepted = await serve(lambda reader, writer: _answer_ok(reader, writer))
+        port = server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
+        opened: list[tuple[str, int]] = []
+        real = loop.create_connection
+
+        async def recording(factory: Any, host: str, port: int, **options: Any) -> Any:
+            opened.append((host, port))
+            return await real(factory, host, port, **options)
+
+        loop.create_connection = recording  # type: ignore[method-assign]
+        client = BackendHttpClient()
+        answer = await client.request("GET", f"http://localhost:{port}/p", [], b"", 5)
+        assert (answer.status, opened, len(accepted)) == (200, [("localhost", port)], 1)
+        await client.aclose()
+        server.close()
+
+    asyncio.run(main())
+
+
+async def _answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    writer.write(OK)
+    await writer.drain()
+
+
 def test_a_connection_that_does_not_open_in_time_is_a_connect_failure() -> None:
     async def main() -> None:
         async def never(*_: Any, **__: Any) -> Any:
