@@ -131,6 +131,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 # 36 and -24/24/152/255 are mutmut's timeout codes (a mutant that makes the tests hang or spin was detected).
 KILLED_CODES = {1, 3, 36, 37, -24, 24, 152, 255}
 SURVIVED_CODES = {0, 5, 33, 35}  # survived, no test collected or reached it, suspicious
+CRASH_CODES = {-11, -9}  # mutmut's "segfault": its forked worker died; such a mutant is run again unforked
+RERUN_TIMEOUT = 300.0  # seconds for one unforked run of a module's tests
 
 
 @dataclass
@@ -209,7 +211,27 @@ def run_module(tree: Path, name: str, jobs: int, equivalents: dict[str, dict[str
               file=sys.stderr)
         return ModuleScore(name, not_run=-1)
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    for mutant, code in codes.items():
+        if code in CRASH_CODES:
+            codes[mutant] = run_unforked(tree, mutant, tests)
     return classify(name, codes, equivalents, lambda mutant: show(tree, mutant))
+
+
+def run_unforked(tree: Path, mutant: str, tests: list[str]) -> int:
+    """The exit code of the module's tests with ``mutant`` active, in a fresh interpreter.
+
+    mutmut forks each worker from a process that has already run the tests; some of the backend client's mutants
+    (25 in one run) died there with SIGSEGV, which gives no verdict. A fresh process does: 0 when the tests pass
+    (a survivor), 1 when one fails. A run that crashes again or hangs failed the tests all the same (killed)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["MUTANT_UNDER_TEST"] = mutant
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:benchmark", "-p", "no:cacheprovider",
+               "-p", "no:xdist", *tests]
+    try:
+        done = subprocess.run(command, cwd=tree / "mutants", env=env, capture_output=True, timeout=RERUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return 36  # mutmut's code for a timeout: detected
+    return 1 if done.returncode < 0 else done.returncode
 
 
 def classify(name: str, codes: dict[str, int], equivalents: dict[str, dict[str, str]],

@@ -179,6 +179,24 @@ def test_an_equivalent_mutant_is_excused_only_while_its_name_still_holds_the_rec
     assert result.score == 2 / 5  # the mutant the tests never ran counts as not killed
 
 
+def test_a_mutant_whose_forked_run_crashed_is_judged_by_a_fresh_run_of_its_tests(tmp_path: Path) -> None:
+    """mutmut's forked workers died with SIGSEGV on 25 of the backend client's mutants (no verdict); the script runs
+    each such mutant's tests again in a fresh interpreter, with the mutant named in MUTANT_UNDER_TEST."""
+    from mutation_score import KILLED_CODES, SURVIVED_CODES, run_unforked
+
+    (tmp_path / "mutants").mkdir()
+    (tmp_path / "mutants" / "test_probe.py").write_text(
+        "import os, signal\n"
+        "def test_probe():\n"
+        "    mutant = os.environ['MUTANT_UNDER_TEST']\n"
+        "    if mutant == 'm.crash':\n"
+        "        os.kill(os.getpid(), signal.SIGSEGV)\n"
+        "    assert mutant == 'm.harmless'\n", encoding="utf-8")
+    verdicts = {m: run_unforked(tmp_path, m, ["test_probe.py"]) for m in ("m.harmless", "m.caught", "m.crash")}
+    assert verdicts["m.harmless"] in SURVIVED_CODES
+    assert verdicts["m.caught"] in KILLED_CODES and verdicts["m.crash"] in KILLED_CODES
+
+
 def test_a_module_whose_mutants_the_tests_never_ran_does_not_score_as_fully_killed() -> None:
     """Found when mutmut ran none of parser.py's 1,702 mutants: the module scored 100% (0 of 0 counted)."""
     from mutation_score import classify
