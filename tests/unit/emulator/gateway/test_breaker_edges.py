@@ -50,3 +50,56 @@ def test_retry_after_http_dates_keep_their_offset_and_a_bare_one_is_gmt() -> Non
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 +0100", now) == pytest.approx(28 * 60)
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000", now) == pytest.approx(88 * 60)
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now) == pytest.approx(88 * 60)
+
+
+# -- the breaker's window (mutation testing: eviction at the cap, the percentage boundary, the snapshot) ------------
+
+def _breaker(now: list[float], **options):
+    from toolkit.emulator.gateway.breaker import CircuitBreaker
+
+    return CircuitBreaker(_rule(status_ranges=((500, 599),), **options), lambda: now[0])
+
+
+def test_the_edges_of_the_percentage_and_the_trip_duration_are_kept() -> None:
+    with pytest.raises(ArtifactError, match=r"percentage must be in \(0, 100\], got 101"):
+        _rule(percentage=101)
+    assert _rule(percentage=100).percentage == 100
+    assert BreakerRule(interval_seconds=60, trip_seconds=1, count=1).trip_seconds == 1
+
+
+def test_a_failure_pushed_out_of_a_full_window_is_no_longer_counted() -> None:
+    from toolkit.emulator.gateway.breaker import MAX_SAMPLES
+
+    now = [0.0]
+    breaker = _breaker(now, percentage=60)
+    breaker.record(500)
+    for _ in range(MAX_SAMPLES - 1):
+        breaker.record(200)
+    assert breaker.state()["failures_in_window"] == 1  # the window is full
+    breaker.record(200)  # pushes the failure out
+    assert (breaker.state()["failures_in_window"], breaker.state()["requests_in_window"]) == (0, MAX_SAMPLES)
+
+
+def test_a_percentage_trips_at_its_share_not_one_failure_sooner() -> None:
+    now = [0.0]
+    breaker = _breaker(now, percentage=50)
+    for _ in range(100):
+        breaker.record(200)
+    assert all(breaker.record(500) is None for _ in range(99))  # 99 of 199: below half
+    event = breaker.record(500)  # 100 of 200: half
+    assert event is not None and (event.failures, event.requests) == (100, 200)
+
+
+def test_the_snapshot_forgets_what_left_the_interval_and_an_expired_trip() -> None:
+    now = [0.0]
+    breaker = _breaker(now, count=2, percentage=90)
+    breaker.record(500)
+    now[0] = 61.0  # the failure left the 60 s interval
+    assert (breaker.state()["failures_in_window"], breaker.state()["requests_in_window"]) == (0, 0)
+    breaker.record(500)
+    breaker.record(500)  # two in the interval: trips
+    opened = breaker.state()
+    assert (opened["state"], opened["opened_at"], opened["requests_in_window"]) == ("open", 61.0, 0)
+    now[0] = 200.0  # the trip ran out
+    closed = breaker.state()
+    assert (closed["state"], closed["opened_at"], closed["open_until"]) == ("closed", None, None)
