@@ -103,3 +103,36 @@ def test_the_snapshot_forgets_what_left_the_interval_and_an_expired_trip() -> No
     now[0] = 200.0  # the trip ran out
     closed = breaker.state()
     assert (closed["state"], closed["opened_at"], closed["open_until"]) == ("closed", None, None)
+
+
+def _arm(rule: object = None, **condition: object) -> dict:
+    failure = {"count": 1, "interval": "PT1M", **condition}
+    body = {"failureCondition": failure, "tripDuration": "PT1M"} if rule is None else rule
+    return {"properties": {"circuitBreaker": {"rules": [body]}}}
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"properties": {"url": "https://a.example.com"}}, "backend has no circuitBreaker"),
+    ({"circuitBreaker": 5}, "circuitBreaker must be an object"),
+    (_arm(rule=5), "circuitBreaker.rules[0] must be an object"),
+    (_arm(rule={"failureCondition": {"count": 1, "interval": "PT1M"}, "tripDuration": 60}),
+     "circuitBreaker.rules[0].tripDuration must be an ISO 8601 duration such as 'PT1M', got 60"),
+    (_arm(percentage="half"), "circuitBreaker.rules[0].failureCondition.percentage must be an integer, got 'half'"),
+    (_arm(statusCodeRanges=5), "circuitBreaker.rules[0].failureCondition.statusCodeRanges must be a list"),
+    (_arm(statusCodeRanges=[500]),
+     "circuitBreaker.rules[0].failureCondition.statusCodeRanges[0] needs integer 'min' and 'max', got 500"),
+    (_arm(errorReasons=5), "circuitBreaker.rules[0].failureCondition.errorReasons must be a list of strings"),
+])
+def test_an_arm_breaker_is_refused_naming_the_field(document: dict, message: str) -> None:
+    with pytest.raises(ArtifactError) as info:
+        BreakerRule.from_arm(document)
+    assert str(info.value) == message
+
+
+def test_an_arm_rule_without_accept_retry_after_or_a_string_name_reads_as_false_and_none() -> None:
+    rule = BreakerRule.from_arm(_arm(rule={"failureCondition": {"count": 1, "interval": "PT1M"}, "tripDuration": "PT1M",
+                                           "name": 7}))
+    assert (rule.accept_retry_after, rule.name) == (False, None)
+    named = BreakerRule.from_arm(_arm(rule={"failureCondition": {"count": 1, "interval": "PT1M"}, "tripDuration": "PT1M",
+                                            "name": "trip"}))
+    assert named.name == "trip"
