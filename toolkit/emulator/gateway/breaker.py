@@ -77,7 +77,7 @@ class BreakerRule:
             if not 200 <= lo <= hi <= 599:
                 raise ArtifactError(f"circuit breaker status range {lo}-{hi} must satisfy 200 <= min <= max <= 599")
 
-    def is_failure(self, status: int | None, connection_failure: bool = False) -> bool:
+    def is_failure(self, status: int | None, connection_failure: bool) -> bool:
         """Whether a response with ``status`` (or a connection failure) counts against this rule."""
         if connection_failure or status is None:
             return connection_failure and bool(self.error_reasons)
