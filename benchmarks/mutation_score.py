@@ -141,10 +141,14 @@ class ModuleScore:
     killed: int = 0
     survivors: list[str] = field(default_factory=list)
     equivalent: list[str] = field(default_factory=list)
-    not_run: int = 0
     unrun: list[tuple[str, int | None]] = field(default_factory=list)  # (mutant, mutmut's exit code) with no verdict
+    no_results: bool = False  # mutmut failed before it judged any mutant
     stale: list[tuple[str, str]] = field(default_factory=list)  # (listed mutant, why its entry no longer applies)
     unpinned: list[tuple[str, str]] = field(default_factory=list)  # (excused mutant with no recorded diff, its diff)
+
+    @property
+    def not_run(self) -> int:
+        return len(self.unrun)
 
     @property
     def counted(self) -> int:
@@ -153,7 +157,7 @@ class ModuleScore:
     @property
     def score(self) -> float:
         """Killed over every mutant that is not excused: one the tests never ran counts as not killed."""
-        total = self.counted + max(self.not_run, 0)
+        total = self.counted + self.not_run
         return self.killed / total if total else 1.0
 
 
@@ -209,7 +213,7 @@ def run_module(tree: Path, name: str, jobs: int, equivalents: dict[str, dict[str
     if not meta.exists():
         print(f"{name}: mutmut produced no results; its log ends:\n{log.read_text(errors='replace')[-2000:]}",
               file=sys.stderr)
-        return ModuleScore(name, not_run=-1)
+        return ModuleScore(name, no_results=True)
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
     for mutant, code in codes.items():
         if code in CRASH_CODES:
@@ -258,7 +262,6 @@ def classify(name: str, codes: dict[str, int], equivalents: dict[str, dict[str, 
         elif code in SURVIVED_CODES:
             result.survivors.append(mutant)
         else:
-            result.not_run += 1
             result.unrun.append((mutant, code))
     return result
 
@@ -297,11 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.modules or list(MODULES):
             result = run_module(tree, name, args.jobs, equivalents)
             scores.append(result)
-            if result.not_run < 0:
+            if result.no_results:
                 print(f"\n{name}: no results (mutmut failed; see its log above)", flush=True)
                 continue
             print(f"\n{name}: {result.killed}/{result.counted} killed = {result.score:.1%}"
-                  f" ({len(result.equivalent)} equivalent, {max(result.not_run, 0)} not run)", flush=True)
+                  f" ({len(result.equivalent)} equivalent, {result.not_run} not run)", flush=True)
             for mutant in result.survivors:
                 print(f"  survived: {mutant}")
                 if not args.no_diff:
@@ -316,11 +319,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  entry without its diff (add it as `diff:` to pin the entry to this change): {mutant}\n{diff}")
     print("\nmodule          killed/counted  score  equivalent")
     for result in scores:
-        if result.not_run < 0:
+        if result.no_results:
             print(f"{result.name:15} no results")
             continue
         print(f"{result.name:15} {result.killed:>6}/{result.counted:<7} {result.score:6.1%}  {len(result.equivalent)}")
-    return 0 if all(r.score >= GOAL and r.not_run == 0 for r in scores) else 1
+    return 0 if all(not r.no_results and r.score >= GOAL and r.not_run == 0 for r in scores) else 1
 
 
 if __name__ == "__main__":

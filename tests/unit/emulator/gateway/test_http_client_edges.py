@@ -149,7 +149,7 @@ def test_a_connect_error_without_a_reason_names_its_type() -> None:
 
 def test_the_connection_is_opened_to_the_host_and_port_the_url_names() -> None:
     async def main() -> None:
-        server, url, accepted = await serve(lambda reader, writer: _answer_ok(reader, writer))
+        server, url, accepted = await serve(_answer_ok)
         port = server.sockets[0].getsockname()[1]
         loop = asyncio.get_running_loop()
         opened: list[tuple[str, int]] = []
