@@ -136,20 +136,18 @@ class TokenLimiter:
         period = normalise_period(period) if quota is not None and period is not None else None
         now = self._clock()
         with self._lock:
-            if now >= self._next_sweep:
-                self._sweep(now)
-            minute = self._minutes.get(key)
-            if minute is None or now >= minute.end:
-                minute = self._minute(key, now)
+            self._sweep(now)
+            minute = self._minute(key, now)
             quota_window = self._quota(key, period, now) if period is not None else None
             estimate = prompt_estimate or 0
 
-            status, window_end = None, 0.0
+            status: int | None = None
+            retry_after: int | None = None
             if quota is not None and quota_window is not None:
                 if _over(quota_window.used, estimate, quota, prompt_estimate):
-                    status, window_end = 403, quota_window.end
+                    status, retry_after = 403, _retry_seconds(quota_window.end, now)
             if status is None and tpm is not None and _over(minute.used, estimate, tpm, prompt_estimate):
-                status, window_end = 429, minute.end
+                status, retry_after = 429, _retry_seconds(minute.end, now)
             reservation = None
             if status is None and prompt_estimate is not None:
                 minute.used += estimate
@@ -160,9 +158,9 @@ class TokenLimiter:
             return Decision(
                 allowed=status is None,
                 status=status,
-                retry_after=None if status is None else _retry_seconds(window_end, now),
+                retry_after=retry_after,
                 remaining_tokens=_left(tpm, minute.used),
-                remaining_quota=_left(quota, quota_window.used if quota_window else 0),
+                remaining_quota=None if quota_window is None else _left(quota, quota_window.used),
                 reservation=reservation,
             )
 
@@ -219,7 +217,6 @@ class TokenLimiter:
         with self._lock:
             self._minutes.clear()
             self._quotas.clear()
-            self._next_sweep = -math.inf
             self._generation += 1
 
     def _minute(self, key: str, now: float) -> _Window:
