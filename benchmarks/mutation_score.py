@@ -51,7 +51,8 @@ PLAN_TESTS = [f"tests/unit/publish/test_publish_{name}.py" for name in (
 EXPRESSION_TESTS = [f"tests/unit/emulator/test_expressions{suffix}.py" for suffix in ("", "_dotnet", "_extended")] + [
     "tests/unit/emulator/test_expression_lexer.py", "tests/unit/emulator/test_expression_constants.py",
     "tests/unit/emulator/test_expression_blocks.py", "tests/unit/emulator/test_expression_variables.py",
-    "tests/unit/emulator/test_expressions_regex_body.py", "tests/unit/emulator/test_expressions_runtime.py"]
+    "tests/unit/emulator/test_expressions_regex_body.py", "tests/unit/emulator/test_expressions_runtime.py",
+    "tests/unit/emulator/test_expressions_dotnet_edges.py"]
 
 # module name -> (source file, the tests that exercise it). Small modules first: a partial run is useful.
 MODULES: dict[str, tuple[str, list[str]]] = {

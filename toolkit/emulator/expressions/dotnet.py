@@ -20,12 +20,9 @@ from . import jtoken
 from .cstypes import (FORMAT_WIDTH_LIMIT, INTEGER_RANGES, CsChar, CsLong, dotnet_name_of,
                       dotnet_type_name, format_value)
 from .dates import CsDateTimeOffset, to_offset
-from .errors import CsError, emulator_limit, invalid_cast
+from .errors import NULL_REFERENCE, CsError, emulator_limit, invalid_cast
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
-
-NULL_REFERENCE = "Object reference not set to an instance of an object."
-
 
 class CsList(list):
     """A C# array or List<T> (``Length``/``Count``, ``Add``)."""
@@ -435,33 +432,33 @@ def _identity(value: Any) -> Any:
 
 def _convert_jvalue(token: JValue, target: str) -> Any:
     v = token.value
-    kind = _SPELLINGS.get(target.rstrip("?"), target.rstrip("?"))  # (int?)t: as (int)t, but null stays null
+    value_type = target.removesuffix("?")  # (int?)t: as (int)t, but null stays null
+    kind = _SPELLINGS.get(value_type, value_type)
     if kind == "JToken":
         return token
     if kind == "string":
-        return None if v is None else (token.to_string() if not isinstance(v, str) else v)
+        return None if v is None else token.to_string()  # a string value's is the string itself
     if v is None:
         if target in _VALUE_TYPES:
             raise CsError(f"Can not convert Null to {_newtonsoft_name(target)}.")
         return None
     try:
         if kind == "bool":  # Newtonsoft: Convert.ToBoolean (a number is true unless 0; text "true" or "false")
-            if isinstance(v, (int, float)):
-                return v if isinstance(v, bool) else v != 0
+            if isinstance(v, (int, float)):  # a bool among them: True != 0
+                return v != 0
             return {"true": True, "false": False}[str(v).lower()]
         if kind == "char" and (isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str)):
             if isinstance(v, str) and len(v) != 1:  # Newtonsoft: a one-character string or an integer
-                raise ValueError(v)
+                raise ValueError
             return CsChar(v) if isinstance(v, str) else CsChar(chr(v & 0xFFFF))
         if kind in ("int", "long"):  # Newtonsoft: Convert.ToInt32 / ToInt64
             number = convert_to_integer(v, 64 if kind == "long" else 32)
             return CsLong(number) if kind == "long" else number
         if kind == "double":
             return float(v)
-        if kind == "DateTime":
-            return v if isinstance(v, datetime) else _parse_date(str(v))
-        if kind == "DateTimeOffset":
-            return to_offset(v) if isinstance(v, datetime) else _parse_date(str(v), offset=True)
+        if kind in ("DateTime", "DateTimeOffset"):
+            when = v if isinstance(v, datetime) else _parse_date(str(v))
+            return to_offset(when) if kind == "DateTimeOffset" else when
     except (KeyError, ValueError):
         raise CsError(f"Could not convert string to {target}: {v}.") from None
     raise CsError(f"Can not convert {token.type_name} to {_newtonsoft_name(target)}.")
@@ -487,13 +484,12 @@ def convert_to_integer(value: Any, bits: int = 32) -> int:
     return parse_int(value, bits)
 
 
-def _parse_date(text: str, offset: bool = False) -> datetime:
+def _parse_date(text: str) -> datetime:
     """A JSON value's text as Newtonsoft reads a date: a "Z" date is Utc (the emulator keeps JSON dates as their
-    text, where Newtonsoft reads them as dates when it parses the JSON); ``offset``: as a DateTimeOffset."""
-    from .dates import parse, to_offset
+    text, where Newtonsoft reads them as dates when it parses the JSON)."""
+    from .dates import parse
 
-    value = parse(text, f"Could not convert string to DateTime: {text}.", utc_stays_utc=True)
-    return to_offset(value) if offset else value
+    return parse(text, f"Could not convert string to DateTime: {text}.", utc_stays_utc=True)
 
 
 _VALUE_TYPES = frozenset({"int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Double", "float",
@@ -568,18 +564,18 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
         return a + b if op == "+" else a - b
     if isinstance(a, datetime) and isinstance(b, datetime) and op == "-":
         return a - b
-    if isinstance(a, timedelta) and isinstance(b, timedelta) and op in "+-":
+    if isinstance(a, timedelta) and isinstance(b, timedelta) and op in ("+", "-"):
         return a + b if op == "+" else a - b
     if a is None or b is None:
         return None
     if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         raise CsError(f"Operator '{op}' cannot be applied to operands of type '{dotnet_type_name(a)}' and '{dotnet_type_name(b)}'")
     if isinstance(a, int) and isinstance(b, int):
-        if op in "/%" and b == 0:
+        if op in ("/", "%") and b == 0:
             raise CsError("Attempted to divide by zero.")
         low, high = INTEGER_RANGES["int"]
         wide = type(a) is CsLong or type(b) is CsLong or not (low <= a <= high and low <= b <= high)
-        if op in "/%" and b == -1 and a == (-(2**63) if wide else low):  # the one quotient past the type (x64 .NET)
+        if op in ("/", "%") and b == -1 and a == (-(2**63) if wide else low):  # the one quotient past the type (x64 .NET)
             raise CsError("Arithmetic operation resulted in an overflow.")
         if op == "/":
             result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
@@ -629,8 +625,10 @@ def to_string(value: Any, fmt: Any = None) -> str:
     if value is None:
         raise CsError(NULL_REFERENCE)
     if isinstance(value, JToken):
-        if fmt is not None and not isinstance(value, JValue):  # ToString(Formatting.None)
-            return value.compact() if fmt == "None" else value.to_string()
+        if fmt in _JSON_FORMATTING:  # ToString(Formatting.None / Indented): JSON text, a value's too ("\"a\"", "true")
+            return value.compact() if fmt == "None" or isinstance(value, JValue) else value.to_string()
+        if fmt is not None and isinstance(value, JValue):  # JValue.ToString(format): its value's, "" for null
+            return "" if value.value is None else to_string(value.value, fmt)
         return value.to_string()
     if isinstance(value, datetime) and fmt is not None:
         return format_datetime(value, fmt)
@@ -641,6 +639,9 @@ def to_string(value: Any, fmt: Any = None) -> str:
     if isinstance(value, Url):
         return value.to_string()
     return format_value(value)
+
+
+_JSON_FORMATTING = ("None", "Indented")  # Newtonsoft's Formatting values, as the compiler passes them
 
 
 def _guid_text(guid: uuid.UUID, fmt: str) -> str:
@@ -673,7 +674,7 @@ def display(value: Any) -> str:
 
 def _newtonsoft_name(target: str) -> str:
     """The type name in Newtonsoft's conversion errors ("Can not convert Object to Int64."): the CLR's short name."""
-    return dotnet_name_of(target.rstrip("?")).rsplit(".", 1)[-1]
+    return dotnet_name_of(target.removesuffix("?")).rpartition(".")[2]
 
 
 def format_item(value: Any, fmt: str | None, width: int = 0) -> str:
@@ -681,7 +682,7 @@ def format_item(value: Any, fmt: str | None, width: int = 0) -> str:
     text; padded with spaces to ``width`` on the left, or to ``-width`` on the right."""
     if abs(width) >= FORMAT_WIDTH_LIMIT:  # .NET's limit (StringBuilder.AppendFormat): FormatException
         raise CsError("Input string was not in a correct format.")
-    text = "" if value is None else to_string(value, fmt) if fmt else display(value)
+    text = "" if value is None else to_string(value, fmt or None)  # "{0:}": no format
     return text.rjust(width) if width >= 0 else text.ljust(-width)
 
 
