@@ -205,6 +205,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (clock ticks)
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(stolen, all) clock ticks of this machine's CPUs so far, from /proc/stat: "steal" is the time a virtual
+    machine's CPUs were ready to run but the host ran something else, which no process here can see or avoid."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])  # user .. steal; guest time is counted in user
+
+
+def stolen_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the CPUs' time the host took between two `cpu_ticks` readings."""
+    return (after[0] - before[0]) / max(1, after[1] - before[1])
+
+
 class EmulatorProcess:
     """The simulated backends and the emulator, each in a child process.
 

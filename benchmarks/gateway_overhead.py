@@ -4,7 +4,8 @@ through a plain nginx reverse-proxy hop, and straight to the simulated backends,
 The simulated backends (zero latency), the emulator and nginx each run in their own process; the load generator
 is this process. The paths are timed in A/B rounds whose order flips every round, and every failed request
 (non-200 or broken connection) is counted on every path. The machine may be shared: figures are min / median /
-max over the rounds, and the goals are judged on the medians.
+max over the rounds, and the goals are judged on the medians. Printed with them: the load average and the share of
+the CPUs' time the host took from this virtual machine during the run (steal, from /proc/stat).
 
 Goals: the gateway adds p50 <= 0.5 ms at concurrency 1 (sequential requests on one keep-alive connection), and
 at concurrency 32 it reaches >= 0.5x the throughput of the nginx hop.
@@ -53,7 +54,8 @@ from pathlib import Path
 from typing import Any
 
 from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDERS, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, _Child,
-                   alternated, counted_latencies, cpu_seconds, embeddings_request, question, throughput)
+                   alternated, counted_latencies, cpu_seconds, cpu_ticks, embeddings_request, question, stolen_share,
+                   throughput)
 from _nginx import NginxProxy
 
 GOAL_ADDED_P50_MS = 0.5
@@ -110,6 +112,7 @@ def main() -> int:
     full = args.policy == "full"
     hits = full and args.cache == "hit"
     load_before = os.getloadavg()[0]  # other processes' load: the figures below move with it
+    ticks_before = cpu_ticks()  # and the host's (a virtual machine's stolen time)
     questions = itertools.count()
     if hits:
         body: Callable[[int], bytes] | None = lambda _: question(next(questions) % HIT_QUESTIONS)  # noqa: E731
@@ -164,7 +167,8 @@ def main() -> int:
     policy_added = [g - f for (g, _), (f, _) in zip(p50["gateway"], p50["floor"], strict=True)]
     ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
     print("command: " + shlex.join([sys.executable, *sys.argv]))
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+          f"; CPU time stolen by the host during the run {stolen_share(ticks_before, cpu_ticks()):.1%}")
     policy = ("toolkit.yaml, whole: " + ("every request a cache hit; baselines: the embeddings call" if hits else
               "every request a cache miss (new question); baselines: the embeddings call, then the chat call")
               + f"; embeddings: {args.embeddings}" if full else "bench")

@@ -14,7 +14,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from _load import (EMBEDDINGS_PATH, EmulatorProcess, _Child, alternated, counted_latencies,  # noqa: E402
-                   question, throughput, words_embedding)
+                   cpu_ticks, question, stolen_share, throughput, words_embedding)
 
 FLOOR_PROXY = str(Path(__file__).resolve().parents[2] / "benchmarks" / "_floor_proxy.py")
 
@@ -66,6 +66,13 @@ def test_rounds_alternate_their_order() -> None:
     results = alternated({"a": lambda: order.append("a") or 1, "b": lambda: order.append("b") or 2}, 4)
     assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert results == {"a": [1, 1, 1, 1], "b": [2, 2, 2, 2]}
+
+
+def test_the_hosts_share_is_the_stolen_ticks_over_all_ticks_between_two_readings() -> None:
+    assert stolen_share((10, 1_000), (30, 1_400)) == 0.05
+    assert stolen_share((10, 1_000), (10, 1_000)) == 0.0  # no time passed: no division by zero
+    stolen, total = cpu_ticks()
+    assert 0 <= stolen <= total and total > 0
 
 
 def test_words_embeddings_make_repeats_hits_and_new_questions_misses() -> None:
