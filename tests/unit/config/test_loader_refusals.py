@@ -180,3 +180,18 @@ def test_a_region_that_is_not_ascii_is_refused_at_load(tmp_path: Path) -> None:
     """Found by an audit: 'East ü' was accepted, then validate crashed (exit 70) matching it to a header."""
     error = _refusal(_write(tmp_path, BASE.replace("region: West US", "region: West ü", 1)))
     assert error.location.field == "backends[1].region" and "printable ASCII" in str(error)
+
+
+
+def test_an_unreadable_dotenv_file_is_named_with_the_reason(tmp_path: Path) -> None:
+    import logging
+
+    from toolkit.config.loader import _dotenv_values
+
+    with pytest.raises(ConfigError) as caught:  # load_config reads .env only when it is a file; it can still fail
+        _dotenv_values(tmp_path)
+    assert (caught.value.location.file, caught.value.reason) == (str(tmp_path), "cannot read (Is a directory)")
+    path = _write(tmp_path, BASE)
+    (tmp_path / ".env").write_text("GOOD=1\nthis line is not dotenv\n", encoding="utf-8")
+    load_config(path, "local", environ={})
+    assert logging.getLogger("dotenv.main").filters == []  # python-dotenv's warnings are collected during the read only

@@ -293,3 +293,46 @@ def test_reading_a_body_without_preserve_content_consumes_it() -> None:
 
 def test_a_jwts_claims_are_lists() -> None:
     assert Jwt({"aud": ["a", "b"], "sub": "user-1"}).claim_dict() == {"aud": ["a", "b"], "sub": ["user-1"]}
+
+
+# -- type names and dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("a", "b"), [("string[]", "System.String[]"), ("string []", "String[]"),
+                                      ("int[][]", "Int32[][]")])
+def test_type_names_compare_by_the_type_they_name(a: str, b: str) -> None:
+    from toolkit.emulator.expressions.cstypes import same_type
+
+    assert same_type(a, b)
+    assert not same_type(a, "long[]")
+
+
+def test_a_json_date_in_utc_stays_utc_whatever_the_machines_zone() -> None:
+    import os
+    import time
+
+    from toolkit.emulator.expressions.dates import kind, parse
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"  # UTC+05:30: a conversion to the machine's zone would show
+    time.tzset()
+    try:
+        value = parse("2024-01-02T03:04:05Z", "bad date", utc_stays_utc=True)
+        offset_date = parse("2024-01-02T03:04:05+00:00", "bad date", utc_stays_utc=True)
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    assert (kind(value), value.hour, value.utcoffset()) == ("Utc", 3, timedelta(0))
+    assert kind(offset_date) == "Local"  # an offset, even +00:00, converts to local time (which is UTC here)
+
+
+def test_a_datetimeoffset_converts_to_itself_keeping_its_offset() -> None:
+    from datetime import timezone
+
+    from toolkit.emulator.expressions.dates import to_offset
+
+    india = CsDateTimeOffset(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    assert to_offset(india) is india

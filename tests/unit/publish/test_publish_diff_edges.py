@@ -4,9 +4,11 @@ creates and deletes, prune/kept, and what the desired digest does (and does not)
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from toolkit.artifacts.layout import Kind
-from toolkit.publish.diff import compute_plan, desired_digest, field_changes, flatten
+from toolkit.publish.diff import (changed_secret_values, compute_plan, desired_digest, field_changes, flatten,
+                                  secret_digest, secret_digests, secret_values)
 from toolkit.publish.plan import MISSING, Op
 from toolkit.publish.resources import LiveResource, ResourceRef, policy_body
 
@@ -112,3 +114,61 @@ def test_adding_or_removing_a_pool_member_without_weight_or_priority_is_a_change
     # The same members, whichever id spelling each side uses, are unchanged.
     assert compute_plan({pool: _pool_of("b", "a")}, live).actions == []
     assert desired_digest({pool: _pool_of("a", "b")}) != desired_digest({pool: _pool_of("a", "b", "c")})
+
+
+# -- secret values: what a saved plan keeps of them (a salted, slow hash) and how a changed one is found --------
+
+SALT = "00112233445566778899aabbccddeeff"
+
+
+def _secrets_tree(value: str = "s3cret") -> dict:
+    return {
+        NV: _nv(value, secret=True),
+        ResourceRef(Kind.NAMED_VALUE, "plain"): _nv("not secret", secret=False),
+        ResourceRef(Kind.NAMED_VALUE, "in-key-vault"): _nv(None, secret=True),  # no value in the artifacts
+        ResourceRef(Kind.BACKEND, "b"): {"properties": {"secret": True, "value": "a backend is no named value"}},
+    }
+
+
+def test_secret_values_are_the_secret_named_values_whose_value_the_artifacts_carry() -> None:
+    assert secret_values(_secrets_tree()) == {"key": "s3cret"}
+    assert secret_values({NV: _nv(42, secret=True)}) == {"key": "42"}  # type: ignore[arg-type]
+
+
+def test_a_secret_digest_is_pbkdf2_sha256_of_name_nul_value_with_the_salt() -> None:
+    expected = hashlib.pbkdf2_hmac("sha256", b"key\0s3cret", bytes.fromhex(SALT), 50_000).hex()
+    assert secret_digest("key", "s3cret", SALT) == expected
+    assert secret_digests(_secrets_tree(), SALT) == {"key": expected}
+
+
+def test_a_secret_recorded_with_its_value_is_unchanged() -> None:
+    assert changed_secret_values(_secrets_tree(), SALT, secret_digests(_secrets_tree(), SALT)) == []
+
+
+def test_a_secret_whose_value_changed_or_that_has_no_record_or_is_gone_is_named() -> None:
+    recorded = secret_digests(_secrets_tree("old"), SALT)
+    assert changed_secret_values(_secrets_tree("new"), SALT, recorded) == ["key"]
+    assert changed_secret_values(_secrets_tree(), SALT, {}) == ["key"]
+    assert changed_secret_values({}, SALT, recorded) == ["key"]
+    both = {**_secrets_tree(), ResourceRef(Kind.NAMED_VALUE, "other"): _nv("x", secret=True)}
+    assert changed_secret_values(both, SALT, {"key": recorded["key"], "gone": "00"}) == ["gone", "key", "other"]
+
+
+def test_with_a_salt_that_is_no_hex_every_secret_counts_as_changed() -> None:
+    recorded = {"gone": "00"}
+    assert changed_secret_values(_secrets_tree(), "not hex", recorded) == ["gone", "key"]
+
+
+def test_a_plan_records_each_secrets_digest_with_a_new_128_bit_salt() -> None:
+    plans = [compute_plan(_secrets_tree(), {}) for _ in range(2)]
+    for plan in plans:
+        assert len(bytes.fromhex(plan.secret_salt)) == 16
+        assert plan.secret_digests == secret_digests(_secrets_tree(), plan.secret_salt)
+    assert plans[0].secret_salt != plans[1].secret_salt
+
+
+def test_the_desired_digest_compares_normalised_bodies() -> None:
+    bare = {API: {"properties": {"path": "chat"}}}
+    with_defaults = {API: {"properties": {"path": "chat", "subscriptionRequired": True, "protocols": ["https"]}}}
+    assert desired_digest(bare) == desired_digest(with_defaults)
+    assert desired_digest(bare) != desired_digest({API: {"properties": {"path": "chat", "subscriptionRequired": False}}})

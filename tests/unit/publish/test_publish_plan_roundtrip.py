@@ -58,3 +58,21 @@ def test_a_document_that_is_not_a_plan_names_the_plan() -> None:
     with pytest.raises(InputError) as info:
         Plan.from_json(["not", "a", "plan"])
     assert str(info.value).startswith("plan")
+
+
+def test_a_plans_secret_digests_and_format_survive_its_json_file() -> None:
+    plan = _plan(prune=True)
+    plan.secret_salt, plan.secret_digests = "ab" * 16, {"key": "cd" * 32, "another": "ef" * 32}
+    document = json.loads(json.dumps(plan.to_json()))
+    assert document["format"] == 2
+    assert document["secret_values"] == {"salt": "ab" * 16, "digests": {"another": "ef" * 32, "key": "cd" * 32}}
+    again = Plan.from_json(document)
+    assert (again.secret_salt, again.secret_digests, again.file_format) == ("ab" * 16, plan.secret_digests, 2)
+
+
+def test_a_format_1_plan_reads_with_no_secret_digests() -> None:
+    document = json.loads(json.dumps(_plan(prune=True).to_json()))
+    del document["secret_values"]
+    document["format"] = 1
+    again = Plan.from_json(document)
+    assert (again.secret_salt, again.secret_digests, again.file_format) == ("", {}, 1)

@@ -65,7 +65,7 @@ def parse(text: str, failure: str, *, utc_stays_utc: bool = False) -> datetime:
         value = datetime.fromisoformat(text.strip())  # Python 3.11 reads "Z" and every ISO 8601 form .NET writes
         if value.tzinfo is None:
             return value.replace(tzinfo=UNSPECIFIED)
-        if utc_stays_utc and text.strip()[-1:] in ("Z", "z"):
+        if utc_stays_utc and text.strip().endswith("Z"):  # fromisoformat has refused a lower-case "z" already
             return value.astimezone(UTC)
         return value.astimezone(LOCAL)
     except (ValueError, OverflowError):
