@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,26 @@ REPO = Path(__file__).resolve().parents[1]
 def repo_root() -> Path:
     """The repository root (toolkit.yaml, policies/, apimartifacts/)."""
     return REPO
+
+
+@pytest.fixture
+def machine_time_zone() -> Iterator[Callable[[str], None]]:
+    """``machine_time_zone("Asia/Kolkata")`` sets the process's local time zone (TZ) for the rest of the test; the
+    zone before is restored after it. For showing that a result does not depend on the machine's zone."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    before = os.environ.get("TZ")
+
+    def set_zone(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield set_zone
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture(scope="session")

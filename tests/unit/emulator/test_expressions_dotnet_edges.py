@@ -307,24 +307,12 @@ def test_type_names_compare_by_the_type_they_name(a: str, b: str) -> None:
     assert not same_type(a, "long[]")
 
 
-def test_a_json_date_in_utc_stays_utc_whatever_the_machines_zone() -> None:
-    import os
-    import time
-
+def test_a_json_date_in_utc_stays_utc_whatever_the_machines_zone(machine_time_zone) -> None:
     from toolkit.emulator.expressions.dates import kind, parse
 
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Kolkata"  # UTC+05:30: a conversion to the machine's zone would show
-    time.tzset()
-    try:
-        value = parse("2024-01-02T03:04:05Z", "bad date", utc_stays_utc=True)
-        offset_date = parse("2024-01-02T03:04:05+00:00", "bad date", utc_stays_utc=True)
-    finally:
-        if before is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
+    machine_time_zone("Asia/Kolkata")  # UTC+05:30: a conversion to the machine's zone would show
+    value = parse("2024-01-02T03:04:05Z", "bad date", utc_stays_utc=True)
+    offset_date = parse("2024-01-02T03:04:05+00:00", "bad date", utc_stays_utc=True)
     assert (kind(value), value.hour, value.utcoffset()) == ("Utc", 3, timedelta(0))
     assert kind(offset_date) == "Local"  # an offset, even +00:00, converts to local time (which is UTC here)
 

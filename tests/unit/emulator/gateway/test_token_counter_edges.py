@@ -3,8 +3,6 @@ time zone plays no part, and the refusal messages name the settings."""
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -25,19 +23,9 @@ def test_a_fractional_now_gives_whole_second_bounds(period: str) -> None:
     assert start <= now < end
 
 
-@pytest.mark.skipif(not hasattr(time, "tzset"), reason="needs time.tzset")
-def test_the_bounds_are_utc_whatever_the_local_time_zone() -> None:
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "America/Los_Angeles"
-    time.tzset()
-    try:
-        assert period_bounds("Daily", utc(2025, 6, 11, 3)) == (utc(2025, 6, 11), utc(2025, 6, 12))
-    finally:
-        if before is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
+def test_the_bounds_are_utc_whatever_the_local_time_zone(machine_time_zone) -> None:
+    machine_time_zone("America/Los_Angeles")
+    assert period_bounds("Daily", utc(2025, 6, 11, 3)) == (utc(2025, 6, 11), utc(2025, 6, 12))
 
 
 def test_refusals_name_what_is_missing_or_wrong() -> None:
