@@ -21,6 +21,7 @@ from toolkit.publish.apply import (
     apply_plan,
     with_artifact_file,
 )
+from toolkit.publish.errors import NoAnswer
 from toolkit.publish.plan import Change, Op, Plan
 from toolkit.publish.resources import Body, ResourceRef
 
@@ -628,3 +629,50 @@ def _record_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     monkeypatch.setattr(apply_module, "concurrent_batches", recording)
     return batches
+
+
+# -- a conditional write whose answer is lost (NoAnswer): read back, never mistaken for another writer's ------------
+
+LOST = NoAnswer("the connection broke before the answer")
+
+
+@pytest.mark.parametrize(("nth", "ref"), [(1, SECRET), (2, B1), (5, B2)])  # a secret's update, an update, a delete
+def test_a_lost_answer_to_a_write_that_landed_is_ours_and_not_resent(target: MemoryTarget, plan: Plan, nth: int,
+                                                                     ref: ResourceRef) -> None:
+    target.fail_write(nth, LOST, landed=True)
+    outcome = apply_plan(target, plan, V2)
+    assert target.state() == V2 and outcome.done == plan.actions and outcome.failed is None
+    assert target.calls["write"] == 5  # read back, not sent again
+    assert [entry[1] for entry in target.log].count(ref) == 1
+
+
+@pytest.mark.parametrize(("nth", "ref"), [(1, SECRET), (2, B1), (5, B2)])
+def test_a_lost_answer_to_a_write_that_did_not_land_is_sent_once_more_with_the_same_etag(
+        target: MemoryTarget, plan: Plan, nth: int, ref: ResourceRef) -> None:
+    planned = target.etag(ref)
+    target.fail_write(nth, LOST)
+    outcome = apply_plan(target, plan, V2)
+    assert target.state() == V2 and outcome.done == plan.actions
+    assert target.calls["write"] == 6
+    assert [(method, if_match) for method, r, if_match in target.log if r == ref] == [
+        ("delete" if ref == B2 else "put", planned)] * 2
+
+
+def test_a_lost_answer_where_another_writer_wrote_meanwhile_is_their_change(target: MemoryTarget,
+                                                                           plan: Plan) -> None:
+    theirs = _backend("b1", description="theirs")
+    target.fail_write(2, LOST)
+    target.before_write = lambda nth, method, ref: target.store(B1, theirs) if nth == 2 else None
+    failed = _failed(target, plan)
+    assert failed.outcome.failed == plan.actions[1]
+    assert failed.outcome.error == (f"backend 'b1' was changed on the target during apply (HTTP 412, ETag mismatch) "
+                                    f"({B1.relpath})")
+    assert target.state()[B1] == theirs  # kept, not overwritten nor restored
+    assert target.calls["write"] == 2 + 1  # b1 not resent; the secret's write undone
+
+
+def test_a_resend_that_meets_our_own_late_landing_is_ours(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(2, LOST)  # b1's update: no answer, and not there when read back ...
+    target.before_write = lambda nth, method, ref: target.store(B1, V2[B1]) if nth == 3 else None  # ... then it lands
+    outcome = apply_plan(target, plan, V2)  # the resend gets 412 against our own new ETag: read back, it holds
+    assert target.state() == V2 and outcome.done == plan.actions and outcome.failed is None
