@@ -676,3 +676,16 @@ def test_a_resend_that_meets_our_own_late_landing_is_ours(target: MemoryTarget, 
     target.before_write = lambda nth, method, ref: target.store(B1, V2[B1]) if nth == 3 else None  # ... then it lands
     outcome = apply_plan(target, plan, V2)  # the resend gets 412 against our own new ETag: read back, it holds
     assert target.state() == V2 and outcome.done == plan.actions and outcome.failed is None
+
+
+@pytest.mark.parametrize("resent", [False, True])
+def test_the_etag_of_a_write_read_back_after_a_lost_answer_guards_its_undo(target: MemoryTarget, plan: Plan,
+                                                                           resent: bool) -> None:
+    target.fail_write(2, LOST, landed=not resent)  # b1's update: its answer lost
+    if resent:  # the resend meets our own late landing (412): b1 is read back a second time
+        target.before_write = lambda nth, method, ref: target.store(B1, V2[B1]) if nth == 3 else None
+    target.fail_write(5 if resent else 4, server_error())  # the pool's update fails: b3 and b1 are undone
+    _failed(target, plan)
+    ours = [etag for method, ref, etag in target.log if ref == B1][-1]  # the undo's If-Match
+    assert ours is not None and ours != plan.actions[1].etag
+    assert target.state() == V1
