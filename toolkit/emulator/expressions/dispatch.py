@@ -15,7 +15,6 @@ from typing import Any
 
 from . import dates, jtoken
 from .dotnet import (
-    NULL_REFERENCE,
     Body,
     CaughtException,
     CsChar,
@@ -40,7 +39,7 @@ from .dotnet import (
     unwrap,
 )
 from .cstypes import CsDateTimeOffset, dotnet_type_name, to_lower, to_upper
-from .errors import CsError, argument_null, emulator_limit
+from .errors import NULL_REFERENCE, CsError, argument_null, emulator_limit
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
 
 # -- members and methods of runtime values ---------------------------------------------------------

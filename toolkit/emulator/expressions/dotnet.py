@@ -19,10 +19,11 @@ from typing import Any
 from . import jtoken
 from .cstypes import (FORMAT_WIDTH_LIMIT, INTEGER_RANGES, CsChar, CsLong, dotnet_name_of,
                       dotnet_type_name, format_value)
-from .dates import CsDateTimeOffset, to_offset
+from .dates import CsDateTimeOffset, parse, to_offset
 from .errors import NULL_REFERENCE, CsError, emulator_limit, invalid_cast
 from .formatting import format_datetime, format_number, timespan_text
 from .jtoken import JArray, JObject, JProperty, JToken, JValue
+
 
 class CsList(list):
     """A C# array or List<T> (``Length``/``Count``, ``Add``)."""
@@ -487,8 +488,6 @@ def convert_to_integer(value: Any, bits: int = 32) -> int:
 def _parse_date(text: str) -> datetime:
     """A JSON value's text as Newtonsoft reads a date: a "Z" date is Utc (the emulator keeps JSON dates as their
     text, where Newtonsoft reads them as dates when it parses the JSON)."""
-    from .dates import parse
-
     return parse(text, f"Could not convert string to DateTime: {text}.", utc_stays_utc=True)
 
 
@@ -620,6 +619,9 @@ def compare(op: str, a: Any, b: Any) -> bool:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
+_JSON_FORMATTING = ("None", "Indented")  # Newtonsoft's Formatting values, as the compiler passes them
+
+
 def to_string(value: Any, fmt: Any = None) -> str:
     """``value.ToString()`` / ``ToString(format)``."""
     if value is None:
@@ -639,9 +641,6 @@ def to_string(value: Any, fmt: Any = None) -> str:
     if isinstance(value, Url):
         return value.to_string()
     return format_value(value)
-
-
-_JSON_FORMATTING = ("None", "Indented")  # Newtonsoft's Formatting values, as the compiler passes them
 
 
 def _guid_text(guid: uuid.UUID, fmt: str) -> str:

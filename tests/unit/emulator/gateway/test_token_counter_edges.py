@@ -39,14 +39,6 @@ def test_refusals_name_what_is_missing_or_wrong() -> None:
     assert str(info.value) == "token-quota-period 'Fortnightly' is not one of Hourly, Daily, Weekly, Monthly, Yearly"
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_period_without_a_quota_counts_no_quota() -> None:
     limiter = TokenLimiter(lambda: utc(2025, 6, 11, 12))
     decision = limiter.check("sub", tpm=100, period="Daily", prompt_estimate=10)
@@ -93,8 +85,8 @@ def test_each_reset_starts_a_new_generation() -> None:
     assert limiter.check("sub", tpm=1_000).remaining_tokens == 920
 
 
-def test_a_sweep_is_due_exactly_a_minute_after_the_last() -> None:
-    clock = Clock(utc(2025, 6, 11, 12, 10, 30))
+def test_a_sweep_is_due_exactly_a_minute_after_the_last(clock) -> None:
+    clock.now = utc(2025, 6, 11, 12, 10, 30)
     limiter = TokenLimiter(clock)
     limiter.check("old", tpm=100)  # sweeps (the first call); its window ends at 12:11:00
     clock.now = utc(2025, 6, 11, 12, 11, 29)
@@ -105,8 +97,8 @@ def test_a_sweep_is_due_exactly_a_minute_after_the_last() -> None:
     assert set(limiter._minutes) == {"new"}
 
 
-def test_a_snapshot_lists_no_expired_window_even_between_sweeps() -> None:
-    clock = Clock(utc(2025, 6, 11, 12, 10, 30))
+def test_a_snapshot_lists_no_expired_window_even_between_sweeps(clock) -> None:
+    clock.now = utc(2025, 6, 11, 12, 10, 30)
     limiter = TokenLimiter(clock)
     limiter.check("sub", tpm=100, quota=1_000, period="Hourly", prompt_estimate=10)  # the sweep is next due at 12:11:30
     clock.now = utc(2025, 6, 11, 12, 11, 10)
