@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Union
 
 from toolkit.artifacts.layout import ArtifactPath, Kind
@@ -164,37 +165,36 @@ def apply_plan(
     return outcome
 
 
-class _Marker:
-    def __init__(self, name: str) -> None:
-        self.name = name
+class _Unwritten(Enum):
+    """A write of a batch that gave no result."""
 
-    def __repr__(self) -> str:
-        return self.name
+    NOT_STARTED = "not started"  # stop() was asked first, or the batch was interrupted: not written
+    INTERRUPTED = "interrupted"  # a KeyboardInterrupt while it was being written: state unknown
 
 
-_NOT_STARTED = _Marker("not started")  # stop() was asked first: not written
-_INTERRUPTED = _Marker("interrupted")  # a KeyboardInterrupt while it was being written: state unknown
-WriteResult = Union[str, None, RemoteError, _Marker]
+_NOT_STARTED, _INTERRUPTED = _Unwritten.NOT_STARTED, _Unwritten.INTERRUPTED
+WriteResult = Union[str, None, RemoteError, _Unwritten]
 
 
 class _Writer:
-    """Writes one batch, serially or on a bounded thread pool; results in batch order."""
+    """Writes one batch: a batch of one in the calling thread, a larger one on a pool of ``parallel`` threads (which
+    start with the first such batch); results in batch order."""
 
     def __init__(self, write: Callable[[Change], str | None], stop: Callable[[], bool], parallel: int) -> None:
         self._write, self._stop = write, stop
-        self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="apply") if parallel > 1 else None
+        self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="apply")
         self._abort = threading.Event()
 
     def __enter__(self) -> _Writer:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            # After a KeyboardInterrupt, writes still in flight finish on their own; nothing waits for them.
-            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        # After an exception, writes still in flight finish on their own (nothing waits for them) and queued ones
+        # never start.
+        self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
 
     def run(self, batch: list[Change]) -> list[WriteResult]:
-        if self._pool is None or len(batch) == 1:
+        if len(batch) == 1:
             return [self._one(change, check_stop=False) for change in batch]  # stop() was asked just before
         futures = [self._pool.submit(self._one, change, check_stop=True) for change in batch]
         try:
@@ -235,7 +235,7 @@ def _record_batch(batch: list[Change], results: list[WriteResult], written: list
                 outcome.failed, outcome.error = change, error
             notify("failed", f"{change_line(change)}: {error}")
             failures.append((change, result))
-        elif not isinstance(result, _Marker):
+        elif not isinstance(result, _Unwritten):
             written.append(_Written(change, result))
             outcome.done.append(change)
             notify("done", change_line(change))
@@ -286,7 +286,7 @@ def _body_for(change: Change, desired: Mapping[ResourceRef, Body],
     return body
 
 
-def _precheck(client: ApimClient, actions: list[Change], parallel: int = 1) -> dict[ResourceRef, LiveResource]:
+def _precheck(client: ApimClient, actions: list[Change], parallel: int) -> dict[ResourceRef, LiveResource]:
     """Read every touched resource (``parallel`` at a time); StalePlanError (nothing written) when any changed
     since the plan."""
     snapshot: dict[ResourceRef, LiveResource] = {}
@@ -347,8 +347,7 @@ def _sent_safely(client: ApimClient, ref: ResourceRef, body: Body | None, etag: 
     if _holds(ref, body, live):
         return None if live is None else live.etag
     if live is None or live.etag != etag:
-        raise PreconditionFailed(f"{ref.label}: HTTP 412: changed by another writer while our write got no answer",
-                                 status=412)
+        raise PreconditionFailed(f"{ref.label}: HTTP 412: changed by another writer while our write got no answer")
     try:
         return send()
     except PreconditionFailed:  # the first request may have landed after the read above: ours if it holds our body
@@ -449,7 +448,7 @@ def _undo(client: ApimClient, step: _Written, before: LiveResource | None) -> st
     if step.change.op is Op.DELETE:
         if current is not None or before is None:  # re-created by someone since our delete
             raise _ChangedByOthers
-        client.put(ref, _restore_body(before), None)
+        client.put(ref, _restore_body(before))  # unconditional: there is nothing to match
         return f"re-created {ref.label}"
     if current is None and before is None:  # created here, deleted by someone since: as before anyway
         return f"{ref.label} (created by this apply) was already deleted"

@@ -39,6 +39,10 @@ class RemoteThrottled(RemoteHttpError):
 class PreconditionFailed(RemoteHttpError):
     """412: the If-Match ETag is stale (someone changed the resource)."""
 
+    def __init__(self, message: str, *, status: int = 412, code: str | None = None, retry_after: float | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, status=status, code=code, retry_after=retry_after, hint=hint)
+
 
 class Unreachable(RemoteError):
     """The endpoint could not be reached or did not answer in time."""

@@ -5,6 +5,7 @@ tests show the same through the real SDK; these are fast enough for the mutation
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -689,3 +690,216 @@ def test_the_etag_of_a_write_read_back_after_a_lost_answer_guards_its_undo(targe
     ours = [etag for method, ref, etag in target.log if ref == B1][-1]  # the undo's If-Match
     assert ours is not None and ours != plan.actions[1].etag
     assert target.state() == V1
+
+
+def test_a_lost_answer_to_a_landed_write_read_back_with_the_target_defaults_filled_in_is_ours(
+        target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    read = target.get
+
+    def get_with_defaults(ref: ResourceRef) -> Any:  # APIM answers a backend with its default type filled in
+        live = read(ref)
+        if live is not None and ref.kind is Kind.BACKEND:
+            live.body["properties"].setdefault("type", "Single")
+        return live
+
+    monkeypatch.setattr(target, "get", get_with_defaults)
+    target.fail_write(2, LOST, landed=True)  # b1's update: compared as the plan compares, it holds our body
+    outcome = apply_plan(target, plan, V2)
+    assert outcome.done == plan.actions and target.calls["write"] == 5 and target.state() == V2
+
+
+@pytest.mark.parametrize(("nth", "ref"), [(1, SECRET), (5, B2)])  # a secret's update (its value read), a delete
+def test_a_resend_that_meets_our_own_late_landing_is_ours_for_a_secret_and_a_delete(
+        target: MemoryTarget, plan: Plan, nth: int, ref: ResourceRef) -> None:
+    def land_late(written: int, method: str, to: ResourceRef) -> None:
+        if written == nth + 1:  # the resend: our first request lands just before it
+            if ref == B2:
+                target.remove(B2)
+            else:
+                target.store(SECRET, V2[SECRET])
+
+    target.fail_write(nth, LOST)
+    target.before_write = land_late
+    outcome = apply_plan(target, plan, V2)
+    assert target.state() == V2 and outcome.done == plan.actions and outcome.failed is None
+
+
+def test_the_undo_of_a_create_and_of_updates_whose_answers_are_lost_still_restores(target: MemoryTarget,
+                                                                                   plan: Plan) -> None:
+    target.fail_write(4, server_error())  # the pool's update fails: undo b3, b1, the secret (from the 5th write)
+    target.fail_write(5, LOST)  # the delete of b3 did not land: sent once more (6th) with the same ETag
+    target.fail_write(7, LOST, landed=True)  # b1's restore landed
+    target.fail_write(8, LOST)  # the secret's restore did not land (its value read back to compare): sent again
+    outcome = _failed(target, plan).outcome
+    assert target.state() == V1 and outcome.restored == UNDONE[1:] and outcome.target_as_before
+    assert target.calls["write"] == 9
+    undo_b3 = [(method, if_match) for method, ref, if_match in target.log[4:] if ref == B3]
+    assert len(undo_b3) == 2 and undo_b3[0] == undo_b3[1] and undo_b3[0][1] is not None
+
+
+def test_a_resend_meeting_another_writers_secret_value_is_their_change(target: MemoryTarget, plan: Plan) -> None:
+    theirs = _secret("their-own-value-5")  # the same fields as ours but the value: told apart by reading it
+    target.fail_write(1, LOST)  # the secret's update: no answer, not there when read back, then resent ...
+    target.before_write = lambda nth, method, ref: target.store(SECRET, theirs) if nth == 2 else None  # ... too late
+    failed = _failed(target, plan)
+    assert failed.outcome.failed == plan.actions[0] and target.state()[SECRET] == theirs
+
+
+def test_an_undo_whose_answer_is_lost_while_another_writer_changed_the_resource_is_reported(
+        target: MemoryTarget, plan: Plan) -> None:
+    theirs = _backend("b1", description="theirs")
+    target.fail_write(3, server_error())  # b3's create fails: b1 (4th write) and the secret are undone
+    target.fail_write(4, LOST)
+    target.before_write = lambda nth, method, ref: target.store(B1, theirs) if nth == 4 else None
+    outcome = _failed(target, plan).outcome
+    assert target.state()[B1] == theirs and target.calls["write"] == 5  # b1's undo not resent over theirs
+    assert outcome.unrestored == [("backend 'b1'", "update not undone: backend 'b1': HTTP 412: changed by another "
+                                                   "writer while our write got no answer")]
+    assert outcome.restored == ["restored named-value 'api-secret'"]
+
+
+def test_a_create_is_sent_without_if_match_even_when_its_plan_entry_has_an_etag(target: MemoryTarget) -> None:
+    hand_edited = Plan([Change(Op.CREATE, B3, etag='"7"')], env="test")
+    apply_plan(target, hand_edited, {B3: _backend("b3")})
+    assert target.log == [("put", B3, None)] and target.state()[B3] == _backend("b3")
+
+
+def test_an_interrupt_during_a_parallel_batch_with_a_failure_masks_secrets(target: MemoryTarget, plan: Plan) -> None:
+    def fail_b1_interrupt_b3(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref == B1 and nth <= 3:
+            target.fail_write(nth, server_error(f"cannot read {SECRET_V2}"))
+        elif ref == B3:
+            raise KeyboardInterrupt
+
+    target.before_write = fail_b1_interrupt_b3
+    seen, on_event = _events()
+    with pytest.raises(ApplyInterrupted) as caught:
+        apply_plan(target, plan, V2, parallel=2, on_event=on_event)
+    text = " ".join([caught.value.outcome.error or "", *(t for _, t in seen)])
+    assert "cannot read (secret)" in text and SECRET_V2 not in text
+
+
+# -- the threads of a parallel apply ----------------------------------------------------------------------------
+
+NEW = [ResourceRef(BACKEND, f"n{i}") for i in range(4)]
+
+
+def _in_flight_high_water(names: set[str]) -> tuple[Any, Any]:
+    """(a hook that holds each call 50 ms, counting the calls in flight and adding its thread's name (without the
+    pool's "_N") to ``names``; a function giving the highest count seen)."""
+    lock, now, high = threading.Lock(), [0], [0]
+
+    def hold(*_: Any) -> None:
+        with lock:
+            now[0] += 1
+            high[0] = max(high[0], now[0])
+            names.add(threading.current_thread().name.rpartition("_")[0] or threading.current_thread().name)
+        threading.Event().wait(0.05)
+        with lock:
+            now[0] -= 1
+
+    return hold, lambda: high[0]
+
+
+def test_a_parallel_apply_reads_and_writes_at_most_parallel_at_once_on_its_own_threads(
+        target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}  # four creates of one level
+    plan = plan_for(target, desired)
+    read = target.get
+    read_threads: set[str] = set()
+    hold_read, reads_high = _in_flight_high_water(read_threads)
+
+    def get(ref: ResourceRef) -> Any:
+        if target.calls["write"] == 0:  # the pre-check
+            hold_read()
+        return read(ref)
+
+    monkeypatch.setattr(target, "get", get)
+    write_threads: set[str] = set()
+    target.before_write, writes_high = _in_flight_high_water(write_threads)
+    apply_plan(target, plan, desired, parallel=2)
+    assert target.state() == desired
+    assert reads_high() == 2 and writes_high() == 2  # in parallel, and never more than asked
+    assert read_threads == {"apply-read"} and write_threads == {"apply"}
+    assert not [t for t in threading.enumerate() if t.name.startswith("apply")]  # the pools were shut down
+
+
+@pytest.mark.parametrize(("parallel", "planned"), [(1, 4), (2, 1)])
+def test_a_pre_check_that_cannot_overlap_reads_on_the_calling_thread(
+        target: MemoryTarget, monkeypatch: pytest.MonkeyPatch, parallel: int, planned: int) -> None:
+    desired = {**V1, **{ref: _backend(ref.name) for ref in NEW[:planned]}}
+    read, threads = target.get, set()
+
+    def get(ref: ResourceRef) -> Any:
+        threads.add(threading.current_thread())
+        return read(ref)
+
+    monkeypatch.setattr(target, "get", get)
+    apply_plan(target, plan_for(target, desired), desired, parallel=parallel)
+    assert threads == {threading.current_thread()} and target.state() == desired
+
+
+def _held_batch(target: MemoryTarget, release: threading.Event, quick: str | None = None,
+                fail: str | None = None) -> tuple[dict[str, threading.Event], threading.Event]:
+    """Hold every write of NEW until ``release`` (10 s at most), except ``quick``; ``fail`` raises ValueError once
+    n1 has started. Returns (an event per write, set as it starts; an event set when a held write goes on)."""
+    started, held_no_more = {ref.name: threading.Event() for ref in NEW}, threading.Event()
+
+    def hold(nth: int, method: str, ref: ResourceRef) -> None:
+        started[ref.name].set()
+        if ref.name == fail:
+            started["n1"].wait(10)
+            raise ValueError("a bug in the client")
+        if ref.name != quick:
+            release.wait(10)
+            held_no_more.set()
+
+    target.before_write = hold
+    return started, held_no_more
+
+
+def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_queued_starts(
+        target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
+    plan = plan_for(target, desired)
+    release = threading.Event()
+    started, held_no_more = _held_batch(target, release, quick="n0")  # 2 threads: n0 done, n1 and n2 held, n3 queued
+    waited, pressed = Future.result, threading.Event()
+
+    def ctrl_c_while_waiting_for_n1(future: Future, timeout: Any = None) -> Any:
+        if not future.done() and not pressed.is_set() and started["n2"].wait(10):
+            pressed.set()
+            raise KeyboardInterrupt  # once, while the main thread waits for n1 (n2 took n0's thread)
+        return waited(future, timeout)
+
+    monkeypatch.setattr(Future, "result", ctrl_c_while_waiting_for_n1)
+    try:
+        with pytest.raises(ApplyInterrupted) as caught:
+            apply_plan(target, plan, desired, parallel=2)
+        returned_while_held = not held_no_more.is_set()
+    finally:
+        release.set()
+    for thread in [t for t in threading.enumerate() if t.name.startswith("apply_")]:
+        thread.join(10)
+    assert returned_while_held  # nothing waited for the writes in flight
+    assert caught.value.outcome.unrestored == [
+        ("backend 'n1'", "state unknown: interrupted while writing (create)"),
+        ("backend 'n2'", "state unknown: interrupted while writing (create)"),
+        ("backend 'n0'", "create not undone: stopped")]
+    assert sorted(ref.name for _, ref, _ in target.log) == ["n0", "n1", "n2"] and not started["n3"].is_set()
+
+
+def test_an_unexpected_error_in_a_parallel_batch_starts_nothing_queued(target: MemoryTarget) -> None:
+    desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
+    plan = plan_for(target, desired)
+    release = threading.Event()
+    started, held_no_more = _held_batch(target, release, fail="n0")  # n0 fails once n1 runs; n2 and n3 queued or held
+    try:
+        with pytest.raises(ValueError, match="a bug in the client"):
+            apply_plan(target, plan, desired, parallel=2)
+        returned_while_held = not held_no_more.is_set()
+    finally:
+        release.set()
+    for thread in [t for t in threading.enumerate() if t.name.startswith("apply_")]:
+        thread.join(10)
+    assert returned_while_held and not started["n3"].is_set()
