@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from toolkit.emulator.policy.handlers.cors import normal_origin
+
 from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected
 
 URL = {"backend_url": "http://backend.test"}
@@ -202,3 +204,80 @@ def test_credentials_that_evaluate_to_true_with_a_wildcard_origin_fail_naming_th
     ctx = execute([None, api(inbound=xml)], headers=[("Origin", "https://app.example")], **URL)
     assert (ctx.response_status, ctx.last_error_source) == (500, "cors")
     assert "cannot be used with the wildcard origin" in ctx.last_error_message
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    ("<cors/>", "line 1: <cors> needs <allowed-origins> with at least one <origin>"),
+    (cors(methods=""), None),
+    ('<cors><allowed-origins preflight-result-max-age="5"><origin>https://a.example</origin></allowed-origins></cors>',
+     "line 1: <allowed-origins> attribute 'preflight-result-max-age' is not supported (supported: none)"),
+    ("<cors><allowed-origins><origin>https://a.example<x/></origin></allowed-origins></cors>",
+     "line 1: <origin> may not contain child elements (found <x>)"),
+    (cors().replace("</cors>", "<bogus/></cors>"),
+     "line 1: <bogus> is not allowed inside <cors> (allowed: <allowed-headers>, <allowed-methods>, "
+     "<allowed-origins>, <expose-headers>)"),
+])
+def test_refusals_name_the_element_and_the_rule(xml: str, message: str | None) -> None:
+    if message is None:  # the well-formed one, for contrast
+        api(inbound=xml)
+    else:
+        assert str(rejected(document(inbound=xml))) == message
+
+
+@pytest.mark.parametrize(("origin", "normal"), [
+    ("HTTPS://App.Example", "https://app.example:443"), ("http://[::1]:8080/", "http://[::1]:8080"),
+    ("ftp://Files.Example", "ftp://files.example"),  # no default port known: none added
+    ("wss://chat.example:9", "wss://chat.example:9"), ("https://app.example/x", None),
+])
+def test_an_origin_normalises_to_lower_case_scheme_host_and_port(origin: str, normal: str | None) -> None:
+    assert normal_origin(origin) == normal
+
+
+def test_preflights_and_ended_requests_are_traced() -> None:
+    allowed = execute([None, api(inbound=CORS)], method="OPTIONS", headers=preflight("https://app.example"), **URL)
+    refused = execute([None, api(inbound=CORS)], method="OPTIONS", headers=preflight("https://evil.example"), **URL)
+    ended = execute([None, api(inbound=cors())], method="GET", headers=[("Origin", "https://evil.example")], **URL)
+    assert [[e["message"] for e in ctx.trace.find("cors")] for ctx in (allowed, refused, ended)] == [
+        ["preflight allowed"], ["preflight refused"], ["request from an unmatched origin ended"]]
+    assert (ended.response_status, ended.response_reason) == (200, "OK")
+
+
+def test_a_requested_header_with_no_allowed_headers_list_is_refused() -> None:
+    ctx = execute([None, api(inbound=cors())], method="OPTIONS", headers=preflight("https://app.example", "GET", "x-a"),
+                  **URL)
+    assert ctx.response_status == 200 and ctx.response_headers.get("Access-Control-Allow-Origin") is None
+
+
+ASKED = "context.Request.Headers.ContainsKey(&quot;x-asked&quot;)"  # a switch that depends on the request
+
+
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+def test_terminate_unmatched_request_is_evaluated_for_each_request(method: str) -> None:
+    chain = [None, api(inbound=cors(attributes=f'terminate-unmatched-request="@({ASKED})"'))]
+    headers = preflight("https://evil.example", "GET", "") if method == "OPTIONS" else [("Origin", "https://evil.example")]
+    services = FakeServices()
+    ended = execute(chain, services, method=method, headers=[*headers, ("x-asked", "1")], **URL)
+    assert (ended.response_status, ended.response_body, services.calls) == (200, b"", [])
+    execute(chain, services, method=method, headers=headers, **URL)
+    assert len(services.calls) == 1  # went on to the backend
+
+
+def test_allow_credentials_is_evaluated_for_each_simple_request() -> None:
+    chain = [None, api(inbound=cors(attributes=f'allow-credentials="@({ASKED})"'))]
+    asked = execute(chain, headers=[("Origin", "https://app.example"), ("x-asked", "1")], **URL)
+    assert asked.response_headers.get("Access-Control-Allow-Credentials") == "true"
+    assert asked.response_headers.get("Access-Control-Allow-Origin") == "https://app.example"
+    plain = execute(chain, headers=[("Origin", "https://app.example")], **URL)
+    assert plain.response_headers.get("Access-Control-Allow-Credentials") is None
+
+
+def test_a_max_age_expression_is_evaluated_for_each_preflight_and_its_failure_names_cors() -> None:
+    age = "int.Parse(context.Request.Headers.GetValueOrDefault(&quot;x-age&quot;, &quot;60&quot;))"
+    chain = [None, api(inbound=cors(methods=f'<allowed-methods preflight-result-max-age="@({age})">'
+                                            "<method>GET</method></allowed-methods>"))]
+    asked = execute(chain, method="OPTIONS", headers=[*preflight("https://app.example", "GET", ""), ("x-age", "7")],
+                    **URL)
+    assert asked.response_headers.get("Access-Control-Max-Age") == "7"
+    failed = execute(chain, method="OPTIONS", headers=[*preflight("https://app.example", "GET", ""), ("x-age", "-1")],
+                     **URL)
+    assert (failed.response_status, failed.last_error_source) == (500, "cors")

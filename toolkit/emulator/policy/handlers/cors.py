@@ -19,6 +19,12 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 BAD_ORIGIN = "Origin must be a valid URL consisting of scheme, host, and port only"
 _ORIGIN = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?/?$")
 WILDCARD_CREDENTIALS = "allow-credentials=\"true\" cannot be used with the wildcard origin *"
+# Header names (HTTP compares them case-insensitively; the answer spells them as the Fetch standard does).
+ORIGIN, REQUEST_METHOD, REQUEST_HEADERS = "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"
+ALLOW_ORIGIN, ALLOW_METHODS, ALLOW_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+                                              "Access-Control-Allow-Headers")
+ALLOW_CREDENTIALS, MAX_AGE, EXPOSE_HEADERS = ("Access-Control-Allow-Credentials", "Access-Control-Max-Age",
+                                              "Access-Control-Expose-Headers")
 
 
 @handler("cors", sections=("inbound",), attributes=("allow-credentials", "terminate-unmatched-request"),
@@ -74,32 +80,30 @@ class Cors(Policy):
         return "*" in self.origins or normal_origin(origin) in self.origins
 
     def _credentials(self, ctx: Any) -> bool:
-        if type(self.credentials) is bool:
-            return self.credentials
         allowed = truth(self.credentials, ctx)
-        if allowed and "*" in self.origins:  # what publish refuses for a constant
+        if allowed and "*" in self.origins:  # what publish refuses for a constant: an expression's value
             raise ExpressionFailure(f"<cors> {WILDCARD_CREDENTIALS}.", source="cors")
         return allowed
 
     async def run(self, ctx: Any, services: Any) -> None:
         """Answer a preflight or arrange the response headers."""
-        origin = ctx.request_header("origin")
+        origin = ctx.request_header(ORIGIN)
         if origin is None:
             return
         matched = self._allows_origin(origin)
-        method = ctx.request_header("access-control-request-method") if ctx.request_method == "OPTIONS" else None
+        method = ctx.request_header(REQUEST_METHOD) if ctx.request_method == "OPTIONS" else None
         if method:
             self._preflight(ctx, origin, method, matched)
         elif matched:
             ctx.add_hook(_CorsHeaders(self, origin, self._credentials(ctx)))
         elif ctx.request_method in ("GET", "HEAD") and truth(self.terminate, ctx):
             # docs: an unmatched simple GET or HEAD ends "with an empty 200 OK response"
-            ctx.set_response(200, "OK", HeaderMap(), b"")
+            ctx.set_response(200, None, HeaderMap(), b"")
             ctx.note("cors", "request from an unmatched origin ended")
             raise EndRequest
 
     def _preflight(self, ctx: Any, origin: str, method: str, matched: bool) -> None:
-        wanted = [h.strip() for h in (ctx.request_header("access-control-request-headers") or "").split(",")
+        wanted = [h.strip() for h in (ctx.request_header(REQUEST_HEADERS) or "").split(",")
                   if h.strip()]
         ok = matched and self._allows("allowed-methods", method) and all(
             self._allows("allowed-headers", h) for h in wanted)
@@ -107,25 +111,25 @@ class Cors(Policy):
             return
         headers = HeaderMap()
         if ok:
-            headers.set("Access-Control-Allow-Origin", [origin])
-            headers.set("Access-Control-Allow-Methods", [method])
+            headers.set(ALLOW_ORIGIN, [origin])
+            headers.set(ALLOW_METHODS, [method])
             if wanted:
-                headers.set("Access-Control-Allow-Headers", [", ".join(wanted)])
+                headers.set(ALLOW_HEADERS, [", ".join(wanted)])
             if self._credentials(ctx):
-                headers.set("Access-Control-Allow-Credentials", ["true"])
+                headers.set(ALLOW_CREDENTIALS, ["true"])
             if self.max_age is not None and (max_age := self.max_age.get(ctx, "cors")) is not None:
-                headers.set("Access-Control-Max-Age", [str(max_age)])
-        ctx.set_response(200, "OK", headers, b"")
+                headers.set(MAX_AGE, [str(max_age)])
+        ctx.set_response(200, None, headers, b"")  # reason None: "OK", from the status
         ctx.note("cors", "preflight " + ("allowed" if ok else "refused"))
         raise EndRequest
 
     def headers_for(self, origin: str, credentials: bool) -> list[tuple[str, str]]:
         """The CORS headers of a response to an allowed origin (the Origin as the request sent it)."""
-        out = [("Access-Control-Allow-Origin", origin if credentials or "*" not in self.origins else "*")]
+        out = [(ALLOW_ORIGIN, origin if credentials or "*" not in self.origins else "*")]
         if credentials:
-            out.append(("Access-Control-Allow-Credentials", "true"))
+            out.append((ALLOW_CREDENTIALS, "true"))
         if self.lists.get("expose-headers"):
-            out.append(("Access-Control-Expose-Headers", ", ".join(self.lists["expose-headers"])))
+            out.append((EXPOSE_HEADERS, ", ".join(self.lists["expose-headers"])))
         return out
 
 
