@@ -95,7 +95,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "dotnet": ("toolkit/emulator/expressions/dotnet.py", EXPRESSION_TESTS),
     "limits": ("toolkit/emulator/policy/limits.py", [
         "tests/unit/emulator/policy/test_rate_limit.py", "tests/unit/emulator/policy/test_rate_limit_by_key.py",
-        "tests/unit/emulator/policy/test_quota.py", "tests/unit/emulator/policy/test_quota_by_key.py"]),
+        "tests/unit/emulator/policy/test_quota.py", "tests/unit/emulator/policy/test_quota_by_key.py",
+        "tests/unit/emulator/policy/test_limits_edges.py"]),
     "after_answer": ("toolkit/emulator/gateway/after_answer.py", ["tests/unit/emulator/gateway/test_after_answer.py"]),
     "busy_poll": ("toolkit/emulator/gateway/busy_poll.py", [
         "tests/unit/emulator/gateway/test_busy_poll.py", "tests/e2e/test_busy_poll_gateway.py"]),

@@ -34,6 +34,7 @@ RATE_NAMES = ("retry-after-header-name", "retry-after-variable-name", "remaining
 RATE_ATTRIBUTES = ("calls", "renewal-period", *RATE_NAMES)
 KEY_ATTRIBUTES = ("counter-key", "increment-condition", "increment-count")
 QUOTA_ATTRIBUTES = ("calls", "bandwidth", "renewal-period")
+RETRY_AFTER = "Retry-After"
 MAX_RATE_PERIOD = 300  # rate-limit(-by-key) renewal-period: "Maximum allowed value: 300 seconds"
 MIN_QUOTA_KEY_PERIOD = 300  # quota-by-key renewal-period: "Minimum period: 300 seconds" (0: never renews)
 NEVER_RENEWS = 10 ** 12  # seconds: a quota whose renewal-period is 0
@@ -57,20 +58,17 @@ class CallLimit(Policy):
     @classmethod
     def compile(cls, element: Any, cc: Any) -> CallLimit:
         """calls (and bandwidth for quotas), the period, the key and the optional names."""
-        tag = cls.spec.name
-        if cls.quota:
-            if element.get("calls") is None and element.get("bandwidth") is None:
-                raise cc.reject(element, f"<{tag}> needs 'calls' or 'bandwidth'")
-        elif element.get("calls") is None:
-            raise cc.reject(element, f"<{tag}> is missing the required attribute 'calls'")
+        if cls.quota and element.get("calls") is None and element.get("bandwidth") is None:  # rate limits: required
+            raise cc.reject(element, f"<{cls.spec.name}> needs 'calls' or 'bandwidth'")
+        # Each policy's own attributes only reach here (the registry refuses the others): one absent is None, or
+        # increment-count's default of 1.
         calls = cc.integer(element, "calls", minimum=0, expressions=cls.by_key)
-        bandwidth = cc.integer(element, "bandwidth", minimum=0).constant if cls.quota else None
-        key = cc.value(element, "counter-key", expect="string") if cls.by_key else None
+        bandwidth = cc.integer(element, "bandwidth", minimum=0).constant
+        key = cc.value(element, "counter-key", expect="string")
         condition = cc.condition(element, "increment-condition") \
-            if cls.by_key and element.get("increment-condition") is not None else None
-        increment = cc.integer(element, "increment-count", default=1, minimum=1, expressions=True) \
-            if cls.by_key else IntSetting(1)
-        names = {name: cc.constant(element, name) for name in RATE_NAMES} if not cls.quota else {}
+            if element.get("increment-condition") is not None else None
+        increment = cc.integer(element, "increment-count", default=1, minimum=1, expressions=True)
+        names = {name: cc.constant(element, name) for name in RATE_NAMES}
         first = _first_period_start(element, cc) if cls.quota and cls.by_key else None
         return cls(calls, bandwidth, _period(cls, element, cc), key, condition, increment, names, first)
 
@@ -88,7 +86,7 @@ class CallLimit(Policy):
         state = state_of(services)
         counter = self.counter(ctx)
         period = self.period.get(ctx, self.spec.name)
-        limit = self.calls.get(ctx, self.spec.name) if self.calls.constant is not None or self.calls.expression else None
+        limit = self.calls.get(ctx, self.spec.name)  # None: a quota of bandwidth only
         window: _Counted = _QuotaWindow(self, state, counter, period, ctx) if self.quota else \
             _RateWindow(state.rate(counter), period, state.clock)
         calls = window.calls()
@@ -130,8 +128,8 @@ class CallLimit(Policy):
             clock = f"{wait // 3600:02}:{wait % 3600 // 60:02}:{wait % 60:02}"
             return PolicyError(f"Out of call volume quota. Quota will be replenished in {clock}.",
                                source=self.spec.name, reason="QuotaExceeded", status=403,
-                               headers=[("Retry-After", str(wait))])
-        header = self.names.get("retry-after-header-name") or "Retry-After"
+                               headers=[(RETRY_AFTER, str(wait))])
+        header = self.names.get("retry-after-header-name") or RETRY_AFTER
         if self.names.get("retry-after-variable-name"):
             ctx.variables[self.names["retry-after-variable-name"]] = wait
         return PolicyError(f"Rate limit is exceeded. Try again in {wait} seconds.", source=self.spec.name,
@@ -157,9 +155,12 @@ def _first_period_start(element: Any, cc: Any) -> float:
     if text is None:
         return FIRST_PERIOD_START
     try:
-        return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).timestamp()
+        start = datetime.fromisoformat(text.strip())
     except ValueError:
         raise cc.reject(element, f"<quota-by-key> attribute 'first-period-start': {text!r} is not a date") from None
+    # The docs' format is yyyy-MM-ddTHH:mm:ssZ: a date written without the Z (or an offset) is read as UTC too, never in
+    # the machine's zone (which .timestamp() would assume for it).
+    return (start if start.tzinfo is not None else start.replace(tzinfo=timezone.utc)).timestamp()
 
 
 class _RateWindow:
