@@ -297,3 +297,18 @@ def test_continue_in_a_switch_with_no_loop_around_it_is_refused() -> None:
 ])
 def test_what_csharps_flow_analysis_accepts_runs(source: str, expected: object) -> None:
     assert _evaluated(source) == expected
+
+
+def test_a_compound_assignment_of_a_long_to_an_int_is_refused_at_it_with_the_way_out() -> None:
+    refused = _refused("@{ int x = 1; x += 2L; return x; }")
+    assert (refused.reason, refused.hint, refused.limit) == (
+        "cannot implicitly convert type 'long' to 'int' (C# refuses it: CS0266)", "cast it: (int)...", False)
+    assert str(refused).endswith(", at column 17 of @{ int x = 1; x += 2L; return x; }")  # at "x += 2L"
+
+
+def test_a_catch_of_one_exception_type_is_the_emulators_limit_with_the_way_out() -> None:
+    refused = _refused("@{ try { return 1; } catch (InvalidOperationException) { return 2; } }")
+    assert (refused.reason, refused.hint, refused.limit) == (
+        "a catch of InvalidOperationException alone is not supported (the emulator does not tell .NET's exception "
+        "types apart)", "catch (Exception e)", True)
+    assert ", at column 29 of " in str(refused)  # at the exception type
