@@ -206,17 +206,22 @@ def test_a_failed_write_that_landed_is_undone_too(target: MemoryTarget, plan: Pl
     assert outcome.restored == [undo, *UNDONE[len(UNDONE) - (nth - 1):]] and outcome.target_as_before
 
 
-def test_a_landed_write_read_back_with_the_target_defaults_filled_in_is_still_ours(
-        target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+def _read_backends_with_defaults(target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``target`` answer a backend with its default type filled in, as APIM does."""
     read = target.get
 
-    def get_with_defaults(ref: ResourceRef) -> Any:  # APIM answers a backend with its default type filled in
+    def get_with_defaults(ref: ResourceRef) -> Any:
         live = read(ref)
         if live is not None and ref.kind is Kind.BACKEND:
             live.body["properties"].setdefault("type", "Single")
         return live
 
     monkeypatch.setattr(target, "get", get_with_defaults)
+
+
+def test_a_landed_write_read_back_with_the_target_defaults_filled_in_is_still_ours(
+        target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    _read_backends_with_defaults(target, monkeypatch)
     target.fail_write(2, server_error("timeout after the commit"), landed=True)
     outcome = _failed(target, plan).outcome
     assert outcome.restored == ["restored backend 'b1'", "restored named-value 'api-secret'"]
@@ -694,15 +699,7 @@ def test_the_etag_of_a_write_read_back_after_a_lost_answer_guards_its_undo(targe
 
 def test_a_lost_answer_to_a_landed_write_read_back_with_the_target_defaults_filled_in_is_ours(
         target: MemoryTarget, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
-    read = target.get
-
-    def get_with_defaults(ref: ResourceRef) -> Any:  # APIM answers a backend with its default type filled in
-        live = read(ref)
-        if live is not None and ref.kind is Kind.BACKEND:
-            live.body["properties"].setdefault("type", "Single")
-        return live
-
-    monkeypatch.setattr(target, "get", get_with_defaults)
+    _read_backends_with_defaults(target, monkeypatch)
     target.fail_write(2, LOST, landed=True)  # b1's update: compared as the plan compares, it holds our body
     outcome = apply_plan(target, plan, V2)
     assert outcome.done == plan.actions and target.calls["write"] == 5 and target.state() == V2
@@ -858,29 +855,43 @@ def _held_batch(target: MemoryTarget, release: threading.Event, quick: str | Non
     return started, held_no_more
 
 
-def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_queued_starts(
-        target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+def _apply_a_held_batch(target: MemoryTarget, raises: type[BaseException], before: Any = None,
+                        **held: str) -> tuple[Any, dict[str, threading.Event], bool]:
+    """Apply four creates of one level (NEW) on two threads, held by `_held_batch` (``held``: quick, fail), expecting
+    ``raises``; ``before(started)`` runs first. Returns (the exception info, the started events, whether the apply
+    returned while writes were still held), once every write thread has finished."""
     desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
-    plan = plan_for(target, desired)
     release = threading.Event()
-    started, held_no_more = _held_batch(target, release, quick="n0")  # 2 threads: n0 done, n1 and n2 held, n3 queued
-    waited, pressed = Future.result, threading.Event()
-
-    def ctrl_c_while_waiting_for_n1(future: Future, timeout: Any = None) -> Any:
-        if not future.done() and not pressed.is_set() and started["n2"].wait(10):
-            pressed.set()
-            raise KeyboardInterrupt  # once, while the main thread waits for n1 (n2 took n0's thread)
-        return waited(future, timeout)
-
-    monkeypatch.setattr(Future, "result", ctrl_c_while_waiting_for_n1)
+    started, held_no_more = _held_batch(target, release, **held)
+    if before is not None:
+        before(started)
     try:
-        with pytest.raises(ApplyInterrupted) as caught:
-            apply_plan(target, plan, desired, parallel=2)
+        with pytest.raises(raises) as caught:
+            apply_plan(target, plan_for(target, desired), desired, parallel=2)
         returned_while_held = not held_no_more.is_set()
     finally:
         release.set()
     for thread in [t for t in threading.enumerate() if t.name.startswith("apply_")]:
         thread.join(10)
+    return caught, started, returned_while_held
+
+
+def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_queued_starts(
+        target: MemoryTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    waited, pressed = Future.result, threading.Event()
+
+    def ctrl_c_while_waiting_for_n1(started: dict[str, threading.Event]) -> None:
+        def result(future: Future, timeout: Any = None) -> Any:
+            if not future.done() and not pressed.is_set() and started["n2"].wait(10):
+                pressed.set()
+                raise KeyboardInterrupt  # once, while the main thread waits for n1 (n2 took n0's thread)
+            return waited(future, timeout)
+
+        monkeypatch.setattr(Future, "result", result)
+
+    # 2 threads: n0 done, n1 and n2 held, n3 queued
+    caught, started, returned_while_held = _apply_a_held_batch(target, ApplyInterrupted, ctrl_c_while_waiting_for_n1,
+                                                               quick="n0")
     assert returned_while_held  # nothing waited for the writes in flight
     assert caught.value.outcome.unrestored == [
         ("backend 'n1'", "state unknown: interrupted while writing (create)"),
@@ -890,16 +901,7 @@ def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_que
 
 
 def test_an_unexpected_error_in_a_parallel_batch_starts_nothing_queued(target: MemoryTarget) -> None:
-    desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
-    plan = plan_for(target, desired)
-    release = threading.Event()
-    started, held_no_more = _held_batch(target, release, fail="n0")  # n0 fails once n1 runs; n2 and n3 queued or held
-    try:
-        with pytest.raises(ValueError, match="a bug in the client"):
-            apply_plan(target, plan, desired, parallel=2)
-        returned_while_held = not held_no_more.is_set()
-    finally:
-        release.set()
-    for thread in [t for t in threading.enumerate() if t.name.startswith("apply_")]:
-        thread.join(10)
+    # n0 fails once n1 runs; n2 and n3 queued or held
+    caught, started, returned_while_held = _apply_a_held_batch(target, ValueError, fail="n0")
+    assert str(caught.value) == "a bug in the client"
     assert returned_while_held and not started["n3"].is_set()
