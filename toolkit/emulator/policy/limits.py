@@ -58,7 +58,8 @@ class CallLimit(Policy):
     @classmethod
     def compile(cls, element: Any, cc: Any) -> CallLimit:
         """calls (and bandwidth for quotas), the period, the key and the optional names."""
-        if cls.quota and element.get("calls") is None and element.get("bandwidth") is None:  # rate limits: required
+        # A rate limit's calls is required (the registry refuses its absence); a quota needs calls or bandwidth.
+        if cls.quota and element.get("calls") is None and element.get("bandwidth") is None:
             raise cc.reject(element, f"<{cls.spec.name}> needs 'calls' or 'bandwidth'")
         # Each policy's own attributes only reach here (the registry refuses the others): one absent is None, or
         # increment-count's default of 1.
