@@ -293,9 +293,9 @@ def _precheck(client: ApimClient, actions: list[Change], parallel: int) -> dict[
     stale: list[str] = []
     if parallel > 1 and len(actions) > 1:
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="apply-read") as pool:
-            reads = list(pool.map(lambda change: client.get(change.ref), actions))
+            reads = list(pool.map(lambda change: read_with_secret_value(client, change.ref), actions))
     else:
-        reads = [client.get(change.ref) for change in actions]
+        reads = [read_with_secret_value(client, change.ref) for change in actions]
     for change, live in zip(actions, reads):
         if change.op is Op.CREATE and live is not None:
             stale.append(f"{change.ref.label} was created on the target")
@@ -304,8 +304,6 @@ def _precheck(client: ApimClient, actions: list[Change], parallel: int) -> dict[
         elif live is not None and change.op is not Op.CREATE and live.etag != change.etag:
             stale.append(f"{change.ref.label} was changed on the target (ETag {live.etag}, the plan read {change.etag})")
         if live is not None:
-            if is_secret(live.body):
-                live.body["properties"]["value"] = client.secret_value(change.ref.name)
             snapshot[change.ref] = live
     if stale:
         raise StalePlanError(f"the target changed since the plan; nothing was written: {'; '.join(stale)}",
@@ -355,6 +353,14 @@ def _sent_safely(client: ApimClient, ref: ResourceRef, body: Body | None, etag: 
         if _holds(ref, body, live):
             return None if live is None else live.etag
         raise
+
+
+def read_with_secret_value(client: ApimClient, ref: ResourceRef) -> LiveResource | None:
+    """The live resource, with a secret named value's value (which a GET never returns) read too."""
+    live = client.get(ref)
+    if live is not None and is_secret(live.body):
+        live.body["properties"]["value"] = client.secret_value(ref.name)
+    return live
 
 
 def _read_back(client: ApimClient, ref: ResourceRef, body: Body | None) -> LiveResource | None:

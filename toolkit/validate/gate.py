@@ -38,7 +38,10 @@ class PreApplySnapshot:
 
     @classmethod
     def take(cls, client: Any, plan: Any) -> PreApplySnapshot:
-        return cls({change.ref: client.get(change.ref) for change in plan.actions})
+        """Read before the apply: a secret named value with its value, so that a restore puts the old one back."""
+        from toolkit.publish.apply import read_with_secret_value
+
+        return cls({change.ref: read_with_secret_value(client, change.ref) for change in plan.actions})
 
     def restore(self, client: Any, *, on_event: Any = None) -> Any:
         """Put every resource back as it was; returns the ApplyOutcome (raises ApplyFailed like apply)."""
