@@ -356,9 +356,10 @@ def _sent_safely(client: ApimClient, ref: ResourceRef, body: Body | None, etag: 
 
 
 def read_with_secret_value(client: ApimClient, ref: ResourceRef) -> LiveResource | None:
-    """The live resource, with a secret named value's value (which a GET never returns) read too."""
+    """The live resource, with a secret named value's value (which a GET never returns) read too; not for a Key Vault
+    reference, whose value lives in the vault (its body, the reference, is what restores it)."""
     live = client.get(ref)
-    if live is not None and is_secret(live.body):
+    if live is not None and is_secret(live.body) and not live.body["properties"].get("keyVault"):
         live.body["properties"]["value"] = client.secret_value(ref.name)
     return live
 

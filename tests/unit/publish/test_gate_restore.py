@@ -62,3 +62,18 @@ def test_a_restore_after_another_writer_changed_a_resource_still_puts_the_snapsh
     target.store(B1, _backend("b1", description="someone else"))  # read again by the restore: its ETag is current
     snapshot.restore(target)
     assert target.state() == BEFORE
+
+
+def test_a_key_vault_reference_is_restored_as_a_reference_without_reading_the_vaults_value() -> None:
+    vault = ResourceRef(NV, "vaulted")
+    reference = {"properties": {"displayName": "vaulted", "secret": True,
+                                "keyVault": {"secretIdentifier": "https://kv.vault.azure.net/secrets/one"}}}
+    moved = {"properties": {**reference["properties"], "keyVault": {
+        "secretIdentifier": "https://kv.vault.azure.net/secrets/two"}}}
+    target = MemoryTarget({vault: reference})
+    plan = plan_for(target, {vault: moved})
+    snapshot = PreApplySnapshot.take(target, plan)
+    assert snapshot.before[vault].body == reference  # no "value" read in
+    apply_plan(target, plan, {vault: moved})
+    snapshot.restore(target)
+    assert target.state() == {vault: reference}
