@@ -124,6 +124,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "managed_identity": ("toolkit/emulator/managed_identity.py", [
         "tests/unit/emulator/test_managed_identity.py", "tests/unit/emulator/policy/test_authentication_managed_identity.py"]),
     "streamed_usage": ("toolkit/emulator/policy/streamed_usage.py", ["tests/unit/emulator/policy/test_streamed_usage.py"]),
+    # The validation verdicts a CI pipeline gates on: their statistics, sequential sampling and checks.
+    "stats": ("toolkit/validate/stats.py", ["tests/unit/validate"]),
+    "shares": ("toolkit/validate/shares.py", ["tests/unit/validate"]),
+    "verdict": ("toolkit/validate/verdict.py", ["tests/unit/validate"]),
+    "expectations": ("toolkit/validate/expectations.py", ["tests/unit/validate"]),
+    "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
         "tests/unit/emulator/policy/test_sample_policy.py"]),

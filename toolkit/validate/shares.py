@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from toolkit.validate.context import Context
+from toolkit.validate.observations import Observation
 from toolkit.validate.stats import (
     Decision,
     FitTest,
@@ -26,18 +27,16 @@ MAX_UNROUTED_SHARE = 0.10
 class SharesResult:
     """What a sampling run saw and decided."""
 
-    expected: dict[str, float]
-    counts: Counter[str]
-    routed: int
-    sent: int
     budget: int
     planned: int
-    decision: Decision
+    counts: Counter[str] = field(default_factory=Counter)
+    routed: int = 0
+    sent: int = 0
+    decision: Decision = Decision.UNDECIDED
     judgements: list[ShareJudgement] = field(default_factory=list)
     fit: FitTest | None = None
     statuses: Counter[int] = field(default_factory=Counter)
     unknown_regions: Counter[str] = field(default_factory=Counter)
-    alpha_each: float = 0.0
     cache_hits: int = 0
 
     @property
@@ -73,46 +72,45 @@ def sample_shares(ctx: Context, expected: dict[str, float], phase: str) -> Share
     budget = min(planned, ctx.budget)
     points = look_points(budget, settings.looks)
     alpha_each = per_test_alpha(settings.alpha, len(expected), len(points))
-    counts: Counter[str] = Counter()
-    statuses: Counter[int] = Counter()
-    unknown: Counter[str] = Counter()
-    routed = sent = 0
-    result = SharesResult(expected, counts, 0, 0, budget, planned, Decision.UNDECIDED, statuses=statuses,
-                          unknown_regions=unknown, alpha_each=alpha_each)
+    result = SharesResult(budget, planned)
     for point in points:
-        stop = False
-        while routed < point and not stop:
+        while result.routed < point and not _spent(result, ctx.budget):
             # one by one, or in batches through a concurrent engine (a batch's extra rows stay in the log)
-            for observation in ctx.ask_unique_many(phase, min(point - routed, ctx.budget - sent)):
-                sent += 1
-                statuses[observation.status] += 1
-                if observation.ok and observation.backend in expected and not observation.cache_hit:
-                    counts[observation.backend] += 1
-                    routed += 1
-                elif observation.cache_hit:
-                    result.cache_hits += 1
-                elif observation.ok and observation.backend is None:
-                    unknown[observation.region or "(no header)"] += 1
-                if _too_unrouted(sent, routed) or sent >= ctx.budget:
-                    stop = True
+            for observation in ctx.ask_unique_many(phase, min(point - result.routed, ctx.budget - result.sent)):
+                _tally(result, observation, expected)
+                if _spent(result, ctx.budget):
                     break
-        result.routed, result.sent = routed, sent
-        result.judgements = [judge_share(name, counts[name], routed, share, settings.tolerance, alpha_each)
-                             for name, share in expected.items()]
+        result.judgements = [judge_share(name, result.counts[name], result.routed, share, settings.tolerance,
+                                         alpha_each) for name, share in expected.items()]
         decisions = {j.decision for j in result.judgements}
-        if routed == 0 or result.too_unrouted:
-            result.decision = Decision.UNDECIDED
-            break
+        if result.routed == 0 or result.too_unrouted:
+            break  # undecided: the answers say little about routing
         if Decision.OUTSIDE in decisions:
             result.decision = Decision.OUTSIDE
             break
         if decisions == {Decision.INSIDE}:
             result.decision = Decision.INSIDE
             break
-        if sent >= ctx.budget:
-            break
-    result.fit = goodness_of_fit(dict(counts), expected) if routed else None
+    result.fit = goodness_of_fit(dict(result.counts), expected) if result.routed else None
     return result
+
+
+def _tally(result: SharesResult, observation: Observation, expected: dict[str, float]) -> None:
+    """Count one answer: a member's when it reached an expected member, else why it does not count."""
+    result.sent += 1
+    result.statuses[observation.status] += 1
+    if observation.ok and observation.backend in expected and not observation.cache_hit:
+        result.counts[observation.backend] += 1
+        result.routed += 1
+    elif observation.cache_hit:
+        result.cache_hits += 1
+    elif observation.ok and observation.backend is None:
+        result.unknown_regions[observation.region or "(no header)"] += 1
+
+
+def _spent(result: SharesResult, budget: int) -> bool:
+    """No more requests: too many answers named no member, or the budget is sent."""
+    return result.too_unrouted or result.sent >= budget
 
 
 def _too_unrouted(sent: int, routed: int) -> bool:

@@ -40,9 +40,7 @@ class ShareJudgement:
 
 
 def clopper_pearson(count: int, total: int, alpha: float) -> tuple[float, float]:
-    """The exact two-sided (1 - alpha) interval of a binomial proportion."""
-    if total <= 0:
-        return 0.0, 1.0
+    """The exact two-sided (1 - alpha) interval of a binomial proportion (0 of 0: the whole of [0, 1])."""
     low = 0.0 if count == 0 else float(stats.beta.ppf(alpha / 2, count, total - count + 1))
     high = 1.0 if count == total else float(stats.beta.ppf(1 - alpha / 2, count + 1, total - count))
     return low, high
@@ -75,7 +73,7 @@ def goodness_of_fit(counts: dict[str, int], expected: dict[str, float]) -> FitTe
     """Chi-square and G-test over the members with a positive expected share."""
     names = [n for n, p in expected.items() if p > 0]
     unexpected = sum(counts.get(n, 0) for n, p in expected.items() if p <= 0)
-    observed = np.array([counts.get(n, 0) for n in names], dtype=float)
+    observed = np.array([counts.get(n, 0) for n in names])
     total = observed.sum()
     if len(names) < 2 or total == 0:
         return FitTest(0.0, 0.0, 0, 1.0, unexpected)
@@ -98,7 +96,7 @@ def equivalence_budget(expected: list[float], tolerance: float, alpha: float, po
     z_alpha = stats.norm.ppf(1 - per_test_alpha(alpha, members, looks) / 2)
     positive = max(1, sum(1 for p in expected if p > 0))
     z_beta = stats.norm.ppf(1 - (1 - power) / 2 / positive)
-    variance = max((p * (1 - p) for p in expected), default=0.25) or 0.25
+    variance = max([0.0, *(p * (1 - p) for p in expected)]) or 0.25  # none varies (or no member): the worst case
     return int(math.ceil((z_alpha + z_beta) ** 2 * variance / tolerance ** 2))
 
 
@@ -113,25 +111,24 @@ def detection_power(n: int, expected: float, deviation: float, tolerance: float,
     true = min(1.0, max(0.0, expected + deviation))
     counts = np.arange(n + 1)
     probabilities = stats.binom.pmf(counts, n, true)
-    # Clopper-Pearson bounds for every possible count at once (same formula as clopper_pearson).
-    with np.errstate(invalid="ignore"):
-        low = np.where(counts == 0, 0.0, stats.beta.ppf(alpha / 2, counts, n - counts + 1))
-        high = np.where(counts == n, 1.0, stats.beta.ppf(1 - alpha / 2, counts + 1, n - counts))
+    # Clopper-Pearson bounds for every possible count at once (clopper_pearson's formula). The low bound at count 0
+    # and the high bound at count n are NaN here (a beta parameter of 0), not 0 and 1: NaN compares False, as 0 above
+    # the band and 1 below it would.
+    low = stats.beta.ppf(alpha / 2, counts, n - counts + 1)
+    high = stats.beta.ppf(1 - alpha / 2, counts + 1, n - counts)
     outside = (high < expected - tolerance) | (low > expected + tolerance)
     return float(probabilities[outside].sum())
 
 
 def smallest_detectable(n: int, expected: float, tolerance: float, alpha: float, power: float = 0.95,
                         step: float = 0.005) -> float | None:
-    """The smallest deviation of a share (upwards) that is detected with ``power`` at n requests."""
-    deviation = tolerance
+    """The smallest deviation of a share (upwards) that is detected with ``power`` at n requests: the first of
+    tolerance, tolerance + step, ... up to 1 - expected (each rounded to 10 decimals, so that the grid does not
+    drift with float sums), or None when none is."""
+    deviation, steps = tolerance, 0
     while expected + deviation <= 1.0:
         if detection_power(n, expected, deviation, tolerance, alpha) >= power:
-            return round(deviation, 4)
-        deviation += step
+            return deviation
+        steps += 1
+        deviation = round(tolerance + steps * step, 10)
     return None
-
-
-def proportion_interval(count: int, total: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Shorthand used in messages (95% by default)."""
-    return clopper_pearson(count, total, alpha)
