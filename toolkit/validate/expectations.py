@@ -117,8 +117,9 @@ class Expectations:
         return [m for m in self.members if m.priority == priority]
 
     def chat_path(self) -> str:
-        return (f"/{self.api_path.strip('/')}/openai/deployments/{self.deployment}/chat/completions"
-                f"?api-version={self.api_version}").replace("//", "/")
+        path = "/".join(filter(None, (self.api_path.strip("/"), "openai/deployments", self.deployment,
+                                      "chat/completions")))
+        return f"/{path}?api-version={self.api_version}"
 
 
 def group_shares(members: list[Member]) -> dict[str, float]:
@@ -156,6 +157,7 @@ def load_expectations(config: LoadedConfig, artifacts: ArtifactSet, *, source: s
     backend_id = _attr(policy, "set-backend-service", "backend-id")
     members, breakers, pool = _backends(reader, backend_id, regions)
     retry = policy.find(".//retry") if policy is not None else None
+    condition = retry.get("condition") if retry is not None else None
     return Expectations(
         source=source, api=api_name, api_path=str(info.get("path", "")),
         key_header=str(key_names.get("header", "Ocp-Apim-Subscription-Key")),
@@ -163,8 +165,7 @@ def load_expectations(config: LoadedConfig, artifacts: ArtifactSet, *, source: s
         deployment=environment.deployment, api_version=environment.openai_api_version,
         pool=pool, members=tuple(members), breakers=breakers,
         retry_count=int(retry.get("count", "0")) if retry is not None else 0,
-        retry_statuses=tuple(int(s) for s in re.findall(r"StatusCode\s*==\s*(\d{3})", retry.get("condition", "")))
-        if retry is not None else (),
+        retry_statuses=tuple(int(s) for s in re.findall(r"StatusCode\s*==\s*(\d{3})", condition)) if condition else (),
         cache=_cache(policy, reader), tokens=_tokens(policy, reader), jwt=_jwt(policy, reader),
     )
 
@@ -195,7 +196,7 @@ class _Reader:
         if text is None:
             return None
         try:
-            return etree.fromstring(text.encode("utf-8"), parser=etree.XMLParser(remove_comments=True))
+            return etree.fromstring(text.encode(), parser=etree.XMLParser(remove_comments=True))
         except etree.XMLSyntaxError as exc:
             raise ArtifactError(f"{self.source}: {ArtifactPath.api_policy(api).relpath}: {exc}") from None
 
@@ -224,10 +225,11 @@ def _backends(reader: _Reader, backend_id: str | None, regions: dict[str, str | 
               ) -> tuple[list[Member], dict[str, Breaker], str | None]:
     if not backend_id:
         return [], {}, None
-    properties = reader.json(ArtifactPath.backend(backend_id)).get("properties", {})
+    path = ArtifactPath.backend(backend_id)
+    properties = reader.json(path).get("properties") or {}
     if properties.get("type") == "Pool":
         services = (properties.get("pool") or {}).get("services") or []
-        names = [str(s.get("id", "")).rstrip("/").split("/")[-1] for s in services]
+        names = [_service_name(service, index, path, reader.source) for index, service in enumerate(services)]
         members = [Member(n, int(s.get("priority") or 1), s.get("weight"), regions.get(n))
                    for n, s in zip(names, services)]
         pool = backend_id
@@ -235,10 +237,19 @@ def _backends(reader: _Reader, backend_id: str | None, regions: dict[str, str | 
         members, pool = [Member(backend_id, 1, None, regions.get(backend_id))], None
     breakers = {}
     for member in members:
-        rule = _breaker(reader.json(ArtifactPath.backend(member.backend)).get("properties", {}))
+        rule = _breaker(reader.json(ArtifactPath.backend(member.backend)).get("properties") or {})
         if rule is not None:
             breakers[member.backend] = rule
     return members, breakers, pool
+
+
+def _service_name(service: Any, index: int, path: ArtifactPath, source: str) -> str:
+    """A pool member's backend: the last segment of its id (``/backends/<name>`` or a full resource id)."""
+    identifier = service.get("id") if isinstance(service, dict) else None
+    segments = [part for part in str(identifier or "").split("/") if part]
+    if not segments:
+        raise ArtifactError(f"{source}: {path.relpath}: pool service {index + 1} has no id naming its backend")
+    return segments[-1]
 
 
 def _breaker(properties: dict[str, Any]) -> Breaker | None:
@@ -252,7 +263,7 @@ def _breaker(properties: dict[str, Any]) -> Breaker | None:
         interval_s=duration_seconds(condition.get("interval", "PT1M")),
         status_ranges=tuple((int(r["min"]), int(r["max"])) for r in condition.get("statusCodeRanges") or []),
         trip_s=duration_seconds(rule.get("tripDuration", "PT1M")),
-        accept_retry_after=bool(rule.get("acceptRetryAfter", False)),
+        accept_retry_after=bool(rule.get("acceptRetryAfter")),
     )
 
 

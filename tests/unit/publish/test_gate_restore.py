@@ -77,3 +77,13 @@ def test_a_key_vault_reference_is_restored_as_a_reference_without_reading_the_va
     apply_plan(target, plan, {vault: moved})
     snapshot.restore(target)
     assert target.state() == {vault: reference}
+
+
+def test_a_restore_sends_no_field_only_the_server_writes() -> None:
+    served = {"properties": {**_backend("b1")["properties"], "provisioningState": "Succeeded"}}
+    target = MemoryTarget({B1: served})
+    plan = plan_for(target, {B1: _backend("b1", description="moved")})
+    snapshot = PreApplySnapshot.take(target, plan)
+    apply_plan(target, plan, {B1: _backend("b1", description="moved")})
+    snapshot.restore(target)
+    assert target.state() == {B1: _backend("b1")}  # as read, without provisioningState
