@@ -129,6 +129,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "shares": ("toolkit/validate/shares.py", ["tests/unit/validate"]),
     "verdict": ("toolkit/validate/verdict.py", ["tests/unit/validate"]),
     "expectations": ("toolkit/validate/expectations.py", ["tests/unit/validate"]),
+    "routing": ("toolkit/validate/scenarios/_routing.py", ["tests/unit/validate"]),
+    "faults": ("toolkit/validate/scenarios/_faults.py", ["tests/unit/validate"]),
+    "load_balancing": ("toolkit/validate/scenarios/load_balancing.py", ["tests/unit/validate"]),
+    # against tests/unit/validate/fake_gateway.py (ms per run); tests/e2e/validate shows the same on the emulator
+    "circuit_breaker": ("toolkit/validate/scenarios/circuit_breaker.py", ["tests/unit/validate"]),
+    "priority_failover": ("toolkit/validate/scenarios/priority_failover.py", ["tests/unit/validate"]),
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",

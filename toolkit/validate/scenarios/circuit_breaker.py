@@ -30,7 +30,8 @@ def run(ctx: Context) -> Verdict:
     rule = expect.breakers.get(name)
     if rule is None:
         return inconclusive(ctx.scenario, f"{expect.source} gives {name} no circuit breaker: nothing to check")
-    if rule.count is None:
+    count = rule.count
+    if count is None:
         return inconclusive(ctx.scenario, f"{name}'s rule trips on a percentage ({rule.percentage}%); only count "
                                           "rules are measured")
     status = rule.failing_status
@@ -41,11 +42,11 @@ def run(ctx: Context) -> Verdict:
     cap = 20 * (rule.count + ctx.settings.in_flight) + 20
     what = f"{name} ({rule.describe()}, status {status})"
 
-    retried = _retry(ctx, name, rule, status, cap)
+    retried = _retry(ctx, name, count, status, cap)
     if retried is not None:
         checks.append(retried)
 
-    uncounted = _not_counted(ctx, name, rule, cap, probes)
+    uncounted = _not_counted(ctx, name, rule, count, cap, probes)
     if uncounted is not None:
         checks.append(uncounted)
 
@@ -87,7 +88,7 @@ def run(ctx: Context) -> Verdict:
                             "breaker is missing or trips later", 0, got))
         if got == 0:
             checks.append(_duration(ctx, name, opened, out_for, probes, rule))
-    checks.extend(_whole_pool(ctx, rule, status))
+    checks.extend(_whole_pool(ctx, status))
     verdict = combine(ctx.scenario, checks, expected={"backend": name, "count": rule.count, "interval_s": rule.interval_s,
                                                       "trip_s": rule.trip_s, "status": status,
                                                       "accept_retry_after": rule.accept_retry_after,
@@ -99,7 +100,7 @@ def run(ctx: Context) -> Verdict:
     return verdict
 
 
-def _retry(ctx: Context, name: str, rule: Breaker, status: int, cap: int) -> Check | None:
+def _retry(ctx: Context, name: str, count: int, status: int, cap: int) -> Check | None:
     """The retry policy keeps a failure it covers from the client: ``status`` queued on one member as many times as
     the retry count allows at most (and fewer than trip its breaker), so every request has an attempt left that a
     healthy member answers. None when the retry does not cover ``status`` (nothing to check)."""
@@ -107,7 +108,7 @@ def _retry(ctx: Context, name: str, rule: Breaker, status: int, cap: int) -> Che
     assert control is not None
     if status not in expect.retry_statuses or expect.retry_count < 1:
         return None
-    failures = max(1, min(expect.retry_count, (rule.count or 2) - 1))
+    failures = max(1, min(expect.retry_count, count - 1))
     control.reset()
     control.fail(name, status, failures)
     seen: list[Observation] = []
@@ -123,27 +124,27 @@ def _retry(ctx: Context, name: str, rule: Breaker, status: int, cap: int) -> Che
                  f"({covered})", 0, 0)
 
 
-def _not_counted(ctx: Context, name: str, rule: Breaker, cap: int, probes: int) -> Check | None:
+def _not_counted(ctx: Context, name: str, rule: Breaker, count: int, cap: int, probes: int) -> Check | None:
     """A status the rule does not count never trips it: the rule's count of such failures, then the backend still
     serves. None when the rule counts every status tried."""
     control = ctx.target.control
-    assert control is not None and rule.count is not None
+    assert control is not None
     status = next((s for s in UNCOUNTED_STATUSES if not rule.counts(s)), None)
     if status is None:
         return None
     counted = ", ".join(f"{low}-{high}" if low != high else str(low) for low, high in rule.status_ranges)
-    queued = rule.count + ctx.settings.in_flight
+    queued = count + ctx.settings.in_flight
     control.reset()
     control.fail(name, status, queued)
     left = drain(ctx, [name], "not-counted", cap)
     if left == queued:
         return Check("not-counted", Outcome.INCONCLUSIVE, f"{name} never received its {queued} queued failures")
-    got = 0 if left else served(ctx, "not-counted", probes).get(name, 0)
+    got = None if left else served(ctx, "not-counted", probes).get(name)
     if not got:
         return Check("not-counted", Outcome.FAIL, f"{name} stopped receiving traffic after {queued - left} failures "
                      f"with {status}, which its rule does not count (it counts {counted}): the deployed rule counts "
                      "more statuses", "serving", 0)
-    return Check("not-counted", Outcome.PASS, f"{rule.count} failures with {status} (not counted by its rule) did not "
+    return Check("not-counted", Outcome.PASS, f"{count} failures with {status} (not counted by its rule) did not "
                  f"trip it: {name} still served {got} of {probes} requests", ">0", got)
 
 
@@ -176,8 +177,7 @@ def _duration(ctx: Context, name: str, opened: float, out_for: float, probes: in
         return Check("duration", Outcome.INCONCLUSIVE, f"requests were too slow to probe {name} within {tolerance:g} s "
                      f"before its {source} ended; raise timing_tolerance_s")
     control.advance(max(0.0, opened + out_for + tolerance - control.now()))
-    late = served(ctx, "after-trip-end", probes).get(name, 0)
-    if not late:
+    if name not in served(ctx, "after-trip-end", probes):
         return Check("duration", Outcome.FAIL, f"{name} was still out {out_for + tolerance:g} s after it tripped; "
                      f"{source} is {out_for:g} s: the deployed trip duration is longer", out_for,
                      f"> {out_for + tolerance:g}")
@@ -185,7 +185,7 @@ def _duration(ctx: Context, name: str, opened: float, out_for: float, probes: in
                  f"emulator's clock; {early_probes} probes before the end) and came back", out_for, out_for)
 
 
-def _whole_pool(ctx: Context, rule: Breaker, status: int) -> list[Check]:
+def _whole_pool(ctx: Context, status: int) -> list[Check]:
     """Every member failing: the pool answers 503; after the trips end it serves again."""
     expect, control = ctx.expect, ctx.target.control
     assert control is not None

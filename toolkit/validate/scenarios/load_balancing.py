@@ -28,8 +28,9 @@ def run(ctx: Context) -> Verdict:
                       observed=figures, requests=result.sent)
     if verdict.passed:
         fit = result.fit
+        assert fit is not None  # a pass judged routed requests, and those have a fit
         sentence = (f"every share is within ±{ctx.settings.tolerance:.0%} of its weight at "
                     f"{1 - ctx.settings.alpha:.0%} confidence after {result.routed} requests (power budget "
-                    f"{result.planned}); G-test p={fit.p_value:.2f}" if fit else "")
+                    f"{result.planned}); G-test p={fit.p_value:.2f}")
         verdict = replace(verdict, sentence=sentence)
     return verdict
