@@ -86,7 +86,7 @@ def _recovery(ctx: Context, primaries: list[str]) -> Check:
         control.advance(trip + 1)
     else:
         ctx.sleep(trip + 1)
-    probes = max(ctx.settings.recovery_probes, probe_count(0.5, 1))
+    probes = probe_count(0.5, ctx.settings.recovery_probes)  # enough to see either half of a two-member group
     counts = served(ctx, "recovered", probes)
     elsewhere = {name: n for name, n in counts.items() if name not in primaries}
     if elsewhere:
