@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 from toolkit.validate.context import Context
 from toolkit.validate.observations import Observation
@@ -116,13 +115,10 @@ def run(ctx: Context) -> Verdict:
             checks.append(isolation)
     if rule.remaining_header and not quota_first:
         checks.append(_remaining_header(rule.remaining_header, drift, successes, largest, settings.tolerance))
-    verdict = combine(ctx.scenario, checks, expected={"limit": limit, "kind": what, "refusal": refusal,
-                                                      "counter_key": rule.counter_key,
-                                                      "tolerance": settings.tolerance},
-                      observed=figures, requests=ctx.sent)
-    if verdict.passed:
-        verdict = replace(verdict, sentence="; ".join(c.sentence for c in checks))
-    return verdict
+    # A pass says what every check found (combine joins their sentences).
+    return combine(ctx.scenario, checks, expected={"limit": limit, "kind": what, "refusal": refusal,
+                                                   "counter_key": rule.counter_key, "tolerance": settings.tolerance},
+                   observed=figures, requests=ctx.sent)
 
 
 def _remaining_header(header: str, drift: list[tuple[int, int]], successes: list[Observation], largest: int,
@@ -130,7 +126,7 @@ def _remaining_header(header: str, drift: list[tuple[int, int]], successes: list
     """The header falls with every call, and over the run by what the calls used (within the tolerance plus one
     call: a gateway may settle a call's completion tokens after writing its header)."""
     if any(o.remaining_tokens is None for o in successes):
-        return Check("remaining-header", Outcome.FAIL, f"a 200 came without {header}", "present", None)
+        return Check("remaining-header", Outcome.FAIL, f"a 200 came without {header}", "present")
     if not drift:
         return Check("remaining-header", Outcome.INCONCLUSIVE,
                      "fewer than two calls were served, so the header's decrease was not seen")
@@ -149,7 +145,7 @@ def _remaining_header(header: str, drift: list[tuple[int, int]], successes: list
 
 def _retry_after(ctx: Context, refused: Observation, ask: Callable[..., Observation]) -> Check:
     if refused.retry_after is None or refused.retry_after <= 0:
-        return Check("retry-after", Outcome.FAIL, "the 429 carried no Retry-After header", "present", None)
+        return Check("retry-after", Outcome.FAIL, "the 429 carried no Retry-After header", "present")
     ctx.wait(refused.retry_after)
     after = ask("after-retry-after")
     ok = after.status == 200
