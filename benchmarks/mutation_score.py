@@ -79,7 +79,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/unit/emulator/gateway", "tests/unit/emulator/policy/test_retry.py"]),
     # apply against an in-memory target (ms per test): the emulator-backed publish tests take ~1 s each
     # through the SDK and TLS, too slow for some 400 mutants; they show the same behaviour end to end.
-    "apply": ("toolkit/publish/apply.py", ["tests/unit/publish/test_apply_unit.py"]),
+    "apply": ("toolkit/publish/apply.py", ["tests/unit/publish/test_apply_unit.py",
+                                           "tests/unit/publish/test_gate_restore.py"]),
     "fast_json": ("toolkit/emulator/fast_json.py", ["tests/unit/emulator/test_fast_json.py"]),
     "formatting": ("toolkit/emulator/expressions/formatting.py", EXPRESSION_TESTS),
     "cstypes": ("toolkit/emulator/expressions/cstypes.py", EXPRESSION_TESTS),
@@ -135,6 +136,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # against tests/unit/validate/fake_gateway.py (ms per run); tests/e2e/validate shows the same on the emulator
     "circuit_breaker": ("toolkit/validate/scenarios/circuit_breaker.py", ["tests/unit/validate"]),
     "priority_failover": ("toolkit/validate/scenarios/priority_failover.py", ["tests/unit/validate"]),
+    "token_limit": ("toolkit/validate/scenarios/token_limit.py", ["tests/unit/validate"]),
+    "semantic_cache": ("toolkit/validate/scenarios/semantic_cache.py", ["tests/unit/validate"]),
+    "auth": ("toolkit/validate/scenarios/auth.py", ["tests/unit/validate"]),
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",

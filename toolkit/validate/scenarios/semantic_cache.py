@@ -116,12 +116,11 @@ def run(ctx: Context) -> Verdict:
     verdict = combine(ctx.scenario, checks, expected={"score_threshold": threshold, "vary_by": list(rule.vary_by),
                                                       "duration_s": rule.duration_s},
                       observed=figures, requests=ctx.sent)
-    if verdict.passed:
-        separating = figures.get("separating_thresholds") or {}
+    if verdict.passed:  # a pass predicted the paraphrases: the embeddings, hence the separating thresholds, were had
         verdict = replace(verdict, sentence=(
             f"repeats hit, paraphrases hit or missed as their distance to threshold {threshold} predicts, no "
             f"unrelated prompt hit; hit {figures['latency_ms']['hit_median']} ms vs miss "
-            f"{figures['latency_ms']['miss_median']} ms median; {separating.get('text', '')}").rstrip("; "))
+            f"{figures['latency_ms']['miss_median']} ms median; {figures['separating_thresholds']['text']}"))
     return verdict
 
 
