@@ -39,7 +39,7 @@ def run(ctx: Context) -> Verdict:
     control = ctx.target.control
     assert control is not None
     checks: list[Check] = []
-    cap = 20 * (rule.count + ctx.settings.in_flight) + 20
+    cap = 20 * (count + ctx.settings.in_flight) + 20
     what = f"{name} ({rule.describe()}, status {status})"
 
     retried = _retry(ctx, name, count, status, cap)
@@ -51,45 +51,45 @@ def run(ctx: Context) -> Verdict:
         checks.append(uncounted)
 
     # Below the threshold: it must keep serving.
-    if rule.count > 1:
+    if count > 1:
         control.reset()
-        control.fail(name, status, rule.count - 1)
+        control.fail(name, status, count - 1)
         left = drain(ctx, [name], "below-count", cap)
-        if left == rule.count - 1:
-            return inconclusive(ctx.scenario, f"{name} never received its {rule.count - 1} queued failures")
+        if left == count - 1:
+            return inconclusive(ctx.scenario, f"{name} never received its {count - 1} queued failures")
         if left:  # it took some failures, then no more traffic: the breaker tripped below the rule's count
-            checks.append(_tripped_early(name, rule, rule.count - 1 - left, "below-count"))
+            checks.append(_tripped_early(name, rule, count - 1 - left, "below-count"))
         else:
             got = served(ctx, "below-count", probes).get(name, 0)
             checks.append(Check("below-count", Outcome.PASS if got else Outcome.FAIL,
-                                f"after {rule.count - 1} failures {name} still served {got} of {probes} requests" if got
-                                else f"{name} stopped receiving traffic after only {rule.count - 1} failures; its "
-                                f"rule trips at {rule.count}: the deployed breaker count is lower", ">0", got))
+                                f"after {count - 1} failures {name} still served {got} of {probes} requests" if got
+                                else f"{name} stopped receiving traffic after only {count - 1} failures; its "
+                                f"rule trips at {count}: the deployed breaker count is lower", ">0", got))
 
     # At the threshold: it must stop receiving traffic.
     announced = RETRY_AFTER_S if rule.accept_retry_after else None
     out_for = announced if announced is not None else rule.trip_s
     control.reset()
-    queued = rule.count + ctx.settings.in_flight
+    queued = count + ctx.settings.in_flight
     control.fail(name, status, queued, retry_after=announced)
     left = drain(ctx, [name], "at-count", cap)
     taken = queued - left
     if taken == 0:
-        return inconclusive(ctx.scenario, f"{name} never received its {rule.count} queued failures")
-    if taken < rule.count:
+        return inconclusive(ctx.scenario, f"{name} never received its {count} queued failures")
+    if taken < count:
         checks.append(_tripped_early(name, rule, taken, "trips"))
     else:
         opened = control.now()  # the trip happened during the last failure it took, just before this
         got = served(ctx, "open", probes).get(name, 0)
         checks.append(Check("trips", Outcome.PASS if got == 0 else Outcome.FAIL,
-                            f"after {rule.count} failures {name} received no traffic ({probes} probes)" if got == 0 else
-                            f"{name} kept receiving traffic ({got} of {probes} requests) after {rule.count} failures "
+                            f"after {count} failures {name} received no traffic ({probes} probes)" if got == 0 else
+                            f"{name} kept receiving traffic ({got} of {probes} requests) after {count} failures "
                             f"(+{ctx.settings.in_flight} in flight); its rule says {rule.describe()}: the deployed "
                             "breaker is missing or trips later", 0, got))
         if got == 0:
             checks.append(_duration(ctx, name, opened, out_for, probes, rule))
     checks.extend(_whole_pool(ctx, status))
-    verdict = combine(ctx.scenario, checks, expected={"backend": name, "count": rule.count, "interval_s": rule.interval_s,
+    verdict = combine(ctx.scenario, checks, expected={"backend": name, "count": count, "interval_s": rule.interval_s,
                                                       "trip_s": rule.trip_s, "status": status,
                                                       "accept_retry_after": rule.accept_retry_after,
                                                       "retry_count": expect.retry_count,
