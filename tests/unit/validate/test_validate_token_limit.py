@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from toolkit.validate.expectations import Expectations, TokenRule
+from toolkit.validate.expectations import TokenRule
 from toolkit.validate.observations import Observation, ObservationLog
 from toolkit.validate.scenarios import token_limit
 from toolkit.validate.settings import TokenLimitSettings
