@@ -154,6 +154,25 @@ def deployed_as(expect: Expectations, **overrides: Any) -> FakeGateway:
     return FakeGateway(**settings)
 
 
+class SubscriptionTarget:
+    """A target's subscriptions: on the emulator (``control`` set) every name gets a key of its own, recorded in
+    ``keys``; on Azure none can be made, and the second subscription is ``second_key`` when one is configured."""
+
+    def __init__(self, control: Any) -> None:
+        self.control = control
+        self.keys: list[str] = []
+        self.second_key: str | None = None
+
+    def fresh_key(self, name: str) -> str | None:
+        if self.control is None:
+            return None
+        self.keys.append(name)
+        return name
+
+    def other_key(self, name: str) -> str | None:
+        return self.fresh_key(name) if self.control is not None else self.second_key
+
+
 class ScenarioContext:
     """What a scenario reads from its Context; ``gateway`` None: a target without a control API (Azure)."""
 

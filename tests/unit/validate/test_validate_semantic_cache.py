@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from fake_gateway import SubscriptionTarget
 from toolkit.validate.expectations import CacheRule
 from toolkit.validate.observations import Observation, ObservationLog
 from toolkit.validate.scenarios import semantic_cache
@@ -82,17 +83,9 @@ class Scenario:
         self.expect = SimpleNamespace(cache=rule, source="apimartifacts", api="chat")
         self.rng = random.Random(2)
         self.log = ObservationLog()
-        self.keys: list[str] = []
-        self.second_key: str | None = None
-        self.target = SimpleNamespace(control=gateway if control else None,
-                                      fresh_key=self._key if control else (lambda name: None),
-                                      other_key=self._key if control else (lambda name: self.second_key))
+        self.target = SubscriptionTarget(gateway if control else None)
         self.caller = SimpleNamespace(ask=self._ask)
         self.sent_with: list[tuple[str | None, int]] = []  # (subscription, max_tokens) of every request
-
-    def _key(self, name: str) -> str:
-        self.keys.append(name)
-        return name
 
     @property
     def sent(self) -> int:
@@ -150,14 +143,14 @@ def test_a_cache_deployed_as_configured_passes_every_check() -> None:
                                                             "duration-after-end"]
     assert [row.phase for row in ctx.log.rows[:9]] == ["set1"] * 3 + ["set2"] * 3 + ["control"] * 2 + ["vary-by"]
     assert verdict.scenario == "semantic-cache" and {row.scenario for row in ctx.log.rows} == {"semantic-cache"}
-    own, other, duration = ctx.keys
+    own, other, duration = ctx.target.keys
     assert ctx.sent_with == [(own, 16)] * 8 + [(other, 16)] + [(duration, 16)] * 3
 
 
 def test_own_subscriptions_from_the_runs_seeded_generator() -> None:
     _, ctx = _run(CacheGateway())
     draws = random.Random(2)
-    assert ctx.keys == [f"toolkit-validate-cache-{draws.randrange(10**6)}",
+    assert ctx.target.keys == [f"toolkit-validate-cache-{draws.randrange(10**6)}",
                         f"toolkit-validate-cache-other-{draws.randrange(10**6)}",
                         f"toolkit-validate-cache-duration-{draws.randrange(10**6)}"]
 
@@ -304,7 +297,7 @@ def test_on_azure_vary_by_needs_a_second_subscription_and_there_is_no_lifetime_c
                                       "set TOOLKIT_VALIDATE_SECOND_KEY to another subscription's key")
     assert "duration" not in checks and ctx.gateway.resets == 0
     ctx = Scenario(CacheGateway(), control=False)
-    ctx.second_key = "second"
+    ctx.target.second_key = "second"
     verdict = semantic_cache.run(ctx)  # type: ignore[arg-type]
     assert _checks(verdict)["vary-by"].outcome is Outcome.PASS and verdict.outcome is Outcome.PASS
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fake_gateway import SubscriptionTarget
 from toolkit.validate.expectations import TokenRule
 from toolkit.validate.observations import Observation, ObservationLog
 from toolkit.validate.scenarios import token_limit
@@ -99,20 +100,11 @@ class Scenario:
         self.settings = TokenLimitSettings(prompt="hello", **settings)
         self.rng = random.Random(1)
         self.log = ObservationLog()
-        self.keys: list[str] = []
         self.waits: list[float] = []
         self.texts: list[tuple[str, str]] = []
         self.caller = SimpleNamespace(nonce=lambda: "n")
-        # On Azure no subscription can be made: the target's key, and a second one only when configured.
-        self.target = SimpleNamespace(control=gateway if control else None,
-                                      fresh_key=self._key if control else (lambda name: None),
-                                      other_key=self._key if control else (lambda name: self.second_key))
-        self.second_key: str | None = None
+        self.target = SubscriptionTarget(gateway if control else None)
         self.budget = self.settings.max_requests
-
-    def _key(self, name: str) -> str:
-        self.keys.append(name)
-        return name
 
     @property
     def sent(self) -> int:
@@ -180,12 +172,12 @@ def test_the_run_starts_at_the_top_of_a_window() -> None:
 
 def test_the_fill_uses_a_fresh_subscription_and_the_other_key_another() -> None:
     _, ctx = _run(TokenGateway())
-    assert len(ctx.keys) == 2 and ctx.keys[0].startswith("toolkit-validate-tokens-")
-    assert ctx.keys[1].startswith("toolkit-validate-tokens-other-")
+    assert len(ctx.target.keys) == 2 and ctx.target.keys[0].startswith("toolkit-validate-tokens-")
+    assert ctx.target.keys[1].startswith("toolkit-validate-tokens-other-")
     # A counter key that is not the subscription: the target's own key, and no isolation check.
     rule = TokenRule(1000, None, "@(context.Request.IpAddress)", "x-remaining", None, "Retry-After")
     verdict, ctx = _run(TokenGateway(), rule)
-    assert ctx.keys == [] and "per-key" not in _checks(verdict) and verdict.outcome is Outcome.PASS
+    assert ctx.target.keys == [] and "per-key" not in _checks(verdict) and verdict.outcome is Outcome.PASS
 
 
 def test_a_limit_deployed_lower_fails_naming_it() -> None:
@@ -389,7 +381,7 @@ def test_usage_and_window_edges() -> None:
 def test_subscription_names_come_from_the_runs_seeded_generator() -> None:
     _, ctx = _run(TokenGateway())
     draws = random.Random(1)
-    assert ctx.keys == [f"toolkit-validate-tokens-{draws.randrange(10**6)}",
+    assert ctx.target.keys == [f"toolkit-validate-tokens-{draws.randrange(10**6)}",
                         f"toolkit-validate-tokens-other-{draws.randrange(10**6)}"]
 
 
@@ -459,7 +451,7 @@ def test_on_azure_a_429_without_retry_after_at_the_start_waits_a_minute() -> Non
 def test_on_azure_the_second_subscription_is_the_configured_one() -> None:
     gateway = TokenGateway(clock=1000.0)
     ctx = Scenario(gateway, control=False)
-    ctx.second_key = "second"
+    ctx.target.second_key = "second"
     verdict = token_limit.run(ctx)  # type: ignore[arg-type]
     assert _checks(verdict)["per-key"][0] is Outcome.PASS
     assert {row.phase for row in ctx.log.rows if row.phase.startswith("per-key")} == {
