@@ -125,20 +125,15 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "managed_identity": ("toolkit/emulator/managed_identity.py", [
         "tests/unit/emulator/test_managed_identity.py", "tests/unit/emulator/policy/test_authentication_managed_identity.py"]),
     "streamed_usage": ("toolkit/emulator/policy/streamed_usage.py", ["tests/unit/emulator/policy/test_streamed_usage.py"]),
-    # The validation verdicts a CI pipeline gates on: their statistics, sequential sampling and checks.
-    "stats": ("toolkit/validate/stats.py", ["tests/unit/validate"]),
-    "shares": ("toolkit/validate/shares.py", ["tests/unit/validate"]),
-    "verdict": ("toolkit/validate/verdict.py", ["tests/unit/validate"]),
-    "expectations": ("toolkit/validate/expectations.py", ["tests/unit/validate"]),
-    "routing": ("toolkit/validate/scenarios/_routing.py", ["tests/unit/validate"]),
-    "faults": ("toolkit/validate/scenarios/_faults.py", ["tests/unit/validate"]),
-    "load_balancing": ("toolkit/validate/scenarios/load_balancing.py", ["tests/unit/validate"]),
-    # against tests/unit/validate/fake_gateway.py (ms per run); tests/e2e/validate shows the same on the emulator
-    "circuit_breaker": ("toolkit/validate/scenarios/circuit_breaker.py", ["tests/unit/validate"]),
-    "priority_failover": ("toolkit/validate/scenarios/priority_failover.py", ["tests/unit/validate"]),
-    "token_limit": ("toolkit/validate/scenarios/token_limit.py", ["tests/unit/validate"]),
-    "semantic_cache": ("toolkit/validate/scenarios/semantic_cache.py", ["tests/unit/validate"]),
-    "auth": ("toolkit/validate/scenarios/auth.py", ["tests/unit/validate"]),
+    # The validation verdicts a CI pipeline gates on: their statistics, sequential sampling, expectations and
+    # scenarios, the scenarios against tests/unit/validate/fake_gateway.py and the fakes beside it (ms per run;
+    # tests/e2e/validate shows the same on the emulator).
+    **{name: (f"toolkit/validate/{path}.py", ["tests/unit/validate"]) for name, path in (
+        ("stats", "stats"), ("shares", "shares"), ("verdict", "verdict"), ("expectations", "expectations"),
+        ("routing", "scenarios/_routing"), ("faults", "scenarios/_faults"), ("load_balancing", "scenarios/load_balancing"),
+        ("circuit_breaker", "scenarios/circuit_breaker"), ("priority_failover", "scenarios/priority_failover"),
+        ("token_limit", "scenarios/token_limit"), ("semantic_cache", "scenarios/semantic_cache"),
+        ("auth", "scenarios/auth"))},
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
