@@ -354,3 +354,27 @@ def test_a_failed_undo_is_listed_by_resource_not_as_restored(env: dict[str, str]
     assert left_lines[0].startswith(f"{done[1]}: create not undone: ") and "HTTP 500" in left_lines[0]
     assert not any(line.startswith(("restored ", "re-created ", "deleted ")) for line in left_lines)
     assert "as before the apply" not in result.stderr
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_during_apply_rolls_back_then_exits_70(env: dict[str, str], plane: ManagementPlane, repo_root: Path,
+                                                     monkeypatch: pytest.MonkeyPatch, debug: bool) -> None:
+    from toolkit.publish.client import ApimClient
+
+    put, calls = ApimClient.put, []
+
+    def put_with_a_bug(self: ApimClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 3:  # the third create raises something no refusal is
+            raise ZeroDivisionError("boom")
+        return put(self, *args, **kwargs)
+
+    monkeypatch.setattr(ApimClient, "put", put_with_a_bug)
+    result = run(env, *(["--debug"] if debug else []), "apply", "--yes", config=repo_root / "toolkit.yaml")
+    assert result.exit_code == 70, result.output
+    assert "failed: internal error (ZeroDivisionError): boom" in result.stderr
+    assert "rolled back:" in result.stderr and "the target is as before the apply" in result.stderr
+    assert "hint: this is a bug in toolkit: re-run with --debug" in result.stderr
+    assert plane.store.all() == []  # the two creates before it were undone
+    assert ("Traceback" in result.output) is debug
+    assert ("ZeroDivisionError: boom" in result.output) is debug  # --debug shows the bug's own traceback

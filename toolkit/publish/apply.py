@@ -5,7 +5,8 @@
    was read is the snapshot.
 2. Write in plan order (dependency levels, deletes last in reverse), each update and delete with
    ``If-Match: <etag from the plan>``; 429 and 409 are retried with backoff by the client.
-3. If a write fails, or ``stop()`` asks for it (the first Ctrl-C or SIGTERM, checked between writes),
+3. If a write fails (a refusal, or an exception that is a bug: handled the same way, then reported as one,
+   exit 70), or ``stop()`` asks for it (the first Ctrl-C or SIGTERM, checked between writes),
    undo in reverse order what this apply wrote: delete what it created, put back what it updated or
    deleted. A resource is only undone while it is still as this apply left it (its ETag is the one our
    write returned, or it is still absent after our delete); one another writer changed meanwhile is
@@ -24,7 +25,15 @@ from enum import Enum
 from typing import Union
 
 from toolkit.artifacts.layout import ArtifactPath, Kind
-from toolkit.errors import EXIT_INTERRUPTED, EXIT_REMOTE, ApplyError, InputError, RemoteError, StalePlanError
+from toolkit.errors import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_REMOTE,
+    ApplyError,
+    InputError,
+    RemoteError,
+    StalePlanError,
+)
 from toolkit.publish.client import ApimClient
 from toolkit.publish.diff import field_changes
 from toolkit.publish.errors import NoAnswer, PreconditionFailed, redact
@@ -77,6 +86,25 @@ class ApplyInterrupted(ApplyFailed):
         # 130 (128 + SIGINT, the shell's "stopped by the user") only when nothing is left changed, so a
         # script can tell a clean cancel from a partial apply, which stays 4 like every partial apply.
         self.exit_code = EXIT_INTERRUPTED if outcome.target_as_before else EXIT_REMOTE
+
+
+class InternalWriteError(RemoteError):
+    """A write raised something other than a RemoteError: a bug in toolkit or a library it uses. The write is
+    handled as a failed one (read back, and what the apply wrote rolled back), then reported as a bug (exit 70);
+    ``cause`` is the original exception, chained to the ApplyFailed for ``--debug``'s traceback."""
+
+    exit_code = EXIT_BUG
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(failure_reason(cause))
+        self.cause = cause
+
+
+def failure_reason(exc: Exception) -> str:
+    """What went wrong, for a message: a RemoteError's own message, else the exception named as a bug."""
+    if isinstance(exc, RemoteError):
+        return exc.message
+    return f"internal error ({type(exc).__name__}): {exc}"
 
 
 @dataclass(frozen=True)
@@ -155,7 +183,12 @@ def apply_plan(
                     raise finish(ApplyInterrupted, _interrupted_message(outcome, len(actions)), _HINT) from None
                 _rollback_or_stop(client, written, failed, snapshot, outcome, notify, secrets)
                 error = ApplyInterrupted if outcome.interrupted else ApplyFailed
-                raise finish(error, _failure_message(outcome), _HINT) from None
+                bug = next((exc for _, exc in failures if isinstance(exc, InternalWriteError)), None)
+                if bug is None:
+                    raise finish(error, _failure_message(outcome), _HINT) from None
+                failure = finish(error, _failure_message(outcome), _BUG_HINT)
+                failure.exit_code = EXIT_BUG
+                raise failure from bug.cause
             if any(result is _NOT_STARTED for result in results):  # stop() said so in the middle of the batch
                 outcome.interrupted = True
                 notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
@@ -211,6 +244,8 @@ class _Writer:
             return self._write(change)
         except RemoteError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - a bug: still a failed write, so what was written is rolled back
+            return InternalWriteError(exc)
         except KeyboardInterrupt:
             self._abort.set()
             return _INTERRUPTED
@@ -243,6 +278,7 @@ def _record_batch(batch: list[Change], results: list[WriteResult], written: list
 
 
 _HINT = "run `toolkit plan` to see the target's state now"
+_BUG_HINT = f"this is a bug in toolkit: re-run with --debug for the traceback and report it; {_HINT}"
 
 
 def with_artifact_file(ref: ResourceRef, message: str) -> str:
@@ -388,8 +424,8 @@ def _failed_write_step(client: ApimClient, change: Change, error: RemoteError, d
     """
     try:
         current = client.get(change.ref)
-    except RemoteError as exc:
-        outcome.unrestored.append((change.ref.label, f"state unknown after the failed write: {exc.message}"))
+    except Exception as exc:  # noqa: BLE001 - a bug too leaves the state unknown; the rollback goes on
+        outcome.unrestored.append((change.ref.label, f"state unknown after the failed write: {failure_reason(exc)}"))
         return []
     if _same_version(current, before):
         return []
@@ -420,8 +456,8 @@ def _rollback_or_stop(client: ApimClient, written: list[_Written], failed: list[
         except _ChangedByOthers:
             outcome.changed_by_others.append(label)
             notify("not restored", f"{label}: {CHANGED_BY_OTHERS}")
-        except RemoteError as exc:
-            reason = f"{step.change.op.value} not undone: {redact(exc.message, secrets)}"
+        except Exception as exc:  # noqa: BLE001 - a refusal or a bug: this one is left changed, the rest go on
+            reason = f"{step.change.op.value} not undone: {redact(failure_reason(exc), secrets)}"
             outcome.unrestored.append((label, reason))
             notify("not restored", f"{label}: {reason}")
         except KeyboardInterrupt:

@@ -290,6 +290,64 @@ def test_a_failure_message_naming_a_secret_is_masked(target: MemoryTarget, plan:
     assert SECRET_V1 not in text and SECRET_V2 not in text and "extra-secret-9" not in text
 
 
+# -- a bug during the apply: handled as a failed write, reported as a bug ------------------------------------
+
+BUG_HINT = f"this is a bug in toolkit: re-run with --debug for the traceback and report it; {HINT}"
+
+
+@pytest.mark.parametrize(("landed", "parallel"), [(False, 1), (True, 1), (False, 4)])
+def test_a_bug_in_a_write_rolls_back_what_was_written_and_exits_as_a_bug(target: MemoryTarget, plan: Plan,
+                                                                         landed: bool, parallel: int) -> None:
+    bug = TypeError(f"cannot serialise {SECRET_V2}")
+    target.fail_write(3, bug, landed=landed)  # creating b3 raises, after the secret and b1 were written
+    seen, on_event = _events()
+    failed = _failed(target, plan, on_event=on_event, parallel=parallel)
+    outcome = failed.outcome
+    assert target.state() == V1 and outcome.target_as_before
+    assert outcome.failed == plan.actions[2] and outcome.done == plan.actions[:2]
+    undone = UNDONE[-2:] if not landed else ["deleted backend 'b3' (created by this apply)", *UNDONE[-2:]]
+    assert outcome.restored == undone
+    assert outcome.error == "internal error (TypeError): cannot serialise (secret) (backends/b3/backendInformation.json)"
+    assert failed.message == (f"create backend 'b3' failed: {outcome.error}; rolled back {len(undone)} change(s): "
+                              f"{AS_BEFORE}")
+    assert failed.exit_code == 70 and failed.hint == BUG_HINT
+    assert failed.__cause__ is bug  # --debug prints the bug's own traceback
+    assert ("failed", f"create backend 'b3': {outcome.error}") in seen
+
+
+def test_a_refusal_and_a_bug_in_one_batch_exit_as_a_bug(target: MemoryTarget, plan: Plan) -> None:
+    def fail_both(nth: int, method: str, ref: ResourceRef) -> None:
+        if method == "put" and ref in (B1, B3) and target.calls["write"] <= 3:
+            target.fail_write(nth, server_error() if ref == B1 else ValueError("bad"))
+
+    target.before_write = fail_both
+    failed = _failed(target, plan, parallel=4)
+    assert failed.exit_code == 70 and isinstance(failed.__cause__, ValueError)
+    assert target.state() == V1 and failed.outcome.failed == plan.actions[1]  # the first failure in plan order
+
+
+def test_a_bug_while_reading_back_a_failed_write_leaves_its_state_unknown(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(2, server_error())
+    target.before_write = lambda nth, method, ref: target.fail_get(B1, KeyError("etag")) if nth == 2 else None
+    failed = _failed(target, plan)
+    assert failed.outcome.unrestored == [("backend 'b1'", "state unknown after the failed write: "
+                                                          "internal error (KeyError): 'etag'")]
+    assert failed.outcome.restored == UNDONE[-1:] and failed.exit_code == 4  # the write's own failure was a refusal
+
+
+def test_a_bug_in_one_undo_leaves_that_one_changed_and_undoes_the_rest(target: MemoryTarget, plan: Plan) -> None:
+    target.fail_write(4, server_error())  # the pool's update fails; the undos: b3 (5th write), b1, the secret
+    target.fail_write(6, AttributeError(f"no etag near {SECRET_V1}"))  # b1's undo raises
+    failed = _failed(target, plan)
+    outcome = failed.outcome
+    assert outcome.unrestored == [("backend 'b1'", "update not undone: internal error (AttributeError): no etag near "
+                                                   "(secret)")]
+    assert outcome.restored == UNDONE[1:2] + UNDONE[3:]
+    assert target.state() == {**V1, B1: V2[B1]}
+    assert failed.message.endswith("rollback incomplete: rolled back 2 change(s), 1 resource(s) left changed by "
+                                   "this apply")
+
+
 # -- undoing what another writer changed meanwhile -----------------------------------------------------
 
 def _stop_when_all_done(plan: Plan, on_done: Any = None) -> tuple[Any, Any]:
@@ -836,17 +894,14 @@ def test_a_pre_check_that_cannot_overlap_reads_on_the_calling_thread(
     assert threads == {threading.current_thread()} and target.state() == desired
 
 
-def _held_batch(target: MemoryTarget, release: threading.Event, quick: str | None = None,
-                fail: str | None = None) -> tuple[dict[str, threading.Event], threading.Event]:
-    """Hold every write of NEW until ``release`` (10 s at most), except ``quick``; ``fail`` raises ValueError once
-    n1 has started. Returns (an event per write, set as it starts; an event set when a held write goes on)."""
+def _held_batch(target: MemoryTarget, release: threading.Event,
+                quick: str | None = None) -> tuple[dict[str, threading.Event], threading.Event]:
+    """Hold every write of NEW until ``release`` (10 s at most), except ``quick``. Returns (an event per write, set
+    as it starts; an event set when a held write goes on)."""
     started, held_no_more = {ref.name: threading.Event() for ref in NEW}, threading.Event()
 
     def hold(nth: int, method: str, ref: ResourceRef) -> None:
         started[ref.name].set()
-        if ref.name == fail:
-            started["n1"].wait(10)
-            raise ValueError("a bug in the client")
         if ref.name != quick:
             release.wait(10)
             held_no_more.set()
@@ -857,7 +912,7 @@ def _held_batch(target: MemoryTarget, release: threading.Event, quick: str | Non
 
 def _apply_a_held_batch(target: MemoryTarget, raises: type[BaseException], before: Any = None,
                         **held: str) -> tuple[Any, dict[str, threading.Event], bool]:
-    """Apply four creates of one level (NEW) on two threads, held by `_held_batch` (``held``: quick, fail), expecting
+    """Apply four creates of one level (NEW) on two threads, held by `_held_batch` (``held``: quick), expecting
     ``raises``; ``before(started)`` runs first. Returns (the exception info, the started events, whether the apply
     returned while writes were still held), once every write thread has finished."""
     desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
@@ -882,7 +937,8 @@ def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_que
 
     def ctrl_c_while_waiting_for_n1(started: dict[str, threading.Event]) -> None:
         def result(future: Future, timeout: Any = None) -> Any:
-            if not future.done() and not pressed.is_set() and started["n2"].wait(10):
+            writing = started["n0"].is_set()  # not the pre-check's reads, which use futures too
+            if writing and not future.done() and not pressed.is_set() and started["n2"].wait(10):
                 pressed.set()
                 raise KeyboardInterrupt  # once, while the main thread waits for n1 (n2 took n0's thread)
             return waited(future, timeout)
@@ -900,8 +956,17 @@ def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_que
     assert sorted(ref.name for _, ref, _ in target.log) == ["n0", "n1", "n2"] and not started["n3"].is_set()
 
 
-def test_an_unexpected_error_in_a_parallel_batch_starts_nothing_queued(target: MemoryTarget) -> None:
-    # n0 fails once n1 runs; n2 and n3 queued or held
-    caught, started, returned_while_held = _apply_a_held_batch(target, ValueError, fail="n0")
-    assert str(caught.value) == "a bug in the client"
-    assert returned_while_held and not started["n3"].is_set()
+def test_a_bug_in_a_parallel_batch_lets_the_rest_of_the_batch_finish_then_undoes_it(target: MemoryTarget) -> None:
+    # like a refusal (test_a_failure_in_a_parallel_batch_rolls_back_the_whole_batch): no write is left in flight
+    desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
+
+    def bug_in_n1(nth: int, method: str, ref: ResourceRef) -> None:
+        if ref.name == "n1" and method == "put":
+            raise ValueError("a bug in the client")
+
+    target.before_write = bug_in_n1
+    with pytest.raises(ApplyFailed) as caught:
+        apply_plan(target, plan_for(target, desired), desired, parallel=2)
+    assert caught.value.exit_code == 70 and str(caught.value.__cause__) == "a bug in the client"
+    assert target.state() == V1 and sorted(caught.value.outcome.restored) == [
+        f"deleted backend '{name}' (created by this apply)" for name in ("n0", "n2", "n3")]
