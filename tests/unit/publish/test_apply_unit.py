@@ -956,6 +956,23 @@ def test_a_second_ctrl_c_while_waiting_for_a_batch_stops_at_once_and_nothing_que
     assert sorted(ref.name for _, ref, _ in target.log) == ["n0", "n1", "n2"] and not started["n3"].is_set()
 
 
+def test_an_exit_while_waiting_for_a_batch_starts_nothing_queued(target: MemoryTarget,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    waited = Future.result
+
+    def exit_while_waiting_for_n1(started: dict[str, threading.Event]) -> None:
+        def result(future: Future, timeout: Any = None) -> Any:
+            if started["n0"].is_set() and not future.done() and started["n2"].wait(10):
+                raise SystemExit(3)  # not a write's error: it leaves apply_plan at once
+            return waited(future, timeout)
+
+        monkeypatch.setattr(Future, "result", result)
+
+    # 2 threads: n0 done, n1 and n2 held, n3 queued: the exit leaves the writes in flight and cancels n3
+    _, started, returned_while_held = _apply_a_held_batch(target, SystemExit, exit_while_waiting_for_n1, quick="n0")
+    assert returned_while_held and not started["n3"].is_set()
+
+
 def test_a_bug_in_a_parallel_batch_lets_the_rest_of_the_batch_finish_then_undoes_it(target: MemoryTarget) -> None:
     # like a refusal (test_a_failure_in_a_parallel_batch_rolls_back_the_whole_batch): no write is left in flight
     desired = {**V1, **{ref: _backend(ref.name) for ref in NEW}}
