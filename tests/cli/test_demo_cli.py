@@ -32,9 +32,7 @@ def _demo(repo: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     repo = Path(__file__).resolve().parents[2]
-    cwd = tmp_path_factory.mktemp("demo")
-    for name in ("toolkit.yaml", "policies", "validations"):
-        (cwd / name).symlink_to(repo / name)
+    cwd = tmp_path_factory.mktemp("demo")  # an empty folder: the demo runs the sample project it was installed from
     return _demo(repo, cwd, "--format", "json", "--seed", "7"), cwd
 
 
@@ -52,6 +50,20 @@ def test_demo_validates_all_six_scenarios_and_writes_the_report(demo: Any) -> No
     assert f"report: {(folder / 'report.html').resolve()}" in result.stderr and "python3 -m webbrowser" in result.stderr
     for step in ("1/5 render", "2/5 lint", "3/5 apply", "4/5 validate", "5/5 report"):
         assert step in result.stderr
+    assert f"no toolkit.yaml in this folder: running the sample project {repo_root() / 'toolkit.yaml'}" in result.stderr
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("how", ["--config", "TOOLKIT_CONFIG"])
+def test_a_project_named_but_missing_is_bad_input_not_the_sample(tmp_path: Path, how: str) -> None:
+    args, extra = (("--config", "mine.yaml"), {}) if how == "--config" else ((), {"TOOLKIT_CONFIG": "mine.yaml"})
+    result = subprocess.run([sys.executable, "-m", "toolkit", "demo", *args], capture_output=True, text=True,
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(repo_root()), **extra}, timeout=120)
+    assert result.returncode == 3 and "mine.yaml: config file not found" in result.stderr
+    assert "sample project" not in result.stderr and not (tmp_path / "toolkit-demo-report").exists()
 
 
 def test_demo_stops_on_lint_errors(tmp_path: Path) -> None:

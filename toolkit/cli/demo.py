@@ -30,6 +30,7 @@ def cli(config_path: str, report_dir: str, seed: int | None, output_format: str)
     from toolkit.demo import run_demo
     from toolkit.validate.runner import expand
 
+    config_path = _project(config_path)
     check_report_places(report_dir, None)
     progress = Progress(expand(["all"]), live=terminal(), line=_line, quiet=output_format == "json")
     run = new_run(progress.request)
@@ -50,3 +51,22 @@ def cli(config_path: str, report_dir: str, seed: int | None, output_format: str)
     info(f"report: {html}")
     info(f"open it: python3 -m webbrowser {html.as_uri()}   (or open {html.name} from that folder)")
     raise click.exceptions.Exit(result.exit_code)
+
+
+def _project(config_path: str) -> str:
+    """The project the demo runs: ``--config`` (or $TOOLKIT_CONFIG) as given, toolkit.yaml in this folder, or else
+    the sample project this package was installed from (a source checkout or an editable install: the folder
+    above the package), so that `toolkit demo` runs from any folder. A wheel has no sample project: the usual
+    "config file not found" follows."""
+    from pathlib import Path
+
+    from click.core import ParameterSource
+
+    given = click.get_current_context().get_parameter_source("config_path") is not ParameterSource.DEFAULT
+    if given or Path(config_path).exists():
+        return config_path
+    sample = Path(__file__).resolve().parents[2] / "toolkit.yaml"
+    if not sample.is_file():
+        return config_path
+    info(f"no {config_path} in this folder: running the sample project {sample}")
+    return str(sample)
