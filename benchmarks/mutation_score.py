@@ -134,7 +134,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ("circuit_breaker", "scenarios/circuit_breaker"), ("priority_failover", "scenarios/priority_failover"),
         ("token_limit", "scenarios/token_limit"), ("semantic_cache", "scenarios/semantic_cache"),
         ("auth", "scenarios/auth"), ("traffic", "traffic"), ("tokens", "tokens"), ("observations", "observations"),
-        ("runner", "runner"), ("settings", "settings"), ("context", "context"))},
+        ("settings", "settings"), ("context", "context"))},
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     # What a CI pipeline reads of a run: junit.xml, summary.json, the masking of secrets in every report file.
     **{name: (f"toolkit/report/{name}.py", ["tests/unit/report"]) for name in ("junit", "summary_json", "redact",

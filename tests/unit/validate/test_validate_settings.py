@@ -55,3 +55,37 @@ def test_missing_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_settings("auth", tmp_path)
     assert info.value.exit_code == 3 and "auth.yaml" in str(info.value)
+
+
+def test_missing_file_names_where_parameters_come_from(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        load_settings("auth", tmp_path)
+    assert info.value.message == f"{tmp_path / 'auth.yaml'}: scenario file not found"
+    assert info.value.hint == "every scenario reads its parameters from validations/<scenario>.yaml"
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"prompts: [caf\xe9]\n", "cannot read: 'utf-8' codec can't decode byte 0xe9"),  # Latin-1, not UTF-8
+    (None, "cannot read: [Errno 21] Is a directory"),
+])
+def test_an_unreadable_file_is_bad_input_naming_it(tmp_path: Path, content: bytes | None, reason: str) -> None:
+    path = tmp_path / "load-balancing.yaml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_settings("load-balancing", tmp_path)
+    assert info.value.message.startswith(f"{path}: {reason}") and info.value.exit_code == 3
+
+
+def test_a_top_level_that_is_not_a_mapping_is_refused_at_line_1(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings("load-balancing", _write(tmp_path, "- prompts\n- alpha\n"))
+    assert info.value.message == f"{tmp_path / 'load-balancing.yaml'}:1: the top level must be a mapping of settings"
+
+
+def test_a_bad_value_names_the_file_in_full(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings("load-balancing", _write(tmp_path, "prompts: [hi]\nalpha: 0.7\n"))
+    assert info.value.message.startswith(f"{tmp_path / 'load-balancing.yaml'}:2: alpha")
