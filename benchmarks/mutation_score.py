@@ -134,11 +134,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ("circuit_breaker", "scenarios/circuit_breaker"), ("priority_failover", "scenarios/priority_failover"),
         ("token_limit", "scenarios/token_limit"), ("semantic_cache", "scenarios/semantic_cache"),
         ("auth", "scenarios/auth"), ("traffic", "traffic"), ("tokens", "tokens"), ("observations", "observations"),
-        ("settings", "settings"), ("context", "context"))},
+        ("settings", "settings"), ("context", "context"), ("target", "target"), ("control", "control"),
+        ("embeddings", "embeddings"), ("load", "load"))},
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     # What a CI pipeline reads of a run: junit.xml, summary.json, the masking of secrets in every report file.
     **{name: (f"toolkit/report/{name}.py", ["tests/unit/report"]) for name in ("junit", "summary_json", "redact",
-                                                                               "summary", "writer")},
+                                                                               "summary", "writer", "markdown")},
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
         "tests/unit/emulator/policy/test_sample_policy.py"]),

@@ -151,3 +151,61 @@ def test_plain_makes_every_value_json_safe() -> None:
                      "np_int": 7, "np_float": 0.5, "np_nan": None, "np_bool": True, "obj": "named", "nested": [[3]]}
     assert type(plain["np_int"]) is int and type(plain["np_float"]) is float and type(plain["np_bool"]) is bool
     assert plain["b"] is False and type(plain["nested"][0][0]) is int
+
+
+# -- report.md ----------------------------------------------------------------------------------------------
+
+SUMMARY = {
+    "scenarios": [{"scenario": "load-balancing", "verdict": "pass", "requests": 40, "seconds": 2.0,
+                   "sentence": "shares | ok <b>"},
+                  {"scenario": "auth", "verdict": "inconclusive", "requests": 3, "seconds": 0.5, "sentence": "a\nb\rc"},
+                  {"scenario": "circuit-breaker", "verdict": "fail", "requests": 7, "seconds": 1.0, "sentence": "x"}],
+    "verdict": "fail", "exit_code": 1, "partial": True, "interrupted": "Ctrl-C <now>", "requests": 50,
+    "target": "local emulator", "generated_at": "2026-12-04T00:00:00Z",
+    "regions": [{"region": "East US", "requests": 40, "share": 80.0,
+                 "latency_ms": {"mean": 20.5, "p50": 20.0, "p90": 30.0, "p99": 31.5}}],
+    "slowest": [{"latency_ms": 900.0, "scenario": "circuit-breaker", "prompt_id": "p1", "status": 503, "region": None,
+                 "cause": "breaker open"}],
+}
+
+EXPECTED_MARKDOWN = """\
+| scenario | verdict | requests | seconds | why |
+| --- | --- | --- | --- | --- |
+| load-balancing | ✅ pass | 40 | 2.0 | shares \\| ok &lt;b&gt; |
+| auth | ⚠️ inconclusive | 3 | 0.5 | a b c |
+| circuit-breaker | ❌ fail | 7 | 1.0 | x |
+
+## toolkit validate: ❌ fail (exit 1)
+
+**Partial report: Ctrl-C &lt;now&gt;.** The verdict is inconclusive.
+
+50 requests; target: local emulator; generated 2026-12-04T00:00:00Z.
+
+### Share and latency per region
+
+| region | requests | share | mean ms | p50 ms | p90 ms | p99 ms |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| East US | 40 | 80.0% | 20.5 | 20.0 | 30.0 | 31.5 |
+
+### Slowest requests and their probable cause
+
+| ms | scenario | prompt | status | region | probable cause |
+| ---: | --- | --- | ---: | --- | --- |
+| 900.0 | circuit-breaker | p1 | 503 | - | breaker open |
+
+Charts: open `report.html` from the report folder (self-contained).
+"""
+
+
+def test_report_markdown_is_the_verdict_table_then_the_analysis() -> None:
+    from toolkit.report.markdown import report_markdown
+
+    assert report_markdown(SUMMARY) == EXPECTED_MARKDOWN
+
+
+def test_a_whole_run_without_requests_has_no_analysis_tables() -> None:
+    from toolkit.report.markdown import report_markdown
+
+    text = report_markdown({**SUMMARY, "partial": False, "regions": [], "slowest": [], "verdict": "pass",
+                            "exit_code": 0})
+    assert "Partial" not in text and "###" not in text and "## toolkit validate: ✅ pass (exit 0)" in text
