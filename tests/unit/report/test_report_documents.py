@@ -159,7 +159,8 @@ SUMMARY = {
     "scenarios": [{"scenario": "load-balancing", "verdict": "pass", "requests": 40, "seconds": 2.0,
                    "sentence": "shares | ok <b>"},
                   {"scenario": "auth", "verdict": "inconclusive", "requests": 3, "seconds": 0.5, "sentence": "a\nb\rc"},
-                  {"scenario": "circuit-breaker", "verdict": "fail", "requests": 7, "seconds": 1.0, "sentence": "x"}],
+                  {"scenario": "circuit-breaker", "verdict": "fail", "requests": 7, "seconds": 1.0,
+                   "sentence": 'x "quoted" it\'s'}],
     "verdict": "fail", "exit_code": 1, "partial": True, "interrupted": "Ctrl-C <now>", "requests": 50,
     "target": "local emulator", "generated_at": "2026-12-04T00:00:00Z",
     "regions": [{"region": "East US", "requests": 40, "share": 80.0,
@@ -173,7 +174,7 @@ EXPECTED_MARKDOWN = """\
 | --- | --- | --- | --- | --- |
 | load-balancing | ✅ pass | 40 | 2.0 | shares \\| ok &lt;b&gt; |
 | auth | ⚠️ inconclusive | 3 | 0.5 | a b c |
-| circuit-breaker | ❌ fail | 7 | 1.0 | x |
+| circuit-breaker | ❌ fail | 7 | 1.0 | x "quoted" it's |
 
 ## toolkit validate: ❌ fail (exit 1)
 

@@ -236,3 +236,75 @@ def test_on_azure_a_valid_token_comes_from_the_credential_for_the_audiences_defa
     assert caught.value.message == "could not get a token for api://broken/.default (ValueError)"
     assert caught.value.hint == "sign in (az login) or configure the environment's auth"
     assert Target("t", "https://gw", "k").valid_token("api://gw") is None
+
+
+# -- edges ---------------------------------------------------------------------------------------------------------
+
+def test_urls_lose_only_their_trailing_slashes() -> None:
+    assert ControlClient("http://127.0.0.1:9/X/").url == "http://127.0.0.1:9/X"
+    target = open_target(_azure(gateway_url="https://gw.example.net/X/", subscription_key="k"), credential=object(),
+                         environ={})
+    assert target.gateway_url == "https://gw.example.net/X"
+
+
+def test_the_control_client_waits_thirty_seconds_for_an_answer() -> None:
+    assert ControlClient("http://control")._http.timeout == httpx.Timeout(30.0)
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    (b"a  " + b"b" * 300, "a " + "b" * 197),  # the first 200 characters taken, then whitespace collapsed
+    (json.dumps({"error": {"message": "m" * 300}}).encode(), "m" * 200)])
+def test_a_refusals_message_is_cut_at_200_characters(body: bytes, said: str) -> None:
+    with pytest.raises(RemoteError) as caught:
+        _client(ControlApi(status=400, body=body)).reset()
+    assert caught.value.message == f"the emulator's control API refused POST /reset: 400 {said}"
+
+
+@pytest.mark.parametrize("call", [lambda c: c.advance(1.0), lambda c: c.fail("east", 429, 1)])
+def test_a_stimulus_whose_answer_is_not_json_is_a_remote_error(call: Any) -> None:
+    with pytest.raises(RemoteError, match="unexpected answer from the emulator's control API at http://control/"):
+        call(_client(ControlApi(status=200, body=b"<html>")))
+
+
+def test_an_in_process_emulator_without_a_control_token_is_opened_without_one(control_api) -> None:
+    class Bare:
+        control_url = "http://control"
+
+    open_target(EnvironmentConfig(target="local"), emulator=Bare(), environ={})
+    assert control_api.opened == ("http://control", None)
+
+
+def test_the_process_environment_is_read_when_none_is_given(control_api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(EMULATOR_URL_VAR, "http://control")
+    monkeypatch.setenv("TOOLKIT_EMULATOR_TOKEN", "process-token")
+    open_target(EnvironmentConfig(target="local"))
+    assert control_api.opened == ("http://control", "process-token")
+
+
+def test_the_refusals_of_a_target_say_what_to_do() -> None:
+    with pytest.raises(InputError) as caught:
+        open_target(_azure(), credential=object(), environ={})
+    assert caught.value.message == ("validating an azure environment needs gateway_url and subscription_key in its "
+                                    "config (e.g. gateway_url: ${APIM_BASE_URL}, subscription_key: "
+                                    "${APIM_SUBSCRIPTION_KEY})")
+    with pytest.raises(InputError) as caught:
+        open_target(EnvironmentConfig(target="local"), environ={})
+    assert caught.value.message == (f"validation checks a running gateway: set {EMULATOR_URL_VAR} to the control URL "
+                                    "`toolkit emulator start` prints (then `toolkit apply`), or use an azure "
+                                    "environment")
+
+
+def test_a_local_targets_gateway_url_loses_its_trailing_slashes(control_api) -> None:
+    ANSWERS[("GET", "/health")] = {"gateway_url": "http://127.0.0.1:9/X/"}
+    try:
+        target = open_target(EnvironmentConfig(target="local"), emulator=_Emulator(), environ={})
+    finally:
+        ANSWERS[("GET", "/health")] = {"gateway_url": "http://127.0.0.1:9/"}
+    assert target.gateway_url == "http://127.0.0.1:9/X"
+
+
+def test_a_token_audience_loses_its_trailing_slashes_before_default() -> None:
+    scopes = []
+    credential = type("C", (), {"get_token": lambda self, scope: scopes.append(scope) or type("T", (), {"token": "t"})()})
+    Target("t", "https://gw", "k", credential=credential()).valid_token("api://gwX//")
+    assert scopes == ["api://gwX/.default"]

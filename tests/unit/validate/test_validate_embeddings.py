@@ -61,14 +61,20 @@ def _deployment(seen: list[httpx.Request], status: int = 200) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(answer))
 
 
-@pytest.mark.parametrize(("target", "authorization"), [
-    (Target("t", "https://gw", "k", credential=SimpleNamespace(
-        get_token=lambda scope: SimpleNamespace(token=f"azure-jwt-for-{scope}"))), f"Bearer azure-jwt-for-{COGNITIVE_SCOPE}"),
-    (Target("t", "http://gw", "k", control=_Control({})), "Bearer emulator-jwt"),  # type: ignore[arg-type]
-    (Target("t", "https://gw", "k"), None),
-])
-def test_the_embedder_sends_the_texts_with_the_targets_token_and_returns_unit_vectors(target: Target,
+def _target(kind: str) -> Target:
+    if kind == "azure":
+        credential = SimpleNamespace(get_token=lambda scope: SimpleNamespace(token=f"azure-jwt-for-{scope}"))
+        return Target("t", "https://gw", "k", credential=credential)
+    if kind == "emulator":
+        return Target("t", "http://gw", "k", control=_Control({}))  # type: ignore[arg-type]
+    return Target("t", "https://gw", "k")
+
+
+@pytest.mark.parametrize(("kind", "authorization"), [
+    ("azure", f"Bearer azure-jwt-for-{COGNITIVE_SCOPE}"), ("emulator", "Bearer emulator-jwt"), ("none", None)])
+def test_the_embedder_sends_the_texts_with_the_targets_token_and_returns_unit_vectors(kind: str,
                                                                                        authorization: str | None) -> None:
+    target = _target(kind)
     seen: list[httpx.Request] = []
     vectors = http_embedder(_deployment(seen), "http://emb/x", target)(["a", "b"])
     assert np.allclose(vectors, [[0.6, 0.8], [0.6, 0.8]])
@@ -80,3 +86,10 @@ def test_the_embedder_sends_the_texts_with_the_targets_token_and_returns_unit_ve
 def test_a_refused_embeddings_call_says_the_status() -> None:
     with pytest.raises(RuntimeError, match="^the embeddings deployment answered 429$"):
         http_embedder(_deployment([], status=429), "http://emb/x", Target("t", "https://gw", "k"))(["a"])
+
+
+def test_urls_ending_in_x_keep_it() -> None:
+    target = Target("t", "http://gw", "k", control=_Control({"emb": {"url": "http://127.0.0.1:7001/X/"}}))  # type: ignore[arg-type]
+    assert embeddings_url(_config(), "emb", target) == \
+        "http://127.0.0.1:7001/X/openai/deployments/emb/embeddings?api-version=2024-10-21"
+    assert embeddings_url(_config(EMBEDDINGS + "X"), "emb", Target("t", "https://gw", "k")) is None

@@ -93,3 +93,25 @@ def test_the_table_lists_each_backend_then_the_total() -> None:
 def test_no_reply_has_no_figures() -> None:
     report = summarise([], "x-ms-region", REGIONS, engine="builtin", users=1, workers=0, seconds=1.0)
     assert (report.elapsed, report.backends, report.total.requests, report.total.per_second) == (0.0, [], 0, 0.0)
+
+
+def test_figures_are_rounded_and_a_300_is_not_ok() -> None:
+    replies = [_reply(200, 100.0, 10.0), _reply(300, 100.0, 10.001), _reply(500, 100.0, 10.0),
+               _reply(0, 102.0, 1.0, region=None, error="ReadError")]  # elapsed 2.001 s
+    report = summarise(replies, "x-ms-region", REGIONS, engine="builtin", users=1, workers=0, seconds=2.0)
+    assert report.to_json()["elapsed_s"] == 2.001 and report.to_json()["total"]["per_second"] == 2.0
+    total = report.total
+    assert (total.ok, total.p50, total.p90) == (1, 10.0, 10.0) and total.errors == {
+        "HTTP 300": 1, "HTTP 500": 1, "ReadError": 1}
+    assert report.to_text().splitlines()[-1].endswith("  HTTP 300: 1, HTTP 500: 1, ReadError: 1")
+    odd = summarise([_reply(200, 100.0, 10.0), _reply(200, 100.0, 1.0 / 3)], "x-ms-region", REGIONS,
+                    engine="builtin", users=1, workers=0, seconds=1.0)
+    assert odd.total.p50 == 5.17 and odd.total.per_second == 200.0 and odd.to_json()["elapsed_s"] == 0.01
+    third = summarise([_reply(200, 100.0, 3000.0)] * 2 + [_reply(200, 100.0, 1.0)], "x-ms-region", REGIONS,
+                      engine="builtin", users=1, workers=0, seconds=3.0)
+    assert third.total.per_second == 1.0
+    seventh = summarise([_reply(200, 100.0, 7000.0)] + [_reply(200, 100.0, 1.0)] * 2, "x-ms-region", REGIONS,
+                        engine="builtin", users=1, workers=0, seconds=7.0)
+    assert seventh.total.per_second == 0.43  # 3 / 7, to two decimals
+    assert summarise([_reply(200, 100.0, 2000.4567)], "x-ms-region", REGIONS, engine="builtin", users=1,
+                     workers=0, seconds=2.0).to_json()["elapsed_s"] == 2.0
