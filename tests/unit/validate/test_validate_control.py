@@ -308,3 +308,13 @@ def test_a_token_audience_loses_its_trailing_slashes_before_default() -> None:
     credential = type("C", (), {"get_token": lambda self, scope: scopes.append(scope) or type("T", (), {"token": "t"})()})
     Target("t", "https://gw", "k", credential=credential()).valid_token("api://gwX//")
     assert scopes == ["api://gwX/.default"]
+
+
+def test_a_backend_state_of_the_wrong_shape_is_named_in_the_error() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"backends": {"east": {"url": 5, "pending_faults": []}}})
+
+    with pytest.raises(RemoteError) as caught:
+        ControlClient("http://control", transport=httpx.MockTransport(answer)).backends()
+    assert "http://control/backends" in caught.value.message and "200 with " in caught.value.message
+    assert "in backend 'east'" in caught.value.message and "None" not in caught.value.message
