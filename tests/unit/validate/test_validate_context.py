@@ -196,18 +196,24 @@ def test_a_token_limit_refusal_is_sent_again_under_a_fresh_counter_and_stays_in_
     assert [r.status for r in context.log.rows] == [429, 200]
 
 
-def test_on_azure_a_refusal_waits_then_asks_again_with_the_same_key() -> None:
-    gateway = TokenGateway(budget=100)
-    gateway.spent["target-key"] = 100
+def _azure_refusing_once(gateway: TokenGateway, key: str) -> Context:
+    """An Azure context whose gateway refuses ``key``'s first request (its window spent), then has a new window."""
+    gateway.spent[key] = gateway.budget
     context = _context(gateway, emulator=False)
-    original = gateway.__call__
+    answer = gateway.__call__
 
     def refuse_once(request: httpx.Request) -> httpx.Response:
-        response = original(request)
-        gateway.spent["target-key"] = 0  # the window passed during the wait
+        response = answer(request)
+        gateway.spent[key] = 0  # the window passed during the wait
         return response
 
     context.caller.http = httpx.Client(transport=httpx.MockTransport(refuse_once))
+    return context
+
+
+def test_on_azure_a_refusal_waits_then_asks_again_with_the_same_key() -> None:
+    gateway = TokenGateway(budget=100)
+    context = _azure_refusing_once(gateway, "target-key")
     row = context.ask_unique("healthy")
     assert row.status == 200 and gateway.keys == ["target-key", "target-key"]
     assert context.slept == [8.0]  # type: ignore[attr-defined]  # Retry-After 7, plus one
@@ -288,16 +294,7 @@ def test_a_refused_routing_request_is_asked_again_with_the_same_prompt_id_and_ph
 
 def test_on_azure_a_refused_request_with_its_own_key_keeps_it() -> None:
     gateway = Asked(budget=100)
-    gateway.spent["mine"] = 100
-    context = _context(gateway, emulator=False)
-    original = gateway.__call__
-
-    def refuse_once(request: httpx.Request) -> httpx.Response:
-        response = original(request)
-        gateway.spent["mine"] = 0
-        return response
-
-    context.caller.http = httpx.Client(transport=httpx.MockTransport(refuse_once))
+    context = _azure_refusing_once(gateway, "mine")
     assert context.ask_unique("x", key="mine").status == 200 and gateway.keys == ["mine", "mine"]
 
 
