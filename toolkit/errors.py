@@ -20,6 +20,14 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 
+BUG_HINT = "this is a bug in toolkit: re-run with --debug for the traceback and report it"
+
+
+def internal_error(exc: BaseException) -> str:
+    """How an exception that is a bug (not a ToolkitError) is named in a message."""
+    return f"internal error ({type(exc).__name__}): {exc}"
+
+
 class ToolkitError(Exception):
     """Base of every error the CLI reports as a message rather than a traceback."""
 

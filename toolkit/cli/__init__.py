@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from toolkit import __version__
-from toolkit.errors import EXIT_BUG, ToolkitError
+from toolkit.errors import BUG_HINT, EXIT_BUG, ToolkitError, internal_error
 
 # verb -> (module, one-line help). The help is here so `toolkit --help` imports no verb module.
 VERBS: dict[str, tuple[str, str]] = {
@@ -65,8 +65,8 @@ class LazyGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - bugs become exit 70, with a traceback only on --debug
             if ctx.params.get("debug"):
                 traceback.print_exc()
-            click.echo(f"error: internal error ({type(exc).__name__}): {exc}", err=True)
-            click.echo("This is a bug in toolkit: re-run with --debug for the traceback and report it.", err=True)
+            click.echo(f"error: {internal_error(exc)}", err=True)
+            click.echo(f"{BUG_HINT.capitalize()}.", err=True)
             raise click.exceptions.Exit(EXIT_BUG) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -26,6 +26,7 @@ from typing import Union
 
 from toolkit.artifacts.layout import ArtifactPath, Kind
 from toolkit.errors import (
+    BUG_HINT,
     EXIT_BUG,
     EXIT_INTERRUPTED,
     EXIT_REMOTE,
@@ -33,6 +34,7 @@ from toolkit.errors import (
     InputError,
     RemoteError,
     StalePlanError,
+    internal_error,
 )
 from toolkit.publish.client import ApimClient
 from toolkit.publish.diff import field_changes
@@ -93,8 +95,6 @@ class InternalWriteError(RemoteError):
     handled as a failed one (read back, and what the apply wrote rolled back), then reported as a bug (exit 70);
     ``cause`` is the original exception, chained to the ApplyFailed for ``--debug``'s traceback."""
 
-    exit_code = EXIT_BUG
-
     def __init__(self, cause: Exception) -> None:
         super().__init__(failure_reason(cause))
         self.cause = cause
@@ -102,9 +102,7 @@ class InternalWriteError(RemoteError):
 
 def failure_reason(exc: Exception) -> str:
     """What went wrong, for a message: a RemoteError's own message, else the exception named as a bug."""
-    if isinstance(exc, RemoteError):
-        return exc.message
-    return f"internal error ({type(exc).__name__}): {exc}"
+    return exc.message if isinstance(exc, RemoteError) else internal_error(exc)
 
 
 @dataclass(frozen=True)
@@ -184,11 +182,10 @@ def apply_plan(
                 _rollback_or_stop(client, written, failed, snapshot, outcome, notify, secrets)
                 error = ApplyInterrupted if outcome.interrupted else ApplyFailed
                 bug = next((exc for _, exc in failures if isinstance(exc, InternalWriteError)), None)
-                if bug is None:
-                    raise finish(error, _failure_message(outcome), _HINT) from None
-                failure = finish(error, _failure_message(outcome), _BUG_HINT)
-                failure.exit_code = EXIT_BUG
-                raise failure from bug.cause
+                failure = finish(error, _failure_message(outcome), _HINT if bug is None else _BUG_HINT)
+                if bug is not None:
+                    failure.exit_code = EXIT_BUG
+                raise failure from (bug.cause if bug is not None else None)
             if any(result is _NOT_STARTED for result in results):  # stop() said so in the middle of the batch
                 outcome.interrupted = True
                 notify("interrupted", f"stopping after {len(written)} of {len(actions)} write(s); rolling back")
@@ -278,7 +275,7 @@ def _record_batch(batch: list[Change], results: list[WriteResult], written: list
 
 
 _HINT = "run `toolkit plan` to see the target's state now"
-_BUG_HINT = f"this is a bug in toolkit: re-run with --debug for the traceback and report it; {_HINT}"
+_BUG_HINT = f"{BUG_HINT}; {_HINT}"
 
 
 def with_artifact_file(ref: ResourceRef, message: str) -> str:

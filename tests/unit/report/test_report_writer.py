@@ -5,6 +5,7 @@ a file cannot be written (test_report_files.py checks the contents of one whole 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ RUN_SECRET = "the-runs-own-subscription-key-31337"
 def test_the_runs_own_secrets_and_target_reach_no_file_but_its_target_does(tmp_path: Path) -> None:
     run = make_run()
     run.secrets, run.target = [RUN_SECRET], "gateway at https://apim.example.net"
-    run.verdicts[0] = type(run.verdicts[0])("load-balancing", run.verdicts[0].outcome, f"key {RUN_SECRET} leaked")
+    run.verdicts[0] = replace(run.verdicts[0], sentence=f"key {RUN_SECRET} leaked")
     files = write_report(run, tmp_path)  # no ReportInput: the run's own secrets are still masked
     for path in files.values():
         assert RUN_SECRET not in path.read_text(encoding="utf-8"), path.name
