@@ -6,6 +6,12 @@ is this process. The paths are timed in A/B rounds whose order flips every round
 (non-200 or broken connection) is counted on every path. The machine may be shared: figures are min / median /
 max over the rounds, and the goals are judged on the medians. Printed with them: the load average and the share of
 the CPUs' time the host took from this virtual machine during the run (steal, from /proc/stat).
+Why each path's requests of a round run in a row, not interleaved with the other paths' in small blocks (which
+would expose every path to the same drift of the machine): tried twice (--policy full, 2026-12-03 and 12-04, three
+runs each way alternated on the second day), blocks of 50 requests gave a tighter spread within a run (0.33-0.41
+against 0.20-0.63 ms over the rounds) but a higher median added at concurrency 1, 0.36-0.39 against 0.28-0.32 ms:
+the other paths' turns leave the gateway's process on cold caches and moved cores, a cost a gateway serving its
+own traffic does not pay, so the interleaved figure would overstate it.
 
 Goals: the gateway adds p50 <= 0.5 ms at concurrency 1 (sequential requests on one keep-alive connection), and
 at concurrency 32 it reaches >= 0.5x the throughput of the nginx hop.

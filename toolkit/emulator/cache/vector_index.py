@@ -43,6 +43,12 @@ _MIN_CAPACITY = 16
 # against 1,275-1,317 at 1,800-2,400, and no better below 1,200 entries, while the graph catches up (800-1,200:
 # 1,269-1,422 against 1,266-1,317). Medians of five windows from 200 to 2,200 entries: 1,213-1,228 against
 # 1,199-1,249 (a third run of 768, disturbed by the machine, was 1,533-1,634 in every window).
+# Tried and not kept (2026-12-04): an exact search that screens the rows by int8 codes first (per-row scale, a
+# Cauchy-Schwarz bound on the rounding, float32 scores only for rows within twice that bound of the best: the same
+# answer as a float32 pass) and the graph from 4,096 rows. Cold, on random vectors, it beat the graph at 2,000-4,000
+# rows (48 against 55-90 µs at 2,000); on benchmarks/semantic_cache_lookup.py's MiniLM clusters the graph was as fast
+# at 2,000 (43 against 46 µs cold) and faster at 4,000 (43 against 66); through the gateway (cache misses at
+# concurrency 1, 1,000-2,500 entries) the critical path was ~12 µs shorter, and the store ~10 µs dearer.
 ANN_THRESHOLD = 768
 CANDIDATES = 32  # graph neighbours asked for per search
 # Of those, the nearest alive ones by the graph's int8 distance that are re-ranked exactly (and an exact repeat).
