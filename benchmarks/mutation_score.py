@@ -139,6 +139,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "control": ("toolkit/validate/control.py", ["tests/unit/validate", "tests/unit/test_control_replies.py"]),
     # the runner against stand-in scenario modules (its end-to-end runs are tests/e2e/validate's)
     "runner": ("toolkit/validate/runner.py", ["tests/unit/validate/test_validate_runner.py"]),
+    # `toolkit load`: its arithmetic on hand-made replies, its soak against a stand-in engine and target
+    "load": ("toolkit/validate/load.py", ["tests/unit/validate/test_validate_load_figures.py",
+                                          "tests/unit/validate/test_validate_load_run.py"]),
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     # What a CI pipeline reads of a run: junit.xml, summary.json, the masking of secrets in every report file.
     **{name: (f"toolkit/report/{name}.py", ["tests/unit/report"]) for name in ("junit", "summary_json", "redact",

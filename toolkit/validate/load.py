@@ -30,7 +30,7 @@ _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.
 
 def parse_duration(text: str) -> float:
     """Seconds from "90", "30s", "5m", "1h", "1m30s" (InputError otherwise, or when not positive)."""
-    match = _DURATION.match(text.strip().lower()) if text and text.strip() else None
+    match = _DURATION.match(text.strip().lower())  # blank text matches with no group: refused below
     if match is None or not any(match.groups()):
         raise InputError(f"{text!r} is not a duration: use seconds (90), or 30s, 5m, 1h, 1m30s")
     hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
@@ -134,8 +134,6 @@ def run_load(*, config: str | os.PathLike[str] = "toolkit.yaml", env: str | None
              seconds: float, engine: str = "builtin", workers: int = 2, emulator: Any = None,
              credential: Any = None, environ: Mapping[str, str] | None = None) -> LoadReport:
     """Soak the environment's gateway with ``users`` concurrent users for ``seconds`` and summarise it."""
-    import httpx
-
     from toolkit.validate.api import open_run
     from toolkit.validate.engines import SoakPlan, open_engine
     from toolkit.validate.observations import ObservationLog
@@ -146,15 +144,13 @@ def run_load(*, config: str | os.PathLike[str] = "toolkit.yaml", env: str | None
     loaded, expect, target = open_run(config, env, None, emulator=emulator, credential=credential, environ=environ)
     prompts, shape, header = _request_settings(Path(config).parent)
     try:
-        with httpx.Client(timeout=60.0) as http:
-            caller = Caller(http, target, expect, ObservationLog(), backend_header=header)
-            plan = SoakPlan(caller.prepare(prompts[0], shape), prompts, NONCE_WORDS, (header.lower(),), seconds,
-                            users)
-            driver = open_engine(engine, users=users, workers=workers)
-            try:
-                replies = driver.soak(plan)
-            finally:
-                driver.close()
+        caller = Caller(None, target, expect, ObservationLog())  # prepares the request; the engine sends it
+        plan = SoakPlan(caller.prepare(prompts[0], shape), prompts, NONCE_WORDS, (header.lower(),), seconds, users)
+        driver = open_engine(engine, users=users, workers=workers)
+        try:
+            replies = driver.soak(plan)
+        finally:
+            driver.close()
     finally:
         target.close()
     if not replies:

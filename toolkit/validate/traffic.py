@@ -63,9 +63,10 @@ class Reply:
 
 
 class Caller:
-    """One client session against a target: sends, observes, remembers completion ids."""
+    """One client session against a target: sends, observes, remembers completion ids. Without an ``http`` client
+    it only prepares requests, for an engine to send on its own clients (`toolkit load`'s soak)."""
 
-    def __init__(self, http: httpx.Client, target: Target, expectations: Expectations, log: ObservationLog,
+    def __init__(self, http: httpx.Client | None, target: Target, expectations: Expectations, log: ObservationLog,
                  *, backend_header: str = "x-ms-region", seed: int | None = None) -> None:
         self.http, self.target, self.expect, self.log = http, target, expectations, log
         self.backend_header = backend_header
@@ -130,6 +131,8 @@ class Caller:
 
     def send(self, outgoing: Outgoing) -> Reply:
         """The built-in engine: one request on this caller's httpx client."""
+        if self.http is None:
+            raise RuntimeError("this caller only prepares requests: it was given no HTTP client to send them on")
         return post(self.http, outgoing)
 
     def record(self, scenario: str, prompt_id: str, reply: Reply, *, phase: str = "") -> Observation:

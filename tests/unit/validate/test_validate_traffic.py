@@ -356,3 +356,14 @@ def test_post_measures_latency_in_milliseconds(monkeypatch: pytest.MonkeyPatch) 
     reply = traffic.post(httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))),
                          traffic.Outgoing("http://gw/x", {}, {}))
     assert (reply.started, reply.latency_ms) == (1_700_000_000.0, 250.0)
+
+
+def test_a_caller_without_a_client_prepares_requests_but_refuses_to_send_them() -> None:
+    sending = _caller(lambda request: _answer("c1"))
+    preparing = Caller(None, sending.target, EXPECT, ObservationLog(), seed=1)
+    outgoing = preparing.prepare("hi", RequestShape())
+    assert outgoing == sending.prepare("hi", RequestShape())  # the same request, key and token included
+    with pytest.raises(RuntimeError) as refused:
+        preparing.send(outgoing)
+    assert str(refused.value) == "this caller only prepares requests: it was given no HTTP client to send them on"
+    assert sending.send(outgoing).status == 200
