@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from toolkit.config.models import StrictModel
 from toolkit.errors import ConfigError, InputError
@@ -63,10 +63,18 @@ class CircuitBreakerSettings(ScenarioSettings):
 
 
 class SemanticCacheSettings(ScenarioSettings):
-    set1: list[Prompt] = Field(min_length=2)
+    set1: list[Prompt] = Field(min_length=2)  # exact repeats: every prompt asked again must hit
     set2: list[Prompt] = Field(min_length=2)
     controls: list[Prompt] = Field(min_length=1)
     distance_margin: float = Field(default=0.01, ge=0.0, le=0.5)
+
+    @field_validator("set1")
+    @classmethod
+    def _repeats_a_prompt(cls, prompts: list[str]) -> list[str]:
+        if len(set(prompts)) == len(prompts):
+            raise ValueError("must ask at least one prompt again: its repeats are what must hit the cache "
+                             "(e.g. the same question five times)")
+        return prompts
 
 
 class TokenLimitSettings(ScenarioSettings):

@@ -27,6 +27,7 @@ ANGLES = {  # degrees from the anchor: distance = 1 - cos(angle)
     "What causes climate change?": 25.0,    # 0.0937: beyond it
     "How do I bake sourdough bread?": 80.0,  # 0.8264: a control
     "What is the capital of Australia?": 120.0,
+    "Why is the sea salty?": 160.0,         # far from everything: a second prompt of set 1
 }
 SETTINGS = SemanticCacheSettings(set1=[ANCHOR] * 3, set2=[ANCHOR, "Explain climate change.",
                                                           "What causes climate change?"],
@@ -86,6 +87,7 @@ class Scenario:
         self.target = SubscriptionTarget(gateway if control else None)
         self.caller = SimpleNamespace(ask=self._ask)
         self.sent_with: list[tuple[str | None, int]] = []  # (subscription, max_tokens) of every request
+        self.asked: list[tuple[str, str]] = []  # (phase, prompt) of every request
 
     @property
     def sent(self) -> int:
@@ -94,6 +96,7 @@ class Scenario:
     def _ask(self, scenario: str, prompt_id: str, text: str, shape: Any, *, phase: str, key: str | None) -> Observation:
         assert shape.system is None  # the embedded text is exactly the prompt
         self.sent_with.append((key, shape.max_tokens))
+        self.asked.append((phase, text))
         status, hit = self.gateway.ask(text, key)
         return self.log.add(Observation(self.gateway.clock, scenario, prompt_id, status, 2.0 if hit else 40.0, None,
                                         None, hit, None, None, None, None, None, phase))
@@ -160,6 +163,36 @@ def test_a_cache_that_does_not_store_fails_the_repeats() -> None:
     assert _checks(verdict)["set1"] == Check("set1", Outcome.FAIL, f"exact repeats [2, 3] of {ANCHOR!r} were answered "
                                              "by a backend (new completion id): the cache does not store or look up",
                                              2, 0)
+
+
+def test_set1_may_repeat_several_prompts_each_first_asking_stores_it() -> None:
+    salty = "Why is the sea salty?"
+    request = SETTINGS.request.model_copy(update={"max_tokens": 7})
+    settings = SETTINGS.model_copy(update={"set1": [ANCHOR, salty, ANCHOR, salty, salty], "request": request})
+    embedded: list[list[str]] = []
+    verdict, ctx = _run(CacheGateway(), settings=settings, embedder=lambda texts: (embedded.append(texts),
+                                                                                    embed(texts))[1])
+    assert _checks(verdict)["set1"] == Check("set1", Outcome.PASS, "3 of 3 exact repeats hit", 3, 3)
+    assert verdict.outcome is Outcome.PASS, verdict.sentence
+    # set 1's first prompt is the anchor of the vary-by and lifetime probes and of the separating thresholds
+    probes = [(phase, text) for phase, text in ctx.asked if phase not in ("set1", "set2", "control")]
+    assert ("vary-by", ANCHOR) in probes and len(probes) > 2 and {text for _, text in probes} == {ANCHOR}
+    assert verdict.observed["separating_thresholds"]["low"] == 0.0937  # 'What causes climate change?' from ANCHOR
+    assert {tokens for _, tokens in ctx.sent_with} == {7}  # the scenario file's max_tokens
+    # embedded: what was replayed (sets and controls, in order), not the vary-by probe
+    assert embedded == [[text for phase, text in ctx.asked if phase in ("set1", "set2", "control")]]
+
+
+def test_the_repeats_that_missed_are_named_by_position_and_prompt() -> None:
+    def asked(text: str, hit: bool) -> semantic_cache._Asked:
+        return semantic_cache._Asked("set1", text, hit, 200)
+
+    set1 = [asked("A", False), asked("B", False), asked("A", True), asked("B", False), asked("B", False),
+            asked("A", False)]
+    assert semantic_cache._repeats_check(set1) == Check(
+        "set1", Outcome.FAIL, "exact repeats [4, 5, 6] of 'B', 'A' were answered by a backend (new completion id): "
+        "the cache does not store or look up", 4, 1)
+    assert semantic_cache._repeats_check(set1[:3]) == Check("set1", Outcome.PASS, "1 of 1 exact repeats hit", 1, 1)
 
 
 def test_a_looser_threshold_hits_a_paraphrase_beyond_the_configured_one() -> None:

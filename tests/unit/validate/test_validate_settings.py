@@ -89,3 +89,15 @@ def test_a_bad_value_names_the_file_in_full(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings("load-balancing", _write(tmp_path, "prompts: [hi]\nalpha: 0.7\n"))
     assert info.value.message.startswith(f"{tmp_path / 'load-balancing.yaml'}:2: alpha")
+
+
+def test_a_cache_scenario_whose_set1_repeats_nothing_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = ("set1:\n  - What is rain?\n  - What is snow?\nset2: [a, b]\ncontrols: [c]\n")
+    (tmp_path / "semantic-cache.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings("semantic-cache", tmp_path)
+    message = str(info.value)
+    assert "semantic-cache.yaml:" in message and "set1" in message
+    assert "semantic-cache.yaml:1: set1: must ask at least one prompt again: its repeats are what must hit the cache" in message
+    (tmp_path / "semantic-cache.yaml").write_text(text.replace("What is snow?", "What is rain?"), encoding="utf-8")
+    assert load_settings("semantic-cache", tmp_path).set1 == ["What is rain?"] * 2

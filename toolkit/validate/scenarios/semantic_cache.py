@@ -78,13 +78,7 @@ def run(ctx: Context) -> Verdict:
         return inconclusive(ctx.scenario, f"{len(failed_calls)} of {len(asked)} cache requests failed (statuses "
                                           f"{sorted({a.status for a in failed_calls})}); run again when the target "
                                           "answers")
-    set1 = [a for a in asked if a.group == "set1"]
-    misses = [i + 2 for i, a in enumerate(set1[1:]) if not a.hit]
-    checks.append(Check("set1", Outcome.FAIL if misses else Outcome.PASS,
-                        f"exact repeats {misses} of {set1[0].text!r} were answered by a backend (new completion id): "
-                        "the cache does not store or look up" if misses else
-                        f"{len(set1) - 1} of {len(set1) - 1} exact repeats hit", len(set1) - 1,
-                        len(set1) - 1 - len(misses)))
+    checks.append(_repeats_check([a for a in asked if a.group == "set1"]))
 
     texts = [a.text for a in asked if a.group != "vary-by"]
     vectors, why_not = _vectors(ctx, texts)
@@ -122,6 +116,23 @@ def run(ctx: Context) -> Verdict:
             f"unrelated prompt hit; hit {figures['latency_ms']['hit_median']} ms vs miss "
             f"{figures['latency_ms']['miss_median']} ms median; {figures['separating_thresholds']['text']}"))
     return verdict
+
+
+def _repeats_check(set1: list[_Asked]) -> Check:
+    """Every set-1 prompt asked again (its first asking stored it) must hit; positions are 1-based in set 1."""
+    seen: set[str] = set()
+    repeats: list[int] = []
+    for position, item in enumerate(set1, start=1):
+        if item.text in seen:
+            repeats.append(position)
+        seen.add(item.text)
+    misses = [position for position in repeats if not set1[position - 1].hit]
+    if not misses:
+        return Check("set1", Outcome.PASS, f"{len(repeats)} of {len(repeats)} exact repeats hit", len(repeats),
+                     len(repeats))
+    texts = ", ".join(repr(text) for text in dict.fromkeys(set1[position - 1].text for position in misses))
+    return Check("set1", Outcome.FAIL, f"exact repeats {misses} of {texts} were answered by a backend (new completion "
+                 "id): the cache does not store or look up", len(repeats), len(repeats) - len(misses))
 
 
 def _lifetime(ctx: Context, duration: float | None, shape: RequestShape) -> Check | None:
