@@ -139,6 +139,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "control": ("toolkit/validate/control.py", ["tests/unit/validate", "tests/unit/test_control_replies.py"]),
     # the runner against stand-in scenario modules (its end-to-end runs are tests/e2e/validate's)
     "runner": ("toolkit/validate/runner.py", ["tests/unit/validate/test_validate_runner.py"]),
+    "api": ("toolkit/validate/api.py", ["tests/unit/validate/test_validate_api.py"]),
     # `toolkit load`: its arithmetic on hand-made replies, its soak against a stand-in engine and target
     "load": ("toolkit/validate/load.py", ["tests/unit/validate/test_validate_load_figures.py",
                                           "tests/unit/validate/test_validate_load_run.py"]),
