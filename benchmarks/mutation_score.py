@@ -146,7 +146,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "gate": ("toolkit/validate/gate.py", ["tests/unit/validate", "tests/unit/publish/test_gate_restore.py"]),
     # What a CI pipeline reads of a run: junit.xml, summary.json, the masking of secrets in every report file.
     **{name: (f"toolkit/report/{name}.py", ["tests/unit/report"]) for name in ("junit", "summary_json", "redact",
-                                                                               "summary", "writer", "markdown")},
+                                                                               "summary", "writer", "markdown", "html",
+                                                                               "frame")},
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
         "tests/unit/emulator/policy/test_sample_policy.py"]),

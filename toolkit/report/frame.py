@@ -13,16 +13,11 @@ REQUEST_COLUMNS = ("time", "scenario", "prompt_id", "status", "latency_ms", "bac
 def requests_frame(run: Any) -> Any:
     """The run's observations as a DataFrame with REQUEST_COLUMNS, plus `t` (seconds since the first request)
     and `total_tokens`; integer columns stay integers where values are missing (pandas' nullable Int64)."""
-    frame = run.log.to_frame()
-    for column in REQUEST_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = None
-    frame = frame[list(REQUEST_COLUMNS)].copy()
+    frame = run.log.to_frame()[list(REQUEST_COLUMNS)].copy()  # every Observation field is a column, rows or not
     for column in ("status", "prompt_tokens", "completion_tokens", "remaining_tokens"):
         frame[column] = frame[column].astype("Int64")
     frame["cache_hit"] = frame["cache_hit"].astype(bool)
-    start = frame["time"].min() if len(frame) else 0.0
-    frame["t"] = frame["time"] - start
+    frame["t"] = frame["time"] - frame["time"].min()  # an empty frame stays empty (its minimum is NaN)
     frame["total_tokens"] = frame["prompt_tokens"].fillna(0) + frame["completion_tokens"].fillna(0)
     return frame
 
