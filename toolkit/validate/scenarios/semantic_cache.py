@@ -121,18 +121,19 @@ def run(ctx: Context) -> Verdict:
 def _repeats_check(set1: list[_Asked]) -> Check:
     """Every set-1 prompt asked again (its first asking stored it) must hit; positions are 1-based in set 1."""
     seen: set[str] = set()
-    repeats: list[int] = []
+    repeats: list[tuple[int, _Asked]] = []
     for position, item in enumerate(set1, start=1):
         if item.text in seen:
-            repeats.append(position)
+            repeats.append((position, item))
         seen.add(item.text)
-    misses = [position for position in repeats if not set1[position - 1].hit]
-    if not misses:
+    missed = [(position, item) for position, item in repeats if not item.hit]
+    if not missed:
         return Check("set1", Outcome.PASS, f"{len(repeats)} of {len(repeats)} exact repeats hit", len(repeats),
                      len(repeats))
-    texts = ", ".join(repr(text) for text in dict.fromkeys(set1[position - 1].text for position in misses))
-    return Check("set1", Outcome.FAIL, f"exact repeats {misses} of {texts} were answered by a backend (new completion "
-                 "id): the cache does not store or look up", len(repeats), len(repeats) - len(misses))
+    texts = ", ".join(repr(text) for text in dict.fromkeys(item.text for _, item in missed))
+    return Check("set1", Outcome.FAIL, f"exact repeats {[position for position, _ in missed]} of {texts} were answered "
+                 "by a backend (new completion id): the cache does not store or look up", len(repeats),
+                 len(repeats) - len(missed))
 
 
 def _lifetime(ctx: Context, duration: float | None, shape: RequestShape) -> Check | None:
