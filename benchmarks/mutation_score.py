@@ -148,6 +148,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     **{name: (f"toolkit/report/{name}.py", ["tests/unit/report"]) for name in ("junit", "summary_json", "redact",
                                                                                "summary", "writer", "markdown", "html",
                                                                                "frame")},
+    # the charts' figures read back (tests/unit/report/test_report_files.py draws them too, seconds per report)
+    "charts": ("toolkit/report/charts.py", ["tests/unit/report/test_report_charts.py",
+                                            "tests/unit/report/test_report_analysis.py"]),
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
         "tests/unit/emulator/policy/test_sample_policy.py"]),

@@ -6,6 +6,7 @@ Each function returns a Chart, or None when the run holds no data for it (the sc
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ def all_charts(run: Any, frame: Any) -> list[Chart]:
 
 
 def region_colors(regions: list[str]) -> dict[str, str]:
-    colors, spare = {}, iter(_OTHER_COLORS * 4)
+    colors, spare = {}, itertools.cycle(_OTHER_COLORS)  # past seven other regions, colours repeat
     for region in regions:
         colors[region] = REGION_COLORS.get(region) or next(spare)
     return colors
@@ -47,7 +48,7 @@ def latency_by_region(run: Any, frame: Any) -> Chart | None:
         return None
     fig, ax = _figure()
     colors = region_colors(sorted(rows["region"].unique()))
-    for region, group in rows.groupby("region", sort=True):
+    for region, group in rows.groupby("region"):  # sorted by region
         ax.bar(group.index, group["latency_ms"], color=colors[str(region)], label=str(region), width=1.0)
     ax.set(xlabel="request", ylabel="response time (ms)", title="Response time per request by region")
     ax.legend(title="region")
@@ -117,9 +118,7 @@ def breaker_timeline(run: Any, frame: Any) -> Chart | None:
                    label="failure (429/5xx)" if lane == 0 else None)
     ax.set_yticks(range(len(backends)), backends)
     ax.set(xlabel="seconds since the first request", title="Breaker timeline per backend", ylim=(-0.7, len(backends) - 0.3))
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)  # lane 0's "served" is always there, points or not
     fig.tight_layout()
     return _chart(fig, "breaker-timeline", "Breaker timeline",
                   "Out of the pool: from a backend's failure until it served again, while other requests went "
@@ -130,8 +129,8 @@ def open_periods(frame: Any, backend: str, *, min_skipped: int = 2) -> list[tupl
     """Intervals (seconds) from a failure of ``backend`` to the next request it served, when at least
     ``min_skipped`` requests went elsewhere (or got no backend) in between: its breaker was open."""
     periods: list[tuple[float, float]] = []
-    failed_at: float | None = None
-    skipped = 0
+    failed_at: float | None = None  # the first failure since the backend last served
+    skipped = 0  # requests that went elsewhere since its last failure (counted only while failed_at is set)
     for row in frame.itertuples():
         status = int(row.status)
         if row.backend == backend:
@@ -141,7 +140,7 @@ def open_periods(frame: Any, backend: str, *, min_skipped: int = 2) -> list[tupl
                 continue
             if failed_at is not None and skipped >= min_skipped:
                 periods.append((float(failed_at), float(row.t)))
-            failed_at, skipped = None, 0
+            failed_at = None
         elif failed_at is not None:
             skipped += 1
     if failed_at is not None and skipped >= min_skipped:
