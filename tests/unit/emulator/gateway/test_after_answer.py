@@ -100,3 +100,67 @@ def test_a_started_job_is_held_until_it_ends_and_its_end_is_quiet() -> None:
 
     asyncio.run(main())
     assert problems == []
+
+
+def test_held_jobs_wait_out_the_delay_when_the_loops_timer_fires_early() -> None:
+    """uvloop's timers (libuv's) are due on a clock truncated to the millisecond: on a loop kept turning (the
+    gateway's busy polling, gateway/busy_poll.py) a 1 ms timer fires at the next millisecond boundary, anywhere from
+    a few µs to 1 ms after it was armed. Held work must still wait for its delay: the client's next request comes
+    ~0.1-0.2 ms after an answer and would find the gateway busy with it."""
+    import time
+
+    import uvloop
+
+    from toolkit.emulator.gateway.busy_poll import BusyPoll
+
+    async def main() -> list[float]:
+        loop = asyncio.get_running_loop()
+        polling, waits = BusyPoll(0.01), []
+        for attempt in range(40):
+            polling.keep_awake()
+            await asyncio.sleep(attempt * 25e-6)  # armed at 40 points of a millisecond
+            started = loop.create_future()
+            work = AfterAnswerWork()
+            added = time.perf_counter()
+
+            async def job(started: asyncio.Future[float] = started) -> None:
+                started.set_result(time.perf_counter())
+
+            work.add(job)
+            waits.append(await started - added)
+        return waits
+
+    waits = uvloop.run(main())
+    assert min(waits) >= LATEST_START_SECONDS, sorted(round(w * 1e6) for w in waits)
+
+
+def test_a_timer_that_fires_early_is_armed_again_for_the_rest(monkeypatch) -> None:
+    from toolkit.emulator.gateway import after_answer
+
+    readings = iter([10.0, 10.0004, 10.0011])  # at add; the timer's first firing (0.4 ms in: early); its second
+    read: list[float] = []
+    monkeypatch.setattr(after_answer, "_now", lambda: read.append(next(readings)) or read[-1])
+
+    async def main() -> None:
+        work, log = AfterAnswerWork(latest=0.001), []
+        work.add(_job(log, "a"))
+        await asyncio.sleep(0.02)
+        assert log == ["a"] and read == [10.0, 10.0004, 10.0011]  # started once the clock said it was due
+
+    asyncio.run(main())
+
+
+def test_held_work_starts_when_the_clock_reaches_its_delay_exactly(monkeypatch) -> None:
+    from toolkit.emulator.gateway import after_answer
+
+    latest = 2.0 ** -8  # seconds, exact in binary: 1.0 + latest is due to the last bit
+    readings = iter([1.0, 1.0 + latest])
+    monkeypatch.setattr(after_answer, "_now", lambda: next(readings))
+
+    async def main() -> None:
+        work, log = AfterAnswerWork(latest=latest), []
+        work.add(_job(log, "a"))
+        await asyncio.sleep(0.05)
+        assert log == ["a"]  # due, not early: started without reading the clock again
+
+    asyncio.run(main())
