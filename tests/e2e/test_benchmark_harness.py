@@ -132,7 +132,7 @@ def test_the_floor_proxy_makes_the_gateways_backend_calls_and_passes_their_failu
 
 
 def test_phases_split_at_the_network_edges_and_give_late_after_answer_work_to_its_own_request() -> None:
-    from gateway_phases import overran_waits, phases, requests_of
+    from gateway_phases import INPUT_WAITING, overran_waits, phases, requests_of
 
     def request(start: int, calls: int, out: int) -> list[tuple[str, int]]:
         marks = [("in", start), ("in", start + 5_000)]  # a second read of the same request adds no mark
@@ -162,6 +162,10 @@ def test_phases_split_at_the_network_edges_and_give_late_after_answer_work_to_it
     second = request(700_000, 1, 600_000)
     overrun = [*request(0, 1, 600_000), *second[:-1], ("after done", 1_200_000), second[-1]]  # done before 2nd's out
     assert overran_waits(requests_of(overrun)) == (1, 1)  # the first's store ended after the second's call answered
+    waiting = [*request(0, 1, 600_000), (INPUT_WAITING, 1_000_000), *second]  # ended first, but the answer had come
+    assert requests_of(waiting)[0][-1] == (INPUT_WAITING, 1_000_000)
+    assert phases(requests_of(waiting))[2] == [400.0]
+    assert overran_waits(requests_of(waiting)) == (1, 1)
 
 
 def test_an_equivalent_mutant_is_excused_only_while_its_name_still_holds_the_recorded_change() -> None:
