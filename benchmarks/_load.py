@@ -13,6 +13,7 @@ Three processes, so that none shares an interpreter or an event loop with anothe
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import json
@@ -188,6 +189,32 @@ class _Child:
             self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def burn_spec(text: str) -> tuple[float, float]:
+    """``--burn BUSY/PERIOD`` (milliseconds, BUSY <= PERIOD) as (busy, period) seconds (an argparse type)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)", text.strip())
+    if match is None or not 0 < float(match[1]) <= float(match[2]):
+        raise argparse.ArgumentTypeError(f"expected BUSY/PERIOD in milliseconds with 0 < BUSY <= PERIOD, e.g. 10/20, "
+                                         f"not {text!r}")
+    return float(match[1]) / 1000, float(match[2]) / 1000
+
+
+_BURNER = """
+import sys, time
+busy, period = float(sys.argv[1]), float(sys.argv[2])
+while True:
+    start = time.perf_counter()
+    while time.perf_counter() - start < busy:
+        pass
+    time.sleep(max(0.0, period - (time.perf_counter() - start)))
+"""
+
+
+def cpu_burner(busy: float, period: float) -> subprocess.Popen[bytes]:
+    """A third process on the machine: it keeps a core busy ``busy`` seconds of every ``period`` until killed
+    (``.kill()``), to see how the figures hold up when something else competes for the cores."""
+    return subprocess.Popen([sys.executable, "-c", _BURNER, str(busy), str(period)])
 
 
 def rss_mib(pid: int) -> float:

@@ -40,8 +40,10 @@ adds, not the cache's backend calls:
   --cache hit: 16 questions, asked in turn, each answered once before the timing (so every timed gateway request
       is a cache hit: validate-jwt, the embeddings call, a lookup that hits; no chat call). direct: the embeddings
       request only; nginx: the same through nginx.
+--burn BUSY/PERIOD starts a third process that keeps a core busy BUSY ms of every PERIOD ms while the paths are
+timed: how the figures hold up on a machine something else competes for (the goals are for this machine alone).
 Run: python benchmarks/gateway_overhead.py [--rounds 5] [--requests 400] [--seconds 3] [--connections 32]
-     [--policy bench|full] [--cache miss|hit] [--embeddings words|model]
+     [--policy bench|full] [--cache miss|hit] [--embeddings words|model] [--burn BUSY/PERIOD]
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ from pathlib import Path
 from typing import Any
 
 from _load import (CHAT_BACKENDS, CHAT_PATH, EMBEDDERS, EMBEDDINGS_PATH, Chain, Client, Connection, EmulatorProcess, _Child,
-                   alternated, counted_latencies, cpu_seconds, cpu_ticks, embeddings_request, question, stolen_share,
-                   throughput)
+                   alternated, burn_spec, counted_latencies, cpu_burner, cpu_seconds, cpu_ticks, embeddings_request,
+                   question, stolen_share, throughput)
 from _nginx import NginxProxy
 
 GOAL_ADDED_P50_MS = 0.5
@@ -114,6 +116,8 @@ def main() -> int:
                         help="--policy full: every request a semantic-cache miss (new questions) or a hit (repeated)")
     parser.add_argument("--embeddings", choices=EMBEDDERS, default="words",
                         help="--policy full: what answers the embeddings calls (see the module docstring)")
+    parser.add_argument("--burn", type=burn_spec, metavar="BUSY/PERIOD",
+                        help="a third process keeps a core busy BUSY ms of every PERIOD ms during the run, e.g. 10/20")
     args = parser.parse_args()
     full = args.policy == "full"
     hits = full and args.cache == "hit"
@@ -125,6 +129,8 @@ def main() -> int:
     else:
         body = (lambda _: question(next(questions))) if full else None  # full: a new question every request
     with EmulatorProcess(full_policy=full, embedder=args.embeddings) as emulator, contextlib.ExitStack() as stack:
+        if args.burn:
+            stack.callback(cpu_burner(*args.burn).kill)
         urls = emulator.endpoints
         backends = urls["backends"]
         members = [backends[name] for name in CHAT_BACKENDS[:2]]  # the pool's priority-1 members
@@ -174,7 +180,9 @@ def main() -> int:
     ratio = [g[0] / n[0] for g, n in zip(rps["gateway"], rps["nginx"], strict=True)]
     print("command: " + shlex.join([sys.executable, *sys.argv]))
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
-          f"; CPU time stolen by the host during the run {stolen_share(ticks_before, cpu_ticks()):.1%}")
+          f"; CPU time stolen by the host during the run {stolen_share(ticks_before, cpu_ticks()):.1%}"
+          + (f"; a third process burning a core {args.burn[0] * 1000:g} ms of every {args.burn[1] * 1000:g} ms (--burn)"
+             if args.burn else ""))
     policy = ("toolkit.yaml, whole: " + ("every request a cache hit; baselines: the embeddings call" if hits else
               "every request a cache miss (new question); baselines: the embeddings call, then the chat call")
               + f"; embeddings: {args.embeddings}" if full else "bench")

@@ -13,8 +13,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from _load import (EMBEDDINGS_PATH, EmulatorProcess, _Child, alternated, counted_latencies,  # noqa: E402
-                   cpu_ticks, question, stolen_share, throughput, words_embedding)
+from _load import (EMBEDDINGS_PATH, EmulatorProcess, _Child, alternated, burn_spec, counted_latencies,  # noqa: E402
+                   cpu_burner, cpu_seconds, cpu_ticks, question, stolen_share, throughput, words_embedding)
 
 FLOOR_PROXY = str(Path(__file__).resolve().parents[2] / "benchmarks" / "_floor_proxy.py")
 
@@ -267,3 +267,26 @@ def test_the_ab_benchmark_sends_every_request_a_new_question_in_turn_flipping_ea
         assert str(error) == "a request answered 429"
     else:
         raise AssertionError("a refused request was timed")
+
+
+def test_the_burner_takes_its_share_of_a_core_until_killed() -> None:
+    import argparse
+    import time
+
+    import pytest
+
+    assert burn_spec("10/20") == (0.01, 0.02) and burn_spec(" 2.5/2.5 ") == (0.0025, 0.0025)
+    for bad in ("20/10", "0/10", "10", "-1/5", "a/b", "10/20/30"):
+        with pytest.raises(argparse.ArgumentTypeError, match="BUSY/PERIOD"):
+            burn_spec(bad)
+    burner = cpu_burner(0.005, 0.02)  # a quarter of a core
+    try:
+        time.sleep(0.3)  # Python's start
+        before = cpu_seconds(burner.pid)
+        time.sleep(1.0)
+        used = cpu_seconds(burner.pid) - before
+    finally:
+        burner.kill()
+        burner.wait()
+    assert 0.05 <= used <= 0.5, used  # busy a quarter of the time: never all of it, and (on 2 loaded cores) some
+    assert burner.returncode is not None
