@@ -151,6 +151,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # the charts' figures read back (tests/unit/report/test_report_files.py draws them too, seconds per report)
     "charts": ("toolkit/report/charts.py", ["tests/unit/report/test_report_charts.py",
                                             "tests/unit/report/test_report_analysis.py"]),
+    # the token limit's policy: estimates, reservations, settling with usage, its headers and 429/403 answers
+    "llm_token_limit": ("toolkit/emulator/policy/handlers/llm_token_limit.py", [
+        "tests/unit/emulator/policy/test_llm_token_limit.py", "tests/unit/emulator/policy/test_llm_token_limit_settlement.py",
+        "tests/unit/emulator/policy/test_azure_openai_token_limit.py",
+        "tests/unit/emulator/policy/test_streamed_usage.py", "tests/unit/emulator/policy/test_sample_policy.py",
+        "tests/unit/emulator/policy/test_default_services_gaps.py", "tests/unit/emulator/gateway"]),
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
         "tests/unit/emulator/policy/test_sample_policy.py"]),

@@ -38,6 +38,32 @@ def test_refusals(name: str, attributes: dict[str, str], message: str) -> None:
     assert message in str(rejected(document(inbound=_limit(name, **attributes)))), message
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_refusals_name_the_element_and_the_attribute(name: str) -> None:
+    assert f"line 1: <{name}> needs 'tokens-per-minute' or 'token-quota'" in str(rejected(document(
+        inbound=_limit(name))))
+    assert f"<{name}> attribute 'token-quota': 0 is outside the allowed range >= 1" in str(rejected(document(
+        inbound=_limit(name, **{"token-quota": "0", "token-quota-period": "Daily"}))))
+    assert "'counter-key': this attribute needs a string expression, but it produces int" in str(rejected(document(
+        inbound=_limit(name, **{"counter-key": "@(42)", "tokens-per-minute": "5"}))))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tokens_per_minute_may_be_an_expression_evaluated_per_request(name: str) -> None:
+    per_request = '@(context.Request.Method == &quot;POST&quot; ? 30 : 1)'
+    policy = api(inbound=_limit(name, **{"tokens-per-minute": per_request, "remaining-tokens-header-name": "x-left"}))
+    assert execute([None, policy], FakeServices(), **URL).response_headers.get("x-left") == "15"  # 30 - 15 used
+    failed = execute([None, api(inbound=_limit(name, **{"tokens-per-minute": "@(0)"}))], FakeServices(), **URL)
+    assert failed.response_status == 500 and failed.last_error_source == name  # out of range: the policy's failure
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_smallest_quota_is_one_token(name: str) -> None:
+    ctx = execute([None, api(inbound=_limit(name, **{"token-quota": "1", "token-quota-period": "Daily"}))],
+                  FakeServices(), **URL)
+    assert ctx.response_status == 403  # 1 token is a valid quota; the 12-token estimate does not fit it
+
+
 def test_required_attributes() -> None:
     error = rejected(document(inbound='<llm-token-limit tokens-per-minute="5" estimate-prompt-tokens="true"/>'))
     assert "missing the required attribute 'counter-key'" in str(error)
@@ -134,3 +160,4 @@ def test_a_compressed_answer_is_charged_its_estimate_as_its_usage_cannot_be_read
     ctx = execute([None, policy], services, **URL)
     assert ctx.response_headers.get("x-consumed") == str(ESTIMATE) != "99"
     assert ctx.response_body == packed and ctx.response_headers.get("content-encoding") == "gzip"
+
