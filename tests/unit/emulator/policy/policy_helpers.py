@@ -228,3 +228,21 @@ def product(inbound: str = "<base/>", backend: str = "<base/>", outbound: str = 
 def body_json(ctx: RequestContext) -> Any:
     """The response body as JSON."""
     return json.loads(ctx.response_body)
+
+
+class ChunkStream:
+    """A backend's response stream (``ctx.response_stream``) that yields ``chunks``; `close` is recorded."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.closed = list(chunks), False
+
+    def __aiter__(self) -> ChunkStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.chunks:
+            raise StopAsyncIteration
+        return self.chunks.pop(0)
+
+    def close(self) -> None:
+        self.closed = True

@@ -19,6 +19,8 @@ from toolkit.emulator.policy.values import IntSetting
 from toolkit.emulator.policy.streamed_usage import CountedStream
 from toolkit.emulator.tokens import estimate_prompt_tokens, estimate_text_tokens
 
+from .policy_helpers import ChunkStream
+
 ALL_NAMES = {"retry-after-header-name": "Retry-After", "retry-after-variable-name": "retry",
              "remaining-tokens-header-name": "x-left", "remaining-tokens-variable-name": "left",
              "remaining-quota-tokens-header-name": "x-quota-left", "remaining-quota-tokens-variable-name": "quota_left",
@@ -160,22 +162,6 @@ def test_settling_without_an_answer_sets_variables_but_no_headers() -> None:
 
 # -- streams -----------------------------------------------------------------------------------------------------------
 
-class Events:
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = list(chunks)
-
-    def __aiter__(self) -> Events:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self.chunks:
-            raise StopAsyncIteration
-        return self.chunks.pop(0)
-
-    def close(self) -> None:
-        self.chunks = []
-
-
 def _drain(stream: Any) -> list[bytes]:
     async def read() -> list[bytes]:
         return [chunk async for chunk in stream]
@@ -189,7 +175,7 @@ CHUNK = b'data: {"choices":[{"delta":{"content":"abcdefgh"}}]}\n\n'
 def test_a_streamed_answer_is_charged_the_prompt_estimate_and_the_relayed_text_once_it_ends() -> None:
     settlement, reservation = _settlement(reserved=12, remaining=100, quota=900)
     request = {"messages": [{"role": "user", "content": "What is climate change?"}], "stream": True}
-    events = Events([CHUNK, b"data: [DONE]\n\n"])
+    events = ChunkStream([CHUNK, b"data: [DONE]\n\n"])
     ctx, services = Ctx(response_stream=events, request=request, body={"usage": {"total_tokens": 999}}), Services()
     asyncio.run(settlement.after_backend(ctx, services))
     prompt = estimate_prompt_tokens(request["messages"])
@@ -206,11 +192,11 @@ def test_a_streamed_answer_is_charged_the_prompt_estimate_and_the_relayed_text_o
 
 def test_a_stream_that_is_no_success_is_settled_like_any_answer() -> None:
     settlement, reservation = _settlement(reserved=12)
-    ctx, services = Ctx(response_status=429, response_stream=Events([CHUNK])), Services()
+    ctx, services = Ctx(response_status=429, response_stream=ChunkStream([CHUNK])), Services()
     asyncio.run(settlement.after_backend(ctx, services))
     assert services.token_limiter.consumed == [("k", 0, reservation, "Daily")]
     assert not isinstance(ctx.response_stream, CountedStream) and _headers(ctx)["x-used"] == "0"
-    ctx, services = Ctx(response_status=None, response_stream=Events([CHUNK])), Services()
+    ctx, services = Ctx(response_status=None, response_stream=ChunkStream([CHUNK])), Services()
     asyncio.run(settlement.after_backend(ctx, services))
     assert not isinstance(ctx.response_stream, CountedStream) and _headers(ctx) == {}
 
@@ -248,7 +234,7 @@ def test_the_module_names_its_outputs_once() -> None:
 
 def test_a_stream_answered_with_a_300_is_settled_like_any_answer() -> None:
     settlement, reservation = _settlement(reserved=12)
-    ctx, services = Ctx(response_status=300, response_stream=Events([CHUNK])), Services()
+    ctx, services = Ctx(response_status=300, response_stream=ChunkStream([CHUNK])), Services()
     asyncio.run(settlement.after_backend(ctx, services))
     assert services.token_limiter.consumed == [("k", 0, reservation, "Daily")]
 
@@ -256,7 +242,7 @@ def test_a_stream_answered_with_a_300_is_settled_like_any_answer() -> None:
 def test_a_streamed_answer_without_a_reservation_counts_the_prompt_from_the_budget_left() -> None:
     settlement, _ = _settlement(reserved=None, remaining=100, quota=None)
     request = {"messages": [{"role": "user", "content": "What is climate change?"}]}
-    ctx = Ctx(response_stream=Events([CHUNK]), request=request)
+    ctx = Ctx(response_stream=ChunkStream([CHUNK]), request=request)
     asyncio.run(settlement.after_backend(ctx, Services()))
     assert _headers(ctx) == {"x-left": "88"}  # 100 - 12 estimated, nothing reserved to give back
 

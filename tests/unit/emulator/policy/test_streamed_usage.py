@@ -8,6 +8,8 @@ import json
 from toolkit.emulator.policy.streamed_usage import CompletionTextCounter, CountedStream
 from toolkit.emulator.tokens import estimate_text_tokens
 
+from .policy_helpers import ChunkStream
+
 
 def _event(index: int, content: str) -> bytes:
     return b"data: " + json.dumps({"choices": [{"index": index, "delta": {"content": content}}]}).encode() + b"\n\n"
@@ -26,27 +28,11 @@ def test_counts_each_choice_in_any_chunking() -> None:
         assert counter.completion_tokens == expected, size
 
 
-class _Inner:
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks, self.closed = list(chunks), False
-
-    def __aiter__(self) -> _Inner:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self.chunks:
-            raise StopAsyncIteration
-        return self.chunks.pop(0)
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def test_settles_once_at_the_end_or_on_close() -> None:
     settled: list[int] = []
 
     async def read_all() -> list[bytes]:
-        stream = CountedStream(_Inner([STREAM[:30], STREAM[30:]]), settled.append)
+        stream = CountedStream(ChunkStream([STREAM[:30], STREAM[30:]]), settled.append)
         chunks = [chunk async for chunk in stream]
         stream.close()
         return chunks
@@ -55,7 +41,7 @@ def test_settles_once_at_the_end_or_on_close() -> None:
     assert len(settled) == 1 and settled[0] > 0
 
     partial: list[int] = []
-    inner = _Inner([_event(0, "Only this part "), _event(0, "never read")])
+    inner = ChunkStream([_event(0, "Only this part "), _event(0, "never read")])
     stream = CountedStream(inner, partial.append)
     asyncio.run(stream.__anext__())
     stream.close()
