@@ -157,6 +157,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/unit/emulator/policy/test_azure_openai_token_limit.py",
         "tests/unit/emulator/policy/test_streamed_usage.py", "tests/unit/emulator/policy/test_sample_policy.py",
         "tests/unit/emulator/policy/test_default_services_gaps.py", "tests/unit/emulator/gateway"]),
+    # the semantic cache's policies: lookup (partition, prompt, threshold, hit answer) and store (what, when)
+    **{name: (f"toolkit/emulator/policy/handlers/{name}.py", [
+        "tests/unit/emulator/policy/test_llm_semantic_cache_lookup.py",
+        "tests/unit/emulator/policy/test_llm_semantic_cache_store.py", f"tests/unit/emulator/policy/test_azure_openai_{name[4:]}.py",
+        "tests/unit/emulator/policy/test_cache_calls.py", "tests/unit/emulator/policy/test_sample_policy.py"])
+       for name in ("llm_semantic_cache_lookup", "llm_semantic_cache_store")},
     "default_services": ("toolkit/emulator/policy/default_services.py", [
         "tests/unit/emulator/policy/test_default_services.py", "tests/unit/emulator/policy/test_default_services_gaps.py",
         "tests/unit/emulator/policy/test_sample_policy.py"]),

@@ -49,7 +49,18 @@ def test_refusals(xml: str, message: str) -> None:
 
 def test_the_embeddings_backend_must_exist_when_backends_are_known() -> None:
     error = rejected(document(inbound=lookup()), backends=["other"])
-    assert "backend 'embeddings' does not exist" in str(error)
+    assert "<llm-semantic-cache-lookup> attribute 'embeddings-backend-id': backend 'embeddings' does not exist" in str(
+        error)
+
+
+def test_refusals_name_the_element_and_what_is_wrong() -> None:
+    blank = lookup().replace('embeddings-backend-id="embeddings"', 'embeddings-backend-id="  "')
+    assert str(rejected(document(inbound=blank))).endswith(
+        "line 1: <llm-semantic-cache-lookup> attribute 'embeddings-backend-id' is empty")
+    assert "<other> is not allowed inside <llm-semantic-cache-lookup> (allowed: <vary-by>)" in str(rejected(document(
+        inbound=lookup(children="<other/>"))))
+    assert "<vary-by> may not contain child elements (found <b>)" in str(rejected(document(
+        inbound=lookup(children="<vary-by>a<b/></vary-by>"))))
 
 
 def test_a_miss_goes_to_the_backend_and_the_same_question_then_hits_without_it() -> None:
@@ -149,3 +160,62 @@ def test_the_stores_upkeep_runs_while_the_embeddings_call_is_waited_for() -> Non
     services.cache_store = Store()
     execute([None, cached_api()], services, **URL)
     assert seen == [[], ["sub-1"]]  # the partition: the subscription (vary-by)
+
+
+def _lookup_events(ctx) -> list[tuple[str, object]]:  # noqa: ANN001 - a RequestContext
+    return [(event["message"], event["data"]) for event in ctx.trace.find("llm-semantic-cache-lookup")]
+
+
+def test_the_trace_notes_each_decision_with_what_decided_it() -> None:
+    """What traces (and `toolkit validate`'s semantic-cache scenario, which reads the distances) see."""
+    services = FakeServices()
+    question = chat_body(("user", "Why is the sky blue?"))
+    miss = execute([None, cached_api()], services, body=question, **URL)
+    assert _lookup_events(miss) == [("miss", {"best_distance": None, "score_threshold": 0.05,
+                                              "entries_considered": 0, "matched": None})]
+    hit = execute([None, cached_api()], services, body=question, **URL)
+    ((message, data),) = _lookup_events(hit)
+    assert message == "hit" and data["best_distance"] == pytest.approx(0.0, abs=1e-6)
+    assert data["entries_considered"] == 1 and data["score_threshold"] == 0.05
+    assert data["matched"]["prompt"] == "Why is the sky blue?"  # the prompt the miss handed to the store
+    assert set(data["matched"]) == {"key", "prompt", "stored_at"} and data["matched"]["stored_at"] == services.now
+    unrelated = execute([None, cached_api()], services, body=chat_body(("user", "How do tides work?")), **URL)
+    ((message, data),) = _lookup_events(unrelated)
+    assert message == "miss" and data["best_distance"] > 0.05 and data["matched"] is None
+
+    failing = FakeServices()
+    failing.embed_error = EmbeddingsFailure("embeddings backend answered 500")
+    assert _lookup_events(execute([None, cached_api()], failing, **URL)) == [
+        ("bypassed: cache unavailable", {"error": "embeddings backend answered 500"})]
+
+
+def test_streamed_requests_bypass_the_cache_and_others_do_not() -> None:
+    services = FakeServices()
+    streamed = execute([None, api(inbound=lookup())], services,
+                       body=chat_body(("user", "Why is the sky blue?"), stream=True), **URL)
+    assert _lookup_events(streamed) == [("bypassed: streamed request", {})] and services.embed_calls == []
+    execute([None, api(inbound=lookup())], services, body=chat_body(("user", "Why?"), stream=False), **URL)
+    assert services.embed_calls[0][1] == ["Why?"]  # "stream": false is an ordinary request
+
+
+def test_without_a_store_or_a_cacheable_prompt_the_lookup_is_bypassed_and_says_which() -> None:
+    services = FakeServices()
+    services.cache_store = None
+    assert _lookup_events(execute([None, api(inbound=lookup())], services, **URL)) == [
+        ("bypassed: no cache store", {})]
+    assert _lookup_events(execute([None, api(inbound=lookup())], FakeServices(), body=b"not json", **URL)) == [
+        ("bypassed: not a cacheable prompt", {})]
+
+
+def test_what_is_embedded_of_each_request() -> None:
+    services = FakeServices()
+    policy = api(inbound=lookup(extra=' ignore-system-messages="true" max-message-count="1"'))
+    execute([None, policy], services, body=chat_body(("developer", "Be terse."), ("user", "Hi")), **URL)
+    assert services.embed_calls[-1][1] == ["Hi"]  # a developer message is a system message too
+    execute([None, policy], services, body=chat_body(("user", "a"), ("user", "b")), **URL)  # 2 > max 1: bypassed
+    assert len(services.embed_calls) == 1
+    for body, embedded in ((b'{"prompt": "Tell me a joke"}', ["Tell me a joke"]), (b'{"prompt": ""}', None),
+                           (b'{"prompt": 5}', None), (b'{"input": "x"}', None)):
+        services = FakeServices()
+        execute([None, api(inbound=lookup())], services, body=body, **URL)
+        assert (services.embed_calls[0][1] if services.embed_calls else None) == embedded, body

@@ -136,3 +136,63 @@ def test_the_store_gets_the_lookups_normalised_query() -> None:
     assert store.stored_with == store.looked_up  # the same object, so the vector is not normalised twice
     execute([None, cached_api()], services, **URL)
     assert len(services.calls) == 1  # and the entry stored with it is found
+
+
+def _store_events(ctx) -> list[tuple[str, object]]:  # noqa: ANN001 - a RequestContext
+    return [(event["message"], event["data"]) for event in ctx.trace.find("llm-semantic-cache-store")]
+
+
+def test_the_trace_says_why_an_answer_was_not_stored() -> None:
+    store_only = api(outbound='<llm-semantic-cache-store duration="60"/>')
+    assert _store_events(execute([None, store_only], FakeServices(), **URL)) == [
+        ("not stored: no cache miss to fill", {})]
+    assert _store_events(execute([None, cached_api()], FakeServices(answers=[500]), **URL)) == [
+        ("not stored: status 500", {})]
+    no_store = FakeServices()
+    no_store.cache_store = None
+    assert _store_events(execute([None, store_only], no_store, **URL)) == [("not stored: no cache miss to fill", {})]
+    failing = FakeServices()
+    failing.cache_store = _FailingStore()
+    assert _store_events(execute([None, cached_api()], failing, **URL)) == [
+        ("not stored: cache unavailable", {"error": "redis is down"})]
+    assert _store_events(execute([None, cached_api()], FakeServices(), **URL)) == [("stored for 60 s", {})]
+
+
+def test_a_duration_of_one_second_and_one_read_from_the_request() -> None:
+    services = FakeServices()
+    execute([None, api(inbound=lookup(), outbound='<llm-semantic-cache-store duration="1"/>')], services, **URL)
+    assert services.cache_store.count(services.now) == 1 and services.cache_store.count(services.now + 1) == 0
+    per_request = '@(context.Request.Method == &quot;POST&quot; ? 30 : 1)'
+    services = FakeServices()
+    execute([None, api(inbound=lookup(), outbound=f'<llm-semantic-cache-store duration="{per_request}"/>')],
+            services, **URL)
+    assert services.cache_store.count(services.now + 29) == 1 and services.cache_store.count(services.now + 30) == 0
+    failed = execute([None, api(inbound=lookup(), outbound='<llm-semantic-cache-store duration="@(0)"/>')],
+                     FakeServices(), **URL)
+    assert failed.response_status == 500 and failed.last_error_source == "llm-semantic-cache-store"
+
+
+def test_an_answer_is_stored_once_when_two_scopes_store_it() -> None:
+    from .policy_helpers import product
+
+    services = FakeServices()
+    stores = product(outbound='<base/><llm-semantic-cache-store duration="60"/>')
+    ctx = execute([None, stores, cached_api()], services, **URL)
+    assert ctx.response_status == 200 and services.cache_store.count(services.now) == 1
+    assert [message for message, _ in _store_events(ctx)] == ["not stored: no cache miss to fill", "stored for 60 s"]  # the store runs after the answer
+
+
+def test_a_streamed_answer_is_not_stored() -> None:
+    import numpy as np
+
+    from toolkit.emulator.policy.handlers.llm_semantic_cache_lookup import CacheMiss
+    from toolkit.emulator.policy.handlers.llm_semantic_cache_store import LlmSemanticCacheStore
+    from toolkit.emulator.policy.values import IntSetting
+
+    from .policy_helpers import ChunkStream, make_ctx, run
+
+    services, ctx = FakeServices(), make_ctx(**URL)
+    ctx.cache_lookup = CacheMiss("partition", np.ones(4), "Why is the sky blue?", None)
+    ctx.response_status, ctx.response_stream = 200, ChunkStream([b"data: [DONE]\n\n"])
+    run(LlmSemanticCacheStore(IntSetting(60)).run(ctx, services))
+    assert _store_events(ctx) == [("not stored: streamed response", {})] and ctx.after_answer == []
