@@ -22,8 +22,8 @@ from a child process, benchmarks/policy_cpu.py's), the sum of the phases on the 
 share of the latency), the backend calls' time (the backends' work and the loopback hops; a direct client pays it
 too), the client's turn-around between an answer and its next request, and when the after-answer work ended: it
 starts with the gateway's next backend call (toolkit/emulator/gateway/after_answer.py), so it is off the critical
-path unless it is still running when that call is answered (or started before the next request came). A measurement for finding what to make faster; the
-goals are benchmarks/gateway_overhead.py's.
+path unless it is still running when that call is answered (or started before the next request came). A
+measurement for finding what to make faster; the goals are benchmarks/gateway_overhead.py's.
 """
 
 from __future__ import annotations

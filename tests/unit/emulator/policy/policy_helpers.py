@@ -225,6 +225,11 @@ def product(inbound: str = "<base/>", backend: str = "<base/>", outbound: str = 
                           **options)
 
 
+def notes(ctx: RequestContext, source: str) -> list[tuple[str, Any]]:
+    """(message, data) of each trace event that ``source`` (an element name) recorded, in order."""
+    return [(event["message"], event["data"]) for event in ctx.trace.find(source)]
+
+
 def body_json(ctx: RequestContext) -> Any:
     """The response body as JSON."""
     return json.loads(ctx.response_body)

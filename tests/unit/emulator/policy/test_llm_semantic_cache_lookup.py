@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import asyncio
 
 import pytest
-from .policy_helpers import FakeServices, api, assert_sections, chat_body, document, execute, rejected
+from .policy_helpers import FakeServices, api, assert_sections, chat_body, document, execute, notes, rejected
 
 from toolkit.emulator.cache.base import CacheBackendError
 from toolkit.emulator.policy.services import EmbeddingsFailure
@@ -162,30 +164,29 @@ def test_the_stores_upkeep_runs_while_the_embeddings_call_is_waited_for() -> Non
     assert seen == [[], ["sub-1"]]  # the partition: the subscription (vary-by)
 
 
-def _lookup_events(ctx) -> list[tuple[str, object]]:  # noqa: ANN001 - a RequestContext
-    return [(event["message"], event["data"]) for event in ctx.trace.find("llm-semantic-cache-lookup")]
 
+_notes = functools.partial(notes, source="llm-semantic-cache-lookup")  # this element's trace events
 
 def test_the_trace_notes_each_decision_with_what_decided_it() -> None:
     """What traces (and `toolkit validate`'s semantic-cache scenario, which reads the distances) see."""
     services = FakeServices()
     question = chat_body(("user", "Why is the sky blue?"))
     miss = execute([None, cached_api()], services, body=question, **URL)
-    assert _lookup_events(miss) == [("miss", {"best_distance": None, "score_threshold": 0.05,
+    assert _notes(miss) == [("miss", {"best_distance": None, "score_threshold": 0.05,
                                               "entries_considered": 0, "matched": None})]
     hit = execute([None, cached_api()], services, body=question, **URL)
-    ((message, data),) = _lookup_events(hit)
+    ((message, data),) = _notes(hit)
     assert message == "hit" and data["best_distance"] == pytest.approx(0.0, abs=1e-6)
     assert data["entries_considered"] == 1 and data["score_threshold"] == 0.05
     assert data["matched"]["prompt"] == "Why is the sky blue?"  # the prompt the miss handed to the store
     assert set(data["matched"]) == {"key", "prompt", "stored_at"} and data["matched"]["stored_at"] == services.now
     unrelated = execute([None, cached_api()], services, body=chat_body(("user", "How do tides work?")), **URL)
-    ((message, data),) = _lookup_events(unrelated)
+    ((message, data),) = _notes(unrelated)
     assert message == "miss" and data["best_distance"] > 0.05 and data["matched"] is None
 
     failing = FakeServices()
     failing.embed_error = EmbeddingsFailure("embeddings backend answered 500")
-    assert _lookup_events(execute([None, cached_api()], failing, **URL)) == [
+    assert _notes(execute([None, cached_api()], failing, **URL)) == [
         ("bypassed: cache unavailable", {"error": "embeddings backend answered 500"})]
 
 
@@ -193,7 +194,7 @@ def test_streamed_requests_bypass_the_cache_and_others_do_not() -> None:
     services = FakeServices()
     streamed = execute([None, api(inbound=lookup())], services,
                        body=chat_body(("user", "Why is the sky blue?"), stream=True), **URL)
-    assert _lookup_events(streamed) == [("bypassed: streamed request", {})] and services.embed_calls == []
+    assert _notes(streamed) == [("bypassed: streamed request", {})] and services.embed_calls == []
     execute([None, api(inbound=lookup())], services, body=chat_body(("user", "Why?"), stream=False), **URL)
     assert services.embed_calls[0][1] == ["Why?"]  # "stream": false is an ordinary request
 
@@ -201,9 +202,9 @@ def test_streamed_requests_bypass_the_cache_and_others_do_not() -> None:
 def test_without_a_store_or_a_cacheable_prompt_the_lookup_is_bypassed_and_says_which() -> None:
     services = FakeServices()
     services.cache_store = None
-    assert _lookup_events(execute([None, api(inbound=lookup())], services, **URL)) == [
+    assert _notes(execute([None, api(inbound=lookup())], services, **URL)) == [
         ("bypassed: no cache store", {})]
-    assert _lookup_events(execute([None, api(inbound=lookup())], FakeServices(), body=b"not json", **URL)) == [
+    assert _notes(execute([None, api(inbound=lookup())], FakeServices(), body=b"not json", **URL)) == [
         ("bypassed: not a cacheable prompt", {})]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
-from .policy_helpers import FakeServices, api, assert_sections, document, execute, rejected
+from .policy_helpers import FakeServices, api, assert_sections, document, execute, notes, rejected
 from .test_llm_semantic_cache_lookup import cached_api, lookup
 
 from toolkit.emulator.cache.base import CacheBackendError
@@ -138,24 +140,23 @@ def test_the_store_gets_the_lookups_normalised_query() -> None:
     assert len(services.calls) == 1  # and the entry stored with it is found
 
 
-def _store_events(ctx) -> list[tuple[str, object]]:  # noqa: ANN001 - a RequestContext
-    return [(event["message"], event["data"]) for event in ctx.trace.find("llm-semantic-cache-store")]
 
+_notes = functools.partial(notes, source="llm-semantic-cache-store")  # this element's trace events
 
 def test_the_trace_says_why_an_answer_was_not_stored() -> None:
     store_only = api(outbound='<llm-semantic-cache-store duration="60"/>')
-    assert _store_events(execute([None, store_only], FakeServices(), **URL)) == [
+    assert _notes(execute([None, store_only], FakeServices(), **URL)) == [
         ("not stored: no cache miss to fill", {})]
-    assert _store_events(execute([None, cached_api()], FakeServices(answers=[500]), **URL)) == [
+    assert _notes(execute([None, cached_api()], FakeServices(answers=[500]), **URL)) == [
         ("not stored: status 500", {})]
     no_store = FakeServices()
     no_store.cache_store = None
-    assert _store_events(execute([None, store_only], no_store, **URL)) == [("not stored: no cache miss to fill", {})]
+    assert _notes(execute([None, store_only], no_store, **URL)) == [("not stored: no cache miss to fill", {})]
     failing = FakeServices()
     failing.cache_store = _FailingStore()
-    assert _store_events(execute([None, cached_api()], failing, **URL)) == [
+    assert _notes(execute([None, cached_api()], failing, **URL)) == [
         ("not stored: cache unavailable", {"error": "redis is down"})]
-    assert _store_events(execute([None, cached_api()], FakeServices(), **URL)) == [("stored for 60 s", {})]
+    assert _notes(execute([None, cached_api()], FakeServices(), **URL)) == [("stored for 60 s", {})]
 
 
 def test_a_duration_of_one_second_and_one_read_from_the_request() -> None:
@@ -179,7 +180,7 @@ def test_an_answer_is_stored_once_when_two_scopes_store_it() -> None:
     stores = product(outbound='<base/><llm-semantic-cache-store duration="60"/>')
     ctx = execute([None, stores, cached_api()], services, **URL)
     assert ctx.response_status == 200 and services.cache_store.count(services.now) == 1
-    assert [message for message, _ in _store_events(ctx)] == ["not stored: no cache miss to fill", "stored for 60 s"]  # the store runs after the answer
+    assert [message for message, _ in _notes(ctx)] == ["not stored: no cache miss to fill", "stored for 60 s"]  # the store runs after the answer
 
 
 def test_a_streamed_answer_is_not_stored() -> None:
@@ -195,4 +196,4 @@ def test_a_streamed_answer_is_not_stored() -> None:
     ctx.cache_lookup = CacheMiss("partition", np.ones(4), "Why is the sky blue?", None)
     ctx.response_status, ctx.response_stream = 200, ChunkStream([b"data: [DONE]\n\n"])
     run(LlmSemanticCacheStore(IntSetting(60)).run(ctx, services))
-    assert _store_events(ctx) == [("not stored: streamed response", {})] and ctx.after_answer == []
+    assert _notes(ctx) == [("not stored: streamed response", {})] and ctx.after_answer == []
